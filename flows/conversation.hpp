@@ -1,0 +1,68 @@
+#pragma once
+// The conversation's states and the choice ids the flows offer. `Conversation::state` holds
+// toString(State); the names are persisted, so never rename one.
+
+#include <optional>
+#include <string>
+
+namespace bb::flows {
+
+enum class State {
+  New,                //!< "new": first contact, nothing accepted yet
+  Consent,            //!< "consent": privacy notice shown, waiting for accept/decline
+  Menu,               //!< "menu": idle, main menu offered
+  ReportCategory,     //!< "report_category"
+  ReportLocation,     //!< "report_location": native location or typed address
+  ReportNearby,       //!< "report_nearby": LookupNearby sent, waiting for NearbyResult
+  ReportDuplicate,    //!< "report_duplicate": nearby tickets offered
+  ReportPhoto,        //!< "report_photo"
+  ReportQuestion,     //!< "report_question": the category's extra question
+  ReportDescription,  //!< "report_description"
+  ReportSummary,      //!< "report_summary": confirm / change / cancel
+  ReportChange,       //!< "report_change": which part to change
+  EditCategory,       //!< "edit_category": back to the summary afterwards
+  EditQuestion,       //!< "edit_question"
+  EditLocation,       //!< "edit_location"
+  EditPhotos,         //!< "edit_photos"
+  EditDescription,    //!< "edit_description"
+  LetterText,         //!< "letter_text": virtueller Briefkasten, waiting for the text
+  LetterConfirm,      //!< "letter_confirm"
+};
+
+const char* toString(State state);
+std::optional<State> stateFromString(const std::string& name);
+
+//! States that hold a draft (a report or a letter); they expire after Settings::idle_timeout.
+bool isDraftState(State state);
+
+//! Ids of the choices the flows offer. Channels that can only send text map a typed number or
+//! label to these ids; the flows also accept the ids (and German/English keywords) as text.
+namespace choice {
+inline constexpr const char* kAccept = "accept";
+inline constexpr const char* kDecline = "decline";
+inline constexpr const char* kReport = "report";
+inline constexpr const char* kLetter = "letter";
+inline constexpr const char* kMyTickets = "my_tickets";
+inline constexpr const char* kHelp = "help";
+inline constexpr const char* kLanguage = "language";
+inline constexpr const char* kCancel = "cancel";
+inline constexpr const char* kMenu = "menu";
+inline constexpr const char* kStop = "stop";
+inline constexpr const char* kLangDe = "lang:de";
+inline constexpr const char* kLangEn = "lang:en";
+inline constexpr const char* kSkip = "skip";
+inline constexpr const char* kDone = "done";
+inline constexpr const char* kConfirm = "confirm";
+inline constexpr const char* kChange = "change";
+inline constexpr const char* kSend = "send";
+inline constexpr const char* kBack = "back";
+inline constexpr const char* kNewReport = "dup:none";
+inline constexpr const char* kChangeCategory = "change:category";
+inline constexpr const char* kChangeLocation = "change:location";
+inline constexpr const char* kChangePhotos = "change:photos";
+inline constexpr const char* kChangeDescription = "change:description";
+inline constexpr const char* kCategoryPrefix = "cat:";   //!< "cat:<category id>"
+inline constexpr const char* kDuplicatePrefix = "dup:";  //!< "dup:<ticket number>"
+}  // namespace choice
+
+}  // namespace bb::flows

@@ -1,0 +1,184 @@
+#pragma once
+// The pure conversation core's vocabulary: what a flow sees (Event, Context, Conversation) and
+// what it asks for (Effect). No I/O, no JSON, no channel fields: the engine in bot/ runs effects.
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace bb::flows {
+
+using SysTime = std::chrono::system_clock::time_point;
+
+enum class Lang { De, En };
+const char* toString(Lang lang);            // "de" / "en"
+std::optional<Lang> langFromString(const std::string& s);
+
+struct Point {
+  double lat = 0;
+  double lon = 0;
+};
+
+//! A channel-independent choice; channels render it as a button, list row or numbered option.
+struct Choice {
+  std::string id;
+  std::string label;
+};
+
+//! One defect category from config/categories.json.
+struct Category {
+  std::string id;          //!< stable id, e.g. "schlagloch"
+  std::string department;  //!< department that works these tickets
+  std::map<Lang, std::string> label;
+  std::map<Lang, std::string> question;  //!< optional extra question (empty map: none)
+  std::map<Lang, std::string> notice;    //!< optional notice shown when chosen (e.g. "Gefahr: 112")
+  bool district_routing = false;  //!< route to the district's department when the point is in one
+  int target_days = 5;            //!< working days target for staff (inbox highlighting)
+};
+
+//! A polygon's outer ring (lat/lon). Holes are not needed for city limits.
+struct Polygon {
+  std::vector<Point> ring;
+};
+
+struct District {
+  std::string id;
+  std::string name;
+  std::string department;  //!< department for categories with district_routing
+  std::vector<Polygon> area;
+};
+
+//! City limits and districts from the configured GeoJSON files.
+struct Geo {
+  std::vector<Polygon> boundary;  //!< empty: no boundary check
+  std::vector<District> districts;
+};
+
+bool contains(const Polygon& polygon, Point p);
+bool contains(const std::vector<Polygon>& area, Point p);
+double distanceMeters(Point a, Point b);
+
+//! Texts by language and key, `{name}` placeholders. German is the fallback language.
+class TextCatalog {
+public:
+  void set(Lang lang, std::string key, std::string text);
+  //! The text for `key` in `lang` (falling back to German, then to the key itself) with
+  //! `{name}` placeholders replaced from `params`.
+  std::string render(Lang lang, const std::string& key,
+                     const std::map<std::string, std::string>& params = {}) const;
+  bool has(Lang lang, const std::string& key) const;
+
+private:
+  std::map<Lang, std::map<std::string, std::string>> texts_;
+};
+
+struct Settings {
+  std::chrono::minutes idle_timeout{30};
+  double duplicate_radius_m = 50;
+  int max_photos = 3;
+  std::size_t max_description_chars = 1000;  //!< counted in Unicode code points
+  std::size_t max_letter_chars = 2000;
+  int privacy_notice_version = 1;
+  std::string privacy_notice_url;
+  std::string letterbox_department = "buergerservice";
+  //! Optional: who to contact about a place outside the city limits (named in the refusal,
+  //! e.g. "das Landratsamt Ebersberg"); empty: a general refusal.
+  std::string outside_responsible;
+};
+
+//! Read-only data a flow step may consult. Everything is passed in; nothing is looked up.
+struct Context {
+  SysTime now{};
+  const TextCatalog* texts = nullptr;
+  const std::vector<Category>* categories = nullptr;
+  const Geo* geo = nullptr;
+  Settings settings;
+};
+
+//! An open ticket near a reported point, found by the engine after a LookupNearby effect.
+struct NearbyTicket {
+  std::int64_t number = 0;
+  std::string category_id;
+  double distance_m = 0;
+  std::string status_label;  //!< already localized
+};
+
+enum class EventKind {
+  Text,           //!< free text (global commands are text too)
+  Choice,         //!< the id of a Choice we offered
+  Location,       //!< a native location
+  Image,          //!< a photo received (media_id: internal id of the media job)
+  Unsupported,    //!< audio, sticker, ... → polite "please send text, a photo or location"
+  NearbyResult,   //!< answer of the engine to LookupNearby (nearby may be empty)
+  MediaRejected,  //!< the media pipeline could not clean media_id: drop it, ask for another
+};
+
+struct Event {
+  EventKind kind = EventKind::Text;
+  std::string text;
+  std::string choice_id;
+  std::optional<Point> location;
+  std::string media_id;
+  std::vector<NearbyTicket> nearby;
+};
+
+//! The report being composed. Saved with the conversation between events.
+struct Draft {
+  std::string category_id;
+  std::optional<Point> location;
+  std::string address_text;  //!< a typed address when no native location was sent
+  std::string district_id;
+  std::string department;
+  std::vector<std::string> photo_ids;
+  std::string extra_answer;  //!< answer to the category's extra question
+  std::string description;
+  std::string letter_text;   //!< virtueller Briefkasten
+};
+
+//! Everything the engine saves per conversation.
+struct Conversation {
+  std::string state = "new";  //!< stable snake_case state name
+  Lang lang = Lang::De;
+  int consent_version = 0;    //!< accepted privacy-notice version; 0 = not accepted
+  Draft draft;
+  SysTime last_activity{};    //!< time of the previous event; drives idle expiry
+};
+
+// ---- Effects: what a step asks the engine to do, in order, in the same transaction. ----
+struct Reply {
+  std::string key;   //!< text key (for tests and logs)
+  std::string text;  //!< rendered text in the conversation's language
+  std::vector<Choice> choices;
+  bool request_location = false;
+};
+struct RecordConsent { int version = 0; };
+struct ForgetCitizen {};  //!< declined: keep nothing but an anonymous counter
+struct LookupNearby {     //!< engine answers by stepping again with EventKind::NearbyResult
+  std::string category_id;
+  Point at;
+  double radius_m = 50;
+};
+struct CreateTicket { Draft draft; };  //!< engine replies "ticket.created" with {number}
+struct FollowTicket { std::int64_t number = 0; };  //!< engine replies "ticket.followed"
+struct SendLetter { std::string text; std::string department; };  //!< engine replies "letter.sent"
+struct QueryStatus { std::int64_t number = 0; };  //!< engine replies with the public status
+struct ListMyTickets {};
+struct StopAll {};  //!< end every subscription (the flow itself replies "stop.done")
+
+using Effect = std::variant<Reply, RecordConsent, ForgetCitizen, LookupNearby, CreateTicket,
+                            FollowTicket, SendLetter, QueryStatus, ListMyTickets, StopAll>;
+
+struct StepResult {
+  Conversation next;
+  std::vector<Effect> effects;
+};
+
+//! The one entry point: the whole conversation (consent, menu, defect report, letterbox, status,
+//! global commands, idle expiry). Pure: the same inputs give the same outputs.
+StepResult step(const Conversation& current, const Event& event, const Context& ctx);
+
+}  // namespace bb::flows

@@ -1,0 +1,264 @@
+#include "flows/machine.hpp"
+
+#include <array>
+#include <utility>
+
+namespace bb::flows {
+
+namespace {
+
+constexpr std::array<std::pair<State, const char*>, 19> kStateNames{{
+    {State::New, "new"},
+    {State::Consent, "consent"},
+    {State::Menu, "menu"},
+    {State::ReportCategory, "report_category"},
+    {State::ReportLocation, "report_location"},
+    {State::ReportNearby, "report_nearby"},
+    {State::ReportDuplicate, "report_duplicate"},
+    {State::ReportPhoto, "report_photo"},
+    {State::ReportQuestion, "report_question"},
+    {State::ReportDescription, "report_description"},
+    {State::ReportSummary, "report_summary"},
+    {State::ReportChange, "report_change"},
+    {State::EditCategory, "edit_category"},
+    {State::EditQuestion, "edit_question"},
+    {State::EditLocation, "edit_location"},
+    {State::EditPhotos, "edit_photos"},
+    {State::EditDescription, "edit_description"},
+    {State::LetterText, "letter_text"},
+    {State::LetterConfirm, "letter_confirm"},
+}};
+
+}  // namespace
+
+const char* toString(State state) {
+  for (const auto& [s, name] : kStateNames) {
+    if (s == state) {
+      return name;
+    }
+  }
+  return "menu";
+}
+
+std::optional<State> stateFromString(const std::string& name) {
+  for (const auto& [s, n] : kStateNames) {
+    if (name == n) {
+      return s;
+    }
+  }
+  return std::nullopt;
+}
+
+bool isDraftState(State state) {
+  switch (state) {
+    case State::New:
+    case State::Consent:
+    case State::Menu:
+      return false;
+    default:
+      return state != detail::kAny && state != detail::kSame;
+  }
+}
+
+namespace detail {
+
+bool runTable(std::span<const Transition> table, Turn& turn) {
+  for (const Transition& row : table) {
+    if (row.from != kAny && row.from != turn.state) {
+      continue;
+    }
+    const bool onMatches = row.on == On::Any || row.on == turn.on ||
+                           (row.on == On::Text && turn.event.kind == EventKind::Text);
+    if (!onMatches) {
+      continue;
+    }
+    if (row.guard != nullptr && !row.guard(turn)) {
+      continue;
+    }
+    if (row.to != kSame) {
+      turn.state = row.to;
+      turn.next.state = toString(row.to);
+    }
+    if (row.action != nullptr) {
+      row.action(turn);
+    }
+    return true;
+  }
+  return false;
+}
+
+std::string render(const Turn& turn, const std::string& key, const Params& params) {
+  if (turn.ctx.texts == nullptr) {
+    return key;
+  }
+  return turn.ctx.texts->render(turn.next.lang, key, params);
+}
+
+void say(Turn& turn, const std::string& key, const Params& params, std::vector<Choice> choices,
+         bool requestLocation) {
+  Reply reply;
+  reply.key = key;
+  reply.text = render(turn, key, params);
+  reply.choices = std::move(choices);
+  reply.request_location = requestLocation;
+  turn.effects.emplace_back(std::move(reply));
+}
+
+Choice choiceOf(const Turn& turn, const std::string& id) {
+  std::string key = "choice." + id;
+  for (char& c : key) {
+    if (c == ':') {
+      c = '_';
+    }
+  }
+  return Choice{id, render(turn, key)};
+}
+
+std::vector<Choice> menuChoices(const Turn& turn) {
+  return {choiceOf(turn, choice::kReport), choiceOf(turn, choice::kLetter),
+          choiceOf(turn, choice::kMyTickets), choiceOf(turn, choice::kHelp),
+          choiceOf(turn, choice::kLanguage)};
+}
+
+std::vector<Choice> categoryChoices(const Turn& turn) {
+  std::vector<Choice> choices;
+  if (turn.ctx.categories == nullptr) {
+    return choices;
+  }
+  for (const Category& category : *turn.ctx.categories) {
+    choices.push_back(
+        Choice{choice::kCategoryPrefix + category.id, categoryLabel(category, turn.next.lang)});
+  }
+  return choices;
+}
+
+std::vector<Choice> photoChoices(const Turn& turn) {
+  if (turn.next.draft.photo_ids.empty()) {
+    return {choiceOf(turn, choice::kSkip)};
+  }
+  return {choiceOf(turn, choice::kDone)};
+}
+
+std::vector<Choice> choicesFor(const Turn& turn, State state) {
+  switch (state) {
+    case State::New:
+    case State::Consent:
+      return {choiceOf(turn, choice::kAccept), choiceOf(turn, choice::kDecline)};
+    case State::Menu:
+      return menuChoices(turn);
+    case State::ReportCategory:
+    case State::EditCategory:
+      return categoryChoices(turn);
+    case State::ReportDuplicate:
+      return {choiceOf(turn, choice::kNewReport)};
+    case State::ReportPhoto:
+    case State::EditPhotos:
+      return photoChoices(turn);
+    case State::ReportQuestion:
+    case State::EditQuestion:
+    case State::ReportDescription:
+    case State::EditDescription:
+      return {choiceOf(turn, choice::kSkip)};
+    case State::ReportSummary:
+      return {choiceOf(turn, choice::kConfirm), choiceOf(turn, choice::kChange),
+              choiceOf(turn, choice::kCancel)};
+    case State::ReportChange:
+      return {choiceOf(turn, choice::kChangeCategory), choiceOf(turn, choice::kChangeLocation),
+              choiceOf(turn, choice::kChangePhotos), choiceOf(turn, choice::kChangeDescription),
+              choiceOf(turn, choice::kBack)};
+    case State::LetterText:
+      return {choiceOf(turn, choice::kCancel)};
+    case State::LetterConfirm:
+      return {choiceOf(turn, choice::kSend), choiceOf(turn, choice::kChange),
+              choiceOf(turn, choice::kCancel)};
+    default:
+      return {};
+  }
+}
+
+void contextHelp(Turn& turn) {
+  const bool wantsLocation =
+      turn.state == State::ReportLocation || turn.state == State::EditLocation;
+  const Settings& settings = turn.ctx.settings;
+  say(turn, std::string("help.") + toString(turn.state),
+      {{"max_photos", std::to_string(settings.max_photos)},
+       {"max_chars", std::to_string(settings.max_description_chars)},
+       {"max_letter", std::to_string(settings.max_letter_chars)}},
+      choicesFor(turn, turn.state), wantsLocation);
+}
+
+const Category* findCategory(const Context& ctx, const std::string& id) {
+  if (ctx.categories == nullptr || id.empty()) {
+    return nullptr;
+  }
+  for (const Category& category : *ctx.categories) {
+    if (category.id == id) {
+      return &category;
+    }
+  }
+  return nullptr;
+}
+
+std::string localized(const std::map<Lang, std::string>& texts, Lang lang) {
+  const auto it = texts.find(lang);
+  if (it != texts.end() && !it->second.empty()) {
+    return it->second;
+  }
+  const auto de = texts.find(Lang::De);
+  if (de != texts.end()) {
+    return de->second;
+  }
+  return texts.empty() ? std::string() : texts.begin()->second;
+}
+
+std::string categoryLabel(const Category& category, Lang lang) {
+  std::string label = localized(category.label, lang);
+  return label.empty() ? category.id : label;
+}
+
+std::size_t codePoints(const std::string& text) {
+  std::size_t count = 0;
+  for (const char c : text) {
+    if ((static_cast<unsigned char>(c) & 0xC0U) != 0x80U) {
+      ++count;
+    }
+  }
+  return count;
+}
+
+std::string trim(const std::string& text) {
+  const auto isSpace = [](char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+  };
+  std::size_t begin = 0;
+  std::size_t end = text.size();
+  while (begin < end && isSpace(text[begin])) {
+    ++begin;
+  }
+  while (end > begin && isSpace(text[end - 1])) {
+    --end;
+  }
+  return text.substr(begin, end - begin);
+}
+
+std::string lower(const std::string& text) {
+  std::string out = text;
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    const auto c = static_cast<unsigned char>(out[i]);
+    if (c >= 'A' && c <= 'Z') {
+      out[i] = static_cast<char>(c - 'A' + 'a');
+    } else if (c == 0xC3 && i + 1 < out.size()) {
+      // Ä Ö Ü (U+00C4, U+00D6, U+00DC) → ä ö ü: the second UTF-8 byte moves up by 0x20.
+      const auto second = static_cast<unsigned char>(out[i + 1]);
+      if (second == 0x84 || second == 0x96 || second == 0x9C) {
+        out[i + 1] = static_cast<char>(second + 0x20);
+      }
+      ++i;
+    }
+  }
+  return out;
+}
+
+}  // namespace detail
+
+}  // namespace bb::flows
