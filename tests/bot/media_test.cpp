@@ -202,6 +202,39 @@ std::string makeJpeg(int width, int height, const PixelFn& pixel,
   return out;
 }
 
+// A JPEG from raw samples in any libjpeg input colour space (grayscale, CMYK), optionally
+// progressive.
+std::string makeJpegRaw(int width, int height, J_COLOR_SPACE space, int components,
+                        const std::vector<std::uint8_t>& samples, bool progressive) {
+  jpeg_compress_struct cinfo{};
+  jpeg_error_mgr err{};
+  cinfo.err = jpeg_std_error(&err);
+  jpeg_create_compress(&cinfo);
+  unsigned char* buffer = nullptr;
+  unsigned long size = 0;
+  jpeg_mem_dest(&cinfo, &buffer, &size);
+  cinfo.image_width = static_cast<JDIMENSION>(width);
+  cinfo.image_height = static_cast<JDIMENSION>(height);
+  cinfo.input_components = components;
+  cinfo.in_color_space = space;
+  jpeg_set_defaults(&cinfo);
+  if (progressive) {
+    jpeg_simple_progression(&cinfo);
+  }
+  jpeg_start_compress(&cinfo, TRUE);
+  const std::size_t stride = static_cast<std::size_t>(width) * static_cast<std::size_t>(components);
+  while (cinfo.next_scanline < cinfo.image_height) {
+    JSAMPROW row = const_cast<std::uint8_t*>(samples.data()) +
+                   static_cast<std::size_t>(cinfo.next_scanline) * stride;
+    jpeg_write_scanlines(&cinfo, &row, 1);
+  }
+  jpeg_finish_compress(&cinfo);
+  std::string out(reinterpret_cast<const char*>(buffer), size);
+  std::free(buffer);
+  jpeg_destroy_compress(&cinfo);
+  return out;
+}
+
 Image decodeJpeg(const std::string& bytes) {
   jpeg_decompress_struct cinfo{};
   jpeg_error_mgr err{};
@@ -601,6 +634,42 @@ TEST_CASE("media: the EXIF orientation is applied before the metadata is dropped
   }
 }
 
+TEST_CASE("media: grayscale, CMYK and progressive JPEGs become RGB baseline JPEGs") {
+  const int w = 32;
+  const int h = 24;
+  const std::size_t n = static_cast<std::size_t>(w) * static_cast<std::size_t>(h);
+  SUBCASE("grayscale") {
+    const std::vector<std::uint8_t> gray(n, 100);
+    const auto cleaned = cleanImage(makeJpegRaw(w, h, JCS_GRAYSCALE, 1, gray, false));
+    REQUIRE(cleaned.has_value());
+    CHECK(near(decodeJpeg(cleaned->bytes).at(16, 12), solid(100, 100, 100), 6));
+  }
+  SUBCASE("Adobe CMYK (inverted, as Photoshop writes it) showing red") {
+    std::vector<std::uint8_t> cmyk;
+    for (std::size_t i = 0; i < n; ++i) {
+      cmyk.insert(cmyk.end(), {255, 0, 0, 255});
+    }
+    const std::string input = makeJpegRaw(w, h, JCS_CMYK, 4, cmyk, false);
+    REQUIRE(runExiftool(input).find("Adobe") != std::string::npos);
+    const auto cleaned = cleanImage(input);
+    REQUIRE(cleaned.has_value());
+    CHECK(near(decodeJpeg(cleaned->bytes).at(16, 12), solid(255, 0, 0), 30));
+    checkNoMetadata(cleaned->bytes);  // the Adobe APP14 segment is gone too
+  }
+  SUBCASE("progressive") {
+    std::vector<std::uint8_t> rgb;
+    for (std::size_t i = 0; i < n; ++i) {
+      rgb.insert(rgb.end(), {20, 200, 40});
+    }
+    const std::string input = makeJpegRaw(w, h, JCS_RGB, 3, rgb, true);
+    REQUIRE(runExiftool(input).find("Progressive") != std::string::npos);
+    const auto cleaned = cleanImage(input);
+    REQUIRE(cleaned.has_value());
+    CHECK(runExiftool(cleaned->bytes).find("Baseline DCT") != std::string::npos);
+    CHECK(near(decodeJpeg(cleaned->bytes).at(16, 12), solid(20, 200, 40)));
+  }
+}
+
 TEST_CASE("media: APP segments and comments of a JPEG are gone") {
   const std::string xmp =
       "http://ns.adobe.com/xap/1.0/\0<x:xmpmeta><GPSLatitude>50.1</GPSLatitude></x:xmpmeta>"s;
@@ -715,10 +784,12 @@ TEST_CASE("media: input over max_input_bytes is TooLarge") {
 TEST_CASE("media: a truncated JPEG is rejected") {
   const std::string input = readFixture("gps_DSCN0012.jpg");
   SUBCASE("first half") {
-    checkRejected(cleanImage(input.substr(0, input.size() / 2)), ErrorCode::InvalidInput, "");
+    checkRejected(cleanImage(input.substr(0, input.size() / 2)), ErrorCode::InvalidInput,
+                  "jpeg_corrupt");
   }
   SUBCASE("EOI missing") {
-    checkRejected(cleanImage(input.substr(0, input.size() - 2)), ErrorCode::InvalidInput, "");
+    checkRejected(cleanImage(input.substr(0, input.size() - 2)), ErrorCode::InvalidInput,
+                  "jpeg_corrupt");
   }
   SUBCASE("inside the headers") {
     checkRejected(cleanImage(input.substr(0, 300)), ErrorCode::InvalidInput, "jpeg_bad_segment");
