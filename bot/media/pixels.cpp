@@ -129,7 +129,8 @@ Pixels flattenOnWhite(const Pixels& in) {
   out.height = in.height;
   out.channels = 3;
   out.data.resize(byteCount(out.width, out.height, 3));
-  const std::size_t count = static_cast<std::size_t>(in.width) * static_cast<std::size_t>(in.height);
+  const std::size_t count =
+      static_cast<std::size_t>(in.width) * static_cast<std::size_t>(in.height);
   for (std::size_t i = 0; i < count; ++i) {
     const unsigned alpha = in.data[i * 4 + 3];
     for (std::size_t k = 0; k < 3; ++k) {

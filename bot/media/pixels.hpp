@@ -23,7 +23,7 @@ struct Size {
 //! (never upscales; each edge at least 1).
 Size fitWithin(int width, int height, int max_edge);
 
-//! Applies an EXIF Orientation value (1..8) so the image displays upright; other values are a no-op.
+//! Applies an EXIF Orientation value (1..8) so the image displays upright; others are a no-op.
 Pixels applyOrientation(const Pixels& in, int orientation);
 
 //! Area-average (box filter) resize; meant for downscaling.

@@ -155,9 +155,9 @@ struct Image {
   int channels = 0;
   std::vector<std::uint8_t> data;
   Rgb at(int x, int y) const {
-    const std::size_t i =
-        (static_cast<std::size_t>(y) * static_cast<std::size_t>(width) + static_cast<std::size_t>(x)) *
-        static_cast<std::size_t>(channels);
+    const auto w = static_cast<std::size_t>(width);
+    const std::size_t i = (static_cast<std::size_t>(y) * w + static_cast<std::size_t>(x)) *
+                          static_cast<std::size_t>(channels);
     return Rgb{data[i], data[i + 1], data[i + 2]};
   }
 };
