@@ -61,7 +61,7 @@ std::string slurp(const fs::path& p) {
 
 }  // namespace
 
-TEST_CASE("media_store: put writes content-addressed 0600 files in 0700 directories") {
+TEST_CASE("media: store put writes content-addressed 0600 files in 0700 directories") {
   TempDir tmp;
   const fs::path root = tmp.path / "var" / "media";  // missing: created by put
   MediaStore store(root.string());
@@ -98,7 +98,7 @@ TEST_CASE("media_store: put writes content-addressed 0600 files in 0700 director
   CHECK(*mime == "image/jpeg");
 }
 
-TEST_CASE("media_store: put is idempotent") {
+TEST_CASE("media: store put is idempotent") {
   TempDir tmp;
   MediaStore store(tmp.path.string());
   const CleanedImage image = cleanedFixture("gps_DSCN0012.jpg");
@@ -116,7 +116,7 @@ TEST_CASE("media_store: put is idempotent") {
   CHECK(store.read(*first).value() == image.bytes);
 }
 
-TEST_CASE("media_store: a PNG is stored as .png with its mime type") {
+TEST_CASE("media: store keeps a PNG as .png with its mime type") {
   TempDir tmp;
   MediaStore store(tmp.path.string());
   // A 2x1 RGBA PNG: one opaque, one transparent pixel.
@@ -143,7 +143,7 @@ TEST_CASE("media_store: a PNG is stored as .png with its mime type") {
   CHECK(store.read(*id).value() == cleaned->bytes);
 }
 
-TEST_CASE("media_store: ids that are not 64 lowercase hex are rejected") {
+TEST_CASE("media: store rejects ids that are not 64 lowercase hex") {
   TempDir tmp;
   MediaStore store(tmp.path.string());
   const std::string valid(64, 'a');
@@ -174,7 +174,7 @@ TEST_CASE("media_store: ids that are not 64 lowercase hex are rejected") {
   CHECK(codeName(store.mimeType(valid).error().code) == codeName(ErrorCode::NotFound));
 }
 
-TEST_CASE("media_store: put refuses images that are not what they claim") {
+TEST_CASE("media: store put refuses images that are not what they claim") {
   TempDir tmp;
   MediaStore store(tmp.path.string());
   const CleanedImage good = cleanedFixture("gps_DSCN0010.jpg");
@@ -201,7 +201,7 @@ TEST_CASE("media_store: put refuses images that are not what they claim") {
   CHECK(fs::is_empty(tmp.path));
 }
 
-TEST_CASE("media_store: remove deletes image and thumbnail and can be repeated") {
+TEST_CASE("media: store remove deletes image and thumbnail and can be repeated") {
   TempDir tmp;
   MediaStore store(tmp.path.string());
   const CleanedImage image = cleanedFixture("gps_DSCN0010.jpg");
