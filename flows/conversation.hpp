@@ -4,6 +4,9 @@
 
 #include <optional>
 #include <string>
+#include <vector>
+
+#include "flows/flow_types.hpp"
 
 namespace bb::flows {
 
@@ -34,6 +37,10 @@ std::optional<State> stateFromString(const std::string& name);
 
 //! States that hold a draft (a report or a letter); they expire after Settings::idle_timeout.
 bool isDraftState(State state);
+
+//! The main menu's choices in `lang`, for replies the engine renders itself (e.g. after
+//! "ticket.created") when it wants to offer the menu again.
+std::vector<Choice> mainMenuChoices(Lang lang, const TextCatalog& texts);
 
 //! Ids of the choices the flows offer. Channels that can only send text map a typed number or
 //! label to these ids; the flows also accept the ids (and German/English keywords) as text.

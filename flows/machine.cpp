@@ -60,6 +60,20 @@ bool isDraftState(State state) {
   }
 }
 
+std::vector<Choice> mainMenuChoices(Lang lang, const TextCatalog& texts) {
+  Conversation conversation;
+  conversation.state = "menu";
+  conversation.lang = lang;
+  Conversation next = conversation;
+  std::vector<Effect> effects;
+  const Event event;
+  Context ctx;
+  ctx.texts = &texts;
+  const detail::Turn turn{conversation, event, ctx, State::Menu, detail::On::Unknown, {}, 0,
+                          next,         effects};
+  return detail::menuChoices(turn);
+}
+
 namespace detail {
 
 bool runTable(std::span<const Transition> table, Turn& turn) {

@@ -37,6 +37,17 @@ TEST_CASE("flows: every state name round-trips and unknown names are rejected") 
   CHECK(isDraftState(State::LetterConfirm));
 }
 
+TEST_CASE("flows: the engine can offer the main menu in either language") {
+  const auto de = mainMenuChoices(Lang::De, catalog());
+  const auto en = mainMenuChoices(Lang::En, catalog());
+  REQUIRE(de.size() == 5);
+  REQUIRE(en.size() == 5);
+  CHECK(de[0].id == "report");
+  CHECK(de[0].label == "Mangel melden");
+  CHECK(en[0].label == "Report a problem");
+  CHECK(en[4].id == "language");
+}
+
 TEST_CASE("flows: text catalog renders params, falls back to German, then to the key") {
   TextCatalog t;
   t.set(Lang::De, "hello", "Hallo {name}, Nr. {number} ({number})");
