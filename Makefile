@@ -1,0 +1,27 @@
+# The two commands of the README. Both install what is missing first (scripts/install-deps.sh).
+BUILD_DIR ?= build
+TEST_BUILD_DIR ?= build-test
+JOBS ?= $(shell nproc)
+CONFIG ?= config/demo.json
+
+.PHONY: run test build deps clean
+
+run: deps build
+	mkdir -p var
+	./$(BUILD_DIR)/buergerbox migrate --config $(CONFIG)
+	exec ./$(BUILD_DIR)/buergerbox serve --config $(CONFIG)
+
+test: deps
+	cmake -S . -B $(TEST_BUILD_DIR) -DCMAKE_BUILD_TYPE=Debug -DBB_WERROR=ON -DBB_SANITIZE=ON
+	cmake --build $(TEST_BUILD_DIR) -j $(JOBS)
+	cd $(TEST_BUILD_DIR) && ctest --output-on-failure --no-tests=error -j $(JOBS)
+
+build:
+	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_TESTING=OFF
+	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+deps:
+	./scripts/install-deps.sh
+
+clean:
+	rm -rf $(BUILD_DIR) $(TEST_BUILD_DIR)

@@ -1,0 +1,208 @@
+// The composition root: the one file that wires every folder together. Config → database →
+// migrations → real implementations → HTTP server. Compiled into the executable only.
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <pthread.h>
+
+#include "bot/demo_keys.hpp"
+#include "bot/version.hpp"
+#include "bot/crypto.hpp"
+#include "bot/log.hpp"
+#include "bot/metrics.hpp"
+#include "config/config.hpp"
+#include "storage/database.hpp"
+#include "storage/migrations.hpp"
+#include "web/ops_routes.hpp"
+#include "webhooks/http_server.hpp"
+
+namespace {
+
+using bb::config::Config;
+
+constexpr std::chrono::milliseconds kShutdownGrace{1500};
+
+void usage() {
+  std::cerr << "usage: buergerbox <command> [options]\n"
+               "  serve --config FILE         run the service\n"
+               "  migrate --config FILE       create or upgrade the database schema\n"
+               "  check-config --config FILE  validate the config, print every error (exit 2)\n"
+               "  version                     print the version\n";
+}
+
+std::string argValue(const std::vector<std::string>& args, const std::string& name) {
+  for (std::size_t i = 0; i + 1 < args.size(); ++i) {
+    if (args[i] == name) { return args[i + 1]; }
+  }
+  return {};
+}
+
+//! Loads and validates the config; prints every error. Demo mode fills missing keys first.
+bool loadConfigOrReport(const std::string& path, Config& out, bool create_demo_keys) {
+  auto loaded = bb::config::loadConfig(path, bb::config::processEnv(), bb::config::diskFiles());
+  if (!loaded.ok()) {
+    for (const auto& e : loaded.errors) { std::cerr << "config error: " << e << "\n"; }
+    return false;
+  }
+  out = loaded.config;
+  if (out.demo && create_demo_keys) {
+    auto keys = bb::ensureDemoKeys(out);
+    if (!keys) {
+      std::cerr << "config error: demo keys: " << keys.error().detail << "\n";
+      return false;
+    }
+  }
+  return true;
+}
+
+bb::storage::DatabaseOptions databaseOptions(const Config& c) {
+  bb::storage::DatabaseOptions o;
+  o.path = c.storage.path;
+  o.synchronous = c.storage.synchronous;
+  o.readers = c.storage.reader_connections;
+  return o;
+}
+
+bb::Result<std::unique_ptr<bb::storage::Database>> openAndMigrate(const Config& c) {
+  std::error_code ec;
+  auto parent = std::filesystem::path(c.storage.path).parent_path();
+  if (!parent.empty()) { std::filesystem::create_directories(parent, ec); }
+  auto db = bb::storage::Database::open(databaseOptions(c));
+  if (!db) { return db; }
+  bb::Result<int> version = bb::fail(bb::ErrorCode::Internal, "not run");
+  auto run = (*db)->exclusive([&version](SQLite::Database& raw) {
+    version = bb::storage::migrate(raw);
+  });
+  if (!run) { return bb::fail(run.error().code, run.error().detail); }
+  if (!version) { return bb::fail(version.error().code, version.error().detail); }
+  bb::log::info("schema_ready", {{"version", std::to_string(*version)}});
+  return db;
+}
+
+int cmdMigrate(const std::vector<std::string>& args) {
+  Config config;
+  if (!loadConfigOrReport(argValue(args, "--config"), config, true)) { return 2; }
+  auto db = openAndMigrate(config);
+  if (!db) {
+    std::cerr << "migration failed: " << db.error().detail << "\n";
+    return 1;
+  }
+  (*db)->close();
+  return 0;
+}
+
+int cmdCheckConfig(const std::vector<std::string>& args) {
+  auto path = argValue(args, "--config");
+  auto loaded = bb::config::loadConfig(path, bb::config::processEnv(), bb::config::diskFiles());
+  if (!loaded.ok()) {
+    for (const auto& e : loaded.errors) { std::cerr << "config error: " << e << "\n"; }
+    std::cerr << loaded.errors.size() << " error(s) in " << path << "\n";
+    return 2;
+  }
+  std::cout << "config ok: " << path << "\n";
+  return 0;
+}
+
+int cmdServe(const std::vector<std::string>& args) {
+  // Block the stop signals in every thread; one thread waits for them with sigwait.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  Config config;
+  if (!loadConfigOrReport(argValue(args, "--config"), config, true)) { return 2; }
+  bb::log::Level level = bb::log::Level::Info;
+  bb::log::parseLevel(config.log.level, level);
+  bb::log::setLevel(level);
+
+  auto db = openAndMigrate(config);
+  if (!db) {
+    bb::log::error("startup_failed", {{"detail", db.error().detail}});
+    return 1;
+  }
+  bb::Metrics metrics;
+  bb::storage::Database* database = db->get();
+  metrics.gauge("buergerbox_storage_write_queue_depth", "Write jobs waiting for the writer.",
+                [database] { return static_cast<double>(database->stats().queue_depth); });
+  metrics.gauge("buergerbox_storage_commits", "Transactions committed by the writer.",
+                [database] { return static_cast<double>(database->stats().commits); });
+  std::vector<bb::Route> routes = bb::web::opsRoutes([database] { return database->healthy(); },
+                                                     metrics);
+
+  bb::webhooks::ServerOptions server_options;
+  server_options.host = config.server.host;
+  server_options.port = config.server.port;
+  server_options.threads = config.server.threads;
+  server_options.max_body_bytes = static_cast<std::size_t>(config.server.max_body_bytes);
+  server_options.keep_alive_max_count = config.server.keep_alive_max_count;
+  server_options.keep_alive_timeout_s = config.server.keep_alive_timeout_s;
+  server_options.read_timeout_s = config.server.read_timeout_s;
+  bb::webhooks::HttpServer server(server_options, metrics);
+  server.addRoutes(routes);
+  auto port = server.bind();
+  if (!port) {
+    bb::log::error("startup_failed", {{"detail", port.error().detail}});
+    return 1;
+  }
+  bb::log::info("listening", {{"host", config.server.host}, {"port", std::to_string(*port)}});
+
+  std::atomic<bool> served{false};
+  std::thread signal_thread([&server, &served, stop_signals, database] {
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    if (served.load()) { return; }
+    bb::log::info("shutdown_requested", {{"signal", std::to_string(sig)}});
+    server.stop();
+    // cpp-httplib lets an idle keep-alive connection hold its worker until the keep-alive
+    // timeout. In-flight requests get a grace period; then pending writes are committed and the
+    // process exits. A request cut off here was not acknowledged, so its sender retries.
+    const auto deadline = std::chrono::steady_clock::now() + kShutdownGrace;
+    while (!served.load() && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    if (!served.load()) {
+      database->close();
+      bb::log::info("stopped", {{"connections", "closed_by_deadline"}});
+      std::_Exit(0);
+    }
+  });
+  server.run();
+  served.store(true);
+  // In-flight requests have finished; commit pending writes, exit 0.
+  database->close();
+  // run() may also end without a signal (bind lost); wake the signal thread then.
+  pthread_kill(signal_thread.native_handle(), SIGTERM);
+  signal_thread.join();
+  bb::log::info("stopped");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty()) {
+    usage();
+    return 2;
+  }
+  const std::string& cmd = args[0];
+  if (cmd == "version" || cmd == "--version") {
+    std::cout << "buergerbox " << bb::kVersion << "\n";
+    return 0;
+  }
+  if (cmd == "check-config") { return cmdCheckConfig(args); }
+  if (cmd == "migrate") { return cmdMigrate(args); }
+  if (cmd == "serve") { return cmdServe(args); }
+  usage();
+  return 2;
+}

@@ -1,0 +1,17 @@
+#include "bot/ports.hpp"
+
+#include "bot/crypto.hpp"
+
+namespace bb {
+
+std::string Random::hex(std::size_t n) {
+  auto b = bytes(n);
+  return crypto::toHex(std::string_view(reinterpret_cast<const char*>(b.data()), b.size()));
+}
+
+std::vector<std::uint8_t> SystemRandom::bytes(std::size_t n) {
+  auto s = crypto::randomBytes(n);
+  return std::vector<std::uint8_t>(s.begin(), s.end());
+}
+
+}  // namespace bb

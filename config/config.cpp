@@ -1,0 +1,413 @@
+#include "config/config.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+#include <fstream>
+#include <limits>
+#include <sstream>
+#include <variant>
+
+#include <nlohmann/json.hpp>
+
+namespace bb::config {
+namespace {
+
+using json = nlohmann::json;
+
+
+enum class Kind { String, Int, Int64, Bool, Double, Secret };
+
+//! One key of the schema: where it lives, its type, and whether it is a secret.
+struct Field {
+  std::string section;  //!< "" for top-level keys
+  std::string key;
+  Kind kind;
+  std::function<void*(Config&)> slot;
+};
+
+template <class S, class T>
+std::function<void*(Config&)> at(S Config::*section, T S::*member) {
+  return [section, member](Config& c) -> void* { return &((c.*section).*member); };
+}
+
+const std::vector<Field>& fields() {
+  static const std::vector<Field> kFields = {
+      {"", "demo", Kind::Bool, [](Config& c) -> void* { return &c.demo; }},
+      {"server", "host", Kind::String, at(&Config::server, &ServerConfig::host)},
+      {"server", "port", Kind::Int, at(&Config::server, &ServerConfig::port)},
+      {"server", "threads", Kind::Int, at(&Config::server, &ServerConfig::threads)},
+      {"server", "max_body_bytes", Kind::Int64, at(&Config::server, &ServerConfig::max_body_bytes)},
+      {"server", "keep_alive_max_count", Kind::Int,
+       at(&Config::server, &ServerConfig::keep_alive_max_count)},
+      {"server", "keep_alive_timeout_s", Kind::Int,
+       at(&Config::server, &ServerConfig::keep_alive_timeout_s)},
+      {"server", "read_timeout_s", Kind::Int, at(&Config::server, &ServerConfig::read_timeout_s)},
+      {"server", "public_url", Kind::String, at(&Config::server, &ServerConfig::public_url)},
+      {"storage", "path", Kind::String, at(&Config::storage, &StorageConfig::path)},
+      {"storage", "media_dir", Kind::String, at(&Config::storage, &StorageConfig::media_dir)},
+      {"storage", "synchronous", Kind::String, at(&Config::storage, &StorageConfig::synchronous)},
+      {"storage", "reader_connections", Kind::Int,
+       at(&Config::storage, &StorageConfig::reader_connections)},
+      {"whatsapp", "enabled", Kind::Bool, at(&Config::whatsapp, &WhatsAppConfig::enabled)},
+      {"whatsapp", "api_base", Kind::String, at(&Config::whatsapp, &WhatsAppConfig::api_base)},
+      {"whatsapp", "phone_number_id", Kind::String,
+       at(&Config::whatsapp, &WhatsAppConfig::phone_number_id)},
+      {"whatsapp", "verify_token", Kind::Secret,
+       at(&Config::whatsapp, &WhatsAppConfig::verify_token)},
+      {"whatsapp", "app_secret", Kind::Secret, at(&Config::whatsapp, &WhatsAppConfig::app_secret)},
+      {"whatsapp", "access_token", Kind::Secret,
+       at(&Config::whatsapp, &WhatsAppConfig::access_token)},
+      {"whatsapp", "template_name", Kind::String,
+       at(&Config::whatsapp, &WhatsAppConfig::template_name)},
+      {"whatsapp", "template_language", Kind::String,
+       at(&Config::whatsapp, &WhatsAppConfig::template_language)},
+      {"whatsapp", "rate_per_second", Kind::Int,
+       at(&Config::whatsapp, &WhatsAppConfig::rate_per_second)},
+      {"telegram", "enabled", Kind::Bool, at(&Config::telegram, &TelegramConfig::enabled)},
+      {"telegram", "api_base", Kind::String, at(&Config::telegram, &TelegramConfig::api_base)},
+      {"telegram", "bot_token", Kind::Secret, at(&Config::telegram, &TelegramConfig::bot_token)},
+      {"telegram", "secret_token", Kind::Secret,
+       at(&Config::telegram, &TelegramConfig::secret_token)},
+      {"telegram", "mode", Kind::String, at(&Config::telegram, &TelegramConfig::mode)},
+      {"telegram", "rate_per_second", Kind::Int,
+       at(&Config::telegram, &TelegramConfig::rate_per_second)},
+      {"matrix", "enabled", Kind::Bool, at(&Config::matrix, &MatrixConfig::enabled)},
+      {"matrix", "homeserver_url", Kind::String,
+       at(&Config::matrix, &MatrixConfig::homeserver_url)},
+      {"matrix", "server_name", Kind::String, at(&Config::matrix, &MatrixConfig::server_name)},
+      {"matrix", "sender_localpart", Kind::String,
+       at(&Config::matrix, &MatrixConfig::sender_localpart)},
+      {"matrix", "as_token", Kind::Secret, at(&Config::matrix, &MatrixConfig::as_token)},
+      {"matrix", "hs_token", Kind::Secret, at(&Config::matrix, &MatrixConfig::hs_token)},
+      {"webchat", "enabled", Kind::Bool, at(&Config::webchat, &WebChatConfig::enabled)},
+      {"webchat", "max_message_chars", Kind::Int,
+       at(&Config::webchat, &WebChatConfig::max_message_chars)},
+      {"webchat", "max_upload_bytes", Kind::Int64,
+       at(&Config::webchat, &WebChatConfig::max_upload_bytes)},
+      {"webchat", "messages_per_minute", Kind::Int,
+       at(&Config::webchat, &WebChatConfig::messages_per_minute)},
+      {"privacy", "pseudonym_key", Kind::Secret,
+       at(&Config::privacy, &PrivacyConfig::pseudonym_key)},
+      {"privacy", "encryption_key", Kind::Secret,
+       at(&Config::privacy, &PrivacyConfig::encryption_key)},
+      {"privacy", "notice_version", Kind::Int, at(&Config::privacy, &PrivacyConfig::notice_version)},
+      {"privacy", "notice_url", Kind::String, at(&Config::privacy, &PrivacyConfig::notice_url)},
+      {"flows", "categories_file", Kind::String, at(&Config::flows, &FlowsConfig::categories_file)},
+      {"flows", "texts_dir", Kind::String, at(&Config::flows, &FlowsConfig::texts_dir)},
+      {"flows", "boundary_file", Kind::String, at(&Config::flows, &FlowsConfig::boundary_file)},
+      {"flows", "districts_file", Kind::String, at(&Config::flows, &FlowsConfig::districts_file)},
+      {"flows", "idle_timeout_minutes", Kind::Int,
+       at(&Config::flows, &FlowsConfig::idle_timeout_minutes)},
+      {"flows", "duplicate_radius_m", Kind::Double,
+       at(&Config::flows, &FlowsConfig::duplicate_radius_m)},
+      {"flows", "letterbox_department", Kind::String,
+       at(&Config::flows, &FlowsConfig::letterbox_department)},
+      {"flows", "workers", Kind::Int, at(&Config::flows, &FlowsConfig::workers)},
+      {"log", "level", Kind::String, at(&Config::log, &LogConfig::level)},
+  };
+  return kFields;
+}
+
+std::string upper(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char ch) { return static_cast<char>(std::toupper(ch)); });
+  return s;
+}
+
+std::string pathOf(const Field& f) { return f.section.empty() ? f.key : f.section + "." + f.key; }
+
+std::string envNameOf(const Field& f) {
+  return "BUERGERBOX_" + (f.section.empty() ? "" : upper(f.section) + "_") + upper(f.key);
+}
+
+//! Sets a field from JSON; returns an error text or "".
+std::string setFromJson(Config& c, const Field& f, const json& v) {
+  void* slot = f.slot(c);
+  switch (f.kind) {
+    case Kind::String:
+    case Kind::Secret:
+      if (!v.is_string()) { return "must be a string"; }
+      *static_cast<std::string*>(slot) = v.get<std::string>();
+      return "";
+    case Kind::Bool:
+      if (!v.is_boolean()) { return "must be true or false"; }
+      *static_cast<bool*>(slot) = v.get<bool>();
+      return "";
+    case Kind::Int:
+      if (!v.is_number_integer()) { return "must be an integer"; }
+      if (v.get<std::int64_t>() < std::numeric_limits<int>::min() ||
+          v.get<std::int64_t>() > std::numeric_limits<int>::max()) {
+        return "is out of range";
+      }
+      *static_cast<int*>(slot) = v.get<int>();
+      return "";
+    case Kind::Int64:
+      if (!v.is_number_integer()) { return "must be an integer"; }
+      *static_cast<std::int64_t*>(slot) = v.get<std::int64_t>();
+      return "";
+    case Kind::Double:
+      if (!v.is_number()) { return "must be a number"; }
+      *static_cast<double*>(slot) = v.get<double>();
+      return "";
+  }
+  return "has an unknown type";
+}
+
+//! Sets a field from an environment string; returns an error text or "".
+std::string setFromText(Config& c, const Field& f, const std::string& text) {
+  void* slot = f.slot(c);
+  switch (f.kind) {
+    case Kind::String:
+    case Kind::Secret:
+      *static_cast<std::string*>(slot) = text;
+      return "";
+    case Kind::Bool:
+      if (text == "true") { *static_cast<bool*>(slot) = true; return ""; }
+      if (text == "false") { *static_cast<bool*>(slot) = false; return ""; }
+      return "must be true or false";
+    case Kind::Int:
+    case Kind::Int64: {
+      if (text.empty()) { return "must be a decimal integer"; }
+      std::size_t used = 0;
+      long long value = 0;
+      try {
+        value = std::stoll(text, &used, 10);
+      } catch (...) {
+        return "must be a decimal integer";
+      }
+      if (used != text.size()) { return "must be a decimal integer"; }
+      if (f.kind == Kind::Int) {
+        if (value < std::numeric_limits<int>::min() || value > std::numeric_limits<int>::max()) {
+          return "is out of range";
+        }
+        *static_cast<int*>(slot) = static_cast<int>(value);
+      } else {
+        *static_cast<std::int64_t*>(slot) = value;
+      }
+      return "";
+    }
+    case Kind::Double: {
+      std::size_t used = 0;
+      double value = 0;
+      try {
+        value = std::stod(text, &used);
+      } catch (...) {
+        return "must be a number";
+      }
+      if (used != text.size()) { return "must be a number"; }
+      *static_cast<double*>(slot) = value;
+      return "";
+    }
+  }
+  return "has an unknown type";
+}
+
+std::string trimTrailingNewlines(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) { s.pop_back(); }
+  return s;
+}
+
+bool isHexKey(const std::string& s) {
+  return s.size() == 64 && std::all_of(s.begin(), s.end(), [](unsigned char ch) {
+           return std::isxdigit(ch) != 0;
+         });
+}
+
+void validate(const Config& c, std::vector<std::string>& errors) {
+  auto need = [&errors](bool ok, const std::string& text) {
+    if (!ok) { errors.push_back(text); }
+  };
+  need(c.server.port >= 0 && c.server.port <= 65535,
+       "server.port: must be between 0 and 65535 (0 picks a free port)");
+  need(!c.server.host.empty(), "server.host: must not be empty");
+  need(c.server.threads >= 1 && c.server.threads <= 1024, "server.threads: must be 1..1024");
+  need(c.server.max_body_bytes >= 1024, "server.max_body_bytes: must be at least 1024");
+  need(c.server.keep_alive_max_count >= 1, "server.keep_alive_max_count: must be at least 1");
+  need(c.server.keep_alive_timeout_s >= 1, "server.keep_alive_timeout_s: must be at least 1");
+  need(c.server.read_timeout_s >= 1, "server.read_timeout_s: must be at least 1");
+  need(!c.storage.path.empty(), "storage.path: must not be empty");
+  need(!c.storage.media_dir.empty(), "storage.media_dir: must not be empty");
+  need(c.storage.synchronous == "FULL" || c.storage.synchronous == "NORMAL",
+       "storage.synchronous: must be FULL or NORMAL");
+  need(c.storage.reader_connections >= 1 && c.storage.reader_connections <= 64,
+       "storage.reader_connections: must be 1..64");
+  need(c.telegram.mode == "webhook" || c.telegram.mode == "polling",
+       "telegram.mode: must be webhook or polling");
+  need(c.log.level == "debug" || c.log.level == "info" || c.log.level == "warn" ||
+           c.log.level == "error",
+       "log.level: must be debug, info, warn or error");
+  need(c.flows.idle_timeout_minutes >= 1, "flows.idle_timeout_minutes: must be at least 1");
+  need(c.flows.duplicate_radius_m >= 0, "flows.duplicate_radius_m: must not be negative");
+  need(c.flows.workers >= 1 && c.flows.workers <= 64, "flows.workers: must be 1..64");
+  need(c.webchat.max_message_chars >= 1, "webchat.max_message_chars: must be at least 1");
+  need(c.webchat.messages_per_minute >= 1, "webchat.messages_per_minute: must be at least 1");
+  need(c.whatsapp.rate_per_second >= 1, "whatsapp.rate_per_second: must be at least 1");
+  need(c.telegram.rate_per_second >= 1, "telegram.rate_per_second: must be at least 1");
+  need(c.privacy.notice_version >= 1, "privacy.notice_version: must be at least 1");
+
+  // Keys: in demo mode missing keys are generated later; a key that is set must be well-formed.
+  for (const auto& [name, value] : {std::pair{"privacy.pseudonym_key", &c.privacy.pseudonym_key},
+                                    std::pair{"privacy.encryption_key", &c.privacy.encryption_key}}) {
+    if (value->empty()) {
+      need(c.demo, std::string(name) + ": required (64 hex characters, 32 bytes) outside demo mode");
+    } else {
+      need(isHexKey(*value), std::string(name) + ": must be 64 hex characters (32 bytes)");
+    }
+  }
+  if (c.whatsapp.enabled) {
+    need(!c.whatsapp.api_base.empty(), "whatsapp.api_base: required when whatsapp is enabled");
+    need(!c.whatsapp.phone_number_id.empty(),
+         "whatsapp.phone_number_id: required when whatsapp is enabled");
+    need(!c.whatsapp.app_secret.empty(), "whatsapp.app_secret: required when whatsapp is enabled");
+    need(!c.whatsapp.verify_token.empty(),
+         "whatsapp.verify_token: required when whatsapp is enabled");
+    need(!c.whatsapp.access_token.empty(),
+         "whatsapp.access_token: required when whatsapp is enabled");
+  }
+  if (c.telegram.enabled) {
+    need(!c.telegram.bot_token.empty(), "telegram.bot_token: required when telegram is enabled");
+    need(c.telegram.mode != "webhook" || !c.telegram.secret_token.empty(),
+         "telegram.secret_token: required in webhook mode");
+  }
+  if (c.matrix.enabled) {
+    need(!c.matrix.homeserver_url.empty(), "matrix.homeserver_url: required when matrix is enabled");
+    need(!c.matrix.server_name.empty(), "matrix.server_name: required when matrix is enabled");
+    need(!c.matrix.as_token.empty(), "matrix.as_token: required when matrix is enabled");
+    need(!c.matrix.hs_token.empty(), "matrix.hs_token: required when matrix is enabled");
+  }
+}
+
+}  // namespace
+
+EnvReader processEnv() {
+  return [](const std::string& name) -> std::optional<std::string> {
+    const char* v = std::getenv(name.c_str());  // NOLINT(concurrency-mt-unsafe): read at startup
+    if (v == nullptr) { return std::nullopt; }
+    return std::string(v);
+  };
+}
+
+FileReader diskFiles() {
+  return [](const std::string& path) -> std::optional<std::string> {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) { return std::nullopt; }
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  };
+}
+
+LoadResult parseConfig(const std::string& json_text, const EnvReader& env, const FileReader& files) {
+  LoadResult out;
+  Config& c = out.config;
+  json root = json::parse(json_text, nullptr, false);
+  if (root.is_discarded() || !root.is_object()) {
+    out.errors.push_back("config: not a JSON object");
+    return out;
+  }
+
+  // Known section/key pairs, including the `<secret>_file` variants.
+  auto findField = [](const std::string& section, const std::string& key) -> const Field* {
+    for (const auto& f : fields()) {
+      if (f.section == section && f.key == key) { return &f; }
+    }
+    return nullptr;
+  };
+  auto isSection = [](const std::string& name) {
+    return std::any_of(fields().begin(), fields().end(),
+                       [&name](const Field& f) { return f.section == name; });
+  };
+
+  std::vector<std::pair<const Field*, std::string>> file_secrets;  // field, path
+  auto visit = [&](const std::string& section, const std::string& key, const json& value) {
+    const std::string where = section.empty() ? key : section + "." + key;
+    if (const Field* f = findField(section, key)) {
+      if (f->kind == Kind::Secret) {
+        if (value.is_string() && !value.get<std::string>().empty()) {
+          out.errors.push_back(where + ": secrets must not be in the config file; set " +
+                               envNameOf(*f) + " or " + where + "_file");
+        }
+        return;
+      }
+      if (auto err = setFromJson(c, *f, value); !err.empty()) {
+        out.errors.push_back(where + ": " + err);
+      }
+      return;
+    }
+    const std::string suffix = "_file";
+    if (key.size() > suffix.size() && key.compare(key.size() - suffix.size(), suffix.size(), suffix) == 0) {
+      const Field* f = findField(section, key.substr(0, key.size() - suffix.size()));
+      if (f != nullptr && f->kind == Kind::Secret) {
+        if (!value.is_string()) {
+          out.errors.push_back(where + ": must be a string (a file path)");
+        } else if (!value.get<std::string>().empty()) {
+          file_secrets.emplace_back(f, value.get<std::string>());
+        }
+        return;
+      }
+    }
+    out.errors.push_back(where + ": unknown key");
+  };
+
+  for (const auto& [name, value] : root.items()) {
+    if (value.is_object() && isSection(name)) {
+      for (const auto& [key, inner] : value.items()) { visit(name, key, inner); }
+    } else if (isSection(name)) {
+      out.errors.push_back(name + ": must be an object");
+    } else {
+      visit("", name, value);
+    }
+  }
+
+  // Secrets from files named in the config, then environment overrides (which win).
+  for (const auto& [f, path] : file_secrets) {
+    if (auto text = files(path)) {
+      *static_cast<std::string*>(f->slot(c)) = trimTrailingNewlines(*text);
+    } else {
+      out.errors.push_back(pathOf(*f) + "_file: cannot read the file");
+    }
+  }
+  for (const auto& f : fields()) {
+    if (auto v = env(envNameOf(f))) {
+      if (auto err = setFromText(c, f, *v); !err.empty()) {
+        out.errors.push_back(envNameOf(f) + " (" + pathOf(f) + "): " + err);
+      }
+    }
+    if (f.kind == Kind::Secret) {
+      if (auto p = env(envNameOf(f) + "_FILE")) {
+        if (auto text = files(*p)) {
+          *static_cast<std::string*>(f.slot(c)) = trimTrailingNewlines(*text);
+        } else {
+          out.errors.push_back(envNameOf(f) + "_FILE: cannot read the file");
+        }
+      }
+    }
+  }
+  validate(c, out.errors);
+  return out;
+}
+
+LoadResult loadConfig(const std::string& path, const EnvReader& env, const FileReader& files) {
+  auto text = files(path);
+  if (!text) {
+    LoadResult out;
+    out.errors.push_back("config: cannot read " + path);
+    return out;
+  }
+  return parseConfig(*text, env, files);
+}
+
+std::vector<KeyInfo> allKeys() {
+  std::vector<KeyInfo> out;
+  for (const auto& f : fields()) { out.push_back({pathOf(f), envNameOf(f), f.kind == Kind::Secret}); }
+  return out;
+}
+
+std::string maskSecret(const std::string& secret) {
+  if (secret.empty()) { return "(unset)"; }
+  if (secret.size() <= 8) { return "****"; }
+  return "****" + secret.substr(secret.size() - 4);
+}
+
+}  // namespace bb::config

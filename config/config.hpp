@@ -1,0 +1,133 @@
+#pragma once
+// The typed configuration: one JSON file, every key overridable by BUERGERBOX_<SECTION>_<KEY>.
+// Secrets come only from the environment or from `<key>_file` paths. See docs/configuration.md.
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace bb::config {
+
+struct ServerConfig {
+  std::string host = "127.0.0.1";
+  int port = 8080;
+  int threads = 16;
+  std::int64_t max_body_bytes = 4 * 1024 * 1024;
+  int keep_alive_max_count = 10000;
+  int keep_alive_timeout_s = 5;
+  int read_timeout_s = 10;
+  std::string public_url = "http://localhost:8080";  //!< base of links the bot sends
+};
+
+struct StorageConfig {
+  std::string path = "var/buergerbox.db";  //!< the SQLite file
+  std::string media_dir = "var/media";
+  std::string synchronous = "FULL";  //!< FULL (default, survives power loss) or NORMAL
+  int reader_connections = 4;
+};
+
+struct WhatsAppConfig {
+  bool enabled = false;
+  std::string api_base = "https://graph.facebook.com/v23.0";
+  std::string phone_number_id;
+  std::string verify_token;  // secret
+  std::string app_secret;    // secret
+  std::string access_token;  // secret
+  std::string template_name = "buergerbox_update";
+  std::string template_language = "de";
+  int rate_per_second = 80;
+};
+
+struct TelegramConfig {
+  bool enabled = false;
+  std::string api_base = "https://api.telegram.org";
+  std::string bot_token;     // secret
+  std::string secret_token;  // secret
+  std::string mode = "webhook";  //!< webhook | polling
+  int rate_per_second = 30;
+};
+
+struct MatrixConfig {
+  bool enabled = false;
+  std::string homeserver_url;
+  std::string server_name;
+  std::string sender_localpart = "buergerbox";
+  std::string as_token;  // secret
+  std::string hs_token;  // secret
+};
+
+struct WebChatConfig {
+  bool enabled = false;
+  int max_message_chars = 2000;
+  std::int64_t max_upload_bytes = 10 * 1024 * 1024;
+  int messages_per_minute = 30;
+};
+
+struct PrivacyConfig {
+  std::string pseudonym_key;   // secret, 64 hex characters
+  std::string encryption_key;  // secret, 64 hex characters
+  int notice_version = 1;
+  std::string notice_url = "/datenschutz";
+};
+
+struct FlowsConfig {
+  std::string categories_file = "config/categories.json";
+  std::string texts_dir = "config/texts";
+  std::string boundary_file;   //!< GeoJSON city limits; empty: no check
+  std::string districts_file;  //!< GeoJSON districts; empty: none
+  int idle_timeout_minutes = 30;
+  double duplicate_radius_m = 50;
+  std::string letterbox_department = "buergerservice";
+  int workers = 4;  //!< conversation processing threads
+};
+
+struct LogConfig {
+  std::string level = "info";  //!< debug | info | warn | error
+};
+
+struct Config {
+  bool demo = false;  //!< demo mode: missing keys are generated once into the storage folder
+  ServerConfig server;
+  StorageConfig storage;
+  WhatsAppConfig whatsapp;
+  TelegramConfig telegram;
+  MatrixConfig matrix;
+  WebChatConfig webchat;
+  PrivacyConfig privacy;
+  FlowsConfig flows;
+  LogConfig log;
+};
+
+//! Reads one environment variable; injected so tests never touch the real environment.
+using EnvReader = std::function<std::optional<std::string>(const std::string& name)>;
+EnvReader processEnv();
+
+//! Reads a whole file (for `*_file` secrets); injected for tests.
+using FileReader = std::function<std::optional<std::string>(const std::string& path)>;
+FileReader diskFiles();
+
+struct LoadResult {
+  Config config;
+  std::vector<std::string> errors;  //!< every problem found; empty means valid
+  bool ok() const { return errors.empty(); }
+};
+
+//! Parses JSON text, applies environment overrides and `*_file` secrets, validates everything.
+LoadResult parseConfig(const std::string& json_text, const EnvReader& env, const FileReader& files);
+//! Same, reading the JSON from `path`.
+LoadResult loadConfig(const std::string& path, const EnvReader& env, const FileReader& files);
+
+//! One documented key (for docs and `check-config`).
+struct KeyInfo {
+  std::string path;      //!< "server.port"
+  std::string env_name;  //!< "BUERGERBOX_SERVER_PORT"
+  bool secret = false;
+};
+std::vector<KeyInfo> allKeys();
+
+//! `****last4` for logs; never the secret itself.
+std::string maskSecret(const std::string& secret);
+
+}  // namespace bb::config

@@ -1,0 +1,214 @@
+#include "storage/database.hpp"
+
+#include <sqlite3.h>
+
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include "bot/log.hpp"
+
+namespace bb::storage {
+namespace {
+
+void configure(SQLite::Database& db, const DatabaseOptions& options) {
+  db.setBusyTimeout(options.busy_timeout_ms);
+  db.exec("PRAGMA journal_mode = WAL");
+  db.exec("PRAGMA foreign_keys = ON");
+  db.exec(options.synchronous == "NORMAL" ? "PRAGMA synchronous = NORMAL"
+                                          : "PRAGMA synchronous = FULL");
+}
+
+}  // namespace
+
+Error sqliteError(const std::exception& e, const char* what) {
+  if (const auto* se = dynamic_cast<const SQLite::Exception*>(&e)) {
+    switch (se->getErrorCode()) {
+      case SQLITE_BUSY:
+      case SQLITE_LOCKED:
+      case SQLITE_FULL:
+      case SQLITE_READONLY:
+      case SQLITE_IOERR:
+      case SQLITE_CANTOPEN:
+      case SQLITE_PROTOCOL:
+        return Error{ErrorCode::Unavailable, std::string(what) + ": " + se->getErrorStr()};
+      case SQLITE_CONSTRAINT:
+        return Error{ErrorCode::Conflict, std::string(what) + ": constraint"};
+      default:
+        return Error{ErrorCode::Internal, std::string(what) + ": " + se->getErrorStr()};
+    }
+  }
+  return Error{ErrorCode::Internal, std::string(what) + ": " + e.what()};
+}
+
+Database::Database(DatabaseOptions options) : options_(std::move(options)) {}
+
+Result<std::unique_ptr<Database>> Database::open(const DatabaseOptions& options) {
+  std::unique_ptr<Database> self(new Database(options));
+  try {
+    self->writer_ = std::make_unique<SQLite::Database>(
+        options.path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_FULLMUTEX);
+    configure(*self->writer_, options);
+    for (int i = 0; i < std::max(1, options.readers); ++i) {
+      auto reader = std::make_unique<SQLite::Database>(
+          options.path, SQLite::OPEN_READWRITE | SQLite::OPEN_FULLMUTEX);
+      reader->setBusyTimeout(options.busy_timeout_ms);
+      reader->exec("PRAGMA foreign_keys = ON");
+      self->free_readers_.push_back(reader.get());
+      self->readers_.push_back(std::move(reader));
+    }
+  } catch (const std::exception& e) {
+    return Unexpected<Error>{sqliteError(e, "open")};
+  }
+  self->writer_thread_ = std::thread([raw = self.get()] { raw->writerLoop(); });
+  return self;
+}
+
+Database::~Database() { close(); }
+
+Result<void> Database::write(WriteJob job) {
+  std::future<Result<void>> future;
+  {
+    std::lock_guard lock(queue_mutex_);
+    if (stopping_) { return fail(ErrorCode::Unavailable, "database closing"); }
+    if (queue_.size() >= options_.max_queued_jobs) {
+      return fail(ErrorCode::Unavailable, "write queue full");
+    }
+    queue_.push_back(Pending{std::move(job), {}, false});
+    future = queue_.back().done.get_future();
+  }
+  queue_cv_.notify_one();
+  return future.get();
+}
+
+Result<void> Database::exclusive(const std::function<void(SQLite::Database&)>& fn) {
+  // Runs as a write job so it is serialized with the writer thread, but without a savepoint:
+  // the function manages its own transaction (migrations).
+  std::promise<Result<void>> done;
+  auto future = done.get_future();
+  {
+    std::lock_guard lock(queue_mutex_);
+    if (stopping_) { return fail(ErrorCode::Unavailable, "database closing"); }
+    queue_.push_back(Pending{WriteJob{fn, nullptr}, std::move(done), true});
+  }
+  queue_cv_.notify_one();
+  return future.get();
+}
+
+void Database::writerLoop() {
+  for (;;) {
+    std::vector<Pending> batch;
+    {
+      std::unique_lock lock(queue_mutex_);
+      queue_cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty() && stopping_) { return; }
+      if (queue_.front().exclusive) {
+        Pending p = std::move(queue_.front());
+        queue_.pop_front();
+        lock.unlock();
+        try {
+          p.job.run(*writer_);
+          p.done.set_value(Result<void>());
+        } catch (const std::exception& e) {
+          p.done.set_value(Unexpected<Error>{sqliteError(e, "exclusive")});
+        }
+        continue;
+      }
+      while (!queue_.empty() && batch.size() < options_.max_batch &&
+             !queue_.front().exclusive) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    std::vector<Result<void>> results(batch.size());
+    bool committed = false;
+    Error commit_error{ErrorCode::Unavailable, "commit failed"};
+    try {
+      writer_->exec("BEGIN IMMEDIATE");
+      for (std::size_t i = 0; i < batch.size(); ++i) {
+        writer_->exec("SAVEPOINT job");
+        try {
+          batch[i].job.run(*writer_);
+          writer_->exec("RELEASE job");
+        } catch (const std::exception& e) {
+          results[i] = Unexpected<Error>{sqliteError(e, "write")};
+          writer_->exec("ROLLBACK TO job");
+          writer_->exec("RELEASE job");
+        }
+      }
+      writer_->exec("COMMIT");
+      committed = true;
+    } catch (const std::exception& e) {
+      commit_error = sqliteError(e, "commit");
+      if (commit_error.code != ErrorCode::Unavailable) { commit_error.code = ErrorCode::Unavailable; }
+      try {
+        writer_->exec("ROLLBACK");
+      } catch (...) {
+        // No transaction was open, or the connection is broken: nothing to roll back.
+      }
+      log::error("storage_commit_failed", {{"detail", commit_error.detail},
+                                            {"jobs", std::to_string(batch.size())}});
+    }
+    if (committed) {
+      commits_.fetch_add(1);
+      jobs_.fetch_add(batch.size());
+      for (std::size_t i = 0; i < batch.size(); ++i) {
+        if (results[i] && batch[i].job.after_commit) { batch[i].job.after_commit(); }
+        batch[i].done.set_value(std::move(results[i]));
+      }
+    } else {
+      for (auto& p : batch) { p.done.set_value(Unexpected<Error>{commit_error}); }
+    }
+  }
+}
+
+SQLite::Database* Database::acquireReader() {
+  std::unique_lock lock(readers_mutex_);
+  readers_cv_.wait(lock, [this] { return !free_readers_.empty() || closed_.load(); });
+  if (closed_.load()) { return nullptr; }
+  SQLite::Database* db = free_readers_.back();
+  free_readers_.pop_back();
+  return db;
+}
+
+void Database::releaseReader(SQLite::Database* db) {
+  {
+    std::lock_guard lock(readers_mutex_);
+    free_readers_.push_back(db);
+  }
+  readers_cv_.notify_all();
+}
+
+bool Database::healthy() {
+  if (closed_.load()) { return false; }
+  auto r = read([](SQLite::Database& db) { return db.execAndGet("SELECT 1").getInt(); });
+  return r.has_value() && *r == 1;
+}
+
+void Database::close() {
+  {
+    std::lock_guard lock(queue_mutex_);
+    if (stopping_) { return; }
+    stopping_ = true;
+  }
+  queue_cv_.notify_all();
+  if (writer_thread_.joinable()) { writer_thread_.join(); }
+  {
+    std::unique_lock lock(readers_mutex_);
+    closed_.store(true);
+    readers_cv_.notify_all();
+    // Wait until every reader is back before closing connections.
+    readers_cv_.wait(lock, [this] { return free_readers_.size() == readers_.size(); });
+  }
+  readers_.clear();
+  writer_.reset();
+}
+
+DatabaseStats Database::stats() const {
+  DatabaseStats s;
+  s.commits = commits_.load();
+  s.jobs = jobs_.load();
+  std::lock_guard lock(queue_mutex_);
+  s.queue_depth = queue_.size();
+  return s;
+}
+
+}  // namespace bb::storage

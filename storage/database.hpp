@@ -1,0 +1,132 @@
+#pragma once
+// The SQLite core: one writer connection behind a group-commit queue, a small pool of readers.
+// Every write job runs in its own SAVEPOINT inside a shared transaction; one COMMIT (one disk
+// flush under synchronous=FULL) serves every job of the batch, and no job's caller is answered
+// before that commit is durable.
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "bot/result.hpp"
+
+namespace SQLite {
+class Database;
+}
+
+namespace bb::storage {
+
+struct DatabaseOptions {
+  std::string path;                  //!< file path, or ":memory:"-like names are NOT supported (WAL)
+  std::string synchronous = "FULL";  //!< FULL or NORMAL
+  int readers = 4;
+  int busy_timeout_ms = 5000;
+  std::size_t max_queued_jobs = 20000;  //!< beyond this, writes fail fast with Unavailable (→ 503)
+  std::size_t max_batch = 1024;         //!< jobs per transaction
+};
+
+//! Work for the writer thread. `run` executes inside a savepoint; throwing rolls back only this
+//! job. `after_commit` runs on the writer thread after the batch committed, in submission order.
+struct WriteJob {
+  std::function<void(SQLite::Database&)> run;
+  std::function<void()> after_commit;
+};
+
+struct DatabaseStats {
+  std::uint64_t commits = 0;
+  std::uint64_t jobs = 0;
+  std::size_t queue_depth = 0;
+};
+
+class Database {
+public:
+  //! Opens (creating if needed) the file with WAL, foreign keys, busy timeout and the chosen
+  //! synchronous mode, and starts the writer thread. Does not migrate.
+  static Result<std::unique_ptr<Database>> open(const DatabaseOptions& options);
+  ~Database();
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+
+  //! Runs `job` on the writer and waits until its batch is committed.
+  Result<void> write(WriteJob job);
+  Result<void> write(std::function<void(SQLite::Database&)> run) {
+    return write(WriteJob{std::move(run), nullptr});
+  }
+
+  //! Runs `fn` with a reader connection (a snapshot of committed data).
+  template <class F>
+  auto read(F&& fn) -> Result<decltype(fn(std::declval<SQLite::Database&>()))>;
+
+  //! Runs `fn` directly on the writer connection outside the queue (startup, migrations only).
+  Result<void> exclusive(const std::function<void(SQLite::Database&)>& fn);
+
+  //! True when a reader can answer `SELECT 1` and the writer is running.
+  bool healthy();
+  //! Stops accepting jobs, commits what is queued, stops the writer, closes connections.
+  void close();
+
+  DatabaseStats stats() const;
+
+private:
+  explicit Database(DatabaseOptions options);
+  struct Pending {
+    WriteJob job;
+    std::promise<Result<void>> done;
+    bool exclusive = false;  //!< runs alone, outside a shared transaction (migrations)
+  };
+  void writerLoop();
+  SQLite::Database* acquireReader();
+  void releaseReader(SQLite::Database* db);
+  Result<void> failure(const std::exception& e, const char* what);
+
+  DatabaseOptions options_;
+  std::unique_ptr<SQLite::Database> writer_;
+  std::vector<std::unique_ptr<SQLite::Database>> readers_;
+  std::vector<SQLite::Database*> free_readers_;
+  std::mutex readers_mutex_;
+  std::condition_variable readers_cv_;
+
+  mutable std::mutex queue_mutex_;
+  std::condition_variable queue_cv_;
+  std::deque<Pending> queue_;
+  bool stopping_ = false;
+  std::atomic<bool> closed_{false};
+  std::thread writer_thread_;
+  std::atomic<std::uint64_t> commits_{0};
+  std::atomic<std::uint64_t> jobs_{0};
+};
+
+//! Classifies an SQLite failure: busy/locked/full/readonly/io → Unavailable (retry later).
+Error sqliteError(const std::exception& e, const char* what);
+
+template <class F>
+auto Database::read(F&& fn) -> Result<decltype(fn(std::declval<SQLite::Database&>()))> {
+  using T = decltype(fn(std::declval<SQLite::Database&>()));
+  if (closed_.load()) { return fail(ErrorCode::Unavailable, "database closed"); }
+  SQLite::Database* db = acquireReader();
+  if (db == nullptr) { return fail(ErrorCode::Unavailable, "database closed"); }
+  struct Release {
+    Database* self;
+    SQLite::Database* db;
+    ~Release() { self->releaseReader(db); }
+  } release{this, db};
+  try {
+    if constexpr (std::is_void_v<T>) {
+      fn(*db);
+      return Result<void>();
+    } else {
+      return Result<T>(fn(*db));
+    }
+  } catch (const std::exception& e) {
+    return Unexpected<Error>{sqliteError(e, "read")};
+  }
+}
+
+}  // namespace bb::storage

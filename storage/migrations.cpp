@@ -1,0 +1,161 @@
+#include "storage/migrations.hpp"
+
+#include <SQLiteCpp/SQLiteCpp.h>
+
+namespace bb::storage {
+
+const std::vector<std::string>& migrations() {
+  static const std::vector<std::string> kMigrations = {
+      // 1: the engine: citizens, conversations, inbound events, outbox, tickets.
+      R"sql(
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL DEFAULT 0);
+
+-- A citizen is known by a keyed pseudonym; the reply address is sealed (AES-256-GCM).
+CREATE TABLE citizens (
+  pseudonym TEXT PRIMARY KEY,
+  channel TEXT NOT NULL,
+  address_ct BLOB NOT NULL,
+  key_id TEXT NOT NULL,
+  lang TEXT NOT NULL DEFAULT 'de',
+  consent_version INTEGER NOT NULL DEFAULT 0,
+  consent_at INTEGER,
+  created_at INTEGER NOT NULL,
+  last_inbound_at INTEGER,
+  unreachable INTEGER NOT NULL DEFAULT 0
+);
+
+CREATE TABLE conversations (
+  pseudonym TEXT PRIMARY KEY,
+  state TEXT NOT NULL,
+  data TEXT NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+
+-- Inbound events, durable before acknowledgement; the payload is cleared once processed.
+CREATE TABLE inbound_events (
+  id INTEGER PRIMARY KEY,
+  channel TEXT NOT NULL,
+  external_id TEXT NOT NULL,
+  pseudonym TEXT NOT NULL,
+  shard_key INTEGER NOT NULL,
+  received_at INTEGER NOT NULL,
+  payload TEXT,
+  processed_at INTEGER,
+  UNIQUE (channel, external_id)
+);
+CREATE INDEX inbound_events_pending ON inbound_events (id) WHERE processed_at IS NULL;
+
+-- Outbound messages: one row per message; the sealed address makes a row self-contained.
+CREATE TABLE outbox (
+  id INTEGER PRIMARY KEY,
+  channel TEXT NOT NULL,
+  pseudonym TEXT NOT NULL,
+  address_ct BLOB NOT NULL,
+  key_id TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  kind TEXT NOT NULL DEFAULT 'reply',
+  ticket_id INTEGER,
+  status TEXT NOT NULL DEFAULT 'queued',
+  tries INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL DEFAULT 0,
+  provider_message_id TEXT,
+  error TEXT,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE INDEX outbox_due ON outbox (channel, next_attempt_at) WHERE status = 'queued';
+CREATE INDEX outbox_recipient ON outbox (pseudonym, id);
+CREATE INDEX outbox_provider_id ON outbox (provider_message_id);
+
+CREATE TABLE tickets (
+  id INTEGER PRIMARY KEY,
+  number INTEGER NOT NULL UNIQUE,
+  kind TEXT NOT NULL DEFAULT 'defect',
+  category_id TEXT NOT NULL,
+  department TEXT NOT NULL,
+  district_id TEXT NOT NULL DEFAULT '',
+  status TEXT NOT NULL,
+  lat REAL,
+  lon REAL,
+  address_text TEXT NOT NULL DEFAULT '',
+  description TEXT NOT NULL DEFAULT '',
+  extra_answer TEXT NOT NULL DEFAULT '',
+  channel TEXT NOT NULL,
+  reporter TEXT,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  closed_at INTEGER
+);
+CREATE INDEX tickets_status ON tickets (status, id);
+CREATE INDEX tickets_category_open ON tickets (category_id, lat, lon) WHERE closed_at IS NULL;
+CREATE INDEX tickets_reporter ON tickets (reporter);
+
+CREATE TABLE ticket_photos (
+  ticket_id INTEGER NOT NULL REFERENCES tickets(id) ON DELETE CASCADE,
+  media_id TEXT NOT NULL,
+  position INTEGER NOT NULL,
+  PRIMARY KEY (ticket_id, media_id)
+);
+
+CREATE TABLE ticket_followers (
+  ticket_id INTEGER NOT NULL REFERENCES tickets(id) ON DELETE CASCADE,
+  pseudonym TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (ticket_id, pseudonym)
+);
+CREATE INDEX ticket_followers_pseudonym ON ticket_followers (pseudonym);
+
+-- The ticket's thread: citizen messages, bot messages, staff replies, status changes.
+CREATE TABLE ticket_events (
+  id INTEGER PRIMARY KEY,
+  ticket_id INTEGER NOT NULL REFERENCES tickets(id) ON DELETE CASCADE,
+  kind TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  status TEXT,
+  body TEXT NOT NULL DEFAULT '',
+  outbox_id INTEGER,
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX ticket_events_ticket ON ticket_events (ticket_id, id);
+
+-- Media received and cleaned (content-addressed files in storage.media_dir).
+CREATE TABLE media (
+  id INTEGER PRIMARY KEY,
+  pseudonym TEXT NOT NULL,
+  channel TEXT NOT NULL,
+  source_ref TEXT NOT NULL,
+  status TEXT NOT NULL DEFAULT 'pending',
+  content_id TEXT,
+  mime_type TEXT,
+  created_at INTEGER NOT NULL
+);
+)sql",
+  };
+  return kMigrations;
+}
+
+int schemaVersion(SQLite::Database& db) { return db.execAndGet("PRAGMA user_version").getInt(); }
+
+Result<int> migrate(SQLite::Database& db, const std::vector<std::string>& steps) {
+  try {
+    int version = schemaVersion(db);
+    if (version > static_cast<int>(steps.size())) {
+      return fail(ErrorCode::Internal, "database schema is newer than this program");
+    }
+    if (version == static_cast<int>(steps.size())) { return version; }
+    SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
+    while (version < static_cast<int>(steps.size())) {
+      db.exec(steps[static_cast<std::size_t>(version)]);
+      ++version;
+    }
+    // A pragma takes no placeholders; the number is ours, not user input.
+    db.exec("PRAGMA user_version = " + std::to_string(version));
+    tx.commit();
+    return version;
+  } catch (const std::exception& e) {
+    return fail(ErrorCode::Internal, std::string("migration failed: ") + e.what());
+  }
+}
+
+}  // namespace bb::storage

@@ -1,0 +1,174 @@
+#include <doctest/doctest.h>
+
+#include <map>
+
+#include "config/config.hpp"
+#include "support/server_process.hpp"
+
+using bb::config::parseConfig;
+
+namespace {
+
+struct FakeEnv {
+  std::map<std::string, std::string> vars;
+  bb::config::EnvReader reader() const {
+    return [this](const std::string& name) -> std::optional<std::string> {
+      auto it = vars.find(name);
+      if (it == vars.end()) { return std::nullopt; }
+      return it->second;
+    };
+  }
+};
+
+struct FakeFiles {
+  std::map<std::string, std::string> files;
+  bb::config::FileReader reader() const {
+    return [this](const std::string& path) -> std::optional<std::string> {
+      auto it = files.find(path);
+      if (it == files.end()) { return std::nullopt; }
+      return it->second;
+    };
+  }
+};
+
+const std::string kKeys = std::string(R"({"privacy":{}})");
+
+bool mentions(const std::vector<std::string>& errors, const std::string& text) {
+  for (const auto& e : errors) {
+    if (e.find(text) != std::string::npos) { return true; }
+  }
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("config: defaults with demo mode need no secrets") {
+  FakeEnv env;
+  FakeFiles files;
+  auto r = parseConfig(R"({"demo": true})", env.reader(), files.reader());
+  CHECK(r.ok());
+  CHECK(r.config.server.port == 8080);
+  CHECK(r.config.storage.synchronous == "FULL");
+  CHECK(r.config.telegram.mode == "webhook");
+}
+
+TEST_CASE("config: outside demo mode the privacy keys are required") {
+  FakeEnv env;
+  FakeFiles files;
+  auto r = parseConfig("{}", env.reader(), files.reader());
+  CHECK_FALSE(r.ok());
+  CHECK(mentions(r.errors, "privacy.pseudonym_key"));
+  CHECK(mentions(r.errors, "privacy.encryption_key"));
+}
+
+TEST_CASE("config: environment overrides every kind of key") {
+  FakeEnv env;
+  env.vars = {{"BUERGERBOX_SERVER_PORT", "9090"},
+              {"BUERGERBOX_WHATSAPP_API_BASE", "http://127.0.0.1:1234/v23.0"},
+              {"BUERGERBOX_WHATSAPP_ENABLED", "true"},
+              {"BUERGERBOX_WHATSAPP_APP_SECRET", "s3cret"},
+              {"BUERGERBOX_WHATSAPP_VERIFY_TOKEN", "verify"},
+              {"BUERGERBOX_WHATSAPP_ACCESS_TOKEN", "token"},
+              {"BUERGERBOX_WHATSAPP_PHONE_NUMBER_ID", "123"},
+              {"BUERGERBOX_STORAGE_PATH", "/tmp/x.db"},
+              {"BUERGERBOX_FLOWS_DUPLICATE_RADIUS_M", "75.5"},
+              {"BUERGERBOX_PRIVACY_PSEUDONYM_KEY", bb::test::testKey('a')},
+              {"BUERGERBOX_PRIVACY_ENCRYPTION_KEY", bb::test::testKey('b')}};
+  FakeFiles files;
+  auto r = parseConfig(R"({"server": {"port": 8081}})", env.reader(), files.reader());
+  REQUIRE(r.ok());
+  CHECK(r.config.server.port == 9090);
+  CHECK(r.config.whatsapp.enabled);
+  CHECK(r.config.whatsapp.api_base == "http://127.0.0.1:1234/v23.0");
+  CHECK(r.config.whatsapp.app_secret == "s3cret");
+  CHECK(r.config.storage.path == "/tmp/x.db");
+  CHECK(r.config.flows.duplicate_radius_m == doctest::Approx(75.5));
+  CHECK(r.config.privacy.pseudonym_key == bb::test::testKey('a'));
+}
+
+TEST_CASE("config: bad environment values are named") {
+  FakeEnv env;
+  env.vars = {{"BUERGERBOX_SERVER_PORT", "80x"}, {"BUERGERBOX_WHATSAPP_ENABLED", "yes"}};
+  FakeFiles files;
+  auto r = parseConfig(R"({"demo": true})", env.reader(), files.reader());
+  CHECK(mentions(r.errors, "BUERGERBOX_SERVER_PORT"));
+  CHECK(mentions(r.errors, "BUERGERBOX_WHATSAPP_ENABLED"));
+}
+
+TEST_CASE("config: unknown keys and an invalid port are all reported at once") {
+  FakeEnv env;
+  FakeFiles files;
+  auto r = parseConfig(R"({"demo": true, "server": {"prot": 1, "port": 70000}, "nonsense": 1})",
+                       env.reader(), files.reader());
+  CHECK(r.errors.size() >= 3);
+  CHECK(mentions(r.errors, "server.prot: unknown key"));
+  CHECK(mentions(r.errors, "server.port"));
+  CHECK(mentions(r.errors, "nonsense: unknown key"));
+}
+
+TEST_CASE("config: secrets are refused in the file but read from *_file paths") {
+  FakeEnv env;
+  FakeFiles files;
+  files.files["/run/secrets/app"] = "from-file\n";
+  auto refused = parseConfig(R"({"demo": true, "whatsapp": {"app_secret": "inline"}})",
+                             env.reader(), files.reader());
+  CHECK(mentions(refused.errors, "whatsapp.app_secret: secrets must not be in the config file"));
+
+  auto ok = parseConfig(R"({"demo": true, "whatsapp": {"app_secret_file": "/run/secrets/app"}})",
+                        env.reader(), files.reader());
+  REQUIRE(ok.ok());
+  CHECK(ok.config.whatsapp.app_secret == "from-file");
+
+  env.vars["BUERGERBOX_TELEGRAM_BOT_TOKEN_FILE"] = "/run/secrets/app";
+  auto via_env = parseConfig(R"({"demo": true})", env.reader(), files.reader());
+  REQUIRE(via_env.ok());
+  CHECK(via_env.config.telegram.bot_token == "from-file");
+}
+
+TEST_CASE("config: type errors, enabled channels without secrets, malformed keys") {
+  FakeEnv env;
+  env.vars["BUERGERBOX_PRIVACY_ENCRYPTION_KEY"] = "abc";
+  FakeFiles files;
+  auto r = parseConfig(
+      R"({"demo": true, "server": {"threads": "many"}, "telegram": {"enabled": true, "mode": "push"}})",
+      env.reader(), files.reader());
+  CHECK(mentions(r.errors, "server.threads: must be an integer"));
+  CHECK(mentions(r.errors, "telegram.mode"));
+  CHECK(mentions(r.errors, "telegram.bot_token: required"));
+  CHECK(mentions(r.errors, "privacy.encryption_key: must be 64 hex"));
+}
+
+TEST_CASE("config: not JSON") {
+  FakeEnv env;
+  FakeFiles files;
+  auto r = parseConfig("{not json", env.reader(), files.reader());
+  CHECK(mentions(r.errors, "not a JSON object"));
+}
+
+TEST_CASE("config: every key has its documented environment name") {
+  bool found_port = false;
+  bool found_secret = false;
+  for (const auto& k : bb::config::allKeys()) {
+    if (k.path == "server.port") { found_port = k.env_name == "BUERGERBOX_SERVER_PORT"; }
+    if (k.path == "whatsapp.app_secret") {
+      found_secret = k.env_name == "BUERGERBOX_WHATSAPP_APP_SECRET" && k.secret;
+    }
+  }
+  CHECK(found_port);
+  CHECK(found_secret);
+  CHECK(bb::config::maskSecret("abcdefghijkl") == "****ijkl");
+  CHECK(bb::config::maskSecret("") == "(unset)");
+}
+
+TEST_CASE("config: the shipped demo and example configs are valid") {
+  FakeEnv env;
+  for (const char* name : {"config/demo.json", "config/buergerbox.example.json"}) {
+    CAPTURE(name);
+    env.vars = {{"BUERGERBOX_PRIVACY_PSEUDONYM_KEY", bb::test::testKey('1')},
+                {"BUERGERBOX_PRIVACY_ENCRYPTION_KEY", bb::test::testKey('2')}};
+    auto r = bb::config::loadConfig(std::string(BB_SOURCE_DIR) + "/" + name, env.reader(),
+                                    bb::config::diskFiles());
+    for (const auto& e : r.errors) { MESSAGE(e); }
+    CHECK(r.ok());
+  }
+}

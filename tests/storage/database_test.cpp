@@ -1,0 +1,150 @@
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <thread>
+#include <vector>
+
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include "storage/database.hpp"
+#include "storage/migrations.hpp"
+#include "support/server_process.hpp"
+
+using bb::storage::Database;
+using bb::storage::DatabaseOptions;
+
+namespace {
+
+std::unique_ptr<Database> openIn(const bb::test::TempDir& dir, const std::string& name = "db.sqlite") {
+  DatabaseOptions o;
+  o.path = dir.path() + "/" + name;
+  auto db = Database::open(o);
+  REQUIRE(db.has_value());
+  return std::move(*db);
+}
+
+std::vector<std::string> tables(SQLite::Database& db) {
+  std::vector<std::string> out;
+  SQLite::Statement q(db, "SELECT name FROM sqlite_master WHERE type='table' ORDER BY name");
+  while (q.executeStep()) { out.push_back(q.getColumn(0).getString()); }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("storage: migration from an empty file creates the schema and sets user_version") {
+  bb::test::TempDir dir;
+  auto db = openIn(dir);
+  bb::Result<int> version = bb::fail(bb::ErrorCode::Internal);
+  REQUIRE(db->exclusive([&](SQLite::Database& raw) { version = bb::storage::migrate(raw); }));
+  REQUIRE(version.has_value());
+  CHECK(*version == static_cast<int>(bb::storage::migrations().size()));
+  auto names = db->read([](SQLite::Database& raw) { return tables(raw); });
+  REQUIRE(names.has_value());
+  for (const char* t : {"citizens", "conversations", "inbound_events", "outbox", "tickets"}) {
+    CHECK(std::find(names->begin(), names->end(), t) != names->end());
+  }
+  // Pragmas of DESIGN.md §4.
+  auto mode = db->read([](SQLite::Database& raw) {
+    return raw.execAndGet("PRAGMA journal_mode").getString();
+  });
+  CHECK(*mode == "wal");
+  // Running again is a no-op.
+  REQUIRE(db->exclusive([&](SQLite::Database& raw) { version = bb::storage::migrate(raw); }));
+  CHECK(*version == static_cast<int>(bb::storage::migrations().size()));
+}
+
+TEST_CASE("storage: a failed migration leaves the previous schema intact") {
+  bb::test::TempDir dir;
+  auto db = openIn(dir);
+  const std::vector<std::string> v1 = {"CREATE TABLE a (x INTEGER);"};
+  std::vector<std::string> broken = v1;
+  broken.push_back("CREATE TABLE b (y INTEGER);");
+  broken.push_back("CREATE TABLE c (this is not sql");
+  bb::Result<int> version = bb::fail(bb::ErrorCode::Internal);
+  REQUIRE(db->exclusive([&](SQLite::Database& raw) { version = bb::storage::migrate(raw, v1); }));
+  REQUIRE(*version == 1);
+  REQUIRE(db->exclusive([&](SQLite::Database& raw) { version = bb::storage::migrate(raw, broken); }));
+  CHECK_FALSE(version.has_value());
+  auto state = db->read([](SQLite::Database& raw) {
+    return std::make_pair(bb::storage::schemaVersion(raw), tables(raw));
+  });
+  CHECK(state->first == 1);
+  REQUIRE(state->second.size() == 1);  // "b" was rolled back with "c"
+  CHECK(state->second[0] == "a");
+}
+
+TEST_CASE("storage: a schema newer than the program is refused") {
+  bb::test::TempDir dir;
+  auto db = openIn(dir);
+  bb::Result<int> version = bb::fail(bb::ErrorCode::Internal);
+  REQUIRE(db->exclusive([&](SQLite::Database& raw) {
+    raw.exec("PRAGMA user_version = 99");
+    version = bb::storage::migrate(raw);
+  }));
+  CHECK_FALSE(version.has_value());
+}
+
+TEST_CASE("storage: concurrent writers share commits and each sees its own durable row") {
+  bb::test::TempDir dir;
+  auto db = openIn(dir);
+  REQUIRE(db->exclusive([](SQLite::Database& raw) { raw.exec("CREATE TABLE t (v INTEGER)"); }));
+  constexpr int kThreads = 16;
+  constexpr int kPerThread = 50;
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        auto r = db->write([v = t * 1000 + i](SQLite::Database& raw) {
+          SQLite::Statement q(raw, "INSERT INTO t (v) VALUES (?)");
+          q.bind(1, v);
+          q.exec();
+        });
+        if (!r) { failures.fetch_add(1); }
+      }
+    });
+  }
+  for (auto& th : threads) { th.join(); }
+  CHECK(failures.load() == 0);
+  auto count = db->read([](SQLite::Database& raw) { return raw.execAndGet("SELECT count(*) FROM t").getInt(); });
+  CHECK(*count == kThreads * kPerThread);
+  auto s = db->stats();
+  CHECK(s.jobs == kThreads * kPerThread);
+  CHECK(s.commits < s.jobs);  // group commit: fewer flushes than jobs
+}
+
+TEST_CASE("storage: a failing job rolls back alone; the rest of its batch commits") {
+  bb::test::TempDir dir;
+  auto db = openIn(dir);
+  REQUIRE(db->exclusive([](SQLite::Database& raw) {
+    raw.exec("CREATE TABLE t (v INTEGER UNIQUE)");
+  }));
+  REQUIRE(db->write([](SQLite::Database& raw) { raw.exec("INSERT INTO t VALUES (1)"); }));
+  auto bad = db->write([](SQLite::Database& raw) {
+    raw.exec("INSERT INTO t VALUES (2)");
+    raw.exec("INSERT INTO t VALUES (1)");  // constraint violation
+  });
+  CHECK_FALSE(bad.has_value());
+  CHECK(bad.error().code == bb::ErrorCode::Conflict);
+  bool after_ran = false;
+  REQUIRE(db->write(bb::storage::WriteJob{
+      [](SQLite::Database& raw) { raw.exec("INSERT INTO t VALUES (3)"); },
+      [&after_ran] { after_ran = true; }}));
+  CHECK(after_ran);
+  auto values = db->read([](SQLite::Database& raw) {
+    return raw.execAndGet("SELECT group_concat(v) FROM (SELECT v FROM t ORDER BY v)").getString();
+  });
+  CHECK(*values == "1,3");
+}
+
+TEST_CASE("storage: healthy until closed; writes after close are refused") {
+  bb::test::TempDir dir;
+  auto db = openIn(dir);
+  CHECK(db->healthy());
+  db->close();
+  CHECK_FALSE(db->healthy());
+  auto r = db->write([](SQLite::Database&) {});
+  CHECK_FALSE(r.has_value());
+  CHECK(r.error().code == bb::ErrorCode::Unavailable);
+}

@@ -1,0 +1,130 @@
+#include "support/server_process.hpp"
+
+#include <cerrno>
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace bb::test {
+
+ServerProcess::~ServerProcess() {
+  if (pid_ > 0) { stop(SIGKILL); }
+  if (stderr_fd_ >= 0) { ::close(stderr_fd_); }
+}
+
+bool ServerProcess::start(const std::string& config_path,
+                          const std::map<std::string, std::string>& env,
+                          std::chrono::seconds timeout) {
+  int fds[2];
+  if (pipe(fds) != 0) { return false; }
+  pid_ = fork();
+  if (pid_ == 0) {
+    dup2(fds[1], STDERR_FILENO);
+    ::close(fds[0]);
+    ::close(fds[1]);
+    if (chdir(BB_SOURCE_DIR) != 0) { _exit(126); }
+    for (const auto& [k, v] : env) { setenv(k.c_str(), v.c_str(), 1); }
+    execl(BB_BINARY, BB_BINARY, "serve", "--config", config_path.c_str(), nullptr);
+    _exit(127);
+  }
+  ::close(fds[1]);
+  stderr_fd_ = fds[0];
+  fcntl(stderr_fd_, F_SETFL, O_NONBLOCK);
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  static const std::regex kListening("event=listening host=\\S+ port=(\\d+)");
+  while (std::chrono::steady_clock::now() < deadline) {
+    drain(50);
+    std::smatch m;
+    if (std::regex_search(log_, m, kListening)) {
+      port_ = std::stoi(m[1]);
+      return true;
+    }
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return false;
+    }
+  }
+  return false;
+}
+
+void ServerProcess::drain(int timeout_ms) {
+  if (stderr_fd_ < 0) { return; }
+  pollfd p{stderr_fd_, POLLIN, 0};
+  if (poll(&p, 1, timeout_ms) <= 0) { return; }
+  char buf[4096];
+  for (;;) {
+    ssize_t n = ::read(stderr_fd_, buf, sizeof buf);
+    if (n <= 0) { break; }
+    log_.append(buf, static_cast<std::size_t>(n));
+  }
+}
+
+std::string ServerProcess::log() {
+  drain(0);
+  return log_;
+}
+
+int ServerProcess::stop(int signal, std::chrono::milliseconds* took, std::chrono::seconds timeout) {
+  if (pid_ <= 0) { return -1; }
+  const auto start = std::chrono::steady_clock::now();
+  kill(pid_, signal);
+  int status = 0;
+  const auto deadline = start + timeout;
+  int code = -1;
+  while (std::chrono::steady_clock::now() < deadline) {
+    drain(10);
+    pid_t r = waitpid(pid_, &status, WNOHANG);
+    if (r == pid_) {
+      code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      break;
+    }
+  }
+  if (code == -1) {
+    kill(pid_, SIGKILL);
+    waitpid(pid_, &status, 0);
+  }
+  if (took != nullptr) {
+    *took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                  start);
+  }
+  drain(0);
+  pid_ = -1;
+  return code;
+}
+
+TempDir::TempDir() {
+  std::string tmpl = (std::filesystem::temp_directory_path() / "bbtest-XXXXXX").string();
+  char* p = mkdtemp(tmpl.data());
+  path_ = p != nullptr ? std::string(p) : std::string();
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  if (!path_.empty()) { std::filesystem::remove_all(path_, ec); }
+}
+
+std::string readFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void writeFile(const std::string& path, const std::string& content) {
+  std::ofstream out(path, std::ios::binary);
+  out << content;
+}
+
+std::string testKey(char fill) { return std::string(64, fill); }
+
+}  // namespace bb::test

@@ -1,0 +1,58 @@
+#pragma once
+// Runs the real `buergerbox serve` binary for integration tests: port 0, its own temp folder,
+// environment overrides; waits for the "event=listening" line and reports the bound port.
+
+#include <chrono>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <sys/types.h>
+
+namespace bb::test {
+
+class ServerProcess {
+public:
+  ServerProcess() = default;
+  ~ServerProcess();
+  ServerProcess(const ServerProcess&) = delete;
+  ServerProcess& operator=(const ServerProcess&) = delete;
+
+  //! Starts `buergerbox serve --config <config>` with `env` added to the environment and the
+  //! working directory set to the source tree. Returns false if it did not start listening.
+  bool start(const std::string& config_path, const std::map<std::string, std::string>& env,
+             std::chrono::seconds timeout = std::chrono::seconds(20));
+  int port() const { return port_; }
+  pid_t pid() const { return pid_; }
+  //! Sends `signal` and waits; returns the exit code (or 128+signal) and stores the wait time.
+  int stop(int signal, std::chrono::milliseconds* took = nullptr,
+           std::chrono::seconds timeout = std::chrono::seconds(10));
+  //! Everything the process wrote to stderr so far.
+  std::string log();
+
+private:
+  void drain(int timeout_ms);
+  pid_t pid_ = -1;
+  int stderr_fd_ = -1;
+  int port_ = 0;
+  std::string log_;
+};
+
+//! A fresh temporary directory, removed at destruction.
+class TempDir {
+public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+
+private:
+  std::string path_;
+};
+
+std::string readFile(const std::string& path);
+void writeFile(const std::string& path, const std::string& content);
+
+//! A throw-away 64-hex key for tests.
+std::string testKey(char fill);
+
+}  // namespace bb::test

@@ -1,0 +1,15 @@
+#pragma once
+// Operational routes: /healthz and /metrics.
+
+#include <functional>
+#include <vector>
+
+#include "bot/http.hpp"
+#include "bot/metrics.hpp"
+
+namespace bb::web {
+
+//! `/healthz` answers 200 only while `database_ok()` is true; `/metrics` renders Prometheus text.
+std::vector<Route> opsRoutes(std::function<bool()> database_ok, const Metrics& metrics);
+
+}  // namespace bb::web

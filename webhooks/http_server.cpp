@@ -1,0 +1,136 @@
+#include "webhooks/http_server.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+
+#include <httplib.h>
+
+#include "bot/log.hpp"
+
+namespace bb::webhooks {
+namespace {
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+  return s;
+}
+
+HttpRequest toRequest(const httplib::Request& in) {
+  HttpRequest out;
+  out.method = in.method;
+  out.path = in.path;
+  for (const auto& [name, value] : in.headers) { out.headers[lower(name)] = value; }
+  for (const auto& [name, value] : in.params) { out.params.emplace(name, value); }
+  out.body = in.body;
+  for (std::size_t i = 1; i < in.matches.size(); ++i) { out.matches.push_back(in.matches[i]); }
+  out.remote_addr = in.remote_addr;
+  return out;
+}
+
+}  // namespace
+
+void addSecurityHeaders(HttpResponse& response) {
+  auto has = [&response](const std::string& name) {
+    return std::any_of(response.headers.begin(), response.headers.end(),
+                       [&name](const auto& h) { return lower(h.first) == lower(name); });
+  };
+  if (!has("X-Content-Type-Options")) { response.header("X-Content-Type-Options", "nosniff"); }
+  if (!has("Referrer-Policy")) { response.header("Referrer-Policy", "no-referrer"); }
+  if (!has("X-Frame-Options")) { response.header("X-Frame-Options", "DENY"); }
+}
+
+class HttpServer::Impl {
+public:
+  Impl(ServerOptions options, Metrics& metrics) : options_(std::move(options)), metrics_(metrics) {
+    const auto threads = static_cast<std::size_t>(std::max(1, options_.threads));
+    server_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+    // Nagle + delayed ACK would add 40 ms per response on keep-alive connections.
+    server_.set_tcp_nodelay(true);
+    server_.set_keep_alive_max_count(static_cast<std::size_t>(options_.keep_alive_max_count));
+    server_.set_keep_alive_timeout(options_.keep_alive_timeout_s);
+    server_.set_read_timeout(options_.read_timeout_s, 0);
+    server_.set_write_timeout(options_.read_timeout_s, 0);
+    server_.set_payload_max_length(options_.max_body_bytes);
+    server_.set_exception_handler([](const httplib::Request&, httplib::Response& res,
+                                     std::exception_ptr) {
+      // Fail-safe only: handlers return errors as values. Never echo the exception text.
+      log::error("http_handler_exception");
+      res.status = 500;
+      res.set_content("{\"error\":\"internal\"}", "application/json");
+    });
+    server_.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+      if (res.body.empty()) {
+        res.set_content(res.status == 413 ? "{\"error\":\"request too large\"}"
+                                          : "{\"error\":\"" + std::to_string(res.status) + "\"}",
+                        "application/json");
+      }
+    });
+  }
+
+  void add(const Route& route) {
+    auto handler = [this, route](const httplib::Request& req, httplib::Response& res) {
+      const auto start = std::chrono::steady_clock::now();
+      HttpResponse out;
+      try {
+        out = route.handler(toRequest(req));
+      } catch (const std::exception& e) {
+        log::error("http_handler_exception", {{"route", route.name}});
+        out = HttpResponse::json(500, "{\"error\":\"internal\"}");
+      }
+      addSecurityHeaders(out);
+      res.status = out.status;
+      for (const auto& [name, value] : out.headers) { res.set_header(name, value); }
+      res.set_content(out.body, out.content_type);
+      const double seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      metrics_.observeRequest(route.name, out.status, seconds);
+    };
+    if (route.method == "GET") {
+      server_.Get(route.pattern, handler);
+    } else if (route.method == "POST") {
+      server_.Post(route.pattern, handler);
+    } else if (route.method == "PUT") {
+      server_.Put(route.pattern, handler);
+    } else if (route.method == "DELETE") {
+      server_.Delete(route.pattern, handler);
+    }
+  }
+
+  Result<int> bind() {
+    int port = 0;
+    if (options_.port == 0) {
+      port = server_.bind_to_any_port(options_.host);
+    } else {
+      port = server_.bind_to_port(options_.host, options_.port) ? options_.port : -1;
+    }
+    if (port <= 0) { return fail(ErrorCode::Unavailable, "cannot bind the HTTP port"); }
+    return port;
+  }
+
+  httplib::Server server_;
+  ServerOptions options_;
+  Metrics& metrics_;
+};
+
+HttpServer::HttpServer(ServerOptions options, Metrics& metrics)
+    : impl_(std::make_unique<Impl>(std::move(options), metrics)) {}
+
+HttpServer::~HttpServer() { stop(); }
+
+void HttpServer::addRoutes(const std::vector<Route>& routes) {
+  for (const auto& r : routes) { impl_->add(r); }
+}
+
+Result<int> HttpServer::bind() { return impl_->bind(); }
+
+void HttpServer::run() { impl_->server_.listen_after_bind(); }
+
+void HttpServer::stop() {
+  if (impl_ && impl_->server_.is_running()) { impl_->server_.stop(); }
+}
+
+bool HttpServer::running() const { return impl_->server_.is_running(); }
+
+}  // namespace bb::webhooks

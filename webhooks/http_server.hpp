@@ -1,0 +1,47 @@
+#pragma once
+// The HTTP edge: the one place that knows cpp-httplib. Routes are the service's own Route structs.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "bot/http.hpp"
+#include "bot/metrics.hpp"
+#include "bot/result.hpp"
+
+namespace bb::webhooks {
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  int port = 8080;  //!< 0 binds any free port
+  int threads = 16;
+  std::size_t max_body_bytes = 4 * 1024 * 1024;
+  int keep_alive_max_count = 10000;
+  int keep_alive_timeout_s = 5;
+  int read_timeout_s = 10;
+};
+
+class HttpServer {
+public:
+  HttpServer(ServerOptions options, Metrics& metrics);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  void addRoutes(const std::vector<Route>& routes);
+  //! Binds the socket; returns the port actually bound.
+  Result<int> bind();
+  //! Serves until stop(); in-flight requests finish before it returns.
+  void run();
+  void stop();
+  bool running() const;
+
+private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+//! Headers every response carries (nosniff, referrer policy, frame denial).
+void addSecurityHeaders(HttpResponse& response);
+
+}  // namespace bb::webhooks
