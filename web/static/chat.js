@@ -33,7 +33,7 @@
       followHint: 'Über diesen Link sehen Sie jederzeit den Stand Ihrer Meldung – ohne Konto. Bitte speichern Sie ihn.',
       uploading: 'Foto wird hochgeladen…',
       photoSent: 'Ihr Foto',
-      photoNoPreview: 'Foto gesendet',
+      photoNoPreview: 'Foto (keine Vorschau möglich)',
       locating: 'Standort wird ermittelt…',
       locationSent: 'Standort gesendet',
       locationAccuracy: 'Standort gesendet (Genauigkeit ca. {m} m)',
@@ -46,6 +46,7 @@
       photoTooBig: 'Das Foto ist zu groß ({size} MB, höchstens {max} MB). Bitte wählen Sie ein kleineres.',
       photoType: 'Das ist kein Foto. Bitte wählen Sie eine Bilddatei (JPEG, PNG, WebP oder HEIC).',
       failed: 'Nicht gesendet',
+      photoFailed: 'Foto nicht gesendet',
       networkError: 'Keine Verbindung zum Server. Bitte versuchen Sie es gleich noch einmal.',
       reconnecting: 'Verbindung unterbrochen – neuer Versuch in {s} s…',
       sessionExpired: 'Ihre Sitzung ist abgelaufen. Bitte laden Sie die Seite neu.',
@@ -75,7 +76,7 @@
       followHint: 'With this link you can check the status of your report at any time – no account needed. Please keep it.',
       uploading: 'Uploading photo…',
       photoSent: 'Your photo',
-      photoNoPreview: 'Photo sent',
+      photoNoPreview: 'Photo (no preview available)',
       locating: 'Finding your location…',
       locationSent: 'Location sent',
       locationAccuracy: 'Location sent (accuracy about {m} m)',
@@ -88,6 +89,7 @@
       photoTooBig: 'The photo is too large ({size} MB, at most {max} MB). Please choose a smaller one.',
       photoType: 'This is not a photo. Please choose an image file (JPEG, PNG, WebP or HEIC).',
       failed: 'Not sent',
+      photoFailed: 'Photo not sent',
       networkError: 'No connection to the server. Please try again in a moment.',
       reconnecting: 'Connection lost – retrying in {s} s…',
       sessionExpired: 'Your session has expired. Please reload the page.',
@@ -224,7 +226,7 @@
     m.li.classList.add('failed');
     const note = document.createElement('p');
     note.className = 'failed-note';
-    note.textContent = t('failed') + (message ? ' – ' + message : '');
+    note.textContent = t(m.li.classList.contains('photo') ? 'photoFailed' : 'failed') + (message ? ' – ' + message : '');
     m.bubble.appendChild(note);
   }
 
@@ -446,7 +448,7 @@
     }
     const n = charCount(text);
     if (n > maxMessageChars) {
-      showNotice(t('tooLong', { length: n, max: maxMessageChars }));
+      updateCharHint();  // the hint under the field says how long is too long
       els.input.focus();
       return;
     }
@@ -500,6 +502,7 @@
     img.alt = t('photoSent');
     img.addEventListener('error', () => {
       // e.g. HEIC, which the browser cannot show: a caption instead of a broken image.
+      if (!img.isConnected) return;
       img.remove();
       const p = document.createElement('p');
       p.className = 'text';
@@ -525,8 +528,8 @@
       showNotice('');
     } else {
       URL.revokeObjectURL(blobUrl);
-      img.remove();
-      markFailed(m, r.message);
+      for (const el of m.bubble.querySelectorAll('img, .text')) el.remove();
+      markFailed(m);  // the reason is in the notice above the input
       showNotice(r.message);
     }
     reveal(m.li, true);
