@@ -81,6 +81,8 @@ struct OutboundMessage {
   //! WhatsApp outside the 24 h window: the approved template and its parameters.
   std::string template_name;
   std::vector<std::string> template_params;
+  //! A "follow my report" link for channels that show it (web chat); empty elsewhere.
+  std::string follow_url;
 };
 
 }  // namespace bb

@@ -103,6 +103,8 @@ const std::vector<Field>& fields() {
        at(&Config::flows, &FlowsConfig::duplicate_radius_m)},
       {"flows", "letterbox_department", Kind::String,
        at(&Config::flows, &FlowsConfig::letterbox_department)},
+      {"flows", "outside_responsible", Kind::String,
+       at(&Config::flows, &FlowsConfig::outside_responsible)},
       {"flows", "workers", Kind::Int, at(&Config::flows, &FlowsConfig::workers)},
       {"log", "level", Kind::String, at(&Config::log, &LogConfig::level)},
   };

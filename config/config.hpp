@@ -80,6 +80,7 @@ struct FlowsConfig {
   int idle_timeout_minutes = 30;
   double duplicate_radius_m = 50;
   std::string letterbox_department = "buergerservice";
+  std::string outside_responsible;  //!< named in the refusal for points outside the city limits
   int workers = 4;  //!< conversation processing threads
 };
 

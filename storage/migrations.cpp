@@ -83,6 +83,7 @@ CREATE TABLE tickets (
   extra_answer TEXT NOT NULL DEFAULT '',
   channel TEXT NOT NULL,
   reporter TEXT,
+  follow_token_hash TEXT,
   created_at INTEGER NOT NULL,
   updated_at INTEGER NOT NULL,
   closed_at INTEGER
@@ -90,10 +91,11 @@ CREATE TABLE tickets (
 CREATE INDEX tickets_status ON tickets (status, id);
 CREATE INDEX tickets_category_open ON tickets (category_id, lat, lon) WHERE closed_at IS NULL;
 CREATE INDEX tickets_reporter ON tickets (reporter);
+CREATE UNIQUE INDEX tickets_follow_token ON tickets (follow_token_hash);
 
 CREATE TABLE ticket_photos (
   ticket_id INTEGER NOT NULL REFERENCES tickets(id) ON DELETE CASCADE,
-  media_id TEXT NOT NULL,
+  media_id INTEGER NOT NULL REFERENCES media(id),
   position INTEGER NOT NULL,
   PRIMARY KEY (ticket_id, media_id)
 );

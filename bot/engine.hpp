@@ -1,0 +1,108 @@
+#pragma once
+// The channel-independent engine (DESIGN.md §2 steps 2–3):
+// - ingest: pseudonymize, seal the reply address, store durably with dedup, then return;
+// - process: one worker per shard of conversations; a conversation's events run one at a time in
+//   arrival order; state and every effect commit in one transaction; unprocessed events are
+//   picked up again after a restart (exactly once, guarded by the processed flag);
+// - ticket status changes notify every follower.
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "bot/crypto.hpp"
+#include "bot/flow_data.hpp"
+#include "bot/ports.hpp"
+#include "bot/store.hpp"
+
+namespace bb {
+
+struct EngineOptions {
+  int workers = 4;
+  std::size_t queue_capacity = 10000;  //!< per worker; beyond it events wait in the database
+  std::string public_url = "http://localhost:8080";
+};
+
+struct EngineKeys {
+  std::string pseudonym_key;  //!< raw bytes
+  crypto::Key encryption_key{};
+};
+
+//! Builds the keys from the config's hex strings.
+Result<EngineKeys> engineKeys(const std::string& pseudonym_hex, const std::string& encryption_hex);
+
+struct IngestReport {
+  int accepted = 0;
+  int duplicates = 0;
+};
+
+class Engine {
+public:
+  Engine(Store& store, const Clock& clock, const FlowData& flows, EngineKeys keys,
+         EngineOptions options);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  //! Stores the batch durably; returns only after the commit (the caller may then acknowledge).
+  Result<IngestReport> ingest(const std::vector<InboundEvent>& events);
+
+  //! Starts the workers; they first pick up whatever the database holds unprocessed.
+  Result<void> start();
+  //! Stops the workers after the event each is processing.
+  void stop();
+
+  //! True once every stored event has been processed (tests and shutdown).
+  bool waitIdle(std::chrono::milliseconds timeout);
+
+  //! A staff/back-office status change; notifies every reachable follower in their language.
+  Result<void> changeTicketStatus(std::int64_t number, const std::string& new_status,
+                                  const std::string& note, const std::string& actor);
+
+  //! The keyed pseudonym of a channel user: hex HMAC-SHA256 of "channel:user_id".
+  std::string pseudonymOf(Channel channel, const std::string& user_id) const;
+  //! Opens a sealed reply address (for the outbox senders).
+  Result<std::string> openAddress(const std::string& address_ct, const std::string& key_id) const;
+  static std::string followTokenHash(const std::string& token);
+
+  const FlowData& flowData() const { return flows_; }
+  std::size_t queueDepth() const;
+  std::uint64_t processedCount() const { return processed_.load(); }
+
+private:
+  struct Shard {
+    std::mutex mutex;
+    std::condition_variable cv;
+    std::deque<PendingEvent> queue;
+    bool overflow = true;  //!< events may wait in the database: rescan before trusting the queue
+    std::int64_t scan_cursor = 0;
+    std::int64_t last_pushed = 0;
+    std::uint64_t drops = 0;
+    bool busy = false;
+  };
+
+  void onCommitted(const std::vector<IngestedEvent>& events);
+  void workerLoop(std::size_t index);
+  void rescan(std::size_t index);
+  void process(const PendingEvent& event);
+  std::size_t shardOf(std::int64_t shard_key) const;
+
+  Store& store_;
+  const Clock& clock_;
+  const FlowData& flows_;
+  EngineKeys keys_;
+  EngineOptions options_;
+  std::vector<std::unique_ptr<Shard>> shards_;
+  std::vector<std::thread> threads_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<std::int64_t> next_ticket_number_{0};
+  std::atomic<std::uint64_t> processed_{0};
+};
+
+}  // namespace bb

@@ -1,0 +1,206 @@
+#pragma once
+// The repository port the engine uses. storage/ implements it on SQLite (and a PostgreSQL backend
+// could implement it later without touching flows or edge code). Personal fields arrive here
+// already pseudonymized (pseudonym) or sealed (address_ct).
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bot/result.hpp"
+#include "bot/types.hpp"
+
+namespace bb {
+
+//! An inbound event ready to be stored: the payload is the serialized event (no user id).
+struct NewInboundEvent {
+  Channel channel = Channel::WebChat;
+  std::string external_id;
+  std::string pseudonym;
+  std::int64_t shard_key = 0;
+  SysTime received_at{};
+  std::string payload;
+  //! Delivery receipts are applied to the outbox during ingest and stored already processed.
+  std::optional<DeliveryStatus> delivery;
+};
+
+struct IngestedEvent {
+  std::int64_t id = 0;  //!< 0 for a duplicate
+  bool duplicate = false;
+  std::string pseudonym;
+  std::int64_t shard_key = 0;
+  std::string payload;
+  bool needs_processing = false;
+};
+
+//! A stored event waiting for processing.
+struct PendingEvent {
+  std::int64_t id = 0;
+  std::string pseudonym;
+  std::int64_t shard_key = 0;
+  std::string payload;
+};
+
+struct CitizenRecord {
+  std::string pseudonym;
+  Channel channel = Channel::WebChat;
+  std::string address_ct;
+  std::string key_id;
+  std::string lang = "de";
+  int consent_version = 0;
+  bool unreachable = false;
+  std::optional<SysTime> last_inbound_at;
+};
+
+struct ConversationRecord {
+  std::string state;
+  std::string data;  //!< JSON of the flow's Conversation (draft, lang, ...)
+};
+
+struct TicketRecord {
+  std::int64_t id = 0;
+  std::int64_t number = 0;
+  std::string kind;  //!< defect | letter
+  std::string category_id;
+  std::string department;
+  std::string district_id;
+  std::string status;
+  std::optional<double> lat;
+  std::optional<double> lon;
+  std::string address_text;
+  std::string description;
+  std::string extra_answer;
+  Channel channel = Channel::WebChat;
+  std::string reporter;  //!< pseudonym, empty once anonymized
+  SysTime created_at{};
+  SysTime updated_at{};
+  std::optional<SysTime> closed_at;
+  std::vector<std::string> photo_media_ids;
+};
+
+struct NearbyTicketRow {
+  std::int64_t number = 0;
+  std::string category_id;
+  std::string status;
+  double lat = 0;
+  double lon = 0;
+};
+
+struct NewTicket {
+  std::int64_t number = 0;
+  std::string kind = "defect";
+  std::string category_id;
+  std::string department;
+  std::string district_id;
+  std::string status = "eingegangen";
+  std::optional<double> lat;
+  std::optional<double> lon;
+  std::string address_text;
+  std::string description;
+  std::string extra_answer;
+  Channel channel = Channel::WebChat;
+  std::string reporter;
+  std::vector<std::int64_t> photo_media_ids;  //!< media rows
+  std::string follow_token_hash;  //!< SHA-256 of the secret "follow my report" link token
+};
+
+struct NewOutbound {
+  Channel channel = Channel::WebChat;
+  std::string pseudonym;
+  std::string address_ct;
+  std::string key_id;
+  std::string payload;  //!< serialized OutboundMessage
+  std::string kind = "reply";  //!< reply | status | staff | notice
+  std::int64_t ticket_number = 0;  //!< 0: none; links the message to a ticket's thread
+};
+
+struct NewMedia {
+  std::int64_t id = 0;     //!< the inbound event's id (one image per event)
+  std::string source_ref;  //!< channel media reference, or "sha256:<id>" when already cleaned
+  std::string content_id;  //!< set when already cleaned
+  std::string mime_type;
+};
+
+//! Everything one processed event changes, committed in one transaction.
+struct StepCommit {
+  std::int64_t event_id = 0;
+  std::string pseudonym;
+  SysTime now{};
+  bool forget_citizen = false;  //!< declined consent: remove citizen and conversation
+  std::optional<CitizenRecord> citizen;  //!< upsert
+  std::optional<ConversationRecord> conversation;  //!< upsert
+  std::vector<NewTicket> tickets;
+  std::vector<std::int64_t> follow_ticket_numbers;
+  std::vector<NewOutbound> outbound;
+  std::vector<std::string> counters;  //!< anonymous counters to increment
+  std::vector<NewMedia> media;
+};
+
+struct OutboxRow {
+  std::int64_t id = 0;
+  Channel channel = Channel::WebChat;
+  std::string pseudonym;
+  std::string address_ct;
+  std::string key_id;
+  std::string payload;
+  std::string kind;
+  std::string status;
+  int tries = 0;
+  std::int64_t ticket_id = 0;
+  SysTime created_at{};
+};
+
+struct StatusChange {
+  std::int64_t number = 0;
+  std::string new_status;
+  std::string note;  //!< public note to citizens (may be empty)
+  std::string actor;  //!< "staff:<login>", "backoffice:<system>", "system"
+  SysTime now{};
+  std::vector<NewOutbound> notifications;  //!< one per follower, rendered by the engine
+};
+
+class Store {
+public:
+  virtual ~Store() = default;
+
+  // ---- ingest ----
+  //! Stores the batch durably (deduplicated by channel + external_id) and applies delivery
+  //! receipts. `after_commit` runs once the batch is durable, in commit order, before return.
+  virtual Result<std::vector<IngestedEvent>> ingest(
+      const std::vector<NewInboundEvent>& events,
+      const std::function<void(const std::vector<IngestedEvent>&)>& after_commit) = 0;
+
+  // ---- processing ----
+  virtual Result<std::vector<PendingEvent>> pendingEvents(std::int64_t after_id, int limit) = 0;
+  virtual Result<std::optional<CitizenRecord>> citizen(const std::string& pseudonym) = 0;
+  virtual Result<std::optional<ConversationRecord>> conversation(const std::string& pseudonym) = 0;
+  virtual Result<std::vector<NearbyTicketRow>> openTicketsNear(const std::string& category_id,
+                                                               double lat, double lon,
+                                                               double radius_m) = 0;
+  virtual Result<std::optional<TicketRecord>> ticketByNumber(std::int64_t number) = 0;
+  //! Tickets the citizen reported or follows, newest first.
+  virtual Result<std::vector<TicketRecord>> ticketsOf(const std::string& pseudonym, int limit) = 0;
+  virtual Result<std::int64_t> maxTicketNumber() = 0;
+  //! Commits the step. Returns false (and changes nothing) if the event was already processed.
+  virtual Result<bool> commitStep(const StepCommit& step) = 0;
+
+  // ---- tickets ----
+  virtual Result<std::vector<CitizenRecord>> followersOf(std::int64_t number) = 0;
+  virtual Result<void> changeStatus(const StatusChange& change) = 0;
+  virtual Result<std::optional<TicketRecord>> ticketByFollowToken(const std::string& token_hash) = 0;
+
+  // ---- outbox ----
+  //! Queued rows of `channel` due at `now`, oldest first, at most one per recipient at a time
+  //! (so order per recipient holds), up to `limit`.
+  virtual Result<std::vector<OutboxRow>> dueOutbox(Channel channel, SysTime now, int limit) = 0;
+  virtual Result<std::vector<OutboxRow>> outboxFor(const std::string& pseudonym, Channel channel,
+                                                   std::int64_t after_id, int limit) = 0;
+  virtual Result<void> markOutbox(std::int64_t id, const std::string& status,
+                                  const std::string& provider_message_id, const std::string& error,
+                                  int tries, SysTime next_attempt_at, SysTime now) = 0;
+  virtual Result<std::int64_t> counter(const std::string& name) = 0;
+};
+
+}  // namespace bb

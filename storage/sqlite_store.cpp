@@ -1,0 +1,582 @@
+#include "storage/sqlite_store.hpp"
+
+#include <cmath>
+
+#include <SQLiteCpp/SQLiteCpp.h>
+
+namespace bb::storage {
+namespace {
+
+//! Thrown inside a write job to roll back its savepoint when the event was processed before.
+struct AlreadyProcessed : std::exception {
+  const char* what() const noexcept override { return "already processed"; }
+};
+
+std::string blob(const SQLite::Column& c) {
+  if (c.isNull()) { return {}; }
+  return std::string(static_cast<const char*>(c.getBlob()), static_cast<std::size_t>(c.getBytes()));
+}
+
+void bindBlob(SQLite::Statement& q, int index, const std::string& bytes) {
+  q.bind(index, bytes.data(), static_cast<int>(bytes.size()));
+}
+
+Channel channelOf(const std::string& name) { return channelFromString(name).value_or(Channel::WebChat); }
+
+CitizenRecord readCitizen(SQLite::Statement& q) {
+  CitizenRecord c;
+  c.pseudonym = q.getColumn(0).getString();
+  c.channel = channelOf(q.getColumn(1).getString());
+  c.address_ct = blob(q.getColumn(2));
+  c.key_id = q.getColumn(3).getString();
+  c.lang = q.getColumn(4).getString();
+  c.consent_version = q.getColumn(5).getInt();
+  c.unreachable = q.getColumn(6).getInt() != 0;
+  if (!q.getColumn(7).isNull()) { c.last_inbound_at = fromMillis(q.getColumn(7).getInt64()); }
+  return c;
+}
+
+constexpr const char* kCitizenColumns =
+    "c.pseudonym, c.channel, c.address_ct, c.key_id, c.lang, c.consent_version, c.unreachable, "
+    "c.last_inbound_at";
+
+constexpr const char* kTicketColumns =
+    "id, number, kind, category_id, department, district_id, status, lat, lon, address_text, "
+    "description, extra_answer, channel, reporter, created_at, updated_at, closed_at";
+
+TicketRecord readTicket(SQLite::Database& db, SQLite::Statement& q) {
+  TicketRecord t;
+  t.id = q.getColumn(0).getInt64();
+  t.number = q.getColumn(1).getInt64();
+  t.kind = q.getColumn(2).getString();
+  t.category_id = q.getColumn(3).getString();
+  t.department = q.getColumn(4).getString();
+  t.district_id = q.getColumn(5).getString();
+  t.status = q.getColumn(6).getString();
+  if (!q.getColumn(7).isNull()) { t.lat = q.getColumn(7).getDouble(); }
+  if (!q.getColumn(8).isNull()) { t.lon = q.getColumn(8).getDouble(); }
+  t.address_text = q.getColumn(9).getString();
+  t.description = q.getColumn(10).getString();
+  t.extra_answer = q.getColumn(11).getString();
+  t.channel = channelOf(q.getColumn(12).getString());
+  t.reporter = q.getColumn(13).isNull() ? std::string() : q.getColumn(13).getString();
+  t.created_at = fromMillis(q.getColumn(14).getInt64());
+  t.updated_at = fromMillis(q.getColumn(15).getInt64());
+  if (!q.getColumn(16).isNull()) { t.closed_at = fromMillis(q.getColumn(16).getInt64()); }
+  SQLite::Statement p(db, "SELECT media_id FROM ticket_photos WHERE ticket_id = ? ORDER BY position");
+  p.bind(1, t.id);
+  while (p.executeStep()) { t.photo_media_ids.push_back(std::to_string(p.getColumn(0).getInt64())); }
+  return t;
+}
+
+bool isClosedStatus(const std::string& s) {
+  return s == "erledigt" || s == "nicht_zustaendig" || s == "duplikat" || s == "geschlossen";
+}
+
+std::int64_t insertOutbound(SQLite::Database& db, const NewOutbound& o, std::int64_t ticket_id,
+                            std::int64_t now) {
+  SQLite::Statement q(db,
+                      "INSERT INTO outbox (channel, pseudonym, address_ct, key_id, payload, kind, "
+                      "ticket_id, status, next_attempt_at, created_at, updated_at) "
+                      "VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?)");
+  q.bind(1, toString(o.channel));
+  q.bind(2, o.pseudonym);
+  bindBlob(q, 3, o.address_ct);
+  q.bind(4, o.key_id);
+  q.bind(5, o.payload);
+  q.bind(6, o.kind);
+  if (ticket_id > 0) {
+    q.bind(7, ticket_id);
+  } else {
+    q.bind(7);
+  }
+  q.bind(8, now);
+  q.bind(9, now);
+  q.exec();
+  return db.getLastInsertRowid();
+}
+
+std::int64_t ticketIdOf(SQLite::Database& db, std::int64_t number) {
+  SQLite::Statement q(db, "SELECT id FROM tickets WHERE number = ?");
+  q.bind(1, number);
+  return q.executeStep() ? q.getColumn(0).getInt64() : 0;
+}
+
+void addTicketEvent(SQLite::Database& db, std::int64_t ticket_id, const std::string& kind,
+                    const std::string& actor, const std::string& status, const std::string& body,
+                    std::int64_t outbox_id, std::int64_t now) {
+  SQLite::Statement q(db,
+                      "INSERT INTO ticket_events (ticket_id, kind, actor, status, body, outbox_id, "
+                      "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)");
+  q.bind(1, ticket_id);
+  q.bind(2, kind);
+  q.bind(3, actor);
+  if (status.empty()) {
+    q.bind(4);
+  } else {
+    q.bind(4, status);
+  }
+  q.bind(5, body);
+  if (outbox_id > 0) {
+    q.bind(6, outbox_id);
+  } else {
+    q.bind(6);
+  }
+  q.bind(7, now);
+  q.exec();
+}
+
+OutboxRow readOutbox(SQLite::Statement& q) {
+  OutboxRow r;
+  r.id = q.getColumn(0).getInt64();
+  r.channel = channelOf(q.getColumn(1).getString());
+  r.pseudonym = q.getColumn(2).getString();
+  r.address_ct = blob(q.getColumn(3));
+  r.key_id = q.getColumn(4).getString();
+  r.payload = q.getColumn(5).getString();
+  r.kind = q.getColumn(6).getString();
+  r.status = q.getColumn(7).getString();
+  r.tries = q.getColumn(8).getInt();
+  r.ticket_id = q.getColumn(9).isNull() ? 0 : q.getColumn(9).getInt64();
+  r.created_at = fromMillis(q.getColumn(10).getInt64());
+  return r;
+}
+
+constexpr const char* kOutboxColumns =
+    "id, channel, pseudonym, address_ct, key_id, payload, kind, status, tries, ticket_id, created_at";
+
+}  // namespace
+
+std::int64_t toMillis(SysTime t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+SysTime fromMillis(std::int64_t ms) { return SysTime(std::chrono::milliseconds(ms)); }
+
+Result<std::vector<IngestedEvent>> SqliteStore::ingest(
+    const std::vector<NewInboundEvent>& events,
+    const std::function<void(const std::vector<IngestedEvent>&)>& after_commit) {
+  auto out = std::make_shared<std::vector<IngestedEvent>>();
+  WriteJob job;
+  job.run = [&events, out](SQLite::Database& db) {
+    out->clear();
+    SQLite::Statement insert(db,
+                             "INSERT INTO inbound_events (channel, external_id, pseudonym, "
+                             "shard_key, received_at, payload, processed_at) "
+                             "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (channel, external_id) DO NOTHING");
+    for (const auto& e : events) {
+      const bool receipt = e.delivery.has_value();
+      insert.bind(1, toString(e.channel));
+      insert.bind(2, e.external_id);
+      insert.bind(3, e.pseudonym);
+      insert.bind(4, e.shard_key);
+      insert.bind(5, toMillis(e.received_at));
+      if (receipt) {
+        insert.bind(6);
+        insert.bind(7, toMillis(e.received_at));
+      } else {
+        insert.bind(6, e.payload);
+        insert.bind(7);
+      }
+      const int changed = insert.exec();
+      insert.reset();
+      IngestedEvent r;
+      r.duplicate = changed == 0;
+      r.id = r.duplicate ? 0 : db.getLastInsertRowid();
+      r.pseudonym = e.pseudonym;
+      r.shard_key = e.shard_key;
+      r.needs_processing = !r.duplicate && !receipt;
+      if (r.needs_processing) { r.payload = e.payload; }
+      if (receipt && !r.duplicate) {
+        // Receipts only move forward: sent < delivered < read; failed is final.
+        SQLite::Statement u(db,
+                            "UPDATE outbox SET status = CASE "
+                            " WHEN ? = 'failed' THEN 'failed' "
+                            " WHEN status IN ('failed') THEN status "
+                            " WHEN ? = 'read' THEN 'read' "
+                            " WHEN ? = 'delivered' AND status <> 'read' THEN 'delivered' "
+                            " ELSE status END, "
+                            "error = CASE WHEN ? = 'failed' THEN ? ELSE error END, updated_at = ? "
+                            "WHERE provider_message_id = ?");
+        const auto& d = *e.delivery;
+        u.bind(1, d.status);
+        u.bind(2, d.status);
+        u.bind(3, d.status);
+        u.bind(4, d.status);
+        u.bind(5, d.error_code + (d.error_title.empty() ? "" : " " + d.error_title));
+        u.bind(6, toMillis(e.received_at));
+        u.bind(7, d.provider_message_id);
+        u.exec();
+      }
+      out->push_back(std::move(r));
+    }
+  };
+  job.after_commit = [out, &after_commit] {
+    if (after_commit) { after_commit(*out); }
+  };
+  auto r = db_.write(std::move(job));
+  if (!r) { return fail(r.error().code, r.error().detail); }
+  return *out;
+}
+
+Result<std::vector<PendingEvent>> SqliteStore::pendingEvents(std::int64_t after_id, int limit) {
+  return db_.read([&](SQLite::Database& db) {
+    std::vector<PendingEvent> out;
+    SQLite::Statement q(db,
+                        "SELECT id, pseudonym, shard_key, payload FROM inbound_events "
+                        "WHERE processed_at IS NULL AND id > ? ORDER BY id LIMIT ?");
+    q.bind(1, after_id);
+    q.bind(2, limit);
+    while (q.executeStep()) {
+      out.push_back(PendingEvent{q.getColumn(0).getInt64(), q.getColumn(1).getString(),
+                                 q.getColumn(2).getInt64(), q.getColumn(3).getString()});
+    }
+    return out;
+  });
+}
+
+Result<std::optional<CitizenRecord>> SqliteStore::citizen(const std::string& pseudonym) {
+  return db_.read([&](SQLite::Database& db) -> std::optional<CitizenRecord> {
+    SQLite::Statement q(db, std::string("SELECT ") + kCitizenColumns +
+                                " FROM citizens c WHERE c.pseudonym = ?");
+    q.bind(1, pseudonym);
+    if (!q.executeStep()) { return std::nullopt; }
+    return readCitizen(q);
+  });
+}
+
+Result<std::optional<ConversationRecord>> SqliteStore::conversation(const std::string& pseudonym) {
+  return db_.read([&](SQLite::Database& db) -> std::optional<ConversationRecord> {
+    SQLite::Statement q(db, "SELECT state, data FROM conversations WHERE pseudonym = ?");
+    q.bind(1, pseudonym);
+    if (!q.executeStep()) { return std::nullopt; }
+    return ConversationRecord{q.getColumn(0).getString(), q.getColumn(1).getString()};
+  });
+}
+
+Result<std::vector<NearbyTicketRow>> SqliteStore::openTicketsNear(const std::string& category_id,
+                                                                  double lat, double lon,
+                                                                  double radius_m) {
+  return db_.read([&](SQLite::Database& db) {
+    // A bounding box on the index, then the caller measures exact distances.
+    const double dlat = radius_m / 111320.0;
+    const double dlon = radius_m / (111320.0 * std::max(0.01, std::cos(lat * M_PI / 180.0)));
+    std::vector<NearbyTicketRow> out;
+    SQLite::Statement q(db,
+                        "SELECT number, category_id, status, lat, lon FROM tickets "
+                        "WHERE closed_at IS NULL AND category_id = ? AND lat BETWEEN ? AND ? "
+                        "AND lon BETWEEN ? AND ? ORDER BY number DESC LIMIT 50");
+    q.bind(1, category_id);
+    q.bind(2, lat - dlat);
+    q.bind(3, lat + dlat);
+    q.bind(4, lon - dlon);
+    q.bind(5, lon + dlon);
+    while (q.executeStep()) {
+      out.push_back(NearbyTicketRow{q.getColumn(0).getInt64(), q.getColumn(1).getString(),
+                                    q.getColumn(2).getString(), q.getColumn(3).getDouble(),
+                                    q.getColumn(4).getDouble()});
+    }
+    return out;
+  });
+}
+
+Result<std::optional<TicketRecord>> SqliteStore::ticketByNumber(std::int64_t number) {
+  return db_.read([&](SQLite::Database& db) -> std::optional<TicketRecord> {
+    SQLite::Statement q(db, std::string("SELECT ") + kTicketColumns + " FROM tickets WHERE number = ?");
+    q.bind(1, number);
+    if (!q.executeStep()) { return std::nullopt; }
+    return readTicket(db, q);
+  });
+}
+
+Result<std::optional<TicketRecord>> SqliteStore::ticketByFollowToken(const std::string& token_hash) {
+  return db_.read([&](SQLite::Database& db) -> std::optional<TicketRecord> {
+    SQLite::Statement q(db, std::string("SELECT ") + kTicketColumns +
+                                " FROM tickets WHERE follow_token_hash = ?");
+    q.bind(1, token_hash);
+    if (!q.executeStep()) { return std::nullopt; }
+    return readTicket(db, q);
+  });
+}
+
+Result<std::vector<TicketRecord>> SqliteStore::ticketsOf(const std::string& pseudonym, int limit) {
+  return db_.read([&](SQLite::Database& db) {
+    std::vector<TicketRecord> out;
+    SQLite::Statement q(db, std::string("SELECT ") + kTicketColumns +
+                                " FROM tickets WHERE id IN (SELECT ticket_id FROM ticket_followers "
+                                "WHERE pseudonym = ?) OR reporter = ? ORDER BY number DESC LIMIT ?");
+    q.bind(1, pseudonym);
+    q.bind(2, pseudonym);
+    q.bind(3, limit);
+    while (q.executeStep()) { out.push_back(readTicket(db, q)); }
+    return out;
+  });
+}
+
+Result<std::int64_t> SqliteStore::maxTicketNumber() {
+  return db_.read([](SQLite::Database& db) {
+    return db.execAndGet("SELECT coalesce(max(number), 0) FROM tickets").getInt64();
+  });
+}
+
+Result<bool> SqliteStore::commitStep(const StepCommit& step) {
+  auto r = db_.write([&step](SQLite::Database& db) {
+    const std::int64_t now = toMillis(step.now);
+    SQLite::Statement done(db,
+                           "UPDATE inbound_events SET processed_at = ?, payload = NULL "
+                           "WHERE id = ? AND processed_at IS NULL");
+    done.bind(1, now);
+    done.bind(2, step.event_id);
+    if (done.exec() == 0) { throw AlreadyProcessed(); }
+
+    for (const auto& name : step.counters) {
+      SQLite::Statement c(db,
+                          "INSERT INTO counters (name, value) VALUES (?, 1) "
+                          "ON CONFLICT (name) DO UPDATE SET value = value + 1");
+      c.bind(1, name);
+      c.exec();
+    }
+    if (step.forget_citizen) {
+      for (const char* sql : {"DELETE FROM conversations WHERE pseudonym = ?",
+                              "DELETE FROM citizens WHERE pseudonym = ?",
+                              "DELETE FROM media WHERE pseudonym = ?"}) {
+        SQLite::Statement d(db, sql);
+        d.bind(1, step.pseudonym);
+        d.exec();
+      }
+    }
+    if (step.citizen) {
+      const auto& c = *step.citizen;
+      SQLite::Statement q(db,
+                          "INSERT INTO citizens (pseudonym, channel, address_ct, key_id, lang, "
+                          "consent_version, consent_at, created_at, last_inbound_at, unreachable) "
+                          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (pseudonym) DO UPDATE SET "
+                          "address_ct = excluded.address_ct, key_id = excluded.key_id, "
+                          "lang = excluded.lang, "
+                          "consent_at = CASE WHEN excluded.consent_version <> citizens.consent_version "
+                          "  THEN excluded.consent_at ELSE citizens.consent_at END, "
+                          "consent_version = excluded.consent_version, "
+                          "last_inbound_at = excluded.last_inbound_at, unreachable = excluded.unreachable");
+      q.bind(1, c.pseudonym);
+      q.bind(2, toString(c.channel));
+      bindBlob(q, 3, c.address_ct);
+      q.bind(4, c.key_id);
+      q.bind(5, c.lang);
+      q.bind(6, c.consent_version);
+      if (c.consent_version > 0) {
+        q.bind(7, now);
+      } else {
+        q.bind(7);
+      }
+      q.bind(8, now);
+      if (c.last_inbound_at) {
+        q.bind(9, toMillis(*c.last_inbound_at));
+      } else {
+        q.bind(9);
+      }
+      q.bind(10, c.unreachable ? 1 : 0);
+      q.exec();
+    }
+    if (step.conversation) {
+      SQLite::Statement q(db,
+                          "INSERT INTO conversations (pseudonym, state, data, updated_at) "
+                          "VALUES (?, ?, ?, ?) ON CONFLICT (pseudonym) DO UPDATE SET "
+                          "state = excluded.state, data = excluded.data, updated_at = excluded.updated_at");
+      q.bind(1, step.pseudonym);
+      q.bind(2, step.conversation->state);
+      q.bind(3, step.conversation->data);
+      q.bind(4, now);
+      q.exec();
+    }
+    for (const auto& m : step.media) {
+      SQLite::Statement q(db,
+                          "INSERT OR IGNORE INTO media (id, pseudonym, channel, source_ref, status, "
+                          "content_id, mime_type, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+      q.bind(1, m.id);
+      q.bind(2, step.pseudonym);
+      q.bind(3, step.citizen ? toString(step.citizen->channel) : "webchat");
+      q.bind(4, m.source_ref);
+      q.bind(5, m.content_id.empty() ? "pending" : "ready");
+      if (m.content_id.empty()) {
+        q.bind(6);
+      } else {
+        q.bind(6, m.content_id);
+      }
+      q.bind(7, m.mime_type);
+      q.bind(8, now);
+      q.exec();
+    }
+    for (const auto& t : step.tickets) {
+      SQLite::Statement q(db,
+                          "INSERT INTO tickets (number, kind, category_id, department, district_id, "
+                          "status, lat, lon, address_text, description, extra_answer, channel, "
+                          "reporter, follow_token_hash, created_at, updated_at) "
+                          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+      q.bind(1, t.number);
+      q.bind(2, t.kind);
+      q.bind(3, t.category_id);
+      q.bind(4, t.department);
+      q.bind(5, t.district_id);
+      q.bind(6, t.status);
+      if (t.lat && t.lon) {
+        q.bind(7, *t.lat);
+        q.bind(8, *t.lon);
+      } else {
+        q.bind(7);
+        q.bind(8);
+      }
+      q.bind(9, t.address_text);
+      q.bind(10, t.description);
+      q.bind(11, t.extra_answer);
+      q.bind(12, toString(t.channel));
+      q.bind(13, t.reporter);
+      if (t.follow_token_hash.empty()) {
+        q.bind(14);
+      } else {
+        q.bind(14, t.follow_token_hash);
+      }
+      q.bind(15, now);
+      q.bind(16, now);
+      q.exec();
+      const std::int64_t ticket_id = db.getLastInsertRowid();
+      int position = 0;
+      for (auto media_id : t.photo_media_ids) {
+        SQLite::Statement p(db, "INSERT OR IGNORE INTO ticket_photos (ticket_id, media_id, position) VALUES (?, ?, ?)");
+        p.bind(1, ticket_id);
+        p.bind(2, media_id);
+        p.bind(3, position++);
+        p.exec();
+      }
+      SQLite::Statement f(db,
+                          "INSERT OR IGNORE INTO ticket_followers (ticket_id, pseudonym, created_at) "
+                          "VALUES (?, ?, ?)");
+      f.bind(1, ticket_id);
+      f.bind(2, t.reporter);
+      f.bind(3, now);
+      f.exec();
+      addTicketEvent(db, ticket_id, "created", "citizen", t.status, t.description, 0, now);
+    }
+    for (auto number : step.follow_ticket_numbers) {
+      const std::int64_t ticket_id = ticketIdOf(db, number);
+      if (ticket_id == 0) { continue; }
+      SQLite::Statement f(db,
+                          "INSERT OR IGNORE INTO ticket_followers (ticket_id, pseudonym, created_at) "
+                          "VALUES (?, ?, ?)");
+      f.bind(1, ticket_id);
+      f.bind(2, step.pseudonym);
+      f.bind(3, now);
+      f.exec();
+      addTicketEvent(db, ticket_id, "follower_added", "citizen", "", "", 0, now);
+    }
+    for (const auto& o : step.outbound) {
+      const std::int64_t ticket_id = o.ticket_number > 0 ? ticketIdOf(db, o.ticket_number) : 0;
+      const std::int64_t outbox_id = insertOutbound(db, o, ticket_id, now);
+      if (ticket_id > 0) { addTicketEvent(db, ticket_id, "bot_message", "bot", "", "", outbox_id, now); }
+    }
+  });
+  if (!r) {
+    if (r.error().detail.find("already processed") != std::string::npos) { return false; }
+    return fail(r.error().code, r.error().detail);
+  }
+  return true;
+}
+
+Result<std::vector<CitizenRecord>> SqliteStore::followersOf(std::int64_t number) {
+  return db_.read([&](SQLite::Database& db) {
+    std::vector<CitizenRecord> out;
+    SQLite::Statement q(db, std::string("SELECT ") + kCitizenColumns +
+                                " FROM ticket_followers f JOIN tickets t ON t.id = f.ticket_id "
+                                "JOIN citizens c ON c.pseudonym = f.pseudonym WHERE t.number = ? "
+                                "ORDER BY f.created_at");
+    q.bind(1, number);
+    while (q.executeStep()) { out.push_back(readCitizen(q)); }
+    return out;
+  });
+}
+
+Result<void> SqliteStore::changeStatus(const StatusChange& change) {
+  return db_.write([&change](SQLite::Database& db) {
+    const std::int64_t now = toMillis(change.now);
+    const std::int64_t ticket_id = ticketIdOf(db, change.number);
+    if (ticket_id == 0) { throw std::runtime_error("ticket not found"); }
+    SQLite::Statement u(db,
+                        "UPDATE tickets SET status = ?, updated_at = ?, closed_at = "
+                        "CASE WHEN ? THEN coalesce(closed_at, ?) ELSE NULL END WHERE id = ?");
+    u.bind(1, change.new_status);
+    u.bind(2, now);
+    u.bind(3, isClosedStatus(change.new_status) ? 1 : 0);
+    u.bind(4, now);
+    u.bind(5, ticket_id);
+    u.exec();
+    addTicketEvent(db, ticket_id, "status_changed", change.actor, change.new_status, change.note, 0,
+                   now);
+    for (const auto& o : change.notifications) {
+      const std::int64_t outbox_id = insertOutbound(db, o, ticket_id, now);
+      addTicketEvent(db, ticket_id, "bot_message", "bot", "", "", outbox_id, now);
+    }
+  });
+}
+
+Result<std::vector<OutboxRow>> SqliteStore::dueOutbox(Channel channel, SysTime now, int limit) {
+  return db_.read([&](SQLite::Database& db) {
+    std::vector<OutboxRow> out;
+    // The oldest queued row per recipient, if it is due: later rows wait for it (order per
+    // recipient holds even across retries).
+    SQLite::Statement q(db, std::string("SELECT ") + kOutboxColumns +
+                                " FROM outbox o WHERE o.channel = ? AND o.status = 'queued' "
+                                "AND o.id = (SELECT min(id) FROM outbox i WHERE i.channel = o.channel "
+                                "AND i.pseudonym = o.pseudonym AND i.status = 'queued') "
+                                "AND o.next_attempt_at <= ? ORDER BY o.id LIMIT ?");
+    q.bind(1, toString(channel));
+    q.bind(2, toMillis(now));
+    q.bind(3, limit);
+    while (q.executeStep()) { out.push_back(readOutbox(q)); }
+    return out;
+  });
+}
+
+Result<std::vector<OutboxRow>> SqliteStore::outboxFor(const std::string& pseudonym, Channel channel,
+                                                      std::int64_t after_id, int limit) {
+  return db_.read([&](SQLite::Database& db) {
+    std::vector<OutboxRow> out;
+    SQLite::Statement q(db, std::string("SELECT ") + kOutboxColumns +
+                                " FROM outbox WHERE pseudonym = ? AND channel = ? AND id > ? "
+                                "ORDER BY id LIMIT ?");
+    q.bind(1, pseudonym);
+    q.bind(2, toString(channel));
+    q.bind(3, after_id);
+    q.bind(4, limit);
+    while (q.executeStep()) { out.push_back(readOutbox(q)); }
+    return out;
+  });
+}
+
+Result<void> SqliteStore::markOutbox(std::int64_t id, const std::string& status,
+                                     const std::string& provider_message_id,
+                                     const std::string& error, int tries, SysTime next_attempt_at,
+                                     SysTime now) {
+  return db_.write([=](SQLite::Database& db) {
+    SQLite::Statement q(db,
+                        "UPDATE outbox SET status = ?, provider_message_id = coalesce(nullif(?, ''), "
+                        "provider_message_id), error = nullif(?, ''), tries = ?, next_attempt_at = ?, "
+                        "updated_at = ? WHERE id = ?");
+    q.bind(1, status);
+    q.bind(2, provider_message_id);
+    q.bind(3, error);
+    q.bind(4, tries);
+    q.bind(5, toMillis(next_attempt_at));
+    q.bind(6, toMillis(now));
+    q.bind(7, id);
+    q.exec();
+  });
+}
+
+Result<std::int64_t> SqliteStore::counter(const std::string& name) {
+  return db_.read([&](SQLite::Database& db) -> std::int64_t {
+    SQLite::Statement q(db, "SELECT value FROM counters WHERE name = ?");
+    q.bind(1, name);
+    return q.executeStep() ? q.getColumn(0).getInt64() : 0;
+  });
+}
+
+}  // namespace bb::storage

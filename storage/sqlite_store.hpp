@@ -1,0 +1,43 @@
+#pragma once
+// The Store port on SQLite: reads on the reader pool, writes through the group-commit writer.
+
+#include "bot/store.hpp"
+#include "storage/database.hpp"
+
+namespace bb::storage {
+
+class SqliteStore final : public Store {
+public:
+  explicit SqliteStore(Database& db) : db_(db) {}
+
+  Result<std::vector<IngestedEvent>> ingest(
+      const std::vector<NewInboundEvent>& events,
+      const std::function<void(const std::vector<IngestedEvent>&)>& after_commit) override;
+  Result<std::vector<PendingEvent>> pendingEvents(std::int64_t after_id, int limit) override;
+  Result<std::optional<CitizenRecord>> citizen(const std::string& pseudonym) override;
+  Result<std::optional<ConversationRecord>> conversation(const std::string& pseudonym) override;
+  Result<std::vector<NearbyTicketRow>> openTicketsNear(const std::string& category_id, double lat,
+                                                       double lon, double radius_m) override;
+  Result<std::optional<TicketRecord>> ticketByNumber(std::int64_t number) override;
+  Result<std::vector<TicketRecord>> ticketsOf(const std::string& pseudonym, int limit) override;
+  Result<std::int64_t> maxTicketNumber() override;
+  Result<bool> commitStep(const StepCommit& step) override;
+  Result<std::vector<CitizenRecord>> followersOf(std::int64_t number) override;
+  Result<void> changeStatus(const StatusChange& change) override;
+  Result<std::optional<TicketRecord>> ticketByFollowToken(const std::string& token_hash) override;
+  Result<std::vector<OutboxRow>> dueOutbox(Channel channel, SysTime now, int limit) override;
+  Result<std::vector<OutboxRow>> outboxFor(const std::string& pseudonym, Channel channel,
+                                           std::int64_t after_id, int limit) override;
+  Result<void> markOutbox(std::int64_t id, const std::string& status,
+                          const std::string& provider_message_id, const std::string& error,
+                          int tries, SysTime next_attempt_at, SysTime now) override;
+  Result<std::int64_t> counter(const std::string& name) override;
+
+private:
+  Database& db_;
+};
+
+std::int64_t toMillis(SysTime t);
+SysTime fromMillis(std::int64_t ms);
+
+}  // namespace bb::storage

@@ -1,0 +1,354 @@
+#include <doctest/doctest.h>
+
+#include <thread>
+
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include "bot/codec.hpp"
+#include "support/engine_harness.hpp"
+
+using bb::Channel;
+using bb::InboundKind;
+using bb::test::EngineHarness;
+using bb::test::kMarktplatz;
+using bb::test::kMunich;
+
+namespace {
+
+bool contains(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+bool offers(const std::vector<bb::OutboundMessage>& messages, const std::string& id) {
+  for (const auto& m : messages) {
+    for (const auto& c : m.choices) {
+      if (c.id == id) { return true; }
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("engine: first contact gets the privacy notice and nothing else is acted on") {
+  EngineHarness h;
+  h.text("alice", "status 1001");
+  auto r = h.replies("alice");
+  REQUIRE(r.size() == 1);
+  CHECK(offers(r, "accept"));
+  CHECK(offers(r, "decline"));
+  CHECK(h.scalar("SELECT consent_version FROM citizens") == 0);
+}
+
+TEST_CASE("engine: declining keeps nothing but an anonymous counter") {
+  EngineHarness h;
+  h.text("bob", "Hallo");
+  h.choice("bob", "decline");
+  CHECK(h.scalar("SELECT count(*) FROM citizens") == 0);
+  CHECK(h.scalar("SELECT count(*) FROM conversations") == 0);
+  CHECK(h.scalar("SELECT value FROM counters WHERE name = 'consent_declined'") == 1);
+  // The goodbye still goes out (its address is sealed in the outbox row itself).
+  auto all = h.allReplies("bob");
+  REQUIRE(all.size() == 2);
+  CHECK(all[1].text == h.text("privacy.declined"));
+  // Raw payloads of processed events are gone.
+  CHECK(h.scalar("SELECT count(*) FROM inbound_events WHERE payload IS NOT NULL") == 0);
+}
+
+TEST_CASE("engine: accepting records the notice version with the time") {
+  EngineHarness h;
+  h.onboard("carol");
+  CHECK(h.scalar("SELECT consent_version FROM citizens") == 1);
+  CHECK(h.scalar("SELECT consent_at IS NOT NULL FROM citizens") == 1);
+}
+
+TEST_CASE("engine: full report with location, photo and description creates a routed ticket") {
+  EngineHarness h;
+  h.onboard("dora");
+  h.choice("dora", "report");
+  h.choice("dora", "cat:schlagloch");
+  auto ask_location = h.replies("dora");
+  REQUIRE_FALSE(ask_location.empty());
+  CHECK(ask_location.back().request_location);
+  h.location("dora", kMarktplatz);
+  h.image("dora", "sha256:" + std::string(64, 'c'));
+  h.choice("dora", "done");
+  h.text("dora", "etwa 40 cm breit");  // the category's extra question
+  h.text("dora", "Tiefes Loch vor der Apotheke");
+  auto summary = h.replies("dora");
+  REQUIRE(offers(summary, "confirm"));
+  h.choice("dora", "confirm");
+  auto done = h.replies("dora");
+  REQUIRE(done.size() == 1);
+  const auto number = h.scalar("SELECT number FROM tickets");
+  CHECK(number == 1001);
+  CHECK(done[0].text == h.flows.texts.render(bb::flows::Lang::De, "ticket.created",
+                                             {{"number", "1001"}}));
+  CHECK(contains(done[0].follow_url, "/chat/follow/"));
+  CHECK(h.scalar("SELECT count(*) FROM ticket_photos") == 1);
+  CHECK(h.scalar("SELECT count(*) FROM media WHERE status = 'ready'") == 1);
+  CHECK(h.scalar("SELECT department = 'tiefbau-kernstadt' FROM tickets") == 1);  // district routing
+  CHECK(h.scalar("SELECT description = 'Tiefes Loch vor der Apotheke' FROM tickets") == 1);
+  CHECK(h.scalar("SELECT extra_answer = 'etwa 40 cm breit' FROM tickets") == 1);
+  CHECK(h.scalar("SELECT count(*) FROM ticket_followers") == 1);
+  CHECK(h.scalar("SELECT count(*) FROM ticket_events WHERE kind = 'created'") == 1);
+}
+
+TEST_CASE("engine: skip photo, cancel midway, outside the city") {
+  EngineHarness h;
+  h.onboard("emil");
+  SUBCASE("skip photo") {
+    h.report("emil", "graffiti", kMarktplatz);
+    CHECK(h.scalar("SELECT count(*) FROM tickets") == 1);
+    CHECK(h.scalar("SELECT count(*) FROM ticket_photos") == 0);
+  }
+  SUBCASE("cancel midway") {
+    h.choice("emil", "report");
+    h.choice("emil", "cat:graffiti");
+    h.text("emil", "abbrechen");
+    CHECK(h.scalar("SELECT count(*) FROM tickets") == 0);
+    CHECK(h.scalar("SELECT state = 'menu' FROM conversations") == 1);
+  }
+  SUBCASE("outside the city limits") {
+    h.choice("emil", "report");
+    h.choice("emil", "cat:graffiti");
+    h.replies("emil");
+    h.location("emil", kMunich);
+    auto text = h.replyText("emil");
+    CHECK(contains(text, "Landratsamt Ebersberg"));
+    CHECK(h.scalar("SELECT state = 'report_location' FROM conversations") == 1);
+  }
+}
+
+TEST_CASE("engine: idle draft expires on the next message (fake clock)") {
+  EngineHarness h;
+  h.onboard("finn");
+  h.choice("finn", "report");
+  h.choice("finn", "cat:graffiti");
+  h.replies("finn");
+  h.clock.advance(std::chrono::minutes(31));
+  h.text("finn", "noch da?");
+  auto text = h.replyText("finn");
+  CHECK(contains(text, h.text("draft.expired").substr(0, 20)));
+  CHECK(h.scalar("SELECT state = 'menu' FROM conversations") == 1);
+}
+
+TEST_CASE("engine: a duplicate is offered and joining makes the citizen a follower") {
+  EngineHarness h;
+  h.onboard("gina");
+  const auto first = h.report("gina", "muell", kMarktplatz);
+  h.onboard("hans");
+  h.choice("hans", "report");
+  h.choice("hans", "cat:muell");
+  h.location("hans", bb::GeoPoint{kMarktplatz.lat + 0.0001, kMarktplatz.lon});  // ~11 m away
+  auto offer = h.replies("hans");
+  REQUIRE(offers(offer, "dup:" + std::to_string(first)));
+  h.choice("hans", "dup:" + std::to_string(first));
+  CHECK(h.scalar("SELECT count(*) FROM tickets") == 1);
+  CHECK(h.scalar("SELECT count(*) FROM ticket_followers") == 2);
+  // A status change reaches both.
+  REQUIRE(h.engine->changeTicketStatus(first, "in_bearbeitung", "Trupp ist unterwegs", "staff:test"));
+  h.replies("gina");
+  h.replies("hans");
+  REQUIRE(h.engine->changeTicketStatus(first, "erledigt", "Entfernt", "staff:test"));
+  auto to_gina = h.replies("gina");
+  auto to_hans = h.replies("hans");
+  REQUIRE(to_gina.size() == 1);
+  REQUIRE(to_hans.size() == 1);
+  CHECK(contains(to_gina[0].text, "Entfernt"));
+  CHECK(contains(to_hans[0].text, std::to_string(first)));
+  CHECK(h.scalar("SELECT closed_at IS NOT NULL FROM tickets") == 1);
+  // Not allowed by the status table: erledigt → eingeplant.
+  auto refused = h.engine->changeTicketStatus(first, "eingeplant", "", "staff:test");
+  CHECK_FALSE(refused.has_value());
+  CHECK(refused.error().code == bb::ErrorCode::Conflict);
+}
+
+TEST_CASE("engine: a duplicate farther than the radius or of another category is not offered") {
+  EngineHarness h;
+  h.onboard("ida");
+  h.report("ida", "muell", kMarktplatz);
+  h.onboard("jan");
+  h.choice("jan", "report");
+  h.choice("jan", "cat:muell");
+  h.location("jan", bb::GeoPoint{kMarktplatz.lat + 0.001, kMarktplatz.lon});  // ~111 m
+  CHECK_FALSE(offers(h.replies("jan"), "dup:1001"));
+}
+
+TEST_CASE("engine: status of an own ticket and of someone else's shows only the public status") {
+  EngineHarness h;
+  h.onboard("kai");
+  const auto mine = h.report("kai", "graffiti", kMarktplatz);
+  h.replies("kai");
+  h.text("kai", "status " + std::to_string(mine));
+  auto own = h.replyText("kai");
+  CHECK(contains(own, std::to_string(mine)));
+  CHECK(contains(own, h.text("status.eingegangen")));
+  h.onboard("lea");
+  h.text("lea", "status " + std::to_string(mine));
+  auto other = h.replyText("lea");
+  CHECK(contains(other, h.text("status.eingegangen")));
+  h.text("lea", "status 999999");
+  CHECK(contains(h.replyText("lea"), "999999"));
+  // My reports lists only the own ticket.
+  h.choice("kai", "my_tickets");
+  CHECK(contains(h.replyText("kai"), std::to_string(mine)));
+  h.choice("lea", "my_tickets");
+  CHECK(h.replyText("lea") == h.text("my_tickets.none") + "\n");
+}
+
+TEST_CASE("engine: language switch answers in English from then on") {
+  EngineHarness h;
+  h.onboard("mia");
+  h.text("mia", "language");
+  h.choice("mia", "lang:en");
+  h.replies("mia");
+  h.text("mia", "status 4242");
+  auto text = h.replyText("mia");
+  CHECK(text == h.flows.texts.render(bb::flows::Lang::En, "status.unknown_ticket",
+                                     {{"number", "4242"}}) + "\n");
+  CHECK(h.scalar("SELECT lang = 'en' FROM citizens") == 1);
+}
+
+TEST_CASE("engine: a typed number answers the offered choices") {
+  EngineHarness h;
+  h.text("nils", "Hallo");
+  auto notice = h.replies("nils");
+  REQUIRE_FALSE(notice.empty());
+  REQUIRE(notice.back().choices.size() >= 2);
+  CHECK(notice.back().choices[0].id == "accept");
+  h.text("nils", "1");
+  CHECK(h.scalar("SELECT consent_version FROM citizens") == 1);
+}
+
+TEST_CASE("engine: redelivered events are stored once and answered once") {
+  EngineHarness h;
+  auto e = h.event("olga", InboundKind::Text);
+  e.text = "Hallo";
+  h.send(e);
+  auto again = h.engine->ingest({e, e});
+  REQUIRE(again.has_value());
+  CHECK(again->duplicates == 2);
+  REQUIRE(h.engine->waitIdle(std::chrono::seconds(5)));
+  CHECK(h.allReplies("olga").size() == 1);
+  CHECK(h.scalar("SELECT count(*) FROM inbound_events") == 1);
+}
+
+TEST_CASE("engine: letterbox message becomes a letter ticket for the letterbox department") {
+  EngineHarness h;
+  h.onboard("paul");
+  h.choice("paul", "letter");
+  h.text("paul", "Bitte mehr Fahrradständer am Bahnhof.");
+  h.choice("paul", "send");
+  CHECK(h.scalar("SELECT count(*) FROM tickets WHERE kind = 'letter' AND department = 'buergerservice'") == 1);
+  CHECK(contains(h.replyText("paul"), h.text("letter.sent").substr(0, 10)));
+}
+
+TEST_CASE("engine: events stored before a crash are processed exactly once after restart") {
+  EngineHarness h;
+  h.onboard("quinn");
+  h.crash();
+  h.restart(false);  // engine not started: ingest only, as if it died before processing
+  std::vector<bb::InboundEvent> batch;
+  for (int i = 0; i < 20; ++i) {
+    auto e = h.event("quinn", InboundKind::Text);
+    e.text = "status " + std::to_string(5000 + i);
+    batch.push_back(e);
+  }
+  REQUIRE(h.engine->ingest(batch).has_value());
+  CHECK(h.scalar("SELECT count(*) FROM inbound_events WHERE processed_at IS NULL") == 20);
+  h.crash();
+  h.restart(true);
+  REQUIRE(h.engine->waitIdle(std::chrono::seconds(10)));
+  auto all = h.allReplies("quinn");
+  std::vector<std::string> answers;
+  for (const auto& m : all) {
+    if (contains(m.text, "50")) { answers.push_back(m.text); }
+  }
+  REQUIRE(answers.size() == 20);  // exactly once each, in order
+  for (int i = 0; i < 20; ++i) { CHECK(contains(answers[static_cast<std::size_t>(i)], std::to_string(5000 + i))); }
+  // A second restart processes nothing again.
+  h.restart(true);
+  REQUIRE(h.engine->waitIdle(std::chrono::seconds(10)));
+  CHECK(h.allReplies("quinn").size() == all.size());
+}
+
+TEST_CASE("engine: 1000 interleaved events across 100 conversations keep each one's order") {
+  EngineHarness h(4);
+  constexpr int kUsers = 100;
+  constexpr int kPerUser = 10;
+  // Four ingesting threads, each owning 25 conversations, send interleaved batches.
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerUser; ++i) {
+        std::vector<bb::InboundEvent> batch;
+        for (int u = t; u < kUsers; u += 4) {
+          auto e = h.event("user" + std::to_string(u), i == 0 ? InboundKind::Choice : InboundKind::Text);
+          if (i == 0) {
+            // first contact: the notice; the accept follows as the second event
+            e.kind = InboundKind::Text;
+            e.text = "Hallo";
+          } else if (i == 1) {
+            e.kind = InboundKind::Choice;
+            e.choice_id = "accept";
+          } else {
+            e.text = "status " + std::to_string(7000 + i);
+          }
+          batch.push_back(e);
+        }
+        if (!h.engine->ingest(batch)) { failures.fetch_add(1); }
+      }
+    });
+  }
+  for (auto& th : threads) { th.join(); }
+  REQUIRE(failures.load() == 0);
+  REQUIRE(h.engine->waitIdle(std::chrono::seconds(60)));
+  CHECK(h.scalar("SELECT count(*) FROM inbound_events WHERE processed_at IS NOT NULL") == kUsers * kPerUser);
+  for (int u = 0; u < kUsers; ++u) {
+    auto all = h.allReplies("user" + std::to_string(u));
+    std::vector<int> seen;
+    for (const auto& m : all) {
+      for (int i = 2; i < kPerUser; ++i) {
+        if (contains(m.text, std::to_string(7000 + i))) { seen.push_back(i); }
+      }
+    }
+    REQUIRE(seen.size() == kPerUser - 2);
+    CHECK(std::is_sorted(seen.begin(), seen.end()));
+  }
+}
+
+TEST_CASE("engine: unsupported messages get a polite answer and keep the state") {
+  EngineHarness h;
+  h.onboard("rita");
+  h.choice("rita", "report");
+  h.replies("rita");
+  h.send(h.event("rita", InboundKind::Unsupported));
+  CHECK(contains(h.replyText("rita"), h.text("unsupported").substr(0, 20)));
+  CHECK(h.scalar("SELECT state = 'report_category' FROM conversations") == 1);
+}
+
+TEST_CASE("engine: reply addresses are sealed and pseudonyms carry no user id") {
+  EngineHarness h;
+  h.onboard("+491701234567");
+  auto count = h.db->read([](SQLite::Database& raw) {
+    SQLite::Statement q(raw, "SELECT pseudonym, address_ct, key_id FROM citizens");
+    int n = 0;
+    while (q.executeStep()) {
+      std::string blob(static_cast<const char*>(q.getColumn(1).getBlob()),
+                       static_cast<std::size_t>(q.getColumn(1).getBytes()));
+      CHECK(blob.find("491701234567") == std::string::npos);
+      CHECK(q.getColumn(0).getString().find("491701234567") == std::string::npos);
+      ++n;
+    }
+    return n;
+  });
+  CHECK(*count == 1);
+  auto citizen = h.store->citizen(h.pseudonym("+491701234567"));
+  REQUIRE(citizen.has_value());
+  REQUIRE(citizen->has_value());
+  auto opened = h.engine->openAddress((*citizen)->address_ct, (*citizen)->key_id);
+  REQUIRE(opened.has_value());
+  CHECK(*opened == "chat-+491701234567");
+}

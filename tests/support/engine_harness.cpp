@@ -1,0 +1,177 @@
+#include "support/engine_harness.hpp"
+
+#include <doctest/doctest.h>
+
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include "bot/codec.hpp"
+#include "storage/migrations.hpp"
+
+namespace bb::test {
+
+FlowData loadShippedFlowData() {
+  config::Config c;
+  const std::string root = BB_SOURCE_DIR;
+  c.flows.categories_file = root + "/config/categories.json";
+  c.flows.texts_dir = root + "/config/texts";
+  c.flows.boundary_file = root + "/config/ebersberg/boundary.geojson";
+  c.flows.districts_file = root + "/config/ebersberg/districts.geojson";
+  c.flows.outside_responsible = "das Landratsamt Ebersberg";
+  auto data = loadFlowData(c);
+  REQUIRE_MESSAGE(data.has_value(), (data ? "" : data.error().detail));
+  return *data;
+}
+
+EngineHarness::EngineHarness(int workers, std::string path) : flows(loadShippedFlowData()), workers_(workers) {
+  db_path = path.empty() ? dir_.path() + "/db.sqlite" : path;
+  open(true);
+}
+
+EngineHarness::~EngineHarness() {
+  if (engine) { engine->stop(); }
+  engine.reset();
+  if (db) { db->close(); }
+}
+
+void EngineHarness::open(bool start_engine) {
+  storage::DatabaseOptions o;
+  o.path = db_path;
+  auto opened = storage::Database::open(o);
+  REQUIRE(opened.has_value());
+  db = std::move(*opened);
+  Result<int> version = fail(ErrorCode::Internal);
+  REQUIRE(db->exclusive([&](SQLite::Database& raw) { version = storage::migrate(raw); }));
+  REQUIRE(version.has_value());
+  store = std::make_unique<storage::SqliteStore>(*db);
+  auto keys = engineKeys(testKey('a'), testKey('b'));
+  REQUIRE(keys.has_value());
+  EngineOptions eo;
+  eo.workers = workers_;
+  engine = std::make_unique<Engine>(*store, clock, flows, *keys, eo);
+  if (start_engine) { REQUIRE(engine->start()); }
+}
+
+void EngineHarness::crash() {
+  engine->stop();
+  engine.reset();
+  store.reset();
+  db->close();
+  db.reset();
+}
+
+void EngineHarness::restart(bool start_engine) {
+  if (db) { crash(); }
+  open(start_engine);
+}
+
+InboundEvent EngineHarness::event(const std::string& user, InboundKind kind, Channel channel) {
+  InboundEvent e;
+  e.channel = channel;
+  e.external_id = "ev-" + std::to_string(next_id_.fetch_add(1));
+  e.user_id = user;
+  e.chat_id = "chat-" + user;
+  e.sent_at = clock.now();
+  e.kind = kind;
+  return e;
+}
+
+void EngineHarness::send(const InboundEvent& e) {
+  auto r = engine->ingest({e});
+  REQUIRE(r.has_value());
+  REQUIRE(engine->waitIdle(std::chrono::seconds(10)));
+}
+
+void EngineHarness::text(const std::string& user, const std::string& t) {
+  auto e = event(user, InboundKind::Text);
+  e.text = t;
+  send(e);
+}
+
+void EngineHarness::choice(const std::string& user, const std::string& id) {
+  auto e = event(user, InboundKind::Choice);
+  e.choice_id = id;
+  send(e);
+}
+
+void EngineHarness::location(const std::string& user, GeoPoint p) {
+  auto e = event(user, InboundKind::Location);
+  e.location = p;
+  send(e);
+}
+
+void EngineHarness::image(const std::string& user, const std::string& ref) {
+  auto e = event(user, InboundKind::Image);
+  e.media = MediaRef{ref, "image/jpeg", ""};
+  send(e);
+}
+
+std::string EngineHarness::pseudonym(const std::string& user, Channel channel) const {
+  return engine->pseudonymOf(channel, user);
+}
+
+std::vector<OutboundMessage> EngineHarness::replies(const std::string& user, Channel channel) {
+  const std::string p = pseudonym(user, channel);
+  auto rows = store->outboxFor(p, channel, read_upto_[p], 1000);
+  REQUIRE(rows.has_value());
+  std::vector<OutboundMessage> out;
+  for (const auto& r : *rows) {
+    read_upto_[p] = r.id;
+    auto m = decodeOutbound(r.payload);
+    REQUIRE(m.has_value());
+    out.push_back(*m);
+  }
+  return out;
+}
+
+std::vector<OutboundMessage> EngineHarness::allReplies(const std::string& user, Channel channel) {
+  auto rows = store->outboxFor(pseudonym(user, channel), channel, 0, 100000);
+  REQUIRE(rows.has_value());
+  std::vector<OutboundMessage> out;
+  for (const auto& r : *rows) { out.push_back(*decodeOutbound(r.payload)); }
+  return out;
+}
+
+std::string EngineHarness::replyText(const std::string& user) {
+  std::string all;
+  for (const auto& m : replies(user)) { all += m.text + "\n"; }
+  return all;
+}
+
+std::string EngineHarness::text(const std::string& key) const {
+  return flows.texts.render(flows::Lang::De, key);
+}
+
+std::int64_t EngineHarness::scalar(const std::string& sql) {
+  auto r = db->read([&](SQLite::Database& raw) { return raw.execAndGet(sql).getInt64(); });
+  REQUIRE(r.has_value());
+  return *r;
+}
+
+void EngineHarness::onboard(const std::string& user) {
+  text(user, "Hallo");
+  choice(user, "accept");
+  replies(user);
+}
+
+std::int64_t EngineHarness::report(const std::string& user, const std::string& category, GeoPoint p) {
+  choice(user, "report");
+  choice(user, "cat:" + category);
+  location(user, p);
+  // A duplicate offer may come first: insist on a new report.
+  auto offered = replies(user);
+  for (const auto& m : offered) {
+    for (const auto& c : m.choices) {
+      if (c.id == "dup:none") { choice(user, "dup:none"); }
+    }
+  }
+  choice(user, "skip");  // photo
+  // Extra question (when the category has one), then description.
+  if (flows.category(category) != nullptr && !flows.category(category)->question.empty()) {
+    text(user, "etwa 30 cm");
+  }
+  choice(user, "skip");  // description
+  choice(user, "confirm");
+  return scalar("SELECT max(number) FROM tickets");
+}
+
+}  // namespace bb::test

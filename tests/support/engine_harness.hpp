@@ -1,0 +1,95 @@
+#pragma once
+// An in-process test driver for the engine: real SQLite in a temp folder, a fake clock, the
+// shipped flows config (categories, texts, Ebersberg boundary). Feed events, read effects.
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "bot/engine.hpp"
+#include "bot/flow_data.hpp"
+#include "storage/database.hpp"
+#include "storage/sqlite_store.hpp"
+#include "support/server_process.hpp"
+
+namespace bb::test {
+
+class FakeClock final : public Clock {
+public:
+  FakeClock() : now_(SysTime(std::chrono::seconds(1'795'000'000))) {}
+  SysTime now() const override {
+    std::lock_guard lock(mutex_);
+    return now_;
+  }
+  std::chrono::steady_clock::time_point monotonic() const override {
+    std::lock_guard lock(mutex_);
+    return std::chrono::steady_clock::time_point(now_.time_since_epoch());
+  }
+  void advance(std::chrono::milliseconds d) {
+    std::lock_guard lock(mutex_);
+    now_ += d;
+  }
+
+private:
+  mutable std::mutex mutex_;
+  SysTime now_;
+};
+
+//! Points inside and outside the Ebersberg demo boundary.
+inline constexpr GeoPoint kMarktplatz{48.0777, 11.9706};
+inline constexpr GeoPoint kMunich{48.1374, 11.5755};
+
+FlowData loadShippedFlowData();
+
+class EngineHarness {
+public:
+  explicit EngineHarness(int workers = 2, std::string db_path = {});
+  ~EngineHarness();
+
+  //! Builds one event from `user` on `channel` with a fresh external id.
+  InboundEvent event(const std::string& user, InboundKind kind, Channel channel = Channel::WebChat);
+  void text(const std::string& user, const std::string& text);
+  void choice(const std::string& user, const std::string& choice_id);
+  void location(const std::string& user, GeoPoint p);
+  void image(const std::string& user, const std::string& ref);
+  //! Ingests and waits until processed.
+  void send(const InboundEvent& e);
+
+  //! Outbound messages to `user` not read before.
+  std::vector<OutboundMessage> replies(const std::string& user, Channel channel = Channel::WebChat);
+  std::vector<OutboundMessage> allReplies(const std::string& user, Channel channel = Channel::WebChat);
+  //! Concatenated texts of the unread replies.
+  std::string replyText(const std::string& user);
+
+  //! Consent accepted, main menu reached.
+  void onboard(const std::string& user);
+  //! A complete report in `category` at `p` without photo; returns the ticket number.
+  std::int64_t report(const std::string& user, const std::string& category, GeoPoint p);
+
+  std::string pseudonym(const std::string& user, Channel channel = Channel::WebChat) const;
+  std::string text(const std::string& key) const;  //!< German text of `key`
+  std::int64_t scalar(const std::string& sql);
+
+  //! Simulates a crash: workers stop, the database closes without processing what is queued.
+  void crash();
+  //! Opens the same database again and starts a new engine.
+  void restart(bool start_engine = true);
+
+  FakeClock clock;
+  FlowData flows;
+  std::unique_ptr<storage::Database> db;
+  std::unique_ptr<storage::SqliteStore> store;
+  std::unique_ptr<Engine> engine;
+  std::string db_path;
+
+private:
+  void open(bool start_engine);
+  TempDir dir_;
+  int workers_;
+  std::atomic<int> next_id_{1};
+  std::map<std::string, std::int64_t> read_upto_;
+};
+
+}  // namespace bb::test
