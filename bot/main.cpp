@@ -21,7 +21,12 @@
 #include "config/config.hpp"
 #include "storage/database.hpp"
 #include "storage/migrations.hpp"
+#include "bot/engine.hpp"
+#include "bot/flow_data.hpp"
+#include "bot/media/media_store.hpp"
+#include "storage/sqlite_store.hpp"
 #include "web/ops_routes.hpp"
+#include "web/webchat.hpp"
 #include "webhooks/http_server.hpp"
 
 namespace {
@@ -139,6 +144,46 @@ int cmdServe(const std::vector<std::string>& args) {
   std::vector<bb::Route> routes = bb::web::opsRoutes([database] { return database->healthy(); },
                                                      metrics);
 
+  auto flow_data = bb::loadFlowData(config);
+  if (!flow_data) {
+    bb::log::error("startup_failed", {{"detail", flow_data.error().detail}});
+    return 1;
+  }
+  auto keys = bb::engineKeys(config.privacy.pseudonym_key, config.privacy.encryption_key);
+  if (!keys) {
+    bb::log::error("startup_failed", {{"detail", keys.error().detail}});
+    return 1;
+  }
+  bb::SystemClock clock;
+  bb::storage::SqliteStore store(*database);
+  bb::EngineOptions engine_options;
+  engine_options.workers = config.flows.workers;
+  engine_options.public_url = config.server.public_url;
+  bb::Engine engine(store, clock, *flow_data, *keys, engine_options);
+  if (auto started = engine.start(); !started) {
+    bb::log::error("startup_failed", {{"detail", started.error().detail}});
+    return 1;
+  }
+  metrics.gauge("buergerbox_engine_queue_depth", "Events queued for processing in memory.",
+                [&engine] { return static_cast<double>(engine.queueDepth()); });
+  metrics.gauge("buergerbox_engine_processed", "Events processed since start.",
+                [&engine] { return static_cast<double>(engine.processedCount()); });
+
+  bb::media::MediaStore media_store(config.storage.media_dir);
+  std::unique_ptr<bb::web::WebChat> webchat;
+  if (config.webchat.enabled) {
+    bb::web::WebChatOptions o;
+    o.asset_dir = BB_WEB_ASSET_DIR;
+    o.max_message_chars = config.webchat.max_message_chars;
+    o.max_upload_bytes = static_cast<std::size_t>(config.webchat.max_upload_bytes);
+    o.messages_per_minute = config.webchat.messages_per_minute;
+    o.secure_cookies = config.server.public_url.rfind("https://", 0) == 0;
+    o.csrf_key = bb::crypto::hmacSha256(keys->pseudonym_key, "webchat-csrf");
+    webchat = std::make_unique<bb::web::WebChat>(engine, store, media_store, clock, o);
+    auto chat_routes = webchat->routes();
+    routes.insert(routes.end(), chat_routes.begin(), chat_routes.end());
+  }
+
   bb::webhooks::ServerOptions server_options;
   server_options.host = config.server.host;
   server_options.port = config.server.port;
@@ -157,7 +202,7 @@ int cmdServe(const std::vector<std::string>& args) {
   bb::log::info("listening", {{"host", config.server.host}, {"port", std::to_string(*port)}});
 
   std::atomic<bool> served{false};
-  std::thread signal_thread([&server, &served, stop_signals, database] {
+  std::thread signal_thread([&server, &served, &engine, stop_signals, database] {
     int sig = 0;
     sigwait(&stop_signals, &sig);
     if (served.load()) { return; }
@@ -171,6 +216,7 @@ int cmdServe(const std::vector<std::string>& args) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     if (!served.load()) {
+      engine.stop();
       database->close();
       bb::log::info("stopped", {{"connections", "closed_by_deadline"}});
       std::_Exit(0);
@@ -178,7 +224,8 @@ int cmdServe(const std::vector<std::string>& args) {
   });
   server.run();
   served.store(true);
-  // In-flight requests have finished; commit pending writes, exit 0.
+  // In-flight requests have finished; stop the workers, commit pending writes, exit 0.
+  engine.stop();
   database->close();
   // run() may also end without a signal (bind lost); wake the signal thread then.
   pthread_kill(signal_thread.native_handle(), SIGTERM);

@@ -152,6 +152,12 @@ struct OutboxRow {
   SysTime created_at{};
 };
 
+struct StatusHistoryEntry {
+  std::string status;
+  std::string note;
+  SysTime at{};
+};
+
 struct StatusChange {
   std::int64_t number = 0;
   std::string new_status;
@@ -190,6 +196,8 @@ public:
   virtual Result<std::vector<CitizenRecord>> followersOf(std::int64_t number) = 0;
   virtual Result<void> changeStatus(const StatusChange& change) = 0;
   virtual Result<std::optional<TicketRecord>> ticketByFollowToken(const std::string& token_hash) = 0;
+  //! Public status history of a ticket: (status, public note, time), oldest first.
+  virtual Result<std::vector<StatusHistoryEntry>> statusHistory(std::int64_t number) = 0;
 
   // ---- outbox ----
   //! Queued rows of `channel` due at `now`, oldest first, at most one per recipient at a time

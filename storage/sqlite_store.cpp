@@ -517,6 +517,25 @@ Result<void> SqliteStore::changeStatus(const StatusChange& change) {
   });
 }
 
+Result<std::vector<StatusHistoryEntry>> SqliteStore::statusHistory(std::int64_t number) {
+  return db_.read([&](SQLite::Database& db) {
+    std::vector<StatusHistoryEntry> out;
+    SQLite::Statement q(db,
+                        "SELECT e.status, e.body, e.created_at FROM ticket_events e "
+                        "JOIN tickets t ON t.id = e.ticket_id WHERE t.number = ? "
+                        "AND e.kind IN ('created', 'status_changed') ORDER BY e.id");
+    q.bind(1, number);
+    while (q.executeStep()) {
+      const bool created = out.empty();
+      // The citizen's own description on "created" is not part of the public history.
+      out.push_back(StatusHistoryEntry{q.getColumn(0).getString(),
+                                       created ? std::string() : q.getColumn(1).getString(),
+                                       fromMillis(q.getColumn(2).getInt64())});
+    }
+    return out;
+  });
+}
+
 Result<std::vector<OutboxRow>> SqliteStore::dueOutbox(Channel channel, SysTime now, int limit) {
   return db_.read([&](SQLite::Database& db) {
     std::vector<OutboxRow> out;

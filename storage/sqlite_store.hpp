@@ -25,6 +25,7 @@ public:
   Result<std::vector<CitizenRecord>> followersOf(std::int64_t number) override;
   Result<void> changeStatus(const StatusChange& change) override;
   Result<std::optional<TicketRecord>> ticketByFollowToken(const std::string& token_hash) override;
+  Result<std::vector<StatusHistoryEntry>> statusHistory(std::int64_t number) override;
   Result<std::vector<OutboxRow>> dueOutbox(Channel channel, SysTime now, int limit) override;
   Result<std::vector<OutboxRow>> outboxFor(const std::string& pseudonym, Channel channel,
                                            std::int64_t after_id, int limit) override;

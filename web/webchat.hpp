@@ -1,0 +1,72 @@
+#pragma once
+// The citizen web chat (/chat): an anonymous session cookie, CSRF-protected posts, photo upload
+// through the media pipeline, long-polled replies, and the "follow my report" page.
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "bot/engine.hpp"
+#include "bot/http.hpp"
+#include "bot/media/image_cleaner.hpp"
+#include "bot/media/media_store.hpp"
+#include "bot/ports.hpp"
+#include "bot/store.hpp"
+
+namespace bb::web {
+
+struct WebChatOptions {
+  std::string asset_dir;  //!< web/static
+  int max_message_chars = 2000;
+  std::size_t max_upload_bytes = 10 * 1024 * 1024;
+  int messages_per_minute = 30;
+  std::chrono::milliseconds long_poll{8000};
+  bool secure_cookies = false;  //!< `Secure` when served over HTTPS
+  std::string csrf_key;         //!< secret for session-bound CSRF tokens
+  media::CleanOptions clean;
+};
+
+class WebChat {
+public:
+  WebChat(Engine& engine, Store& store, media::MediaStore& media, const Clock& clock,
+          WebChatOptions options);
+
+  std::vector<Route> routes();
+
+  // Handlers (public for tests).
+  HttpResponse page(const HttpRequest& req);
+  HttpResponse asset(const HttpRequest& req);
+  HttpResponse send(const HttpRequest& req);
+  HttpResponse photo(const HttpRequest& req);
+  HttpResponse messages(const HttpRequest& req);
+  HttpResponse follow(const HttpRequest& req);
+  HttpResponse privacy(const HttpRequest& req);
+
+  std::string csrfFor(const std::string& session) const;
+
+private:
+  //! The session id from the cookie, if it is well-formed.
+  std::string sessionOf(const HttpRequest& req) const;
+  //! Session and CSRF checks for posts; empty optional when fine, else the error response.
+  std::optional<HttpResponse> checkPost(const HttpRequest& req, std::string& session);
+  bool allowRate(const std::string& session);
+  std::optional<std::string> loadAsset(const std::string& name);
+  HttpResponse error(int status, const std::string& code, const std::string& text_key,
+                     const std::string& session);
+  flows::Lang langOf(const std::string& session);
+
+  Engine& engine_;
+  Store& store_;
+  media::MediaStore& media_;
+  const Clock& clock_;
+  WebChatOptions options_;
+  std::mutex rate_mutex_;
+  std::map<std::string, std::pair<double, std::chrono::steady_clock::time_point>> buckets_;
+  std::mutex assets_mutex_;
+  std::map<std::string, std::string> assets_;
+};
+
+}  // namespace bb::web
