@@ -1,0 +1,207 @@
+#include <doctest/doctest.h>
+
+#include <regex>
+
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <nlohmann/json.hpp>
+
+#include "support/engine_harness.hpp"
+#include "web/webchat.hpp"
+
+using bb::HttpRequest;
+using bb::HttpResponse;
+
+namespace {
+
+struct ChatFixture {
+  bb::test::EngineHarness h;
+  bb::test::TempDir media_dir;
+  bb::media::MediaStore media{media_dir.path() + "/media"};
+  std::unique_ptr<bb::web::WebChat> chat;
+  std::string session;
+  std::string csrf;
+
+  explicit ChatFixture(int per_minute = 30) {
+    bb::web::WebChatOptions o;
+    o.asset_dir = std::string(BB_SOURCE_DIR) + "/web/static";
+    o.messages_per_minute = per_minute;
+    o.max_message_chars = 50;
+    o.max_upload_bytes = 2 * 1024 * 1024;
+    o.long_poll = std::chrono::milliseconds(0);
+    o.csrf_key = "test-csrf-key";
+    chat = std::make_unique<bb::web::WebChat>(*h.engine, *h.store, media, h.clock, o);
+    auto page = chat->page(HttpRequest{});
+    REQUIRE(page.status == 200);
+    std::smatch m;
+    for (const auto& [name, value] : page.headers) {
+      if (name == "Set-Cookie" && std::regex_search(value, m, std::regex("bb_chat=([0-9a-f]{32})"))) {
+        session = m[1];
+      }
+    }
+    REQUIRE_FALSE(session.empty());
+    REQUIRE(std::regex_search(page.body, m, std::regex("csrf-token\" content=\"([0-9a-f]{64})\"")));
+    csrf = m[1];
+  }
+
+  HttpRequest post(const std::string& body, bool with_csrf = true, bool with_cookie = true) const {
+    HttpRequest r;
+    r.method = "POST";
+    r.body = body;
+    if (with_cookie) { r.headers["cookie"] = "bb_chat=" + session; }
+    if (with_csrf) { r.headers["x-csrf-token"] = csrf; }
+    return r;
+  }
+
+  nlohmann::json poll(std::int64_t after = 0) {
+    REQUIRE(h.engine->waitIdle(std::chrono::seconds(10)));
+    HttpRequest r;
+    r.headers["cookie"] = "bb_chat=" + session;
+    r.params.emplace("after", std::to_string(after));
+    auto res = chat->messages(r);
+    REQUIRE(res.status == 200);
+    return nlohmann::json::parse(res.body);
+  }
+
+  std::int64_t events() { return h.scalar("SELECT count(*) FROM inbound_events"); }
+};
+
+std::string header(const HttpResponse& r, const std::string& name) {
+  for (const auto& [n, v] : r.headers) {
+    if (n == name) { return v; }
+  }
+  return {};
+}
+
+}  // namespace
+
+TEST_CASE("webchat: the page sets an HttpOnly SameSite=Strict session cookie and a strict CSP") {
+  ChatFixture f;
+  auto page = f.chat->page(HttpRequest{});
+  CHECK(header(page, "Set-Cookie").find("HttpOnly") != std::string::npos);
+  CHECK(header(page, "Set-Cookie").find("SameSite=Strict") != std::string::npos);
+  CHECK(header(page, "Content-Security-Policy").find("default-src 'none'") != std::string::npos);
+  CHECK(page.body.find("{{") == std::string::npos);  // every placeholder filled
+  // A returning browser keeps its session: no new cookie.
+  HttpRequest again;
+  again.headers["cookie"] = "bb_chat=" + f.session;
+  CHECK(header(f.chat->page(again), "Set-Cookie").empty());
+}
+
+TEST_CASE("webchat: posts need the session cookie and its CSRF token; nothing is stored otherwise") {
+  ChatFixture f;
+  CHECK(f.chat->send(f.post(R"({"text":"Hallo"})", false)).status == 403);
+  auto wrong = f.post(R"({"text":"Hallo"})");
+  wrong.headers["x-csrf-token"] = std::string(64, '0');
+  CHECK(f.chat->send(wrong).status == 403);
+  CHECK(f.chat->send(f.post(R"({"text":"Hallo"})", true, false)).status == 403);
+  CHECK(f.events() == 0);
+  CHECK(f.chat->send(f.post(R"({"text":"Hallo"})")).status == 202);
+  CHECK(f.events() == 1);
+}
+
+TEST_CASE("webchat: bad input gets clear errors") {
+  ChatFixture f;
+  CHECK(f.chat->send(f.post("not json")).status == 400);
+  CHECK(f.chat->send(f.post(R"({"lat": 91, "lon": 0})")).status == 400);
+  CHECK(f.chat->send(f.post(R"({"nothing": 1})")).status == 400);
+  auto too_long = f.chat->send(f.post(R"({"text":")" + std::string(51, 'x') + "\"}"));
+  CHECK(too_long.status == 413);
+  CHECK(nlohmann::json::parse(too_long.body)["message"].get<std::string>() ==
+        f.h.text("webchat.error.too_long"));
+  // 50 umlauts are 50 characters, not 100 bytes.
+  std::string umlauts;
+  for (int i = 0; i < 50; ++i) { umlauts += "\xC3\xA4"; }
+  CHECK(f.chat->send(f.post(R"({"text":")" + umlauts + "\"}")).status == 202);
+}
+
+TEST_CASE("webchat: the message rate per session is limited") {
+  ChatFixture f(3);
+  for (int i = 0; i < 3; ++i) { CHECK(f.chat->send(f.post(R"({"text":"status 1"})")).status == 202); }
+  CHECK(f.chat->send(f.post(R"({"text":"status 1"})")).status == 429);
+  f.h.clock.advance(std::chrono::seconds(30));  // half a minute refills 1.5 messages
+  CHECK(f.chat->send(f.post(R"({"text":"status 1"})")).status == 202);
+}
+
+TEST_CASE("webchat: a whole report with a photo; the photo is cleaned; the follow page shows it") {
+  ChatFixture f;
+  REQUIRE(f.chat->send(f.post(R"({"text":"Hallo"})")).status == 202);
+  auto first = f.poll();
+  REQUIRE(first["messages"].size() == 1);
+  CHECK(first["messages"][0]["choices"][0]["id"] == "accept");
+  std::int64_t last = first["last"];
+  for (const char* body : {R"({"choice":"accept"})", R"({"choice":"report"})",
+                           R"({"choice":"cat:graffiti"})", R"({"lat":48.0777,"lon":11.9706})"}) {
+    REQUIRE(f.chat->send(f.post(body)).status == 202);
+  }
+  f.poll(last);
+  const std::string jpeg = bb::test::readFile(std::string(BB_FIXTURE_DIR) + "/media/gps_DSCN0010.jpg");
+  REQUIRE(jpeg.size() > 1000);
+  REQUIRE(f.chat->photo(f.post(jpeg)).status == 202);
+  for (const char* body : {R"({"choice":"done"})", R"({"choice":"skip"})", R"({"choice":"confirm"})"}) {
+    REQUIRE(f.chat->send(f.post(body)).status == 202);
+  }
+  auto replies = f.poll(last);
+  std::string follow_url;
+  for (const auto& m : replies["messages"]) {
+    if (m.contains("follow_url")) { follow_url = m["follow_url"]; }
+  }
+  REQUIRE_FALSE(follow_url.empty());
+  CHECK(f.h.scalar("SELECT count(*) FROM tickets") == 1);
+  CHECK(f.h.scalar("SELECT count(*) FROM ticket_photos") == 1);
+  // The stored file is the cleaned one: no EXIF APP1 segment, no GPS marker.
+  auto content = f.h.db->read([](SQLite::Database& raw) {
+    return raw.execAndGet("SELECT content_id FROM media").getString();
+  });
+  auto stored = f.media.read(*content);
+  REQUIRE(stored.has_value());
+  CHECK(stored->find("Exif") == std::string::npos);
+  CHECK(jpeg.find("Exif") != std::string::npos);  // control: the original had it
+  // Delivered rows are marked as such.
+  CHECK(f.h.scalar("SELECT count(*) FROM outbox WHERE status = 'queued'") == 0);
+
+  HttpRequest follow;
+  follow.matches.push_back(follow_url.substr(follow_url.rfind('/') + 1));
+  auto page = f.chat->follow(follow);
+  CHECK(page.status == 200);
+  CHECK(page.body.find(std::to_string(f.h.scalar("SELECT number FROM tickets"))) != std::string::npos);
+  CHECK(page.body.find(f.h.text("status.eingegangen")) != std::string::npos);
+  HttpRequest bad;
+  bad.matches.push_back(std::string(32, 'a'));
+  CHECK(f.chat->follow(bad).status == 404);
+}
+
+TEST_CASE("webchat: photos that cannot be cleaned are refused with a reason") {
+  ChatFixture f;
+  auto heic = f.chat->photo(f.post(std::string("\0\0\0\x18" "ftypheic\0\0\0\0mif1heic", 24)));
+  CHECK(heic.status == 400);
+  CHECK(nlohmann::json::parse(heic.body)["error"] == "heic_unsupported");
+  auto junk = f.chat->photo(f.post("\xFF\xD8\xFF garbage"));
+  CHECK(junk.status == 400);
+  CHECK(f.chat->photo(f.post(std::string(3 * 1024 * 1024, 'x'))).status == 413);
+  CHECK(f.events() == 0);
+}
+
+TEST_CASE("webchat: static assets are served by name only") {
+  ChatFixture f;
+  HttpRequest js;
+  js.matches.push_back("chat.js");
+  auto r = f.chat->asset(js);
+  CHECK(r.status == 200);
+  CHECK(r.content_type.find("javascript") != std::string::npos);
+  HttpRequest tmpl;
+  tmpl.matches.push_back("chat.html");
+  CHECK(f.chat->asset(tmpl).status == 404);
+  HttpRequest missing;
+  missing.matches.push_back("nope.js");
+  CHECK(f.chat->asset(missing).status == 404);
+  // The route pattern itself admits no slashes or dots beyond the extension.
+  bool found = false;
+  for (const auto& route : f.chat->routes()) {
+    if (route.name == "chat_static") {
+      found = true;
+      CHECK_FALSE(std::regex_match("/chat/static/../secret.js", std::regex(route.pattern)));
+      CHECK(std::regex_match("/chat/static/chat.js", std::regex(route.pattern)));
+    }
+  }
+  CHECK(found);
+}
