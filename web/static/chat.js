@@ -44,7 +44,7 @@
       charsLeft: 'Noch {n} Zeichen.',
       empty: 'Bitte schreiben Sie zuerst eine Nachricht.',
       photoTooBig: 'Das Foto ist zu groß ({size} MB, höchstens {max} MB). Bitte wählen Sie ein kleineres.',
-      photoType: 'Das ist kein Foto. Bitte wählen Sie eine Bilddatei (JPEG, PNG, WebP oder HEIC).',
+      photoType: 'Das ist kein Foto. Bitte wählen Sie eine Bilddatei (JPEG, PNG oder WebP).',
       failed: 'Nicht gesendet',
       photoFailed: 'Foto nicht gesendet',
       networkError: 'Keine Verbindung zum Server. Bitte versuchen Sie es gleich noch einmal.',
@@ -87,7 +87,7 @@
       charsLeft: '{n} characters left.',
       empty: 'Please write a message first.',
       photoTooBig: 'The photo is too large ({size} MB, at most {max} MB). Please choose a smaller one.',
-      photoType: 'This is not a photo. Please choose an image file (JPEG, PNG, WebP or HEIC).',
+      photoType: 'This is not a photo. Please choose an image file (JPEG, PNG or WebP).',
       failed: 'Not sent',
       photoFailed: 'Photo not sent',
       networkError: 'No connection to the server. Please try again in a moment.',
@@ -271,6 +271,21 @@
     if (last < text.length) parent.appendChild(document.createTextNode(text.slice(last)));
   }
 
+  // The follow page lives on this server: the link is built from this page's origin, so it works
+  // whatever host name the citizen used. An absolute URL is accepted for its path only.
+  function followLinkFor(raw) {
+    if (typeof raw !== 'string' || raw === '') return null;
+    let url;
+    try {
+      url = new URL(raw, location.origin);
+    } catch (e) {
+      return null;
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') return null;
+    if (!url.pathname.startsWith('/chat/follow/')) return null;
+    return location.origin + url.pathname;
+  }
+
   function disableChoices(group) {
     if (!group || group.dataset.used === '1') return;
     group.dataset.used = '1';
@@ -304,12 +319,13 @@
     appendLinkified(p, text);
     bubble.appendChild(p);
 
-    if (typeof msg.follow_url === 'string' && msg.follow_url.startsWith('/') && !msg.follow_url.startsWith('//')) {
+    const followHref = followLinkFor(msg.follow_url);
+    if (followHref) {
       const box = document.createElement('div');
       box.className = 'follow-box';
       const a = document.createElement('a');
       a.className = 'follow-link';
-      a.href = location.origin + msg.follow_url;
+      a.href = followHref;
       a.textContent = t('follow');
       a.target = '_blank';  // the chat stays open beside it
       a.rel = 'noopener';
