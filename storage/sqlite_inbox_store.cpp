@@ -1,0 +1,649 @@
+#include "storage/sqlite_inbox_store.hpp"
+
+#include <variant>
+
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include "storage/sqlite_store.hpp"
+
+namespace bb::storage {
+namespace {
+
+using Value = std::variant<std::int64_t, std::string>;
+
+struct NotFoundError : std::exception {
+  const char* what() const noexcept override { return "not found"; }
+};
+
+void bindAll(SQLite::Statement& q, const std::vector<Value>& values) {
+  int i = 1;
+  for (const auto& v : values) {
+    if (const auto* n = std::get_if<std::int64_t>(&v)) {
+      q.bind(i, *n);
+    } else {
+      q.bind(i, std::get<std::string>(v));
+    }
+    ++i;
+  }
+}
+
+Result<void> asVoid(Result<void> r) {
+  if (!r && r.error().detail.find("not found") != std::string::npos) {
+    return fail(ErrorCode::NotFound, "no such ticket or account");
+  }
+  return r;
+}
+
+std::string text(const SQLite::Column& c) { return c.isNull() ? std::string() : c.getString(); }
+
+std::vector<std::string> departmentsOf(SQLite::Database& db, std::int64_t staff_id) {
+  std::vector<std::string> out;
+  SQLite::Statement q(db,
+                      "SELECT department FROM staff_departments WHERE staff_id = ? ORDER BY department");
+  q.bind(1, staff_id);
+  while (q.executeStep()) { out.push_back(q.getColumn(0).getString()); }
+  return out;
+}
+
+constexpr const char* kStaffColumns = "id, login, role, password_hash, disabled, created_at";
+
+StaffUser readStaff(SQLite::Database& db, SQLite::Statement& q) {
+  StaffUser u;
+  u.id = q.getColumn(0).getInt64();
+  u.login = q.getColumn(1).getString();
+  u.role = staffRoleFromString(q.getColumn(2).getString()).value_or(StaffRole::Agent);
+  u.password_hash = q.getColumn(3).getString();
+  u.disabled = q.getColumn(4).getInt() != 0;
+  u.created_at = fromMillis(q.getColumn(5).getInt64());
+  u.departments = departmentsOf(db, u.id);
+  return u;
+}
+
+void setDepartments(SQLite::Database& db, std::int64_t staff_id,
+                    const std::vector<std::string>& departments) {
+  SQLite::Statement d(db, "DELETE FROM staff_departments WHERE staff_id = ?");
+  d.bind(1, staff_id);
+  d.exec();
+  SQLite::Statement q(db,
+                      "INSERT OR IGNORE INTO staff_departments (staff_id, department) VALUES (?, ?)");
+  for (const auto& dep : departments) {
+    q.bind(1, staff_id);
+    q.bind(2, dep);
+    q.exec();
+    q.reset();
+  }
+}
+
+void insertAudit(SQLite::Database& db, const AuditEntry& e) {
+  SQLite::Statement q(db,
+                      "INSERT INTO audit_log (at, staff_id, actor, action, ticket_number, detail) "
+                      "VALUES (?, ?, ?, ?, ?, ?)");
+  q.bind(1, toMillis(e.at));
+  if (e.staff_id > 0) {
+    q.bind(2, e.staff_id);
+  } else {
+    q.bind(2);
+  }
+  q.bind(3, e.actor);
+  q.bind(4, e.action);
+  if (e.ticket_number > 0) {
+    q.bind(5, e.ticket_number);
+  } else {
+    q.bind(5);
+  }
+  q.bind(6, e.detail);
+  q.exec();
+}
+
+AuditEntry readAudit(SQLite::Statement& q) {
+  AuditEntry e;
+  e.id = q.getColumn(0).getInt64();
+  e.at = fromMillis(q.getColumn(1).getInt64());
+  e.staff_id = q.getColumn(2).isNull() ? 0 : q.getColumn(2).getInt64();
+  e.actor = q.getColumn(3).getString();
+  e.action = q.getColumn(4).getString();
+  e.ticket_number = q.getColumn(5).isNull() ? 0 : q.getColumn(5).getInt64();
+  e.detail = q.getColumn(6).getString();
+  return e;
+}
+
+constexpr const char* kAuditColumns = "id, at, staff_id, actor, action, ticket_number, detail";
+
+constexpr const char* kTicketColumns =
+    "t.id, t.number, t.kind, t.category_id, t.department, t.district_id, t.status, t.lat, t.lon, "
+    "t.address_text, t.description, t.extra_answer, t.channel, t.reporter, t.created_at, "
+    "t.updated_at, t.closed_at, coalesce(t.assignee_id, 0), coalesce(s.login, '')";
+
+InboxTicket readTicket(SQLite::Statement& q) {
+  InboxTicket r;
+  TicketRecord& t = r.ticket;
+  t.id = q.getColumn(0).getInt64();
+  t.number = q.getColumn(1).getInt64();
+  t.kind = q.getColumn(2).getString();
+  t.category_id = q.getColumn(3).getString();
+  t.department = q.getColumn(4).getString();
+  t.district_id = q.getColumn(5).getString();
+  t.status = q.getColumn(6).getString();
+  if (!q.getColumn(7).isNull()) { t.lat = q.getColumn(7).getDouble(); }
+  if (!q.getColumn(8).isNull()) { t.lon = q.getColumn(8).getDouble(); }
+  t.address_text = text(q.getColumn(9));
+  t.description = text(q.getColumn(10));
+  t.extra_answer = text(q.getColumn(11));
+  t.channel = channelFromString(q.getColumn(12).getString()).value_or(Channel::WebChat);
+  t.reporter = text(q.getColumn(13));
+  t.created_at = fromMillis(q.getColumn(14).getInt64());
+  t.updated_at = fromMillis(q.getColumn(15).getInt64());
+  if (!q.getColumn(16).isNull()) { t.closed_at = fromMillis(q.getColumn(16).getInt64()); }
+  r.assignee_id = q.getColumn(17).getInt64();
+  r.assignee_login = q.getColumn(18).getString();
+  return r;
+}
+
+std::int64_t ticketIdOf(SQLite::Database& db, std::int64_t number) {
+  SQLite::Statement q(db, "SELECT id FROM tickets WHERE number = ?");
+  q.bind(1, number);
+  if (!q.executeStep()) { throw NotFoundError(); }
+  return q.getColumn(0).getInt64();
+}
+
+void addEvent(SQLite::Database& db, std::int64_t ticket_id, const std::string& kind,
+              const std::string& actor, const std::string& body, std::int64_t outbox_id,
+              std::int64_t now) {
+  SQLite::Statement q(db,
+                      "INSERT INTO ticket_events (ticket_id, kind, actor, status, body, outbox_id, "
+                      "created_at) VALUES (?, ?, ?, NULL, ?, ?, ?)");
+  q.bind(1, ticket_id);
+  q.bind(2, kind);
+  q.bind(3, actor);
+  q.bind(4, body);
+  if (outbox_id > 0) {
+    q.bind(5, outbox_id);
+  } else {
+    q.bind(5);
+  }
+  q.bind(6, now);
+  q.exec();
+}
+
+void touchTicket(SQLite::Database& db, std::int64_t ticket_id, std::int64_t now) {
+  SQLite::Statement q(db, "UPDATE tickets SET updated_at = ? WHERE id = ?");
+  q.bind(1, now);
+  q.bind(2, ticket_id);
+  q.exec();
+}
+
+std::string staffActor(const AuditEntry& audit) { return "staff:" + audit.actor; }
+
+//! Escapes LIKE wildcards; used with ESCAPE '\'.
+std::string likePattern(const std::string& s) {
+  std::string out = "%";
+  for (char c : s) {
+    if (c == '%' || c == '_' || c == '\\') { out.push_back('\\'); }
+    out.push_back(c);
+  }
+  out.push_back('%');
+  return out;
+}
+
+//! The WHERE clause of a query (without status filter and cursor when `for_counts`).
+void buildFilter(const TicketQuery& q, bool for_counts, std::string& where,
+                 std::vector<Value>& values) {
+  auto add = [&where](const std::string& clause) {
+    where += where.empty() ? " WHERE " : " AND ";
+    where += clause;
+  };
+  if (!q.all_departments) {
+    if (q.departments.empty()) {
+      add("0");
+    } else {
+      std::string in = "t.department IN (";
+      for (std::size_t i = 0; i < q.departments.size(); ++i) {
+        in += i == 0 ? "?" : ", ?";
+        values.emplace_back(q.departments[i]);
+      }
+      add(in + ")");
+    }
+  }
+  if (!for_counts && !q.status.empty()) {
+    if (q.status == "open") {
+      add("t.closed_at IS NULL");
+    } else if (q.status == "closed") {
+      add("t.closed_at IS NOT NULL");
+    } else {
+      add("t.status = ?");
+      values.emplace_back(q.status);
+    }
+  }
+  if (!q.category.empty()) {
+    add("t.category_id = ?");
+    values.emplace_back(q.category);
+  }
+  if (!q.department.empty()) {
+    add("t.department = ?");
+    values.emplace_back(q.department);
+  }
+  if (!q.channel.empty()) {
+    add("t.channel = ?");
+    values.emplace_back(q.channel);
+  }
+  if (q.unassigned) {
+    add("t.assignee_id IS NULL");
+  } else if (q.assignee > 0) {
+    add("t.assignee_id = ?");
+    values.emplace_back(q.assignee);
+  }
+  if (q.created_before) {
+    add("t.created_at <= ?");
+    values.emplace_back(toMillis(*q.created_before));
+  }
+  if (!q.search.empty()) {
+    const bool numeric = q.search.size() <= 15 &&
+                         q.search.find_first_not_of("0123456789") == std::string::npos;
+    if (numeric) {
+      add("(t.number = ? OR t.description LIKE ? ESCAPE '\\' OR t.address_text LIKE ? ESCAPE '\\')");
+      values.emplace_back(static_cast<std::int64_t>(std::stoll(q.search)));
+    } else {
+      add("(t.description LIKE ? ESCAPE '\\' OR t.address_text LIKE ? ESCAPE '\\')");
+    }
+    values.emplace_back(likePattern(q.search));
+    values.emplace_back(likePattern(q.search));
+  }
+  if (!for_counts) {
+    switch (q.sort) {
+      case TicketSort::Newest:
+        if (q.after_id > 0) {
+          add("t.id < ?");
+          values.emplace_back(q.after_id);
+        }
+        break;
+      case TicketSort::Oldest:
+        if (q.after_id > 0) {
+          add("t.id > ?");
+          values.emplace_back(q.after_id);
+        }
+        break;
+      case TicketSort::Updated:
+        if (q.after_id > 0) {
+          add("(t.updated_at < ? OR (t.updated_at = ? AND t.id < ?))");
+          values.emplace_back(q.after_updated_ms);
+          values.emplace_back(q.after_updated_ms);
+          values.emplace_back(q.after_id);
+        }
+        break;
+    }
+  }
+}
+
+}  // namespace
+
+// ---- staff accounts ----
+
+Result<std::int64_t> SqliteInboxStore::createStaff(const StaffUser& user, SysTime now) {
+  auto existing = staffByLogin(user.login);
+  if (!existing) { return fail(existing.error().code, existing.error().detail); }
+  if (*existing) { return fail(ErrorCode::Conflict, "login exists"); }
+  std::int64_t id = 0;
+  auto r = db_.write([&](SQLite::Database& db) {
+    SQLite::Statement q(db,
+                        "INSERT INTO staff_users (login, role, password_hash, disabled, created_at, "
+                        "updated_at) VALUES (?, ?, ?, ?, ?, ?)");
+    q.bind(1, user.login);
+    q.bind(2, toString(user.role));
+    q.bind(3, user.password_hash);
+    q.bind(4, user.disabled ? 1 : 0);
+    q.bind(5, toMillis(now));
+    q.bind(6, toMillis(now));
+    q.exec();
+    id = db.getLastInsertRowid();
+    setDepartments(db, id, user.departments);
+  });
+  if (!r) {
+    if (r.error().detail.find("UNIQUE") != std::string::npos) {
+      return fail(ErrorCode::Conflict, "login exists");
+    }
+    return fail(r.error().code, r.error().detail);
+  }
+  return id;
+}
+
+Result<std::optional<StaffUser>> SqliteInboxStore::staffByLogin(const std::string& login) {
+  return db_.read([&](SQLite::Database& db) -> std::optional<StaffUser> {
+    SQLite::Statement q(db, std::string("SELECT ") + kStaffColumns +
+                                " FROM staff_users WHERE login = ? COLLATE NOCASE");
+    q.bind(1, login);
+    if (!q.executeStep()) { return std::nullopt; }
+    return readStaff(db, q);
+  });
+}
+
+Result<std::optional<StaffUser>> SqliteInboxStore::staffById(std::int64_t id) {
+  return db_.read([&](SQLite::Database& db) -> std::optional<StaffUser> {
+    SQLite::Statement q(db, std::string("SELECT ") + kStaffColumns + " FROM staff_users WHERE id = ?");
+    q.bind(1, id);
+    if (!q.executeStep()) { return std::nullopt; }
+    return readStaff(db, q);
+  });
+}
+
+Result<std::vector<StaffUser>> SqliteInboxStore::listStaff() {
+  return db_.read([&](SQLite::Database& db) {
+    std::vector<StaffUser> out;
+    SQLite::Statement q(db, std::string("SELECT ") + kStaffColumns +
+                                " FROM staff_users ORDER BY login COLLATE NOCASE");
+    while (q.executeStep()) { out.push_back(readStaff(db, q)); }
+    return out;
+  });
+}
+
+Result<std::int64_t> SqliteInboxStore::staffCount() {
+  return db_.read([](SQLite::Database& db) {
+    return db.execAndGet("SELECT count(*) FROM staff_users").getInt64();
+  });
+}
+
+Result<void> SqliteInboxStore::updateStaff(std::int64_t id, StaffRole role,
+                                           const std::vector<std::string>& departments,
+                                           bool disabled, const AuditEntry& audit) {
+  return asVoid(db_.write([&](SQLite::Database& db) {
+    SQLite::Statement q(db,
+                        "UPDATE staff_users SET role = ?, disabled = ?, updated_at = ? WHERE id = ?");
+    q.bind(1, toString(role));
+    q.bind(2, disabled ? 1 : 0);
+    q.bind(3, toMillis(audit.at));
+    q.bind(4, id);
+    if (q.exec() == 0) { throw NotFoundError(); }
+    setDepartments(db, id, departments);
+    if (disabled) {
+      SQLite::Statement d(db, "DELETE FROM staff_sessions WHERE staff_id = ?");
+      d.bind(1, id);
+      d.exec();
+    }
+    insertAudit(db, audit);
+  }));
+}
+
+// ---- sessions ----
+
+Result<void> SqliteInboxStore::createSession(const StaffSession& s) {
+  return db_.write([&](SQLite::Database& db) {
+    SQLite::Statement q(db,
+                        "INSERT INTO staff_sessions (id_hash, staff_id, csrf_token, created_at, "
+                        "last_seen_at) VALUES (?, ?, ?, ?, ?)");
+    q.bind(1, s.id_hash);
+    q.bind(2, s.staff_id);
+    q.bind(3, s.csrf_token);
+    q.bind(4, toMillis(s.created_at));
+    q.bind(5, toMillis(s.last_seen_at));
+    q.exec();
+  });
+}
+
+Result<std::optional<StaffSession>> SqliteInboxStore::session(const std::string& id_hash) {
+  return db_.read([&](SQLite::Database& db) -> std::optional<StaffSession> {
+    SQLite::Statement q(db,
+                        "SELECT id_hash, staff_id, csrf_token, created_at, last_seen_at "
+                        "FROM staff_sessions WHERE id_hash = ?");
+    q.bind(1, id_hash);
+    if (!q.executeStep()) { return std::nullopt; }
+    return StaffSession{q.getColumn(0).getString(), q.getColumn(1).getInt64(),
+                        q.getColumn(2).getString(), fromMillis(q.getColumn(3).getInt64()),
+                        fromMillis(q.getColumn(4).getInt64())};
+  });
+}
+
+Result<void> SqliteInboxStore::touchSession(const std::string& id_hash, SysTime now) {
+  return db_.write([&](SQLite::Database& db) {
+    SQLite::Statement q(db, "UPDATE staff_sessions SET last_seen_at = ? WHERE id_hash = ?");
+    q.bind(1, toMillis(now));
+    q.bind(2, id_hash);
+    q.exec();
+  });
+}
+
+Result<void> SqliteInboxStore::deleteSession(const std::string& id_hash) {
+  return db_.write([&](SQLite::Database& db) {
+    SQLite::Statement q(db, "DELETE FROM staff_sessions WHERE id_hash = ?");
+    q.bind(1, id_hash);
+    q.exec();
+  });
+}
+
+// ---- audit ----
+
+Result<void> SqliteInboxStore::addAudit(const AuditEntry& entry) {
+  return db_.write([&](SQLite::Database& db) { insertAudit(db, entry); });
+}
+
+Result<std::vector<AuditEntry>> SqliteInboxStore::auditLog(std::int64_t before_id, int limit) {
+  return db_.read([&](SQLite::Database& db) {
+    std::vector<AuditEntry> out;
+    SQLite::Statement q(db, std::string("SELECT ") + kAuditColumns +
+                                " FROM audit_log WHERE id < ? ORDER BY id DESC LIMIT ?");
+    q.bind(1, before_id > 0 ? before_id : INT64_MAX);
+    q.bind(2, limit);
+    while (q.executeStep()) { out.push_back(readAudit(q)); }
+    return out;
+  });
+}
+
+Result<std::vector<AuditEntry>> SqliteInboxStore::auditOfTicket(std::int64_t number) {
+  return db_.read([&](SQLite::Database& db) {
+    std::vector<AuditEntry> out;
+    SQLite::Statement q(db, std::string("SELECT ") + kAuditColumns +
+                                " FROM audit_log WHERE ticket_number = ? ORDER BY id LIMIT 500");
+    q.bind(1, number);
+    while (q.executeStep()) { out.push_back(readAudit(q)); }
+    return out;
+  });
+}
+
+// ---- tickets ----
+
+Result<TicketPage> SqliteInboxStore::listTickets(const TicketQuery& query) {
+  return db_.read([&](SQLite::Database& db) {
+    std::string where;
+    std::vector<Value> values;
+    buildFilter(query, false, where, values);
+    const char* order = query.sort == TicketSort::Oldest    ? " ORDER BY t.id ASC"
+                        : query.sort == TicketSort::Updated ? " ORDER BY t.updated_at DESC, t.id DESC"
+                                                            : " ORDER BY t.id DESC";
+    const int limit = std::max(1, std::min(query.limit, 200));
+    values.emplace_back(static_cast<std::int64_t>(limit + 1));
+    SQLite::Statement q(db, std::string("SELECT ") + kTicketColumns +
+                                " FROM tickets t LEFT JOIN staff_users s ON s.id = t.assignee_id" +
+                                where + order + " LIMIT ?");
+    bindAll(q, values);
+    TicketPage page;
+    while (q.executeStep()) { page.rows.push_back(readTicket(q)); }
+    if (static_cast<int>(page.rows.size()) > limit) {
+      page.rows.pop_back();
+      page.has_more = true;
+    }
+    return page;
+  });
+}
+
+Result<std::vector<std::pair<std::string, std::int64_t>>> SqliteInboxStore::statusCounts(
+    const TicketQuery& query) {
+  return db_.read([&](SQLite::Database& db) {
+    std::string where;
+    std::vector<Value> values;
+    buildFilter(query, true, where, values);
+    SQLite::Statement q(db, "SELECT t.status, count(*) FROM tickets t" + where +
+                                " GROUP BY t.status");
+    bindAll(q, values);
+    std::vector<std::pair<std::string, std::int64_t>> out;
+    while (q.executeStep()) {
+      out.emplace_back(q.getColumn(0).getString(), q.getColumn(1).getInt64());
+    }
+    return out;
+  });
+}
+
+Result<std::optional<InboxTicket>> SqliteInboxStore::inboxTicket(std::int64_t number) {
+  return db_.read([&](SQLite::Database& db) -> std::optional<InboxTicket> {
+    SQLite::Statement q(db, std::string("SELECT ") + kTicketColumns +
+                                " FROM tickets t LEFT JOIN staff_users s ON s.id = t.assignee_id "
+                                "WHERE t.number = ?");
+    q.bind(1, number);
+    if (!q.executeStep()) { return std::nullopt; }
+    InboxTicket t = readTicket(q);
+    SQLite::Statement p(db,
+                        "SELECT media_id FROM ticket_photos WHERE ticket_id = ? ORDER BY position");
+    p.bind(1, t.ticket.id);
+    while (p.executeStep()) {
+      t.ticket.photo_media_ids.push_back(std::to_string(p.getColumn(0).getInt64()));
+    }
+    return t;
+  });
+}
+
+Result<std::vector<ThreadEntry>> SqliteInboxStore::thread(std::int64_t number) {
+  return db_.read([&](SQLite::Database& db) {
+    std::vector<ThreadEntry> out;
+    SQLite::Statement q(db,
+                        "SELECT e.id, e.kind, e.actor, coalesce(e.status, ''), e.body, "
+                        "e.created_at, coalesce(e.outbox_id, 0), coalesce(o.status, ''), "
+                        "coalesce(o.error, ''), coalesce(o.payload, '') "
+                        "FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id "
+                        "LEFT JOIN outbox o ON o.id = e.outbox_id "
+                        "WHERE t.number = ? ORDER BY e.id LIMIT 1000");
+    q.bind(1, number);
+    while (q.executeStep()) {
+      ThreadEntry e;
+      e.id = q.getColumn(0).getInt64();
+      e.kind = q.getColumn(1).getString();
+      e.actor = q.getColumn(2).getString();
+      e.status = q.getColumn(3).getString();
+      e.body = text(q.getColumn(4));
+      e.at = fromMillis(q.getColumn(5).getInt64());
+      e.outbox_id = q.getColumn(6).getInt64();
+      e.outbox_status = q.getColumn(7).getString();
+      e.outbox_error = q.getColumn(8).getString();
+      e.outbox_payload = q.getColumn(9).getString();
+      out.push_back(std::move(e));
+    }
+    return out;
+  });
+}
+
+Result<std::optional<InboxMedia>> SqliteInboxStore::ticketMedia(std::int64_t media_id) {
+  return db_.read([&](SQLite::Database& db) -> std::optional<InboxMedia> {
+    SQLite::Statement q(db,
+                        "SELECT m.id, t.number, t.department, m.status, coalesce(m.content_id, ''), "
+                        "coalesce(m.mime_type, '') FROM media m "
+                        "JOIN ticket_photos p ON p.media_id = m.id "
+                        "JOIN tickets t ON t.id = p.ticket_id WHERE m.id = ? LIMIT 1");
+    q.bind(1, media_id);
+    if (!q.executeStep()) { return std::nullopt; }
+    return InboxMedia{q.getColumn(0).getInt64(), q.getColumn(1).getInt64(),
+                      q.getColumn(2).getString(), q.getColumn(3).getString(),
+                      q.getColumn(4).getString(), q.getColumn(5).getString()};
+  });
+}
+
+// ---- staff changes ----
+
+Result<void> SqliteInboxStore::addStaffReply(std::int64_t number, const NewOutbound& o,
+                                             const std::string& body, const AuditEntry& audit) {
+  return asVoid(db_.write([&](SQLite::Database& db) {
+    const std::int64_t now = toMillis(audit.at);
+    const std::int64_t ticket_id = ticketIdOf(db, number);
+    SQLite::Statement q(db,
+                        "INSERT INTO outbox (channel, pseudonym, address_ct, key_id, payload, kind, "
+                        "ticket_id, status, next_attempt_at, created_at, updated_at) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?)");
+    q.bind(1, toString(o.channel));
+    q.bind(2, o.pseudonym);
+    q.bind(3, o.address_ct.data(), static_cast<int>(o.address_ct.size()));
+    q.bind(4, o.key_id);
+    q.bind(5, o.payload);
+    q.bind(6, o.kind);
+    q.bind(7, ticket_id);
+    q.bind(8, now);
+    q.bind(9, now);
+    q.exec();
+    addEvent(db, ticket_id, "staff_reply", staffActor(audit), body, db.getLastInsertRowid(), now);
+    touchTicket(db, ticket_id, now);
+    insertAudit(db, audit);
+  }));
+}
+
+Result<void> SqliteInboxStore::addInternalNote(std::int64_t number, const std::string& body,
+                                               const AuditEntry& audit) {
+  return asVoid(db_.write([&](SQLite::Database& db) {
+    const std::int64_t now = toMillis(audit.at);
+    const std::int64_t ticket_id = ticketIdOf(db, number);
+    addEvent(db, ticket_id, "internal_note", staffActor(audit), body, 0, now);
+    touchTicket(db, ticket_id, now);
+    insertAudit(db, audit);
+  }));
+}
+
+Result<void> SqliteInboxStore::assign(std::int64_t number, std::int64_t assignee,
+                                      const AuditEntry& audit) {
+  return asVoid(db_.write([&](SQLite::Database& db) {
+    const std::int64_t now = toMillis(audit.at);
+    const std::int64_t ticket_id = ticketIdOf(db, number);
+    std::string login;
+    if (assignee > 0) {
+      SQLite::Statement s(db, "SELECT login FROM staff_users WHERE id = ? AND disabled = 0");
+      s.bind(1, assignee);
+      if (!s.executeStep()) { throw NotFoundError(); }
+      login = s.getColumn(0).getString();
+    }
+    SQLite::Statement q(db, "UPDATE tickets SET assignee_id = ?, updated_at = ? WHERE id = ?");
+    if (assignee > 0) {
+      q.bind(1, assignee);
+    } else {
+      q.bind(1);
+    }
+    q.bind(2, now);
+    q.bind(3, ticket_id);
+    q.exec();
+    addEvent(db, ticket_id, "assigned", staffActor(audit), login, 0, now);
+    insertAudit(db, audit);
+  }));
+}
+
+Result<void> SqliteInboxStore::recategorize(std::int64_t number, const std::string& category,
+                                            const std::string& department,
+                                            const AuditEntry& audit) {
+  return asVoid(db_.write([&](SQLite::Database& db) {
+    const std::int64_t now = toMillis(audit.at);
+    const std::int64_t ticket_id = ticketIdOf(db, number);
+    SQLite::Statement q(db,
+                        "UPDATE tickets SET category_id = ?, department = ?, updated_at = ? "
+                        "WHERE id = ?");
+    q.bind(1, category);
+    q.bind(2, department);
+    q.bind(3, now);
+    q.bind(4, ticket_id);
+    q.exec();
+    addEvent(db, ticket_id, "recategorized", staffActor(audit), category + " / " + department, 0,
+             now);
+    insertAudit(db, audit);
+  }));
+}
+
+Result<void> SqliteInboxStore::mergeFollowers(std::int64_t duplicate, std::int64_t target,
+                                              const AuditEntry& audit) {
+  return asVoid(db_.write([&](SQLite::Database& db) {
+    const std::int64_t now = toMillis(audit.at);
+    const std::int64_t dup_id = ticketIdOf(db, duplicate);
+    const std::int64_t target_id = ticketIdOf(db, target);
+    SQLite::Statement f(db,
+                        "INSERT OR IGNORE INTO ticket_followers (ticket_id, pseudonym, created_at) "
+                        "SELECT ?, pseudonym, ? FROM ticket_followers WHERE ticket_id = ?");
+    f.bind(1, target_id);
+    f.bind(2, now);
+    f.bind(3, dup_id);
+    f.exec();
+    addEvent(db, dup_id, "merged_into", staffActor(audit), std::to_string(target), 0, now);
+    addEvent(db, target_id, "merged_from", staffActor(audit), std::to_string(duplicate), 0, now);
+    touchTicket(db, target_id, now);
+    insertAudit(db, audit);
+  }));
+}
+
+}  // namespace bb::storage

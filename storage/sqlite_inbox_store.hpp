@@ -1,0 +1,53 @@
+#pragma once
+// The InboxStore port on SQLite: reads on the reader pool, writes through the group-commit
+// writer. All values are bound; list queries use keyset pagination on indexes (no OFFSET).
+
+#include "bot/inbox_store.hpp"
+#include "storage/database.hpp"
+
+namespace bb::storage {
+
+class SqliteInboxStore final : public InboxStore {
+public:
+  explicit SqliteInboxStore(Database& db) : db_(db) {}
+
+  Result<std::int64_t> createStaff(const StaffUser& user, SysTime now) override;
+  Result<std::optional<StaffUser>> staffByLogin(const std::string& login) override;
+  Result<std::optional<StaffUser>> staffById(std::int64_t id) override;
+  Result<std::vector<StaffUser>> listStaff() override;
+  Result<std::int64_t> staffCount() override;
+  Result<void> updateStaff(std::int64_t id, StaffRole role,
+                           const std::vector<std::string>& departments, bool disabled,
+                           const AuditEntry& audit) override;
+
+  Result<void> createSession(const StaffSession& session) override;
+  Result<std::optional<StaffSession>> session(const std::string& id_hash) override;
+  Result<void> touchSession(const std::string& id_hash, SysTime now) override;
+  Result<void> deleteSession(const std::string& id_hash) override;
+
+  Result<void> addAudit(const AuditEntry& entry) override;
+  Result<std::vector<AuditEntry>> auditLog(std::int64_t before_id, int limit) override;
+  Result<std::vector<AuditEntry>> auditOfTicket(std::int64_t number) override;
+
+  Result<TicketPage> listTickets(const TicketQuery& query) override;
+  Result<std::vector<std::pair<std::string, std::int64_t>>> statusCounts(
+      const TicketQuery& query) override;
+  Result<std::optional<InboxTicket>> inboxTicket(std::int64_t number) override;
+  Result<std::vector<ThreadEntry>> thread(std::int64_t number) override;
+  Result<std::optional<InboxMedia>> ticketMedia(std::int64_t media_id) override;
+
+  Result<void> addStaffReply(std::int64_t number, const NewOutbound& message,
+                             const std::string& body, const AuditEntry& audit) override;
+  Result<void> addInternalNote(std::int64_t number, const std::string& body,
+                               const AuditEntry& audit) override;
+  Result<void> assign(std::int64_t number, std::int64_t assignee, const AuditEntry& audit) override;
+  Result<void> recategorize(std::int64_t number, const std::string& category,
+                            const std::string& department, const AuditEntry& audit) override;
+  Result<void> mergeFollowers(std::int64_t duplicate, std::int64_t target,
+                              const AuditEntry& audit) override;
+
+private:
+  Database& db_;
+};
+
+}  // namespace bb::storage

@@ -1,0 +1,113 @@
+#include "web/inbox/views.hpp"
+
+#include <algorithm>
+#include <ctime>
+
+#include "web/html.hpp"
+
+namespace bb::web::views {
+
+std::string formatTime(SysTime t) {
+  const std::time_t secs = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%d.%m.%Y %H:%M", &tm);
+  return buf;
+}
+
+std::string channelLabel(Channel c) {
+  switch (c) {
+    case Channel::WhatsApp: return "WhatsApp";
+    case Channel::Telegram: return "Telegram";
+    case Channel::Matrix: return "Matrix";
+    case Channel::WebChat: return "Web-Chat";
+  }
+  return "?";
+}
+
+std::string roleLabel(const std::string& role) {
+  if (role == "admin") { return "Administration"; }
+  if (role == "agent") { return "Sachbearbeitung"; }
+  if (role == "moderator") { return "Moderation"; }
+  if (role == "editor") { return "Redaktion"; }
+  return role;
+}
+
+std::string deliveryLabel(const std::string& s) {
+  static const std::map<std::string, std::string> kLabels = {
+      {"queued", "in Warteschlange"}, {"held", "wartet auf Antwort (24-h-Fenster)"},
+      {"sent", "gesendet"},           {"delivered", "zugestellt"},
+      {"read", "gelesen"},            {"failed", "fehlgeschlagen"},
+      {"dead", "aufgegeben"}};
+  auto it = kLabels.find(s);
+  return it == kLabels.end() ? s : it->second;
+}
+
+std::string options(const std::vector<std::pair<std::string, std::string>>& values,
+                    const std::string& selected) {
+  std::string out;
+  for (const auto& [value, label] : values) {
+    out += "<option value=\"" + escapeHtml(value) + "\"" +
+           (value == selected ? " selected" : "") + ">" + escapeHtml(label) + "</option>";
+  }
+  return out;
+}
+
+std::string hidden(const std::string& name, const std::string& value) {
+  return "<input type=\"hidden\" name=\"" + escapeHtml(name) + "\" value=\"" + escapeHtml(value) +
+         "\">";
+}
+
+std::size_t codePoints(const std::string& s) {
+  return static_cast<std::size_t>(std::count_if(
+      s.begin(), s.end(), [](char ch) { return (static_cast<unsigned char>(ch) & 0xC0) != 0x80; }));
+}
+
+std::string shorten(const std::string& s, std::size_t max_chars) {
+  std::size_t count = 0;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80) {
+      if (count == max_chars) { return s.substr(0, i) + "…"; }
+      ++count;
+    }
+  }
+  return s;
+}
+
+std::string trim(const std::string& s) {
+  const auto first = s.find_first_not_of(" \t\r\n");
+  if (first == std::string::npos) { return {}; }
+  const auto last = s.find_last_not_of(" \t\r\n");
+  return s.substr(first, last - first + 1);
+}
+
+std::string formValue(const std::multimap<std::string, std::string>& form, const std::string& name) {
+  auto it = form.find(name);
+  return it == form.end() ? std::string() : it->second;
+}
+
+std::vector<std::string> formValues(const std::multimap<std::string, std::string>& form,
+                                    const std::string& name) {
+  std::vector<std::string> out;
+  auto [begin, end] = form.equal_range(name);
+  for (auto it = begin; it != end; ++it) { out.push_back(it->second); }
+  return out;
+}
+
+std::string cannedNote(const std::string& status) {
+  static const std::map<std::string, std::string> kNotes = {
+      {"in_pruefung", "Wir prüfen Ihre Meldung und melden uns wieder."},
+      {"in_bearbeitung", "Wir kümmern uns darum."},
+      {"eingeplant", "Die Arbeiten sind eingeplant."},
+      {"erledigt", "Der Mangel ist behoben. Vielen Dank für Ihre Meldung!"},
+      {"nicht_zustaendig",
+       "Dafür ist die Stadt leider nicht zuständig. Wir haben die Meldung weitergeleitet."},
+      {"duplikat", "Das wurde bereits gemeldet; wir bearbeiten es dort."},
+      {"geschlossen", "Wir haben die Meldung geschlossen."},
+      {"eingegangen", ""}};
+  auto it = kNotes.find(status);
+  return it == kNotes.end() ? std::string() : it->second;
+}
+
+}  // namespace bb::web::views

@@ -1,0 +1,32 @@
+#pragma once
+// Small HTML building blocks shared by the inbox pages. Every value that may come from a citizen
+// or a staff member goes through escapeHtml (web/html.hpp) before it reaches a page.
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "bot/types.hpp"
+
+namespace bb::web::views {
+
+std::string formatTime(SysTime t);  //!< "dd.mm.yyyy HH:MM" (UTC)
+std::string channelLabel(Channel c);
+std::string roleLabel(const std::string& role);
+std::string deliveryLabel(const std::string& outbox_status);
+//! `<option>` list; `selected` marks one value.
+std::string options(const std::vector<std::pair<std::string, std::string>>& values,
+                    const std::string& selected);
+std::string hidden(const std::string& name, const std::string& value);
+//! The first `max_chars` code points of `s` (plus "…" if cut).
+std::string shorten(const std::string& s, std::size_t max_chars);
+std::string trim(const std::string& s);
+std::size_t codePoints(const std::string& s);
+//! The first value of `name` in a parsed form, or "".
+std::string formValue(const std::multimap<std::string, std::string>& form, const std::string& name);
+std::vector<std::string> formValues(const std::multimap<std::string, std::string>& form,
+                                    const std::string& name);
+//! A default citizen note per status, which staff edit before sending.
+std::string cannedNote(const std::string& status);
+
+}  // namespace bb::web::views
