@@ -1,0 +1,338 @@
+// Telegram Update → normalized InboundEvents (channels.md §2.3). Reads only the fields the bot
+// needs: ids, date, text/caption, the largest photo, an image document, location, callback data
+// and chat-member status. Names, usernames, phone numbers and language codes are never read.
+
+#include <algorithm>
+#include <cstdint>
+
+#include <nlohmann/json.hpp>
+
+#include "webhooks/telegram/telegram.hpp"
+
+namespace bb::webhooks::telegram {
+
+namespace {
+
+using json = nlohmann::json;
+
+//! Nesting of objects and arrays counted on the raw bytes, before parsing.
+bool depthWithin(std::string_view body, std::size_t max_depth) {
+  std::size_t depth = 0;
+  bool in_string = false;
+  bool escaped = false;
+  for (const char c : body) {
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      if (++depth > max_depth) { return false; }
+    } else if ((c == '}' || c == ']') && depth > 0) {
+      --depth;
+    }
+  }
+  return true;
+}
+
+const json* member(const json& obj, const char* key) {
+  if (!obj.is_object()) { return nullptr; }
+  const auto it = obj.find(key);
+  return it == obj.end() ? nullptr : &*it;
+}
+
+//! A 64-bit integer member (Telegram ids can exceed 32 bits).
+std::optional<std::int64_t> int64Member(const json& obj, const char* key) {
+  const json* v = member(obj, key);
+  if (v == nullptr) { return std::nullopt; }
+  if (v->is_number_unsigned()) {
+    const auto u = v->get<std::uint64_t>();
+    if (u > static_cast<std::uint64_t>(INT64_MAX)) { return std::nullopt; }
+    return static_cast<std::int64_t>(u);
+  }
+  if (v->is_number_integer()) { return v->get<std::int64_t>(); }
+  return std::nullopt;
+}
+
+std::string stringMember(const json& obj, const char* key) {
+  const json* v = member(obj, key);
+  return v != nullptr && v->is_string() ? v->get<std::string>() : std::string();
+}
+
+std::optional<double> numberMember(const json& obj, const char* key) {
+  const json* v = member(obj, key);
+  if (v == nullptr || !v->is_number()) { return std::nullopt; }
+  return v->get<double>();
+}
+
+//! Unix seconds; telegram-test-api sends milliseconds, so large values are taken as such.
+SysTime sentAt(const json& msg) {
+  const auto date = int64Member(msg, "date");
+  if (!date || *date <= 0) { return SysTime{}; }
+  constexpr std::int64_t kMillisThreshold = 100000000000;  // year 5138 in seconds
+  if (*date >= kMillisThreshold) { return SysTime{std::chrono::milliseconds(*date)}; }
+  return SysTime{std::chrono::seconds(*date)};
+}
+
+bool isBot(const json& from) {
+  const json* b = member(from, "is_bot");
+  return b != nullptr && b->is_boolean() && b->get<bool>();
+}
+
+//! The largest PhotoSize by width×height (the last one in captures; ties keep the later one).
+const json* largestPhoto(const json& photos) {
+  const json* best = nullptr;
+  double best_area = -1;
+  for (const json& p : photos) {
+    if (stringMember(p, "file_id").empty()) { continue; }
+    const double area = numberMember(p, "width").value_or(0) * numberMember(p, "height").value_or(0);
+    if (area >= best_area) {
+      best = &p;
+      best_area = area;
+    }
+  }
+  return best;
+}
+
+//! Fills the event from a Message object. False when the message is not for us.
+bool fromMessage(const json& msg, InboundEvent& e, std::string& ignored) {
+  const json* chat = member(msg, "chat");
+  const json* from = member(msg, "from");
+  if (chat == nullptr || !chat->is_object()) {
+    ignored = "message_without_chat";
+    return false;
+  }
+  const std::string chat_type = stringMember(*chat, "type");
+  if (!chat_type.empty() && chat_type != "private") {
+    ignored = "non_private_chat";  // groups and channels: the bot talks to citizens one to one
+    return false;
+  }
+  const auto chat_id = int64Member(*chat, "id");
+  if (!chat_id) {
+    ignored = "message_without_chat";
+    return false;
+  }
+  std::optional<std::int64_t> user_id;
+  if (from != nullptr) {
+    if (isBot(*from)) {
+      ignored = "from_bot";
+      return false;
+    }
+    user_id = int64Member(*from, "id");
+  }
+  e.chat_id = std::to_string(*chat_id);
+  e.user_id = std::to_string(user_id.value_or(*chat_id));  // private chat id = user id
+  e.sent_at = sentAt(msg);
+
+  if (const json* photos = member(msg, "photo"); photos != nullptr && photos->is_array()) {
+    if (const json* best = largestPhoto(*photos)) {
+      e.kind = InboundKind::Image;
+      e.media = MediaRef{stringMember(*best, "file_id"), "image/jpeg", ""};
+      e.text = stringMember(msg, "caption");
+      return true;
+    }
+  }
+  if (const json* doc = member(msg, "document"); doc != nullptr && doc->is_object()) {
+    const std::string mime = stringMember(*doc, "mime_type");
+    const std::string file_id = stringMember(*doc, "file_id");
+    if (mime.rfind("image/", 0) == 0 && !file_id.empty()) {
+      // Sent "as file": the original bytes with EXIF/GPS. The media pipeline cleans them.
+      e.kind = InboundKind::Image;
+      e.media = MediaRef{file_id, mime, ""};
+      e.text = stringMember(msg, "caption");
+      return true;
+    }
+    e.kind = InboundKind::Unsupported;
+    return true;
+  }
+  if (const json* loc = member(msg, "location"); loc != nullptr && loc->is_object()) {
+    const auto lat = numberMember(*loc, "latitude");
+    const auto lon = numberMember(*loc, "longitude");
+    if (lat && lon && *lat >= -90 && *lat <= 90 && *lon >= -180 && *lon <= 180) {
+      e.kind = InboundKind::Location;
+      e.location = GeoPoint{*lat, *lon};
+      e.location_accuracy_m = numberMember(*loc, "horizontal_accuracy").value_or(0);
+      return true;
+    }
+    e.kind = InboundKind::Unsupported;
+    return true;
+  }
+  if (const json* text = member(msg, "text"); text != nullptr && text->is_string()) {
+    e.kind = InboundKind::Text;
+    e.text = text->get<std::string>();
+    return true;
+  }
+  // contact, sticker, voice, video, poll, ...: a polite answer; nothing of it is kept.
+  e.kind = InboundKind::Unsupported;
+  return true;
+}
+
+bool fromCallback(const json& cb, InboundEvent& e, std::string& ignored) {
+  const json* from = member(cb, "from");
+  if (from == nullptr || isBot(*from)) {
+    ignored = "callback_without_user";
+    return false;
+  }
+  const auto user_id = int64Member(*from, "id");
+  if (!user_id) {
+    ignored = "callback_without_user";
+    return false;
+  }
+  std::optional<std::int64_t> chat_id;
+  if (const json* msg = member(cb, "message")) {
+    if (const json* chat = member(*msg, "chat")) {
+      const std::string chat_type = stringMember(*chat, "type");
+      if (!chat_type.empty() && chat_type != "private") {
+        ignored = "non_private_chat";
+        return false;
+      }
+      chat_id = int64Member(*chat, "id");
+    }
+  }
+  e.user_id = std::to_string(*user_id);
+  e.chat_id = std::to_string(chat_id.value_or(*user_id));
+  if (const json* msg = member(cb, "message")) { e.sent_at = sentAt(*msg); }
+  const std::string data = stringMember(cb, "data");
+  if (data.empty()) {
+    e.kind = InboundKind::Unsupported;  // a game button or an inline-mode message
+    return true;
+  }
+  // "#<n>": a choice whose id was longer than 64 bytes; the engine maps the number.
+  if (data.size() >= 2 && data.size() <= 3 && data[0] == '#' &&
+      std::all_of(data.begin() + 1, data.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    e.kind = InboundKind::Text;
+    e.text = data.substr(1);
+    return true;
+  }
+  e.kind = InboundKind::Choice;
+  e.choice_id = data;
+  return true;
+}
+
+bool fromChatMember(const json& update, InboundEvent& e, std::string& ignored) {
+  const json* chat = member(update, "chat");
+  const json* from = member(update, "from");
+  const json* next = member(update, "new_chat_member");
+  if (chat == nullptr || from == nullptr || next == nullptr) {
+    ignored = "my_chat_member";
+    return false;
+  }
+  const std::string chat_type = stringMember(*chat, "type");
+  const std::string status = stringMember(*next, "status");
+  const auto chat_id = int64Member(*chat, "id");
+  const auto user_id = int64Member(*from, "id");
+  if ((!chat_type.empty() && chat_type != "private") || !chat_id || !user_id ||
+      (status != "kicked" && status != "left")) {
+    ignored = "my_chat_member";  // unblocked ("member") needs nothing: the next message counts
+    return false;
+  }
+  e.kind = InboundKind::Unreachable;
+  e.chat_id = std::to_string(*chat_id);
+  e.user_id = std::to_string(*user_id);
+  e.sent_at = sentAt(update);
+  return true;
+}
+
+ParsedUpdate parseObject(const json& root, std::int64_t update_id) {
+  ParsedUpdate out;
+  out.update_id = update_id;
+  InboundEvent e;
+  e.channel = Channel::Telegram;
+  e.external_id = "tg:" + std::to_string(update_id);
+  bool ok = false;
+  if (const json* msg = member(root, "message"); msg != nullptr && msg->is_object()) {
+    ok = fromMessage(*msg, e, out.ignored);
+  } else if (const json* edited = member(root, "edited_message");
+             edited != nullptr && edited->is_object()) {
+    // An edit arrives as its own update: handled like a new message, so it never breaks the
+    // conversation (a corrected text simply answers the current question).
+    ok = fromMessage(*edited, e, out.ignored);
+  } else if (const json* cb = member(root, "callback_query"); cb != nullptr && cb->is_object()) {
+    out.callback_query_id = stringMember(*cb, "id");
+    ok = fromCallback(*cb, e, out.ignored);
+  } else if (const json* member_update = member(root, "my_chat_member");
+             member_update != nullptr && member_update->is_object()) {
+    ok = fromChatMember(*member_update, e, out.ignored);
+  } else {
+    out.ignored = "other";
+    for (const auto& [key, value] : root.items()) {
+      if (key != "update_id") {
+        out.ignored = key.size() <= 32 ? key : "other";
+        break;
+      }
+    }
+  }
+  if (ok) { out.events.push_back(std::move(e)); }
+  return out;
+}
+
+}  // namespace
+
+const std::vector<std::string>& allowedUpdates() {
+  static const std::vector<std::string> kTypes = {"message", "edited_message", "callback_query",
+                                                  "my_chat_member"};
+  return kTypes;
+}
+
+Result<ParsedUpdate> parseUpdate(std::string_view raw_body) {
+  if (!depthWithin(raw_body, kMaxJsonDepth)) {
+    return fail(ErrorCode::InvalidInput, "telegram update: json nested too deeply");
+  }
+  try {
+    const json root = json::parse(raw_body, nullptr, false);
+    if (root.is_discarded() || !root.is_object()) {
+      return fail(ErrorCode::InvalidInput, "telegram update: not a json object");
+    }
+    const auto update_id = int64Member(root, "update_id");
+    if (!update_id || *update_id < 0) {
+      return fail(ErrorCode::InvalidInput, "telegram update: no update_id");
+    }
+    return parseObject(root, *update_id);
+  } catch (const std::exception&) {
+    return fail(ErrorCode::InvalidInput, "telegram update: unreadable");
+  }
+}
+
+Result<UpdatesBatch> parseUpdatesReply(const HttpReply& reply) {
+  if (reply.status != 200) {
+    return fail(ErrorCode::Upstream, reply.status == 0 ? "transport"
+                                                       : "http_" + std::to_string(reply.status));
+  }
+  if (!depthWithin(reply.body, kMaxJsonDepth + 2)) {
+    return fail(ErrorCode::InvalidInput, "getUpdates: json nested too deeply");
+  }
+  try {
+    const json root = json::parse(reply.body, nullptr, false);
+    if (root.is_discarded() || !root.is_object()) {
+      return fail(ErrorCode::InvalidInput, "getUpdates: not a json object");
+    }
+    const json* ok = member(root, "ok");
+    const json* result = member(root, "result");
+    if (ok == nullptr || !ok->is_boolean() || !ok->get<bool>() || result == nullptr ||
+        !result->is_array()) {
+      return fail(ErrorCode::Upstream, "getUpdates: not ok");
+    }
+    UpdatesBatch batch;
+    for (const json& item : *result) {
+      const auto update_id = item.is_object() ? int64Member(item, "update_id") : std::nullopt;
+      if (!update_id || *update_id < 0) {
+        ++batch.skipped;
+        continue;
+      }
+      batch.updates.push_back(parseObject(item, *update_id));
+      batch.next_offset = std::max(batch.next_offset, *update_id + 1);
+    }
+    return batch;
+  } catch (const std::exception&) {
+    return fail(ErrorCode::InvalidInput, "getUpdates: unreadable");
+  }
+}
+
+}  // namespace bb::webhooks::telegram
