@@ -35,4 +35,8 @@ fi
 if [ -f tests/e2e/package.json ] && [ ! -d tests/e2e/node_modules/playwright-core ]; then
   (cd tests/e2e && npm install --no-audit --no-fund --silent)
 fi
+# Interoperability tests run channel emulators written by others (telegram-test-api).
+if [ -f tests/interop/package.json ] && [ ! -d tests/interop/node_modules/telegram-test-api ]; then
+  (cd tests/interop && npm install --no-audit --no-fund --silent)
+fi
 echo "install-deps: ok"
