@@ -1,0 +1,443 @@
+#include "storage/sqlite_case_store.hpp"
+
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include "bot/case_payload.hpp"
+#include "storage/sqlite_store.hpp"
+
+namespace bb::storage {
+namespace {
+
+constexpr const char* kEntryColumns =
+    "id, ticket_number, department, event_type, payload, created_at, state, tries, "
+    "next_attempt_at, coalesce(last_status, 0), coalesce(last_error, '')";
+
+CaseEntry readEntry(SQLite::Statement& q) {
+  CaseEntry e;
+  e.id = q.getColumn(0).getInt64();
+  e.ticket_number = q.getColumn(1).getInt64();
+  e.department = q.getColumn(2).getString();
+  e.event_type = q.getColumn(3).getString();
+  e.payload = q.getColumn(4).getString();
+  e.created_at = fromMillis(q.getColumn(5).getInt64());
+  e.state = q.getColumn(6).getString();
+  e.tries = q.getColumn(7).getInt();
+  e.next_attempt_at = fromMillis(q.getColumn(8).getInt64());
+  e.last_status = q.getColumn(9).getInt();
+  e.last_error = q.getColumn(10).getString();
+  return e;
+}
+
+std::string joinComma(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& i : items) {
+    if (!out.empty()) { out += ","; }
+    out += i;
+  }
+  return out;
+}
+
+std::vector<std::string> splitComma(const std::string& s) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= s.size()) {
+    const auto comma = s.find(',', start);
+    const auto end = comma == std::string::npos ? s.size() : comma;
+    if (end > start) { out.push_back(s.substr(start, end - start)); }
+    if (comma == std::string::npos) { break; }
+    start = comma + 1;
+  }
+  return out;
+}
+
+// The latest public note: a status change's note or a public note, never citizen text.
+constexpr const char* kPublicTicketSelect =
+    "SELECT t.number, t.kind, t.category_id, t.department, t.status, t.lat, t.lon, t.created_at, "
+    "t.updated_at, t.closed_at, coalesce(p.public_description, ''), coalesce(p.external_ref, ''), "
+    "coalesce((SELECT e.body FROM ticket_events e WHERE e.ticket_id = t.id AND e.kind IN "
+    "('status_changed', 'public_note') AND e.body <> '' ORDER BY e.id DESC LIMIT 1), '') "
+    "FROM tickets t LEFT JOIN ticket_public p ON p.ticket_id = t.id ";
+
+PublicTicket readPublicTicket(SQLite::Statement& q) {
+  PublicTicket t;
+  t.number = q.getColumn(0).getInt64();
+  t.kind = q.getColumn(1).getString();
+  t.category_id = q.getColumn(2).getString();
+  t.department = q.getColumn(3).getString();
+  t.status = q.getColumn(4).getString();
+  if (!q.getColumn(5).isNull() && !q.getColumn(6).isNull()) {
+    t.lat = q.getColumn(5).getDouble();
+    t.lon = q.getColumn(6).getDouble();
+  }
+  t.created_at = fromMillis(q.getColumn(7).getInt64());
+  t.updated_at = fromMillis(q.getColumn(8).getInt64());
+  if (!q.getColumn(9).isNull()) { t.closed_at = fromMillis(q.getColumn(9).getInt64()); }
+  t.public_description = q.getColumn(10).getString();
+  t.external_ref = q.getColumn(11).getString();
+  t.status_note = q.getColumn(12).getString();
+  return t;
+}
+
+std::int64_t ticketIdOfNumber(SQLite::Database& db, std::int64_t number) {
+  SQLite::Statement q(db, "SELECT id FROM tickets WHERE number = ?");
+  q.bind(1, number);
+  return q.executeStep() ? q.getColumn(0).getInt64() : 0;
+}
+
+struct TicketNotFound : std::exception {
+  const char* what() const noexcept override { return "ticket not found"; }
+};
+
+Result<void> mapWrite(Result<void> r) {
+  if (!r && r.error().detail.find("ticket not found") != std::string::npos) {
+    return fail(ErrorCode::NotFound, "no such ticket");
+  }
+  return r;
+}
+
+void addEvent(SQLite::Database& db, std::int64_t ticket_id, const std::string& kind,
+              const std::string& actor, const std::string& status, const std::string& body,
+              std::int64_t outbox_id, std::int64_t now) {
+  SQLite::Statement q(db,
+                      "INSERT INTO ticket_events (ticket_id, kind, actor, status, body, outbox_id, "
+                      "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)");
+  q.bind(1, ticket_id);
+  q.bind(2, kind);
+  q.bind(3, actor);
+  if (status.empty()) {
+    q.bind(4);
+  } else {
+    q.bind(4, status);
+  }
+  q.bind(5, body);
+  if (outbox_id > 0) {
+    q.bind(6, outbox_id);
+  } else {
+    q.bind(6);
+  }
+  q.bind(7, now);
+  q.exec();
+}
+
+}  // namespace
+
+void appendCaseEntry(SQLite::Database& db, std::int64_t ticket_id, const std::string& event_type,
+                     const std::string& note, std::int64_t now_ms, double grid_m) {
+  SQLite::Statement q(db,
+                      "SELECT t.number, t.kind, t.category_id, t.department, t.district_id, "
+                      "t.status, t.lat, t.lon, t.created_at, t.updated_at, t.closed_at, "
+                      "coalesce(p.public_description, ''), coalesce(p.external_ref, '') "
+                      "FROM tickets t LEFT JOIN ticket_public p ON p.ticket_id = t.id "
+                      "WHERE t.id = ?");
+  q.bind(1, ticket_id);
+  if (!q.executeStep()) { throw TicketNotFound(); }
+  CaseSnapshot s;
+  s.number = q.getColumn(0).getInt64();
+  s.kind = q.getColumn(1).getString();
+  s.category_id = q.getColumn(2).getString();
+  s.department = q.getColumn(3).getString();
+  s.district_id = q.getColumn(4).getString();
+  s.status = q.getColumn(5).getString();
+  if (!q.getColumn(6).isNull() && !q.getColumn(7).isNull()) {
+    s.lat = q.getColumn(6).getDouble();
+    s.lon = q.getColumn(7).getDouble();
+  }
+  s.created_at = fromMillis(q.getColumn(8).getInt64());
+  s.updated_at = fromMillis(q.getColumn(9).getInt64());
+  if (!q.getColumn(10).isNull()) { s.closed_at = fromMillis(q.getColumn(10).getInt64()); }
+  s.public_description = q.getColumn(11).getString();
+  s.external_ref = q.getColumn(12).getString();
+  const std::string payload = casePayload(s, event_type, note, fromMillis(now_ms), grid_m);
+  SQLite::Statement insert(db,
+                           "INSERT INTO case_queue (ticket_number, department, event_type, "
+                           "payload, created_at) VALUES (?, ?, ?, ?, ?)");
+  insert.bind(1, s.number);
+  insert.bind(2, s.department);
+  insert.bind(3, event_type);
+  insert.bind(4, payload);
+  insert.bind(5, now_ms);
+  insert.exec();
+}
+
+void recordTicketSource(SQLite::Database& db, std::int64_t ticket_id, const std::string& source) {
+  SQLite::Statement q(db,
+                      "INSERT INTO ticket_public (ticket_id, source) VALUES (?, ?) "
+                      "ON CONFLICT (ticket_id) DO UPDATE SET source = excluded.source");
+  q.bind(1, ticket_id);
+  q.bind(2, source);
+  q.exec();
+}
+
+Result<std::vector<CaseEntry>> SqliteCaseStore::dueCaseEntries(SysTime now, int limit) {
+  return db_.read([&](SQLite::Database& db) {
+    std::vector<CaseEntry> out;
+    // Only the oldest undelivered entry of a ticket may go: a pending or dead entry holds back
+    // every later entry of the same ticket.
+    SQLite::Statement q(db, std::string("SELECT ") + kEntryColumns +
+                                " FROM case_queue q WHERE q.state = 'pending' "
+                                "AND q.next_attempt_at <= ? AND q.id = (SELECT min(i.id) FROM "
+                                "case_queue i WHERE i.ticket_number = q.ticket_number AND "
+                                "i.state <> 'delivered') ORDER BY q.id LIMIT ?");
+    q.bind(1, toMillis(now));
+    q.bind(2, limit);
+    while (q.executeStep()) { out.push_back(readEntry(q)); }
+    return out;
+  });
+}
+
+Result<void> SqliteCaseStore::markCaseEntry(std::int64_t id, const std::string& state, int tries,
+                                            SysTime next_attempt_at, int last_status,
+                                            const std::string& error, SysTime now) {
+  return db_.write([=](SQLite::Database& db) {
+    SQLite::Statement q(db,
+                        "UPDATE case_queue SET state = ?, tries = ?, next_attempt_at = ?, "
+                        "last_status = ?, last_error = nullif(?, ''), delivered_at = "
+                        "CASE WHEN ? = 'delivered' THEN ? ELSE delivered_at END WHERE id = ?");
+    q.bind(1, state);
+    q.bind(2, tries);
+    q.bind(3, toMillis(next_attempt_at));
+    q.bind(4, last_status);
+    q.bind(5, error);
+    q.bind(6, state);
+    q.bind(7, toMillis(now));
+    q.bind(8, id);
+    q.exec();
+  });
+}
+
+Result<std::vector<CaseEntry>> SqliteCaseStore::deadCaseEntries(int limit) {
+  return db_.read([&](SQLite::Database& db) {
+    std::vector<CaseEntry> out;
+    SQLite::Statement q(db, std::string("SELECT ") + kEntryColumns +
+                                " FROM case_queue WHERE state = 'dead' ORDER BY id LIMIT ?");
+    q.bind(1, limit);
+    while (q.executeStep()) { out.push_back(readEntry(q)); }
+    return out;
+  });
+}
+
+Result<void> SqliteCaseStore::requeueCaseEntry(std::int64_t id, SysTime now) {
+  return db_.write([=](SQLite::Database& db) {
+    SQLite::Statement q(db,
+                        "UPDATE case_queue SET state = 'pending', tries = 0, next_attempt_at = ? "
+                        "WHERE id = ? AND state = 'dead'");
+    q.bind(1, toMillis(now));
+    q.bind(2, id);
+    q.exec();
+  });
+}
+
+Result<CaseQueueCounts> SqliteCaseStore::caseQueueCounts() {
+  return db_.read([](SQLite::Database& db) {
+    CaseQueueCounts c;
+    SQLite::Statement q(db, "SELECT state, count(*) FROM case_queue GROUP BY state");
+    while (q.executeStep()) {
+      const std::string state = q.getColumn(0).getString();
+      const std::int64_t n = q.getColumn(1).getInt64();
+      if (state == "pending") {
+        c.pending = n;
+      } else if (state == "delivered") {
+        c.delivered = n;
+      } else if (state == "dead") {
+        c.dead = n;
+      }
+    }
+    return c;
+  });
+}
+
+Result<std::vector<CaseEntry>> SqliteCaseStore::caseEntriesOf(std::int64_t ticket_number) {
+  return db_.read([&](SQLite::Database& db) {
+    std::vector<CaseEntry> out;
+    SQLite::Statement q(db, std::string("SELECT ") + kEntryColumns +
+                                " FROM case_queue WHERE ticket_number = ? ORDER BY id");
+    q.bind(1, ticket_number);
+    while (q.executeStep()) { out.push_back(readEntry(q)); }
+    return out;
+  });
+}
+
+Result<std::int64_t> SqliteCaseStore::addApiKey(const std::string& name, const std::string& hash,
+                                                const std::vector<std::string>& departments,
+                                                SysTime now) {
+  auto id = std::make_shared<std::int64_t>(0);
+  auto r = db_.write([&, id](SQLite::Database& db) {
+    SQLite::Statement q(db,
+                        "INSERT INTO api_keys (name, hash, departments, created_at) "
+                        "VALUES (?, ?, ?, ?)");
+    q.bind(1, name);
+    q.bind(2, hash);
+    q.bind(3, joinComma(departments));
+    q.bind(4, toMillis(now));
+    q.exec();
+    *id = db.getLastInsertRowid();
+  });
+  if (!r) {
+    if (r.error().detail.find("UNIQUE") != std::string::npos) {
+      return fail(ErrorCode::Conflict, "an api key with this name exists");
+    }
+    return fail(r.error().code, r.error().detail);
+  }
+  return *id;
+}
+
+Result<std::vector<ApiKeyRecord>> SqliteCaseStore::activeApiKeys() {
+  return db_.read([](SQLite::Database& db) {
+    std::vector<ApiKeyRecord> out;
+    SQLite::Statement q(db,
+                        "SELECT id, name, hash, departments, created_at FROM api_keys "
+                        "WHERE revoked_at IS NULL ORDER BY id");
+    while (q.executeStep()) {
+      ApiKeyRecord k;
+      k.id = q.getColumn(0).getInt64();
+      k.name = q.getColumn(1).getString();
+      k.hash = q.getColumn(2).getString();
+      k.departments = splitComma(q.getColumn(3).getString());
+      k.created_at = fromMillis(q.getColumn(4).getInt64());
+      out.push_back(std::move(k));
+    }
+    return out;
+  });
+}
+
+Result<void> SqliteCaseStore::revokeApiKey(const std::string& name, SysTime now) {
+  return db_.write([name, now](SQLite::Database& db) {
+    SQLite::Statement q(db, "UPDATE api_keys SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL");
+    q.bind(1, toMillis(now));
+    q.bind(2, name);
+    q.exec();
+  });
+}
+
+Result<std::vector<PublicTicket>> SqliteCaseStore::publicTickets(const PublicTicketQuery& query) {
+  return db_.read([&](SQLite::Database& db) {
+    std::string sql = std::string(kPublicTicketSelect) + "WHERE t.kind = 'defect'";
+    auto placeholders = [](std::size_t n) {
+      std::string p;
+      for (std::size_t i = 0; i < n; ++i) { p += i == 0 ? "?" : ", ?"; }
+      return p;
+    };
+    if (!query.numbers.empty()) {
+      sql += " AND t.number IN (" + placeholders(query.numbers.size()) + ")";
+    } else {
+      if (!query.category_ids.empty()) {
+        sql += " AND t.category_id IN (" + placeholders(query.category_ids.size()) + ")";
+      }
+      if (query.start) { sql += " AND t.created_at >= ?"; }
+      if (query.end) { sql += " AND t.created_at <= ?"; }
+      if (query.closed) { sql += *query.closed ? " AND t.closed_at IS NOT NULL" : " AND t.closed_at IS NULL"; }
+    }
+    sql += " ORDER BY t.created_at DESC, t.number DESC LIMIT ? OFFSET ?";
+    SQLite::Statement q(db, sql);
+    int i = 1;
+    if (!query.numbers.empty()) {
+      for (auto n : query.numbers) { q.bind(i++, n); }
+    } else {
+      for (const auto& c : query.category_ids) { q.bind(i++, c); }
+      if (query.start) { q.bind(i++, toMillis(*query.start)); }
+      if (query.end) { q.bind(i++, toMillis(*query.end)); }
+    }
+    q.bind(i++, query.limit);
+    q.bind(i, query.offset);
+    std::vector<PublicTicket> out;
+    while (q.executeStep()) { out.push_back(readPublicTicket(q)); }
+    return out;
+  });
+}
+
+Result<std::optional<PublicTicket>> SqliteCaseStore::publicTicket(std::int64_t number) {
+  return db_.read([&](SQLite::Database& db) -> std::optional<PublicTicket> {
+    SQLite::Statement q(db, std::string(kPublicTicketSelect) + "WHERE t.number = ?");
+    q.bind(1, number);
+    if (!q.executeStep()) { return std::nullopt; }
+    return readPublicTicket(q);
+  });
+}
+
+Result<std::vector<PublicUpdate>> SqliteCaseStore::publicUpdates(SysTime start, SysTime end,
+                                                                 int limit) {
+  return db_.read([&](SQLite::Database& db) {
+    std::vector<PublicUpdate> out;
+    SQLite::Statement q(db,
+                        "SELECT e.id, t.number, e.kind, coalesce(e.status, t.status), e.body, "
+                        "e.created_at FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id "
+                        "WHERE t.kind = 'defect' AND e.kind IN ('status_changed', 'public_note') "
+                        "AND e.created_at >= ? AND e.created_at <= ? ORDER BY e.id LIMIT ?");
+    q.bind(1, toMillis(start));
+    q.bind(2, toMillis(end));
+    q.bind(3, limit);
+    while (q.executeStep()) {
+      out.push_back(PublicUpdate{q.getColumn(0).getInt64(), q.getColumn(1).getInt64(),
+                                 q.getColumn(2).getString(), q.getColumn(3).getString(),
+                                 q.getColumn(4).getString(),
+                                 fromMillis(q.getColumn(5).getInt64())});
+    }
+    return out;
+  });
+}
+
+Result<void> SqliteCaseStore::addPublicNote(const PublicNote& note) {
+  const double grid = grid_m_;
+  return mapWrite(db_.write([&note, grid](SQLite::Database& db) {
+    const std::int64_t now = toMillis(note.now);
+    const std::int64_t ticket_id = ticketIdOfNumber(db, note.number);
+    if (ticket_id == 0) { throw TicketNotFound(); }
+    SQLite::Statement u(db, "UPDATE tickets SET updated_at = ? WHERE id = ?");
+    u.bind(1, now);
+    u.bind(2, ticket_id);
+    u.exec();
+    addEvent(db, ticket_id, "public_note", note.actor, "", note.note, 0, now);
+    for (const auto& o : note.notifications) {
+      SQLite::Statement q(db,
+                          "INSERT INTO outbox (channel, pseudonym, address_ct, key_id, payload, "
+                          "kind, ticket_id, status, next_attempt_at, created_at, updated_at) "
+                          "VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?)");
+      q.bind(1, toString(o.channel));
+      q.bind(2, o.pseudonym);
+      q.bind(3, o.address_ct.data(), static_cast<int>(o.address_ct.size()));
+      q.bind(4, o.key_id);
+      q.bind(5, o.payload);
+      q.bind(6, o.kind);
+      q.bind(7, ticket_id);
+      q.bind(8, now);
+      q.bind(9, now);
+      q.exec();
+      addEvent(db, ticket_id, "bot_message", "bot", "", "", db.getLastInsertRowid(), now);
+    }
+    appendCaseEntry(db, ticket_id, "note", note.note, now, grid);
+  }));
+}
+
+Result<void> SqliteCaseStore::setExternalRef(std::int64_t number, const std::string& ref,
+                                             const std::string& actor, SysTime now) {
+  return mapWrite(db_.write([number, ref, actor, now](SQLite::Database& db) {
+    const std::int64_t ticket_id = ticketIdOfNumber(db, number);
+    if (ticket_id == 0) { throw TicketNotFound(); }
+    SQLite::Statement q(db,
+                        "INSERT INTO ticket_public (ticket_id, external_ref) VALUES (?, ?) "
+                        "ON CONFLICT (ticket_id) DO UPDATE SET external_ref = excluded.external_ref");
+    q.bind(1, ticket_id);
+    q.bind(2, ref);
+    q.exec();
+    addEvent(db, ticket_id, "external_ref", actor, "", ref, 0, toMillis(now));
+  }));
+}
+
+Result<void> SqliteCaseStore::setPublicDescription(std::int64_t number, const std::string& text,
+                                                   const std::string& actor, SysTime now) {
+  return mapWrite(db_.write([number, text, actor, now](SQLite::Database& db) {
+    const std::int64_t ticket_id = ticketIdOfNumber(db, number);
+    if (ticket_id == 0) { throw TicketNotFound(); }
+    SQLite::Statement q(db,
+                        "INSERT INTO ticket_public (ticket_id, public_description) VALUES (?, "
+                        "nullif(?, '')) ON CONFLICT (ticket_id) DO UPDATE SET "
+                        "public_description = excluded.public_description");
+    q.bind(1, ticket_id);
+    q.bind(2, text);
+    q.exec();
+    addEvent(db, ticket_id, text.empty() ? "unpublished" : "published", actor, "", "", 0,
+             toMillis(now));
+  }));
+}
+
+}  // namespace bb::storage

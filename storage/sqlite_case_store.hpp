@@ -1,0 +1,57 @@
+#pragma once
+// The CaseStore port on SQLite, plus the queue hook the Store calls inside its own transactions
+// (ticket created, status changed) so that a change and its queue entry commit together.
+
+#include "bot/case_store.hpp"
+#include "storage/database.hpp"
+
+namespace SQLite {
+class Database;
+}
+
+namespace bb::storage {
+
+inline constexpr double kDefaultPublicGridM = 25.0;
+
+//! Appends one case queue entry for the ticket with row id `ticket_id`, built from the ticket as
+//! it is now inside the running transaction. Throws (rolling the change back) on SQLite errors.
+void appendCaseEntry(SQLite::Database& db, std::int64_t ticket_id, const std::string& event_type,
+                     const std::string& note, std::int64_t now_ms, double grid_m);
+//! Records a non-chat origin of a ticket ("open311:<key name>") inside the running transaction.
+void recordTicketSource(SQLite::Database& db, std::int64_t ticket_id, const std::string& source);
+
+class SqliteCaseStore final : public CaseStore {
+public:
+  explicit SqliteCaseStore(Database& db, double grid_m = kDefaultPublicGridM)
+      : db_(db), grid_m_(grid_m) {}
+
+  Result<std::vector<CaseEntry>> dueCaseEntries(SysTime now, int limit) override;
+  Result<void> markCaseEntry(std::int64_t id, const std::string& state, int tries,
+                             SysTime next_attempt_at, int last_status, const std::string& error,
+                             SysTime now) override;
+  Result<std::vector<CaseEntry>> deadCaseEntries(int limit) override;
+  Result<void> requeueCaseEntry(std::int64_t id, SysTime now) override;
+  Result<CaseQueueCounts> caseQueueCounts() override;
+  Result<std::vector<CaseEntry>> caseEntriesOf(std::int64_t ticket_number) override;
+
+  Result<std::int64_t> addApiKey(const std::string& name, const std::string& hash,
+                                 const std::vector<std::string>& departments,
+                                 SysTime now) override;
+  Result<std::vector<ApiKeyRecord>> activeApiKeys() override;
+  Result<void> revokeApiKey(const std::string& name, SysTime now) override;
+
+  Result<std::vector<PublicTicket>> publicTickets(const PublicTicketQuery& query) override;
+  Result<std::optional<PublicTicket>> publicTicket(std::int64_t number) override;
+  Result<std::vector<PublicUpdate>> publicUpdates(SysTime start, SysTime end, int limit) override;
+  Result<void> addPublicNote(const PublicNote& note) override;
+  Result<void> setExternalRef(std::int64_t number, const std::string& ref,
+                              const std::string& actor, SysTime now) override;
+  Result<void> setPublicDescription(std::int64_t number, const std::string& text,
+                                    const std::string& actor, SysTime now) override;
+
+private:
+  Database& db_;
+  double grid_m_;
+};
+
+}  // namespace bb::storage
