@@ -573,4 +573,16 @@ Result<void> Engine::changeTicketStatus(std::int64_t number, const std::string& 
   return store_.changeStatus(change);
 }
 
+Result<std::int64_t> Engine::submitTicket(NewTicket ticket) {
+  if (next_ticket_number_.load() == 0) { return fail(ErrorCode::Unavailable, "engine not started"); }
+  ticket.number = next_ticket_number_.fetch_add(1);
+  const std::int64_t number = ticket.number;
+  StepCommit commit;
+  commit.now = clock_.now();
+  commit.tickets.push_back(std::move(ticket));
+  auto committed = store_.commitStep(commit);
+  if (!committed) { return fail(committed.error().code, committed.error().detail); }
+  return number;
+}
+
 }  // namespace bb

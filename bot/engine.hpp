@@ -65,6 +65,11 @@ public:
   Result<void> changeTicketStatus(std::int64_t number, const std::string& new_status,
                                   const std::string& note, const std::string& actor);
 
+  //! A ticket from another system (Open311 POST): takes the next ticket number and commits
+  //! through the same Store::commitStep as a chat report, so it enters the case queue.
+  //! `ticket.number` is ignored; returns the number given. Needs a started engine.
+  Result<std::int64_t> submitTicket(NewTicket ticket);
+
   //! The keyed pseudonym of a channel user: hex HMAC-SHA256 of "channel:user_id".
   std::string pseudonymOf(Channel channel, const std::string& user_id) const;
   //! Opens a sealed reply address (for the outbox senders).

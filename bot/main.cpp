@@ -25,6 +25,11 @@
 #include "bot/flow_data.hpp"
 #include "bot/media/media_store.hpp"
 #include "storage/sqlite_store.hpp"
+#include "bot/case_service.hpp"
+#include "bot/forwarder.hpp"
+#include "storage/sqlite_case_store.hpp"
+#include "web/backoffice/api_v1.hpp"
+#include "web/open311/open311.hpp"
 #include "web/ops_routes.hpp"
 #include "web/webchat.hpp"
 #include "webhooks/http_server.hpp"
@@ -35,11 +40,69 @@ using bb::config::Config;
 
 constexpr std::chrono::milliseconds kShutdownGrace{1500};
 
+//! Issue 7: case queue, Open311, /api/v1 and the back-office push forwarder.
+struct BackOffice {
+  std::unique_ptr<bb::storage::SqliteCaseStore> cases;
+  std::unique_ptr<bb::CaseService> service;
+  std::unique_ptr<bb::web::Open311Api> open311;
+  std::unique_ptr<bb::web::BackofficeApi> api;
+  std::unique_ptr<bb::HttpClient> http;
+  std::unique_ptr<bb::CaseForwarder> forwarder;
+
+  void stop() {
+    if (forwarder) { forwarder->stop(); }
+  }
+};
+
+std::unique_ptr<BackOffice> startBackOffice(const Config& c, bb::storage::Database& db,
+                                            bb::Engine& engine, bb::Store& store,
+                                            const bb::Clock& clock, bb::Metrics& metrics,
+                                            std::vector<bb::Route>& routes) {
+  auto b = std::make_unique<BackOffice>();
+  b->cases = std::make_unique<bb::storage::SqliteCaseStore>(db, c.open311.public_grid_m);
+  b->service = std::make_unique<bb::CaseService>(engine, store, *b->cases, clock);
+  bb::registerCaseQueueMetrics(metrics, *b->cases);
+  if (c.open311.enabled) {
+    bb::web::Open311Options o;
+    o.public_grid_m = c.open311.public_grid_m;
+    o.jurisdiction_id = c.open311.jurisdiction_id;
+    o.base_url = c.server.public_url;
+    o.contact = c.open311.contact;
+    b->open311 = std::make_unique<bb::web::Open311Api>(*b->service, clock, o);
+    b->api = std::make_unique<bb::web::BackofficeApi>(*b->service);
+    for (auto& r : b->open311->routes()) { routes.push_back(r); }
+    for (auto& r : b->api->routes()) { routes.push_back(r); }
+  }
+  std::vector<std::pair<std::string, std::string>> urls;
+  bb::config::parseDepartmentUrls(c.backoffice.department_urls, urls);
+  if (!c.backoffice.url.empty() || !urls.empty()) {
+    bb::ForwarderOptions f;
+    f.url = c.backoffice.url;
+    for (const auto& [dept, url] : urls) { f.department_urls[dept] = url; }
+    f.secret = c.backoffice.secret;
+    f.max_tries = c.backoffice.max_tries;
+    f.retry_base = std::chrono::milliseconds(c.backoffice.retry_base_ms);
+    b->http = bb::makeCurlHttpClient();
+    b->forwarder = std::make_unique<bb::CaseForwarder>(*b->cases, *b->http, clock, f, &metrics);
+    b->forwarder->start();
+    bb::log::info("backoffice_push_enabled",
+                  {{"departments", std::to_string(urls.size())},
+                   {"secret", bb::config::maskSecret(c.backoffice.secret)}});
+  }
+  return b;
+}
+
+//! `apikey add --name N --department D [--department D2 ...] --config FILE`: prints the key once.
+int cmdApiKey(const std::vector<std::string>& args);
+
 void usage() {
   std::cerr << "usage: buergerbox <command> [options]\n"
                "  serve --config FILE         run the service\n"
                "  migrate --config FILE       create or upgrade the database schema\n"
                "  check-config --config FILE  validate the config, print every error (exit 2)\n"
+               "  apikey add --name N --department D [--department D2 ...] --config FILE\n"
+               "                              create a back-office API key (printed once;\n"
+               "                              --department '*' for every department)\n"
                "  version                     print the version\n";
 }
 
@@ -156,6 +219,7 @@ int cmdServe(const std::vector<std::string>& args) {
   }
   bb::SystemClock clock;
   bb::storage::SqliteStore store(*database);
+  store.setPublicGridMeters(config.open311.public_grid_m);
   bb::EngineOptions engine_options;
   engine_options.workers = config.flows.workers;
   engine_options.public_url = config.server.public_url;
@@ -184,6 +248,8 @@ int cmdServe(const std::vector<std::string>& args) {
     routes.insert(routes.end(), chat_routes.begin(), chat_routes.end());
   }
 
+  auto backoffice = startBackOffice(config, *database, engine, store, clock, metrics, routes);
+
   bb::webhooks::ServerOptions server_options;
   server_options.host = config.server.host;
   server_options.port = config.server.port;
@@ -202,7 +268,7 @@ int cmdServe(const std::vector<std::string>& args) {
   bb::log::info("listening", {{"host", config.server.host}, {"port", std::to_string(*port)}});
 
   std::atomic<bool> served{false};
-  std::thread signal_thread([&server, &served, &engine, stop_signals, database] {
+  std::thread signal_thread([&server, &served, &engine, &backoffice, stop_signals, database] {
     int sig = 0;
     sigwait(&stop_signals, &sig);
     if (served.load()) { return; }
@@ -216,6 +282,7 @@ int cmdServe(const std::vector<std::string>& args) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     if (!served.load()) {
+      backoffice->stop();
       engine.stop();
       database->close();
       bb::log::info("stopped", {{"connections", "closed_by_deadline"}});
@@ -225,12 +292,52 @@ int cmdServe(const std::vector<std::string>& args) {
   server.run();
   served.store(true);
   // In-flight requests have finished; stop the workers, commit pending writes, exit 0.
+  backoffice->stop();
   engine.stop();
   database->close();
   // run() may also end without a signal (bind lost); wake the signal thread then.
   pthread_kill(signal_thread.native_handle(), SIGTERM);
   signal_thread.join();
   bb::log::info("stopped");
+  return 0;
+}
+
+int cmdApiKey(const std::vector<std::string>& args) {
+  if (args.size() < 2 || args[1] != "add") {
+    usage();
+    return 2;
+  }
+  const std::string name = argValue(args, "--name");
+  std::vector<std::string> departments;
+  for (std::size_t i = 0; i + 1 < args.size(); ++i) {
+    if (args[i] == "--department") { departments.push_back(args[i + 1]); }
+  }
+  if (name.empty() || departments.empty()) {
+    std::cerr << "apikey add: --name and at least one --department are required\n";
+    return 2;
+  }
+  Config config;
+  if (!loadConfigOrReport(argValue(args, "--config"), config, true)) { return 2; }
+  auto db = openAndMigrate(config);
+  if (!db) {
+    std::cerr << "database: " << db.error().detail << "\n";
+    return 1;
+  }
+  bb::SystemClock clock;
+  bb::storage::SqliteCaseStore cases(**db);
+  auto key_hash = [&]() -> bb::Result<std::string> {
+    std::string key = bb::CaseService::newApiKey();
+    auto added = cases.addApiKey(name, bb::CaseService::hashApiKey(key), departments, clock.now());
+    if (!added) { return bb::fail(added.error().code, added.error().detail); }
+    return key;
+  }();
+  (*db)->close();
+  if (!key_hash) {
+    std::cerr << "apikey add: " << key_hash.error().detail << "\n";
+    return 1;
+  }
+  std::cout << *key_hash << "\n";
+  std::cerr << "API key for '" << name << "' created; it is shown only this once.\n";
   return 0;
 }
 
@@ -250,6 +357,7 @@ int main(int argc, char** argv) {
   if (cmd == "check-config") { return cmdCheckConfig(args); }
   if (cmd == "migrate") { return cmdMigrate(args); }
   if (cmd == "serve") { return cmdServe(args); }
+  if (cmd == "apikey") { return cmdApiKey(args); }
   usage();
   return 2;
 }

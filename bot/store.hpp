@@ -104,6 +104,8 @@ struct NewTicket {
   std::string reporter;
   std::vector<std::int64_t> photo_media_ids;  //!< media rows
   std::string follow_token_hash;  //!< SHA-256 of the secret "follow my report" link token
+  //! Non-chat origin ("open311:<key name>"): stored as channel "api", no reporter, no follower.
+  std::string source;
 };
 
 struct NewOutbound {
@@ -125,7 +127,7 @@ struct NewMedia {
 
 //! Everything one processed event changes, committed in one transaction.
 struct StepCommit {
-  std::int64_t event_id = 0;
+  std::int64_t event_id = 0;  //!< 0: no inbound event (a ticket created through the API)
   std::string pseudonym;
   SysTime now{};
   bool forget_citizen = false;  //!< declined consent: remove citizen and conversation

@@ -106,6 +106,19 @@ const std::vector<Field>& fields() {
       {"flows", "outside_responsible", Kind::String,
        at(&Config::flows, &FlowsConfig::outside_responsible)},
       {"flows", "workers", Kind::Int, at(&Config::flows, &FlowsConfig::workers)},
+      {"backoffice", "url", Kind::String, at(&Config::backoffice, &BackofficeConfig::url)},
+      {"backoffice", "department_urls", Kind::String,
+       at(&Config::backoffice, &BackofficeConfig::department_urls)},
+      {"backoffice", "secret", Kind::Secret, at(&Config::backoffice, &BackofficeConfig::secret)},
+      {"backoffice", "max_tries", Kind::Int, at(&Config::backoffice, &BackofficeConfig::max_tries)},
+      {"backoffice", "retry_base_ms", Kind::Int,
+       at(&Config::backoffice, &BackofficeConfig::retry_base_ms)},
+      {"open311", "enabled", Kind::Bool, at(&Config::open311, &Open311Config::enabled)},
+      {"open311", "public_grid_m", Kind::Double,
+       at(&Config::open311, &Open311Config::public_grid_m)},
+      {"open311", "jurisdiction_id", Kind::String,
+       at(&Config::open311, &Open311Config::jurisdiction_id)},
+      {"open311", "contact", Kind::String, at(&Config::open311, &Open311Config::contact)},
       {"log", "level", Kind::String, at(&Config::log, &LogConfig::level)},
   };
   return kFields;
@@ -129,6 +142,16 @@ std::string setFromJson(Config& c, const Field& f, const json& v) {
   switch (f.kind) {
     case Kind::String:
     case Kind::Secret:
+      if (f.section == "backoffice" && f.key == "department_urls" && v.is_object()) {
+        // A JSON object {"dept": "url"} is stored in the "dept=url,dept=url" form.
+        std::string joined;
+        for (const auto& [dept, url] : v.items()) {
+          if (!url.is_string()) { return "values must be URL strings"; }
+          joined += (joined.empty() ? "" : ",") + dept + "=" + url.get<std::string>();
+        }
+        *static_cast<std::string*>(slot) = joined;
+        return "";
+      }
       if (!v.is_string()) { return "must be a string"; }
       *static_cast<std::string*>(slot) = v.get<std::string>();
       return "";
@@ -247,6 +270,29 @@ void validate(const Config& c, std::vector<std::string>& errors) {
   need(c.whatsapp.rate_per_second >= 1, "whatsapp.rate_per_second: must be at least 1");
   need(c.telegram.rate_per_second >= 1, "telegram.rate_per_second: must be at least 1");
   need(c.privacy.notice_version >= 1, "privacy.notice_version: must be at least 1");
+  need(c.open311.public_grid_m >= 0 && c.open311.public_grid_m <= 10000,
+       "open311.public_grid_m: must be 0..10000 (metres)");
+  need(c.backoffice.max_tries >= 1 && c.backoffice.max_tries <= 100,
+       "backoffice.max_tries: must be 1..100");
+  need(c.backoffice.retry_base_ms >= 1, "backoffice.retry_base_ms: must be at least 1");
+  {
+    std::vector<std::pair<std::string, std::string>> urls;
+    need(parseDepartmentUrls(c.backoffice.department_urls, urls),
+         "backoffice.department_urls: must be \"dept=url,dept=url\" or an object of URLs");
+    const bool pushes = !c.backoffice.url.empty() || !urls.empty();
+    need(!pushes || !c.backoffice.secret.empty(),
+         "backoffice.secret: required when backoffice.url or department_urls is set "
+         "(BUERGERBOX_BACKOFFICE_SECRET or backoffice.secret_file)");
+    auto isHttp = [](const std::string& u) {
+      return u.rfind("http://", 0) == 0 || u.rfind("https://", 0) == 0;
+    };
+    need(c.backoffice.url.empty() || isHttp(c.backoffice.url),
+         "backoffice.url: must start with http:// or https://");
+    for (const auto& [dept, url] : urls) {
+      need(isHttp(url), "backoffice.department_urls: " + dept + " must be an http(s) URL");
+    }
+  }
+
 
   // Keys: in demo mode missing keys are generated later; a key that is set must be well-formed.
   for (const auto& [name, value] : {std::pair{"privacy.pseudonym_key", &c.privacy.pseudonym_key},
@@ -281,6 +327,23 @@ void validate(const Config& c, std::vector<std::string>& errors) {
 }
 
 }  // namespace
+
+bool parseDepartmentUrls(const std::string& text,
+                         std::vector<std::pair<std::string, std::string>>& out) {
+  out.clear();
+  std::size_t start = 0;
+  while (start < text.size()) {
+    const auto comma = text.find(',', start);
+    const auto end = comma == std::string::npos ? text.size() : comma;
+    const std::string item = text.substr(start, end - start);
+    start = end + 1;
+    if (item.empty()) { continue; }
+    const auto eq = item.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == item.size()) { return false; }
+    out.emplace_back(item.substr(0, eq), item.substr(eq + 1));
+  }
+  return true;
+}
 
 EnvReader processEnv() {
   return [](const std::string& name) -> std::optional<std::string> {

@@ -84,6 +84,24 @@ struct FlowsConfig {
   int workers = 4;  //!< conversation processing threads
 };
 
+//! Back-office push (issue 7, docs/api/backoffice-push.md).
+struct BackofficeConfig {
+  std::string url;  //!< default target of the case queue; empty: no push
+  //! Per-department targets: "dept=url,dept=url" (a JSON object is accepted too).
+  std::string department_urls;
+  std::string secret;  // secret: HMAC-SHA256 key of the X-Buergerbox-Signature header
+  int max_tries = 10;  //!< then the entry is a dead letter
+  int retry_base_ms = 2000;  //!< first retry delay; doubles per try (with jitter)
+};
+
+//! Open311 GeoReport v2 (docs/open311.md).
+struct Open311Config {
+  bool enabled = true;
+  double public_grid_m = 25;  //!< public coordinates are rounded to this grid
+  std::string jurisdiction_id;  //!< empty: not checked
+  std::string contact;  //!< shown in discovery.json
+};
+
 struct LogConfig {
   std::string level = "info";  //!< debug | info | warn | error
 };
@@ -98,6 +116,8 @@ struct Config {
   WebChatConfig webchat;
   PrivacyConfig privacy;
   FlowsConfig flows;
+  BackofficeConfig backoffice;
+  Open311Config open311;
   LogConfig log;
 };
 
@@ -127,6 +147,9 @@ struct KeyInfo {
   bool secret = false;
 };
 std::vector<KeyInfo> allKeys();
+
+//! Parses backoffice.department_urls ("dept=url,dept=url"); false on a malformed entry.
+bool parseDepartmentUrls(const std::string& text, std::vector<std::pair<std::string, std::string>>& out);
 
 //! `****last4` for logs; never the secret itself.
 std::string maskSecret(const std::string& secret);

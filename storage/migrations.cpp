@@ -133,6 +133,47 @@ CREATE TABLE media (
   created_at INTEGER NOT NULL
 );
 )sql",
+      // 2 (issue 7, open311): case queue, back-office API keys, published ticket fields.
+      R"sql(
+-- Every ticket change for the back office, appended in the change's own transaction.
+-- state: pending -> delivered | dead (dead blocks later entries of the same ticket until requeued).
+CREATE TABLE case_queue (
+  id INTEGER PRIMARY KEY,
+  ticket_number INTEGER NOT NULL,
+  department TEXT NOT NULL,
+  event_type TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  state TEXT NOT NULL DEFAULT 'pending',
+  tries INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL DEFAULT 0,
+  last_status INTEGER,
+  last_error TEXT,
+  delivered_at INTEGER
+);
+CREATE INDEX case_queue_open ON case_queue (ticket_number, id) WHERE state <> 'delivered';
+CREATE INDEX case_queue_state ON case_queue (state, id);
+
+-- Keys of back-office systems: only the SHA-256 of the key is stored.
+CREATE TABLE api_keys (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  hash TEXT NOT NULL UNIQUE,
+  departments TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  revoked_at INTEGER
+);
+
+-- What staff chose to publish about a ticket, and the back office's own reference.
+CREATE TABLE ticket_public (
+  ticket_id INTEGER PRIMARY KEY REFERENCES tickets(id) ON DELETE CASCADE,
+  public_description TEXT,
+  external_ref TEXT,
+  source TEXT
+);
+CREATE INDEX tickets_created ON tickets (created_at);
+CREATE INDEX ticket_events_created ON ticket_events (created_at);
+)sql",
   };
   return kMigrations;
 }

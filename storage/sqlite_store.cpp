@@ -4,6 +4,8 @@
 
 #include <SQLiteCpp/SQLiteCpp.h>
 
+#include "storage/sqlite_case_store.hpp"
+
 namespace bb::storage {
 namespace {
 
@@ -320,14 +322,16 @@ Result<std::int64_t> SqliteStore::maxTicketNumber() {
 }
 
 Result<bool> SqliteStore::commitStep(const StepCommit& step) {
-  auto r = db_.write([&step](SQLite::Database& db) {
+  auto r = db_.write([&step, grid = public_grid_m_](SQLite::Database& db) {
     const std::int64_t now = toMillis(step.now);
-    SQLite::Statement done(db,
-                           "UPDATE inbound_events SET processed_at = ?, payload = NULL "
-                           "WHERE id = ? AND processed_at IS NULL");
-    done.bind(1, now);
-    done.bind(2, step.event_id);
-    if (done.exec() == 0) { throw AlreadyProcessed(); }
+    if (step.event_id != 0) {
+      SQLite::Statement done(db,
+                             "UPDATE inbound_events SET processed_at = ?, payload = NULL "
+                             "WHERE id = ? AND processed_at IS NULL");
+      done.bind(1, now);
+      done.bind(2, step.event_id);
+      if (done.exec() == 0) { throw AlreadyProcessed(); }
+    }
 
     for (const auto& name : step.counters) {
       SQLite::Statement c(db,
@@ -428,7 +432,7 @@ Result<bool> SqliteStore::commitStep(const StepCommit& step) {
       q.bind(9, t.address_text);
       q.bind(10, t.description);
       q.bind(11, t.extra_answer);
-      q.bind(12, toString(t.channel));
+      q.bind(12, t.source.empty() ? toString(t.channel) : "api");
       q.bind(13, t.reporter);
       if (t.follow_token_hash.empty()) {
         q.bind(14);
@@ -447,14 +451,19 @@ Result<bool> SqliteStore::commitStep(const StepCommit& step) {
         p.bind(3, position++);
         p.exec();
       }
-      SQLite::Statement f(db,
-                          "INSERT OR IGNORE INTO ticket_followers (ticket_id, pseudonym, created_at) "
-                          "VALUES (?, ?, ?)");
-      f.bind(1, ticket_id);
-      f.bind(2, t.reporter);
-      f.bind(3, now);
-      f.exec();
-      addTicketEvent(db, ticket_id, "created", "citizen", t.status, t.description, 0, now);
+      if (!t.reporter.empty()) {
+        SQLite::Statement f(db,
+                            "INSERT OR IGNORE INTO ticket_followers (ticket_id, pseudonym, "
+                            "created_at) VALUES (?, ?, ?)");
+        f.bind(1, ticket_id);
+        f.bind(2, t.reporter);
+        f.bind(3, now);
+        f.exec();
+      }
+      addTicketEvent(db, ticket_id, "created", t.source.empty() ? "citizen" : t.source, t.status,
+                     t.description, 0, now);
+      if (!t.source.empty()) { recordTicketSource(db, ticket_id, t.source); }
+      appendCaseEntry(db, ticket_id, "created", "", now, grid);  // same transaction (issue 7)
     }
     for (auto number : step.follow_ticket_numbers) {
       const std::int64_t ticket_id = ticketIdOf(db, number);
@@ -495,7 +504,7 @@ Result<std::vector<CitizenRecord>> SqliteStore::followersOf(std::int64_t number)
 }
 
 Result<void> SqliteStore::changeStatus(const StatusChange& change) {
-  return db_.write([&change](SQLite::Database& db) {
+  return db_.write([&change, grid = public_grid_m_](SQLite::Database& db) {
     const std::int64_t now = toMillis(change.now);
     const std::int64_t ticket_id = ticketIdOf(db, change.number);
     if (ticket_id == 0) { throw std::runtime_error("ticket not found"); }
@@ -510,6 +519,7 @@ Result<void> SqliteStore::changeStatus(const StatusChange& change) {
     u.exec();
     addTicketEvent(db, ticket_id, "status_changed", change.actor, change.new_status, change.note, 0,
                    now);
+    appendCaseEntry(db, ticket_id, "status_changed", change.note, now, grid);  // same transaction
     for (const auto& o : change.notifications) {
       const std::int64_t outbox_id = insertOutbound(db, o, ticket_id, now);
       addTicketEvent(db, ticket_id, "bot_message", "bot", "", "", outbox_id, now);

@@ -34,8 +34,12 @@ public:
                           int tries, SysTime next_attempt_at, SysTime now) override;
   Result<std::int64_t> counter(const std::string& name) override;
 
+  //! Grid (metres) for coordinates in case queue payloads (open311.public_grid_m).
+  void setPublicGridMeters(double meters) { public_grid_m_ = meters; }
+
 private:
   Database& db_;
+  double public_grid_m_ = 25.0;
 };
 
 std::int64_t toMillis(SysTime t);
