@@ -211,6 +211,10 @@ public:
                                   const std::string& provider_message_id, const std::string& error,
                                   int tries, SysTime next_attempt_at, SysTime now) = 0;
   virtual Result<std::int64_t> counter(const std::string& name) = 0;
+
+  // ---- Telegram (issue 8) ----
+  //! Sets the counter `name` to `value` (the poller's getUpdates offset), durably.
+  virtual Result<void> setCounter(const std::string& name, std::int64_t value) = 0;
 };
 
 }  // namespace bb

@@ -72,6 +72,15 @@ const std::vector<Field>& fields() {
       {"telegram", "mode", Kind::String, at(&Config::telegram, &TelegramConfig::mode)},
       {"telegram", "rate_per_second", Kind::Int,
        at(&Config::telegram, &TelegramConfig::rate_per_second)},
+      {"telegram", "per_chat_interval_ms", Kind::Int,
+       at(&Config::telegram, &TelegramConfig::per_chat_interval_ms)},
+      {"telegram", "max_tries", Kind::Int, at(&Config::telegram, &TelegramConfig::max_tries)},
+      {"telegram", "retry_base_ms", Kind::Int,
+       at(&Config::telegram, &TelegramConfig::retry_base_ms)},
+      {"telegram", "poll_timeout_s", Kind::Int,
+       at(&Config::telegram, &TelegramConfig::poll_timeout_s)},
+      {"telegram", "webhook_url", Kind::String,
+       at(&Config::telegram, &TelegramConfig::webhook_url)},
       {"matrix", "enabled", Kind::Bool, at(&Config::matrix, &MatrixConfig::enabled)},
       {"matrix", "homeserver_url", Kind::String,
        at(&Config::matrix, &MatrixConfig::homeserver_url)},
@@ -269,6 +278,16 @@ void validate(const Config& c, std::vector<std::string>& errors) {
   need(c.webchat.messages_per_minute >= 1, "webchat.messages_per_minute: must be at least 1");
   need(c.whatsapp.rate_per_second >= 1, "whatsapp.rate_per_second: must be at least 1");
   need(c.telegram.rate_per_second >= 1, "telegram.rate_per_second: must be at least 1");
+  need(c.telegram.per_chat_interval_ms >= 0,
+       "telegram.per_chat_interval_ms: must not be negative");
+  need(c.telegram.max_tries >= 1 && c.telegram.max_tries <= 100,
+       "telegram.max_tries: must be 1..100");
+  need(c.telegram.retry_base_ms >= 1, "telegram.retry_base_ms: must be at least 1");
+  need(c.telegram.poll_timeout_s >= 0 && c.telegram.poll_timeout_s <= 50,
+       "telegram.poll_timeout_s: must be 0..50");
+  need(c.telegram.webhook_url.empty() || c.telegram.webhook_url.rfind("https://", 0) == 0 ||
+           c.telegram.webhook_url.rfind("http://", 0) == 0,
+       "telegram.webhook_url: must be an http(s) URL (Telegram itself needs https)");
   need(c.privacy.notice_version >= 1, "privacy.notice_version: must be at least 1");
   need(c.open311.public_grid_m >= 0 && c.open311.public_grid_m <= 10000,
        "open311.public_grid_m: must be 0..10000 (metres)");

@@ -47,6 +47,11 @@ struct TelegramConfig {
   std::string secret_token;  // secret
   std::string mode = "webhook";  //!< webhook | polling
   int rate_per_second = 30;
+  int per_chat_interval_ms = 1000;  //!< minimum gap between two sends to one chat
+  int max_tries = 8;                //!< send attempts before a message is dead
+  int retry_base_ms = 5000;         //!< first retry delay; doubles per try (with jitter)
+  int poll_timeout_s = 10;          //!< getUpdates long-poll time (polling mode)
+  std::string webhook_url;  //!< public HTTPS URL for `telegram set-webhook` (or its argument)
 };
 
 struct MatrixConfig {

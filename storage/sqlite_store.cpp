@@ -609,3 +609,19 @@ Result<std::int64_t> SqliteStore::counter(const std::string& name) {
 }
 
 }  // namespace bb::storage
+
+// ---- Telegram (issue 8): the poller's offset ----
+namespace bb::storage {
+
+Result<void> SqliteStore::setCounter(const std::string& name, std::int64_t value) {
+  return db_.write([name, value](SQLite::Database& db) {
+    SQLite::Statement q(db,
+                        "INSERT INTO counters (name, value) VALUES (?, ?) "
+                        "ON CONFLICT (name) DO UPDATE SET value = excluded.value");
+    q.bind(1, name);
+    q.bind(2, value);
+    q.exec();
+  });
+}
+
+}  // namespace bb::storage

@@ -34,6 +34,8 @@ public:
                           int tries, SysTime next_attempt_at, SysTime now) override;
   Result<std::int64_t> counter(const std::string& name) override;
 
+  Result<void> setCounter(const std::string& name, std::int64_t value) override;
+
   //! Grid (metres) for coordinates in case queue payloads (open311.public_grid_m).
   void setPublicGridMeters(double meters) { public_grid_m_ = meters; }
 
