@@ -32,6 +32,10 @@ constexpr Keyword kKeywords[] = {
   {"lang:de", On::LangDe},        {"deutsch", On::LangDe},         {"german", On::LangDe},
   {"lang:en", On::LangEn},        {"english", On::LangEn},         {"englisch", On::LangEn},
   {"stop", On::Stop},             {"stopp", On::Stop},
+  {"meine daten", On::MyData},    {"my data", On::MyData},         {"data:export", On::MyData},
+  {"daten", On::MyData},          {"auskunft", On::MyData},
+  {"daten löschen", On::EraseData},  {"daten loeschen", On::EraseData},
+  {"delete my data", On::EraseData}, {"data:erase", On::EraseData},
   {"ja", On::Yes},                {"yes", On::Yes},                {"ok", On::Yes},
   {"accept", On::Yes},            {"akzeptieren", On::Yes},        {"einverstanden", On::Yes},
   {"agree", On::Yes},             {"confirm", On::Yes},            {"bestätigen", On::Yes},
@@ -59,7 +63,8 @@ constexpr std::array kLabelledIds{
     choice::kSkip,           choice::kDone,           choice::kConfirm,
     choice::kChange,         choice::kSend,           choice::kBack,
     choice::kNewReport,      choice::kChangeCategory, choice::kChangeLocation,
-    choice::kChangePhotos,   choice::kChangeDescription,
+    choice::kChangePhotos,   choice::kChangeDescription, choice::kMyData,
+    choice::kEraseData,
 };
 
 std::optional<On> keyword(const std::string& word) {
@@ -304,6 +309,27 @@ void stopAll(Turn& t) {
   say(t, "stop.done");
 }
 
+void exportData(Turn& t) {
+  t.effects.emplace_back(ExportData{});
+}
+
+void askErase(Turn& t) {
+  t.next.draft = Draft{};
+  say(t, "erase.confirm", {}, choicesFor(t, State::EraseConfirm));
+}
+
+void eraseData(Turn& t) {
+  // The engine erases and confirms; the next message starts over with the privacy notice.
+  t.effects.emplace_back(EraseData{});
+  t.next = Conversation{};
+  t.next.lang = t.current.lang;
+  t.next.last_activity = t.ctx.now;
+}
+
+void eraseCancelled(Turn& t) {
+  say(t, "erase.cancelled", {}, menuChoices(t));
+}
+
 void dropRejectedPhoto(Turn& t) {
   auto& ids = t.next.draft.photo_ids;
   std::erase(ids, t.event.media_id);
@@ -362,6 +388,8 @@ constexpr Transition kGlobal[] = {
   {kAny,             On::LangDe,        nullptr, switchToGerman,    kSame},
   {kAny,             On::LangEn,        nullptr, switchToEnglish,   kSame},
   {kAny,             On::Stop,          nullptr, stopAll,           kSame},
+  {kAny,             On::MyData,        nullptr, exportData,        kSame},
+  {kAny,             On::EraseData,     nullptr, askErase,          State::EraseConfirm},
   {kAny,             On::MediaRejected, nullptr, dropRejectedPhoto, kSame},
 };
 
@@ -370,6 +398,14 @@ constexpr Transition kMenu[] = {
   {State::Menu,      On::Report,     nullptr, startReport,             State::ReportCategory},
   {State::Menu,      On::Category,   nullptr, startReportWithCategory, State::ReportLocation},
   {State::Menu,      On::Letter,     nullptr, startLetter,             State::LetterText},
+};
+
+// Erasure needs a yes; anything else keeps the data.
+constexpr Transition kErase[] = {
+  // from               on          guard    action          to
+  {State::EraseConfirm, On::Yes,    nullptr, eraseData,      State::New},
+  {State::EraseConfirm, On::No,     nullptr, eraseCancelled, State::Menu},
+  {State::EraseConfirm, On::Any,    nullptr, eraseCancelled, State::Menu},
 };
 
 // Rows for every state, consulted after the state's own table.
@@ -393,6 +429,8 @@ bool honouredAfterExpiry(On on) {
     case On::LangDe:
     case On::LangEn:
     case On::Stop:
+    case On::MyData:
+    case On::EraseData:
       return true;
     default:
       return false;
@@ -433,6 +471,8 @@ std::span<const Transition> tableFor(State state) {
     case State::LetterText:
     case State::LetterConfirm:
       return letterboxTable();
+    case State::EraseConfirm:
+      return kErase;
     default:
       return {};
   }

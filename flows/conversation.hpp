@@ -30,6 +30,7 @@ enum class State {
   EditDescription,    //!< "edit_description"
   LetterText,         //!< "letter_text": virtueller Briefkasten, waiting for the text
   LetterConfirm,      //!< "letter_confirm"
+  EraseConfirm,       //!< "erase_confirm": "daten löschen" asked, waiting for yes/no
 };
 
 const char* toString(State state);
@@ -55,6 +56,8 @@ inline constexpr const char* kLanguage = "language";
 inline constexpr const char* kCancel = "cancel";
 inline constexpr const char* kMenu = "menu";
 inline constexpr const char* kStop = "stop";
+inline constexpr const char* kMyData = "data:export";
+inline constexpr const char* kEraseData = "data:erase";
 inline constexpr const char* kLangDe = "lang:de";
 inline constexpr const char* kLangEn = "lang:en";
 inline constexpr const char* kSkip = "skip";

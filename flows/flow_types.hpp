@@ -167,10 +167,13 @@ struct FollowTicket { std::int64_t number = 0; };  //!< engine replies "ticket.f
 struct SendLetter { std::string text; std::string department; };  //!< engine replies "letter.sent"
 struct QueryStatus { std::int64_t number = 0; };  //!< engine replies with the public status
 struct ListMyTickets {};
-struct StopAll {};  //!< end every subscription (the flow itself replies "stop.done")
+struct StopAll {};     //!< end every subscription (the flow replies "stop.done" itself)
+struct ExportData {};  //!< engine replies with everything stored about the citizen
+struct EraseData {};   //!< engine erases personal data (tickets stay, anonymized) and confirms  //!< end every subscription (the flow itself replies "stop.done")
 
 using Effect = std::variant<Reply, RecordConsent, ForgetCitizen, LookupNearby, CreateTicket,
-                            FollowTicket, SendLetter, QueryStatus, ListMyTickets, StopAll>;
+                            FollowTicket, SendLetter, QueryStatus, ListMyTickets, StopAll,
+                            ExportData, EraseData>;
 
 struct StepResult {
   Conversation next;

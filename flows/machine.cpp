@@ -7,7 +7,7 @@ namespace bb::flows {
 
 namespace {
 
-constexpr std::array<std::pair<State, const char*>, 19> kStateNames{{
+constexpr std::array<std::pair<State, const char*>, 20> kStateNames{{
     {State::New, "new"},
     {State::Consent, "consent"},
     {State::Menu, "menu"},
@@ -27,6 +27,7 @@ constexpr std::array<std::pair<State, const char*>, 19> kStateNames{{
     {State::EditDescription, "edit_description"},
     {State::LetterText, "letter_text"},
     {State::LetterConfirm, "letter_confirm"},
+    {State::EraseConfirm, "erase_confirm"},
 }};
 
 }  // namespace
@@ -185,6 +186,8 @@ std::vector<Choice> choicesFor(const Turn& turn, State state) {
     case State::LetterConfirm:
       return {choiceOf(turn, choice::kSend), choiceOf(turn, choice::kChange),
               choiceOf(turn, choice::kCancel)};
+    case State::EraseConfirm:
+      return {choiceOf(turn, choice::kConfirm), choiceOf(turn, choice::kCancel)};
     default:
       return {};
   }

@@ -50,6 +50,8 @@ enum class On {
   LangDe,
   LangEn,
   Stop,
+  MyData,     //!< "meine daten": export everything stored
+  EraseData,  //!< "daten löschen": erase after confirmation
   Unknown,    //!< a choice id nobody offered
 };
 
@@ -87,6 +89,7 @@ std::span<const Transition> anyStateTable();
 std::span<const Transition> defectReportTable();
 std::span<const Transition> reportEditTable();
 std::span<const Transition> letterboxTable();
+std::span<const Transition> eraseTable();
 
 // ---- helpers for actions ----
 using Params = std::map<std::string, std::string>;

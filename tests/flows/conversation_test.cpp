@@ -475,3 +475,41 @@ TEST_CASE("flows: unknown input in every state answers with that state's help") 
 }
 
 }  // namespace bb::flows::testing
+
+namespace bb::flows::testing {
+
+TEST_CASE("flows: data rights — export in any state, erase only after confirmation") {
+  Fixture fx;
+  Draft draft = potholeDraft();
+  draft.photo_ids = {"17"};
+  const Conversation c = at(State::ReportPhoto, draft);
+  auto exported = fx.run(c, text("meine daten"));
+  CHECK(exported.next.state == "report_photo");
+  REQUIRE(exported.effects.size() == 1);
+  CHECK(std::holds_alternative<ExportData>(exported.effects[0]));
+
+  auto ask = fx.run(c, text("daten löschen"));
+  CHECK(ask.next.state == "erase_confirm");
+  CHECK(ask.next.draft.photo_ids.empty());
+  CHECK(replyKeys(ask) == std::vector<std::string>{"erase.confirm"});
+
+  auto no = fx.run(ask.next, text("nein"));
+  CHECK(no.next.state == "menu");
+  CHECK(no.next.consent_version == c.consent_version);
+  CHECK(replyKeys(no) == std::vector<std::string>{"erase.cancelled"});
+
+  auto other = fx.run(ask.next, text("was?"));
+  CHECK(other.next.state == "menu");
+  CHECK(replyKeys(other) == std::vector<std::string>{"erase.cancelled"});
+
+  auto yes = fx.run(ask.next, choice("confirm"));
+  REQUIRE(yes.effects.size() == 1);
+  CHECK(std::holds_alternative<EraseData>(yes.effects[0]));
+  CHECK(yes.next.consent_version == 0);
+  CHECK(yes.next.state == "new");
+
+  auto english = fx.run(c, text("delete my data"));
+  CHECK(english.next.state == "erase_confirm");
+}
+
+}  // namespace bb::flows::testing
