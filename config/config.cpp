@@ -89,6 +89,13 @@ const std::vector<Field>& fields() {
        at(&Config::matrix, &MatrixConfig::sender_localpart)},
       {"matrix", "as_token", Kind::Secret, at(&Config::matrix, &MatrixConfig::as_token)},
       {"matrix", "hs_token", Kind::Secret, at(&Config::matrix, &MatrixConfig::hs_token)},
+      {"matrix", "registration_id", Kind::String,
+       at(&Config::matrix, &MatrixConfig::registration_id)},
+      {"matrix", "rate_per_second", Kind::Int, at(&Config::matrix, &MatrixConfig::rate_per_second)},
+      {"matrix", "recipient_interval_ms", Kind::Int,
+       at(&Config::matrix, &MatrixConfig::recipient_interval_ms)},
+      {"matrix", "max_tries", Kind::Int, at(&Config::matrix, &MatrixConfig::max_tries)},
+      {"matrix", "retry_base_ms", Kind::Int, at(&Config::matrix, &MatrixConfig::retry_base_ms)},
       {"webchat", "enabled", Kind::Bool, at(&Config::webchat, &WebChatConfig::enabled)},
       {"webchat", "max_message_chars", Kind::Int,
        at(&Config::webchat, &WebChatConfig::max_message_chars)},
@@ -342,6 +349,11 @@ void validate(const Config& c, std::vector<std::string>& errors) {
     need(!c.matrix.server_name.empty(), "matrix.server_name: required when matrix is enabled");
     need(!c.matrix.as_token.empty(), "matrix.as_token: required when matrix is enabled");
     need(!c.matrix.hs_token.empty(), "matrix.hs_token: required when matrix is enabled");
+    need(c.matrix.rate_per_second >= 1, "matrix.rate_per_second: must be at least 1");
+    need(c.matrix.recipient_interval_ms >= 0, "matrix.recipient_interval_ms: must not be negative");
+    need(c.matrix.max_tries >= 1, "matrix.max_tries: must be at least 1");
+    need(c.matrix.retry_base_ms >= 1, "matrix.retry_base_ms: must be at least 1");
+    need(!c.matrix.sender_localpart.empty(), "matrix.sender_localpart: must not be empty");
   }
 }
 

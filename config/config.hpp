@@ -61,6 +61,11 @@ struct MatrixConfig {
   std::string sender_localpart = "buergerbox";
   std::string as_token;  // secret
   std::string hs_token;  // secret
+  std::string registration_id = "buergerbox";  //!< `id` in the registration file
+  int rate_per_second = 10;          //!< sends per second to the homeserver
+  int recipient_interval_ms = 200;   //!< minimum gap between two sends into one room
+  int max_tries = 8;                 //!< send attempts before a message is dead
+  int retry_base_ms = 5000;          //!< first retry delay; doubles per try (with jitter)
 };
 
 struct WebChatConfig {
