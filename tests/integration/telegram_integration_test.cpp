@@ -424,3 +424,33 @@ TEST_CASE("telegram: a whole defect report through the real server in polling mo
   CHECK(r.scalar("SELECT count(*) FROM inbound_events") == events + 1);
   CHECK(r.server.stop(SIGTERM) == 0);
 }
+
+TEST_CASE("telegram: set-webhook registers the URL with secret_token and allowed_updates") {
+  FakeBotApi api;
+  const std::string env = std::string("BUERGERBOX_TELEGRAM_API_BASE=http://127.0.0.1:") +
+                          std::to_string(api.port()) + " BUERGERBOX_TELEGRAM_BOT_TOKEN='" + kToken +
+                          "' BUERGERBOX_TELEGRAM_SECRET_TOKEN='" + kSecret + "' ";
+  const std::string cd = std::string("cd '") + BB_SOURCE_DIR + "' && ";
+  const std::string out = run(cd + env + "'" + BB_BINARY +
+                              "' telegram set-webhook https://stadt.example/webhooks/telegram "
+                              "--config config/demo.json 2>&1");
+  CHECK(out.find("set-webhook: ok") != std::string::npos);
+  CHECK(out.find("AAintegration-token") == std::string::npos);
+  const auto calls = api.calls("setWebhook");
+  REQUIRE(calls.size() == 1);
+  CHECK(calls[0].body["url"] == "https://stadt.example/webhooks/telegram");
+  CHECK(calls[0].body["secret_token"] == kSecret);
+  CHECK(calls[0].body["allowed_updates"] ==
+        json::array({"message", "edited_message", "callback_query", "my_chat_member"}));
+
+  const std::string removed =
+      run(cd + env + "'" + BB_BINARY + "' telegram delete-webhook --config config/demo.json 2>&1");
+  CHECK(removed.find("delete-webhook: ok") != std::string::npos);
+  CHECK(api.calls("deleteWebhook").size() == 1);
+  // Without a secret the webhook is not registered: anyone could post updates otherwise.
+  const std::string refused = run(cd + "BUERGERBOX_TELEGRAM_BOT_TOKEN=x '" + BB_BINARY +
+                                  "' telegram set-webhook https://a.example/ --config "
+                                  "config/demo.json 2>&1; echo rc=$?");
+  CHECK(refused.find("rc=2") != std::string::npos);
+  CHECK(api.calls("setWebhook").size() == 1);
+}
