@@ -26,12 +26,20 @@
 #include "bot/flow_data.hpp"
 #include "bot/media/media_store.hpp"
 #include "storage/sqlite_store.hpp"
+#include "bot/case_service.hpp"
+#include "bot/forwarder.hpp"
+#include "storage/sqlite_case_store.hpp"
+#include "web/backoffice/api_v1.hpp"
+#include "web/open311/open311.hpp"
 #include "web/ops_routes.hpp"
 #include "web/webchat.hpp"
 #include "bot/staff_accounts.hpp"
 #include "storage/sqlite_inbox_store.hpp"
 #include "web/inbox/inbox.hpp"
 #include "webhooks/http_server.hpp"
+#include "bot/media_jobs.hpp"
+#include "bot/outbox/outbox_worker.hpp"
+#include "webhooks/telegram/channel.hpp"
 
 namespace {
 
@@ -39,11 +47,168 @@ using bb::config::Config;
 
 constexpr std::chrono::milliseconds kShutdownGrace{1500};
 
+//! Issue 7: case queue, Open311, /api/v1 and the back-office push forwarder.
+struct BackOffice {
+  std::unique_ptr<bb::storage::SqliteCaseStore> cases;
+  std::unique_ptr<bb::CaseService> service;
+  std::unique_ptr<bb::web::Open311Api> open311;
+  std::unique_ptr<bb::web::BackofficeApi> api;
+  std::unique_ptr<bb::HttpClient> http;
+  std::unique_ptr<bb::CaseForwarder> forwarder;
+
+  void stop() {
+    if (forwarder) { forwarder->stop(); }
+  }
+};
+
+std::unique_ptr<BackOffice> startBackOffice(const Config& c, bb::storage::Database& db,
+                                            bb::Engine& engine, bb::Store& store,
+                                            const bb::Clock& clock, bb::Metrics& metrics,
+                                            std::vector<bb::Route>& routes) {
+  auto b = std::make_unique<BackOffice>();
+  b->cases = std::make_unique<bb::storage::SqliteCaseStore>(db, c.open311.public_grid_m);
+  b->service = std::make_unique<bb::CaseService>(engine, store, *b->cases, clock);
+  bb::registerCaseQueueMetrics(metrics, *b->cases);
+  if (c.open311.enabled) {
+    bb::web::Open311Options o;
+    o.public_grid_m = c.open311.public_grid_m;
+    o.jurisdiction_id = c.open311.jurisdiction_id;
+    o.base_url = c.server.public_url;
+    o.contact = c.open311.contact;
+    b->open311 = std::make_unique<bb::web::Open311Api>(*b->service, clock, o);
+    b->api = std::make_unique<bb::web::BackofficeApi>(*b->service);
+    for (auto& r : b->open311->routes()) { routes.push_back(r); }
+    for (auto& r : b->api->routes()) { routes.push_back(r); }
+  }
+  std::vector<std::pair<std::string, std::string>> urls;
+  bb::config::parseDepartmentUrls(c.backoffice.department_urls, urls);
+  if (!c.backoffice.url.empty() || !urls.empty()) {
+    bb::ForwarderOptions f;
+    f.url = c.backoffice.url;
+    for (const auto& [dept, url] : urls) { f.department_urls[dept] = url; }
+    f.secret = c.backoffice.secret;
+    f.max_tries = c.backoffice.max_tries;
+    f.retry_base = std::chrono::milliseconds(c.backoffice.retry_base_ms);
+    b->http = bb::makeCurlHttpClient();
+    b->forwarder = std::make_unique<bb::CaseForwarder>(*b->cases, *b->http, clock, f, &metrics);
+    b->forwarder->start();
+    bb::log::info("backoffice_push_enabled",
+                  {{"departments", std::to_string(urls.size())},
+                   {"secret", bb::config::maskSecret(c.backoffice.secret)}});
+  }
+  return b;
+}
+
+//! `apikey add --name N --department D [--department D2 ...] --config FILE`: prints the key once.
+int cmdApiKey(const std::vector<std::string>& args);
+
+// ---- Telegram (issue 8) ----
+
+//! The Telegram channel's running parts: HTTP client, callback answerer, poller (polling
+//! mode), outbox sender and worker, media jobs.
+struct TelegramChannel {
+  std::unique_ptr<bb::HttpClient> http;
+  std::unique_ptr<bb::webhooks::telegram::CallbackAnswerer> answerer;
+  std::unique_ptr<bb::webhooks::telegram::Poller> poller;
+  std::unique_ptr<bb::webhooks::telegram::Sender> sender;
+  std::unique_ptr<bb::outbox::OutboxWorker> outbox;
+  std::unique_ptr<bb::webhooks::telegram::MediaFetcher> fetcher;
+  std::unique_ptr<bb::media::MediaJobWorker> media;
+
+  //! Stops every thread; runs before the engine stops and the database closes.
+  void stop() {
+    if (poller) { poller->stop(); }
+    if (answerer) { answerer->stop(); }
+    if (outbox) { outbox->stop(); }
+    if (media) { media->stop(); }
+  }
+};
+
+bb::webhooks::telegram::Settings telegramSettings(const Config& c) {
+  bb::webhooks::telegram::Settings s;
+  s.api_base = c.telegram.api_base;
+  while (!s.api_base.empty() && s.api_base.back() == '/') { s.api_base.pop_back(); }
+  s.bot_token = c.telegram.bot_token;
+  s.secret_token = c.telegram.secret_token;
+  return s;
+}
+
+//! Route or poller, sender, outbox worker and media worker of Telegram (telegram.enabled).
+std::unique_ptr<TelegramChannel> startTelegram(const Config& c, bb::Engine& engine,
+                                               bb::Store& store, bb::media::MediaStore& media_store,
+                                               const bb::Clock& clock, bb::Metrics& metrics,
+                                               std::vector<bb::Route>& routes) {
+  namespace tg = bb::webhooks::telegram;
+  const tg::Settings settings = telegramSettings(c);
+  auto channel = std::make_unique<TelegramChannel>();
+  channel->http = bb::makeCurlHttpClient();
+  channel->answerer = std::make_unique<tg::CallbackAnswerer>(settings, *channel->http);
+  channel->sender = std::make_unique<tg::Sender>(settings, *channel->http, store);
+  bb::outbox::OutboxOptions o;
+  o.channel = bb::Channel::Telegram;
+  o.rate_per_second = c.telegram.rate_per_second;
+  o.recipient_interval = std::chrono::milliseconds(c.telegram.per_chat_interval_ms);
+  o.max_tries = c.telegram.max_tries;
+  o.retry_base = std::chrono::milliseconds(c.telegram.retry_base_ms);
+  o.idle_poll = std::chrono::milliseconds(100);
+  channel->outbox = std::make_unique<bb::outbox::OutboxWorker>(
+      store, *channel->sender,
+      [&engine](const std::string& ct, const std::string& key_id) {
+        return engine.openAddress(ct, key_id);
+      },
+      clock, o, &metrics);
+  channel->fetcher = std::make_unique<tg::MediaFetcher>(settings, *channel->http);
+  bb::media::MediaJobOptions m;
+  m.channel = bb::Channel::Telegram;
+  m.clean.max_input_bytes = tg::kMaxFileBytes;
+  m.retry_base = std::chrono::milliseconds(c.telegram.retry_base_ms);
+  m.idle_poll = std::chrono::milliseconds(200);
+  channel->media = std::make_unique<bb::media::MediaJobWorker>(
+      store, *channel->fetcher, media_store,
+      [&engine](const std::string& pseudonym, std::int64_t id) {
+        return engine.ingestMediaRejected(pseudonym, id);
+      },
+      clock, m, &metrics);
+  tg::IngestFn ingest = [&engine](const std::vector<bb::InboundEvent>& events) {
+    return engine.ingest(events);
+  };
+  if (c.telegram.mode == "polling") {
+    tg::PollerOptions p;
+    p.timeout_s = c.telegram.poll_timeout_s;
+    channel->poller = std::make_unique<tg::Poller>(settings, *channel->http, store, ingest,
+                                                   channel->answerer.get(), p);
+  } else {
+    auto tg_routes = tg::routes(settings, ingest, channel->answerer.get(),
+                                static_cast<std::size_t>(c.server.max_body_bytes));
+    routes.insert(routes.end(), tg_routes.begin(), tg_routes.end());
+  }
+  channel->answerer->start();
+  channel->outbox->start();
+  channel->media->start();
+  if (channel->poller) { channel->poller->start(); }
+  bb::log::info("channel_enabled", {{"channel", "telegram"},
+                                    {"mode", c.telegram.mode},
+                                    {"rate_per_second", std::to_string(c.telegram.rate_per_second)},
+                                    {"bot_token", bb::config::maskSecret(c.telegram.bot_token)}});
+  return channel;
+}
+
+//! `telegram set-webhook [URL] --config FILE` / `telegram delete-webhook --config FILE`.
+int cmdTelegram(const std::vector<std::string>& args);
+
 void usage() {
   std::cerr << "usage: buergerbox <command> [options]\n"
                "  serve --config FILE         run the service\n"
                "  migrate --config FILE       create or upgrade the database schema\n"
                "  check-config --config FILE  validate the config, print every error (exit 2)\n"
+               "  apikey add --name N --department D [--department D2 ...] --config FILE\n"
+               "                              create a back-office API key (printed once;\n"
+               "                              --department '*' for every department)\n"
+               "  telegram set-webhook [URL] --config FILE\n"
+               "                              register URL (default telegram.webhook_url) with\n"
+               "                              secret_token and allowed_updates\n"
+               "  telegram delete-webhook --config FILE\n"
+               "                              remove the webhook (before switching to polling)\n"
                "  staff add --login NAME --role admin|agent|moderator|editor\n"
                "            [--department D]... --config FILE\n"
                "                              create a staff inbox account (password on stdin)\n"
@@ -266,6 +431,7 @@ int cmdServe(const std::vector<std::string>& args) {
   }
   bb::SystemClock clock;
   bb::storage::SqliteStore store(*database);
+  store.setPublicGridMeters(config.open311.public_grid_m);
   bb::EngineOptions engine_options;
   engine_options.workers = config.flows.workers;
   engine_options.public_url = config.server.public_url;
@@ -293,6 +459,12 @@ int cmdServe(const std::vector<std::string>& args) {
     auto chat_routes = webchat->routes();
     routes.insert(routes.end(), chat_routes.begin(), chat_routes.end());
   }
+  std::unique_ptr<TelegramChannel> telegram;
+  if (config.telegram.enabled) {
+    telegram = startTelegram(config, engine, store, media_store, clock, metrics, routes);
+  }
+
+  auto backoffice = startBackOffice(config, *database, engine, store, clock, metrics, routes);
 
   InboxWiring inbox = startInbox(config, *database, engine, store, media_store, clock,
                                  keys->pseudonym_key, routes);
@@ -315,7 +487,8 @@ int cmdServe(const std::vector<std::string>& args) {
   bb::log::info("listening", {{"host", config.server.host}, {"port", std::to_string(*port)}});
 
   std::atomic<bool> served{false};
-  std::thread signal_thread([&server, &served, &engine, stop_signals, database] {
+  std::thread signal_thread([&server, &served, &engine, &telegram, &backoffice, stop_signals,
+                             database] {
     int sig = 0;
     sigwait(&stop_signals, &sig);
     if (served.load()) { return; }
@@ -329,6 +502,8 @@ int cmdServe(const std::vector<std::string>& args) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     if (!served.load()) {
+      if (telegram) { telegram->stop(); }
+      backoffice->stop();
       engine.stop();
       database->close();
       bb::log::info("stopped", {{"connections", "closed_by_deadline"}});
@@ -338,12 +513,98 @@ int cmdServe(const std::vector<std::string>& args) {
   server.run();
   served.store(true);
   // In-flight requests have finished; stop the workers, commit pending writes, exit 0.
+  if (telegram) { telegram->stop(); }
+  backoffice->stop();
   engine.stop();
   database->close();
   // run() may also end without a signal (bind lost); wake the signal thread then.
   pthread_kill(signal_thread.native_handle(), SIGTERM);
   signal_thread.join();
   bb::log::info("stopped");
+  return 0;
+}
+
+int cmdApiKey(const std::vector<std::string>& args) {
+  if (args.size() < 2 || args[1] != "add") {
+    usage();
+    return 2;
+  }
+  const std::string name = argValue(args, "--name");
+  std::vector<std::string> departments;
+  for (std::size_t i = 0; i + 1 < args.size(); ++i) {
+    if (args[i] == "--department") { departments.push_back(args[i + 1]); }
+  }
+  if (name.empty() || departments.empty()) {
+    std::cerr << "apikey add: --name and at least one --department are required\n";
+    return 2;
+  }
+  Config config;
+  if (!loadConfigOrReport(argValue(args, "--config"), config, true)) { return 2; }
+  auto db = openAndMigrate(config);
+  if (!db) {
+    std::cerr << "database: " << db.error().detail << "\n";
+    return 1;
+  }
+  bb::SystemClock clock;
+  bb::storage::SqliteCaseStore cases(**db);
+  auto key_hash = [&]() -> bb::Result<std::string> {
+    std::string key = bb::CaseService::newApiKey();
+    auto added = cases.addApiKey(name, bb::CaseService::hashApiKey(key), departments, clock.now());
+    if (!added) { return bb::fail(added.error().code, added.error().detail); }
+    return key;
+  }();
+  (*db)->close();
+  if (!key_hash) {
+    std::cerr << "apikey add: " << key_hash.error().detail << "\n";
+    return 1;
+  }
+  std::cout << *key_hash << "\n";
+  std::cerr << "API key for '" << name << "' created; it is shown only this once.\n";
+  return 0;
+}
+
+int cmdTelegram(const std::vector<std::string>& args) {
+  const bool set = args.size() >= 2 && args[1] == "set-webhook";
+  const bool remove = args.size() >= 2 && args[1] == "delete-webhook";
+  if (!set && !remove) {
+    usage();
+    return 2;
+  }
+  Config config;
+  if (!loadConfigOrReport(argValue(args, "--config"), config, false)) { return 2; }
+  const auto settings = telegramSettings(config);
+  if (settings.bot_token.empty()) {
+    std::cerr << "telegram: telegram.bot_token is not set (BUERGERBOX_TELEGRAM_BOT_TOKEN)\n";
+    return 2;
+  }
+  bb::HttpCall call;
+  if (set) {
+    std::string url = config.telegram.webhook_url;
+    if (args.size() >= 3 && args[2].rfind("--", 0) != 0) { url = args[2]; }
+    if (url.rfind("https://", 0) != 0 && url.rfind("http://", 0) != 0) {
+      std::cerr << "telegram set-webhook: a URL is required (argument or telegram.webhook_url)\n";
+      return 2;
+    }
+    if (settings.secret_token.empty()) {
+      std::cerr << "telegram set-webhook: telegram.secret_token is not set "
+                   "(BUERGERBOX_TELEGRAM_SECRET_TOKEN); without it anyone could post updates\n";
+      return 2;
+    }
+    if (url.rfind("https://", 0) != 0) {
+      std::cerr << "telegram set-webhook: warning: Telegram accepts only https URLs\n";
+    }
+    call = bb::webhooks::telegram::setWebhookCall(url, settings);
+  } else {
+    call = bb::webhooks::telegram::deleteWebhookCall(settings);
+  }
+  auto http = bb::makeCurlHttpClient();
+  const auto outcome = bb::webhooks::telegram::classifyReply(http->send(call));
+  if (outcome.kind != bb::webhooks::telegram::SendOutcome::Kind::Sent) {
+    // Only the status code: the request URL holds the bot token.
+    std::cerr << "telegram " << args[1] << ": failed (" << outcome.error_code << ")\n";
+    return 1;
+  }
+  std::cout << "telegram " << args[1] << ": ok\n";
   return 0;
 }
 
@@ -364,6 +625,8 @@ int main(int argc, char** argv) {
   if (cmd == "migrate") { return cmdMigrate(args); }
   if (cmd == "serve") { return cmdServe(args); }
   if (cmd == "staff") { return cmdStaff(args); }
+  if (cmd == "apikey") { return cmdApiKey(args); }
+  if (cmd == "telegram") { return cmdTelegram(args); }
   usage();
   return 2;
 }
