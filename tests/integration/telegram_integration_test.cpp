@@ -208,7 +208,9 @@ struct Run {
               {"chat_instance", "-5512345"},
               {"from", {{"id", kChat}, {"is_bot", false}, {"first_name", "Erika"}}},
               {"message",
-               {{"message_id", 1}, {"date", 1795000000}, {"chat", {{"id", kChat}, {"type", "private"}}}}},
+               {{"message_id", 1},
+                {"date", 1795000000},
+                {"chat", {{"id", kChat}, {"type", "private"}}}}},
               {"data", data}}}};
   }
 

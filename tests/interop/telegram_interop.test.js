@@ -38,7 +38,8 @@ let TelegramServer;
 try {
   TelegramServer = require('telegram-test-api');
 } catch (e) {
-  fail(`telegram-test-api is not installed in tests/interop (run scripts/install-deps.sh): ${e.message}`);
+  fail('telegram-test-api is not installed in tests/interop (run scripts/install-deps.sh): ' +
+       e.message);
 }
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -146,7 +147,8 @@ async function main() {
     return replies;
   }
   async function press(data) {
-    assert.ok(buttons(replies).includes(data), `button ${data} offered in ${JSON.stringify(replies)}`);
+    assert.ok(buttons(replies).includes(data),
+              `button ${data} offered in ${JSON.stringify(replies)}`);
     await client.sendCallback(client.makeCallbackQuery(data));
     replies = await nextReplies();
     return replies;
@@ -165,7 +167,8 @@ async function main() {
       location: { latitude: 48.0777, longitude: 11.9706, horizontal_accuracy: 10 },
     }));
     replies = await nextReplies();
-    assert.ok(buttons(replies).includes('skip'), `photo step offers skip: ${JSON.stringify(replies)}`);
+    assert.ok(buttons(replies).includes('skip'),
+              `photo step offers skip: ${JSON.stringify(replies)}`);
     await press('skip');
     await say('etwa 30 cm breit');
     await say('Tiefes Loch vor der Apotheke');

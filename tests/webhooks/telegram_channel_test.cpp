@@ -102,7 +102,9 @@ json callbackUpdate(std::int64_t update_id, const std::string& data, const std::
             {"chat_instance", "-1"},
             {"from", {{"id", kChat}, {"is_bot", false}, {"first_name", "Erika"}}},
             {"message",
-             {{"message_id", 1}, {"date", 1795000000}, {"chat", {{"id", kChat}, {"type", "private"}}}}},
+             {{"message_id", 1},
+              {"date", 1795000000},
+              {"chat", {{"id", kChat}, {"type", "private"}}}}},
             {"data", data}}}};
 }
 

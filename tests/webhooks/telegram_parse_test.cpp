@@ -78,7 +78,8 @@ TEST_CASE("telegram: every fixture parses to its expected events") {
 }
 
 TEST_CASE("telegram: a contact is answered politely and none of its fields is kept") {
-  auto parsed = tg::parseUpdate(bb::test::readFile(fixtureDir() + "update_contact_SYNTHESIZED.json"));
+  auto parsed =
+      tg::parseUpdate(bb::test::readFile(fixtureDir() + "update_contact_SYNTHESIZED.json"));
   REQUIRE(parsed.has_value());
   REQUIRE(parsed->events.size() == 1);
   const auto& e = parsed->events[0];

@@ -82,7 +82,8 @@ TEST_CASE("telegram: a choice id over 64 bytes is mapped to its position, never 
   bb::OutboundMessage m;
   m.text = "Kategorie?";
   m.choices = {{"cat:a", "A"}, {long_id, "Lang"}, {exactly, "Genau"}};
-  const json rows = body(tg::renderMessage(m, "42", settings())[0])["reply_markup"]["inline_keyboard"];
+  const json rows =
+      body(tg::renderMessage(m, "42", settings())[0])["reply_markup"]["inline_keyboard"];
   CHECK(rows[0][1]["callback_data"] == "#2");
   CHECK(rows[1][0]["callback_data"] == exactly);
   for (const auto& row : rows) {
@@ -171,7 +172,8 @@ TEST_CASE("telegram: answerCallbackQuery, getFile, download, getUpdates and setW
   CHECK(download.url == "http://tg.test/file/bot123456:ABC-token/photos/file_12.jpg");
   CHECK(download.max_response_bytes == 20 * 1024 * 1024);
 
-  CHECK(tg::parseFilePath(reply(200, R"({"ok":true,"result":{"file_id":"x","file_size":30000000}})"))
+  CHECK(tg::parseFilePath(
+            reply(200, R"({"ok":true,"result":{"file_id":"x","file_size":30000000}})"))
             .error()
             .code == bb::ErrorCode::TooLarge);
   CHECK_FALSE(tg::parseFilePath(reply(200, R"({"ok":true,"result":{"file_id":"x"}})")).has_value());
@@ -195,7 +197,8 @@ TEST_CASE("telegram: answerCallbackQuery, getFile, download, getUpdates and setW
   CHECK(hb["url"] == "https://stadt.example/webhooks/telegram");
   CHECK(hb["secret_token"] == "hook_secret-1");
   CHECK(hb["allowed_updates"].size() == 4);
-  CHECK(tg::deleteWebhookCall(settings()).url == "http://tg.test/bot123456:ABC-token/deleteWebhook");
+  CHECK(tg::deleteWebhookCall(settings()).url ==
+        "http://tg.test/bot123456:ABC-token/deleteWebhook");
 }
 
 TEST_CASE("telegram: replies classify as sent, rate limited, unreachable, retry or permanent") {
@@ -212,7 +215,8 @@ TEST_CASE("telegram: replies classify as sent, rate limited, unreachable, retry 
   CHECK(flood.retry_after == std::chrono::seconds(5));
   CHECK(flood.error_code == "http_429");
 
-  for (const char* text : {"Forbidden: bot was blocked by the user", "Forbidden: user is deactivated",
+  for (const char* text : {"Forbidden: bot was blocked by the user",
+                           "Forbidden: user is deactivated",
                            "Forbidden: bot was kicked from the group chat"}) {
     const auto gone = tg::classifyReply(
         reply(403, json{{"ok", false}, {"error_code", 403}, {"description", text}}.dump()));

@@ -271,7 +271,8 @@ Sender::Sender(Settings settings, HttpClient& http, Store& store)
 
 SendResult Sender::send(const OutboxRow& row, const std::string& address,
                         const OutboundMessage& message) {
-  if (auto citizen = store_.citizen(row.pseudonym); citizen && *citizen && (*citizen)->unreachable) {
+  if (auto citizen = store_.citizen(row.pseudonym);
+      citizen && *citizen && (*citizen)->unreachable) {
     // The citizen blocked the bot (my_chat_member "kicked"): nothing more is sent.
     return SendResult::failure(ResultKind::Unreachable, "blocked");
   }

@@ -92,7 +92,8 @@ const json* largestPhoto(const json& photos) {
   double best_area = -1;
   for (const json& p : photos) {
     if (stringMember(p, "file_id").empty()) { continue; }
-    const double area = numberMember(p, "width").value_or(0) * numberMember(p, "height").value_or(0);
+    const double area =
+        numberMember(p, "width").value_or(0) * numberMember(p, "height").value_or(0);
     if (area >= best_area) {
       best = &p;
       best_area = area;

@@ -281,7 +281,9 @@ SendOutcome classifyReply(const HttpReply& reply) {
     return out;
   }
   std::string description = is_object ? root.value("description", std::string()) : std::string();
-  for (char& c : description) { c = static_cast<char>(std::tolower(static_cast<unsigned char>(c))); }
+  for (char& c : description) {
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
   const bool gone = description.find("chat not found") != std::string::npos ||
                     description.find("user is deactivated") != std::string::npos ||
                     description.find("blocked") != std::string::npos ||
