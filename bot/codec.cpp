@@ -17,7 +17,7 @@ SysTime fromMillis(std::int64_t ms) { return SysTime(std::chrono::milliseconds(m
 std::optional<InboundKind> kindFromString(const std::string& s) {
   for (auto k : {InboundKind::Text, InboundKind::Choice, InboundKind::Location, InboundKind::Image,
                  InboundKind::Unsupported, InboundKind::DeliveryStatus, InboundKind::Invite,
-                 InboundKind::Unreachable}) {
+                 InboundKind::Unreachable, InboundKind::MediaRejected}) {
     if (s == toString(k)) { return k; }
   }
   return std::nullopt;

@@ -54,11 +54,22 @@ flows::Event toFlowEvent(const InboundEvent& e, const std::vector<flows::Choice>
       out.kind = flows::EventKind::Image;
       out.text = e.text;
       break;
+    case InboundKind::MediaRejected:
+      out.kind = flows::EventKind::MediaRejected;
+      if (e.media) { out.media_id = e.media->ref; }
+      break;
     default:
       out.kind = flows::EventKind::Unsupported;
       break;
   }
   return out;
+}
+
+//! Events the citizen sent (they open a channel's reply window); not receipts or internal ones.
+bool fromCitizen(InboundKind kind) {
+  return kind == InboundKind::Text || kind == InboundKind::Choice ||
+         kind == InboundKind::Location || kind == InboundKind::Image ||
+         kind == InboundKind::Unsupported;
 }
 
 std::string statusLabel(const FlowData& flows, flows::Lang lang, const std::string& status) {
@@ -165,6 +176,31 @@ Result<IngestReport> Engine::ingest(const std::vector<InboundEvent>& events) {
     }
   }
   return report;
+}
+
+Result<void> Engine::ingestMediaRejected(const std::string& pseudonym, std::int64_t media_id) {
+  auto citizen = store_.citizen(pseudonym);
+  if (!citizen) { return fail(citizen.error().code, citizen.error().detail); }
+  if (!*citizen) { return {}; }  // erased meanwhile: nobody to ask for another photo
+  auto raw = crypto::fromHex(pseudonym);
+  if (!raw) { return fail(ErrorCode::Internal, "bad pseudonym"); }
+  InboundEvent e;
+  e.channel = (*citizen)->channel;
+  e.external_id = "media-rejected:" + std::to_string(media_id);
+  e.kind = InboundKind::MediaRejected;
+  e.media = MediaRef{std::to_string(media_id), "", ""};
+  NewInboundEvent row;
+  row.channel = e.channel;
+  row.external_id = e.external_id;
+  row.pseudonym = pseudonym;
+  row.shard_key = shardKeyOf(*raw);
+  row.received_at = clock_.now();
+  row.payload = encodeStoredInbound(e, (*citizen)->address_ct, (*citizen)->key_id);
+  auto stored = store_.ingest({row}, [this](const std::vector<IngestedEvent>& committed) {
+    onCommitted(committed);
+  });
+  if (!stored) { return fail(stored.error().code, stored.error().detail); }
+  return {};
 }
 
 void Engine::onCommitted(const std::vector<IngestedEvent>& events) {
@@ -325,6 +361,21 @@ void Engine::process(const PendingEvent& pending) {
   citizen.address_ct = stored->address_ct;
   citizen.key_id = stored->key_id;
   citizen.last_inbound_at = event.sent_at.time_since_epoch().count() != 0 ? event.sent_at : now;
+  if (!fromCitizen(event.kind)) {
+    // Internal events do not open a reply window: keep the citizen's last inbound time.
+    citizen.last_inbound_at.reset();
+    if (auto known = store_.citizen(pending.pseudonym); known && *known) {
+      citizen.last_inbound_at = (*known)->last_inbound_at;
+    }
+  } else if (auto held = store_.heldOutboxCount(pending.pseudonym); held && *held > 0) {
+    // The citizen wrote again: messages held outside the channel's reply window (WhatsApp 24 h)
+    // go out now, before this event's replies (they keep their lower ids).
+    if (auto released = store_.releaseHeldOutbox(pending.pseudonym, *citizen.last_inbound_at);
+        !released) {
+      log::warn("engine_release_held_failed", {{"event", std::to_string(pending.id)},
+                                               {"code", toString(released.error().code)}});
+    }
+  }
 
   auto reply = [&](const std::string& text, std::vector<Choice> choices, std::int64_t ticket = 0,
                    const std::string& follow_url = {}, bool request_location = false) {
@@ -409,6 +460,13 @@ void Engine::process(const PendingEvent& pending) {
   }
   const flows::Conversation& next = result.next;
   const flows::Lang lang = next.lang;
+  // A channel image is fetched only if the flow kept it (never before consent, never beyond the
+  // photo limit); images already cleaned at the edge (web chat) keep their row.
+  std::erase_if(commit.media, [&next](const NewMedia& m) {
+    return m.content_id.empty() &&
+           std::find(next.draft.photo_ids.begin(), next.draft.photo_ids.end(),
+                     std::to_string(m.id)) == next.draft.photo_ids.end();
+  });
 
   for (const auto& eff : effects) {
     if (const auto* r = std::get_if<flows::Reply>(&eff)) {

@@ -53,6 +53,11 @@ public:
   //! Stores the batch durably; returns only after the commit (the caller may then acknowledge).
   Result<IngestReport> ingest(const std::vector<InboundEvent>& events);
 
+  //! Queues an internal MediaRejected event for the citizen who sent media row `media_id`
+  //! (the media pipeline could not clean it), through the same durable, ordered path as
+  //! inbound events; deduplicated by "media-rejected:<id>". No-op when the citizen is gone.
+  Result<void> ingestMediaRejected(const std::string& pseudonym, std::int64_t media_id);
+
   //! Starts the workers; they first pick up whatever the database holds unprocessed.
   Result<void> start();
   //! Stops the workers after the event each is processing.

@@ -39,6 +39,7 @@
 #include "webhooks/http_server.hpp"
 #include "bot/media_jobs.hpp"
 #include "bot/outbox/outbox_worker.hpp"
+#include "webhooks/whatsapp/channel.hpp"
 #include "webhooks/telegram/channel.hpp"
 
 namespace {
@@ -101,6 +102,80 @@ std::unique_ptr<BackOffice> startBackOffice(const Config& c, bb::storage::Databa
 
 //! `apikey add --name N --department D [--department D2 ...] --config FILE`: prints the key once.
 int cmdApiKey(const std::vector<std::string>& args);
+
+//! The WhatsApp channel's running parts: HTTP client, outbox sender and worker, media jobs.
+struct WhatsAppChannel {
+  std::unique_ptr<bb::HttpClient> http;
+  std::unique_ptr<bb::webhooks::whatsapp::Sender> sender;
+  std::unique_ptr<bb::outbox::OutboxWorker> outbox;
+  std::unique_ptr<bb::webhooks::whatsapp::MediaFetcher> fetcher;
+  std::unique_ptr<bb::media::MediaJobWorker> media;
+
+  void stop() {
+    if (outbox) { outbox->stop(); }
+    if (media) { media->stop(); }
+  }
+};
+
+bb::webhooks::whatsapp::Settings whatsAppSettings(const Config& c) {
+  bb::webhooks::whatsapp::Settings s;
+  s.api_base = c.whatsapp.api_base;
+  s.phone_number_id = c.whatsapp.phone_number_id;
+  s.access_token = c.whatsapp.access_token;
+  s.app_secret = c.whatsapp.app_secret;
+  s.verify_token = c.whatsapp.verify_token;
+  s.template_name = c.whatsapp.template_name;
+  s.template_language = c.whatsapp.template_language;
+  s.list_button_label = c.whatsapp.list_button_label;
+  return s;
+}
+
+//! Routes, sender, outbox worker and media worker of the WhatsApp channel (whatsapp.enabled).
+std::unique_ptr<WhatsAppChannel> startWhatsApp(const Config& c, bb::Engine& engine,
+                                               bb::Store& store, bb::media::MediaStore& media_store,
+                                               const bb::Clock& clock, bb::Metrics& metrics,
+                                               std::vector<bb::Route>& routes) {
+  namespace wa = bb::webhooks::whatsapp;
+  const wa::Settings settings = whatsAppSettings(c);
+  auto channel = std::make_unique<WhatsAppChannel>();
+  channel->http = bb::makeCurlHttpClient();
+  channel->sender = std::make_unique<wa::Sender>(settings, *channel->http, store, clock);
+  bb::outbox::OutboxOptions o;
+  o.channel = bb::Channel::WhatsApp;
+  o.rate_per_second = c.whatsapp.rate_per_second;
+  o.recipient_interval = std::chrono::milliseconds(c.whatsapp.recipient_interval_ms);
+  o.max_tries = c.whatsapp.max_tries;
+  o.retry_base = std::chrono::milliseconds(c.whatsapp.retry_base_ms);
+  o.idle_poll = std::chrono::milliseconds(100);
+  channel->outbox = std::make_unique<bb::outbox::OutboxWorker>(
+      store, *channel->sender,
+      [&engine](const std::string& ct, const std::string& key_id) {
+        return engine.openAddress(ct, key_id);
+      },
+      clock, o, &metrics);
+  channel->fetcher = std::make_unique<wa::MediaFetcher>(settings, *channel->http);
+  bb::media::MediaJobOptions m;
+  m.channel = bb::Channel::WhatsApp;
+  m.clean.max_input_bytes = wa::kMaxImageBytes;
+  m.retry_base = std::chrono::milliseconds(c.whatsapp.retry_base_ms);
+  m.idle_poll = std::chrono::milliseconds(200);
+  channel->media = std::make_unique<bb::media::MediaJobWorker>(
+      store, *channel->fetcher, media_store,
+      [&engine](const std::string& pseudonym, std::int64_t id) {
+        return engine.ingestMediaRejected(pseudonym, id);
+      },
+      clock, m, &metrics);
+  auto wa_routes = wa::routes(
+      settings, [&engine](const std::vector<bb::InboundEvent>& events) { return engine.ingest(events); },
+      static_cast<std::size_t>(c.server.max_body_bytes));
+  routes.insert(routes.end(), wa_routes.begin(), wa_routes.end());
+  channel->outbox->start();
+  channel->media->start();
+  bb::log::info("channel_enabled", {{"channel", "whatsapp"},
+                                    {"rate_per_second", std::to_string(c.whatsapp.rate_per_second)},
+                                    {"access_token", bb::config::maskSecret(c.whatsapp.access_token)}});
+  return channel;
+}
 
 // ---- Telegram (issue 8) ----
 
@@ -459,6 +534,10 @@ int cmdServe(const std::vector<std::string>& args) {
     auto chat_routes = webchat->routes();
     routes.insert(routes.end(), chat_routes.begin(), chat_routes.end());
   }
+  std::unique_ptr<WhatsAppChannel> whatsapp;
+  if (config.whatsapp.enabled) {
+    whatsapp = startWhatsApp(config, engine, store, media_store, clock, metrics, routes);
+  }
   std::unique_ptr<TelegramChannel> telegram;
   if (config.telegram.enabled) {
     telegram = startTelegram(config, engine, store, media_store, clock, metrics, routes);
@@ -487,8 +566,8 @@ int cmdServe(const std::vector<std::string>& args) {
   bb::log::info("listening", {{"host", config.server.host}, {"port", std::to_string(*port)}});
 
   std::atomic<bool> served{false};
-  std::thread signal_thread([&server, &served, &engine, &telegram, &backoffice, stop_signals,
-                             database] {
+  std::thread signal_thread([&server, &served, &engine, &whatsapp, &telegram, &backoffice,
+                             stop_signals, database] {
     int sig = 0;
     sigwait(&stop_signals, &sig);
     if (served.load()) { return; }
@@ -502,6 +581,7 @@ int cmdServe(const std::vector<std::string>& args) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     if (!served.load()) {
+      if (whatsapp) { whatsapp->stop(); }
       if (telegram) { telegram->stop(); }
       backoffice->stop();
       engine.stop();
@@ -513,6 +593,7 @@ int cmdServe(const std::vector<std::string>& args) {
   server.run();
   served.store(true);
   // In-flight requests have finished; stop the workers, commit pending writes, exit 0.
+  if (whatsapp) { whatsapp->stop(); }
   if (telegram) { telegram->stop(); }
   backoffice->stop();
   engine.stop();

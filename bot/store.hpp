@@ -154,6 +154,17 @@ struct OutboxRow {
   SysTime created_at{};
 };
 
+//! A media job: an image received through a channel API, to download, clean and store.
+struct MediaJob {
+  std::int64_t id = 0;  //!< media row id (= the inbound event id)
+  std::string pseudonym;
+  Channel channel = Channel::WebChat;
+  std::string source_ref;  //!< the channel's media reference (WhatsApp media id)
+  std::string mime_type;
+  int tries = 0;
+  SysTime created_at{};
+};
+
 struct StatusHistoryEntry {
   std::string status;
   std::string note;
@@ -211,6 +222,28 @@ public:
                                   const std::string& provider_message_id, const std::string& error,
                                   int tries, SysTime next_attempt_at, SysTime now) = 0;
   virtual Result<std::int64_t> counter(const std::string& name) = 0;
+
+  // ---- outbox: reply windows (WhatsApp 24 h) ----
+  //! Rows of the recipient in status 'held' (waiting for the citizen to write again).
+  virtual Result<int> heldOutboxCount(const std::string& pseudonym) = 0;
+  //! In one transaction: the recipient's held rows become 'queued' and due at once (they keep
+  //! their ids, so they go before anything queued later), and, when `inbound_at` is set, the
+  //! citizen's last_inbound_at moves forward to it. Returns the number of rows released.
+  virtual Result<int> releaseHeldOutbox(const std::string& pseudonym, SysTime inbound_at) = 0;
+  //! The public number of the ticket with row id `ticket_id`; 0 when there is none.
+  virtual Result<std::int64_t> ticketNumberById(std::int64_t ticket_id) = 0;
+  //! A send said the citizen cannot be reached on their channel any more.
+  virtual Result<void> markCitizenUnreachable(const std::string& pseudonym, SysTime now) = 0;
+
+  // ---- media jobs ----
+  //! Media rows of `channel` in status 'pending' that came from a channel API (not uploads
+  //! cleaned at the edge) and are due at `now`, oldest first.
+  virtual Result<std::vector<MediaJob>> dueMedia(Channel channel, SysTime now, int limit) = 0;
+  //! Records a media job's outcome: status 'ready' (with content_id), 'rejected' (error code),
+  //! or 'pending' again with a later next_attempt_at.
+  virtual Result<void> markMedia(std::int64_t id, const std::string& status,
+                                 const std::string& content_id, const std::string& error,
+                                 int tries, SysTime next_attempt_at) = 0;
 
   // ---- Telegram (issue 8) ----
   //! Sets the counter `name` to `value` (the poller's getUpdates offset), durably.

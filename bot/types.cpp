@@ -30,6 +30,7 @@ const char* toString(InboundKind kind) {
     case InboundKind::DeliveryStatus: return "delivery_status";
     case InboundKind::Invite: return "invite";
     case InboundKind::Unreachable: return "unreachable";
+    case InboundKind::MediaRejected: return "media_rejected";
   }
   return "unsupported";
 }

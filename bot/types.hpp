@@ -31,6 +31,7 @@ enum class InboundKind {
   DeliveryStatus,//!< a receipt for one of our outbound messages (not a conversation event)
   Invite,        //!< Matrix: the bot was invited into a room
   Unreachable,   //!< the citizen blocked the bot / left (Telegram my_chat_member, Matrix leave)
+  MediaRejected, //!< internal: the media pipeline could not clean `media.ref` (a media row id)
 };
 
 const char* toString(InboundKind kind);

@@ -64,6 +64,13 @@ const std::vector<Field>& fields() {
        at(&Config::whatsapp, &WhatsAppConfig::template_language)},
       {"whatsapp", "rate_per_second", Kind::Int,
        at(&Config::whatsapp, &WhatsAppConfig::rate_per_second)},
+      {"whatsapp", "recipient_interval_ms", Kind::Int,
+       at(&Config::whatsapp, &WhatsAppConfig::recipient_interval_ms)},
+      {"whatsapp", "max_tries", Kind::Int, at(&Config::whatsapp, &WhatsAppConfig::max_tries)},
+      {"whatsapp", "retry_base_ms", Kind::Int,
+       at(&Config::whatsapp, &WhatsAppConfig::retry_base_ms)},
+      {"whatsapp", "list_button_label", Kind::String,
+       at(&Config::whatsapp, &WhatsAppConfig::list_button_label)},
       {"telegram", "enabled", Kind::Bool, at(&Config::telegram, &TelegramConfig::enabled)},
       {"telegram", "api_base", Kind::String, at(&Config::telegram, &TelegramConfig::api_base)},
       {"telegram", "bot_token", Kind::Secret, at(&Config::telegram, &TelegramConfig::bot_token)},
@@ -284,6 +291,13 @@ void validate(const Config& c, std::vector<std::string>& errors) {
   need(c.webchat.max_message_chars >= 1, "webchat.max_message_chars: must be at least 1");
   need(c.webchat.messages_per_minute >= 1, "webchat.messages_per_minute: must be at least 1");
   need(c.whatsapp.rate_per_second >= 1, "whatsapp.rate_per_second: must be at least 1");
+  need(c.whatsapp.recipient_interval_ms >= 0,
+       "whatsapp.recipient_interval_ms: must not be negative");
+  need(c.whatsapp.max_tries >= 1 && c.whatsapp.max_tries <= 100,
+       "whatsapp.max_tries: must be 1..100");
+  need(c.whatsapp.retry_base_ms >= 1, "whatsapp.retry_base_ms: must be at least 1");
+  need(!c.whatsapp.list_button_label.empty() && c.whatsapp.list_button_label.size() <= 40,
+       "whatsapp.list_button_label: 1..20 characters");
   need(c.telegram.rate_per_second >= 1, "telegram.rate_per_second: must be at least 1");
   need(c.telegram.per_chat_interval_ms >= 0,
        "telegram.per_chat_interval_ms: must not be negative");

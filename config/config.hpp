@@ -38,6 +38,10 @@ struct WhatsAppConfig {
   std::string template_name = "buergerbox_update";
   std::string template_language = "de";
   int rate_per_second = 80;
+  int recipient_interval_ms = 1000;  //!< minimum gap between two sends to one citizen
+  int max_tries = 8;                 //!< send attempts before a message is dead
+  int retry_base_ms = 5000;          //!< first retry delay; doubles per try (with jitter)
+  std::string list_button_label = "Auswählen";  //!< label of the button that opens a list
 };
 
 struct TelegramConfig {

@@ -174,6 +174,14 @@ CREATE TABLE ticket_public (
 CREATE INDEX tickets_created ON tickets (created_at);
 CREATE INDEX ticket_events_created ON ticket_events (created_at);
 )sql",
+      // 3 (issue 4, WhatsApp): media jobs with retries, and a lookup of held outbox rows.
+      R"sql(
+ALTER TABLE media ADD COLUMN tries INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE media ADD COLUMN next_attempt_at INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE media ADD COLUMN error TEXT;
+CREATE INDEX media_pending ON media (channel, next_attempt_at) WHERE status = 'pending';
+CREATE INDEX outbox_held ON outbox (pseudonym, id) WHERE status = 'held';
+)sql",
   };
   return kMigrations;
 }

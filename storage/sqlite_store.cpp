@@ -625,3 +625,98 @@ Result<void> SqliteStore::setCounter(const std::string& name, std::int64_t value
 }
 
 }  // namespace bb::storage
+
+// ---- WhatsApp (issue 4): reply windows and media jobs ----
+namespace bb::storage {
+
+Result<int> SqliteStore::heldOutboxCount(const std::string& pseudonym) {
+  return db_.read([&](SQLite::Database& db) {
+    SQLite::Statement q(db, "SELECT count(*) FROM outbox WHERE pseudonym = ? AND status = 'held'");
+    q.bind(1, pseudonym);
+    return q.executeStep() ? q.getColumn(0).getInt() : 0;
+  });
+}
+
+Result<int> SqliteStore::releaseHeldOutbox(const std::string& pseudonym, SysTime inbound_at) {
+  auto released = std::make_shared<int>(0);
+  auto r = db_.write([&pseudonym, inbound_at, released](SQLite::Database& db) {
+    SQLite::Statement q(db,
+                        "UPDATE outbox SET status = 'queued', next_attempt_at = 0 "
+                        "WHERE pseudonym = ? AND status = 'held'");
+    q.bind(1, pseudonym);
+    *released = q.exec();
+    if (inbound_at != SysTime{}) {
+      SQLite::Statement c(db,
+                          "UPDATE citizens SET last_inbound_at = ? WHERE pseudonym = ? AND "
+                          "(last_inbound_at IS NULL OR last_inbound_at < ?)");
+      c.bind(1, toMillis(inbound_at));
+      c.bind(2, pseudonym);
+      c.bind(3, toMillis(inbound_at));
+      c.exec();
+    }
+  });
+  if (!r) { return fail(r.error().code, r.error().detail); }
+  return *released;
+}
+
+Result<std::int64_t> SqliteStore::ticketNumberById(std::int64_t ticket_id) {
+  return db_.read([&](SQLite::Database& db) -> std::int64_t {
+    SQLite::Statement q(db, "SELECT number FROM tickets WHERE id = ?");
+    q.bind(1, ticket_id);
+    return q.executeStep() ? q.getColumn(0).getInt64() : 0;
+  });
+}
+
+Result<void> SqliteStore::markCitizenUnreachable(const std::string& pseudonym, SysTime now) {
+  (void)now;
+  return db_.write([pseudonym](SQLite::Database& db) {
+    SQLite::Statement q(db, "UPDATE citizens SET unreachable = 1 WHERE pseudonym = ?");
+    q.bind(1, pseudonym);
+    q.exec();
+  });
+}
+
+Result<std::vector<MediaJob>> SqliteStore::dueMedia(Channel channel, SysTime now, int limit) {
+  return db_.read([&](SQLite::Database& db) {
+    std::vector<MediaJob> out;
+    SQLite::Statement q(db,
+                        "SELECT id, pseudonym, channel, source_ref, coalesce(mime_type, ''), tries, "
+                        "created_at FROM media WHERE channel = ? AND status = 'pending' "
+                        "AND source_ref <> 'upload' AND next_attempt_at <= ? ORDER BY id LIMIT ?");
+    q.bind(1, toString(channel));
+    q.bind(2, toMillis(now));
+    q.bind(3, limit);
+    while (q.executeStep()) {
+      MediaJob j;
+      j.id = q.getColumn(0).getInt64();
+      j.pseudonym = q.getColumn(1).getString();
+      j.channel = channelFromString(q.getColumn(2).getString()).value_or(channel);
+      j.source_ref = q.getColumn(3).getString();
+      j.mime_type = q.getColumn(4).getString();
+      j.tries = q.getColumn(5).getInt();
+      j.created_at = fromMillis(q.getColumn(6).getInt64());
+      out.push_back(std::move(j));
+    }
+    return out;
+  });
+}
+
+Result<void> SqliteStore::markMedia(std::int64_t id, const std::string& status,
+                                    const std::string& content_id, const std::string& error,
+                                    int tries, SysTime next_attempt_at) {
+  return db_.write([=](SQLite::Database& db) {
+    SQLite::Statement q(db,
+                        "UPDATE media SET status = ?, content_id = coalesce(nullif(?, ''), "
+                        "content_id), error = nullif(?, ''), tries = ?, next_attempt_at = ? "
+                        "WHERE id = ? AND status = 'pending'");
+    q.bind(1, status);
+    q.bind(2, content_id);
+    q.bind(3, error);
+    q.bind(4, tries);
+    q.bind(5, toMillis(next_attempt_at));
+    q.bind(6, id);
+    q.exec();
+  });
+}
+
+}  // namespace bb::storage

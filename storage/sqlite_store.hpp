@@ -33,6 +33,13 @@ public:
                           const std::string& provider_message_id, const std::string& error,
                           int tries, SysTime next_attempt_at, SysTime now) override;
   Result<std::int64_t> counter(const std::string& name) override;
+  Result<int> heldOutboxCount(const std::string& pseudonym) override;
+  Result<int> releaseHeldOutbox(const std::string& pseudonym, SysTime inbound_at) override;
+  Result<std::int64_t> ticketNumberById(std::int64_t ticket_id) override;
+  Result<void> markCitizenUnreachable(const std::string& pseudonym, SysTime now) override;
+  Result<std::vector<MediaJob>> dueMedia(Channel channel, SysTime now, int limit) override;
+  Result<void> markMedia(std::int64_t id, const std::string& status, const std::string& content_id,
+                         const std::string& error, int tries, SysTime next_attempt_at) override;
 
   Result<void> setCounter(const std::string& name, std::int64_t value) override;
 
