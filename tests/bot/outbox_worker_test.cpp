@@ -1,0 +1,359 @@
+// The generic outbox worker with a fake ChannelSender, a FakeClock and real SQLite.
+
+#include <doctest/doctest.h>
+
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include <functional>
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "bot/codec.hpp"
+#include "bot/outbox/outbox_worker.hpp"
+#include "support/engine_harness.hpp"
+
+namespace {
+
+using bb::outbox::OutboxOptions;
+using bb::outbox::OutboxWorker;
+using bb::outbox::SendResult;
+using Kind = bb::outbox::SendResult::Kind;
+using namespace std::chrono_literals;
+
+struct Attempt {
+  std::int64_t id;
+  std::string pseudonym;
+  std::string text;
+  std::string address;
+};
+
+class FakeSender final : public bb::outbox::ChannelSender {
+public:
+  std::function<SendResult(const bb::OutboxRow&, const bb::OutboundMessage&)> script =
+      [](const bb::OutboxRow& row, const bb::OutboundMessage&) {
+        return SendResult::sent("wamid." + std::to_string(row.id));
+      };
+  std::vector<Attempt> attempts;
+  int notices = 0;
+
+  SendResult send(const bb::OutboxRow& row, const std::string& address,
+                  const bb::OutboundMessage& message) override {
+    attempts.push_back(Attempt{row.id, row.pseudonym, message.text, address});
+    return script(row, message);
+  }
+  SendResult sendHoldNotice(const bb::OutboxRow&, const std::string&) override {
+    ++notices;
+    return SendResult::sent("wamid.notice");
+  }
+};
+
+//! A store with rows queued directly (no flows involved), and a worker over it.
+struct Fixture {
+  bb::test::EngineHarness h{1};
+  FakeSender sender;
+  OutboxOptions options = [] {
+    OutboxOptions o;
+    o.channel = bb::Channel::WhatsApp;
+    o.rate_per_second = 1000;
+    o.recipient_interval = 0ms;
+    o.max_tries = 4;
+    o.retry_base = 1000ms;
+    o.retry_max = 60000ms;
+    o.jitter_seed = 42;
+    return o;
+  }();
+  std::unique_ptr<OutboxWorker> worker;
+
+  void makeWorker() {
+    worker = std::make_unique<OutboxWorker>(
+        *h.store, sender,
+        [](const std::string& ct, const std::string&) -> bb::Result<std::string> {
+          return "to:" + ct;
+        },
+        h.clock, options);
+  }
+
+  std::int64_t enqueue(const std::string& pseudonym, const std::string& text) {
+    bb::OutboundMessage m;
+    m.text = text;
+    const std::string payload = bb::encodeOutbound(m);
+    std::int64_t id = 0;
+    auto r = h.db->write([&](SQLite::Database& db) {
+      SQLite::Statement q(db,
+                          "INSERT INTO outbox (channel, pseudonym, address_ct, key_id, payload, "
+                          "kind, status, created_at, updated_at) "
+                          "VALUES ('whatsapp', ?, ?, 'k', ?, 'reply', 'queued', 0, 0)");
+      q.bind(1, pseudonym);
+      q.bind(2, pseudonym);
+      q.bind(3, payload);
+      q.exec();
+      id = db.getLastInsertRowid();
+    });
+    REQUIRE(r.has_value());
+    return id;
+  }
+
+  std::string status(std::int64_t id) {
+    auto r = h.db->read([&](SQLite::Database& db) {
+      SQLite::Statement q(db, "SELECT status FROM outbox WHERE id = ?");
+      q.bind(1, id);
+      return q.executeStep() ? q.getColumn(0).getString() : std::string();
+    });
+    REQUIRE(r.has_value());
+    return *r;
+  }
+  std::string error(std::int64_t id) {
+    auto r = h.db->read([&](SQLite::Database& db) {
+      SQLite::Statement q(db, "SELECT coalesce(error, '') FROM outbox WHERE id = ?");
+      q.bind(1, id);
+      return q.executeStep() ? q.getColumn(0).getString() : std::string();
+    });
+    REQUIRE(r.has_value());
+    return *r;
+  }
+  std::int64_t nextAttemptAt(std::int64_t id) {
+    return h.scalar("SELECT next_attempt_at FROM outbox WHERE id = " + std::to_string(id));
+  }
+  std::int64_t nowMs() { return bb::storage::toMillis(h.clock.now()); }
+};
+
+}  // namespace
+
+TEST_CASE("outbox: retries back off exponentially with jitter and end dead after max tries") {
+  Fixture f;
+  f.makeWorker();
+  f.sender.script = [](const bb::OutboxRow&, const bb::OutboundMessage&) {
+    return SendResult::failure(Kind::Retry, "http_503");
+  };
+  const auto id = f.enqueue("alice", "Hallo");
+  std::int64_t expected_max = 1000;
+  for (int attempt = 1; attempt <= 3; ++attempt) {
+    const auto report = f.worker->runOnce();
+    CHECK(report.attempted == 1);
+    CHECK(report.retried == 1);
+    CHECK(f.status(id) == "queued");
+    const std::int64_t delay = f.nextAttemptAt(id) - f.nowMs();
+    CHECK(delay >= expected_max / 2);  // equal jitter: between half and all of the backoff
+    CHECK(delay <= expected_max);
+    // Not due before its time: nothing is attempted.
+    f.h.clock.advance(std::chrono::milliseconds(delay - 1));
+    CHECK(f.worker->runOnce().attempted == 0);
+    f.h.clock.advance(1ms);
+    expected_max *= 2;
+  }
+  const auto last = f.worker->runOnce();
+  CHECK(last.dead == 1);
+  CHECK(f.status(id) == "dead");
+  CHECK(f.error(id) == "http_503");  // visible to staff
+  CHECK(f.h.scalar("SELECT tries FROM outbox WHERE id = " + std::to_string(id)) == 4);
+  f.h.clock.advance(24h);
+  CHECK(f.worker->runOnce().attempted == 0);
+  CHECK(f.sender.attempts.size() == 4);
+}
+
+TEST_CASE("outbox: the channel's retry_after is honoured") {
+  Fixture f;
+  f.makeWorker();
+  f.sender.script = [](const bb::OutboxRow&, const bb::OutboundMessage&) {
+    return SendResult::failure(Kind::Retry, "http_503", 120s);
+  };
+  const auto id = f.enqueue("alice", "Hallo");
+  f.worker->runOnce();
+  CHECK(f.nextAttemptAt(id) - f.nowMs() >= 120000);
+}
+
+TEST_CASE("outbox: order per recipient holds under failures") {
+  Fixture f;
+  f.makeWorker();
+  const auto a1 = f.enqueue("alice", "a1");
+  const auto b1 = f.enqueue("bob", "b1");
+  f.enqueue("alice", "a2");
+  f.enqueue("alice", "a3");
+  f.enqueue("bob", "b2");
+  int a1_failures = 0;
+  f.sender.script = [&](const bb::OutboxRow& row, const bb::OutboundMessage&) {
+    if (row.id == a1 && a1_failures < 2) {
+      ++a1_failures;
+      return SendResult::failure(Kind::Retry, "transport");
+    }
+    if (row.id == b1) { return SendResult::failure(Kind::Permanent, "131051"); }
+    return SendResult::sent("wamid." + std::to_string(row.id));
+  };
+  for (int i = 0; i < 40; ++i) {
+    f.worker->runOnce();
+    f.h.clock.advance(500ms);
+  }
+  std::vector<std::string> alice;
+  std::vector<std::string> bob;
+  for (const auto& a : f.sender.attempts) {
+    (a.pseudonym == "alice" ? alice : bob).push_back(a.text);
+  }
+  CHECK(alice == std::vector<std::string>{"a1", "a1", "a1", "a2", "a3"});
+  // Bob's failed first message does not block his second, and alice's retries do not block bob.
+  CHECK(bob == std::vector<std::string>{"b1", "b2"});
+  CHECK(f.status(b1) == "failed");
+  CHECK(f.error(b1) == "131051");
+  CHECK(f.h.scalar("SELECT count(*) FROM outbox WHERE status = 'sent'") == 4);
+  // Every send went to the opened address of its own row.
+  for (const auto& a : f.sender.attempts) { CHECK(a.address == "to:" + a.pseudonym); }
+}
+
+TEST_CASE("outbox: Permanent marks the row failed with its code; Unreachable marks the citizen") {
+  Fixture f;
+  f.makeWorker();
+  f.sender.script = [](const bb::OutboxRow& row, const bb::OutboundMessage&) {
+    return row.pseudonym == "carl" ? SendResult::failure(Kind::Unreachable, "131026")
+                                   : SendResult::failure(Kind::Permanent, "132001");
+  };
+  const auto a = f.enqueue("alice", "x");
+  const auto c = f.enqueue("carl", "y");
+  const auto report = f.worker->runOnce();
+  CHECK(report.failed == 2);
+  CHECK(f.status(a) == "failed");
+  CHECK(f.error(a) == "132001");
+  CHECK(f.status(c) == "failed");
+  CHECK(f.error(c) == "131026");
+  f.h.clock.advance(1h);
+  CHECK(f.worker->runOnce().attempted == 0);  // never retried
+}
+
+namespace {
+
+//! Sends in `window` of fake time, stepping 10 ms, with `rows` rows for distinct recipients.
+int sendsWithin(Fixture& f, std::chrono::milliseconds window) {
+  int sent = 0;
+  for (auto t = 0ms; t < window; t += 10ms) {
+    sent += f.worker->runOnce().sent;
+    f.h.clock.advance(10ms);
+  }
+  return sent;
+}
+
+}  // namespace
+
+TEST_CASE("outbox: RateLimited halves the sending rate, which recovers over time") {
+  Fixture f;
+  f.options.rate_per_second = 20;
+  f.options.recovery_per_second = 0.1;
+  f.makeWorker();
+  for (int i = 0; i < 400; ++i) { f.enqueue("r" + std::to_string(i), "m"); }
+
+  // The bucket starts full (one second's worth); after that, the configured rate.
+  const int burst = sendsWithin(f, 1000ms);
+  CHECK(burst >= 39);
+  CHECK(burst <= 41);
+  const int before = sendsWithin(f, 1000ms);
+  CHECK(before >= 19);
+  CHECK(before <= 21);
+  CHECK(f.worker->currentRate() == doctest::Approx(20));
+
+  // One 130429 answer: the rate halves at once and the next second carries fewer sends.
+  bool limited = false;
+  f.sender.script = [&](const bb::OutboxRow& row, const bb::OutboundMessage&) {
+    if (!limited) {
+      limited = true;
+      return SendResult::failure(Kind::RateLimited, "130429");
+    }
+    return SendResult::sent("wamid." + std::to_string(row.id));
+  };
+  f.worker->runOnce();
+  CHECK(limited);
+  CHECK(f.worker->currentRate() == doctest::Approx(10));
+  const int after = sendsWithin(f, 1000ms);
+  CHECK(after < before);
+  CHECK(after <= 13);  // ≈ 10/s growing by 2/s per second
+  // Additive increase: back at the configured rate after a while without limits.
+  sendsWithin(f, 10000ms);
+  CHECK(f.worker->currentRate() == doctest::Approx(20));
+}
+
+TEST_CASE("outbox: a recipient-scoped rate limit pauses only that recipient") {
+  Fixture f;
+  f.options.recipient_penalty = 6000ms;
+  f.makeWorker();
+  f.enqueue("alice", "a1");
+  f.enqueue("bob", "b1");
+  f.enqueue("bob", "b2");
+  bool limited = false;
+  f.sender.script = [&](const bb::OutboxRow& row, const bb::OutboundMessage&) {
+    if (row.pseudonym == "alice" && !limited) {
+      limited = true;
+      SendResult r = SendResult::failure(Kind::RateLimited, "131056");
+      r.scope = SendResult::Scope::Recipient;
+      return r;
+    }
+    return SendResult::sent("wamid");
+  };
+  f.worker->runOnce();
+  f.h.clock.advance(10ms);
+  f.worker->runOnce();
+  CHECK(f.worker->currentRate() == doctest::Approx(1000));  // the channel rate is untouched
+  CHECK(f.h.scalar("SELECT count(*) FROM outbox WHERE pseudonym = 'bob' AND status = 'sent'") == 2);
+  CHECK(f.h.scalar("SELECT count(*) FROM outbox WHERE pseudonym = 'alice' AND status = 'sent'") == 0);
+  f.h.clock.advance(6000ms);
+  f.worker->runOnce();
+  CHECK(f.h.scalar("SELECT count(*) FROM outbox WHERE pseudonym = 'alice' AND status = 'sent'") == 1);
+}
+
+TEST_CASE("outbox: minimum pacing per recipient") {
+  Fixture f;
+  f.options.recipient_interval = 1000ms;
+  f.makeWorker();
+  f.enqueue("alice", "a1");
+  f.enqueue("alice", "a2");
+  CHECK(f.worker->runOnce().sent == 1);
+  f.h.clock.advance(500ms);
+  const auto early = f.worker->runOnce();
+  CHECK(early.sent == 0);
+  CHECK(early.throttled);
+  CHECK(early.wait <= 500ms);
+  f.h.clock.advance(500ms);
+  CHECK(f.worker->runOnce().sent == 1);
+}
+
+TEST_CASE("outbox: NeedTemplate holds rows in order with one notice, released by store") {
+  Fixture f;
+  f.makeWorker();
+  bool window_open = false;
+  f.sender.script = [&](const bb::OutboxRow& row, const bb::OutboundMessage&) {
+    return window_open ? SendResult::sent("wamid." + std::to_string(row.id))
+                       : SendResult::failure(Kind::NeedTemplate, "outside_window");
+  };
+  const auto s1 = f.enqueue("alice", "status 1");
+  const auto s2 = f.enqueue("alice", "status 2");
+  f.worker->runOnce();
+  f.worker->runOnce();
+  CHECK(f.status(s1) == "held");
+  CHECK(f.status(s2) == "held");
+  CHECK(f.sender.notices == 1);  // one template per held period, not one per message
+  CHECK(f.worker->runOnce().attempted == 0);
+
+  window_open = true;
+  auto released = f.h.store->releaseHeldOutbox("alice", f.h.clock.now());
+  REQUIRE(released.has_value());
+  CHECK(*released == 2);
+  f.worker->runOnce();
+  f.worker->runOnce();
+  CHECK(f.status(s1) == "sent");
+  CHECK(f.status(s2) == "sent");
+  REQUIRE(f.sender.attempts.size() == 4);
+  CHECK(f.sender.attempts[2].text == "status 1");
+  CHECK(f.sender.attempts[3].text == "status 2");
+}
+
+TEST_CASE("outbox: the real-time loop delivers and stops") {
+  Fixture f;
+  f.makeWorker();
+  f.enqueue("alice", "a1");
+  f.worker->start();
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (f.h.scalar("SELECT count(*) FROM outbox WHERE status = 'sent'") == 0 &&
+         std::chrono::steady_clock::now() < deadline) {
+    f.worker->wake();
+    std::this_thread::sleep_for(5ms);
+  }
+  f.worker->stop();
+  CHECK(f.h.scalar("SELECT count(*) FROM outbox WHERE status = 'sent'") == 1);
+}

@@ -1,0 +1,375 @@
+// Issue 4, end to end: the real `buergerbox serve` (port 0) against a local fake Graph API.
+// A whole defect report arrives as signed webhook POSTs; every request the server sends is
+// recorded by the fake and validated against Meta's OpenAPI description; the ticket and the
+// cleaned photo are checked in the server's own SQLite file and media folder.
+
+#include <doctest/doctest.h>
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include <array>
+#include <cstdio>
+#include <deque>
+#include <filesystem>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "support/server_process.hpp"
+#include "tests/support/openapi_validator.hpp"
+#include "tests/webhooks/whatsapp_payloads.hpp"
+
+namespace {
+
+namespace payload = bb::test::wa;
+namespace openapi = bb::tests::openapi;
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+constexpr const char* kSecret = "integration-app-secret";
+constexpr const char* kToken = "EAAintegration";
+const std::string kCitizen = "4917612345678";
+
+const json& schemas() {
+  static const json doc = [] {
+    const std::string dir = std::string(BB_FIXTURE_DIR) + "/whatsapp/";
+    json d = openapi::loadJsonFile(dir + "openapi_send_message_v23.json");
+    const json addition = openapi::loadJsonFile(dir + "openapi_location_request_addition.json");
+    json& s = d["components"]["schemas"];
+    s["InteractiveObject"]["properties"]["type"]["enum"].push_back(addition["interactive_type"]);
+    s["ActionObject"]["oneOf"].push_back(addition["action_branch"]);
+    return d;
+  }();
+  return doc;
+}
+
+//! A fake Graph API: records every request, answers like Meta, can be told to refuse sends.
+class FakeGraph {
+public:
+  struct Request {
+    std::string method;
+    std::string path;
+    std::string authorization;
+    std::string body;
+  };
+
+  FakeGraph() {
+    jpeg_ = bb::test::readFile(std::string(BB_FIXTURE_DIR) + "/media/gps_DSCN0010.jpg");
+    server_.Post(R"(/v23.0/(\d+)/messages)", [this](const httplib::Request& req,
+                                                    httplib::Response& res) {
+      std::lock_guard lock(mutex_);
+      requests_.push_back({req.method, req.path, req.get_header_value("Authorization"), req.body});
+      if (!refusals_.empty()) {
+        const int code = refusals_.front();
+        refusals_.pop_front();
+        refused_.push_back(req.body);
+        res.status = 400;
+        res.set_content(json{{"error", {{"message", "(#" + std::to_string(code) + ") refused"},
+                                        {"type", "OAuthException"},
+                                        {"code", code},
+                                        {"fbtrace_id", "Atrace"}}}}
+                            .dump(),
+                        "application/json");
+        return;
+      }
+      const std::string wamid = "wamid.fake" + std::to_string(++sent_);
+      accepted_.push_back(req.body);
+      res.set_content(json{{"messaging_product", "whatsapp"},
+                           {"contacts", {{{"input", kCitizen}, {"wa_id", kCitizen}}}},
+                           {"messages", {{{"id", wamid}}}}}
+                          .dump(),
+                      "application/json");
+    });
+    server_.Get(R"(/v23.0/(\d+))", [this](const httplib::Request& req, httplib::Response& res) {
+      std::lock_guard lock(mutex_);
+      requests_.push_back({req.method, req.path, req.get_header_value("Authorization"), ""});
+      const std::string id = req.matches[1];
+      res.set_content(json{{"messaging_product", "whatsapp"},
+                           {"url", "http://127.0.0.1:" + std::to_string(port_) + "/media/" + id},
+                           {"mime_type", "image/jpeg"},
+                           {"file_size", std::to_string(jpeg_.size())},
+                           {"id", id}}
+                          .dump(),
+                      "application/json");
+    });
+    server_.Get(R"(/media/(\d+))", [this](const httplib::Request& req, httplib::Response& res) {
+      std::lock_guard lock(mutex_);
+      requests_.push_back({req.method, req.path, req.get_header_value("Authorization"), ""});
+      if (req.get_header_value("Authorization") != std::string("Bearer ") + kToken) {
+        res.status = 401;  // Meta: "If you omit your token, the request will fail."
+        return;
+      }
+      res.set_content(jpeg_, "image/jpeg");
+    });
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+  }
+  ~FakeGraph() {
+    server_.stop();
+    if (thread_.joinable()) { thread_.join(); }
+  }
+
+  int port() const { return port_; }
+  void refuseNext(int code) {
+    std::lock_guard lock(mutex_);
+    refusals_.push_back(code);
+  }
+  std::vector<Request> requests() {
+    std::lock_guard lock(mutex_);
+    return requests_;
+  }
+  std::vector<std::string> accepted() {
+    std::lock_guard lock(mutex_);
+    return accepted_;
+  }
+  std::size_t refusedCount() {
+    std::lock_guard lock(mutex_);
+    return refused_.size();
+  }
+
+private:
+  httplib::Server server_;
+  std::thread thread_;
+  int port_ = 0;
+  std::string jpeg_;
+  std::mutex mutex_;
+  std::vector<Request> requests_;
+  std::vector<std::string> accepted_;
+  std::vector<std::string> refused_;
+  std::deque<int> refusals_;
+  int sent_ = 0;
+};
+
+struct Run {
+  bb::test::TempDir dir;
+  FakeGraph graph;
+  bb::test::ServerProcess server;
+  std::vector<std::string> posted;  //!< every webhook body, for the redelivery check
+  int next_wamid = 1;
+
+  std::string dbPath() const { return dir.path() + "/db.sqlite"; }
+  std::string mediaDir() const { return dir.path() + "/media"; }
+
+  void start() {
+    const std::map<std::string, std::string> env = {
+        {"BUERGERBOX_SERVER_PORT", "0"},
+        {"BUERGERBOX_STORAGE_PATH", dbPath()},
+        {"BUERGERBOX_STORAGE_MEDIA_DIR", mediaDir()},
+        {"BUERGERBOX_WEBCHAT_ENABLED", "false"},
+        {"BUERGERBOX_WHATSAPP_ENABLED", "true"},
+        {"BUERGERBOX_WHATSAPP_API_BASE",
+         "http://127.0.0.1:" + std::to_string(graph.port()) + "/v23.0"},
+        {"BUERGERBOX_WHATSAPP_PHONE_NUMBER_ID", payload::kPhoneNumberId},
+        {"BUERGERBOX_WHATSAPP_APP_SECRET", kSecret},
+        {"BUERGERBOX_WHATSAPP_VERIFY_TOKEN", "integration-verify"},
+        {"BUERGERBOX_WHATSAPP_ACCESS_TOKEN", kToken},
+        {"BUERGERBOX_WHATSAPP_RECIPIENT_INTERVAL_MS", "0"},
+        {"BUERGERBOX_WHATSAPP_RETRY_BASE_MS", "200"},
+        {"BUERGERBOX_PRIVACY_PSEUDONYM_KEY", bb::test::testKey('1')},
+        {"BUERGERBOX_PRIVACY_ENCRYPTION_KEY", bb::test::testKey('2')},
+    };
+    REQUIRE_MESSAGE(server.start("config/demo.json", env), server.log());
+  }
+
+  std::int64_t ts() const {
+    return std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  }
+  std::string wamid() { return "wamid.HBgNint" + std::to_string(next_wamid++); }
+
+  int postBody(const std::string& body, const std::string& signature) {
+    httplib::Client client("127.0.0.1", server.port());
+    httplib::Headers headers = {{"X-Hub-Signature-256", signature}};
+    auto res = client.Post("/webhooks/whatsapp", headers, body, "application/json");
+    REQUIRE(res);
+    return res->status;
+  }
+  //! Posts one signed message and waits until it was processed and its replies went out.
+  void say(const json& message) {
+    const std::string body = payload::envelope(kCitizen, json::array({message}));
+    posted.push_back(body);
+    CHECK(postBody(body, payload::signature(body, kSecret)) == 200);
+    settle();
+  }
+
+  std::int64_t scalar(const std::string& sql) {
+    SQLite::Database db(dbPath(), SQLite::OPEN_READONLY);
+    db.setBusyTimeout(2000);
+    return db.execAndGet(sql).getInt64();
+  }
+  std::string text(const std::string& sql) {
+    SQLite::Database db(dbPath(), SQLite::OPEN_READONLY);
+    db.setBusyTimeout(2000);
+    return db.execAndGet(sql).getString();
+  }
+  //! Polls until every event is processed, no message waits and no media job is pending.
+  void settle(std::chrono::seconds timeout = 15s) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+      const bool idle =
+          scalar("SELECT count(*) FROM inbound_events WHERE processed_at IS NULL") == 0 &&
+          scalar("SELECT count(*) FROM outbox WHERE status = 'queued'") == 0 &&
+          scalar("SELECT count(*) FROM media WHERE status = 'pending'") == 0;
+      if (idle) { return; }
+      REQUIRE_MESSAGE(std::chrono::steady_clock::now() < deadline, "not settled: " << server.log());
+      std::this_thread::sleep_for(20ms);
+    }
+  }
+  //! The last accepted message body.
+  json lastSent() {
+    const auto all = graph.accepted();
+    REQUIRE_FALSE(all.empty());
+    return json::parse(all.back());
+  }
+};
+
+//! True when `body` offers a button or list row with `id`.
+bool offers(const json& body, const std::string& id) {
+  const std::string dumped = body.dump();
+  return dumped.find("\"id\":\"" + id + "\"") != std::string::npos;
+}
+
+std::string run(const std::string& command) {
+  std::string out;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) { return out; }
+  std::array<char, 4096> buf{};
+  while (fgets(buf.data(), static_cast<int>(buf.size()), pipe) != nullptr) { out += buf.data(); }
+  pclose(pipe);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("whatsapp: a whole defect report through the real server and a fake Graph API") {
+  Run r;
+  r.start();
+
+  // Verification handshake.
+  {
+    httplib::Client client("127.0.0.1", r.server.port());
+    auto ok = client.Get(
+        "/webhooks/whatsapp?hub.mode=subscribe&hub.verify_token=integration-verify"
+        "&hub.challenge=1158201444");
+    REQUIRE(ok);
+    CHECK(ok->status == 200);
+    CHECK(ok->body == "1158201444");
+    auto bad = client.Get(
+        "/webhooks/whatsapp?hub.mode=subscribe&hub.verify_token=nope&hub.challenge=1");
+    REQUIRE(bad);
+    CHECK(bad->status == 403);
+  }
+  // A forged POST: 401, nothing stored.
+  {
+    const std::string body =
+        payload::envelope(kCitizen, json::array({payload::textMessage(kCitizen, "wamid.x", 1, "x")}));
+    CHECK(r.postBody(body, payload::signature(body, "wrong")) == 401);
+    CHECK(r.scalar("SELECT count(*) FROM inbound_events") == 0);
+    // Over server.max_body_bytes (4 MiB): 413 from the HTTP layer.
+    const std::string big(4 * 1024 * 1024 + 10, ' ');
+    CHECK(r.postBody(big, payload::signature(big, kSecret)) == 413);
+    CHECK(r.postBody("{", payload::signature("{", kSecret)) == 400);
+  }
+
+  r.say(payload::textMessage(kCitizen, r.wamid(), r.ts(), "Hallo"));
+  CHECK(offers(r.lastSent(), "accept"));
+  r.say(payload::buttonReply(kCitizen, r.wamid(), r.ts(), "accept", "Einverstanden"));
+  CHECK(offers(r.lastSent(), "report"));
+  r.say(payload::buttonReply(kCitizen, r.wamid(), r.ts(), "report", "Schaden melden"));
+  CHECK(offers(r.lastSent(), "cat:schlagloch"));
+  r.say(payload::listReply(kCitizen, r.wamid(), r.ts(), "cat:schlagloch", "Schlagloch"));
+  CHECK(r.lastSent()["interactive"]["type"] == "location_request_message");
+  r.say(payload::locationMessage(kCitizen, r.wamid(), r.ts(), 48.0777, 11.9706));
+  r.say(payload::imageMessage(kCitizen, r.wamid(), r.ts(), "1479537139650973"));
+  CHECK(r.scalar("SELECT count(*) FROM media WHERE status = 'ready'") == 1);
+  CHECK(offers(r.lastSent(), "done"));
+  r.say(payload::buttonReply(kCitizen, r.wamid(), r.ts(), "done", "Fertig"));
+  r.say(payload::textMessage(kCitizen, r.wamid(), r.ts(), "etwa 30 cm breit"));  // extra question
+  r.say(payload::textMessage(kCitizen, r.wamid(), r.ts(), "Tiefes Loch vor der Apotheke"));
+  CHECK(offers(r.lastSent(), "confirm"));
+  r.say(payload::buttonReply(kCitizen, r.wamid(), r.ts(), "confirm", "Absenden"));
+
+  // The ticket exists, with the photo, and the citizen got its number.
+  REQUIRE(r.scalar("SELECT count(*) FROM tickets") == 1);
+  const auto number = r.scalar("SELECT number FROM tickets");
+  CHECK(r.scalar("SELECT count(*) FROM ticket_photos") == 1);
+  CHECK(r.scalar("SELECT channel = 'whatsapp' FROM tickets") == 1);
+  CHECK(r.lastSent().dump().find(std::to_string(number)) != std::string::npos);
+
+  // Every request went to the fake with the bearer token; every send body is valid per Meta.
+  const auto requests = r.graph.requests();
+  CHECK(requests.size() >= 12);
+  int media_gets = 0;
+  for (const auto& q : requests) {
+    CHECK(q.authorization == std::string("Bearer ") + kToken);
+    if (q.method == "GET") { ++media_gets; }
+    if (q.method != "POST") { continue; }
+    CHECK(q.path == std::string("/v23.0/") + payload::kPhoneNumberId + "/messages");
+    const json body = json::parse(q.body, nullptr, false);
+    REQUIRE(body.is_object());
+    CHECK(body["to"] == kCitizen);
+    for (const auto& e : openapi::validate(schemas(), body, "#/components/schemas/Message")) {
+      FAIL_CHECK("schema violation: " << e << " in " << body["type"]);
+    }
+  }
+  CHECK(media_gets == 2);  // GET /{media-id}, then GET url
+
+  // The stored photo is the cleaned one: no EXIF, no GPS (the original has both).
+  const std::string content_id = r.text("SELECT content_id FROM media");
+  const std::string stored = r.mediaDir() + "/" + content_id.substr(0, 2) + "/" + content_id + ".jpg";
+  REQUIRE(std::filesystem::exists(stored));
+  const std::string original = std::string(BB_FIXTURE_DIR) + "/media/gps_DSCN0010.jpg";
+  CHECK(run("exiftool -G -a -s '" + original + "'").find("GPS") != std::string::npos);
+  const std::string tags = run("exiftool -G -a -s '" + stored + "'");
+  CHECK(tags.find("[EXIF]") == std::string::npos);
+  CHECK(tags.find("GPS") == std::string::npos);
+
+  // Redelivery of every payload of the conversation changes nothing.
+  const auto sends_before = r.graph.accepted().size();
+  const auto outbox_before = r.scalar("SELECT count(*) FROM outbox");
+  const auto events_before = r.scalar("SELECT count(*) FROM inbound_events");
+  for (const auto& body : r.posted) {
+    CHECK(r.postBody(body, payload::signature(body, kSecret)) == 200);
+  }
+  r.settle();
+  CHECK(r.scalar("SELECT count(*) FROM inbound_events") == events_before);
+  CHECK(r.scalar("SELECT count(*) FROM outbox") == outbox_before);
+  CHECK(r.scalar("SELECT count(*) FROM tickets") == 1);
+  CHECK(r.graph.accepted().size() == sends_before);
+
+  // A 130429 answer: the sender slows down and the message still arrives.
+  r.graph.refuseNext(130429);
+  r.say(payload::textMessage(kCitizen, r.wamid(), r.ts(), "status " + std::to_string(number)));
+  CHECK(r.graph.refusedCount() == 1);
+  CHECK(r.graph.accepted().size() == sends_before + 1);
+  CHECK(r.lastSent().dump().find(std::to_string(number)) != std::string::npos);
+  CHECK(r.server.log().find("event=outbox_slow_down") != std::string::npos);
+  CHECK(r.scalar("SELECT count(*) FROM outbox WHERE status = 'dead' OR status = 'failed'") == 0);
+
+  // A 131047 answer: the template goes out and the text waits for the citizen's next message.
+  r.graph.refuseNext(131047);
+  r.say(payload::textMessage(kCitizen, r.wamid(), r.ts(), "status " + std::to_string(number)));
+  json tmpl = r.lastSent();
+  CHECK(tmpl["type"] == "template");
+  CHECK(tmpl["template"]["name"] == "buergerbox_update");
+  CHECK(tmpl["template"]["components"][0]["parameters"][0]["text"] == std::to_string(number));
+  CHECK(r.scalar("SELECT count(*) FROM outbox WHERE status = 'held'") == 1);
+  const auto before_answer = r.graph.accepted().size();
+  r.say(payload::buttonReply(kCitizen, r.wamid(), r.ts(), "menu", "Menü"));
+  CHECK(r.scalar("SELECT count(*) FROM outbox WHERE status = 'held'") == 0);
+  const auto after = r.graph.accepted();
+  REQUIRE(after.size() >= before_answer + 2);  // the held text first, then the new reply
+  CHECK(after[before_answer].find(std::to_string(number)) != std::string::npos);
+
+  // The log never carries the citizen's number, the token or the secret.
+  const std::string log = r.server.log();
+  CHECK(log.find(kCitizen) == std::string::npos);
+  CHECK(log.find(kToken) == std::string::npos);
+  CHECK(log.find(kSecret) == std::string::npos);
+  CHECK(r.server.stop(SIGTERM) == 0);
+}
