@@ -248,11 +248,15 @@ AuthResult verifyHsToken(std::string_view authorization_header, bool has_access_
                         lower(authorization_header.substr(0, kBearer.size())) == "bearer ";
     const std::string_view given =
         bearer ? authorization_header.substr(kBearer.size()) : std::string_view{};
-    // Evaluate both comparisons always, so timing says nothing about which one failed.
-    ok = crypto::constantTimeEquals(given, hs_token) && bearer;
+    // Digests of equal length are compared, so the timing reveals neither the token's bytes nor
+    // its length; both comparisons always run.
+    ok = crypto::constantTimeEquals(crypto::sha256Hex(given), crypto::sha256Hex(hs_token)) &&
+         bearer;
   }
   if (has_access_token_param) {
-    ok = crypto::constantTimeEquals(access_token_param, hs_token) && ok;
+    ok = crypto::constantTimeEquals(crypto::sha256Hex(access_token_param),
+                                    crypto::sha256Hex(hs_token)) &&
+         ok;
   }
   return ok ? AuthResult::Ok : AuthResult::Forbidden;
 }

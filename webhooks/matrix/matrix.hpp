@@ -50,7 +50,8 @@ std::string registrationYaml(const Settings& settings);
 enum class AuthResult { Ok, Missing, Forbidden };
 
 //! `Authorization: Bearer <hs_token>` and/or the legacy `access_token` query parameter; when both
-//! are present both must match. Compared in constant time. An empty hs_token never matches.
+//! are present both must match. Compared in constant time (SHA-256 digests, so the length does
+//! not leak either). An empty hs_token never matches.
 AuthResult verifyHsToken(std::string_view authorization_header, bool has_access_token_param,
                          std::string_view access_token_param, std::string_view hs_token);
 
