@@ -477,6 +477,14 @@ TEST_CASE("matrix: a whole defect report through the real server and a fake home
   CHECK(notice.find("unverschlüsselt") != std::string::npos);
   CHECK(notice.find("unencrypted") != std::string::npos);
 
+  // The citizen leaves the room: no more messages to them.
+  {
+    json leave = r.event("m.room.member", {{"membership", "leave"}});
+    leave["state_key"] = kCitizen;
+    r.deliver(json::array({leave}));
+    CHECK(r.scalar("SELECT count(*) FROM citizens WHERE unreachable = 1") == 1);
+  }
+
   // Nothing personal and no token in the log.
   const std::string log = r.server.log();
   for (const char* secret : {kCitizen, kRoom, kAsToken, kHsToken, "GpsDscn0010Photo", "48.0777",
