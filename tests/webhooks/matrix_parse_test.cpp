@@ -111,7 +111,8 @@ TEST_CASE("matrix: fixture m.notice from others is ignored") {
 }
 
 TEST_CASE("matrix: fixture membership join and invites of others are ignored") {
-  for (const char* f : {"event_m.room.member.json", "event_m.room.member__invite_room_state.json"}) {
+  for (const char* f :
+       {"event_m.room.member.json", "event_m.room.member__invite_room_state.json"}) {
     CAPTURE(f);
     const auto p = parseOk(txnOf(f));
     CHECK(p.events.empty());
@@ -158,10 +159,10 @@ TEST_CASE("matrix: own events, state events, edits and ephemeral events are igno
   events.push_back(topic);
   events.push_back(event("m.reaction", json::object(), "@c:example.org", "$4"));
   events.push_back(json{{"type", "m.room.message"}});  // malformed: no ids
-  const json body = {{"events", events},
-                     {"ephemeral", json::array({{{"type", "m.typing"},
-                                                 {"room_id", kRoom},
-                                                 {"content", {{"user_ids", {"@c:example.org"}}}}}})}};
+  const json typing = {{"type", "m.typing"},
+                       {"room_id", kRoom},
+                       {"content", {{"user_ids", {"@c:example.org"}}}}};
+  const json body = {{"events", events}, {"ephemeral", json::array({typing})}};
   const auto p = parseOk(body.dump());
   CHECK(p.events.empty());
   CHECK(p.ignored == 5);
@@ -212,7 +213,8 @@ TEST_CASE("matrix: a citizen leaving or banned becomes unreachable") {
 TEST_CASE("matrix: replies lose their quoted fallback; captions and other msgtypes") {
   json reply = event("m.room.message",
                      {{"msgtype", "m.text"},
-                      {"body", "> <@_pothole_bot:example.org> Wo ist es?\n> zweite Zeile\n\nam Markt"},
+                      {"body",
+                       "> <@_pothole_bot:example.org> Wo ist es?\n> zweite Zeile\n\nam Markt"},
                       {"m.relates_to", {{"m.in_reply_to", {{"event_id", "$q"}}}}}},
                      "@c:example.org", "$r1");
   json caption = event("m.room.message",
@@ -376,7 +378,8 @@ TEST_CASE("matrix: client-server calls URL-encode room ids and txn ids") {
         "https://hs.example.org/_matrix/client/v3/rooms/%21room%3Aexample.org/send/"
         "m.room.message/bb-12?user_id=%40buergerbox%3Aexample.org");
   REQUIRE_FALSE(send.headers.empty());
-  CHECK(send.headers[0] == std::make_pair(std::string("Authorization"), std::string("Bearer as-tok")));
+  CHECK(send.headers[0] ==
+        std::make_pair(std::string("Authorization"), std::string("Bearer as-tok")));
   const auto join = mx::joinCall("!room:example.org", s);
   CHECK(join.method == "POST");
   CHECK(join.url == "https://hs.example.org/_matrix/client/v3/rooms/%21room%3Aexample.org/join"

@@ -126,7 +126,8 @@ TEST_CASE("matrix: bad or missing hs_token → 403/401 and nothing stored") {
   CHECK(f.ingested.empty());
   CHECK(f.txns.empty());
   CHECK(f.http.calls.empty());
-  for (const char* path : {"/_matrix/app/v1/users/%40a%3Aexample.org", "/_matrix/app/v1/rooms/%23a"}) {
+  for (const char* path :
+       {"/_matrix/app/v1/users/%40a%3Aexample.org", "/_matrix/app/v1/rooms/%23a"}) {
     CHECK(f.call("GET", path, "", "Bearer wrong").status == 403);
   }
   CHECK(f.call("POST", "/_matrix/app/v1/ping", "{}", "Bearer wrong").status == 403);
@@ -207,7 +208,8 @@ TEST_CASE("matrix: encrypted messages get the unencrypted-room notice") {
 TEST_CASE("matrix: user and room queries answer 404, ping answers 200, unknown paths 404") {
   Fixture f;
   const std::string auth = std::string("Bearer ") + kHsToken;
-  for (const char* path : {"/_matrix/app/v1/users/%40a%3Aexample.org", "/_matrix/app/v1/rooms/%23a"}) {
+  for (const char* path :
+       {"/_matrix/app/v1/users/%40a%3Aexample.org", "/_matrix/app/v1/rooms/%23a"}) {
     auto r = f.call("GET", path, "", auth);
     CHECK(r.status == 404);
     CHECK(json::parse(r.body)["errcode"] == "M_NOT_FOUND");

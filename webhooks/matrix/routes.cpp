@@ -90,7 +90,8 @@ HttpResponse transaction(const Context& c, const HttpRequest& req) {
   }
   for (const std::string& room : parsed->encrypted_rooms) {
     // One notice per room and transaction; the txnId repeats when the HS repeats the txn.
-    const std::string notice_txn = "bb-enc-" + crypto::sha256Hex(txn_id + "\n" + room).substr(0, 24);
+    const std::string notice_txn =
+        "bb-enc-" + crypto::sha256Hex(txn_id + "\n" + room).substr(0, 24);
     done = callDone(classifyReply(c.http->send(
                         noticeCall(room, notice_txn, c.settings.encrypted_notice, c.settings))),
                     "encrypted_notice") &&
