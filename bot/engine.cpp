@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <ctime>
 
 #include "bot/codec.hpp"
 #include "bot/log.hpp"
@@ -429,6 +430,7 @@ void Engine::process(const PendingEvent& pending) {
   flows::Conversation current = saved.flow;
   std::vector<flows::Choice> last_choices;
   bool forget = false;
+  bool erase = false;
   std::vector<flows::Effect> effects;
   flows::StepResult result = flows::step(current, flow_event, ctx);
   for (int round = 0; round < kMaxLookupRounds; ++round) {
@@ -505,7 +507,8 @@ void Engine::process(const PendingEvent& pending) {
       ticket.follow_token_hash = followTokenHash(token);
       commit.tickets.push_back(ticket);
       std::string follow_url;
-      if (event.channel == Channel::WebChat) { follow_url = options_.public_url + "/chat/follow/" + token; }
+      // A same-origin path: the web chat puts it on its own origin.
+      if (event.channel == Channel::WebChat) { follow_url = "/chat/follow/" + token; }
       const auto menu = flows::mainMenuChoices(lang, flows_.texts);
       reply(flows_.texts.render(lang, "ticket.created", {{"number", std::to_string(ticket.number)}}),
             toChoices(menu), ticket.number, follow_url);
@@ -557,11 +560,26 @@ void Engine::process(const PendingEvent& pending) {
       } else {
         reply(flows_.texts.render(lang, "my_tickets.none"), {});
       }
+    } else if (std::get_if<flows::ExportData>(&eff) != nullptr) {
+      reply(exportText(pending.pseudonym, lang), toChoices(flows::mainMenuChoices(lang, flows_.texts)));
+    } else if (std::get_if<flows::EraseData>(&eff) != nullptr) {
+      erase = true;
     }
     // RecordConsent: the flow's next.consent_version carries it. StopAll: subscriptions issue.
   }
 
-  if (forget) {
+  std::vector<std::string> erased_media;
+  if (erase) {
+    // Everything goes; only the confirmation (sealed in its outbox row) is written afterwards.
+    commit.erase_citizen = true;
+    commit.counters.push_back("erasures");
+    commit.media.clear();
+    commit.tickets.clear();
+    commit.follow_ticket_numbers.clear();
+    commit.outbound.clear();
+    reply(flows_.texts.render(lang, "erase.done"), {});
+    if (auto media = store_.mediaContentOf(pending.pseudonym)) { erased_media = *media; }
+  } else if (forget) {
     commit.forget_citizen = true;
     commit.counters.push_back("consent_declined");
     commit.media.clear();
@@ -580,6 +598,10 @@ void Engine::process(const PendingEvent& pending) {
     if (r) {
       if (*r) {
         processed_.fetch_add(1);
+        for (const auto& content_id : erased_media) {
+          auto in_use = store_.mediaContentInUse(content_id);
+          if (in_use && !*in_use && options_.remove_media) { options_.remove_media(content_id); }
+        }
         log::debug("event_processed", {{"event", std::to_string(pending.id)},
                                        {"from", current.state}, {"to", next.state}});
       }
@@ -592,6 +614,44 @@ void Engine::process(const PendingEvent& pending) {
     if (stopping_.load()) { return; }
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
+}
+
+std::string Engine::exportText(const std::string& pseudonym, flows::Lang lang) const {
+  const auto& texts = flows_.texts;
+  auto fmtDate = [](std::optional<SysTime> t) -> std::string {
+    if (!t) { return "-"; }
+    const std::time_t secs = std::chrono::system_clock::to_time_t(*t);
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%d.%m.%Y", &tm);
+    return buf;
+  };
+  std::string text = texts.render(lang, "export.header");
+  if (auto c = store_.citizen(pseudonym); c && *c) {
+    text += "\n" + texts.render(lang, "export.profile",
+                                 {{"channel", toString((*c)->channel)},
+                                  {"lang", (*c)->lang},
+                                  {"consent", std::to_string((*c)->consent_version)},
+                                  {"consent_at", fmtDate((*c)->consent_at)}});
+  }
+  auto tickets = store_.ticketsOf(pseudonym, 1000);
+  if (tickets && !tickets->empty()) {
+    for (const auto& t : *tickets) {
+      // Followed tickets of others show only their public facts.
+      const bool own = t.reporter == pseudonym;
+      text += "\n" + texts.render(lang, "export.ticket",
+                                   {{"number", std::to_string(t.number)},
+                                    {"category", categoryLabel(flows_, lang, t.category_id)},
+                                    {"status", statusLabel(flows_, lang, t.status)},
+                                    {"created", fmtDate(t.created_at)},
+                                    {"description", own ? t.description : "-"}});
+    }
+  } else {
+    text += "\n" + texts.render(lang, "export.no_tickets");
+  }
+  text += "\n" + texts.render(lang, "export.footer");
+  return text;
 }
 
 Result<void> Engine::changeTicketStatus(std::int64_t number, const std::string& new_status,

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -27,6 +28,8 @@ struct EngineOptions {
   int workers = 4;
   std::size_t queue_capacity = 10000;  //!< per worker; beyond it events wait in the database
   std::string public_url = "http://localhost:8080";
+  //! Removes a cleaned media file (erasure); set by the composition root to MediaStore::remove.
+  std::function<void(const std::string& content_id)> remove_media;
 };
 
 struct EngineKeys {
@@ -101,6 +104,7 @@ private:
   void workerLoop(std::size_t index);
   void rescan(std::size_t index);
   void process(const PendingEvent& event);
+  std::string exportText(const std::string& pseudonym, flows::Lang lang) const;
   std::size_t shardOf(std::int64_t shard_key) const;
 
   Store& store_;

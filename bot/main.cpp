@@ -25,6 +25,8 @@
 #include "bot/engine.hpp"
 #include "bot/flow_data.hpp"
 #include "bot/media/media_store.hpp"
+#include "bot/media_jobs.hpp"
+#include "bot/outbox/outbox_worker.hpp"
 #include "storage/sqlite_store.hpp"
 #include "bot/case_service.hpp"
 #include "bot/forwarder.hpp"
@@ -37,10 +39,9 @@
 #include "storage/sqlite_inbox_store.hpp"
 #include "web/inbox/inbox.hpp"
 #include "webhooks/http_server.hpp"
-#include "bot/media_jobs.hpp"
-#include "bot/outbox/outbox_worker.hpp"
 #include "webhooks/whatsapp/channel.hpp"
 #include "webhooks/telegram/channel.hpp"
+#include "webhooks/matrix/channel.hpp"
 
 namespace {
 
@@ -177,6 +178,89 @@ std::unique_ptr<WhatsAppChannel> startWhatsApp(const Config& c, bb::Engine& engi
   return channel;
 }
 
+//! The Matrix channel's running parts (issue 9): HTTP client, sender, outbox and media workers.
+struct MatrixChannel {
+  std::unique_ptr<bb::HttpClient> http;
+  std::unique_ptr<bb::webhooks::matrix::Sender> sender;
+  std::unique_ptr<bb::outbox::OutboxWorker> outbox;
+  std::unique_ptr<bb::webhooks::matrix::MediaFetcher> fetcher;
+  std::unique_ptr<bb::media::MediaJobWorker> media;
+
+  void stop() {
+    if (outbox) { outbox->stop(); }
+    if (media) { media->stop(); }
+  }
+};
+
+bb::webhooks::matrix::Settings matrixSettings(const Config& c) {
+  bb::webhooks::matrix::Settings s;
+  s.homeserver_url = c.matrix.homeserver_url;
+  s.server_name = c.matrix.server_name;
+  s.sender_localpart = c.matrix.sender_localpart;
+  s.as_token = c.matrix.as_token;
+  s.hs_token = c.matrix.hs_token;
+  s.registration_id = c.matrix.registration_id;
+  s.public_url = c.server.public_url;
+  return s;
+}
+
+//! Routes, sender, outbox worker and media worker of the Matrix channel (matrix.enabled).
+std::unique_ptr<MatrixChannel> startMatrix(const Config& c, bb::Engine& engine, bb::Store& store,
+                                           bb::media::MediaStore& media_store,
+                                           const bb::Clock& clock, bb::Metrics& metrics,
+                                           std::vector<bb::Route>& routes) {
+  namespace mx = bb::webhooks::matrix;
+  mx::Settings settings = matrixSettings(c);
+  const auto& texts = engine.flowData().texts;
+  settings.encrypted_notice = texts.render(bb::flows::Lang::De, "matrix.encrypted_room") + "\n\n" +
+                              texts.render(bb::flows::Lang::En, "matrix.encrypted_room");
+  auto channel = std::make_unique<MatrixChannel>();
+  channel->http = bb::makeCurlHttpClient();
+  channel->sender = std::make_unique<mx::Sender>(settings, *channel->http);
+  bb::outbox::OutboxOptions o;
+  o.channel = bb::Channel::Matrix;
+  o.rate_per_second = c.matrix.rate_per_second;
+  o.recipient_interval = std::chrono::milliseconds(c.matrix.recipient_interval_ms);
+  o.max_tries = c.matrix.max_tries;
+  o.retry_base = std::chrono::milliseconds(c.matrix.retry_base_ms);
+  o.idle_poll = std::chrono::milliseconds(100);
+  channel->outbox = std::make_unique<bb::outbox::OutboxWorker>(
+      store, *channel->sender,
+      [&engine](const std::string& ct, const std::string& key_id) {
+        return engine.openAddress(ct, key_id);
+      },
+      clock, o, &metrics);
+  channel->fetcher = std::make_unique<mx::MediaFetcher>(settings, *channel->http);
+  bb::media::MediaJobOptions m;
+  m.channel = bb::Channel::Matrix;
+  m.clean.max_input_bytes = mx::kMaxImageBytes;
+  m.retry_base = std::chrono::milliseconds(c.matrix.retry_base_ms);
+  m.idle_poll = std::chrono::milliseconds(200);
+  channel->media = std::make_unique<bb::media::MediaJobWorker>(
+      store, *channel->fetcher, media_store,
+      [&engine](const std::string& pseudonym, std::int64_t id) {
+        return engine.ingestMediaRejected(pseudonym, id);
+      },
+      clock, m, &metrics);
+  mx::TxnLog txn_log;
+  txn_log.seen = [&store](const std::string& txn_id) { return store.matrixTxnSeen(txn_id); };
+  txn_log.record = [&store, &clock](const std::string& txn_id) {
+    return store.recordMatrixTxn(txn_id, clock.now());
+  };
+  auto mx_routes = mx::routes(
+      settings,
+      [&engine](const std::vector<bb::InboundEvent>& events) { return engine.ingest(events); },
+      std::move(txn_log), *channel->http, static_cast<std::size_t>(c.server.max_body_bytes));
+  routes.insert(routes.end(), mx_routes.begin(), mx_routes.end());
+  channel->outbox->start();
+  channel->media->start();
+  bb::log::info("channel_enabled", {{"channel", "matrix"},
+                                    {"rate_per_second", std::to_string(c.matrix.rate_per_second)},
+                                    {"as_token", bb::config::maskSecret(c.matrix.as_token)},
+                                    {"hs_token", bb::config::maskSecret(c.matrix.hs_token)}});
+  return channel;
+}
+
 // ---- Telegram (issue 8) ----
 
 //! The Telegram channel's running parts: HTTP client, callback answerer, poller (polling
@@ -279,14 +363,17 @@ void usage() {
                "  apikey add --name N --department D [--department D2 ...] --config FILE\n"
                "                              create a back-office API key (printed once;\n"
                "                              --department '*' for every department)\n"
+               "  staff add --login NAME --role admin|agent|moderator|editor\n"
+               "            [--department D]... --config FILE\n"
+               "                              create a staff inbox account (password on stdin)\n"
+               "  matrix registration --config FILE\n"
+               "                              print the Matrix application-service registration\n"
+               "                              (YAML for the homeserver; contains the tokens)\n"
                "  telegram set-webhook [URL] --config FILE\n"
                "                              register URL (default telegram.webhook_url) with\n"
                "                              secret_token and allowed_updates\n"
                "  telegram delete-webhook --config FILE\n"
                "                              remove the webhook (before switching to polling)\n"
-               "  staff add --login NAME --role admin|agent|moderator|editor\n"
-               "            [--department D]... --config FILE\n"
-               "                              create a staff inbox account (password on stdin)\n"
                "  version                     print the version\n";
 }
 
@@ -507,9 +594,13 @@ int cmdServe(const std::vector<std::string>& args) {
   bb::SystemClock clock;
   bb::storage::SqliteStore store(*database);
   store.setPublicGridMeters(config.open311.public_grid_m);
+  bb::media::MediaStore media_store(config.storage.media_dir);
   bb::EngineOptions engine_options;
   engine_options.workers = config.flows.workers;
   engine_options.public_url = config.server.public_url;
+  engine_options.remove_media = [&media_store](const std::string& content_id) {
+    (void)media_store.remove(content_id);
+  };
   bb::Engine engine(store, clock, *flow_data, *keys, engine_options);
   if (auto started = engine.start(); !started) {
     bb::log::error("startup_failed", {{"detail", started.error().detail}});
@@ -520,7 +611,6 @@ int cmdServe(const std::vector<std::string>& args) {
   metrics.gauge("buergerbox_engine_processed", "Events processed since start.",
                 [&engine] { return static_cast<double>(engine.processedCount()); });
 
-  bb::media::MediaStore media_store(config.storage.media_dir);
   std::unique_ptr<bb::web::WebChat> webchat;
   if (config.webchat.enabled) {
     bb::web::WebChatOptions o;
@@ -530,6 +620,7 @@ int cmdServe(const std::vector<std::string>& args) {
     o.messages_per_minute = config.webchat.messages_per_minute;
     o.secure_cookies = config.server.public_url.rfind("https://", 0) == 0;
     o.csrf_key = bb::crypto::hmacSha256(keys->pseudonym_key, "webchat-csrf");
+    o.max_waiting_polls = std::max(1, config.server.threads / 4);
     webchat = std::make_unique<bb::web::WebChat>(engine, store, media_store, clock, o);
     auto chat_routes = webchat->routes();
     routes.insert(routes.end(), chat_routes.begin(), chat_routes.end());
@@ -542,11 +633,15 @@ int cmdServe(const std::vector<std::string>& args) {
   if (config.telegram.enabled) {
     telegram = startTelegram(config, engine, store, media_store, clock, metrics, routes);
   }
-
-  auto backoffice = startBackOffice(config, *database, engine, store, clock, metrics, routes);
+  std::unique_ptr<MatrixChannel> matrix;
+  if (config.matrix.enabled) {
+    matrix = startMatrix(config, engine, store, media_store, clock, metrics, routes);
+  }
 
   InboxWiring inbox = startInbox(config, *database, engine, store, media_store, clock,
                                  keys->pseudonym_key, routes);
+
+  auto backoffice = startBackOffice(config, *database, engine, store, clock, metrics, routes);
 
   bb::webhooks::ServerOptions server_options;
   server_options.host = config.server.host;
@@ -566,8 +661,8 @@ int cmdServe(const std::vector<std::string>& args) {
   bb::log::info("listening", {{"host", config.server.host}, {"port", std::to_string(*port)}});
 
   std::atomic<bool> served{false};
-  std::thread signal_thread([&server, &served, &engine, &whatsapp, &telegram, &backoffice,
-                             stop_signals, database] {
+  std::thread signal_thread([&server, &served, &engine, &whatsapp, &telegram, &matrix,
+                             &backoffice, stop_signals, database] {
     int sig = 0;
     sigwait(&stop_signals, &sig);
     if (served.load()) { return; }
@@ -583,6 +678,7 @@ int cmdServe(const std::vector<std::string>& args) {
     if (!served.load()) {
       if (whatsapp) { whatsapp->stop(); }
       if (telegram) { telegram->stop(); }
+      if (matrix) { matrix->stop(); }
       backoffice->stop();
       engine.stop();
       database->close();
@@ -595,6 +691,7 @@ int cmdServe(const std::vector<std::string>& args) {
   // In-flight requests have finished; stop the workers, commit pending writes, exit 0.
   if (whatsapp) { whatsapp->stop(); }
   if (telegram) { telegram->stop(); }
+  if (matrix) { matrix->stop(); }
   backoffice->stop();
   engine.stop();
   database->close();
@@ -602,6 +699,24 @@ int cmdServe(const std::vector<std::string>& args) {
   pthread_kill(signal_thread.native_handle(), SIGTERM);
   signal_thread.join();
   bb::log::info("stopped");
+  return 0;
+}
+
+//! `matrix registration --config FILE`: the registration YAML for the homeserver on stdout.
+int cmdMatrix(const std::vector<std::string>& args) {
+  if (args.size() < 2 || args[1] != "registration") {
+    usage();
+    return 2;
+  }
+  Config config;
+  if (!loadConfigOrReport(argValue(args, "--config"), config, false)) { return 2; }
+  if (config.matrix.as_token.empty() || config.matrix.hs_token.empty() ||
+      config.matrix.server_name.empty()) {
+    std::cerr << "matrix registration: matrix.as_token, matrix.hs_token and matrix.server_name "
+                 "are required (BUERGERBOX_MATRIX_AS_TOKEN, ..._HS_TOKEN, ..._SERVER_NAME)\n";
+    return 2;
+  }
+  std::cout << bb::webhooks::matrix::registrationYaml(matrixSettings(config));
   return 0;
 }
 
@@ -705,9 +820,10 @@ int main(int argc, char** argv) {
   if (cmd == "check-config") { return cmdCheckConfig(args); }
   if (cmd == "migrate") { return cmdMigrate(args); }
   if (cmd == "serve") { return cmdServe(args); }
-  if (cmd == "staff") { return cmdStaff(args); }
   if (cmd == "apikey") { return cmdApiKey(args); }
+  if (cmd == "staff") { return cmdStaff(args); }
   if (cmd == "telegram") { return cmdTelegram(args); }
+  if (cmd == "matrix") { return cmdMatrix(args); }
   usage();
   return 2;
 }

@@ -52,6 +52,7 @@ struct CitizenRecord {
   int consent_version = 0;
   bool unreachable = false;
   std::optional<SysTime> last_inbound_at;
+  std::optional<SysTime> consent_at;
 };
 
 struct ConversationRecord {
@@ -131,6 +132,9 @@ struct StepCommit {
   std::string pseudonym;
   SysTime now{};
   bool forget_citizen = false;  //!< declined consent: remove citizen and conversation
+  //! "daten löschen": remove citizen, conversation, follows, messages and media rows; the
+  //! citizen's tickets stay for the city's records, anonymized (no text, no photos, no reporter).
+  bool erase_citizen = false;
   std::optional<CitizenRecord> citizen;  //!< upsert
   std::optional<ConversationRecord> conversation;  //!< upsert
   std::vector<NewTicket> tickets;
@@ -222,6 +226,10 @@ public:
                                   const std::string& provider_message_id, const std::string& error,
                                   int tries, SysTime next_attempt_at, SysTime now) = 0;
   virtual Result<std::int64_t> counter(const std::string& name) = 0;
+  //! Content ids of the cleaned media files a citizen sent (for erasure of the files).
+  virtual Result<std::vector<std::string>> mediaContentOf(const std::string& pseudonym) = 0;
+  //! True while any media row still points at the content id (files are content-addressed).
+  virtual Result<bool> mediaContentInUse(const std::string& content_id) = 0;
 
   // ---- outbox: reply windows (WhatsApp 24 h) ----
   //! Rows of the recipient in status 'held' (waiting for the citizen to write again).
@@ -244,6 +252,12 @@ public:
   virtual Result<void> markMedia(std::int64_t id, const std::string& status,
                                  const std::string& content_id, const std::string& error,
                                  int tries, SysTime next_attempt_at) = 0;
+
+  // ---- Matrix application service (issue 9) ----
+  //! True when the homeserver transaction `txn_id` was processed already.
+  virtual Result<bool> matrixTxnSeen(const std::string& txn_id) = 0;
+  //! Records `txn_id` as processed (idempotent); forgets records older than 30 days.
+  virtual Result<void> recordMatrixTxn(const std::string& txn_id, SysTime now) = 0;
 
   // ---- Telegram (issue 8) ----
   //! Sets the counter `name` to `value` (the poller's getUpdates offset), durably.

@@ -333,7 +333,6 @@ void validate(const Config& c, std::vector<std::string>& errors) {
     }
   }
 
-
   // Keys: in demo mode missing keys are generated later; a key that is set must be well-formed.
   for (const auto& [name, value] : {std::pair{"privacy.pseudonym_key", &c.privacy.pseudonym_key},
                                     std::pair{"privacy.encryption_key", &c.privacy.encryption_key}}) {

@@ -48,7 +48,8 @@ CREATE INDEX inbound_events_pending ON inbound_events (id) WHERE processed_at IS
 
 -- Outbound messages: one row per message; the sealed address makes a row self-contained.
 CREATE TABLE outbox (
-  id INTEGER PRIMARY KEY,
+  -- AUTOINCREMENT: ids are cursors (web chat polling) and must never be reused after deletions.
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
   channel TEXT NOT NULL,
   pseudonym TEXT NOT NULL,
   address_ct BLOB NOT NULL,
@@ -181,6 +182,56 @@ ALTER TABLE media ADD COLUMN next_attempt_at INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE media ADD COLUMN error TEXT;
 CREATE INDEX media_pending ON media (channel, next_attempt_at) WHERE status = 'pending';
 CREATE INDEX outbox_held ON outbox (pseudonym, id) WHERE status = 'held';
+)sql",
+      // inbox (issue 6): staff accounts, sessions, audit log, ticket assignment, list indexes.
+      R"sql(
+CREATE TABLE staff_users (
+  id INTEGER PRIMARY KEY,
+  login TEXT NOT NULL UNIQUE COLLATE NOCASE,
+  role TEXT NOT NULL,
+  password_hash TEXT NOT NULL,
+  disabled INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE TABLE staff_departments (
+  staff_id INTEGER NOT NULL REFERENCES staff_users(id) ON DELETE CASCADE,
+  department TEXT NOT NULL,
+  PRIMARY KEY (staff_id, department)
+);
+-- Server-side sessions: only the SHA-256 of the cookie's random id is stored.
+CREATE TABLE staff_sessions (
+  id_hash TEXT PRIMARY KEY,
+  staff_id INTEGER NOT NULL REFERENCES staff_users(id) ON DELETE CASCADE,
+  csrf_token TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  last_seen_at INTEGER NOT NULL
+);
+CREATE INDEX staff_sessions_staff ON staff_sessions (staff_id);
+-- Every staff action: who, what, when, which ticket; never message content.
+CREATE TABLE audit_log (
+  id INTEGER PRIMARY KEY,
+  at INTEGER NOT NULL,
+  staff_id INTEGER,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL,
+  ticket_number INTEGER,
+  detail TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX audit_log_ticket ON audit_log (ticket_number, id);
+ALTER TABLE tickets ADD COLUMN assignee_id INTEGER REFERENCES staff_users(id);
+CREATE INDEX tickets_department ON tickets (department, id);
+CREATE INDEX tickets_assignee ON tickets (assignee_id, id);
+CREATE INDEX tickets_updated ON tickets (updated_at, id);
+)sql",
+      // matrix (issue 9): homeserver transactions already processed (the HS retries a txnId
+      // until it gets 200; a repeat is answered without processing again).
+      R"sql(
+CREATE TABLE matrix_transactions (
+  txn_id TEXT PRIMARY KEY,
+  processed_at INTEGER NOT NULL
+);
+CREATE INDEX matrix_transactions_processed ON matrix_transactions (processed_at);
 )sql",
   };
   return kMigrations;

@@ -35,12 +35,13 @@ CitizenRecord readCitizen(SQLite::Statement& q) {
   c.consent_version = q.getColumn(5).getInt();
   c.unreachable = q.getColumn(6).getInt() != 0;
   if (!q.getColumn(7).isNull()) { c.last_inbound_at = fromMillis(q.getColumn(7).getInt64()); }
+  if (!q.getColumn(8).isNull()) { c.consent_at = fromMillis(q.getColumn(8).getInt64()); }
   return c;
 }
 
 constexpr const char* kCitizenColumns =
     "c.pseudonym, c.channel, c.address_ct, c.key_id, c.lang, c.consent_version, c.unreachable, "
-    "c.last_inbound_at";
+    "c.last_inbound_at, c.consent_at";
 
 constexpr const char* kTicketColumns =
     "id, number, kind, category_id, department, district_id, status, lat, lon, address_text, "
@@ -349,6 +350,28 @@ Result<bool> SqliteStore::commitStep(const StepCommit& step) {
         d.exec();
       }
     }
+    if (step.erase_citizen) {
+      // Tickets stay for the city's records, without anything that points to the person.
+      for (const char* sql : {
+               "INSERT INTO ticket_events (ticket_id, kind, actor, body, created_at) "
+               "SELECT id, 'erased', 'citizen', '', :now FROM tickets WHERE reporter = :p",
+               "UPDATE ticket_events SET body = '' WHERE kind = 'created' AND ticket_id IN "
+               "(SELECT id FROM tickets WHERE reporter = :p)",
+               "DELETE FROM ticket_photos WHERE ticket_id IN (SELECT id FROM tickets WHERE reporter = :p)",
+               "UPDATE tickets SET reporter = NULL, description = '', extra_answer = '', "
+               "address_text = '', follow_token_hash = NULL, updated_at = :now WHERE reporter = :p",
+               "DELETE FROM ticket_followers WHERE pseudonym = :p",
+               "DELETE FROM outbox WHERE pseudonym = :p",
+               "DELETE FROM media WHERE pseudonym = :p",
+               "DELETE FROM conversations WHERE pseudonym = :p",
+               "DELETE FROM citizens WHERE pseudonym = :p",
+               "UPDATE inbound_events SET payload = NULL, pseudonym = '' WHERE pseudonym = :p"}) {
+        SQLite::Statement d(db, sql);
+        if (d.getBindParameterCount() > 0) { d.bind(":p", step.pseudonym); }
+        if (std::string(sql).find(":now") != std::string::npos) { d.bind(":now", now); }
+        d.exec();
+      }
+    }
     if (step.citizen) {
       const auto& c = *step.citizen;
       SQLite::Statement q(db,
@@ -600,27 +623,31 @@ Result<void> SqliteStore::markOutbox(std::int64_t id, const std::string& status,
   });
 }
 
+Result<std::vector<std::string>> SqliteStore::mediaContentOf(const std::string& pseudonym) {
+  return db_.read([&](SQLite::Database& db) {
+    std::vector<std::string> out;
+    SQLite::Statement q(db,
+                        "SELECT DISTINCT content_id FROM media WHERE pseudonym = ? "
+                        "AND content_id IS NOT NULL");
+    q.bind(1, pseudonym);
+    while (q.executeStep()) { out.push_back(q.getColumn(0).getString()); }
+    return out;
+  });
+}
+
+Result<bool> SqliteStore::mediaContentInUse(const std::string& content_id) {
+  return db_.read([&](SQLite::Database& db) {
+    SQLite::Statement q(db, "SELECT 1 FROM media WHERE content_id = ? LIMIT 1");
+    q.bind(1, content_id);
+    return q.executeStep();
+  });
+}
+
 Result<std::int64_t> SqliteStore::counter(const std::string& name) {
   return db_.read([&](SQLite::Database& db) -> std::int64_t {
     SQLite::Statement q(db, "SELECT value FROM counters WHERE name = ?");
     q.bind(1, name);
     return q.executeStep() ? q.getColumn(0).getInt64() : 0;
-  });
-}
-
-}  // namespace bb::storage
-
-// ---- Telegram (issue 8): the poller's offset ----
-namespace bb::storage {
-
-Result<void> SqliteStore::setCounter(const std::string& name, std::int64_t value) {
-  return db_.write([name, value](SQLite::Database& db) {
-    SQLite::Statement q(db,
-                        "INSERT INTO counters (name, value) VALUES (?, ?) "
-                        "ON CONFLICT (name) DO UPDATE SET value = excluded.value");
-    q.bind(1, name);
-    q.bind(2, value);
-    q.exec();
   });
 }
 
@@ -715,6 +742,50 @@ Result<void> SqliteStore::markMedia(std::int64_t id, const std::string& status,
     q.bind(4, tries);
     q.bind(5, toMillis(next_attempt_at));
     q.bind(6, id);
+    q.exec();
+  });
+}
+
+}  // namespace bb::storage
+
+// ---- Matrix application service (issue 9): processed homeserver transactions ----
+namespace bb::storage {
+
+Result<bool> SqliteStore::matrixTxnSeen(const std::string& txn_id) {
+  return db_.read([&](SQLite::Database& db) {
+    SQLite::Statement q(db, "SELECT 1 FROM matrix_transactions WHERE txn_id = ?");
+    q.bind(1, txn_id);
+    return q.executeStep();
+  });
+}
+
+Result<void> SqliteStore::recordMatrixTxn(const std::string& txn_id, SysTime now) {
+  constexpr std::int64_t kKeepMillis = std::int64_t{30} * 24 * 60 * 60 * 1000;
+  return db_.write([txn_id, now](SQLite::Database& db) {
+    SQLite::Statement q(db,
+                        "INSERT INTO matrix_transactions (txn_id, processed_at) VALUES (?, ?) "
+                        "ON CONFLICT (txn_id) DO NOTHING");
+    q.bind(1, txn_id);
+    q.bind(2, toMillis(now));
+    q.exec();
+    SQLite::Statement old(db, "DELETE FROM matrix_transactions WHERE processed_at < ?");
+    old.bind(1, toMillis(now) - kKeepMillis);
+    old.exec();
+  });
+}
+
+}  // namespace bb::storage
+
+// ---- Telegram (issue 8): the poller's offset ----
+namespace bb::storage {
+
+Result<void> SqliteStore::setCounter(const std::string& name, std::int64_t value) {
+  return db_.write([name, value](SQLite::Database& db) {
+    SQLite::Statement q(db,
+                        "INSERT INTO counters (name, value) VALUES (?, ?) "
+                        "ON CONFLICT (name) DO UPDATE SET value = excluded.value");
+    q.bind(1, name);
+    q.bind(2, value);
     q.exec();
   });
 }

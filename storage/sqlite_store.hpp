@@ -33,6 +33,8 @@ public:
                           const std::string& provider_message_id, const std::string& error,
                           int tries, SysTime next_attempt_at, SysTime now) override;
   Result<std::int64_t> counter(const std::string& name) override;
+  Result<std::vector<std::string>> mediaContentOf(const std::string& pseudonym) override;
+  Result<bool> mediaContentInUse(const std::string& content_id) override;
   Result<int> heldOutboxCount(const std::string& pseudonym) override;
   Result<int> releaseHeldOutbox(const std::string& pseudonym, SysTime inbound_at) override;
   Result<std::int64_t> ticketNumberById(std::int64_t ticket_id) override;
@@ -40,6 +42,9 @@ public:
   Result<std::vector<MediaJob>> dueMedia(Channel channel, SysTime now, int limit) override;
   Result<void> markMedia(std::int64_t id, const std::string& status, const std::string& content_id,
                          const std::string& error, int tries, SysTime next_attempt_at) override;
+
+  Result<bool> matrixTxnSeen(const std::string& txn_id) override;
+  Result<void> recordMatrixTxn(const std::string& txn_id, SysTime now) override;
 
   Result<void> setCounter(const std::string& name, std::int64_t value) override;
 

@@ -271,7 +271,17 @@ HttpResponse WebChat::messages(const HttpRequest& req) {
     return error(400, "bad_request", "webchat.error.bad_request", session);
   }
   const std::string pseudonym = engine_.pseudonymOf(Channel::WebChat, session);
-  const auto deadline = std::chrono::steady_clock::now() + options_.long_poll;
+  // Each waiting poll holds a server thread: only a few may wait, the rest come back later.
+  struct Slot {
+    std::atomic<int>& counter;
+    bool held;
+    ~Slot() {
+      if (held) { counter.fetch_sub(1); }
+    }
+  } slot{waiting_polls_, waiting_polls_.fetch_add(1) < options_.max_waiting_polls};
+  if (!slot.held) { waiting_polls_.fetch_sub(1); }
+  const auto wait = slot.held ? options_.long_poll : std::chrono::milliseconds(0);
+  const auto deadline = std::chrono::steady_clock::now() + wait;
   for (;;) {
     auto rows = store_.outboxFor(pseudonym, Channel::WebChat, after, 50);
     if (!rows) { return error(503, "unavailable", "webchat.error.unavailable", session); }
@@ -294,6 +304,7 @@ HttpResponse WebChat::messages(const HttpRequest& req) {
         }
       }
       out["last"] = last;
+      if (!slot.held) { out["retry_ms"] = 1500; }
       HttpResponse r = HttpResponse::json(200, out.dump(-1, ' ', false, json::error_handler_t::replace));
       r.header("Cache-Control", "no-store");
       return r;

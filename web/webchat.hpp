@@ -2,6 +2,7 @@
 // The citizen web chat (/chat): an anonymous session cookie, CSRF-protected posts, photo upload
 // through the media pipeline, long-polled replies, and the "follow my report" page.
 
+#include <atomic>
 #include <chrono>
 #include <map>
 #include <memory>
@@ -24,6 +25,9 @@ struct WebChatOptions {
   std::size_t max_upload_bytes = 10 * 1024 * 1024;
   int messages_per_minute = 30;
   std::chrono::milliseconds long_poll{8000};
+  //! Long polls that may wait at once (each holds a server thread); others answer at once
+  //! with `retry_ms` so the page polls again later.
+  int max_waiting_polls = 4;
   bool secure_cookies = false;  //!< `Secure` when served over HTTPS
   std::string csrf_key;         //!< secret for session-bound CSRF tokens
   media::CleanOptions clean;
@@ -65,6 +69,7 @@ private:
   WebChatOptions options_;
   std::mutex rate_mutex_;
   std::map<std::string, std::pair<double, std::chrono::steady_clock::time_point>> buckets_;
+  std::atomic<int> waiting_polls_{0};
   std::mutex assets_mutex_;
   std::map<std::string, std::string> assets_;
 };

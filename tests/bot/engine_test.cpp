@@ -352,3 +352,61 @@ TEST_CASE("engine: reply addresses are sealed and pseudonyms carry no user id") 
   REQUIRE(opened.has_value());
   CHECK(*opened == "chat-+491701234567");
 }
+
+TEST_CASE("engine: 'meine daten' exports what is stored, own descriptions only") {
+  EngineHarness h;
+  h.onboard("sara");
+  const auto mine = h.report("sara", "graffiti", kMarktplatz);
+  h.replies("sara");
+  h.text("sara", "meine daten");
+  auto text = h.replyText("sara");
+  CHECK(contains(text, h.text("export.header")));
+  CHECK(contains(text, std::to_string(mine)));
+  CHECK(contains(text, "webchat"));
+}
+
+TEST_CASE("engine: 'daten löschen' asks first, then erases; tickets stay anonymized") {
+  EngineHarness h;
+  bool removed = false;
+  h.onboard("tom");
+  h.choice("tom", "report");
+  h.choice("tom", "cat:graffiti");
+  h.location("tom", kMarktplatz);
+  h.image("tom", "sha256:" + std::string(64, 'd'));
+  h.choice("tom", "done");
+  h.text("tom", "Schmiererei am Rathaus, Tel. 0170 1234567");
+  h.choice("tom", "confirm");
+  const auto number = h.scalar("SELECT number FROM tickets");
+  h.replies("tom");
+
+  SUBCASE("anything but yes keeps the data") {
+    h.text("tom", "daten löschen");
+    CHECK(contains(h.replyText("tom"), h.text("erase.confirm").substr(0, 20)));
+    h.text("tom", "nein");
+    CHECK(h.scalar("SELECT count(*) FROM citizens") == 1);
+    CHECK(h.scalar("SELECT count(*) FROM tickets WHERE reporter IS NOT NULL") == 1);
+  }
+  SUBCASE("yes erases") {
+    (void)removed;
+    h.text("tom", "daten löschen");
+    h.choice("tom", "confirm");
+    CHECK(h.scalar("SELECT count(*) FROM citizens") == 0);
+    CHECK(h.scalar("SELECT count(*) FROM conversations") == 0);
+    CHECK(h.scalar("SELECT count(*) FROM media") == 0);
+    CHECK(h.scalar("SELECT count(*) FROM ticket_photos") == 0);
+    CHECK(h.scalar("SELECT count(*) FROM ticket_followers") == 0);
+    CHECK(h.scalar("SELECT count(*) FROM tickets WHERE number = " + std::to_string(number) +
+                   " AND reporter IS NULL AND description = ''") == 1);
+    CHECK(h.scalar("SELECT count(*) FROM ticket_events WHERE kind = 'erased' AND body = ''") == 1);
+    CHECK(h.scalar("SELECT count(*) FROM ticket_events WHERE body LIKE '%1234567%'") == 0);
+    CHECK(h.scalar("SELECT value FROM counters WHERE name = 'erasures'") == 1);
+    // Only the confirmation is left for this citizen, and it goes out.
+    auto left = h.allReplies("tom");
+    REQUIRE(left.size() == 1);
+    CHECK(left[0].text == h.text("erase.done"));
+    // Writing again starts over with the privacy notice.
+    h.text("tom", "Hallo");
+    auto again = h.replies("tom");
+    CHECK(offers(again, "accept"));
+  }
+}

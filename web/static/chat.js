@@ -634,6 +634,11 @@
           for (const msg of body.messages) renderBotMessage(msg);
           const newest = Number(body.last);
           if (Number.isFinite(newest) && newest > after) after = newest;
+          // The server asks busy clients to wait instead of holding a connection open.
+          const retry = Number(body.retry_ms);
+          if (body.messages.length === 0 && Number.isFinite(retry) && retry > 0) {
+            await sleep(Math.min(retry, 10000));
+          }
           continue;
         }
       }
