@@ -1,5 +1,6 @@
 // Matrix wire knowledge (channels.md §3): registration, hs_token check, transaction parsing,
 // geo/mxc URIs, client-server calls and their replies. Never throws; never logs.
+#include "bot/json_limits.hpp"
 #include "webhooks/matrix/matrix.hpp"
 
 #include <algorithm>
@@ -19,33 +20,6 @@ namespace {
 using nlohmann::json;
 
 constexpr std::string_view kBearer = "Bearer ";
-
-//! Nesting of objects and arrays counted on the raw bytes before parsing.
-bool depthWithin(std::string_view body, std::size_t max_depth) {
-  std::size_t depth = 0;
-  bool in_string = false;
-  bool escaped = false;
-  for (const char c : body) {
-    if (in_string) {
-      if (escaped) {
-        escaped = false;
-      } else if (c == '\\') {
-        escaped = true;
-      } else if (c == '"') {
-        in_string = false;
-      }
-      continue;
-    }
-    if (c == '"') {
-      in_string = true;
-    } else if (c == '{' || c == '[') {
-      if (++depth > max_depth) { return false; }
-    } else if ((c == '}' || c == ']') && depth > 0) {
-      --depth;
-    }
-  }
-  return true;
-}
 
 //! The string member `key` of `obj`, or "" when absent or not a string.
 std::string str(const json& obj, const char* key) {
@@ -324,7 +298,7 @@ std::optional<GeoUri> parseGeoUri(std::string_view uri) {
 }
 
 Result<ParsedTransaction> parseTransaction(std::string_view body, const std::string& bot_user_id) {
-  if (!depthWithin(body, kMaxJsonDepth)) { return fail(ErrorCode::InvalidInput, "too deep"); }
+  if (!jsonDepthWithin(body, kMaxJsonDepth)) { return fail(ErrorCode::InvalidInput, "too deep"); }
   const json doc = json::parse(body, nullptr, false);
   if (doc.is_discarded() || !doc.is_object()) {
     return fail(ErrorCode::InvalidInput, "not a JSON object");

@@ -2,6 +2,7 @@
 // needs: ids, date, text/caption, the largest photo, an image document, location, callback data
 // and chat-member status. Names, usernames, phone numbers and language codes are never read.
 
+#include "bot/json_limits.hpp"
 #include <algorithm>
 #include <cstdint>
 
@@ -14,33 +15,6 @@ namespace bb::webhooks::telegram {
 namespace {
 
 using json = nlohmann::json;
-
-//! Nesting of objects and arrays counted on the raw bytes, before parsing.
-bool depthWithin(std::string_view body, std::size_t max_depth) {
-  std::size_t depth = 0;
-  bool in_string = false;
-  bool escaped = false;
-  for (const char c : body) {
-    if (in_string) {
-      if (escaped) {
-        escaped = false;
-      } else if (c == '\\') {
-        escaped = true;
-      } else if (c == '"') {
-        in_string = false;
-      }
-      continue;
-    }
-    if (c == '"') {
-      in_string = true;
-    } else if (c == '{' || c == '[') {
-      if (++depth > max_depth) { return false; }
-    } else if ((c == '}' || c == ']') && depth > 0) {
-      --depth;
-    }
-  }
-  return true;
-}
 
 const json* member(const json& obj, const char* key) {
   if (!obj.is_object()) { return nullptr; }
@@ -283,7 +257,7 @@ const std::vector<std::string>& allowedUpdates() {
 }
 
 Result<ParsedUpdate> parseUpdate(std::string_view raw_body) {
-  if (!depthWithin(raw_body, kMaxJsonDepth)) {
+  if (!jsonDepthWithin(raw_body, kMaxJsonDepth)) {
     return fail(ErrorCode::InvalidInput, "telegram update: json nested too deeply");
   }
   try {
@@ -306,7 +280,7 @@ Result<UpdatesBatch> parseUpdatesReply(const HttpReply& reply) {
     return fail(ErrorCode::Upstream, reply.status == 0 ? "transport"
                                                        : "http_" + std::to_string(reply.status));
   }
-  if (!depthWithin(reply.body, kMaxJsonDepth + 2)) {
+  if (!jsonDepthWithin(reply.body, kMaxJsonDepth + 2)) {
     return fail(ErrorCode::InvalidInput, "getUpdates: json nested too deeply");
   }
   try {

@@ -2,6 +2,7 @@
 // reference (channels.md §1.3, §1.4). Never throws: parse errors become Results, missing or
 // mistyped fields are skipped.
 
+#include "bot/json_limits.hpp"
 #include <nlohmann/json.hpp>
 
 #include <charconv>
@@ -18,34 +19,6 @@ namespace {
 using nlohmann::json;
 
 constexpr std::size_t kMaxErrorTitleUnits = 200;
-
-//! Maximum nesting of objects and arrays, counted on the raw bytes before parsing, so that a
-//! hostile body cannot make the parser or the destructor work through deep nesting.
-bool depthWithin(std::string_view body, std::size_t max_depth) {
-  std::size_t depth = 0;
-  bool in_string = false;
-  bool escaped = false;
-  for (const char c : body) {
-    if (in_string) {
-      if (escaped) {
-        escaped = false;
-      } else if (c == '\\') {
-        escaped = true;
-      } else if (c == '"') {
-        in_string = false;
-      }
-      continue;
-    }
-    if (c == '"') {
-      in_string = true;
-    } else if (c == '{' || c == '[') {
-      if (++depth > max_depth) { return false; }
-    } else if ((c == '}' || c == ']') && depth > 0) {
-      --depth;
-    }
-  }
-  return true;
-}
 
 //! The member `key` of `obj` if `obj` is an object holding it, else nullptr.
 const json* member(const json& obj, const char* key) {
@@ -214,7 +187,7 @@ void readStatuses(const json& value, ParsedWebhook& out) {
 }  // namespace
 
 Result<ParsedWebhook> parseWebhook(std::string_view raw_body) {
-  if (!depthWithin(raw_body, kMaxJsonDepth)) {
+  if (!jsonDepthWithin(raw_body, kMaxJsonDepth)) {
     return fail(ErrorCode::InvalidInput, "whatsapp webhook: json nested too deeply");
   }
   try {
