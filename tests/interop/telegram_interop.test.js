@@ -3,7 +3,7 @@
 // scripts/install-deps.sh). A simulated user sends messages and presses buttons; the bot's
 // replies are asserted through the emulator's client API, the ticket in the server's database.
 //
-// The emulator's known quirks (../shared/reference/channels.md §4.1) and how this test handles
+// The emulator's known quirks (reference/channels.md §4.1) and how this test handles
 // them:
 // - no X-Telegram-Bot-Api-Secret-Token and a crash on non-2xx webhook answers: the bot runs in
 //   polling mode, so the emulator never calls it;

@@ -2,7 +2,7 @@
 // Matrix application service: all of the channel's wire knowledge, as pure functions. No sockets
 // and no storage: the routes call verifyHsToken/parseTransaction, the sender and media fetcher
 // send what render*/download calls build and classify the replies. Nothing outside this folder
-// needs a Matrix field name. Facts and sources: ../shared/reference/channels.md §3, copied notes
+// needs a Matrix field name. Facts and sources: reference/channels.md §3, copied notes
 // and the spec extract in tests/fixtures/matrix.
 
 #include <chrono>

@@ -3,7 +3,7 @@
 // storage: the webhook route and the poller call verifySecret/parseUpdate/parseUpdatesReply, the
 // outbox sender sends what renderMessage builds and classifies the reply with classifyReply.
 // Nothing outside this folder needs a Telegram field name.
-// Facts and sources: ../shared/reference/channels.md §2 (notes in tests/fixtures/telegram).
+// Facts and sources: reference/channels.md §2 (notes in tests/fixtures/telegram).
 
 #include <chrono>
 #include <cstddef>

@@ -3,7 +3,7 @@
 // functions. No sockets and no storage: the HTTP server calls verify*/parseWebhook, the outbox
 // worker sends what renderMessage/media*Call build and classifies the reply with
 // classifySendReply. Nothing outside this folder needs a WhatsApp field name.
-// Facts and sources: ../shared/reference/channels.md §1 (copied notes in tests/fixtures/whatsapp).
+// Facts and sources: reference/channels.md §1 (copied notes in tests/fixtures/whatsapp).
 
 #include <chrono>
 #include <cstddef>
