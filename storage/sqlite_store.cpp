@@ -608,10 +608,13 @@ Result<void> SqliteStore::markOutbox(std::int64_t id, const std::string& status,
                                      const std::string& error, int tries, SysTime next_attempt_at,
                                      SysTime now) {
   return db_.write([=](SQLite::Database& db) {
+    // Once a row is final its sealed address is no longer needed: wipe it (data minimization;
+    // receipts match by provider_message_id, not by address).
     SQLite::Statement q(db,
-                        "UPDATE outbox SET status = ?, provider_message_id = coalesce(nullif(?, ''), "
-                        "provider_message_id), error = nullif(?, ''), tries = ?, next_attempt_at = ?, "
-                        "updated_at = ? WHERE id = ?");
+                        "UPDATE outbox SET status = ?1, provider_message_id = coalesce(nullif(?2, ''), "
+                        "provider_message_id), error = nullif(?3, ''), tries = ?4, next_attempt_at = ?5, "
+                        "updated_at = ?6, address_ct = CASE WHEN ?1 IN ('sent', 'delivered', 'read', "
+                        "'failed', 'dead') THEN X'' ELSE address_ct END WHERE id = ?7");
     q.bind(1, status);
     q.bind(2, provider_message_id);
     q.bind(3, error);

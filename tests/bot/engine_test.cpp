@@ -410,3 +410,20 @@ TEST_CASE("engine: 'daten löschen' asks first, then erases; tickets stay anonym
     CHECK(offers(again, "accept"));
   }
 }
+
+TEST_CASE("engine: a final outbox row keeps no sealed address (also after a declined notice)") {
+  EngineHarness h;
+  h.text("uwe", "Hallo");
+  h.choice("uwe", "decline");
+  auto rows = h.store->outboxFor(h.pseudonym("uwe"), Channel::WebChat, 0, 10);
+  REQUIRE(rows.has_value());
+  REQUIRE(rows->size() == 2);
+  CHECK(h.scalar("SELECT count(*) FROM outbox WHERE length(address_ct) > 0") == 2);
+  const auto now = h.clock.now();
+  REQUIRE(h.store->markOutbox((*rows)[0].id, "sent", "wamid.1", "", 1, now, now));
+  REQUIRE(h.store->markOutbox((*rows)[1].id, "queued", "", "http_503", 1, now, now));
+  CHECK(h.scalar("SELECT count(*) FROM outbox WHERE length(address_ct) > 0") == 1);  // retry keeps it
+  REQUIRE(h.store->markOutbox((*rows)[1].id, "dead", "", "http_503", 8, now, now));
+  CHECK(h.scalar("SELECT count(*) FROM outbox WHERE length(address_ct) > 0") == 0);
+  CHECK(h.scalar("SELECT count(*) FROM citizens") == 0);
+}
