@@ -104,18 +104,71 @@ std::unique_ptr<BackOffice> startBackOffice(const Config& c, bb::storage::Databa
 //! `apikey add --name N --department D [--department D2 ...] --config FILE`: prints the key once.
 int cmdApiKey(const std::vector<std::string>& args);
 
-//! The WhatsApp channel's running parts: HTTP client, outbox sender and worker, media jobs.
-struct WhatsAppChannel {
-  std::unique_ptr<bb::HttpClient> http;
-  std::unique_ptr<bb::webhooks::whatsapp::Sender> sender;
+//! The delivery side every messenger channel shares: an outbox worker for the channel's sender
+//! and a media-job worker for its fetcher, configured from the channel's limits.
+struct DeliveryLimits {
+  bb::Channel channel = bb::Channel::WhatsApp;
+  double rate_per_second = 1;
+  int recipient_interval_ms = 1000;
+  int max_tries = 8;
+  int retry_base_ms = 5000;
+  std::size_t max_image_bytes = 5 * 1024 * 1024;
+};
+
+struct DeliveryWorkers {
   std::unique_ptr<bb::outbox::OutboxWorker> outbox;
-  std::unique_ptr<bb::webhooks::whatsapp::MediaFetcher> fetcher;
   std::unique_ptr<bb::media::MediaJobWorker> media;
 
+  void start() {
+    outbox->start();
+    media->start();
+  }
   void stop() {
     if (outbox) { outbox->stop(); }
     if (media) { media->stop(); }
   }
+};
+
+DeliveryWorkers makeDeliveryWorkers(const DeliveryLimits& limits, bb::outbox::ChannelSender& sender,
+                                    bb::media::MediaFetcher& fetcher, bb::Engine& engine,
+                                    bb::Store& store, bb::media::MediaStore& media_store,
+                                    const bb::Clock& clock, bb::Metrics& metrics) {
+  bb::outbox::OutboxOptions o;
+  o.channel = limits.channel;
+  o.rate_per_second = limits.rate_per_second;
+  o.recipient_interval = std::chrono::milliseconds(limits.recipient_interval_ms);
+  o.max_tries = limits.max_tries;
+  o.retry_base = std::chrono::milliseconds(limits.retry_base_ms);
+  o.idle_poll = std::chrono::milliseconds(100);
+  bb::media::MediaJobOptions m;
+  m.channel = limits.channel;
+  m.clean.max_input_bytes = limits.max_image_bytes;
+  m.retry_base = std::chrono::milliseconds(limits.retry_base_ms);
+  m.idle_poll = std::chrono::milliseconds(200);
+  DeliveryWorkers w;
+  w.outbox = std::make_unique<bb::outbox::OutboxWorker>(
+      store, sender,
+      [&engine](const std::string& ct, const std::string& key_id) {
+        return engine.openAddress(ct, key_id);
+      },
+      clock, o, &metrics);
+  w.media = std::make_unique<bb::media::MediaJobWorker>(
+      store, fetcher, media_store,
+      [&engine](const std::string& pseudonym, std::int64_t id) {
+        return engine.ingestMediaRejected(pseudonym, id);
+      },
+      clock, m, &metrics);
+  return w;
+}
+
+//! The WhatsApp channel's running parts: HTTP client, outbox sender and worker, media jobs.
+struct WhatsAppChannel {
+  std::unique_ptr<bb::HttpClient> http;
+  std::unique_ptr<bb::webhooks::whatsapp::Sender> sender;
+  std::unique_ptr<bb::webhooks::whatsapp::MediaFetcher> fetcher;
+  DeliveryWorkers delivery;
+
+  void stop() { delivery.stop(); }
 };
 
 bb::webhooks::whatsapp::Settings whatsAppSettings(const Config& c) {
@@ -141,37 +194,21 @@ std::unique_ptr<WhatsAppChannel> startWhatsApp(const Config& c, bb::Engine& engi
   auto channel = std::make_unique<WhatsAppChannel>();
   channel->http = bb::makeCurlHttpClient();
   channel->sender = std::make_unique<wa::Sender>(settings, *channel->http, store, clock);
-  bb::outbox::OutboxOptions o;
-  o.channel = bb::Channel::WhatsApp;
-  o.rate_per_second = c.whatsapp.rate_per_second;
-  o.recipient_interval = std::chrono::milliseconds(c.whatsapp.recipient_interval_ms);
-  o.max_tries = c.whatsapp.max_tries;
-  o.retry_base = std::chrono::milliseconds(c.whatsapp.retry_base_ms);
-  o.idle_poll = std::chrono::milliseconds(100);
-  channel->outbox = std::make_unique<bb::outbox::OutboxWorker>(
-      store, *channel->sender,
-      [&engine](const std::string& ct, const std::string& key_id) {
-        return engine.openAddress(ct, key_id);
-      },
-      clock, o, &metrics);
   channel->fetcher = std::make_unique<wa::MediaFetcher>(settings, *channel->http);
-  bb::media::MediaJobOptions m;
-  m.channel = bb::Channel::WhatsApp;
-  m.clean.max_input_bytes = wa::kMaxImageBytes;
-  m.retry_base = std::chrono::milliseconds(c.whatsapp.retry_base_ms);
-  m.idle_poll = std::chrono::milliseconds(200);
-  channel->media = std::make_unique<bb::media::MediaJobWorker>(
-      store, *channel->fetcher, media_store,
-      [&engine](const std::string& pseudonym, std::int64_t id) {
-        return engine.ingestMediaRejected(pseudonym, id);
-      },
-      clock, m, &metrics);
+  DeliveryLimits limits;
+  limits.channel = bb::Channel::WhatsApp;
+  limits.rate_per_second = c.whatsapp.rate_per_second;
+  limits.recipient_interval_ms = c.whatsapp.recipient_interval_ms;
+  limits.max_tries = c.whatsapp.max_tries;
+  limits.retry_base_ms = c.whatsapp.retry_base_ms;
+  limits.max_image_bytes = wa::kMaxImageBytes;
+  channel->delivery = makeDeliveryWorkers(limits, *channel->sender, *channel->fetcher, engine, store,
+                                          media_store, clock, metrics);
   auto wa_routes = wa::routes(
       settings, [&engine](const std::vector<bb::InboundEvent>& events) { return engine.ingest(events); },
       static_cast<std::size_t>(c.server.max_body_bytes));
   routes.insert(routes.end(), wa_routes.begin(), wa_routes.end());
-  channel->outbox->start();
-  channel->media->start();
+  channel->delivery.start();
   bb::log::info("channel_enabled", {{"channel", "whatsapp"},
                                     {"rate_per_second", std::to_string(c.whatsapp.rate_per_second)},
                                     {"access_token", bb::config::maskSecret(c.whatsapp.access_token)}});
@@ -182,14 +219,10 @@ std::unique_ptr<WhatsAppChannel> startWhatsApp(const Config& c, bb::Engine& engi
 struct MatrixChannel {
   std::unique_ptr<bb::HttpClient> http;
   std::unique_ptr<bb::webhooks::matrix::Sender> sender;
-  std::unique_ptr<bb::outbox::OutboxWorker> outbox;
   std::unique_ptr<bb::webhooks::matrix::MediaFetcher> fetcher;
-  std::unique_ptr<bb::media::MediaJobWorker> media;
+  DeliveryWorkers delivery;
 
-  void stop() {
-    if (outbox) { outbox->stop(); }
-    if (media) { media->stop(); }
-  }
+  void stop() { delivery.stop(); }
 };
 
 bb::webhooks::matrix::Settings matrixSettings(const Config& c) {
@@ -217,31 +250,16 @@ std::unique_ptr<MatrixChannel> startMatrix(const Config& c, bb::Engine& engine, 
   auto channel = std::make_unique<MatrixChannel>();
   channel->http = bb::makeCurlHttpClient();
   channel->sender = std::make_unique<mx::Sender>(settings, *channel->http);
-  bb::outbox::OutboxOptions o;
-  o.channel = bb::Channel::Matrix;
-  o.rate_per_second = c.matrix.rate_per_second;
-  o.recipient_interval = std::chrono::milliseconds(c.matrix.recipient_interval_ms);
-  o.max_tries = c.matrix.max_tries;
-  o.retry_base = std::chrono::milliseconds(c.matrix.retry_base_ms);
-  o.idle_poll = std::chrono::milliseconds(100);
-  channel->outbox = std::make_unique<bb::outbox::OutboxWorker>(
-      store, *channel->sender,
-      [&engine](const std::string& ct, const std::string& key_id) {
-        return engine.openAddress(ct, key_id);
-      },
-      clock, o, &metrics);
   channel->fetcher = std::make_unique<mx::MediaFetcher>(settings, *channel->http);
-  bb::media::MediaJobOptions m;
-  m.channel = bb::Channel::Matrix;
-  m.clean.max_input_bytes = mx::kMaxImageBytes;
-  m.retry_base = std::chrono::milliseconds(c.matrix.retry_base_ms);
-  m.idle_poll = std::chrono::milliseconds(200);
-  channel->media = std::make_unique<bb::media::MediaJobWorker>(
-      store, *channel->fetcher, media_store,
-      [&engine](const std::string& pseudonym, std::int64_t id) {
-        return engine.ingestMediaRejected(pseudonym, id);
-      },
-      clock, m, &metrics);
+  DeliveryLimits limits;
+  limits.channel = bb::Channel::Matrix;
+  limits.rate_per_second = c.matrix.rate_per_second;
+  limits.recipient_interval_ms = c.matrix.recipient_interval_ms;
+  limits.max_tries = c.matrix.max_tries;
+  limits.retry_base_ms = c.matrix.retry_base_ms;
+  limits.max_image_bytes = mx::kMaxImageBytes;
+  channel->delivery = makeDeliveryWorkers(limits, *channel->sender, *channel->fetcher, engine, store,
+                                          media_store, clock, metrics);
   mx::TxnLog txn_log;
   txn_log.seen = [&store](const std::string& txn_id) { return store.matrixTxnSeen(txn_id); };
   txn_log.record = [&store, &clock](const std::string& txn_id) {
@@ -252,8 +270,7 @@ std::unique_ptr<MatrixChannel> startMatrix(const Config& c, bb::Engine& engine, 
       [&engine](const std::vector<bb::InboundEvent>& events) { return engine.ingest(events); },
       std::move(txn_log), *channel->http, static_cast<std::size_t>(c.server.max_body_bytes));
   routes.insert(routes.end(), mx_routes.begin(), mx_routes.end());
-  channel->outbox->start();
-  channel->media->start();
+  channel->delivery.start();
   bb::log::info("channel_enabled", {{"channel", "matrix"},
                                     {"rate_per_second", std::to_string(c.matrix.rate_per_second)},
                                     {"as_token", bb::config::maskSecret(c.matrix.as_token)},
@@ -270,16 +287,14 @@ struct TelegramChannel {
   std::unique_ptr<bb::webhooks::telegram::CallbackAnswerer> answerer;
   std::unique_ptr<bb::webhooks::telegram::Poller> poller;
   std::unique_ptr<bb::webhooks::telegram::Sender> sender;
-  std::unique_ptr<bb::outbox::OutboxWorker> outbox;
   std::unique_ptr<bb::webhooks::telegram::MediaFetcher> fetcher;
-  std::unique_ptr<bb::media::MediaJobWorker> media;
+  DeliveryWorkers delivery;
 
   //! Stops every thread; runs before the engine stops and the database closes.
   void stop() {
     if (poller) { poller->stop(); }
     if (answerer) { answerer->stop(); }
-    if (outbox) { outbox->stop(); }
-    if (media) { media->stop(); }
+    delivery.stop();
   }
 };
 
@@ -303,31 +318,16 @@ std::unique_ptr<TelegramChannel> startTelegram(const Config& c, bb::Engine& engi
   channel->http = bb::makeCurlHttpClient();
   channel->answerer = std::make_unique<tg::CallbackAnswerer>(settings, *channel->http);
   channel->sender = std::make_unique<tg::Sender>(settings, *channel->http, store);
-  bb::outbox::OutboxOptions o;
-  o.channel = bb::Channel::Telegram;
-  o.rate_per_second = c.telegram.rate_per_second;
-  o.recipient_interval = std::chrono::milliseconds(c.telegram.per_chat_interval_ms);
-  o.max_tries = c.telegram.max_tries;
-  o.retry_base = std::chrono::milliseconds(c.telegram.retry_base_ms);
-  o.idle_poll = std::chrono::milliseconds(100);
-  channel->outbox = std::make_unique<bb::outbox::OutboxWorker>(
-      store, *channel->sender,
-      [&engine](const std::string& ct, const std::string& key_id) {
-        return engine.openAddress(ct, key_id);
-      },
-      clock, o, &metrics);
   channel->fetcher = std::make_unique<tg::MediaFetcher>(settings, *channel->http);
-  bb::media::MediaJobOptions m;
-  m.channel = bb::Channel::Telegram;
-  m.clean.max_input_bytes = tg::kMaxFileBytes;
-  m.retry_base = std::chrono::milliseconds(c.telegram.retry_base_ms);
-  m.idle_poll = std::chrono::milliseconds(200);
-  channel->media = std::make_unique<bb::media::MediaJobWorker>(
-      store, *channel->fetcher, media_store,
-      [&engine](const std::string& pseudonym, std::int64_t id) {
-        return engine.ingestMediaRejected(pseudonym, id);
-      },
-      clock, m, &metrics);
+  DeliveryLimits limits;
+  limits.channel = bb::Channel::Telegram;
+  limits.rate_per_second = c.telegram.rate_per_second;
+  limits.recipient_interval_ms = c.telegram.per_chat_interval_ms;
+  limits.max_tries = c.telegram.max_tries;
+  limits.retry_base_ms = c.telegram.retry_base_ms;
+  limits.max_image_bytes = tg::kMaxFileBytes;
+  channel->delivery = makeDeliveryWorkers(limits, *channel->sender, *channel->fetcher, engine, store,
+                                          media_store, clock, metrics);
   tg::IngestFn ingest = [&engine](const std::vector<bb::InboundEvent>& events) {
     return engine.ingest(events);
   };
@@ -342,8 +342,7 @@ std::unique_ptr<TelegramChannel> startTelegram(const Config& c, bb::Engine& engi
     routes.insert(routes.end(), tg_routes.begin(), tg_routes.end());
   }
   channel->answerer->start();
-  channel->outbox->start();
-  channel->media->start();
+  channel->delivery.start();
   if (channel->poller) { channel->poller->start(); }
   bb::log::info("channel_enabled", {{"channel", "telegram"},
                                     {"mode", c.telegram.mode},
