@@ -1,5 +1,7 @@
 #include "storage/sqlite_case_store.hpp"
 
+#include "storage/ticket_rows.hpp"
+
 #include <SQLiteCpp/SQLiteCpp.h>
 
 #include "bot/case_payload.hpp"
@@ -78,11 +80,6 @@ PublicTicket readPublicTicket(SQLite::Statement& q) {
   return t;
 }
 
-std::int64_t ticketIdOfNumber(SQLite::Database& db, std::int64_t number) {
-  SQLite::Statement q(db, "SELECT id FROM tickets WHERE number = ?");
-  q.bind(1, number);
-  return q.executeStep() ? q.getColumn(0).getInt64() : 0;
-}
 
 struct TicketNotFound : std::exception {
   const char* what() const noexcept override { return "ticket not found"; }
@@ -95,29 +92,6 @@ Result<void> mapWrite(Result<void> r) {
   return r;
 }
 
-void addEvent(SQLite::Database& db, std::int64_t ticket_id, const std::string& kind,
-              const std::string& actor, const std::string& status, const std::string& body,
-              std::int64_t outbox_id, std::int64_t now) {
-  SQLite::Statement q(db,
-                      "INSERT INTO ticket_events (ticket_id, kind, actor, status, body, outbox_id, "
-                      "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)");
-  q.bind(1, ticket_id);
-  q.bind(2, kind);
-  q.bind(3, actor);
-  if (status.empty()) {
-    q.bind(4);
-  } else {
-    q.bind(4, status);
-  }
-  q.bind(5, body);
-  if (outbox_id > 0) {
-    q.bind(6, outbox_id);
-  } else {
-    q.bind(6);
-  }
-  q.bind(7, now);
-  q.exec();
-}
 
 }  // namespace
 
@@ -380,29 +354,16 @@ Result<void> SqliteCaseStore::addPublicNote(const PublicNote& note) {
   const double grid = grid_m_;
   return mapWrite(db_.write([&note, grid](SQLite::Database& db) {
     const std::int64_t now = toMillis(note.now);
-    const std::int64_t ticket_id = ticketIdOfNumber(db, note.number);
+    const std::int64_t ticket_id = ticketIdOf(db, note.number);
     if (ticket_id == 0) { throw TicketNotFound(); }
     SQLite::Statement u(db, "UPDATE tickets SET updated_at = ? WHERE id = ?");
     u.bind(1, now);
     u.bind(2, ticket_id);
     u.exec();
-    addEvent(db, ticket_id, "public_note", note.actor, "", note.note, 0, now);
+    addTicketEvent(db, ticket_id, "public_note", note.actor, "", note.note, 0, now);
     for (const auto& o : note.notifications) {
-      SQLite::Statement q(db,
-                          "INSERT INTO outbox (channel, pseudonym, address_ct, key_id, payload, "
-                          "kind, ticket_id, status, next_attempt_at, created_at, updated_at) "
-                          "VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?)");
-      q.bind(1, toString(o.channel));
-      q.bind(2, o.pseudonym);
-      q.bind(3, o.address_ct.data(), static_cast<int>(o.address_ct.size()));
-      q.bind(4, o.key_id);
-      q.bind(5, o.payload);
-      q.bind(6, o.kind);
-      q.bind(7, ticket_id);
-      q.bind(8, now);
-      q.bind(9, now);
-      q.exec();
-      addEvent(db, ticket_id, "bot_message", "bot", "", "", db.getLastInsertRowid(), now);
+      const std::int64_t outbox_id = insertOutbound(db, o, ticket_id, now);
+      addTicketEvent(db, ticket_id, "bot_message", "bot", "", "", outbox_id, now);
     }
     appendCaseEntry(db, ticket_id, "note", note.note, now, grid);
   }));
@@ -411,7 +372,7 @@ Result<void> SqliteCaseStore::addPublicNote(const PublicNote& note) {
 Result<void> SqliteCaseStore::setExternalRef(std::int64_t number, const std::string& ref,
                                              const std::string& actor, SysTime now) {
   return mapWrite(db_.write([number, ref, actor, now](SQLite::Database& db) {
-    const std::int64_t ticket_id = ticketIdOfNumber(db, number);
+    const std::int64_t ticket_id = ticketIdOf(db, number);
     if (ticket_id == 0) { throw TicketNotFound(); }
     SQLite::Statement q(db,
                         "INSERT INTO ticket_public (ticket_id, external_ref) VALUES (?, ?) "
@@ -419,14 +380,14 @@ Result<void> SqliteCaseStore::setExternalRef(std::int64_t number, const std::str
     q.bind(1, ticket_id);
     q.bind(2, ref);
     q.exec();
-    addEvent(db, ticket_id, "external_ref", actor, "", ref, 0, toMillis(now));
+    addTicketEvent(db, ticket_id, "external_ref", actor, "", ref, 0, toMillis(now));
   }));
 }
 
 Result<void> SqliteCaseStore::setPublicDescription(std::int64_t number, const std::string& text,
                                                    const std::string& actor, SysTime now) {
   return mapWrite(db_.write([number, text, actor, now](SQLite::Database& db) {
-    const std::int64_t ticket_id = ticketIdOfNumber(db, number);
+    const std::int64_t ticket_id = ticketIdOf(db, number);
     if (ticket_id == 0) { throw TicketNotFound(); }
     SQLite::Statement q(db,
                         "INSERT INTO ticket_public (ticket_id, public_description) VALUES (?, "
@@ -435,7 +396,7 @@ Result<void> SqliteCaseStore::setPublicDescription(std::int64_t number, const st
     q.bind(1, ticket_id);
     q.bind(2, text);
     q.exec();
-    addEvent(db, ticket_id, text.empty() ? "unpublished" : "published", actor, "", "", 0,
+    addTicketEvent(db, ticket_id, text.empty() ? "unpublished" : "published", actor, "", "", 0,
              toMillis(now));
   }));
 }

@@ -1,5 +1,7 @@
 #include "storage/sqlite_inbox_store.hpp"
 
+#include "storage/ticket_rows.hpp"
+
 #include <variant>
 
 #include <SQLiteCpp/SQLiteCpp.h>
@@ -139,30 +141,17 @@ InboxTicket readTicket(SQLite::Statement& q) {
   return r;
 }
 
-std::int64_t ticketIdOf(SQLite::Database& db, std::int64_t number) {
-  SQLite::Statement q(db, "SELECT id FROM tickets WHERE number = ?");
-  q.bind(1, number);
-  if (!q.executeStep()) { throw NotFoundError(); }
-  return q.getColumn(0).getInt64();
+std::int64_t requireTicketId(SQLite::Database& db, std::int64_t number) {
+  const std::int64_t id = ticketIdOf(db, number);
+  if (id == 0) { throw NotFoundError(); }
+  return id;
 }
 
+//! A thread event without a status (staff actions).
 void addEvent(SQLite::Database& db, std::int64_t ticket_id, const std::string& kind,
               const std::string& actor, const std::string& body, std::int64_t outbox_id,
               std::int64_t now) {
-  SQLite::Statement q(db,
-                      "INSERT INTO ticket_events (ticket_id, kind, actor, status, body, outbox_id, "
-                      "created_at) VALUES (?, ?, ?, NULL, ?, ?, ?)");
-  q.bind(1, ticket_id);
-  q.bind(2, kind);
-  q.bind(3, actor);
-  q.bind(4, body);
-  if (outbox_id > 0) {
-    q.bind(5, outbox_id);
-  } else {
-    q.bind(5);
-  }
-  q.bind(6, now);
-  q.exec();
+  addTicketEvent(db, ticket_id, kind, actor, "", body, outbox_id, now);
 }
 
 void touchTicket(SQLite::Database& db, std::int64_t ticket_id, std::int64_t now) {
@@ -548,22 +537,9 @@ Result<void> SqliteInboxStore::addStaffReply(std::int64_t number, const NewOutbo
                                              const std::string& body, const AuditEntry& audit) {
   return asVoid(db_.write([&](SQLite::Database& db) {
     const std::int64_t now = toMillis(audit.at);
-    const std::int64_t ticket_id = ticketIdOf(db, number);
-    SQLite::Statement q(db,
-                        "INSERT INTO outbox (channel, pseudonym, address_ct, key_id, payload, kind, "
-                        "ticket_id, status, next_attempt_at, created_at, updated_at) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?)");
-    q.bind(1, toString(o.channel));
-    q.bind(2, o.pseudonym);
-    q.bind(3, o.address_ct.data(), static_cast<int>(o.address_ct.size()));
-    q.bind(4, o.key_id);
-    q.bind(5, o.payload);
-    q.bind(6, o.kind);
-    q.bind(7, ticket_id);
-    q.bind(8, now);
-    q.bind(9, now);
-    q.exec();
-    addEvent(db, ticket_id, "staff_reply", staffActor(audit), body, db.getLastInsertRowid(), now);
+    const std::int64_t ticket_id = requireTicketId(db, number);
+    const std::int64_t outbox_id = insertOutbound(db, o, ticket_id, now);
+    addEvent(db, ticket_id, "staff_reply", staffActor(audit), body, outbox_id, now);
     touchTicket(db, ticket_id, now);
     insertAudit(db, audit);
   }));
@@ -573,7 +549,7 @@ Result<void> SqliteInboxStore::addInternalNote(std::int64_t number, const std::s
                                                const AuditEntry& audit) {
   return asVoid(db_.write([&](SQLite::Database& db) {
     const std::int64_t now = toMillis(audit.at);
-    const std::int64_t ticket_id = ticketIdOf(db, number);
+    const std::int64_t ticket_id = requireTicketId(db, number);
     addEvent(db, ticket_id, "internal_note", staffActor(audit), body, 0, now);
     touchTicket(db, ticket_id, now);
     insertAudit(db, audit);
@@ -584,7 +560,7 @@ Result<void> SqliteInboxStore::assign(std::int64_t number, std::int64_t assignee
                                       const AuditEntry& audit) {
   return asVoid(db_.write([&](SQLite::Database& db) {
     const std::int64_t now = toMillis(audit.at);
-    const std::int64_t ticket_id = ticketIdOf(db, number);
+    const std::int64_t ticket_id = requireTicketId(db, number);
     std::string login;
     if (assignee > 0) {
       SQLite::Statement s(db, "SELECT login FROM staff_users WHERE id = ? AND disabled = 0");
@@ -611,7 +587,7 @@ Result<void> SqliteInboxStore::recategorize(std::int64_t number, const std::stri
                                             const AuditEntry& audit) {
   return asVoid(db_.write([&](SQLite::Database& db) {
     const std::int64_t now = toMillis(audit.at);
-    const std::int64_t ticket_id = ticketIdOf(db, number);
+    const std::int64_t ticket_id = requireTicketId(db, number);
     SQLite::Statement q(db,
                         "UPDATE tickets SET category_id = ?, department = ?, updated_at = ? "
                         "WHERE id = ?");
@@ -630,8 +606,8 @@ Result<void> SqliteInboxStore::mergeFollowers(std::int64_t duplicate, std::int64
                                               const AuditEntry& audit) {
   return asVoid(db_.write([&](SQLite::Database& db) {
     const std::int64_t now = toMillis(audit.at);
-    const std::int64_t dup_id = ticketIdOf(db, duplicate);
-    const std::int64_t target_id = ticketIdOf(db, target);
+    const std::int64_t dup_id = requireTicketId(db, duplicate);
+    const std::int64_t target_id = requireTicketId(db, target);
     SQLite::Statement f(db,
                         "INSERT OR IGNORE INTO ticket_followers (ticket_id, pseudonym, created_at) "
                         "SELECT ?, pseudonym, ? FROM ticket_followers WHERE ticket_id = ?");

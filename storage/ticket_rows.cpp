@@ -1,0 +1,60 @@
+#include "storage/ticket_rows.hpp"
+
+#include <SQLiteCpp/SQLiteCpp.h>
+
+namespace bb::storage {
+
+std::int64_t insertOutbound(SQLite::Database& db, const NewOutbound& o, std::int64_t ticket_id,
+                            std::int64_t now) {
+  SQLite::Statement q(db,
+                      "INSERT INTO outbox (channel, pseudonym, address_ct, key_id, payload, kind, "
+                      "ticket_id, status, next_attempt_at, created_at, updated_at) "
+                      "VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?)");
+  q.bind(1, toString(o.channel));
+  q.bind(2, o.pseudonym);
+  q.bind(3, o.address_ct.data(), static_cast<int>(o.address_ct.size()));
+  q.bind(4, o.key_id);
+  q.bind(5, o.payload);
+  q.bind(6, o.kind);
+  if (ticket_id > 0) {
+    q.bind(7, ticket_id);
+  } else {
+    q.bind(7);
+  }
+  q.bind(8, now);
+  q.bind(9, now);
+  q.exec();
+  return db.getLastInsertRowid();
+}
+
+std::int64_t ticketIdOf(SQLite::Database& db, std::int64_t number) {
+  SQLite::Statement q(db, "SELECT id FROM tickets WHERE number = ?");
+  q.bind(1, number);
+  return q.executeStep() ? q.getColumn(0).getInt64() : 0;
+}
+
+void addTicketEvent(SQLite::Database& db, std::int64_t ticket_id, const std::string& kind,
+                    const std::string& actor, const std::string& status, const std::string& body,
+                    std::int64_t outbox_id, std::int64_t now) {
+  SQLite::Statement q(db,
+                      "INSERT INTO ticket_events (ticket_id, kind, actor, status, body, outbox_id, "
+                      "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)");
+  q.bind(1, ticket_id);
+  q.bind(2, kind);
+  q.bind(3, actor);
+  if (status.empty()) {
+    q.bind(4);
+  } else {
+    q.bind(4, status);
+  }
+  q.bind(5, body);
+  if (outbox_id > 0) {
+    q.bind(6, outbox_id);
+  } else {
+    q.bind(6);
+  }
+  q.bind(7, now);
+  q.exec();
+}
+
+}  // namespace bb::storage

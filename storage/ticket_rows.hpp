@@ -1,0 +1,26 @@
+#pragma once
+// Row helpers every SQLite repository uses for tickets: one place for the SQL that adds a thread
+// event, queues an outbound message or finds a ticket's row id. Internal to storage/.
+
+#include <cstdint>
+#include <string>
+
+#include "bot/store.hpp"
+
+namespace SQLite {
+class Database;
+}
+
+namespace bb::storage {
+
+//! The row id of ticket `number`, 0 when there is none.
+std::int64_t ticketIdOf(SQLite::Database& db, std::int64_t number);
+//! Appends to the ticket's thread; an empty `status` or a 0 `outbox_id` is stored as NULL.
+void addTicketEvent(SQLite::Database& db, std::int64_t ticket_id, const std::string& kind,
+                    const std::string& actor, const std::string& status, const std::string& body,
+                    std::int64_t outbox_id, std::int64_t now);
+//! Queues `o`; a 0 `ticket_id` links no ticket. Returns the outbox row id.
+std::int64_t insertOutbound(SQLite::Database& db, const NewOutbound& o, std::int64_t ticket_id,
+                            std::int64_t now);
+
+}  // namespace bb::storage
