@@ -427,6 +427,9 @@ void Engine::process(const PendingEvent& pending) {
   }
 
   flows::Context ctx = flows_.context(now);
+  if (subscriptions_ != nullptr) {
+    if (auto mine = subscriptions_->topicsOf(pending.pseudonym)) { ctx.subscribed = *mine; }
+  }
   flows::Conversation current = saved.flow;
   std::vector<flows::Choice> last_choices;
   bool forget = false;
@@ -565,8 +568,21 @@ void Engine::process(const PendingEvent& pending) {
     } else if (std::get_if<flows::EraseData>(&eff) != nullptr) {
       erase = true;
     }
-    // RecordConsent: the flow's next.consent_version carries it. StopAll: subscriptions issue.
+    if (const auto* sub = std::get_if<flows::Subscribe>(&eff)) {
+      for (const auto& topic : sub->topics) {
+        commit.subscription_changes.push_back(
+            {SubscriptionChange::Op::Subscribe, topic, sub->notice_version});
+      }
+    } else if (const auto* unsub = std::get_if<flows::Unsubscribe>(&eff)) {
+      for (const auto& topic : unsub->topics) {
+        commit.subscription_changes.push_back({SubscriptionChange::Op::Unsubscribe, topic, 0});
+      }
+    } else if (std::get_if<flows::StopAll>(&eff) != nullptr) {
+      commit.subscription_changes.push_back({SubscriptionChange::Op::UnsubscribeAll, {}, 0});
+    }
+    // RecordConsent: the flow's next.consent_version carries it.
   }
+
 
   std::vector<std::string> erased_media;
   if (erase) {
@@ -577,6 +593,7 @@ void Engine::process(const PendingEvent& pending) {
     commit.tickets.clear();
     commit.follow_ticket_numbers.clear();
     commit.outbound.clear();
+    commit.subscription_changes.clear();
     reply(flows_.texts.render(lang, "erase.done"), {});
     if (auto media = store_.mediaContentOf(pending.pseudonym)) { erased_media = *media; }
   } else if (forget) {
@@ -649,6 +666,9 @@ std::string Engine::exportText(const std::string& pseudonym, flows::Lang lang) c
     }
   } else {
     text += "\n" + texts.render(lang, "export.no_tickets");
+  }
+  if (subscriptions_ != nullptr) {
+    text += exportSubscriptions(*subscriptions_, texts, flows_.topics, pseudonym, lang);
   }
   text += "\n" + texts.render(lang, "export.footer");
   return text;

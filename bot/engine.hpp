@@ -85,6 +85,9 @@ public:
   static std::string followTokenHash(const std::string& token);
 
   const FlowData& flowData() const { return flows_; }
+  //! Subscriptions (issue 12): the citizen's topics for the flows, export lines. Set before
+  //! start(); null: nobody is subscribed (the chat still lists the topics).
+  void setSubscriptions(SubscriptionStore* subscriptions) { subscriptions_ = subscriptions; }
   std::size_t queueDepth() const;
   std::uint64_t processedCount() const { return processed_.load(); }
 
@@ -117,6 +120,7 @@ private:
   std::atomic<bool> stopping_{false};
   std::atomic<std::int64_t> next_ticket_number_{0};
   std::atomic<std::uint64_t> processed_{0};
+  SubscriptionStore* subscriptions_ = nullptr;
 };
 
 }  // namespace bb

@@ -92,6 +92,7 @@ flows::Context FlowData::context(SysTime now) const {
   ctx.categories = &categories;
   ctx.geo = &geo;
   ctx.settings = settings;
+  ctx.topics = &topics;
   return ctx;
 }
 
@@ -185,6 +186,14 @@ Result<FlowData> loadFlowData(const config::Config& config) {
   auto cats = parseCategories(*cats_text);
   if (!cats) { return fail(cats.error().code, fc.categories_file + ": " + cats.error().detail); }
   data.categories = std::move(*cats);
+  if (const std::string& tf = config.subscriptions.topics_file; !tf.empty()) {
+    auto text = file(tf);
+    if (!text) { return fail(text.error().code, text.error().detail); }
+    auto topics = parseTopics(*text);
+    if (!topics) { return fail(topics.error().code, tf + ": " + topics.error().detail); }
+    data.topic_settings = std::move(*topics);
+    for (const auto& t : data.topic_settings) { data.topics.push_back(t.topic); }
+  }
   for (auto lang : {flows::Lang::De, flows::Lang::En}) {
     const std::string path = fc.texts_dir + "/" + flows::toString(lang) + ".json";
     auto text = file(path);

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "bot/result.hpp"
+#include "bot/subscriptions.hpp"
 #include "bot/types.hpp"
 #include "config/config.hpp"
 #include "flows/flow_types.hpp"
@@ -17,6 +18,8 @@ struct FlowData {
   std::vector<flows::Category> categories;
   flows::Geo geo;
   flows::Settings settings;
+  std::vector<TopicSetting> topic_settings;  //!< subscriptions.topics_file (issue 12)
+  std::vector<flows::Topic> topics;          //!< the same, as the flows see them
 
   const flows::Category* category(const std::string& id) const;
   //! A context for one step at `now`.

@@ -126,6 +126,14 @@ struct NewMedia {
   std::string mime_type;
 };
 
+//! A subscription change by chat (issue 12); consent "broadcast:<topic>" follows it.
+struct SubscriptionChange {
+  enum class Op { Subscribe, Unsubscribe, UnsubscribeAll };
+  Op op = Op::Subscribe;
+  std::string topic;       //!< empty for UnsubscribeAll
+  int notice_version = 0;  //!< Subscribe: the privacy notice version consented to
+};
+
 //! Everything one processed event changes, committed in one transaction.
 struct StepCommit {
   std::int64_t event_id = 0;  //!< 0: no inbound event (a ticket created through the API)
@@ -142,6 +150,7 @@ struct StepCommit {
   std::vector<NewOutbound> outbound;
   std::vector<std::string> counters;  //!< anonymous counters to increment
   std::vector<NewMedia> media;
+  std::vector<SubscriptionChange> subscription_changes;  //!< applied after the citizen upsert
 };
 
 struct OutboxRow {

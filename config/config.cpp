@@ -143,6 +143,19 @@ const std::vector<Field>& fields() {
        at(&Config::open311, &Open311Config::jurisdiction_id)},
       {"open311", "contact", Kind::String, at(&Config::open311, &Open311Config::contact)},
       {"log", "level", Kind::String, at(&Config::log, &LogConfig::level)},
+      {"subscriptions", "topics_file", Kind::String,
+       at(&Config::subscriptions, &SubscriptionsConfig::topics_file)},
+      {"subscriptions", "reminder_after_months", Kind::Int,
+       at(&Config::subscriptions, &SubscriptionsConfig::reminder_after_months)},
+      {"subscriptions", "remove_after_days", Kind::Int,
+       at(&Config::subscriptions, &SubscriptionsConfig::remove_after_days)},
+      {"broadcasts", "rate_share", Kind::Double,
+       at(&Config::broadcasts, &BroadcastsConfig::rate_share)},
+      {"broadcasts", "whatsapp_template", Kind::String,
+       at(&Config::broadcasts, &BroadcastsConfig::whatsapp_template)},
+      {"oparl", "url", Kind::String, at(&Config::oparl, &OParlConfig::url)},
+      {"oparl", "body_id", Kind::String, at(&Config::oparl, &OParlConfig::body_id)},
+      {"oparl", "poll_minutes", Kind::Int, at(&Config::oparl, &OParlConfig::poll_minutes)},
   };
   return kFields;
 }
@@ -275,6 +288,17 @@ void validate(const Config& c, std::vector<std::string>& errors) {
   need(c.server.keep_alive_timeout_s >= 1, "server.keep_alive_timeout_s: must be at least 1");
   need(c.server.read_timeout_s >= 1, "server.read_timeout_s: must be at least 1");
   need(!c.storage.path.empty(), "storage.path: must not be empty");
+  need(c.subscriptions.reminder_after_months >= 1 && c.subscriptions.reminder_after_months <= 120,
+       "subscriptions.reminder_after_months: must be 1..120");
+  need(c.subscriptions.remove_after_days >= 1 && c.subscriptions.remove_after_days <= 365,
+       "subscriptions.remove_after_days: must be 1..365");
+  need(c.broadcasts.rate_share > 0 && c.broadcasts.rate_share <= 1,
+       "broadcasts.rate_share: must be more than 0 and at most 1");
+  need(c.oparl.poll_minutes >= 5 && c.oparl.poll_minutes <= 24 * 60,
+       "oparl.poll_minutes: must be 5..1440");
+  need(c.oparl.url.empty() || c.oparl.url.rfind("https://", 0) == 0 ||
+           c.oparl.url.rfind("http://", 0) == 0,
+       "oparl.url: must be an http(s) URL or empty");
   need(!c.storage.media_dir.empty(), "storage.media_dir: must not be empty");
   need(c.storage.synchronous == "FULL" || c.storage.synchronous == "NORMAL",
        "storage.synchronous: must be FULL or NORMAL");

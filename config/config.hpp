@@ -120,6 +120,35 @@ struct LogConfig {
   std::string level = "info";  //!< debug | info | warn | error
 };
 
+//! Subscriptions by chat (issue 12, docs/broadcasts.md).
+struct SubscriptionsConfig {
+  std::string topics_file;  //!< topics with labels and OParl organizations; empty: no topics
+  int reminder_after_months = 12;  //!< remind subscribers silent for this long, once
+  int remove_after_days = 30;      //!< then remove their subscriptions if they stay silent
+};
+
+//! Broadcasts to subscribers (issue 12).
+struct BroadcastsConfig {
+  //! Share of each channel's rate_per_second a broadcast may use (the rest stays for replies).
+  double rate_share = 0.8;
+  std::string whatsapp_template = "buergerbox_broadcast";  //!< approved: {{1}} text, {{2}} link
+};
+
+//! The council information system (OParl 1.1) polled for results (issue 12).
+struct OParlConfig {
+  std::string url;      //!< System or Body URL; empty: no polling
+  std::string body_id;  //!< with a System URL: the Body to follow (empty: the first)
+  int poll_minutes = 60;
+};
+
+//! Data-protection retention (docs/privacy.md): run by the scheduler every interval.
+struct RetentionConfig {
+  int closed_ticket_days = 180;  //!< default for categories without retention_days
+  int draft_days = 7;            //!< abandoned drafts (and their photos) are deleted after this
+  int message_days = 30;         //!< final outbox rows and processed inbound event ids
+  int interval_minutes = 60;     //!< how often the retention job runs; 0 = never (not advised)
+};
+
 struct Config {
   bool demo = false;  //!< demo mode: missing keys are generated once into the storage folder
   ServerConfig server;
@@ -133,6 +162,9 @@ struct Config {
   BackofficeConfig backoffice;
   Open311Config open311;
   LogConfig log;
+  SubscriptionsConfig subscriptions;
+  BroadcastsConfig broadcasts;
+  OParlConfig oparl;
 };
 
 //! Reads one environment variable; injected so tests never touch the real environment.

@@ -138,6 +138,10 @@ void classifyWords(Turn& turn, const std::string& raw) {
     turn.on = *on;
     return;
   }
+  if (const auto on = classifySubscription(turn, word)) {
+    turn.on = *on;
+    return;
+  }
   if (startsWith(word, "status")) {
     if (const auto number = ticketNumber(word.substr(6))) {
       turn.on = On::Status;
@@ -388,6 +392,9 @@ constexpr Transition kGlobal[] = {
   {kAny,             On::LangDe,        nullptr, switchToGerman,    kSame},
   {kAny,             On::LangEn,        nullptr, switchToEnglish,   kSame},
   {kAny,             On::Stop,          nullptr, stopAll,           kSame},
+  {kAny,             On::Subscriptions, outsideDraft, showSubscriptions, State::Subscriptions},
+  {kAny,             On::Subscribe,     outsideDraft, subscribeTopics,   State::Subscriptions},
+  {kAny,             On::Unsubscribe,   outsideDraft, unsubscribeTopics, State::Subscriptions},
   {kAny,             On::MyData,        nullptr, exportData,        kSame},
   {kAny,             On::EraseData,     nullptr, askErase,          State::EraseConfirm},
   {kAny,             On::MediaRejected, nullptr, dropRejectedPhoto, kSame},
@@ -473,6 +480,8 @@ std::span<const Transition> tableFor(State state) {
       return letterboxTable();
     case State::EraseConfirm:
       return kErase;
+    case State::Subscriptions:
+      return subscriptionTable();
     default:
       return {};
   }

@@ -31,6 +31,7 @@ enum class State {
   LetterText,         //!< "letter_text": virtueller Briefkasten, waiting for the text
   LetterConfirm,      //!< "letter_confirm"
   EraseConfirm,       //!< "erase_confirm": "daten löschen" asked, waiting for yes/no
+  Subscriptions,      //!< "subscriptions": topics listed, waiting for (un)subscribe choices
 };
 
 const char* toString(State state);
@@ -58,6 +59,9 @@ inline constexpr const char* kMenu = "menu";
 inline constexpr const char* kStop = "stop";
 inline constexpr const char* kMyData = "data:export";
 inline constexpr const char* kEraseData = "data:erase";
+inline constexpr const char* kSubscriptions = "subscriptions";  //!< topics and my subscriptions
+inline constexpr const char* kSubscribePrefix = "sub:";      //!< "sub:<topic id>[,<topic id>]"
+inline constexpr const char* kUnsubscribePrefix = "unsub:";  //!< "unsub:<topic id>[,...]"
 inline constexpr const char* kLangDe = "lang:de";
 inline constexpr const char* kLangEn = "lang:en";
 inline constexpr const char* kSkip = "skip";

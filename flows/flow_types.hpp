@@ -40,6 +40,12 @@ struct Category {
   int target_days = 5;            //!< working days target for staff (inbox highlighting)
 };
 
+//! A subscription topic from the topics file (issue 12): a council body or a city theme.
+struct Topic {
+  std::string id;  //!< stable id, e.g. "stadtrat"; consent purpose "broadcast:<id>"
+  std::map<Lang, std::string> label;
+};
+
 //! A polygon's outer ring (lat/lon). Holes are not needed for city limits.
 struct Polygon {
   std::vector<Point> ring;
@@ -97,6 +103,8 @@ struct Context {
   const std::vector<Category>* categories = nullptr;
   const Geo* geo = nullptr;
   Settings settings;
+  const std::vector<Topic>* topics = nullptr;  //!< subscription topics (issue 12)
+  std::vector<std::string> subscribed;         //!< topic ids the citizen subscribed to
 };
 
 //! An open ticket near a reported point, found by the engine after a LookupNearby effect.
@@ -171,9 +179,15 @@ struct StopAll {};     //!< end every subscription (the flow replies "stop.done"
 struct ExportData {};  //!< engine replies with everything stored about the citizen
 struct EraseData {};   //!< engine erases personal data (tickets stay, anonymized) and confirms  //!< end every subscription (the flow itself replies "stop.done")
 
+// Subscriptions (issue 12, flows/subscriptions.cpp); the flow replies itself.
+//! Subscribe to topics; the engine records consent "broadcast:<topic>" with the notice version.
+struct Subscribe { std::vector<std::string> topics; int notice_version = 0; };
+//! End these subscriptions and withdraw their consent.
+struct Unsubscribe { std::vector<std::string> topics; };
+
 using Effect = std::variant<Reply, RecordConsent, ForgetCitizen, LookupNearby, CreateTicket,
                             FollowTicket, SendLetter, QueryStatus, ListMyTickets, StopAll,
-                            ExportData, EraseData>;
+                            ExportData, EraseData, Subscribe, Unsubscribe>;
 
 struct StepResult {
   Conversation next;

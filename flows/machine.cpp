@@ -7,7 +7,7 @@ namespace bb::flows {
 
 namespace {
 
-constexpr std::array<std::pair<State, const char*>, 20> kStateNames{{
+constexpr std::array<std::pair<State, const char*>, 21> kStateNames{{
     {State::New, "new"},
     {State::Consent, "consent"},
     {State::Menu, "menu"},
@@ -28,6 +28,7 @@ constexpr std::array<std::pair<State, const char*>, 20> kStateNames{{
     {State::LetterText, "letter_text"},
     {State::LetterConfirm, "letter_confirm"},
     {State::EraseConfirm, "erase_confirm"},
+    {State::Subscriptions, "subscriptions"},
 }};
 
 }  // namespace
@@ -55,6 +56,7 @@ bool isDraftState(State state) {
     case State::New:
     case State::Consent:
     case State::Menu:
+    case State::Subscriptions:
       return false;
     default:
       return state != detail::kAny && state != detail::kSame;
@@ -131,7 +133,8 @@ Choice choiceOf(const Turn& turn, const std::string& id) {
 
 std::vector<Choice> menuChoices(const Turn& turn) {
   return {choiceOf(turn, choice::kReport), choiceOf(turn, choice::kLetter),
-          choiceOf(turn, choice::kMyTickets), choiceOf(turn, choice::kHelp),
+          choiceOf(turn, choice::kMyTickets), choiceOf(turn, choice::kSubscriptions),
+          choiceOf(turn, choice::kHelp),
           choiceOf(turn, choice::kLanguage)};
 }
 
@@ -188,6 +191,8 @@ std::vector<Choice> choicesFor(const Turn& turn, State state) {
               choiceOf(turn, choice::kCancel)};
     case State::EraseConfirm:
       return {choiceOf(turn, choice::kConfirm), choiceOf(turn, choice::kCancel)};
+    case State::Subscriptions:
+      return subscriptionChoices(turn);
     default:
       return {};
   }

@@ -52,6 +52,9 @@ enum class On {
   Stop,
   MyData,     //!< "meine daten": export everything stored
   EraseData,  //!< "daten löschen": erase after confirmation
+  Subscriptions,  //!< "abos": list topics and my subscriptions
+  Subscribe,      //!< "sub:<ids>" or "abonnieren <topics>"
+  Unsubscribe,    //!< "unsub:<ids>" or "abbestellen <topics>" (several at once)
   Unknown,    //!< a choice id nobody offered
 };
 
@@ -90,6 +93,7 @@ std::span<const Transition> defectReportTable();
 std::span<const Transition> reportEditTable();
 std::span<const Transition> letterboxTable();
 std::span<const Transition> eraseTable();
+std::span<const Transition> subscriptionTable();    // subscriptions.cpp
 
 // ---- helpers for actions ----
 using Params = std::map<std::string, std::string>;
@@ -113,6 +117,15 @@ void startReportWithCategory(Turn& turn);  // defect_report.cpp: category typed 
 bool hasPhotoRoom(const Turn& turn);       // defect_report.cpp
 void sayPhotoLimit(Turn& turn);            // defect_report.cpp
 void startLetter(Turn& turn);              // letterbox.cpp
+// subscriptions.cpp (issue 12)
+std::vector<Choice> subscriptionChoices(const Turn& turn);
+//! Subscription words ("abos", "sub:x", "abbestellen a, b"); nullopt: not about subscriptions.
+std::optional<On> classifySubscription(const Turn& turn, const std::string& word);
+bool outsideDraft(const Turn& turn);
+void showSubscriptions(Turn& turn);
+void subscribeTopics(Turn& turn);
+void unsubscribeTopics(Turn& turn);
+
 
 const Category* findCategory(const Context& ctx, const std::string& id);
 std::string categoryLabel(const Category& category, Lang lang);

@@ -7,6 +7,7 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 
 #include "storage/sqlite_case_store.hpp"
+#include "storage/sqlite_subscription_store.hpp"
 
 namespace bb::storage {
 namespace {
@@ -311,6 +312,8 @@ Result<bool> SqliteStore::commitStep(const StepCommit& step) {
                "UPDATE tickets SET reporter = NULL, description = '', extra_answer = '', "
                "address_text = '', follow_token_hash = NULL, updated_at = :now WHERE reporter = :p",
                "DELETE FROM ticket_followers WHERE pseudonym = :p",
+               "DELETE FROM sub_subscriptions WHERE pseudonym = :p",
+               "DELETE FROM consents WHERE pseudonym = :p",
                "DELETE FROM outbox WHERE pseudonym = :p",
                "DELETE FROM media WHERE pseudonym = :p",
                "DELETE FROM conversations WHERE pseudonym = :p",
@@ -322,6 +325,7 @@ Result<bool> SqliteStore::commitStep(const StepCommit& step) {
         d.exec();
       }
     }
+    applySubscriptionChanges(db, step.pseudonym, step.subscription_changes, now);
     if (step.citizen) {
       const auto& c = *step.citizen;
       SQLite::Statement q(db,

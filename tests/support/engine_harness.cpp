@@ -17,6 +17,7 @@ FlowData loadShippedFlowData() {
   c.flows.boundary_file = root + "/config/ebersberg/boundary.geojson";
   c.flows.districts_file = root + "/config/ebersberg/districts.geojson";
   c.flows.outside_responsible = "das Landratsamt Ebersberg";
+  c.subscriptions.topics_file = root + "/config/topics.json";
   auto data = loadFlowData(c);
   REQUIRE_MESSAGE(data.has_value(), (data ? "" : data.error().detail));
   return *data;
@@ -48,12 +49,15 @@ void EngineHarness::open(bool start_engine) {
   EngineOptions eo;
   eo.workers = workers_;
   engine = std::make_unique<Engine>(*store, clock, flows, *keys, eo);
+  subscriptions = std::make_unique<storage::SqliteSubscriptionStore>(*db);
+  engine->setSubscriptions(subscriptions.get());
   if (start_engine) { REQUIRE(engine->start()); }
 }
 
 void EngineHarness::crash() {
   engine->stop();
   engine.reset();
+  subscriptions.reset();
   store.reset();
   db->close();
   db.reset();

@@ -12,6 +12,7 @@
 #include "bot/flow_data.hpp"
 #include "storage/database.hpp"
 #include "storage/sqlite_store.hpp"
+#include "storage/sqlite_subscription_store.hpp"
 #include "support/server_process.hpp"
 
 namespace bb::test {
@@ -81,6 +82,7 @@ public:
   FlowData flows;
   std::unique_ptr<storage::Database> db;
   std::unique_ptr<storage::SqliteStore> store;
+  std::unique_ptr<storage::SqliteSubscriptionStore> subscriptions;  //!< issue 12
   std::unique_ptr<Engine> engine;
   std::string db_path;
 

@@ -1,0 +1,81 @@
+#pragma once
+// The OParl 1.1 poller (issue 12, docs/broadcasts.md): from a configured System or Body URL it
+// finds the Body's meeting list, then fetches it incrementally with `modified_since` (no
+// microseconds), following `links.next`. It copes with the quirks of real servers: an empty
+// result answered as 404 or as a bare `[]`, control characters inside JSON strings, and HTTP 5xx
+// (retried). New results of organizations mapped to topics become broadcast drafts (or are sent
+// at once where the topic says so); a withdrawn (deleted) object that was broadcast gets a
+// correction. Each event is recorded, so nothing repeats on the next poll. The first successful
+// poll is a baseline: it records what exists without announcing the past.
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "bot/broadcast.hpp"
+#include "bot/ports.hpp"
+#include "bot/subscriptions.hpp"
+
+namespace bb::oparl {
+
+struct PollerOptions {
+  std::string url;      //!< the System (entry point) or a Body URL
+  std::string body_id;  //!< with a System: the Body to follow (empty: the first one)
+  int max_pages = 500;  //!< per poll, against endless `next` chains
+  int tries = 3;        //!< per request, for HTTP 5xx and transport errors
+  std::chrono::milliseconds retry_wait{5000};
+  std::chrono::milliseconds timeout{30000};
+  //! How the poller waits between tries (tests pass a no-op).
+  std::function<void(std::chrono::milliseconds)> sleep;
+};
+
+struct PollReport {
+  bool ok = false;        //!< false: a request failed; the sync point did not move
+  bool baseline = false;  //!< the first sync: events recorded, nothing announced
+  int pages = 0;
+  int meetings = 0;
+  int drafts = 0;       //!< broadcast drafts created for editors
+  int sent = 0;         //!< broadcasts sent at once (topic send_at_once)
+  int corrections = 0;  //!< corrections sent, or drafts cancelled, for withdrawn objects
+};
+
+//! Escapes raw control characters (U+0000..U+001F) inside JSON strings (CC e-gov quirk).
+std::string sanitizeJson(const std::string& text);
+//! `2026-11-27T22:10:00+00:00`: UTC, whole seconds (some servers reject microseconds).
+std::string formatTimestamp(SysTime t);
+//! Parses an OParl date-time (`2013-01-04T08:00:00+01:00`, `Z`, fractions ignored).
+std::optional<SysTime> parseTimestamp(const std::string& text);
+std::string urlEncode(const std::string& text);
+
+class Poller {
+public:
+  Poller(HttpClient& http, BroadcastStore& store, BroadcastService& broadcasts,
+         std::vector<TopicSetting> topics, const flows::TextCatalog& texts, const Clock& clock,
+         PollerOptions options);
+
+  //! One poll. Never throws.
+  PollReport poll();
+
+private:
+  enum class Fetch { Ok, Empty, Failed };
+  Fetch fetch(const std::string& url, bool filtered, nlohmann::json& out);
+  std::optional<std::string> meetingList();
+  void handleMeeting(const nlohmann::json& meeting, bool baseline, PollReport& report);
+  void announce(const std::string& key, const std::string& object_id, const TopicSetting& topic,
+                const NewBroadcast& draft, bool baseline, PollReport& report);
+  void withdraw(const std::string& object_id, PollReport& report);
+
+  HttpClient& http_;
+  BroadcastStore& store_;
+  BroadcastService& broadcasts_;
+  std::vector<TopicSetting> topics_;
+  const flows::TextCatalog& texts_;
+  const Clock& clock_;
+  PollerOptions options_;
+};
+
+}  // namespace bb::oparl

@@ -1,0 +1,305 @@
+#include "storage/sqlite_broadcast_store.hpp"
+
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include "storage/sqlite_store.hpp"
+
+namespace bb::storage {
+
+namespace {
+
+//! Thrown inside a write job to roll it back with a Conflict answer.
+struct StateConflict : std::exception {
+  const char* what() const noexcept override { return "state conflict"; }
+};
+
+constexpr const char* kColumns =
+    "id, topic, title, body, link, source, status, scheduled_at, corrects_id, created_at, "
+    "sent_at, recipients";
+
+BroadcastRecord readBroadcast(SQLite::Statement& q) {
+  BroadcastRecord b;
+  b.id = q.getColumn(0).getInt64();
+  b.topic = q.getColumn(1).getString();
+  b.title = q.getColumn(2).getString();
+  b.body = q.getColumn(3).getString();
+  b.link = q.getColumn(4).getString();
+  b.source = q.getColumn(5).getString();
+  b.status = broadcastStatusFromString(q.getColumn(6).getString()).value_or(BroadcastStatus::Draft);
+  if (!q.getColumn(7).isNull()) { b.scheduled_at = fromMillis(q.getColumn(7).getInt64()); }
+  b.corrects_id = q.getColumn(8).isNull() ? 0 : q.getColumn(8).getInt64();
+  b.created_at = fromMillis(q.getColumn(9).getInt64());
+  if (!q.getColumn(10).isNull()) { b.sent_at = fromMillis(q.getColumn(10).getInt64()); }
+  b.recipients = q.getColumn(11).getInt();
+  return b;
+}
+
+//! Runs `run`; a StateConflict becomes a Conflict error.
+Result<void> writeChecked(Database& db, const std::function<void(SQLite::Database&)>& run) {
+  bool conflict = false;
+  auto r = db.write([&](SQLite::Database& raw) {
+    try {
+      run(raw);
+    } catch (const StateConflict&) {
+      conflict = true;
+      throw;
+    }
+  });
+  if (conflict) { return fail(ErrorCode::Conflict, "broadcast is not in a state for this"); }
+  return r;
+}
+
+std::string statusOf(SQLite::Database& db, std::int64_t id) {
+  SQLite::Statement q(db, "SELECT status FROM bc_broadcasts WHERE id = ?");
+  q.bind(1, id);
+  if (!q.executeStep()) { throw StateConflict(); }
+  return q.getColumn(0).getString();
+}
+
+}  // namespace
+
+Result<std::int64_t> SqliteBroadcastStore::createBroadcast(const NewBroadcast& b, SysTime now) {
+  std::int64_t id = 0;
+  auto r = db_.write([&](SQLite::Database& db) {
+    SQLite::Statement q(db,
+                        "INSERT INTO bc_broadcasts (topic, title, body, link, source, status, "
+                        "corrects_id, created_by, created_at, updated_at) "
+                        "VALUES (?, ?, ?, ?, ?, 'draft', ?, ?, ?, ?)");
+    q.bind(1, b.topic);
+    q.bind(2, b.title);
+    q.bind(3, b.body);
+    q.bind(4, b.link);
+    q.bind(5, b.source);
+    if (b.corrects_id > 0) {
+      q.bind(6, b.corrects_id);
+    } else {
+      q.bind(6);
+    }
+    q.bind(7, b.source);
+    q.bind(8, toMillis(now));
+    q.bind(9, toMillis(now));
+    q.exec();
+    id = db.getLastInsertRowid();
+  });
+  if (!r) { return fail(r.error().code, r.error().detail); }
+  return id;
+}
+
+Result<void> SqliteBroadcastStore::updateBroadcast(std::int64_t id, const NewBroadcast& b,
+                                                   SysTime now) {
+  return writeChecked(db_, [&](SQLite::Database& db) {
+    SQLite::Statement q(db,
+                        "UPDATE bc_broadcasts SET topic = ?, title = ?, body = ?, link = ?, "
+                        "updated_at = ? WHERE id = ? AND status IN ('draft', 'scheduled')");
+    q.bind(1, b.topic);
+    q.bind(2, b.title);
+    q.bind(3, b.body);
+    q.bind(4, b.link);
+    q.bind(5, toMillis(now));
+    q.bind(6, id);
+    if (q.exec() == 0) { throw StateConflict(); }
+  });
+}
+
+Result<std::optional<BroadcastRecord>> SqliteBroadcastStore::broadcast(std::int64_t id) {
+  return db_.read([&](SQLite::Database& db) -> std::optional<BroadcastRecord> {
+    SQLite::Statement q(db, std::string("SELECT ") + kColumns + " FROM bc_broadcasts WHERE id = ?");
+    q.bind(1, id);
+    if (!q.executeStep()) { return std::nullopt; }
+    return readBroadcast(q);
+  });
+}
+
+Result<std::vector<BroadcastRecord>> SqliteBroadcastStore::recentBroadcasts(int limit) {
+  return db_.read([&](SQLite::Database& db) {
+    std::vector<BroadcastRecord> out;
+    SQLite::Statement q(db, std::string("SELECT ") + kColumns +
+                                " FROM bc_broadcasts ORDER BY id DESC LIMIT ?");
+    q.bind(1, limit);
+    while (q.executeStep()) { out.push_back(readBroadcast(q)); }
+    return out;
+  });
+}
+
+Result<void> SqliteBroadcastStore::scheduleBroadcast(std::int64_t id, SysTime at, SysTime now) {
+  return writeChecked(db_, [&](SQLite::Database& db) {
+    SQLite::Statement q(db,
+                        "UPDATE bc_broadcasts SET status = 'scheduled', scheduled_at = ?, "
+                        "updated_at = ? WHERE id = ? AND status IN ('draft', 'scheduled')");
+    q.bind(1, toMillis(at));
+    q.bind(2, toMillis(now));
+    q.bind(3, id);
+    if (q.exec() == 0) { throw StateConflict(); }
+  });
+}
+
+Result<void> SqliteBroadcastStore::cancelBroadcast(std::int64_t id, SysTime now) {
+  return writeChecked(db_, [&](SQLite::Database& db) {
+    const std::string status = statusOf(db, id);
+    if (status == "cancelled") { throw StateConflict(); }
+    SQLite::Statement q(db,
+                        "UPDATE bc_broadcasts SET status = 'cancelled', updated_at = ? WHERE id = ?");
+    q.bind(1, toMillis(now));
+    q.bind(2, id);
+    q.exec();
+    // Rows not sent yet stop; what the channels accepted cannot be called back.
+    SQLite::Statement rows(db,
+                           "UPDATE outbox SET status = 'cancelled', updated_at = ? WHERE id IN "
+                           "(SELECT outbox_id FROM bc_deliveries WHERE broadcast_id = ?) AND "
+                           "status IN ('queued', 'held')");
+    rows.bind(1, toMillis(now));
+    rows.bind(2, id);
+    rows.exec();
+  });
+}
+
+Result<std::vector<std::int64_t>> SqliteBroadcastStore::dueBroadcasts(SysTime now) {
+  return db_.read([&](SQLite::Database& db) {
+    std::vector<std::int64_t> out;
+    SQLite::Statement q(db,
+                        "SELECT id FROM bc_broadcasts WHERE status = 'scheduled' AND "
+                        "scheduled_at <= ? ORDER BY scheduled_at, id");
+    q.bind(1, toMillis(now));
+    while (q.executeStep()) { out.push_back(q.getColumn(0).getInt64()); }
+    return out;
+  });
+}
+
+Result<SysTime> SqliteBroadcastStore::paceCursor(Channel channel) {
+  return db_.read([&](SQLite::Database& db) {
+    SQLite::Statement q(db,
+                        "SELECT COALESCE(MAX(next_attempt_at), 0) FROM outbox WHERE "
+                        "channel = ? AND kind = 'broadcast' AND status = 'queued'");
+    q.bind(1, toString(channel));
+    q.executeStep();
+    return fromMillis(q.getColumn(0).getInt64());
+  });
+}
+
+Result<void> SqliteBroadcastStore::commitFanout(std::int64_t id, const std::vector<FanoutRow>& rows,
+                                                SysTime now) {
+  return writeChecked(db_, [&](SQLite::Database& db) {
+    const std::int64_t ms = toMillis(now);
+    SQLite::Statement mark(db,
+                           "UPDATE bc_broadcasts SET status = 'sent', sent_at = ?, updated_at = ?, "
+                           "recipients = ? WHERE id = ? AND status IN ('draft', 'scheduled')");
+    mark.bind(1, ms);
+    mark.bind(2, ms);
+    mark.bind(3, static_cast<std::int64_t>(rows.size()));
+    mark.bind(4, id);
+    if (mark.exec() == 0) { throw StateConflict(); }
+    SQLite::Statement insert(db,
+                             "INSERT INTO outbox (channel, pseudonym, address_ct, key_id, payload, "
+                             "kind, status, next_attempt_at, created_at, updated_at) "
+                             "VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?)");
+    SQLite::Statement link(db,
+                           "INSERT INTO bc_deliveries (broadcast_id, outbox_id, channel) "
+                           "VALUES (?, ?, ?)");
+    for (const FanoutRow& row : rows) {
+      const NewOutbound& o = row.outbound;
+      insert.reset();
+      insert.bind(1, toString(o.channel));
+      insert.bind(2, o.pseudonym);
+      insert.bind(3, o.address_ct.data(), static_cast<int>(o.address_ct.size()));
+      insert.bind(4, o.key_id);
+      insert.bind(5, o.payload);
+      insert.bind(6, o.kind);
+      insert.bind(7, toMillis(row.due));
+      insert.bind(8, ms);
+      insert.bind(9, ms);
+      insert.exec();
+      link.reset();
+      link.bind(1, id);
+      link.bind(2, db.getLastInsertRowid());
+      link.bind(3, toString(o.channel));
+      link.exec();
+    }
+  });
+}
+
+Result<BroadcastProgress> SqliteBroadcastStore::progress(std::int64_t id) {
+  return db_.read([&](SQLite::Database& db) {
+    BroadcastProgress p;
+    SQLite::Statement q(db,
+                        "SELECT o.status, COUNT(*) FROM bc_deliveries d JOIN outbox o ON "
+                        "o.id = d.outbox_id WHERE d.broadcast_id = ? GROUP BY o.status");
+    q.bind(1, id);
+    while (q.executeStep()) {
+      const std::string s = q.getColumn(0).getString();
+      const int n = q.getColumn(1).getInt();
+      if (s == "queued" || s == "held" || s == "sending") {
+        p.queued += n;
+      } else if (s == "sent") {
+        p.sent += n;
+      } else if (s == "delivered" || s == "read") {
+        p.delivered += n;
+      } else {
+        p.failed += n;
+      }
+    }
+    return p;
+  });
+}
+
+Result<std::optional<std::string>> SqliteBroadcastStore::oparlState(const std::string& key) {
+  return db_.read([&](SQLite::Database& db) -> std::optional<std::string> {
+    SQLite::Statement q(db, "SELECT value FROM oparl_state WHERE key = ?");
+    q.bind(1, key);
+    if (!q.executeStep()) { return std::nullopt; }
+    return q.getColumn(0).getString();
+  });
+}
+
+Result<void> SqliteBroadcastStore::setOparlState(const std::string& key, const std::string& value) {
+  return db_.write([&](SQLite::Database& db) {
+    SQLite::Statement q(db,
+                        "INSERT INTO oparl_state (key, value) VALUES (?, ?) "
+                        "ON CONFLICT (key) DO UPDATE SET value = excluded.value");
+    q.bind(1, key);
+    q.bind(2, value);
+    q.exec();
+  });
+}
+
+Result<bool> SqliteBroadcastStore::oparlEventSeen(const std::string& key) {
+  return db_.read([&](SQLite::Database& db) {
+    SQLite::Statement q(db, "SELECT 1 FROM oparl_events WHERE key = ?");
+    q.bind(1, key);
+    return q.executeStep();
+  });
+}
+
+Result<void> SqliteBroadcastStore::recordOparlEvent(const std::string& key,
+                                                    const std::string& object_id,
+                                                    std::int64_t broadcast_id, SysTime now) {
+  return db_.write([&](SQLite::Database& db) {
+    SQLite::Statement q(db,
+                        "INSERT INTO oparl_events (key, object_id, broadcast_id, created_at) "
+                        "VALUES (?, ?, ?, ?) ON CONFLICT (key) DO NOTHING");
+    q.bind(1, key);
+    q.bind(2, object_id);
+    if (broadcast_id > 0) {
+      q.bind(3, broadcast_id);
+    } else {
+      q.bind(3);
+    }
+    q.bind(4, toMillis(now));
+    q.exec();
+  });
+}
+
+Result<std::vector<std::int64_t>> SqliteBroadcastStore::oparlBroadcastsOf(
+    const std::string& object_id) {
+  return db_.read([&](SQLite::Database& db) {
+    std::vector<std::int64_t> out;
+    SQLite::Statement q(db,
+                        "SELECT broadcast_id FROM oparl_events WHERE (object_id = ?1 OR "
+                        "substr(object_id, 1, length(?1) + 1) = ?1 || '#') AND "
+                        "broadcast_id IS NOT NULL ORDER BY broadcast_id");
+    q.bind(1, object_id);
+    while (q.executeStep()) { out.push_back(q.getColumn(0).getInt64()); }
+    return out;
+  });
+}
+
+}  // namespace bb::storage

@@ -1,0 +1,71 @@
+// Retention of subscriptions (issue 10 / 12): a subscriber silent for M months is reminded once;
+// without an answer the subscriptions end after a further period. FakeClock, real SQLite.
+
+#include <doctest/doctest.h>
+
+#include "bot/subscriptions.hpp"
+#include "support/engine_harness.hpp"
+
+namespace {
+
+using bb::Channel;
+using bb::InboundKind;
+using namespace std::chrono_literals;
+
+void say(bb::test::EngineHarness& h, const std::string& user, const std::string& text) {
+  auto e = h.event(user, InboundKind::Text, Channel::Telegram);
+  e.text = text;
+  h.send(e);
+}
+
+constexpr auto kDay = std::chrono::hours(24);
+
+}  // namespace
+
+TEST_CASE("subscriptions retention: remind once after M months, remove after the grace period") {
+  bb::test::EngineHarness h;
+  for (const std::string user : {"quiet", "answers", "recent"}) {
+    say(h, user, "hallo");
+    say(h, user, "ja");
+    say(h, user, "abonnieren stadtrat, bauausschuss");
+    (void)h.replies(user, Channel::Telegram);
+  }
+  bb::RetentionOptions options;
+  options.inactive_months = 6;
+  options.remove_after_days = 30;
+  auto run = [&] {
+    return bb::runSubscriptionRetention(*h.subscriptions, h.flows.texts, h.flows.topics, options,
+                                        h.clock.now());
+  };
+
+  CHECK(run().reminded == 0);  // nobody silent yet
+  h.clock.advance(170 * kDay);
+  say(h, "recent", "menü");  // active within the period
+  h.clock.advance(15 * kDay);  // 185 days: "quiet" and "answers" are silent for 6 × 30 days
+  auto first = run();
+  CHECK(first.reminded == 2);
+  CHECK(first.removed == 0);
+  const auto reminder = h.replies("quiet", Channel::Telegram);
+  REQUIRE(reminder.size() == 1);
+  CHECK(reminder[0].text.find("Stadtrat") != std::string::npos);
+  CHECK(reminder[0].text.find("30 Tagen") != std::string::npos);
+  CHECK(h.replies("recent", Channel::Telegram).size() == 1);  // only the menu answer
+  CHECK(h.scalar("SELECT count(*) FROM outbox WHERE kind = 'notice'") == 2);
+
+  h.clock.advance(1 * kDay);
+  CHECK(run().reminded == 0);  // once only
+  say(h, "answers", "abos");  // writes again after the reminder: keeps everything
+  h.clock.advance(28 * kDay);  // 29 days after the reminder
+  auto early = run();
+  CHECK(early.removed == 0);  // 30 days after the reminder not reached yet
+  CHECK(early.revived == 1);
+  h.clock.advance(1 * kDay);  // 30 days after the reminder
+  auto second = run();
+  CHECK(second.removed == 1);
+  CHECK(h.subscriptions->topicsOf(h.pseudonym("quiet", Channel::Telegram))->empty());
+  CHECK(h.subscriptions->topicsOf(h.pseudonym("answers", Channel::Telegram))->size() == 2);
+  CHECK(h.subscriptions->topicsOf(h.pseudonym("recent", Channel::Telegram))->size() == 2);
+  CHECK(h.scalar("SELECT count(*) FROM consents WHERE withdrawn_at IS NOT NULL AND pseudonym = '" +
+                 h.pseudonym("quiet", Channel::Telegram) + "'") == 2);
+  CHECK(h.scalar("SELECT count(*) FROM outbox WHERE kind = 'notice'") == 2);
+}
