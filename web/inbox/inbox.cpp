@@ -234,6 +234,9 @@ HttpResponse Inbox::page(int status, const std::string& title, const Principal* 
              "<a href=\"/inbox?assignee=none\">Nicht zugewiesen</a>"
              "<a href=\"/inbox?assignee=me\">Mir zugewiesen</a>";
     }
+    if (p->user.role == StaffRole::Admin || p->user.role == StaffRole::Editor) {
+      nav += "<a href=\"/inbox/rundschreiben\">Rundschreiben</a>";  // issue 12
+    }
     if (p->user.role == StaffRole::Admin) {
       nav += "<a href=\"/inbox/audit\">Protokoll</a><a href=\"/inbox/admin/staff\">Konten</a>";
     }

@@ -70,6 +70,7 @@ public:
   const std::vector<std::string>& departments() const { return departments_; }
 
 private:
+  friend class BroadcastComposer;  // web/inbox/broadcast_composer.* (issue 12)
   std::optional<Principal> authenticate(const HttpRequest& req);
   bool csrfOk(const Principal& p, const std::multimap<std::string, std::string>& form) const;
   bool canSee(const StaffUser& u, const std::string& department) const;
