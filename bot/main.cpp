@@ -39,6 +39,12 @@
 #include "storage/sqlite_inbox_store.hpp"
 #include "web/inbox/inbox.hpp"
 #include "webhooks/http_server.hpp"
+#include "bot/broadcast.hpp"
+#include "bot/oparl/poller.hpp"
+#include "bot/periodic.hpp"
+#include "storage/sqlite_broadcast_store.hpp"
+#include "storage/sqlite_subscription_store.hpp"
+#include "web/inbox/broadcast_composer.hpp"
 #include "webhooks/whatsapp/channel.hpp"
 #include "webhooks/telegram/channel.hpp"
 #include "webhooks/matrix/channel.hpp"
@@ -449,6 +455,65 @@ std::vector<std::string> knownDepartments(const bb::FlowData& flows) {
   return out;
 }
 
+//! Subscriptions and broadcasts (issue 12, docs/broadcasts.md): the composer's routes and the
+//! background tasks (scheduled broadcasts, subscription retention, OParl polling).
+struct BroadcastWiring {
+  std::unique_ptr<bb::storage::SqliteBroadcastStore> store;
+  std::unique_ptr<bb::BroadcastService> service;
+  std::unique_ptr<bb::web::BroadcastComposer> composer;
+  std::unique_ptr<bb::HttpClient> oparl_http;
+  std::unique_ptr<bb::oparl::Poller> poller;
+  std::vector<std::unique_ptr<bb::PeriodicTask>> tasks;
+  void stop() {
+    for (auto& t : tasks) { t->stop(); }
+  }
+};
+
+BroadcastWiring startBroadcasts(const Config& c, bb::storage::Database& db,
+                                bb::SubscriptionStore& subscriptions, const bb::FlowData& flows,
+                                const bb::Clock& clock, bb::web::Inbox& inbox,
+                                std::function<void(bb::Channel)> wake,
+                                std::vector<bb::Route>& routes) {
+  BroadcastWiring w;
+  w.store = std::make_unique<bb::storage::SqliteBroadcastStore>(db);
+  bb::BroadcastOptions o;
+  const double share = c.broadcasts.rate_share;
+  o.rate_per_second = {{bb::Channel::WhatsApp, c.whatsapp.rate_per_second * share},
+                       {bb::Channel::Telegram, c.telegram.rate_per_second * share},
+                       {bb::Channel::Matrix, c.matrix.rate_per_second * share}};
+  o.whatsapp_template = c.broadcasts.whatsapp_template;
+  o.wake = std::move(wake);
+  w.service = std::make_unique<bb::BroadcastService>(*w.store, subscriptions, flows.texts, clock, o);
+  w.composer = std::make_unique<bb::web::BroadcastComposer>(inbox, *w.service, *w.store, flows.topics,
+                                                            flows.texts, o);
+  for (auto& r : w.composer->routes()) { routes.push_back(r); }
+  auto* service = w.service.get();
+  w.tasks.push_back(std::make_unique<bb::PeriodicTask>(
+      "scheduled_broadcasts", std::chrono::minutes(1), [service] { (void)service->runDue(); }));
+  bb::RetentionOptions retention;
+  retention.inactive_months = c.subscriptions.reminder_after_months;
+  retention.remove_after_days = c.subscriptions.remove_after_days;
+  w.tasks.push_back(std::make_unique<bb::PeriodicTask>(
+      "subscription_retention", std::chrono::hours(1),
+      [&subscriptions, &flows, &clock, retention] {
+        (void)bb::runSubscriptionRetention(subscriptions, flows.texts, flows.topics, retention,
+                                           clock.now());
+      }));
+  if (!c.oparl.url.empty()) {
+    w.oparl_http = bb::makeCurlHttpClient();
+    bb::oparl::PollerOptions po;
+    po.url = c.oparl.url;
+    po.body_id = c.oparl.body_id;
+    w.poller = std::make_unique<bb::oparl::Poller>(*w.oparl_http, *w.store, *w.service,
+                                                   flows.topic_settings, flows.texts, clock, po);
+    auto* poller = w.poller.get();
+    w.tasks.push_back(std::make_unique<bb::PeriodicTask>(
+        "oparl_poll", std::chrono::minutes(c.oparl.poll_minutes), [poller] { (void)poller->poll(); }));
+  }
+  for (auto& t : w.tasks) { t->start(); }
+  return w;
+}
+
 InboxWiring startInbox(const Config& c, bb::storage::Database& db, bb::Engine& engine,
                        bb::Store& store, bb::media::MediaStore& media, const bb::Clock& clock,
                        const std::string& key_material, std::vector<bb::Route>& routes) {
@@ -601,6 +666,8 @@ int cmdServe(const std::vector<std::string>& args) {
     (void)media_store.remove(content_id);
   };
   bb::Engine engine(store, clock, *flow_data, *keys, engine_options);
+  bb::storage::SqliteSubscriptionStore subscription_store(*database);
+  engine.setSubscriptions(&subscription_store);
   if (auto started = engine.start(); !started) {
     bb::log::error("startup_failed", {{"detail", started.error().detail}});
     return 1;
@@ -640,6 +707,10 @@ int cmdServe(const std::vector<std::string>& args) {
   InboxWiring inbox = startInbox(config, *database, engine, store, media_store, clock,
                                  keys->pseudonym_key, routes);
 
+  // Broadcast rows are picked up by the outbox workers' next poll.
+  BroadcastWiring broadcasts = startBroadcasts(config, *database, subscription_store, *flow_data,
+                                               clock, *inbox.inbox, {}, routes);
+
   auto backoffice = startBackOffice(config, *database, engine, store, clock, metrics, routes);
 
   bb::webhooks::ServerOptions server_options;
@@ -661,7 +732,7 @@ int cmdServe(const std::vector<std::string>& args) {
 
   std::atomic<bool> served{false};
   std::thread signal_thread([&server, &served, &engine, &whatsapp, &telegram, &matrix,
-                             &backoffice, stop_signals, database] {
+                             &backoffice, &broadcasts, stop_signals, database] {
     int sig = 0;
     sigwait(&stop_signals, &sig);
     if (served.load()) { return; }
@@ -679,6 +750,7 @@ int cmdServe(const std::vector<std::string>& args) {
       if (telegram) { telegram->stop(); }
       if (matrix) { matrix->stop(); }
       backoffice->stop();
+      broadcasts.stop();
       engine.stop();
       database->close();
       bb::log::info("stopped", {{"connections", "closed_by_deadline"}});
@@ -692,6 +764,7 @@ int cmdServe(const std::vector<std::string>& args) {
   if (telegram) { telegram->stop(); }
   if (matrix) { matrix->stop(); }
   backoffice->stop();
+  broadcasts.stop();
   engine.stop();
   database->close();
   // run() may also end without a signal (bind lost); wake the signal thread then.
