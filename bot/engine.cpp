@@ -120,6 +120,7 @@ Engine::Engine(Store& store, const Clock& clock, const FlowData& flows, EngineKe
     : store_(store), clock_(clock), flows_(flows), keys_(std::move(keys)), options_(std::move(options)) {
   const int n = std::max(1, options_.workers);
   for (int i = 0; i < n; ++i) { shards_.push_back(std::make_unique<Shard>()); }
+  sender_limit_.configure(options_.sender_messages_per_minute);
 }
 
 Engine::~Engine() { stop(); }
@@ -408,6 +409,22 @@ void Engine::process(const PendingEvent& pending) {
     (void)store_.commitStep(commit);
     processed_.fetch_add(1);
     return;
+  }
+  if (fromCitizen(event.kind)) {
+    // Per-sender rate limit: stored and deduplicated like any event, but over the limit only
+    // one notice is answered, then nothing until the rate drops; the conversation stays as is.
+    const auto verdict = sender_limit_.check(pending.pseudonym, now);
+    if (verdict != SenderRateLimit::Verdict::Allow) {
+      if (verdict == SenderRateLimit::Verdict::NotifyOnce) {
+        reply(flows_.texts.render(saved.flow.lang, "abuse.rate_limited"), {});
+        log::info("engine_rate_limited", {{"event", std::to_string(pending.id)}});
+      }
+      while (!store_.commitStep(commit) && !stopping_.load()) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      }
+      processed_.fetch_add(1);
+      return;
+    }
   }
 
   flows::Event flow_event = toFlowEvent(event, saved.last_choices);

@@ -20,6 +20,7 @@
 #include "bot/crypto.hpp"
 #include "bot/flow_data.hpp"
 #include "bot/ports.hpp"
+#include "bot/sender_rate_limit.hpp"
 #include "bot/store.hpp"
 
 namespace bb {
@@ -27,6 +28,7 @@ namespace bb {
 struct EngineOptions {
   int workers = 4;
   std::size_t queue_capacity = 10000;  //!< per worker; beyond it events wait in the database
+  int sender_messages_per_minute = 0;  //!< per citizen; 0: no limit (bot/sender_rate_limit.hpp)
   std::string public_url = "http://localhost:8080";
   //! Removes a cleaned media file (erasure); set by the composition root to MediaStore::remove.
   std::function<void(const std::string& content_id)> remove_media;
@@ -120,6 +122,7 @@ private:
   std::atomic<bool> stopping_{false};
   std::atomic<std::int64_t> next_ticket_number_{0};
   std::atomic<std::uint64_t> processed_{0};
+  SenderRateLimit sender_limit_;
   SubscriptionStore* subscriptions_ = nullptr;
 };
 

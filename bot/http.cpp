@@ -1,5 +1,7 @@
 #include "bot/http.hpp"
 
+#include "bot/utf8.hpp"
+
 #include <cctype>
 
 namespace bb {
@@ -98,9 +100,11 @@ std::multimap<std::string, std::string> parseForm(const std::string& body) {
     if (!pair.empty()) {
       auto eq = pair.find('=');
       if (eq == std::string::npos) {
-        out.emplace(urlDecode(pair), "");
+        out.emplace(toValidUtf8(urlDecode(pair)), "");
       } else {
-        out.emplace(urlDecode(pair.substr(0, eq)), urlDecode(pair.substr(eq + 1)));
+        // Form fields are bytes: only valid UTF-8 goes on (bot/utf8.hpp).
+        out.emplace(toValidUtf8(urlDecode(pair.substr(0, eq))),
+                    toValidUtf8(urlDecode(pair.substr(eq + 1))));
       }
     }
     pos = end + 1;

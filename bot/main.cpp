@@ -412,6 +412,7 @@ bb::storage::DatabaseOptions databaseOptions(const Config& c) {
   o.path = c.storage.path;
   o.synchronous = c.storage.synchronous;
   o.readers = c.storage.reader_connections;
+  o.fault_file = c.storage.fault_file;
   return o;
 }
 
@@ -661,6 +662,7 @@ int cmdServe(const std::vector<std::string>& args) {
   bb::media::MediaStore media_store(config.storage.media_dir);
   bb::EngineOptions engine_options;
   engine_options.workers = config.flows.workers;
+  engine_options.sender_messages_per_minute = config.flows.sender_messages_per_minute;
   engine_options.public_url = config.server.public_url;
   engine_options.remove_media = [&media_store](const std::string& content_id) {
     (void)media_store.remove(content_id);
@@ -721,6 +723,9 @@ int cmdServe(const std::vector<std::string>& args) {
   server_options.keep_alive_max_count = config.server.keep_alive_max_count;
   server_options.keep_alive_timeout_s = config.server.keep_alive_timeout_s;
   server_options.read_timeout_s = config.server.read_timeout_s;
+  server_options.request_timeout_s = config.server.request_timeout_s;
+  server_options.tls_cert_file = config.server.tls_cert_file;
+  server_options.tls_key_file = config.server.tls_key_file;
   bb::webhooks::HttpServer server(server_options, metrics);
   server.addRoutes(routes);
   auto port = server.bind();

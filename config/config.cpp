@@ -43,12 +43,17 @@ const std::vector<Field>& fields() {
       {"server", "keep_alive_timeout_s", Kind::Int,
        at(&Config::server, &ServerConfig::keep_alive_timeout_s)},
       {"server", "read_timeout_s", Kind::Int, at(&Config::server, &ServerConfig::read_timeout_s)},
+      {"server", "request_timeout_s", Kind::Int,
+       at(&Config::server, &ServerConfig::request_timeout_s)},
+      {"server", "tls_cert_file", Kind::String, at(&Config::server, &ServerConfig::tls_cert_file)},
+      {"server", "tls_key_file", Kind::String, at(&Config::server, &ServerConfig::tls_key_file)},
       {"server", "public_url", Kind::String, at(&Config::server, &ServerConfig::public_url)},
       {"storage", "path", Kind::String, at(&Config::storage, &StorageConfig::path)},
       {"storage", "media_dir", Kind::String, at(&Config::storage, &StorageConfig::media_dir)},
       {"storage", "synchronous", Kind::String, at(&Config::storage, &StorageConfig::synchronous)},
       {"storage", "reader_connections", Kind::Int,
        at(&Config::storage, &StorageConfig::reader_connections)},
+      {"storage", "fault_file", Kind::String, at(&Config::storage, &StorageConfig::fault_file)},
       {"whatsapp", "enabled", Kind::Bool, at(&Config::whatsapp, &WhatsAppConfig::enabled)},
       {"whatsapp", "api_base", Kind::String, at(&Config::whatsapp, &WhatsAppConfig::api_base)},
       {"whatsapp", "phone_number_id", Kind::String,
@@ -129,6 +134,8 @@ const std::vector<Field>& fields() {
       {"flows", "outside_responsible", Kind::String,
        at(&Config::flows, &FlowsConfig::outside_responsible)},
       {"flows", "workers", Kind::Int, at(&Config::flows, &FlowsConfig::workers)},
+      {"flows", "sender_messages_per_minute", Kind::Int,
+       at(&Config::flows, &FlowsConfig::sender_messages_per_minute)},
       {"backoffice", "url", Kind::String, at(&Config::backoffice, &BackofficeConfig::url)},
       {"backoffice", "department_urls", Kind::String,
        at(&Config::backoffice, &BackofficeConfig::department_urls)},
@@ -287,6 +294,9 @@ void validate(const Config& c, std::vector<std::string>& errors) {
   need(c.server.keep_alive_max_count >= 1, "server.keep_alive_max_count: must be at least 1");
   need(c.server.keep_alive_timeout_s >= 1, "server.keep_alive_timeout_s: must be at least 1");
   need(c.server.read_timeout_s >= 1, "server.read_timeout_s: must be at least 1");
+  need(c.server.request_timeout_s >= 1, "server.request_timeout_s: must be at least 1");
+  need(c.server.tls_cert_file.empty() == c.server.tls_key_file.empty(),
+       "server.tls_cert_file and server.tls_key_file: set both (HTTPS) or neither (HTTP)");
   need(!c.storage.path.empty(), "storage.path: must not be empty");
   need(c.subscriptions.reminder_after_months >= 1 && c.subscriptions.reminder_after_months <= 120,
        "subscriptions.reminder_after_months: must be 1..120");
@@ -310,6 +320,8 @@ void validate(const Config& c, std::vector<std::string>& errors) {
            c.log.level == "error",
        "log.level: must be debug, info, warn or error");
   need(c.flows.idle_timeout_minutes >= 1, "flows.idle_timeout_minutes: must be at least 1");
+  need(c.flows.sender_messages_per_minute >= 0 && c.flows.sender_messages_per_minute <= 100000,
+       "flows.sender_messages_per_minute: must be 0..100000 (0: no limit)");
   need(c.flows.duplicate_radius_m >= 0, "flows.duplicate_radius_m: must not be negative");
   need(c.flows.workers >= 1 && c.flows.workers <= 64, "flows.workers: must be 1..64");
   need(c.webchat.max_message_chars >= 1, "webchat.max_message_chars: must be at least 1");

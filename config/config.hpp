@@ -18,6 +18,9 @@ struct ServerConfig {
   int keep_alive_max_count = 10000;
   int keep_alive_timeout_s = 5;
   int read_timeout_s = 10;
+  int request_timeout_s = 30;  //!< a client must deliver each whole request within this time
+  std::string tls_cert_file;   //!< PEM certificate (chain); with tls_key_file: built-in HTTPS
+  std::string tls_key_file;    //!< PEM private key (keep it readable by the service user only)
   std::string public_url = "http://localhost:8080";  //!< base of links the bot sends
 };
 
@@ -26,6 +29,7 @@ struct StorageConfig {
   std::string media_dir = "var/media";
   std::string synchronous = "FULL";  //!< FULL (default, survives power loss) or NORMAL
   int reader_connections = 4;
+  std::string fault_file;  //!< tests only: see storage/database.hpp DatabaseOptions::fault_file
 };
 
 struct WhatsAppConfig {
@@ -96,6 +100,9 @@ struct FlowsConfig {
   std::string letterbox_department = "buergerservice";
   std::string outside_responsible;  //!< named in the refusal for points outside the city limits
   int workers = 4;  //!< conversation processing threads
+  //! Messages one citizen may send per minute (and as a burst); beyond: one notice, then
+  //! silence until the rate drops. 0: no limit (issue 14, docs/security.md).
+  int sender_messages_per_minute = 30;
 };
 
 //! Back-office push (issue 7, docs/api/backoffice-push.md).

@@ -2,6 +2,8 @@
 
 #include <sqlite3.h>
 
+#include <fstream>
+
 #include <SQLiteCpp/SQLiteCpp.h>
 
 #include "bot/log.hpp"
@@ -118,6 +120,7 @@ void Database::writerLoop() {
         queue_.pop_front();
       }
     }
+    applyFaultFile();
     std::vector<Result<void>> results(batch.size());
     bool committed = false;
     Error commit_error{ErrorCode::Unavailable, "commit failed"};
@@ -157,6 +160,22 @@ void Database::writerLoop() {
     } else {
       for (auto& p : batch) { p.done.set_value(Unexpected<Error>{commit_error}); }
     }
+  }
+}
+
+void Database::applyFaultFile() {
+  if (options_.fault_file.empty()) { return; }
+  std::ifstream in(options_.fault_file);
+  std::string word;
+  if (in) { in >> word; }
+  const bool readonly = word == "readonly";
+  if (readonly == fault_readonly_) { return; }
+  try {
+    writer_->exec(readonly ? "PRAGMA query_only = ON" : "PRAGMA query_only = OFF");
+    fault_readonly_ = readonly;
+    log::warn("storage_fault_file", {{"readonly", readonly ? "true" : "false"}});
+  } catch (const std::exception&) {
+    // Leave the state as it was; the next batch tries again.
   }
 }
 

@@ -30,6 +30,9 @@ struct DatabaseOptions {
   int busy_timeout_ms = 5000;
   std::size_t max_queued_jobs = 20000;  //!< beyond this, writes fail fast with Unavailable (→ 503)
   std::size_t max_batch = 1024;         //!< jobs per transaction
+  //! Tests only (issue 14): while this file exists and starts with "readonly", the writer runs
+  //! with PRAGMA query_only, so every write fails the way a read-only database does. Empty: off.
+  std::string fault_file;
 };
 
 //! Work for the writer thread. `run` executes inside a savepoint; throwing rolls back only this
@@ -82,6 +85,7 @@ private:
     bool exclusive = false;  //!< runs alone, outside a shared transaction (migrations)
   };
   void writerLoop();
+  void applyFaultFile();
   SQLite::Database* acquireReader();
   void releaseReader(SQLite::Database* db);
   Result<void> failure(const std::exception& e, const char* what);
@@ -101,6 +105,7 @@ private:
   std::thread writer_thread_;
   std::atomic<std::uint64_t> commits_{0};
   std::atomic<std::uint64_t> jobs_{0};
+  bool fault_readonly_ = false;
 };
 
 //! Classifies an SQLite failure: busy/locked/full/readonly/io → Unavailable (retry later).

@@ -7,6 +7,9 @@
 #include <httplib.h>
 
 #include "bot/log.hpp"
+#include "bot/utf8.hpp"
+#include "webhooks/slow_client_guard.hpp"
+#include "webhooks/tls.hpp"
 
 namespace bb::webhooks {
 namespace {
@@ -22,7 +25,10 @@ HttpRequest toRequest(const httplib::Request& in) {
   out.method = in.method;
   out.path = in.path;
   for (const auto& [name, value] : in.headers) { out.headers[lower(name)] = value; }
-  for (const auto& [name, value] : in.params) { out.params.emplace(name, value); }
+  // Query and form parameters are bytes: only valid UTF-8 goes on (bot/utf8.hpp).
+  for (const auto& [name, value] : in.params) {
+    out.params.emplace(toValidUtf8(name), toValidUtf8(value));
+  }
   out.body = in.body;
   for (std::size_t i = 1; i < in.matches.size(); ++i) { out.matches.push_back(in.matches[i]); }
   out.remote_addr = in.remote_addr;
@@ -43,9 +49,18 @@ void addSecurityHeaders(HttpResponse& response) {
 
 class HttpServer::Impl {
 public:
-  Impl(ServerOptions options, Metrics& metrics) : options_(std::move(options)), metrics_(metrics) {
+  Impl(ServerOptions options, Metrics& metrics)
+      : guard_(std::chrono::seconds(std::max(0, options.request_timeout_s))),
+        holder_(makeServer(options)),
+        server_(*holder_),
+        options_(std::move(options)),
+        metrics_(metrics) {
     const auto threads = static_cast<std::size_t>(std::max(1, options_.threads));
     server_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+    // Slowloris guard (issue 14): watches each connection of whatever task queue is set above.
+    server_.new_task_queue = [inner = server_.new_task_queue, this] {
+      return new GuardedQueue(inner(), guard_);
+    };
     // Nagle + delayed ACK would add 40 ms per response on keep-alive connections.
     server_.set_tcp_nodelay(true);
     server_.set_keep_alive_max_count(static_cast<std::size_t>(options_.keep_alive_max_count));
@@ -71,6 +86,7 @@ public:
 
   void add(const Route& route) {
     auto handler = [this, route](const httplib::Request& req, httplib::Response& res) {
+      const SlowClientGuard::HandlerScope in_handler;  // never cut a connection mid-handler
       const auto start = std::chrono::steady_clock::now();
       HttpResponse out;
       try {
@@ -99,6 +115,9 @@ public:
   }
 
   Result<int> bind() {
+    if (!server_.is_valid()) {
+      return fail(ErrorCode::InvalidInput, "server.tls_cert_file/tls_key_file cannot be loaded");
+    }
     int port = 0;
     if (options_.port == 0) {
       port = server_.bind_to_any_port(options_.host);
@@ -109,7 +128,9 @@ public:
     return port;
   }
 
-  httplib::Server server_;
+  SlowClientGuard guard_;  //!< outlives the server and its task queue
+  std::unique_ptr<httplib::Server> holder_;  //!< a plain or a TLS server (webhooks/tls.hpp)
+  httplib::Server& server_;
   ServerOptions options_;
   Metrics& metrics_;
 };

@@ -19,6 +19,11 @@ struct ServerOptions {
   int keep_alive_max_count = 10000;
   int keep_alive_timeout_s = 5;
   int read_timeout_s = 10;
+  //! Time a client gets to deliver one whole request (slowloris guard, slow_client_guard.hpp).
+  int request_timeout_s = 30;
+  //! Built-in HTTPS when both are set (PEM files); TLS 1.2+ with forward-secret AEAD ciphers.
+  std::string tls_cert_file;
+  std::string tls_key_file;
 };
 
 class HttpServer {

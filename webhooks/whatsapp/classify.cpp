@@ -160,6 +160,12 @@ Result<std::string> parseMediaUrl(const HttpReply& reply) {
     if (value.rfind("https://", 0) != 0 && value.rfind("http://", 0) != 0) {
       return fail(ErrorCode::Upstream, "whatsapp media info: url is not http(s)");
     }
+    // The URL goes into our next request: no spaces or control characters (header injection).
+    for (const char c : value) {
+      if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) {
+        return fail(ErrorCode::Upstream, "whatsapp media info: url has control characters");
+      }
+    }
     return value;
   } catch (const std::exception&) {
     return fail(ErrorCode::Upstream, "whatsapp media info: unreadable reply");
