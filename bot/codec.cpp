@@ -135,6 +135,12 @@ std::string encodeConversation(const SavedConversation& c) {
   draft["extra_answer"] = d.extra_answer;
   draft["description"] = d.description;
   draft["letter_text"] = d.letter_text;
+  if (!d.proposal_title.empty()) { draft["proposal_title"] = d.proposal_title; }
+  if (d.proposal_cost) { draft["proposal_cost"] = *d.proposal_cost; }
+  if (!d.proposal_topic.empty()) { draft["proposal_topic"] = d.proposal_topic; }
+  if (d.proposal_id != 0) { draft["proposal_id"] = d.proposal_id; }
+  if (d.proposal_page != 0) { draft["proposal_page"] = d.proposal_page; }
+  if (!d.proposal_order.empty()) { draft["proposal_order"] = d.proposal_order; }
   json j;
   j["lang"] = flows::toString(f.lang);
   j["consent_version"] = f.consent_version;
@@ -169,6 +175,14 @@ Result<SavedConversation> decodeConversation(const std::string& state, const std
       f.draft.extra_answer = d.value("extra_answer", "");
       f.draft.description = d.value("description", "");
       f.draft.letter_text = d.value("letter_text", "");
+      f.draft.proposal_title = d.value("proposal_title", "");
+      if (d.contains("proposal_cost") && d["proposal_cost"].is_number_integer()) {
+        f.draft.proposal_cost = d["proposal_cost"].get<std::int64_t>();
+      }
+      f.draft.proposal_topic = d.value("proposal_topic", "");
+      f.draft.proposal_id = d.value("proposal_id", std::int64_t{0});
+      f.draft.proposal_page = d.value("proposal_page", 0);
+      f.draft.proposal_order = d.value("proposal_order", "");
     }
     if (j.contains("last_choices") && j["last_choices"].is_array()) {
       for (const auto& c : j["last_choices"]) {

@@ -6,6 +6,7 @@
 
 #include "bot/codec.hpp"
 #include "bot/log.hpp"
+#include "bot/participation.hpp"
 #include "bot/ticket_status.hpp"
 #include "flows/conversation.hpp"
 
@@ -444,6 +445,12 @@ void Engine::process(const PendingEvent& pending) {
   }
 
   flows::Context ctx = flows_.context(now);
+  // Held for the whole step: the flow reads the active campaign through a raw pointer.
+  std::shared_ptr<const flows::ParticipationContext> campaign;
+  if (participation_ != nullptr) {
+    campaign = participation_->context(now);
+    ctx.participation = campaign.get();
+  }
   if (subscriptions_ != nullptr) {
     if (auto mine = subscriptions_->topicsOf(pending.pseudonym)) { ctx.subscribed = *mine; }
   }
@@ -584,6 +591,12 @@ void Engine::process(const PendingEvent& pending) {
       reply(exportText(pending.pseudonym, lang), toChoices(flows::mainMenuChoices(lang, flows_.texts)));
     } else if (std::get_if<flows::EraseData>(&eff) != nullptr) {
       erase = true;
+    } else if (participation_ != nullptr && Participation::handles(eff)) {
+      // Idempotent per event id, so a re-run after a crash before the commit adds nothing.
+      for (auto& answer : participation_->run(eff, pending.pseudonym, pending.id, lang, now)) {
+        reply(answer.text, toChoices(answer.choices));
+        if (!answer.choices.empty()) { last_choices = answer.choices; }
+      }
     }
     if (const auto* sub = std::get_if<flows::Subscribe>(&eff)) {
       for (const auto& topic : sub->topics) {
@@ -686,6 +699,9 @@ std::string Engine::exportText(const std::string& pseudonym, flows::Lang lang) c
   }
   if (subscriptions_ != nullptr) {
     text += exportSubscriptions(*subscriptions_, texts, flows_.topics, pseudonym, lang);
+  }
+  if (participation_ != nullptr) {
+    text += "\n" + participation_->exportSection(pseudonym, lang);
   }
   text += "\n" + texts.render(lang, "export.footer");
   return text;

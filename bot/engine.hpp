@@ -25,6 +25,8 @@
 
 namespace bb {
 
+class Participation;  // bot/participation.hpp
+
 struct EngineOptions {
   int workers = 4;
   std::size_t queue_capacity = 10000;  //!< per worker; beyond it events wait in the database
@@ -87,6 +89,9 @@ public:
   static std::string followTokenHash(const std::string& token);
 
   const FlowData& flowData() const { return flows_; }
+  //! Participatory budget (issue 11): campaigns for the flows, proposal effects, export.
+  //! Set before start(); null: the chat offers no campaign.
+  void setParticipation(Participation* participation) { participation_ = participation; }
   //! Subscriptions (issue 12): the citizen's topics for the flows, export lines. Set before
   //! start(); null: nobody is subscribed (the chat still lists the topics).
   void setSubscriptions(SubscriptionStore* subscriptions) { subscriptions_ = subscriptions; }
@@ -124,6 +129,7 @@ private:
   std::atomic<std::uint64_t> processed_{0};
   SenderRateLimit sender_limit_;
   SubscriptionStore* subscriptions_ = nullptr;
+  Participation* participation_ = nullptr;
 };
 
 }  // namespace bb

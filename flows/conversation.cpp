@@ -49,6 +49,8 @@ constexpr Keyword kKeywords[] = {
   {"back", On::Back},             {"zurück", On::Back},
   {"report", On::Report},         {"melden", On::Report},
   {"letter", On::Letter},         {"briefkasten", On::Letter},
+  {"participation", On::Participation},  {"beteiligung", On::Participation},
+  {"bürgerhaushalt", On::Participation}, {"buergerhaushalt", On::Participation},
   {"change:category", On::EditCategory},  {"change:location", On::EditLocation},
   {"change:photos", On::EditPhotos},      {"change:description", On::EditText},
 };
@@ -64,7 +66,7 @@ constexpr std::array kLabelledIds{
     choice::kChange,         choice::kSend,           choice::kBack,
     choice::kNewReport,      choice::kChangeCategory, choice::kChangeLocation,
     choice::kChangePhotos,   choice::kChangeDescription, choice::kMyData,
-    choice::kEraseData,
+    choice::kEraseData,      choice::kParticipation,
 };
 
 std::optional<On> keyword(const std::string& word) {
@@ -405,6 +407,7 @@ constexpr Transition kMenu[] = {
   {State::Menu,      On::Report,     nullptr, startReport,             State::ReportCategory},
   {State::Menu,      On::Category,   nullptr, startReportWithCategory, State::ReportLocation},
   {State::Menu,      On::Letter,     nullptr, startLetter,             State::LetterText},
+  {State::Menu,      On::Participation, nullptr, startParticipation,   State::ParticipationHome},
 };
 
 // Erasure needs a yes; anything else keeps the data.
@@ -482,6 +485,18 @@ std::span<const Transition> tableFor(State state) {
       return kErase;
     case State::Subscriptions:
       return subscriptionTable();
+    case State::ParticipationHome:
+    case State::ProposalTitle:
+    case State::ProposalDescription:
+    case State::ProposalCost:
+    case State::ProposalTopic:
+    case State::ProposalLocation:
+    case State::ProposalPhoto:
+    case State::ProposalSummary:
+    case State::ProposalBrowse:
+    case State::ProposalDetail:
+    case State::ProposalComment:
+      return participationTable();
     default:
       return {};
   }

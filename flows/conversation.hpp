@@ -32,6 +32,18 @@ enum class State {
   LetterConfirm,      //!< "letter_confirm"
   EraseConfirm,       //!< "erase_confirm": "daten löschen" asked, waiting for yes/no
   Subscriptions,      //!< "subscriptions": topics listed, waiting for (un)subscribe choices
+  // Participatory budget (flows/participation.cpp)
+  ParticipationHome,    //!< "participation_home": campaign and phase shown, what is possible
+  ProposalTitle,        //!< "proposal_title"
+  ProposalDescription,  //!< "proposal_description"
+  ProposalCost,         //!< "proposal_cost": estimated cost, optional
+  ProposalTopic,        //!< "proposal_topic": optional
+  ProposalLocation,     //!< "proposal_location": optional
+  ProposalPhoto,        //!< "proposal_photo": optional
+  ProposalSummary,      //!< "proposal_summary": confirm / change / cancel
+  ProposalBrowse,       //!< "proposal_browse": a page of published proposals offered
+  ProposalDetail,       //!< "proposal_detail": one proposal; support / comment / back
+  ProposalComment,      //!< "proposal_comment": waiting for the comment text
 };
 
 const char* toString(State state);
@@ -77,6 +89,16 @@ inline constexpr const char* kChangePhotos = "change:photos";
 inline constexpr const char* kChangeDescription = "change:description";
 inline constexpr const char* kCategoryPrefix = "cat:";   //!< "cat:<category id>"
 inline constexpr const char* kDuplicatePrefix = "dup:";  //!< "dup:<ticket number>"
+inline constexpr const char* kParticipation = "participation";
+inline constexpr const char* kProposalNew = "prop:new";          //!< submit a proposal
+inline constexpr const char* kProposalListNew = "prop:list:new";  //!< browse, newest first
+inline constexpr const char* kProposalListTop = "prop:list:top";  //!< browse, most supported
+inline constexpr const char* kProposalMore = "prop:more";        //!< next page
+inline constexpr const char* kProposalSupport = "prop:support";
+inline constexpr const char* kProposalUnsupport = "prop:unsupport";
+inline constexpr const char* kProposalComment = "prop:comment";
+inline constexpr const char* kProposalPrefix = "prop:";   //!< "prop:<proposal id>"
+inline constexpr const char* kTopicPrefix = "topic:";     //!< "topic:<index>"
 }  // namespace choice
 
 }  // namespace bb::flows

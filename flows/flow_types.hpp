@@ -96,6 +96,8 @@ struct Settings {
   std::string outside_responsible;
 };
 
+struct ParticipationContext;  // flows/participation.hpp
+
 //! Read-only data a flow step may consult. Everything is passed in; nothing is looked up.
 struct Context {
   SysTime now{};
@@ -105,6 +107,8 @@ struct Context {
   Settings settings;
   const std::vector<Topic>* topics = nullptr;  //!< subscription topics (issue 12)
   std::vector<std::string> subscribed;         //!< topic ids the citizen subscribed to
+  //! The active participatory-budget campaign (flows/participation.hpp); null: none.
+  const ParticipationContext* participation = nullptr;
 };
 
 //! An open ticket near a reported point, found by the engine after a LookupNearby effect.
@@ -145,6 +149,14 @@ struct Draft {
   std::string extra_answer;  //!< answer to the category's extra question
   std::string description;
   std::string letter_text;   //!< virtueller Briefkasten
+  // Participatory budget (flows/participation.cpp); description, location, address_text and
+  // photo_ids above are shared with the proposal being composed.
+  std::string proposal_title;
+  std::optional<std::int64_t> proposal_cost;  //!< whole euros
+  std::string proposal_topic;
+  std::int64_t proposal_id = 0;     //!< the proposal being looked at (browse, support, comment)
+  int proposal_page = 0;            //!< browse page, 0-based
+  std::string proposal_order;       //!< browse order: "new" or "top"
 };
 
 //! Everything the engine saves per conversation.
@@ -185,9 +197,30 @@ struct Subscribe { std::vector<std::string> topics; int notice_version = 0; };
 //! End these subscriptions and withdraw their consent.
 struct Unsubscribe { std::vector<std::string> topics; };
 
+// Participatory budget: the engine runs these (bot/participation.*) and replies itself.
+struct SubmitProposal {  //!< store as pending moderation; engine replies with the outcome
+  std::int64_t campaign_id = 0;
+  Draft draft;
+};
+struct BrowseProposals {  //!< engine replies with a page of published proposals as choices
+  std::int64_t campaign_id = 0;
+  std::string order;  //!< "new" | "top"
+  int page = 0;
+};
+struct ShowProposal { std::int64_t proposal_id = 0; };  //!< details, counts, possible actions
+struct SupportProposal {  //!< one support per citizen and proposal; withdraw removes it
+  std::int64_t proposal_id = 0;
+  bool withdraw = false;
+};
+struct CommentProposal {  //!< stored as pending moderation
+  std::int64_t proposal_id = 0;
+  std::string text;
+};
+
 using Effect = std::variant<Reply, RecordConsent, ForgetCitizen, LookupNearby, CreateTicket,
                             FollowTicket, SendLetter, QueryStatus, ListMyTickets, StopAll,
-                            ExportData, EraseData, Subscribe, Unsubscribe>;
+                            ExportData, EraseData, Subscribe, Unsubscribe, SubmitProposal,
+                            BrowseProposals, ShowProposal, SupportProposal, CommentProposal>;
 
 struct StepResult {
   Conversation next;

@@ -7,7 +7,7 @@ namespace bb::flows {
 
 namespace {
 
-constexpr std::array<std::pair<State, const char*>, 21> kStateNames{{
+constexpr std::array<std::pair<State, const char*>, 32> kStateNames{{
     {State::New, "new"},
     {State::Consent, "consent"},
     {State::Menu, "menu"},
@@ -29,6 +29,17 @@ constexpr std::array<std::pair<State, const char*>, 21> kStateNames{{
     {State::LetterConfirm, "letter_confirm"},
     {State::EraseConfirm, "erase_confirm"},
     {State::Subscriptions, "subscriptions"},
+    {State::ParticipationHome, "participation_home"},
+    {State::ProposalTitle, "proposal_title"},
+    {State::ProposalDescription, "proposal_description"},
+    {State::ProposalCost, "proposal_cost"},
+    {State::ProposalTopic, "proposal_topic"},
+    {State::ProposalLocation, "proposal_location"},
+    {State::ProposalPhoto, "proposal_photo"},
+    {State::ProposalSummary, "proposal_summary"},
+    {State::ProposalBrowse, "proposal_browse"},
+    {State::ProposalDetail, "proposal_detail"},
+    {State::ProposalComment, "proposal_comment"},
 }};
 
 }  // namespace
@@ -133,6 +144,7 @@ Choice choiceOf(const Turn& turn, const std::string& id) {
 
 std::vector<Choice> menuChoices(const Turn& turn) {
   return {choiceOf(turn, choice::kReport), choiceOf(turn, choice::kLetter),
+          choiceOf(turn, choice::kParticipation),
           choiceOf(turn, choice::kMyTickets), choiceOf(turn, choice::kSubscriptions),
           choiceOf(turn, choice::kHelp),
           choiceOf(turn, choice::kLanguage)};
@@ -193,6 +205,18 @@ std::vector<Choice> choicesFor(const Turn& turn, State state) {
       return {choiceOf(turn, choice::kConfirm), choiceOf(turn, choice::kCancel)};
     case State::Subscriptions:
       return subscriptionChoices(turn);
+    case State::ParticipationHome:
+    case State::ProposalTitle:
+    case State::ProposalDescription:
+    case State::ProposalCost:
+    case State::ProposalTopic:
+    case State::ProposalLocation:
+    case State::ProposalPhoto:
+    case State::ProposalSummary:
+    case State::ProposalBrowse:
+    case State::ProposalDetail:
+    case State::ProposalComment:
+      return participationChoices(turn, state);
     default:
       return {};
   }

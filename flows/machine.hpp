@@ -52,6 +52,7 @@ enum class On {
   Stop,
   MyData,     //!< "meine daten": export everything stored
   EraseData,  //!< "daten löschen": erase after confirmation
+  Participation,  //!< start participatory budget (Bürgerhaushalt)
   Subscriptions,  //!< "abos": list topics and my subscriptions
   Subscribe,      //!< "sub:<ids>" or "abonnieren <topics>"
   Unsubscribe,    //!< "unsub:<ids>" or "abbestellen <topics>" (several at once)
@@ -93,6 +94,7 @@ std::span<const Transition> defectReportTable();
 std::span<const Transition> reportEditTable();
 std::span<const Transition> letterboxTable();
 std::span<const Transition> eraseTable();
+std::span<const Transition> participationTable();  // participation.cpp
 std::span<const Transition> subscriptionTable();    // subscriptions.cpp
 
 // ---- helpers for actions ----
@@ -117,6 +119,8 @@ void startReportWithCategory(Turn& turn);  // defect_report.cpp: category typed 
 bool hasPhotoRoom(const Turn& turn);       // defect_report.cpp
 void sayPhotoLimit(Turn& turn);            // defect_report.cpp
 void startLetter(Turn& turn);              // letterbox.cpp
+void startParticipation(Turn& turn);       // participation.cpp
+std::vector<Choice> participationChoices(const Turn& turn, State state);  // participation.cpp
 // subscriptions.cpp (issue 12)
 std::vector<Choice> subscriptionChoices(const Turn& turn);
 //! Subscription words ("abos", "sub:x", "abbestellen a, b"); nullopt: not about subscriptions.

@@ -293,6 +293,84 @@ CREATE INDEX oparl_events_object ON oparl_events (object_id);
 ALTER TABLE tickets ADD COLUMN anonymized_at INTEGER;
 CREATE INDEX tickets_closed_retention ON tickets (closed_at) WHERE anonymized_at IS NULL;
 )sql",
+      // participation (issue 11): participatory budget campaigns, proposals, comments,
+      // supports, outcomes and the notices sent about them (exactly once per recipient).
+      // Citizens appear only by pseudonym (no foreign key: erasure anonymizes instead).
+      R"sql(
+CREATE TABLE campaigns (
+  id INTEGER PRIMARY KEY,
+  title TEXT NOT NULL,
+  description TEXT NOT NULL DEFAULT '',
+  collecting_from INTEGER NOT NULL,
+  supporting_from INTEGER NOT NULL,
+  review_from INTEGER NOT NULL,
+  decision_from INTEGER NOT NULL,
+  implementation_from INTEGER NOT NULL,
+  closed_from INTEGER NOT NULL,
+  max_proposals_per_citizen INTEGER NOT NULL DEFAULT 3,
+  support_threshold INTEGER NOT NULL DEFAULT 50,
+  topics TEXT NOT NULL DEFAULT ''  -- one topic per line
+);
+CREATE TABLE proposals (
+  id INTEGER PRIMARY KEY,
+  campaign_id INTEGER NOT NULL REFERENCES campaigns(id),
+  source_event INTEGER UNIQUE,
+  status TEXT NOT NULL DEFAULT 'pending',
+  title TEXT NOT NULL,
+  description TEXT NOT NULL,
+  cost_eur INTEGER,
+  topic TEXT NOT NULL DEFAULT '',
+  lat REAL,
+  lon REAL,
+  address_text TEXT NOT NULL DEFAULT '',
+  photo_media_id INTEGER,
+  author TEXT,
+  reject_reason TEXT NOT NULL DEFAULT '',
+  merged_into INTEGER REFERENCES proposals(id),
+  created_at INTEGER NOT NULL,
+  published_at INTEGER,
+  updated_at INTEGER NOT NULL
+);
+CREATE INDEX proposals_campaign ON proposals (campaign_id, status, id);
+CREATE INDEX proposals_author ON proposals (author);
+CREATE TABLE proposal_supports (
+  proposal_id INTEGER NOT NULL REFERENCES proposals(id),
+  pseudonym TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (proposal_id, pseudonym)
+);
+CREATE INDEX proposal_supports_pseudonym ON proposal_supports (pseudonym);
+CREATE TABLE proposal_comments (
+  id INTEGER PRIMARY KEY,
+  proposal_id INTEGER NOT NULL REFERENCES proposals(id),
+  source_event INTEGER UNIQUE,
+  status TEXT NOT NULL DEFAULT 'pending',
+  body TEXT NOT NULL,
+  author TEXT,
+  reject_reason TEXT NOT NULL DEFAULT '',
+  created_at INTEGER NOT NULL,
+  published_at INTEGER
+);
+CREATE INDEX proposal_comments_proposal ON proposal_comments (proposal_id, status, id);
+CREATE INDEX proposal_comments_author ON proposal_comments (author);
+CREATE TABLE proposal_outcomes (
+  proposal_id INTEGER NOT NULL REFERENCES proposals(id),
+  stage TEXT NOT NULL,
+  decision TEXT NOT NULL,
+  text TEXT NOT NULL DEFAULT '',
+  decided_at INTEGER NOT NULL,
+  PRIMARY KEY (proposal_id, stage)
+);
+-- Who was told what about which proposal: a key is sent to a pseudonym at most once.
+CREATE TABLE proposal_notices (
+  proposal_id INTEGER NOT NULL REFERENCES proposals(id),
+  notice_key TEXT NOT NULL,
+  pseudonym TEXT NOT NULL,
+  sent_at INTEGER NOT NULL,
+  PRIMARY KEY (proposal_id, notice_key, pseudonym)
+);
+CREATE INDEX proposal_notices_pseudonym ON proposal_notices (pseudonym);
+)sql",
   };
   return kMigrations;
 }

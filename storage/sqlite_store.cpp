@@ -312,6 +312,17 @@ Result<bool> SqliteStore::commitStep(const StepCommit& step) {
                "UPDATE tickets SET reporter = NULL, description = '', extra_answer = '', "
                "address_text = '', follow_token_hash = NULL, updated_at = :now WHERE reporter = :p",
                "DELETE FROM ticket_followers WHERE pseudonym = :p",
+               // Participation (issue 11): supports go; what was published stays for the public
+               // record without the link to the person; what never was public goes.
+               "DELETE FROM proposal_supports WHERE pseudonym = :p",
+               "DELETE FROM proposal_notices WHERE pseudonym = :p",
+               "DELETE FROM proposal_comments WHERE author = :p AND status <> 'published'",
+               "UPDATE proposal_comments SET author = NULL WHERE author = :p",
+               "DELETE FROM proposal_notices WHERE proposal_id IN (SELECT id FROM proposals "
+               "WHERE author = :p AND status IN ('pending', 'rejected'))",
+               "DELETE FROM proposals WHERE author = :p AND status IN ('pending', 'rejected')",
+               "UPDATE proposals SET author = NULL, photo_media_id = NULL, updated_at = :now "
+               "WHERE author = :p",
                "DELETE FROM sub_subscriptions WHERE pseudonym = :p",
                "DELETE FROM consents WHERE pseudonym = :p",
                "DELETE FROM outbox WHERE pseudonym = :p",

@@ -19,7 +19,8 @@ Conversation consentShown(Lang lang = Lang::De) {
   return c;
 }
 
-const std::vector<std::string> kMenuIds{"report", "letter", "my_tickets", "help", "language"};
+const std::vector<std::string> kMenuIds{"report",        "letter", "participation", "my_tickets",
+                                        "subscriptions", "help",   "language"};
 
 }  // namespace
 

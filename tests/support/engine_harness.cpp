@@ -51,6 +51,9 @@ void EngineHarness::open(bool start_engine) {
   engine = std::make_unique<Engine>(*store, clock, flows, *keys, eo);
   subscriptions = std::make_unique<storage::SqliteSubscriptionStore>(*db);
   engine->setSubscriptions(subscriptions.get());
+  proposals = std::make_unique<storage::SqliteProposalStore>(*db);
+  participation = std::make_unique<Participation>(*proposals, clock, flows);
+  engine->setParticipation(participation.get());
   if (start_engine) { REQUIRE(engine->start()); }
 }
 
@@ -58,6 +61,8 @@ void EngineHarness::crash() {
   engine->stop();
   engine.reset();
   subscriptions.reset();
+  participation.reset();
+  proposals.reset();
   store.reset();
   db->close();
   db.reset();

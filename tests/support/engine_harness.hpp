@@ -12,6 +12,8 @@
 #include "bot/flow_data.hpp"
 #include "storage/database.hpp"
 #include "storage/sqlite_store.hpp"
+#include "bot/participation.hpp"
+#include "storage/sqlite_proposal_store.hpp"
 #include "storage/sqlite_subscription_store.hpp"
 #include "support/server_process.hpp"
 
@@ -84,6 +86,8 @@ public:
   std::unique_ptr<storage::SqliteStore> store;
   std::unique_ptr<storage::SqliteSubscriptionStore> subscriptions;  //!< issue 12
   std::unique_ptr<Engine> engine;
+  std::unique_ptr<storage::SqliteProposalStore> proposals;  //!< issue 11
+  std::unique_ptr<Participation> participation;             //!< issue 11
   std::string db_path;
 
 private:
