@@ -38,6 +38,10 @@
 #include "bot/staff_accounts.hpp"
 #include "storage/sqlite_inbox_store.hpp"
 #include "web/inbox/inbox.hpp"
+#include "bot/participation.hpp"
+#include "storage/sqlite_proposal_store.hpp"
+#include "web/inbox/participation_moderation.hpp"
+#include "web/participation/public_page.hpp"
 #include "webhooks/http_server.hpp"
 #include "bot/broadcast.hpp"
 #include "bot/oparl/poller.hpp"
@@ -439,6 +443,34 @@ struct InboxWiring {
   std::unique_ptr<bb::web::Inbox> inbox;
 };
 
+// ---- participatory budget (issue 11) ----
+
+//! Demo mode: a campaign in its collecting phase, so `make run` shows the chat entry, the public
+//! page and the moderation at once. Cities create theirs in the inbox (admin).
+void seedDemoCampaign(bb::ProposalStore& proposals, const bb::Clock& clock) {
+  auto existing = proposals.campaigns();
+  if (!existing || !existing->empty()) { return; }
+  using std::chrono::hours;
+  const auto day = hours(24);
+  bb::Campaign c;
+  c.title = "Bürgerhaushalt 2027";
+  c.description = "Was soll die Stadt 2027 für Sie umsetzen? Reichen Sie Vorschläge ein, "
+                  "kommentieren und unterstützen Sie die Vorschläge anderer.";
+  const auto now = clock.now();
+  c.dates.collecting_from = now - day;
+  c.dates.supporting_from = now + 13 * day;
+  c.dates.review_from = now + 28 * day;
+  c.dates.decision_from = now + 42 * day;
+  c.dates.implementation_from = now + 56 * day;
+  c.dates.closed_from = now + 365 * day;
+  c.max_proposals_per_citizen = 3;
+  c.support_threshold = 50;
+  c.topics = {"Verkehr", "Grün und Klima", "Freizeit und Sport", "Kultur", "Soziales"};
+  if (auto id = proposals.createCampaign(c); id) {
+    bb::log::info("demo_campaign_created", {{"campaign", std::to_string(*id)}});
+  }
+}
+
 //! The departments named in the categories, sorted.
 std::vector<std::string> knownDepartments(const bb::FlowData& flows) {
   std::vector<std::string> out;
@@ -667,7 +699,12 @@ int cmdServe(const std::vector<std::string>& args) {
   engine_options.remove_media = [&media_store](const std::string& content_id) {
     (void)media_store.remove(content_id);
   };
+  // Participatory budget (issue 11): declared before the engine, which uses it until it stops.
+  bb::storage::SqliteProposalStore proposal_store(*database);
+  bb::Participation participation(proposal_store, clock, *flow_data);
+  if (config.demo) { seedDemoCampaign(proposal_store, clock); }
   bb::Engine engine(store, clock, *flow_data, *keys, engine_options);
+  engine.setParticipation(&participation);
   bb::storage::SqliteSubscriptionStore subscription_store(*database);
   engine.setSubscriptions(&subscription_store);
   if (auto started = engine.start(); !started) {
@@ -708,6 +745,12 @@ int cmdServe(const std::vector<std::string>& args) {
 
   InboxWiring inbox = startInbox(config, *database, engine, store, media_store, clock,
                                  keys->pseudonym_key, routes);
+  bb::web::ParticipationModeration moderation(*inbox.inbox, participation);
+  for (auto& r : moderation.routes()) { routes.push_back(r); }
+  bb::web::PublicParticipationOptions public_options;
+  public_options.public_url = config.server.public_url;
+  bb::web::PublicParticipation public_participation(participation, clock, public_options);
+  for (auto& r : public_participation.routes()) { routes.push_back(r); }
 
   // Broadcast rows are picked up by the outbox workers' next poll.
   BroadcastWiring broadcasts = startBroadcasts(config, *database, subscription_store, *flow_data,

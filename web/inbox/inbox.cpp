@@ -237,6 +237,9 @@ HttpResponse Inbox::page(int status, const std::string& title, const Principal* 
     if (p->user.role == StaffRole::Admin || p->user.role == StaffRole::Editor) {
       nav += "<a href=\"/inbox/rundschreiben\">Rundschreiben</a>";  // issue 12
     }
+    if (p->user.role == StaffRole::Admin || p->user.role == StaffRole::Moderator) {
+      nav += "<a href=\"/inbox/beteiligung\">Beteiligung</a>";
+    }
     if (p->user.role == StaffRole::Admin) {
       nav += "<a href=\"/inbox/audit\">Protokoll</a><a href=\"/inbox/admin/staff\">Konten</a>";
     }

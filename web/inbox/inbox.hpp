@@ -71,6 +71,9 @@ public:
 
 private:
   friend class BroadcastComposer;  // web/inbox/broadcast_composer.* (issue 12)
+  //! Participation moderation pages (web/inbox/participation_moderation.*) share the session,
+  //! CSRF check, page frame and audit entries.
+  friend class ParticipationModeration;
   std::optional<Principal> authenticate(const HttpRequest& req);
   bool csrfOk(const Principal& p, const std::multimap<std::string, std::string>& form) const;
   bool canSee(const StaffUser& u, const std::string& department) const;

@@ -1,0 +1,391 @@
+#include "web/inbox/participation_moderation.hpp"
+
+#include <ctime>
+
+#include "bot/log.hpp"
+#include "web/html.hpp"
+#include "web/inbox/views.hpp"
+
+namespace bb::web {
+namespace {
+
+using views::formValue;
+using views::hidden;
+
+constexpr std::size_t kMaxReasonChars = 1000;
+constexpr std::size_t kMaxOutcomeChars = 4000;
+constexpr std::size_t kMaxCampaignTitleChars = 120;
+constexpr std::size_t kMaxCampaignTextChars = 4000;
+constexpr int kQueueLimit = 100;
+
+std::optional<std::int64_t> parseId(const std::string& s) {
+  if (s.empty() || s.size() > 15 || s.find_first_not_of("0123456789") != std::string::npos) {
+    return std::nullopt;
+  }
+  return std::stoll(s);
+}
+
+HttpResponse redirect(const std::string& location) {
+  HttpResponse r = HttpResponse::text(303, "");
+  r.header("Location", location);
+  r.header("Cache-Control", "no-store");
+  return r;
+}
+
+std::string form(const Principal& p, const std::string& action, const std::string& inner,
+                 const std::string& button, const std::string& cls = "") {
+  return "<form method=\"post\" action=\"" + escapeHtml(action) + "\" class=\"inline " + cls +
+         "\">" + hidden("csrf", p.session.csrf_token) + inner + "<button type=\"submit\">" +
+         escapeHtml(button) + "</button></form>";
+}
+
+}  // namespace
+
+std::optional<SysTime> parseIsoDate(const std::string& text) {
+  if (text.size() != 10 || text[4] != '-' || text[7] != '-') { return std::nullopt; }
+  for (const std::size_t i : {0U, 1U, 2U, 3U, 5U, 6U, 8U, 9U}) {
+    if (text[i] < '0' || text[i] > '9') { return std::nullopt; }
+  }
+  std::tm tm{};
+  tm.tm_year = std::stoi(text.substr(0, 4)) - 1900;
+  tm.tm_mon = std::stoi(text.substr(5, 2)) - 1;
+  tm.tm_mday = std::stoi(text.substr(8, 2));
+  if (tm.tm_mon < 0 || tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_year < 100) {
+    return std::nullopt;
+  }
+  const std::time_t secs = timegm(&tm);
+  return std::chrono::system_clock::from_time_t(secs);
+}
+
+std::string isoDate(SysTime t) {
+  const std::time_t secs = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[16];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
+  return buf;
+}
+
+ParticipationModeration::ParticipationModeration(Inbox& inbox, Participation& participation)
+    : inbox_(inbox), participation_(participation) {}
+
+std::vector<Route> ParticipationModeration::routes() {
+  auto bind = [this](HttpResponse (ParticipationModeration::*fn)(const HttpRequest&)) {
+    return [this, fn](const HttpRequest& r) { return (this->*fn)(r); };
+  };
+  return {
+      Route{"GET", "/inbox/beteiligung", "inbox_participation",
+            bind(&ParticipationModeration::overview)},
+      Route{"POST", R"(/inbox/beteiligung/vorschlag/([0-9]{1,15})/(publish|reject|merge|outcome))",
+            "inbox_participation_proposal", bind(&ParticipationModeration::proposalAction)},
+      Route{"POST", R"(/inbox/beteiligung/kommentar/([0-9]{1,15})/(publish|reject))",
+            "inbox_participation_comment", bind(&ParticipationModeration::commentAction)},
+      Route{"POST", R"(/inbox/beteiligung/kampagne(?:/([0-9]{1,15}))?)",
+            "inbox_participation_campaign", bind(&ParticipationModeration::saveCampaign)},
+  };
+}
+
+bool ParticipationModeration::moderates(const StaffUser& u) {
+  return u.role == StaffRole::Admin || u.role == StaffRole::Moderator;
+}
+
+std::string ParticipationModeration::campaignForm(const Principal& p, const Campaign* c) const {
+  Campaign blank;
+  const Campaign& v = c != nullptr ? *c : blank;
+  auto dateField = [&](const char* name, const char* label, SysTime value) {
+    return std::string("<label>") + label + "<input type=\"date\" name=\"" + name +
+           "\" required value=\"" + (c != nullptr ? isoDate(value) : std::string()) + "\"></label>";
+  };
+  std::string topics;
+  for (const auto& t : v.topics) { topics += (topics.empty() ? "" : ", ") + t; }
+  const std::string action =
+      c != nullptr ? "/inbox/beteiligung/kampagne/" + std::to_string(c->id) : "/inbox/beteiligung/kampagne";
+  return "<form method=\"post\" action=\"" + action + "\" class=\"campaign\">" +
+         hidden("csrf", p.session.csrf_token) +
+         "<label>Titel<input name=\"title\" required maxlength=\"120\" value=\"" +
+         escapeHtml(v.title) + "\"></label><label>Beschreibung<textarea name=\"description\" "
+         "maxlength=\"4000\">" + escapeHtml(v.description) + "</textarea></label>" +
+         dateField("collecting_from", "Vorschläge sammeln ab", v.dates.collecting_from) +
+         dateField("supporting_from", "Kommentieren und unterstützen ab", v.dates.supporting_from) +
+         dateField("review_from", "Fachausschuss ab", v.dates.review_from) +
+         dateField("decision_from", "Stadtrat ab", v.dates.decision_from) +
+         dateField("implementation_from", "Umsetzung ab", v.dates.implementation_from) +
+         dateField("closed_from", "Abgeschlossen ab", v.dates.closed_from) +
+         "<label>Vorschläge pro Person<input type=\"number\" name=\"max_proposals\" min=\"1\" "
+         "max=\"100\" required value=\"" + std::to_string(v.max_proposals_per_citizen) +
+         "\"></label><label>Schwelle (Unterstützungen für den Fachausschuss)<input "
+         "type=\"number\" name=\"threshold\" min=\"0\" max=\"1000000\" required value=\"" +
+         std::to_string(v.support_threshold) + "\"></label><label>Themen (durch Komma "
+         "getrennt)<input name=\"topics\" maxlength=\"500\" value=\"" + escapeHtml(topics) +
+         "\"></label><button type=\"submit\" class=\"primary\">" +
+         (c != nullptr ? "Kampagne speichern" : "Kampagne anlegen") + "</button></form>";
+}
+
+HttpResponse ParticipationModeration::render(const Principal& p, const std::string& flash,
+                                             const std::string& error, int status) {
+  auto& store = participation_.store();
+  std::string body = "<h1>Bürgerbeteiligung</h1>";
+  if (!flash.empty()) { body += "<p class=\"flash\" role=\"status\">" + escapeHtml(flash) + "</p>"; }
+  if (!error.empty()) { body += "<p class=\"error\" role=\"alert\">" + escapeHtml(error) + "</p>"; }
+  body += "<p><a href=\"/beteiligung\">Öffentliche Seite ansehen</a></p>";
+
+  auto pending = store.pendingProposals(kQueueLimit);
+  auto comments = store.pendingComments(kQueueLimit);
+  auto campaigns = store.campaigns();
+  if (!pending || !comments || !campaigns) {
+    return inbox_.page(503, "Störung", &p, "<h1>Die Datenbank antwortet gerade nicht.</h1>");
+  }
+  body += "<h2>Neue Vorschläge (" + std::to_string(pending->size()) + ")</h2>";
+  if (pending->empty()) { body += "<p>Keine neuen Vorschläge.</p>"; }
+  for (const auto& pr : *pending) {
+    const std::string base = "/inbox/beteiligung/vorschlag/" + std::to_string(pr.id);
+    body += "<section class=\"card\" data-proposal-id=\"" + std::to_string(pr.id) + "\"><h3>#" +
+            std::to_string(pr.id) + " " + escapeHtml(pr.title) + "</h3><p>" +
+            escapeHtml(pr.description) + "</p><p class=\"hint\">" +
+            (pr.cost_eur ? "Kosten: " + std::to_string(*pr.cost_eur) + " € · " : std::string()) +
+            (pr.topic.empty() ? std::string() : "Thema: " + escapeHtml(pr.topic) + " · ") +
+            (pr.address_text.empty() ? std::string() : "Ort: " + escapeHtml(pr.address_text) + " · ") +
+            (pr.photo_media_id > 0 ? "mit Foto · " : "") + "eingegangen " +
+            views::formatTime(pr.created_at) + "</p>";
+    body += form(p, base + "/publish", "", "Veröffentlichen", "publish");
+    body += form(p, base + "/reject",
+                 "<label>Begründung<input name=\"reason\" required maxlength=\"1000\"></label>",
+                 "Ablehnen", "reject");
+    body += form(p, base + "/merge",
+                 "<label>Zusammenführen mit Nr.<input name=\"target\" inputmode=\"numeric\" "
+                 "required maxlength=\"15\"></label>",
+                 "Zusammenführen", "merge");
+    body += "</section>";
+  }
+  body += "<h2>Neue Kommentare (" + std::to_string(comments->size()) + ")</h2>";
+  if (comments->empty()) { body += "<p>Keine neuen Kommentare.</p>"; }
+  for (const auto& k : *comments) {
+    const std::string base = "/inbox/beteiligung/kommentar/" + std::to_string(k.id);
+    body += "<section class=\"card\" data-comment-id=\"" + std::to_string(k.id) +
+            "\"><p class=\"hint\">zu Vorschlag #" + std::to_string(k.proposal_id) + " · " +
+            views::formatTime(k.created_at) + "</p><p>" + escapeHtml(k.body) + "</p>";
+    body += form(p, base + "/publish", "", "Veröffentlichen", "publish");
+    body += form(p, base + "/reject",
+                 "<label>Begründung<input name=\"reason\" required maxlength=\"1000\"></label>",
+                 "Ablehnen", "reject");
+    body += "</section>";
+  }
+
+  for (const auto& c : *campaigns) {
+    const flows::Phase phase = participation_.phaseOf(c);
+    body += "<h2>" + escapeHtml(c.title) + " – Phase: " +
+            escapeHtml(participation_.flowData().texts.render(
+                flows::Lang::De, std::string("participation.phase.") + flows::toString(phase))) +
+            "</h2>";
+    auto published = store.published(c.id, "top", 0, 200);
+    if (!published || published->items.empty()) {
+      body += "<p>Keine veröffentlichten Vorschläge.</p>";
+    } else {
+      body += "<table><thead><tr><th>Nr.</th><th>Titel</th><th>Unterstützungen</th>"
+              "<th>Ergebnisse</th><th>Ergebnis eintragen</th></tr></thead><tbody>";
+      for (const auto& pr : published->items) {
+        std::string results;
+        if (auto outcomes = store.outcomes(pr.id); outcomes) {
+          for (const auto& o : *outcomes) {
+            results += "<div>" + escapeHtml(o.stage) + ": " + escapeHtml(o.decision) + "</div>";
+          }
+        }
+        body += "<tr data-proposal-id=\"" + std::to_string(pr.id) + "\"><td>" +
+                std::to_string(pr.id) + "</td><td><a href=\"/beteiligung/vorschlag/" +
+                std::to_string(pr.id) + "\">" + escapeHtml(pr.title) + "</a></td><td>" +
+                std::to_string(pr.supports) +
+                (pr.supports >= c.support_threshold ? " ✔ Schwelle" : "") + "</td><td>" + results +
+                "</td><td>" +
+                form(p, "/inbox/beteiligung/vorschlag/" + std::to_string(pr.id) + "/outcome",
+                     "<select name=\"stage\">" +
+                         views::options({{"committee", "Fachausschuss"},
+                                         {"council", "Stadtrat"},
+                                         {"implementation", "Umsetzung"}},
+                                        "") +
+                         "</select><select name=\"decision\">" +
+                         views::options({{"accepted", "angenommen"},
+                                         {"rejected", "abgelehnt"},
+                                         {"deferred", "zurückgestellt"},
+                                         {"in_progress", "in Arbeit"},
+                                         {"done", "umgesetzt"}},
+                                        "") +
+                         "</select><textarea name=\"text\" maxlength=\"4000\" "
+                         "placeholder=\"Öffentliche Begründung\"></textarea>",
+                     "Ergebnis speichern und mitteilen", "outcome") +
+                "</td></tr>";
+      }
+      body += "</tbody></table>";
+    }
+    if (p.user.role == StaffRole::Admin) {
+      body += "<details><summary>Kampagne bearbeiten</summary>" + campaignForm(p, &c) + "</details>";
+    }
+  }
+  if (p.user.role == StaffRole::Admin) {
+    body += "<h2>Neue Kampagne</h2>" + campaignForm(p, nullptr);
+  }
+  return inbox_.page(status, "Beteiligung", &p, body);
+}
+
+HttpResponse ParticipationModeration::overview(const HttpRequest& req) {
+  auto p = inbox_.authenticate(req);
+  if (!p) { return redirect("/inbox/login"); }
+  if (!moderates(p->user)) { return inbox_.forbidden(&*p); }
+  const std::string ok = req.param("ok");
+  std::string flash;
+  if (ok == "publish") { flash = "Veröffentlicht."; }
+  if (ok == "reject") { flash = "Abgelehnt; die Begründung geht an die einreichende Person."; }
+  if (ok == "merge") { flash = "Zusammengeführt."; }
+  if (ok == "outcome") { flash = "Ergebnis gespeichert und mitgeteilt."; }
+  if (ok == "campaign") { flash = "Kampagne gespeichert."; }
+  return render(*p, flash, "", 200);
+}
+
+HttpResponse ParticipationModeration::proposalAction(const HttpRequest& req) {
+  auto p = inbox_.authenticate(req);
+  if (!p) { return inbox_.forbidden(nullptr); }
+  const auto formData = parseForm(req.body);
+  if (!inbox_.csrfOk(*p, formData) || !moderates(p->user)) { return inbox_.forbidden(&*p); }
+  const auto id = req.matches.size() >= 2 ? parseId(req.matches[0]) : std::nullopt;
+  if (!id) { return inbox_.notFound(&*p); }
+  const std::string& what = req.matches[1];
+  Result<void> r;
+  std::string detail = "proposal=" + std::to_string(*id);
+  if (what == "publish") {
+    r = participation_.publishProposal(*id);
+  } else if (what == "reject") {
+    const std::string reason = views::trim(formValue(formData, "reason"));
+    if (reason.empty() || views::codePoints(reason) > kMaxReasonChars) {
+      return render(*p, "", "Bitte eine Begründung angeben (höchstens 1000 Zeichen).", 400);
+    }
+    r = participation_.rejectProposal(*id, reason);
+  } else if (what == "merge") {
+    const auto target = parseId(views::trim(formValue(formData, "target")));
+    if (!target) { return render(*p, "", "Bitte die Nummer des Zielvorschlags angeben.", 400); }
+    r = participation_.mergeProposal(*id, *target);
+    detail += " target=" + std::to_string(*target);
+  } else {  // outcome
+    const std::string stage = formValue(formData, "stage");
+    const std::string decision = formValue(formData, "decision");
+    const std::string text = views::trim(formValue(formData, "text"));
+    if (!Participation::validStage(stage) || !Participation::validDecision(decision) ||
+        views::codePoints(text) > kMaxOutcomeChars) {
+      return render(*p, "", "Bitte Stufe und Entscheidung wählen (Text höchstens 4000 Zeichen).",
+                    400);
+    }
+    r = participation_.recordOutcome(*id, stage, decision, text);
+    detail += " stage=" + stage + " decision=" + decision;
+  }
+  if (!r) {
+    if (r.error().code == ErrorCode::NotFound) { return inbox_.notFound(&*p); }
+    if (r.error().code == ErrorCode::Conflict) {
+      return render(*p, "", "Das ist im aktuellen Zustand des Vorschlags nicht möglich (schon "
+                            "bearbeitet?).", 409);
+    }
+    log::warn("participation_moderation_failed", {{"code", toString(r.error().code)}});
+    return render(*p, "", "Die Datenbank antwortet gerade nicht.", 503);
+  }
+  (void)inbox_.inbox_.addAudit(inbox_.auditEntry(*p, "proposal_" + what, 0, detail));
+  return redirect("/inbox/beteiligung?ok=" + what);
+}
+
+HttpResponse ParticipationModeration::commentAction(const HttpRequest& req) {
+  auto p = inbox_.authenticate(req);
+  if (!p) { return inbox_.forbidden(nullptr); }
+  const auto formData = parseForm(req.body);
+  if (!inbox_.csrfOk(*p, formData) || !moderates(p->user)) { return inbox_.forbidden(&*p); }
+  const auto id = req.matches.size() >= 2 ? parseId(req.matches[0]) : std::nullopt;
+  if (!id) { return inbox_.notFound(&*p); }
+  const std::string& what = req.matches[1];
+  Result<void> r;
+  if (what == "publish") {
+    r = participation_.publishComment(*id);
+  } else {
+    const std::string reason = views::trim(formValue(formData, "reason"));
+    if (reason.empty() || views::codePoints(reason) > kMaxReasonChars) {
+      return render(*p, "", "Bitte eine Begründung angeben (höchstens 1000 Zeichen).", 400);
+    }
+    r = participation_.rejectComment(*id, reason);
+  }
+  if (!r) {
+    if (r.error().code == ErrorCode::Conflict) {
+      return render(*p, "", "Dieser Kommentar ist schon bearbeitet.", 409);
+    }
+    return render(*p, "", "Die Datenbank antwortet gerade nicht.", 503);
+  }
+  (void)inbox_.inbox_.addAudit(
+      inbox_.auditEntry(*p, "comment_" + what, 0, "comment=" + std::to_string(*id)));
+  return redirect("/inbox/beteiligung?ok=" + what);
+}
+
+HttpResponse ParticipationModeration::saveCampaign(const HttpRequest& req) {
+  auto p = inbox_.authenticate(req);
+  if (!p) { return inbox_.forbidden(nullptr); }
+  const auto formData = parseForm(req.body);
+  if (!inbox_.csrfOk(*p, formData) || p->user.role != StaffRole::Admin) {
+    return inbox_.forbidden(&*p);
+  }
+  Campaign c;
+  if (!req.matches.empty() && !req.matches[0].empty()) {
+    const auto id = parseId(req.matches[0]);
+    if (!id) { return inbox_.notFound(&*p); }
+    c.id = *id;
+  }
+  c.title = views::trim(formValue(formData, "title"));
+  c.description = views::trim(formValue(formData, "description"));
+  if (c.title.empty() || views::codePoints(c.title) > kMaxCampaignTitleChars ||
+      views::codePoints(c.description) > kMaxCampaignTextChars) {
+    return render(*p, "", "Bitte einen Titel (höchstens 120 Zeichen) angeben.", 400);
+  }
+  const std::pair<const char*, SysTime*> dates[] = {
+      {"collecting_from", &c.dates.collecting_from},
+      {"supporting_from", &c.dates.supporting_from},
+      {"review_from", &c.dates.review_from},
+      {"decision_from", &c.dates.decision_from},
+      {"implementation_from", &c.dates.implementation_from},
+      {"closed_from", &c.dates.closed_from}};
+  for (const auto& [name, into] : dates) {
+    const auto d = parseIsoDate(formValue(formData, name));
+    if (!d) { return render(*p, "", "Bitte alle Daten als Datum angeben.", 400); }
+    *into = *d;
+  }
+  if (!flows::datesOrdered(c.dates)) {
+    return render(*p, "", "Die Phasen müssen in ihrer Reihenfolge beginnen, jede nach der vorigen.",
+                  400);
+  }
+  const auto maxProposals = parseId(formValue(formData, "max_proposals"));
+  const auto threshold = parseId(formValue(formData, "threshold"));
+  if (!maxProposals || *maxProposals < 1 || *maxProposals > 100 || !threshold ||
+      *threshold > 1000000) {
+    return render(*p, "", "Vorschläge pro Person: 1 bis 100; Schwelle: 0 bis 1.000.000.", 400);
+  }
+  c.max_proposals_per_citizen = static_cast<int>(*maxProposals);
+  c.support_threshold = static_cast<int>(*threshold);
+  std::string rest = formValue(formData, "topics");
+  while (!rest.empty()) {
+    const auto comma = rest.find(',');
+    const std::string topic = views::trim(rest.substr(0, comma));
+    if (!topic.empty() && c.topics.size() < 8) { c.topics.push_back(views::shorten(topic, 24)); }
+    rest = comma == std::string::npos ? std::string() : rest.substr(comma + 1);
+  }
+  Result<void> r;
+  if (c.id != 0) {
+    r = participation_.store().updateCampaign(c);
+  } else {
+    auto id = participation_.store().createCampaign(c);
+    if (id) {
+      c.id = *id;
+    } else {
+      r = fail(id.error().code, id.error().detail);
+    }
+  }
+  if (!r) {
+    if (r.error().code == ErrorCode::NotFound) { return inbox_.notFound(&*p); }
+    return render(*p, "", "Die Datenbank antwortet gerade nicht.", 503);
+  }
+  participation_.invalidate();
+  (void)inbox_.inbox_.addAudit(
+      inbox_.auditEntry(*p, "campaign_save", 0, "campaign=" + std::to_string(c.id)));
+  return redirect("/inbox/beteiligung?ok=campaign");
+}
+
+}  // namespace bb::web

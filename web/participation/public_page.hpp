@@ -1,0 +1,46 @@
+#pragma once
+// The public participatory-budget pages (issue 11): `/beteiligung` (campaign, phase, rules and
+// the published proposals with their support and comment counts), one page per proposal
+// (published comments, committee and council outcomes) and an Atom feed.
+//
+// Only moderated content is shown: proposals and comments in status "published". No author
+// identity, no cookies, no tracking, no third-party assets; the strict CSP of every page.
+
+#include <string>
+#include <vector>
+
+#include "bot/http.hpp"
+#include "bot/participation.hpp"
+
+namespace bb::web {
+
+struct PublicParticipationOptions {
+  std::string public_url = "http://localhost:8080";  //!< absolute links in the Atom feed
+  int page_size = 20;
+};
+
+class PublicParticipation {
+public:
+  PublicParticipation(Participation& participation, const Clock& clock,
+                      PublicParticipationOptions options);
+
+  std::vector<Route> routes();
+
+  HttpResponse overview(const HttpRequest& req);  //!< GET /beteiligung[?kampagne=&sort=&seite=]
+  HttpResponse proposal(const HttpRequest& req);  //!< GET /beteiligung/vorschlag/{id}
+  HttpResponse feed(const HttpRequest& req);      //!< GET /beteiligung/feed.atom
+  HttpResponse stylesheet(const HttpRequest& req);
+
+private:
+  //! The campaign a visitor sees: `requested` if it exists, else the newest one that started,
+  //! else the next one to start.
+  std::optional<Campaign> shownCampaign(const std::string& requested);
+  HttpResponse page(int status, const std::string& title, const std::string& body) const;
+  std::string label(const std::string& key) const;
+
+  Participation& participation_;
+  const Clock& clock_;
+  PublicParticipationOptions options_;
+};
+
+}  // namespace bb::web
