@@ -4,7 +4,7 @@ TEST_BUILD_DIR ?= build-test
 JOBS ?= $(shell nproc)
 CONFIG ?= config/demo.json
 
-.PHONY: run test build deps clean
+.PHONY: run test build deps clean bench
 
 run: deps build
 	mkdir -p var
@@ -19,6 +19,10 @@ test: deps
 build:
 	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_TESTING=OFF
 	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+# Every benchmark on a Release build (docs/performance.md); one: scripts/bench.sh ingest
+bench: deps
+	./scripts/bench.sh all
 
 deps:
 	./scripts/install-deps.sh

@@ -645,6 +645,9 @@ void Engine::process(const PendingEvent& pending) {
     if (r) {
       if (*r) {
         processed_.fetch_add(1);
+        if (!commit.outbound.empty() && options_.outbox_queued) {
+          options_.outbox_queued(event.channel);
+        }
         for (const auto& content_id : erased_media) {
           auto in_use = store_.mediaContentInUse(content_id);
           if (in_use && !*in_use && options_.remove_media) { options_.remove_media(content_id); }

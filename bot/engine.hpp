@@ -34,6 +34,8 @@ struct EngineOptions {
   std::string public_url = "http://localhost:8080";
   //! Removes a cleaned media file (erasure); set by the composition root to MediaStore::remove.
   std::function<void(const std::string& content_id)> remove_media;
+  //! Called after a commit that queued replies for `channel` (wakes its outbox worker).
+  std::function<void(Channel channel)> outbox_queued;
 };
 
 struct EngineKeys {

@@ -26,6 +26,7 @@
 #include "bot/flow_data.hpp"
 #include "bot/media/media_store.hpp"
 #include "bot/media_jobs.hpp"
+#include "bot/outbox/outbox_wake.hpp"
 #include "bot/outbox/outbox_worker.hpp"
 #include "storage/sqlite_store.hpp"
 #include "bot/case_service.hpp"
@@ -122,6 +123,7 @@ struct DeliveryLimits {
   int recipient_interval_ms = 1000;
   int max_tries = 8;
   int retry_base_ms = 5000;
+  int concurrency = 1;  //!< sends in flight at once
   std::size_t max_image_bytes = 5 * 1024 * 1024;
 };
 
@@ -150,6 +152,7 @@ DeliveryWorkers makeDeliveryWorkers(const DeliveryLimits& limits, bb::outbox::Ch
   o.max_tries = limits.max_tries;
   o.retry_base = std::chrono::milliseconds(limits.retry_base_ms);
   o.idle_poll = std::chrono::milliseconds(100);
+  o.concurrency = limits.concurrency;
   bb::media::MediaJobOptions m;
   m.channel = limits.channel;
   m.clean.max_input_bytes = limits.max_image_bytes;
@@ -211,6 +214,7 @@ std::unique_ptr<WhatsAppChannel> startWhatsApp(const Config& c, bb::Engine& engi
   limits.recipient_interval_ms = c.whatsapp.recipient_interval_ms;
   limits.max_tries = c.whatsapp.max_tries;
   limits.retry_base_ms = c.whatsapp.retry_base_ms;
+  limits.concurrency = c.whatsapp.send_concurrency;
   limits.max_image_bytes = wa::kMaxImageBytes;
   channel->delivery = makeDeliveryWorkers(limits, *channel->sender, *channel->fetcher, engine, store,
                                           media_store, clock, metrics);
@@ -699,6 +703,9 @@ int cmdServe(const std::vector<std::string>& args) {
   engine_options.remove_media = [&media_store](const std::string& content_id) {
     (void)media_store.remove(content_id);
   };
+  // Replies leave at once: the engine wakes the channel's outbox worker after its commit.
+  bb::outbox::WakeBoard outbox_wake;
+  engine_options.outbox_queued = [&outbox_wake](bb::Channel c) { outbox_wake.notify(c); };
   // Participatory budget (issue 11): declared before the engine, which uses it until it stops.
   bb::storage::SqliteProposalStore proposal_store(*database);
   bb::Participation participation(proposal_store, clock, *flow_data);
@@ -742,6 +749,15 @@ int cmdServe(const std::vector<std::string>& args) {
   if (config.matrix.enabled) {
     matrix = startMatrix(config, engine, store, media_store, clock, metrics, routes);
   }
+  if (whatsapp) {
+    outbox_wake.add(bb::Channel::WhatsApp, [w = whatsapp.get()] { w->delivery.outbox->wake(); });
+  }
+  if (telegram) {
+    outbox_wake.add(bb::Channel::Telegram, [t = telegram.get()] { t->delivery.outbox->wake(); });
+  }
+  if (matrix) {
+    outbox_wake.add(bb::Channel::Matrix, [m = matrix.get()] { m->delivery.outbox->wake(); });
+  }
 
   InboxWiring inbox = startInbox(config, *database, engine, store, media_store, clock,
                                  keys->pseudonym_key, routes);
@@ -762,6 +778,7 @@ int cmdServe(const std::vector<std::string>& args) {
   server_options.host = config.server.host;
   server_options.port = config.server.port;
   server_options.threads = config.server.threads;
+  server_options.max_threads = config.server.max_threads;
   server_options.max_body_bytes = static_cast<std::size_t>(config.server.max_body_bytes);
   server_options.keep_alive_max_count = config.server.keep_alive_max_count;
   server_options.keep_alive_timeout_s = config.server.keep_alive_timeout_s;

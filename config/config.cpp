@@ -37,6 +37,7 @@ const std::vector<Field>& fields() {
       {"server", "host", Kind::String, at(&Config::server, &ServerConfig::host)},
       {"server", "port", Kind::Int, at(&Config::server, &ServerConfig::port)},
       {"server", "threads", Kind::Int, at(&Config::server, &ServerConfig::threads)},
+      {"server", "max_threads", Kind::Int, at(&Config::server, &ServerConfig::max_threads)},
       {"server", "max_body_bytes", Kind::Int64, at(&Config::server, &ServerConfig::max_body_bytes)},
       {"server", "keep_alive_max_count", Kind::Int,
        at(&Config::server, &ServerConfig::keep_alive_max_count)},
@@ -74,6 +75,8 @@ const std::vector<Field>& fields() {
       {"whatsapp", "max_tries", Kind::Int, at(&Config::whatsapp, &WhatsAppConfig::max_tries)},
       {"whatsapp", "retry_base_ms", Kind::Int,
        at(&Config::whatsapp, &WhatsAppConfig::retry_base_ms)},
+      {"whatsapp", "send_concurrency", Kind::Int,
+       at(&Config::whatsapp, &WhatsAppConfig::send_concurrency)},
       {"whatsapp", "list_button_label", Kind::String,
        at(&Config::whatsapp, &WhatsAppConfig::list_button_label)},
       {"telegram", "enabled", Kind::Bool, at(&Config::telegram, &TelegramConfig::enabled)},
@@ -290,6 +293,8 @@ void validate(const Config& c, std::vector<std::string>& errors) {
        "server.port: must be between 0 and 65535 (0 picks a free port)");
   need(!c.server.host.empty(), "server.host: must not be empty");
   need(c.server.threads >= 1 && c.server.threads <= 1024, "server.threads: must be 1..1024");
+  need(c.server.max_threads >= c.server.threads && c.server.max_threads <= 16384,
+       "server.max_threads: must be server.threads..16384");
   need(c.server.max_body_bytes >= 1024, "server.max_body_bytes: must be at least 1024");
   need(c.server.keep_alive_max_count >= 1, "server.keep_alive_max_count: must be at least 1");
   need(c.server.keep_alive_timeout_s >= 1, "server.keep_alive_timeout_s: must be at least 1");
@@ -327,6 +332,8 @@ void validate(const Config& c, std::vector<std::string>& errors) {
   need(c.webchat.max_message_chars >= 1, "webchat.max_message_chars: must be at least 1");
   need(c.webchat.messages_per_minute >= 1, "webchat.messages_per_minute: must be at least 1");
   need(c.whatsapp.rate_per_second >= 1, "whatsapp.rate_per_second: must be at least 1");
+  need(c.whatsapp.send_concurrency >= 1 && c.whatsapp.send_concurrency <= 256,
+       "whatsapp.send_concurrency: must be 1..256");
   need(c.whatsapp.recipient_interval_ms >= 0,
        "whatsapp.recipient_interval_ms: must not be negative");
   need(c.whatsapp.max_tries >= 1 && c.whatsapp.max_tries <= 100,

@@ -14,6 +14,7 @@ struct ServerConfig {
   std::string host = "127.0.0.1";
   int port = 8080;
   int threads = 16;
+  int max_threads = 1024;  //!< most HTTP threads, one per kept-alive connection (performance.md)
   std::int64_t max_body_bytes = 4 * 1024 * 1024;
   int keep_alive_max_count = 10000;
   int keep_alive_timeout_s = 5;
@@ -45,6 +46,7 @@ struct WhatsAppConfig {
   int recipient_interval_ms = 1000;  //!< minimum gap between two sends to one citizen
   int max_tries = 8;                 //!< send attempts before a message is dead
   int retry_base_ms = 5000;          //!< first retry delay; doubles per try (with jitter)
+  int send_concurrency = 16;         //!< sends in flight at once (docs/performance.md)
   std::string list_button_label = "Auswählen";  //!< label of the button that opens a list
 };
 

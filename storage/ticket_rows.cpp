@@ -4,12 +4,21 @@
 
 namespace bb::storage {
 
-std::int64_t insertOutbound(SQLite::Database& db, const NewOutbound& o, std::int64_t ticket_id,
-                            std::int64_t now) {
-  SQLite::Statement q(db,
-                      "INSERT INTO outbox (channel, pseudonym, address_ct, key_id, payload, kind, "
-                      "ticket_id, status, next_attempt_at, created_at, updated_at) "
-                      "VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?)");
+namespace {
+constexpr const char* kInsertOutbound =
+    "INSERT INTO outbox (channel, pseudonym, address_ct, key_id, payload, kind, "
+    "ticket_id, status, next_attempt_at, created_at, updated_at) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?)";
+}  // namespace
+
+OutboundInserter::OutboundInserter(SQLite::Database& db)
+    : db_(db), statement_(std::make_unique<SQLite::Statement>(db, kInsertOutbound)) {}
+OutboundInserter::~OutboundInserter() = default;
+
+std::int64_t OutboundInserter::insert(const NewOutbound& o, std::int64_t ticket_id,
+                                      std::int64_t now) {
+  SQLite::Statement& q = *statement_;
+  q.reset();
   q.bind(1, toString(o.channel));
   q.bind(2, o.pseudonym);
   q.bind(3, o.address_ct.data(), static_cast<int>(o.address_ct.size()));
@@ -24,7 +33,12 @@ std::int64_t insertOutbound(SQLite::Database& db, const NewOutbound& o, std::int
   q.bind(8, now);
   q.bind(9, now);
   q.exec();
-  return db.getLastInsertRowid();
+  return db_.getLastInsertRowid();
+}
+
+std::int64_t insertOutbound(SQLite::Database& db, const NewOutbound& o, std::int64_t ticket_id,
+                            std::int64_t now) {
+  return OutboundInserter(db).insert(o, ticket_id, now);
 }
 
 std::int64_t ticketIdOf(SQLite::Database& db, std::int64_t number) {

@@ -7,6 +7,8 @@
 #include <httplib.h>
 
 #include "bot/log.hpp"
+#include "webhooks/elastic_pool.hpp"
+#include "webhooks/listen_backlog.hpp"
 #include "bot/utf8.hpp"
 #include "webhooks/slow_client_guard.hpp"
 #include "webhooks/tls.hpp"
@@ -55,8 +57,11 @@ public:
         server_(*holder_),
         options_(std::move(options)),
         metrics_(metrics) {
-    const auto threads = static_cast<std::size_t>(std::max(1, options_.threads));
-    server_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+    // One thread per kept-alive connection (cpp-httplib 0.11): grow on demand, shrink when idle.
+    ElasticPoolOptions pool;
+    pool.min_threads = static_cast<std::size_t>(std::max(1, options_.threads));
+    pool.max_threads = static_cast<std::size_t>(std::max(options_.threads, options_.max_threads));
+    server_.new_task_queue = [pool] { return new ElasticPool(pool); };
     // Slowloris guard (issue 14): watches each connection of whatever task queue is set above.
     server_.new_task_queue = [inner = server_.new_task_queue, this] {
       return new GuardedQueue(inner(), guard_);
@@ -125,6 +130,9 @@ public:
       port = server_.bind_to_port(options_.host, options_.port) ? options_.port : -1;
     }
     if (port <= 0) { return fail(ErrorCode::Unavailable, "cannot bind the HTTP port"); }
+    // cpp-httplib 0.11 listens with a backlog of 5: a burst of new connections overflows it and
+    // the kernel drops SYNs, which costs each such client a 1 s retransmit.
+    widenListenBacklog(port, kListenBacklog);
     return port;
   }
 

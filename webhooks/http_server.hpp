@@ -14,7 +14,10 @@ namespace bb::webhooks {
 struct ServerOptions {
   std::string host = "127.0.0.1";
   int port = 8080;  //!< 0 binds any free port
-  int threads = 16;
+  int threads = 16;  //!< threads kept warm (server.threads)
+  //! Most threads at once (server.max_threads): a kept-alive connection holds one thread, so
+  //! this is also the most connections served at once (docs/performance.md).
+  int max_threads = 1024;
   std::size_t max_body_bytes = 4 * 1024 * 1024;
   int keep_alive_max_count = 10000;
   int keep_alive_timeout_s = 5;

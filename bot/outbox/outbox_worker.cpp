@@ -50,7 +50,53 @@ OutboxWorker::OutboxWorker(Store& store, ChannelSender& sender, AddressOpener op
   options_.max_tries = std::max(1, options_.max_tries);
 }
 
-OutboxWorker::~OutboxWorker() { stop(); }
+OutboxWorker::~OutboxWorker() {
+  stop();
+  {
+    std::lock_guard lock(jobs_mutex_);
+    jobs_stopping_ = true;
+  }
+  jobs_cv_.notify_all();
+  for (auto& t : send_threads_) { t.join(); }
+}
+
+void OutboxWorker::sendThread() {
+  std::unique_lock lock(jobs_mutex_);
+  for (;;) {
+    jobs_cv_.wait(lock, [this] { return jobs_stopping_ || !jobs_.empty(); });
+    if (jobs_.empty()) { return; }
+    auto job = std::move(jobs_.front());
+    jobs_.pop_front();
+    ++jobs_running_;
+    lock.unlock();
+    job();
+    lock.lock();
+    --jobs_running_;
+    if (jobs_.empty() && jobs_running_ == 0) { jobs_done_cv_.notify_all(); }
+  }
+}
+
+void OutboxWorker::runJobs(std::vector<std::function<void()>>& jobs) {
+  if (jobs.empty()) { return; }
+  if (options_.concurrency <= 1) {
+    for (auto& j : jobs) { j(); }
+    jobs.clear();
+    return;
+  }
+  // Handed to the send threads; runOnce() does not wait (the rows are marked in flight).
+  std::lock_guard lock(jobs_mutex_);
+  while (send_threads_.size() < static_cast<std::size_t>(options_.concurrency)) {
+    send_threads_.emplace_back([this] { sendThread(); });
+  }
+  for (auto& j : jobs) { jobs_.push_back(std::move(j)); }
+  jobs.clear();
+  jobs_cv_.notify_all();
+}
+
+void OutboxWorker::drain() {
+  std::unique_lock lock(jobs_mutex_);
+  jobs_done_cv_.wait(lock, [this] { return jobs_.empty() && jobs_running_ == 0; });
+}
 
 double OutboxWorker::currentRate() const { return rate_.load(); }
 
@@ -63,7 +109,9 @@ void OutboxWorker::refill(SteadyTime now) {
   if (!started_bucket_) {
     started_bucket_ = true;
     last_refill_ = now;
-    tokens_ = std::max(1.0, rate_.load());  // a full bucket: one second's worth
+    // A tenth of a second's worth, not a full second: a full bucket would double the first
+    // second's sends (the one-second window in runOnce() caps them anyway).
+    tokens_ = std::max(1.0, rate_.load() / 10);
     return;
   }
   if (now <= last_refill_) { return; }
@@ -76,7 +124,9 @@ void OutboxWorker::refill(SteadyTime now) {
     rate = std::min(target, rate + target * options_.recovery_per_second * seconds);
     rate_.store(rate);
   }
-  const double capacity = std::max(1.0, rate);  // a burst of at most one second
+  // Catch-up of at most a tenth of a second after a late wake-up; the one-second window in
+  // runOnce() keeps every second at or below the rate.
+  const double capacity = std::max(1.0, rate / 10);
   tokens_ = std::min(capacity, tokens_ + seconds * rate);
 }
 
@@ -112,7 +162,11 @@ void OutboxWorker::record(const OutboxRow& row, const SendResult& result, PassRe
                                   {"tries", std::to_string(tries)}, {"code", result.error}});
         break;
       }
-      const milliseconds delay = backoff(tries, result.retry_after);
+      milliseconds delay{0};
+      {
+        std::lock_guard lock(state_mutex_);
+        delay = backoff(tries, result.retry_after);
+      }
       marked = store_.markOutbox(row.id, "queued", "", result.error, tries, now + delay, now);
       ++report.retried;
       count("buergerbox_outbox_retried_total");
@@ -149,21 +203,28 @@ void OutboxWorker::record(const OutboxRow& row, const SendResult& result, PassRe
 PassReport OutboxWorker::runOnce() {
   PassReport report;
   SteadyTime mono = clock_.monotonic();
-  refill(mono);
-  if (mono < paused_until_) {
-    report.throttled = true;
-    report.wait = std::max(kMinWait, untilTime(mono, paused_until_));
-    return report;
+  {
+    std::lock_guard lock(state_mutex_);
+    refill(mono);
+    if (mono < paused_until_) {
+      report.throttled = true;
+      report.wait = std::max(kMinWait, untilTime(mono, paused_until_));
+      return report;
+    }
   }
-  auto due = store_.dueOutbox(options_.channel, clock_.now(), options_.batch);
+  std::size_t in_flight = 0;
+  {
+    std::lock_guard lock(state_mutex_);
+    in_flight = in_flight_.size();
+  }
+  // Rows in flight are still 'queued' and come first: read past them.
+  auto due = store_.dueOutbox(options_.channel, clock_.now(),
+                              options_.batch + static_cast<int>(in_flight));
   if (!due) {
     log::warn("outbox_poll_failed", {{"channel", toString(options_.channel)},
                                      {"code", toString(due.error().code)}});
     report.wait = options_.idle_poll;
     return report;
-  }
-  if (recipient_next_.size() > kPruneRecipientsAbove) {
-    std::erase_if(recipient_next_, [mono](const auto& e) { return e.second <= mono; });
   }
 
   std::optional<SteadyTime> next_ready;
@@ -171,111 +232,206 @@ PassReport OutboxWorker::runOnce() {
     if (!next_ready || t < *next_ready) { next_ready = t; }
   };
 
-  for (const OutboxRow& row : *due) {
-    {
-      std::lock_guard lock(mutex_);
-      if (stopping_) { break; }
+  // Admit rows under the pacing rules, then send them (in parallel when concurrency > 1). The
+  // store offers one row per recipient, so the rows of a pass never share a recipient.
+  std::mutex report_mutex;
+  std::vector<std::function<void()>> jobs;
+  int skipped_in_flight = 0;
+  {
+    std::unique_lock lock(state_mutex_);
+    if (recipient_next_.size() > kPruneRecipientsAbove) {
+      std::erase_if(recipient_next_, [mono](const auto& e) { return e.second <= mono; });
     }
-    mono = clock_.monotonic();
-    if (mono < paused_until_) {
-      report.throttled = true;
-      notReadyUntil(paused_until_);
-      break;
-    }
-    if (auto it = recipient_next_.find(row.pseudonym);
-        it != recipient_next_.end() && it->second > mono) {
-      report.throttled = true;
-      notReadyUntil(it->second);
-      continue;
-    }
-    refill(mono);
-    if (tokens_ < 1) {
-      report.throttled = true;
-      const double rate = std::max(rate_.load(), options_.min_rate_per_second);
-      notReadyUntil(mono + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                               std::chrono::duration<double>((1 - tokens_) / rate)));
-      break;
-    }
-    tokens_ -= 1;
-    ++report.attempted;
-
-    SendResult result;
-    auto address = open_address_(row.address_ct, row.key_id);
-    auto message = decodeOutbound(row.payload);
-    std::string address_text;
-    if (!address) {
-      result = SendResult::failure(Kind::Permanent, "address_unreadable");
-    } else if (!message) {
-      result = SendResult::failure(Kind::Permanent, "payload_unreadable");
-    } else {
-      address_text = *address;
-      result = sender_.send(row, address_text, *message);
-    }
-
-    if (result.kind == Kind::NeedTemplate) {
-      // Outside the reply window: tell the citizen once per held period, then hold the row.
-      auto held = store_.heldOutboxCount(row.pseudonym);
-      std::string error = result.error.empty() ? std::string("outside_window") : result.error;
-      bool hold = held.has_value();
-      if (!held) {
-        result = SendResult::failure(Kind::Retry, "store_unavailable");
-      } else if (*held == 0) {
-        SendResult notice = sender_.sendHoldNotice(row, address_text);
-        if (notice.kind == Kind::Retry || notice.kind == Kind::RateLimited) {
-          result = notice;
-          hold = false;
-        } else if (notice.kind != Kind::Sent) {
-          error += " notice:" + notice.error;
-        }
+    for (const OutboxRow& row : *due) {
+      {
+        std::lock_guard stop_lock(mutex_);
+        if (stopping_) { break; }
       }
-      if (hold) {
-        const SysTime now = clock_.now();
-        auto marked = store_.markOutbox(row.id, "held", "", error, row.tries, now, now);
-        if (!marked) {
-          log::error("outbox_mark_failed",
-                     {{"outbox", std::to_string(row.id)}, {"code", toString(marked.error().code)}});
-        }
-        ++report.held;
-        count("buergerbox_outbox_held_total");
-        log::info("outbox_held", {{"outbox", std::to_string(row.id)},
-                                  {"channel", toString(row.channel)}, {"code", error}});
-        recipient_next_[row.pseudonym] = clock_.monotonic() + options_.recipient_interval;
-        if (marked && sender_.windowReopened(row)) {
-          // The citizen wrote while we were holding: their release may have missed this row.
-          (void)store_.releaseHeldOutbox(row.pseudonym, SysTime{});
-        }
+      if (in_flight_.count(row.id) != 0) {  // its send has not finished yet
+        ++skipped_in_flight;
         continue;
       }
-    }
-
-    record(row, result, report);
-    mono = clock_.monotonic();
-    SteadyTime recipient_next = mono + options_.recipient_interval;
-    if (result.kind == Kind::RateLimited) {
-      if (result.scope == SendResult::Scope::Recipient) {
-        recipient_next = mono + std::max(options_.recipient_penalty, result.retry_after);
-      } else {
-        // Multiplicative decrease; the bucket starts empty at the lower rate.
-        const double lowered = std::max(options_.min_rate_per_second, rate_.load() / 2);
-        rate_.store(lowered);
-        tokens_ = 0;
-        if (result.retry_after.count() > 0) { paused_until_ = mono + result.retry_after; }
-        log::warn("outbox_slow_down", {{"channel", toString(options_.channel)},
-                                       {"code", result.error},
-                                       {"rate", std::to_string(lowered)}});
+      if (options_.concurrency > 1 &&
+          in_flight_.size() >= static_cast<std::size_t>(options_.concurrency) * 4) {
+        report.throttled = true;  // enough queued for the send threads; they wake us
+        notReadyUntil(clock_.monotonic() + options_.idle_poll);
+        break;
+      }
+      mono = clock_.monotonic();
+      if (mono < paused_until_) {
+        report.throttled = true;
+        notReadyUntil(paused_until_);
+        break;
+      }
+      if (auto it = recipient_next_.find(row.pseudonym);
+          it != recipient_next_.end() && it->second > mono) {
+        report.throttled = true;
+        notReadyUntil(it->second);
+        continue;
+      }
+      refill(mono);
+      if (tokens_ < 1) {
+        report.throttled = true;
+        const double rate = std::max(rate_.load(), options_.min_rate_per_second);
+        notReadyUntil(mono + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                 std::chrono::duration<double>((1 - tokens_) / rate)));
+        break;
+      }
+      // Never more sends within any one second than the current rate.
+      while (!recent_.empty() && mono - recent_.front() >= std::chrono::seconds(1)) {
+        recent_.pop_front();
+      }
+      const auto per_second =
+          static_cast<std::size_t>(std::max(1.0, std::floor(rate_.load())));
+      if (recent_.size() >= per_second) {
+        report.throttled = true;
+        notReadyUntil(recent_.front() + std::chrono::seconds(1));
+        break;
+      }
+      recent_.push_back(mono);
+      tokens_ -= 1;
+      ++report.attempted;
+      // Paced from now; deliver() moves it on once the outcome is known.
+      recipient_next_[row.pseudonym] = mono + options_.recipient_interval;
+      if (options_.concurrency > 1) {
+        // Counted in the report of the pass that admitted it; the outcome is in the store.
+        in_flight_.insert(row.id);
+        jobs.push_back([this, row] {
+          PassReport ignored;
+          deliver(row, ignored);
+          {
+            std::lock_guard state_lock(state_mutex_);
+            in_flight_.erase(row.id);
+          }
+          wake();  // a recipient's next row may be due now
+        });
+        continue;
+      }
+      jobs.push_back([this, row, &report, &report_mutex] {
+        PassReport mine;
+        deliver(row, mine);
+        std::lock_guard report_lock(report_mutex);
+        report.sent += mine.sent;
+        report.retried += mine.retried;
+        report.failed += mine.failed;
+        report.dead += mine.dead;
+        report.held += mine.held;
+      });
+      {
+        // One at a time: send now, so a slow-down answer applies to the next row of this pass.
+        lock.unlock();
+        runJobs(jobs);
+        lock.lock();
       }
     }
-    recipient_next_[row.pseudonym] = recipient_next;
   }
+  runJobs(jobs);
 
   if (report.throttled && next_ready) {
     report.wait = std::max(kMinWait, untilTime(clock_.monotonic(), *next_ready));
-  } else if (report.attempted > 0 || static_cast<int>(due->size()) >= options_.batch) {
+  } else if (report.attempted > 0 ||
+             (static_cast<int>(due->size()) >= options_.batch + static_cast<int>(in_flight) &&
+              skipped_in_flight == 0)) {
     report.wait = milliseconds{0};
   } else {
     report.wait = options_.idle_poll;
   }
   return report;
+}
+
+void OutboxWorker::waitForSendSlot() {
+  // Parallel sends leave in their own time: the one-second window is checked again right before
+  // each send, so the channel API never sees more than the rate in any second.
+  for (;;) {
+    std::unique_lock lock(state_mutex_);
+    const SteadyTime now = clock_.monotonic();
+    while (!sent_at_.empty() && now - sent_at_.front() >= std::chrono::seconds(1)) {
+      sent_at_.pop_front();
+    }
+    const auto per_second = static_cast<std::size_t>(std::max(1.0, std::floor(rate_.load())));
+    if (sent_at_.size() < per_second) {
+      sent_at_.push_back(now);
+      return;
+    }
+    const auto wait = sent_at_.front() + std::chrono::seconds(1) - now;
+    lock.unlock();
+    std::this_thread::sleep_for(wait);
+  }
+}
+
+void OutboxWorker::deliver(const OutboxRow& row, PassReport& report) {
+  SendResult result;
+  auto address = open_address_(row.address_ct, row.key_id);
+  auto message = decodeOutbound(row.payload);
+  std::string address_text;
+  if (!address) {
+    result = SendResult::failure(Kind::Permanent, "address_unreadable");
+  } else if (!message) {
+    result = SendResult::failure(Kind::Permanent, "payload_unreadable");
+  } else {
+    address_text = *address;
+    if (options_.concurrency > 1) { waitForSendSlot(); }
+    result = sender_.send(row, address_text, *message);
+  }
+
+  if (result.kind == Kind::NeedTemplate) {
+    // Outside the reply window: tell the citizen once per held period, then hold the row.
+    auto held = store_.heldOutboxCount(row.pseudonym);
+    std::string error = result.error.empty() ? std::string("outside_window") : result.error;
+    bool hold = held.has_value();
+    if (!held) {
+      result = SendResult::failure(Kind::Retry, "store_unavailable");
+    } else if (*held == 0) {
+      SendResult notice = sender_.sendHoldNotice(row, address_text);
+      if (notice.kind == Kind::Retry || notice.kind == Kind::RateLimited) {
+        result = notice;
+        hold = false;
+      } else if (notice.kind != Kind::Sent) {
+        error += " notice:" + notice.error;
+      }
+    }
+    if (hold) {
+      const SysTime now = clock_.now();
+      auto marked = store_.markOutbox(row.id, "held", "", error, row.tries, now, now);
+      if (!marked) {
+        log::error("outbox_mark_failed",
+                   {{"outbox", std::to_string(row.id)}, {"code", toString(marked.error().code)}});
+      }
+      ++report.held;
+      count("buergerbox_outbox_held_total");
+      log::info("outbox_held", {{"outbox", std::to_string(row.id)},
+                                {"channel", toString(row.channel)}, {"code", error}});
+      {
+        std::lock_guard lock(state_mutex_);
+        recipient_next_[row.pseudonym] = clock_.monotonic() + options_.recipient_interval;
+      }
+      if (marked && sender_.windowReopened(row)) {
+        // The citizen wrote while we were holding: their release may have missed this row.
+        (void)store_.releaseHeldOutbox(row.pseudonym, SysTime{});
+      }
+      return;
+    }
+  }
+
+  record(row, result, report);
+  std::lock_guard lock(state_mutex_);
+  const SteadyTime mono = clock_.monotonic();
+  SteadyTime recipient_next = mono + options_.recipient_interval;
+  if (result.kind == Kind::RateLimited) {
+    if (result.scope == SendResult::Scope::Recipient) {
+      recipient_next = mono + std::max(options_.recipient_penalty, result.retry_after);
+    } else {
+      // Multiplicative decrease; the bucket starts empty at the lower rate.
+      const double lowered = std::max(options_.min_rate_per_second, rate_.load() / 2);
+      rate_.store(lowered);
+      tokens_ = 0;
+      if (result.retry_after.count() > 0) { paused_until_ = mono + result.retry_after; }
+      log::warn("outbox_slow_down", {{"channel", toString(options_.channel)},
+                                     {"code", result.error},
+                                     {"rate", std::to_string(lowered)}});
+    }
+  }
+  recipient_next_[row.pseudonym] = recipient_next;
 }
 
 void OutboxWorker::start() {
@@ -294,6 +450,7 @@ void OutboxWorker::stop() {
   }
   cv_.notify_all();
   if (thread_.joinable()) { thread_.join(); }
+  drain();  // sends already handed out finish and are recorded
 }
 
 void OutboxWorker::wake() {

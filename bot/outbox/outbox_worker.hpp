@@ -13,10 +13,12 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <mutex>
 #include <random>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -30,6 +32,11 @@ namespace bb::outbox {
 struct OutboxOptions {
   Channel channel = Channel::WhatsApp;
   double rate_per_second = 80;  //!< token bucket of the channel (whatsapp.rate_per_second)
+  //! Sends in flight at once (whatsapp.send_concurrency). A send waits for the channel API's
+  //! answer and then for the commit of its outcome; with 1 the channel's throughput is one
+  //! round trip plus one disk flush per message (docs/performance.md). Each recipient still
+  //! gets one message at a time, in order.
+  int concurrency = 1;
   double min_rate_per_second = 1;  //!< AIMD never goes below this
   //! Share of the configured rate regained per second after a slow-down (0.1: 10 s to full).
   double recovery_per_second = 0.1;
@@ -78,12 +85,20 @@ public:
   void stop();
   //! Wakes the loop (new rows were queued).
   void wake();
+  //! Waits until no send is in flight (with concurrency > 1, runOnce() returns while its sends
+  //! still run; tests and shutdown wait here).
+  void drain();
 
   //! The current sending rate (messages per second) after AIMD adjustments.
   double currentRate() const;
 
 private:
   void loop();
+  //! Sends one admitted row and records the outcome (runs on a send thread when concurrency > 1).
+  void deliver(const OutboxRow& row, PassReport& report);
+  void runJobs(std::vector<std::function<void()>>& jobs);
+  void waitForSendSlot();
+  void sendThread();
   void refill(std::chrono::steady_clock::time_point now);
   std::chrono::milliseconds backoff(int tries, std::chrono::milliseconds retry_after);
   void record(const OutboxRow& row, const SendResult& result, PassReport& report);
@@ -104,6 +119,22 @@ private:
   bool started_bucket_ = false;
   std::chrono::steady_clock::time_point paused_until_{};
   std::map<std::string, std::chrono::steady_clock::time_point> recipient_next_;
+  //! Send times of the last second: never more sends in any one-second window than the rate.
+  std::deque<std::chrono::steady_clock::time_point> recent_;
+  //! Rows whose send is in flight: a later pass must not offer them again.
+  std::set<std::int64_t> in_flight_;
+  std::deque<std::chrono::steady_clock::time_point> sent_at_;  //!< send times, last second
+  //! Guards the pacing state above and rng_ while sends run in parallel.
+  std::mutex state_mutex_;
+
+  // Send threads (concurrency > 1), started on first use.
+  std::vector<std::thread> send_threads_;
+  std::mutex jobs_mutex_;
+  std::condition_variable jobs_cv_;
+  std::condition_variable jobs_done_cv_;
+  std::deque<std::function<void()>> jobs_;
+  std::size_t jobs_running_ = 0;
+  bool jobs_stopping_ = false;
 
   std::thread thread_;
   std::mutex mutex_;

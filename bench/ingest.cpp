@@ -1,0 +1,209 @@
+// bench ingest: signed WhatsApp webhooks against the real server, beside two floors measured
+// with the same client in the same run: (a) a bare cpp-httplib handler, (b) the same handler
+// doing one SQLite INSERT per request at synchronous=FULL.
+#include <atomic>
+#include <iostream>
+#include <mutex>
+#include <unordered_set>
+
+#include <unistd.h>
+
+#include <fmt/format.h>
+#include <httplib.h>
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include "bench/bench.hpp"
+#include "bench/bench_util.hpp"
+#include "bench/load_client.hpp"
+#include "webhooks/listen_backlog.hpp"
+
+namespace bb::bench {
+namespace {
+
+constexpr const char* kSecret = "bench-app-secret";
+
+//! A cpp-httplib server in this process (the floors), on its own thread.
+struct FloorServer {
+  httplib::Server server;
+  std::thread thread;
+  int port = 0;
+  explicit FloorServer(int threads) {
+    server.new_task_queue = [threads] {
+      return new httplib::ThreadPool(static_cast<std::size_t>(threads));
+    };
+    server.set_tcp_nodelay(true);
+    server.set_keep_alive_max_count(100000);
+  }
+  void start() {
+    port = server.bind_to_any_port("127.0.0.1");
+    webhooks::widenListenBacklog(port, webhooks::kListenBacklog);  // as the real server does
+    thread = std::thread([this] { server.listen_after_bind(); });
+  }
+  ~FloorServer() {
+    server.stop();
+    if (thread.joinable()) { thread.join(); }
+  }
+};
+
+LoadResult closedLoop(int port, const Options& o, const WhatsAppTraffic& traffic,
+                      const ResponseFn& on_answer = [](std::uint64_t, int, std::uint32_t) {}) {
+  LoadOptions lo;
+  lo.port = port;
+  lo.connections = o.connections;
+  lo.seconds = o.seconds;
+  return runLoad(lo, [&traffic](std::uint64_t seq) { return traffic.request(seq); }, on_answer);
+}
+
+void describe(const char* name, const LoadResult& r) {
+  const auto p = percentiles(r.latency_us);
+  std::cout << fmt::format(
+      "  {:<34} {:>9.0f}/s  ok={} errors={}  p50={:.2f} ms p99={:.2f} ms p99.9={:.2f} ms max={:.1f} ms\n",
+      name, r.perSecond(), r.ok, r.errors, p.p50_ms, p.p99_ms, p.p999_ms, p.max_ms)
+            << std::flush;
+}
+
+}  // namespace
+
+int benchIngest(const Options& o) {
+  if (o.port > 0) {  // profiling aid: load a server started by hand (app secret bench-app-secret)
+    WhatsAppTraffic traffic(kSecret, o.senders, std::to_string(::getpid()));
+    describe("server on --port (closed loop)", closedLoop(o.port, o, traffic));
+    return 0;
+  }
+  TempDir dir;
+  std::cout << fmt::format("bench ingest: {} connections, {} s per phase, open loop {} /s for {} s\n",
+                           o.connections, o.seconds, o.rate, o.rate_seconds);
+  // Floor (a): bare handler.
+  LoadResult floor_a;
+  {
+    WhatsAppTraffic traffic(kSecret, o.senders, "fa");
+    FloorServer fs(o.connections + 8);
+    fs.server.Post("/webhooks/whatsapp", [](const httplib::Request&, httplib::Response& res) {
+      res.set_content(R"({"ok":true})", "application/json");
+    });
+    fs.start();
+    floor_a = closedLoop(fs.port, o, traffic);
+    describe("floor (a) bare cpp-httplib", floor_a);
+  }
+  // Floor (b): one INSERT per request, WAL, synchronous=FULL, autocommit.
+  LoadResult floor_b;
+  {
+    WhatsAppTraffic traffic(kSecret, o.senders, "fb");
+    SQLite::Database db(dir.path() + "/floor.sqlite", SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    db.exec("PRAGMA journal_mode = WAL");
+    db.exec("PRAGMA synchronous = FULL");
+    db.exec("CREATE TABLE events (id INTEGER PRIMARY KEY, body TEXT NOT NULL)");
+    SQLite::Statement insert(db, "INSERT INTO events (body) VALUES (?)");
+    std::mutex mutex;
+    FloorServer fs(o.connections + 8);
+    fs.server.Post("/webhooks/whatsapp", [&](const httplib::Request& req, httplib::Response& res) {
+      {
+        std::lock_guard lock(mutex);
+        insert.bind(1, req.body);
+        insert.exec();
+        insert.reset();
+      }
+      res.set_content(R"({"ok":true})", "application/json");
+    });
+    fs.start();
+    floor_b = closedLoop(fs.port, o, traffic);
+    describe("floor (b) httplib + 1 INSERT (FULL)", floor_b);
+  }
+
+  // The real server.
+  FakeGraph graph;
+  ServerChild server;
+  auto env = serverEnv(dir.path(), graph.port(), kSecret);
+  if (!server.start(binaryPath(), sourceDir(), dir.path() + "/server.log", env)) {
+    std::cerr << "server did not start; log: " << dir.path() << "/server.log\n";
+    return 2;
+  }
+  ::usleep(500 * 1000);
+  const Memory idle = memoryOf(server.pid());
+  std::cout << fmt::format("  server idle RSS {:.1f} MiB (startup {:.0f} ms)\n", idle.rss_mib,
+                           server.startupMs());
+
+  std::mutex acked_mutex;
+  std::vector<std::string> acked;
+  WhatsAppTraffic traffic(kSecret, o.senders, "x");
+  const auto record = [&](std::uint64_t seq, int status, std::uint32_t) {
+    if (status == 200) {
+      std::lock_guard lock(acked_mutex);
+      acked.push_back(traffic.wamid(seq));
+    }
+  };
+  Memory peak_sampled;
+  std::atomic<bool> sampling{true};
+  std::thread sampler([&] {
+    while (sampling.load()) {
+      const Memory m = memoryOf(server.pid());
+      peak_sampled.rss_mib = std::max(peak_sampled.rss_mib, m.rss_mib);
+      ::usleep(200 * 1000);
+    }
+  });
+  const LoadResult real = closedLoop(server.port(), o, traffic, record);
+  describe("buergerbox (closed loop)", real);
+
+  // Open loop at a fixed offered rate (new sequence numbers: distinct wamids).
+  WhatsAppTraffic traffic2(kSecret, o.senders, "y");
+  LoadOptions lo;
+  lo.port = server.port();
+  lo.connections = o.connections;
+  lo.seconds = o.rate_seconds;
+  lo.rate = o.rate;
+  const LoadResult open = runLoad(
+      lo, [&traffic2](std::uint64_t seq) { return traffic2.request(seq); },
+      [&](std::uint64_t seq, int status, std::uint32_t) {
+        if (status == 200) {
+          std::lock_guard lock(acked_mutex);
+          acked.push_back(traffic2.wamid(seq));
+        }
+      });
+  describe(fmt::format("buergerbox (open loop {:.0f}/s)", o.rate).c_str(), open);
+  sampling.store(false);
+  sampler.join();
+  const Memory after = memoryOf(server.pid());
+  const double peak = std::max(after.hwm_mib, peak_sampled.rss_mib);
+  std::cout << fmt::format("  server RSS under load: peak {:.1f} MiB\n", peak);
+  const int exit_code = server.stop();
+
+  // Every acknowledged event must be in the database.
+  std::unordered_set<std::string> stored;
+  {
+    SQLite::Database db(dir.path() + "/db.sqlite", SQLite::OPEN_READONLY);
+    SQLite::Statement q(db, "SELECT external_id FROM inbound_events WHERE channel = 'whatsapp'");
+    while (q.executeStep()) { stored.insert(q.getColumn(0).getString()); }
+  }
+  std::size_t missing = 0;
+  for (const auto& w : acked) { missing += stored.count(w) == 0 ? 1 : 0; }
+  std::cout << fmt::format("  verified: {} acknowledged, {} in the database, {} missing (exit {})\n",
+                           acked.size(), acked.size() - missing, missing, exit_code);
+
+  const auto p = percentiles(real.latency_us);
+  const auto po = percentiles(open.latency_us);
+  const double ack = real.perSecond();
+  std::vector<Row> rows = {
+      {"acknowledged events/s (synchronous=FULL)", ack, "/s", "", 0, ">= 10000/s", ack >= 10000},
+      {"  vs floor (b) httplib + INSERT", ack, "/s", "b", floor_b.perSecond(), ">= 3x",
+       ack >= 3 * floor_b.perSecond()},
+      {"  vs floor (a) bare httplib", ack, "/s", "a", floor_a.perSecond(), ">= 0.4x",
+       ack >= 0.4 * floor_a.perSecond()},
+      {"ack latency p50 (closed loop)", p.p50_ms, "ms", "", 0, "-", true},
+      {"ack latency p99 (closed loop)", p.p99_ms, "ms", "a", percentiles(floor_a.latency_us).p99_ms,
+       "-", true},
+      {"ack latency p99.9 (closed loop)", p.p999_ms, "ms", "", 0, "-", true},
+      {fmt::format("ack latency p99 at offered {:.0f}/s", o.rate), po.p99_ms, "ms", "", 0,
+       "< 25 ms", po.p99_ms < 25 && open.errors == 0},
+      {fmt::format("achieved at offered {:.0f}/s", o.rate), open.perSecond(), "/s", "", 0, "-",
+       true},
+      {"acknowledged events missing from the database", static_cast<double>(missing), "", "", 0,
+       "0", missing == 0 && !acked.empty()},
+      {"RSS idle", idle.rss_mib, "MiB", "", 0, "< 64 MiB", idle.rss_mib < 64},
+      {"RSS peak under ingest", peak, "MiB", "", 0, "< 256 MiB", peak < 256},
+  };
+  const bool met = printTable("ingest", rows);
+  if (missing != 0 || acked.empty()) { return 1; }  // correctness fails even a smoke run
+  return o.smoke || met ? 0 : 3;
+}
+
+}  // namespace bb::bench
