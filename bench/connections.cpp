@@ -14,8 +14,8 @@
 namespace bb::bench {
 
 int benchConnections(const Options& o) {
-  const int n = o.smoke ? 50 : 1000;
-  const double seconds = o.smoke ? 2 : 10;
+  const int n = o.smoke ? 20 : 1000;
+  const double seconds = o.smoke ? 1 : 10;
   // Each connection sends about once a second (well inside the 5 s keep-alive timeout).
   LoadOptions lo;
   lo.connections = n;

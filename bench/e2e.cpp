@@ -77,7 +77,7 @@ E2eResult measure(int port, FakeGraph& graph, const WhatsAppTraffic& traffic, do
 }  // namespace
 
 int benchE2e(const Options& o) {
-  const double rate = o.smoke ? 50 : 1000;
+  const double rate = o.smoke ? 20 : 1000;
   const double seconds = o.smoke ? 1 : o.rate_seconds;
   const int senders = 100000000;  // every message from a new citizen
   std::cout << fmt::format("bench e2e: offered {} msg/s for {} s\n", rate, seconds) << std::flush;
@@ -105,7 +105,7 @@ int benchE2e(const Options& o) {
     webhooks::widenListenBacklog(port, webhooks::kListenBacklog);  // as the real server does
     std::thread t([&s] { s.listen_after_bind(); });
     WhatsAppTraffic traffic("bench-secret", senders, "ef");
-    floor = measure(port, graph, traffic, rate, seconds, 64, 5);
+    floor = measure(port, graph, traffic, rate, seconds, o.smoke ? 8 : 64, 5);
     s.stop();
     t.join();
   }
@@ -123,7 +123,8 @@ int benchE2e(const Options& o) {
     return 2;
   }
   WhatsAppTraffic traffic("bench-secret", senders, "e");
-  const E2eResult real = measure(server.port(), graph, traffic, rate, seconds, 64, 30);
+  const E2eResult real =
+      measure(server.port(), graph, traffic, rate, seconds, o.smoke ? 8 : 64, o.smoke ? 10 : 30);
   if (real.replied == 0) { std::cerr << "no replies; server log:\n" << server.logTail(); }
   server.stop();
 

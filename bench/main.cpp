@@ -27,9 +27,9 @@ int main(int argc, char** argv) {
   }
   if (smoke) {
     o.smoke = true;
-    o.seconds = 1;
+    o.seconds = 0.5;
     o.rate = 200;
-    o.rate_seconds = 1;
+    o.rate_seconds = 0.5;
     o.connections = 8;
     o.senders = 100;
     o.tickets = 2000;
