@@ -8,6 +8,7 @@
 #include "bot/log.hpp"
 #include "bot/participation.hpp"
 #include "bot/ticket_status.hpp"
+#include "config/config.hpp"
 #include "flows/conversation.hpp"
 
 namespace bb {
@@ -105,7 +106,8 @@ std::int64_t shardKeyOf(const std::string& raw_hmac) {
 
 }  // namespace
 
-Result<EngineKeys> engineKeys(const std::string& pseudonym_hex, const std::string& encryption_hex) {
+Result<EngineKeys> engineKeys(const std::string& pseudonym_hex, const std::string& encryption_hex,
+                              const std::string& previous_hex) {
   EngineKeys keys;
   auto p = crypto::fromHex(pseudonym_hex);
   if (!p || p->size() != 32) { return fail(ErrorCode::InvalidInput, "privacy.pseudonym_key: 64 hex"); }
@@ -113,7 +115,22 @@ Result<EngineKeys> engineKeys(const std::string& pseudonym_hex, const std::strin
   auto e = crypto::keyFromHex(encryption_hex);
   if (!e) { return fail(ErrorCode::InvalidInput, "privacy.encryption_key: 64 hex"); }
   keys.encryption_key = *e;
+  for (const auto& hex : config::splitKeyList(previous_hex)) {
+    auto previous = crypto::keyFromHex(hex);
+    if (!previous) {
+      return fail(ErrorCode::InvalidInput, "privacy.previous_encryption_keys: 64 hex each");
+    }
+    keys.previous_encryption_keys.push_back(*previous);
+  }
   return keys;
+}
+
+const crypto::Key* EngineKeys::keyFor(const std::string& key_id) const {
+  if (key_id == crypto::keyId(encryption_key)) { return &encryption_key; }
+  for (const auto& key : previous_encryption_keys) {
+    if (key_id == crypto::keyId(key)) { return &key; }
+  }
+  return nullptr;
 }
 
 Engine::Engine(Store& store, const Clock& clock, const FlowData& flows, EngineKeys keys,
@@ -132,10 +149,12 @@ std::string Engine::pseudonymOf(Channel channel, const std::string& user_id) con
 }
 
 Result<std::string> Engine::openAddress(const std::string& address_ct, const std::string& key_id) const {
-  if (key_id != crypto::keyId(keys_.encryption_key)) {
-    return fail(ErrorCode::Internal, "address sealed under an unknown key id");
+  const crypto::Key* key = keys_.keyFor(key_id);
+  if (key == nullptr) {
+    return fail(ErrorCode::Internal, "address sealed under an unknown key id " + key_id +
+                                         " (set privacy.previous_encryption_keys)");
   }
-  return crypto::open(keys_.encryption_key, address_ct);
+  return crypto::open(*key, address_ct);
 }
 
 std::string Engine::followTokenHash(const std::string& token) { return crypto::sha256Hex(token); }
@@ -613,7 +632,6 @@ void Engine::process(const PendingEvent& pending) {
     // RecordConsent: the flow's next.consent_version carries it.
   }
 
-
   std::vector<std::string> erased_media;
   if (erase) {
     // Everything goes; only the confirmation (sealed in its outbox row) is written afterwards.
@@ -700,11 +718,11 @@ std::string Engine::exportText(const std::string& pseudonym, flows::Lang lang) c
   } else {
     text += "\n" + texts.render(lang, "export.no_tickets");
   }
-  if (subscriptions_ != nullptr) {
-    text += exportSubscriptions(*subscriptions_, texts, flows_.topics, pseudonym, lang);
-  }
   if (participation_ != nullptr) {
     text += "\n" + participation_->exportSection(pseudonym, lang);
+  }
+  if (subscriptions_ != nullptr) {
+    text += exportSubscriptions(*subscriptions_, texts, flows_.topics, pseudonym, lang);
   }
   text += "\n" + texts.render(lang, "export.footer");
   return text;

@@ -40,11 +40,17 @@ struct EngineOptions {
 
 struct EngineKeys {
   std::string pseudonym_key;  //!< raw bytes
-  crypto::Key encryption_key{};
+  crypto::Key encryption_key{};  //!< seals every new address
+  //! Earlier keys, only for opening what `keys rotate` has not re-encrypted yet.
+  std::vector<crypto::Key> previous_encryption_keys;
+
+  //! The key (current or previous) whose id is `key_id`, if any.
+  const crypto::Key* keyFor(const std::string& key_id) const;
 };
 
-//! Builds the keys from the config's hex strings.
-Result<EngineKeys> engineKeys(const std::string& pseudonym_hex, const std::string& encryption_hex);
+//! Builds the keys from the config's hex strings (`previous_hex`: comma-separated, may be empty).
+Result<EngineKeys> engineKeys(const std::string& pseudonym_hex, const std::string& encryption_hex,
+                              const std::string& previous_hex = {});
 
 struct IngestReport {
   int accepted = 0;
@@ -130,8 +136,8 @@ private:
   std::atomic<std::int64_t> next_ticket_number_{0};
   std::atomic<std::uint64_t> processed_{0};
   SenderRateLimit sender_limit_;
-  SubscriptionStore* subscriptions_ = nullptr;
   Participation* participation_ = nullptr;
+  SubscriptionStore* subscriptions_ = nullptr;
 };
 
 }  // namespace bb

@@ -122,6 +122,15 @@ const std::vector<Field>& fields() {
        at(&Config::privacy, &PrivacyConfig::pseudonym_key)},
       {"privacy", "encryption_key", Kind::Secret,
        at(&Config::privacy, &PrivacyConfig::encryption_key)},
+      {"privacy", "previous_encryption_keys", Kind::Secret,
+       at(&Config::privacy, &PrivacyConfig::previous_encryption_keys)},
+      {"retention", "closed_ticket_days", Kind::Int,
+       at(&Config::retention, &RetentionConfig::closed_ticket_days)},
+      {"retention", "draft_days", Kind::Int, at(&Config::retention, &RetentionConfig::draft_days)},
+      {"retention", "message_days", Kind::Int,
+       at(&Config::retention, &RetentionConfig::message_days)},
+      {"retention", "interval_minutes", Kind::Int,
+       at(&Config::retention, &RetentionConfig::interval_minutes)},
       {"privacy", "notice_version", Kind::Int, at(&Config::privacy, &PrivacyConfig::notice_version)},
       {"privacy", "notice_url", Kind::String, at(&Config::privacy, &PrivacyConfig::notice_url)},
       {"flows", "categories_file", Kind::String, at(&Config::flows, &FlowsConfig::categories_file)},
@@ -385,6 +394,15 @@ void validate(const Config& c, std::vector<std::string>& errors) {
       need(isHexKey(*value), std::string(name) + ": must be 64 hex characters (32 bytes)");
     }
   }
+  need(c.retention.closed_ticket_days >= 1, "retention.closed_ticket_days: must be at least 1");
+  need(c.retention.draft_days >= 1, "retention.draft_days: must be at least 1");
+  need(c.retention.message_days >= 8,
+       "retention.message_days: must be at least 8 (platforms redeliver webhooks for up to 7 days)");
+  need(c.retention.interval_minutes >= 0, "retention.interval_minutes: must not be negative");
+  for (const auto& previous : splitKeyList(c.privacy.previous_encryption_keys)) {
+    need(isHexKey(previous),
+         "privacy.previous_encryption_keys: each key must be 64 hex characters (comma-separated)");
+  }
   if (c.whatsapp.enabled) {
     need(!c.whatsapp.api_base.empty(), "whatsapp.api_base: required when whatsapp is enabled");
     need(!c.whatsapp.phone_number_id.empty(),
@@ -553,6 +571,26 @@ LoadResult loadConfig(const std::string& path, const EnvReader& env, const FileR
 std::vector<KeyInfo> allKeys() {
   std::vector<KeyInfo> out;
   for (const auto& f : fields()) { out.push_back({pathOf(f), envNameOf(f), f.kind == Kind::Secret}); }
+  return out;
+}
+
+std::vector<std::string> splitKeyList(const std::string& text) {
+  std::vector<std::string> out;
+  std::string item;
+  auto flush = [&] {
+    const auto first = item.find_first_not_of(" \t\r\n");
+    const auto last = item.find_last_not_of(" \t\r\n");
+    if (first != std::string::npos) { out.push_back(item.substr(first, last - first + 1)); }
+    item.clear();
+  };
+  for (char ch : text) {
+    if (ch == ',') {
+      flush();
+    } else {
+      item += ch;
+    }
+  }
+  flush();
   return out;
 }
 

@@ -88,6 +88,9 @@ struct WebChatConfig {
 struct PrivacyConfig {
   std::string pseudonym_key;   // secret, 64 hex characters
   std::string encryption_key;  // secret, 64 hex characters
+  //! secret: earlier encryption keys, comma-separated (64 hex each), still accepted for reading
+  //! until `buergerbox keys rotate` has re-encrypted everything under encryption_key.
+  std::string previous_encryption_keys;
   int notice_version = 1;
   std::string notice_url = "/datenschutz";
 };
@@ -174,6 +177,7 @@ struct Config {
   SubscriptionsConfig subscriptions;
   BroadcastsConfig broadcasts;
   OParlConfig oparl;
+  RetentionConfig retention;
 };
 
 //! Reads one environment variable; injected so tests never touch the real environment.
@@ -205,6 +209,9 @@ std::vector<KeyInfo> allKeys();
 
 //! Parses backoffice.department_urls ("dept=url,dept=url"); false on a malformed entry.
 bool parseDepartmentUrls(const std::string& text, std::vector<std::pair<std::string, std::string>>& out);
+
+//! Splits a comma-separated list (privacy.previous_encryption_keys), trimming spaces, no empties.
+std::vector<std::string> splitKeyList(const std::string& text);
 
 //! `****last4` for logs; never the secret itself.
 std::string maskSecret(const std::string& secret);

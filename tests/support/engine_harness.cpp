@@ -44,7 +44,7 @@ void EngineHarness::open(bool start_engine) {
   REQUIRE(db->exclusive([&](SQLite::Database& raw) { version = storage::migrate(raw); }));
   REQUIRE(version.has_value());
   store = std::make_unique<storage::SqliteStore>(*db);
-  auto keys = engineKeys(testKey('a'), testKey('b'));
+  auto keys = engineKeys(testKey('a'), encryption_key_hex, previous_keys_hex);
   REQUIRE(keys.has_value());
   EngineOptions eo;
   eo.workers = workers_;

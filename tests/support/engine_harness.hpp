@@ -82,6 +82,9 @@ public:
 
   FakeClock clock;
   FlowData flows;
+  //! The engine's encryption keys (hex); change them and restart() to simulate a key change.
+  std::string encryption_key_hex = testKey('b');
+  std::string previous_keys_hex;
   std::unique_ptr<storage::Database> db;
   std::unique_ptr<storage::SqliteStore> store;
   std::unique_ptr<storage::SqliteSubscriptionStore> subscriptions;  //!< issue 12
