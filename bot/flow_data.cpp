@@ -115,6 +115,10 @@ Result<std::vector<flows::Category>> parseCategories(const std::string& json_tex
     if (c.contains("notice")) { cat.notice = langMap(c["notice"]); }
     cat.district_routing = c.value("district_routing", false);
     cat.target_days = c.value("target_days", 5);
+    cat.retention_days = c.value("retention_days", 0);
+    if (cat.retention_days < 0) {
+      return fail(ErrorCode::InvalidInput, "categories: " + cat.id + " has a negative retention_days");
+    }
     if (cat.label.count(flows::Lang::De) == 0) {
       return fail(ErrorCode::InvalidInput, "categories: " + cat.id + " has no German label");
     }

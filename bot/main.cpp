@@ -15,6 +15,10 @@
 #include <pthread.h>
 
 #include "bot/demo_keys.hpp"
+#include "storage/key_rotation.hpp"
+#include "storage/sqlite_retention_store.hpp"
+#include "bot/periodic.hpp"
+#include "bot/retention.hpp"
 #include "bot/version.hpp"
 #include "bot/crypto.hpp"
 #include "bot/log.hpp"
@@ -46,7 +50,6 @@
 #include "webhooks/http_server.hpp"
 #include "bot/broadcast.hpp"
 #include "bot/oparl/poller.hpp"
-#include "bot/periodic.hpp"
 #include "storage/sqlite_broadcast_store.hpp"
 #include "storage/sqlite_subscription_store.hpp"
 #include "web/inbox/broadcast_composer.hpp"
@@ -387,6 +390,9 @@ void usage() {
                "                              secret_token and allowed_updates\n"
                "  telegram delete-webhook --config FILE\n"
                "                              remove the webhook (before switching to polling)\n"
+               "  keys rotate --config FILE   re-encrypt every sealed reply address under\n"
+               "                              privacy.encryption_key (old keys from\n"
+               "                              privacy.previous_encryption_keys)\n"
                "  version                     print the version\n";
 }
 
@@ -422,6 +428,20 @@ bb::storage::DatabaseOptions databaseOptions(const Config& c) {
   o.readers = c.storage.reader_connections;
   o.fault_file = c.storage.fault_file;
   return o;
+}
+
+//! The retention policy from the config and the categories' own retention_days.
+bb::RetentionPolicy retentionPolicy(const Config& c, const bb::FlowData& flows) {
+  bb::RetentionPolicy p;
+  p.closed_ticket = std::chrono::days(c.retention.closed_ticket_days);
+  p.drafts = std::chrono::days(c.retention.draft_days);
+  p.messages = std::chrono::days(c.retention.message_days);
+  for (const auto& category : flows.categories) {
+    if (category.retention_days > 0) {
+      p.closed_by_category[category.id] = std::chrono::days(category.retention_days);
+    }
+  }
+  return p;
 }
 
 bb::Result<std::unique_ptr<bb::storage::Database>> openAndMigrate(const Config& c) {
@@ -687,7 +707,8 @@ int cmdServe(const std::vector<std::string>& args) {
     bb::log::error("startup_failed", {{"detail", flow_data.error().detail}});
     return 1;
   }
-  auto keys = bb::engineKeys(config.privacy.pseudonym_key, config.privacy.encryption_key);
+  auto keys = bb::engineKeys(config.privacy.pseudonym_key, config.privacy.encryption_key,
+                             config.privacy.previous_encryption_keys);
   if (!keys) {
     bb::log::error("startup_failed", {{"detail", keys.error().detail}});
     return 1;
@@ -722,6 +743,15 @@ int cmdServe(const std::vector<std::string>& args) {
                 [&engine] { return static_cast<double>(engine.queueDepth()); });
   metrics.gauge("buergerbox_engine_processed", "Events processed since start.",
                 [&engine] { return static_cast<double>(engine.processedCount()); });
+
+  // Retention (docs/privacy.md): anonymize closed tickets, drop abandoned drafts and old messages.
+  bb::storage::SqliteRetentionStore retention_store(*database);
+  bb::RetentionJob retention_job(retention_store, retentionPolicy(config, *flow_data),
+                                 [&media_store](const std::string& id) { (void)media_store.remove(id); });
+  bb::PeriodicTask retention_task(
+      "retention", std::chrono::minutes(config.retention.interval_minutes),
+      [&retention_job, &clock] { (void)retention_job.run(clock.now()); });
+  retention_task.start();
 
   std::unique_ptr<bb::web::WebChat> webchat;
   if (config.webchat.enabled) {
@@ -768,9 +798,9 @@ int cmdServe(const std::vector<std::string>& args) {
   bb::web::PublicParticipation public_participation(participation, clock, public_options);
   for (auto& r : public_participation.routes()) { routes.push_back(r); }
 
-  // Broadcast rows are picked up by the outbox workers' next poll.
-  BroadcastWiring broadcasts = startBroadcasts(config, *database, subscription_store, *flow_data,
-                                               clock, *inbox.inbox, {}, routes);
+  BroadcastWiring broadcasts = startBroadcasts(
+      config, *database, subscription_store, *flow_data, clock, *inbox.inbox,
+      [&outbox_wake](bb::Channel c) { outbox_wake.notify(c); }, routes);
 
   auto backoffice = startBackOffice(config, *database, engine, store, clock, metrics, routes);
 
@@ -797,7 +827,7 @@ int cmdServe(const std::vector<std::string>& args) {
 
   std::atomic<bool> served{false};
   std::thread signal_thread([&server, &served, &engine, &whatsapp, &telegram, &matrix,
-                             &backoffice, &broadcasts, stop_signals, database] {
+                             &backoffice, &retention_task, &broadcasts, stop_signals, database] {
     int sig = 0;
     sigwait(&stop_signals, &sig);
     if (served.load()) { return; }
@@ -815,6 +845,7 @@ int cmdServe(const std::vector<std::string>& args) {
       if (telegram) { telegram->stop(); }
       if (matrix) { matrix->stop(); }
       backoffice->stop();
+      retention_task.stop();
       broadcasts.stop();
       engine.stop();
       database->close();
@@ -829,6 +860,7 @@ int cmdServe(const std::vector<std::string>& args) {
   if (telegram) { telegram->stop(); }
   if (matrix) { matrix->stop(); }
   backoffice->stop();
+  retention_task.stop();
   broadcasts.stop();
   engine.stop();
   database->close();
@@ -854,6 +886,51 @@ int cmdMatrix(const std::vector<std::string>& args) {
     return 2;
   }
   std::cout << bb::webhooks::matrix::registrationYaml(matrixSettings(config));
+  return 0;
+}
+
+//! `keys rotate --config FILE`: re-seals every reply address under the current encryption key.
+int cmdKeys(const std::vector<std::string>& args) {
+  if (args.size() < 2 || args[1] != "rotate") {
+    usage();
+    return 2;
+  }
+  Config config;
+  if (!loadConfigOrReport(argValue(args, "--config"), config, true)) { return 2; }
+  auto keys = bb::engineKeys(config.privacy.pseudonym_key, config.privacy.encryption_key,
+                             config.privacy.previous_encryption_keys);
+  if (!keys) {
+    std::cerr << "keys rotate: " << keys.error().detail << "\n";
+    return 2;
+  }
+  auto db = openAndMigrate(config);
+  if (!db) {
+    std::cerr << "database: " << db.error().detail << "\n";
+    return 1;
+  }
+  const bb::EngineKeys& k = *keys;
+  const std::string current = bb::crypto::keyId(k.encryption_key);
+  auto report = bb::storage::reencryptAddresses(
+      **db, current,
+      [&k](const std::string& ciphertext, const std::string& key_id) -> bb::Result<std::string> {
+        const bb::crypto::Key* key = k.keyFor(key_id);
+        if (key == nullptr) { return bb::fail(bb::ErrorCode::NotFound, "unknown key id"); }
+        return bb::crypto::open(*key, ciphertext);
+      },
+      [&k](const std::string& plain) { return bb::crypto::seal(k.encryption_key, plain); });
+  (*db)->close();
+  if (!report) {
+    std::cerr << "keys rotate: " << report.error().detail << "\n";
+    return 1;
+  }
+  std::cout << "keys rotate: re-encrypted " << report->citizens << " citizen addresses, "
+            << report->outbox << " queued messages and " << report->inbound_events
+            << " pending events under key " << current << "; " << report->already_current
+            << " were already under it.\n";
+  if (!k.previous_encryption_keys.empty()) {
+    std::cout << "keys rotate: privacy.previous_encryption_keys can now be removed "
+                 "(after a restart of the service with the new key).\n";
+  }
   return 0;
 }
 
@@ -958,6 +1035,7 @@ int main(int argc, char** argv) {
   if (cmd == "migrate") { return cmdMigrate(args); }
   if (cmd == "serve") { return cmdServe(args); }
   if (cmd == "apikey") { return cmdApiKey(args); }
+  if (cmd == "keys") { return cmdKeys(args); }
   if (cmd == "staff") { return cmdStaff(args); }
   if (cmd == "telegram") { return cmdTelegram(args); }
   if (cmd == "matrix") { return cmdMatrix(args); }

@@ -38,6 +38,7 @@ struct Category {
   std::map<Lang, std::string> notice;    //!< optional notice shown when chosen (e.g. "Gefahr: 112")
   bool district_routing = false;  //!< route to the district's department when the point is in one
   int target_days = 5;            //!< working days target for staff (inbox highlighting)
+  int retention_days = 0;  //!< days after closure until anonymized; 0 = retention.closed_ticket_days
 };
 
 //! A subscription topic from the topics file (issue 12): a council body or a city theme.
@@ -191,12 +192,6 @@ struct StopAll {};     //!< end every subscription (the flow replies "stop.done"
 struct ExportData {};  //!< engine replies with everything stored about the citizen
 struct EraseData {};   //!< engine erases personal data (tickets stay, anonymized) and confirms  //!< end every subscription (the flow itself replies "stop.done")
 
-// Subscriptions (issue 12, flows/subscriptions.cpp); the flow replies itself.
-//! Subscribe to topics; the engine records consent "broadcast:<topic>" with the notice version.
-struct Subscribe { std::vector<std::string> topics; int notice_version = 0; };
-//! End these subscriptions and withdraw their consent.
-struct Unsubscribe { std::vector<std::string> topics; };
-
 // Participatory budget: the engine runs these (bot/participation.*) and replies itself.
 struct SubmitProposal {  //!< store as pending moderation; engine replies with the outcome
   std::int64_t campaign_id = 0;
@@ -216,6 +211,12 @@ struct CommentProposal {  //!< stored as pending moderation
   std::int64_t proposal_id = 0;
   std::string text;
 };
+
+// Subscriptions (issue 12, flows/subscriptions.cpp); the flow replies itself.
+//! Subscribe to topics; the engine records consent "broadcast:<topic>" with the notice version.
+struct Subscribe { std::vector<std::string> topics; int notice_version = 0; };
+//! End these subscriptions and withdraw their consent.
+struct Unsubscribe { std::vector<std::string> topics; };
 
 using Effect = std::variant<Reply, RecordConsent, ForgetCitizen, LookupNearby, CreateTicket,
                             FollowTicket, SendLetter, QueryStatus, ListMyTickets, StopAll,

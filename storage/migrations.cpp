@@ -233,66 +233,6 @@ CREATE TABLE matrix_transactions (
 );
 CREATE INDEX matrix_transactions_processed ON matrix_transactions (processed_at);
 )sql",
-      // subscriptions and broadcasts (issue 12): general consents (purpose "broadcast:<topic>",
-      // also for "reports" and "participation"), subscriptions, broadcasts with their outbox
-      // rows, and the OParl poller's sync state (which result was seen, which broadcast told it).
-      R"sql(
-CREATE TABLE consents (
-  id INTEGER PRIMARY KEY,
-  pseudonym TEXT NOT NULL,
-  purpose TEXT NOT NULL,
-  notice_version INTEGER NOT NULL,
-  granted_at INTEGER NOT NULL,
-  withdrawn_at INTEGER
-);
-CREATE UNIQUE INDEX consents_valid ON consents (pseudonym, purpose) WHERE withdrawn_at IS NULL;
-CREATE INDEX consents_citizen ON consents (pseudonym, id);
-CREATE TABLE sub_subscriptions (
-  pseudonym TEXT NOT NULL,
-  topic TEXT NOT NULL,
-  created_at INTEGER NOT NULL,
-  reminded_at INTEGER,
-  PRIMARY KEY (pseudonym, topic)
-);
-CREATE INDEX sub_subscriptions_topic ON sub_subscriptions (topic, pseudonym);
-CREATE TABLE bc_broadcasts (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  topic TEXT NOT NULL,
-  title TEXT NOT NULL,
-  body TEXT NOT NULL,
-  link TEXT NOT NULL DEFAULT '',
-  source TEXT NOT NULL,
-  status TEXT NOT NULL DEFAULT 'draft',
-  scheduled_at INTEGER,
-  corrects_id INTEGER,
-  created_by TEXT NOT NULL DEFAULT '',
-  created_at INTEGER NOT NULL,
-  updated_at INTEGER NOT NULL,
-  sent_at INTEGER,
-  recipients INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX bc_broadcasts_status ON bc_broadcasts (status, scheduled_at);
-CREATE TABLE bc_deliveries (
-  broadcast_id INTEGER NOT NULL REFERENCES bc_broadcasts(id),
-  outbox_id INTEGER NOT NULL,
-  channel TEXT NOT NULL,
-  PRIMARY KEY (broadcast_id, outbox_id)
-) WITHOUT ROWID;
-CREATE INDEX bc_deliveries_outbox ON bc_deliveries (outbox_id);
-CREATE TABLE oparl_state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE oparl_events (
-  key TEXT PRIMARY KEY,
-  object_id TEXT NOT NULL,
-  broadcast_id INTEGER,
-  created_at INTEGER NOT NULL
-);
-CREATE INDEX oparl_events_object ON oparl_events (object_id);
-)sql",
-      // (issue 10, retention): when a closed ticket was anonymized by the retention job.
-      R"sql(
-ALTER TABLE tickets ADD COLUMN anonymized_at INTEGER;
-CREATE INDEX tickets_closed_retention ON tickets (closed_at) WHERE anonymized_at IS NULL;
-)sql",
       // participation (issue 11): participatory budget campaigns, proposals, comments,
       // supports, outcomes and the notices sent about them (exactly once per recipient).
       // Citizens appear only by pseudonym (no foreign key: erasure anonymizes instead).
@@ -370,6 +310,66 @@ CREATE TABLE proposal_notices (
   PRIMARY KEY (proposal_id, notice_key, pseudonym)
 );
 CREATE INDEX proposal_notices_pseudonym ON proposal_notices (pseudonym);
+)sql",
+      // subscriptions and broadcasts (issue 12): general consents (purpose "broadcast:<topic>",
+      // also for "reports" and "participation"), subscriptions, broadcasts with their outbox
+      // rows, and the OParl poller's sync state (which result was seen, which broadcast told it).
+      R"sql(
+CREATE TABLE consents (
+  id INTEGER PRIMARY KEY,
+  pseudonym TEXT NOT NULL,
+  purpose TEXT NOT NULL,
+  notice_version INTEGER NOT NULL,
+  granted_at INTEGER NOT NULL,
+  withdrawn_at INTEGER
+);
+CREATE UNIQUE INDEX consents_valid ON consents (pseudonym, purpose) WHERE withdrawn_at IS NULL;
+CREATE INDEX consents_citizen ON consents (pseudonym, id);
+CREATE TABLE sub_subscriptions (
+  pseudonym TEXT NOT NULL,
+  topic TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  reminded_at INTEGER,
+  PRIMARY KEY (pseudonym, topic)
+);
+CREATE INDEX sub_subscriptions_topic ON sub_subscriptions (topic, pseudonym);
+CREATE TABLE bc_broadcasts (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  topic TEXT NOT NULL,
+  title TEXT NOT NULL,
+  body TEXT NOT NULL,
+  link TEXT NOT NULL DEFAULT '',
+  source TEXT NOT NULL,
+  status TEXT NOT NULL DEFAULT 'draft',
+  scheduled_at INTEGER,
+  corrects_id INTEGER,
+  created_by TEXT NOT NULL DEFAULT '',
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  sent_at INTEGER,
+  recipients INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX bc_broadcasts_status ON bc_broadcasts (status, scheduled_at);
+CREATE TABLE bc_deliveries (
+  broadcast_id INTEGER NOT NULL REFERENCES bc_broadcasts(id),
+  outbox_id INTEGER NOT NULL,
+  channel TEXT NOT NULL,
+  PRIMARY KEY (broadcast_id, outbox_id)
+) WITHOUT ROWID;
+CREATE INDEX bc_deliveries_outbox ON bc_deliveries (outbox_id);
+CREATE TABLE oparl_state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE oparl_events (
+  key TEXT PRIMARY KEY,
+  object_id TEXT NOT NULL,
+  broadcast_id INTEGER,
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX oparl_events_object ON oparl_events (object_id);
+)sql",
+      // (issue 10, retention): when a closed ticket was anonymized by the retention job.
+      R"sql(
+ALTER TABLE tickets ADD COLUMN anonymized_at INTEGER;
+CREATE INDEX tickets_closed_retention ON tickets (closed_at) WHERE anonymized_at IS NULL;
 )sql",
   };
   return kMigrations;

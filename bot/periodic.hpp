@@ -1,0 +1,37 @@
+#pragma once
+// A background task run every interval on its own thread (retention, polling); stop() wakes it
+// at once, so shutdown never waits for an interval to pass.
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+
+namespace bb {
+
+class PeriodicTask {
+public:
+  //! `run` is called first after `interval` (not at start: startup stays fast), then every
+  //! `interval`. Exceptions from `run` are caught and logged; the task keeps running.
+  PeriodicTask(std::string name, std::chrono::milliseconds interval, std::function<void()> run);
+  ~PeriodicTask();
+  PeriodicTask(const PeriodicTask&) = delete;
+  PeriodicTask& operator=(const PeriodicTask&) = delete;
+
+  void start();
+  void stop();
+
+private:
+  void loop();
+  std::string name_;
+  std::chrono::milliseconds interval_;
+  std::function<void()> run_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace bb

@@ -1,0 +1,190 @@
+#include "storage/sqlite_retention_store.hpp"
+
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include "bot/codec.hpp"
+#include "storage/sqlite_store.hpp"
+
+namespace bb::storage {
+namespace {
+
+// Outbox rows whose delivery is over (the address is already wiped on these).
+constexpr const char* kFinalOutbox = "status IN ('sent', 'delivered', 'read', 'failed', 'dead')";
+
+//! Deletes media rows `ids` and remembers their files for deletion after the commit.
+void deleteMedia(SQLite::Database& db, const std::vector<std::int64_t>& ids,
+                 RetentionSummary& report) {
+  SQLite::Statement file(db, "SELECT content_id FROM media WHERE id = ?1");
+  SQLite::Statement del(db, "DELETE FROM media WHERE id = ?1");
+  for (const auto id : ids) {
+    file.reset();
+    file.bind(1, id);
+    if (file.executeStep() && !file.getColumn(0).isNull()) {
+      report.removed_content_ids.push_back(file.getColumn(0).getString());
+    }
+    del.reset();
+    del.bind(1, id);
+    del.exec();
+    ++report.photos_deleted;
+  }
+}
+
+void anonymizeTicket(SQLite::Database& db, std::int64_t ticket_id, std::int64_t now,
+                     RetentionSummary& report) {
+  std::vector<std::int64_t> photos;
+  {
+    SQLite::Statement q(db, "SELECT media_id FROM ticket_photos WHERE ticket_id = ?1");
+    q.bind(1, ticket_id);
+    while (q.executeStep()) { photos.push_back(q.getColumn(0).getInt64()); }
+  }
+  for (const char* sql : {
+           "DELETE FROM ticket_photos WHERE ticket_id = ?1",
+           "DELETE FROM ticket_followers WHERE ticket_id = ?1",
+           // Message texts of the thread (citizen, staff, bot); kinds, statuses and dates stay.
+           "UPDATE ticket_events SET body = '' WHERE ticket_id = ?1 AND body <> ''",
+           "DELETE FROM outbox WHERE ticket_id = ?1 AND status IN ('sent', 'delivered', 'read', "
+           "'failed', 'dead')",
+       }) {
+    SQLite::Statement q(db, sql);
+    q.bind(1, ticket_id);
+    q.exec();
+  }
+  deleteMedia(db, photos, report);
+  // Delivered back-office entries carried the report's text; the back office has its copy.
+  {
+    SQLite::Statement q(db,
+                        "UPDATE case_queue SET payload = '{}' WHERE state = 'delivered' AND "
+                        "ticket_number = (SELECT number FROM tickets WHERE id = ?1)");
+    q.bind(1, ticket_id);
+    q.exec();
+  }
+  // Coordinates rounded to 3 decimals (about 100 m): the city keeps where, not whose door.
+  SQLite::Statement q(db,
+                      "UPDATE tickets SET reporter = NULL, follow_token_hash = NULL, "
+                      "description = '', extra_answer = '', address_text = '', "
+                      "lat = round(lat, 3), lon = round(lon, 3), anonymized_at = ?2 WHERE id = ?1");
+  q.bind(1, ticket_id);
+  q.bind(2, now);
+  q.exec();
+  ++report.tickets_anonymized;
+}
+
+void anonymizeClosedTickets(SQLite::Database& db, const RetentionCutoffs& cutoffs,
+                            std::int64_t now, RetentionSummary& report) {
+  // Candidates by the earliest cutoff of all; each is then checked against its category's.
+  SysTime latest = cutoffs.closed_default;
+  for (const auto& [category, cutoff] : cutoffs.closed_by_category) { latest = std::max(latest, cutoff); }
+  std::vector<std::pair<std::int64_t, std::string>> due;
+  {
+    SQLite::Statement q(db,
+                        "SELECT id, category_id, closed_at FROM tickets WHERE anonymized_at IS NULL "
+                        "AND closed_at IS NOT NULL AND closed_at < ?1");
+    q.bind(1, toMillis(latest));
+    while (q.executeStep()) {
+      const std::string category = q.getColumn(1).getString();
+      const auto it = cutoffs.closed_by_category.find(category);
+      const SysTime cutoff = it == cutoffs.closed_by_category.end() ? cutoffs.closed_default : it->second;
+      if (q.getColumn(2).getInt64() < toMillis(cutoff)) {
+        due.emplace_back(q.getColumn(0).getInt64(), category);
+      }
+    }
+  }
+  for (const auto& [id, category] : due) { anonymizeTicket(db, id, now, report); }
+}
+
+//! A conversation left mid-flow: the draft goes, the citizen's language and consent stay.
+void deleteAbandonedDrafts(SQLite::Database& db, const RetentionCutoffs& cutoffs,
+                           std::int64_t now, RetentionSummary& report) {
+  struct Row {
+    std::string pseudonym;
+    std::string state;
+    std::string data;
+  };
+  std::vector<Row> rows;
+  {
+    SQLite::Statement q(db,
+                        "SELECT pseudonym, state, data FROM conversations WHERE updated_at < ?1 "
+                        "AND state NOT IN ('new', 'menu')");
+    q.bind(1, toMillis(cutoffs.drafts));
+    while (q.executeStep()) {
+      rows.push_back({q.getColumn(0).getString(), q.getColumn(1).getString(), q.getColumn(2).getString()});
+    }
+  }
+  SQLite::Statement update(db,
+                           "UPDATE conversations SET state = ?2, data = ?3, updated_at = ?4 "
+                           "WHERE pseudonym = ?1 AND updated_at < ?5");
+  for (const auto& row : rows) {
+    auto saved = decodeConversation(row.state, row.data);
+    SavedConversation reset;
+    if (saved) {
+      reset.flow.lang = saved->flow.lang;
+      reset.flow.consent_version = saved->flow.consent_version;
+      reset.flow.last_activity = saved->flow.last_activity;
+    }
+    // Without consent the next message starts at the notice again, never past it.
+    reset.flow.state = reset.flow.consent_version > 0 ? "menu" : "new";
+    update.reset();
+    update.bind(1, row.pseudonym);
+    update.bind(2, reset.flow.state);
+    update.bind(3, encodeConversation(reset));
+    update.bind(4, now);
+    update.bind(5, toMillis(cutoffs.drafts));
+    update.exec();
+    ++report.drafts_deleted;
+  }
+  // Photos received for drafts that never became a ticket or a proposal.
+  std::vector<std::int64_t> orphans;
+  {
+    SQLite::Statement q(db,
+                        "SELECT id FROM media WHERE created_at < ?1 "
+                        "AND NOT EXISTS (SELECT 1 FROM ticket_photos tp WHERE tp.media_id = media.id) "
+                        "AND NOT EXISTS (SELECT 1 FROM proposals p WHERE p.photo_media_id = media.id)");
+    q.bind(1, toMillis(cutoffs.drafts));
+    while (q.executeStep()) { orphans.push_back(q.getColumn(0).getInt64()); }
+  }
+  deleteMedia(db, orphans, report);
+}
+
+void deleteOldMessages(SQLite::Database& db, const RetentionCutoffs& cutoffs,
+                       RetentionSummary& report) {
+  {
+    // Final rows after message_days; final rows of people who are no longer citizens (declined
+    // the notice, erased) at once. Web chat rows are its history: they age out the same way.
+    SQLite::Statement q(db, std::string("DELETE FROM outbox WHERE ") + kFinalOutbox +
+                                " AND (created_at < ?1 OR NOT EXISTS (SELECT 1 FROM citizens c "
+                                "WHERE c.pseudonym = outbox.pseudonym))");
+    q.bind(1, toMillis(cutoffs.messages));
+    report.messages_deleted += q.exec();
+  }
+  {
+    SQLite::Statement q(db,
+                        "DELETE FROM outbox WHERE channel = 'webchat' AND created_at < ?1");
+    q.bind(1, toMillis(cutoffs.messages));
+    report.messages_deleted += q.exec();
+  }
+  {
+    // Processed events keep only their id for deduplication; platforms redeliver for days, not weeks.
+    SQLite::Statement q(db,
+                        "DELETE FROM inbound_events WHERE processed_at IS NOT NULL AND processed_at < ?1");
+    q.bind(1, toMillis(cutoffs.messages));
+    report.events_deleted += q.exec();
+  }
+}
+
+}  // namespace
+
+Result<RetentionSummary> SqliteRetentionStore::applyRetention(const RetentionCutoffs& cutoffs,
+                                                             SysTime now) {
+  RetentionSummary report;
+  auto written = db_.write([&](SQLite::Database& db) {
+    report = {};
+    const std::int64_t at = toMillis(now);
+    anonymizeClosedTickets(db, cutoffs, at, report);
+    deleteAbandonedDrafts(db, cutoffs, at, report);
+    deleteOldMessages(db, cutoffs, report);
+  });
+  if (!written) { return fail(written.error().code, written.error().detail); }
+  return report;
+}
+
+}  // namespace bb::storage
