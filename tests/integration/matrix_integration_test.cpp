@@ -15,6 +15,7 @@
 #include <array>
 #include <cstdio>
 #include <deque>
+#include <filesystem>
 #include <mutex>
 #include <map>
 #include <regex>
@@ -24,6 +25,7 @@
 #include <thread>
 #include <vector>
 
+#include "support/privacy_checks.hpp"
 #include "support/server_process.hpp"
 #include "tests/support/openapi_validator.hpp"
 
@@ -62,6 +64,7 @@ public:
 
   FakeHomeserver() {
     jpeg_ = bb::test::readFile(std::string(BB_FIXTURE_DIR) + "/media/gps_DSCN0010.jpg");
+    second_jpeg_ = bb::test::readFile(std::string(BB_FIXTURE_DIR) + "/media/gps_DSCN0012.jpg");
     server_.Put(R"(/_matrix/client/v3/rooms/([^/]+)/send/([^/]+)/([^/]+))",
                 [this](const httplib::Request& req, httplib::Response& res) {
                   std::lock_guard lock(mutex_);
@@ -105,7 +108,8 @@ public:
                     return;
                   }
                   res.set_header("Content-Disposition", "inline; filename=\"photo.jpg\"");
-                  res.set_content(jpeg_, "image/jpeg");
+                  const bool second = std::string(req.matches[2]) == "GpsDscn0012Photo";
+                  res.set_content(second ? second_jpeg_ : jpeg_, "image/jpeg");
                 });
     port_ = server_.bind_to_any_port("127.0.0.1");
     thread_ = std::thread([this] { server_.listen_after_bind(); });
@@ -144,6 +148,7 @@ private:
   std::thread thread_;
   int port_ = 0;
   std::string jpeg_;
+  std::string second_jpeg_;
   std::mutex mutex_;
   std::vector<Request> requests_;
   std::vector<std::string> accepted_;
@@ -185,6 +190,7 @@ struct Run {
         {"BUERGERBOX_MATRIX_RETRY_BASE_MS", "200"},
         {"BUERGERBOX_PRIVACY_PSEUDONYM_KEY", bb::test::testKey('3')},
         {"BUERGERBOX_PRIVACY_ENCRYPTION_KEY", bb::test::testKey('4')},
+        {"BUERGERBOX_LOG_LEVEL", "debug"},  // the privacy scan reads the most verbose log
     };
     REQUIRE_MESSAGE(server.start("config/demo.json", env), server.log());
   }
@@ -243,6 +249,11 @@ struct Run {
     SQLite::Database db(dbPath(), SQLite::OPEN_READONLY);
     db.setBusyTimeout(2000);
     return db.execAndGet(sql).getInt64();
+  }
+  std::string text(const std::string& sql) {
+    SQLite::Database db(dbPath(), SQLite::OPEN_READONLY);
+    db.setBusyTimeout(2000);
+    return db.execAndGet(sql).getString();
   }
   void settle(std::chrono::seconds timeout = 15s) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -415,6 +426,12 @@ TEST_CASE("matrix: a whole defect report through the real server and a fake home
                                   {"url", "mxc://example.org/GpsDscn0010Photo"},
                                   {"info", {{"mimetype", "image/jpeg"}, {"size", 1}}}})}));
   CHECK(r.scalar("SELECT count(*) FROM media WHERE status = 'ready'") == 1);
+  r.deliver(json::array({r.event("m.room.message",
+                                 {{"msgtype", "m.image"},
+                                  {"body", "IMG_0012.jpg"},
+                                  {"url", "mxc://example.org/GpsDscn0012Photo"},
+                                  {"info", {{"mimetype", "image/jpeg"}, {"size", 1}}}})}));
+  CHECK(r.scalar("SELECT count(*) FROM media WHERE status = 'ready'") == 2);
   r.choose("Weiter");
   r.say("etwa 30 cm breit");  // the category's extra question
   r.say("Tiefes Loch vor der Apotheke");
@@ -423,7 +440,16 @@ TEST_CASE("matrix: a whole defect report through the real server and a fake home
   REQUIRE(r.scalar("SELECT count(*) FROM tickets") == 1);
   const auto number = r.scalar("SELECT number FROM tickets");
   CHECK(r.scalar("SELECT channel = 'matrix' FROM tickets") == 1);
-  CHECK(r.scalar("SELECT count(*) FROM ticket_photos") == 1);
+  CHECK(r.scalar("SELECT count(*) FROM ticket_photos") == 2);
+  // Both camera photos are stored without GPS, make, model or time (exiftool -a -G1).
+  for (int i = 0; i < 2; ++i) {
+    const std::string content_id =
+        r.text("SELECT content_id FROM media ORDER BY id LIMIT 1 OFFSET " + std::to_string(i));
+    const std::string stored =
+        r.mediaDir() + "/" + content_id.substr(0, 2) + "/" + content_id + ".jpg";
+    REQUIRE(std::filesystem::exists(stored));
+    CHECK(bb::test::identifyingTags(stored) == std::vector<std::string>{});
+  }
   CHECK(r.lastSent()["body"].get<std::string>().find(std::to_string(number)) !=
         std::string::npos);
 
@@ -438,7 +464,7 @@ TEST_CASE("matrix: a whole defect report through the real server and a fake home
     downloads += id == "getContentAuthed" ? 1 : 0;
   }
   CHECK(joins == 1);
-  CHECK(downloads == 1);
+  CHECK(downloads == 2);
   CHECK(sends >= 10);
 
   // A repeated txnId is not processed again; the same events in a new txn are deduplicated.
@@ -488,10 +514,19 @@ TEST_CASE("matrix: a whole defect report through the real server and a fake home
   // Nothing personal and no token in the log.
   const std::string log = r.server.log();
   for (const char* secret : {kCitizen, kRoom, kAsToken, kHsToken, "GpsDscn0010Photo", "48.0777",
-                             "Tiefes Loch"}) {
+                             "11.9706", "48.077", "11.970", "Tiefes Loch", "etwa 30 cm breit",
+                             "Marienplatz"}) {
     CHECK_MESSAGE(log.find(secret) == std::string::npos, secret);
   }
+  CHECK(log.find("level=debug") != std::string::npos);
+  // Privacy scan (issue 10): neither the Matrix id nor the room id in the raw database files.
+  const std::vector<std::string> identifiers = {kCitizen, kRoom, "signal_8b1f0c2d"};
+  CHECK(bb::test::leaksInFiles(bb::test::databaseFiles(r.dbPath()), identifiers) ==
+        std::vector<std::string>{});
   CHECK(r.server.stop(SIGTERM) == 0);
+  CHECK(bb::test::leaksInFiles(bb::test::databaseFiles(r.dbPath()), identifiers) ==
+        std::vector<std::string>{});
+  CHECK(bb::test::leaksInText(r.server.log(), identifiers) == std::vector<std::string>{});
 }
 
 TEST_CASE("matrix: `buergerbox matrix registration` prints the registration YAML") {

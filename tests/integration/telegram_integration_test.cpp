@@ -21,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "support/privacy_checks.hpp"
 #include "support/server_process.hpp"
 
 namespace {
@@ -32,6 +33,7 @@ constexpr const char* kToken = "123456789:AAintegration-token";
 constexpr const char* kSecret = "integration_secret-token";
 constexpr std::int64_t kChat = 6200000042;  // over 32 bits on purpose
 constexpr const char* kFileId = "AgACAgIAAxkBAAIBintegration";
+constexpr const char* kSecondFileId = "AgACAgIAAxkBAAIBsecondphoto";  // DSCN0012
 
 //! A fake Bot API: records every call, answers like Telegram, queues updates for getUpdates.
 class FakeBotApi {
@@ -43,6 +45,7 @@ public:
 
   FakeBotApi() {
     jpeg_ = bb::test::readFile(std::string(BB_FIXTURE_DIR) + "/media/gps_DSCN0010.jpg");
+    second_jpeg_ = bb::test::readFile(std::string(BB_FIXTURE_DIR) + "/media/gps_DSCN0012.jpg");
     const std::string prefix = std::string("/bot") + kToken + "/";
     server_.Post(prefix + R"((\w+))", [this](const httplib::Request& req, httplib::Response& res) {
       const std::string name = req.matches[1];
@@ -63,15 +66,16 @@ public:
         result = {{"file_id", body.value("file_id", "")},
                   {"file_unique_id", "AQADintegration"},
                   {"file_size", jpeg_.size()},
-                  {"file_path", "photos/file_7.jpg"}};
+                  {"file_path", body.value("file_id", "") == kSecondFileId
+                                    ? "photos/file_12.jpg" : "photos/file_7.jpg"}};
       }
       res.set_content(json{{"ok", true}, {"result", result}}.dump(), "application/json");
     });
-    server_.Get(std::string("/file/bot") + kToken + "/photos/file_7.jpg",
-                [this](const httplib::Request&, httplib::Response& res) {
+    server_.Get(std::string("/file/bot") + kToken + R"(/photos/file_(\d+)\.jpg)",
+                [this](const httplib::Request& req, httplib::Response& res) {
                   std::lock_guard lock(mutex_);
                   calls_.push_back({"download", json()});
-                  res.set_content(jpeg_, "image/jpeg");
+                  res.set_content(req.matches[1] == "12" ? second_jpeg_ : jpeg_, "image/jpeg");
                 });
     port_ = server_.bind_to_any_port("127.0.0.1");
     thread_ = std::thread([this] { server_.listen_after_bind(); });
@@ -133,6 +137,7 @@ private:
   std::thread thread_;
   int port_ = 0;
   std::string jpeg_;
+  std::string second_jpeg_;
   std::mutex mutex_;
   std::condition_variable cv_;
   bool closing_ = false;
@@ -171,6 +176,7 @@ struct Run {
         {"BUERGERBOX_TELEGRAM_POLL_TIMEOUT_S", "1"},
         {"BUERGERBOX_PRIVACY_PSEUDONYM_KEY", bb::test::testKey('3')},
         {"BUERGERBOX_PRIVACY_ENCRYPTION_KEY", bb::test::testKey('4')},
+        {"BUERGERBOX_LOG_LEVEL", "debug"},  // the privacy scan reads the most verbose log
     };
     REQUIRE_MESSAGE(server.start("config/demo.json", env), server.log());
   }
@@ -190,12 +196,12 @@ struct Run {
     return envelope({{"location", {{"latitude", lat}, {"longitude", lon},
                                    {"horizontal_accuracy", 8.5}}}});
   }
-  json photo() {
+  json photo(const std::string& big_file_id = kFileId) {
     return envelope({{"photo", json::array({{{"file_id", "AgACsmall"},
                                              {"file_unique_id", "s"},
                                              {"width", 90},
                                              {"height", 67}},
-                                            {{"file_id", kFileId},
+                                            {{"file_id", big_file_id},
                                              {"file_unique_id", "b"},
                                              {"width", 1280},
                                              {"height", 960}}})}});
@@ -322,6 +328,8 @@ void defectReport(Run& r) {
   step(r.location(48.0777, 11.9706), "");
   step(r.photo(), "done");
   CHECK(r.scalar("SELECT count(*) FROM media WHERE status = 'ready'") == 1);
+  step(r.photo(kSecondFileId), "done");
+  CHECK(r.scalar("SELECT count(*) FROM media WHERE status = 'ready'") == 2);
   step(r.callback("done"), "");
   step(r.text("etwa 30 cm breit"), "");  // the category's extra question
   step(r.text("Tiefes Loch vor der Apotheke"), "confirm");
@@ -330,7 +338,7 @@ void defectReport(Run& r) {
   REQUIRE(r.scalar("SELECT count(*) FROM tickets") == 1);
   const auto number = r.scalar("SELECT number FROM tickets");
   CHECK(r.scalar("SELECT channel = 'telegram' FROM tickets") == 1);
-  CHECK(r.scalar("SELECT count(*) FROM ticket_photos") == 1);
+  CHECK(r.scalar("SELECT count(*) FROM ticket_photos") == 2);
   CHECK(r.lastSent()["text"].get<std::string>().find(std::to_string(number)) != std::string::npos);
 
   // Every reply went to the chat as an exact 64-bit integer; every callback was answered once.
@@ -346,22 +354,38 @@ void defectReport(Run& r) {
   }
   // The photo came through getFile (largest size) and the file download.
   const auto files = r.api.calls("getFile");
-  REQUIRE(files.size() == 1);
+  REQUIRE(files.size() == 2);
   CHECK(files[0].body["file_id"] == kFileId);
-  CHECK(r.api.calls("download").size() == 1);
-  const std::string content_id = r.textOf("SELECT content_id FROM media");
-  const std::string stored =
-      r.mediaDir() + "/" + content_id.substr(0, 2) + "/" + content_id + ".jpg";
-  REQUIRE(std::filesystem::exists(stored));
-  const std::string tags = run("exiftool -G -a -s '" + stored + "'");
-  CHECK(tags.find("[EXIF]") == std::string::npos);
-  CHECK(tags.find("GPS") == std::string::npos);
+  CHECK(files[1].body["file_id"] == kSecondFileId);
+  CHECK(r.api.calls("download").size() == 2);
+  // Both camera photos are stored without GPS, make, model or time (exiftool -a -G1).
+  for (int i = 0; i < 2; ++i) {
+    const std::string content_id =
+        r.textOf("SELECT content_id FROM media ORDER BY id LIMIT 1 OFFSET " + std::to_string(i));
+    const std::string stored =
+        r.mediaDir() + "/" + content_id.substr(0, 2) + "/" + content_id + ".jpg";
+    REQUIRE(std::filesystem::exists(stored));
+    CHECK(bb::test::identifyingTags(stored) == std::vector<std::string>{});
+  }
 
   // The log never carries the token, the secret or the chat id.
   const std::string log = r.server.log();
   CHECK(log.find("AAintegration-token") == std::string::npos);
   CHECK(log.find(kSecret) == std::string::npos);
   CHECK(log.find(std::to_string(kChat)) == std::string::npos);
+
+  // Privacy scan (issue 10): the raw database files (WAL included) hold neither the chat id nor
+  // the first name; the debug log none of those, no message text and no coordinate.
+  const std::vector<std::string> identifiers = {std::to_string(kChat), "Erika"};
+  CHECK(bb::test::leaksInFiles(bb::test::databaseFiles(r.dbPath()), identifiers) ==
+        std::vector<std::string>{});
+  CHECK(log.find("level=debug") != std::string::npos);
+  std::vector<std::string> needles = identifiers;
+  for (const char* s : {"etwa 30 cm breit", "Tiefes Loch vor der Apotheke", "48.0777", "11.9706",
+                        "48.077", "11.970"}) {
+    needles.emplace_back(s);
+  }
+  CHECK(bb::test::leaksInText(log, needles) == std::vector<std::string>{});
 }
 
 }  // namespace

@@ -19,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "support/privacy_checks.hpp"
 #include "support/server_process.hpp"
 #include "tests/support/openapi_validator.hpp"
 #include "tests/webhooks/whatsapp_payloads.hpp"
@@ -33,6 +34,7 @@ using namespace std::chrono_literals;
 constexpr const char* kSecret = "integration-app-secret";
 constexpr const char* kToken = "EAAintegration";
 const std::string kCitizen = "4917612345678";
+const std::string kSecondPhotoId = "1479537139650012";
 
 const json& schemas() {
   static const json doc = [] {
@@ -59,6 +61,7 @@ public:
 
   FakeGraph() {
     jpeg_ = bb::test::readFile(std::string(BB_FIXTURE_DIR) + "/media/gps_DSCN0010.jpg");
+    second_jpeg_ = bb::test::readFile(std::string(BB_FIXTURE_DIR) + "/media/gps_DSCN0012.jpg");
     server_.Post(R"(/v23.0/(\d+)/messages)", [this](const httplib::Request& req,
                                                     httplib::Response& res) {
       std::lock_guard lock(mutex_);
@@ -103,7 +106,9 @@ public:
         res.status = 401;  // Meta: "If you omit your token, the request will fail."
         return;
       }
-      res.set_content(jpeg_, "image/jpeg");
+      // Media id ...0012 is the second camera photo (DSCN0012), every other id the first.
+      const std::string id = req.matches[1];
+      res.set_content(id == kSecondPhotoId ? second_jpeg_ : jpeg_, "image/jpeg");
     });
     port_ = server_.bind_to_any_port("127.0.0.1");
     thread_ = std::thread([this] { server_.listen_after_bind(); });
@@ -136,6 +141,7 @@ private:
   std::thread thread_;
   int port_ = 0;
   std::string jpeg_;
+  std::string second_jpeg_;
   std::mutex mutex_;
   std::vector<Request> requests_;
   std::vector<std::string> accepted_;
@@ -171,6 +177,7 @@ struct Run {
         {"BUERGERBOX_WHATSAPP_RETRY_BASE_MS", "200"},
         {"BUERGERBOX_PRIVACY_PSEUDONYM_KEY", bb::test::testKey('1')},
         {"BUERGERBOX_PRIVACY_ENCRYPTION_KEY", bb::test::testKey('2')},
+        {"BUERGERBOX_LOG_LEVEL", "debug"},  // the privacy scan reads the most verbose log
     };
     REQUIRE_MESSAGE(server.start("config/demo.json", env), server.log());
   }
@@ -234,15 +241,6 @@ bool offers(const json& body, const std::string& id) {
   return dumped.find("\"id\":\"" + id + "\"") != std::string::npos;
 }
 
-std::string run(const std::string& command) {
-  std::string out;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) { return out; }
-  std::array<char, 4096> buf{};
-  while (fgets(buf.data(), static_cast<int>(buf.size()), pipe) != nullptr) { out += buf.data(); }
-  pclose(pipe);
-  return out;
-}
 
 }  // namespace
 
@@ -288,6 +286,9 @@ TEST_CASE("whatsapp: a whole defect report through the real server and a fake Gr
   r.say(payload::imageMessage(kCitizen, r.wamid(), r.ts(), "1479537139650973"));
   CHECK(r.scalar("SELECT count(*) FROM media WHERE status = 'ready'") == 1);
   CHECK(offers(r.lastSent(), "done"));
+  r.say(payload::imageMessage(kCitizen, r.wamid(), r.ts(), kSecondPhotoId));
+  CHECK(r.scalar("SELECT count(*) FROM media WHERE status = 'ready'") == 2);
+  CHECK(offers(r.lastSent(), "done"));
   r.say(payload::buttonReply(kCitizen, r.wamid(), r.ts(), "done", "Fertig"));
   r.say(payload::textMessage(kCitizen, r.wamid(), r.ts(), "etwa 30 cm breit"));  // extra question
   r.say(payload::textMessage(kCitizen, r.wamid(), r.ts(), "Tiefes Loch vor der Apotheke"));
@@ -297,7 +298,7 @@ TEST_CASE("whatsapp: a whole defect report through the real server and a fake Gr
   // The ticket exists, with the photo, and the citizen got its number.
   REQUIRE(r.scalar("SELECT count(*) FROM tickets") == 1);
   const auto number = r.scalar("SELECT number FROM tickets");
-  CHECK(r.scalar("SELECT count(*) FROM ticket_photos") == 1);
+  CHECK(r.scalar("SELECT count(*) FROM ticket_photos") == 2);
   CHECK(r.scalar("SELECT channel = 'whatsapp' FROM tickets") == 1);
   CHECK(r.lastSent().dump().find(std::to_string(number)) != std::string::npos);
 
@@ -317,17 +318,20 @@ TEST_CASE("whatsapp: a whole defect report through the real server and a fake Gr
       FAIL_CHECK("schema violation: " << e << " in " << body["type"]);
     }
   }
-  CHECK(media_gets == 2);  // GET /{media-id}, then GET url
+  CHECK(media_gets == 4);  // per photo: GET /{media-id}, then GET url
 
-  // The stored photo is the cleaned one: no EXIF, no GPS (the original has both).
-  const std::string content_id = r.text("SELECT content_id FROM media");
-  const std::string stored = r.mediaDir() + "/" + content_id.substr(0, 2) + "/" + content_id + ".jpg";
-  REQUIRE(std::filesystem::exists(stored));
-  const std::string original = std::string(BB_FIXTURE_DIR) + "/media/gps_DSCN0010.jpg";
-  CHECK(run("exiftool -G -a -s '" + original + "'").find("GPS") != std::string::npos);
-  const std::string tags = run("exiftool -G -a -s '" + stored + "'");
-  CHECK(tags.find("[EXIF]") == std::string::npos);
-  CHECK(tags.find("GPS") == std::string::npos);
+  // The stored photos are the cleaned ones: no GPS, make, model or time (the originals have all).
+  for (const char* original : {"gps_DSCN0010.jpg", "gps_DSCN0012.jpg"}) {
+    CHECK(bb::test::identifyingTags(std::string(BB_FIXTURE_DIR) + "/media/" + original).size() > 10);
+  }
+  for (int i = 0; i < 2; ++i) {
+    const std::string content_id =
+        r.text("SELECT content_id FROM media ORDER BY id LIMIT 1 OFFSET " + std::to_string(i));
+    const std::string stored =
+        r.mediaDir() + "/" + content_id.substr(0, 2) + "/" + content_id + ".jpg";
+    REQUIRE(std::filesystem::exists(stored));
+    CHECK(bb::test::identifyingTags(stored) == std::vector<std::string>{});
+  }
 
   // Redelivery of every payload of the conversation changes nothing.
   const auto sends_before = r.graph.accepted().size();
@@ -371,5 +375,22 @@ TEST_CASE("whatsapp: a whole defect report through the real server and a fake Gr
   CHECK(log.find(kCitizen) == std::string::npos);
   CHECK(log.find(kToken) == std::string::npos);
   CHECK(log.find(kSecret) == std::string::npos);
+
+  // Privacy scan (issue 10): the raw database files, WAL included, hold neither the number nor
+  // the profile name; the debug log holds none of those, no message text and no coordinate.
+  const std::vector<std::string> identifiers = {kCitizen, "Test Person"};
+  CHECK(bb::test::leaksInFiles(bb::test::databaseFiles(r.dbPath()), identifiers) ==
+        std::vector<std::string>{});
+  CHECK(r.server.log().find("level=debug") != std::string::npos);
+  std::vector<std::string> log_needles = identifiers;
+  for (const char* s : {"Hallo", "etwa 30 cm breit", "Tiefes Loch vor der Apotheke", "48.0777",
+                        "11.9706", "48.077", "11.970"}) {
+    log_needles.emplace_back(s);
+  }
+  CHECK(bb::test::leaksInText(r.server.log(), log_needles) == std::vector<std::string>{});
   CHECK(r.server.stop(SIGTERM) == 0);
+  // After the shutdown checkpoint too.
+  CHECK(bb::test::leaksInFiles(bb::test::databaseFiles(r.dbPath()), identifiers) ==
+        std::vector<std::string>{});
+  CHECK(bb::test::leaksInText(r.server.log(), log_needles) == std::vector<std::string>{});
 }

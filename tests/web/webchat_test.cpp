@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "support/engine_harness.hpp"
+#include "support/privacy_checks.hpp"
 #include "web/webchat.hpp"
 
 using bb::HttpRequest;
@@ -137,6 +138,9 @@ TEST_CASE("webchat: a whole report with a photo; the photo is cleaned; the follo
   const std::string jpeg = bb::test::readFile(std::string(BB_FIXTURE_DIR) + "/media/gps_DSCN0010.jpg");
   REQUIRE(jpeg.size() > 1000);
   REQUIRE(f.chat->photo(f.post(jpeg)).status == 202);
+  const std::string second =
+      bb::test::readFile(std::string(BB_FIXTURE_DIR) + "/media/gps_DSCN0012.jpg");
+  REQUIRE(f.chat->photo(f.post(second)).status == 202);
   for (const char* body : {R"({"choice":"done"})", R"({"choice":"skip"})", R"({"choice":"confirm"})"}) {
     REQUIRE(f.chat->send(f.post(body)).status == 202);
   }
@@ -147,15 +151,26 @@ TEST_CASE("webchat: a whole report with a photo; the photo is cleaned; the follo
   }
   REQUIRE_FALSE(follow_url.empty());
   CHECK(f.h.scalar("SELECT count(*) FROM tickets") == 1);
-  CHECK(f.h.scalar("SELECT count(*) FROM ticket_photos") == 1);
-  // The stored file is the cleaned one: no EXIF APP1 segment, no GPS marker.
-  auto content = f.h.db->read([](SQLite::Database& raw) {
-    return raw.execAndGet("SELECT content_id FROM media").getString();
+  CHECK(f.h.scalar("SELECT count(*) FROM ticket_photos") == 2);
+  // The stored files are the cleaned ones: exiftool -a -G1 finds no GPS, make, model or time.
+  auto contents = f.h.db->read([](SQLite::Database& raw) {
+    std::vector<std::string> ids;
+    SQLite::Statement q(raw, "SELECT content_id FROM media ORDER BY id");
+    while (q.executeStep()) { ids.push_back(q.getColumn(0).getString()); }
+    return ids;
   });
-  auto stored = f.media.read(*content);
-  REQUIRE(stored.has_value());
-  CHECK(stored->find("Exif") == std::string::npos);
+  REQUIRE(contents.has_value());
+  REQUIRE(contents->size() == 2);
+  for (const auto& content : *contents) {
+    auto stored = f.media.read(content);
+    REQUIRE(stored.has_value());
+    CHECK(stored->find("Exif") == std::string::npos);
+    const std::string copy = f.media_dir.path() + "/check-" + content + ".jpg";
+    bb::test::writeFile(copy, *stored);
+    CHECK(bb::test::identifyingTags(copy) == std::vector<std::string>{});
+  }
   CHECK(jpeg.find("Exif") != std::string::npos);  // control: the original had it
+  CHECK(bb::test::identifyingTags(std::string(BB_FIXTURE_DIR) + "/media/gps_DSCN0012.jpg").size() > 10);
   // Delivered rows are marked as such.
   CHECK(f.h.scalar("SELECT count(*) FROM outbox WHERE status = 'queued'") == 0);
 

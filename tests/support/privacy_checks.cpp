@@ -1,0 +1,81 @@
+#include "support/privacy_checks.hpp"
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <regex>
+#include <sstream>
+
+#include "support/server_process.hpp"
+
+namespace bb::test {
+
+std::vector<std::string> identifyingTags(const std::string& path) {
+  const std::string command = "exiftool -a -G1 -s '" + path + "' 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) { return {"exiftool missing"}; }
+  std::string out;
+  std::array<char, 4096> buf{};
+  while (fgets(buf.data(), static_cast<int>(buf.size()), pipe) != nullptr) { out += buf.data(); }
+  const int status = pclose(pipe);
+  if (status != 0 || out.find("[ExifTool]") == std::string::npos) { return {"exiftool missing"}; }
+
+  static const std::regex line_re(R"(^\[([^\]]+)\]\s+(\S+)\s*:)");
+  static const std::regex identifying(
+      R"(GPS|Make|Model|Date|Time|Serial|Owner|Artist|Copyright|Software|Comment|Thumbnail|XMP|IPTC|Lens)",
+      std::regex::icase);
+  std::vector<std::string> found;
+  std::istringstream lines(out);
+  std::string line;
+  while (std::getline(lines, line)) {
+    std::smatch m;
+    if (!std::regex_search(line, m, line_re)) { continue; }
+    const std::string group = m[1];
+    const std::string tag = m[2];
+    if (group == "ExifTool" || group == "System" || group == "File" || group == "Composite") {
+      continue;  // exiftool's own facts (file dates, size, encoding), not the image's metadata
+    }
+    // What an encoder writes itself (JFIF density, PNG/WebP image header) is not about anyone,
+    // unless a tag name says otherwise; every other group (EXIF IFDs, GPS, maker notes such as
+    // [Nikon], XMP, IPTC, ICC with a date, comments) is metadata we promised to remove.
+    const bool encoder_group = group == "JFIF" || group == "PNG" || group == "RIFF" ||
+                               group == "VP8" || group == "VP8L" || group == "VP8X";
+    if (!encoder_group || std::regex_search(tag, identifying)) {
+      found.push_back("[" + group + "] " + tag);
+    }
+  }
+  return found;
+}
+
+std::vector<std::string> databaseFiles(const std::string& db_path) {
+  std::vector<std::string> files;
+  for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+    const std::string p = db_path + suffix;
+    if (std::filesystem::exists(p)) { files.push_back(p); }
+  }
+  return files;
+}
+
+std::vector<std::string> leaksInFiles(const std::vector<std::string>& files,
+                                      const std::vector<std::string>& needles) {
+  std::vector<std::string> found;
+  for (const auto& file : files) {
+    const std::string bytes = readFile(file);
+    for (const auto& needle : needles) {
+      if (!needle.empty() && bytes.find(needle) != std::string::npos) {
+        found.push_back(needle + " in " + file);
+      }
+    }
+  }
+  return found;
+}
+
+std::vector<std::string> leaksInText(const std::string& text, const std::vector<std::string>& needles) {
+  std::vector<std::string> found;
+  for (const auto& needle : needles) {
+    if (!needle.empty() && text.find(needle) != std::string::npos) { found.push_back(needle); }
+  }
+  return found;
+}
+
+}  // namespace bb::test

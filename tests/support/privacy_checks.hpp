@@ -1,0 +1,26 @@
+#pragma once
+// Data-protection checks shared by the channel scenarios (issue 10): what exiftool still finds in
+// a stored photo, and which personal identifiers appear in the raw database files or the log.
+
+#include <string>
+#include <vector>
+
+namespace bb::test {
+
+//! Tags `exiftool -a -G1 -s` reads from `path` that could identify a place, a device or a time
+//! (GPS*, Make, Model, *Date*/*Time*, serial numbers, owner, software), outside exiftool's own
+//! groups (ExifTool, System, File, Composite). Each entry is "[Group] Tag". Empty: clean.
+//! When exiftool is missing the result is {"exiftool missing"}, so a check fails loudly.
+std::vector<std::string> identifyingTags(const std::string& path);
+
+//! The database file with its -wal, -shm and -journal companions, as far as they exist.
+std::vector<std::string> databaseFiles(const std::string& db_path);
+
+//! Every needle found (as bytes) in any of the files; entries are "needle in file".
+std::vector<std::string> leaksInFiles(const std::vector<std::string>& files,
+                                      const std::vector<std::string>& needles);
+
+//! Every needle found in `text`.
+std::vector<std::string> leaksInText(const std::string& text, const std::vector<std::string>& needles);
+
+}  // namespace bb::test
