@@ -413,3 +413,14 @@ TEST_CASE("matrix: replies are classified (rate limits honoured)") {
   CHECK(mx::classifyReply(bb::HttpReply{400, {}, R"({"errcode":"M_BAD_JSON"})", ""}).kind ==
         K::Permanent);
 }
+
+TEST_CASE("matrix: an origin_server_ts no clock can hold reads as unknown, without overflow") {
+  for (const std::int64_t ts : {std::int64_t{9'000'000'000'000'000'000}, std::int64_t{-1}}) {
+    json e = event("m.room.message", {{"msgtype", "m.text"}, {"body", "Hallo"}}, "@a:example.org",
+                   "$overflow" + std::to_string(ts));
+    e["origin_server_ts"] = ts;
+    const auto parsed = parseOk(json{{"events", json::array({e})}}.dump());
+    REQUIRE(parsed.events.size() == 1);
+    CHECK(parsed.events[0].sent_at == bb::SysTime{});
+  }
+}

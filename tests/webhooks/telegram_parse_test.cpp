@@ -216,3 +216,15 @@ TEST_CASE("telegram: getUpdates replies give updates and the next offset") {
   bb::HttpReply nothing;
   CHECK_FALSE(tg::parseUpdatesReply(nothing).has_value());
 }
+
+TEST_CASE("telegram: a date no clock can hold reads as unknown, without overflow (found by fuzzing)") {
+  for (const char* date : {"9000000000000000000", "100000000000000", "-5"}) {
+    const std::string body = std::string(R"({"update_id": 6, "message": {"message_id": 1, "date": )") +
+                             date + R"(, "from": {"id": 42, "is_bot": false, "first_name": "A"},
+      "chat": {"id": 42, "type": "private"}, "text": "Hallo"}})";
+    auto parsed = tg::parseUpdate(body);
+    REQUIRE(parsed.has_value());
+    REQUIRE(parsed->events.size() == 1);
+    CHECK(parsed->events[0].sent_at == bb::SysTime{});
+  }
+}

@@ -78,7 +78,13 @@ std::vector<std::string_view> split(std::string_view s, char sep) {
   return out;
 }
 
-SysTime fromMillis(std::int64_t ms) { return SysTime{std::chrono::milliseconds(ms)}; }
+//! origin_server_ts in milliseconds; values a clock cannot hold (negative, past year 5138) are
+//! not real times and read as "unknown" rather than overflowing.
+SysTime fromMillis(std::int64_t ms) {
+  constexpr std::int64_t kMaxMillis = 100'000'000'000'000;
+  if (ms < 0 || ms > kMaxMillis) { return SysTime{}; }
+  return SysTime{std::chrono::milliseconds(ms)};
+}
 
 //! Drops the reply fallback ("> <@user> quoted\n> ...\n\n") that clients put before a reply.
 std::string stripReplyFallback(const std::string& body) {

@@ -51,6 +51,8 @@ SysTime sentAt(const json& msg) {
   const auto date = int64Member(msg, "date");
   if (!date || *date <= 0) { return SysTime{}; }
   constexpr std::int64_t kMillisThreshold = 100000000000;  // year 5138 in seconds
+  // Beyond year 5138 in milliseconds too: not a real time (and it would overflow the clock).
+  if (*date >= kMillisThreshold * 1000) { return SysTime{}; }
   if (*date >= kMillisThreshold) { return SysTime{std::chrono::milliseconds(*date)}; }
   return SysTime{std::chrono::seconds(*date)};
 }
