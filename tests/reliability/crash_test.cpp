@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <map>
 #include <mutex>
 #include <random>
 #include <set>
@@ -155,10 +156,28 @@ TEST_CASE("reliability: SIGKILL at random moments under webhook load loses nothi
       REQUIRE(m);
       rows.push_back(m->text);
     }
+    // The wire is aligned with the queued rows: a delivery that is the next row is kept; one that
+    // repeats one of the last rows already delivered is a re-send after a crash between the send
+    // and its "sent" commit. It is usually adjacent, but the killed process's last request can
+    // reach the fake API after the restarted server's next sends (handled late under load).
+    // Anything else is kept and fails the checks below. Channels append choices to the text.
+    const auto sameMessage = [](const std::string& wire_text, const std::string& row) {
+      return wire_text.rfind(row.substr(0, std::min<std::size_t>(row.size(), 24)), 0) == 0;
+    };
     std::vector<std::string> wire;
+    std::size_t next_row = 0;
     for (const auto& d : apis.deliveriesTo(c.recipient)) {
-      if (!wire.empty() && wire.back() == d.text) {
-        ++duplicates[c.channel];  // re-sent after a crash between send and "sent" commit
+      if (next_row < rows.size() && sameMessage(d.text, rows[next_row])) {
+        wire.push_back(d.text);
+        ++next_row;
+        continue;
+      }
+      bool resent = false;
+      for (std::size_t k = next_row; k > 0 && k + 4 > next_row && !resent; --k) {
+        resent = sameMessage(d.text, rows[k - 1]);
+      }
+      if (resent) {
+        ++duplicates[c.channel];
         continue;
       }
       wire.push_back(d.text);
