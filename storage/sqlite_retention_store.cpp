@@ -37,13 +37,12 @@ void anonymizeTicket(SQLite::Database& db, std::int64_t ticket_id, std::int64_t 
     q.bind(1, ticket_id);
     while (q.executeStep()) { photos.push_back(q.getColumn(0).getInt64()); }
   }
-  for (const char* sql : {
-           "DELETE FROM ticket_photos WHERE ticket_id = ?1",
-           "DELETE FROM ticket_followers WHERE ticket_id = ?1",
+  for (const std::string& sql : {
+           std::string("DELETE FROM ticket_photos WHERE ticket_id = ?1"),
+           std::string("DELETE FROM ticket_followers WHERE ticket_id = ?1"),
            // Message texts of the thread (citizen, staff, bot); kinds, statuses and dates stay.
-           "UPDATE ticket_events SET body = '' WHERE ticket_id = ?1 AND body <> ''",
-           "DELETE FROM outbox WHERE ticket_id = ?1 AND status IN ('sent', 'delivered', 'read', "
-           "'failed', 'dead')",
+           std::string("UPDATE ticket_events SET body = '' WHERE ticket_id = ?1 AND body <> ''"),
+           std::string("DELETE FROM outbox WHERE ticket_id = ?1 AND ") + kFinalOutbox,
        }) {
     SQLite::Statement q(db, sql);
     q.bind(1, ticket_id);
