@@ -6,7 +6,8 @@
 // (retried). New results of organizations mapped to topics become broadcast drafts (or are sent
 // at once where the topic says so); a withdrawn (deleted) object that was broadcast gets a
 // correction. Each event is recorded, so nothing repeats on the next poll. The first successful
-// poll is a baseline: it records what exists without announcing the past.
+// poll is a baseline: it records what exists without announcing the past. The wire parsing is
+// in bot/oparl/parse.* (pure functions, fuzzed); here are HTTP, retries and the events.
 
 #include <chrono>
 #include <functional>
@@ -14,9 +15,8 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json_fwd.hpp>
-
 #include "bot/broadcast.hpp"
+#include "bot/oparl/parse.hpp"
 #include "bot/ports.hpp"
 #include "bot/subscriptions.hpp"
 
@@ -43,14 +43,6 @@ struct PollReport {
   int corrections = 0;  //!< corrections sent, or drafts cancelled, for withdrawn objects
 };
 
-//! Escapes raw control characters (U+0000..U+001F) inside JSON strings (CC e-gov quirk).
-std::string sanitizeJson(const std::string& text);
-//! `2026-11-27T22:10:00+00:00`: UTC, whole seconds (some servers reject microseconds).
-std::string formatTimestamp(SysTime t);
-//! Parses an OParl date-time (`2013-01-04T08:00:00+01:00`, `Z`, fractions ignored).
-std::optional<SysTime> parseTimestamp(const std::string& text);
-std::string urlEncode(const std::string& text);
-
 class Poller {
 public:
   Poller(HttpClient& http, BroadcastStore& store, BroadcastService& broadcasts,
@@ -62,9 +54,9 @@ public:
 
 private:
   enum class Fetch { Ok, Empty, Failed };
-  Fetch fetch(const std::string& url, bool filtered, nlohmann::json& out);
+  Fetch fetch(const std::string& url, bool filtered, std::string& body);
   std::optional<std::string> meetingList();
-  void handleMeeting(const nlohmann::json& meeting, bool baseline, PollReport& report);
+  void handleMeeting(const Meeting& meeting, bool baseline, PollReport& report);
   void announce(const std::string& key, const std::string& object_id, const TopicSetting& topic,
                 const NewBroadcast& draft, bool baseline, PollReport& report);
   void withdraw(const std::string& object_id, PollReport& report);
