@@ -47,6 +47,10 @@ public:
                               const AuditEntry& audit) override;
 
 private:
+  //! Status counts from the `ticket_counts` table (department/category filters only).
+  Result<std::vector<std::pair<std::string, std::int64_t>>> statusCountsFromTable(
+      const TicketQuery& query);
+
   Database& db_;
 };
 
