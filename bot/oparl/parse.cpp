@@ -306,7 +306,16 @@ std::optional<SysTime> parseTimestamp(const std::string& text) {
     if (std::sscanf(text.c_str() + i + 1, "%2d:%2d", &oh, &om) != 2) {
       return std::nullopt;
     }
+    if (oh < 0 || oh > 23 || om < 0 || om > 59) {
+      return std::nullopt;
+    }
     offset_minutes = (oh * 60 + om) * (text[i] == '-' ? -1 : 1);
+  }
+  // The system clock counts nanoseconds in 64 bits (years 1678..2262): beyond, the conversion
+  // below would overflow. No council meets outside these years.
+  if (y < 1900 || y > 2200 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 ||
+      mi < 0 || mi > 59 || s < 0 || s > 60) {
+    return std::nullopt;
   }
   std::tm tm{};
   tm.tm_year = y - 1900;

@@ -104,7 +104,8 @@ Result<BodyPage> parseBodyPage(std::string_view body);
 std::string sanitizeJson(std::string_view text);
 //! `2026-11-27T22:10:00+00:00`: UTC, whole seconds (some servers reject microseconds).
 std::string formatTimestamp(SysTime t);
-//! Parses an OParl date-time (`2013-01-04T08:00:00+01:00`, `Z`, fractions ignored).
+//! Parses an OParl date-time (`2013-01-04T08:00:00+01:00`, `Z`, fractions ignored). Years
+//! outside 1900..2200 or fields out of range: nullopt.
 std::optional<SysTime> parseTimestamp(const std::string& text);
 std::string urlEncode(const std::string& text);
 //! At most `max_code_points` code points of UTF-8 `text`, "…" appended when cut.

@@ -304,3 +304,26 @@ TEST_CASE("oparl parse: many meetings and agenda items, every string valid UTF-8
     CHECK(bb::isValidUtf8(m.name));
   }
 }
+
+TEST_CASE("oparl parse: timestamps out of the clock's range are no time (no overflow)") {
+  // The system clock counts nanoseconds in 64 bits (years 1678..2262): a start in the year 9999
+  // overflowed the conversion (signed overflow; UBSan stopped this test before the fix).
+  for (const std::string bad : {"9999-12-31T23:59:59+00:00", "2263-01-01T00:00:00Z",
+                                "0000-01-01T00:00:00Z", "-999-01-01T00:00:00Z",
+                                "2013-13-04T08:00:00+01:00", "2013-01-32T08:00:00+01:00",
+                                "2013-01-04T25:00:00+01:00", "2013-01-04T08:61:00+01:00",
+                                "2013-01-04T08:00:00+99:00", "2013-01-04T08:00:00+01:75"}) {
+    INFO(bad);
+    CHECK_FALSE(parseTimestamp(bad).has_value());
+    const auto m = parseMeeting("{\"id\":\"m\",\"start\":\"" + bad + "\"}");
+    REQUIRE(m.has_value());
+    CHECK_FALSE(m->start_time.has_value());
+    CHECK(m->date == "-");
+  }
+  const auto last = parseTimestamp("2200-12-31T23:59:59-14:00");
+  REQUIRE(last.has_value());
+  CHECK(formatTimestamp(*last) == "2201-01-01T13:59:59+00:00");
+  const auto first = parseTimestamp("1900-01-01T00:00:00Z");
+  REQUIRE(first.has_value());
+  CHECK(formatTimestamp(*first) == "1900-01-01T00:00:00+00:00");
+}
