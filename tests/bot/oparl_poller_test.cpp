@@ -124,7 +124,7 @@ bool has(const std::string& text, const std::string& part) {
 
 }  // namespace
 
-TEST_CASE("oparl: timestamps are whole seconds in UTC; control characters are escaped") {
+TEST_CASE("oparl: timestamps are whole seconds in UTC, control characters are escaped") {
   const bb::SysTime t = bb::SysTime(std::chrono::seconds(1'795'000'000)) +
                         std::chrono::microseconds(123456);
   CHECK(bb::oparl::formatTimestamp(t) == "2026-11-18T11:06:40+00:00");
