@@ -51,9 +51,14 @@ SysTime sentAt(const json& msg) {
   const auto date = int64Member(msg, "date");
   if (!date || *date <= 0) { return SysTime{}; }
   constexpr std::int64_t kMillisThreshold = 100000000000;  // year 5138 in seconds
-  // Beyond year 5138 in milliseconds too: not a real time (and it would overflow the clock).
-  if (*date >= kMillisThreshold * 1000) { return SysTime{}; }
-  if (*date >= kMillisThreshold) { return SysTime{std::chrono::milliseconds(*date)}; }
+  // The clock counts nanoseconds in 64 bits (until 2262): later is not a real time and would
+  // overflow it, in seconds and in milliseconds alike (year 2255, as for WhatsApp).
+  constexpr std::int64_t kMaxSeconds = 9'000'000'000;
+  if (*date >= kMillisThreshold) {
+    if (*date > kMaxSeconds * 1000) { return SysTime{}; }
+    return SysTime{std::chrono::milliseconds(*date)};
+  }
+  if (*date > kMaxSeconds) { return SysTime{}; }
   return SysTime{std::chrono::seconds(*date)};
 }
 
