@@ -78,10 +78,11 @@ std::vector<std::string_view> split(std::string_view s, char sep) {
   return out;
 }
 
-//! origin_server_ts in milliseconds; values a clock cannot hold (negative, past year 5138) are
-//! not real times and read as "unknown" rather than overflowing.
+//! origin_server_ts in milliseconds; values the clock cannot hold (negative, past the year 2255:
+//! it counts nanoseconds in 64 bits, until 2262) are not real times and read as "unknown" rather
+//! than overflowing.
 SysTime fromMillis(std::int64_t ms) {
-  constexpr std::int64_t kMaxMillis = 100'000'000'000'000;
+  constexpr std::int64_t kMaxMillis = 9'000'000'000'000;
   if (ms < 0 || ms > kMaxMillis) { return SysTime{}; }
   return SysTime{std::chrono::milliseconds(ms)};
 }
