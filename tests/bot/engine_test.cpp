@@ -365,7 +365,7 @@ TEST_CASE("engine: 'meine daten' exports what is stored, own descriptions only")
   CHECK(contains(text, "webchat"));
 }
 
-TEST_CASE("engine: 'daten löschen' asks first, then erases; tickets stay anonymized") {
+TEST_CASE("engine: 'daten löschen' asks first, then erases, tickets stay anonymized") {
   EngineHarness h;
   bool removed = false;
   h.onboard("tom");

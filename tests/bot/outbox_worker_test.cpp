@@ -206,7 +206,7 @@ TEST_CASE("outbox: order per recipient holds under failures") {
   for (const auto& a : f.sender.attempts) { CHECK(a.address == "to:" + a.pseudonym); }
 }
 
-TEST_CASE("outbox: Permanent marks the row failed with its code; Unreachable marks the citizen") {
+TEST_CASE("outbox: Permanent marks the row failed with its code, Unreachable marks the citizen") {
   Fixture f;
   f.makeWorker();
   f.sender.script = [](const bb::OutboxRow& row, const bb::OutboundMessage&) {

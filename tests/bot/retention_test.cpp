@@ -112,7 +112,7 @@ TEST_CASE("retention: open tickets are never touched, however old") {
   CHECK(h.scalar("SELECT reporter IS NOT NULL FROM tickets WHERE number = " + std::to_string(number)) == 1);
 }
 
-TEST_CASE("retention: abandoned drafts are deleted with their photos; consent and language stay") {
+TEST_CASE("retention: abandoned drafts are deleted with their photos, consent and language stay") {
   EngineHarness h;
   h.onboard("ben");
   h.choice("ben", "report");
@@ -157,7 +157,7 @@ TEST_CASE("retention: abandoned drafts are deleted with their photos; consent an
   CHECK(offered_report);
 }
 
-TEST_CASE("retention: final messages go after message_days; those of non-citizens at once") {
+TEST_CASE("retention: final messages go after message_days, those of non-citizens at once") {
   EngineHarness h;
   h.onboard("anna");
   h.text("dora", "Hallo");

@@ -102,7 +102,7 @@ TEST_CASE("subscriptions by chat: 'stop' ends every subscription and consent") {
   CHECK(h.scalar("SELECT count(*) FROM sub_subscriptions") == 0);
 }
 
-TEST_CASE("subscriptions by chat: export lists subscriptions and consents; erasure removes them") {
+TEST_CASE("subscriptions by chat: export lists subscriptions and consents, erasure removes them") {
   bb::test::EngineHarness h;
   Chat chat{h};
   chat.onboard("dora");

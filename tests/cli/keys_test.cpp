@@ -38,7 +38,7 @@ bb::crypto::Key key(char fill) { return *bb::crypto::keyFromHex(bb::test::testKe
 
 }  // namespace
 
-TEST_CASE("cli: keys rotate re-encrypts under the new key; without the old key it changes nothing") {
+TEST_CASE("cli: keys rotate re-encrypts under the new key, without the old key it changes nothing") {
   bb::test::TempDir dir;
   const std::string db_path = dir.path() + "/db.sqlite";
   // Create the schema with the binary, then one citizen sealed under the old key 'b'.

@@ -96,7 +96,7 @@ TEST_CASE("participation: costs are whole euros with separators and a currency")
 
 // ---- menu ----
 
-TEST_CASE("participation: the menu offers the citizens' budget; without a campaign it says so") {
+TEST_CASE("participation: the menu offers the citizens' budget, without a campaign it says so") {
   Fixture f;  // no campaign
   const auto r = f.run(at(State::Menu), choice("participation"));
   CHECK(r.next.state == "menu");
@@ -185,7 +185,7 @@ TEST_CASE("participation: a title of 80 characters (umlauts count once) is taken
   CHECK(onlyReply(r).key == "participation.ask_description");
 }
 
-TEST_CASE("participation: an overlong description is refused; one that fits asks for the cost") {
+TEST_CASE("participation: an overlong description is refused, one that fits asks for the cost") {
   CampaignFixture f;
   auto r = f.run(at(State::ProposalDescription), text(std::string(1501, 'y')));
   CHECK(r.next.state == "proposal_description");
@@ -198,7 +198,7 @@ TEST_CASE("participation: an overlong description is refused; one that fits asks
   CHECK(choiceIds(reply) == std::vector<std::string>{"skip", "cancel"});
 }
 
-TEST_CASE("participation: the cost is optional; then the topic is asked") {
+TEST_CASE("participation: the cost is optional, then the topic is asked") {
   CampaignFixture f;
   auto r = f.run(at(State::ProposalCost, proposalDraft()), text("weiter"));
   CHECK(r.next.state == "proposal_topic");
@@ -323,7 +323,7 @@ TEST_CASE("participation: picking a proposal from the list shows it") {
   CHECK(findEffect<ShowProposal>(r)->proposal_id == 12);
 }
 
-TEST_CASE("participation: 'more' pages on in the same order; the order can switch") {
+TEST_CASE("participation: 'more' pages on in the same order, the order can switch") {
   CampaignFixture f(Phase::Supporting);
   auto r = f.run(at(State::ProposalBrowse, browsing(0, "top", 1)), choice("prop:more"));
   CHECK(r.next.state == "proposal_browse");
@@ -396,7 +396,7 @@ TEST_CASE("participation: another proposal picked from the old list is shown") {
   CHECK(r.next.draft.proposal_id == 13);
 }
 
-TEST_CASE("participation: a comment is sent for moderation; overlong ones are refused") {
+TEST_CASE("participation: a comment is sent for moderation, overlong ones are refused") {
   CampaignFixture f(Phase::Supporting);
   f.campaign.max_comment_chars = 10;
   auto r = f.run(at(State::ProposalComment, browsing(12)), text("viel zu lang für zehn"));

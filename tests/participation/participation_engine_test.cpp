@@ -120,7 +120,7 @@ TEST_CASE("participation engine: a proposal submitted by chat waits for moderati
   CHECK_FALSE(contains(list, "Mehr Bänke"));
 }
 
-TEST_CASE("participation engine: the proposals-per-citizen rule holds; rejected ones do not count") {
+TEST_CASE("participation engine: the proposals-per-citizen rule holds, rejected ones do not count") {
   EngineHarness h;
   seedCampaign(h, /*max_per_citizen=*/2);
   h.onboard("anna");
@@ -392,7 +392,7 @@ TEST_CASE("participation engine: merging moves supports and tells the duplicate'
   CHECK(noticeTexts(h, "ben").size() == benTexts.size());
 }
 
-TEST_CASE("participation engine: export lists proposals, comments and supports; erasure "
+TEST_CASE("participation engine: export lists proposals, comments and supports, erasure "
           "anonymizes what is public and deletes the rest") {
   EngineHarness h;
   seedCampaign(h);

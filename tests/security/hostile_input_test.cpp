@@ -97,7 +97,7 @@ std::string formEncode(const std::string& s) {
 
 }  // namespace
 
-TEST_CASE("security: bad signatures, tokens and keys are refused on every entry; nothing stored") {
+TEST_CASE("security: bad signatures, tokens and keys are refused on every entry, nothing stored") {
   Secured s;
   Rig& rig = s.rig;
 

@@ -30,7 +30,7 @@ TEST_CASE("rate limit: a burst beyond the limit gets one notice, then silence, t
   CHECK(limit.check("a", at(22)) == Verdict::NotifyOnce);
 }
 
-TEST_CASE("rate limit: 0 switches it off; the table of senders is bounded") {
+TEST_CASE("rate limit: 0 switches it off, the table of senders is bounded") {
   bb::SenderRateLimit off;
   off.configure(0);
   for (int i = 0; i < 100; ++i) { CHECK(off.check("a", at(0)) == Verdict::Allow); }

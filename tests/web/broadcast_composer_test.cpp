@@ -36,7 +36,7 @@ std::string form(const std::string& csrf, const std::string& rest) {
 
 }  // namespace
 
-TEST_CASE("composer: only editors and admins compose; agents are refused") {
+TEST_CASE("composer: only editors and admins compose, agents are refused") {
   ComposerFixture f;
   f.account("erika", "editor", {});
   f.account("anton", "agent", {"tiefbau"});
@@ -95,7 +95,7 @@ TEST_CASE("composer: draft with preview per channel, send, live progress, audit"
   CHECK(progress.body == "{\"queued\":0,\"sent\":0,\"delivered\":0,\"failed\":1}");
 }
 
-TEST_CASE("composer: schedule a draft; the scheduler sends it when due") {
+TEST_CASE("composer: schedule a draft, the scheduler sends it when due") {
   ComposerFixture f;
   f.subscriber("mara");
   f.account("erika", "editor", {});

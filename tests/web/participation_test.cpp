@@ -113,7 +113,7 @@ TEST_CASE("participation web: nothing is public before moderation, and no author
                 "'proposal=" + std::to_string(id) + "'") == 1);
 }
 
-TEST_CASE("participation web: comments are public only after moderation; rejects need a reason") {
+TEST_CASE("participation web: comments are public only after moderation, rejects need a reason") {
   ParticipationFixture f;
   const auto id = f.submit("anna", "Bank", "Am See");
   REQUIRE(f.h.participation->publishProposal(id));
@@ -147,7 +147,7 @@ TEST_CASE("participation web: comments are public only after moderation; rejects
   CHECK(has(detail.body, "1 Kommentare"));
 }
 
-TEST_CASE("participation web: only moderators and admins moderate; CSRF is checked") {
+TEST_CASE("participation web: only moderators and admins moderate, CSRF is checked") {
   ParticipationFixture f;
   const auto id = f.submit("anna", "Bank", "Am See");
   f.account("agent", "agent", {"tiefbau"});
@@ -200,7 +200,7 @@ TEST_CASE("participation web: an outcome posted twice is told to author and supp
   CHECK(has(f.call("GET", "/beteiligung/feed.atom").body, "Fachausschuss: angenommen"));
 }
 
-TEST_CASE("participation web: merging through the inbox; a merged proposal points to its target") {
+TEST_CASE("participation web: merging through the inbox, a merged proposal points to its target") {
   ParticipationFixture f;
   const auto a = f.submit("anna", "Bank A", "x");
   const auto b = f.submit("ben", "Bank B", "y");
@@ -217,7 +217,7 @@ TEST_CASE("participation web: merging through the inbox; a merged proposal point
   CHECK(has(f.call("GET", "/beteiligung").body, "data-count=\"1\""));
 }
 
-TEST_CASE("participation web: an admin creates and edits campaigns; bad dates are refused") {
+TEST_CASE("participation web: an admin creates and edits campaigns, bad dates are refused") {
   ParticipationFixture f;
   f.account("admin", "admin", {});
   const auto cookie = f.login("admin");

@@ -88,7 +88,7 @@ TEST_CASE("webchat: the page sets an HttpOnly SameSite=Strict session cookie and
   CHECK(header(f.chat->page(again), "Set-Cookie").empty());
 }
 
-TEST_CASE("webchat: posts need the session cookie and its CSRF token; nothing is stored otherwise") {
+TEST_CASE("webchat: posts need the session cookie and its CSRF token, nothing is stored otherwise") {
   ChatFixture f;
   CHECK(f.chat->send(f.post(R"({"text":"Hallo"})", false)).status == 403);
   auto wrong = f.post(R"({"text":"Hallo"})");
@@ -123,7 +123,7 @@ TEST_CASE("webchat: the message rate per session is limited") {
   CHECK(f.chat->send(f.post(R"({"text":"status 1"})")).status == 202);
 }
 
-TEST_CASE("webchat: a whole report with a photo; the photo is cleaned; the follow page shows it") {
+TEST_CASE("webchat: a whole report with a photo, the photo is cleaned, the follow page shows it") {
   ChatFixture f;
   REQUIRE(f.chat->send(f.post(R"({"text":"Hallo"})")).status == 202);
   auto first = f.poll();

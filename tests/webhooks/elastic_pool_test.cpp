@@ -68,7 +68,7 @@ TEST_CASE("elastic pool: grows beyond its warm threads so every blocking job run
   CHECK(gate.peak == 12);
 }
 
-TEST_CASE("elastic pool: never more threads than its maximum; the rest wait their turn") {
+TEST_CASE("elastic pool: never more threads than its maximum, the rest wait their turn") {
   bb::webhooks::ElasticPool pool({1, 4, 30s});
   Gate gate;
   std::atomic<int> done{0};

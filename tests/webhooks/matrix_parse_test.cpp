@@ -210,7 +210,7 @@ TEST_CASE("matrix: a citizen leaving or banned becomes unreachable") {
   }
 }
 
-TEST_CASE("matrix: replies lose their quoted fallback; captions and other msgtypes") {
+TEST_CASE("matrix: replies lose their quoted fallback, captions and other msgtypes") {
   json reply = event("m.room.message",
                      {{"msgtype", "m.text"},
                       {"body",

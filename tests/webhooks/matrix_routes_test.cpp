@@ -133,7 +133,7 @@ TEST_CASE("matrix: bad or missing hs_token → 403/401 and nothing stored") {
   CHECK(f.call("POST", "/_matrix/app/v1/ping", "{}", "Bearer wrong").status == 403);
 }
 
-TEST_CASE("matrix: a transaction is stored once; a repeated txnId is not processed again") {
+TEST_CASE("matrix: a transaction is stored once, a repeated txnId is not processed again") {
   Fixture f;
   auto first = f.put("35", textTxn("$a"));
   CHECK(first.status == 200);
@@ -163,7 +163,7 @@ TEST_CASE("matrix: storage down → 503 and the txnId is not recorded (the HS re
   CHECK(f.ingested.size() == 1);
 }
 
-TEST_CASE("matrix: an invite of the bot is joined; a failed join makes the HS retry") {
+TEST_CASE("matrix: an invite of the bot is joined, a failed join makes the HS retry") {
   Fixture f;
   const std::string body = bb::test::readFile(std::string(BB_FIXTURE_DIR) +
                                               "/matrix/transaction_ADAPTED_bot_invite.json");

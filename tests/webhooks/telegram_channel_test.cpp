@@ -280,7 +280,7 @@ TEST_CASE("telegram: a 403 'bot was blocked' fails the row and marks the citizen
   CHECK(c.h.scalar("SELECT unreachable FROM citizens") == 1);
 }
 
-TEST_CASE("telegram: my_chat_member 'kicked' marks the citizen unreachable; nothing more is sent") {
+TEST_CASE("telegram: my_chat_member 'kicked' marks the citizen unreachable, nothing more is sent") {
   Channel c;
   c.update(textUpdate(50, "Hallo"));
   c.drain();

@@ -89,7 +89,7 @@ TEST_CASE("telegram: a contact is answered politely and none of its fields is ke
   CHECK_FALSE(e.location.has_value());
 }
 
-TEST_CASE("telegram: the largest photo wins whatever the order; a caption becomes the text") {
+TEST_CASE("telegram: the largest photo wins whatever the order, a caption becomes the text") {
   const std::string body = R"({"update_id": 5, "message": {"message_id": 1, "date": 1700000000,
     "from": {"id": 42, "is_bot": false, "first_name": "A"}, "chat": {"id": 42, "type": "private"},
     "caption": "Loch", "photo": [

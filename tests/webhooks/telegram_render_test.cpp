@@ -126,7 +126,7 @@ TEST_CASE("telegram: request_location is a one-time reply keyboard with a locati
   }
 }
 
-TEST_CASE("telegram: text over 4096 characters is split; the keyboard rides on the last part") {
+TEST_CASE("telegram: text over 4096 characters is split, the keyboard rides on the last part") {
   bb::OutboundMessage m;
   std::string text;
   while (text.size() < 9000) { text += "Straßenschäden werden geprüft. "; }

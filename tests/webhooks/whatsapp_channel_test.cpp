@@ -255,7 +255,7 @@ std::int64_t reportPothole(Channel& c) {
 
 }  // namespace
 
-TEST_CASE("whatsapp: outside the 24 h window a status update goes out as the template; the "
+TEST_CASE("whatsapp: outside the 24 h window a status update goes out as the template, the "
           "full text follows when the citizen writes") {
   Channel c;
   const auto number = reportPothole(c);
