@@ -8,6 +8,7 @@
 #include "bot/log.hpp"
 #include "bot/participation.hpp"
 #include "bot/ticket_status.hpp"
+#include "bot/thread_name.hpp"
 #include "config/config.hpp"
 #include "flows/conversation.hpp"
 
@@ -327,6 +328,7 @@ void Engine::rescan(std::size_t index) {
 }
 
 void Engine::workerLoop(std::size_t index) {
+  setThreadName("bb-flow-" + std::to_string(index));
   Shard& shard = *shards_[index];
   for (;;) {
     PendingEvent event;

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "bot/log.hpp"
+#include "bot/thread_name.hpp"
 
 namespace bb::media {
 
@@ -158,6 +159,7 @@ void MediaJobWorker::wake() {
 }
 
 void MediaJobWorker::loop() {
+  setThreadName("bb-media");
   for (;;) {
     MediaPassReport report = runOnce();
     std::unique_lock lock(mutex_);

@@ -3,6 +3,7 @@
 #include <exception>
 
 #include "bot/log.hpp"
+#include "bot/thread_name.hpp"
 
 namespace bb {
 
@@ -29,6 +30,7 @@ void PeriodicTask::stop() {
 }
 
 void PeriodicTask::loop() {
+  setThreadName("bb-" + name_);
   std::unique_lock lock(mutex_);
   for (;;) {
     if (wake_.wait_for(lock, interval_, [this] { return stopping_; })) { return; }

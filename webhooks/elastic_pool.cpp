@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "bot/thread_name.hpp"
+
 namespace bb::webhooks {
 
 ElasticPool::ElasticPool(ElasticPoolOptions options) : options_([&options] {
@@ -47,6 +49,7 @@ void ElasticPool::enqueue(std::function<void()> fn) {
 }
 
 void ElasticPool::worker() {
+  setThreadName("bb-http");
   std::unique_lock lock(mutex_);
   for (;;) {
     ++idle_;
