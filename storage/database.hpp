@@ -19,6 +19,7 @@
 
 namespace SQLite {
 class Database;
+class Statement;
 }
 
 namespace bb::storage {
@@ -63,6 +64,11 @@ public:
     return write(WriteJob{std::move(run), nullptr});
   }
 
+  //! A statement compiled once and kept on the writer connection, reset and unbound for reuse.
+  //! Only inside a write job (on the writer thread, `writer` is the job's connection), and not
+  //! while another use of the same SQL is still stepping: the hot statements of ingest.
+  SQLite::Statement& writerStatement(SQLite::Database& writer, const std::string& sql);
+
   //! Runs `fn` with a reader connection (a snapshot of committed data).
   template <class F>
   auto read(F&& fn) -> Result<decltype(fn(std::declval<SQLite::Database&>()))>;
@@ -90,8 +96,11 @@ private:
   void releaseReader(SQLite::Database* db);
   Result<void> failure(const std::exception& e, const char* what);
 
+  struct WriterStatements;
+
   DatabaseOptions options_;
   std::unique_ptr<SQLite::Database> writer_;
+  std::unique_ptr<WriterStatements> control_;
   std::vector<std::unique_ptr<SQLite::Database>> readers_;
   std::vector<SQLite::Database*> free_readers_;
   std::mutex readers_mutex_;

@@ -112,12 +112,13 @@ Result<std::vector<IngestedEvent>> SqliteStore::ingest(
     const std::function<void(const std::vector<IngestedEvent>&)>& after_commit) {
   auto out = std::make_shared<std::vector<IngestedEvent>>();
   WriteJob job;
-  job.run = [&events, out](SQLite::Database& db) {
+  job.run = [this, &events, out](SQLite::Database& db) {
     out->clear();
-    SQLite::Statement insert(db,
-                             "INSERT INTO inbound_events (channel, external_id, pseudonym, "
-                             "shard_key, received_at, payload, processed_at) "
-                             "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (channel, external_id) DO NOTHING");
+    SQLite::Statement& insert = db_.writerStatement(
+        db,
+        "INSERT INTO inbound_events (channel, external_id, pseudonym, shard_key, received_at, "
+        "payload, processed_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (channel, external_id) DO NOTHING");
     for (const auto& e : events) {
       const bool receipt = e.delivery.has_value();
       insert.bind(1, toString(e.channel));
@@ -274,21 +275,23 @@ Result<std::int64_t> SqliteStore::maxTicketNumber() {
 }
 
 Result<bool> SqliteStore::commitStep(const StepCommit& step) {
-  auto r = db_.write([&step, grid = public_grid_m_](SQLite::Database& db) {
+  // The statements every step runs are kept compiled on the writer (db_.writerStatement):
+  // compiling them was most of the writer's time under load (docs/performance.md).
+  auto r = db_.write([this, &step, grid = public_grid_m_](SQLite::Database& db) {
     const std::int64_t now = toMillis(step.now);
     if (step.event_id != 0) {
-      SQLite::Statement done(db,
-                             "UPDATE inbound_events SET processed_at = ?, payload = NULL "
-                             "WHERE id = ? AND processed_at IS NULL");
+      SQLite::Statement& done = db_.writerStatement(
+          db, "UPDATE inbound_events SET processed_at = ?, payload = NULL "
+              "WHERE id = ? AND processed_at IS NULL");
       done.bind(1, now);
       done.bind(2, step.event_id);
       if (done.exec() == 0) { throw AlreadyProcessed(); }
     }
 
     for (const auto& name : step.counters) {
-      SQLite::Statement c(db,
-                          "INSERT INTO counters (name, value) VALUES (?, 1) "
-                          "ON CONFLICT (name) DO UPDATE SET value = value + 1");
+      SQLite::Statement& c = db_.writerStatement(
+          db, "INSERT INTO counters (name, value) VALUES (?, 1) "
+              "ON CONFLICT (name) DO UPDATE SET value = value + 1");
       c.bind(1, name);
       c.exec();
     }
@@ -339,7 +342,7 @@ Result<bool> SqliteStore::commitStep(const StepCommit& step) {
     applySubscriptionChanges(db, step.pseudonym, step.subscription_changes, now);
     if (step.citizen) {
       const auto& c = *step.citizen;
-      SQLite::Statement q(db,
+      SQLite::Statement& q = db_.writerStatement(db,
                           "INSERT INTO citizens (pseudonym, channel, address_ct, key_id, lang, "
                           "consent_version, consent_at, created_at, last_inbound_at, unreachable) "
                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (pseudonym) DO UPDATE SET "
@@ -370,7 +373,7 @@ Result<bool> SqliteStore::commitStep(const StepCommit& step) {
       q.exec();
     }
     if (step.conversation) {
-      SQLite::Statement q(db,
+      SQLite::Statement& q = db_.writerStatement(db,
                           "INSERT INTO conversations (pseudonym, state, data, updated_at) "
                           "VALUES (?, ?, ?, ?) ON CONFLICT (pseudonym) DO UPDATE SET "
                           "state = excluded.state, data = excluded.data, updated_at = excluded.updated_at");
@@ -465,7 +468,7 @@ Result<bool> SqliteStore::commitStep(const StepCommit& step) {
       f.exec();
       addTicketEvent(db, ticket_id, "follower_added", "citizen", "", "", 0, now);
     }
-    OutboundInserter outbox_insert(db);  // prepared once for every row of the step
+    OutboundInserter outbox_insert(db, db_.writerStatement(db, kInsertOutboundSql));
     for (const auto& o : step.outbound) {
       const std::int64_t ticket_id = o.ticket_number > 0 ? ticketIdOf(db, o.ticket_number) : 0;
       const std::int64_t outbox_id = outbox_insert.insert(o, ticket_id, now);
@@ -576,10 +579,10 @@ Result<void> SqliteStore::markOutbox(std::int64_t id, const std::string& status,
                                      const std::string& provider_message_id,
                                      const std::string& error, int tries, SysTime next_attempt_at,
                                      SysTime now) {
-  return db_.write([=](SQLite::Database& db) {
+  return db_.write([=, this](SQLite::Database& db) {
     // Once a row is final its sealed address is no longer needed: wipe it (data minimization;
-    // receipts match by provider_message_id, not by address).
-    SQLite::Statement q(db,
+    // receipts match by provider_message_id, not by address). Kept compiled: one per send.
+    SQLite::Statement& q = db_.writerStatement(db,
                         "UPDATE outbox SET status = ?1, provider_message_id = coalesce(nullif(?2, ''), "
                         "provider_message_id), error = nullif(?3, ''), tries = ?4, next_attempt_at = ?5, "
                         "updated_at = ?6, address_ct = CASE WHEN ?1 IN ('sent', 'delivered', 'read', "

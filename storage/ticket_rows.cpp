@@ -4,15 +4,17 @@
 
 namespace bb::storage {
 
-namespace {
-constexpr const char* kInsertOutbound =
+const char* const kInsertOutboundSql =
     "INSERT INTO outbox (channel, pseudonym, address_ct, key_id, payload, kind, "
     "ticket_id, status, next_attempt_at, created_at, updated_at) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?)";
-}  // namespace
 
 OutboundInserter::OutboundInserter(SQLite::Database& db)
-    : db_(db), statement_(std::make_unique<SQLite::Statement>(db, kInsertOutbound)) {}
+    : db_(db),
+      owned_(std::make_unique<SQLite::Statement>(db, kInsertOutboundSql)),
+      statement_(owned_.get()) {}
+OutboundInserter::OutboundInserter(SQLite::Database& db, SQLite::Statement& prepared)
+    : db_(db), statement_(&prepared) {}
 OutboundInserter::~OutboundInserter() = default;
 
 std::int64_t OutboundInserter::insert(const NewOutbound& o, std::int64_t ticket_id,

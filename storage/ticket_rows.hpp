@@ -30,6 +30,8 @@ std::int64_t insertOutbound(SQLite::Database& db, const NewOutbound& o, std::int
 class OutboundInserter {
 public:
   explicit OutboundInserter(SQLite::Database& db);
+  //! With the statement already compiled (Database::writerStatement(db, kInsertOutboundSql)).
+  OutboundInserter(SQLite::Database& db, SQLite::Statement& prepared);
   ~OutboundInserter();
   OutboundInserter(const OutboundInserter&) = delete;
   OutboundInserter& operator=(const OutboundInserter&) = delete;
@@ -37,7 +39,11 @@ public:
 
 private:
   SQLite::Database& db_;
-  std::unique_ptr<SQLite::Statement> statement_;
+  std::unique_ptr<SQLite::Statement> owned_;
+  SQLite::Statement* statement_;
 };
+
+//! The INSERT an OutboundInserter runs.
+extern const char* const kInsertOutboundSql;
 
 }  // namespace bb::storage

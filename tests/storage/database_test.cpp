@@ -114,7 +114,7 @@ TEST_CASE("storage: concurrent writers share commits and each sees its own durab
   CHECK(s.commits < s.jobs);  // group commit: fewer flushes than jobs
 }
 
-TEST_CASE("storage: a failing job rolls back alone; the rest of its batch commits") {
+TEST_CASE("storage: a failing job rolls back alone, the rest of its batch commits") {
   bb::test::TempDir dir;
   auto db = openIn(dir);
   REQUIRE(db->exclusive([](SQLite::Database& raw) {
@@ -138,7 +138,7 @@ TEST_CASE("storage: a failing job rolls back alone; the rest of its batch commit
   CHECK(*values == "1,3");
 }
 
-TEST_CASE("storage: healthy until closed; writes after close are refused") {
+TEST_CASE("storage: healthy until closed, writes after close are refused") {
   bb::test::TempDir dir;
   auto db = openIn(dir);
   CHECK(db->healthy());
@@ -147,4 +147,30 @@ TEST_CASE("storage: healthy until closed; writes after close are refused") {
   auto r = db->write([](SQLite::Database&) {});
   CHECK_FALSE(r.has_value());
   CHECK(r.error().code == bb::ErrorCode::Unavailable);
+}
+
+TEST_CASE("storage: a kept statement whose last step failed serves the next job") {
+  bb::test::TempDir dir;
+  auto db = openIn(dir);
+  REQUIRE(db->write([](SQLite::Database& raw) {
+    raw.exec("CREATE TABLE kept (id INTEGER PRIMARY KEY, v TEXT NOT NULL UNIQUE)");
+  }));
+  const std::string sql = "INSERT INTO kept (v) VALUES (?)";
+  auto insert = [&](const std::string& v) {
+    return db->write([&](SQLite::Database& raw) {
+      SQLite::Statement& q = db->writerStatement(raw, sql);
+      q.bind(1, v);
+      q.exec();
+    });
+  };
+  REQUIRE(insert("a"));
+  CHECK_FALSE(insert("a"));  // UNIQUE: this job fails and is rolled back alone
+  CHECK(insert("b"));        // the same kept statement, reset without the old error
+  CHECK(insert("c"));
+  auto n = db->read([](SQLite::Database& raw) {
+    return raw.execAndGet("SELECT group_concat(v, ',') FROM (SELECT v FROM kept ORDER BY v)")
+        .getString();
+  });
+  REQUIRE(n.has_value());
+  CHECK(*n == "a,b,c");
 }

@@ -194,7 +194,7 @@ TEST_CASE("ticket counts: inserts, status changes, recategorizing and deletes ke
   CHECK(totals->second > 100);
 }
 
-TEST_CASE("inbox search: digits find that ticket number; words search the text") {
+TEST_CASE("inbox search: digits find that ticket number, words search the text") {
   bb::test::TempDir dir;
   auto db = openIn(dir);
   migrateTo(*db, bb::storage::migrations().size());
