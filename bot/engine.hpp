@@ -28,7 +28,7 @@ namespace bb {
 class Participation;  // bot/participation.hpp
 
 struct EngineOptions {
-  int workers = 4;
+  int workers = 16;
   std::size_t queue_capacity = 10000;  //!< per worker; beyond it events wait in the database
   int sender_messages_per_minute = 0;  //!< per citizen; 0: no limit (bot/sender_rate_limit.hpp)
   std::string public_url = "http://localhost:8080";

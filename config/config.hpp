@@ -104,7 +104,9 @@ struct FlowsConfig {
   double duplicate_radius_m = 50;
   std::string letterbox_department = "buergerservice";
   std::string outside_responsible;  //!< named in the refusal for points outside the city limits
-  int workers = 4;  //!< conversation processing threads
+  //! Conversation processing threads. Each waits for its own step's commit, so processing runs
+  //! at about workers × commits per second (docs/performance.md).
+  int workers = 16;
   //! Messages one citizen may send per minute (and as a burst); beyond: one notice, then
   //! silence until the rate drops. 0: no limit (issue 14, docs/security.md).
   int sender_messages_per_minute = 30;
