@@ -178,7 +178,9 @@ std::string WhatsAppTraffic::request(std::uint64_t seq) const {
 }
 
 FakeGraph::FakeGraph() : server_(std::make_unique<httplib::Server>()) {
-  server_->new_task_queue = [] { return new httplib::ThreadPool(8); };
+  // Wider than any client here keeps open (the bench floors keep up to 72 connections alive;
+  // the real Graph API does not make a keep-alive client wait for a server thread).
+  server_->new_task_queue = [] { return new httplib::ThreadPool(128); };
   server_->set_tcp_nodelay(true);
   server_->Post(R"(/v\d+\.\d+/(\d+)/messages)", [this](const httplib::Request& req,
                                                         httplib::Response& res) {
