@@ -8,7 +8,7 @@
 #include "bot/log.hpp"
 #include "bot/participation.hpp"
 #include "bot/ticket_status.hpp"
-#include "bot/thread_name.hpp"
+#include "bot/threads.hpp"
 #include "config/config.hpp"
 #include "flows/conversation.hpp"
 
@@ -329,6 +329,7 @@ void Engine::rescan(std::size_t index) {
 
 void Engine::workerLoop(std::size_t index) {
   setThreadName("bb-flow-" + std::to_string(index));
+  lowerThreadPriority(kBackgroundNice);
   Shard& shard = *shards_[index];
   for (;;) {
     PendingEvent event;

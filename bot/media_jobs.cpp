@@ -4,7 +4,7 @@
 #include <cmath>
 
 #include "bot/log.hpp"
-#include "bot/thread_name.hpp"
+#include "bot/threads.hpp"
 
 namespace bb::media {
 
@@ -160,6 +160,7 @@ void MediaJobWorker::wake() {
 
 void MediaJobWorker::loop() {
   setThreadName("bb-media");
+  lowerThreadPriority(kBackgroundNice);
   for (;;) {
     MediaPassReport report = runOnce();
     std::unique_lock lock(mutex_);

@@ -3,7 +3,7 @@
 #include <exception>
 
 #include "bot/log.hpp"
-#include "bot/thread_name.hpp"
+#include "bot/threads.hpp"
 
 namespace bb {
 

@@ -8,7 +8,7 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 
 #include "bot/log.hpp"
-#include "bot/thread_name.hpp"
+#include "bot/threads.hpp"
 
 namespace bb::storage {
 namespace {

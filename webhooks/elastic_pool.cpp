@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "bot/thread_name.hpp"
+#include "bot/threads.hpp"
 
 namespace bb::webhooks {
 

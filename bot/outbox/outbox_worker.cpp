@@ -5,7 +5,7 @@
 
 #include "bot/codec.hpp"
 #include "bot/log.hpp"
-#include "bot/thread_name.hpp"
+#include "bot/threads.hpp"
 
 namespace bb::outbox {
 namespace {
@@ -63,6 +63,7 @@ OutboxWorker::~OutboxWorker() {
 
 void OutboxWorker::sendThread() {
   setThreadName(std::string("bb-send-") + std::string(toString(options_.channel)));
+  lowerThreadPriority(kBackgroundNice);
   std::unique_lock lock(jobs_mutex_);
   for (;;) {
     jobs_cv_.wait(lock, [this] { return jobs_stopping_ || !jobs_.empty(); });
@@ -211,6 +212,16 @@ PassReport OutboxWorker::runOnce() {
     if (mono < paused_until_) {
       report.throttled = true;
       report.wait = std::max(kMinWait, untilTime(mono, paused_until_));
+      return report;
+    }
+    // Without a token nothing could be admitted, so nothing is read: while a channel sends at
+    // its rate with a backlog, every engine commit wakes this loop, and each pass re-read the
+    // due rows for nothing (a quarter of a core during the ingest benchmark at 80/s).
+    if (tokens_ < 1) {
+      report.throttled = true;
+      const double rate = std::max(rate_.load(), options_.min_rate_per_second);
+      report.wait = std::max(
+          kMinWait, std::chrono::ceil<milliseconds>(std::chrono::duration<double>((1 - tokens_) / rate)));
       return report;
     }
   }
@@ -481,6 +492,7 @@ void OutboxWorker::wake() {
 
 void OutboxWorker::loop() {
   setThreadName(std::string("bb-outbox-") + std::string(toString(options_.channel)));
+  lowerThreadPriority(kBackgroundNice);
   log::info("outbox_started", {{"channel", toString(options_.channel)}});
   for (;;) {
     PassReport report = runOnce();
