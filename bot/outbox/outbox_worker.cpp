@@ -229,6 +229,7 @@ PassReport OutboxWorker::runOnce() {
   {
     std::lock_guard lock(state_mutex_);
     in_flight = in_flight_.size();
+    finished_since_read_.clear();
   }
   // Parallel sends: at most `in_flight_cap` rows are handed out. At the cap there is nothing to
   // admit, so there is nothing to read (the send threads wake the loop when they run low); below
@@ -272,7 +273,10 @@ PassReport OutboxWorker::runOnce() {
         std::lock_guard stop_lock(mutex_);
         if (stopping_) { break; }
       }
-      if (in_flight_.count(row.id) != 0) {  // its send has not finished yet
+      // Its send has not finished yet, or finished after the read: a finished send's row left
+      // in_flight_ once its outcome committed, which may be after `due` was read — offering it
+      // again sent the message twice (the crash run counted a thousand such repeats).
+      if (in_flight_.count(row.id) != 0 || finished_since_read_.count(row.id) != 0) {
         ++skipped_in_flight;
         continue;
       }
@@ -327,6 +331,7 @@ PassReport OutboxWorker::runOnce() {
           {
             std::lock_guard state_lock(state_mutex_);
             in_flight_.erase(row.id);
+            finished_since_read_.insert(row.id);
             low = in_flight_.size() <= static_cast<std::size_t>(options_.concurrency);
           }
           // A recipient's next row may be due now. Under load, every finished send waking a

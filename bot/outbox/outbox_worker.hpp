@@ -123,6 +123,9 @@ private:
   std::deque<std::chrono::steady_clock::time_point> recent_;
   //! Rows whose send is in flight: a later pass must not offer them again.
   std::set<std::int64_t> in_flight_;
+  //! Rows whose send finished since this pass read the due rows: the read may still show them
+  //! queued (their "sent" commit came after it), and they are no longer in flight.
+  std::set<std::int64_t> finished_since_read_;
   std::deque<std::chrono::steady_clock::time_point> sent_at_;  //!< send times, last second
   //! Guards the pacing state above and rng_ while sends run in parallel.
   std::mutex state_mutex_;
