@@ -174,25 +174,44 @@ std::string likePattern(const std::string& s) {
   return out;
 }
 
-//! The WHERE clause of a query (without status filter and cursor when `for_counts`).
-void buildFilter(const TicketQuery& q, bool for_counts, std::string& where,
-                 std::vector<Value>& values) {
-  auto add = [&where](const std::string& clause) {
-    where += where.empty() ? " WHERE " : " AND ";
-    where += clause;
-  };
+//! Appends `clause` to a WHERE clause being built.
+void addClause(std::string& where, const std::string& clause) {
+  where += where.empty() ? " WHERE " : " AND ";
+  where += clause;
+}
+
+//! The scope of a query: the staff member's departments and the category and department
+//! filters. `prefix` names the table ("t." for tickets, "" for ticket_counts, which has the
+//! same column names).
+void addScope(const TicketQuery& q, const std::string& prefix, std::string& where,
+              std::vector<Value>& values) {
   if (!q.all_departments) {
     if (q.departments.empty()) {
-      add("0");
+      addClause(where, "0");
     } else {
-      std::string in = "t.department IN (";
+      std::string in = prefix + "department IN (";
       for (std::size_t i = 0; i < q.departments.size(); ++i) {
         in += i == 0 ? "?" : ", ?";
         values.emplace_back(q.departments[i]);
       }
-      add(in + ")");
+      addClause(where, in + ")");
     }
   }
+  if (!q.category.empty()) {
+    addClause(where, prefix + "category_id = ?");
+    values.emplace_back(q.category);
+  }
+  if (!q.department.empty()) {
+    addClause(where, prefix + "department = ?");
+    values.emplace_back(q.department);
+  }
+}
+
+//! The WHERE clause of a query (without status filter and cursor when `for_counts`).
+void buildFilter(const TicketQuery& q, bool for_counts, std::string& where,
+                 std::vector<Value>& values) {
+  auto add = [&where](const std::string& clause) { addClause(where, clause); };
+  addScope(q, "t.", where, values);
   if (!for_counts && !q.status.empty()) {
     if (q.status == "open") {
       add("t.closed_at IS NULL");
@@ -202,14 +221,6 @@ void buildFilter(const TicketQuery& q, bool for_counts, std::string& where,
       add("t.status = ?");
       values.emplace_back(q.status);
     }
-  }
-  if (!q.category.empty()) {
-    add("t.category_id = ?");
-    values.emplace_back(q.category);
-  }
-  if (!q.department.empty()) {
-    add("t.department = ?");
-    values.emplace_back(q.department);
   }
   if (!q.channel.empty()) {
     add("t.channel = ?");
@@ -485,30 +496,7 @@ SqliteInboxStore::statusCountsFromTable(const TicketQuery& query) {
   return db_.read([&](SQLite::Database& db) {
     std::string where;
     std::vector<Value> values;
-    auto add = [&where](const std::string& clause) {
-      where += where.empty() ? " WHERE " : " AND ";
-      where += clause;
-    };
-    if (!query.all_departments) {
-      if (query.departments.empty()) {
-        add("0");
-      } else {
-        std::string in = "department IN (";
-        for (std::size_t i = 0; i < query.departments.size(); ++i) {
-          in += i == 0 ? "?" : ", ?";
-          values.emplace_back(query.departments[i]);
-        }
-        add(in + ")");
-      }
-    }
-    if (!query.category.empty()) {
-      add("category_id = ?");
-      values.emplace_back(query.category);
-    }
-    if (!query.department.empty()) {
-      add("department = ?");
-      values.emplace_back(query.department);
-    }
+    addScope(query, "", where, values);
     SQLite::Statement q(db, "SELECT status, sum(n) FROM ticket_counts" + where +
                                 " GROUP BY status HAVING sum(n) > 0 ORDER BY status");
     bindAll(q, values);
