@@ -7,8 +7,8 @@
 #include "bot/codec.hpp"
 #include "bot/log.hpp"
 #include "bot/participation.hpp"
-#include "bot/ticket_status.hpp"
 #include "bot/threads.hpp"
+#include "bot/ticket_status.hpp"
 #include "config/config.hpp"
 #include "flows/conversation.hpp"
 

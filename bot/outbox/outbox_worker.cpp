@@ -220,8 +220,8 @@ PassReport OutboxWorker::runOnce() {
     if (tokens_ < 1) {
       report.throttled = true;
       const double rate = std::max(rate_.load(), options_.min_rate_per_second);
-      report.wait = std::max(
-          kMinWait, std::chrono::ceil<milliseconds>(std::chrono::duration<double>((1 - tokens_) / rate)));
+      const std::chrono::duration<double> until_token((1 - tokens_) / rate);
+      report.wait = std::max(kMinWait, std::chrono::ceil<milliseconds>(until_token));
       return report;
     }
   }
