@@ -16,7 +16,7 @@
 #include <fmt/format.h>
 #include <httplib.h>
 
-#include "bot/crypto.hpp"
+#include "bot/security/crypto.hpp"
 
 namespace bb::bench {
 

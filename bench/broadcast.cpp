@@ -14,8 +14,8 @@
 
 #include "bench/bench.hpp"
 #include "bench/bench_util.hpp"
-#include "bot/codec.hpp"
-#include "bot/crypto.hpp"
+#include "bot/conversation/codec.hpp"
+#include "bot/security/crypto.hpp"
 #include "bot/outbox/outbox_worker.hpp"
 #include "bot/ports.hpp"
 #include "storage/database.hpp"

@@ -1,6 +1,6 @@
 #include "bot/ports.hpp"
 
-#include "bot/crypto.hpp"
+#include "bot/security/crypto.hpp"
 
 namespace bb {
 

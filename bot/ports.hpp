@@ -72,7 +72,7 @@ public:
   virtual HttpReply send(const HttpCall& call) = 0;
 };
 
-//! libcurl implementation (bot/curl_http_client.cpp), thread-safe: one easy handle per call.
+//! libcurl implementation (bot/http/curl_http_client.cpp), thread-safe: one easy handle per call.
 std::unique_ptr<HttpClient> makeCurlHttpClient();
 
 }  // namespace bb

@@ -8,7 +8,7 @@
 #include <string_view>
 
 #include "bot/oparl/parse.hpp"
-#include "bot/utf8.hpp"
+#include "bot/text/utf8.hpp"
 
 namespace {
 

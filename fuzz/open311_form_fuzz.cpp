@@ -4,8 +4,8 @@
 #include <cstdint>
 #include <string>
 
-#include "bot/http.hpp"
-#include "bot/utf8.hpp"
+#include "bot/http/http.hpp"
+#include "bot/text/utf8.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string body(reinterpret_cast<const char*>(data), size);

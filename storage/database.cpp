@@ -8,7 +8,7 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 
 #include "bot/log.hpp"
-#include "bot/threads.hpp"
+#include "bot/runtime/threads.hpp"
 
 namespace bb::storage {
 namespace {

@@ -6,7 +6,7 @@
 #include <functional>
 #include <string>
 
-#include "bot/crypto.hpp"
+#include "bot/security/crypto.hpp"
 #include "bot/result.hpp"
 #include "storage/database.hpp"
 

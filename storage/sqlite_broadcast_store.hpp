@@ -1,7 +1,7 @@
 #pragma once
 // Broadcasts, their outbox rows and the OParl sync state on SQLite (issue 12).
 
-#include "bot/broadcast.hpp"
+#include "bot/subscriptions/broadcast.hpp"
 #include "storage/database.hpp"
 
 namespace bb::storage {

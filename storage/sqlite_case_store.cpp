@@ -4,7 +4,7 @@
 
 #include <SQLiteCpp/SQLiteCpp.h>
 
-#include "bot/case_payload.hpp"
+#include "bot/cases/case_payload.hpp"
 #include "storage/sqlite_store.hpp"
 
 namespace bb::storage {

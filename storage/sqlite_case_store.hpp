@@ -2,7 +2,7 @@
 // The CaseStore port on SQLite, plus the queue hook the Store calls inside its own transactions
 // (ticket created, status changed) so that a change and its queue entry commit together.
 
-#include "bot/case_store.hpp"
+#include "bot/cases/case_store.hpp"
 #include "storage/database.hpp"
 
 namespace SQLite {

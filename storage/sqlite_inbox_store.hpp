@@ -2,7 +2,7 @@
 // The InboxStore port on SQLite: reads on the reader pool, writes through the group-commit
 // writer. All values are bound; list queries use keyset pagination on indexes (no OFFSET).
 
-#include "bot/inbox_store.hpp"
+#include "bot/staff/inbox_store.hpp"
 #include "storage/database.hpp"
 
 namespace bb::storage {

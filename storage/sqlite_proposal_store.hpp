@@ -3,7 +3,7 @@
 // writer. One support per citizen and proposal is the table's primary key; notices are sent at
 // most once per (proposal, key, pseudonym), also a primary key, in the write's own transaction.
 
-#include "bot/proposal_store.hpp"
+#include "bot/participation/proposal_store.hpp"
 #include "storage/database.hpp"
 
 namespace bb::storage {

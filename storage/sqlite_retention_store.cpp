@@ -2,7 +2,7 @@
 
 #include <SQLiteCpp/SQLiteCpp.h>
 
-#include "bot/codec.hpp"
+#include "bot/conversation/codec.hpp"
 #include "storage/sqlite_store.hpp"
 
 namespace bb::storage {

@@ -1,7 +1,7 @@
 #pragma once
-// SQLite side of the retention job (bot/retention.hpp): one write job per run.
+// SQLite side of the retention job (bot/privacy/retention.hpp): one write job per run.
 
-#include "bot/retention.hpp"
+#include "bot/privacy/retention.hpp"
 #include "storage/database.hpp"
 
 namespace bb::storage {

@@ -1,7 +1,7 @@
 #pragma once
 // The Store port on SQLite: reads on the reader pool, writes through the group-commit writer.
 
-#include "bot/store.hpp"
+#include "bot/conversation/store.hpp"
 #include "storage/database.hpp"
 
 namespace bb::storage {

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "bot/subscriptions.hpp"
+#include "bot/subscriptions/subscriptions.hpp"
 #include "storage/database.hpp"
 
 namespace SQLite {

@@ -6,7 +6,7 @@
 #include <memory>
 #include <string>
 
-#include "bot/store.hpp"
+#include "bot/conversation/store.hpp"
 
 namespace SQLite {
 class Database;

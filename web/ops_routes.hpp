@@ -4,8 +4,8 @@
 #include <functional>
 #include <vector>
 
-#include "bot/http.hpp"
-#include "bot/metrics.hpp"
+#include "bot/http/http.hpp"
+#include "bot/runtime/metrics.hpp"
 
 namespace bb::web {
 

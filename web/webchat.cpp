@@ -9,8 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "bot/codec.hpp"
-#include "bot/crypto.hpp"
+#include "bot/conversation/codec.hpp"
+#include "bot/security/crypto.hpp"
 #include "bot/log.hpp"
 #include "web/html.hpp"
 

@@ -10,12 +10,12 @@
 #include <string>
 #include <vector>
 
-#include "bot/engine.hpp"
-#include "bot/http.hpp"
+#include "bot/conversation/engine.hpp"
+#include "bot/http/http.hpp"
 #include "bot/media/image_cleaner.hpp"
 #include "bot/media/media_store.hpp"
 #include "bot/ports.hpp"
-#include "bot/store.hpp"
+#include "bot/conversation/store.hpp"
 
 namespace bb::web {
 

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "bot/threads.hpp"
+#include "bot/runtime/threads.hpp"
 
 namespace bb::webhooks {
 

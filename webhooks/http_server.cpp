@@ -9,7 +9,7 @@
 #include "bot/log.hpp"
 #include "webhooks/elastic_pool.hpp"
 #include "webhooks/listen_backlog.hpp"
-#include "bot/utf8.hpp"
+#include "bot/text/utf8.hpp"
 #include "webhooks/slow_client_guard.hpp"
 #include "webhooks/tls.hpp"
 
@@ -27,7 +27,7 @@ HttpRequest toRequest(const httplib::Request& in) {
   out.method = in.method;
   out.path = in.path;
   for (const auto& [name, value] : in.headers) { out.headers[lower(name)] = value; }
-  // Query and form parameters are bytes: only valid UTF-8 goes on (bot/utf8.hpp).
+  // Query and form parameters are bytes: only valid UTF-8 goes on (bot/text/utf8.hpp).
   for (const auto& [name, value] : in.params) {
     out.params.emplace(toValidUtf8(name), toValidUtf8(value));
   }

@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "bot/http.hpp"
-#include "bot/metrics.hpp"
+#include "bot/http/http.hpp"
+#include "bot/runtime/metrics.hpp"
 #include "bot/result.hpp"
 
 namespace bb::webhooks {

@@ -5,7 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "bot/json_limits.hpp"
+#include "bot/security/json_limits.hpp"
 
 namespace bb::oparl {
 

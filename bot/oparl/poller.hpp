@@ -15,10 +15,10 @@
 #include <string>
 #include <vector>
 
-#include "bot/broadcast.hpp"
+#include "bot/subscriptions/broadcast.hpp"
 #include "bot/oparl/parse.hpp"
 #include "bot/ports.hpp"
-#include "bot/subscriptions.hpp"
+#include "bot/subscriptions/subscriptions.hpp"
 
 namespace bb::oparl {
 

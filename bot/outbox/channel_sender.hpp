@@ -6,7 +6,7 @@
 #include <chrono>
 #include <string>
 
-#include "bot/store.hpp"
+#include "bot/conversation/store.hpp"
 #include "bot/types.hpp"
 
 namespace bb::outbox {

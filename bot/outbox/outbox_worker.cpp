@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <cmath>
 
-#include "bot/codec.hpp"
+#include "bot/conversation/codec.hpp"
 #include "bot/log.hpp"
-#include "bot/threads.hpp"
+#include "bot/runtime/threads.hpp"
 
 namespace bb::outbox {
 namespace {

@@ -22,10 +22,10 @@
 #include <string>
 #include <thread>
 
-#include "bot/metrics.hpp"
+#include "bot/runtime/metrics.hpp"
 #include "bot/outbox/channel_sender.hpp"
 #include "bot/ports.hpp"
-#include "bot/store.hpp"
+#include "bot/conversation/store.hpp"
 
 namespace bb::outbox {
 

@@ -10,7 +10,7 @@
 #include <map>
 #include <set>
 
-#include "bot/broadcast.hpp"
+#include "bot/subscriptions/broadcast.hpp"
 #include "bot/outbox/outbox_worker.hpp"
 #include "storage/migrations.hpp"
 #include "storage/sqlite_broadcast_store.hpp"

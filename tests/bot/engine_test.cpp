@@ -4,7 +4,7 @@
 
 #include <SQLiteCpp/SQLiteCpp.h>
 
-#include "bot/codec.hpp"
+#include "bot/conversation/codec.hpp"
 #include "support/engine_harness.hpp"
 
 using bb::Channel;

@@ -11,8 +11,8 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
-#include "bot/crypto.hpp"
-#include "bot/forwarder.hpp"
+#include "bot/security/crypto.hpp"
+#include "bot/cases/forwarder.hpp"
 #include "storage/sqlite_case_store.hpp"
 #include "support/engine_harness.hpp"
 

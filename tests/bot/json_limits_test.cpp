@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "bot/json_limits.hpp"
+#include "bot/security/json_limits.hpp"
 
 TEST_CASE("json limits: nesting is counted on raw bytes, strings and escapes skipped") {
   CHECK(bb::jsonDepthWithin(R"({"a":[1,{"b":2}]})", 3));

@@ -9,7 +9,7 @@
 #include <string>
 
 #include "bot/oparl/parse.hpp"
-#include "bot/utf8.hpp"
+#include "bot/text/utf8.hpp"
 
 namespace {
 

@@ -8,7 +8,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "bot/broadcast.hpp"
+#include "bot/subscriptions/broadcast.hpp"
 #include "bot/oparl/poller.hpp"
 #include "storage/sqlite_broadcast_store.hpp"
 #include "support/engine_harness.hpp"

@@ -12,7 +12,7 @@
 #include <thread>
 #include <vector>
 
-#include "bot/codec.hpp"
+#include "bot/conversation/codec.hpp"
 #include "bot/outbox/outbox_worker.hpp"
 #include "support/engine_harness.hpp"
 

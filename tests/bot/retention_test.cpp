@@ -5,7 +5,7 @@
 
 #include <SQLiteCpp/SQLiteCpp.h>
 
-#include "bot/retention.hpp"
+#include "bot/privacy/retention.hpp"
 #include "storage/sqlite_retention_store.hpp"
 #include "support/engine_harness.hpp"
 

@@ -3,7 +3,7 @@
 
 #include <doctest/doctest.h>
 
-#include "bot/subscriptions.hpp"
+#include "bot/subscriptions/subscriptions.hpp"
 #include "support/engine_harness.hpp"
 
 namespace {

@@ -8,7 +8,7 @@
 
 #include <algorithm>
 
-#include "bot/broadcast.hpp"
+#include "bot/subscriptions/broadcast.hpp"
 #include "storage/sqlite_broadcast_store.hpp"
 #include "support/engine_harness.hpp"
 

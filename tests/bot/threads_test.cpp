@@ -1,4 +1,4 @@
-// Thread names and the lower priority of processing threads (bot/threads.hpp): what `top -H`
+// Thread names and the lower priority of processing threads (bot/runtime/threads.hpp): what `top -H`
 // shows an operator, and what lets acknowledgements win the CPU in a peak.
 #include <doctest/doctest.h>
 
@@ -10,7 +10,7 @@
 #include <string>
 #include <thread>
 
-#include "bot/threads.hpp"
+#include "bot/runtime/threads.hpp"
 
 TEST_CASE("threads: a name is shown for the thread, cut to 15 characters") {
   std::string shown;

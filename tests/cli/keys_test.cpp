@@ -7,7 +7,7 @@
 
 #include <SQLiteCpp/SQLiteCpp.h>
 
-#include "bot/crypto.hpp"
+#include "bot/security/crypto.hpp"
 #include "support/server_process.hpp"
 
 namespace {

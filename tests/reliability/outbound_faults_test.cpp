@@ -9,7 +9,7 @@
 #include <thread>
 #include <vector>
 
-#include "bot/codec.hpp"
+#include "bot/conversation/codec.hpp"
 #include "tests/reliability/rig.hpp"
 
 namespace {

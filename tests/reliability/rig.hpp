@@ -22,7 +22,7 @@
 #include <thread>
 #include <vector>
 
-#include "bot/crypto.hpp"
+#include "bot/security/crypto.hpp"
 #include "support/server_process.hpp"
 #include "tests/reliability/fake_apis.hpp"
 

@@ -9,7 +9,7 @@
 #include <regex>
 #include <string>
 
-#include "bot/utf8.hpp"
+#include "bot/text/utf8.hpp"
 #include "tests/reliability/rig.hpp"
 
 namespace {

@@ -2,8 +2,8 @@
 
 #include <doctest/doctest.h>
 
-#include "bot/codec.hpp"
-#include "bot/sender_rate_limit.hpp"
+#include "bot/conversation/codec.hpp"
+#include "bot/conversation/sender_rate_limit.hpp"
 #include "tests/reliability/rig.hpp"
 
 namespace {

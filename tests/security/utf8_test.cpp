@@ -4,8 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "bot/http.hpp"
-#include "bot/utf8.hpp"
+#include "bot/http/http.hpp"
+#include "bot/text/utf8.hpp"
 
 TEST_CASE("utf8: valid text is unchanged, every invalid sequence becomes U+FFFD") {
   const std::string valid = "Straße, Bürger – 😀 ok";

@@ -7,7 +7,7 @@
 
 #include <SQLiteCpp/SQLiteCpp.h>
 
-#include "bot/crypto.hpp"
+#include "bot/security/crypto.hpp"
 #include "storage/key_rotation.hpp"
 #include "support/engine_harness.hpp"
 

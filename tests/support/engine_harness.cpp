@@ -4,7 +4,7 @@
 
 #include <SQLiteCpp/SQLiteCpp.h>
 
-#include "bot/codec.hpp"
+#include "bot/conversation/codec.hpp"
 #include "storage/migrations.hpp"
 
 namespace bb::test {

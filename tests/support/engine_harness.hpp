@@ -8,11 +8,11 @@
 #include <string>
 #include <vector>
 
-#include "bot/engine.hpp"
-#include "bot/flow_data.hpp"
+#include "bot/conversation/engine.hpp"
+#include "bot/conversation/flow_data.hpp"
 #include "storage/database.hpp"
 #include "storage/sqlite_store.hpp"
-#include "bot/participation.hpp"
+#include "bot/participation/participation.hpp"
 #include "storage/sqlite_proposal_store.hpp"
 #include "storage/sqlite_subscription_store.hpp"
 #include "support/server_process.hpp"

@@ -3,7 +3,7 @@
 
 #include <doctest/doctest.h>
 
-#include "bot/broadcast.hpp"
+#include "bot/subscriptions/broadcast.hpp"
 #include "storage/sqlite_broadcast_store.hpp"
 #include "tests/web/inbox_fixture.hpp"
 #include "web/inbox/broadcast_composer.hpp"

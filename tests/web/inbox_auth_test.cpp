@@ -2,7 +2,7 @@
 
 #include "web/inbox_fixture.hpp"
 
-#include "bot/password.hpp"
+#include "bot/staff/password.hpp"
 
 namespace bb::test {
 namespace {

@@ -11,7 +11,7 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 
 #include "bot/media/image_cleaner.hpp"
-#include "bot/staff_accounts.hpp"
+#include "bot/staff/staff_accounts.hpp"
 #include "storage/sqlite_inbox_store.hpp"
 #include "support/engine_harness.hpp"
 #include "web/inbox/inbox.hpp"

@@ -3,7 +3,7 @@
 
 #include "web/inbox_fixture.hpp"
 
-#include "bot/codec.hpp"
+#include "bot/conversation/codec.hpp"
 
 namespace bb::test {
 namespace {

@@ -9,8 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "bot/case_payload.hpp"
-#include "bot/case_service.hpp"
+#include "bot/cases/case_payload.hpp"
+#include "bot/cases/case_service.hpp"
 #include "storage/sqlite_case_store.hpp"
 #include "support/engine_harness.hpp"
 #include "web/backoffice/api_v1.hpp"

@@ -1,6 +1,6 @@
 #include <doctest/doctest.h>
 
-#include "bot/metrics.hpp"
+#include "bot/runtime/metrics.hpp"
 #include "storage/database.hpp"
 #include "support/server_process.hpp"
 #include "web/ops_routes.hpp"

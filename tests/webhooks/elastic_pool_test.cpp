@@ -16,7 +16,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "bot/metrics.hpp"
+#include "bot/runtime/metrics.hpp"
 #include "webhooks/elastic_pool.hpp"
 #include "webhooks/http_server.hpp"
 #include "webhooks/listen_backlog.hpp"

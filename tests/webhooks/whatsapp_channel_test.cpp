@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "bot/media_jobs.hpp"
+#include "bot/media/media_jobs.hpp"
 #include "bot/outbox/outbox_worker.hpp"
 #include "support/engine_harness.hpp"
 #include "tests/support/openapi_validator.hpp"

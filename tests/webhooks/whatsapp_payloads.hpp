@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <string>
 
-#include "bot/crypto.hpp"
+#include "bot/security/crypto.hpp"
 
 namespace bb::test::wa {
 

@@ -5,8 +5,8 @@
 
 #include <vector>
 
-#include "bot/case_service.hpp"
-#include "bot/http.hpp"
+#include "bot/cases/case_service.hpp"
+#include "bot/http/http.hpp"
 
 namespace bb::web {
 

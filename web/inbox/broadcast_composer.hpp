@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "bot/broadcast.hpp"
-#include "bot/http.hpp"
+#include "bot/subscriptions/broadcast.hpp"
+#include "bot/http/http.hpp"
 #include "web/inbox/inbox.hpp"
 
 namespace bb::web {

@@ -5,11 +5,11 @@
 #include <set>
 #include <sstream>
 
-#include "bot/codec.hpp"
-#include "bot/crypto.hpp"
+#include "bot/conversation/codec.hpp"
+#include "bot/security/crypto.hpp"
 #include "bot/log.hpp"
-#include "bot/staff_accounts.hpp"
-#include "bot/ticket_status.hpp"
+#include "bot/staff/staff_accounts.hpp"
+#include "bot/cases/ticket_status.hpp"
 #include "web/html.hpp"
 #include "web/inbox/views.hpp"
 

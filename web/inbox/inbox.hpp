@@ -14,13 +14,13 @@
 #include <string>
 #include <vector>
 
-#include "bot/engine.hpp"
-#include "bot/http.hpp"
-#include "bot/inbox_store.hpp"
+#include "bot/conversation/engine.hpp"
+#include "bot/http/http.hpp"
+#include "bot/staff/inbox_store.hpp"
 #include "bot/media/media_store.hpp"
-#include "bot/password.hpp"
+#include "bot/staff/password.hpp"
 #include "bot/ports.hpp"
-#include "bot/store.hpp"
+#include "bot/conversation/store.hpp"
 #include "web/inbox/login_throttle.hpp"
 
 namespace bb::web {

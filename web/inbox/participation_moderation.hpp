@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "bot/http.hpp"
-#include "bot/participation.hpp"
+#include "bot/http/http.hpp"
+#include "bot/participation/participation.hpp"
 #include "web/inbox/inbox.hpp"
 
 namespace bb::web {

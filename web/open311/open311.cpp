@@ -6,9 +6,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "bot/case_payload.hpp"
+#include "bot/cases/case_payload.hpp"
 #include "bot/log.hpp"
-#include "bot/ticket_status.hpp"
+#include "bot/cases/ticket_status.hpp"
 
 namespace bb::web {
 namespace {

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "bot/case_service.hpp"
-#include "bot/http.hpp"
+#include "bot/cases/case_service.hpp"
+#include "bot/http/http.hpp"
 #include "bot/ports.hpp"
 
 namespace bb::web {

@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "bot/http.hpp"
-#include "bot/participation.hpp"
+#include "bot/http/http.hpp"
+#include "bot/participation/participation.hpp"
 
 namespace bb::web {
 

@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "bot/engine.hpp"
-#include "bot/http.hpp"
-#include "bot/media_jobs.hpp"
+#include "bot/conversation/engine.hpp"
+#include "bot/http/http.hpp"
+#include "bot/media/media_jobs.hpp"
 #include "bot/outbox/channel_sender.hpp"
 #include "bot/ports.hpp"
 #include "webhooks/matrix/matrix.hpp"

@@ -1,6 +1,6 @@
 // Matrix wire knowledge (channels.md §3): registration, hs_token check, transaction parsing,
 // geo/mxc URIs, client-server calls and their replies. Never throws; never logs.
-#include "bot/json_limits.hpp"
+#include "bot/security/json_limits.hpp"
 #include "webhooks/matrix/matrix.hpp"
 
 #include <algorithm>
@@ -11,8 +11,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "bot/crypto.hpp"
-#include "bot/http.hpp"
+#include "bot/security/crypto.hpp"
+#include "bot/http/http.hpp"
 
 namespace bb::webhooks::matrix {
 namespace {

@@ -3,7 +3,7 @@
 #include <memory>
 #include <optional>
 
-#include "bot/crypto.hpp"
+#include "bot/security/crypto.hpp"
 #include "bot/log.hpp"
 #include "webhooks/matrix/channel.hpp"
 

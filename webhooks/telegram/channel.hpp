@@ -16,12 +16,12 @@
 #include <thread>
 #include <vector>
 
-#include "bot/engine.hpp"
-#include "bot/http.hpp"
-#include "bot/media_jobs.hpp"
+#include "bot/conversation/engine.hpp"
+#include "bot/http/http.hpp"
+#include "bot/media/media_jobs.hpp"
 #include "bot/outbox/channel_sender.hpp"
 #include "bot/ports.hpp"
-#include "bot/store.hpp"
+#include "bot/conversation/store.hpp"
 #include "webhooks/telegram/telegram.hpp"
 
 namespace bb::webhooks::telegram {

@@ -2,7 +2,7 @@
 // needs: ids, date, text/caption, the largest photo, an image document, location, callback data
 // and chat-member status. Names, usernames, phone numbers and language codes are never read.
 
-#include "bot/json_limits.hpp"
+#include "bot/security/json_limits.hpp"
 #include <algorithm>
 #include <cstdint>
 

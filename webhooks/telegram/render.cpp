@@ -11,7 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "bot/http.hpp"
+#include "bot/http/http.hpp"
 #include "webhooks/telegram/telegram.hpp"
 #include "webhooks/whatsapp/text_limits.hpp"  // UTF-16 aware splitting, shared with WhatsApp
 

@@ -11,12 +11,12 @@
 #include <string>
 #include <vector>
 
-#include "bot/engine.hpp"
-#include "bot/http.hpp"
-#include "bot/media_jobs.hpp"
+#include "bot/conversation/engine.hpp"
+#include "bot/http/http.hpp"
+#include "bot/media/media_jobs.hpp"
 #include "bot/outbox/channel_sender.hpp"
 #include "bot/ports.hpp"
-#include "bot/store.hpp"
+#include "bot/conversation/store.hpp"
 #include "webhooks/whatsapp/whatsapp.hpp"
 
 namespace bb::webhooks::whatsapp {

@@ -2,7 +2,7 @@
 // reference (channels.md §1.3, §1.4). Never throws: parse errors become Results, missing or
 // mistyped fields are skipped.
 
-#include "bot/json_limits.hpp"
+#include "bot/security/json_limits.hpp"
 #include <nlohmann/json.hpp>
 
 #include <charconv>

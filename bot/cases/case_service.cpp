@@ -1,0 +1,147 @@
+#include "bot/cases/case_service.hpp"
+
+#include <algorithm>
+
+#include "bot/conversation/codec.hpp"
+#include "bot/security/crypto.hpp"
+#include "bot/log.hpp"
+#include "bot/cases/ticket_status.hpp"
+
+namespace bb {
+
+bool ApiPrincipal::allows(const std::string& department) const {
+  return std::any_of(departments.begin(), departments.end(),
+                     [&department](const std::string& d) { return d == "*" || d == department; });
+}
+
+CaseService::CaseService(Engine& engine, Store& store, CaseStore& cases, const Clock& clock)
+    : engine_(engine), store_(store), cases_(cases), clock_(clock) {}
+
+std::string CaseService::newApiKey() { return "bbk_" + crypto::randomHex(24); }
+
+std::string CaseService::hashApiKey(const std::string& key) { return crypto::sha256Hex(key); }
+
+Result<std::string> CaseService::createApiKey(const std::string& name,
+                                              const std::vector<std::string>& departments) {
+  if (name.empty() || name.size() > 64) {
+    return fail(ErrorCode::InvalidInput, "name must be 1..64 characters");
+  }
+  if (departments.empty()) { return fail(ErrorCode::InvalidInput, "at least one department"); }
+  for (const auto& d : departments) {
+    if (d.empty() || d.find(',') != std::string::npos) {
+      return fail(ErrorCode::InvalidInput, "department names must not be empty or hold commas");
+    }
+  }
+  std::string key = newApiKey();
+  auto added = cases_.addApiKey(name, hashApiKey(key), departments, clock_.now());
+  if (!added) { return fail(added.error().code, added.error().detail); }
+  return key;
+}
+
+std::optional<ApiPrincipal> CaseService::authenticate(const std::string& key) {
+  if (key.empty() || key.size() > 200) { return std::nullopt; }
+  auto keys = cases_.activeApiKeys();
+  if (!keys) { return std::nullopt; }
+  const std::string hash = hashApiKey(key);
+  std::optional<ApiPrincipal> found;
+  // Every stored hash is compared (no early exit), each comparison in constant time.
+  for (const auto& k : *keys) {
+    if (crypto::constantTimeEquals(hash, k.hash) && !found) {
+      found = ApiPrincipal{k.name, k.departments};
+    }
+  }
+  return found;
+}
+
+Result<TicketRecord> CaseService::ticketFor(const ApiPrincipal& who, std::int64_t number) {
+  auto ticket = store_.ticketByNumber(number);
+  if (!ticket) { return fail(ticket.error().code, ticket.error().detail); }
+  // Another department's ticket looks exactly like a missing one.
+  if (!*ticket || !who.allows((*ticket)->department)) {
+    return fail(ErrorCode::NotFound, "no such ticket");
+  }
+  return **ticket;
+}
+
+Result<void> CaseService::setStatus(const ApiPrincipal& who, std::int64_t number,
+                                    const std::string& status, const std::string& note) {
+  if (findTicketStatus(status) == nullptr) { return fail(ErrorCode::InvalidInput, "unknown status"); }
+  if (note.size() > kMaxPublicNoteChars) { return fail(ErrorCode::TooLarge, "note too long"); }
+  auto ticket = ticketFor(who, number);
+  if (!ticket) { return fail(ticket.error().code, ticket.error().detail); }
+  if (ticket->status == status) {
+    if (note.empty()) { return {}; }
+    return addNote(who, number, note);
+  }
+  auto changed = engine_.changeTicketStatus(number, status, note, who.actor());
+  if (changed) {
+    log::info("backoffice_status", {{"ticket", std::to_string(number)}, {"system", who.name},
+                                    {"status", status}});
+  }
+  return changed;
+}
+
+Result<void> CaseService::addNote(const ApiPrincipal& who, std::int64_t number,
+                                  const std::string& note) {
+  if (note.empty()) { return fail(ErrorCode::InvalidInput, "note must not be empty"); }
+  if (note.size() > kMaxPublicNoteChars) { return fail(ErrorCode::TooLarge, "note too long"); }
+  auto ticket = ticketFor(who, number);
+  if (!ticket) { return fail(ticket.error().code, ticket.error().detail); }
+  auto followers = store_.followersOf(number);
+  if (!followers) { return fail(followers.error().code, followers.error().detail); }
+  const FlowData& flows = engine_.flowData();
+  PublicNote n;
+  n.number = number;
+  n.note = note;
+  n.actor = who.actor();
+  n.now = clock_.now();
+  for (const auto& f : *followers) {
+    if (f.unreachable) { continue; }
+    const flows::Lang lang = flows::langFromString(f.lang).value_or(flows::Lang::De);
+    OutboundMessage m;
+    m.text = flows.texts.render(lang, "ticket.status_changed",
+                                {{"number", std::to_string(number)},
+                                 {"status", flows.texts.render(lang, "status." + ticket->status)},
+                                 {"note", note}});
+    NewOutbound o;
+    o.channel = f.channel;
+    o.pseudonym = f.pseudonym;
+    o.address_ct = f.address_ct;
+    o.key_id = f.key_id;
+    o.payload = encodeOutbound(m);
+    o.kind = "status";
+    o.ticket_number = number;
+    n.notifications.push_back(std::move(o));
+  }
+  auto added = cases_.addPublicNote(n);
+  if (added) {
+    log::info("backoffice_note", {{"ticket", std::to_string(number)}, {"system", who.name}});
+  }
+  return added;
+}
+
+Result<void> CaseService::setExternalRef(const ApiPrincipal& who, std::int64_t number,
+                                         const std::string& ref) {
+  if (ref.empty() || ref.size() > kMaxExternalRefChars) {
+    return fail(ErrorCode::InvalidInput, "ref must be 1..200 characters");
+  }
+  auto ticket = ticketFor(who, number);
+  if (!ticket) { return fail(ticket.error().code, ticket.error().detail); }
+  return cases_.setExternalRef(number, ref, who.actor(), clock_.now());
+}
+
+Result<std::int64_t> CaseService::createRequest(const ApiPrincipal& who, NewTicket ticket) {
+  if (!who.allows(ticket.department)) {
+    return fail(ErrorCode::Unauthorized, "key not allowed for this department");
+  }
+  ticket.source = "open311:" + who.name;
+  ticket.reporter.clear();
+  ticket.status = kInitialTicketStatus;
+  auto number = engine_.submitTicket(std::move(ticket));
+  if (number) {
+    log::info("backoffice_request", {{"ticket", std::to_string(*number)}, {"system", who.name}});
+  }
+  return number;
+}
+
+}  // namespace bb

@@ -1,0 +1,65 @@
+#pragma once
+// What back-office systems may do, shared by the Open311 endpoints and /api/v1: API keys (stored
+// as SHA-256, compared in constant time, scoped to departments), status changes through
+// Engine::changeTicketStatus (so followers hear about them), public notes, external references,
+// and new requests through Engine::submitTicket (so they enter the case queue).
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bot/cases/case_store.hpp"
+#include "bot/conversation/engine.hpp"
+#include "bot/ports.hpp"
+#include "bot/conversation/store.hpp"
+
+namespace bb {
+
+//! An authenticated back-office system.
+struct ApiPrincipal {
+  std::string name;
+  std::vector<std::string> departments;  //!< "*" = every department
+  bool allows(const std::string& department) const;
+  std::string actor() const { return "backoffice:" + name; }
+};
+
+inline constexpr std::size_t kMaxPublicNoteChars = 2000;
+inline constexpr std::size_t kMaxExternalRefChars = 200;
+
+class CaseService {
+public:
+  CaseService(Engine& engine, Store& store, CaseStore& cases, const Clock& clock);
+
+  //! A fresh key ("bbk_" + 48 hex characters) and its stored hash.
+  static std::string newApiKey();
+  static std::string hashApiKey(const std::string& key);
+  //! Creates a key for `name` scoped to `departments`; returns the key (shown once).
+  Result<std::string> createApiKey(const std::string& name,
+                                   const std::vector<std::string>& departments);
+  //! The system owning `key`, if any. Compares against every stored hash in constant time.
+  std::optional<ApiPrincipal> authenticate(const std::string& key);
+
+  //! The ticket if it exists and lies in the principal's departments (else NotFound).
+  Result<TicketRecord> ticketFor(const ApiPrincipal& who, std::int64_t number);
+  //! Status change (+ optional public note) through Engine::changeTicketStatus. The same status
+  //! with a note becomes a public note; the same status without one changes nothing.
+  Result<void> setStatus(const ApiPrincipal& who, std::int64_t number, const std::string& status,
+                         const std::string& note);
+  //! A public note to every follower, queued for the back office like any change.
+  Result<void> addNote(const ApiPrincipal& who, std::int64_t number, const std::string& note);
+  Result<void> setExternalRef(const ApiPrincipal& who, std::int64_t number, const std::string& ref);
+  //! A new request from another system; checks the principal's scope for the department.
+  Result<std::int64_t> createRequest(const ApiPrincipal& who, NewTicket ticket);
+
+  const FlowData& flowData() const { return engine_.flowData(); }
+  CaseStore& cases() { return cases_; }
+
+private:
+  Engine& engine_;
+  Store& store_;
+  CaseStore& cases_;
+  const Clock& clock_;
+};
+
+}  // namespace bb

@@ -1,0 +1,136 @@
+#pragma once
+// The case queue and back-office port (issue 7): the queue the push forwarder drains, the API keys
+// of back-office systems, and the public (Open311) view of tickets. storage/ implements it on
+// SQLite (storage/sqlite_case_store.cpp). Queue entries are appended by the Store itself, inside
+// the transaction of the change they describe (commitStep, changeStatus, addPublicNote).
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bot/result.hpp"
+#include "bot/conversation/store.hpp"
+#include "bot/types.hpp"
+
+namespace bb {
+
+//! One entry of the case queue.
+struct CaseEntry {
+  std::int64_t id = 0;  //!< sequence; also the delivery id sent to the back office
+  std::int64_t ticket_number = 0;
+  std::string department;  //!< the ticket's department when the entry was appended (routing)
+  std::string event_type;  //!< created | status_changed | note | merged
+  std::string payload;     //!< Open311-shaped JSON without personal data (bot/cases/case_payload.hpp)
+  SysTime created_at{};
+  std::string state;  //!< pending | delivered | dead
+  int tries = 0;
+  SysTime next_attempt_at{};
+  int last_status = 0;  //!< HTTP status of the last try (0: transport error)
+  std::string last_error;
+};
+
+struct CaseQueueCounts {
+  std::int64_t pending = 0;
+  std::int64_t delivered = 0;
+  std::int64_t dead = 0;
+};
+
+//! A back-office system's key. Only the SHA-256 of the key is stored.
+struct ApiKeyRecord {
+  std::int64_t id = 0;
+  std::string name;
+  std::string hash;                      //!< hex SHA-256 of the key
+  std::vector<std::string> departments;  //!< "*" means every department
+  SysTime created_at{};
+  bool revoked = false;
+};
+
+//! A ticket as the public may see it: no reporter, no channel, no citizen text.
+struct PublicTicket {
+  std::int64_t number = 0;
+  std::string kind;
+  std::string category_id;
+  std::string department;
+  std::string status;
+  std::optional<double> lat;  //!< exact; callers round to the public grid before output
+  std::optional<double> lon;
+  SysTime created_at{};
+  SysTime updated_at{};
+  std::optional<SysTime> closed_at;
+  std::string public_description;  //!< only what staff published (default empty)
+  std::string status_note;         //!< the latest public note (status change or note)
+  std::string external_ref;
+};
+
+struct PublicTicketQuery {
+  std::vector<std::int64_t> numbers;  //!< when set, overrides every other filter (Open311)
+  std::vector<std::string> category_ids;
+  std::optional<SysTime> start;  //!< created_at >= start
+  std::optional<SysTime> end;    //!< created_at <= end
+  std::optional<bool> closed;    //!< open only / closed only / both
+  int limit = 1000;
+  int offset = 0;
+};
+
+//! A public update of a ticket (status change or public note), for servicerequestupdates.
+struct PublicUpdate {
+  std::int64_t id = 0;  //!< the ticket event id
+  std::int64_t number = 0;
+  std::string kind;    //!< status_changed | public_note
+  std::string status;  //!< the ticket's status after the update
+  std::string note;    //!< public note (may be empty)
+  SysTime at{};
+};
+
+//! A public note to the followers of a ticket (no status change), with the notifications the
+//! caller rendered; committed with its queue entry in one transaction.
+struct PublicNote {
+  std::int64_t number = 0;
+  std::string note;
+  std::string actor;
+  SysTime now{};
+  std::vector<NewOutbound> notifications;
+};
+
+class CaseStore {
+public:
+  virtual ~CaseStore() = default;
+
+  // ---- queue ----
+  //! The oldest undelivered entry of each ticket, if it is pending and due at `now` (a pending or
+  //! dead entry blocks the later entries of its ticket: order per ticket holds), oldest first.
+  virtual Result<std::vector<CaseEntry>> dueCaseEntries(SysTime now, int limit) = 0;
+  virtual Result<void> markCaseEntry(std::int64_t id, const std::string& state, int tries,
+                                     SysTime next_attempt_at, int last_status,
+                                     const std::string& error, SysTime now) = 0;
+  //! Dead letters, oldest first (staff view).
+  virtual Result<std::vector<CaseEntry>> deadCaseEntries(int limit) = 0;
+  //! Puts a dead entry back to pending with its tries reset.
+  virtual Result<void> requeueCaseEntry(std::int64_t id, SysTime now) = 0;
+  virtual Result<CaseQueueCounts> caseQueueCounts() = 0;
+  virtual Result<std::vector<CaseEntry>> caseEntriesOf(std::int64_t ticket_number) = 0;
+
+  // ---- API keys ----
+  virtual Result<std::int64_t> addApiKey(const std::string& name, const std::string& hash,
+                                         const std::vector<std::string>& departments,
+                                         SysTime now) = 0;
+  //! Every key not revoked (the caller compares hashes in constant time).
+  virtual Result<std::vector<ApiKeyRecord>> activeApiKeys() = 0;
+  virtual Result<void> revokeApiKey(const std::string& name, SysTime now) = 0;
+
+  // ---- public view and back-office changes ----
+  virtual Result<std::vector<PublicTicket>> publicTickets(const PublicTicketQuery& query) = 0;
+  virtual Result<std::optional<PublicTicket>> publicTicket(std::int64_t number) = 0;
+  virtual Result<std::vector<PublicUpdate>> publicUpdates(SysTime start, SysTime end,
+                                                          int limit) = 0;
+  virtual Result<void> addPublicNote(const PublicNote& note) = 0;
+  virtual Result<void> setExternalRef(std::int64_t number, const std::string& ref,
+                                      const std::string& actor, SysTime now) = 0;
+  //! Staff publish (or, with an empty text, withdraw) a public description of a ticket.
+  virtual Result<void> setPublicDescription(std::int64_t number, const std::string& text,
+                                            const std::string& actor, SysTime now) = 0;
+};
+
+}  // namespace bb

@@ -1,0 +1,143 @@
+#pragma once
+// The channel-independent engine (DESIGN.md §2 steps 2–3):
+// - ingest: pseudonymize, seal the reply address, store durably with dedup, then return;
+// - process: one worker per shard of conversations; a conversation's events run one at a time in
+//   arrival order; state and every effect commit in one transaction; unprocessed events are
+//   picked up again after a restart (exactly once, guarded by the processed flag);
+// - ticket status changes notify every follower.
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "bot/security/crypto.hpp"
+#include "bot/conversation/flow_data.hpp"
+#include "bot/ports.hpp"
+#include "bot/conversation/sender_rate_limit.hpp"
+#include "bot/conversation/store.hpp"
+
+namespace bb {
+
+class Participation;  // bot/participation/participation.hpp
+
+struct EngineOptions {
+  int workers = 16;
+  std::size_t queue_capacity = 10000;  //!< per worker; beyond it events wait in the database
+  int sender_messages_per_minute = 0;  //!< per citizen; 0: no limit (bot/conversation/sender_rate_limit.hpp)
+  std::string public_url = "http://localhost:8080";
+  //! Removes a cleaned media file (erasure); set by the composition root to MediaStore::remove.
+  std::function<void(const std::string& content_id)> remove_media;
+  //! Called after a commit that queued replies for `channel` (wakes its outbox worker).
+  std::function<void(Channel channel)> outbox_queued;
+};
+
+struct EngineKeys {
+  std::string pseudonym_key;  //!< raw bytes
+  crypto::Key encryption_key{};  //!< seals every new address
+  //! Earlier keys, only for opening what `keys rotate` has not re-encrypted yet.
+  std::vector<crypto::Key> previous_encryption_keys;
+
+  //! The key (current or previous) whose id is `key_id`, if any.
+  const crypto::Key* keyFor(const std::string& key_id) const;
+};
+
+//! Builds the keys from the config's hex strings (`previous_hex`: comma-separated, may be empty).
+Result<EngineKeys> engineKeys(const std::string& pseudonym_hex, const std::string& encryption_hex,
+                              const std::string& previous_hex = {});
+
+struct IngestReport {
+  int accepted = 0;
+  int duplicates = 0;
+};
+
+class Engine {
+public:
+  Engine(Store& store, const Clock& clock, const FlowData& flows, EngineKeys keys,
+         EngineOptions options);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  //! Stores the batch durably; returns only after the commit (the caller may then acknowledge).
+  Result<IngestReport> ingest(const std::vector<InboundEvent>& events);
+
+  //! Queues an internal MediaRejected event for the citizen who sent media row `media_id`
+  //! (the media pipeline could not clean it), through the same durable, ordered path as
+  //! inbound events; deduplicated by "media-rejected:<id>". No-op when the citizen is gone.
+  Result<void> ingestMediaRejected(const std::string& pseudonym, std::int64_t media_id);
+
+  //! Starts the workers; they first pick up whatever the database holds unprocessed.
+  Result<void> start();
+  //! Stops the workers after the event each is processing.
+  void stop();
+
+  //! True once every stored event has been processed (tests and shutdown).
+  bool waitIdle(std::chrono::milliseconds timeout);
+
+  //! A staff/back-office status change; notifies every reachable follower in their language.
+  Result<void> changeTicketStatus(std::int64_t number, const std::string& new_status,
+                                  const std::string& note, const std::string& actor);
+
+  //! A ticket from another system (Open311 POST): takes the next ticket number and commits
+  //! through the same Store::commitStep as a chat report, so it enters the case queue.
+  //! `ticket.number` is ignored; returns the number given. Needs a started engine.
+  Result<std::int64_t> submitTicket(NewTicket ticket);
+
+  //! The keyed pseudonym of a channel user: hex HMAC-SHA256 of "channel:user_id".
+  std::string pseudonymOf(Channel channel, const std::string& user_id) const;
+  //! Opens a sealed reply address (for the outbox senders).
+  Result<std::string> openAddress(const std::string& address_ct, const std::string& key_id) const;
+  static std::string followTokenHash(const std::string& token);
+
+  const FlowData& flowData() const { return flows_; }
+  //! Participatory budget (issue 11): campaigns for the flows, proposal effects, export.
+  //! Set before start(); null: the chat offers no campaign.
+  void setParticipation(Participation* participation) { participation_ = participation; }
+  //! Subscriptions (issue 12): the citizen's topics for the flows, export lines. Set before
+  //! start(); null: nobody is subscribed (the chat still lists the topics).
+  void setSubscriptions(SubscriptionStore* subscriptions) { subscriptions_ = subscriptions; }
+  std::size_t queueDepth() const;
+  std::uint64_t processedCount() const { return processed_.load(); }
+
+private:
+  struct Shard {
+    std::mutex mutex;
+    std::condition_variable cv;
+    std::deque<PendingEvent> queue;
+    bool overflow = true;  //!< events may wait in the database: rescan before trusting the queue
+    std::int64_t scan_cursor = 0;
+    std::int64_t last_pushed = 0;
+    std::uint64_t drops = 0;
+    bool busy = false;
+  };
+
+  void onCommitted(const std::vector<IngestedEvent>& events);
+  void workerLoop(std::size_t index);
+  void rescan(std::size_t index);
+  void process(const PendingEvent& event);
+  std::string exportText(const std::string& pseudonym, flows::Lang lang) const;
+  std::size_t shardOf(std::int64_t shard_key) const;
+
+  Store& store_;
+  const Clock& clock_;
+  const FlowData& flows_;
+  EngineKeys keys_;
+  EngineOptions options_;
+  std::vector<std::unique_ptr<Shard>> shards_;
+  std::vector<std::thread> threads_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<std::int64_t> next_ticket_number_{0};
+  std::atomic<std::uint64_t> processed_{0};
+  SenderRateLimit sender_limit_;
+  Participation* participation_ = nullptr;
+  SubscriptionStore* subscriptions_ = nullptr;
+};
+
+}  // namespace bb

@@ -1,0 +1,163 @@
+#pragma once
+// The staff inbox's repository port: staff accounts, sessions, the audit log and the ticket
+// queries and changes the inbox needs beyond the engine's Store. storage/ implements it on
+// SQLite (storage/sqlite_inbox_store.*). Every change that a staff member makes writes its audit
+// entry in the same transaction.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "bot/result.hpp"
+#include "bot/conversation/store.hpp"
+#include "bot/types.hpp"
+
+namespace bb {
+
+enum class StaffRole { Admin, Agent, Moderator, Editor };
+
+const char* toString(StaffRole role);
+std::optional<StaffRole> staffRoleFromString(const std::string& name);
+
+struct StaffUser {
+  std::int64_t id = 0;
+  std::string login;
+  StaffRole role = StaffRole::Agent;
+  std::vector<std::string> departments;  //!< sorted; agents see only these tickets
+  std::string password_hash;             //!< bot/staff/password.hpp stored form
+  bool disabled = false;
+  SysTime created_at{};
+};
+
+//! A server-side session. The cookie holds the random id; only its SHA-256 is stored.
+struct StaffSession {
+  std::string id_hash;
+  std::int64_t staff_id = 0;
+  std::string csrf_token;  //!< per session, in every form
+  SysTime created_at{};
+  SysTime last_seen_at{};
+};
+
+//! One staff action: who, what, when, which ticket. Never message content.
+struct AuditEntry {
+  std::int64_t id = 0;
+  SysTime at{};
+  std::int64_t staff_id = 0;
+  std::string actor;   //!< the staff login
+  std::string action;  //!< login, logout, reply, status, note, assign, category, merge, ...
+  std::int64_t ticket_number = 0;  //!< 0: none
+  std::string detail;  //!< ids and states only (e.g. "status=erledigt")
+};
+
+enum class TicketSort { Newest, Oldest, Updated };
+
+//! A ticket list query. Everything is optional except the department scope.
+struct TicketQuery {
+  bool all_departments = false;          //!< admins
+  std::vector<std::string> departments;  //!< the scope otherwise (empty scope: no tickets)
+  std::string status;                    //!< a status id, "open", "closed" or empty (all)
+  std::string category;
+  std::string department;
+  std::string channel;
+  bool unassigned = false;
+  std::int64_t assignee = 0;           //!< 0: any
+  std::optional<SysTime> created_before;  //!< age filter
+  std::string search;                  //!< a ticket number or words of the text
+  TicketSort sort = TicketSort::Newest;
+  //! Keyset cursor: the last row of the previous page (id, and updated_at for Updated).
+  std::int64_t after_id = 0;
+  std::int64_t after_updated_ms = 0;
+  int limit = 50;
+};
+
+struct InboxTicket {
+  TicketRecord ticket;
+  std::int64_t assignee_id = 0;
+  std::string assignee_login;
+};
+
+struct TicketPage {
+  std::vector<InboxTicket> rows;
+  bool has_more = false;
+};
+
+//! One entry of a ticket's thread, with the delivery state of its outbound message, if any.
+struct ThreadEntry {
+  std::int64_t id = 0;
+  std::string kind;   //!< created, bot_message, staff_reply, status_changed, internal_note, ...
+  std::string actor;  //!< citizen, bot, staff:<login>, system
+  std::string status;
+  std::string body;
+  SysTime at{};
+  std::int64_t outbox_id = 0;
+  std::string outbox_status;  //!< queued, sent, delivered, read, failed, dead
+  std::string outbox_error;
+  std::string outbox_payload;  //!< serialized OutboundMessage
+};
+
+//! A photo as the inbox may serve it: the ticket it belongs to decides who may see it.
+struct InboxMedia {
+  std::int64_t media_id = 0;
+  std::int64_t ticket_number = 0;
+  std::string department;
+  std::string status;  //!< only "ready" is served
+  std::string content_id;
+  std::string mime_type;
+};
+
+class InboxStore {
+public:
+  virtual ~InboxStore() = default;
+
+  // ---- staff accounts ----
+  //! Conflict when the login exists (case-insensitive).
+  virtual Result<std::int64_t> createStaff(const StaffUser& user, SysTime now) = 0;
+  virtual Result<std::optional<StaffUser>> staffByLogin(const std::string& login) = 0;
+  virtual Result<std::optional<StaffUser>> staffById(std::int64_t id) = 0;
+  virtual Result<std::vector<StaffUser>> listStaff() = 0;
+  virtual Result<std::int64_t> staffCount() = 0;
+  //! Changes role, departments and the disabled flag; disabling ends the user's sessions.
+  virtual Result<void> updateStaff(std::int64_t id, StaffRole role,
+                                   const std::vector<std::string>& departments, bool disabled,
+                                   const AuditEntry& audit) = 0;
+
+  // ---- sessions ----
+  virtual Result<void> createSession(const StaffSession& session) = 0;
+  virtual Result<std::optional<StaffSession>> session(const std::string& id_hash) = 0;
+  virtual Result<void> touchSession(const std::string& id_hash, SysTime now) = 0;
+  virtual Result<void> deleteSession(const std::string& id_hash) = 0;
+
+  // ---- audit ----
+  virtual Result<void> addAudit(const AuditEntry& entry) = 0;
+  //! Newest first, entries with id < before_id (0: from the newest).
+  virtual Result<std::vector<AuditEntry>> auditLog(std::int64_t before_id, int limit) = 0;
+  virtual Result<std::vector<AuditEntry>> auditOfTicket(std::int64_t number) = 0;
+
+  // ---- tickets ----
+  virtual Result<TicketPage> listTickets(const TicketQuery& query) = 0;
+  //! Tickets per status under the query's filters (its status filter and cursor ignored).
+  virtual Result<std::vector<std::pair<std::string, std::int64_t>>> statusCounts(
+      const TicketQuery& query) = 0;
+  virtual Result<std::optional<InboxTicket>> inboxTicket(std::int64_t number) = 0;
+  virtual Result<std::vector<ThreadEntry>> thread(std::int64_t number) = 0;
+  virtual Result<std::optional<InboxMedia>> ticketMedia(std::int64_t media_id) = 0;
+
+  // ---- staff changes (each writes `audit` in the same transaction) ----
+  //! Queues `message` in the outbox and adds a staff_reply event with `body`.
+  virtual Result<void> addStaffReply(std::int64_t number, const NewOutbound& message,
+                                     const std::string& body, const AuditEntry& audit) = 0;
+  virtual Result<void> addInternalNote(std::int64_t number, const std::string& body,
+                                       const AuditEntry& audit) = 0;
+  //! assignee 0 removes the assignment.
+  virtual Result<void> assign(std::int64_t number, std::int64_t assignee,
+                              const AuditEntry& audit) = 0;
+  virtual Result<void> recategorize(std::int64_t number, const std::string& category,
+                                    const std::string& department, const AuditEntry& audit) = 0;
+  //! The duplicate's followers become followers of the target; both threads note the merge.
+  virtual Result<void> mergeFollowers(std::int64_t duplicate, std::int64_t target,
+                                      const AuditEntry& audit) = 0;
+};
+
+}  // namespace bb

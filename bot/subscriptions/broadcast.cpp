@@ -1,0 +1,190 @@
+#include "bot/subscriptions/broadcast.hpp"
+
+#include <algorithm>
+#include <array>
+
+#include "bot/conversation/codec.hpp"
+#include "bot/log.hpp"
+
+namespace bb {
+
+namespace {
+
+constexpr std::array<std::pair<BroadcastStatus, const char*>, 4> kStatusNames{{
+    {BroadcastStatus::Draft, "draft"},
+    {BroadcastStatus::Scheduled, "scheduled"},
+    {BroadcastStatus::Sent, "sent"},
+    {BroadcastStatus::Cancelled, "cancelled"},
+}};
+
+//! Channels that can receive a push; the web chat has no way to reach a closed page.
+constexpr std::array kPushChannels{Channel::WhatsApp, Channel::Telegram, Channel::Matrix};
+
+constexpr int kPage = 1000;
+
+}  // namespace
+
+const char* toString(BroadcastStatus status) {
+  for (const auto& [s, name] : kStatusNames) {
+    if (s == status) {
+      return name;
+    }
+  }
+  return "draft";
+}
+
+std::optional<BroadcastStatus> broadcastStatusFromString(const std::string& s) {
+  for (const auto& [status, name] : kStatusNames) {
+    if (s == name) {
+      return status;
+    }
+  }
+  return std::nullopt;
+}
+
+const std::vector<ChannelLimit>& broadcastChannelLimits() {
+  // WhatsApp: one template body parameter (1024); Telegram: one message (4096 UTF-16 units,
+  // counted here as code points with room for link and footer); Matrix: kept readable.
+  static const std::vector<ChannelLimit> kLimits{
+      {Channel::WhatsApp, 1024}, {Channel::Telegram, 3800}, {Channel::Matrix, 8000}};
+  return kLimits;
+}
+
+OutboundMessage renderBroadcast(const BroadcastRecord& b, Channel channel, flows::Lang lang,
+                                const flows::TextCatalog& texts, const BroadcastOptions& options) {
+  OutboundMessage m;
+  if (channel == Channel::WhatsApp) {
+    // Business-initiated: only an approved template may be sent ({{1}} text, {{2}} link).
+    m.template_name = options.whatsapp_template;
+    m.template_params = {b.body, b.link.empty() ? std::string("-") : b.link};
+    m.text = b.body;
+    return m;
+  }
+  m.text = b.body;
+  if (!b.link.empty()) {
+    m.text += "\n\n" + b.link;
+  }
+  m.text += "\n\n" + texts.render(lang, "broadcast.footer");
+  return m;
+}
+
+BroadcastService::BroadcastService(BroadcastStore& broadcasts, SubscriptionStore& subscriptions,
+                                   const flows::TextCatalog& texts, const Clock& clock,
+                                   BroadcastOptions options)
+    : broadcasts_(broadcasts),
+      subscriptions_(subscriptions),
+      texts_(texts),
+      clock_(clock),
+      options_(std::move(options)) {}
+
+Result<std::int64_t> BroadcastService::createDraft(const NewBroadcast& b) {
+  if (b.topic.empty() || b.body.empty()) {
+    return fail(ErrorCode::InvalidInput, "topic and text are required");
+  }
+  return broadcasts_.createBroadcast(b, clock_.now());
+}
+
+Result<int> BroadcastService::send(std::int64_t id) {
+  auto found = broadcasts_.broadcast(id);
+  if (!found) { return fail(found.error().code, found.error().detail); }
+  if (!*found) { return fail(ErrorCode::NotFound, "no such broadcast"); }
+  const BroadcastRecord& b = **found;
+  if (b.status != BroadcastStatus::Draft && b.status != BroadcastStatus::Scheduled) {
+    return fail(ErrorCode::Conflict, std::string("broadcast is ") + toString(b.status));
+  }
+  const SysTime now = clock_.now();
+  std::vector<FanoutRow> rows;
+  for (const Channel channel : kPushChannels) {
+    const auto rate_it = options_.rate_per_second.find(channel);
+    const double rate = rate_it == options_.rate_per_second.end() ? 1.0
+                                                                   : std::max(0.1, rate_it->second);
+    const auto step = std::chrono::duration<double>(1.0 / rate);
+    // Continue after rows of earlier broadcasts still queued on this channel, so that two
+    // broadcasts together never exceed the rate either.
+    SysTime start = now;
+    if (auto cursor = broadcasts_.paceCursor(channel); cursor && *cursor >= now) {
+      start = *cursor + std::chrono::duration_cast<std::chrono::milliseconds>(step);
+    }
+    std::string after;
+    std::size_t index = 0;
+    for (;;) {
+      auto page = subscriptions_.subscribersOf(b.topic, channel, after, kPage);
+      if (!page) { return fail(page.error().code, page.error().detail); }
+      for (const CitizenRecord& c : *page) {
+        const flows::Lang lang = flows::langFromString(c.lang).value_or(flows::Lang::De);
+        FanoutRow row;
+        row.outbound.channel = channel;
+        row.outbound.pseudonym = c.pseudonym;
+        row.outbound.address_ct = c.address_ct;
+        row.outbound.key_id = c.key_id;
+        row.outbound.kind = "broadcast";
+        row.outbound.payload = encodeOutbound(renderBroadcast(b, channel, lang, texts_, options_));
+        // Millisecond due times; rows sharing a millisecond stay within the rate over a second.
+        row.due = start + std::chrono::duration_cast<std::chrono::milliseconds>(
+                              step * static_cast<double>(index));
+        rows.push_back(std::move(row));
+        ++index;
+      }
+      if (static_cast<int>(page->size()) < kPage) { break; }
+      after = page->back().pseudonym;
+    }
+  }
+  if (auto committed = broadcasts_.commitFanout(id, rows, now); !committed) {
+    return fail(committed.error().code, committed.error().detail);
+  }
+  log::info("broadcast_sent", {{"broadcast", std::to_string(id)},
+                               {"recipients", std::to_string(rows.size())}});
+  if (options_.wake) {
+    for (const Channel channel : kPushChannels) { options_.wake(channel); }
+  }
+  return static_cast<int>(rows.size());
+}
+
+Result<void> BroadcastService::schedule(std::int64_t id, SysTime at) {
+  return broadcasts_.scheduleBroadcast(id, at, clock_.now());
+}
+
+Result<void> BroadcastService::cancel(std::int64_t id) {
+  return broadcasts_.cancelBroadcast(id, clock_.now());
+}
+
+int BroadcastService::runDue() {
+  auto due = broadcasts_.dueBroadcasts(clock_.now());
+  if (!due) { return 0; }
+  int sent = 0;
+  for (const std::int64_t id : *due) {
+    if (auto r = send(id); r) {
+      ++sent;
+    } else {
+      log::warn("broadcast_send_failed", {{"broadcast", std::to_string(id)},
+                                          {"code", toString(r.error().code)}});
+    }
+  }
+  return sent;
+}
+
+Result<std::int64_t> BroadcastService::correct(std::int64_t id) {
+  auto found = broadcasts_.broadcast(id);
+  if (!found) { return fail(found.error().code, found.error().detail); }
+  if (!*found) { return fail(ErrorCode::NotFound, "no such broadcast"); }
+  const BroadcastRecord& b = **found;
+  if (b.status == BroadcastStatus::Draft || b.status == BroadcastStatus::Scheduled) {
+    auto c = broadcasts_.cancelBroadcast(id, clock_.now());
+    if (!c) { return fail(c.error().code, c.error().detail); }
+    return std::int64_t{0};
+  }
+  if (b.status == BroadcastStatus::Cancelled) { return std::int64_t{0}; }
+  NewBroadcast correction;
+  correction.topic = b.topic;
+  correction.title = b.title;
+  correction.body = texts_.render(flows::Lang::De, "broadcast.correction", {{"title", b.title}});
+  correction.link = b.link;
+  correction.source = b.source;
+  correction.corrects_id = id;
+  auto created = broadcasts_.createBroadcast(correction, clock_.now());
+  if (!created) { return created; }
+  if (auto sent = send(*created); !sent) { return fail(sent.error().code, sent.error().detail); }
+  return *created;
+}
+
+}  // namespace bb

@@ -1,0 +1,185 @@
+#include "bot/subscriptions/subscriptions.hpp"
+
+#include <ctime>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+#include "bot/conversation/codec.hpp"
+#include "bot/log.hpp"
+#include "flows/subscriptions.hpp"
+
+namespace bb {
+
+namespace {
+
+using json = nlohmann::json;
+
+bool validTopicId(const std::string& id) {
+  if (id.empty() || id.size() > 40) {
+    return false;
+  }
+  for (const char c : id) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+    if (!ok) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+Result<std::vector<TopicSetting>> parseTopics(const std::string& json_text) {
+  const json root = json::parse(json_text, nullptr, false);
+  if (root.is_discarded() || !root.is_array()) {
+    return fail(ErrorCode::InvalidInput, "topics: expected a JSON array");
+  }
+  std::vector<TopicSetting> out;
+  std::set<std::string> seen;
+  for (std::size_t i = 0; i < root.size(); ++i) {
+    const json& t = root[i];
+    const std::string where = "topics[" + std::to_string(i) + "]";
+    if (!t.is_object()) {
+      return fail(ErrorCode::InvalidInput, where + ": expected an object");
+    }
+    TopicSetting s;
+    const auto id = t.find("id");
+    if (id == t.end() || !id->is_string() || !validTopicId(id->get<std::string>())) {
+      return fail(ErrorCode::InvalidInput, where + ".id: lowercase a-z, 0-9, _ or -, 1..40");
+    }
+    s.topic.id = id->get<std::string>();
+    if (!seen.insert(s.topic.id).second) {
+      return fail(ErrorCode::InvalidInput, where + ".id: duplicate " + s.topic.id);
+    }
+    const auto label = t.find("label");
+    if (label == t.end() || !label->is_object()) {
+      return fail(ErrorCode::InvalidInput, where + ".label: expected {\"de\": ..., \"en\": ...}");
+    }
+    for (const auto& [lang, text] : label->items()) {
+      const auto l = flows::langFromString(lang);
+      if (!l || !text.is_string()) {
+        return fail(ErrorCode::InvalidInput, where + ".label." + lang + ": unknown language");
+      }
+      s.topic.label[*l] = text.get<std::string>();
+    }
+    if (s.topic.label.count(flows::Lang::De) == 0) {
+      return fail(ErrorCode::InvalidInput, where + ".label.de: missing");
+    }
+    if (const auto orgs = t.find("oparl_organizations"); orgs != t.end()) {
+      if (!orgs->is_array()) {
+        return fail(ErrorCode::InvalidInput, where + ".oparl_organizations: expected an array");
+      }
+      for (const json& o : *orgs) {
+        if (!o.is_string()) {
+          return fail(ErrorCode::InvalidInput, where + ".oparl_organizations: expected URLs");
+        }
+        s.oparl_organizations.push_back(o.get<std::string>());
+      }
+    }
+    if (const auto now = t.find("send_at_once"); now != t.end()) {
+      if (!now->is_boolean()) {
+        return fail(ErrorCode::InvalidInput, where + ".send_at_once: expected true or false");
+      }
+      s.send_at_once = now->get<bool>();
+    }
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+namespace {
+
+std::string day(std::optional<SysTime> t) {
+  if (!t) {
+    return "-";
+  }
+  const std::time_t secs = std::chrono::system_clock::to_time_t(*t);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%d.%m.%Y", &tm);
+  return buf;
+}
+
+}  // namespace
+
+std::string exportSubscriptions(SubscriptionStore& store, const flows::TextCatalog& texts,
+                                const std::vector<flows::Topic>& topics,
+                                const std::string& pseudonym, flows::Lang lang) {
+  std::string text;
+  if (auto subs = store.subscriptionsOf(pseudonym)) {
+    for (const SubscriptionRecord& s : *subs) {
+      text += "\n" + texts.render(lang, "subscriptions.export_item",
+                                  {{"topic", flows::topicLabel(topics, s.topic, lang)},
+                                   {"since", day(s.created_at)}});
+    }
+  }
+  if (auto consents = store.consentsOf(pseudonym)) {
+    for (const ConsentRecord& c : *consents) {
+      text += "\n" + texts.render(lang, "subscriptions.export_consent",
+                                  {{"purpose", c.purpose},
+                                   {"version", std::to_string(c.notice_version)},
+                                   {"granted", day(c.granted_at)},
+                                   {"withdrawn", day(c.withdrawn_at)}});
+    }
+  }
+  return text;
+}
+
+RetentionReport runSubscriptionRetention(SubscriptionStore& store, const flows::TextCatalog& texts,
+                                         const std::vector<flows::Topic>& topics,
+                                         const RetentionOptions& options, SysTime now) {
+  RetentionReport report;
+  if (auto revived = store.clearAnsweredReminders()) {
+    report.revived = *revived;
+  }
+  const auto grace = std::chrono::hours(24) * options.remove_after_days;
+  if (auto removed = store.removeUnanswered(now - grace, now)) {
+    report.removed = *removed;
+  }
+  // A month is counted as 30 days: the reminder is a courtesy, not a deadline.
+  const auto inactive = std::chrono::hours(24 * 30) * options.inactive_months;
+  for (;;) {
+    auto due = store.inactiveSubscribers(now - inactive, 500);
+    if (!due || due->empty()) {
+      break;
+    }
+    int done = 0;
+    for (const CitizenRecord& c : *due) {
+      const flows::Lang lang = flows::langFromString(c.lang).value_or(flows::Lang::De);
+      std::string names;
+      if (auto mine = store.topicsOf(c.pseudonym)) {
+        for (const std::string& id : *mine) {
+          names += (names.empty() ? "" : ", ") + flows::topicLabel(topics, id, lang);
+        }
+      }
+      OutboundMessage m;
+      m.text = texts.render(lang, "subscriptions.reminder",
+                            {{"topics", names},
+                             {"days", std::to_string(options.remove_after_days)}});
+      NewOutbound o;
+      o.channel = c.channel;
+      o.pseudonym = c.pseudonym;
+      o.address_ct = c.address_ct;
+      o.key_id = c.key_id;
+      o.payload = encodeOutbound(m);
+      o.kind = "notice";
+      if (store.remind(c.pseudonym, o, now)) {
+        ++report.reminded;
+        ++done;
+      }
+    }
+    if (done == 0) {
+      break;  // storage trouble: try again on the next pass
+    }
+  }
+  if (report.reminded + report.removed + report.revived > 0) {
+    log::info("subscription_retention", {{"reminded", std::to_string(report.reminded)},
+                                         {"removed", std::to_string(report.removed)},
+                                         {"revived", std::to_string(report.revived)}});
+  }
+  return report;
+}
+
+}  // namespace bb
