@@ -13,7 +13,7 @@
 #include "bot/security/crypto.hpp"
 #include "bot/log.hpp"
 
-namespace bb {
+namespace bb::app {
 
 Result<void> ensureDemoKeys(config::Config& config) {
   auto& privacy = config.privacy;
@@ -59,4 +59,4 @@ Result<void> ensureDemoKeys(config::Config& config) {
   return {};
 }
 
-}  // namespace bb
+}  // namespace bb::app

@@ -5,8 +5,8 @@
 #include "bot/result.hpp"
 #include "config/config.hpp"
 
-namespace bb {
+namespace bb::app {
 
 Result<void> ensureDemoKeys(config::Config& config);
 
-}  // namespace bb
+}  // namespace bb::app

@@ -1,0 +1,42 @@
+#include "app/commands/command.hpp"
+
+#include <iostream>
+
+#include "app/demo/demo_keys.hpp"
+
+namespace bb::app {
+
+std::string argValue(const Args& args, const std::string& name) {
+  for (std::size_t i = 0; i + 1 < args.size(); ++i) {
+    if (args[i] == name) { return args[i + 1]; }
+  }
+  return {};
+}
+
+std::vector<std::string> argValues(const Args& args, const std::string& name) {
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i + 1 < args.size(); ++i) {
+    if (args[i] == name) { out.push_back(args[i + 1]); }
+  }
+  return out;
+}
+
+bool loadConfigOrReport(const Args& args, config::Config& out, bool create_demo_keys) {
+  auto loaded =
+      config::loadConfig(argValue(args, "--config"), config::processEnv(), config::diskFiles());
+  if (!loaded.ok()) {
+    for (const auto& e : loaded.errors) { std::cerr << "config error: " << e << "\n"; }
+    return false;
+  }
+  out = loaded.config;
+  if (out.demo && create_demo_keys) {
+    auto keys = ensureDemoKeys(out);
+    if (!keys) {
+      std::cerr << "config error: demo keys: " << keys.error().detail << "\n";
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace bb::app

@@ -1,0 +1,27 @@
+#pragma once
+// What every subcommand shares: its arguments, the way it asks for the usage text, and loading
+// the config with every error printed.
+
+#include <string>
+#include <vector>
+
+#include "config/config.hpp"
+
+namespace bb::app {
+
+//! argv without the program name; args[0] is the subcommand.
+using Args = std::vector<std::string>;
+
+//! A subcommand's exit code when its arguments do not fit: main prints the usage, exits 2.
+inline constexpr int kBadUsage = -1;
+
+//! The value after `name` ("--config FILE" → "FILE"); empty when absent.
+std::string argValue(const Args& args, const std::string& name);
+//! Every value after a repeatable `name` ("--department a --department b").
+std::vector<std::string> argValues(const Args& args, const std::string& name);
+
+//! Loads and validates the config at `--config`, printing every error to stderr. Demo mode with
+//! `create_demo_keys` first fills the missing privacy keys (app/demo/demo_keys.hpp).
+bool loadConfigOrReport(const Args& args, config::Config& out, bool create_demo_keys);
+
+}  // namespace bb::app

@@ -1,0 +1,26 @@
+#pragma once
+// The subcommands other than `serve` (app/serve/serve.hpp), one file each. Each returns the
+// process's exit code, or kBadUsage when its arguments do not fit.
+
+#include "app/commands/command.hpp"
+
+namespace bb::app {
+
+//! `version`: prints the version.
+int runVersion(const Args& args);
+//! `check-config --config FILE`: validates, prints every error; exit 2 on any.
+int runCheckConfig(const Args& args);
+//! `migrate --config FILE`: creates or upgrades the database schema.
+int runMigrate(const Args& args);
+//! `staff add --login NAME --role ROLE [--department D]... --config FILE`; password on stdin.
+int runStaff(const Args& args);
+//! `apikey add --name N --department D [--department D2 ...] --config FILE`: prints the key once.
+int runApiKey(const Args& args);
+//! `keys rotate --config FILE`: re-seals every reply address under the current encryption key.
+int runKeys(const Args& args);
+//! `matrix registration --config FILE`: the registration YAML for the homeserver on stdout.
+int runMatrix(const Args& args);
+//! `telegram set-webhook [URL] --config FILE` / `telegram delete-webhook --config FILE`.
+int runTelegram(const Args& args);
+
+}  // namespace bb::app

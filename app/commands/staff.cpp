@@ -1,0 +1,89 @@
+#include <algorithm>
+#include <iostream>
+
+#include "app/commands/commands.hpp"
+#include "bot/conversation/flow_data.hpp"
+#include "bot/ports.hpp"
+#include "bot/staff/staff_accounts.hpp"
+#include "storage/open.hpp"
+#include "storage/sqlite_inbox_store.hpp"
+
+namespace bb::app {
+namespace {
+
+//! The departments named in the categories and districts, sorted.
+std::vector<std::string> knownDepartments(const FlowData& flows) {
+  std::vector<std::string> out;
+  for (const auto& c : flows.categories) {
+    if (std::find(out.begin(), out.end(), c.department) == out.end()) {
+      out.push_back(c.department);
+    }
+  }
+  for (const auto& d : flows.geo.districts) {
+    if (!d.department.empty() && std::find(out.begin(), out.end(), d.department) == out.end()) {
+      out.push_back(d.department);
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+//! False (and the known ones named on stderr) when a department is not in the config.
+bool departmentsKnown(const config::Config& config, const std::vector<std::string>& departments) {
+  auto flows = loadFlowData(config);
+  if (!flows) {
+    std::cerr << "staff add: " << flows.error().detail << "\n";
+    return false;
+  }
+  const auto known = knownDepartments(*flows);
+  for (const auto& d : departments) {
+    if (std::find(known.begin(), known.end(), d) == known.end()) {
+      std::cerr << "staff add: unknown department '" << d << "' (known:";
+      for (const auto& k : known) { std::cerr << " " << k; }
+      std::cerr << ")\n";
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string readPassword() {
+  std::cerr << "Password (min. 10 characters), then Enter: " << std::flush;
+  std::string password;
+  std::getline(std::cin, password);
+  while (!password.empty() && (password.back() == '\r' || password.back() == '\n')) {
+    password.pop_back();
+  }
+  return password;
+}
+
+}  // namespace
+
+int runStaff(const Args& args) {
+  if (args.size() < 2 || args[1] != "add") { return kBadUsage; }
+  auth::NewAccount a;
+  a.login = argValue(args, "--login");
+  a.role = argValue(args, "--role");
+  a.departments = argValues(args, "--department");
+  config::Config config;
+  if (!loadConfigOrReport(args, config, true)) { return 2; }
+  if (!departmentsKnown(config, a.departments)) { return 2; }
+  a.password = readPassword();
+  auto db = storage::openDatabase(config.storage);
+  if (!db) {
+    std::cerr << "database: " << db.error().detail << "\n";
+    return 1;
+  }
+  SystemClock clock;
+  storage::SqliteInboxStore inbox_store(**db);
+  auto id = auth::createAccount(inbox_store, a, clock.now());
+  (*db)->close();
+  if (!id) {
+    std::cerr << "\nstaff add: " << id.error().detail << "\n";
+    return 2;
+  }
+  std::cerr << "\nstaff account '" << a.login << "' (" << a.role << ") created\n";
+  return 0;
+}
+
+}  // namespace bb::app
