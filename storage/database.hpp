@@ -31,7 +31,7 @@ struct DatabaseOptions {
   int busy_timeout_ms = 5000;
   std::size_t max_queued_jobs = 20000;  //!< beyond this, writes fail fast with Unavailable (→ 503)
   std::size_t max_batch = 1024;         //!< jobs per transaction
-  //! Tests only (issue 14): while this file exists and starts with "readonly", the writer runs
+  //! Tests only (storage fault injection): while this file exists and starts with "readonly", the writer runs
   //! with PRAGMA query_only, so every write fails the way a read-only database does. Empty: off.
   std::string fault_file;
 };

@@ -134,7 +134,7 @@ CREATE TABLE media (
   created_at INTEGER NOT NULL
 );
 )sql",
-      // 2 (issue 7, open311): case queue, back-office API keys, published ticket fields.
+      // 2, back office (Open311): case queue, back-office API keys, published ticket fields.
       R"sql(
 -- Every ticket change for the back office, appended in the change's own transaction.
 -- state: pending -> delivered | dead (dead blocks later entries of the same ticket until requeued).
@@ -175,7 +175,7 @@ CREATE TABLE ticket_public (
 CREATE INDEX tickets_created ON tickets (created_at);
 CREATE INDEX ticket_events_created ON ticket_events (created_at);
 )sql",
-      // 3 (issue 4, WhatsApp): media jobs with retries, and a lookup of held outbox rows.
+      // 3, WhatsApp: media jobs with retries, and a lookup of held outbox rows.
       R"sql(
 ALTER TABLE media ADD COLUMN tries INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE media ADD COLUMN next_attempt_at INTEGER NOT NULL DEFAULT 0;
@@ -183,7 +183,7 @@ ALTER TABLE media ADD COLUMN error TEXT;
 CREATE INDEX media_pending ON media (channel, next_attempt_at) WHERE status = 'pending';
 CREATE INDEX outbox_held ON outbox (pseudonym, id) WHERE status = 'held';
 )sql",
-      // inbox (issue 6): staff accounts, sessions, audit log, ticket assignment, list indexes.
+      // inbox: staff accounts, sessions, audit log, ticket assignment, list indexes.
       R"sql(
 CREATE TABLE staff_users (
   id INTEGER PRIMARY KEY,
@@ -224,7 +224,7 @@ CREATE INDEX tickets_department ON tickets (department, id);
 CREATE INDEX tickets_assignee ON tickets (assignee_id, id);
 CREATE INDEX tickets_updated ON tickets (updated_at, id);
 )sql",
-      // matrix (issue 9): homeserver transactions already processed (the HS retries a txnId
+      // matrix: homeserver transactions already processed (the HS retries a txnId
       // until it gets 200; a repeat is answered without processing again).
       R"sql(
 CREATE TABLE matrix_transactions (
@@ -233,7 +233,7 @@ CREATE TABLE matrix_transactions (
 );
 CREATE INDEX matrix_transactions_processed ON matrix_transactions (processed_at);
 )sql",
-      // participation (issue 11): participatory budget campaigns, proposals, comments,
+      // participation: participatory budget campaigns, proposals, comments,
       // supports, outcomes and the notices sent about them (exactly once per recipient).
       // Citizens appear only by pseudonym (no foreign key: erasure anonymizes instead).
       R"sql(
@@ -311,7 +311,7 @@ CREATE TABLE proposal_notices (
 );
 CREATE INDEX proposal_notices_pseudonym ON proposal_notices (pseudonym);
 )sql",
-      // subscriptions and broadcasts (issue 12): general consents (purpose "broadcast:<topic>",
+      // subscriptions and broadcasts: general consents (purpose "broadcast:<topic>",
       // also for "reports" and "participation"), subscriptions, broadcasts with their outbox
       // rows, and the OParl poller's sync state (which result was seen, which broadcast told it).
       R"sql(
@@ -366,12 +366,12 @@ CREATE TABLE oparl_events (
 );
 CREATE INDEX oparl_events_object ON oparl_events (object_id);
 )sql",
-      // (issue 10, retention): when a closed ticket was anonymized by the retention job.
+      // retention: when a closed ticket was anonymized by the retention job.
       R"sql(
 ALTER TABLE tickets ADD COLUMN anonymized_at INTEGER;
 CREATE INDEX tickets_closed_retention ON tickets (closed_at) WHERE anonymized_at IS NULL;
 )sql",
-      // (issue 13, performance): ticket counts per department, category and status, kept by
+      // performance: ticket counts per department, category and status, kept by
       // triggers, so the inbox's status counts read a few hundred rows instead of every ticket.
       // Empty groups keep a row with n = 0 (readers skip them).
       R"sql(
@@ -405,7 +405,7 @@ BEGIN
     ON CONFLICT (department, category_id, status) DO UPDATE SET n = n + 1;
 END;
 )sql",
-      // (issue 13/14): the due-outbox poll asks, for each candidate row, for its recipient's
+      // performance: the due-outbox poll asks, for each candidate row, for its recipient's
       // oldest queued row. Through outbox_recipient (pseudonym, id) that walked every row the
       // recipient was ever sent; with a backlog for a few recipients each poll took 0.2 s and
       // delivery fell to 5 messages/s (found by the 25-kill crash run). One seek with this.

@@ -1,5 +1,5 @@
 #pragma once
-// Broadcasts, their outbox rows and the OParl sync state on SQLite (issue 12).
+// Broadcasts, their outbox rows and the OParl sync state on SQLite.
 
 #include "bot/subscriptions/broadcast.hpp"
 #include "storage/database.hpp"

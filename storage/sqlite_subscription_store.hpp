@@ -1,5 +1,5 @@
 #pragma once
-// Subscriptions and the general consents table on SQLite (issue 12).
+// Subscriptions and the general consents table on SQLite.
 
 #include <string>
 #include <vector>

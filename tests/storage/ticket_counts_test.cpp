@@ -1,4 +1,4 @@
-// The inbox's status counts come from `ticket_counts`, kept by triggers on `tickets` (issue 13):
+// The inbox's status counts come from `ticket_counts`, kept by triggers on `tickets`:
 // after any mix of inserts, status changes, recategorizations and deletes the table must say
 // exactly what a full GROUP BY over the tickets says, and the store must answer with it.
 #include <doctest/doctest.h>
