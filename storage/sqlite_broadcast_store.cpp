@@ -2,7 +2,7 @@
 
 #include <SQLiteCpp/SQLiteCpp.h>
 
-#include "storage/sqlite_store.hpp"
+#include "storage/rows.hpp"
 
 namespace bb::storage {
 
@@ -26,10 +26,10 @@ BroadcastRecord readBroadcast(SQLite::Statement& q) {
   b.link = q.getColumn(4).getString();
   b.source = q.getColumn(5).getString();
   b.status = broadcastStatusFromString(q.getColumn(6).getString()).value_or(BroadcastStatus::Draft);
-  if (!q.getColumn(7).isNull()) { b.scheduled_at = fromMillis(q.getColumn(7).getInt64()); }
-  b.corrects_id = q.getColumn(8).isNull() ? 0 : q.getColumn(8).getInt64();
+  b.scheduled_at = optionalTime(q.getColumn(7));
+  b.corrects_id = optionalId(q.getColumn(8));
   b.created_at = fromMillis(q.getColumn(9).getInt64());
-  if (!q.getColumn(10).isNull()) { b.sent_at = fromMillis(q.getColumn(10).getInt64()); }
+  b.sent_at = optionalTime(q.getColumn(10));
   b.recipients = q.getColumn(11).getInt();
   return b;
 }
@@ -102,23 +102,12 @@ Result<void> SqliteBroadcastStore::updateBroadcast(std::int64_t id, const NewBro
 }
 
 Result<std::optional<BroadcastRecord>> SqliteBroadcastStore::broadcast(std::int64_t id) {
-  return db_.read([&](SQLite::Database& db) -> std::optional<BroadcastRecord> {
-    SQLite::Statement q(db, std::string("SELECT ") + kColumns + " FROM bc_broadcasts WHERE id = ?");
-    q.bind(1, id);
-    if (!q.executeStep()) { return std::nullopt; }
-    return readBroadcast(q);
-  });
+  return readFirst(db_, selectFrom(kColumns, "bc_broadcasts WHERE id = ?"), readBroadcast, id);
 }
 
 Result<std::vector<BroadcastRecord>> SqliteBroadcastStore::recentBroadcasts(int limit) {
-  return db_.read([&](SQLite::Database& db) {
-    std::vector<BroadcastRecord> out;
-    SQLite::Statement q(db, std::string("SELECT ") + kColumns +
-                                " FROM bc_broadcasts ORDER BY id DESC LIMIT ?");
-    q.bind(1, limit);
-    while (q.executeStep()) { out.push_back(readBroadcast(q)); }
-    return out;
-  });
+  return readAll(db_, selectFrom(kColumns, "bc_broadcasts ORDER BY id DESC LIMIT ?"),
+                 readBroadcast, limit);
 }
 
 Result<void> SqliteBroadcastStore::scheduleBroadcast(std::int64_t id, SysTime at, SysTime now) {
@@ -154,15 +143,11 @@ Result<void> SqliteBroadcastStore::cancelBroadcast(std::int64_t id, SysTime now)
 }
 
 Result<std::vector<std::int64_t>> SqliteBroadcastStore::dueBroadcasts(SysTime now) {
-  return db_.read([&](SQLite::Database& db) {
-    std::vector<std::int64_t> out;
-    SQLite::Statement q(db,
-                        "SELECT id FROM bc_broadcasts WHERE status = 'scheduled' AND "
-                        "scheduled_at <= ? ORDER BY scheduled_at, id");
-    q.bind(1, toMillis(now));
-    while (q.executeStep()) { out.push_back(q.getColumn(0).getInt64()); }
-    return out;
-  });
+  return readAll(
+      db_,
+      "SELECT id FROM bc_broadcasts WHERE status = 'scheduled' AND scheduled_at <= ? "
+      "ORDER BY scheduled_at, id",
+      int64Column, now);
 }
 
 Result<SysTime> SqliteBroadcastStore::paceCursor(Channel channel) {
@@ -290,16 +275,12 @@ Result<void> SqliteBroadcastStore::recordOparlEvent(const std::string& key,
 
 Result<std::vector<std::int64_t>> SqliteBroadcastStore::oparlBroadcastsOf(
     const std::string& object_id) {
-  return db_.read([&](SQLite::Database& db) {
-    std::vector<std::int64_t> out;
-    SQLite::Statement q(db,
-                        "SELECT broadcast_id FROM oparl_events WHERE (object_id = ?1 OR "
-                        "substr(object_id, 1, length(?1) + 1) = ?1 || '#') AND "
-                        "broadcast_id IS NOT NULL ORDER BY broadcast_id");
-    q.bind(1, object_id);
-    while (q.executeStep()) { out.push_back(q.getColumn(0).getInt64()); }
-    return out;
-  });
+  return readAll(
+      db_,
+      "SELECT broadcast_id FROM oparl_events WHERE (object_id = ?1 OR "
+      "substr(object_id, 1, length(?1) + 1) = ?1 || '#') AND "
+      "broadcast_id IS NOT NULL ORDER BY broadcast_id",
+      int64Column, object_id);
 }
 
 }  // namespace bb::storage

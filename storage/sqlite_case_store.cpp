@@ -5,7 +5,7 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 
 #include "bot/cases/case_payload.hpp"
-#include "storage/sqlite_store.hpp"
+#include "storage/rows.hpp"
 
 namespace bb::storage {
 namespace {

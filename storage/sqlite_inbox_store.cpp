@@ -6,7 +6,7 @@
 
 #include <SQLiteCpp/SQLiteCpp.h>
 
-#include "storage/sqlite_store.hpp"
+#include "storage/rows.hpp"
 
 namespace bb::storage {
 namespace {
@@ -17,7 +17,7 @@ struct NotFoundError : std::exception {
   const char* what() const noexcept override { return "not found"; }
 };
 
-void bindAll(SQLite::Statement& q, const std::vector<Value>& values) {
+void bindValues(SQLite::Statement& q, const std::vector<Value>& values) {
   int i = 1;
   for (const auto& v : values) {
     if (const auto* n = std::get_if<std::int64_t>(&v)) {
@@ -35,8 +35,6 @@ Result<void> asVoid(Result<void> r) {
   }
   return r;
 }
-
-std::string text(const SQLite::Column& c) { return c.isNull() ? std::string() : c.getString(); }
 
 std::vector<std::string> departmentsOf(SQLite::Database& db, std::int64_t staff_id) {
   std::vector<std::string> out;
@@ -101,41 +99,24 @@ AuditEntry readAudit(SQLite::Statement& q) {
   AuditEntry e;
   e.id = q.getColumn(0).getInt64();
   e.at = fromMillis(q.getColumn(1).getInt64());
-  e.staff_id = q.getColumn(2).isNull() ? 0 : q.getColumn(2).getInt64();
+  e.staff_id = optionalId(q.getColumn(2));
   e.actor = q.getColumn(3).getString();
   e.action = q.getColumn(4).getString();
-  e.ticket_number = q.getColumn(5).isNull() ? 0 : q.getColumn(5).getInt64();
+  e.ticket_number = optionalId(q.getColumn(5));
   e.detail = q.getColumn(6).getString();
   return e;
 }
 
 constexpr const char* kAuditColumns = "id, at, staff_id, actor, action, ticket_number, detail";
 
-constexpr const char* kTicketColumns =
-    "t.id, t.number, t.kind, t.category_id, t.department, t.district_id, t.status, t.lat, t.lon, "
-    "t.address_text, t.description, t.extra_answer, t.channel, t.reporter, t.created_at, "
-    "t.updated_at, t.closed_at, coalesce(t.assignee_id, 0), coalesce(s.login, '')";
+//! The inbox's ticket row: the ticket (kTicketColumns) and its assignee.
+std::string inboxTicketColumns() {
+  return std::string(kTicketColumns) + ", coalesce(t.assignee_id, 0), coalesce(s.login, '')";
+}
 
-InboxTicket readTicket(SQLite::Statement& q) {
+InboxTicket readInboxTicket(SQLite::Statement& q) {
   InboxTicket r;
-  TicketRecord& t = r.ticket;
-  t.id = q.getColumn(0).getInt64();
-  t.number = q.getColumn(1).getInt64();
-  t.kind = q.getColumn(2).getString();
-  t.category_id = q.getColumn(3).getString();
-  t.department = q.getColumn(4).getString();
-  t.district_id = q.getColumn(5).getString();
-  t.status = q.getColumn(6).getString();
-  if (!q.getColumn(7).isNull()) { t.lat = q.getColumn(7).getDouble(); }
-  if (!q.getColumn(8).isNull()) { t.lon = q.getColumn(8).getDouble(); }
-  t.address_text = text(q.getColumn(9));
-  t.description = text(q.getColumn(10));
-  t.extra_answer = text(q.getColumn(11));
-  t.channel = channelFromString(q.getColumn(12).getString()).value_or(Channel::WebChat);
-  t.reporter = text(q.getColumn(13));
-  t.created_at = fromMillis(q.getColumn(14).getInt64());
-  t.updated_at = fromMillis(q.getColumn(15).getInt64());
-  if (!q.getColumn(16).isNull()) { t.closed_at = fromMillis(q.getColumn(16).getInt64()); }
+  r.ticket = readTicketRow(q);
   r.assignee_id = q.getColumn(17).getInt64();
   r.assignee_login = q.getColumn(18).getString();
   return r;
@@ -317,31 +298,25 @@ Result<std::int64_t> SqliteInboxStore::createStaff(const StaffUser& user, SysTim
 }
 
 Result<std::optional<StaffUser>> SqliteInboxStore::staffByLogin(const std::string& login) {
-  return db_.read([&](SQLite::Database& db) -> std::optional<StaffUser> {
-    SQLite::Statement q(db, std::string("SELECT ") + kStaffColumns +
-                                " FROM staff_users WHERE login = ? COLLATE NOCASE");
-    q.bind(1, login);
-    if (!q.executeStep()) { return std::nullopt; }
-    return readStaff(db, q);
+  return db_.read([&](SQLite::Database& db) {
+    return firstRow(
+        db, selectFrom(kStaffColumns, "staff_users WHERE login = ? COLLATE NOCASE"),
+        [&db](SQLite::Statement& q) { return readStaff(db, q); }, login);
   });
 }
 
 Result<std::optional<StaffUser>> SqliteInboxStore::staffById(std::int64_t id) {
-  return db_.read([&](SQLite::Database& db) -> std::optional<StaffUser> {
-    SQLite::Statement q(db, std::string("SELECT ") + kStaffColumns + " FROM staff_users WHERE id = ?");
-    q.bind(1, id);
-    if (!q.executeStep()) { return std::nullopt; }
-    return readStaff(db, q);
+  return db_.read([&](SQLite::Database& db) {
+    return firstRow(
+        db, selectFrom(kStaffColumns, "staff_users WHERE id = ?"),
+        [&db](SQLite::Statement& q) { return readStaff(db, q); }, id);
   });
 }
 
 Result<std::vector<StaffUser>> SqliteInboxStore::listStaff() {
   return db_.read([&](SQLite::Database& db) {
-    std::vector<StaffUser> out;
-    SQLite::Statement q(db, std::string("SELECT ") + kStaffColumns +
-                                " FROM staff_users ORDER BY login COLLATE NOCASE");
-    while (q.executeStep()) { out.push_back(readStaff(db, q)); }
-    return out;
+    return allRows(db, selectFrom(kStaffColumns, "staff_users ORDER BY login COLLATE NOCASE"),
+                   [&db](SQLite::Statement& q) { return readStaff(db, q); });
   });
 }
 
@@ -389,16 +364,16 @@ Result<void> SqliteInboxStore::createSession(const StaffSession& s) {
 }
 
 Result<std::optional<StaffSession>> SqliteInboxStore::session(const std::string& id_hash) {
-  return db_.read([&](SQLite::Database& db) -> std::optional<StaffSession> {
-    SQLite::Statement q(db,
-                        "SELECT id_hash, staff_id, csrf_token, created_at, last_seen_at "
-                        "FROM staff_sessions WHERE id_hash = ?");
-    q.bind(1, id_hash);
-    if (!q.executeStep()) { return std::nullopt; }
-    return StaffSession{q.getColumn(0).getString(), q.getColumn(1).getInt64(),
-                        q.getColumn(2).getString(), fromMillis(q.getColumn(3).getInt64()),
-                        fromMillis(q.getColumn(4).getInt64())};
-  });
+  return readFirst(
+      db_,
+      "SELECT id_hash, staff_id, csrf_token, created_at, last_seen_at "
+      "FROM staff_sessions WHERE id_hash = ?",
+      [](SQLite::Statement& q) {
+        return StaffSession{q.getColumn(0).getString(), q.getColumn(1).getInt64(),
+                            q.getColumn(2).getString(), fromMillis(q.getColumn(3).getInt64()),
+                            fromMillis(q.getColumn(4).getInt64())};
+      },
+      id_hash);
 }
 
 Result<void> SqliteInboxStore::touchSession(const std::string& id_hash, SysTime now) {
@@ -426,25 +401,16 @@ Result<void> SqliteInboxStore::addAudit(const AuditEntry& entry) {
 
 Result<std::vector<AuditEntry>> SqliteInboxStore::auditLog(std::int64_t before_id, int limit) {
   return db_.read([&](SQLite::Database& db) {
-    std::vector<AuditEntry> out;
-    SQLite::Statement q(db, std::string("SELECT ") + kAuditColumns +
-                                " FROM audit_log WHERE id < ? ORDER BY id DESC LIMIT ?");
-    q.bind(1, before_id > 0 ? before_id : INT64_MAX);
-    q.bind(2, limit);
-    while (q.executeStep()) { out.push_back(readAudit(q)); }
-    return out;
+    const std::int64_t before = before_id > 0 ? before_id : INT64_MAX;
+    return allRows(db, selectFrom(kAuditColumns, "audit_log WHERE id < ? ORDER BY id DESC LIMIT ?"),
+                   readAudit, before, limit);
   });
 }
 
 Result<std::vector<AuditEntry>> SqliteInboxStore::auditOfTicket(std::int64_t number) {
-  return db_.read([&](SQLite::Database& db) {
-    std::vector<AuditEntry> out;
-    SQLite::Statement q(db, std::string("SELECT ") + kAuditColumns +
-                                " FROM audit_log WHERE ticket_number = ? ORDER BY id LIMIT 500");
-    q.bind(1, number);
-    while (q.executeStep()) { out.push_back(readAudit(q)); }
-    return out;
-  });
+  return readAll(
+      db_, selectFrom(kAuditColumns, "audit_log WHERE ticket_number = ? ORDER BY id LIMIT 500"),
+      readAudit, number);
 }
 
 // ---- tickets ----
@@ -459,12 +425,12 @@ Result<TicketPage> SqliteInboxStore::listTickets(const TicketQuery& query) {
                                                             : " ORDER BY t.id DESC";
     const int limit = std::max(1, std::min(query.limit, 200));
     values.emplace_back(static_cast<std::int64_t>(limit + 1));
-    SQLite::Statement q(db, std::string("SELECT ") + kTicketColumns +
-                                " FROM tickets t LEFT JOIN staff_users s ON s.id = t.assignee_id" +
-                                where + order + " LIMIT ?");
-    bindAll(q, values);
+    SQLite::Statement q(db, selectFrom(inboxTicketColumns(),
+                                       "tickets t LEFT JOIN staff_users s ON s.id = t.assignee_id" +
+                                           where + order + " LIMIT ?"));
+    bindValues(q, values);
     TicketPage page;
-    while (q.executeStep()) { page.rows.push_back(readTicket(q)); }
+    while (q.executeStep()) { page.rows.push_back(readInboxTicket(q)); }
     if (static_cast<int>(page.rows.size()) > limit) {
       page.rows.pop_back();
       page.has_more = true;
@@ -482,7 +448,7 @@ Result<std::vector<std::pair<std::string, std::int64_t>>> SqliteInboxStore::stat
     buildFilter(query, true, where, values);
     SQLite::Statement q(db, "SELECT t.status, count(*) FROM tickets t" + where +
                                 " GROUP BY t.status");
-    bindAll(q, values);
+    bindValues(q, values);
     std::vector<std::pair<std::string, std::int64_t>> out;
     while (q.executeStep()) {
       out.emplace_back(q.getColumn(0).getString(), q.getColumn(1).getInt64());
@@ -499,7 +465,7 @@ SqliteInboxStore::statusCountsFromTable(const TicketQuery& query) {
     addScope(query, "", where, values);
     SQLite::Statement q(db, "SELECT status, sum(n) FROM ticket_counts" + where +
                                 " GROUP BY status HAVING sum(n) > 0 ORDER BY status");
-    bindAll(q, values);
+    bindValues(q, values);
     std::vector<std::pair<std::string, std::int64_t>> out;
     while (q.executeStep()) {
       out.emplace_back(q.getColumn(0).getString(), q.getColumn(1).getInt64());
@@ -509,20 +475,17 @@ SqliteInboxStore::statusCountsFromTable(const TicketQuery& query) {
 }
 
 Result<std::optional<InboxTicket>> SqliteInboxStore::inboxTicket(std::int64_t number) {
-  return db_.read([&](SQLite::Database& db) -> std::optional<InboxTicket> {
-    SQLite::Statement q(db, std::string("SELECT ") + kTicketColumns +
-                                " FROM tickets t LEFT JOIN staff_users s ON s.id = t.assignee_id "
-                                "WHERE t.number = ?");
-    q.bind(1, number);
-    if (!q.executeStep()) { return std::nullopt; }
-    InboxTicket t = readTicket(q);
-    SQLite::Statement p(db,
-                        "SELECT media_id FROM ticket_photos WHERE ticket_id = ? ORDER BY position");
-    p.bind(1, t.ticket.id);
-    while (p.executeStep()) {
-      t.ticket.photo_media_ids.push_back(std::to_string(p.getColumn(0).getInt64()));
-    }
-    return t;
+  return db_.read([&](SQLite::Database& db) {
+    return firstRow(
+        db,
+        selectFrom(inboxTicketColumns(),
+                   "tickets t LEFT JOIN staff_users s ON s.id = t.assignee_id WHERE t.number = ?"),
+        [&db](SQLite::Statement& q) {
+          InboxTicket t = readInboxTicket(q);
+          t.ticket.photo_media_ids = ticketPhotoIds(db, t.ticket.id);
+          return t;
+        },
+        number);
   });
 }
 
@@ -543,7 +506,7 @@ Result<std::vector<ThreadEntry>> SqliteInboxStore::thread(std::int64_t number) {
       e.kind = q.getColumn(1).getString();
       e.actor = q.getColumn(2).getString();
       e.status = q.getColumn(3).getString();
-      e.body = text(q.getColumn(4));
+      e.body = optionalText(q.getColumn(4));
       e.at = fromMillis(q.getColumn(5).getInt64());
       e.outbox_id = q.getColumn(6).getInt64();
       e.outbox_status = q.getColumn(7).getString();

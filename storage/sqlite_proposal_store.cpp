@@ -2,16 +2,11 @@
 
 #include <SQLiteCpp/SQLiteCpp.h>
 
-#include "storage/sqlite_store.hpp"
+#include "storage/rows.hpp"
 #include "storage/ticket_rows.hpp"
 
 namespace bb::storage {
 namespace {
-
-//! Thrown inside a write job to roll back its savepoint; the caller reports `code`.
-struct Refused : std::exception {
-  const char* what() const noexcept override { return "refused"; }
-};
 
 constexpr const char* kProposalColumns =
     "p.id, p.campaign_id, p.status, p.title, p.description, p.cost_eur, p.topic, p.lat, p.lon, "
@@ -32,12 +27,12 @@ Proposal readProposal(SQLite::Statement& q) {
   if (!q.getColumn(7).isNull()) { p.lat = q.getColumn(7).getDouble(); }
   if (!q.getColumn(8).isNull()) { p.lon = q.getColumn(8).getDouble(); }
   p.address_text = q.getColumn(9).getString();
-  p.photo_media_id = q.getColumn(10).isNull() ? 0 : q.getColumn(10).getInt64();
-  p.author = q.getColumn(11).isNull() ? std::string() : q.getColumn(11).getString();
+  p.photo_media_id = optionalId(q.getColumn(10));
+  p.author = optionalText(q.getColumn(11));
   p.reject_reason = q.getColumn(12).getString();
-  p.merged_into = q.getColumn(13).isNull() ? 0 : q.getColumn(13).getInt64();
+  p.merged_into = optionalId(q.getColumn(13));
   p.created_at = fromMillis(q.getColumn(14).getInt64());
-  if (!q.getColumn(15).isNull()) { p.published_at = fromMillis(q.getColumn(15).getInt64()); }
+  p.published_at = optionalTime(q.getColumn(15));
   p.supports = q.getColumn(16).getInt();
   p.comments = q.getColumn(17).getInt();
   return p;
@@ -52,10 +47,10 @@ ProposalComment readComment(SQLite::Statement& q) {
   c.proposal_id = q.getColumn(1).getInt64();
   c.status = q.getColumn(2).getString();
   c.body = q.getColumn(3).getString();
-  c.author = q.getColumn(4).isNull() ? std::string() : q.getColumn(4).getString();
+  c.author = optionalText(q.getColumn(4));
   c.reject_reason = q.getColumn(5).getString();
   c.created_at = fromMillis(q.getColumn(6).getInt64());
-  if (!q.getColumn(7).isNull()) { c.published_at = fromMillis(q.getColumn(7).getInt64()); }
+  c.published_at = optionalTime(q.getColumn(7));
   return c;
 }
 
@@ -152,10 +147,8 @@ void sendNotices(SQLite::Database& db, std::int64_t proposal_id, const NoticeSpe
   while (q.executeStep()) {
     Recipient r;
     r.out.pseudonym = q.getColumn(0).getString();
-    r.out.channel = channelFromString(q.getColumn(1).getString()).value_or(Channel::WebChat);
-    const auto& ct = q.getColumn(2);
-    r.out.address_ct = std::string(static_cast<const char*>(ct.getBlob()),
-                                   static_cast<std::size_t>(ct.getBytes()));
+    r.out.channel = channelOf(q.getColumn(1));
+    r.out.address_ct = blob(q.getColumn(2));
     r.out.key_id = q.getColumn(3).getString();
     r.out.kind = "notice";
     r.lang = q.getColumn(4).getString();
@@ -175,10 +168,42 @@ void sendNotices(SQLite::Database& db, std::int64_t proposal_id, const NoticeSpe
   }
 }
 
-template <class T>
-Result<T> refusedOr(Result<T> r, bool refused, ErrorCode code, const char* detail) {
-  if (refused) { return fail(code, detail); }
+//! Runs `change` as one write job. `change` answers false when the rows are not in a state for
+//! it, before it changed anything; the answer is then `code` with `refusal`.
+Result<void> changeOrRefuse(Database& database, ErrorCode code, const char* refusal,
+                            const std::function<bool(SQLite::Database&)>& change) {
+  bool refused = false;
+  auto r = database.write([&](SQLite::Database& db) { refused = !change(db); });
+  if (r && refused) { return fail(code, refusal); }
   return r;
+}
+
+//! A pending proposal moves on: `update` (?1 the time, ?2 the id, ?3 `text`) changes it only
+//! while it is pending; then whom `notice` names is told.
+Result<void> decidePending(Database& database, std::int64_t id, const char* update,
+                           const std::string& text, SysTime now, const NoticeSpec& notice) {
+  return changeOrRefuse(database, ErrorCode::Conflict, "proposal is not pending",
+                        [&](SQLite::Database& db) {
+                          SQLite::Statement q(db, update);
+                          bindAll(q, now, id);
+                          if (q.getBindParameterCount() > 2) { q.bind(3, text); }
+                          if (q.exec() == 0) { return false; }
+                          sendNotices(db, id, notice, toMillis(now));
+                          return true;
+                        });
+}
+
+//! A pending comment moves on: `update` (?1 the id, ?2 the time or the reason) changes it only
+//! while it is pending.
+template <class Value>
+Result<void> decideComment(Database& database, std::int64_t id, const char* update,
+                           const Value& value) {
+  return changeOrRefuse(database, ErrorCode::Conflict, "comment is not pending",
+                        [&](SQLite::Database& db) {
+                          SQLite::Statement q(db, update);
+                          bindAll(q, id, value);
+                          return q.exec() != 0;
+                        });
 }
 
 }  // namespace
@@ -202,8 +227,7 @@ Result<std::int64_t> SqliteProposalStore::createCampaign(const Campaign& campaig
 }
 
 Result<void> SqliteProposalStore::updateCampaign(const Campaign& campaign) {
-  bool missing = false;
-  auto r = db_.write([&](SQLite::Database& db) {
+  return changeOrRefuse(db_, ErrorCode::NotFound, "no such campaign", [&](SQLite::Database& db) {
     SQLite::Statement q(db,
                         "UPDATE campaigns SET title = ?, description = ?, collecting_from = ?, "
                         "supporting_from = ?, review_from = ?, decision_from = ?, "
@@ -211,44 +235,26 @@ Result<void> SqliteProposalStore::updateCampaign(const Campaign& campaign) {
                         "support_threshold = ?, topics = ? WHERE id = ?");
     bindCampaign(q, campaign);
     q.bind(12, campaign.id);
-    if (q.exec() == 0) {
-      missing = true;
-      throw Refused();
-    }
+    return q.exec() != 0;
   });
-  return refusedOr(std::move(r), missing, ErrorCode::NotFound, "no such campaign");
 }
 
 Result<std::vector<Campaign>> SqliteProposalStore::campaigns() {
-  return db_.read([](SQLite::Database& db) {
-    SQLite::Statement q(db, std::string("SELECT ") + kCampaignColumns +
-                                " FROM campaigns ORDER BY collecting_from DESC, id DESC");
-    std::vector<Campaign> out;
-    while (q.executeStep()) { out.push_back(readCampaign(q)); }
-    return out;
-  });
+  return readAll(
+      db_, selectFrom(kCampaignColumns, "campaigns ORDER BY collecting_from DESC, id DESC"),
+      readCampaign);
 }
 
 Result<std::optional<Campaign>> SqliteProposalStore::campaign(std::int64_t id) {
-  return db_.read([id](SQLite::Database& db) -> std::optional<Campaign> {
-    SQLite::Statement q(db,
-                        std::string("SELECT ") + kCampaignColumns + " FROM campaigns WHERE id = ?");
-    q.bind(1, id);
-    if (!q.executeStep()) { return std::nullopt; }
-    return readCampaign(q);
-  });
+  return readFirst(db_, selectFrom(kCampaignColumns, "campaigns WHERE id = ?"), readCampaign, id);
 }
 
 Result<std::optional<Campaign>> SqliteProposalStore::activeCampaign(SysTime now) {
-  return db_.read([now](SQLite::Database& db) -> std::optional<Campaign> {
-    SQLite::Statement q(db, std::string("SELECT ") + kCampaignColumns +
-                                " FROM campaigns WHERE collecting_from <= ? AND closed_from > ? "
-                                "ORDER BY collecting_from DESC, id DESC LIMIT 1");
-    q.bind(1, toMillis(now));
-    q.bind(2, toMillis(now));
-    if (!q.executeStep()) { return std::nullopt; }
-    return readCampaign(q);
-  });
+  return readFirst(db_,
+                  selectFrom(kCampaignColumns,
+                             "campaigns WHERE collecting_from <= ?1 AND closed_from > ?1 "
+                             "ORDER BY collecting_from DESC, id DESC LIMIT 1"),
+                  readCampaign, now);
 }
 
 // ---- citizens ----
@@ -387,19 +393,17 @@ Result<bool> SqliteProposalStore::comment(std::int64_t proposal_id, const std::s
 Result<ParticipationRecords> SqliteProposalStore::recordsOf(const std::string& pseudonym) {
   return db_.read([&](SQLite::Database& db) {
     ParticipationRecords out;
-    SQLite::Statement p(db, std::string("SELECT ") + kProposalColumns +
-                                " FROM proposals p WHERE p.author = ? ORDER BY p.id");
-    p.bind(1, pseudonym);
-    while (p.executeStep()) { out.proposals.push_back(readProposal(p)); }
-    SQLite::Statement c(db, std::string("SELECT ") + kCommentColumns +
-                                " FROM proposal_comments WHERE author = ? ORDER BY id");
-    c.bind(1, pseudonym);
-    while (c.executeStep()) { out.comments.push_back(readComment(c)); }
-    SQLite::Statement s(db, std::string("SELECT ") + kProposalColumns +
-                                " FROM proposals p JOIN proposal_supports x ON x.proposal_id = "
-                                "p.id WHERE x.pseudonym = ? ORDER BY p.id");
-    s.bind(1, pseudonym);
-    while (s.executeStep()) { out.supported.push_back(readProposal(s)); }
+    out.proposals = allRows(
+        db, selectFrom(kProposalColumns, "proposals p WHERE p.author = ? ORDER BY p.id"),
+        readProposal, pseudonym);
+    out.comments = allRows(
+        db, selectFrom(kCommentColumns, "proposal_comments WHERE author = ? ORDER BY id"),
+        readComment, pseudonym);
+    out.supported = allRows(db,
+                            selectFrom(kProposalColumns,
+                                       "proposals p JOIN proposal_supports x ON x.proposal_id = "
+                                       "p.id WHERE x.pseudonym = ? ORDER BY p.id"),
+                            readProposal, pseudonym);
     return out;
   });
 }
@@ -412,12 +416,10 @@ Result<ProposalPage> SqliteProposalStore::published(std::int64_t campaign_id,
   return db_.read([&](SQLite::Database& db) {
     const std::string by = order == "top" ? " ORDER BY 17 DESC, p.published_at DESC, p.id DESC"
                                           : " ORDER BY p.published_at DESC, p.id DESC";
-    SQLite::Statement q(db, std::string("SELECT ") + kProposalColumns +
-                                " FROM proposals p WHERE p.campaign_id = ? AND "
-                                "p.status = 'published'" + by + " LIMIT ? OFFSET ?");
-    q.bind(1, campaign_id);
-    q.bind(2, limit + 1);
-    q.bind(3, offset);
+    SQLite::Statement q(db, selectFrom(kProposalColumns,
+                                       "proposals p WHERE p.campaign_id = ? AND "
+                                       "p.status = 'published'" + by + " LIMIT ? OFFSET ?"));
+    bindAll(q, campaign_id, limit + 1, offset);
     ProposalPage page;
     while (q.executeStep()) {
       if (static_cast<int>(page.items.size()) == limit) {
@@ -433,205 +435,138 @@ Result<ProposalPage> SqliteProposalStore::published(std::int64_t campaign_id,
 }
 
 Result<std::optional<Proposal>> SqliteProposalStore::proposal(std::int64_t id) {
-  return db_.read([id](SQLite::Database& db) -> std::optional<Proposal> {
-    SQLite::Statement q(db,
-                        std::string("SELECT ") + kProposalColumns + " FROM proposals p WHERE p.id = ?");
-    q.bind(1, id);
-    if (!q.executeStep()) { return std::nullopt; }
-    return readProposal(q);
-  });
+  return readFirst(db_, selectFrom(kProposalColumns, "proposals p WHERE p.id = ?"), readProposal,
+                  id);
 }
 
 Result<std::vector<ProposalComment>> SqliteProposalStore::publishedComments(
     std::int64_t proposal_id) {
-  return db_.read([proposal_id](SQLite::Database& db) {
-    SQLite::Statement q(db, std::string("SELECT ") + kCommentColumns +
-                                " FROM proposal_comments WHERE proposal_id = ? AND "
-                                "status = 'published' ORDER BY published_at, id");
-    q.bind(1, proposal_id);
-    std::vector<ProposalComment> out;
-    while (q.executeStep()) {
-      ProposalComment c = readComment(q);
-      c.author.clear();
-      out.push_back(std::move(c));
-    }
-    return out;
-  });
+  return readAll(
+      db_,
+      selectFrom(kCommentColumns,
+                 "proposal_comments WHERE proposal_id = ? AND status = 'published' "
+                 "ORDER BY published_at, id"),
+      [](SQLite::Statement& q) {
+        ProposalComment c = readComment(q);
+        c.author.clear();  // never public
+        return c;
+      },
+      proposal_id);
 }
 
 Result<std::vector<ProposalOutcome>> SqliteProposalStore::outcomes(std::int64_t proposal_id) {
-  return db_.read([proposal_id](SQLite::Database& db) {
-    SQLite::Statement q(db,
-                        "SELECT proposal_id, stage, decision, text, decided_at FROM "
-                        "proposal_outcomes WHERE proposal_id = ? ORDER BY CASE stage WHEN "
-                        "'committee' THEN 1 WHEN 'council' THEN 2 ELSE 3 END");
-    q.bind(1, proposal_id);
-    std::vector<ProposalOutcome> out;
-    while (q.executeStep()) {
-      ProposalOutcome o;
-      o.proposal_id = q.getColumn(0).getInt64();
-      o.stage = q.getColumn(1).getString();
-      o.decision = q.getColumn(2).getString();
-      o.text = q.getColumn(3).getString();
-      o.decided_at = fromMillis(q.getColumn(4).getInt64());
-      out.push_back(std::move(o));
-    }
-    return out;
-  });
+  return readAll(
+      db_,
+      "SELECT proposal_id, stage, decision, text, decided_at FROM "
+      "proposal_outcomes WHERE proposal_id = ? ORDER BY CASE stage WHEN "
+      "'committee' THEN 1 WHEN 'council' THEN 2 ELSE 3 END",
+      [](SQLite::Statement& q) {
+        ProposalOutcome o;
+        o.proposal_id = q.getColumn(0).getInt64();
+        o.stage = q.getColumn(1).getString();
+        o.decision = q.getColumn(2).getString();
+        o.text = q.getColumn(3).getString();
+        o.decided_at = fromMillis(q.getColumn(4).getInt64());
+        return o;
+      },
+      proposal_id);
 }
 
 // ---- moderation ----
 
 Result<std::vector<Proposal>> SqliteProposalStore::pendingProposals(int limit) {
-  return db_.read([limit](SQLite::Database& db) {
-    SQLite::Statement q(db, std::string("SELECT ") + kProposalColumns +
-                                " FROM proposals p WHERE p.status = 'pending' ORDER BY p.id LIMIT ?");
-    q.bind(1, limit);
-    std::vector<Proposal> out;
-    while (q.executeStep()) { out.push_back(readProposal(q)); }
-    return out;
-  });
+  return readAll(
+      db_, selectFrom(kProposalColumns, "proposals p WHERE p.status = 'pending' ORDER BY p.id LIMIT ?"),
+      readProposal, limit);
 }
 
 Result<std::vector<ProposalComment>> SqliteProposalStore::pendingComments(int limit) {
-  return db_.read([limit](SQLite::Database& db) {
-    SQLite::Statement q(db, std::string("SELECT ") + kCommentColumns +
-                                " FROM proposal_comments WHERE status = 'pending' ORDER BY id "
-                                "LIMIT ?");
-    q.bind(1, limit);
-    std::vector<ProposalComment> out;
-    while (q.executeStep()) { out.push_back(readComment(q)); }
-    return out;
-  });
+  return readAll(
+      db_,
+      selectFrom(kCommentColumns, "proposal_comments WHERE status = 'pending' ORDER BY id LIMIT ?"),
+      readComment, limit);
 }
 
 Result<void> SqliteProposalStore::publishProposal(std::int64_t id, SysTime now,
                                                   const NoticeSpec& notice) {
-  bool refused = false;
-  auto r = db_.write([&](SQLite::Database& db) {
-    SQLite::Statement q(db,
-                        "UPDATE proposals SET status = 'published', published_at = ?, "
-                        "updated_at = ? WHERE id = ? AND status = 'pending'");
-    q.bind(1, toMillis(now));
-    q.bind(2, toMillis(now));
-    q.bind(3, id);
-    if (q.exec() == 0) {
-      refused = true;
-      throw Refused();
-    }
-    sendNotices(db, id, notice, toMillis(now));
-  });
-  return refusedOr(std::move(r), refused, ErrorCode::Conflict, "proposal is not pending");
+  return decidePending(db_, id,
+                       "UPDATE proposals SET status = 'published', published_at = ?1, "
+                       "updated_at = ?1 WHERE id = ?2 AND status = 'pending'",
+                       "", now, notice);
 }
 
 Result<void> SqliteProposalStore::rejectProposal(std::int64_t id, const std::string& reason,
                                                  SysTime now, const NoticeSpec& notice) {
-  bool refused = false;
-  auto r = db_.write([&](SQLite::Database& db) {
-    SQLite::Statement q(db,
-                        "UPDATE proposals SET status = 'rejected', reject_reason = ?, "
-                        "updated_at = ? WHERE id = ? AND status = 'pending'");
-    q.bind(1, reason);
-    q.bind(2, toMillis(now));
-    q.bind(3, id);
-    if (q.exec() == 0) {
-      refused = true;
-      throw Refused();
-    }
-    sendNotices(db, id, notice, toMillis(now));
-  });
-  return refusedOr(std::move(r), refused, ErrorCode::Conflict, "proposal is not pending");
+  return decidePending(db_, id,
+                       "UPDATE proposals SET status = 'rejected', reject_reason = ?3, "
+                       "updated_at = ?1 WHERE id = ?2 AND status = 'pending'",
+                       reason, now, notice);
 }
 
 Result<void> SqliteProposalStore::mergeProposal(std::int64_t duplicate, std::int64_t target,
                                                 SysTime now, const NoticeSpec& notice) {
-  bool refused = false;
-  auto r = db_.write([&](SQLite::Database& db) {
-    const std::string from = proposalStatus(db, duplicate);
-    if (duplicate == target || proposalStatus(db, target) != "published" ||
-        (from != "published" && from != "pending")) {
-      refused = true;
-      throw Refused();
-    }
-    // Told first, while the duplicate's supporters are still its own.
-    sendNotices(db, duplicate, notice, toMillis(now));
-    for (const char* sql : {
-             "INSERT OR IGNORE INTO proposal_supports (proposal_id, pseudonym, created_at) "
-             "SELECT :target, pseudonym, created_at FROM proposal_supports WHERE proposal_id = :dup",
-             "INSERT OR IGNORE INTO proposal_supports (proposal_id, pseudonym, created_at) "
-             "SELECT :target, author, :now FROM proposals WHERE id = :dup AND author IS NOT NULL "
-             "AND author IS NOT (SELECT author FROM proposals WHERE id = :target)",
-             "DELETE FROM proposal_supports WHERE proposal_id = :dup",
-             "UPDATE proposals SET status = 'merged', merged_into = :target, updated_at = :now "
-             "WHERE id = :dup"}) {
-      SQLite::Statement q(db, sql);
-      const std::string text = sql;
-      if (text.find(":target") != std::string::npos) { q.bind(":target", target); }
-      q.bind(":dup", duplicate);
-      if (text.find(":now") != std::string::npos) { q.bind(":now", toMillis(now)); }
-      q.exec();
-    }
-  });
-  return refusedOr(std::move(r), refused, ErrorCode::Conflict,
-                   "merge needs a published target and a pending or published duplicate");
+  return changeOrRefuse(
+      db_, ErrorCode::Conflict,
+      "merge needs a published target and a pending or published duplicate",
+      [&](SQLite::Database& db) {
+        const std::string from = proposalStatus(db, duplicate);
+        if (duplicate == target || proposalStatus(db, target) != "published" ||
+            (from != "published" && from != "pending")) {
+          return false;
+        }
+        // Told first, while the duplicate's supporters are still its own.
+        sendNotices(db, duplicate, notice, toMillis(now));
+        for (const char* sql : {
+                 "INSERT OR IGNORE INTO proposal_supports (proposal_id, pseudonym, created_at) "
+                 "SELECT :target, pseudonym, created_at FROM proposal_supports WHERE proposal_id = :dup",
+                 "INSERT OR IGNORE INTO proposal_supports (proposal_id, pseudonym, created_at) "
+                 "SELECT :target, author, :now FROM proposals WHERE id = :dup AND author IS NOT NULL "
+                 "AND author IS NOT (SELECT author FROM proposals WHERE id = :target)",
+                 "DELETE FROM proposal_supports WHERE proposal_id = :dup",
+                 "UPDATE proposals SET status = 'merged', merged_into = :target, updated_at = :now "
+                 "WHERE id = :dup"}) {
+          SQLite::Statement q(db, sql);
+          const std::string text = sql;
+          if (text.find(":target") != std::string::npos) { q.bind(":target", target); }
+          q.bind(":dup", duplicate);
+          if (text.find(":now") != std::string::npos) { q.bind(":now", toMillis(now)); }
+          q.exec();
+        }
+        return true;
+      });
 }
 
 Result<void> SqliteProposalStore::publishComment(std::int64_t id, SysTime now) {
-  bool refused = false;
-  auto r = db_.write([&](SQLite::Database& db) {
-    SQLite::Statement q(db,
-                        "UPDATE proposal_comments SET status = 'published', published_at = ? "
-                        "WHERE id = ? AND status = 'pending'");
-    q.bind(1, toMillis(now));
-    q.bind(2, id);
-    if (q.exec() == 0) {
-      refused = true;
-      throw Refused();
-    }
-  });
-  return refusedOr(std::move(r), refused, ErrorCode::Conflict, "comment is not pending");
+  return decideComment(db_, id,
+                       "UPDATE proposal_comments SET status = 'published', published_at = ?2 "
+                       "WHERE id = ?1 AND status = 'pending'",
+                       now);
 }
 
 Result<void> SqliteProposalStore::rejectComment(std::int64_t id, const std::string& reason,
                                                 SysTime now) {
   (void)now;
-  bool refused = false;
-  auto r = db_.write([&](SQLite::Database& db) {
-    SQLite::Statement q(db,
-                        "UPDATE proposal_comments SET status = 'rejected', reject_reason = ? "
-                        "WHERE id = ? AND status = 'pending'");
-    q.bind(1, reason);
-    q.bind(2, id);
-    if (q.exec() == 0) {
-      refused = true;
-      throw Refused();
-    }
-  });
-  return refusedOr(std::move(r), refused, ErrorCode::Conflict, "comment is not pending");
+  return decideComment(db_, id,
+                       "UPDATE proposal_comments SET status = 'rejected', reject_reason = ?2 "
+                       "WHERE id = ?1 AND status = 'pending'",
+                       reason);
 }
 
 Result<void> SqliteProposalStore::recordOutcome(const ProposalOutcome& o, SysTime now,
                                                 const NoticeSpec& notice) {
-  bool refused = false;
-  auto r = db_.write([&](SQLite::Database& db) {
-    if (proposalStatus(db, o.proposal_id) != "published") {
-      refused = true;
-      throw Refused();
-    }
-    SQLite::Statement q(db,
-                        "INSERT INTO proposal_outcomes (proposal_id, stage, decision, text, "
-                        "decided_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (proposal_id, stage) DO "
-                        "UPDATE SET decision = excluded.decision, text = excluded.text, "
-                        "decided_at = excluded.decided_at");
-    q.bind(1, o.proposal_id);
-    q.bind(2, o.stage);
-    q.bind(3, o.decision);
-    q.bind(4, o.text);
-    q.bind(5, toMillis(now));
-    q.exec();
-    sendNotices(db, o.proposal_id, notice, toMillis(now));
-  });
-  return refusedOr(std::move(r), refused, ErrorCode::Conflict, "proposal is not published");
+  return changeOrRefuse(
+      db_, ErrorCode::Conflict, "proposal is not published", [&](SQLite::Database& db) {
+        if (proposalStatus(db, o.proposal_id) != "published") { return false; }
+        SQLite::Statement q(db,
+                            "INSERT INTO proposal_outcomes (proposal_id, stage, decision, text, "
+                            "decided_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (proposal_id, stage) "
+                            "DO UPDATE SET decision = excluded.decision, text = excluded.text, "
+                            "decided_at = excluded.decided_at");
+        bindAll(q, o.proposal_id, o.stage, o.decision, o.text, now);
+        q.exec();
+        sendNotices(db, o.proposal_id, notice, toMillis(now));
+        return true;
+      });
 }
 
 }  // namespace bb::storage

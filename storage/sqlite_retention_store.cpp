@@ -3,7 +3,7 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 
 #include "bot/conversation/codec.hpp"
-#include "storage/sqlite_store.hpp"
+#include "storage/rows.hpp"
 
 namespace bb::storage {
 namespace {

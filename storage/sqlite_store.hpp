@@ -3,6 +3,7 @@
 
 #include "bot/conversation/store.hpp"
 #include "storage/database.hpp"
+#include "storage/millis.hpp"
 
 namespace bb::storage {
 
@@ -55,8 +56,5 @@ private:
   Database& db_;
   double public_grid_m_ = 25.0;
 };
-
-std::int64_t toMillis(SysTime t);
-SysTime fromMillis(std::int64_t ms);
 
 }  // namespace bb::storage

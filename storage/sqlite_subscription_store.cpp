@@ -5,36 +5,10 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 
 #include "flows/subscriptions.hpp"
-#include "storage/sqlite_store.hpp"
+#include "storage/rows.hpp"
 #include "storage/ticket_rows.hpp"
 
 namespace bb::storage {
-
-namespace {
-
-constexpr const char* kCitizenColumns =
-    "c.pseudonym, c.channel, c.address_ct, c.key_id, c.lang, c.consent_version, c.unreachable, "
-    "c.last_inbound_at, c.consent_at";
-
-CitizenRecord readCitizen(SQLite::Statement& q) {
-  CitizenRecord c;
-  c.pseudonym = q.getColumn(0).getString();
-  c.channel = channelFromString(q.getColumn(1).getString()).value_or(Channel::WebChat);
-  const SQLite::Column ct = q.getColumn(2);
-  if (!ct.isNull()) {
-    c.address_ct.assign(static_cast<const char*>(ct.getBlob()),
-                        static_cast<std::size_t>(ct.getBytes()));
-  }
-  c.key_id = q.getColumn(3).getString();
-  c.lang = q.getColumn(4).getString();
-  c.consent_version = q.getColumn(5).getInt();
-  c.unreachable = q.getColumn(6).getInt() != 0;
-  if (!q.getColumn(7).isNull()) { c.last_inbound_at = fromMillis(q.getColumn(7).getInt64()); }
-  if (!q.getColumn(8).isNull()) { c.consent_at = fromMillis(q.getColumn(8).getInt64()); }
-  return c;
-}
-
-}  // namespace
 
 void grantConsentIn(SQLite::Database& db, const std::string& pseudonym, const std::string& purpose,
                     int notice_version, std::int64_t now) {
@@ -102,56 +76,46 @@ void applySubscriptionChanges(SQLite::Database& db, const std::string& pseudonym
 }
 
 Result<std::vector<std::string>> SqliteSubscriptionStore::topicsOf(const std::string& pseudonym) {
-  return db_.read([&](SQLite::Database& db) {
-    std::vector<std::string> out;
-    SQLite::Statement q(db,
-                        "SELECT s.topic FROM sub_subscriptions s JOIN consents k ON "
-                        "k.pseudonym = s.pseudonym AND k.purpose = 'broadcast:' || s.topic AND "
-                        "k.withdrawn_at IS NULL WHERE s.pseudonym = ? ORDER BY s.topic");
-    q.bind(1, pseudonym);
-    while (q.executeStep()) { out.push_back(q.getColumn(0).getString()); }
-    return out;
-  });
+  return readAll(
+      db_,
+      "SELECT s.topic FROM sub_subscriptions s JOIN consents k ON "
+      "k.pseudonym = s.pseudonym AND k.purpose = 'broadcast:' || s.topic AND "
+      "k.withdrawn_at IS NULL WHERE s.pseudonym = ? ORDER BY s.topic",
+      textColumn, pseudonym);
 }
 
 Result<std::vector<SubscriptionRecord>> SqliteSubscriptionStore::subscriptionsOf(
     const std::string& pseudonym) {
-  return db_.read([&](SQLite::Database& db) {
-    std::vector<SubscriptionRecord> out;
-    SQLite::Statement q(db,
-                        "SELECT topic, created_at, reminded_at FROM sub_subscriptions "
-                        "WHERE pseudonym = ? ORDER BY topic");
-    q.bind(1, pseudonym);
-    while (q.executeStep()) {
-      SubscriptionRecord r;
-      r.topic = q.getColumn(0).getString();
-      r.created_at = fromMillis(q.getColumn(1).getInt64());
-      if (!q.getColumn(2).isNull()) { r.reminded_at = fromMillis(q.getColumn(2).getInt64()); }
-      out.push_back(std::move(r));
-    }
-    return out;
-  });
+  return readAll(
+      db_,
+      "SELECT topic, created_at, reminded_at FROM sub_subscriptions "
+      "WHERE pseudonym = ? ORDER BY topic",
+      [](SQLite::Statement& q) {
+        SubscriptionRecord r;
+        r.topic = q.getColumn(0).getString();
+        r.created_at = fromMillis(q.getColumn(1).getInt64());
+        r.reminded_at = optionalTime(q.getColumn(2));
+        return r;
+      },
+      pseudonym);
 }
 
 Result<std::vector<ConsentRecord>> SqliteSubscriptionStore::consentsOf(
     const std::string& pseudonym) {
-  return db_.read([&](SQLite::Database& db) {
-    std::vector<ConsentRecord> out;
-    SQLite::Statement q(db,
-                        "SELECT purpose, notice_version, granted_at, withdrawn_at FROM consents "
-                        "WHERE pseudonym = ? ORDER BY id");
-    q.bind(1, pseudonym);
-    while (q.executeStep()) {
-      ConsentRecord r;
-      r.pseudonym = pseudonym;
-      r.purpose = q.getColumn(0).getString();
-      r.notice_version = q.getColumn(1).getInt();
-      r.granted_at = fromMillis(q.getColumn(2).getInt64());
-      if (!q.getColumn(3).isNull()) { r.withdrawn_at = fromMillis(q.getColumn(3).getInt64()); }
-      out.push_back(std::move(r));
-    }
-    return out;
-  });
+  return readAll(
+      db_,
+      "SELECT purpose, notice_version, granted_at, withdrawn_at FROM consents "
+      "WHERE pseudonym = ? ORDER BY id",
+      [&pseudonym](SQLite::Statement& q) {
+        ConsentRecord r;
+        r.pseudonym = pseudonym;
+        r.purpose = q.getColumn(0).getString();
+        r.notice_version = q.getColumn(1).getInt();
+        r.granted_at = fromMillis(q.getColumn(2).getInt64());
+        r.withdrawn_at = optionalTime(q.getColumn(3));
+        return r;
+      },
+      pseudonym);
 }
 
 Result<void> SqliteSubscriptionStore::grantConsent(const std::string& pseudonym,
@@ -182,41 +146,28 @@ Result<bool> SqliteSubscriptionStore::hasConsent(const std::string& pseudonym,
 
 Result<std::vector<CitizenRecord>> SqliteSubscriptionStore::subscribersOf(
     const std::string& topic, Channel channel, const std::string& after_pseudonym, int limit) {
-  return db_.read([&](SQLite::Database& db) {
-    std::vector<CitizenRecord> out;
-    // Only a valid consent for this topic's broadcasts counts (opt-in), and only reachable
-    // citizens who accepted the privacy notice.
-    SQLite::Statement q(db, std::string("SELECT ") + kCitizenColumns +
-                                " FROM sub_subscriptions s "
-                                "JOIN citizens c ON c.pseudonym = s.pseudonym "
-                                "JOIN consents k ON k.pseudonym = s.pseudonym AND "
-                                "k.purpose = 'broadcast:' || s.topic AND k.withdrawn_at IS NULL "
-                                "WHERE s.topic = ? AND c.channel = ? AND c.unreachable = 0 AND "
-                                "c.consent_version > 0 AND s.pseudonym > ? "
-                                "ORDER BY s.pseudonym LIMIT ?");
-    q.bind(1, topic);
-    q.bind(2, toString(channel));
-    q.bind(3, after_pseudonym);
-    q.bind(4, limit);
-    while (q.executeStep()) { out.push_back(readCitizen(q)); }
-    return out;
-  });
+  // Only a valid consent for this topic's broadcasts counts (opt-in), and only reachable
+  // citizens who accepted the privacy notice.
+  return readAll(db_,
+                 selectFrom(kCitizenColumns,
+                            "sub_subscriptions s JOIN citizens c ON c.pseudonym = s.pseudonym "
+                            "JOIN consents k ON k.pseudonym = s.pseudonym AND "
+                            "k.purpose = 'broadcast:' || s.topic AND k.withdrawn_at IS NULL "
+                            "WHERE s.topic = ? AND c.channel = ? AND c.unreachable = 0 AND "
+                            "c.consent_version > 0 AND s.pseudonym > ? "
+                            "ORDER BY s.pseudonym LIMIT ?"),
+                 readCitizen, topic, toString(channel), after_pseudonym, limit);
 }
 
 Result<std::vector<CitizenRecord>> SqliteSubscriptionStore::inactiveSubscribers(
     SysTime inactive_before, int limit) {
-  return db_.read([&](SQLite::Database& db) {
-    std::vector<CitizenRecord> out;
-    SQLite::Statement q(db, std::string("SELECT ") + kCitizenColumns +
-                                " FROM citizens c JOIN sub_subscriptions s ON "
-                                "s.pseudonym = c.pseudonym GROUP BY c.pseudonym "
-                                "HAVING MAX(s.reminded_at) IS NULL AND MAX(s.created_at) < :t "
-                                "AND COALESCE(c.last_inbound_at, 0) < :t LIMIT :n");
-    q.bind(":t", toMillis(inactive_before));
-    q.bind(":n", limit);
-    while (q.executeStep()) { out.push_back(readCitizen(q)); }
-    return out;
-  });
+  return readAll(db_,
+                 selectFrom(kCitizenColumns,
+                            "citizens c JOIN sub_subscriptions s ON s.pseudonym = c.pseudonym "
+                            "GROUP BY c.pseudonym HAVING MAX(s.reminded_at) IS NULL AND "
+                            "MAX(s.created_at) < ?1 AND COALESCE(c.last_inbound_at, 0) < ?1 "
+                            "LIMIT ?2"),
+                 readCitizen, inactive_before, limit);
 }
 
 Result<void> SqliteSubscriptionStore::remind(const std::string& pseudonym,

@@ -2,7 +2,42 @@
 
 #include <SQLiteCpp/SQLiteCpp.h>
 
+#include "storage/rows.hpp"
+
 namespace bb::storage {
+
+const char* const kTicketColumns =
+    "t.id, t.number, t.kind, t.category_id, t.department, t.district_id, t.status, t.lat, t.lon, "
+    "t.address_text, t.description, t.extra_answer, t.channel, t.reporter, t.created_at, "
+    "t.updated_at, t.closed_at";
+
+TicketRecord readTicketRow(SQLite::Statement& q) {
+  TicketRecord t;
+  t.id = q.getColumn(0).getInt64();
+  t.number = q.getColumn(1).getInt64();
+  t.kind = q.getColumn(2).getString();
+  t.category_id = q.getColumn(3).getString();
+  t.department = q.getColumn(4).getString();
+  t.district_id = q.getColumn(5).getString();
+  t.status = q.getColumn(6).getString();
+  if (!q.getColumn(7).isNull()) { t.lat = q.getColumn(7).getDouble(); }
+  if (!q.getColumn(8).isNull()) { t.lon = q.getColumn(8).getDouble(); }
+  t.address_text = optionalText(q.getColumn(9));
+  t.description = optionalText(q.getColumn(10));
+  t.extra_answer = optionalText(q.getColumn(11));
+  t.channel = channelOf(q.getColumn(12));
+  t.reporter = optionalText(q.getColumn(13));  // NULL once anonymized
+  t.created_at = fromMillis(q.getColumn(14).getInt64());
+  t.updated_at = fromMillis(q.getColumn(15).getInt64());
+  t.closed_at = optionalTime(q.getColumn(16));
+  return t;
+}
+
+std::vector<std::string> ticketPhotoIds(SQLite::Database& db, std::int64_t ticket_id) {
+  return allRows(
+      db, "SELECT media_id FROM ticket_photos WHERE ticket_id = ? ORDER BY position",
+      [](SQLite::Statement& p) { return std::to_string(p.getColumn(0).getInt64()); }, ticket_id);
+}
 
 const char* const kInsertOutboundSql =
     "INSERT INTO outbox (channel, pseudonym, address_ct, key_id, payload, kind, "

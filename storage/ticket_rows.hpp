@@ -1,10 +1,12 @@
 #pragma once
-// Row helpers every SQLite repository uses for tickets: one place for the SQL that adds a thread
-// event, queues an outbound message or finds a ticket's row id. Internal to storage/.
+// Row helpers every SQLite repository uses for tickets: one place for the ticket row reader and
+// for the SQL that adds a thread event, queues an outbound message or finds a ticket's row id.
+// Internal to storage/.
 
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "bot/conversation/store.hpp"
 
@@ -14,6 +16,13 @@ class Statement;
 }
 
 namespace bb::storage {
+
+//! The ticket columns readTicketRow reads, from the table aliased `t`.
+extern const char* const kTicketColumns;
+//! The ticket row of kTicketColumns (from column 0 on), without its photos.
+TicketRecord readTicketRow(SQLite::Statement& q);
+//! The media ids of the ticket's photos, in their order.
+std::vector<std::string> ticketPhotoIds(SQLite::Database& db, std::int64_t ticket_id);
 
 //! The row id of ticket `number`, 0 when there is none.
 std::int64_t ticketIdOf(SQLite::Database& db, std::int64_t number);

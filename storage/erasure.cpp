@@ -1,0 +1,90 @@
+// Forgetting a citizen who declined consent, and erasing one who asked for it ("daten löschen").
+// The erasure policy by domain: what goes, and what stays for the city's records without the
+// link to the person.
+
+#include <initializer_list>
+#include <string_view>
+
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include "storage/step_parts.hpp"
+
+namespace bb::storage {
+namespace {
+
+//! Runs each statement with the citizen's pseudonym as :p (and the step's time as :now).
+void runForCitizen(const StepWriter& w, const std::string& pseudonym,
+                   std::initializer_list<const char*> statements) {
+  for (const char* sql : statements) {
+    SQLite::Statement q(w.db, sql);
+    q.bind(":p", pseudonym);
+    if (std::string_view(sql).find(":now") != std::string_view::npos) { q.bind(":now", w.now); }
+    q.exec();
+  }
+}
+
+//! Tickets stay, without anything that points to the person: no text, no photos, no reporter,
+//! no follow link; the thread records that the citizen erased their data.
+void eraseFromTickets(const StepWriter& w, const std::string& pseudonym) {
+  runForCitizen(
+      w, pseudonym,
+      {"INSERT INTO ticket_events (ticket_id, kind, actor, body, created_at) "
+       "SELECT id, 'erased', 'citizen', '', :now FROM tickets WHERE reporter = :p",
+       "UPDATE ticket_events SET body = '' WHERE kind = 'created' AND ticket_id IN "
+       "(SELECT id FROM tickets WHERE reporter = :p)",
+       "DELETE FROM ticket_photos WHERE ticket_id IN (SELECT id FROM tickets WHERE reporter = :p)",
+       "UPDATE tickets SET reporter = NULL, description = '', extra_answer = '', "
+       "address_text = '', follow_token_hash = NULL, updated_at = :now WHERE reporter = :p",
+       "DELETE FROM ticket_followers WHERE pseudonym = :p"});
+}
+
+//! Supports go; what was published stays for the public record without the link to the person;
+//! what never was public goes.
+void eraseFromParticipation(const StepWriter& w, const std::string& pseudonym) {
+  runForCitizen(w, pseudonym,
+                {"DELETE FROM proposal_supports WHERE pseudonym = :p",
+                 "DELETE FROM proposal_notices WHERE pseudonym = :p",
+                 "DELETE FROM proposal_comments WHERE author = :p AND status <> 'published'",
+                 "UPDATE proposal_comments SET author = NULL WHERE author = :p",
+                 "DELETE FROM proposal_notices WHERE proposal_id IN (SELECT id FROM proposals "
+                 "WHERE author = :p AND status IN ('pending', 'rejected'))",
+                 "DELETE FROM proposals WHERE author = :p AND status IN ('pending', 'rejected')",
+                 "UPDATE proposals SET author = NULL, photo_media_id = NULL, updated_at = :now "
+                 "WHERE author = :p"});
+}
+
+//! Subscriptions and every consent record go.
+void eraseFromSubscriptions(const StepWriter& w, const std::string& pseudonym) {
+  runForCitizen(w, pseudonym,
+                {"DELETE FROM sub_subscriptions WHERE pseudonym = :p",
+                 "DELETE FROM consents WHERE pseudonym = :p"});
+}
+
+//! The citizen's own rows go: messages, media, conversation, the citizen row; stored inbound
+//! events keep only their ids (deduplication), without payload or pseudonym.
+void eraseOwnRows(const StepWriter& w, const std::string& pseudonym) {
+  runForCitizen(w, pseudonym,
+                {"DELETE FROM outbox WHERE pseudonym = :p",
+                 "DELETE FROM media WHERE pseudonym = :p",
+                 "DELETE FROM conversations WHERE pseudonym = :p",
+                 "DELETE FROM citizens WHERE pseudonym = :p",
+                 "UPDATE inbound_events SET payload = NULL, pseudonym = '' WHERE pseudonym = :p"});
+}
+
+}  // namespace
+
+void forgetCitizen(const StepWriter& w, const std::string& pseudonym) {
+  runForCitizen(w, pseudonym,
+                {"DELETE FROM conversations WHERE pseudonym = :p",
+                 "DELETE FROM citizens WHERE pseudonym = :p",
+                 "DELETE FROM media WHERE pseudonym = :p"});
+}
+
+void eraseCitizen(const StepWriter& w, const std::string& pseudonym) {
+  eraseFromTickets(w, pseudonym);
+  eraseFromParticipation(w, pseudonym);
+  eraseFromSubscriptions(w, pseudonym);
+  eraseOwnRows(w, pseudonym);
+}
+
+}  // namespace bb::storage
