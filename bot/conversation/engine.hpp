@@ -19,6 +19,7 @@
 
 #include "bot/security/crypto.hpp"
 #include "bot/conversation/flow_data.hpp"
+#include "bot/conversation/ingest.hpp"
 #include "bot/ports.hpp"
 #include "bot/conversation/sender_rate_limit.hpp"
 #include "bot/conversation/store.hpp"
@@ -52,12 +53,7 @@ struct EngineKeys {
 Result<EngineKeys> engineKeys(const std::string& pseudonym_hex, const std::string& encryption_hex,
                               const std::string& previous_hex = {});
 
-struct IngestReport {
-  int accepted = 0;
-  int duplicates = 0;
-};
-
-class Engine {
+class Engine final : public Ingest {
 public:
   Engine(Store& store, const Clock& clock, const FlowData& flows, EngineKeys keys,
          EngineOptions options);
@@ -66,7 +62,7 @@ public:
   Engine& operator=(const Engine&) = delete;
 
   //! Stores the batch durably; returns only after the commit (the caller may then acknowledge).
-  Result<IngestReport> ingest(const std::vector<InboundEvent>& events);
+  Result<IngestReport> ingest(const std::vector<InboundEvent>& events) override;
 
   //! Queues an internal MediaRejected event for the citizen who sent media row `media_id`
   //! (the media pipeline could not clean it), through the same durable, ordered path as

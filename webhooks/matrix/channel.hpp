@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "bot/conversation/engine.hpp"
+#include "bot/conversation/ingest.hpp"
 #include "bot/http/http.hpp"
 #include "bot/media/media_jobs.hpp"
 #include "bot/outbox/channel_sender.hpp"
