@@ -134,37 +134,22 @@ void sendNotices(SQLite::Database& db, std::int64_t proposal_id, const NoticeSpe
     who += "SELECT pseudonym FROM proposal_supports WHERE proposal_id = :id";
   }
   if (who.empty()) { return; }
-  SQLite::Statement q(db,
-                      "SELECT c.pseudonym, c.channel, c.address_ct, c.key_id, c.lang "
-                      "FROM citizens c WHERE c.unreachable = 0 AND c.pseudonym IN (" + who +
-                          ") ORDER BY c.pseudonym");
+  SQLite::Statement q(db, std::string("SELECT ") + kCitizenColumns +
+                              " FROM citizens c WHERE c.unreachable = 0 AND c.pseudonym IN (" +
+                              who + ") ORDER BY c.pseudonym");
   q.bind(":id", proposal_id);
-  struct Recipient {
-    NewOutbound out;
-    std::string lang;
-  };
-  std::vector<Recipient> recipients;
-  while (q.executeStep()) {
-    Recipient r;
-    r.out.pseudonym = q.getColumn(0).getString();
-    r.out.channel = channelOf(q.getColumn(1));
-    r.out.address_ct = blob(q.getColumn(2));
-    r.out.key_id = q.getColumn(3).getString();
-    r.out.kind = "notice";
-    r.lang = q.getColumn(4).getString();
-    recipients.push_back(std::move(r));
-  }
-  for (auto& r : recipients) {
+  std::vector<CitizenRecord> recipients;
+  while (q.executeStep()) { recipients.push_back(readCitizen(q)); }
+  for (const auto& c : recipients) {
     SQLite::Statement mark(db,
                            "INSERT OR IGNORE INTO proposal_notices (proposal_id, notice_key, "
                            "pseudonym, sent_at) VALUES (?, ?, ?, ?)");
     mark.bind(1, proposal_id);
     mark.bind(2, notice.key);
-    mark.bind(3, r.out.pseudonym);
+    mark.bind(3, c.pseudonym);
     mark.bind(4, now);
     if (mark.exec() == 0) { continue; }  // told before
-    r.out.payload = notice.render(r.lang);
-    insertOutbound(db, r.out, 0, now);
+    insertOutbound(db, notice.render(c), 0, now);
   }
 }
 

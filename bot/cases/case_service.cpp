@@ -2,10 +2,10 @@
 
 #include <algorithm>
 
-#include "bot/conversation/codec.hpp"
-#include "bot/security/crypto.hpp"
-#include "bot/log.hpp"
 #include "bot/cases/ticket_status.hpp"
+#include "bot/conversation/followers.hpp"
+#include "bot/log.hpp"
+#include "bot/security/crypto.hpp"
 
 namespace bb {
 
@@ -87,32 +87,15 @@ Result<void> CaseService::addNote(const ApiPrincipal& who, std::int64_t number,
   if (note.size() > kMaxPublicNoteChars) { return fail(ErrorCode::TooLarge, "note too long"); }
   auto ticket = ticketFor(who, number);
   if (!ticket) { return fail(ticket.error().code, ticket.error().detail); }
-  auto followers = store_.followersOf(number);
-  if (!followers) { return fail(followers.error().code, followers.error().detail); }
-  const FlowData& flows = engine_.flowData();
+  // Followers hear the note with the status the ticket keeps.
+  auto news = followerNews(store_, engine_.replies(), number, ticket->status, note);
+  if (!news) { return fail(news.error().code, news.error().detail); }
   PublicNote n;
   n.number = number;
   n.note = note;
   n.actor = who.actor();
   n.now = clock_.now();
-  for (const auto& f : *followers) {
-    if (f.unreachable) { continue; }
-    const flows::Lang lang = flows::langFromString(f.lang).value_or(flows::Lang::De);
-    OutboundMessage m;
-    m.text = flows.texts.render(lang, "ticket.status_changed",
-                                {{"number", std::to_string(number)},
-                                 {"status", flows.texts.render(lang, "status." + ticket->status)},
-                                 {"note", note}});
-    NewOutbound o;
-    o.channel = f.channel;
-    o.pseudonym = f.pseudonym;
-    o.address_ct = f.address_ct;
-    o.key_id = f.key_id;
-    o.payload = encodeOutbound(m);
-    o.kind = "status";
-    o.ticket_number = number;
-    n.notifications.push_back(std::move(o));
-  }
+  n.notifications = std::move(*news);
   auto added = cases_.addPublicNote(n);
   if (added) {
     log::info("backoffice_note", {{"ticket", std::to_string(number)}, {"system", who.name}});

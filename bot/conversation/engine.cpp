@@ -2,13 +2,15 @@
 
 #include <algorithm>
 #include <cctype>
-#include <ctime>
 
+#include "bot/cases/ticket_status.hpp"
 #include "bot/conversation/codec.hpp"
+#include "bot/conversation/followers.hpp"
+#include "bot/conversation/step.hpp"
+#include "bot/conversation/step_effects.hpp"
 #include "bot/log.hpp"
 #include "bot/participation/participation.hpp"
 #include "bot/runtime/threads.hpp"
-#include "bot/cases/ticket_status.hpp"
 #include "config/config.hpp"
 #include "flows/conversation.hpp"
 
@@ -76,25 +78,20 @@ bool fromCitizen(InboundKind kind) {
          kind == InboundKind::Unsupported;
 }
 
-std::string statusLabel(const FlowData& flows, flows::Lang lang, const std::string& status) {
-  return flows.texts.render(lang, "status." + status);
-}
-
-std::string categoryLabel(const FlowData& flows, flows::Lang lang, const std::string& id) {
-  if (const auto* c = flows.category(id)) {
-    auto it = c->label.find(lang);
-    if (it != c->label.end()) { return it->second; }
-    it = c->label.find(flows::Lang::De);
-    if (it != c->label.end()) { return it->second; }
+//! The media row of an inbound image: a channel reference to fetch and clean later, or content
+//! already cleaned at the edge ("sha256:<content id>", the web chat's uploads).
+NewMedia mediaRow(const MediaRef& ref, std::int64_t event_id) {
+  NewMedia media;
+  media.id = event_id;
+  media.mime_type = ref.mime_type;
+  const std::string prefix = "sha256:";
+  if (ref.ref.rfind(prefix, 0) == 0) {
+    media.content_id = ref.ref.substr(prefix.size());
+    media.source_ref = "upload";
+  } else {
+    media.source_ref = ref.ref;
   }
-  return flows.texts.has(lang, "category." + id) ? flows.texts.render(lang, "category." + id) : id;
-}
-
-std::vector<Choice> toChoices(const std::vector<flows::Choice>& in) {
-  std::vector<Choice> out;
-  out.reserve(in.size());
-  for (const auto& c : in) { out.push_back(Choice{c.id, c.label}); }
-  return out;
+  return media;
 }
 
 std::int64_t shardKeyOf(const std::string& raw_hmac) {
@@ -136,7 +133,12 @@ const crypto::Key* EngineKeys::keyFor(const std::string& key_id) const {
 
 Engine::Engine(Store& store, const Clock& clock, const FlowData& flows, EngineKeys keys,
                EngineOptions options)
-    : store_(store), clock_(clock), flows_(flows), keys_(std::move(keys)), options_(std::move(options)) {
+    : store_(store),
+      clock_(clock),
+      flows_(flows),
+      replies_(flows),
+      keys_(std::move(keys)),
+      options_(std::move(options)) {
   const int n = std::max(1, options_.workers);
   for (int i = 0; i < n; ++i) { shards_.push_back(std::make_unique<Shard>()); }
   sender_limit_.configure(options_.sender_messages_per_minute);
@@ -358,130 +360,135 @@ void Engine::workerLoop(std::size_t index) {
   }
 }
 
+struct Engine::LoadedConversation {
+  SavedConversation saved;  //!< a fresh one for first contact, after a decline or when unreadable
+  bool stored = false;      //!< a conversation row exists
+};
+
+struct Engine::FlowOutcome {
+  flows::Conversation next;
+  std::vector<flows::Effect> effects;  //!< without the lookups the engine answered
+};
+
 void Engine::process(const PendingEvent& pending) {
   const auto stored = decodeStoredInbound(pending.payload);
   const SysTime now = clock_.now();
-  StepCommit commit;
-  commit.event_id = pending.id;
-  commit.pseudonym = pending.pseudonym;
-  commit.now = now;
   if (!stored) {
     // Unreadable payload: mark processed so it cannot block the conversation forever.
     log::error("engine_bad_payload", {{"event", std::to_string(pending.id)}});
+    StepCommit commit;
+    commit.event_id = pending.id;
+    commit.pseudonym = pending.pseudonym;
+    commit.now = now;
     (void)store_.commitStep(commit);
     return;
   }
-  const InboundEvent& event = stored->event;
+  // Load
+  Step step(pending, stored->event, now);
+  const LoadedConversation loaded = loadConversation(pending.pseudonym);
+  loadSender(step, *stored);
+  if (settledWithoutFlow(step, loaded)) { return; }
+  // Step
+  const FlowOutcome flow = runFlow(step, loaded);
+  // Apply effects
+  step.lang = flow.next.lang;
+  applyEffects(flow.effects, step,
+               EffectServices{store_, flows_, replies_, participation_, subscriptions_,
+                              next_ticket_number_});
+  const std::vector<std::string> erased_media = closeStep(step, flow.next);
+  // Commit
+  commitProcessed(step, loaded.saved.flow.state, flow.next.state, erased_media);
+}
 
-  // Load the conversation (a fresh one for first contact or after a decline).
-  SavedConversation saved;
-  auto conv = store_.conversation(pending.pseudonym);
+Engine::LoadedConversation Engine::loadConversation(const std::string& pseudonym) {
+  LoadedConversation loaded;
+  auto conv = store_.conversation(pseudonym);
   if (conv && *conv) {
-    if (auto decoded = decodeConversation((*conv)->state, (*conv)->data)) { saved = *decoded; }
+    loaded.stored = true;
+    if (auto decoded = decodeConversation((*conv)->state, (*conv)->data)) {
+      loaded.saved = std::move(*decoded);
+    }
   }
+  return loaded;
+}
 
-  CitizenRecord citizen;
-  citizen.pseudonym = pending.pseudonym;
+void Engine::loadSender(Step& step, const StoredInbound& stored) {
+  const InboundEvent& event = step.event;
+  CitizenRecord& citizen = step.citizen;
+  citizen.pseudonym = step.pending.pseudonym;
   citizen.channel = event.channel;
-  citizen.address_ct = stored->address_ct;
-  citizen.key_id = stored->key_id;
-  citizen.last_inbound_at = event.sent_at.time_since_epoch().count() != 0 ? event.sent_at : now;
+  citizen.address_ct = stored.address_ct;
+  citizen.key_id = stored.key_id;
+  citizen.last_inbound_at = event.sent_at.time_since_epoch().count() != 0 ? event.sent_at : step.now;
   if (!fromCitizen(event.kind)) {
     // Internal events do not open a reply window: keep the citizen's last inbound time.
     citizen.last_inbound_at.reset();
-    if (auto known = store_.citizen(pending.pseudonym); known && *known) {
+    if (auto known = store_.citizen(citizen.pseudonym); known && *known) {
       citizen.last_inbound_at = (*known)->last_inbound_at;
     }
-  } else if (auto held = store_.heldOutboxCount(pending.pseudonym); held && *held > 0) {
+  } else if (auto held = store_.heldOutboxCount(citizen.pseudonym); held && *held > 0) {
     // The citizen wrote again: messages held outside the channel's reply window (WhatsApp 24 h)
     // go out now, before this event's replies (they keep their lower ids).
-    if (auto released = store_.releaseHeldOutbox(pending.pseudonym, *citizen.last_inbound_at);
+    if (auto released = store_.releaseHeldOutbox(citizen.pseudonym, *citizen.last_inbound_at);
         !released) {
-      log::warn("engine_release_held_failed", {{"event", std::to_string(pending.id)},
+      log::warn("engine_release_held_failed", {{"event", std::to_string(step.pending.id)},
                                                {"code", toString(released.error().code)}});
     }
   }
+}
 
-  auto reply = [&](const std::string& text, std::vector<Choice> choices, std::int64_t ticket = 0,
-                   const std::string& follow_url = {}, bool request_location = false) {
-    OutboundMessage m;
-    m.text = text;
-    m.choices = std::move(choices);
-    m.follow_url = follow_url;
-    m.request_location = request_location;
-    NewOutbound o;
-    o.channel = event.channel;
-    o.pseudonym = pending.pseudonym;
-    o.address_ct = stored->address_ct;
-    o.key_id = stored->key_id;
-    o.payload = encodeOutbound(m);
-    o.ticket_number = ticket;
-    commit.outbound.push_back(std::move(o));
-  };
-
-  if (event.kind == InboundKind::Unreachable) {
-    citizen.unreachable = true;
-    citizen.lang = flows::toString(saved.flow.lang);
-    citizen.consent_version = saved.flow.consent_version;
-    if (conv && *conv) { commit.citizen = citizen; }
-    (void)store_.commitStep(commit);
+bool Engine::settledWithoutFlow(Step& step, const LoadedConversation& loaded) {
+  const InboundKind kind = step.event.kind;
+  const flows::Conversation& flow = loaded.saved.flow;
+  if (kind == InboundKind::Unreachable) {
+    step.citizen.unreachable = true;
+    step.citizen.lang = flows::toString(flow.lang);
+    step.citizen.consent_version = flow.consent_version;
+    if (loaded.stored) { step.commit.citizen = step.citizen; }
+    (void)store_.commitStep(step.commit);
     processed_.fetch_add(1);
-    return;
+    return true;
   }
-  if (event.kind == InboundKind::Invite || event.kind == InboundKind::DeliveryStatus) {
-    (void)store_.commitStep(commit);
+  if (kind == InboundKind::Invite || kind == InboundKind::DeliveryStatus) {
+    (void)store_.commitStep(step.commit);
     processed_.fetch_add(1);
-    return;
+    return true;
   }
-  if (fromCitizen(event.kind)) {
-    // Per-sender rate limit: stored and deduplicated like any event, but over the limit only
-    // one notice is answered, then nothing until the rate drops; the conversation stays as is.
-    const auto verdict = sender_limit_.check(pending.pseudonym, now);
-    if (verdict != SenderRateLimit::Verdict::Allow) {
-      if (verdict == SenderRateLimit::Verdict::NotifyOnce) {
-        reply(flows_.texts.render(saved.flow.lang, "abuse.rate_limited"), {});
-        log::info("engine_rate_limited", {{"event", std::to_string(pending.id)}});
-      }
-      while (!store_.commitStep(commit) && !stopping_.load()) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(200));
-      }
-      processed_.fetch_add(1);
-      return;
-    }
+  if (!fromCitizen(kind)) { return false; }
+  // Per-sender rate limit: stored and deduplicated like any event, but over the limit only
+  // one notice is answered, then nothing until the rate drops; the conversation stays as is.
+  const auto verdict = sender_limit_.check(step.pending.pseudonym, step.now);
+  if (verdict == SenderRateLimit::Verdict::Allow) { return false; }
+  if (verdict == SenderRateLimit::Verdict::NotifyOnce) {
+    step.reply(replies_.rateLimited(flow.lang));
+    log::info("engine_rate_limited", {{"event", std::to_string(step.pending.id)}});
   }
+  while (!store_.commitStep(step.commit) && !stopping_.load()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  processed_.fetch_add(1);
+  return true;
+}
 
-  flows::Event flow_event = toFlowEvent(event, saved.last_choices);
+Engine::FlowOutcome Engine::runFlow(Step& step, const LoadedConversation& loaded) {
+  const InboundEvent& event = step.event;
+  flows::Event flow_event = toFlowEvent(event, loaded.saved.last_choices);
   if (event.kind == InboundKind::Image && event.media) {
-    NewMedia media;
-    media.id = pending.id;
-    media.mime_type = event.media->mime_type;
-    const std::string prefix = "sha256:";
-    if (event.media->ref.rfind(prefix, 0) == 0) {
-      media.content_id = event.media->ref.substr(prefix.size());
-      media.source_ref = "upload";
-    } else {
-      media.source_ref = event.media->ref;
-    }
-    commit.media.push_back(media);
-    flow_event.media_id = std::to_string(pending.id);
+    step.commit.media.push_back(mediaRow(*event.media, step.pending.id));
+    flow_event.media_id = std::to_string(step.pending.id);
   }
-
-  flows::Context ctx = flows_.context(now);
+  flows::Context ctx = flows_.context(step.now);
   // Held for the whole step: the flow reads the active campaign through a raw pointer.
   std::shared_ptr<const flows::ParticipationContext> campaign;
   if (participation_ != nullptr) {
-    campaign = participation_->context(now);
+    campaign = participation_->context(step.now);
     ctx.participation = campaign.get();
   }
   if (subscriptions_ != nullptr) {
-    if (auto mine = subscriptions_->topicsOf(pending.pseudonym)) { ctx.subscribed = *mine; }
+    if (auto mine = subscriptions_->topicsOf(step.pending.pseudonym)) { ctx.subscribed = *mine; }
   }
-  flows::Conversation current = saved.flow;
-  std::vector<flows::Choice> last_choices;
-  bool forget = false;
-  bool erase = false;
-  std::vector<flows::Effect> effects;
-  flows::StepResult result = flows::step(current, flow_event, ctx);
+  FlowOutcome out;
+  flows::StepResult result = flows::step(loaded.saved.flow, flow_event, ctx);
   for (int round = 0; round < kMaxLookupRounds; ++round) {
     // Effects that need a lookup feed their answer back into the flow in the same step.
     const flows::LookupNearby* lookup = nullptr;
@@ -489,154 +496,44 @@ void Engine::process(const PendingEvent& pending) {
       if (const auto* l = std::get_if<flows::LookupNearby>(&eff)) {
         lookup = l;
       } else {
-        effects.push_back(eff);
+        out.effects.push_back(std::move(eff));
       }
     }
     if (lookup == nullptr) { break; }
-    flows::Event answer;
-    answer.kind = flows::EventKind::NearbyResult;
-    auto rows = store_.openTicketsNear(lookup->category_id, lookup->at.lat, lookup->at.lon,
-                                       lookup->radius_m);
-    if (rows) {
-      for (const auto& r : *rows) {
-        const double d = flows::distanceMeters(lookup->at, flows::Point{r.lat, r.lon});
-        if (d > lookup->radius_m) { continue; }
-        answer.nearby.push_back(flows::NearbyTicket{r.number, r.category_id, d,
-                                                    statusLabel(flows_, result.next.lang, r.status)});
-      }
-      std::sort(answer.nearby.begin(), answer.nearby.end(),
-                [](const auto& a, const auto& b) { return a.distance_m < b.distance_m; });
-    }
-    result = flows::step(result.next, answer, ctx);
+    result = flows::step(result.next, nearbyAnswer(*lookup, result.next.lang), ctx);
   }
-  const flows::Conversation& next = result.next;
-  const flows::Lang lang = next.lang;
+  out.next = std::move(result.next);
   // A channel image is fetched only if the flow kept it (never before consent, never beyond the
   // photo limit); images already cleaned at the edge (web chat) keep their row.
-  std::erase_if(commit.media, [&next](const NewMedia& m) {
+  const auto& kept = out.next.draft.photo_ids;
+  std::erase_if(step.commit.media, [&kept](const NewMedia& m) {
     return m.content_id.empty() &&
-           std::find(next.draft.photo_ids.begin(), next.draft.photo_ids.end(),
-                     std::to_string(m.id)) == next.draft.photo_ids.end();
+           std::find(kept.begin(), kept.end(), std::to_string(m.id)) == kept.end();
   });
+  return out;
+}
 
-  for (const auto& eff : effects) {
-    if (const auto* r = std::get_if<flows::Reply>(&eff)) {
-      reply(r->text, toChoices(r->choices), 0, {}, r->request_location);
-      if (!r->choices.empty()) { last_choices = r->choices; }
-    } else if (std::get_if<flows::ForgetCitizen>(&eff) != nullptr) {
-      forget = true;
-    } else if (const auto* t = std::get_if<flows::CreateTicket>(&eff)) {
-      const auto& d = t->draft;
-      NewTicket ticket;
-      ticket.number = next_ticket_number_.fetch_add(1);
-      ticket.category_id = d.category_id;
-      ticket.department = d.department;
-      if (ticket.department.empty()) {
-        if (const auto* c = flows_.category(d.category_id)) { ticket.department = c->department; }
-      }
-      ticket.district_id = d.district_id;
-      ticket.status = kInitialTicketStatus;
-      if (d.location) {
-        ticket.lat = d.location->lat;
-        ticket.lon = d.location->lon;
-      }
-      ticket.address_text = d.address_text;
-      ticket.description = d.description;
-      ticket.extra_answer = d.extra_answer;
-      ticket.channel = event.channel;
-      ticket.reporter = pending.pseudonym;
-      for (const auto& id : d.photo_ids) {
-        try {
-          ticket.photo_media_ids.push_back(std::stoll(id));
-        } catch (...) {
-          // not a media row id: ignore
-        }
-      }
-      const std::string token = crypto::randomHex(16);
-      ticket.follow_token_hash = followTokenHash(token);
-      commit.tickets.push_back(ticket);
-      std::string follow_url;
-      // A same-origin path: the web chat puts it on its own origin.
-      if (event.channel == Channel::WebChat) { follow_url = "/chat/follow/" + token; }
-      const auto menu = flows::mainMenuChoices(lang, flows_.texts);
-      reply(flows_.texts.render(lang, "ticket.created", {{"number", std::to_string(ticket.number)}}),
-            toChoices(menu), ticket.number, follow_url);
-      last_choices = menu;
-    } else if (const auto* l = std::get_if<flows::SendLetter>(&eff)) {
-      NewTicket ticket;
-      ticket.number = next_ticket_number_.fetch_add(1);
-      ticket.kind = "letter";
-      ticket.category_id = "letter";
-      ticket.department = l->department;
-      ticket.status = kInitialTicketStatus;
-      ticket.description = l->text;
-      ticket.channel = event.channel;
-      ticket.reporter = pending.pseudonym;
-      ticket.follow_token_hash = followTokenHash(crypto::randomHex(16));
-      commit.tickets.push_back(ticket);
-      const auto menu = flows::mainMenuChoices(lang, flows_.texts);
-      reply(flows_.texts.render(lang, "letter.sent", {{"number", std::to_string(ticket.number)}}),
-            toChoices(menu), ticket.number);
-      last_choices = menu;
-    } else if (const auto* f = std::get_if<flows::FollowTicket>(&eff)) {
-      commit.follow_ticket_numbers.push_back(f->number);
-      reply(flows_.texts.render(lang, "ticket.followed", {{"number", std::to_string(f->number)}}),
-            toChoices(flows::mainMenuChoices(lang, flows_.texts)), f->number);
-    } else if (const auto* q = std::get_if<flows::QueryStatus>(&eff)) {
-      auto found = store_.ticketByNumber(q->number);
-      const std::string number = std::to_string(q->number);
-      if (found && *found) {
-        // Anyone may ask for a public status; content is never shown.
-        reply(flows_.texts.render(lang, "status.reply",
-                                  {{"number", number},
-                                   {"status", statusLabel(flows_, lang, (*found)->status)},
-                                   {"category", categoryLabel(flows_, lang, (*found)->category_id)}}),
-              {});
-      } else {
-        reply(flows_.texts.render(lang, "status.unknown_ticket", {{"number", number}}), {});
-      }
-    } else if (std::get_if<flows::ListMyTickets>(&eff) != nullptr) {
-      auto mine = store_.ticketsOf(pending.pseudonym, 10);
-      if (mine && !mine->empty()) {
-        std::string text = flows_.texts.render(lang, "my_tickets.header");
-        for (const auto& mt : *mine) {
-          text += "\n" + flows_.texts.render(lang, "my_tickets.item",
-                                             {{"number", std::to_string(mt.number)},
-                                              {"category", categoryLabel(flows_, lang, mt.category_id)},
-                                              {"status", statusLabel(flows_, lang, mt.status)}});
-        }
-        reply(text, {});
-      } else {
-        reply(flows_.texts.render(lang, "my_tickets.none"), {});
-      }
-    } else if (std::get_if<flows::ExportData>(&eff) != nullptr) {
-      reply(exportText(pending.pseudonym, lang), toChoices(flows::mainMenuChoices(lang, flows_.texts)));
-    } else if (std::get_if<flows::EraseData>(&eff) != nullptr) {
-      erase = true;
-    } else if (participation_ != nullptr && Participation::handles(eff)) {
-      // Idempotent per event id, so a re-run after a crash before the commit adds nothing.
-      for (auto& answer : participation_->run(eff, pending.pseudonym, pending.id, lang, now)) {
-        reply(answer.text, toChoices(answer.choices));
-        if (!answer.choices.empty()) { last_choices = answer.choices; }
-      }
-    }
-    if (const auto* sub = std::get_if<flows::Subscribe>(&eff)) {
-      for (const auto& topic : sub->topics) {
-        commit.subscription_changes.push_back(
-            {SubscriptionChange::Op::Subscribe, topic, sub->notice_version});
-      }
-    } else if (const auto* unsub = std::get_if<flows::Unsubscribe>(&eff)) {
-      for (const auto& topic : unsub->topics) {
-        commit.subscription_changes.push_back({SubscriptionChange::Op::Unsubscribe, topic, 0});
-      }
-    } else if (std::get_if<flows::StopAll>(&eff) != nullptr) {
-      commit.subscription_changes.push_back({SubscriptionChange::Op::UnsubscribeAll, {}, 0});
-    }
-    // RecordConsent: the flow's next.consent_version carries it.
+flows::Event Engine::nearbyAnswer(const flows::LookupNearby& lookup, flows::Lang lang) {
+  flows::Event answer;
+  answer.kind = flows::EventKind::NearbyResult;
+  auto rows = store_.openTicketsNear(lookup.category_id, lookup.at.lat, lookup.at.lon,
+                                     lookup.radius_m);
+  if (!rows) { return answer; }
+  for (const auto& r : *rows) {
+    const double d = flows::distanceMeters(lookup.at, flows::Point{r.lat, r.lon});
+    if (d > lookup.radius_m) { continue; }
+    answer.nearby.push_back(
+        flows::NearbyTicket{r.number, r.category_id, d, replies_.statusLabel(lang, r.status)});
   }
+  std::sort(answer.nearby.begin(), answer.nearby.end(),
+            [](const auto& a, const auto& b) { return a.distance_m < b.distance_m; });
+  return answer;
+}
 
+std::vector<std::string> Engine::closeStep(Step& step, const flows::Conversation& next) {
+  StepCommit& commit = step.commit;
   std::vector<std::string> erased_media;
-  if (erase) {
+  if (step.erase) {
     // Everything goes; only the confirmation (sealed in its outbox row) is written afterwards.
     commit.erase_citizen = true;
     commit.counters.push_back("erasures");
@@ -645,90 +542,49 @@ void Engine::process(const PendingEvent& pending) {
     commit.follow_ticket_numbers.clear();
     commit.outbound.clear();
     commit.subscription_changes.clear();
-    reply(flows_.texts.render(lang, "erase.done"), {});
-    if (auto media = store_.mediaContentOf(pending.pseudonym)) { erased_media = *media; }
-  } else if (forget) {
+    step.reply(replies_.erased(step.lang));
+    if (auto media = store_.mediaContentOf(step.pending.pseudonym)) { erased_media = *media; }
+  } else if (step.forget) {
     commit.forget_citizen = true;
     commit.counters.push_back("consent_declined");
     commit.media.clear();
   } else {
-    citizen.lang = flows::toString(lang);
-    citizen.consent_version = next.consent_version;
-    commit.citizen = citizen;
+    step.citizen.lang = flows::toString(next.lang);
+    step.citizen.consent_version = next.consent_version;
+    commit.citizen = step.citizen;
     SavedConversation to_save;
     to_save.flow = next;
-    to_save.last_choices = last_choices;
+    to_save.last_choices = std::move(step.last_choices);
     commit.conversation = ConversationRecord{next.state, encodeConversation(to_save)};
   }
+  return erased_media;
+}
 
+void Engine::commitProcessed(const Step& step, const std::string& from, const std::string& to,
+                             const std::vector<std::string>& erased_media) {
+  const std::string event_id = std::to_string(step.pending.id);
   for (;;) {
-    auto r = store_.commitStep(commit);
+    auto r = store_.commitStep(step.commit);
     if (r) {
       if (*r) {
         processed_.fetch_add(1);
-        if (!commit.outbound.empty() && options_.outbox_queued) {
-          options_.outbox_queued(event.channel);
+        if (!step.commit.outbound.empty() && options_.outbox_queued) {
+          options_.outbox_queued(step.event.channel);
         }
         for (const auto& content_id : erased_media) {
           auto in_use = store_.mediaContentInUse(content_id);
           if (in_use && !*in_use && options_.remove_media) { options_.remove_media(content_id); }
         }
-        log::debug("event_processed", {{"event", std::to_string(pending.id)},
-                                       {"from", current.state}, {"to", next.state}});
+        log::debug("event_processed", {{"event", event_id}, {"from", from}, {"to", to}});
       }
       return;
     }
     // Storage trouble (disk full, locked): keep the event and retry; order is preserved because
     // this worker handles nothing else meanwhile.
-    log::warn("engine_commit_failed", {{"event", std::to_string(pending.id)},
-                                       {"code", toString(r.error().code)}});
+    log::warn("engine_commit_failed", {{"event", event_id}, {"code", toString(r.error().code)}});
     if (stopping_.load()) { return; }
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
-}
-
-std::string Engine::exportText(const std::string& pseudonym, flows::Lang lang) const {
-  const auto& texts = flows_.texts;
-  auto fmtDate = [](std::optional<SysTime> t) -> std::string {
-    if (!t) { return "-"; }
-    const std::time_t secs = std::chrono::system_clock::to_time_t(*t);
-    std::tm tm{};
-    gmtime_r(&secs, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%d.%m.%Y", &tm);
-    return buf;
-  };
-  std::string text = texts.render(lang, "export.header");
-  if (auto c = store_.citizen(pseudonym); c && *c) {
-    text += "\n" + texts.render(lang, "export.profile",
-                                 {{"channel", toString((*c)->channel)},
-                                  {"lang", (*c)->lang},
-                                  {"consent", std::to_string((*c)->consent_version)},
-                                  {"consent_at", fmtDate((*c)->consent_at)}});
-  }
-  auto tickets = store_.ticketsOf(pseudonym, 1000);
-  if (tickets && !tickets->empty()) {
-    for (const auto& t : *tickets) {
-      // Followed tickets of others show only their public facts.
-      const bool own = t.reporter == pseudonym;
-      text += "\n" + texts.render(lang, "export.ticket",
-                                   {{"number", std::to_string(t.number)},
-                                    {"category", categoryLabel(flows_, lang, t.category_id)},
-                                    {"status", statusLabel(flows_, lang, t.status)},
-                                    {"created", fmtDate(t.created_at)},
-                                    {"description", own ? t.description : "-"}});
-    }
-  } else {
-    text += "\n" + texts.render(lang, "export.no_tickets");
-  }
-  if (participation_ != nullptr) {
-    text += "\n" + participation_->exportSection(pseudonym, lang);
-  }
-  if (subscriptions_ != nullptr) {
-    text += exportSubscriptions(*subscriptions_, texts, flows_.topics, pseudonym, lang);
-  }
-  text += "\n" + texts.render(lang, "export.footer");
-  return text;
 }
 
 Result<void> Engine::changeTicketStatus(std::int64_t number, const std::string& new_status,
@@ -739,32 +595,15 @@ Result<void> Engine::changeTicketStatus(std::int64_t number, const std::string& 
   if (!transitionAllowed((*ticket)->status, new_status)) {
     return fail(ErrorCode::Conflict, "status change not allowed: " + (*ticket)->status + " -> " + new_status);
   }
-  auto followers = store_.followersOf(number);
-  if (!followers) { return fail(followers.error().code, followers.error().detail); }
+  auto news = followerNews(store_, replies_, number, new_status, note);
+  if (!news) { return fail(news.error().code, news.error().detail); }
   StatusChange change;
   change.number = number;
   change.new_status = new_status;
   change.note = note;
   change.actor = actor;
   change.now = clock_.now();
-  for (const auto& f : *followers) {
-    if (f.unreachable) { continue; }
-    const flows::Lang lang = flows::langFromString(f.lang).value_or(flows::Lang::De);
-    OutboundMessage m;
-    m.text = flows_.texts.render(lang, "ticket.status_changed",
-                                 {{"number", std::to_string(number)},
-                                  {"status", statusLabel(flows_, lang, new_status)},
-                                  {"note", note}});
-    NewOutbound o;
-    o.channel = f.channel;
-    o.pseudonym = f.pseudonym;
-    o.address_ct = f.address_ct;
-    o.key_id = f.key_id;
-    o.payload = encodeOutbound(m);
-    o.kind = "status";
-    o.ticket_number = number;
-    change.notifications.push_back(std::move(o));
-  }
+  change.notifications = std::move(*news);
   return store_.changeStatus(change);
 }
 

@@ -5,6 +5,7 @@
 //   arrival order; state and every effect commit in one transaction; unprocessed events are
 //   picked up again after a restart (exactly once, guarded by the processed flag);
 // - ticket status changes notify every follower.
+// A step reads as load → flow step → effects (bot/conversation/step_effects.*) → commit.
 
 #include <atomic>
 #include <chrono>
@@ -17,16 +18,19 @@
 #include <thread>
 #include <vector>
 
-#include "bot/security/crypto.hpp"
 #include "bot/conversation/flow_data.hpp"
 #include "bot/conversation/ingest.hpp"
-#include "bot/ports.hpp"
+#include "bot/conversation/replies.hpp"
 #include "bot/conversation/sender_rate_limit.hpp"
 #include "bot/conversation/store.hpp"
+#include "bot/ports.hpp"
+#include "bot/security/crypto.hpp"
 
 namespace bb {
 
 class Participation;  // bot/participation/participation.hpp
+struct Step;           // bot/conversation/step.hpp
+struct StoredInbound;  // bot/conversation/codec.hpp
 
 struct EngineOptions {
   int workers = 16;
@@ -93,10 +97,12 @@ public:
   static std::string followTokenHash(const std::string& token);
 
   const FlowData& flowData() const { return flows_; }
-  //! Participatory budget (issue 11): campaigns for the flows, proposal effects, export.
+  //! The texts the engine side says to citizens (status news, confirmations, export).
+  const Replies& replies() const { return replies_; }
+  //! Participatory budget: campaigns for the flows, proposal effects, export.
   //! Set before start(); null: the chat offers no campaign.
   void setParticipation(Participation* participation) { participation_ = participation; }
-  //! Subscriptions (issue 12): the citizen's topics for the flows, export lines. Set before
+  //! Subscriptions: the citizen's topics for the flows, export lines. Set before
   //! start(); null: nobody is subscribed (the chat still lists the topics).
   void setSubscriptions(SubscriptionStore* subscriptions) { subscriptions_ = subscriptions; }
   std::size_t queueDepth() const;
@@ -117,13 +123,23 @@ private:
   void onCommitted(const std::vector<IngestedEvent>& events);
   void workerLoop(std::size_t index);
   void rescan(std::size_t index);
+  struct LoadedConversation;
+  struct FlowOutcome;
   void process(const PendingEvent& event);
-  std::string exportText(const std::string& pseudonym, flows::Lang lang) const;
+  LoadedConversation loadConversation(const std::string& pseudonym);
+  void loadSender(Step& step, const StoredInbound& stored);
+  bool settledWithoutFlow(Step& step, const LoadedConversation& loaded);
+  FlowOutcome runFlow(Step& step, const LoadedConversation& loaded);
+  flows::Event nearbyAnswer(const flows::LookupNearby& lookup, flows::Lang lang);
+  std::vector<std::string> closeStep(Step& step, const flows::Conversation& next);
+  void commitProcessed(const Step& step, const std::string& from, const std::string& to,
+                       const std::vector<std::string>& erased_media);
   std::size_t shardOf(std::int64_t shard_key) const;
 
   Store& store_;
   const Clock& clock_;
   const FlowData& flows_;
+  Replies replies_;
   EngineKeys keys_;
   EngineOptions options_;
   std::vector<std::unique_ptr<Shard>> shards_;

@@ -3,7 +3,7 @@
 #include <cmath>
 #include <ctime>
 
-#include "bot/conversation/codec.hpp"
+#include "bot/conversation/citizen_message.hpp"
 #include "bot/log.hpp"
 #include "flows/conversation.hpp"
 
@@ -72,14 +72,6 @@ std::shared_ptr<const flows::ParticipationContext> Participation::context(SysTim
 void Participation::invalidate() {
   std::lock_guard lock(mutex_);
   cache_valid_ = false;
-}
-
-bool Participation::handles(const flows::Effect& e) {
-  return std::holds_alternative<flows::SubmitProposal>(e) ||
-         std::holds_alternative<flows::BrowseProposals>(e) ||
-         std::holds_alternative<flows::ShowProposal>(e) ||
-         std::holds_alternative<flows::SupportProposal>(e) ||
-         std::holds_alternative<flows::CommentProposal>(e);
 }
 
 std::string Participation::text(flows::Lang lang, const std::string& key,
@@ -185,99 +177,115 @@ ParticipationAnswer Participation::show(std::int64_t id, const std::string& pseu
   return {prefix + body, detailChoices(phase, supported && *supported, lang)};
 }
 
+ParticipationAnswer Participation::answer(const flows::SubmitProposal& s, const Citizen& who) {
+  const flows::Lang lang = who.lang;
+  const auto menu = flows::mainMenuChoices(lang, flows_.texts);
+  auto campaign = store_.campaign(s.campaign_id);
+  if (!campaign) { return {text(lang, "participation.error"), menu}; }
+  if (!*campaign || !flows::canSubmit(flows::phaseAt((*campaign)->dates, who.now))) {
+    return {text(lang, "participation.no_submit"), menu};
+  }
+  const auto& d = s.draft;
+  NewProposal p;
+  p.campaign_id = s.campaign_id;
+  p.source_event = who.event_id;
+  p.author = who.pseudonym;
+  p.title = d.proposal_title;
+  p.description = d.description;
+  p.cost_eur = d.proposal_cost;
+  p.topic = d.proposal_topic;
+  if (d.location) {
+    p.lat = d.location->lat;
+    p.lon = d.location->lon;
+  }
+  p.address_text = d.address_text;
+  if (!d.photo_ids.empty()) {
+    try {
+      p.photo_media_id = std::stoll(d.photo_ids.front());
+    } catch (...) {
+      p.photo_media_id = 0;  // not a media row id
+    }
+  }
+  p.now = who.now;
+  auto r = store_.submit(p, (*campaign)->max_proposals_per_citizen);
+  if (!r) { return {text(lang, "participation.error"), menu}; }
+  switch (*r) {
+    case SubmitResult::Stored:
+      log::info("proposal_submitted", {{"campaign", std::to_string(p.campaign_id)}});
+      return {text(lang, "participation.submitted", {{"title", p.title}}), menu};
+    case SubmitResult::LimitReached:
+      return {text(lang, "participation.limit_reached",
+                   {{"max_proposals", std::to_string((*campaign)->max_proposals_per_citizen)}}),
+              menu};
+    case SubmitResult::NoCampaign:
+      break;
+  }
+  return {text(lang, "participation.none"), menu};
+}
+
+ParticipationAnswer Participation::answer(const flows::BrowseProposals& b, const Citizen& who) {
+  return browse(b, who.lang);
+}
+
+ParticipationAnswer Participation::answer(const flows::ShowProposal& s, const Citizen& who) {
+  return show(s.proposal_id, who.pseudonym, who.lang, who.now);
+}
+
+ParticipationAnswer Participation::answer(const flows::SupportProposal& su, const Citizen& who) {
+  const flows::Lang lang = who.lang;
+  auto p = store_.proposal(su.proposal_id);
+  if (p && *p) {
+    auto campaign = store_.campaign((*p)->campaign_id);
+    if (campaign && *campaign && !flows::canSupport(flows::phaseAt((*campaign)->dates, who.now))) {
+      return show(su.proposal_id, who.pseudonym, lang, who.now,
+                  text(lang, "participation.no_support") + "\n\n");
+    }
+  }
+  auto r = store_.support(su.proposal_id, who.pseudonym, su.withdraw, who.now);
+  if (!r) { return {text(lang, "participation.error"), flows::mainMenuChoices(lang, flows_.texts)}; }
+  std::string key;
+  switch (*r) {
+    case SupportResult::Added: key = "participation.supported"; break;
+    case SupportResult::AlreadySupported: key = "participation.already_supported"; break;
+    case SupportResult::Withdrawn: key = "participation.withdrawn"; break;
+    case SupportResult::NotSupported: key = "participation.not_supported_yet"; break;
+    case SupportResult::NotPublished: key = "participation.not_found"; break;
+  }
+  if (*r == SupportResult::NotPublished) { return show(su.proposal_id, who.pseudonym, lang, who.now); }
+  return show(su.proposal_id, who.pseudonym, lang, who.now, text(lang, key) + "\n\n");
+}
+
+ParticipationAnswer Participation::answer(const flows::CommentProposal& c, const Citizen& who) {
+  const flows::Lang lang = who.lang;
+  auto p = store_.proposal(c.proposal_id);
+  if (p && *p) {
+    auto campaign = store_.campaign((*p)->campaign_id);
+    if (campaign && *campaign && !flows::canComment(flows::phaseAt((*campaign)->dates, who.now))) {
+      return show(c.proposal_id, who.pseudonym, lang, who.now,
+                  text(lang, "participation.no_comment") + "\n\n");
+    }
+  }
+  auto r = store_.comment(c.proposal_id, who.pseudonym, c.text, who.event_id, who.now);
+  if (!r) { return {text(lang, "participation.error"), flows::mainMenuChoices(lang, flows_.texts)}; }
+  if (!*r) { return show(c.proposal_id, who.pseudonym, lang, who.now); }
+  return show(c.proposal_id, who.pseudonym, lang, who.now,
+              text(lang, "participation.comment_received") + "\n\n");
+}
+
 std::vector<ParticipationAnswer> Participation::run(const flows::Effect& effect,
                                                     const std::string& pseudonym,
                                                     std::int64_t event_id, flows::Lang lang,
                                                     SysTime now) {
-  namespace ch = flows::choice;
-  const auto menu = flows::mainMenuChoices(lang, flows_.texts);
-  if (const auto* s = std::get_if<flows::SubmitProposal>(&effect)) {
-    auto campaign = store_.campaign(s->campaign_id);
-    if (!campaign) { return {{text(lang, "participation.error"), menu}}; }
-    if (!*campaign || !flows::canSubmit(flows::phaseAt((*campaign)->dates, now))) {
-      return {{text(lang, "participation.no_submit"), menu}};
-    }
-    const auto& d = s->draft;
-    NewProposal p;
-    p.campaign_id = s->campaign_id;
-    p.source_event = event_id;
-    p.author = pseudonym;
-    p.title = d.proposal_title;
-    p.description = d.description;
-    p.cost_eur = d.proposal_cost;
-    p.topic = d.proposal_topic;
-    if (d.location) {
-      p.lat = d.location->lat;
-      p.lon = d.location->lon;
-    }
-    p.address_text = d.address_text;
-    if (!d.photo_ids.empty()) {
-      try {
-        p.photo_media_id = std::stoll(d.photo_ids.front());
-      } catch (...) {
-        p.photo_media_id = 0;  // not a media row id
-      }
-    }
-    p.now = now;
-    auto r = store_.submit(p, (*campaign)->max_proposals_per_citizen);
-    if (!r) { return {{text(lang, "participation.error"), menu}}; }
-    switch (*r) {
-      case SubmitResult::Stored:
-        log::info("proposal_submitted", {{"campaign", std::to_string(p.campaign_id)}});
-        return {{text(lang, "participation.submitted", {{"title", p.title}}), menu}};
-      case SubmitResult::LimitReached:
-        return {{text(lang, "participation.limit_reached",
-                      {{"max_proposals", std::to_string((*campaign)->max_proposals_per_citizen)}}),
-                 menu}};
-      case SubmitResult::NoCampaign:
-        break;
-    }
-    return {{text(lang, "participation.none"), menu}};
-  }
-  if (const auto* b = std::get_if<flows::BrowseProposals>(&effect)) {
-    return {browse(*b, lang)};
-  }
-  if (const auto* sh = std::get_if<flows::ShowProposal>(&effect)) {
-    return {show(sh->proposal_id, pseudonym, lang, now)};
-  }
-  if (const auto* su = std::get_if<flows::SupportProposal>(&effect)) {
-    auto p = store_.proposal(su->proposal_id);
-    if (p && *p) {
-      auto campaign = store_.campaign((*p)->campaign_id);
-      if (campaign && *campaign && !flows::canSupport(flows::phaseAt((*campaign)->dates, now))) {
-        return {show(su->proposal_id, pseudonym, lang, now,
-                     text(lang, "participation.no_support") + "\n\n")};
-      }
-    }
-    auto r = store_.support(su->proposal_id, pseudonym, su->withdraw, now);
-    if (!r) { return {{text(lang, "participation.error"), menu}}; }
-    std::string key;
-    switch (*r) {
-      case SupportResult::Added: key = "participation.supported"; break;
-      case SupportResult::AlreadySupported: key = "participation.already_supported"; break;
-      case SupportResult::Withdrawn: key = "participation.withdrawn"; break;
-      case SupportResult::NotSupported: key = "participation.not_supported_yet"; break;
-      case SupportResult::NotPublished: key = "participation.not_found"; break;
-    }
-    if (*r == SupportResult::NotPublished) { return {show(su->proposal_id, pseudonym, lang, now)}; }
-    return {show(su->proposal_id, pseudonym, lang, now, text(lang, key) + "\n\n")};
-  }
-  if (const auto* c = std::get_if<flows::CommentProposal>(&effect)) {
-    auto p = store_.proposal(c->proposal_id);
-    if (p && *p) {
-      auto campaign = store_.campaign((*p)->campaign_id);
-      if (campaign && *campaign && !flows::canComment(flows::phaseAt((*campaign)->dates, now))) {
-        return {show(c->proposal_id, pseudonym, lang, now,
-                     text(lang, "participation.no_comment") + "\n\n")};
-      }
-    }
-    auto r = store_.comment(c->proposal_id, pseudonym, c->text, event_id, now);
-    if (!r) { return {{text(lang, "participation.error"), menu}}; }
-    if (!*r) { return {show(c->proposal_id, pseudonym, lang, now)}; }
-    return {show(c->proposal_id, pseudonym, lang, now,
-                 text(lang, "participation.comment_received") + "\n\n")};
-  }
-  return {};
+  const Citizen who{pseudonym, event_id, lang, now};
+  return std::visit(
+      [this, &who](const auto& e) -> std::vector<ParticipationAnswer> {
+        if constexpr (requires { this->answer(e, who); }) {
+          return {answer(e, who)};
+        } else {
+          return {};
+        }
+      },
+      effect);
 }
 
 std::string Participation::exportSection(const std::string& pseudonym, flows::Lang lang) {
@@ -319,8 +327,9 @@ NoticeSpec Participation::notice(const std::string& key, bool to_supporters,
   n.to_author = true;
   n.to_supporters = to_supporters;
   const FlowData& flows = flows_;
-  n.render = [&flows, text_key, params](const std::string& lang_name) {
-    const flows::Lang lang = flows::langFromString(lang_name).value_or(flows::Lang::De);
+  n.render = [&flows, text_key, params](const CitizenRecord& citizen) {
+    auto message = CitizenMessage::notice(citizen);
+    const flows::Lang lang = message.lang();
     auto localized = params;
     // Stage and decision are ids; the citizen reads them in their language.
     for (const char* k : {"stage", "decision"}) {
@@ -328,9 +337,7 @@ NoticeSpec Participation::notice(const std::string& key, bool to_supporters,
         it->second = flows.texts.render(lang, std::string("participation.") + k + "." + it->second);
       }
     }
-    OutboundMessage m;
-    m.text = flows.texts.render(lang, text_key, localized);
-    return encodeOutbound(m);
+    return message.text(flows.texts.render(lang, text_key, localized)).build();
   };
   return n;
 }

@@ -1,5 +1,5 @@
 #pragma once
-// Participatory budget, engine side (issue 11): runs the flow's participation effects against
+// Participatory budget, engine side: runs the flow's participation effects against
 // the ProposalStore, applies the campaign's phase rules, and carries out staff moderation and
 // outcomes, telling authors and supporters through the outbox exactly once per notice.
 
@@ -32,9 +32,21 @@ public:
   //! Drops the cache (after an admin changed a campaign).
   void invalidate();
 
-  //! True for the participation effects (flows/flow_types.hpp) run() answers.
-  static bool handles(const flows::Effect& effect);
-  //! Runs one effect for a citizen; `event_id` makes re-runs of the same event add nothing.
+  //! The citizen a participation effect runs for. `event_id` makes a re-run of the same event
+  //! (after a crash before its commit) add nothing.
+  struct Citizen {
+    const std::string& pseudonym;
+    std::int64_t event_id = 0;
+    flows::Lang lang = flows::Lang::De;
+    SysTime now{};
+  };
+  //! Runs one of the flow's participation effects (flows/flow_types.hpp) and answers it.
+  ParticipationAnswer answer(const flows::SubmitProposal& effect, const Citizen& who);
+  ParticipationAnswer answer(const flows::BrowseProposals& effect, const Citizen& who);
+  ParticipationAnswer answer(const flows::ShowProposal& effect, const Citizen& who);
+  ParticipationAnswer answer(const flows::SupportProposal& effect, const Citizen& who);
+  ParticipationAnswer answer(const flows::CommentProposal& effect, const Citizen& who);
+  //! Runs any effect for a citizen: the answer of a participation effect, none for the others.
   std::vector<ParticipationAnswer> run(const flows::Effect& effect, const std::string& pseudonym,
                                        std::int64_t event_id, flows::Lang lang, SysTime now);
   //! The citizen's proposals, comments and supports for their data export.

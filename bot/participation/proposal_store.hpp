@@ -1,5 +1,5 @@
 #pragma once
-// The participatory-budget repository port (issue 11): campaigns, proposals, comments, supports,
+// The participatory-budget repository port: campaigns, proposals, comments, supports,
 // outcomes and the notices that tell authors and supporters about them. storage/ implements it
 // on SQLite (storage/sqlite_proposal_store.*). Citizens appear only by pseudonym; the public
 // reads (published*) never return one.
@@ -88,8 +88,8 @@ struct NewProposal {
 enum class SubmitResult { Stored, LimitReached, NoCampaign };
 enum class SupportResult { Added, AlreadySupported, Withdrawn, NotSupported, NotPublished };
 
-//! A notice to one citizen, rendered by the caller in the citizen's language.
-using NoticeRenderer = std::function<std::string(const std::string& lang)>;
+//! The outbox row that tells one citizen (found by the store) about it, in their language.
+using NoticeRenderer = std::function<NewOutbound(const CitizenRecord& citizen)>;
 
 //! Something citizens are told about exactly once: `key` identifies it (e.g.
 //! "outcome:committee:accepted"); a recipient who got this key for this proposal before gets
@@ -98,7 +98,7 @@ struct NoticeSpec {
   std::string key;
   bool to_author = true;
   bool to_supporters = true;
-  NoticeRenderer render;  //!< the outbox payload (serialized OutboundMessage) for a language
+  NoticeRenderer render;
 };
 
 struct ProposalPage {

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <array>
 
-#include "bot/conversation/codec.hpp"
+#include "bot/conversation/citizen_message.hpp"
 #include "bot/log.hpp"
 
 namespace bb {
@@ -111,14 +111,10 @@ Result<int> BroadcastService::send(std::int64_t id) {
       auto page = subscriptions_.subscribersOf(b.topic, channel, after, kPage);
       if (!page) { return fail(page.error().code, page.error().detail); }
       for (const CitizenRecord& c : *page) {
-        const flows::Lang lang = flows::langFromString(c.lang).value_or(flows::Lang::De);
+        auto message = CitizenMessage::broadcast(c);
         FanoutRow row;
-        row.outbound.channel = channel;
-        row.outbound.pseudonym = c.pseudonym;
-        row.outbound.address_ct = c.address_ct;
-        row.outbound.key_id = c.key_id;
-        row.outbound.kind = "broadcast";
-        row.outbound.payload = encodeOutbound(renderBroadcast(b, channel, lang, texts_, options_));
+        row.outbound =
+            message.content(renderBroadcast(b, channel, message.lang(), texts_, options_)).build();
         // Millisecond due times; rows sharing a millisecond stay within the rate over a second.
         row.due = start + std::chrono::duration_cast<std::chrono::milliseconds>(
                               step * static_cast<double>(index));

@@ -5,7 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "bot/conversation/codec.hpp"
+#include "bot/conversation/citizen_message.hpp"
 #include "bot/log.hpp"
 #include "flows/subscriptions.hpp"
 
@@ -147,24 +147,18 @@ RetentionReport runSubscriptionRetention(SubscriptionStore& store, const flows::
     }
     int done = 0;
     for (const CitizenRecord& c : *due) {
-      const flows::Lang lang = flows::langFromString(c.lang).value_or(flows::Lang::De);
+      auto reminder = CitizenMessage::notice(c);
+      const flows::Lang lang = reminder.lang();
       std::string names;
       if (auto mine = store.topicsOf(c.pseudonym)) {
         for (const std::string& id : *mine) {
           names += (names.empty() ? "" : ", ") + flows::topicLabel(topics, id, lang);
         }
       }
-      OutboundMessage m;
-      m.text = texts.render(lang, "subscriptions.reminder",
-                            {{"topics", names},
-                             {"days", std::to_string(options.remove_after_days)}});
-      NewOutbound o;
-      o.channel = c.channel;
-      o.pseudonym = c.pseudonym;
-      o.address_ct = c.address_ct;
-      o.key_id = c.key_id;
-      o.payload = encodeOutbound(m);
-      o.kind = "notice";
+      reminder.text(texts.render(lang, "subscriptions.reminder",
+                                 {{"topics", names},
+                                  {"days", std::to_string(options.remove_after_days)}}));
+      const NewOutbound o = reminder.build();
       if (store.remind(c.pseudonym, o, now)) {
         ++report.reminded;
         ++done;

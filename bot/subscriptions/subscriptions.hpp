@@ -1,5 +1,5 @@
 #pragma once
-// Subscriptions and consents (issue 12): the types and the repository port (storage/ implements
+// Subscriptions and consents: the types and the repository port (storage/ implements
 // it in sqlite_subscription_store.*), the topics file, and the retention pass for inactive
 // subscriptions. Consents are general (purpose "broadcast:<topic>", "reports", "participation").
 
@@ -43,7 +43,7 @@ struct TopicSetting {
 //! "send_at_once": false}]`. Ids are lowercase [a-z0-9_-], unique, at most 40 characters.
 Result<std::vector<TopicSetting>> parseTopics(const std::string& json_text);
 
-//! Retention of subscriptions (data protection, issue 10): what one pass did.
+//! Retention of subscriptions (data protection): what one pass did.
 struct RetentionReport {
   int reminded = 0;  //!< citizens reminded (once)
   int removed = 0;   //!< citizens whose subscriptions were removed
@@ -95,7 +95,7 @@ struct RetentionOptions {
   int remove_after_days = 30;  //!< then remove, if the citizen still did not write
 };
 
-//! The export lines (Engine::exportText): every subscription and every consent, each on its
+//! The export lines (Replies::dataExport): every subscription and every consent, each on its
 //! own line starting with a newline; empty when there are none.
 std::string exportSubscriptions(SubscriptionStore& store, const flows::TextCatalog& texts,
                                 const std::vector<flows::Topic>& topics,

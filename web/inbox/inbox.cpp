@@ -5,6 +5,7 @@
 #include <set>
 #include <sstream>
 
+#include "bot/conversation/citizen_message.hpp"
 #include "bot/conversation/codec.hpp"
 #include "bot/security/crypto.hpp"
 #include "bot/log.hpp"
@@ -859,17 +860,8 @@ HttpResponse Inbox::action(const HttpRequest& req) {
       return bad("Die meldende Person ist nicht mehr erreichbar.", 409);
     }
     const auto& c = **citizen;
-    const auto lang = flows::langFromString(c.lang).value_or(flows::Lang::De);
-    OutboundMessage m;
-    m.text = replyPrefix(lang, t.number) + text;
-    NewOutbound o;
-    o.channel = c.channel;
-    o.pseudonym = c.pseudonym;
-    o.address_ct = c.address_ct;
-    o.key_id = c.key_id;
-    o.payload = encodeOutbound(m);
-    o.kind = "staff";
-    o.ticket_number = t.number;
+    auto message = CitizenMessage::staffReply(c, t.number);
+    const NewOutbound o = message.text(replyPrefix(message.lang(), t.number) + text).build();
     auto r = inbox_.addStaffReply(t.number, o, text,
                                   auditEntry(*p, "reply", t.number,
                                              std::string("channel=") + toString(c.channel)));

@@ -1,0 +1,35 @@
+#pragma once
+// The engine's handlers for the flow's effects (internal to bot/conversation/): one named
+// handler per effect kind, each adding to the step's commit or answering the citizen.
+
+#include <atomic>
+#include <cstdint>
+#include <vector>
+
+#include "bot/conversation/flow_data.hpp"
+#include "bot/conversation/replies.hpp"
+#include "bot/conversation/step.hpp"
+#include "bot/conversation/store.hpp"
+#include "flows/flow_types.hpp"
+
+namespace bb {
+
+class Participation;
+class SubscriptionStore;
+
+//! What the handlers use besides the step: the Engine's parts.
+struct EffectServices {
+  Store& store;
+  const FlowData& flows;
+  const Replies& replies;
+  Participation* participation;      //!< null: no participatory budget
+  SubscriptionStore* subscriptions;  //!< null: nobody is subscribed
+  std::atomic<std::int64_t>& next_ticket_number;
+};
+
+//! Runs `effects` in order against `step` (LookupNearby is answered during the flow step and
+//! RecordConsent travels in the conversation's consent version, so both do nothing here).
+void applyEffects(const std::vector<flows::Effect>& effects, Step& step,
+                  const EffectServices& services);
+
+}  // namespace bb
