@@ -18,7 +18,7 @@ struct FlowData {
   std::vector<flows::Category> categories;
   flows::Geo geo;
   flows::Settings settings;
-  std::vector<TopicSetting> topic_settings;  //!< subscriptions.topics_file (issue 12)
+  std::vector<TopicSetting> topic_settings;  //!< subscriptions.topics_file
   std::vector<flows::Topic> topics;          //!< the same, as the flows see them
 
   const flows::Category* category(const std::string& id) const;

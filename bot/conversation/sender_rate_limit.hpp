@@ -1,5 +1,5 @@
 #pragma once
-// Per-sender message rate limit (issue 14, DESIGN.md §7): a token bucket per pseudonym. Over the
+// Per-sender message rate limit (DESIGN.md §7): a token bucket per pseudonym. Over the
 // limit a citizen gets one polite notice, then silence until the bucket refills; the events are
 // still stored, deduplicated and marked processed, so nothing is acknowledged and lost.
 // Memory is bounded: beyond `max_tracked` senders the table starts over (everyone gets a full

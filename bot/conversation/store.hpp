@@ -126,7 +126,7 @@ struct NewMedia {
   std::string mime_type;
 };
 
-//! A subscription change by chat (issue 12); consent "broadcast:<topic>" follows it.
+//! A subscription change by chat; consent "broadcast:<topic>" follows it.
 struct SubscriptionChange {
   enum class Op { Subscribe, Unsubscribe, UnsubscribeAll };
   Op op = Op::Subscribe;

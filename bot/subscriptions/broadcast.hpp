@@ -1,5 +1,5 @@
 #pragma once
-// Broadcasts to subscribers (issue 12): drafts (from an editor or the OParl poller), schedule,
+// Broadcasts to subscribers: drafts (from an editor or the OParl poller), schedule,
 // send, cancel, corrections, live progress. Sending is a fan-out into the per-channel outboxes
 // (bot/outbox/): one row per opted-in, reachable subscriber, due at staggered times so that the
 // rows of a broadcast become due at no more than the channel's broadcast rate; the channel's
