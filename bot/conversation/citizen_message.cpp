@@ -53,8 +53,10 @@ CitizenMessage& CitizenMessage::followUrl(std::string url) {
   return *this;
 }
 
-CitizenMessage& CitizenMessage::content(OutboundMessage message) {
-  message_ = std::move(message);
+CitizenMessage& CitizenMessage::templateMessage(std::string name,
+                                                std::vector<std::string> params) {
+  message_.template_name = std::move(name);
+  message_.template_params = std::move(params);
   return *this;
 }
 

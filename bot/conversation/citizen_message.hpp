@@ -17,6 +17,7 @@ namespace bb {
 //! The language `citizen` reads (their stored choice; German when it is unknown).
 flows::Lang languageOf(const CitizenRecord& citizen);
 
+//! Used within one expression or while the citizen's record lives: it keeps a reference to it.
 class CitizenMessage {
 public:
   //! A chat reply (outbox kind "reply").
@@ -32,6 +33,8 @@ public:
 
   //! The language the citizen reads, for rendering the text.
   flows::Lang lang() const { return languageOf(to_); }
+  //! The channel the message goes out on (it decides the form some messages take).
+  Channel channel() const { return to_.channel; }
 
   CitizenMessage& text(std::string text);
   CitizenMessage& choices(std::vector<Choice> choices);
@@ -39,11 +42,13 @@ public:
   CitizenMessage& choices(const std::vector<flows::Choice>& choices);
   CitizenMessage& requestLocation(bool request);
   CitizenMessage& followUrl(std::string url);
-  //! The whole content at once (a message rendered per channel, such as a broadcast).
-  CitizenMessage& content(OutboundMessage message);
+  //! An approved template and its parameters (WhatsApp, where the bot may not write freely).
+  CitizenMessage& templateMessage(std::string name, std::vector<std::string> params);
   //! Links the message to the thread of ticket `number` (0: none).
   CitizenMessage& aboutTicket(std::int64_t number);
 
+  //! The message as built so far (what a preview shows).
+  const OutboundMessage& message() const { return message_; }
   //! The outbox row: the recipient's address and the serialized message.
   NewOutbound build() const;
 

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <array>
 
-#include "bot/conversation/citizen_message.hpp"
 #include "bot/log.hpp"
 
 namespace bb {
@@ -50,22 +49,20 @@ const std::vector<ChannelLimit>& broadcastChannelLimits() {
   return kLimits;
 }
 
-OutboundMessage renderBroadcast(const BroadcastRecord& b, Channel channel, flows::Lang lang,
-                                const flows::TextCatalog& texts, const BroadcastOptions& options) {
-  OutboundMessage m;
-  if (channel == Channel::WhatsApp) {
+CitizenMessage& renderBroadcast(const BroadcastRecord& b, const flows::TextCatalog& texts,
+                                const BroadcastOptions& options, CitizenMessage& to) {
+  if (to.channel() == Channel::WhatsApp) {
     // Business-initiated: only an approved template may be sent ({{1}} text, {{2}} link).
-    m.template_name = options.whatsapp_template;
-    m.template_params = {b.body, b.link.empty() ? std::string("-") : b.link};
-    m.text = b.body;
-    return m;
+    return to.templateMessage(options.whatsapp_template,
+                              {b.body, b.link.empty() ? std::string("-") : b.link})
+        .text(b.body);
   }
-  m.text = b.body;
+  std::string text = b.body;
   if (!b.link.empty()) {
-    m.text += "\n\n" + b.link;
+    text += "\n\n" + b.link;
   }
-  m.text += "\n\n" + texts.render(lang, "broadcast.footer");
-  return m;
+  text += "\n\n" + texts.render(to.lang(), "broadcast.footer");
+  return to.text(std::move(text));
 }
 
 BroadcastService::BroadcastService(BroadcastStore& broadcasts, SubscriptionStore& subscriptions,
@@ -113,8 +110,7 @@ Result<int> BroadcastService::send(std::int64_t id) {
       for (const CitizenRecord& c : *page) {
         auto message = CitizenMessage::broadcast(c);
         FanoutRow row;
-        row.outbound =
-            message.content(renderBroadcast(b, channel, message.lang(), texts_, options_)).build();
+        row.outbound = renderBroadcast(b, texts_, options_, message).build();
         // Millisecond due times; rows sharing a millisecond stay within the rate over a second.
         row.due = start + std::chrono::duration_cast<std::chrono::milliseconds>(
                               step * static_cast<double>(index));

@@ -13,9 +13,10 @@
 #include <string>
 #include <vector>
 
+#include "bot/conversation/citizen_message.hpp"
+#include "bot/conversation/store.hpp"
 #include "bot/ports.hpp"
 #include "bot/result.hpp"
-#include "bot/conversation/store.hpp"
 #include "bot/subscriptions/subscriptions.hpp"
 #include "bot/types.hpp"
 #include "flows/flow_types.hpp"
@@ -114,10 +115,11 @@ struct BroadcastOptions {
   std::function<void(Channel)> wake;
 };
 
-//! The message a subscriber on `channel` gets, in `lang` (footer): WhatsApp only as the approved
-//! template (business-initiated message), elsewhere text + link + how to unsubscribe.
-OutboundMessage renderBroadcast(const BroadcastRecord& b, Channel channel, flows::Lang lang,
-                                const flows::TextCatalog& texts, const BroadcastOptions& options);
+//! The broadcast as the subscriber `to` gets it, by their channel and language: on WhatsApp only
+//! as the approved template (a business-initiated message), elsewhere text + link + how to
+//! unsubscribe. Returns `to`.
+CitizenMessage& renderBroadcast(const BroadcastRecord& b, const flows::TextCatalog& texts,
+                                const BroadcastOptions& options, CitizenMessage& to);
 
 class BroadcastService {
 public:

@@ -51,7 +51,7 @@ TEST_CASE("citizen message: each kind of message names its outbox kind and ticke
   CHECK(CitizenMessage::broadcast(c).build().kind == "broadcast");
 }
 
-TEST_CASE("citizen message: choices, location request, follow link and whole contents travel") {
+TEST_CASE("citizen message: choices, location request, follow link and templates travel") {
   const CitizenRecord c = anna();
   const std::vector<flows::Choice> offered{{"report", "Report"}, {"menu", "Menu"}};
   const auto m = decodeOutbound(CitizenMessage::reply(c)
@@ -68,14 +68,15 @@ TEST_CASE("citizen message: choices, location request, follow link and whole con
   CHECK(m->request_location);
   CHECK(m->follow_url == "/chat/follow/abc");
 
-  OutboundMessage rendered;
-  rendered.text = "Council news";
-  rendered.template_name = "buergerbox_broadcast";
-  rendered.template_params = {"Council news", "-"};
-  const auto b = decodeOutbound(CitizenMessage::broadcast(c).content(rendered).build().payload);
+  const auto b = decodeOutbound(CitizenMessage::broadcast(c)
+                                    .templateMessage("buergerbox_broadcast", {"Council news", "-"})
+                                    .text("Council news")
+                                    .build()
+                                    .payload);
   REQUIRE(b);
   CHECK(b->template_name == "buergerbox_broadcast");
-  CHECK(b->template_params == rendered.template_params);
+  CHECK(b->template_params == std::vector<std::string>{"Council news", "-"});
+  CHECK(b->text == "Council news");
 }
 
 TEST_CASE("citizen message: the language is the citizen's, German when unknown") {

@@ -226,8 +226,10 @@ HttpResponse BroadcastComposer::detail(const HttpRequest& req) {
   }
   body += "<h2>Vorschau je Kanal</h2>";
   for (const auto& limit : broadcastChannelLimits()) {
-    const OutboundMessage m =
-        renderBroadcast(b, limit.channel, flows::Lang::De, texts_, preview_options_);
+    CitizenRecord subscriber;  // what a German-reading subscriber on this channel gets
+    subscriber.channel = limit.channel;
+    auto preview = CitizenMessage::broadcast(subscriber);
+    const auto& m = renderBroadcast(b, texts_, preview_options_, preview).message();
     const std::size_t length = codePoints(limit.channel == Channel::WhatsApp ? b.body : m.text);
     const bool over = length > limit.max_chars;
     body += "<h3>" + std::string(toString(limit.channel)) + " – " + std::to_string(length) + " / " +
