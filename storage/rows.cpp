@@ -13,7 +13,9 @@ std::optional<SysTime> optionalTime(const SQLite::Column& c) {
   return fromMillis(c.getInt64());
 }
 
-std::string optionalText(const SQLite::Column& c) { return c.isNull() ? std::string() : c.getString(); }
+std::string optionalText(const SQLite::Column& c) {
+  return c.isNull() ? std::string() : c.getString();
+}
 
 std::int64_t optionalId(const SQLite::Column& c) { return c.isNull() ? 0 : c.getInt64(); }
 
@@ -46,6 +48,14 @@ CitizenRecord readCitizen(SQLite::Statement& q) {
   c.last_inbound_at = optionalTime(q.getColumn(7));
   c.consent_at = optionalTime(q.getColumn(8));
   return c;
+}
+
+Result<void> changeOrRefuse(Database& database, ErrorCode code, const char* refusal,
+                            const std::function<bool(SQLite::Database&)>& change) {
+  bool refused = false;
+  auto r = database.write([&](SQLite::Database& db) { refused = !change(db); });
+  if (r && refused) { return fail(code, refusal); }
+  return r;
 }
 
 }  // namespace bb::storage

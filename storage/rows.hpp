@@ -118,6 +118,24 @@ auto readFirst(Database& database, const std::string& sql, Read&& reader, const 
   return database.read([&](SQLite::Database& db) { return firstRow(db, sql, reader, values...); });
 }
 
+//! True when `sql` (with `values` bound to ?1, ?2, ...) finds a row, on a reader of `database`.
+template <class... Values>
+Result<bool> readExists(Database& database, const std::string& sql, const Values&... values) {
+  return database.read([&](SQLite::Database& db) {
+    SQLite::Statement q(db, sql);
+    bindAll(q, values...);
+    return q.executeStep();
+  });
+}
+
+// ---- writing ----
+
+//! Runs `change` as one write job. `change` answers false when it finds the rows not in a state
+//! for it, before it changed anything; the answer is then `code` with `refusal`. (An expected
+//! refusal is a value: a job throws only to roll back on a failure.)
+Result<void> changeOrRefuse(Database& database, ErrorCode code, const char* refusal,
+                            const std::function<bool(SQLite::Database&)>& change);
+
 //! "SELECT <columns> FROM <rest>": a reader's column list with the rest of its query.
 inline std::string selectFrom(const std::string& columns, const std::string& rest) {
   return "SELECT " + columns + " FROM " + rest;

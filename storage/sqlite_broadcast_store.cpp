@@ -8,11 +8,6 @@ namespace bb::storage {
 
 namespace {
 
-//! Thrown inside a write job to roll it back with a Conflict answer.
-struct StateConflict : std::exception {
-  const char* what() const noexcept override { return "state conflict"; }
-};
-
 constexpr const char* kColumns =
     "id, topic, title, body, link, source, status, scheduled_at, corrects_id, created_at, "
     "sent_at, recipients";
@@ -34,26 +29,10 @@ BroadcastRecord readBroadcast(SQLite::Statement& q) {
   return b;
 }
 
-//! Runs `run`; a StateConflict becomes a Conflict error.
-Result<void> writeChecked(Database& db, const std::function<void(SQLite::Database&)>& run) {
-  bool conflict = false;
-  auto r = db.write([&](SQLite::Database& raw) {
-    try {
-      run(raw);
-    } catch (const StateConflict&) {
-      conflict = true;
-      throw;
-    }
-  });
-  if (conflict) { return fail(ErrorCode::Conflict, "broadcast is not in a state for this"); }
-  return r;
-}
-
-std::string statusOf(SQLite::Database& db, std::int64_t id) {
-  SQLite::Statement q(db, "SELECT status FROM bc_broadcasts WHERE id = ?");
-  q.bind(1, id);
-  if (!q.executeStep()) { throw StateConflict(); }
-  return q.getColumn(0).getString();
+//! Runs `change` as one write job; when it answers false (the broadcast is not in a state for
+//! it, nothing changed) the answer is Conflict.
+Result<void> changeInState(Database& db, const std::function<bool(SQLite::Database&)>& change) {
+  return changeOrRefuse(db, ErrorCode::Conflict, "broadcast is not in a state for this", change);
 }
 
 }  // namespace
@@ -87,17 +66,12 @@ Result<std::int64_t> SqliteBroadcastStore::createBroadcast(const NewBroadcast& b
 
 Result<void> SqliteBroadcastStore::updateBroadcast(std::int64_t id, const NewBroadcast& b,
                                                    SysTime now) {
-  return writeChecked(db_, [&](SQLite::Database& db) {
+  return changeInState(db_, [&](SQLite::Database& db) {
     SQLite::Statement q(db,
                         "UPDATE bc_broadcasts SET topic = ?, title = ?, body = ?, link = ?, "
                         "updated_at = ? WHERE id = ? AND status IN ('draft', 'scheduled')");
-    q.bind(1, b.topic);
-    q.bind(2, b.title);
-    q.bind(3, b.body);
-    q.bind(4, b.link);
-    q.bind(5, toMillis(now));
-    q.bind(6, id);
-    if (q.exec() == 0) { throw StateConflict(); }
+    bindAll(q, b.topic, b.title, b.body, b.link, now, id);
+    return q.exec() != 0;
   });
 }
 
@@ -111,34 +85,32 @@ Result<std::vector<BroadcastRecord>> SqliteBroadcastStore::recentBroadcasts(int 
 }
 
 Result<void> SqliteBroadcastStore::scheduleBroadcast(std::int64_t id, SysTime at, SysTime now) {
-  return writeChecked(db_, [&](SQLite::Database& db) {
+  return changeInState(db_, [&](SQLite::Database& db) {
     SQLite::Statement q(db,
                         "UPDATE bc_broadcasts SET status = 'scheduled', scheduled_at = ?, "
                         "updated_at = ? WHERE id = ? AND status IN ('draft', 'scheduled')");
-    q.bind(1, toMillis(at));
-    q.bind(2, toMillis(now));
-    q.bind(3, id);
-    if (q.exec() == 0) { throw StateConflict(); }
+    bindAll(q, at, now, id);
+    return q.exec() != 0;
   });
 }
 
 Result<void> SqliteBroadcastStore::cancelBroadcast(std::int64_t id, SysTime now) {
-  return writeChecked(db_, [&](SQLite::Database& db) {
-    const std::string status = statusOf(db, id);
-    if (status == "cancelled") { throw StateConflict(); }
+  return changeInState(db_, [&](SQLite::Database& db) {
+    const auto status =
+        firstRow(db, "SELECT status FROM bc_broadcasts WHERE id = ?", textColumn, id);
+    if (!status || *status == "cancelled") { return false; }
     SQLite::Statement q(db,
                         "UPDATE bc_broadcasts SET status = 'cancelled', updated_at = ? WHERE id = ?");
-    q.bind(1, toMillis(now));
-    q.bind(2, id);
+    bindAll(q, now, id);
     q.exec();
     // Rows not sent yet stop; what the channels accepted cannot be called back.
     SQLite::Statement rows(db,
                            "UPDATE outbox SET status = 'cancelled', updated_at = ? WHERE id IN "
                            "(SELECT outbox_id FROM bc_deliveries WHERE broadcast_id = ?) AND "
                            "status IN ('queued', 'held')");
-    rows.bind(1, toMillis(now));
-    rows.bind(2, id);
+    bindAll(rows, now, id);
     rows.exec();
+    return true;
   });
 }
 
@@ -163,16 +135,13 @@ Result<SysTime> SqliteBroadcastStore::paceCursor(Channel channel) {
 
 Result<void> SqliteBroadcastStore::commitFanout(std::int64_t id, const std::vector<FanoutRow>& rows,
                                                 SysTime now) {
-  return writeChecked(db_, [&](SQLite::Database& db) {
+  return changeInState(db_, [&](SQLite::Database& db) {
     const std::int64_t ms = toMillis(now);
     SQLite::Statement mark(db,
                            "UPDATE bc_broadcasts SET status = 'sent', sent_at = ?, updated_at = ?, "
                            "recipients = ? WHERE id = ? AND status IN ('draft', 'scheduled')");
-    mark.bind(1, ms);
-    mark.bind(2, ms);
-    mark.bind(3, static_cast<std::int64_t>(rows.size()));
-    mark.bind(4, id);
-    if (mark.exec() == 0) { throw StateConflict(); }
+    bindAll(mark, ms, ms, static_cast<std::int64_t>(rows.size()), id);
+    if (mark.exec() == 0) { return false; }
     SQLite::Statement insert(db,
                              "INSERT INTO outbox (channel, pseudonym, address_ct, key_id, payload, "
                              "kind, status, next_attempt_at, created_at, updated_at) "
@@ -199,6 +168,7 @@ Result<void> SqliteBroadcastStore::commitFanout(std::int64_t id, const std::vect
       link.bind(3, toString(o.channel));
       link.exec();
     }
+    return true;
   });
 }
 
@@ -247,11 +217,7 @@ Result<void> SqliteBroadcastStore::setOparlState(const std::string& key, const s
 }
 
 Result<bool> SqliteBroadcastStore::oparlEventSeen(const std::string& key) {
-  return db_.read([&](SQLite::Database& db) {
-    SQLite::Statement q(db, "SELECT 1 FROM oparl_events WHERE key = ?");
-    q.bind(1, key);
-    return q.executeStep();
-  });
+  return readExists(db_, "SELECT 1 FROM oparl_events WHERE key = ?", key);
 }
 
 Result<void> SqliteBroadcastStore::recordOparlEvent(const std::string& key,

@@ -1,11 +1,12 @@
 #include "storage/sqlite_case_store.hpp"
 
-#include "storage/ticket_rows.hpp"
+#include <stdexcept>
 
 #include <SQLiteCpp/SQLiteCpp.h>
 
 #include "bot/cases/case_payload.hpp"
 #include "storage/rows.hpp"
+#include "storage/ticket_rows.hpp"
 
 namespace bb::storage {
 namespace {
@@ -81,15 +82,17 @@ PublicTicket readPublicTicket(SQLite::Statement& q) {
 }
 
 
-struct TicketNotFound : std::exception {
-  const char* what() const noexcept override { return "ticket not found"; }
-};
-
-Result<void> mapWrite(Result<void> r) {
-  if (!r && r.error().detail.find("ticket not found") != std::string::npos) {
-    return fail(ErrorCode::NotFound, "no such ticket");
-  }
-  return r;
+//! A change of ticket `number`: `change` gets its row id and runs in one write job; an unknown
+//! number is NotFound and changes nothing.
+Result<void> changeTicket(Database& database, std::int64_t number,
+                          const std::function<void(SQLite::Database&, std::int64_t)>& change) {
+  return changeOrRefuse(database, ErrorCode::NotFound, "no such ticket",
+                        [&](SQLite::Database& db) {
+                          const std::int64_t ticket_id = ticketIdOf(db, number);
+                          if (ticket_id == 0) { return false; }
+                          change(db, ticket_id);
+                          return true;
+                        });
 }
 
 
@@ -104,7 +107,9 @@ void appendCaseEntry(SQLite::Database& db, std::int64_t ticket_id, const std::st
                       "FROM tickets t LEFT JOIN ticket_public p ON p.ticket_id = t.id "
                       "WHERE t.id = ?");
   q.bind(1, ticket_id);
-  if (!q.executeStep()) { throw TicketNotFound(); }
+  // Called right after the ticket was written in the same transaction: a missing row is a bug,
+  // and the throw rolls the change back.
+  if (!q.executeStep()) { throw std::logic_error("case entry for a missing ticket"); }
   CaseSnapshot s;
   s.number = q.getColumn(0).getInt64();
   s.kind = q.getColumn(1).getString();
@@ -352,13 +357,11 @@ Result<std::vector<PublicUpdate>> SqliteCaseStore::publicUpdates(SysTime start, 
 
 Result<void> SqliteCaseStore::addPublicNote(const PublicNote& note) {
   const double grid = grid_m_;
-  return mapWrite(db_.write([&note, grid](SQLite::Database& db) {
+  return changeTicket(db_, note.number, [&note, grid](SQLite::Database& db,
+                                                      std::int64_t ticket_id) {
     const std::int64_t now = toMillis(note.now);
-    const std::int64_t ticket_id = ticketIdOf(db, note.number);
-    if (ticket_id == 0) { throw TicketNotFound(); }
     SQLite::Statement u(db, "UPDATE tickets SET updated_at = ? WHERE id = ?");
-    u.bind(1, now);
-    u.bind(2, ticket_id);
+    bindAll(u, now, ticket_id);
     u.exec();
     addTicketEvent(db, ticket_id, "public_note", note.actor, "", note.note, 0, now);
     for (const auto& o : note.notifications) {
@@ -366,39 +369,33 @@ Result<void> SqliteCaseStore::addPublicNote(const PublicNote& note) {
       addTicketEvent(db, ticket_id, "bot_message", "bot", "", "", outbox_id, now);
     }
     appendCaseEntry(db, ticket_id, "note", note.note, now, grid);
-  }));
+  });
 }
 
 Result<void> SqliteCaseStore::setExternalRef(std::int64_t number, const std::string& ref,
                                              const std::string& actor, SysTime now) {
-  return mapWrite(db_.write([number, ref, actor, now](SQLite::Database& db) {
-    const std::int64_t ticket_id = ticketIdOf(db, number);
-    if (ticket_id == 0) { throw TicketNotFound(); }
+  return changeTicket(db_, number, [&](SQLite::Database& db, std::int64_t ticket_id) {
     SQLite::Statement q(db,
                         "INSERT INTO ticket_public (ticket_id, external_ref) VALUES (?, ?) "
                         "ON CONFLICT (ticket_id) DO UPDATE SET external_ref = excluded.external_ref");
-    q.bind(1, ticket_id);
-    q.bind(2, ref);
+    bindAll(q, ticket_id, ref);
     q.exec();
     addTicketEvent(db, ticket_id, "external_ref", actor, "", ref, 0, toMillis(now));
-  }));
+  });
 }
 
 Result<void> SqliteCaseStore::setPublicDescription(std::int64_t number, const std::string& text,
                                                    const std::string& actor, SysTime now) {
-  return mapWrite(db_.write([number, text, actor, now](SQLite::Database& db) {
-    const std::int64_t ticket_id = ticketIdOf(db, number);
-    if (ticket_id == 0) { throw TicketNotFound(); }
+  return changeTicket(db_, number, [&](SQLite::Database& db, std::int64_t ticket_id) {
     SQLite::Statement q(db,
                         "INSERT INTO ticket_public (ticket_id, public_description) VALUES (?, "
                         "nullif(?, '')) ON CONFLICT (ticket_id) DO UPDATE SET "
                         "public_description = excluded.public_description");
-    q.bind(1, ticket_id);
-    q.bind(2, text);
+    bindAll(q, ticket_id, text);
     q.exec();
     addTicketEvent(db, ticket_id, text.empty() ? "unpublished" : "published", actor, "", "", 0,
-             toMillis(now));
-  }));
+                   toMillis(now));
+  });
 }
 
 }  // namespace bb::storage

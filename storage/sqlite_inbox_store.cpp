@@ -13,10 +13,6 @@ namespace {
 
 using Value = std::variant<std::int64_t, std::string>;
 
-struct NotFoundError : std::exception {
-  const char* what() const noexcept override { return "not found"; }
-};
-
 void bindValues(SQLite::Statement& q, const std::vector<Value>& values) {
   int i = 1;
   for (const auto& v : values) {
@@ -29,11 +25,9 @@ void bindValues(SQLite::Statement& q, const std::vector<Value>& values) {
   }
 }
 
-Result<void> asVoid(Result<void> r) {
-  if (!r && r.error().detail.find("not found") != std::string::npos) {
-    return fail(ErrorCode::NotFound, "no such ticket or account");
-  }
-  return r;
+//! A staff change: `change` answers false when the ticket or account it names does not exist.
+Result<void> changeKnown(Database& database, const std::function<bool(SQLite::Database&)>& change) {
+  return changeOrRefuse(database, ErrorCode::NotFound, "no such ticket or account", change);
 }
 
 std::vector<std::string> departmentsOf(SQLite::Database& db, std::int64_t staff_id) {
@@ -109,6 +103,12 @@ AuditEntry readAudit(SQLite::Statement& q) {
 
 constexpr const char* kAuditColumns = "id, at, staff_id, actor, action, ticket_number, detail";
 
+StaffSession readSession(SQLite::Statement& q) {
+  return StaffSession{q.getColumn(0).getString(), q.getColumn(1).getInt64(),
+                      q.getColumn(2).getString(), fromMillis(q.getColumn(3).getInt64()),
+                      fromMillis(q.getColumn(4).getInt64())};
+}
+
 //! The inbox's ticket row: the ticket (kTicketColumns) and its assignee.
 std::string inboxTicketColumns() {
   return std::string(kTicketColumns) + ", coalesce(t.assignee_id, 0), coalesce(s.login, '')";
@@ -120,12 +120,6 @@ InboxTicket readInboxTicket(SQLite::Statement& q) {
   r.assignee_id = q.getColumn(17).getInt64();
   r.assignee_login = q.getColumn(18).getString();
   return r;
-}
-
-std::int64_t requireTicketId(SQLite::Database& db, std::int64_t number) {
-  const std::int64_t id = ticketIdOf(db, number);
-  if (id == 0) { throw NotFoundError(); }
-  return id;
 }
 
 //! A thread event without a status (staff actions).
@@ -329,14 +323,11 @@ Result<std::int64_t> SqliteInboxStore::staffCount() {
 Result<void> SqliteInboxStore::updateStaff(std::int64_t id, StaffRole role,
                                            const std::vector<std::string>& departments,
                                            bool disabled, const AuditEntry& audit) {
-  return asVoid(db_.write([&](SQLite::Database& db) {
+  return changeKnown(db_, [&](SQLite::Database& db) {
     SQLite::Statement q(db,
                         "UPDATE staff_users SET role = ?, disabled = ?, updated_at = ? WHERE id = ?");
-    q.bind(1, toString(role));
-    q.bind(2, disabled ? 1 : 0);
-    q.bind(3, toMillis(audit.at));
-    q.bind(4, id);
-    if (q.exec() == 0) { throw NotFoundError(); }
+    bindAll(q, toString(role), disabled, audit.at, id);
+    if (q.exec() == 0) { return false; }
     setDepartments(db, id, departments);
     if (disabled) {
       SQLite::Statement d(db, "DELETE FROM staff_sessions WHERE staff_id = ?");
@@ -344,7 +335,8 @@ Result<void> SqliteInboxStore::updateStaff(std::int64_t id, StaffRole role,
       d.exec();
     }
     insertAudit(db, audit);
-  }));
+    return true;
+  });
 }
 
 // ---- sessions ----
@@ -364,16 +356,10 @@ Result<void> SqliteInboxStore::createSession(const StaffSession& s) {
 }
 
 Result<std::optional<StaffSession>> SqliteInboxStore::session(const std::string& id_hash) {
-  return readFirst(
-      db_,
-      "SELECT id_hash, staff_id, csrf_token, created_at, last_seen_at "
-      "FROM staff_sessions WHERE id_hash = ?",
-      [](SQLite::Statement& q) {
-        return StaffSession{q.getColumn(0).getString(), q.getColumn(1).getInt64(),
-                            q.getColumn(2).getString(), fromMillis(q.getColumn(3).getInt64()),
-                            fromMillis(q.getColumn(4).getInt64())};
-      },
-      id_hash);
+  return readFirst(db_,
+                   "SELECT id_hash, staff_id, csrf_token, created_at, last_seen_at "
+                   "FROM staff_sessions WHERE id_hash = ?",
+                   readSession, id_hash);
 }
 
 Result<void> SqliteInboxStore::touchSession(const std::string& id_hash, SysTime now) {
@@ -537,91 +523,91 @@ Result<std::optional<InboxMedia>> SqliteInboxStore::ticketMedia(std::int64_t med
 
 Result<void> SqliteInboxStore::addStaffReply(std::int64_t number, const NewOutbound& o,
                                              const std::string& body, const AuditEntry& audit) {
-  return asVoid(db_.write([&](SQLite::Database& db) {
+  return changeKnown(db_, [&](SQLite::Database& db) {
     const std::int64_t now = toMillis(audit.at);
-    const std::int64_t ticket_id = requireTicketId(db, number);
+    const std::int64_t ticket_id = ticketIdOf(db, number);
+    if (ticket_id == 0) { return false; }
     const std::int64_t outbox_id = insertOutbound(db, o, ticket_id, now);
     addEvent(db, ticket_id, "staff_reply", staffActor(audit), body, outbox_id, now);
     touchTicket(db, ticket_id, now);
     insertAudit(db, audit);
-  }));
+    return true;
+  });
 }
 
 Result<void> SqliteInboxStore::addInternalNote(std::int64_t number, const std::string& body,
                                                const AuditEntry& audit) {
-  return asVoid(db_.write([&](SQLite::Database& db) {
+  return changeKnown(db_, [&](SQLite::Database& db) {
     const std::int64_t now = toMillis(audit.at);
-    const std::int64_t ticket_id = requireTicketId(db, number);
+    const std::int64_t ticket_id = ticketIdOf(db, number);
+    if (ticket_id == 0) { return false; }
     addEvent(db, ticket_id, "internal_note", staffActor(audit), body, 0, now);
     touchTicket(db, ticket_id, now);
     insertAudit(db, audit);
-  }));
+    return true;
+  });
 }
 
 Result<void> SqliteInboxStore::assign(std::int64_t number, std::int64_t assignee,
                                       const AuditEntry& audit) {
-  return asVoid(db_.write([&](SQLite::Database& db) {
+  return changeKnown(db_, [&](SQLite::Database& db) {
     const std::int64_t now = toMillis(audit.at);
-    const std::int64_t ticket_id = requireTicketId(db, number);
+    const std::int64_t ticket_id = ticketIdOf(db, number);
+    if (ticket_id == 0) { return false; }
     std::string login;
     if (assignee > 0) {
-      SQLite::Statement s(db, "SELECT login FROM staff_users WHERE id = ? AND disabled = 0");
-      s.bind(1, assignee);
-      if (!s.executeStep()) { throw NotFoundError(); }
-      login = s.getColumn(0).getString();
+      auto active = firstRow(db, "SELECT login FROM staff_users WHERE id = ? AND disabled = 0",
+                             textColumn, assignee);
+      if (!active) { return false; }
+      login = *active;
     }
     SQLite::Statement q(db, "UPDATE tickets SET assignee_id = ?, updated_at = ? WHERE id = ?");
-    if (assignee > 0) {
-      q.bind(1, assignee);
-    } else {
-      q.bind(1);
-    }
-    q.bind(2, now);
-    q.bind(3, ticket_id);
+    bindAll(q, assignee > 0 ? std::optional<std::int64_t>(assignee) : std::nullopt, now,
+            ticket_id);
     q.exec();
     addEvent(db, ticket_id, "assigned", staffActor(audit), login, 0, now);
     insertAudit(db, audit);
-  }));
+    return true;
+  });
 }
 
 Result<void> SqliteInboxStore::recategorize(std::int64_t number, const std::string& category,
                                             const std::string& department,
                                             const AuditEntry& audit) {
-  return asVoid(db_.write([&](SQLite::Database& db) {
+  return changeKnown(db_, [&](SQLite::Database& db) {
     const std::int64_t now = toMillis(audit.at);
-    const std::int64_t ticket_id = requireTicketId(db, number);
+    const std::int64_t ticket_id = ticketIdOf(db, number);
+    if (ticket_id == 0) { return false; }
     SQLite::Statement q(db,
                         "UPDATE tickets SET category_id = ?, department = ?, updated_at = ? "
                         "WHERE id = ?");
-    q.bind(1, category);
-    q.bind(2, department);
-    q.bind(3, now);
-    q.bind(4, ticket_id);
+    bindAll(q, category, department, now, ticket_id);
     q.exec();
     addEvent(db, ticket_id, "recategorized", staffActor(audit), category + " / " + department, 0,
              now);
     insertAudit(db, audit);
-  }));
+    return true;
+  });
 }
 
 Result<void> SqliteInboxStore::mergeFollowers(std::int64_t duplicate, std::int64_t target,
                                               const AuditEntry& audit) {
-  return asVoid(db_.write([&](SQLite::Database& db) {
+  return changeKnown(db_, [&](SQLite::Database& db) {
     const std::int64_t now = toMillis(audit.at);
-    const std::int64_t dup_id = requireTicketId(db, duplicate);
-    const std::int64_t target_id = requireTicketId(db, target);
+    const std::int64_t dup_id = ticketIdOf(db, duplicate);
+    const std::int64_t target_id = ticketIdOf(db, target);
+    if (dup_id == 0 || target_id == 0) { return false; }
     SQLite::Statement f(db,
                         "INSERT OR IGNORE INTO ticket_followers (ticket_id, pseudonym, created_at) "
                         "SELECT ?, pseudonym, ? FROM ticket_followers WHERE ticket_id = ?");
-    f.bind(1, target_id);
-    f.bind(2, now);
-    f.bind(3, dup_id);
+    bindAll(f, target_id, now, dup_id);
     f.exec();
     addEvent(db, dup_id, "merged_into", staffActor(audit), std::to_string(target), 0, now);
     addEvent(db, target_id, "merged_from", staffActor(audit), std::to_string(duplicate), 0, now);
     touchTicket(db, target_id, now);
     insertAudit(db, audit);
-  }));
+    return true;
+  });
 }
 
 }  // namespace bb::storage

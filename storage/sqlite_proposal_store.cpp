@@ -153,16 +153,6 @@ void sendNotices(SQLite::Database& db, std::int64_t proposal_id, const NoticeSpe
   }
 }
 
-//! Runs `change` as one write job. `change` answers false when the rows are not in a state for
-//! it, before it changed anything; the answer is then `code` with `refusal`.
-Result<void> changeOrRefuse(Database& database, ErrorCode code, const char* refusal,
-                            const std::function<bool(SQLite::Database&)>& change) {
-  bool refused = false;
-  auto r = database.write([&](SQLite::Database& db) { refused = !change(db); });
-  if (r && refused) { return fail(code, refusal); }
-  return r;
-}
-
 //! A pending proposal moves on: `update` (?1 the time, ?2 the id, ?3 `text`) changes it only
 //! while it is pending; then whom `notice` names is told.
 Result<void> decidePending(Database& database, std::int64_t id, const char* update,
@@ -341,13 +331,8 @@ Result<SupportResult> SqliteProposalStore::support(std::int64_t proposal_id,
 
 Result<bool> SqliteProposalStore::hasSupported(std::int64_t proposal_id,
                                                const std::string& pseudonym) {
-  return db_.read([&](SQLite::Database& db) {
-    SQLite::Statement q(db,
-                        "SELECT 1 FROM proposal_supports WHERE proposal_id = ? AND pseudonym = ?");
-    q.bind(1, proposal_id);
-    q.bind(2, pseudonym);
-    return q.executeStep();
-  });
+  return readExists(db_, "SELECT 1 FROM proposal_supports WHERE proposal_id = ? AND pseudonym = ?",
+                    proposal_id, pseudonym);
 }
 
 Result<bool> SqliteProposalStore::comment(std::int64_t proposal_id, const std::string& pseudonym,
@@ -461,7 +446,8 @@ Result<std::vector<ProposalOutcome>> SqliteProposalStore::outcomes(std::int64_t 
 
 Result<std::vector<Proposal>> SqliteProposalStore::pendingProposals(int limit) {
   return readAll(
-      db_, selectFrom(kProposalColumns, "proposals p WHERE p.status = 'pending' ORDER BY p.id LIMIT ?"),
+      db_,
+      selectFrom(kProposalColumns, "proposals p WHERE p.status = 'pending' ORDER BY p.id LIMIT ?"),
       readProposal, limit);
 }
 

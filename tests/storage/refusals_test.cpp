@@ -1,0 +1,136 @@
+// Expected refusals of the SQLite stores are answers (NotFound, Conflict), decided before the
+// job changed anything: a staff change of a ticket or account that does not exist, a moderation
+// step of a proposal that is not pending, a broadcast not in a state for the change.
+#include <doctest/doctest.h>
+
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include "storage/database.hpp"
+#include "storage/migrations.hpp"
+#include "storage/sqlite_broadcast_store.hpp"
+#include "storage/sqlite_case_store.hpp"
+#include "storage/sqlite_inbox_store.hpp"
+#include "storage/sqlite_proposal_store.hpp"
+#include "storage/sqlite_store.hpp"
+#include "support/server_process.hpp"
+
+namespace {
+
+using bb::ErrorCode;
+using bb::storage::Database;
+
+const bb::SysTime kNow{std::chrono::seconds(1'795'000'000)};
+
+std::unique_ptr<Database> openMigrated(const bb::test::TempDir& dir) {
+  bb::storage::DatabaseOptions o;
+  o.path = dir.path() + "/db.sqlite";
+  auto db = Database::open(o);
+  REQUIRE(db.has_value());
+  bb::Result<int> version = bb::fail(ErrorCode::Internal);
+  REQUIRE((*db)->exclusive([&](SQLite::Database& raw) { version = bb::storage::migrate(raw); }));
+  REQUIRE(version.has_value());
+  return std::move(*db);
+}
+
+//! Ticket 7 in department "bauhof".
+void addTicket(Database& db) {
+  bb::storage::SqliteStore store(db);
+  bb::NewTicket t;
+  t.number = 7;
+  t.category_id = "pothole";
+  t.department = "bauhof";
+  bb::StepCommit step;
+  step.now = kNow;
+  step.tickets = {t};
+  REQUIRE(store.commitStep(step).value());
+}
+
+bb::AuditEntry audit(const std::string& action) {
+  bb::AuditEntry a;
+  a.at = kNow;
+  a.actor = "erika";
+  a.action = action;
+  a.ticket_number = 7;
+  return a;
+}
+
+template <class T>
+ErrorCode codeOf(const bb::Result<T>& r) {
+  REQUIRE_FALSE(r.has_value());
+  return r.error().code;
+}
+
+}  // namespace
+
+TEST_CASE("storage: a staff change of an unknown ticket or account is NotFound and keeps nothing") {
+  bb::test::TempDir dir;
+  auto db = openMigrated(dir);
+  addTicket(*db);
+  bb::storage::SqliteInboxStore inbox(*db);
+
+  CHECK(codeOf(inbox.addInternalNote(8, "Notiz", audit("note"))) == ErrorCode::NotFound);
+  CHECK(codeOf(inbox.assign(7, 99, audit("assign"))) == ErrorCode::NotFound);
+  CHECK(codeOf(inbox.mergeFollowers(7, 8, audit("merge"))) == ErrorCode::NotFound);
+  CHECK(codeOf(inbox.updateStaff(99, bb::StaffRole::Agent, {}, false, audit("staff"))) ==
+        ErrorCode::NotFound);
+  CHECK(inbox.auditLog(0, 10).value().empty());
+  CHECK(inbox.inboxTicket(7).value()->assignee_id == 0);
+
+  REQUIRE(inbox.addInternalNote(7, "Notiz", audit("note")));
+  CHECK(inbox.auditLog(0, 10).value().size() == 1);
+}
+
+TEST_CASE("storage: a public note or reference for an unknown ticket is NotFound") {
+  bb::test::TempDir dir;
+  auto db = openMigrated(dir);
+  addTicket(*db);
+  bb::storage::SqliteCaseStore cases(*db);
+  bb::PublicNote note;
+  note.number = 8;
+  note.note = "Wird repariert";
+  note.actor = "staff:erika";
+  note.now = kNow;
+  CHECK(codeOf(cases.addPublicNote(note)) == ErrorCode::NotFound);
+  CHECK(codeOf(cases.setExternalRef(8, "REF-1", "staff:erika", kNow)) == ErrorCode::NotFound);
+  CHECK(codeOf(cases.setPublicDescription(8, "Loch", "staff:erika", kNow)) ==
+        ErrorCode::NotFound);
+  CHECK(cases.caseEntriesOf(8).value().empty());
+
+  note.number = 7;
+  REQUIRE(cases.addPublicNote(note));
+  REQUIRE(cases.setExternalRef(7, "REF-1", "staff:erika", kNow));
+  CHECK(cases.publicTicket(7).value()->external_ref == "REF-1");
+}
+
+TEST_CASE("storage: moderating a proposal or comment that is not pending is a Conflict") {
+  bb::test::TempDir dir;
+  auto db = openMigrated(dir);
+  bb::storage::SqliteProposalStore proposals(*db);
+  const bb::NoticeSpec none;
+  CHECK(codeOf(proposals.publishProposal(1, kNow, none)) == ErrorCode::Conflict);
+  CHECK(codeOf(proposals.rejectProposal(1, "doppelt", kNow, none)) == ErrorCode::Conflict);
+  CHECK(codeOf(proposals.mergeProposal(1, 2, kNow, none)) == ErrorCode::Conflict);
+  CHECK(codeOf(proposals.publishComment(1, kNow)) == ErrorCode::Conflict);
+  CHECK(codeOf(proposals.rejectComment(1, "nein", kNow)) == ErrorCode::Conflict);
+  bb::Campaign missing;
+  missing.id = 5;
+  CHECK(codeOf(proposals.updateCampaign(missing)) == ErrorCode::NotFound);
+}
+
+TEST_CASE("storage: a broadcast change in the wrong state is a Conflict and changes nothing") {
+  bb::test::TempDir dir;
+  auto db = openMigrated(dir);
+  bb::storage::SqliteBroadcastStore broadcasts(*db);
+  bb::NewBroadcast b;
+  b.topic = "stadtrat";
+  b.title = "Sitzung";
+  b.body = "Beschluss";
+  const std::int64_t id = broadcasts.createBroadcast(b, kNow).value();
+  CHECK(codeOf(broadcasts.cancelBroadcast(id + 1, kNow)) == ErrorCode::Conflict);
+  REQUIRE(broadcasts.cancelBroadcast(id, kNow));
+  CHECK(codeOf(broadcasts.cancelBroadcast(id, kNow)) == ErrorCode::Conflict);
+  CHECK(codeOf(broadcasts.scheduleBroadcast(id, kNow, kNow)) == ErrorCode::Conflict);
+  CHECK(codeOf(broadcasts.updateBroadcast(id, b, kNow)) == ErrorCode::Conflict);
+  CHECK(codeOf(broadcasts.commitFanout(id, {}, kNow)) == ErrorCode::Conflict);
+  CHECK(broadcasts.broadcast(id).value()->status == bb::BroadcastStatus::Cancelled);
+}
