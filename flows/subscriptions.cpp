@@ -48,10 +48,6 @@ bool wordEndsAt(const std::string& text, std::size_t pos) {
 
 }  // namespace
 
-std::string broadcastPurpose(const std::string& topic_id) {
-  return "broadcast:" + topic_id;
-}
-
 std::string topicLabel(const std::vector<Topic>& topics, const std::string& topic_id, Lang lang) {
   for (const Topic& topic : topics) {
     if (topic.id == topic_id) {

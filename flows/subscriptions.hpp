@@ -21,9 +21,6 @@ struct TopicSelection {
 //! language, 1-based positions in `topics`). Separators: comma, semicolon, space, "und", "and".
 TopicSelection parseTopicSelection(const std::vector<Topic>& topics, const std::string& text);
 
-//! The consent purpose of a topic's broadcasts: "broadcast:<topic id>".
-std::string broadcastPurpose(const std::string& topic_id);
-
 //! The label of `topic_id` in `lang` (its id when unknown).
 std::string topicLabel(const std::vector<Topic>& topics, const std::string& topic_id, Lang lang);
 

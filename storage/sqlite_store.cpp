@@ -43,6 +43,33 @@ OutboxRow readOutbox(SQLite::Statement& q) {
   return r;
 }
 
+PendingEvent readPending(SQLite::Statement& q) {
+  return PendingEvent{q.getColumn(0).getInt64(), q.getColumn(1).getString(),
+                      q.getColumn(2).getInt64(), q.getColumn(3).getString()};
+}
+
+ConversationRecord readConversation(SQLite::Statement& q) {
+  return ConversationRecord{q.getColumn(0).getString(), q.getColumn(1).getString()};
+}
+
+NearbyTicketRow readNearby(SQLite::Statement& q) {
+  return NearbyTicketRow{q.getColumn(0).getInt64(), q.getColumn(1).getString(),
+                         q.getColumn(2).getString(), q.getColumn(3).getDouble(),
+                         q.getColumn(4).getDouble()};
+}
+
+MediaJob readMediaJob(SQLite::Statement& q) {
+  MediaJob j;
+  j.id = q.getColumn(0).getInt64();
+  j.pseudonym = q.getColumn(1).getString();
+  j.channel = channelOf(q.getColumn(2));
+  j.source_ref = q.getColumn(3).getString();
+  j.mime_type = q.getColumn(4).getString();
+  j.tries = q.getColumn(5).getInt();
+  j.created_at = fromMillis(q.getColumn(6).getInt64());
+  return j;
+}
+
 //! Marks the step's inbound event processed and drops its payload; false when it was processed
 //! before (the step then changes nothing).
 bool markProcessed(const StepWriter& w, std::int64_t event_id) {
@@ -133,15 +160,10 @@ Result<std::vector<IngestedEvent>> SqliteStore::ingest(
 }
 
 Result<std::vector<PendingEvent>> SqliteStore::pendingEvents(std::int64_t after_id, int limit) {
-  return readAll(
-      db_,
-      "SELECT id, pseudonym, shard_key, payload FROM inbound_events "
-      "WHERE processed_at IS NULL AND id > ? ORDER BY id LIMIT ?",
-      [](SQLite::Statement& q) {
-        return PendingEvent{q.getColumn(0).getInt64(), q.getColumn(1).getString(),
-                            q.getColumn(2).getInt64(), q.getColumn(3).getString()};
-      },
-      after_id, limit);
+  return readAll(db_,
+                 "SELECT id, pseudonym, shard_key, payload FROM inbound_events "
+                 "WHERE processed_at IS NULL AND id > ? ORDER BY id LIMIT ?",
+                 readPending, after_id, limit);
 }
 
 Result<std::optional<CitizenRecord>> SqliteStore::citizen(const std::string& pseudonym) {
@@ -150,12 +172,8 @@ Result<std::optional<CitizenRecord>> SqliteStore::citizen(const std::string& pse
 }
 
 Result<std::optional<ConversationRecord>> SqliteStore::conversation(const std::string& pseudonym) {
-  return readFirst(
-      db_, "SELECT state, data FROM conversations WHERE pseudonym = ?",
-      [](SQLite::Statement& q) {
-        return ConversationRecord{q.getColumn(0).getString(), q.getColumn(1).getString()};
-      },
-      pseudonym);
+  return readFirst(db_, "SELECT state, data FROM conversations WHERE pseudonym = ?",
+                   readConversation, pseudonym);
 }
 
 Result<std::vector<NearbyTicketRow>> SqliteStore::openTicketsNear(const std::string& category_id,
@@ -164,17 +182,11 @@ Result<std::vector<NearbyTicketRow>> SqliteStore::openTicketsNear(const std::str
   // A bounding box on the index, then the caller measures exact distances.
   const double dlat = radius_m / 111320.0;
   const double dlon = radius_m / (111320.0 * std::max(0.01, std::cos(lat * M_PI / 180.0)));
-  return readAll(
-      db_,
-      "SELECT number, category_id, status, lat, lon FROM tickets "
-      "WHERE closed_at IS NULL AND category_id = ? AND lat BETWEEN ? AND ? "
-      "AND lon BETWEEN ? AND ? ORDER BY number DESC LIMIT 50",
-      [](SQLite::Statement& q) {
-        return NearbyTicketRow{q.getColumn(0).getInt64(), q.getColumn(1).getString(),
-                               q.getColumn(2).getString(), q.getColumn(3).getDouble(),
-                               q.getColumn(4).getDouble()};
-      },
-      category_id, lat - dlat, lat + dlat, lon - dlon, lon + dlon);
+  return readAll(db_,
+                 "SELECT number, category_id, status, lat, lon FROM tickets "
+                 "WHERE closed_at IS NULL AND category_id = ? AND lat BETWEEN ? AND ? "
+                 "AND lon BETWEEN ? AND ? ORDER BY number DESC LIMIT 50",
+                 readNearby, category_id, lat - dlat, lat + dlat, lon - dlon, lon + dlon);
 }
 
 Result<std::optional<TicketRecord>> SqliteStore::ticketByNumber(std::int64_t number) {
@@ -212,7 +224,8 @@ Result<std::int64_t> SqliteStore::maxTicketNumber() {
 
 Result<bool> SqliteStore::commitStep(const StepCommit& step) {
   bool already_processed = false;
-  auto r = db_.write([this, &step, &already_processed, grid = public_grid_m_](SQLite::Database& db) {
+  const double grid = public_grid_m_;
+  auto r = db_.write([this, &step, &already_processed, grid](SQLite::Database& db) {
     const StepWriter w{db_, db, toMillis(step.now)};
     if (step.event_id != 0 && !markProcessed(w, step.event_id)) {
       // Processed before (a re-run after a crash): nothing changed, the savepoint ends empty.
@@ -301,7 +314,8 @@ Result<std::vector<OutboxRow>> SqliteStore::outboxFor(const std::string& pseudon
                                                       std::int64_t after_id, int limit) {
   return readAll(db_,
                  selectFrom(kOutboxColumns,
-                            "outbox WHERE pseudonym = ? AND channel = ? AND id > ? ORDER BY id LIMIT ?"),
+                            "outbox WHERE pseudonym = ? AND channel = ? AND id > ? "
+                            "ORDER BY id LIMIT ?"),
                  readOutbox, pseudonym, toString(channel), after_id, limit);
 }
 
@@ -330,11 +344,7 @@ Result<std::vector<std::string>> SqliteStore::mediaContentOf(const std::string& 
 }
 
 Result<bool> SqliteStore::mediaContentInUse(const std::string& content_id) {
-  return db_.read([&](SQLite::Database& db) {
-    SQLite::Statement q(db, "SELECT 1 FROM media WHERE content_id = ? LIMIT 1");
-    q.bind(1, content_id);
-    return q.executeStep();
-  });
+  return readExists(db_, "SELECT 1 FROM media WHERE content_id = ? LIMIT 1", content_id);
 }
 
 Result<std::int64_t> SqliteStore::counter(const std::string& name) {
@@ -393,23 +403,12 @@ Result<void> SqliteStore::markCitizenUnreachable(const std::string& pseudonym, S
 }
 
 Result<std::vector<MediaJob>> SqliteStore::dueMedia(Channel channel, SysTime now, int limit) {
-  return readAll(
-      db_,
-      "SELECT id, pseudonym, channel, source_ref, coalesce(mime_type, ''), tries, "
-      "created_at FROM media WHERE channel = ? AND status = 'pending' "
-      "AND source_ref <> 'upload' AND next_attempt_at <= ? ORDER BY id LIMIT ?",
-      [channel](SQLite::Statement& q) {
-        MediaJob j;
-        j.id = q.getColumn(0).getInt64();
-        j.pseudonym = q.getColumn(1).getString();
-        j.channel = channelFromString(q.getColumn(2).getString()).value_or(channel);
-        j.source_ref = q.getColumn(3).getString();
-        j.mime_type = q.getColumn(4).getString();
-        j.tries = q.getColumn(5).getInt();
-        j.created_at = fromMillis(q.getColumn(6).getInt64());
-        return j;
-      },
-      toString(channel), now, limit);
+  // The query asks for `channel` only, so its name always reads back as a known channel.
+  return readAll(db_,
+                 "SELECT id, pseudonym, channel, source_ref, coalesce(mime_type, ''), tries, "
+                 "created_at FROM media WHERE channel = ? AND status = 'pending' "
+                 "AND source_ref <> 'upload' AND next_attempt_at <= ? ORDER BY id LIMIT ?",
+                 readMediaJob, toString(channel), now, limit);
 }
 
 Result<void> SqliteStore::markMedia(std::int64_t id, const std::string& status,
@@ -421,44 +420,6 @@ Result<void> SqliteStore::markMedia(std::int64_t id, const std::string& status,
                         "content_id), error = nullif(?, ''), tries = ?, next_attempt_at = ? "
                         "WHERE id = ? AND status = 'pending'");
     bindAll(q, status, content_id, error, tries, next_attempt_at, id);
-    q.exec();
-  });
-}
-
-// ---- Matrix application service: processed homeserver transactions ----
-
-Result<bool> SqliteStore::matrixTxnSeen(const std::string& txn_id) {
-  return db_.read([&](SQLite::Database& db) {
-    SQLite::Statement q(db, "SELECT 1 FROM matrix_transactions WHERE txn_id = ?");
-    q.bind(1, txn_id);
-    return q.executeStep();
-  });
-}
-
-Result<void> SqliteStore::recordMatrixTxn(const std::string& txn_id, SysTime now) {
-  constexpr std::int64_t kKeepMillis = std::int64_t{30} * 24 * 60 * 60 * 1000;
-  return db_.write([txn_id, now](SQLite::Database& db) {
-    SQLite::Statement q(db,
-                        "INSERT INTO matrix_transactions (txn_id, processed_at) VALUES (?, ?) "
-                        "ON CONFLICT (txn_id) DO NOTHING");
-    q.bind(1, txn_id);
-    q.bind(2, toMillis(now));
-    q.exec();
-    SQLite::Statement old(db, "DELETE FROM matrix_transactions WHERE processed_at < ?");
-    old.bind(1, toMillis(now) - kKeepMillis);
-    old.exec();
-  });
-}
-
-// ---- Telegram: the poller's offset ----
-
-Result<void> SqliteStore::setCounter(const std::string& name, std::int64_t value) {
-  return db_.write([name, value](SQLite::Database& db) {
-    SQLite::Statement q(db,
-                        "INSERT INTO counters (name, value) VALUES (?, ?) "
-                        "ON CONFLICT (name) DO UPDATE SET value = excluded.value");
-    q.bind(1, name);
-    q.bind(2, value);
     q.exec();
   });
 }

@@ -44,11 +44,6 @@ public:
   Result<void> markMedia(std::int64_t id, const std::string& status, const std::string& content_id,
                          const std::string& error, int tries, SysTime next_attempt_at) override;
 
-  Result<bool> matrixTxnSeen(const std::string& txn_id) override;
-  Result<void> recordMatrixTxn(const std::string& txn_id, SysTime now) override;
-
-  Result<void> setCounter(const std::string& name, std::int64_t value) override;
-
   //! Grid (metres) for coordinates in case queue payloads (open311.public_grid_m).
   void setPublicGridMeters(double meters) { public_grid_m_ = meters; }
 

@@ -4,7 +4,6 @@
 
 #include <SQLiteCpp/SQLiteCpp.h>
 
-#include "flows/subscriptions.hpp"
 #include "storage/rows.hpp"
 #include "storage/ticket_rows.hpp"
 
@@ -48,7 +47,7 @@ void applySubscriptionChanges(SQLite::Database& db, const std::string& pseudonym
         q.bind(2, c.topic);
         q.bind(3, now);
         q.exec();
-        grantConsentIn(db, pseudonym, flows::broadcastPurpose(c.topic), c.notice_version, now);
+        grantConsentIn(db, pseudonym, broadcastPurpose(c.topic), c.notice_version, now);
         break;
       }
       case Op::Unsubscribe: {
@@ -56,7 +55,7 @@ void applySubscriptionChanges(SQLite::Database& db, const std::string& pseudonym
         q.bind(1, pseudonym);
         q.bind(2, c.topic);
         q.exec();
-        withdrawConsentIn(db, pseudonym, flows::broadcastPurpose(c.topic), now);
+        withdrawConsentIn(db, pseudonym, broadcastPurpose(c.topic), now);
         break;
       }
       case Op::UnsubscribeAll: {
@@ -134,14 +133,10 @@ Result<void> SqliteSubscriptionStore::withdrawConsent(const std::string& pseudon
 
 Result<bool> SqliteSubscriptionStore::hasConsent(const std::string& pseudonym,
                                                  const std::string& purpose) {
-  return db_.read([&](SQLite::Database& db) {
-    SQLite::Statement q(db,
-                        "SELECT 1 FROM consents WHERE pseudonym = ? AND purpose = ? AND "
-                        "withdrawn_at IS NULL");
-    q.bind(1, pseudonym);
-    q.bind(2, purpose);
-    return q.executeStep();
-  });
+  return readExists(db_,
+                    "SELECT 1 FROM consents WHERE pseudonym = ? AND purpose = ? AND "
+                    "withdrawn_at IS NULL",
+                    pseudonym, purpose);
 }
 
 Result<std::vector<CitizenRecord>> SqliteSubscriptionStore::subscribersOf(

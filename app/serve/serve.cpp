@@ -33,6 +33,7 @@
 #include "bot/media/media_jobs.hpp"
 #include "bot/outbox/outbox_wake.hpp"
 #include "bot/outbox/outbox_worker.hpp"
+#include "storage/sqlite_channel_state.hpp"
 #include "storage/sqlite_store.hpp"
 #include "bot/cases/case_service.hpp"
 #include "bot/cases/forwarder.hpp"
@@ -233,6 +234,7 @@ struct MatrixChannel {
 
 //! Routes, sender, outbox worker and media worker of the Matrix channel (matrix.enabled).
 std::unique_ptr<MatrixChannel> startMatrix(const Config& c, bb::Engine& engine, bb::Store& store,
+                                           bb::MatrixTransactionLog& transactions,
                                            bb::media::MediaStore& media_store,
                                            const bb::Clock& clock, bb::Metrics& metrics,
                                            std::vector<bb::Route>& routes) {
@@ -254,15 +256,10 @@ std::unique_ptr<MatrixChannel> startMatrix(const Config& c, bb::Engine& engine, 
   limits.max_image_bytes = mx::kMaxImageBytes;
   channel->delivery = makeDeliveryWorkers(limits, *channel->sender, *channel->fetcher, engine, store,
                                           media_store, clock, metrics);
-  mx::TxnLog txn_log;
-  txn_log.seen = [&store](const std::string& txn_id) { return store.matrixTxnSeen(txn_id); };
-  txn_log.record = [&store, &clock](const std::string& txn_id) {
-    return store.recordMatrixTxn(txn_id, clock.now());
-  };
   auto mx_routes = mx::routes(
       settings,
       [&engine](const std::vector<bb::InboundEvent>& events) { return engine.ingest(events); },
-      std::move(txn_log), *channel->http, static_cast<std::size_t>(c.server.max_body_bytes));
+      transactions, *channel->http, static_cast<std::size_t>(c.server.max_body_bytes));
   routes.insert(routes.end(), mx_routes.begin(), mx_routes.end());
   channel->delivery.start();
   bb::log::info("channel_enabled", {{"channel", "matrix"},
@@ -295,7 +292,8 @@ struct TelegramChannel {
 
 //! Route or poller, sender, outbox worker and media worker of Telegram (telegram.enabled).
 std::unique_ptr<TelegramChannel> startTelegram(const Config& c, bb::Engine& engine,
-                                               bb::Store& store, bb::media::MediaStore& media_store,
+                                               bb::Store& store, bb::TelegramOffsetStore& offsets,
+                                               bb::media::MediaStore& media_store,
                                                const bb::Clock& clock, bb::Metrics& metrics,
                                                std::vector<bb::Route>& routes) {
   namespace tg = bb::webhooks::telegram;
@@ -320,7 +318,7 @@ std::unique_ptr<TelegramChannel> startTelegram(const Config& c, bb::Engine& engi
   if (c.telegram.mode == "polling") {
     tg::PollerOptions p;
     p.timeout_s = c.telegram.poll_timeout_s;
-    channel->poller = std::make_unique<tg::Poller>(settings, *channel->http, store, ingest,
+    channel->poller = std::make_unique<tg::Poller>(settings, *channel->http, offsets, ingest,
                                                    channel->answerer.get(), p);
   } else {
     auto tg_routes = tg::routes(settings, ingest, channel->answerer.get(),
@@ -533,13 +531,17 @@ int runServe(const Args& args) {
   if (config.whatsapp.enabled) {
     whatsapp = startWhatsApp(config, engine, store, media_store, clock, metrics, routes);
   }
+  bb::storage::SqliteTelegramOffsetStore telegram_offset(*database);
+  bb::storage::SqliteMatrixTransactionLog matrix_transactions(*database, clock);
   std::unique_ptr<TelegramChannel> telegram;
   if (config.telegram.enabled) {
-    telegram = startTelegram(config, engine, store, media_store, clock, metrics, routes);
+    telegram = startTelegram(config, engine, store, telegram_offset, media_store, clock, metrics,
+                             routes);
   }
   std::unique_ptr<MatrixChannel> matrix;
   if (config.matrix.enabled) {
-    matrix = startMatrix(config, engine, store, media_store, clock, metrics, routes);
+    matrix = startMatrix(config, engine, store, matrix_transactions, media_store, clock, metrics,
+                         routes);
   }
   if (whatsapp) {
     outbox_wake.add(bb::Channel::WhatsApp, [w = whatsapp.get()] { w->delivery.outbox->wake(); });

@@ -126,13 +126,16 @@ struct NewMedia {
   std::string mime_type;
 };
 
-//! A subscription change by chat; consent "broadcast:<topic>" follows it.
+//! A subscription change by chat; consent broadcastPurpose(topic) follows it.
 struct SubscriptionChange {
   enum class Op { Subscribe, Unsubscribe, UnsubscribeAll };
   Op op = Op::Subscribe;
   std::string topic;       //!< empty for UnsubscribeAll
   int notice_version = 0;  //!< Subscribe: the privacy notice version consented to
 };
+
+//! The consent purpose of a topic's broadcasts: "broadcast:<topic id>".
+inline std::string broadcastPurpose(const std::string& topic_id) { return "broadcast:" + topic_id; }
 
 //! Everything one processed event changes, committed in one transaction.
 struct StepCommit {
@@ -261,16 +264,6 @@ public:
   virtual Result<void> markMedia(std::int64_t id, const std::string& status,
                                  const std::string& content_id, const std::string& error,
                                  int tries, SysTime next_attempt_at) = 0;
-
-  // ---- Matrix application service (issue 9) ----
-  //! True when the homeserver transaction `txn_id` was processed already.
-  virtual Result<bool> matrixTxnSeen(const std::string& txn_id) = 0;
-  //! Records `txn_id` as processed (idempotent); forgets records older than 30 days.
-  virtual Result<void> recordMatrixTxn(const std::string& txn_id, SysTime now) = 0;
-
-  // ---- Telegram (issue 8) ----
-  //! Sets the counter `name` to `value` (the poller's getUpdates offset), durably.
-  virtual Result<void> setCounter(const std::string& name, std::int64_t value) = 0;
 };
 
 }  // namespace bb

@@ -38,11 +38,23 @@ public:
   std::deque<bb::HttpReply> replies;
 };
 
+//! The processed txnIds in memory.
+class FakeTransactionLog final : public bb::MatrixTransactionLog {
+public:
+  bb::Result<bool> seen(const std::string& id) override { return txns.count(id) > 0; }
+  bb::Result<void> record(const std::string& id) override {
+    txns.insert(id);
+    return {};
+  }
+  std::set<std::string> txns;
+};
+
 struct Fixture {
   mx::Settings settings;
   FakeHttp http;
   std::vector<std::vector<bb::InboundEvent>> ingested;
-  std::set<std::string> txns;
+  FakeTransactionLog transactions;
+  std::set<std::string>& txns = transactions.txns;
   bool storage_down = false;
   std::vector<bb::Route> routes;
 
@@ -53,12 +65,6 @@ struct Fixture {
     settings.as_token = "as-token-for-tests";
     settings.hs_token = kHsToken;
     settings.encrypted_notice = "Bitte unverschlüsselt.";
-    mx::TxnLog log;
-    log.seen = [this](const std::string& id) -> bb::Result<bool> { return txns.count(id) > 0; };
-    log.record = [this](const std::string& id) -> bb::Result<void> {
-      txns.insert(id);
-      return {};
-    };
     routes = mx::routes(
         settings,
         [this](const std::vector<bb::InboundEvent>& events) -> bb::Result<bb::IngestReport> {
@@ -66,7 +72,7 @@ struct Fixture {
           ingested.push_back(events);
           return bb::IngestReport{static_cast<int>(events.size()), 0};
         },
-        std::move(log), http, 1024 * 1024);
+        transactions, http, 1024 * 1024);
   }
 
   bb::HttpResponse call(const std::string& method, const std::string& path,

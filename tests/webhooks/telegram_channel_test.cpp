@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "bot/outbox/outbox_worker.hpp"
+#include "storage/sqlite_channel_state.hpp"
 #include "support/engine_harness.hpp"
 #include "webhooks/telegram/channel.hpp"
 
@@ -121,6 +122,7 @@ json kickedUpdate(std::int64_t update_id) {
 //! Engine + Telegram route + sender + outbox worker + answerer, in process with a FakeClock.
 struct Channel {
   bb::test::EngineHarness h{2};
+  bb::storage::SqliteTelegramOffsetStore offsets{*h.db};
   FakeHttp http;
   tg::CallbackAnswerer answerer{settings(), http};
   tg::Sender sender{settings(), http, *h.store};
@@ -321,7 +323,7 @@ TEST_CASE("telegram: the poller stores each batch, then keeps the offset in the 
   tg::PollerOptions o;
   o.timeout_s = 0;
   {
-    tg::Poller poller(settings(), c.http, *c.h.store,
+    tg::Poller poller(settings(), c.http, c.offsets,
                       [&](const auto& events) { return c.h.engine->ingest(events); }, &c.answerer,
                       o);
     CHECK(poller.pollOnce());
@@ -333,19 +335,19 @@ TEST_CASE("telegram: the poller stores each batch, then keeps the offset in the 
   CHECK(requests[0]["allowed_updates"].size() == 4);
   CHECK(requests[1]["offset"] == 102);
   CHECK(c.rows("inbound_events") == 2);
-  CHECK(c.h.store->counter(tg::kOffsetCounter).value() == 102);
+  CHECK(c.h.store->counter(bb::storage::kTelegramOffsetCounter).value() == 102);
   c.answerer.drainForTest();
   CHECK(c.http.calls("answerCallbackQuery").size() == 1);
 
   // A restart reads the offset back; the same updates again are duplicates, stored once.
   batches = {json::array({textUpdate(100, "Hallo"), textUpdate(102, "Neu")})};
-  tg::Poller again(settings(), c.http, *c.h.store,
+  tg::Poller again(settings(), c.http, c.offsets,
                    [&](const auto& events) { return c.h.engine->ingest(events); }, &c.answerer, o);
   CHECK(again.pollOnce());
   CHECK(requests.back()["offset"] == 102);
   REQUIRE(c.h.engine->waitIdle(10s));
   CHECK(c.rows("inbound_events") == 3);
-  CHECK(c.h.store->counter(tg::kOffsetCounter).value() == 103);
+  CHECK(c.h.store->counter(bb::storage::kTelegramOffsetCounter).value() == 103);
 }
 
 TEST_CASE("telegram: a batch the poller cannot store is fetched again (offset unchanged)") {
@@ -359,7 +361,7 @@ TEST_CASE("telegram: a batch the poller cannot store is fetched again (offset un
   tg::PollerOptions o;
   o.timeout_s = 0;
   tg::Poller poller(
-      settings(), c.http, *c.h.store,
+      settings(), c.http, c.offsets,
       [](const std::vector<bb::InboundEvent>&) -> bb::Result<bb::IngestReport> {
         return bb::fail(bb::ErrorCode::Unavailable, "disk full");
       },
@@ -369,7 +371,7 @@ TEST_CASE("telegram: a batch the poller cannot store is fetched again (offset un
   const auto polls = c.http.calls("getUpdates");
   REQUIRE(polls.size() == 2);
   CHECK_FALSE(json::parse(polls[1].body).contains("offset"));
-  CHECK(c.h.store->counter(tg::kOffsetCounter).value() == 0);
+  CHECK(c.h.store->counter(bb::storage::kTelegramOffsetCounter).value() == 0);
   // A failed poll (transport) is false, too.
   c.http.script = [](const bb::HttpCall&) { return bb::HttpReply{}; };
   CHECK_FALSE(poller.pollOnce());

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "bot/channels/matrix_transactions.hpp"
 #include "bot/conversation/ingest.hpp"
 #include "bot/http/http.hpp"
 #include "bot/media/media_jobs.hpp"
@@ -22,12 +23,6 @@ namespace bb::webhooks::matrix {
 //! Stores a batch durably (Engine::ingest); injected so route tests can simulate outages.
 using IngestFn = std::function<Result<IngestReport>(const std::vector<InboundEvent>&)>;
 
-//! The processed transaction ids, kept durably (Store::matrixTxnSeen / recordMatrixTxn).
-struct TxnLog {
-  std::function<Result<bool>(const std::string& txn_id)> seen;
-  std::function<Result<void>(const std::string& txn_id)> record;
-};
-
 //! The application-service API (channels.md §3.2):
 //! - PUT /_matrix/app/v1/transactions/{txnId} and the legacy PUT /transactions/{txnId}:
 //!   hs_token first (none → 401 M_UNAUTHORIZED, wrong → 403 M_FORBIDDEN; nothing parsed or
@@ -39,9 +34,11 @@ struct TxnLog {
 //! - GET /_matrix/app/v1/users/{userId} and /rooms/{alias}: 404 M_NOT_FOUND (after the token).
 //! - POST /_matrix/app/v1/ping: 200 {} (after the token).
 //! - anything else under /_matrix/app/: 404 M_UNRECOGNIZED.
-//! `http` sends the joins and notices; it must outlive the routes.
-std::vector<Route> routes(const Settings& settings, IngestFn ingest, TxnLog txn_log,
-                          HttpClient& http, std::size_t max_body_bytes);
+//! `transactions` keeps the processed txnIds; `http` sends the joins and notices. Both must
+//! outlive the routes.
+std::vector<Route> routes(const Settings& settings, IngestFn ingest,
+                          MatrixTransactionLog& transactions, HttpClient& http,
+                          std::size_t max_body_bytes);
 
 // ---- outbound ----
 

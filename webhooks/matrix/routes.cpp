@@ -34,7 +34,7 @@ std::optional<HttpResponse> authenticate(const Settings& settings, const HttpReq
 struct Context {
   Settings settings;
   IngestFn ingest;
-  TxnLog txn_log;
+  MatrixTransactionLog* transactions = nullptr;
   HttpClient* http = nullptr;
   std::size_t max_body_bytes = 0;
 };
@@ -60,7 +60,7 @@ HttpResponse transaction(const Context& c, const HttpRequest& req) {
   if (txn_id.empty() || txn_id.size() > kMaxTxnIdLength) {
     return error(400, "M_INVALID_PARAM", "bad transaction id");
   }
-  auto seen = c.txn_log.seen(txn_id);
+  auto seen = c.transactions->seen(txn_id);
   if (!seen) {
     log::error("matrix_txn_not_stored", {{"code", toString(seen.error().code)}});
     return error(503, "M_UNKNOWN", "unavailable");
@@ -98,7 +98,7 @@ HttpResponse transaction(const Context& c, const HttpRequest& req) {
            done;
   }
   if (!done) { return error(503, "M_UNKNOWN", "homeserver call failed, retry"); }
-  if (auto recorded = c.txn_log.record(txn_id); !recorded) {
+  if (auto recorded = c.transactions->record(txn_id); !recorded) {
     log::error("matrix_txn_not_recorded", {{"code", toString(recorded.error().code)}});
     return error(503, "M_UNKNOWN", "unavailable");
   }
@@ -113,12 +113,13 @@ HttpResponse transaction(const Context& c, const HttpRequest& req) {
 
 }  // namespace
 
-std::vector<Route> routes(const Settings& settings, IngestFn ingest, TxnLog txn_log,
-                          HttpClient& http, std::size_t max_body_bytes) {
+std::vector<Route> routes(const Settings& settings, IngestFn ingest,
+                          MatrixTransactionLog& transactions, HttpClient& http,
+                          std::size_t max_body_bytes) {
   auto c = std::make_shared<Context>();
   c->settings = settings;
   c->ingest = std::move(ingest);
-  c->txn_log = std::move(txn_log);
+  c->transactions = &transactions;
   c->http = &http;
   c->max_body_bytes = max_body_bytes;
   std::vector<Route> out;

@@ -159,11 +159,11 @@ std::vector<Route> routes(const Settings& settings, IngestFn ingest, CallbackAns
 
 // ---- polling ----
 
-Poller::Poller(Settings settings, HttpClient& http, Store& store, IngestFn ingest,
+Poller::Poller(Settings settings, HttpClient& http, TelegramOffsetStore& offsets, IngestFn ingest,
                CallbackAnswerer* answerer, PollerOptions options)
     : settings_(std::move(settings)),
       http_(http),
-      store_(store),
+      offsets_(offsets),
       ingest_(std::move(ingest)),
       answerer_(answerer),
       options_(options) {}
@@ -172,7 +172,7 @@ Poller::~Poller() { stop(); }
 
 bool Poller::pollOnce() {
   if (offset_ < 0) {
-    auto saved = store_.counter(kOffsetCounter);
+    auto saved = offsets_.load();
     if (!saved) {
       log::warn("telegram_offset_unreadable", {{"code", toString(saved.error().code)}});
       return false;
@@ -207,7 +207,7 @@ bool Poller::pollOnce() {
   }
   if (batch->next_offset > offset_) {
     offset_ = batch->next_offset;
-    if (auto saved = store_.setCounter(kOffsetCounter, offset_); !saved) {
+    if (auto saved = offsets_.save(offset_); !saved) {
       // Not fatal: the updates are stored and deduplicated by update_id if they come again.
       log::warn("telegram_offset_not_saved", {{"code", toString(saved.error().code)}});
     }

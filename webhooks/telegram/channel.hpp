@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "bot/channels/telegram_offset.hpp"
 #include "bot/conversation/ingest.hpp"
 #include "bot/http/http.hpp"
 #include "bot/media/media_jobs.hpp"
@@ -71,9 +72,6 @@ std::vector<Route> routes(const Settings& settings, IngestFn ingest, CallbackAns
 
 // ---- inbound: long polling ----
 
-//! Where the poller keeps its offset (Store counters: durable, so a restart does not re-read).
-inline constexpr const char* kOffsetCounter = "telegram_update_offset";
-
 struct PollerOptions {
   int timeout_s = 10;  //!< long-poll time per getUpdates call (also the longest stop() wait)
   std::chrono::milliseconds retry_base{1000};  //!< after a failed poll; doubles up to retry_max
@@ -83,12 +81,13 @@ struct PollerOptions {
   std::chrono::milliseconds min_empty_interval{500};
 };
 
-//! getUpdates in a loop: offset = last update_id + 1 (kept in the store), allowed_updates set,
-//! every batch stored through `ingest` before the offset moves on (a batch that cannot be stored
-//! is fetched again); callbacks answered after the commit.
+//! getUpdates in a loop: offset = last update_id + 1 (kept in `offsets`, durable, so a restart
+//! does not fetch again what is stored), allowed_updates set, every batch stored through
+//! `ingest` before the offset moves on (a batch that cannot be stored is fetched again);
+//! callbacks answered after the commit.
 class Poller {
 public:
-  Poller(Settings settings, HttpClient& http, Store& store, IngestFn ingest,
+  Poller(Settings settings, HttpClient& http, TelegramOffsetStore& offsets, IngestFn ingest,
          CallbackAnswerer* answerer, PollerOptions options);
   ~Poller();
   Poller(const Poller&) = delete;
@@ -105,7 +104,7 @@ private:
 
   Settings settings_;
   HttpClient& http_;
-  Store& store_;
+  TelegramOffsetStore& offsets_;
   IngestFn ingest_;
   CallbackAnswerer* answerer_;
   PollerOptions options_;
