@@ -1,7 +1,6 @@
 #include "web/webchat.hpp"
 
 #include <algorithm>
-#include <ctime>
 #include <fstream>
 #include <regex>
 #include <sstream>
@@ -12,6 +11,8 @@
 #include "bot/conversation/codec.hpp"
 #include "bot/security/crypto.hpp"
 #include "bot/log.hpp"
+#include "bot/text/local_time.hpp"
+#include "bot/text/utf8.hpp"
 #include "web/html.hpp"
 
 namespace bb::web {
@@ -26,11 +27,6 @@ bool isSessionId(const std::string& s) {
   return s.size() == kSessionHexChars && std::all_of(s.begin(), s.end(), [](char ch) {
            return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f');
          });
-}
-
-std::size_t codePoints(const std::string& s) {
-  return static_cast<std::size_t>(std::count_if(
-      s.begin(), s.end(), [](char ch) { return (static_cast<unsigned char>(ch) & 0xC0) != 0x80; }));
 }
 
 std::string contentTypeOf(const std::string& name) {
@@ -50,15 +46,6 @@ HttpResponse withPageHeaders(HttpResponse r) {
   r.header("Content-Security-Policy", kContentSecurityPolicy);
   r.header("Cache-Control", "no-store");
   return r;
-}
-
-std::string formatDate(SysTime t) {
-  const std::time_t secs = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%d.%m.%Y %H:%M UTC", &tm);
-  return buf;
 }
 
 }  // namespace
@@ -333,7 +320,7 @@ HttpResponse WebChat::follow(const HttpRequest& req) {
   std::string history;
   if (auto h = store_.statusHistory(t.number)) {
     for (const auto& entry : *h) {
-      history += "<li><time>" + escapeHtml(formatDate(entry.at)) + "</time> " +
+      history += "<li><time>" + escapeHtml(localDateTime(entry.at)) + "</time> " +
                  escapeHtml(texts.render(lang, "status." + entry.status)) +
                  (entry.note.empty() ? "" : " – " + escapeHtml(entry.note)) + "</li>";
     }

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bot/cases/ticket_status.hpp"
+#include "bot/text/timestamp.hpp"
 
 namespace bb {
 namespace {
@@ -40,14 +41,7 @@ constexpr StatusMap kStatusMap[] = {
 
 }  // namespace
 
-std::string w3cTime(SysTime t) {
-  const std::time_t secs = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
+std::string w3cTime(SysTime t) { return rfc3339Utc(t); }
 
 std::optional<SysTime> parseW3cTime(const std::string& text) {
   static const std::regex kFull(

@@ -1,21 +1,12 @@
 #include "bot/conversation/replies.hpp"
 
-#include <ctime>
-
+#include "bot/text/local_time.hpp"
 #include "flows/conversation.hpp"
 
 namespace bb {
 namespace {
 
-std::string day(std::optional<SysTime> t) {
-  if (!t) { return "-"; }
-  const std::time_t secs = std::chrono::system_clock::to_time_t(*t);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%d.%m.%Y", &tm);
-  return buf;
-}
+std::string day(std::optional<SysTime> t) { return t ? localDate(*t) : "-"; }
 
 }  // namespace
 

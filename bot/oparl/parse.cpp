@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bot/security/json_limits.hpp"
+#include "bot/text/timestamp.hpp"
 
 namespace bb::oparl {
 
@@ -276,15 +277,7 @@ std::string sanitizeJson(std::string_view text) {
   return out;
 }
 
-std::string formatTimestamp(SysTime t) {
-  const std::time_t secs = std::chrono::system_clock::to_time_t(
-      std::chrono::time_point_cast<std::chrono::seconds>(t));
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[40];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S+00:00", &tm);
-  return buf;
-}
+std::string formatTimestamp(SysTime t) { return rfc3339Utc(t, "+00:00"); }
 
 std::optional<SysTime> parseTimestamp(const std::string& text) {
   int y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0;
@@ -344,19 +337,6 @@ std::string urlEncode(const std::string& text) {
     }
   }
   return out;
-}
-
-std::string shorten(const std::string& text, std::size_t max_code_points) {
-  std::size_t count = 0;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if ((static_cast<unsigned char>(text[i]) & 0xC0U) != 0x80U) {
-      if (count == max_code_points) {
-        return text.substr(0, i) + "…";
-      }
-      ++count;
-    }
-  }
-  return text;
 }
 
 }  // namespace bb::oparl

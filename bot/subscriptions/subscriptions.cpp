@@ -1,12 +1,12 @@
 #include "bot/subscriptions/subscriptions.hpp"
 
-#include <ctime>
 #include <set>
 
 #include <nlohmann/json.hpp>
 
 #include "bot/conversation/citizen_message.hpp"
 #include "bot/log.hpp"
+#include "bot/text/local_time.hpp"
 #include "flows/subscriptions.hpp"
 
 namespace bb {
@@ -90,17 +90,7 @@ Result<std::vector<TopicSetting>> parseTopics(const std::string& json_text) {
 
 namespace {
 
-std::string day(std::optional<SysTime> t) {
-  if (!t) {
-    return "-";
-  }
-  const std::time_t secs = std::chrono::system_clock::to_time_t(*t);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%d.%m.%Y", &tm);
-  return buf;
-}
+std::string day(std::optional<SysTime> t) { return t ? localDate(*t) : "-"; }
 
 }  // namespace
 

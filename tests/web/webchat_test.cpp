@@ -185,6 +185,26 @@ TEST_CASE("webchat: a whole report with a photo, the photo is cleaned, the follo
   CHECK(f.chat->follow(bad).status == 404);
 }
 
+TEST_CASE("webchat: the follow page shows its times in Berlin local time") {
+  ChatFixture f;
+  // The fake clock stands at 2026-11-18 11:06:40 UTC: 12:06 in Berlin (CET).
+  REQUIRE(f.h.clock.now() == bb::SysTime(std::chrono::seconds(1'795'000'000)));
+  f.h.onboard("citizen");
+  f.h.report("citizen", "graffiti", bb::test::kMarktplatz);
+  std::string follow_url;
+  for (const auto& m : f.h.allReplies("citizen")) {
+    if (!m.follow_url.empty()) { follow_url = m.follow_url; }
+  }
+  REQUIRE_FALSE(follow_url.empty());
+  HttpRequest follow;
+  follow.matches.push_back(follow_url.substr(follow_url.rfind('/') + 1));
+  auto page = f.chat->follow(follow);
+  REQUIRE(page.status == 200);
+  CHECK(page.body.find("<time>18.11.2026 12:06</time>") != std::string::npos);
+  CHECK(page.body.find("11:06") == std::string::npos);
+  CHECK(page.body.find("UTC") == std::string::npos);
+}
+
 TEST_CASE("webchat: photos that cannot be cleaned are refused with a reason") {
   ChatFixture f;
   auto heic = f.chat->photo(f.post(std::string("\0\0\0\x18" "ftypheic\0\0\0\0mif1heic", 24)));

@@ -1,8 +1,9 @@
 #include "web/participation/public_page.hpp"
 
 #include <cstdio>
-#include <ctime>
 
+#include "bot/text/local_time.hpp"
+#include "bot/text/timestamp.hpp"
 #include "web/html.hpp"
 
 namespace bb::web {
@@ -31,24 +32,6 @@ nav.pages a, nav.sort a { margin-right: 1rem; }
 a { color: var(--accent); }
 footer { color: var(--muted); font-size: .9rem; }
 )css";
-
-std::string date(SysTime t) {
-  const std::time_t secs = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%d.%m.%Y", &tm);
-  return buf;
-}
-
-std::string rfc3339(SysTime t) {
-  const std::time_t secs = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 std::optional<std::int64_t> number(const std::string& s) {
   if (s.empty() || s.size() > 15 || s.find_first_not_of("0123456789") != std::string::npos) {
@@ -178,15 +161,14 @@ HttpResponse PublicParticipation::overview(const HttpRequest& req) {
           std::string(flows::toString(phase)) + "\">" +
           escapeHtml(label(std::string("participation.phase.") + flows::toString(phase))) +
           "</span></p>";
-  body += "<p class=\"dates\">Vorschläge sammeln ab " + date(c.dates.collecting_from) +
-          " · Kommentieren und unterstützen ab " + date(c.dates.supporting_from) +
-          " · Fachausschuss ab " + date(c.dates.review_from) + " · Stadtrat ab " +
-          date(c.dates.decision_from) + " · Umsetzung ab " + date(c.dates.implementation_from) +
-          "</p>";
+  body += "<p class=\"dates\">Vorschläge sammeln ab " + localDate(c.dates.collecting_from) +
+          " · Kommentieren und unterstützen ab " + localDate(c.dates.supporting_from) +
+          " · Fachausschuss ab " + localDate(c.dates.review_from) + " · Stadtrat ab " +
+          localDate(c.dates.decision_from) + " · Umsetzung ab " +
+          localDate(c.dates.implementation_from) + "</p>";
   body += "<p class=\"rules\">Bis zu " + std::to_string(c.max_proposals_per_citizen) +
           " Vorschläge pro Person. Vorschläge mit mindestens " +
-          std::to_string(c.support_threshold) +
-          " Unterstützungen prüft der Fachausschuss.</p>";
+          std::to_string(c.support_threshold) + " Unterstützungen prüft der Fachausschuss.</p>";
   body += "<h2>Vorschläge</h2><nav class=\"sort\" aria-label=\"Sortierung\">";
   const std::string base = "/beteiligung?kampagne=" + std::to_string(c.id);
   body += order == "new" ? "<strong>Neueste</strong>"
@@ -270,14 +252,18 @@ HttpResponse PublicParticipation::proposal(const HttpRequest& req) {
           std::to_string(pr.comments) + " Kommentare</span></p><dl>";
   if (pr.cost_eur) { body += "<dt>Geschätzte Kosten</dt><dd>" + euros(*pr.cost_eur) + "</dd>"; }
   if (!pr.topic.empty()) { body += "<dt>Thema</dt><dd>" + escapeHtml(pr.topic) + "</dd>"; }
-  if (!pr.address_text.empty()) { body += "<dt>Ort</dt><dd>" + escapeHtml(pr.address_text) + "</dd>"; }
+  if (!pr.address_text.empty()) {
+    body += "<dt>Ort</dt><dd>" + escapeHtml(pr.address_text) + "</dd>";
+  }
   if (pr.lat && pr.lon) {
     char coords[64];
     std::snprintf(coords, sizeof coords, "%.3f, %.3f", roundForPublic(*pr.lat),
                   roundForPublic(*pr.lon));
     body += std::string("<dt>Ort (gerundet)</dt><dd>") + coords + "</dd>";
   }
-  if (pr.published_at) { body += "<dt>Veröffentlicht</dt><dd>" + date(*pr.published_at) + "</dd>"; }
+  if (pr.published_at) {
+    body += "<dt>Veröffentlicht</dt><dd>" + localDate(*pr.published_at) + "</dd>";
+  }
   body += "</dl>";
   if (auto outcomes = participation_.store().outcomes(pr.id); outcomes && !outcomes->empty()) {
     body += "<h2>Ergebnisse</h2>";
@@ -285,7 +271,7 @@ HttpResponse PublicParticipation::proposal(const HttpRequest& req) {
       body += "<div class=\"outcome\" data-stage=\"" + escapeHtml(o.stage) + "\"><strong>" +
               escapeHtml(label("participation.stage." + o.stage)) + ": " +
               escapeHtml(label("participation.decision." + o.decision)) + "</strong> (" +
-              date(o.decided_at) + ")" + paragraphs(o.text) + "</div>";
+              localDate(o.decided_at) + ")" + paragraphs(o.text) + "</div>";
     }
   }
   auto comments = participation_.store().publishedComments(pr.id);
@@ -293,7 +279,7 @@ HttpResponse PublicParticipation::proposal(const HttpRequest& req) {
   if (comments && !comments->empty()) {
     for (const auto& k : *comments) {
       body += "<div class=\"comment\">" + paragraphs(k.body) + "<div class=\"counts\">" +
-              (k.published_at ? date(*k.published_at) : std::string()) + "</div></div>";
+              (k.published_at ? localDate(*k.published_at) : std::string()) + "</div></div>";
     }
   } else {
     body += "<p>Noch keine Kommentare.</p>";
@@ -326,7 +312,7 @@ HttpResponse PublicParticipation::feed(const HttpRequest& req) {
         }
       }
       entries += "<entry><title>" + escapeHtml(p.title) + "</title><id>" + escapeHtml(link) +
-                 "</id><link href=\"" + escapeHtml(link) + "\"/><updated>" + rfc3339(at) +
+                 "</id><link href=\"" + escapeHtml(link) + "\"/><updated>" + rfc3339Utc(at) +
                  "</updated><summary>" + escapeHtml(summary) + "</summary></entry>";
     }
   }
@@ -336,7 +322,7 @@ HttpResponse PublicParticipation::feed(const HttpRequest& req) {
            "<feed xmlns=\"http://www.w3.org/2005/Atom\"><title>" + escapeHtml(title) +
            "</title><id>" + escapeHtml(self) + "</id><link rel=\"self\" href=\"" +
            escapeHtml(self) + "\"/><link href=\"" + escapeHtml(options_.public_url) +
-           "/beteiligung\"/><updated>" + rfc3339(updated) +
+           "/beteiligung\"/><updated>" + rfc3339Utc(updated) +
            "</updated><author><name>Stadtverwaltung</name></author>" + entries + "</feed>";
   r.header("Cache-Control", "no-cache");
   r.header("X-Content-Type-Options", "nosniff");
