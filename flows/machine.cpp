@@ -262,6 +262,9 @@ std::string categoryLabel(const Category& category, Lang lang) {
   return label.empty() ? category.id : label;
 }
 
+// The service's UTF-8 helper is bot/text/utf8.hpp, but flows/ uses nothing outside the standard
+// library; text reaching a flow is valid UTF-8 already (JSON parser, form hygiene at the edge), so
+// counting the bytes that start a character gives the same number here.
 std::size_t codePoints(const std::string& text) {
   std::size_t count = 0;
   for (const char c : text) {

@@ -52,7 +52,7 @@ void meeting(const bb::oparl::Meeting& m, std::size_t size) {
     cleaned(item.resolution_text);
     cleaned(item.number);
     cleaned(item.name);
-    const std::string shortened = bb::oparl::shorten(item.resolution_text, 300);
+    const std::string shortened = bb::ellipsize(item.resolution_text, 300);
     utf8(shortened);
     if (shortened.size() > item.resolution_text.size() + 3) { __builtin_trap(); }  // + "…"
   }

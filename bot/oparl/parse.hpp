@@ -108,7 +108,5 @@ std::string formatTimestamp(SysTime t);
 //! outside 1900..2200 or fields out of range: nullopt.
 std::optional<SysTime> parseTimestamp(const std::string& text);
 std::string urlEncode(const std::string& text);
-//! At most `max_code_points` code points of UTF-8 `text`, "…" appended when cut.
-std::string shorten(const std::string& text, std::size_t max_code_points);
 
 }  // namespace bb::oparl

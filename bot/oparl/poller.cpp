@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "bot/log.hpp"
+#include "bot/text/utf8.hpp"
 #include "flows/subscriptions.hpp"
 
 namespace bb::oparl {
@@ -256,7 +257,7 @@ void Poller::handleMeeting(const Meeting& meeting, bool baseline, PollReport& re
         continue;  // only public agenda items are ever broadcast
       }
       const std::string result =
-          item.result.empty() ? shorten(item.resolution_text, kResultChars) : item.result;
+          item.result.empty() ? ellipsize(item.resolution_text, kResultChars) : item.result;
       if (item.id.empty() || result.empty()) {
         continue;
       }

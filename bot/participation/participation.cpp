@@ -1,10 +1,11 @@
 #include "bot/participation/participation.hpp"
 
 #include <cmath>
-#include <ctime>
 
 #include "bot/conversation/citizen_message.hpp"
 #include "bot/log.hpp"
+#include "bot/text/local_time.hpp"
+#include "bot/text/utf8.hpp"
 #include "flows/conversation.hpp"
 
 namespace bb {
@@ -13,24 +14,10 @@ namespace {
 constexpr auto kCacheFor = std::chrono::seconds(1);
 constexpr std::size_t kChoiceLabelChars = 24;  // WhatsApp list row title
 
+//! At most `max_chars` characters, the last one "…" when cut (a text of exactly `max_chars` is
+//! cut too, as it always was).
 std::string shorten(const std::string& s, std::size_t max_chars) {
-  std::size_t count = 0;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if ((static_cast<unsigned char>(s[i]) & 0xC0U) != 0x80U) {
-      if (count == max_chars - 1) { return s.substr(0, i) + "…"; }
-      ++count;
-    }
-  }
-  return s;
-}
-
-std::string date(SysTime t) {
-  const std::time_t secs = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%d.%m.%Y", &tm);
-  return buf;
+  return ellipsize(s, max_chars - 1);
 }
 
 }  // namespace
@@ -301,14 +288,14 @@ std::string Participation::exportSection(const std::string& pseudonym, flows::La
                         {"title", p.title},
                         {"description", p.description},
                         {"status", text(lang, "participation.status." + p.status)},
-                        {"created", date(p.created_at)}});
+                        {"created", localDate(p.created_at)}});
   }
   for (const auto& c : records->comments) {
     out += "\n" + text(lang, "participation.export.comment",
                        {{"proposal", std::to_string(c.proposal_id)},
                         {"text", c.body},
                         {"status", text(lang, "participation.status." + c.status)},
-                        {"created", date(c.created_at)}});
+                        {"created", localDate(c.created_at)}});
   }
   for (const auto& p : records->supported) {
     out += "\n" + text(lang, "participation.export.support",

@@ -7,6 +7,7 @@
 #include <openssl/evp.h>
 
 #include "bot/security/crypto.hpp"
+#include "bot/text/utf8.hpp"
 
 namespace bb::auth {
 namespace {
@@ -76,10 +77,6 @@ void burnPasswordTime(const std::string& password) {
   (void)derive(password, kSalt, kPbkdf2Iterations);
 }
 
-std::size_t passwordLength(const std::string& password) {
-  return static_cast<std::size_t>(std::count_if(password.begin(), password.end(), [](char ch) {
-    return (static_cast<unsigned char>(ch) & 0xC0) != 0x80;
-  }));
-}
+std::size_t passwordLength(const std::string& password) { return codePoints(password); }
 
 }  // namespace bb::auth

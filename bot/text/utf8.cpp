@@ -44,6 +44,26 @@ std::size_t validSequence(std::string_view s, std::size_t i) {
 
 }  // namespace
 
+std::size_t sequenceLength(std::string_view s, std::size_t pos) {
+  const std::size_t n = validSequence(s, pos);
+  return n == 0 ? 1 : n;
+}
+
+std::size_t codePoints(std::string_view s) {
+  std::size_t count = 0;
+  for (std::size_t i = 0; i < s.size(); i += sequenceLength(s, i)) { ++count; }
+  return count;
+}
+
+std::string ellipsize(std::string_view s, std::size_t max_kept) {
+  std::size_t count = 0;
+  for (std::size_t i = 0; i < s.size(); i += sequenceLength(s, i)) {
+    if (count == max_kept) { return std::string(s.substr(0, i)) + "\xE2\x80\xA6"; }  // U+2026
+    ++count;
+  }
+  return std::string(s);
+}
+
 bool isValidUtf8(std::string_view s) {
   for (std::size_t i = 0; i < s.size();) {
     const std::size_t n = validSequence(s, i);

@@ -188,8 +188,8 @@ TEST_CASE("oparl parse: \"N/A\", blanks and control characters are cleaned from 
   CHECK(m->agenda[0].name == "A B");
   CHECK(m->agenda[0].result.empty());
   CHECK(m->agenda[0].resolution_text.empty());
-  CHECK(shorten("äöü", 2) == "äö…");
-  CHECK(shorten("äöü", 3) == "äöü");
+  CHECK(bb::ellipsize("äöü", 2) == "äö…");
+  CHECK(bb::ellipsize("äöü", 3) == "äöü");
 }
 
 TEST_CASE("oparl parse: wrong types in every field are absent values, never errors") {

@@ -1,4 +1,5 @@
-// Issue 14: invalid UTF-8 from form fields and query parameters becomes U+FFFD at the edge.
+// The one UTF-8 helper (bot/text/utf8.hpp): invalid UTF-8 from form fields and query parameters
+// becomes U+FFFD at the edge; lengths and cuts count characters and never split one.
 
 #include <doctest/doctest.h>
 
@@ -34,4 +35,23 @@ TEST_CASE("utf8: form fields are decoded to valid UTF-8 only") {
   CHECK(bb::isValidUtf8(d));
   CHECK(d.rfind("Loch", 0) == 0);
   CHECK(form.find("address_string")->second == "Straße");
+}
+
+TEST_CASE("utf8: characters are counted and cut as code points, never inside one") {
+  CHECK(bb::codePoints("") == 0);
+  CHECK(bb::codePoints("Straße") == 6);
+  CHECK(bb::codePoints("\xF0\x9F\x9A\xA7 Baustelle") == 11);  // one emoji, four bytes
+  CHECK(bb::codePoints("\xFF\xFE") == 2);          // bytes that start nothing count one each
+  CHECK(bb::codePoints("a\xC3") == 2);              // a truncated sequence too
+  CHECK(bb::codePoints("\xED\xA0\x80") == 3);       // a surrogate is three invalid bytes
+  CHECK(bb::sequenceLength("\xC3\xA4", 0) == 2);
+  CHECK(bb::sequenceLength("\xE2\x80\xA6", 0) == 3);
+  CHECK(bb::sequenceLength("\xF0\x9F\x9A\xA7", 0) == 4);
+  CHECK(bb::sequenceLength("\x80", 0) == 1);
+  CHECK(bb::sequenceLength("\xC0\xAF", 0) == 1);     // overlong
+  CHECK(bb::ellipsize("äöü", 2) == "äö…");
+  CHECK(bb::ellipsize("äöü", 3) == "äöü");
+  CHECK(bb::ellipsize("a\xF0\x9F\x9A\xA7" "b", 2) == "a\xF0\x9F\x9A\xA7…");
+  CHECK(bb::ellipsize("abc", 0) == "…");
+  CHECK(bb::ellipsize("", 0).empty());
 }

@@ -9,6 +9,7 @@
 #include "bot/cases/case_payload.hpp"
 #include "bot/log.hpp"
 #include "bot/cases/ticket_status.hpp"
+#include "bot/text/utf8.hpp"
 
 namespace bb::web {
 namespace {
@@ -168,11 +169,6 @@ std::string question(const flows::Category& c, const std::string& lang) {
   auto it = c.question.find(l);
   if (it == c.question.end()) { it = c.question.find(flows::Lang::De); }
   return it == c.question.end() ? std::string() : it->second;
-}
-
-std::size_t codePoints(const std::string& s) {
-  return static_cast<std::size_t>(std::count_if(
-      s.begin(), s.end(), [](char ch) { return (static_cast<unsigned char>(ch) & 0xC0) != 0x80; }));
 }
 
 }  // namespace

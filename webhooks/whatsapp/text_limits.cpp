@@ -2,28 +2,11 @@
 
 #include <utility>
 
+#include "bot/text/utf8.hpp"
+
 namespace bb::webhooks::whatsapp::text {
 
 namespace {
-
-//! Byte length of the code point starting at `lead` (1 for invalid or continuation bytes).
-std::size_t sequenceLength(unsigned char lead) {
-  if (lead < 0x80) { return 1; }
-  if ((lead & 0xE0) == 0xC0) { return 2; }
-  if ((lead & 0xF0) == 0xE0) { return 3; }
-  if ((lead & 0xF8) == 0xF0) { return 4; }
-  return 1;
-}
-
-//! Length of the well-formed sequence at `pos`, or 1 if it is truncated or malformed.
-std::size_t codePointBytes(std::string_view s, std::size_t pos) {
-  const std::size_t n = sequenceLength(static_cast<unsigned char>(s[pos]));
-  if (pos + n > s.size()) { return 1; }
-  for (std::size_t i = 1; i < n; ++i) {
-    if ((static_cast<unsigned char>(s[pos + i]) & 0xC0) != 0x80) { return 1; }
-  }
-  return n;
-}
 
 constexpr std::string_view kEllipsis = "\xE2\x80\xA6";  // U+2026, one UTF-16 unit
 
@@ -32,7 +15,7 @@ constexpr std::string_view kEllipsis = "\xE2\x80\xA6";  // U+2026, one UTF-16 un
 std::size_t units(std::string_view utf8) {
   std::size_t count = 0;
   for (std::size_t pos = 0; pos < utf8.size();) {
-    const std::size_t n = codePointBytes(utf8, pos);
+    const std::size_t n = sequenceLength(utf8, pos);
     count += n == 4 ? 2 : 1;
     pos += n;
   }
@@ -43,7 +26,7 @@ std::string_view prefix(std::string_view utf8, std::size_t max_units) {
   std::size_t count = 0;
   std::size_t pos = 0;
   while (pos < utf8.size()) {
-    const std::size_t n = codePointBytes(utf8, pos);
+    const std::size_t n = sequenceLength(utf8, pos);
     const std::size_t u = n == 4 ? 2 : 1;
     if (count + u > max_units) { break; }
     count += u;
@@ -79,7 +62,7 @@ std::vector<std::string> split(std::string_view utf8, std::size_t max_units) {
     } else if (space != std::string_view::npos && space + 1 > head.size() / 2) {
       cut = space + 1;
     }
-    if (cut == 0) { cut = codePointBytes(rest, 0); }  // cannot happen for max_units ≥ 2
+    if (cut == 0) { cut = sequenceLength(rest, 0); }  // cannot happen for max_units ≥ 2
     std::string piece(rest.substr(0, cut));
     while (piece.size() > 1 && (piece.back() == ' ' || piece.back() == '\n')) {
       piece.pop_back();
@@ -100,7 +83,7 @@ std::size_t tailStart(std::string_view utf8, std::size_t max_units) {
            (static_cast<unsigned char>(utf8[lead]) & 0xC0) == 0x80) {
       --lead;
     }
-    std::size_t n = codePointBytes(utf8, lead);
+    std::size_t n = sequenceLength(utf8, lead);
     if (n != start - lead) {  // a stray byte: it stands alone
       lead = start - 1;
       n = 1;

@@ -1,7 +1,8 @@
 #pragma once
 // UTF-8 aware length limits for WhatsApp's character limits. Lengths are counted in UTF-16 code
 // units: never less than the number of characters, so a cut that fits here fits Meta's limit.
-// Invalid UTF-8 bytes count as one unit each and are never split further.
+// Characters are decoded by bot/text/utf8.hpp: a byte of an invalid sequence counts as one unit
+// and is never split further.
 
 #include <cstddef>
 #include <string>
