@@ -11,8 +11,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "bot/security/crypto.hpp"
 #include "bot/http/http.hpp"
+#include "bot/security/crypto.hpp"
+#include "webhooks/json_member.hpp"
 
 namespace bb::webhooks::matrix {
 namespace {
@@ -20,20 +21,6 @@ namespace {
 using nlohmann::json;
 
 constexpr std::string_view kBearer = "Bearer ";
-
-//! The string member `key` of `obj`, or "" when absent or not a string.
-std::string str(const json& obj, const char* key) {
-  if (!obj.is_object()) { return {}; }
-  auto it = obj.find(key);
-  if (it == obj.end() || !it->is_string()) { return {}; }
-  return it->get<std::string>();
-}
-
-const json* member(const json& obj, const char* key) {
-  if (!obj.is_object()) { return nullptr; }
-  auto it = obj.find(key);
-  return it == obj.end() ? nullptr : &*it;
-}
 
 std::string lower(std::string_view s) {
   std::string out(s);
@@ -153,33 +140,35 @@ HttpCall authed(std::string method, std::string url, const Settings& settings) {
 
 //! Handles one m.room.message; returns false when the event is ignored.
 bool parseMessage(const json& ev, InboundEvent& out) {
-  const json* content = member(ev, "content");
-  if (content == nullptr || !content->is_object()) { return false; }
-  const std::string msgtype = str(*content, "msgtype");
+  const json* content = objectMember(ev, "content");
+  if (content == nullptr) { return false; }
+  const std::string msgtype = stringMember(*content, "msgtype");
   if (msgtype.empty() || msgtype == "m.notice") { return false; }
   if (const json* rel = member(*content, "m.relates_to");
-      rel != nullptr && str(*rel, "rel_type") == "m.replace") {
+      rel != nullptr && stringMember(*rel, "rel_type") == "m.replace") {
     return false;  // an edit of an earlier message: the original was handled already
   }
-  const std::string body = str(*content, "body");
+  const std::string body = stringMember(*content, "body");
   if (msgtype == "m.text") {
     out.kind = InboundKind::Text;
     out.text = member(*content, "m.relates_to") != nullptr ? stripReplyFallback(body) : body;
   } else if (msgtype == "m.image") {
-    auto mxc = parseMxc(str(*content, "url"));
+    auto mxc = parseMxc(stringMember(*content, "url"));
     if (!mxc) {
       out.kind = InboundKind::Unsupported;  // encrypted file or bad URL: cannot fetch it
       return true;
     }
     out.kind = InboundKind::Image;
     MediaRef media;
-    media.ref = str(*content, "url");
-    if (const json* info = member(*content, "info")) { media.mime_type = str(*info, "mimetype"); }
+    media.ref = stringMember(*content, "url");
+    if (const json* info = member(*content, "info")) {
+      media.mime_type = stringMember(*info, "mimetype");
+    }
     out.media = media;
-    const std::string filename = str(*content, "filename");
+    const std::string filename = stringMember(*content, "filename");
     if (!filename.empty() && filename != body) { out.text = body; }  // v1.10 caption
   } else if (msgtype == "m.location") {
-    auto geo = parseGeoUri(str(*content, "geo_uri"));
+    auto geo = parseGeoUri(stringMember(*content, "geo_uri"));
     if (!geo) {
       out.kind = InboundKind::Unsupported;
       return true;
@@ -310,16 +299,16 @@ Result<ParsedTransaction> parseTransaction(std::string_view body, const std::str
   if (doc.is_discarded() || !doc.is_object()) {
     return fail(ErrorCode::InvalidInput, "not a JSON object");
   }
-  const json* events = member(doc, "events");
-  if (events == nullptr || !events->is_array()) {
+  const json* events = arrayMember(doc, "events");
+  if (events == nullptr) {
     return fail(ErrorCode::InvalidInput, "no events array");
   }
   ParsedTransaction out;
   for (const json& ev : *events) {
-    const std::string type = str(ev, "type");
-    const std::string event_id = str(ev, "event_id");
-    const std::string room_id = str(ev, "room_id");
-    const std::string sender = str(ev, "sender");
+    const std::string type = stringMember(ev, "type");
+    const std::string event_id = stringMember(ev, "event_id");
+    const std::string room_id = stringMember(ev, "room_id");
+    const std::string sender = stringMember(ev, "sender");
     if (type.empty() || event_id.empty() || room_id.empty() || sender.empty()) {
       ++out.ignored;
       continue;
@@ -329,14 +318,12 @@ Result<ParsedTransaction> parseTransaction(std::string_view body, const std::str
     e.external_id = event_id;
     e.user_id = sender;
     e.chat_id = room_id;
-    if (const json* ts = member(ev, "origin_server_ts"); ts != nullptr && ts->is_number_integer()) {
-      e.sent_at = fromMillis(ts->get<std::int64_t>());
-    }
+    if (const auto ts = int64Member(ev, "origin_server_ts")) { e.sent_at = fromMillis(*ts); }
     const json* state_key = member(ev, "state_key");
     if (type == "m.room.member" && state_key != nullptr && state_key->is_string()) {
       const std::string target = state_key->get<std::string>();
       const json* content = member(ev, "content");
-      const std::string membership = content != nullptr ? str(*content, "membership") : "";
+      const std::string membership = content != nullptr ? stringMember(*content, "membership") : "";
       if (membership == "invite" && target == bot_user_id && sender != bot_user_id) {
         out.invites.push_back(room_id);
         e.kind = InboundKind::Invite;
@@ -443,10 +430,10 @@ CallOutcome classifyReply(const HttpReply& reply) {
   const json doc = json::parse(reply.body, nullptr, false);
   if (reply.status >= 200 && reply.status < 300) {
     out.kind = CallOutcome::Kind::Ok;
-    if (doc.is_object()) { out.event_id = str(doc, "event_id"); }
+    out.event_id = stringMember(doc, "event_id");
     return out;
   }
-  const std::string errcode = doc.is_object() ? str(doc, "errcode") : "";
+  const std::string errcode = stringMember(doc, "errcode");
   out.error_code = !errcode.empty() && errcode.size() <= 64 && errcode.rfind("M_", 0) == 0
                        ? errcode
                        : "http_" + std::to_string(reply.status);
@@ -457,8 +444,8 @@ CallOutcome classifyReply(const HttpReply& reply) {
       if (seconds > 0 && seconds < 86400) { out.retry_after = std::chrono::seconds(seconds); }
     }
     if (out.retry_after.count() == 0 && doc.is_object()) {
-      if (const json* ms = member(doc, "retry_after_ms"); ms != nullptr && ms->is_number()) {
-        const double v = ms->get<double>();
+      if (const auto ms = numberMember(doc, "retry_after_ms")) {
+        const double v = *ms;
         if (v > 0 && v < 86400000.0) {
           out.retry_after = std::chrono::milliseconds(static_cast<std::int64_t>(v));
         }

@@ -2,12 +2,13 @@
 // needs: ids, date, text/caption, the largest photo, an image document, location, callback data
 // and chat-member status. Names, usernames, phone numbers and language codes are never read.
 
-#include "bot/security/json_limits.hpp"
 #include <algorithm>
 #include <cstdint>
 
 #include <nlohmann/json.hpp>
 
+#include "bot/security/json_limits.hpp"
+#include "webhooks/json_member.hpp"
 #include "webhooks/telegram/telegram.hpp"
 
 namespace bb::webhooks::telegram {
@@ -15,36 +16,6 @@ namespace bb::webhooks::telegram {
 namespace {
 
 using json = nlohmann::json;
-
-const json* member(const json& obj, const char* key) {
-  if (!obj.is_object()) { return nullptr; }
-  const auto it = obj.find(key);
-  return it == obj.end() ? nullptr : &*it;
-}
-
-//! A 64-bit integer member (Telegram ids can exceed 32 bits).
-std::optional<std::int64_t> int64Member(const json& obj, const char* key) {
-  const json* v = member(obj, key);
-  if (v == nullptr) { return std::nullopt; }
-  if (v->is_number_unsigned()) {
-    const auto u = v->get<std::uint64_t>();
-    if (u > static_cast<std::uint64_t>(INT64_MAX)) { return std::nullopt; }
-    return static_cast<std::int64_t>(u);
-  }
-  if (v->is_number_integer()) { return v->get<std::int64_t>(); }
-  return std::nullopt;
-}
-
-std::string stringMember(const json& obj, const char* key) {
-  const json* v = member(obj, key);
-  return v != nullptr && v->is_string() ? v->get<std::string>() : std::string();
-}
-
-std::optional<double> numberMember(const json& obj, const char* key) {
-  const json* v = member(obj, key);
-  if (v == nullptr || !v->is_number()) { return std::nullopt; }
-  return v->get<double>();
-}
 
 //! Unix seconds; telegram-test-api sends milliseconds, so large values are taken as such.
 SysTime sentAt(const json& msg) {
@@ -62,10 +33,7 @@ SysTime sentAt(const json& msg) {
   return SysTime{std::chrono::seconds(*date)};
 }
 
-bool isBot(const json& from) {
-  const json* b = member(from, "is_bot");
-  return b != nullptr && b->is_boolean() && b->get<bool>();
-}
+bool isBot(const json& from) { return isTrue(from, "is_bot"); }
 
 //! The largest PhotoSize by width×height (the last one in captures; ties keep the later one).
 const json* largestPhoto(const json& photos) {
@@ -85,9 +53,9 @@ const json* largestPhoto(const json& photos) {
 
 //! Fills the event from a Message object. False when the message is not for us.
 bool fromMessage(const json& msg, InboundEvent& e, std::string& ignored) {
-  const json* chat = member(msg, "chat");
+  const json* chat = objectMember(msg, "chat");
   const json* from = member(msg, "from");
-  if (chat == nullptr || !chat->is_object()) {
+  if (chat == nullptr) {
     ignored = "message_without_chat";
     return false;
   }
@@ -113,7 +81,7 @@ bool fromMessage(const json& msg, InboundEvent& e, std::string& ignored) {
   e.user_id = std::to_string(user_id.value_or(*chat_id));  // private chat id = user id
   e.sent_at = sentAt(msg);
 
-  if (const json* photos = member(msg, "photo"); photos != nullptr && photos->is_array()) {
+  if (const json* photos = arrayMember(msg, "photo")) {
     if (const json* best = largestPhoto(*photos)) {
       e.kind = InboundKind::Image;
       e.media = MediaRef{stringMember(*best, "file_id"), "image/jpeg", ""};
@@ -121,7 +89,7 @@ bool fromMessage(const json& msg, InboundEvent& e, std::string& ignored) {
       return true;
     }
   }
-  if (const json* doc = member(msg, "document"); doc != nullptr && doc->is_object()) {
+  if (const json* doc = objectMember(msg, "document")) {
     const std::string mime = stringMember(*doc, "mime_type");
     const std::string file_id = stringMember(*doc, "file_id");
     if (mime.rfind("image/", 0) == 0 && !file_id.empty()) {
@@ -134,7 +102,7 @@ bool fromMessage(const json& msg, InboundEvent& e, std::string& ignored) {
     e.kind = InboundKind::Unsupported;
     return true;
   }
-  if (const json* loc = member(msg, "location"); loc != nullptr && loc->is_object()) {
+  if (const json* loc = objectMember(msg, "location")) {
     const auto lat = numberMember(*loc, "latitude");
     const auto lon = numberMember(*loc, "longitude");
     if (lat && lon && *lat >= -90 && *lat <= 90 && *lon >= -180 && *lon <= 180) {
@@ -229,18 +197,16 @@ ParsedUpdate parseObject(const json& root, std::int64_t update_id) {
   e.channel = Channel::Telegram;
   e.external_id = "tg:" + std::to_string(update_id);
   bool ok = false;
-  if (const json* msg = member(root, "message"); msg != nullptr && msg->is_object()) {
+  if (const json* msg = objectMember(root, "message")) {
     ok = fromMessage(*msg, e, out.ignored);
-  } else if (const json* edited = member(root, "edited_message");
-             edited != nullptr && edited->is_object()) {
+  } else if (const json* edited = objectMember(root, "edited_message")) {
     // An edit arrives as its own update: handled like a new message, so it never breaks the
     // conversation (a corrected text simply answers the current question).
     ok = fromMessage(*edited, e, out.ignored);
-  } else if (const json* cb = member(root, "callback_query"); cb != nullptr && cb->is_object()) {
+  } else if (const json* cb = objectMember(root, "callback_query")) {
     out.callback_query_id = stringMember(*cb, "id");
     ok = fromCallback(*cb, e, out.ignored);
-  } else if (const json* member_update = member(root, "my_chat_member");
-             member_update != nullptr && member_update->is_object()) {
+  } else if (const json* member_update = objectMember(root, "my_chat_member")) {
     ok = fromChatMember(*member_update, e, out.ignored);
   } else {
     out.ignored = "other";
@@ -295,10 +261,8 @@ Result<UpdatesBatch> parseUpdatesReply(const HttpReply& reply) {
     if (root.is_discarded() || !root.is_object()) {
       return fail(ErrorCode::InvalidInput, "getUpdates: not a json object");
     }
-    const json* ok = member(root, "ok");
-    const json* result = member(root, "result");
-    if (ok == nullptr || !ok->is_boolean() || !ok->get<bool>() || result == nullptr ||
-        !result->is_array()) {
+    const json* result = arrayMember(root, "result");
+    if (!isTrue(root, "ok") || result == nullptr) {
       return fail(ErrorCode::Upstream, "getUpdates: not ok");
     }
     UpdatesBatch batch;

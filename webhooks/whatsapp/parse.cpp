@@ -2,13 +2,14 @@
 // reference (channels.md §1.3, §1.4). Never throws: parse errors become Results, missing or
 // mistyped fields are skipped.
 
-#include "bot/security/json_limits.hpp"
-#include <nlohmann/json.hpp>
-
 #include <charconv>
 #include <cmath>
 #include <cstdint>
 
+#include <nlohmann/json.hpp>
+
+#include "bot/security/json_limits.hpp"
+#include "webhooks/json_member.hpp"
 #include "webhooks/whatsapp/text_limits.hpp"
 #include "webhooks/whatsapp/whatsapp.hpp"
 
@@ -20,28 +21,6 @@ using nlohmann::json;
 
 constexpr std::size_t kMaxErrorTitleUnits = 200;
 
-//! The member `key` of `obj` if `obj` is an object holding it, else nullptr.
-const json* member(const json& obj, const char* key) {
-  if (!obj.is_object()) { return nullptr; }
-  const auto it = obj.find(key);
-  return it == obj.end() ? nullptr : &*it;
-}
-
-const json* objectMember(const json& obj, const char* key) {
-  const json* m = member(obj, key);
-  return m != nullptr && m->is_object() ? m : nullptr;
-}
-
-const json* arrayMember(const json& obj, const char* key) {
-  const json* m = member(obj, key);
-  return m != nullptr && m->is_array() ? m : nullptr;
-}
-
-std::string stringMember(const json& obj, const char* key) {
-  const json* m = member(obj, key);
-  return m != nullptr && m->is_string() ? m->get<std::string>() : std::string();
-}
-
 //! Graph codes are integers; accept a numeric string too.
 std::string codeMember(const json& obj, const char* key) {
   const json* m = member(obj, key);
@@ -50,14 +29,6 @@ std::string codeMember(const json& obj, const char* key) {
   if (m->is_number_integer()) { return std::to_string(m->get<std::int64_t>()); }
   if (m->is_string()) { return m->get<std::string>(); }
   return {};
-}
-
-std::optional<double> numberMember(const json& obj, const char* key) {
-  const json* m = member(obj, key);
-  if (m == nullptr || !m->is_number()) { return std::nullopt; }
-  const double v = m->get<double>();
-  if (!std::isfinite(v)) { return std::nullopt; }
-  return v;
 }
 
 //! Unix seconds as a string (Meta) or a number; anything else → the epoch (unknown). Bounded so
