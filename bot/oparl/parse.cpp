@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bot/security/json_limits.hpp"
+#include "bot/text/local_time.hpp"
 #include "bot/text/timestamp.hpp"
 
 namespace bb::oparl {
@@ -80,25 +81,8 @@ std::string nextLink(const json& doc) {
   return links != doc.end() && links->is_object() ? str(*links, "next") : std::string();
 }
 
-bool digits(const std::string& s, std::size_t from, std::size_t count) {
-  for (std::size_t i = from; i < from + count; ++i) {
-    if (s[i] < '0' || s[i] > '9') {
-      return false;
-    }
-  }
-  return true;
-}
-
 //! "dd.mm.yyyy" from a start written "yyyy-mm-ddT…" that parses, else "-". Local dates for
 //! Germany would need the zone database; the date part as written is enough.
-std::string dateOf(const std::string& start, bool parses) {
-  if (!parses || start.size() < 10 || !digits(start, 0, 4) || start[4] != '-' ||
-      !digits(start, 5, 2) || start[7] != '-' || !digits(start, 8, 2)) {
-    return "-";
-  }
-  return start.substr(8, 2) + "." + start.substr(5, 2) + "." + start.substr(0, 4);
-}
-
 //! The size and depth limits, then the JSON parser; a second try with control characters
 //! escaped. Never throws.
 Result<void> parseDocument(std::string_view body, json& doc, bool& sanitized) {
@@ -139,7 +123,7 @@ Meeting meetingFrom(const json& meeting) {
   out.name = clean(str(meeting, "name"));
   out.start = str(meeting, "start");
   out.start_time = parseTimestamp(out.start);
-  out.date = dateOf(out.start, out.start_time.has_value());
+  out.date = out.start_time ? localDate(*out.start_time) : "-";
   out.web = str(meeting, "web");
   out.cancelled = flag(meeting, "cancelled");
   out.meeting_state = str(meeting, "meetingState");

@@ -47,7 +47,7 @@ struct Meeting {
   std::string name;                        //!< cleaned
   std::string start;                       //!< as sent, e.g. "2013-01-04T08:00:00+01:00"
   std::optional<SysTime> start_time;       //!< `start` parsed (parseTimestamp)
-  std::string date;                        //!< "04.01.2013" from `start` as written, or "-"
+  std::string date;                        //!< "04.01.2013": the local day of `start`, or "-"
   std::string web;                         //!< HTML page of the meeting, as sent
   bool cancelled = false;                  //!< `cancelled: true`
   std::string meeting_state;               //!< `meetingState` as sent, e.g. "durchgeführt"

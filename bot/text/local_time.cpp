@@ -1,7 +1,6 @@
 #include "bot/text/local_time.hpp"
 
-#include <fmt/format.h>
-
+#include <cstdio>
 #include <memory>
 #include <mutex>
 
@@ -89,21 +88,28 @@ Result<void> loadLocalZone(const std::string& zoneinfo_dir) {
 
 std::string localDate(SysTime t) {
   const Civil c = civil(t);
-  return fmt::format("{:02}.{:02}.{:04}", static_cast<unsigned>(c.date.day()),
-                     static_cast<unsigned>(c.date.month()), static_cast<int>(c.date.year()));
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%02u.%02u.%04d", static_cast<unsigned>(c.date.day()),
+                static_cast<unsigned>(c.date.month()), static_cast<int>(c.date.year()));
+  return buf;
 }
 
 std::string localDateTime(SysTime t) {
   const Civil c = civil(t);
-  return fmt::format("{:02}.{:02}.{:04} {:02}:{:02}{}", static_cast<unsigned>(c.date.day()),
-                     static_cast<unsigned>(c.date.month()), static_cast<int>(c.date.year()),
-                     c.time.hours().count(), c.time.minutes().count(), c.utc ? " UTC" : "");
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%02u.%02u.%04d %02d:%02d%s", static_cast<unsigned>(c.date.day()),
+                static_cast<unsigned>(c.date.month()), static_cast<int>(c.date.year()),
+                static_cast<int>(c.time.hours().count()), static_cast<int>(c.time.minutes().count()),
+                c.utc ? " UTC" : "");
+  return buf;
 }
 
 std::string localIsoDate(SysTime t) {
   const Civil c = civil(t);
-  return fmt::format("{:04}-{:02}-{:02}", static_cast<int>(c.date.year()),
-                     static_cast<unsigned>(c.date.month()), static_cast<unsigned>(c.date.day()));
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(c.date.year()),
+                static_cast<unsigned>(c.date.month()), static_cast<unsigned>(c.date.day()));
+  return buf;
 }
 
 std::optional<SysTime> parseLocalDateTime(std::string_view text) {
