@@ -31,6 +31,10 @@ public:
   }
 };
 
+//! Where tokens come from: session ids, CSRF tokens, follow links, API keys, web chat event ids.
+//! Tests inject a fake to see and fix them. Key material inside bot/security/crypto (AES-GCM
+//! nonces, password salts) is drawn there directly: no test needs to choose it.
+//! Implementations are safe to call from several threads at once.
 class Random {
 public:
   virtual ~Random() = default;
@@ -38,6 +42,8 @@ public:
   virtual std::vector<std::uint8_t> bytes(std::size_t n) = 0;
   //! n random bytes as lowercase hex (2n characters).
   std::string hex(std::size_t n);
+  //! n random bytes as a string of bytes.
+  std::string byteString(std::size_t n);
 };
 
 //! OpenSSL RAND_bytes.

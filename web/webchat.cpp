@@ -51,8 +51,13 @@ HttpResponse withPageHeaders(HttpResponse r) {
 }  // namespace
 
 WebChat::WebChat(Engine& engine, Store& store, media::MediaStore& media, const Clock& clock,
-                 WebChatOptions options)
-    : engine_(engine), store_(store), media_(media), clock_(clock), options_(std::move(options)) {}
+                 Random& random, WebChatOptions options)
+    : engine_(engine),
+      store_(store),
+      media_(media),
+      clock_(clock),
+      random_(random),
+      options_(std::move(options)) {}
 
 std::vector<Route> WebChat::routes() {
   auto bind = [this](HttpResponse (WebChat::*fn)(const HttpRequest&)) {
@@ -112,7 +117,7 @@ HttpResponse WebChat::error(int status, const std::string& code, const std::stri
 HttpResponse WebChat::page(const HttpRequest& req) {
   std::string session = sessionOf(req);
   const bool fresh = session.empty();
-  if (fresh) { session = crypto::randomHex(kSessionHexChars / 2); }
+  if (fresh) { session = random_.hex(kSessionHexChars / 2); }
   auto html = loadAsset("chat.html");
   if (!html) { return HttpResponse::text(500, "chat page missing"); }
   const auto lang = langOf(fresh ? std::string() : session);
@@ -180,7 +185,7 @@ HttpResponse WebChat::send(const HttpRequest& req) {
   }
   InboundEvent e;
   e.channel = Channel::WebChat;
-  e.external_id = "web:" + crypto::randomHex(12);
+  e.external_id = "web:" + random_.hex(12);
   e.user_id = session;
   e.chat_id = session;
   e.sent_at = clock_.now();
@@ -237,7 +242,7 @@ HttpResponse WebChat::photo(const HttpRequest& req) {
   if (!id) { return error(503, "unavailable", "webchat.error.unavailable", session); }
   InboundEvent e;
   e.channel = Channel::WebChat;
-  e.external_id = "web:" + crypto::randomHex(12);
+  e.external_id = "web:" + random_.hex(12);
   e.user_id = session;
   e.chat_id = session;
   e.sent_at = clock_.now();

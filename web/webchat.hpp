@@ -36,7 +36,7 @@ struct WebChatOptions {
 class WebChat {
 public:
   WebChat(Engine& engine, Store& store, media::MediaStore& media, const Clock& clock,
-          WebChatOptions options);
+          Random& random, WebChatOptions options);
 
   std::vector<Route> routes();
 
@@ -66,6 +66,7 @@ private:
   Store& store_;
   media::MediaStore& media_;
   const Clock& clock_;
+  Random& random_;  //!< session ids, event ids
   WebChatOptions options_;
   std::mutex rate_mutex_;
   std::map<std::string, std::pair<double, std::chrono::steady_clock::time_point>> buckets_;

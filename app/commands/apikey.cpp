@@ -24,9 +24,10 @@ int runApiKey(const Args& args) {
     return 1;
   }
   SystemClock clock;
+  SystemRandom random;
   storage::SqliteCaseStore cases(**db);
   auto key = [&]() -> Result<std::string> {
-    std::string plain = CaseService::newApiKey();
+    std::string plain = CaseService::newApiKey(random);
     auto added = cases.addApiKey(name, CaseService::hashApiKey(plain), departments, clock.now());
     if (!added) { return fail(added.error().code, added.error().detail); }
     return plain;

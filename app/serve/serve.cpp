@@ -83,11 +83,11 @@ struct BackOffice {
 
 std::unique_ptr<BackOffice> startBackOffice(const Config& c, bb::storage::Database& db,
                                             bb::Engine& engine, bb::Store& store,
-                                            const bb::Clock& clock, bb::Metrics& metrics,
-                                            std::vector<bb::Route>& routes) {
+                                            const bb::Clock& clock, bb::Random& random,
+                                            bb::Metrics& metrics, std::vector<bb::Route>& routes) {
   auto b = std::make_unique<BackOffice>();
   b->cases = std::make_unique<bb::storage::SqliteCaseStore>(db, c.open311.public_grid_m);
-  b->service = std::make_unique<bb::CaseService>(engine, store, *b->cases, clock);
+  b->service = std::make_unique<bb::CaseService>(engine, store, *b->cases, clock, random);
   bb::registerCaseQueueMetrics(metrics, *b->cases);
   if (c.open311.enabled) {
     bb::web::Open311Options o;
@@ -474,6 +474,7 @@ int runServe(const Args& args) {
     return 1;
   }
   bb::SystemClock clock;
+  bb::SystemRandom random;
   bb::storage::SqliteStore store(*database);
   store.setPublicGridMeters(config.open311.public_grid_m);
   bb::media::MediaStore media_store(config.storage.media_dir);
@@ -491,7 +492,7 @@ int runServe(const Args& args) {
   bb::storage::SqliteProposalStore proposal_store(*database);
   bb::Participation participation(proposal_store, clock, *flow_data);
   if (config.demo) { seedDemoCampaign(proposal_store, clock); }
-  bb::Engine engine(store, clock, *flow_data, *keys, engine_options);
+  bb::Engine engine(store, clock, random, *flow_data, *keys, engine_options);
   engine.setParticipation(&participation);
   bb::storage::SqliteSubscriptionStore subscription_store(*database);
   engine.setSubscriptions(&subscription_store);
@@ -523,7 +524,7 @@ int runServe(const Args& args) {
     o.secure_cookies = config.server.public_url.rfind("https://", 0) == 0;
     o.csrf_key = bb::crypto::hmacSha256(keys->pseudonym_key, "webchat-csrf");
     o.max_waiting_polls = std::max(1, config.server.threads / 4);
-    webchat = std::make_unique<bb::web::WebChat>(engine, store, media_store, clock, o);
+    webchat = std::make_unique<bb::web::WebChat>(engine, store, media_store, clock, random, o);
     auto chat_routes = webchat->routes();
     routes.insert(routes.end(), chat_routes.begin(), chat_routes.end());
   }
@@ -566,7 +567,8 @@ int runServe(const Args& args) {
       config, *database, subscription_store, *flow_data, clock, *inbox.inbox,
       [&outbox_wake](bb::Channel c) { outbox_wake.notify(c); }, routes);
 
-  auto backoffice = startBackOffice(config, *database, engine, store, clock, metrics, routes);
+  auto backoffice =
+      startBackOffice(config, *database, engine, store, clock, random, metrics, routes);
 
   bb::webhooks::ServerOptions server_options;
   server_options.host = config.server.host;

@@ -14,10 +14,11 @@ bool ApiPrincipal::allows(const std::string& department) const {
                      [&department](const std::string& d) { return d == "*" || d == department; });
 }
 
-CaseService::CaseService(Engine& engine, Store& store, CaseStore& cases, const Clock& clock)
-    : engine_(engine), store_(store), cases_(cases), clock_(clock) {}
+CaseService::CaseService(Engine& engine, Store& store, CaseStore& cases, const Clock& clock,
+                         Random& random)
+    : engine_(engine), store_(store), cases_(cases), clock_(clock), random_(random) {}
 
-std::string CaseService::newApiKey() { return "bbk_" + crypto::randomHex(24); }
+std::string CaseService::newApiKey(Random& random) { return "bbk_" + random.hex(24); }
 
 std::string CaseService::hashApiKey(const std::string& key) { return crypto::sha256Hex(key); }
 
@@ -32,7 +33,7 @@ Result<std::string> CaseService::createApiKey(const std::string& name,
       return fail(ErrorCode::InvalidInput, "department names must not be empty or hold commas");
     }
   }
-  std::string key = newApiKey();
+  std::string key = newApiKey(random_);
   auto added = cases_.addApiKey(name, hashApiKey(key), departments, clock_.now());
   if (!added) { return fail(added.error().code, added.error().detail); }
   return key;

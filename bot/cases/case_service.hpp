@@ -29,10 +29,10 @@ inline constexpr std::size_t kMaxExternalRefChars = 200;
 
 class CaseService {
 public:
-  CaseService(Engine& engine, Store& store, CaseStore& cases, const Clock& clock);
+  CaseService(Engine& engine, Store& store, CaseStore& cases, const Clock& clock, Random& random);
 
-  //! A fresh key ("bbk_" + 48 hex characters) and its stored hash.
-  static std::string newApiKey();
+  //! A fresh key ("bbk_" + 48 hex characters).
+  static std::string newApiKey(Random& random);
   static std::string hashApiKey(const std::string& key);
   //! Creates a key for `name` scoped to `departments`; returns the key (shown once).
   Result<std::string> createApiKey(const std::string& name,
@@ -60,6 +60,7 @@ private:
   Store& store_;
   CaseStore& cases_;
   const Clock& clock_;
+  Random& random_;  //!< API keys
 };
 
 }  // namespace bb

@@ -131,10 +131,11 @@ const crypto::Key* EngineKeys::keyFor(const std::string& key_id) const {
   return nullptr;
 }
 
-Engine::Engine(Store& store, const Clock& clock, const FlowData& flows, EngineKeys keys,
-               EngineOptions options)
+Engine::Engine(Store& store, const Clock& clock, Random& random, const FlowData& flows,
+               EngineKeys keys, EngineOptions options)
     : store_(store),
       clock_(clock),
+      random_(random),
       flows_(flows),
       replies_(flows),
       keys_(std::move(keys)),
@@ -393,8 +394,8 @@ void Engine::process(const PendingEvent& pending) {
   // Apply effects
   step.lang = flow.next.lang;
   applyEffects(flow.effects, step,
-               EffectServices{store_, flows_, replies_, participation_, subscriptions_,
-                              next_ticket_number_});
+               EffectServices{store_, flows_, replies_, random_, participation_,
+                              subscriptions_, next_ticket_number_});
   const std::vector<std::string> erased_media = closeStep(step, flow.next);
   // Commit
   commitProcessed(step, loaded.saved.flow.state, flow.next.state, erased_media);

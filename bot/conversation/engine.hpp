@@ -59,7 +59,7 @@ Result<EngineKeys> engineKeys(const std::string& pseudonym_hex, const std::strin
 
 class Engine final : public Ingest {
 public:
-  Engine(Store& store, const Clock& clock, const FlowData& flows, EngineKeys keys,
+  Engine(Store& store, const Clock& clock, Random& random, const FlowData& flows, EngineKeys keys,
          EngineOptions options);
   ~Engine();
   Engine(const Engine&) = delete;
@@ -138,6 +138,7 @@ private:
 
   Store& store_;
   const Clock& clock_;
+  Random& random_;  //!< follow tokens
   const FlowData& flows_;
   Replies replies_;
   EngineKeys keys_;

@@ -6,7 +6,6 @@
 #include "bot/conversation/citizen_message.hpp"
 #include "bot/conversation/engine.hpp"
 #include "bot/participation/participation.hpp"
-#include "bot/security/crypto.hpp"
 #include "bot/subscriptions/subscriptions.hpp"
 
 namespace bb {
@@ -91,7 +90,7 @@ struct EffectHandlers {
     NewTicket ticket = defectTicket(t.draft, s.flows);
     const std::int64_t number = fileTicket(ticket);
     std::string follow_url;
-    const std::string token = crypto::randomHex(16);
+    const std::string token = s.random.hex(16);
     ticket.follow_token_hash = Engine::followTokenHash(token);
     // A same-origin path: the web chat puts it on its own origin.
     if (step.event.channel == Channel::WebChat) { follow_url = "/chat/follow/" + token; }
@@ -109,7 +108,7 @@ struct EffectHandlers {
     ticket.status = kInitialTicketStatus;
     ticket.description = l.text;
     const std::int64_t number = fileTicket(ticket);
-    ticket.follow_token_hash = Engine::followTokenHash(crypto::randomHex(16));
+    ticket.follow_token_hash = Engine::followTokenHash(s.random.hex(16));
     step.commit.tickets.push_back(std::move(ticket));
     auto menu = s.replies.mainMenu(step.lang);
     step.reply(s.replies.letterSent(step.lang, number), menu, number);

@@ -10,6 +10,7 @@
 #include "bot/conversation/replies.hpp"
 #include "bot/conversation/step.hpp"
 #include "bot/conversation/store.hpp"
+#include "bot/ports.hpp"
 #include "flows/flow_types.hpp"
 
 namespace bb {
@@ -22,6 +23,7 @@ struct EffectServices {
   Store& store;
   const FlowData& flows;
   const Replies& replies;
+  Random& random;                    //!< follow tokens
   Participation* participation;      //!< null: no participatory budget
   SubscriptionStore* subscriptions;  //!< null: nobody is subscribed
   std::atomic<std::int64_t>& next_ticket_number;

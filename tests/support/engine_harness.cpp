@@ -48,7 +48,7 @@ void EngineHarness::open(bool start_engine) {
   REQUIRE(keys.has_value());
   EngineOptions eo;
   eo.workers = workers_;
-  engine = std::make_unique<Engine>(*store, clock, flows, *keys, eo);
+  engine = std::make_unique<Engine>(*store, clock, random, flows, *keys, eo);
   subscriptions = std::make_unique<storage::SqliteSubscriptionStore>(*db);
   engine->setSubscriptions(subscriptions.get());
   proposals = std::make_unique<storage::SqliteProposalStore>(*db);

@@ -2,6 +2,9 @@
 // An in-process test driver for the engine: real SQLite in a temp folder, a fake clock, the
 // shipped flows config (categories, texts, Ebersberg boundary). Feed events, read effects.
 
+#include <fmt/format.h>
+
+#include <algorithm>
 #include <atomic>
 #include <memory>
 #include <mutex>
@@ -38,6 +41,34 @@ public:
 private:
   mutable std::mutex mutex_;
   SysTime now_;
+};
+
+//! Random bytes from a counter: every call gives other bytes (the call number leads, big-endian),
+//! the same run gives the same bytes, and each hex string handed out is kept for assertions.
+class FakeRandom final : public Random {
+public:
+  std::vector<std::uint8_t> bytes(std::size_t n) override {
+    std::lock_guard lock(mutex_);
+    const std::uint64_t call = ++calls_;
+    std::vector<std::uint8_t> out(n, 0xA5);
+    for (std::size_t i = 0; i < n && i < 8; ++i) {
+      out[i] = static_cast<std::uint8_t>(call >> (8 * (std::min<std::size_t>(n, 8) - 1 - i)));
+    }
+    std::string hex;
+    for (const auto b : out) { hex += fmt::format("{:02x}", b); }
+    issued_.push_back(hex);
+    return out;
+  }
+  //! The hex form of every call's bytes so far, in order.
+  std::vector<std::string> issued() const {
+    std::lock_guard lock(mutex_);
+    return issued_;
+  }
+
+private:
+  mutable std::mutex mutex_;
+  std::uint64_t calls_ = 0;
+  std::vector<std::string> issued_;
 };
 
 //! Points inside and outside the Ebersberg demo boundary.
@@ -81,6 +112,7 @@ public:
   void restart(bool start_engine = true);
 
   FakeClock clock;
+  FakeRandom random;
   FlowData flows;
   //! The engine's encryption keys (hex); change them and restart() to simulate a key change.
   std::string encryption_key_hex = testKey('b');

@@ -71,7 +71,7 @@ void checkShape(const json& ours, const json& example,
 struct Open311Fixture {
   bb::test::EngineHarness h;
   bb::storage::SqliteCaseStore cases{*h.db};
-  bb::CaseService service{*h.engine, *h.store, cases, h.clock};
+  bb::CaseService service{*h.engine, *h.store, cases, h.clock, h.random};
   bb::web::Open311Api api{service, h.clock, bb::web::Open311Options{}};
   bb::web::BackofficeApi v1{service};
 

@@ -30,7 +30,7 @@ struct ChatFixture {
     o.max_upload_bytes = 2 * 1024 * 1024;
     o.long_poll = std::chrono::milliseconds(0);
     o.csrf_key = "test-csrf-key";
-    chat = std::make_unique<bb::web::WebChat>(*h.engine, *h.store, media, h.clock, o);
+    chat = std::make_unique<bb::web::WebChat>(*h.engine, *h.store, media, h.clock, h.random, o);
     auto page = chat->page(HttpRequest{});
     REQUIRE(page.status == 200);
     std::smatch m;
@@ -203,6 +203,27 @@ TEST_CASE("webchat: the follow page shows its times in Berlin local time") {
   CHECK(page.body.find("<time>18.11.2026 12:06</time>") != std::string::npos);
   CHECK(page.body.find("11:06") == std::string::npos);
   CHECK(page.body.find("UTC") == std::string::npos);
+}
+
+TEST_CASE("webchat: session ids, event ids and follow links come from the Random port") {
+  ChatFixture f;
+  // The fixture's page call drew the session id first.
+  REQUIRE_FALSE(f.h.random.issued().empty());
+  CHECK(f.session == f.h.random.issued().front());
+  REQUIRE(f.chat->send(f.post(R"({"text":"Hallo"})")).status == 202);
+  const std::string event_id = f.h.random.issued().back();
+  CHECK(event_id.size() == 24);
+  CHECK(f.h.scalar("SELECT count(*) FROM inbound_events WHERE external_id = 'web:" + event_id +
+                   "'") == 1);
+  f.h.onboard("citizen");
+  f.h.report("citizen", "graffiti", bb::test::kMarktplatz);
+  std::string follow_url;
+  for (const auto& m : f.h.allReplies("citizen")) {
+    if (!m.follow_url.empty()) { follow_url = m.follow_url; }
+  }
+  const auto issued = f.h.random.issued();
+  CHECK(std::find(issued.begin(), issued.end(), follow_url.substr(follow_url.rfind('/') + 1)) !=
+        issued.end());
 }
 
 TEST_CASE("webchat: photos that cannot be cleaned are refused with a reason") {
