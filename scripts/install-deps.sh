@@ -10,6 +10,7 @@ packages=(
   libcurl4-openssl-dev libfmt-dev doctest-dev
   libjpeg62-turbo-dev libpng-dev libwebp-dev
   sqlite3 curl libimage-exiftool-perl
+  tzdata
   clang-14 libclang-rt-14-dev openssl
   chromium
 )

@@ -1,8 +1,10 @@
 #include "app/commands/command.hpp"
 
+#include <cstdlib>
 #include <iostream>
 
 #include "app/demo/demo_keys.hpp"
+#include "bot/text/local_time.hpp"
 
 namespace bb::app {
 
@@ -37,6 +39,12 @@ bool loadConfigOrReport(const Args& args, config::Config& out, bool create_demo_
     }
   }
   return true;
+}
+
+Result<void> loadLocalZone() {
+  const char* dir = std::getenv("TZDIR");
+  return bb::loadLocalZone(dir != nullptr && *dir != '\0' ? std::string(dir)
+                                                          : std::string(kDefaultZoneinfoDir));
 }
 
 }  // namespace bb::app

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "bot/result.hpp"
 #include "config/config.hpp"
 
 namespace bb::app {
@@ -23,5 +24,9 @@ std::vector<std::string> argValues(const Args& args, const std::string& name);
 //! Loads and validates the config at `--config`, printing every error to stderr. Demo mode with
 //! `create_demo_keys` first fills the missing privacy keys (app/demo/demo_keys.hpp).
 bool loadConfigOrReport(const Args& args, config::Config& out, bool create_demo_keys);
+
+//! Loads the Europe/Berlin zone rules that every time people read needs (bot/text/local_time.hpp)
+//! from tzdata in $TZDIR, as for the C library, or /usr/share/zoneinfo.
+Result<void> loadLocalZone();
 
 }  // namespace bb::app

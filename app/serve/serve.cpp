@@ -447,6 +447,10 @@ int runServe(const Args& args) {
   bb::log::Level level = bb::log::Level::Info;
   bb::log::parseLevel(config.log.level, level);
   bb::log::setLevel(level);
+  if (auto zone = loadLocalZone(); !zone) {
+    bb::log::error("startup_failed", {{"detail", zone.error().detail}});
+    return 1;
+  }
 
   auto db = storage::openDatabase(config.storage);
   if (!db) {

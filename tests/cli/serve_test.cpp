@@ -1,6 +1,8 @@
 #include <doctest/doctest.h>
 
 #include <csignal>
+#include <cstdio>
+#include <sys/wait.h>
 
 #include <httplib.h>
 
@@ -36,4 +38,34 @@ TEST_CASE("cli: serve refuses an invalid config with exit 2 and names every erro
   auto log = server.log();
   CHECK(log.find("server.prot: unknown key") != std::string::npos);
   CHECK(log.find("server.port") != std::string::npos);
+}
+
+TEST_CASE("cli: serve and check-config refuse to start without the Europe/Berlin zone rules") {
+  bb::test::TempDir dir;
+  const std::string no_zones = dir.path() + "/no-zoneinfo";
+  bb::test::ServerProcess server;
+  CHECK_FALSE(server.start("config/demo.json",
+                           {{"TZDIR", no_zones},
+                            {"BUERGERBOX_SERVER_PORT", "0"},
+                            {"BUERGERBOX_STORAGE_PATH", dir.path() + "/db.sqlite"},
+                            {"BUERGERBOX_STORAGE_MEDIA_DIR", dir.path() + "/media"}},
+                           std::chrono::seconds(10)));
+  const std::string log = server.log();
+  CHECK(log.find("event=startup_failed") != std::string::npos);
+  CHECK(log.find("Europe/Berlin") != std::string::npos);
+  CHECK(log.find("tzdata") != std::string::npos);
+
+  const std::string command = std::string("cd '") + BB_SOURCE_DIR + "' && TZDIR='" + no_zones +
+                              "' '" + BB_BINARY + "' check-config --config config/demo.json 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  REQUIRE(pipe != nullptr);
+  std::string output;
+  char buf[512];
+  while (std::fgets(buf, sizeof buf, pipe) != nullptr) { output += buf; }
+  const int status = pclose(pipe);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 2);
+  CHECK(output.find("time zone error") != std::string::npos);
+  CHECK(output.find("Europe/Berlin") != std::string::npos);
+  CHECK(output.find("config ok") == std::string::npos);
 }
