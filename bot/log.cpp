@@ -61,7 +61,10 @@ bool enabled(Level level) { return static_cast<int>(level) >= g_level.load(); }
 
 void setSink(Sink sink) { g_sink.store(sink); }
 
-void write(Level level, std::string_view event, std::initializer_list<Field> fields) {
+namespace {
+
+template <class Fields>
+void writeLine(Level level, std::string_view event, const Fields& fields) {
   const auto now = std::chrono::system_clock::now();
   const auto secs = std::chrono::system_clock::to_time_t(now);
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()) % 1000;
@@ -84,6 +87,16 @@ void write(Level level, std::string_view event, std::initializer_list<Field> fie
   line.push_back('\n');
   std::lock_guard lock(g_write_mutex);
   std::fwrite(line.data(), 1, line.size(), stderr);
+}
+
+}  // namespace
+
+void write(Level level, std::string_view event, std::initializer_list<Field> fields) {
+  writeLine(level, event, fields);
+}
+
+void write(Level level, std::string_view event, const std::vector<Field>& fields) {
+  writeLine(level, event, fields);
 }
 
 }  // namespace bb::log

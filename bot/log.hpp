@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 namespace bb::log {
 
@@ -19,11 +20,16 @@ bool enabled(Level level);
 using Field = std::pair<std::string_view, std::string>;
 
 void write(Level level, std::string_view event, std::initializer_list<Field> fields = {});
+//! The same with fields put together at run time.
+void write(Level level, std::string_view event, const std::vector<Field>& fields);
 
 inline void debug(std::string_view event, std::initializer_list<Field> fields = {}) {
   if (enabled(Level::Debug)) { write(Level::Debug, event, fields); }
 }
 inline void info(std::string_view event, std::initializer_list<Field> fields = {}) {
+  if (enabled(Level::Info)) { write(Level::Info, event, fields); }
+}
+inline void info(std::string_view event, const std::vector<Field>& fields) {
   if (enabled(Level::Info)) { write(Level::Info, event, fields); }
 }
 inline void warn(std::string_view event, std::initializer_list<Field> fields = {}) {

@@ -1,9 +1,14 @@
-#include "app/channels/whatsapp.hpp"
+#include "app/channels/channels.hpp"
+
+#include "webhooks/whatsapp/channel.hpp"
 
 namespace bb::app {
+namespace {
 
-webhooks::whatsapp::Settings whatsAppSettings(const config::Config& c) {
-  webhooks::whatsapp::Settings s;
+namespace wa = webhooks::whatsapp;
+
+wa::Settings whatsAppSettings(const config::Config& c) {
+  wa::Settings s;
   s.api_base = c.whatsapp.api_base;
   s.phone_number_id = c.whatsapp.phone_number_id;
   s.access_token = c.whatsapp.access_token;
@@ -13,6 +18,34 @@ webhooks::whatsapp::Settings whatsAppSettings(const config::Config& c) {
   s.template_language = c.whatsapp.template_language;
   s.list_button_label = c.whatsapp.list_button_label;
   return s;
+}
+
+DeliveryLimits whatsAppLimits(const config::WhatsAppConfig& w) {
+  return {.rate_per_second = static_cast<double>(w.rate_per_second),
+          .recipient_interval_ms = w.recipient_interval_ms,
+          .max_tries = w.max_tries, .retry_base_ms = w.retry_base_ms,
+          .concurrency = w.send_concurrency, .max_image_bytes = wa::kMaxImageBytes};
+}
+
+ChannelParts build(const ChannelContext& context) {
+  const wa::Settings settings = whatsAppSettings(context.config);
+  ChannelParts parts;
+  parts.http = makeCurlHttpClient();
+  parts.sender = std::make_unique<wa::Sender>(settings, *parts.http, context.store, context.clock);
+  parts.fetcher = std::make_unique<wa::MediaFetcher>(settings, *parts.http);
+  parts.routes = wa::routes(settings, context.ingest(), context.maxBodyBytes());
+  parts.limits = whatsAppLimits(context.config.whatsapp);
+  const auto& w = context.config.whatsapp;
+  parts.log_fields = {{"rate_per_second", std::to_string(w.rate_per_second)},
+                      {"access_token", config::maskSecret(w.access_token)}};
+  return parts;
+}
+
+}  // namespace
+
+ChannelSpec whatsAppChannel() {
+  return {Channel::WhatsApp, "whatsapp",
+          [](const config::Config& c) { return c.whatsapp.enabled; }, build};
 }
 
 }  // namespace bb::app

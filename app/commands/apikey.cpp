@@ -3,7 +3,6 @@
 #include "app/commands/commands.hpp"
 #include "bot/cases/case_service.hpp"
 #include "bot/ports.hpp"
-#include "storage/open.hpp"
 #include "storage/sqlite_case_store.hpp"
 
 namespace bb::app {
@@ -18,21 +17,18 @@ int runApiKey(const Args& args) {
   }
   config::Config config;
   if (!loadConfigOrReport(args, config, true)) { return 2; }
-  auto db = storage::openDatabase(config.storage);
-  if (!db) {
-    std::cerr << "database: " << db.error().detail << "\n";
-    return 1;
-  }
+  auto db = openDatabaseOrReport(config, "database");
+  if (!db) { return 1; }
   SystemClock clock;
   SystemRandom random;
-  storage::SqliteCaseStore cases(**db);
+  storage::SqliteCaseStore cases(*db);
   auto key = [&]() -> Result<std::string> {
     std::string plain = CaseService::newApiKey(random);
     auto added = cases.addApiKey(name, CaseService::hashApiKey(plain), departments, clock.now());
     if (!added) { return fail(added.error().code, added.error().detail); }
     return plain;
   }();
-  (*db)->close();
+  db->close();
   if (!key) {
     std::cerr << "apikey add: " << key.error().detail << "\n";
     return 1;

@@ -5,6 +5,7 @@
 
 #include "app/demo/demo_keys.hpp"
 #include "bot/text/local_time.hpp"
+#include "storage/open.hpp"
 
 namespace bb::app {
 
@@ -39,6 +40,16 @@ bool loadConfigOrReport(const Args& args, config::Config& out, bool create_demo_
     }
   }
   return true;
+}
+
+std::unique_ptr<storage::Database> openDatabaseOrReport(const config::Config& config,
+                                                        std::string_view what) {
+  auto db = storage::openDatabase(config.storage);
+  if (!db) {
+    std::cerr << what << ": " << db.error().detail << "\n";
+    return nullptr;
+  }
+  return std::move(*db);
 }
 
 Result<void> loadLocalZone() {

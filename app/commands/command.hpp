@@ -2,11 +2,14 @@
 // What every subcommand shares: its arguments, the way it asks for the usage text, and loading
 // the config with every error printed.
 
+#include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "bot/result.hpp"
 #include "config/config.hpp"
+#include "storage/database.hpp"
 
 namespace bb::app {
 
@@ -24,6 +27,11 @@ std::vector<std::string> argValues(const Args& args, const std::string& name);
 //! Loads and validates the config at `--config`, printing every error to stderr. Demo mode with
 //! `create_demo_keys` first fills the missing privacy keys (app/demo/demo_keys.hpp).
 bool loadConfigOrReport(const Args& args, config::Config& out, bool create_demo_keys);
+
+//! Opens and migrates the database (storage::openDatabase); null after printing
+//! "<what>: <why>" to stderr.
+std::unique_ptr<storage::Database> openDatabaseOrReport(const config::Config& config,
+                                                        std::string_view what);
 
 //! Loads the Europe/Berlin zone rules that every time people read needs (bot/text/local_time.hpp)
 //! from tzdata in $TZDIR, as for the C library, or /usr/share/zoneinfo.

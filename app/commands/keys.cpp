@@ -4,7 +4,6 @@
 #include "bot/conversation/engine.hpp"
 #include "bot/security/crypto.hpp"
 #include "storage/key_rotation.hpp"
-#include "storage/open.hpp"
 
 namespace bb::app {
 namespace {
@@ -33,22 +32,19 @@ int runKeys(const Args& args) {
     std::cerr << "keys rotate: " << keys.error().detail << "\n";
     return 2;
   }
-  auto db = storage::openDatabase(config.storage);
-  if (!db) {
-    std::cerr << "database: " << db.error().detail << "\n";
-    return 1;
-  }
+  auto db = openDatabaseOrReport(config, "database");
+  if (!db) { return 1; }
   const EngineKeys& k = *keys;
   const std::string current = crypto::keyId(k.encryption_key);
   auto report = storage::reencryptAddresses(
-      **db, current,
+      *db, current,
       [&k](const std::string& ciphertext, const std::string& key_id) -> Result<std::string> {
         const crypto::Key* key = k.keyFor(key_id);
         if (key == nullptr) { return fail(ErrorCode::NotFound, "unknown key id"); }
         return crypto::open(*key, ciphertext);
       },
       [&k](const std::string& plain) { return crypto::seal(k.encryption_key, plain); });
-  (*db)->close();
+  db->close();
   if (!report) {
     std::cerr << "keys rotate: " << report.error().detail << "\n";
     return 1;

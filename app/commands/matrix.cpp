@@ -1,6 +1,6 @@
 #include <iostream>
 
-#include "app/channels/matrix.hpp"
+#include "app/channels/channels.hpp"
 #include "app/commands/commands.hpp"
 
 namespace bb::app {

@@ -5,7 +5,6 @@
 #include "bot/conversation/flow_data.hpp"
 #include "bot/ports.hpp"
 #include "bot/staff/staff_accounts.hpp"
-#include "storage/open.hpp"
 #include "storage/sqlite_inbox_store.hpp"
 
 namespace bb::app {
@@ -69,15 +68,12 @@ int runStaff(const Args& args) {
   if (!loadConfigOrReport(args, config, true)) { return 2; }
   if (!departmentsKnown(config, a.departments)) { return 2; }
   a.password = readPassword();
-  auto db = storage::openDatabase(config.storage);
-  if (!db) {
-    std::cerr << "database: " << db.error().detail << "\n";
-    return 1;
-  }
+  auto db = openDatabaseOrReport(config, "database");
+  if (!db) { return 1; }
   SystemClock clock;
-  storage::SqliteInboxStore inbox_store(**db);
+  storage::SqliteInboxStore inbox_store(*db);
   auto id = auth::createAccount(inbox_store, a, clock.now());
-  (*db)->close();
+  db->close();
   if (!id) {
     std::cerr << "\nstaff add: " << id.error().detail << "\n";
     return 2;

@@ -1,7 +1,7 @@
 #include <iostream>
 #include <optional>
 
-#include "app/channels/telegram.hpp"
+#include "app/channels/channels.hpp"
 #include "app/commands/commands.hpp"
 #include "bot/ports.hpp"
 

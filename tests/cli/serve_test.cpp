@@ -2,10 +2,14 @@
 
 #include <csignal>
 #include <cstdio>
+#include <map>
+#include <string>
+
 #include <sys/wait.h>
 
 #include <httplib.h>
 
+#include "app/app_fixture.hpp"
 #include "support/server_process.hpp"
 
 TEST_CASE("cli: serve answers healthz and exits 0 within 2 s of SIGTERM, idle keep-alive or not") {
@@ -38,6 +42,50 @@ TEST_CASE("cli: serve refuses an invalid config with exit 2 and names every erro
   auto log = server.log();
   CHECK(log.find("server.prot: unknown key") != std::string::npos);
   CHECK(log.find("server.port") != std::string::npos);
+}
+
+TEST_CASE("cli: serve stops the same way on SIGINT") {
+  bb::test::TempDir dir;
+  bb::test::ServerProcess server;
+  const std::map<std::string, std::string> env = {
+      {"BUERGERBOX_SERVER_PORT", "0"},
+      {"BUERGERBOX_STORAGE_PATH", dir.path() + "/db.sqlite"},
+      {"BUERGERBOX_STORAGE_MEDIA_DIR", dir.path() + "/media"}};
+  REQUIRE(server.start("config/demo.json", env));
+  httplib::Client client("127.0.0.1", server.port());
+  auto res = client.Get("/healthz");
+  REQUIRE(res);
+  CHECK(res->status == 200);
+  // The time bound is the SIGTERM case's (above): both signals take the same path.
+  CHECK(server.stop(SIGINT) == 0);
+  const auto log = server.log();
+  CHECK(log.find("event=shutdown_requested signal=2") != std::string::npos);
+  CHECK(log.find("event=stopped") != std::string::npos);
+}
+
+TEST_CASE("cli: serve exits 1 when the port is taken, after stopping what had started") {
+  bb::test::TempDir dir;
+  bb::test::TakenPort taken;
+  const int port = taken.port();
+  REQUIRE(port > 0);
+  // Everything but the listener starts (database, engine, tasks); they must all stop again, or
+  // the process would hang or abort instead of exiting 1.
+  const std::string command = std::string("cd '") + BB_SOURCE_DIR + "' && env" +
+                              " BUERGERBOX_SERVER_PORT=" + std::to_string(port) +
+                              " BUERGERBOX_STORAGE_PATH='" + dir.path() + "/db.sqlite'" +
+                              " BUERGERBOX_STORAGE_MEDIA_DIR='" + dir.path() + "/media'" +
+                              " timeout 20 '" + BB_BINARY +
+                              "' serve --config config/demo.json 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  REQUIRE(pipe != nullptr);
+  std::string output;
+  char buf[512];
+  while (fgets(buf, sizeof buf, pipe) != nullptr) { output += buf; }
+  const int status = pclose(pipe);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 1);
+  CHECK(output.find("event=startup_failed") != std::string::npos);
+  CHECK(output.find("event=listening") == std::string::npos);
 }
 
 TEST_CASE("cli: serve and check-config refuse to start without the Europe/Berlin zone rules") {

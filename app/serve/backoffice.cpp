@@ -1,0 +1,77 @@
+#include "app/serve/backoffice.hpp"
+
+#include <chrono>
+#include <string>
+#include <utility>
+
+#include "bot/log.hpp"
+
+namespace bb::app {
+namespace {
+
+bool pushConfigured(const ForwarderOptions& f) {
+  return !f.url.empty() || !f.department_urls.empty();
+}
+
+}  // namespace
+
+web::Open311Options open311Options(const config::Config& c) {
+  web::Open311Options o;
+  o.public_grid_m = c.open311.public_grid_m;
+  o.jurisdiction_id = c.open311.jurisdiction_id;
+  o.base_url = c.server.public_url;
+  o.contact = c.open311.contact;
+  return o;
+}
+
+ForwarderOptions forwarderOptions(const config::Config& c) {
+  ForwarderOptions f;
+  f.url = c.backoffice.url;
+  std::vector<std::pair<std::string, std::string>> urls;
+  config::parseDepartmentUrls(c.backoffice.department_urls, urls);
+  for (const auto& [dept, url] : urls) { f.department_urls[dept] = url; }
+  f.secret = c.backoffice.secret;
+  f.max_tries = c.backoffice.max_tries;
+  f.retry_base = std::chrono::milliseconds(c.backoffice.retry_base_ms);
+  return f;
+}
+
+BackOffice::BackOffice(const config::Config& config, storage::Database& db, Engine& engine,
+                       Store& store, const Clock& clock, Random& random,
+                       Metrics& metrics) {
+  cases = std::make_unique<storage::SqliteCaseStore>(db, config.open311.public_grid_m);
+  service = std::make_unique<CaseService>(engine, store, *cases, clock, random);
+  registerCaseQueueMetrics(metrics, *cases);
+  if (config.open311.enabled) {
+    open311 = std::make_unique<web::Open311Api>(*service, clock, open311Options(config));
+    api = std::make_unique<web::BackofficeApi>(*service);
+  }
+  push = forwarderOptions(config);
+  if (!pushConfigured(push)) { return; }
+  http = makeCurlHttpClient();
+  forwarder = std::make_unique<CaseForwarder>(*cases, *http, clock, push, &metrics);
+}
+
+std::vector<Route> BackOffice::routes() {
+  std::vector<Route> out;
+  if (open311) { out = open311->routes(); }
+  if (api) {
+    const auto more = api->routes();
+    out.insert(out.end(), more.begin(), more.end());
+  }
+  return out;
+}
+
+void BackOffice::start() {
+  if (!forwarder) { return; }
+  forwarder->start();
+  log::info("backoffice_push_enabled",
+            {{"departments", std::to_string(push.department_urls.size())},
+             {"secret", config::maskSecret(push.secret)}});
+}
+
+void BackOffice::stop() {
+  if (forwarder) { forwarder->stop(); }
+}
+
+}  // namespace bb::app

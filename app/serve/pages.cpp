@@ -1,0 +1,74 @@
+#include "app/serve/pages.hpp"
+
+#include <algorithm>
+
+#include "app/demo/demo_data.hpp"
+#include "bot/security/crypto.hpp"
+
+namespace bb::app {
+namespace {
+
+bool servedOverHttps(const config::Config& c) {
+  return c.server.public_url.rfind("https://", 0) == 0;
+}
+
+void append(std::vector<Route>& to, const std::vector<Route>& routes) {
+  to.insert(to.end(), routes.begin(), routes.end());
+}
+
+}  // namespace
+
+web::WebChatOptions webChatOptions(const config::Config& c, const std::string& key_material) {
+  web::WebChatOptions o;
+  o.asset_dir = BB_WEB_ASSET_DIR;
+  o.max_message_chars = c.webchat.max_message_chars;
+  o.max_upload_bytes = static_cast<std::size_t>(c.webchat.max_upload_bytes);
+  o.messages_per_minute = c.webchat.messages_per_minute;
+  o.secure_cookies = servedOverHttps(c);
+  o.csrf_key = crypto::hmacSha256(key_material, "webchat-csrf");
+  // Each waiting long poll holds a server thread: at most a quarter of them.
+  o.max_waiting_polls = std::max(1, c.server.threads / 4);
+  return o;
+}
+
+web::InboxOptions inboxOptions(const config::Config& c, const std::string& key_material) {
+  web::InboxOptions o;
+  o.asset_dir = BB_WEB_ASSET_DIR;
+  o.secure_cookies = servedOverHttps(c);
+  o.login_key = crypto::hmacSha256(key_material, "inbox-login-csrf");
+  return o;
+}
+
+web::PublicParticipationOptions publicParticipationOptions(const config::Config& c) {
+  web::PublicParticipationOptions o;
+  o.public_url = c.server.public_url;
+  return o;
+}
+
+std::unique_ptr<web::WebChat> makeWebChat(const config::Config& c, Core& core, const Clock& clock,
+                                          Random& random, const std::string& key_material) {
+  if (!c.webchat.enabled) { return nullptr; }
+  return std::make_unique<web::WebChat>(core.engine, core.store, core.media, clock, random,
+                                        webChatOptions(c, key_material));
+}
+
+StaffPages::StaffPages(const config::Config& config, storage::Database& db, Core& core,
+                       const Clock& clock, const std::string& key_material)
+    : inbox_store(db),
+      inbox(core.engine, core.store, inbox_store, core.media, clock,
+            inboxOptions(config, key_material)),
+      moderation(inbox, core.participation),
+      participation_page(core.participation, clock, publicParticipationOptions(config)) {
+  if (config.demo) {
+    seedDemoAdmin(inbox_store, inbox.departments(), config.server.public_url, clock);
+  }
+}
+
+std::vector<Route> StaffPages::routes() {
+  std::vector<Route> out = inbox.routes();
+  append(out, moderation.routes());
+  append(out, participation_page.routes());
+  return out;
+}
+
+}  // namespace bb::app

@@ -1,0 +1,192 @@
+#include "app/serve/services.hpp"
+
+#include <chrono>
+#include <string>
+#include <thread>
+
+#include "app/channels/channel_module.hpp"
+#include "app/demo/demo_data.hpp"
+#include "app/serve/backoffice.hpp"
+#include "app/serve/broadcasts.hpp"
+#include "app/serve/core.hpp"
+#include "app/serve/pages.hpp"
+#include "app/serve/retention.hpp"
+#include "bot/log.hpp"
+#include "storage/open.hpp"
+#include "web/ops_routes.hpp"
+#include "webhooks/http_server.hpp"
+
+namespace bb::app {
+namespace {
+
+//! How long requests in flight may take to finish once the listener stops. cpp-httplib lets an
+//! idle keep-alive connection hold its worker until the keep-alive timeout; a request cut off
+//! after this was not acknowledged, so its sender retries.
+constexpr std::chrono::milliseconds kShutdownGrace{1500};
+
+webhooks::ServerOptions serverOptions(const config::ServerConfig& s) {
+  webhooks::ServerOptions o;
+  o.host = s.host;
+  o.port = s.port;
+  o.threads = s.threads;
+  o.max_threads = s.max_threads;
+  o.max_body_bytes = static_cast<std::size_t>(s.max_body_bytes);
+  o.keep_alive_max_count = s.keep_alive_max_count;
+  o.keep_alive_timeout_s = s.keep_alive_timeout_s;
+  o.read_timeout_s = s.read_timeout_s;
+  o.request_timeout_s = s.request_timeout_s;
+  o.tls_cert_file = s.tls_cert_file;
+  o.tls_key_file = s.tls_key_file;
+  return o;
+}
+
+}  // namespace
+
+Services::Services(config::Config config) : config_(std::move(config)) {}
+
+Services::~Services() { stop(); }
+
+Result<void> Services::start() {
+  auto started = startParts();
+  if (!started) { stop(); }
+  return started;
+}
+
+Result<void> Services::startParts() {
+  if (auto opened = openStorage(); !opened) { return opened; }
+  if (auto core = startCore(); !core) { return core; }
+  startRetention();
+  startWebChat();
+  startChannels();
+  startStaffPages();
+  startBroadcasts();
+  startBackOffice();
+  return listen();
+}
+
+void Services::run() {
+  server_->run();
+  served_.store(true);
+}
+
+void Services::stop() {
+  std::lock_guard lock(stop_mutex_);
+  while (!stops_.empty()) {
+    auto stop_part = std::move(stops_.back());
+    stops_.pop_back();
+    stop_part();
+  }
+}
+
+void Services::onStop(std::function<void()> stop) { stops_.push_back(std::move(stop)); }
+
+void Services::addRoutes(const std::vector<Route>& routes) {
+  routes_.insert(routes_.end(), routes.begin(), routes.end());
+}
+
+Result<void> Services::openStorage() {
+  auto db = storage::openDatabase(config_.storage);
+  if (!db) { return fail(db.error().code, db.error().detail); }
+  database_ = std::move(*db);
+  onStop([this] { database_->close(); });
+  storage::Database* database = database_.get();
+  metrics_.gauge("buergerbox_storage_write_queue_depth", "Write jobs waiting for the writer.",
+                 [database] { return static_cast<double>(database->stats().queue_depth); });
+  metrics_.gauge("buergerbox_storage_commits", "Transactions committed by the writer.",
+                 [database] { return static_cast<double>(database->stats().commits); });
+  addRoutes(web::opsRoutes([database] { return database->healthy(); }, metrics_));
+  return {};
+}
+
+Result<void> Services::startCore() {
+  auto flows = loadFlowData(config_);
+  if (!flows) { return fail(flows.error().code, flows.error().detail); }
+  flows_ = std::make_unique<FlowData>(std::move(*flows));
+  auto keys = engineKeys(config_.privacy.pseudonym_key, config_.privacy.encryption_key,
+                         config_.privacy.previous_encryption_keys);
+  if (!keys) { return fail(keys.error().code, keys.error().detail); }
+  keys_ = std::make_unique<EngineKeys>(std::move(*keys));
+  core_ = std::make_unique<Core>(config_, *database_, *flows_, *keys_, clock_, random_);
+  if (config_.demo) { seedDemoCampaign(core_->proposals, clock_); }
+  if (auto started = core_->engine.start(); !started) { return started; }
+  onStop([this] { core_->engine.stop(); });
+  Engine& engine = core_->engine;
+  metrics_.gauge("buergerbox_engine_queue_depth", "Events queued for processing in memory.",
+                 [&engine] { return static_cast<double>(engine.queueDepth()); });
+  metrics_.gauge("buergerbox_engine_processed", "Events processed since start.",
+                 [&engine] { return static_cast<double>(engine.processedCount()); });
+  return {};
+}
+
+void Services::startRetention() {
+  retention_ = std::make_unique<Retention>(config_, *database_, *flows_, core_->media, clock_);
+  retention_->task.start();
+  onStop([this] { retention_->task.stop(); });
+}
+
+void Services::startWebChat() {
+  webchat_ = makeWebChat(config_, *core_, clock_, random_, keys_->pseudonym_key);
+  if (webchat_) { addRoutes(webchat_->routes()); }
+}
+
+void Services::startChannels() {
+  const ChannelContext context{config_,    core_->engine, core_->store,
+                               *database_, clock_,        core_->matrix_transactions,
+                               core_->telegram_offsets};
+  for (const ChannelSpec& spec : channelSpecs()) {
+    if (!spec.enabled(config_)) { continue; }
+    auto module = std::make_unique<ChannelModule>(spec, spec.build(context),
+                                                  core_->engine, core_->store, core_->media,
+                                                  clock_, metrics_);
+    addRoutes(module->routes());
+    module->start();
+    ChannelModule* started = module.get();
+    onStop([started] { started->stop(); });
+    core_->wake.add(spec.channel, [started] { started->wake(); });
+    channels_.push_back(std::move(module));
+  }
+}
+
+void Services::startStaffPages() {
+  staff_pages_ =
+      std::make_unique<StaffPages>(config_, *database_, *core_, clock_, keys_->pseudonym_key);
+  addRoutes(staff_pages_->routes());
+}
+
+void Services::startBroadcasts() {
+  outbox::WakeBoard& wake = core_->wake;
+  broadcasts_ = std::make_unique<Broadcasts>(config_, *database_, core_->subscriptions, *flows_,
+                                             clock_, staff_pages_->inbox,
+                                             [&wake](Channel c) { wake.notify(c); });
+  addRoutes(broadcasts_->routes());
+  broadcasts_->start();
+  onStop([this] { broadcasts_->stop(); });
+}
+
+void Services::startBackOffice() {
+  backoffice_ = std::make_unique<BackOffice>(config_, *database_, core_->engine, core_->store,
+                                             clock_, random_, metrics_);
+  addRoutes(backoffice_->routes());
+  backoffice_->start();
+  onStop([this] { backoffice_->stop(); });
+}
+
+Result<void> Services::listen() {
+  server_ = std::make_unique<webhooks::HttpServer>(serverOptions(config_.server), metrics_);
+  server_->addRoutes(routes_);
+  auto port = server_->bind();
+  if (!port) { return fail(port.error().code, port.error().detail); }
+  onStop([this] { stopListening(); });
+  log::info("listening", {{"host", config_.server.host}, {"port", std::to_string(*port)}});
+  return {};
+}
+
+void Services::stopListening() {
+  server_->stop();
+  const auto deadline = std::chrono::steady_clock::now() + kShutdownGrace;
+  while (!served_.load() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
+}  // namespace bb::app
