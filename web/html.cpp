@@ -1,5 +1,8 @@
 #include "web/html.hpp"
 
+#include <fstream>
+#include <sstream>
+
 namespace bb::web {
 
 std::string escapeHtml(const std::string& s) {
@@ -26,6 +29,17 @@ std::string fillTemplate(std::string text, const std::map<std::string, std::stri
     }
   }
   return text;
+}
+
+std::optional<std::string> AssetCache::get(const std::string& name) {
+  std::lock_guard lock(mutex_);
+  if (auto it = files_.find(name); it != files_.end()) { return it->second; }
+  std::ifstream in(dir_ + "/" + name, std::ios::binary);
+  if (!in) { return std::nullopt; }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  files_[name] = ss.str();
+  return ss.str();
 }
 
 }  // namespace bb::web

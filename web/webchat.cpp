@@ -1,9 +1,7 @@
 #include "web/webchat.hpp"
 
 #include <algorithm>
-#include <fstream>
 #include <regex>
-#include <sstream>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -57,7 +55,8 @@ WebChat::WebChat(Engine& engine, Store& store, media::MediaStore& media, const C
       media_(media),
       clock_(clock),
       random_(random),
-      options_(std::move(options)) {}
+      options_(std::move(options)),
+      assets_(options_.asset_dir) {}
 
 std::vector<Route> WebChat::routes() {
   auto bind = [this](HttpResponse (WebChat::*fn)(const HttpRequest&)) {
@@ -89,17 +88,6 @@ std::string WebChat::sessionOf(const HttpRequest& req) const {
   return isSessionId(s) ? s : std::string();
 }
 
-std::optional<std::string> WebChat::loadAsset(const std::string& name) {
-  std::lock_guard lock(assets_mutex_);
-  if (auto it = assets_.find(name); it != assets_.end()) { return it->second; }
-  std::ifstream in(options_.asset_dir + "/" + name, std::ios::binary);
-  if (!in) { return std::nullopt; }
-  std::stringstream ss;
-  ss << in.rdbuf();
-  assets_[name] = ss.str();
-  return ss.str();
-}
-
 flows::Lang WebChat::langOf(const std::string& session) {
   if (session.empty()) { return flows::Lang::De; }
   auto c = store_.citizen(engine_.pseudonymOf(Channel::WebChat, session));
@@ -118,7 +106,7 @@ HttpResponse WebChat::page(const HttpRequest& req) {
   std::string session = sessionOf(req);
   const bool fresh = session.empty();
   if (fresh) { session = random_.hex(kSessionHexChars / 2); }
-  auto html = loadAsset("chat.html");
+  auto html = assets_.get("chat.html");
   if (!html) { return HttpResponse::text(500, "chat page missing"); }
   const auto lang = langOf(fresh ? std::string() : session);
   HttpResponse r;
@@ -139,7 +127,7 @@ HttpResponse WebChat::asset(const HttpRequest& req) {
   if (req.matches.empty()) { return HttpResponse::text(404, "not found"); }
   const std::string& name = req.matches[0];
   if (name == "chat.html") { return HttpResponse::text(404, "not found"); }
-  auto content = loadAsset(name);
+  auto content = assets_.get(name);
   if (!content) { return HttpResponse::text(404, "not found"); }
   HttpResponse r;
   r.content_type = contentTypeOf(name);
@@ -347,7 +335,7 @@ HttpResponse WebChat::follow(const HttpRequest& req) {
 }
 
 HttpResponse WebChat::privacy(const HttpRequest&) {
-  auto html = loadAsset("datenschutz.html");
+  auto html = assets_.get("datenschutz.html");
   if (!html) { return HttpResponse::text(404, "not found"); }
   HttpResponse r;
   r.content_type = "text/html; charset=utf-8";

@@ -16,6 +16,7 @@
 #include "bot/media/media_store.hpp"
 #include "bot/ports.hpp"
 #include "bot/conversation/store.hpp"
+#include "web/html.hpp"
 
 namespace bb::web {
 
@@ -57,7 +58,6 @@ private:
   //! Session and CSRF checks for posts; empty optional when fine, else the error response.
   std::optional<HttpResponse> checkPost(const HttpRequest& req, std::string& session);
   bool allowRate(const std::string& session);
-  std::optional<std::string> loadAsset(const std::string& name);
   HttpResponse error(int status, const std::string& code, const std::string& text_key,
                      const std::string& session);
   flows::Lang langOf(const std::string& session);
@@ -71,8 +71,7 @@ private:
   std::mutex rate_mutex_;
   std::map<std::string, std::pair<double, std::chrono::steady_clock::time_point>> buckets_;
   std::atomic<int> waiting_polls_{0};
-  std::mutex assets_mutex_;
-  std::map<std::string, std::string> assets_;
+  AssetCache assets_;
 };
 
 }  // namespace bb::web

@@ -57,7 +57,7 @@ StaffPages::StaffPages(const config::Config& config, storage::Database& db, Core
     : inbox_store(db),
       inbox(core.engine, core.store, inbox_store, core.media, clock,
             inboxOptions(config, key_material)),
-      moderation(inbox, core.participation),
+      moderation(inbox.desk(), core.participation),
       participation_page(core.participation, clock, publicParticipationOptions(config)) {
   if (config.demo) {
     seedDemoAdmin(inbox_store, inbox.departments(), config.server.public_url, clock);

@@ -1,4 +1,4 @@
-// The staff composer for broadcasts (issue 12) through the inbox route table: editor role,
+// The staff composer for broadcasts through the inbox route table: editor role,
 // CSRF, per-channel preview with length limits, send, schedule, cancel, live progress.
 
 #include <doctest/doctest.h>
@@ -15,7 +15,7 @@ using bb::test::InboxFixture;
 struct ComposerFixture : InboxFixture {
   bb::storage::SqliteBroadcastStore store{*h.db};
   bb::BroadcastService service{store, *h.subscriptions, h.flows.texts, h.clock, {}};
-  bb::web::BroadcastComposer composer{*inbox, service, store, h.flows.topics, h.flows.texts, {}};
+  bb::web::BroadcastComposer composer{inbox->desk(), service, store, h.flows.topics, h.flows.texts, {}};
 
   ComposerFixture() {
     for (auto& r : composer.routes()) { routes.push_back(r); }

@@ -1,4 +1,4 @@
-// The public participation pages and the staff moderation in the inbox (issue 11), through their
+// The public participation pages and the staff moderation in the inbox, through their
 // route tables over the real engine and SQLite: nothing public before moderation, no author
 // identity, strict CSP, roles, CSRF, outcomes told once even when the form is posted twice.
 
@@ -17,7 +17,7 @@ constexpr auto kDay = std::chrono::hours(24);
 
 struct ParticipationFixture : InboxFixture {
   ParticipationFixture()
-      : moderation(*inbox, *h.participation),
+      : moderation(inbox->desk(), *h.participation),
         public_page(*h.participation, h.clock, web::PublicParticipationOptions{"https://stadt.example", 20}) {
     for (auto& r : moderation.routes()) { routes.push_back(r); }
     for (auto& r : public_page.routes()) { routes.push_back(r); }

@@ -1,5 +1,6 @@
 #include "web/inbox/broadcast_composer.hpp"
 
+#include <algorithm>
 #include <ctime>
 
 #include "flows/subscriptions.hpp"
@@ -10,33 +11,12 @@ namespace bb::web {
 
 namespace {
 
+using views::codePoints;
 using views::formValue;
 using views::hidden;
 
 constexpr std::size_t kMaxTitleChars = 120;
 constexpr std::size_t kMaxLinkChars = 500;
-
-std::size_t codePoints(const std::string& s) {
-  std::size_t n = 0;
-  for (const char c : s) {
-    if ((static_cast<unsigned char>(c) & 0xC0U) != 0x80U) { ++n; }
-  }
-  return n;
-}
-
-std::optional<std::int64_t> parseId(const std::string& s) {
-  if (s.empty() || s.size() > 15 || s.find_first_not_of("0123456789") != std::string::npos) {
-    return std::nullopt;
-  }
-  return std::stoll(s);
-}
-
-HttpResponse redirect(const std::string& location) {
-  HttpResponse r = HttpResponse::text(303, "");
-  r.header("Location", location);
-  r.header("Cache-Control", "no-store");
-  return r;
-}
 
 //! "YYYY-MM-DDTHH:MM" (a datetime-local field) in the server's local time zone.
 std::optional<SysTime> parseLocal(const std::string& text) {
@@ -81,12 +61,12 @@ std::string button(const Principal& p, const std::string& action, const std::str
 
 }  // namespace
 
-BroadcastComposer::BroadcastComposer(Inbox& inbox, BroadcastService& service,
+BroadcastComposer::BroadcastComposer(StaffDesk& desk, BroadcastService& service,
                                      BroadcastStore& store,
                                      const std::vector<flows::Topic>& topics,
                                      const flows::TextCatalog& texts,
                                      BroadcastOptions preview_options)
-    : inbox_(inbox),
+    : desk_(desk),
       service_(service),
       store_(store),
       topics_(topics),
@@ -106,10 +86,6 @@ std::vector<Route> BroadcastComposer::routes() {
       Route{"POST", R"(/inbox/rundschreiben/([0-9]{1,15})/(save|send|schedule|cancel))",
             "inbox_broadcast_action", [this](const HttpRequest& r) { return action(r); }},
   };
-}
-
-bool BroadcastComposer::composes(const StaffUser& u) {
-  return u.role == StaffRole::Admin || u.role == StaffRole::Editor;
 }
 
 std::string BroadcastComposer::topicLabel(const std::string& id) const {
@@ -144,18 +120,51 @@ std::string BroadcastComposer::composeForm(const Principal& p, const BroadcastRe
          "type=\"submit\">Entwurf speichern</button></form>";
 }
 
+NewBroadcast BroadcastComposer::draftFrom(const Form& form) {
+  NewBroadcast b;
+  b.topic = views::trim(formValue(form, "topic"));
+  b.title = views::trim(formValue(form, "title"));
+  b.body = views::trim(formValue(form, "body"));
+  b.link = views::trim(formValue(form, "link"));
+  return b;
+}
+
+bool BroadcastComposer::acceptable(const NewBroadcast& b) const {
+  const bool known = std::any_of(topics_.begin(), topics_.end(),
+                                 [&b](const flows::Topic& t) { return t.id == b.topic; });
+  return known && !b.title.empty() && !b.body.empty() && codePoints(b.body) <= kMaxTextChars &&
+         codePoints(b.title) <= kMaxTitleChars && b.link.size() <= kMaxLinkChars;
+}
+
+std::string BroadcastComposer::previews(const BroadcastRecord& b) const {
+  std::string out;
+  for (const auto& limit : broadcastChannelLimits()) {
+    const OutboundMessage m =
+        renderBroadcast(b, limit.channel, flows::Lang::De, texts_, preview_options_);
+    const std::size_t length = codePoints(limit.channel == Channel::WhatsApp ? b.body : m.text);
+    const bool over = length > limit.max_chars;
+    out += "<h3>" + std::string(toString(limit.channel)) + " – " + std::to_string(length) + " / " +
+           std::to_string(limit.max_chars) + " Zeichen" + (over ? " (zu lang)" : "") + "</h3>";
+    if (limit.channel == Channel::WhatsApp) {
+      out += "<p class=\"hint\">Vorlage „" + escapeHtml(m.template_name) +
+             "“, nur an Personen mit Einwilligung für dieses Thema.</p>";
+    }
+    out += "<pre class=\"preview\">" + escapeHtml(m.text) + "</pre>";
+  }
+  return out;
+}
+
 HttpResponse BroadcastComposer::overview(const HttpRequest& req) {
-  auto p = inbox_.authenticate(req);
-  if (!p) { return redirect("/inbox/login"); }
-  if (!composes(p->user)) { return inbox_.forbidden(&*p); }
+  auto in = desk_.admitPage(req, composesBroadcasts);
+  if (!in.who) { return in.refusal; }
   auto list = store_.recentBroadcasts(100);
-  if (!list) { return inbox_.page(503, "Störung", &*p, "<h1>Die Datenbank antwortet gerade nicht.</h1>"); }
+  if (!list) { return desk_.unavailable(&*in.who); }
   std::string body = "<h1>Rundschreiben</h1>";
   if (req.param("error") == "invalid") {
     body += "<p class=\"error\" role=\"alert\">Bitte Thema, Titel und Text angeben (Text höchstens " +
             std::to_string(kMaxTextChars) + " Zeichen, Link mit http(s)://).</p>";
   }
-  body += "<h2>Neues Rundschreiben</h2>" + composeForm(*p, nullptr);
+  body += "<h2>Neues Rundschreiben</h2>" + composeForm(*in.who, nullptr);
   body += "<h2>Zuletzt</h2><table><thead><tr><th>Nr.</th><th>Thema</th><th>Titel</th><th>Quelle"
           "</th><th>Status</th><th>Empfänger</th></tr></thead><tbody>";
   for (const auto& b : *list) {
@@ -166,42 +175,30 @@ HttpResponse BroadcastComposer::overview(const HttpRequest& req) {
             std::to_string(b.recipients) + "</td></tr>";
   }
   body += "</tbody></table>";
-  return inbox_.page(200, "Rundschreiben", &*p, body);
+  return desk_.page(200, "Rundschreiben", &*in.who, body);
 }
 
 HttpResponse BroadcastComposer::create(const HttpRequest& req) {
-  auto p = inbox_.authenticate(req);
-  if (!p) { return inbox_.forbidden(nullptr); }
-  const auto form = parseForm(req.body);
-  if (!inbox_.csrfOk(*p, form) || !composes(p->user)) { return inbox_.forbidden(&*p); }
-  NewBroadcast b;
-  b.topic = views::trim(formValue(form, "topic"));
-  b.title = views::trim(formValue(form, "title"));
-  b.body = views::trim(formValue(form, "body"));
-  b.link = views::trim(formValue(form, "link"));
-  b.source = "staff:" + p->user.login;
-  const bool known = std::any_of(topics_.begin(), topics_.end(),
-                                 [&b](const flows::Topic& t) { return t.id == b.topic; });
+  auto in = desk_.admitPost(req, composesBroadcasts);
+  if (!in.who) { return in.refusal; }
+  NewBroadcast b = draftFrom(in.form);
+  b.source = "staff:" + in.who->user.login;
   const bool link_ok = b.link.empty() || b.link.rfind("https://", 0) == 0 ||
                        b.link.rfind("http://", 0) == 0;
-  if (!known || b.title.empty() || b.body.empty() || codePoints(b.body) > kMaxTextChars ||
-      codePoints(b.title) > kMaxTitleChars || b.link.size() > kMaxLinkChars || !link_ok) {
-    return redirect("/inbox/rundschreiben?error=invalid");
-  }
+  if (!acceptable(b) || !link_ok) { return redirect("/inbox/rundschreiben?error=invalid"); }
   auto id = service_.createDraft(b);
-  if (!id) { return inbox_.page(503, "Störung", &*p, "<h1>Nicht gespeichert.</h1>"); }
-  (void)inbox_.inbox_.addAudit(
-      inbox_.auditEntry(*p, "broadcast_draft", 0, "broadcast=" + std::to_string(*id)));
+  if (!id) { return desk_.page(503, "Störung", &*in.who, "<h1>Nicht gespeichert.</h1>"); }
+  desk_.audit(*in.who, "broadcast_draft", 0, "broadcast=" + std::to_string(*id));
   return redirect("/inbox/rundschreiben/" + std::to_string(*id));
 }
 
 HttpResponse BroadcastComposer::detail(const HttpRequest& req) {
-  auto p = inbox_.authenticate(req);
-  if (!p) { return redirect("/inbox/login"); }
-  if (!composes(p->user)) { return inbox_.forbidden(&*p); }
+  auto in = desk_.admitPage(req, composesBroadcasts);
+  if (!in.who) { return in.refusal; }
+  const Principal& p = *in.who;
   const auto id = parseId(req.matches.empty() ? std::string() : req.matches[0]);
   auto found = id ? store_.broadcast(*id) : Result<std::optional<BroadcastRecord>>(std::nullopt);
-  if (!found || !*found) { return inbox_.notFound(&*p); }
+  if (!found || !*found) { return desk_.notFound(&p); }
   const BroadcastRecord& b = **found;
   auto pr = store_.progress(b.id);
   const BroadcastProgress progress = pr ? *pr : BroadcastProgress{};
@@ -224,33 +221,18 @@ HttpResponse BroadcastComposer::detail(const HttpRequest& req) {
             std::to_string(progress.delivered) + "</td></tr><tr><th>fehlgeschlagen</th><td "
             "id=\"failed\">" + std::to_string(progress.failed) + "</td></tr></tbody></table>";
   }
-  body += "<h2>Vorschau je Kanal</h2>";
-  for (const auto& limit : broadcastChannelLimits()) {
-    CitizenRecord subscriber;  // what a German-reading subscriber on this channel gets
-    subscriber.channel = limit.channel;
-    auto preview = CitizenMessage::broadcast(subscriber);
-    const auto& m = renderBroadcast(b, texts_, preview_options_, preview).message();
-    const std::size_t length = codePoints(limit.channel == Channel::WhatsApp ? b.body : m.text);
-    const bool over = length > limit.max_chars;
-    body += "<h3>" + std::string(toString(limit.channel)) + " – " + std::to_string(length) + " / " +
-            std::to_string(limit.max_chars) + " Zeichen" + (over ? " (zu lang)" : "") + "</h3>";
-    if (limit.channel == Channel::WhatsApp) {
-      body += "<p class=\"hint\">Vorlage „" + escapeHtml(m.template_name) +
-              "“, nur an Personen mit Einwilligung für dieses Thema.</p>";
-    }
-    body += "<pre class=\"preview\">" + escapeHtml(m.text) + "</pre>";
-  }
+  body += "<h2>Vorschau je Kanal</h2>" + previews(b);
   const std::string base = "/inbox/rundschreiben/" + std::to_string(b.id);
   if (b.status == BroadcastStatus::Draft || b.status == BroadcastStatus::Scheduled) {
-    body += "<h2>Bearbeiten</h2>" + composeForm(*p, &b);
-    body += "<h2>Versand</h2>" + button(*p, base + "/send", "Jetzt senden") +
-            button(*p, base + "/schedule", "Planen",
+    body += "<h2>Bearbeiten</h2>" + composeForm(p, &b);
+    body += "<h2>Versand</h2>" + button(p, base + "/send", "Jetzt senden") +
+            button(p, base + "/schedule", "Planen",
                    "<label>Zeitpunkt<input type=\"datetime-local\" name=\"at\" required></label>") +
-            button(*p, base + "/cancel", "Verwerfen");
+            button(p, base + "/cancel", "Verwerfen");
   } else if (b.status == BroadcastStatus::Sent && progress.queued > 0) {
-    body += button(*p, base + "/cancel", "Versand abbrechen");
+    body += button(p, base + "/cancel", "Versand abbrechen");
   }
-  HttpResponse r = inbox_.page(200, "Rundschreiben", &*p, body);
+  HttpResponse r = desk_.page(200, "Rundschreiben", &p, body);
   if (b.status == BroadcastStatus::Sent && progress.queued > 0) {
     r.header("Refresh", "5");  // live progress while rows wait (no script needed under the CSP)
   }
@@ -258,8 +240,10 @@ HttpResponse BroadcastComposer::detail(const HttpRequest& req) {
 }
 
 HttpResponse BroadcastComposer::progress(const HttpRequest& req) {
-  auto p = inbox_.authenticate(req);
-  if (!p || !composes(p->user)) { return HttpResponse::json(403, "{\"error\":\"forbidden\"}"); }
+  auto p = desk_.authenticate(req);
+  if (!p || !composesBroadcasts(p->user)) {
+    return HttpResponse::json(403, "{\"error\":\"forbidden\"}");
+  }
   const auto id = parseId(req.matches.empty() ? std::string() : req.matches[0]);
   if (!id) { return HttpResponse::json(404, "{\"error\":\"not found\"}"); }
   auto pr = store_.progress(*id);
@@ -270,13 +254,12 @@ HttpResponse BroadcastComposer::progress(const HttpRequest& req) {
 }
 
 HttpResponse BroadcastComposer::action(const HttpRequest& req) {
-  auto p = inbox_.authenticate(req);
-  if (!p) { return inbox_.forbidden(nullptr); }
-  const auto form = parseForm(req.body);
-  if (!inbox_.csrfOk(*p, form) || !composes(p->user)) { return inbox_.forbidden(&*p); }
+  auto in = desk_.admitPost(req, composesBroadcasts);
+  if (!in.who) { return in.refusal; }
+  const Form& form = in.form;
   const auto id = parseId(req.matches.empty() ? std::string() : req.matches[0]);
   const std::string what = req.matches.size() > 1 ? req.matches[1] : std::string();
-  if (!id) { return inbox_.notFound(&*p); }
+  if (!id) { return desk_.notFound(&*in.who); }
   const std::string base = "/inbox/rundschreiben/" + std::to_string(*id);
   Result<void> done;
   if (what == "send") {
@@ -289,22 +272,12 @@ HttpResponse BroadcastComposer::action(const HttpRequest& req) {
   } else if (what == "cancel") {
     done = service_.cancel(*id);
   } else {
-    NewBroadcast b;
-    b.topic = views::trim(formValue(form, "topic"));
-    b.title = views::trim(formValue(form, "title"));
-    b.body = views::trim(formValue(form, "body"));
-    b.link = views::trim(formValue(form, "link"));
-    const bool known = std::any_of(topics_.begin(), topics_.end(),
-                                   [&b](const flows::Topic& t) { return t.id == b.topic; });
-    if (!known || b.title.empty() || b.body.empty() || codePoints(b.body) > kMaxTextChars ||
-        codePoints(b.title) > kMaxTitleChars || b.link.size() > kMaxLinkChars) {
-      return redirect(base + "?error=state");
-    }
+    const NewBroadcast b = draftFrom(form);
+    if (!acceptable(b)) { return redirect(base + "?error=state"); }
     done = store_.updateBroadcast(*id, b, SysTime(std::chrono::system_clock::now()));
   }
   if (!done) { return redirect(base + "?error=state"); }
-  (void)inbox_.inbox_.addAudit(
-      inbox_.auditEntry(*p, "broadcast_" + what, 0, "broadcast=" + std::to_string(*id)));
+  desk_.audit(*in.who, "broadcast_" + what, 0, "broadcast=" + std::to_string(*id));
   return redirect(base + "?ok=" + what);
 }
 

@@ -1,6 +1,6 @@
 #pragma once
-// The staff composer for broadcasts under /inbox/rundschreiben (issue 12), inside the staff
-// inbox's sessions, CSRF tokens, page frame and audit log. Editors and admins pick a topic, write
+// The staff composer for broadcasts under /inbox/rundschreiben, on the staff desk (sessions, CSRF
+// tokens, page frame and audit log of the inbox). Editors and admins pick a topic, write
 // the text (preview per channel with its length limit), then send at once, schedule or cancel;
 // OParl drafts appear here too. A broadcast's page shows its live progress (queued, sent,
 // delivered, failed) and reloads itself while rows are queued; /progress answers as JSON.
@@ -10,13 +10,13 @@
 
 #include "bot/subscriptions/broadcast.hpp"
 #include "bot/http/http.hpp"
-#include "web/inbox/inbox.hpp"
+#include "web/inbox/staff_desk.hpp"
 
 namespace bb::web {
 
 class BroadcastComposer {
 public:
-  BroadcastComposer(Inbox& inbox, BroadcastService& service, BroadcastStore& store,
+  BroadcastComposer(StaffDesk& desk, BroadcastService& service, BroadcastStore& store,
                     const std::vector<flows::Topic>& topics, const flows::TextCatalog& texts,
                     BroadcastOptions preview_options);
 
@@ -32,11 +32,15 @@ public:
   static constexpr std::size_t kMaxTextChars = 1024;
 
 private:
-  static bool composes(const StaffUser& u);
   std::string topicLabel(const std::string& id) const;
   std::string composeForm(const Principal& p, const BroadcastRecord* b) const;
+  //! The preview of `b` in every channel, with its length against the channel's limit.
+  std::string previews(const BroadcastRecord& b) const;
+  //! A draft as the form gives it, and whether its topic, title, text and link are acceptable.
+  static NewBroadcast draftFrom(const Form& form);
+  bool acceptable(const NewBroadcast& b) const;
 
-  Inbox& inbox_;
+  StaffDesk& desk_;
   BroadcastService& service_;
   BroadcastStore& store_;
   const std::vector<flows::Topic>& topics_;

@@ -4,24 +4,28 @@
 // and account management. Server-rendered HTML that works without JavaScript.
 //
 // Every request is authenticated from the session cookie, every POST checks the session's CSRF
-// token in constant time, and every ticket access checks the department: a ticket (or photo) of
-// another department answers 404, exactly like a missing one.
+// token in constant time (both by the staff desk, web/inbox/staff_desk.hpp), and every ticket
+// access checks the department: a ticket (or photo) of another department answers 404, exactly
+// like a missing one. This class signs staff in and out and puts the pages together: the list
+// (list_page), one ticket (ticket_view), and the administrators' pages (accounts_page).
 
 #include <chrono>
-#include <map>
-#include <mutex>
-#include <optional>
 #include <string>
 #include <vector>
 
 #include "bot/conversation/engine.hpp"
-#include "bot/http/http.hpp"
-#include "bot/staff/inbox_store.hpp"
-#include "bot/media/media_store.hpp"
-#include "bot/staff/password.hpp"
-#include "bot/ports.hpp"
 #include "bot/conversation/store.hpp"
+#include "bot/http/http.hpp"
+#include "bot/media/media_store.hpp"
+#include "bot/ports.hpp"
+#include "bot/staff/inbox_store.hpp"
+#include "bot/staff/password.hpp"
+#include "web/html.hpp"
+#include "web/inbox/accounts_page.hpp"
+#include "web/inbox/list_page.hpp"
 #include "web/inbox/login_throttle.hpp"
+#include "web/inbox/staff_desk.hpp"
+#include "web/inbox/ticket_view.hpp"
 
 namespace bb::web {
 
@@ -37,12 +41,6 @@ struct InboxOptions {
   int password_iterations = auth::kPbkdf2Iterations;  //!< for accounts created in the UI
 };
 
-//! The signed-in staff member of one request.
-struct Principal {
-  StaffUser user;
-  StaffSession session;
-};
-
 class Inbox {
 public:
   Inbox(Engine& engine, Store& store, InboxStore& inbox, media::MediaStore& media,
@@ -50,58 +48,29 @@ public:
 
   std::vector<Route> routes();
 
-  // Handlers (public for tests).
-  HttpResponse loginPage(const HttpRequest& req);
-  HttpResponse login(const HttpRequest& req);
-  HttpResponse logout(const HttpRequest& req);
-  HttpResponse list(const HttpRequest& req);
-  HttpResponse ticket(const HttpRequest& req);
-  HttpResponse action(const HttpRequest& req);  //!< POST /inbox/tickets/{n}/{action}
-  HttpResponse media(const HttpRequest& req);   //!< GET /inbox/media/{id}[/thumb]
-  HttpResponse audit(const HttpRequest& req);
-  HttpResponse staffPage(const HttpRequest& req);
-  HttpResponse staffCreate(const HttpRequest& req);
-  HttpResponse staffUpdate(const HttpRequest& req);
-  HttpResponse asset(const HttpRequest& req);
-
   //! The login form's CSRF token for a pre-login cookie value (tests).
   std::string loginCsrfFor(const std::string& pre) const;
   //! The departments named in categories.json, sorted.
   const std::vector<std::string>& departments() const { return departments_; }
+  //! Sessions, CSRF checks, page frame and audit for the other staff pages under /inbox.
+  StaffDesk& desk() { return desk_; }
 
 private:
-  friend class BroadcastComposer;  // web/inbox/broadcast_composer.* (issue 12)
-  //! Participation moderation pages (web/inbox/participation_moderation.*) share the session,
-  //! CSRF check, page frame and audit entries.
-  friend class ParticipationModeration;
-  std::optional<Principal> authenticate(const HttpRequest& req);
-  bool csrfOk(const Principal& p, const std::multimap<std::string, std::string>& form) const;
-  bool canSee(const StaffUser& u, const std::string& department) const;
-  static bool worksTickets(const StaffUser& u);
-  HttpResponse renderTicket(const Principal& p, std::int64_t number, const std::string& flash,
-                            const std::string& error, int status);
-  HttpResponse page(int status, const std::string& title, const Principal* p,
-                    const std::string& body);
-  HttpResponse notFound(const Principal* p);
-  HttpResponse forbidden(const Principal* p);
-  AuditEntry auditEntry(const Principal& p, const std::string& action, std::int64_t number,
-                        const std::string& detail) const;
-  std::string categoryLabel(const std::string& id) const;
-  std::optional<std::string> loadAsset(const std::string& name);
+  HttpResponse loginPage(const HttpRequest& req);
+  HttpResponse login(const HttpRequest& req);
+  HttpResponse logout(const HttpRequest& req);
+  HttpResponse asset(const HttpRequest& req);
 
-  Engine& engine_;
-  Store& store_;
   InboxStore& inbox_;
-  media::MediaStore& media_;
   const Clock& clock_;
   InboxOptions options_;
-  LoginThrottle throttle_;
   std::vector<std::string> departments_;
-  std::mutex assets_mutex_;
-  std::map<std::string, std::string> assets_;
+  StaffDesk desk_;
+  LoginThrottle throttle_;
+  AssetCache assets_;
+  ListPage list_;
+  TicketView ticket_;
+  AccountsPage accounts_;
 };
-
-//! Mon–Fri days from `from` to `to` (UTC dates; the day of `from` not counted).
-int workingDaysBetween(SysTime from, SysTime to);
 
 }  // namespace bb::web

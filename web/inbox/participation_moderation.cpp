@@ -18,25 +18,37 @@ constexpr std::size_t kMaxCampaignTitleChars = 120;
 constexpr std::size_t kMaxCampaignTextChars = 4000;
 constexpr int kQueueLimit = 100;
 
-std::optional<std::int64_t> parseId(const std::string& s) {
-  if (s.empty() || s.size() > 15 || s.find_first_not_of("0123456789") != std::string::npos) {
-    return std::nullopt;
-  }
-  return std::stoll(s);
-}
-
-HttpResponse redirect(const std::string& location) {
-  HttpResponse r = HttpResponse::text(303, "");
-  r.header("Location", location);
-  r.header("Cache-Control", "no-store");
-  return r;
-}
-
-std::string form(const Principal& p, const std::string& action, const std::string& inner,
-                 const std::string& button, const std::string& cls = "") {
+std::string inlineForm(const Principal& p, const std::string& action, const std::string& inner,
+                       const std::string& button, const std::string& cls = "") {
   return "<form method=\"post\" action=\"" + escapeHtml(action) + "\" class=\"inline " + cls +
          "\">" + hidden("csrf", p.session.csrf_token) + inner + "<button type=\"submit\">" +
          escapeHtml(button) + "</button></form>";
+}
+
+//! The form that records a committee, council or implementation outcome for proposal `id`.
+std::string outcomeForm(const Principal& p, std::int64_t id) {
+  return inlineForm(p, "/inbox/beteiligung/vorschlag/" + std::to_string(id) + "/outcome",
+                    "<select name=\"stage\">" +
+                        views::options({{"committee", "Fachausschuss"},
+                                        {"council", "Stadtrat"},
+                                        {"implementation", "Umsetzung"}},
+                                       "") +
+                        "</select><select name=\"decision\">" +
+                        views::options({{"accepted", "angenommen"},
+                                        {"rejected", "abgelehnt"},
+                                        {"deferred", "zurückgestellt"},
+                                        {"in_progress", "in Arbeit"},
+                                        {"done", "umgesetzt"}},
+                                       "") +
+                        "</select><textarea name=\"text\" maxlength=\"4000\" "
+                        "placeholder=\"Öffentliche Begründung\"></textarea>",
+                    "Ergebnis speichern und mitteilen", "outcome");
+}
+
+std::string rejectForm(const Principal& p, const std::string& base) {
+  return inlineForm(p, base + "/reject",
+                    "<label>Begründung<input name=\"reason\" required maxlength=\"1000\"></label>",
+                    "Ablehnen", "reject");
 }
 
 }  // namespace
@@ -66,8 +78,8 @@ std::string isoDate(SysTime t) {
   return buf;
 }
 
-ParticipationModeration::ParticipationModeration(Inbox& inbox, Participation& participation)
-    : inbox_(inbox), participation_(participation) {}
+ParticipationModeration::ParticipationModeration(StaffDesk& desk, Participation& participation)
+    : desk_(desk), participation_(participation) {}
 
 std::vector<Route> ParticipationModeration::routes() {
   auto bind = [this](HttpResponse (ParticipationModeration::*fn)(const HttpRequest&)) {
@@ -85,9 +97,7 @@ std::vector<Route> ParticipationModeration::routes() {
   };
 }
 
-bool ParticipationModeration::moderates(const StaffUser& u) {
-  return u.role == StaffRole::Admin || u.role == StaffRole::Moderator;
-}
+// ---- the page ----
 
 std::string ParticipationModeration::campaignForm(const Principal& p, const Campaign* c) const {
   Campaign blank;
@@ -128,108 +138,98 @@ HttpResponse ParticipationModeration::render(const Principal& p, const std::stri
   if (!flash.empty()) { body += "<p class=\"flash\" role=\"status\">" + escapeHtml(flash) + "</p>"; }
   if (!error.empty()) { body += "<p class=\"error\" role=\"alert\">" + escapeHtml(error) + "</p>"; }
   body += "<p><a href=\"/beteiligung\">Öffentliche Seite ansehen</a></p>";
-
   auto pending = store.pendingProposals(kQueueLimit);
   auto comments = store.pendingComments(kQueueLimit);
   auto campaigns = store.campaigns();
-  if (!pending || !comments || !campaigns) {
-    return inbox_.page(503, "Störung", &p, "<h1>Die Datenbank antwortet gerade nicht.</h1>");
-  }
-  body += "<h2>Neue Vorschläge (" + std::to_string(pending->size()) + ")</h2>";
-  if (pending->empty()) { body += "<p>Keine neuen Vorschläge.</p>"; }
-  for (const auto& pr : *pending) {
-    const std::string base = "/inbox/beteiligung/vorschlag/" + std::to_string(pr.id);
-    body += "<section class=\"card\" data-proposal-id=\"" + std::to_string(pr.id) + "\"><h3>#" +
-            std::to_string(pr.id) + " " + escapeHtml(pr.title) + "</h3><p>" +
-            escapeHtml(pr.description) + "</p><p class=\"hint\">" +
-            (pr.cost_eur ? "Kosten: " + std::to_string(*pr.cost_eur) + " € · " : std::string()) +
-            (pr.topic.empty() ? std::string() : "Thema: " + escapeHtml(pr.topic) + " · ") +
-            (pr.address_text.empty() ? std::string() : "Ort: " + escapeHtml(pr.address_text) + " · ") +
-            (pr.photo_media_id > 0 ? "mit Foto · " : "") + "eingegangen " +
-            views::formatTime(pr.created_at) + "</p>";
-    body += form(p, base + "/publish", "", "Veröffentlichen", "publish");
-    body += form(p, base + "/reject",
-                 "<label>Begründung<input name=\"reason\" required maxlength=\"1000\"></label>",
-                 "Ablehnen", "reject");
-    body += form(p, base + "/merge",
-                 "<label>Zusammenführen mit Nr.<input name=\"target\" inputmode=\"numeric\" "
-                 "required maxlength=\"15\"></label>",
-                 "Zusammenführen", "merge");
-    body += "</section>";
-  }
-  body += "<h2>Neue Kommentare (" + std::to_string(comments->size()) + ")</h2>";
-  if (comments->empty()) { body += "<p>Keine neuen Kommentare.</p>"; }
-  for (const auto& k : *comments) {
-    const std::string base = "/inbox/beteiligung/kommentar/" + std::to_string(k.id);
-    body += "<section class=\"card\" data-comment-id=\"" + std::to_string(k.id) +
-            "\"><p class=\"hint\">zu Vorschlag #" + std::to_string(k.proposal_id) + " · " +
-            views::formatTime(k.created_at) + "</p><p>" + escapeHtml(k.body) + "</p>";
-    body += form(p, base + "/publish", "", "Veröffentlichen", "publish");
-    body += form(p, base + "/reject",
-                 "<label>Begründung<input name=\"reason\" required maxlength=\"1000\"></label>",
-                 "Ablehnen", "reject");
-    body += "</section>";
-  }
-
-  for (const auto& c : *campaigns) {
-    const flows::Phase phase = participation_.phaseOf(c);
-    body += "<h2>" + escapeHtml(c.title) + " – Phase: " +
-            escapeHtml(participation_.flowData().texts.render(
-                flows::Lang::De, std::string("participation.phase.") + flows::toString(phase))) +
-            "</h2>";
-    auto published = store.published(c.id, "top", 0, 200);
-    if (!published || published->items.empty()) {
-      body += "<p>Keine veröffentlichten Vorschläge.</p>";
-    } else {
-      body += "<table><thead><tr><th>Nr.</th><th>Titel</th><th>Unterstützungen</th>"
-              "<th>Ergebnisse</th><th>Ergebnis eintragen</th></tr></thead><tbody>";
-      for (const auto& pr : published->items) {
-        std::string results;
-        if (auto outcomes = store.outcomes(pr.id); outcomes) {
-          for (const auto& o : *outcomes) {
-            results += "<div>" + escapeHtml(o.stage) + ": " + escapeHtml(o.decision) + "</div>";
-          }
-        }
-        body += "<tr data-proposal-id=\"" + std::to_string(pr.id) + "\"><td>" +
-                std::to_string(pr.id) + "</td><td><a href=\"/beteiligung/vorschlag/" +
-                std::to_string(pr.id) + "\">" + escapeHtml(pr.title) + "</a></td><td>" +
-                std::to_string(pr.supports) +
-                (pr.supports >= c.support_threshold ? " ✔ Schwelle" : "") + "</td><td>" + results +
-                "</td><td>" +
-                form(p, "/inbox/beteiligung/vorschlag/" + std::to_string(pr.id) + "/outcome",
-                     "<select name=\"stage\">" +
-                         views::options({{"committee", "Fachausschuss"},
-                                         {"council", "Stadtrat"},
-                                         {"implementation", "Umsetzung"}},
-                                        "") +
-                         "</select><select name=\"decision\">" +
-                         views::options({{"accepted", "angenommen"},
-                                         {"rejected", "abgelehnt"},
-                                         {"deferred", "zurückgestellt"},
-                                         {"in_progress", "in Arbeit"},
-                                         {"done", "umgesetzt"}},
-                                        "") +
-                         "</select><textarea name=\"text\" maxlength=\"4000\" "
-                         "placeholder=\"Öffentliche Begründung\"></textarea>",
-                     "Ergebnis speichern und mitteilen", "outcome") +
-                "</td></tr>";
-      }
-      body += "</tbody></table>";
-    }
-    if (p.user.role == StaffRole::Admin) {
-      body += "<details><summary>Kampagne bearbeiten</summary>" + campaignForm(p, &c) + "</details>";
-    }
-  }
+  if (!pending || !comments || !campaigns) { return desk_.unavailable(&p); }
+  body += proposalQueue(p, *pending) + commentQueue(p, *comments);
+  for (const auto& c : *campaigns) { body += campaignSection(p, c); }
   if (p.user.role == StaffRole::Admin) {
     body += "<h2>Neue Kampagne</h2>" + campaignForm(p, nullptr);
   }
-  return inbox_.page(status, "Beteiligung", &p, body);
+  return desk_.page(status, "Beteiligung", &p, body);
+}
+
+std::string ParticipationModeration::proposalQueue(const Principal& p,
+                                                   const std::vector<Proposal>& pending) const {
+  std::string out = "<h2>Neue Vorschläge (" + std::to_string(pending.size()) + ")</h2>";
+  if (pending.empty()) { out += "<p>Keine neuen Vorschläge.</p>"; }
+  for (const auto& pr : pending) {
+    const std::string base = "/inbox/beteiligung/vorschlag/" + std::to_string(pr.id);
+    out += "<section class=\"card\" data-proposal-id=\"" + std::to_string(pr.id) + "\"><h3>#" +
+           std::to_string(pr.id) + " " + escapeHtml(pr.title) + "</h3><p>" +
+           escapeHtml(pr.description) + "</p><p class=\"hint\">" +
+           (pr.cost_eur ? "Kosten: " + std::to_string(*pr.cost_eur) + " € · " : std::string()) +
+           (pr.topic.empty() ? std::string() : "Thema: " + escapeHtml(pr.topic) + " · ") +
+           (pr.address_text.empty() ? std::string() : "Ort: " + escapeHtml(pr.address_text) + " · ") +
+           (pr.photo_media_id > 0 ? "mit Foto · " : "") + "eingegangen " +
+           views::formatTime(pr.created_at) + "</p>";
+    out += inlineForm(p, base + "/publish", "", "Veröffentlichen", "publish");
+    out += rejectForm(p, base);
+    out += inlineForm(p, base + "/merge",
+                      "<label>Zusammenführen mit Nr.<input name=\"target\" inputmode=\"numeric\" "
+                      "required maxlength=\"15\"></label>",
+                      "Zusammenführen", "merge");
+    out += "</section>";
+  }
+  return out;
+}
+
+std::string ParticipationModeration::commentQueue(
+    const Principal& p, const std::vector<ProposalComment>& comments) const {
+  std::string out = "<h2>Neue Kommentare (" + std::to_string(comments.size()) + ")</h2>";
+  if (comments.empty()) { out += "<p>Keine neuen Kommentare.</p>"; }
+  for (const auto& k : comments) {
+    const std::string base = "/inbox/beteiligung/kommentar/" + std::to_string(k.id);
+    out += "<section class=\"card\" data-comment-id=\"" + std::to_string(k.id) +
+           "\"><p class=\"hint\">zu Vorschlag #" + std::to_string(k.proposal_id) + " · " +
+           views::formatTime(k.created_at) + "</p><p>" + escapeHtml(k.body) + "</p>";
+    out += inlineForm(p, base + "/publish", "", "Veröffentlichen", "publish");
+    out += rejectForm(p, base);
+    out += "</section>";
+  }
+  return out;
+}
+
+std::string ParticipationModeration::campaignSection(const Principal& p, const Campaign& c) {
+  auto& store = participation_.store();
+  const flows::Phase phase = participation_.phaseOf(c);
+  std::string out = "<h2>" + escapeHtml(c.title) + " – Phase: " +
+                    escapeHtml(participation_.flowData().texts.render(
+                        flows::Lang::De,
+                        std::string("participation.phase.") + flows::toString(phase))) +
+                    "</h2>";
+  auto published = store.published(c.id, "top", 0, 200);
+  if (!published || published->items.empty()) {
+    out += "<p>Keine veröffentlichten Vorschläge.</p>";
+  } else {
+    out += "<table><thead><tr><th>Nr.</th><th>Titel</th><th>Unterstützungen</th>"
+           "<th>Ergebnisse</th><th>Ergebnis eintragen</th></tr></thead><tbody>";
+    for (const auto& pr : published->items) {
+      std::string results;
+      if (auto outcomes = store.outcomes(pr.id); outcomes) {
+        for (const auto& o : *outcomes) {
+          results += "<div>" + escapeHtml(o.stage) + ": " + escapeHtml(o.decision) + "</div>";
+        }
+      }
+      out += "<tr data-proposal-id=\"" + std::to_string(pr.id) + "\"><td>" +
+             std::to_string(pr.id) + "</td><td><a href=\"/beteiligung/vorschlag/" +
+             std::to_string(pr.id) + "\">" + escapeHtml(pr.title) + "</a></td><td>" +
+             std::to_string(pr.supports) +
+             (pr.supports >= c.support_threshold ? " ✔ Schwelle" : "") + "</td><td>" + results +
+             "</td><td>" + outcomeForm(p, pr.id) + "</td></tr>";
+    }
+    out += "</tbody></table>";
+  }
+  if (p.user.role == StaffRole::Admin) {
+    out += "<details><summary>Kampagne bearbeiten</summary>" + campaignForm(p, &c) + "</details>";
+  }
+  return out;
 }
 
 HttpResponse ParticipationModeration::overview(const HttpRequest& req) {
-  auto p = inbox_.authenticate(req);
-  if (!p) { return redirect("/inbox/login"); }
-  if (!moderates(p->user)) { return inbox_.forbidden(&*p); }
+  auto in = desk_.admitPage(req, moderatesParticipation);
+  if (!in.who) { return in.refusal; }
   const std::string ok = req.param("ok");
   std::string flash;
   if (ok == "publish") { flash = "Veröffentlicht."; }
@@ -237,104 +237,99 @@ HttpResponse ParticipationModeration::overview(const HttpRequest& req) {
   if (ok == "merge") { flash = "Zusammengeführt."; }
   if (ok == "outcome") { flash = "Ergebnis gespeichert und mitgeteilt."; }
   if (ok == "campaign") { flash = "Kampagne gespeichert."; }
-  return render(*p, flash, "", 200);
+  return render(*in.who, flash, "", 200);
 }
 
+// ---- moderation ----
+
 HttpResponse ParticipationModeration::proposalAction(const HttpRequest& req) {
-  auto p = inbox_.authenticate(req);
-  if (!p) { return inbox_.forbidden(nullptr); }
-  const auto formData = parseForm(req.body);
-  if (!inbox_.csrfOk(*p, formData) || !moderates(p->user)) { return inbox_.forbidden(&*p); }
-  const auto id = req.matches.size() >= 2 ? parseId(req.matches[0]) : std::nullopt;
-  if (!id) { return inbox_.notFound(&*p); }
-  const std::string& what = req.matches[1];
-  Result<void> r;
-  std::string detail = "proposal=" + std::to_string(*id);
-  if (what == "publish") {
-    r = participation_.publishProposal(*id);
-  } else if (what == "reject") {
-    const std::string reason = views::trim(formValue(formData, "reason"));
-    if (reason.empty() || views::codePoints(reason) > kMaxReasonChars) {
-      return render(*p, "", "Bitte eine Begründung angeben (höchstens 1000 Zeichen).", 400);
-    }
-    r = participation_.rejectProposal(*id, reason);
-  } else if (what == "merge") {
-    const auto target = parseId(views::trim(formValue(formData, "target")));
-    if (!target) { return render(*p, "", "Bitte die Nummer des Zielvorschlags angeben.", 400); }
-    r = participation_.mergeProposal(*id, *target);
-    detail += " target=" + std::to_string(*target);
-  } else {  // outcome
-    const std::string stage = formValue(formData, "stage");
-    const std::string decision = formValue(formData, "decision");
-    const std::string text = views::trim(formValue(formData, "text"));
-    if (!Participation::validStage(stage) || !Participation::validDecision(decision) ||
-        views::codePoints(text) > kMaxOutcomeChars) {
-      return render(*p, "", "Bitte Stufe und Entscheidung wählen (Text höchstens 4000 Zeichen).",
-                    400);
-    }
-    r = participation_.recordOutcome(*id, stage, decision, text);
-    detail += " stage=" + stage + " decision=" + decision;
-  }
-  if (!r) {
-    if (r.error().code == ErrorCode::NotFound) { return inbox_.notFound(&*p); }
-    if (r.error().code == ErrorCode::Conflict) {
-      return render(*p, "", "Das ist im aktuellen Zustand des Vorschlags nicht möglich (schon "
-                            "bearbeitet?).", 409);
-    }
-    log::warn("participation_moderation_failed", {{"code", toString(r.error().code)}});
-    return render(*p, "", "Die Datenbank antwortet gerade nicht.", 503);
-  }
-  (void)inbox_.inbox_.addAudit(inbox_.auditEntry(*p, "proposal_" + what, 0, detail));
-  return redirect("/inbox/beteiligung?ok=" + what);
+  return onItem(req, &ParticipationModeration::moderateProposal);
 }
 
 HttpResponse ParticipationModeration::commentAction(const HttpRequest& req) {
-  auto p = inbox_.authenticate(req);
-  if (!p) { return inbox_.forbidden(nullptr); }
-  const auto formData = parseForm(req.body);
-  if (!inbox_.csrfOk(*p, formData) || !moderates(p->user)) { return inbox_.forbidden(&*p); }
+  return onItem(req, &ParticipationModeration::moderateComment);
+}
+
+HttpResponse ParticipationModeration::onItem(const HttpRequest& req, ItemAction act) {
+  auto in = desk_.admitPost(req, moderatesParticipation);
+  if (!in.who) { return in.refusal; }
   const auto id = req.matches.size() >= 2 ? parseId(req.matches[0]) : std::nullopt;
-  if (!id) { return inbox_.notFound(&*p); }
-  const std::string& what = req.matches[1];
+  if (!id) { return desk_.notFound(&*in.who); }
+  return (this->*act)(*in.who, in.form, *id, req.matches[1]);
+}
+
+HttpResponse ParticipationModeration::moderateProposal(const Principal& p, const Form& form,
+                                                       std::int64_t id, const std::string& what) {
   Result<void> r;
+  std::string detail = "proposal=" + std::to_string(id);
   if (what == "publish") {
-    r = participation_.publishComment(*id);
-  } else {
-    const std::string reason = views::trim(formValue(formData, "reason"));
+    r = participation_.publishProposal(id);
+  } else if (what == "reject") {
+    const std::string reason = views::trim(formValue(form, "reason"));
     if (reason.empty() || views::codePoints(reason) > kMaxReasonChars) {
-      return render(*p, "", "Bitte eine Begründung angeben (höchstens 1000 Zeichen).", 400);
+      return render(p, "", "Bitte eine Begründung angeben (höchstens 1000 Zeichen).", 400);
     }
-    r = participation_.rejectComment(*id, reason);
+    r = participation_.rejectProposal(id, reason);
+  } else if (what == "merge") {
+    const auto target = parseId(views::trim(formValue(form, "target")));
+    if (!target) { return render(p, "", "Bitte die Nummer des Zielvorschlags angeben.", 400); }
+    r = participation_.mergeProposal(id, *target);
+    detail += " target=" + std::to_string(*target);
+  } else {  // outcome
+    const std::string stage = formValue(form, "stage");
+    const std::string decision = formValue(form, "decision");
+    const std::string text = views::trim(formValue(form, "text"));
+    if (!Participation::validStage(stage) || !Participation::validDecision(decision) ||
+        views::codePoints(text) > kMaxOutcomeChars) {
+      return render(p, "", "Bitte Stufe und Entscheidung wählen (Text höchstens 4000 Zeichen).",
+                    400);
+    }
+    r = participation_.recordOutcome(id, stage, decision, text);
+    detail += " stage=" + stage + " decision=" + decision;
   }
   if (!r) {
+    if (r.error().code == ErrorCode::NotFound) { return desk_.notFound(&p); }
     if (r.error().code == ErrorCode::Conflict) {
-      return render(*p, "", "Dieser Kommentar ist schon bearbeitet.", 409);
+      return render(p, "", "Das ist im aktuellen Zustand des Vorschlags nicht möglich (schon "
+                           "bearbeitet?).", 409);
     }
-    return render(*p, "", "Die Datenbank antwortet gerade nicht.", 503);
+    log::warn("participation_moderation_failed", {{"code", toString(r.error().code)}});
+    return render(p, "", "Die Datenbank antwortet gerade nicht.", 503);
   }
-  (void)inbox_.inbox_.addAudit(
-      inbox_.auditEntry(*p, "comment_" + what, 0, "comment=" + std::to_string(*id)));
+  desk_.audit(p, "proposal_" + what, 0, detail);
   return redirect("/inbox/beteiligung?ok=" + what);
 }
 
-HttpResponse ParticipationModeration::saveCampaign(const HttpRequest& req) {
-  auto p = inbox_.authenticate(req);
-  if (!p) { return inbox_.forbidden(nullptr); }
-  const auto formData = parseForm(req.body);
-  if (!inbox_.csrfOk(*p, formData) || p->user.role != StaffRole::Admin) {
-    return inbox_.forbidden(&*p);
+HttpResponse ParticipationModeration::moderateComment(const Principal& p, const Form& form,
+                                                      std::int64_t id, const std::string& what) {
+  Result<void> r;
+  if (what == "publish") {
+    r = participation_.publishComment(id);
+  } else {
+    const std::string reason = views::trim(formValue(form, "reason"));
+    if (reason.empty() || views::codePoints(reason) > kMaxReasonChars) {
+      return render(p, "", "Bitte eine Begründung angeben (höchstens 1000 Zeichen).", 400);
+    }
+    r = participation_.rejectComment(id, reason);
   }
-  Campaign c;
-  if (!req.matches.empty() && !req.matches[0].empty()) {
-    const auto id = parseId(req.matches[0]);
-    if (!id) { return inbox_.notFound(&*p); }
-    c.id = *id;
+  if (!r) {
+    if (r.error().code == ErrorCode::Conflict) {
+      return render(p, "", "Dieser Kommentar ist schon bearbeitet.", 409);
+    }
+    return render(p, "", "Die Datenbank antwortet gerade nicht.", 503);
   }
-  c.title = views::trim(formValue(formData, "title"));
-  c.description = views::trim(formValue(formData, "description"));
+  desk_.audit(p, "comment_" + what, 0, "comment=" + std::to_string(id));
+  return redirect("/inbox/beteiligung?ok=" + what);
+}
+
+// ---- campaigns ----
+
+std::optional<std::string> ParticipationModeration::readCampaign(const Form& form, Campaign& c) {
+  c.title = views::trim(formValue(form, "title"));
+  c.description = views::trim(formValue(form, "description"));
   if (c.title.empty() || views::codePoints(c.title) > kMaxCampaignTitleChars ||
       views::codePoints(c.description) > kMaxCampaignTextChars) {
-    return render(*p, "", "Bitte einen Titel (höchstens 120 Zeichen) angeben.", 400);
+    return "Bitte einen Titel (höchstens 120 Zeichen) angeben.";
   }
   const std::pair<const char*, SysTime*> dates[] = {
       {"collecting_from", &c.dates.collecting_from},
@@ -344,29 +339,42 @@ HttpResponse ParticipationModeration::saveCampaign(const HttpRequest& req) {
       {"implementation_from", &c.dates.implementation_from},
       {"closed_from", &c.dates.closed_from}};
   for (const auto& [name, into] : dates) {
-    const auto d = parseIsoDate(formValue(formData, name));
-    if (!d) { return render(*p, "", "Bitte alle Daten als Datum angeben.", 400); }
+    const auto d = parseIsoDate(formValue(form, name));
+    if (!d) { return "Bitte alle Daten als Datum angeben."; }
     *into = *d;
   }
   if (!flows::datesOrdered(c.dates)) {
-    return render(*p, "", "Die Phasen müssen in ihrer Reihenfolge beginnen, jede nach der vorigen.",
-                  400);
+    return "Die Phasen müssen in ihrer Reihenfolge beginnen, jede nach der vorigen.";
   }
-  const auto maxProposals = parseId(formValue(formData, "max_proposals"));
-  const auto threshold = parseId(formValue(formData, "threshold"));
+  const auto maxProposals = parseId(formValue(form, "max_proposals"));
+  const auto threshold = parseId(formValue(form, "threshold"));
   if (!maxProposals || *maxProposals < 1 || *maxProposals > 100 || !threshold ||
       *threshold > 1000000) {
-    return render(*p, "", "Vorschläge pro Person: 1 bis 100; Schwelle: 0 bis 1.000.000.", 400);
+    return "Vorschläge pro Person: 1 bis 100; Schwelle: 0 bis 1.000.000.";
   }
   c.max_proposals_per_citizen = static_cast<int>(*maxProposals);
   c.support_threshold = static_cast<int>(*threshold);
-  std::string rest = formValue(formData, "topics");
+  std::string rest = formValue(form, "topics");
   while (!rest.empty()) {
     const auto comma = rest.find(',');
     const std::string topic = views::trim(rest.substr(0, comma));
     if (!topic.empty() && c.topics.size() < 8) { c.topics.push_back(views::shorten(topic, 24)); }
     rest = comma == std::string::npos ? std::string() : rest.substr(comma + 1);
   }
+  return std::nullopt;
+}
+
+HttpResponse ParticipationModeration::saveCampaign(const HttpRequest& req) {
+  auto in = desk_.admitPost(req, isAdmin);
+  if (!in.who) { return in.refusal; }
+  const Principal& p = *in.who;
+  Campaign c;
+  if (!req.matches.empty() && !req.matches[0].empty()) {
+    const auto id = parseId(req.matches[0]);
+    if (!id) { return desk_.notFound(&p); }
+    c.id = *id;
+  }
+  if (auto error = readCampaign(in.form, c)) { return render(p, "", *error, 400); }
   Result<void> r;
   if (c.id != 0) {
     r = participation_.store().updateCampaign(c);
@@ -379,12 +387,11 @@ HttpResponse ParticipationModeration::saveCampaign(const HttpRequest& req) {
     }
   }
   if (!r) {
-    if (r.error().code == ErrorCode::NotFound) { return inbox_.notFound(&*p); }
-    return render(*p, "", "Die Datenbank antwortet gerade nicht.", 503);
+    if (r.error().code == ErrorCode::NotFound) { return desk_.notFound(&p); }
+    return render(p, "", "Die Datenbank antwortet gerade nicht.", 503);
   }
   participation_.invalidate();
-  (void)inbox_.inbox_.addAudit(
-      inbox_.auditEntry(*p, "campaign_save", 0, "campaign=" + std::to_string(c.id)));
+  desk_.audit(p, "campaign_save", 0, "campaign=" + std::to_string(c.id));
   return redirect("/inbox/beteiligung?ok=campaign");
 }
 

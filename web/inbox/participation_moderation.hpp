@@ -1,6 +1,6 @@
 #pragma once
-// Staff pages for the participatory budget under /inbox/beteiligung (issue 11), inside the staff
-// inbox's sessions, CSRF tokens, page frame and audit log:
+// Staff pages for the participatory budget under /inbox/beteiligung, on the staff desk (sessions,
+// CSRF tokens, page frame and audit log of the inbox):
 // - moderators and admins: the queue of new proposals and comments (publish, reject with a
 //   reason, merge a proposal into a similar published one) and the outcome per proposal
 //   (committee, council, implementation) with a public text; authors and supporters are told
@@ -8,18 +8,19 @@
 // - admins: campaigns with their phase dates and rules (proposals per citizen, support
 //   threshold, topics).
 
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "bot/http/http.hpp"
 #include "bot/participation/participation.hpp"
-#include "web/inbox/inbox.hpp"
+#include "web/inbox/staff_desk.hpp"
 
 namespace bb::web {
 
 class ParticipationModeration {
 public:
-  ParticipationModeration(Inbox& inbox, Participation& participation);
+  ParticipationModeration(StaffDesk& desk, Participation& participation);
 
   std::vector<Route> routes();
 
@@ -29,12 +30,28 @@ public:
   HttpResponse saveCampaign(const HttpRequest& req);    //!< POST .../kampagne[/{id}]
 
 private:
-  static bool moderates(const StaffUser& u);
+  //! What a moderator does to one proposal or comment: `what` is the action from the path.
+  using ItemAction = HttpResponse (ParticipationModeration::*)(const Principal& p,
+                                                               const Form& form, std::int64_t id,
+                                                               const std::string& what);
+  //! Admits a post on /{id}/{action} and hands it to `act`.
+  HttpResponse onItem(const HttpRequest& req, ItemAction act);
+  HttpResponse moderateProposal(const Principal& p, const Form& form, std::int64_t id,
+                                const std::string& what);
+  HttpResponse moderateComment(const Principal& p, const Form& form, std::int64_t id,
+                               const std::string& what);
+  //! Fills `c` from the campaign form; the message for the moderator when something is wrong.
+  static std::optional<std::string> readCampaign(const Form& form, Campaign& c);
+
   HttpResponse render(const Principal& p, const std::string& flash, const std::string& error,
                       int status);
+  std::string proposalQueue(const Principal& p, const std::vector<Proposal>& pending) const;
+  std::string commentQueue(const Principal& p,
+                           const std::vector<ProposalComment>& comments) const;
+  std::string campaignSection(const Principal& p, const Campaign& c);
   std::string campaignForm(const Principal& p, const Campaign* c) const;
 
-  Inbox& inbox_;
+  StaffDesk& desk_;
   Participation& participation_;
 };
 

@@ -95,6 +95,22 @@ std::vector<std::string> formValues(const std::multimap<std::string, std::string
   return out;
 }
 
+std::string statusBadge(const std::string& id, const std::string& label) {
+  return "<span class=\"badge st-" + escapeHtml(id) + "\">" + escapeHtml(label) + "</span>";
+}
+
+std::string statusLabel(const FlowData& flows, const std::string& status) {
+  return flows.texts.render(flows::Lang::De, "status." + status);
+}
+
+std::string categoryLabel(const FlowData& flows, const std::string& id) {
+  if (const auto* c = flows.category(id)) {
+    auto it = c->label.find(flows::Lang::De);
+    if (it != c->label.end()) { return it->second; }
+  }
+  return id;
+}
+
 std::string cannedNote(const std::string& status) {
   static const std::map<std::string, std::string> kNotes = {
       {"in_pruefung", "Wir prüfen Ihre Meldung und melden uns wieder."},

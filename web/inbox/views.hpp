@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "bot/conversation/flow_data.hpp"
 #include "bot/types.hpp"
 
 namespace bb::web::views {
@@ -26,6 +27,12 @@ std::size_t codePoints(const std::string& s);
 std::string formValue(const std::multimap<std::string, std::string>& form, const std::string& name);
 std::vector<std::string> formValues(const std::multimap<std::string, std::string>& form,
                                     const std::string& name);
+//! A ticket status as a coloured badge.
+std::string statusBadge(const std::string& id, const std::string& label);
+//! The German label of a ticket status.
+std::string statusLabel(const FlowData& flows, const std::string& status);
+//! The German label of a category (its id when unknown).
+std::string categoryLabel(const FlowData& flows, const std::string& id);
 //! A default citizen note per status, which staff edit before sending.
 std::string cannedNote(const std::string& status);
 

@@ -1,0 +1,245 @@
+#include "web/inbox/staff_desk.hpp"
+
+#include <algorithm>
+
+#include "bot/security/crypto.hpp"
+#include "web/html.hpp"
+#include "web/inbox/views.hpp"
+
+namespace bb::web {
+namespace {
+
+constexpr const char* kSessionCookie = "bb_inbox";
+constexpr const char* kPreCookie = "bb_inbox_pre";
+constexpr std::size_t kSessionBytes = 32;
+constexpr std::size_t kPreBytes = 16;
+//! A session's last_seen_at is written at most this often (not on every request).
+constexpr auto kTouchEvery = std::chrono::minutes(1);
+
+bool isHex(const std::string& s, std::size_t size) {
+  return s.size() == size && std::all_of(s.begin(), s.end(), [](char ch) {
+           return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f');
+         });
+}
+
+std::string cookie(const std::string& name, const std::string& value, bool secure) {
+  std::string c = name + "=" + value + "; Path=/inbox; HttpOnly; SameSite=Strict";
+  if (secure) { c += "; Secure"; }
+  if (value.empty()) { c += "; Max-Age=0"; }
+  return c;
+}
+
+//! The navigation of the page frame: each section only for the roles that work there.
+std::string navigation(const Principal& p) {
+  std::string nav = "<nav aria-label=\"Hauptnavigation\">";
+  if (worksTickets(p.user)) {
+    nav += "<a href=\"/inbox\">Meldungen</a>"
+           "<a href=\"/inbox?assignee=none\">Nicht zugewiesen</a>"
+           "<a href=\"/inbox?assignee=me\">Mir zugewiesen</a>";
+  }
+  if (composesBroadcasts(p.user)) { nav += "<a href=\"/inbox/rundschreiben\">Rundschreiben</a>"; }
+  if (moderatesParticipation(p.user)) { nav += "<a href=\"/inbox/beteiligung\">Beteiligung</a>"; }
+  if (isAdmin(p.user)) {
+    nav += "<a href=\"/inbox/audit\">Protokoll</a><a href=\"/inbox/admin/staff\">Konten</a>";
+  }
+  return nav + "</nav><form class=\"logout\" method=\"post\" action=\"/inbox/logout\">" +
+         views::hidden("csrf", p.session.csrf_token) + "<span class=\"who\">" +
+         escapeHtml(p.user.login) + " · " + escapeHtml(views::roleLabel(toString(p.user.role))) +
+         "</span><button type=\"submit\">Abmelden</button></form>";
+}
+
+}  // namespace
+
+bool anyRole(const StaffUser& /*u*/) { return true; }
+
+bool isAdmin(const StaffUser& u) { return u.role == StaffRole::Admin; }
+
+bool worksTickets(const StaffUser& u) {
+  return u.role == StaffRole::Admin || u.role == StaffRole::Agent;
+}
+
+bool composesBroadcasts(const StaffUser& u) {
+  return u.role == StaffRole::Admin || u.role == StaffRole::Editor;
+}
+
+bool moderatesParticipation(const StaffUser& u) {
+  return u.role == StaffRole::Admin || u.role == StaffRole::Moderator;
+}
+
+bool canSee(const StaffUser& u, const std::string& department) {
+  if (u.role == StaffRole::Admin) { return true; }
+  if (u.role != StaffRole::Agent) { return false; }
+  return std::find(u.departments.begin(), u.departments.end(), department) != u.departments.end();
+}
+
+HttpResponse redirect(const std::string& location) {
+  HttpResponse r = HttpResponse::text(303, "");
+  r.header("Location", location);
+  r.header("Cache-Control", "no-store");
+  return r;
+}
+
+std::optional<std::int64_t> parseId(const std::string& s) {
+  if (s.empty() || s.size() > 15 || s.find_first_not_of("0123456789") != std::string::npos) {
+    return std::nullopt;
+  }
+  return std::stoll(s);
+}
+
+StaffDesk::StaffDesk(InboxStore& store, const Clock& clock, SessionPolicy policy)
+    : store_(store), clock_(clock), policy_(policy) {}
+
+// ---- sessions and checks ----
+
+std::optional<Principal> StaffDesk::authenticate(const HttpRequest& req) {
+  const std::string id = req.cookie(kSessionCookie);
+  if (!isHex(id, kSessionBytes * 2)) { return std::nullopt; }
+  const std::string id_hash = crypto::sha256Hex(id);
+  auto s = store_.session(id_hash);
+  if (!s || !*s) { return std::nullopt; }
+  const SysTime now = clock_.now();
+  if (now - (*s)->created_at >= policy_.absolute_timeout ||
+      now - (*s)->last_seen_at >= policy_.idle_timeout) {
+    (void)store_.deleteSession(id_hash);
+    return std::nullopt;
+  }
+  auto u = store_.staffById((*s)->staff_id);
+  if (!u || !*u || (*u)->disabled) { return std::nullopt; }
+  if (now - (*s)->last_seen_at >= kTouchEvery) { (void)store_.touchSession(id_hash, now); }
+  return Principal{**u, **s};
+}
+
+bool StaffDesk::csrfOk(const Principal& p, const Form& form) const {
+  const std::string token = views::formValue(form, "csrf");
+  return !token.empty() && crypto::constantTimeEquals(token, p.session.csrf_token);
+}
+
+Admission StaffDesk::admitPage(const HttpRequest& req, RoleCheck allowed) {
+  Admission a;
+  auto p = authenticate(req);
+  if (!p) {
+    a.refusal = redirect("/inbox/login");
+  } else if (!allowed(p->user)) {
+    a.refusal = forbidden(&*p);
+  } else {
+    a.who = std::move(p);
+  }
+  return a;
+}
+
+Admission StaffDesk::admitPost(const HttpRequest& req, RoleCheck allowed) {
+  Admission a;
+  auto p = authenticate(req);
+  if (!p) {
+    a.refusal = forbidden(nullptr);
+    return a;
+  }
+  a.form = parseForm(req.body);
+  if (!csrfOk(*p, a.form) || !allowed(p->user)) {
+    a.refusal = forbidden(&*p);
+  } else {
+    a.who = std::move(p);
+  }
+  return a;
+}
+
+std::optional<std::string> StaffDesk::openSession(const HttpRequest& req, std::int64_t staff_id) {
+  const std::string old = req.cookie(kSessionCookie);
+  if (isHex(old, kSessionBytes * 2)) { (void)store_.deleteSession(crypto::sha256Hex(old)); }
+  const std::string id = crypto::randomHex(kSessionBytes);
+  StaffSession s;
+  s.id_hash = crypto::sha256Hex(id);
+  s.staff_id = staff_id;
+  s.csrf_token = crypto::randomHex(32);
+  s.created_at = clock_.now();
+  s.last_seen_at = s.created_at;
+  if (!store_.createSession(s)) { return std::nullopt; }
+  return id;
+}
+
+void StaffDesk::endSession(const Principal& p) { (void)store_.deleteSession(p.session.id_hash); }
+
+std::string StaffDesk::sessionCookie(const std::string& value) const {
+  return cookie(kSessionCookie, value, policy_.secure_cookies);
+}
+
+std::string StaffDesk::preLoginCookie(const std::string& value) const {
+  return cookie(kPreCookie, value, policy_.secure_cookies);
+}
+
+std::string StaffDesk::preLoginId(const HttpRequest& req) {
+  std::string pre = req.cookie(kPreCookie);
+  return isHex(pre, kPreBytes * 2) ? pre : std::string();
+}
+
+// ---- audit ----
+
+AuditEntry StaffDesk::auditEntry(const StaffUser& u, const std::string& action,
+                                 std::int64_t number, const std::string& detail) const {
+  AuditEntry e;
+  e.at = clock_.now();
+  e.staff_id = u.id;
+  e.actor = u.login;
+  e.action = action;
+  e.ticket_number = number;
+  e.detail = detail;
+  return e;
+}
+
+AuditEntry StaffDesk::auditEntry(const Principal& p, const std::string& action,
+                                 std::int64_t number, const std::string& detail) const {
+  return auditEntry(p.user, action, number, detail);
+}
+
+void StaffDesk::audit(const StaffUser& u, const std::string& action, std::int64_t number,
+                      const std::string& detail) {
+  (void)store_.addAudit(auditEntry(u, action, number, detail));
+}
+
+void StaffDesk::audit(const Principal& p, const std::string& action, std::int64_t number,
+                      const std::string& detail) {
+  audit(p.user, action, number, detail);
+}
+
+// ---- page frame ----
+
+HttpResponse StaffDesk::page(int status, const std::string& title, const Principal* p,
+                             const std::string& body) const {
+  HttpResponse r;
+  r.status = status;
+  r.content_type = "text/html; charset=utf-8";
+  r.body = "<!doctype html><html lang=\"de\"><head><meta charset=\"utf-8\">"
+           "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+           "<meta name=\"referrer\" content=\"no-referrer\"><meta name=\"robots\" content=\"noindex\">"
+           "<title>" + escapeHtml(title) + " – Bürgerbox Posteingang</title>"
+           "<link rel=\"stylesheet\" href=\"/inbox/static/inbox.css\">"
+           "<script src=\"/inbox/static/inbox.js\" defer></script></head><body>"
+           "<a class=\"skip\" href=\"#main\">Zum Inhalt springen</a>"
+           "<header class=\"top\"><a class=\"brand\" href=\"/inbox\">Bürgerbox "
+           "<span>Posteingang</span></a>" + (p != nullptr ? navigation(*p) : std::string()) +
+           "</header><main id=\"main\" tabindex=\"-1\">" + body + "</main></body></html>";
+  r.header("Content-Security-Policy", kContentSecurityPolicy);
+  r.header("Cache-Control", "no-store");
+  r.header("X-Frame-Options", "DENY");
+  r.header("X-Content-Type-Options", "nosniff");
+  return r;
+}
+
+HttpResponse StaffDesk::notFound(const Principal* p) const {
+  return page(404, "Nicht gefunden", p,
+              "<h1>Nicht gefunden</h1><p>Diese Seite oder Meldung gibt es nicht – oder sie gehört "
+              "zu einer anderen Abteilung.</p><p><a href=\"/inbox\">Zur Liste</a></p>");
+}
+
+HttpResponse StaffDesk::forbidden(const Principal* p) const {
+  return page(403, "Keine Berechtigung", p,
+              "<h1>Keine Berechtigung</h1><p>Das ist mit Ihrer Rolle nicht möglich, oder das "
+              "Formular war abgelaufen. Bitte laden Sie die Seite neu.</p>"
+              "<p><a href=\"/inbox\">Zur Startseite</a></p>");
+}
+
+HttpResponse StaffDesk::unavailable(const Principal* p) const {
+  return page(503, "Störung", p, "<h1>Die Datenbank antwortet gerade nicht.</h1>");
+}
+
+}  // namespace bb::web
