@@ -35,8 +35,7 @@ Broadcasts::Broadcasts(const config::Config& config, storage::Database& db,
   store = std::make_unique<storage::SqliteBroadcastStore>(db);
   const BroadcastOptions o = broadcastOptions(config, std::move(wake));
   service = std::make_unique<BroadcastService>(*store, subscriptions, flows.texts, clock, o);
-  composer = std::make_unique<web::BroadcastComposer>(inbox.desk(), *service, *store, flows.topics,
-                                                      flows.texts, o);
+  composer = std::make_unique<web::BroadcastComposer>(inbox.desk(), *service, *store, flows, o);
   tasks.push_back(std::make_unique<PeriodicTask>(
       "scheduled_broadcasts", std::chrono::minutes(1),
       [s = service.get()] { (void)s->runDue(); }));

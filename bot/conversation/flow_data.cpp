@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "flows/subscriptions.hpp"
+
 namespace bb {
 namespace {
 
@@ -83,6 +85,10 @@ const flows::Category* FlowData::category(const std::string& id) const {
     if (c.id == id) { return &c; }
   }
   return nullptr;
+}
+
+std::string FlowData::topicLabel(const std::string& id, flows::Lang lang) const {
+  return flows::topicLabel(topics, id, lang);
 }
 
 flows::Context FlowData::context(SysTime now) const {

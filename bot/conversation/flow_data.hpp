@@ -22,6 +22,8 @@ struct FlowData {
   std::vector<flows::Topic> topics;          //!< the same, as the flows see them
 
   const flows::Category* category(const std::string& id) const;
+  //! The label of subscription topic `id` in `lang` (its id when unknown).
+  std::string topicLabel(const std::string& id, flows::Lang lang) const;
   //! A context for one step at `now`.
   flows::Context context(SysTime now) const;
 };

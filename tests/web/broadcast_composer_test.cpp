@@ -15,7 +15,7 @@ using bb::test::InboxFixture;
 struct ComposerFixture : InboxFixture {
   bb::storage::SqliteBroadcastStore store{*h.db};
   bb::BroadcastService service{store, *h.subscriptions, h.flows.texts, h.clock, {}};
-  bb::web::BroadcastComposer composer{inbox->desk(), service, store, h.flows.topics, h.flows.texts, {}};
+  bb::web::BroadcastComposer composer{inbox->desk(), service, store, h.flows, {}};
 
   ComposerFixture() {
     for (auto& r : composer.routes()) { routes.push_back(r); }

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <ctime>
 
-#include "flows/subscriptions.hpp"
 #include "web/html.hpp"
 #include "web/inbox/views.hpp"
 
@@ -62,15 +61,12 @@ std::string button(const Principal& p, const std::string& action, const std::str
 }  // namespace
 
 BroadcastComposer::BroadcastComposer(StaffDesk& desk, BroadcastService& service,
-                                     BroadcastStore& store,
-                                     const std::vector<flows::Topic>& topics,
-                                     const flows::TextCatalog& texts,
+                                     BroadcastStore& store, const FlowData& flows,
                                      BroadcastOptions preview_options)
     : desk_(desk),
       service_(service),
       store_(store),
-      topics_(topics),
-      texts_(texts),
+      flows_(flows),
       preview_options_(std::move(preview_options)) {}
 
 std::vector<Route> BroadcastComposer::routes() {
@@ -89,14 +85,14 @@ std::vector<Route> BroadcastComposer::routes() {
 }
 
 std::string BroadcastComposer::topicLabel(const std::string& id) const {
-  return flows::topicLabel(topics_, id, flows::Lang::De);
+  return flows_.topicLabel(id, flows::Lang::De);
 }
 
 std::string BroadcastComposer::composeForm(const Principal& p, const BroadcastRecord* b) const {
   const std::string action =
       b == nullptr ? "/inbox/rundschreiben" : "/inbox/rundschreiben/" + std::to_string(b->id) + "/save";
   std::string options;
-  for (const auto& t : topics_) {
+  for (const auto& t : flows_.topics) {
     const bool selected = b != nullptr && b->topic == t.id;
     options += "<option value=\"" + escapeHtml(t.id) + "\"" + (selected ? " selected" : "") + ">" +
                escapeHtml(topicLabel(t.id)) + "</option>";
@@ -130,7 +126,7 @@ NewBroadcast BroadcastComposer::draftFrom(const Form& form) {
 }
 
 bool BroadcastComposer::acceptable(const NewBroadcast& b) const {
-  const bool known = std::any_of(topics_.begin(), topics_.end(),
+  const bool known = std::any_of(flows_.topics.begin(), flows_.topics.end(),
                                  [&b](const flows::Topic& t) { return t.id == b.topic; });
   return known && !b.title.empty() && !b.body.empty() && codePoints(b.body) <= kMaxTextChars &&
          codePoints(b.title) <= kMaxTitleChars && b.link.size() <= kMaxLinkChars;
@@ -140,7 +136,7 @@ std::string BroadcastComposer::previews(const BroadcastRecord& b) const {
   std::string out;
   for (const auto& limit : broadcastChannelLimits()) {
     const OutboundMessage m =
-        renderBroadcast(b, limit.channel, flows::Lang::De, texts_, preview_options_);
+        renderBroadcast(b, limit.channel, flows::Lang::De, flows_.texts, preview_options_);
     const std::size_t length = codePoints(limit.channel == Channel::WhatsApp ? b.body : m.text);
     const bool over = length > limit.max_chars;
     out += "<h3>" + std::string(toString(limit.channel)) + " – " + std::to_string(length) + " / " +

@@ -8,17 +8,18 @@
 #include <string>
 #include <vector>
 
-#include "bot/subscriptions/broadcast.hpp"
+#include "bot/conversation/flow_data.hpp"
 #include "bot/http/http.hpp"
+#include "bot/subscriptions/broadcast.hpp"
 #include "web/inbox/staff_desk.hpp"
 
 namespace bb::web {
 
 class BroadcastComposer {
 public:
+  //! `flows` gives the topics, their labels and the texts of the per-channel preview.
   BroadcastComposer(StaffDesk& desk, BroadcastService& service, BroadcastStore& store,
-                    const std::vector<flows::Topic>& topics, const flows::TextCatalog& texts,
-                    BroadcastOptions preview_options);
+                    const FlowData& flows, BroadcastOptions preview_options);
 
   std::vector<Route> routes();
 
@@ -43,8 +44,7 @@ private:
   StaffDesk& desk_;
   BroadcastService& service_;
   BroadcastStore& store_;
-  const std::vector<flows::Topic>& topics_;
-  const flows::TextCatalog& texts_;
+  const FlowData& flows_;
   BroadcastOptions preview_options_;
 };
 
