@@ -351,5 +351,30 @@ TEST_CASE("inbox: working days skip weekends") {
   CHECK(web::workingDaysBetween(monday, monday + days(7)) == 5);   // next Monday
 }
 
+TEST_CASE("inbox: the ticket and the audit log show Berlin local time") {
+  InboxFixture f;
+  // The fake clock stands at 2026-11-18 11:06:40 UTC: 12:06 in Berlin (CET).
+  REQUIRE(f.h.clock.now() == bb::SysTime(std::chrono::seconds(1'795'000'000)));
+  const auto number = f.report("citizen-time", "schlagloch", "Loch vor der Apotheke");
+  f.account("anna", "admin", {});
+  const auto cookie = f.login("anna");
+  // (The list shows ages in working days, no times.)
+  for (const std::string& url :
+       std::vector<std::string>{"/inbox/tickets/" + std::to_string(number), "/inbox/audit"}) {
+    CAPTURE(url);
+    auto r = f.call("GET", url, cookie);
+    REQUIRE(r.status == 200);
+    CHECK(contains(r.body, "18.11.2026 12:06"));
+    CHECK_FALSE(contains(r.body, "18.11.2026 11:06"));
+  }
+  // Half a year later the same wall-clock difference is two hours (CEST).
+  f.h.clock.advance(std::chrono::hours(24 * 200));  // 2027-06-06 11:06:40 UTC
+  const auto later = f.login("anna");  // the login is in the audit log
+  auto audit = f.call("GET", "/inbox/audit", later);
+  REQUIRE(audit.status == 200);
+  CHECK(contains(audit.body, "06.06.2027 13:06"));
+  CHECK_FALSE(contains(audit.body, "06.06.2027 11:06"));
+}
+
 }  // namespace
 }  // namespace bb::test

@@ -4,6 +4,7 @@
 
 #include <doctest/doctest.h>
 
+#include "bot/text/local_time.hpp"
 #include "tests/web/inbox_fixture.hpp"
 #include "web/html.hpp"
 #include "web/inbox/participation_moderation.hpp"
@@ -246,8 +247,8 @@ TEST_CASE("participation web: an admin creates and edits campaigns, bad dates ar
   CHECK(r.status == 303);
   CHECK(f.count("SELECT max_proposals_per_citizen FROM campaigns WHERE id = " + std::to_string(id)) == 2);
   CHECK(f.count("SELECT COUNT(*) FROM audit_log WHERE action = 'campaign_save'") == 2);
-  CHECK(web::parseIsoDate("2027-13-01") == std::nullopt);
-  CHECK(web::isoDate(*web::parseIsoDate("2027-02-28")) == "2027-02-28");
+  CHECK(bb::parseLocalDate("2027-13-01") == std::nullopt);
+  CHECK(bb::localIsoDate(*bb::parseLocalDate("2027-02-28")) == "2027-02-28");
 }
 
 }  // namespace bb::test

@@ -1,8 +1,9 @@
 #include "web/inbox/broadcast_composer.hpp"
 
 #include <algorithm>
-#include <ctime>
 
+#include "bot/text/local_time.hpp"
+#include "bot/text/utf8.hpp"
 #include "web/html.hpp"
 #include "web/inbox/views.hpp"
 
@@ -10,30 +11,11 @@ namespace bb::web {
 
 namespace {
 
-using views::codePoints;
 using views::formValue;
 using views::hidden;
 
 constexpr std::size_t kMaxTitleChars = 120;
 constexpr std::size_t kMaxLinkChars = 500;
-
-//! "YYYY-MM-DDTHH:MM" (a datetime-local field) in the server's local time zone.
-std::optional<SysTime> parseLocal(const std::string& text) {
-  int y = 0, mo = 0, d = 0, h = 0, mi = 0;
-  if (text.size() != 16 || std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d", &y, &mo, &d, &h, &mi) != 5) {
-    return std::nullopt;
-  }
-  std::tm tm{};
-  tm.tm_year = y - 1900;
-  tm.tm_mon = mo - 1;
-  tm.tm_mday = d;
-  tm.tm_hour = h;
-  tm.tm_min = mi;
-  tm.tm_isdst = -1;
-  const std::time_t t = std::mktime(&tm);
-  if (t == static_cast<std::time_t>(-1)) { return std::nullopt; }
-  return std::chrono::system_clock::from_time_t(t);
-}
 
 const char* statusLabel(BroadcastStatus s) {
   switch (s) {
@@ -135,8 +117,10 @@ bool BroadcastComposer::acceptable(const NewBroadcast& b) const {
 std::string BroadcastComposer::previews(const BroadcastRecord& b) const {
   std::string out;
   for (const auto& limit : broadcastChannelLimits()) {
-    const OutboundMessage m =
-        renderBroadcast(b, limit.channel, flows::Lang::De, flows_.texts, preview_options_);
+    CitizenRecord subscriber;  // what a German-reading subscriber on this channel gets
+    subscriber.channel = limit.channel;
+    auto preview = CitizenMessage::broadcast(subscriber);
+    const auto& m = renderBroadcast(b, flows_.texts, preview_options_, preview).message();
     const std::size_t length = codePoints(limit.channel == Channel::WhatsApp ? b.body : m.text);
     const bool over = length > limit.max_chars;
     out += "<h3>" + std::string(toString(limit.channel)) + " – " + std::to_string(length) + " / " +
@@ -262,7 +246,7 @@ HttpResponse BroadcastComposer::action(const HttpRequest& req) {
     auto sent = service_.send(*id);
     if (!sent) { done = fail(sent.error().code, sent.error().detail); }
   } else if (what == "schedule") {
-    const auto at = parseLocal(formValue(form, "at"));
+    const auto at = parseLocalDateTime(formValue(form, "at"));
     if (!at) { return redirect(base + "?error=state"); }
     done = service_.schedule(*id, *at);
   } else if (what == "cancel") {
@@ -270,7 +254,7 @@ HttpResponse BroadcastComposer::action(const HttpRequest& req) {
   } else {
     const NewBroadcast b = draftFrom(form);
     if (!acceptable(b)) { return redirect(base + "?error=state"); }
-    done = store_.updateBroadcast(*id, b, SysTime(std::chrono::system_clock::now()));
+    done = store_.updateBroadcast(*id, b, desk_.now());
   }
   if (!done) { return redirect(base + "?error=state"); }
   desk_.audit(*in.who, "broadcast_" + what, 0, "broadcast=" + std::to_string(*id));

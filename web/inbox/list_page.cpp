@@ -4,6 +4,7 @@
 #include <map>
 
 #include "bot/cases/ticket_status.hpp"
+#include "bot/text/utf8.hpp"
 #include "web/html.hpp"
 #include "web/inbox/views.hpp"
 
@@ -117,7 +118,7 @@ ListPage::Filter ListPage::filterOf(const HttpRequest& req, const Principal& p) 
   if (auto days = parseId(f.age); days && *days > 0 && *days < 3650) {
     q.created_before = clock_.now() - std::chrono::hours(24 * *days);
   }
-  q.search = views::shorten(views::trim(req.param("q")), 100);
+  q.search = ellipsize(views::trim(req.param("q")), 100);
   f.sort = req.param("sort");
   q.sort = f.sort == "oldest"    ? TicketSort::Oldest
            : f.sort == "updated" ? TicketSort::Updated
@@ -229,7 +230,7 @@ std::string ListPage::table(const std::vector<InboxTicket>& rows) const {
            "</a></td><td>" + views::statusBadge(t.status, views::statusLabel(flows_, t.status)) +
            "</td><td>" + escapeHtml(views::categoryLabel(flows_, t.category_id)) +
            "</td><td class=\"desc\">" +
-           escapeHtml(views::shorten(t.description.empty() ? t.address_text : t.description, 90)) +
+           escapeHtml(ellipsize(t.description.empty() ? t.address_text : t.description, 90)) +
            "</td><td>" + escapeHtml(t.department) + "</td><td>" +
            escapeHtml(views::channelLabel(t.channel)) + "</td><td>" +
            (row.assignee_login.empty() ? "<span class=\"muted\">–</span>"

@@ -1,8 +1,8 @@
 #include "web/inbox/participation_moderation.hpp"
 
-#include <ctime>
-
 #include "bot/log.hpp"
+#include "bot/text/local_time.hpp"
+#include "bot/text/utf8.hpp"
 #include "web/html.hpp"
 #include "web/inbox/views.hpp"
 
@@ -53,31 +53,6 @@ std::string rejectForm(const Principal& p, const std::string& base) {
 
 }  // namespace
 
-std::optional<SysTime> parseIsoDate(const std::string& text) {
-  if (text.size() != 10 || text[4] != '-' || text[7] != '-') { return std::nullopt; }
-  for (const std::size_t i : {0U, 1U, 2U, 3U, 5U, 6U, 8U, 9U}) {
-    if (text[i] < '0' || text[i] > '9') { return std::nullopt; }
-  }
-  std::tm tm{};
-  tm.tm_year = std::stoi(text.substr(0, 4)) - 1900;
-  tm.tm_mon = std::stoi(text.substr(5, 2)) - 1;
-  tm.tm_mday = std::stoi(text.substr(8, 2));
-  if (tm.tm_mon < 0 || tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_year < 100) {
-    return std::nullopt;
-  }
-  const std::time_t secs = timegm(&tm);
-  return std::chrono::system_clock::from_time_t(secs);
-}
-
-std::string isoDate(SysTime t) {
-  const std::time_t secs = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[16];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
-  return buf;
-}
-
 ParticipationModeration::ParticipationModeration(StaffDesk& desk, Participation& participation)
     : desk_(desk), participation_(participation) {}
 
@@ -104,7 +79,7 @@ std::string ParticipationModeration::campaignForm(const Principal& p, const Camp
   const Campaign& v = c != nullptr ? *c : blank;
   auto dateField = [&](const char* name, const char* label, SysTime value) {
     return std::string("<label>") + label + "<input type=\"date\" name=\"" + name +
-           "\" required value=\"" + (c != nullptr ? isoDate(value) : std::string()) + "\"></label>";
+           "\" required value=\"" + (c != nullptr ? localIsoDate(value) : std::string()) + "\"></label>";
   };
   std::string topics;
   for (const auto& t : v.topics) { topics += (topics.empty() ? "" : ", ") + t; }
@@ -266,7 +241,7 @@ HttpResponse ParticipationModeration::moderateProposal(const Principal& p, const
     r = participation_.publishProposal(id);
   } else if (what == "reject") {
     const std::string reason = views::trim(formValue(form, "reason"));
-    if (reason.empty() || views::codePoints(reason) > kMaxReasonChars) {
+    if (reason.empty() || codePoints(reason) > kMaxReasonChars) {
       return render(p, "", "Bitte eine Begründung angeben (höchstens 1000 Zeichen).", 400);
     }
     r = participation_.rejectProposal(id, reason);
@@ -280,7 +255,7 @@ HttpResponse ParticipationModeration::moderateProposal(const Principal& p, const
     const std::string decision = formValue(form, "decision");
     const std::string text = views::trim(formValue(form, "text"));
     if (!Participation::validStage(stage) || !Participation::validDecision(decision) ||
-        views::codePoints(text) > kMaxOutcomeChars) {
+        codePoints(text) > kMaxOutcomeChars) {
       return render(p, "", "Bitte Stufe und Entscheidung wählen (Text höchstens 4000 Zeichen).",
                     400);
     }
@@ -307,7 +282,7 @@ HttpResponse ParticipationModeration::moderateComment(const Principal& p, const 
     r = participation_.publishComment(id);
   } else {
     const std::string reason = views::trim(formValue(form, "reason"));
-    if (reason.empty() || views::codePoints(reason) > kMaxReasonChars) {
+    if (reason.empty() || codePoints(reason) > kMaxReasonChars) {
       return render(p, "", "Bitte eine Begründung angeben (höchstens 1000 Zeichen).", 400);
     }
     r = participation_.rejectComment(id, reason);
@@ -327,8 +302,8 @@ HttpResponse ParticipationModeration::moderateComment(const Principal& p, const 
 std::optional<std::string> ParticipationModeration::readCampaign(const Form& form, Campaign& c) {
   c.title = views::trim(formValue(form, "title"));
   c.description = views::trim(formValue(form, "description"));
-  if (c.title.empty() || views::codePoints(c.title) > kMaxCampaignTitleChars ||
-      views::codePoints(c.description) > kMaxCampaignTextChars) {
+  if (c.title.empty() || codePoints(c.title) > kMaxCampaignTitleChars ||
+      codePoints(c.description) > kMaxCampaignTextChars) {
     return "Bitte einen Titel (höchstens 120 Zeichen) angeben.";
   }
   const std::pair<const char*, SysTime*> dates[] = {
@@ -339,7 +314,7 @@ std::optional<std::string> ParticipationModeration::readCampaign(const Form& for
       {"implementation_from", &c.dates.implementation_from},
       {"closed_from", &c.dates.closed_from}};
   for (const auto& [name, into] : dates) {
-    const auto d = parseIsoDate(formValue(form, name));
+    const auto d = parseLocalDate(formValue(form, name));
     if (!d) { return "Bitte alle Daten als Datum angeben."; }
     *into = *d;
   }
@@ -358,7 +333,7 @@ std::optional<std::string> ParticipationModeration::readCampaign(const Form& for
   while (!rest.empty()) {
     const auto comma = rest.find(',');
     const std::string topic = views::trim(rest.substr(0, comma));
-    if (!topic.empty() && c.topics.size() < 8) { c.topics.push_back(views::shorten(topic, 24)); }
+    if (!topic.empty() && c.topics.size() < 8) { c.topics.push_back(ellipsize(topic, 24)); }
     rest = comma == std::string::npos ? std::string() : rest.substr(comma + 1);
   }
   return std::nullopt;

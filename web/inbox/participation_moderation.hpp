@@ -55,8 +55,4 @@ private:
   Participation& participation_;
 };
 
-//! "YYYY-MM-DD" as midnight UTC; nullopt when malformed.
-std::optional<SysTime> parseIsoDate(const std::string& text);
-std::string isoDate(SysTime t);
-
 }  // namespace bb::web

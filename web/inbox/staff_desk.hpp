@@ -95,6 +95,8 @@ public:
   std::string preLoginCookie(const std::string& value) const;
   //! The request's pre-login cookie if it is well-formed, else "".
   static std::string preLoginId(const HttpRequest& req);
+  //! The injected clock's time, for the pages that stand on the desk.
+  SysTime now() const { return clock_.now(); }
 
 private:
   InboxStore& store_;

@@ -6,6 +6,7 @@
 #include "bot/cases/ticket_status.hpp"
 #include "bot/conversation/citizen_message.hpp"
 #include "bot/conversation/codec.hpp"
+#include "bot/text/utf8.hpp"
 #include "web/html.hpp"
 #include "web/inbox/views.hpp"
 
@@ -358,7 +359,7 @@ HttpResponse TicketView::refuse(const Principal& p, const TicketRecord& t,
 HttpResponse TicketView::reply(const Principal& p, const TicketRecord& t, const Form& form) {
   const std::string text = views::trim(formValue(form, "text"));
   if (text.empty()) { return refuse(p, t, "Bitte einen Text eingeben."); }
-  if (views::codePoints(text) > kMaxReplyChars) {
+  if (codePoints(text) > kMaxReplyChars) {
     return refuse(p, t, "Der Text ist zu lang (max. 2000 Zeichen).");
   }
   if (t.reporter.empty()) {
@@ -384,7 +385,7 @@ HttpResponse TicketView::changeStatus(const Principal& p, const TicketRecord& t,
   const std::string next = formValue(form, "status");
   const std::string note = views::trim(formValue(form, "note"));
   if (findTicketStatus(next) == nullptr) { return refuse(p, t, "Unbekannter Status."); }
-  if (views::codePoints(note) > kMaxStatusNoteChars) {
+  if (codePoints(note) > kMaxStatusNoteChars) {
     return refuse(p, t, "Der Text ist zu lang (max. 1000 Zeichen).");
   }
   auto r = engine_.changeTicketStatus(t.number, next, note, "staff:" + p.user.login);
@@ -402,7 +403,7 @@ HttpResponse TicketView::changeStatus(const Principal& p, const TicketRecord& t,
 HttpResponse TicketView::note(const Principal& p, const TicketRecord& t, const Form& form) {
   const std::string text = views::trim(formValue(form, "text"));
   if (text.empty()) { return refuse(p, t, "Bitte einen Text eingeben."); }
-  if (views::codePoints(text) > kMaxNoteChars) { return refuse(p, t, "Die Notiz ist zu lang."); }
+  if (codePoints(text) > kMaxNoteChars) { return refuse(p, t, "Die Notiz ist zu lang."); }
   if (!inbox_.addInternalNote(t.number, text, desk_.auditEntry(p, "note", t.number))) {
     return refuse(p, t, "Die Notiz konnte nicht gespeichert werden.", 503);
   }

@@ -1,20 +1,13 @@
 #include "web/inbox/views.hpp"
 
 #include <algorithm>
-#include <ctime>
 
+#include "bot/text/local_time.hpp"
 #include "web/html.hpp"
 
 namespace bb::web::views {
 
-std::string formatTime(SysTime t) {
-  const std::time_t secs = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%d.%m.%Y %H:%M", &tm);
-  return buf;
-}
+std::string formatTime(SysTime t) { return localDateTime(t); }
 
 std::string channelLabel(Channel c) {
   switch (c) {
@@ -57,22 +50,6 @@ std::string options(const std::vector<std::pair<std::string, std::string>>& valu
 std::string hidden(const std::string& name, const std::string& value) {
   return "<input type=\"hidden\" name=\"" + escapeHtml(name) + "\" value=\"" + escapeHtml(value) +
          "\">";
-}
-
-std::size_t codePoints(const std::string& s) {
-  return static_cast<std::size_t>(std::count_if(
-      s.begin(), s.end(), [](char ch) { return (static_cast<unsigned char>(ch) & 0xC0) != 0x80; }));
-}
-
-std::string shorten(const std::string& s, std::size_t max_chars) {
-  std::size_t count = 0;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80) {
-      if (count == max_chars) { return s.substr(0, i) + "…"; }
-      ++count;
-    }
-  }
-  return s;
 }
 
 std::string trim(const std::string& s) {

@@ -19,10 +19,7 @@ std::string deliveryLabel(const std::string& outbox_status);
 std::string options(const std::vector<std::pair<std::string, std::string>>& values,
                     const std::string& selected);
 std::string hidden(const std::string& name, const std::string& value);
-//! The first `max_chars` code points of `s` (plus "…" if cut).
-std::string shorten(const std::string& s, std::size_t max_chars);
 std::string trim(const std::string& s);
-std::size_t codePoints(const std::string& s);
 //! The first value of `name` in a parsed form, or "".
 std::string formValue(const std::multimap<std::string, std::string>& form, const std::string& name);
 std::vector<std::string> formValues(const std::multimap<std::string, std::string>& form,
