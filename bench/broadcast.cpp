@@ -1,5 +1,5 @@
 // bench broadcast: N subscribers (default 100,000) get one message each. The subscriptions
-// fan-out (issue 12) was not in the tree when this was written, so this measures the path it
+// fan-out was not in the tree when this was written, so this measures the path it
 // ends in: the whole batch enqueued into the durable outbox in one Store::commitStep, then the
 // real OutboxWorker delivering through a ChannelSender at the configured rate. Floors in the
 // same run: the same number of rows INSERTed into a plain table in one transaction; the

@@ -1,4 +1,4 @@
-// bb_bench: the performance benchmarks of issue 13. Usage in docs/performance.md.
+// bb_bench: the performance benchmarks. Usage in docs/performance.md.
 #include <cstdlib>
 #include <cstring>
 #include <iostream>

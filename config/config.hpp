@@ -108,11 +108,11 @@ struct FlowsConfig {
   //! at about workers × commits per second (docs/performance.md).
   int workers = 16;
   //! Messages one citizen may send per minute (and as a burst); beyond: one notice, then
-  //! silence until the rate drops. 0: no limit (issue 14, docs/security.md).
+  //! silence until the rate drops. 0: no limit (docs/security.md).
   int sender_messages_per_minute = 30;
 };
 
-//! Back-office push (issue 7, docs/api/backoffice-push.md).
+//! Back-office push (docs/api/backoffice-push.md).
 struct BackofficeConfig {
   std::string url;  //!< default target of the case queue; empty: no push
   //! Per-department targets: "dept=url,dept=url" (a JSON object is accepted too).
@@ -134,21 +134,21 @@ struct LogConfig {
   std::string level = "info";  //!< debug | info | warn | error
 };
 
-//! Subscriptions by chat (issue 12, docs/broadcasts.md).
+//! Subscriptions by chat (docs/broadcasts.md).
 struct SubscriptionsConfig {
   std::string topics_file;  //!< topics with labels and OParl organizations; empty: no topics
   int reminder_after_months = 12;  //!< remind subscribers silent for this long, once
   int remove_after_days = 30;      //!< then remove their subscriptions if they stay silent
 };
 
-//! Broadcasts to subscribers (issue 12).
+//! Broadcasts to subscribers.
 struct BroadcastsConfig {
   //! Share of each channel's rate_per_second a broadcast may use (the rest stays for replies).
   double rate_share = 0.8;
   std::string whatsapp_template = "buergerbox_broadcast";  //!< approved: {{1}} text, {{2}} link
 };
 
-//! The council information system (OParl 1.1) polled for results (issue 12).
+//! The council information system (OParl 1.1) polled for results.
 struct OParlConfig {
   std::string url;      //!< System or Body URL; empty: no polling
   std::string body_id;  //!< with a System URL: the Body to follow (empty: the first)

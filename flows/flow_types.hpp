@@ -41,7 +41,7 @@ struct Category {
   int retention_days = 0;  //!< days after closure until anonymized; 0 = retention.closed_ticket_days
 };
 
-//! A subscription topic from the topics file (issue 12): a council body or a city theme.
+//! A subscription topic from the topics file: a council body or a city theme.
 struct Topic {
   std::string id;  //!< stable id, e.g. "stadtrat"; consent purpose "broadcast:<id>"
   std::map<Lang, std::string> label;
@@ -106,7 +106,7 @@ struct Context {
   const std::vector<Category>* categories = nullptr;
   const Geo* geo = nullptr;
   Settings settings;
-  const std::vector<Topic>* topics = nullptr;  //!< subscription topics (issue 12)
+  const std::vector<Topic>* topics = nullptr;  //!< subscription topics
   std::vector<std::string> subscribed;         //!< topic ids the citizen subscribed to
   //! The active participatory-budget campaign (flows/participation.hpp); null: none.
   const ParticipationContext* participation = nullptr;
@@ -212,7 +212,7 @@ struct CommentProposal {  //!< stored as pending moderation
   std::string text;
 };
 
-// Subscriptions (issue 12, flows/subscriptions.cpp); the flow replies itself.
+// Subscriptions (flows/subscriptions.cpp); the flow replies itself.
 //! Subscribe to topics; the engine records consent "broadcast:<topic>" with the notice version.
 struct Subscribe { std::vector<std::string> topics; int notice_version = 0; };
 //! End these subscriptions and withdraw their consent.

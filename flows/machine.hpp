@@ -121,7 +121,7 @@ void sayPhotoLimit(Turn& turn);            // defect_report.cpp
 void startLetter(Turn& turn);              // letterbox.cpp
 void startParticipation(Turn& turn);       // participation.cpp
 std::vector<Choice> participationChoices(const Turn& turn, State state);  // participation.cpp
-// subscriptions.cpp (issue 12)
+// subscriptions.cpp
 std::vector<Choice> subscriptionChoices(const Turn& turn);
 //! Subscription words ("abos", "sub:x", "abbestellen a, b"); nullopt: not about subscriptions.
 std::optional<On> classifySubscription(const Turn& turn, const std::string& word);

@@ -1,4 +1,4 @@
-// Subscriptions by chat (issue 12): "abos" lists the topics with the citizen's subscriptions;
+// Subscriptions by chat: "abos" lists the topics with the citizen's subscriptions;
 // a choice or "abonnieren <topics>" subscribes, "abbestellen <topics>" ends several at once, a
 // typed list in the subscriptions state toggles each named topic. Consent per topic is recorded
 // by the engine from the Subscribe effect (purpose "broadcast:<topic>", notice version).

@@ -1,5 +1,5 @@
 #pragma once
-// Subscriptions by chat (issue 12): list the topics, subscribe, unsubscribe several at once.
+// Subscriptions by chat: list the topics, subscribe, unsubscribe several at once.
 // "stop" (conversation.cpp) ends every subscription through the StopAll effect. The rows live
 // in subscriptions.cpp; this header holds the pure helpers the engine and tests share.
 

@@ -62,7 +62,7 @@ public:
     pool.min_threads = static_cast<std::size_t>(std::max(1, options_.threads));
     pool.max_threads = static_cast<std::size_t>(std::max(options_.threads, options_.max_threads));
     server_.new_task_queue = [pool] { return new ElasticPool(pool); };
-    // Slowloris guard (issue 14): watches each connection of whatever task queue is set above.
+    // Slowloris guard: watches each connection of whatever task queue is set above.
     server_.new_task_queue = [inner = server_.new_task_queue, this] {
       return new GuardedQueue(inner(), guard_);
     };

@@ -1,5 +1,5 @@
 #pragma once
-// Slowloris protection for cpp-httplib 0.11 (issue 14). That version serves each connection on
+// Slowloris protection for cpp-httplib 0.11. That version serves each connection on
 // one pool thread and only has a per-read timeout, so a client that trickles one header byte
 // every few seconds holds a thread for as long as it likes; enough of them exhaust the pool.
 // The guard gives every connection a deadline to deliver each request (headers and body): from

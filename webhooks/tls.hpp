@@ -1,5 +1,5 @@
 #pragma once
-// Optional built-in HTTPS (issue 14): cpp-httplib's SSLServer with OpenSSL, hardened to TLS 1.2
+// Optional built-in HTTPS: cpp-httplib's SSLServer with OpenSSL, hardened to TLS 1.2
 // and 1.3, forward-secret AEAD cipher suites only, no compression, no renegotiation, no session
 // tickets (docs/security.md). Without a certificate and key the server speaks plain HTTP, for
 // running behind a reverse proxy (docs/deploy/nginx.conf).

@@ -1,5 +1,5 @@
 #pragma once
-// The case queue and back-office port (issue 7): the queue the push forwarder drains, the API keys
+// The case queue and back-office port: the queue the push forwarder drains, the API keys
 // of back-office systems, and the public (Open311) view of tickets. storage/ implements it on
 // SQLite (storage/sqlite_case_store.cpp). Queue entries are appended by the Store itself, inside
 // the transaction of the change they describe (commitStep, changeStatus, addPublicNote).

@@ -1,5 +1,5 @@
 #pragma once
-// The back-office push forwarder (issue 7): drains the case queue and POSTs each entry as JSON to
+// The back-office push forwarder: drains the case queue and POSTs each entry as JSON to
 // the back office, signed with HMAC-SHA256 over the exact body. See docs/api/backoffice-push.md.
 //   2xx → 'delivered' (never sent again) · anything else (status 0 = transport error, 4xx, 5xx)
 //   → retried with exponential backoff and jitter · after max_tries → 'dead' (metrics, staff).

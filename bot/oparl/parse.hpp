@@ -1,5 +1,5 @@
 #pragma once
-// OParl 1.1 wire parsing (issue 12, issue 14), as pure functions: bytes in, typed structs out. No
+// OParl 1.1 wire parsing, as pure functions: bytes in, typed structs out. No
 // HTTP, no storage, no logging — the poller (bot/oparl/poller.*) fetches, these read, and the
 // fuzz target fuzz/oparl_fuzz.cpp feeds them hostile bytes. They cope with the quirks of real
 // servers: an empty list answered as a bare `[]`, a list as a bare array instead of an object with

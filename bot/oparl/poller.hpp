@@ -1,5 +1,5 @@
 #pragma once
-// The OParl 1.1 poller (issue 12, docs/broadcasts.md): from a configured System or Body URL it
+// The OParl 1.1 poller (docs/broadcasts.md): from a configured System or Body URL it
 // finds the Body's meeting list, then fetches it incrementally with `modified_since` (no
 // microseconds), following `links.next`. It copes with the quirks of real servers: an empty
 // result answered as 404 or as a bare `[]`, control characters inside JSON strings, and HTTP 5xx

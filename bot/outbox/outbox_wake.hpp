@@ -1,6 +1,6 @@
 #pragma once
 // Wakes a channel's outbox worker when a commit queued messages for it, so a reply leaves at
-// once instead of at the worker's next poll (issue 13: webhook → reply p99). The composition
+// once instead of at the worker's next poll (webhook → reply p99). The composition
 // root registers each started worker; the engine calls notify() after a commit with replies.
 
 #include <functional>

@@ -1,5 +1,5 @@
 #pragma once
-// Data-protection retention (issue 10, docs/privacy.md "Retention"): what is kept only for a
+// Data-protection retention (docs/privacy.md "Retention"): what is kept only for a
 // while is removed by this job, which the scheduler runs every retention.interval_minutes.
 // - closed tickets, N days after closure (per category, else the default): photos and message
 //   texts deleted, reporter and followers unlinked, coordinates coarsened — the ticket stays

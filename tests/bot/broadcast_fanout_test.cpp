@@ -1,4 +1,4 @@
-// Broadcast fan-out (issue 12) through the real OutboxWorker and SQLite, against fake channel
+// Broadcast fan-out through the real OutboxWorker and SQLite, against fake channel
 // APIs that refuse (429) any send above the configured rate in a sliding one-second window.
 // Time is a FakeClock: the worker runs pass by pass while the clock moves in small steps.
 

@@ -1,4 +1,4 @@
-// The OParl wire parser (bot/oparl/parse.*, issue 14) on its own: the fixtures of the poller test
+// The OParl wire parser (bot/oparl/parse.*) on its own: the fixtures of the poller test
 // (tests/fixtures/oparl) read into typed structs, the quirks of real servers, and hostile input —
 // invalid JSON, wrong types in every field, oversized and deeply nested documents.
 

@@ -1,4 +1,4 @@
-// The OParl poller (issue 12) against a fake OParl server (the HttpClient port) serving the spec
+// The OParl poller against a fake OParl server (the HttpClient port) serving the spec
 // examples made consistent (tests/fixtures/oparl): pagination, modified_since without
 // microseconds, an empty page as 404 and as [], control characters, HTTP 500 → retry, deleted
 // objects → corrections, and nothing repeated on the next poll.

@@ -246,7 +246,7 @@ TEST_CASE("outbox: RateLimited halves the sending rate, which recovers over time
   f.makeWorker();
   for (int i = 0; i < 400; ++i) { f.enqueue("r" + std::to_string(i), "m"); }
 
-  // No burst at start (issue 13: never more than the rate in any second); then the rate.
+  // No burst at start (never more than the rate in any second); then the rate.
   const int first = sendsWithin(f, 1000ms);
   CHECK(first >= 19);
   CHECK(first <= 21);

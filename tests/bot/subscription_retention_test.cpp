@@ -1,4 +1,4 @@
-// Retention of subscriptions (issue 10 / 12): a subscriber silent for M months is reminded once;
+// Retention of subscriptions: a subscriber silent for M months is reminded once;
 // without an answer the subscriptions end after a further period. FakeClock, real SQLite.
 
 #include <doctest/doctest.h>

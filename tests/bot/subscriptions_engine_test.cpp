@@ -1,4 +1,4 @@
-// Subscriptions by chat through the real engine and SQLite (issue 12): subscribe, unsubscribe
+// Subscriptions by chat through the real engine and SQLite: subscribe, unsubscribe
 // several at once, stop, consent rows, export and erasure; a citizen who never opted in gets
 // no broadcast.
 

@@ -41,7 +41,7 @@ TEST_CASE("flows: every state name round-trips and unknown names are rejected") 
 TEST_CASE("flows: the engine can offer the main menu in either language") {
   const auto de = mainMenuChoices(Lang::De, catalog());
   const auto en = mainMenuChoices(Lang::En, catalog());
-  // A WhatsApp list holds at most 10 rows; features add their own entries (issue 12: subscriptions).
+  // A WhatsApp list holds at most 10 rows; features add their own entries (subscriptions).
   REQUIRE(de.size() == en.size());
   REQUIRE(de.size() >= 6);
   CHECK(de.size() <= 10);

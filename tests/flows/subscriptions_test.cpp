@@ -1,4 +1,4 @@
-// One test per row of the subscriptions table and per global subscription row (issue 12).
+// One test per row of the subscriptions table and per global subscription row.
 
 #include "flows/subscriptions.hpp"
 #include "tests/flows/flow_test_support.hpp"

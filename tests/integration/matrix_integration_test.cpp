@@ -519,7 +519,7 @@ TEST_CASE("matrix: a whole defect report through the real server and a fake home
     CHECK_MESSAGE(log.find(secret) == std::string::npos, secret);
   }
   CHECK(log.find("level=debug") != std::string::npos);
-  // Privacy scan (issue 10): neither the Matrix id nor the room id in the raw database files.
+  // Privacy scan: neither the Matrix id nor the room id in the raw database files.
   const std::vector<std::string> identifiers = {kCitizen, kRoom, "signal_8b1f0c2d"};
   CHECK(bb::test::leaksInFiles(bb::test::databaseFiles(r.dbPath()), identifiers) ==
         std::vector<std::string>{});

@@ -374,7 +374,7 @@ void defectReport(Run& r) {
   CHECK(log.find(kSecret) == std::string::npos);
   CHECK(log.find(std::to_string(kChat)) == std::string::npos);
 
-  // Privacy scan (issue 10): the raw database files (WAL included) hold neither the chat id nor
+  // Privacy scan: the raw database files (WAL included) hold neither the chat id nor
   // the first name; the debug log none of those, no message text and no coordinate.
   const std::vector<std::string> identifiers = {std::to_string(kChat), "Erika"};
   CHECK(bb::test::leaksInFiles(bb::test::databaseFiles(r.dbPath()), identifiers) ==

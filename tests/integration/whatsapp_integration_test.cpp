@@ -376,7 +376,7 @@ TEST_CASE("whatsapp: a whole defect report through the real server and a fake Gr
   CHECK(log.find(kToken) == std::string::npos);
   CHECK(log.find(kSecret) == std::string::npos);
 
-  // Privacy scan (issue 10): the raw database files, WAL included, hold neither the number nor
+  // Privacy scan: the raw database files, WAL included, hold neither the number nor
   // the profile name; the debug log holds none of those, no message text and no coordinate.
   const std::vector<std::string> identifiers = {kCitizen, "Test Person"};
   CHECK(bb::test::leaksInFiles(bb::test::databaseFiles(r.dbPath()), identifiers) ==

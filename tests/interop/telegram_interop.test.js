@@ -1,4 +1,4 @@
-// Interoperability (issue 8): the real `buergerbox serve` in polling mode against
+// Interoperability: the real `buergerbox serve` in polling mode against
 // telegram-test-api, a Bot API emulator written by others (npm, installed in this folder by
 // scripts/install-deps.sh). A simulated user sends messages and presses buttons; the bot's
 // replies are asserted through the emulator's client API, the ticket in the server's database.

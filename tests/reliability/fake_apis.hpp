@@ -3,7 +3,7 @@
 // raw sockets, so that it can do what an HTTP library will not: reset a connection, stall without
 // answering, answer slowly. Every request is one connection ("Connection: close").
 //
-// Faults (issue 14): with probability `fault_rate` a send request gets one of
+// Faults: with probability `fault_rate` a send request gets one of
 //   500 · 429 (with Retry-After / retry_after) · reset (RST, nothing delivered) ·
 //   stall (no answer until after the client's 10 s timeout, nothing delivered) ·
 //   slow (answered after `slow_ms`, delivered).

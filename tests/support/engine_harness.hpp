@@ -119,10 +119,10 @@ public:
   std::string previous_keys_hex;
   std::unique_ptr<storage::Database> db;
   std::unique_ptr<storage::SqliteStore> store;
-  std::unique_ptr<storage::SqliteSubscriptionStore> subscriptions;  //!< issue 12
+  std::unique_ptr<storage::SqliteSubscriptionStore> subscriptions;
   std::unique_ptr<Engine> engine;
-  std::unique_ptr<storage::SqliteProposalStore> proposals;  //!< issue 11
-  std::unique_ptr<Participation> participation;             //!< issue 11
+  std::unique_ptr<storage::SqliteProposalStore> proposals;
+  std::unique_ptr<Participation> participation;           
   std::string db_path;
 
 private:

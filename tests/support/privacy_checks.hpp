@@ -1,5 +1,5 @@
 #pragma once
-// Data-protection checks shared by the channel scenarios (issue 10): what exiftool still finds in
+// Data-protection checks shared by the channel scenarios: what exiftool still finds in
 // a stored photo, and which personal identifiers appear in the raw database files or the log.
 
 #include <string>

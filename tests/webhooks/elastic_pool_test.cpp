@@ -1,4 +1,4 @@
-// Connection handling of the HTTP edge (issue 13): the elastic task queue grows to one thread
+// Connection handling of the HTTP edge: the elastic task queue grows to one thread
 // per kept-alive connection, never beyond its maximum, shrinks when idle; the real HttpServer
 // serves more kept-alive connections than its warm threads; the listen backlog is widened.
 #include <doctest/doctest.h>

@@ -1,5 +1,5 @@
 #pragma once
-// The public participatory-budget pages (issue 11): `/beteiligung` (campaign, phase, rules and
+// The public participatory-budget pages: `/beteiligung` (campaign, phase, rules and
 // the published proposals with their support and comment counts), one page per proposal
 // (published comments, committee and council outcomes) and an Atom feed.
 //
