@@ -13,6 +13,7 @@
 #include "app/serve/retention.hpp"
 #include "bot/log.hpp"
 #include "storage/open.hpp"
+#include "storage/readiness.hpp"
 #include "web/ops_routes.hpp"
 #include "webhooks/http_server.hpp"
 
@@ -94,7 +95,7 @@ Result<void> Services::openStorage() {
                  [database] { return static_cast<double>(database->stats().queue_depth); });
   metrics_.gauge("buergerbox_storage_commits", "Transactions committed by the writer.",
                  [database] { return static_cast<double>(database->stats().commits); });
-  addRoutes(web::opsRoutes([database] { return database->healthy(); }, metrics_));
+  addRoutes(web::opsRoutes([database] { return storage::probeWrite(*database); }, metrics_));
   return {};
 }
 

@@ -197,6 +197,15 @@ struct Rig {
     return res ? res->status : 0;
   }
 
+  //! The status of a GET (health routes); 0 when no HTTP answer came.
+  int getStatus(const std::string& path, int timeout_s = 10) {
+    httplib::Client client("127.0.0.1", port);
+    client.set_connection_timeout(2, 0);
+    client.set_read_timeout(timeout_s, 0);
+    auto res = client.Get(path.c_str());
+    return res ? res->status : 0;
+  }
+
   //! The external id and the request a citizen's message number `k` becomes on its channel.
   struct Wire {
     std::string external_id;

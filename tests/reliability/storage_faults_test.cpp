@@ -77,15 +77,20 @@ TEST_CASE("reliability: disk full (writes fail) → 503, then recovery when spac
   CHECK(post(rig, c, 1, "Hallo") == 200);
   REQUIRE(rig.settle(20s));
 
+  CHECK(rig.getStatus("/readyz") == 200);
   setFileSizeLimit(rig.server->pid(), 1);  // no file may grow past its first byte
+  // Readiness commits a probe: a full disk takes the instance out of traffic, liveness stays.
+  CHECK(rig.getStatus("/readyz") == 503);
+  CHECK(rig.getStatus("/healthz") == 503);
+  CHECK(rig.getStatus("/livez") == 200);
   int refused = 0;
   for (int k = 2; k <= 4; ++k) {
     const int status = post(rig, c, k, "Nachricht " + std::to_string(k));
     CHECK(status == 503);
     if (status == 503) { ++refused; }
   }
-  // The health check tells the operator (a reader still answers, so it may stay ok); the log does.
   setFileSizeLimit(rig.server->pid(), RLIM_INFINITY);
+  CHECK(rig.getStatus("/readyz") == 200);
   for (int k = 2; k <= 4; ++k) {
     CHECK(post(rig, c, k, "Nachricht " + std::to_string(k)) == 200);
   }
@@ -106,10 +111,14 @@ TEST_CASE("reliability: read-only database → 503, then recovery") {
   CHECK(post(rig, c, 1, "Hallo") == 200);
   REQUIRE(rig.settle(20s));
 
+  CHECK(rig.getStatus("/readyz") == 200);
   bb::test::writeFile(fault, "readonly\n");
+  CHECK(rig.getStatus("/readyz") == 503);
+  CHECK(rig.getStatus("/livez") == 200);
   CHECK(post(rig, c, 2, "ja") == 503);
   CHECK(post(rig, c, 2, "ja") == 503);
   std::remove(fault.c_str());
+  CHECK(rig.getStatus("/readyz") == 200);
   CHECK(stored(rig, c, 2) == 0);
   CHECK(post(rig, c, 2, "ja") == 200);
   REQUIRE(rig.settle(20s));
