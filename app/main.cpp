@@ -17,6 +17,14 @@ void usage() {
                "  apikey add --name N --department D [--department D2 ...] --config FILE\n"
                "                              create a back-office API key (printed once;\n"
                "                              --department '*' for every department)\n"
+               "  apikey list --config FILE   every key: name, departments, created, revoked\n"
+               "  apikey revoke --name N --config FILE\n"
+               "                              refuse the key from the next request on\n"
+               "  deliveries list --config FILE\n"
+               "                              dead back-office entries and failed messages to\n"
+               "                              citizens, with reason and age\n"
+               "  deliveries retry REF... | retry --all | discard REF... --config FILE\n"
+               "                              queue again, or give up (audited); REF as listed\n"
                "  staff add --login NAME --role admin|agent|moderator|editor\n"
                "            [--department D]... --config FILE\n"
                "                              create a staff inbox account (password on stdin)\n"
@@ -45,6 +53,7 @@ constexpr Subcommand kSubcommands[] = {
   {"migrate",      bb::app::runMigrate},
   {"check-config", bb::app::runCheckConfig},
   {"apikey",       bb::app::runApiKey},
+  {"deliveries",   bb::app::runDeliveries},
   {"staff",        bb::app::runStaff},
   {"matrix",       bb::app::runMatrix},
   {"telegram",     bb::app::runTelegram},

@@ -147,19 +147,45 @@ void recordTicketSource(SQLite::Database& db, std::int64_t ticket_id, const std:
   q.exec();
 }
 
-Result<std::vector<CaseEntry>> SqliteCaseStore::dueCaseEntries(SysTime now, int limit) {
+Result<std::vector<CaseEntry>> SqliteCaseStore::dueCaseEntries(const std::string& department,
+                                                               SysTime now, int limit) {
   return db_.read([&](SQLite::Database& db) {
     std::vector<CaseEntry> out;
     // Only the oldest undelivered entry of a ticket may go: a pending or dead entry holds back
-    // every later entry of the same ticket.
+    // every later entry of the same ticket ("<> 'delivered'" keeps the partial index usable).
     SQLite::Statement q(db, std::string("SELECT ") + kEntryColumns +
-                                " FROM case_queue q WHERE q.state = 'pending' "
+                                " FROM case_queue q WHERE q.state = 'pending' AND q.department = ? "
                                 "AND q.next_attempt_at <= ? AND q.id = (SELECT min(i.id) FROM "
                                 "case_queue i WHERE i.ticket_number = q.ticket_number AND "
-                                "i.state <> 'delivered') ORDER BY q.id LIMIT ?");
-    q.bind(1, toMillis(now));
-    q.bind(2, limit);
+                                "i.state <> 'delivered' AND i.state <> 'discarded') "
+                                "ORDER BY q.id LIMIT ?");
+    q.bind(1, department);
+    q.bind(2, toMillis(now));
+    q.bind(3, limit);
     while (q.executeStep()) { out.push_back(readEntry(q)); }
+    return out;
+  });
+}
+
+Result<std::vector<std::string>> SqliteCaseStore::dueCaseDepartments(SysTime now) {
+  return db_.read([&](SQLite::Database& db) {
+    std::vector<std::string> out;
+    SQLite::Statement q(db,
+                        "SELECT DISTINCT department FROM case_queue WHERE state = 'pending' "
+                        "AND next_attempt_at <= ? ORDER BY department");
+    q.bind(1, toMillis(now));
+    while (q.executeStep()) { out.push_back(q.getColumn(0).getString()); }
+    return out;
+  });
+}
+
+Result<std::map<std::string, std::int64_t>> SqliteCaseStore::pendingByDepartment() {
+  return db_.read([](SQLite::Database& db) {
+    std::map<std::string, std::int64_t> out;
+    SQLite::Statement q(db,
+                        "SELECT department, count(*) FROM case_queue WHERE state = 'pending' "
+                        "GROUP BY department");
+    while (q.executeStep()) { out[q.getColumn(0).getString()] = q.getColumn(1).getInt64(); }
     return out;
   });
 }
@@ -204,6 +230,18 @@ Result<void> SqliteCaseStore::requeueCaseEntry(std::int64_t id, SysTime now) {
     q.bind(2, id);
     q.exec();
   });
+}
+
+Result<void> SqliteCaseStore::discardCaseEntry(std::int64_t id, SysTime now) {
+  return changeOrRefuse(db_, ErrorCode::NotFound, "no such dead letter",
+                        [&](SQLite::Database& db) {
+                          SQLite::Statement q(db,
+                                              "UPDATE case_queue SET state = 'discarded', "
+                                              "next_attempt_at = ? WHERE id = ? AND state = 'dead'");
+                          q.bind(1, toMillis(now));
+                          q.bind(2, id);
+                          return q.exec() == 1;
+                        });
 }
 
 Result<CaseQueueCounts> SqliteCaseStore::caseQueueCounts() {
@@ -279,13 +317,36 @@ Result<std::vector<ApiKeyRecord>> SqliteCaseStore::activeApiKeys() {
   });
 }
 
-Result<void> SqliteCaseStore::revokeApiKey(const std::string& name, SysTime now) {
-  return db_.write([name, now](SQLite::Database& db) {
-    SQLite::Statement q(db, "UPDATE api_keys SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL");
-    q.bind(1, toMillis(now));
-    q.bind(2, name);
-    q.exec();
+Result<std::vector<ApiKeyRecord>> SqliteCaseStore::apiKeys() {
+  return db_.read([](SQLite::Database& db) {
+    std::vector<ApiKeyRecord> out;
+    SQLite::Statement q(db,
+                        "SELECT id, name, departments, created_at, revoked_at FROM api_keys "
+                        "ORDER BY name");
+    while (q.executeStep()) {
+      ApiKeyRecord k;
+      k.id = q.getColumn(0).getInt64();
+      k.name = q.getColumn(1).getString();
+      k.departments = splitComma(q.getColumn(2).getString());
+      k.created_at = fromMillis(q.getColumn(3).getInt64());
+      k.revoked = !q.getColumn(4).isNull();
+      if (k.revoked) { k.revoked_at = fromMillis(q.getColumn(4).getInt64()); }
+      out.push_back(std::move(k));
+    }
+    return out;
   });
+}
+
+Result<void> SqliteCaseStore::revokeApiKey(const std::string& name, SysTime now) {
+  return changeOrRefuse(db_, ErrorCode::NotFound, "no active api key with this name",
+                        [&](SQLite::Database& db) {
+                          SQLite::Statement q(db,
+                                              "UPDATE api_keys SET revoked_at = ? WHERE name = ? "
+                                              "AND revoked_at IS NULL");
+                          q.bind(1, toMillis(now));
+                          q.bind(2, name);
+                          return q.exec() == 1;
+                        });
 }
 
 Result<std::vector<PublicTicket>> SqliteCaseStore::publicTickets(const PublicTicketQuery& query) {

@@ -25,19 +25,32 @@ public:
   explicit SqliteCaseStore(Database& db, double grid_m = kDefaultPublicGridM)
       : db_(db), grid_m_(grid_m) {}
 
-  Result<std::vector<CaseEntry>> dueCaseEntries(SysTime now, int limit) override;
+  Result<std::vector<CaseEntry>> dueCaseEntries(const std::string& department, SysTime now,
+                                                int limit) override;
+  Result<std::vector<std::string>> dueCaseDepartments(SysTime now) override;
+  Result<std::map<std::string, std::int64_t>> pendingByDepartment() override;
   Result<void> markCaseEntry(std::int64_t id, const std::string& state, int tries,
                              SysTime next_attempt_at, int last_status, const std::string& error,
                              SysTime now) override;
   Result<std::vector<CaseEntry>> deadCaseEntries(int limit) override;
   Result<void> requeueCaseEntry(std::int64_t id, SysTime now) override;
+  Result<void> discardCaseEntry(std::int64_t id, SysTime now) override;
   Result<CaseQueueCounts> caseQueueCounts() override;
+
+  // storage/sqlite_case_deliveries.cpp
+  Result<std::vector<DeliveryProblem>> deliveryProblems(int limit) override;
+  Result<std::int64_t> deliveryProblemCount() override;
+  Result<void> retryDelivery(DeliveryProblem::Kind kind, std::int64_t id, SysTime now,
+                             AuditEntry audit) override;
+  Result<void> discardDelivery(DeliveryProblem::Kind kind, std::int64_t id, SysTime now,
+                               AuditEntry audit) override;
   Result<std::vector<CaseEntry>> caseEntriesOf(std::int64_t ticket_number) override;
 
   Result<std::int64_t> addApiKey(const std::string& name, const std::string& hash,
                                  const std::vector<std::string>& departments,
                                  SysTime now) override;
   Result<std::vector<ApiKeyRecord>> activeApiKeys() override;
+  Result<std::vector<ApiKeyRecord>> apiKeys() override;
   Result<void> revokeApiKey(const std::string& name, SysTime now) override;
 
   Result<std::vector<PublicTicket>> publicTickets(const PublicTicketQuery& query) override;

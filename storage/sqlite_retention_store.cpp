@@ -9,7 +9,8 @@ namespace bb::storage {
 namespace {
 
 // Outbox rows whose delivery is over (the address is already wiped on these).
-constexpr const char* kFinalOutbox = "status IN ('sent', 'delivered', 'read', 'failed', 'dead')";
+constexpr const char* kFinalOutbox =
+    "status IN ('sent', 'delivered', 'read', 'failed', 'dead', 'discarded')";
 
 //! Deletes media rows `ids` and remembers their files for deletion after the commit.
 void deleteMedia(SQLite::Database& db, const std::vector<std::int64_t>& ids,
@@ -52,7 +53,8 @@ void anonymizeTicket(SQLite::Database& db, std::int64_t ticket_id, std::int64_t 
   // Delivered back-office entries carried the report's text; the back office has its copy.
   {
     SQLite::Statement q(db,
-                        "UPDATE case_queue SET payload = '{}' WHERE state = 'delivered' AND "
+                        "UPDATE case_queue SET payload = '{}' WHERE state IN ('delivered', "
+                        "'discarded') AND "
                         "ticket_number = (SELECT number FROM tickets WHERE id = ?1)");
     q.bind(1, ticket_id);
     q.exec();

@@ -14,8 +14,12 @@ int runCheckConfig(const Args& args);
 int runMigrate(const Args& args);
 //! `staff add --login NAME --role ROLE [--department D]... --config FILE`; password on stdin.
 int runStaff(const Args& args);
-//! `apikey add --name N --department D [--department D2 ...] --config FILE`: prints the key once.
+//! `apikey add --name N --department D [--department D2 ...] --config FILE`: prints the key once;
+//! `apikey list --config FILE`; `apikey revoke --name N --config FILE`: refused from then on.
 int runApiKey(const Args& args);
+//! `deliveries list|retry REF...|retry --all|discard REF... --config FILE`: the deliveries that
+//! need staff (dead back-office entries, failed messages), as on the inbox's delivery page.
+int runDeliveries(const Args& args);
 //! `keys rotate --config FILE`: re-seals every reply address under the current encryption key.
 int runKeys(const Args& args);
 //! `matrix registration --config FILE`: the registration YAML for the homeserver on stdout.

@@ -31,7 +31,10 @@ ForwarderOptions forwarderOptions(const config::Config& c) {
   config::parseDepartmentUrls(c.backoffice.department_urls, urls);
   for (const auto& [dept, url] : urls) { f.department_urls[dept] = url; }
   f.secret = c.backoffice.secret;
-  f.max_tries = c.backoffice.max_tries;
+  // An entry is given up by its age (ForwarderOptions::give_up_after, 24 hours), not by a count
+  // of tries: ten tries with a 2 s base ended within the first hour of an outage.
+  // backoffice.max_tries is still read so existing configs load; it no longer ends an entry.
+  f.max_tries = 0;
   f.retry_base = std::chrono::milliseconds(c.backoffice.retry_base_ms);
   return f;
 }
@@ -48,6 +51,7 @@ BackOffice::BackOffice(const config::Config& config, storage::Database& db, Engi
   }
   push = forwarderOptions(config);
   if (!pushConfigured(push)) { return; }
+  registerUnroutedMetric(metrics, *cases, push);
   http = makeCurlHttpClient();
   forwarder = std::make_unique<CaseForwarder>(*cases, *http, clock, push, &metrics);
 }

@@ -58,6 +58,8 @@ StaffPages::StaffPages(const config::Config& config, storage::Database& db, Core
       inbox(core.engine, core.store, inbox_store, core.media, clock,
             inboxOptions(config, key_material)),
       moderation(inbox.desk(), core.participation),
+      case_store(db, config.open311.public_grid_m),
+      deliveries(inbox.desk(), case_store),
       participation_page(core.participation, clock, publicParticipationOptions(config)) {
   if (config.demo) {
     seedDemoAdmin(inbox_store, inbox.departments(), config.server.public_url, clock);
@@ -67,6 +69,7 @@ StaffPages::StaffPages(const config::Config& config, storage::Database& db, Core
 std::vector<Route> StaffPages::routes() {
   std::vector<Route> out = inbox.routes();
   append(out, moderation.routes());
+  append(out, deliveries.routes());
   append(out, participation_page.routes());
   return out;
 }

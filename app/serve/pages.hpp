@@ -10,7 +10,9 @@
 #include "bot/http/http.hpp"
 #include "config/config.hpp"
 #include "storage/database.hpp"
+#include "storage/sqlite_case_store.hpp"
 #include "storage/sqlite_inbox_store.hpp"
+#include "web/inbox/deliveries_page.hpp"
 #include "web/inbox/inbox.hpp"
 #include "web/inbox/participation_moderation.hpp"
 #include "web/participation/public_page.hpp"
@@ -38,6 +40,8 @@ struct StaffPages {
   storage::SqliteInboxStore inbox_store;
   web::Inbox inbox;
   web::ParticipationModeration moderation;
+  storage::SqliteCaseStore case_store;
+  web::DeliveriesPage deliveries;
   web::PublicParticipation participation_page;
 };
 

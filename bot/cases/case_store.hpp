@@ -10,8 +10,10 @@
 #include <string>
 #include <vector>
 
+#include "bot/cases/deliveries.hpp"
 #include "bot/result.hpp"
 #include "bot/conversation/store.hpp"
+#include "bot/staff/inbox_store.hpp"
 #include "bot/types.hpp"
 
 namespace bb {
@@ -24,7 +26,7 @@ struct CaseEntry {
   std::string event_type;  //!< created | status_changed | note | merged
   std::string payload;     //!< Open311-shaped JSON without personal data (bot/cases/case_payload.hpp)
   SysTime created_at{};
-  std::string state;  //!< pending | delivered | dead
+  std::string state;  //!< pending | delivered | dead | discarded (by staff, with an audit entry)
   int tries = 0;
   SysTime next_attempt_at{};
   int last_status = 0;  //!< HTTP status of the last try (0: transport error)
@@ -45,6 +47,7 @@ struct ApiKeyRecord {
   std::vector<std::string> departments;  //!< "*" means every department
   SysTime created_at{};
   bool revoked = false;
+  SysTime revoked_at{};  //!< when `revoked`
 };
 
 //! A ticket as the public may see it: no reporter, no channel, no citizen text.
@@ -99,9 +102,15 @@ public:
   virtual ~CaseStore() = default;
 
   // ---- queue ----
-  //! The oldest undelivered entry of each ticket, if it is pending and due at `now` (a pending or
-  //! dead entry blocks the later entries of its ticket: order per ticket holds), oldest first.
-  virtual Result<std::vector<CaseEntry>> dueCaseEntries(SysTime now, int limit) = 0;
+  //! Of `department`'s entries, the oldest undelivered entry of each ticket, if it is pending and
+  //! due at `now` (a pending or dead entry blocks the later entries of its ticket: order per
+  //! ticket holds; a discarded one does not), oldest first.
+  virtual Result<std::vector<CaseEntry>> dueCaseEntries(const std::string& department, SysTime now,
+                                                        int limit) = 0;
+  //! The departments that have pending entries due at `now`.
+  virtual Result<std::vector<std::string>> dueCaseDepartments(SysTime now) = 0;
+  //! Pending entries per department (parked entries of departments without a URL show here).
+  virtual Result<std::map<std::string, std::int64_t>> pendingByDepartment() = 0;
   virtual Result<void> markCaseEntry(std::int64_t id, const std::string& state, int tries,
                                      SysTime next_attempt_at, int last_status,
                                      const std::string& error, SysTime now) = 0;
@@ -109,7 +118,23 @@ public:
   virtual Result<std::vector<CaseEntry>> deadCaseEntries(int limit) = 0;
   //! Puts a dead entry back to pending with its tries reset.
   virtual Result<void> requeueCaseEntry(std::int64_t id, SysTime now) = 0;
+  //! Gives a dead entry up for good ('discarded'): the later entries of its ticket go on.
+  //! NotFound when `id` is not a dead entry.
+  virtual Result<void> discardCaseEntry(std::int64_t id, SysTime now) = 0;
   virtual Result<CaseQueueCounts> caseQueueCounts() = 0;
+
+  // ---- deliveries that need staff (bot/cases/deliveries.hpp) ----
+  //! Dead back-office entries and failed or dead messages to citizens, oldest first.
+  virtual Result<std::vector<DeliveryProblem>> deliveryProblems(int limit) = 0;
+  virtual Result<std::int64_t> deliveryProblemCount() = 0;
+  //! Back into its queue, tries reset, due at `now`; a message gets the citizen's sealed address
+  //! back (a final row lost it). `audit` (its ticket filled in) is written in the same
+  //! transaction. NotFound when it is not a failed delivery, or the citizen was erased.
+  virtual Result<void> retryDelivery(DeliveryProblem::Kind kind, std::int64_t id, SysTime now,
+                                     AuditEntry audit) = 0;
+  //! Given up for good ('discarded'; a ticket's later entries go on), audited like a retry.
+  virtual Result<void> discardDelivery(DeliveryProblem::Kind kind, std::int64_t id, SysTime now,
+                                       AuditEntry audit) = 0;
   virtual Result<std::vector<CaseEntry>> caseEntriesOf(std::int64_t ticket_number) = 0;
 
   // ---- API keys ----
@@ -118,6 +143,10 @@ public:
                                          SysTime now) = 0;
   //! Every key not revoked (the caller compares hashes in constant time).
   virtual Result<std::vector<ApiKeyRecord>> activeApiKeys() = 0;
+  //! Every key, revoked ones too, by name (`apikey list`).
+  virtual Result<std::vector<ApiKeyRecord>> apiKeys() = 0;
+  //! Refused from the next request on (keys are looked up per request). NotFound when no
+  //! active key has this name.
   virtual Result<void> revokeApiKey(const std::string& name, SysTime now) = 0;
 
   // ---- public view and back-office changes ----

@@ -7,6 +7,7 @@
 #include "bot/cases/case_payload.hpp"
 #include "bot/security/crypto.hpp"
 #include "bot/log.hpp"
+#include "bot/runtime/threads.hpp"
 
 namespace bb {
 
@@ -44,106 +45,188 @@ std::chrono::milliseconds CaseForwarder::backoff(int tries) {
   const auto full = std::min(options_.retry_max, options_.retry_base * (std::int64_t{1} << shift));
   const std::int64_t half = std::max<std::int64_t>(full.count() / 2, 0);
   std::uniform_int_distribution<std::int64_t> jitter(0, half);
+  std::lock_guard lock(rng_mutex_);
   return std::chrono::milliseconds(half + jitter(rng_));
 }
 
-ForwardPass CaseForwarder::runOnce() {
-  ForwardPass pass;
+bool CaseForwarder::deliver(const CaseEntry& entry, const std::string& url, ForwardPass& pass) {
+  ++pass.attempted;
+  const SysTime sent_at = clock_.now();
+  HttpCall call;
+  call.method = "POST";
+  call.url = url;
+  call.body = pushBody(entry, sent_at);
+  call.timeout = options_.timeout;
+  call.max_response_bytes = 64 * 1024;
+  call.headers = {
+      {"Content-Type", "application/json"},
+      {kDeliveryHeader, std::to_string(entry.id)},
+      {kTimestampHeader, std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
+                                            sent_at.time_since_epoch()).count())},
+      {kEventHeader, entry.event_type},
+      {kSignatureHeader, pushSignature(options_.secret, call.body)},
+  };
+  const auto started = clock_.monotonic();
+  const HttpReply reply = http_.send(call);
+  const auto took =
+      std::chrono::duration_cast<std::chrono::milliseconds>(clock_.monotonic() - started);
+  const int tries = entry.tries + 1;
   const SysTime now = clock_.now();
-  auto due = cases_.dueCaseEntries(now, options_.batch);
+  if (reply.status >= 200 && reply.status < 300) {
+    if (!cases_.markCaseEntry(entry.id, "delivered", tries, now, reply.status, "", now)) {
+      log::error("forwarder_mark_failed", {{"delivery", std::to_string(entry.id)}});
+      return false;  // the entry stays pending; stop this department rather than race ahead
+    }
+    ++pass.delivered;
+    if (metrics_ != nullptr) {
+      metrics_->increment("buergerbox_backoffice_deliveries_total", "result=\"delivered\"");
+    }
+    log::info("backoffice_delivered", {{"delivery", std::to_string(entry.id)},
+                                       {"ticket", std::to_string(entry.ticket_number)},
+                                       {"status", std::to_string(reply.status)},
+                                       {"latency_ms", std::to_string(took.count())}});
+    return true;
+  }
+  const std::string error = reply.status == 0 ? "transport: " + reply.transport_error
+                                              : "http " + std::to_string(reply.status);
+  const bool too_old = now - entry.created_at >= options_.give_up_after;
+  const bool too_many = options_.max_tries > 0 && tries >= options_.max_tries;
+  const bool dead = too_old || too_many;
+  const SysTime next = now + backoff(tries);
+  (void)cases_.markCaseEntry(entry.id, dead ? "dead" : "pending", tries, next, reply.status,
+                             error.substr(0, 200), now);
+  const char* result = dead ? "dead" : "retry";
+  if (dead) {
+    ++pass.dead;
+  } else {
+    ++pass.retried;
+  }
+  if (metrics_ != nullptr) {
+    metrics_->increment("buergerbox_backoffice_deliveries_total",
+                        std::string("result=\"") + result + "\"");
+  }
+  if (dead) {
+    log::error("backoffice_dead_letter", {{"delivery", std::to_string(entry.id)},
+                                          {"ticket", std::to_string(entry.ticket_number)},
+                                          {"status", std::to_string(reply.status)},
+                                          {"tries", std::to_string(tries)}});
+  } else {
+    log::warn("backoffice_retry", {{"delivery", std::to_string(entry.id)},
+                                   {"status", std::to_string(reply.status)},
+                                   {"tries", std::to_string(tries)}});
+  }
+  return false;
+}
+
+ForwardPass CaseForwarder::drainDepartment(const std::string& department) {
+  ForwardPass pass;
+  const std::string url = urlFor(department);
+  if (url.empty()) {
+    ++pass.unrouted;
+    return pass;
+  }
+  auto due = cases_.dueCaseEntries(department, clock_.now(), options_.batch);
   if (!due) {
     log::warn("forwarder_read_failed", {{"code", toString(due.error().code)}});
     return pass;
   }
   for (const auto& entry : *due) {
-    const std::string url = urlFor(entry.department);
-    if (url.empty()) {
-      ++pass.unrouted;
-      continue;
-    }
-    ++pass.attempted;
-    const SysTime sent_at = clock_.now();
-    HttpCall call;
-    call.method = "POST";
-    call.url = url;
-    call.body = pushBody(entry, sent_at);
-    call.timeout = options_.timeout;
-    call.max_response_bytes = 64 * 1024;
-    call.headers = {
-        {"Content-Type", "application/json"},
-        {kDeliveryHeader, std::to_string(entry.id)},
-        {kTimestampHeader,
-         std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
-                            sent_at.time_since_epoch()).count())},
-        {kEventHeader, entry.event_type},
-        {kSignatureHeader, pushSignature(options_.secret, call.body)},
-    };
-    const auto started = clock_.monotonic();
-    const HttpReply reply = http_.send(call);
-    const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
-        clock_.monotonic() - started);
-    const int tries = entry.tries + 1;
-    if (reply.status >= 200 && reply.status < 300) {
-      auto marked = cases_.markCaseEntry(entry.id, "delivered", tries, now, reply.status, "",
-                                         clock_.now());
-      if (!marked) {
-        log::error("forwarder_mark_failed", {{"delivery", std::to_string(entry.id)}});
-        break;  // the entry stays pending; stop this pass rather than race ahead
-      }
-      ++pass.delivered;
-      if (metrics_ != nullptr) {
-        metrics_->increment("buergerbox_backoffice_deliveries_total", "result=\"delivered\"");
-      }
-      log::info("backoffice_delivered", {{"delivery", std::to_string(entry.id)},
-                                         {"ticket", std::to_string(entry.ticket_number)},
-                                         {"status", std::to_string(reply.status)},
-                                         {"latency_ms", std::to_string(took.count())}});
-      continue;
-    }
-    const std::string error = reply.status == 0 ? "transport: " + reply.transport_error
-                                                : "http " + std::to_string(reply.status);
-    const bool dead = tries >= options_.max_tries;
-    const SysTime next = clock_.now() + backoff(tries);
-    (void)cases_.markCaseEntry(entry.id, dead ? "dead" : "pending", tries, next, reply.status,
-                               error.substr(0, 200), clock_.now());
-    if (dead) {
-      ++pass.dead;
-      if (metrics_ != nullptr) {
-        metrics_->increment("buergerbox_backoffice_deliveries_total", "result=\"dead\"");
-      }
-      log::error("backoffice_dead_letter", {{"delivery", std::to_string(entry.id)},
-                                            {"ticket", std::to_string(entry.ticket_number)},
-                                            {"status", std::to_string(reply.status)},
-                                            {"tries", std::to_string(tries)}});
-    } else {
-      ++pass.retried;
-      if (metrics_ != nullptr) {
-        metrics_->increment("buergerbox_backoffice_deliveries_total", "result=\"retry\"");
-      }
-      log::warn("backoffice_retry", {{"delivery", std::to_string(entry.id)},
-                                     {"status", std::to_string(reply.status)},
-                                     {"tries", std::to_string(tries)}});
-    }
+    // After a failure the department's target is likely down (or hanging): its other entries
+    // wait for their own backoff instead of meeting the same timeout one after the other.
+    if (!deliver(entry, url, pass)) { break; }
   }
   return pass;
 }
 
+std::vector<std::string> CaseForwarder::routedDueDepartments(ForwardPass& pass) {
+  std::vector<std::string> out;
+  auto departments = cases_.dueCaseDepartments(clock_.now());
+  if (!departments) {
+    log::warn("forwarder_read_failed", {{"code", toString(departments.error().code)}});
+    return out;
+  }
+  for (const auto& d : *departments) {
+    if (urlFor(d).empty()) {
+      ++pass.unrouted;
+    } else {
+      out.push_back(d);
+    }
+  }
+  return out;
+}
+
+ForwardPass CaseForwarder::runOnce() {
+  ForwardPass pass;
+  for (const auto& department : routedDueDepartments(pass)) {
+    const ForwardPass one = drainDepartment(department);
+    pass.attempted += one.attempted;
+    pass.delivered += one.delivered;
+    pass.retried += one.retried;
+    pass.dead += one.dead;
+  }
+  return pass;
+}
+
+void CaseForwarder::dispatchLoop() {
+  setThreadName("bb-bo-dispatch");
+  for (;;) {
+    ForwardPass ignored;
+    const auto departments = routedDueDepartments(ignored);
+    std::unique_lock lock(mutex_);
+    if (stopping_) { return; }
+    bool queued = false;
+    for (const auto& d : departments) {
+      if (busy_.insert(d).second) {
+        ready_.push_back(d);
+        queued = true;
+      }
+    }
+    if (queued) { lane_cv_.notify_all(); }
+    cv_.wait_for(lock, options_.idle_poll, [this] { return stopping_ || woken_; });
+    woken_ = false;
+    if (stopping_) { return; }
+  }
+}
+
+void CaseForwarder::laneLoop() {
+  setThreadName("bb-bo-lane");
+  for (;;) {
+    std::string department;
+    {
+      std::unique_lock lock(mutex_);
+      lane_cv_.wait(lock, [this] { return stopping_ || !ready_.empty(); });
+      if (stopping_) { return; }
+      department = ready_.front();
+      ready_.pop_front();
+    }
+    // A delivered batch may leave more due entries (the next of each ticket): keep going while
+    // the department makes progress, then give the lane back.
+    ForwardPass pass;
+    do {
+      pass = drainDepartment(department);
+    } while (pass.delivered > 0 && pass.attempted == pass.delivered && !stopping());
+    {
+      std::lock_guard lock(mutex_);
+      busy_.erase(department);
+      if (pass.delivered > 0) { woken_ = true; }
+    }
+    cv_.notify_all();
+  }
+}
+
+bool CaseForwarder::stopping() {
+  std::lock_guard lock(mutex_);
+  return stopping_;
+}
+
 void CaseForwarder::start() {
   std::lock_guard lock(mutex_);
-  if (thread_.joinable()) { return; }
+  if (dispatcher_.joinable()) { return; }
   stopping_ = false;
-  thread_ = std::thread([this] {
-    for (;;) {
-      const ForwardPass pass = runOnce();
-      std::unique_lock lock2(mutex_);
-      if (stopping_) { return; }
-      // A pass that delivered something may have unblocked the next entry of a ticket.
-      if (pass.delivered > 0 && !woken_) { continue; }
-      cv_.wait_for(lock2, options_.idle_poll, [this] { return stopping_ || woken_; });
-      woken_ = false;
-      if (stopping_) { return; }
-    }
-  });
+  for (int i = 0; i < std::max(1, options_.parallel); ++i) {
+    lanes_.emplace_back([this] { laneLoop(); });
+  }
+  dispatcher_ = std::thread([this] { dispatchLoop(); });
 }
 
 void CaseForwarder::stop() {
@@ -152,7 +235,15 @@ void CaseForwarder::stop() {
     stopping_ = true;
   }
   cv_.notify_all();
-  if (thread_.joinable()) { thread_.join(); }
+  lane_cv_.notify_all();
+  if (dispatcher_.joinable()) { dispatcher_.join(); }
+  for (auto& lane : lanes_) {
+    if (lane.joinable()) { lane.join(); }
+  }
+  lanes_.clear();
+  std::lock_guard lock(mutex_);
+  ready_.clear();
+  busy_.clear();
 }
 
 void CaseForwarder::wake() {
@@ -174,6 +265,23 @@ void registerCaseQueueMetrics(Metrics& metrics, CaseStore& cases) {
                 [&cases] {
                   auto c = cases.caseQueueCounts();
                   return c ? static_cast<double>(c->dead) : -1.0;
+                });
+}
+
+void registerUnroutedMetric(Metrics& metrics, CaseStore& cases, const ForwarderOptions& options) {
+  const auto urls = options.department_urls;
+  const bool default_url = !options.url.empty();
+  metrics.gauge("buergerbox_backoffice_unrouted",
+                "Pending case queue entries of departments without a push URL (they wait).",
+                [&cases, urls, default_url] {
+                  if (default_url) { return 0.0; }
+                  auto by = cases.pendingByDepartment();
+                  if (!by) { return -1.0; }
+                  double n = 0;
+                  for (const auto& [department, count] : *by) {
+                    if (urls.count(department) == 0) { n += static_cast<double>(count); }
+                  }
+                  return n;
                 });
 }
 

@@ -429,8 +429,12 @@ TEST_CASE("backoffice: api keys are required, hashed, and scoped to departments"
   CHECK(f.h.scalar("SELECT count(*) FROM tickets WHERE status <> 'eingegangen'") == 0);
 
   SUBCASE("a revoked key is refused") {
+    CHECK(f.v1.addNote(Open311Fixture::apiCall("POST", pothole, key, {{"note", "x"}})).status ==
+          201);
     REQUIRE(f.cases.revokeApiKey("tiefbau-fv", f.h.clock.now()));
+    // At once: the very next request, no cache to expire.
     CHECK(f.v1.setStatus(Open311Fixture::apiCall("PUT", pothole, key, change)).status == 403);
+    CHECK_FALSE(f.cases.revokeApiKey("tiefbau-fv", f.h.clock.now()));  // nothing left to revoke
   }
   SUBCASE("X-Api-Key works too, and the own department's ticket changes") {
     HttpRequest r = Open311Fixture::apiCall("PUT", pothole, "", change);

@@ -30,12 +30,19 @@ std::string cookie(const std::string& name, const std::string& value, bool secur
 }
 
 //! The navigation of the page frame: each section only for the roles that work there.
-std::string navigation(const Principal& p) {
+//! `deliveries` failed deliveries wait for this staff member (-1: no delivery page).
+std::string navigation(const Principal& p, std::int64_t deliveries) {
   std::string nav = "<nav aria-label=\"Hauptnavigation\">";
   if (worksTickets(p.user)) {
     nav += "<a href=\"/inbox\">Meldungen</a>"
            "<a href=\"/inbox?assignee=none\">Nicht zugewiesen</a>"
            "<a href=\"/inbox?assignee=me\">Mir zugewiesen</a>";
+    if (deliveries > 0) {
+      nav += "<a href=\"/inbox/deliveries\" class=\"alert\">Zustellungen <span class=\"count\">" +
+             std::to_string(deliveries) + "</span></a>";
+    } else if (deliveries == 0) {
+      nav += "<a href=\"/inbox/deliveries\">Zustellungen</a>";
+    }
   }
   if (composesBroadcasts(p.user)) { nav += "<a href=\"/inbox/rundschreiben\">Rundschreiben</a>"; }
   if (moderatesParticipation(p.user)) { nav += "<a href=\"/inbox/beteiligung\">Beteiligung</a>"; }
@@ -216,7 +223,9 @@ HttpResponse StaffDesk::page(int status, const std::string& title, const Princip
            "<script src=\"/inbox/static/inbox.js\" defer></script></head><body>"
            "<a class=\"skip\" href=\"#main\">Zum Inhalt springen</a>"
            "<header class=\"top\"><a class=\"brand\" href=\"/inbox\">Bürgerbox "
-           "<span>Posteingang</span></a>" + (p != nullptr ? navigation(*p) : std::string()) +
+           "<span>Posteingang</span></a>" +
+           (p != nullptr ? navigation(*p, delivery_count_ ? delivery_count_(p->user) : -1)
+                         : std::string()) +
            "</header><main id=\"main\" tabindex=\"-1\">" + body + "</main></body></html>";
   r.header("Content-Security-Policy", kContentSecurityPolicy);
   r.header("Cache-Control", "no-store");

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -97,11 +98,17 @@ public:
   static std::string preLoginId(const HttpRequest& req);
   //! The injected clock's time, for the pages that stand on the desk.
   SysTime now() const { return clock_.now(); }
+  //! How many failed deliveries a staff member may act on: the navigation shows the number
+  //! beside "Zustellungen" when it is not zero (set by the delivery page).
+  void setDeliveryCount(std::function<std::int64_t(const StaffUser&)> count) {
+    delivery_count_ = std::move(count);
+  }
 
 private:
   InboxStore& store_;
   const Clock& clock_;
   SessionPolicy policy_;
+  std::function<std::int64_t(const StaffUser&)> delivery_count_;
 };
 
 }  // namespace bb::web

@@ -1,0 +1,286 @@
+// The forwarder's department queues on the fake clock: a back office that is down for hours,
+// a department without a URL with a large backlog, and a department URL that never answers.
+
+#include <doctest/doctest.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <nlohmann/json.hpp>
+
+#include "bot/cases/forwarder.hpp"
+#include "storage/open.hpp"
+#include "storage/sqlite_case_store.hpp"
+#include "support/engine_harness.hpp"
+#include "support/server_process.hpp"
+
+using namespace std::chrono_literals;
+using json = nlohmann::json;
+
+namespace {
+
+//! A migrated database in a temporary folder with the case store on it.
+struct Queue {
+  bb::test::TempDir dir;
+  std::unique_ptr<bb::storage::Database> db;
+  std::unique_ptr<bb::storage::SqliteCaseStore> cases;
+  bb::test::FakeClock clock;
+
+  Queue() {
+    bb::config::StorageConfig storage;
+    storage.path = dir.path() + "/db.sqlite";
+    auto opened = bb::storage::openDatabase(storage);
+    REQUIRE(opened);
+    db = std::move(*opened);
+    cases = std::make_unique<bb::storage::SqliteCaseStore>(*db);
+  }
+
+  //! Appends `n` entries of `department`, ticket numbers from `first_ticket` on, at clock.now().
+  void add(const std::string& department, std::int64_t first_ticket, int n = 1) {
+    const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                         clock.now().time_since_epoch()).count();
+    REQUIRE(db->write([&](SQLite::Database& d) {
+      SQLite::Statement q(d,
+                          "INSERT INTO case_queue (ticket_number, department, event_type, payload, "
+                          "created_at) VALUES (?, ?, 'created', ?, ?)");
+      for (int i = 0; i < n; ++i) {
+        const std::int64_t ticket = first_ticket + i;
+        q.bind(1, ticket);
+        q.bind(2, department);
+        q.bind(3, json{{"ticket", ticket}}.dump());
+        q.bind(4, static_cast<std::int64_t>(now));
+        q.exec();
+        q.reset();
+      }
+    }));
+  }
+
+  std::int64_t count(const std::string& where) {
+    auto r = db->read([&](SQLite::Database& d) {
+      return d.execAndGet("SELECT count(*) FROM case_queue WHERE " + where).getInt64();
+    });
+    REQUIRE(r);
+    return *r;
+  }
+};
+
+//! A back office behind a switch: down answers like a refused connection; up records each
+//! delivery (URL, delivery id, ticket) and answers 200.
+class SwitchedOffice final : public bb::HttpClient {
+public:
+  struct Receipt {
+    std::string url;
+    std::int64_t delivery = 0;
+    std::int64_t ticket = 0;
+  };
+  std::atomic<bool> down{false};
+
+  bb::HttpReply send(const bb::HttpCall& call) override {
+    bb::HttpReply r;
+    if (down.load()) {
+      r.status = 0;
+      r.transport_error = "connection refused";
+      return r;
+    }
+    const json body = json::parse(call.body);
+    std::lock_guard lock(mutex_);
+    receipts_.push_back({call.url, body.at("delivery_id").get<std::int64_t>(),
+                         body.at("ticket").get<std::int64_t>()});
+    r.status = 200;
+    return r;
+  }
+  std::vector<Receipt> receipts() {
+    std::lock_guard lock(mutex_);
+    return receipts_;
+  }
+
+private:
+  std::mutex mutex_;
+  std::vector<Receipt> receipts_;
+};
+
+bb::ForwarderOptions defaults(const std::string& url) {
+  bb::ForwarderOptions o;  // the service's defaults: backoff up to 15 min, dead after 24 h
+  o.url = url;
+  o.secret = "push-secret";
+  o.jitter_seed = 11;
+  return o;
+}
+
+}  // namespace
+
+TEST_CASE("backoffice: a back office down for 2 hours loses nothing; everything arrives in order after") {
+  Queue q;
+  SwitchedOffice office;
+  bb::CaseForwarder fwd(*q.cases, office, q.clock, defaults("http://bo.example/in"));
+  // Five tickets in two departments, three entries each (created, two updates).
+  office.down = true;
+  for (int round = 0; round < 3; ++round) {
+    for (std::int64_t t = 1; t <= 5; ++t) { q.add(t % 2 == 0 ? "tiefbau" : "bauhof", t); }
+    q.clock.advance(1min);
+  }
+  for (int minute = 0; minute < 120; ++minute) {
+    (void)fwd.runOnce();
+    q.clock.advance(1min);
+  }
+  CHECK(q.count("state = 'dead'") == 0);
+  CHECK(q.count("state = 'pending' AND tries > 0") > 0);  // it really tried during the outage
+  CHECK(office.receipts().empty());
+
+  office.down = false;
+  int minutes = 0;
+  while (q.count("state = 'pending'") > 0 && minutes < 60) {
+    (void)fwd.runOnce();
+    q.clock.advance(1min);
+    ++minutes;
+  }
+  CHECK(q.count("state = 'delivered'") == 15);
+  CHECK(q.count("state = 'dead'") == 0);
+  CHECK(minutes <= 16);  // the longest backoff is 15 minutes
+  const auto receipts = office.receipts();
+  REQUIRE(receipts.size() == 15);
+  std::map<std::int64_t, std::vector<std::int64_t>> per_ticket;
+  for (const auto& r : receipts) { per_ticket[r.ticket].push_back(r.delivery); }
+  REQUIRE(per_ticket.size() == 5);
+  for (const auto& [ticket, deliveries] : per_ticket) {
+    INFO("ticket " << ticket);
+    REQUIRE(deliveries.size() == 3);
+    CHECK(std::is_sorted(deliveries.begin(), deliveries.end()));
+  }
+}
+
+TEST_CASE("backoffice: after the total backoff time an entry is dead, and discarding it frees its ticket") {
+  Queue q;
+  SwitchedOffice office;
+  auto o = defaults("http://bo.example/in");
+  o.give_up_after = 3h;
+  bb::CaseForwarder fwd(*q.cases, office, q.clock, o);
+  office.down = true;
+  q.add("tiefbau", 7);
+  q.add("tiefbau", 7);
+  for (int minute = 0; minute < 200; ++minute) {
+    (void)fwd.runOnce();
+    q.clock.advance(1min);
+  }
+  CHECK(q.count("state = 'dead'") == 1);
+  CHECK(q.count("state = 'pending' AND tries = 0") == 1);  // held back behind the dead one
+  auto dead = q.cases->deadCaseEntries(10);
+  REQUIRE(dead);
+  REQUIRE(dead->size() == 1);
+  CHECK_FALSE(q.cases->discardCaseEntry((*dead)[0].id + 1, q.clock.now()));  // not a dead one
+  REQUIRE(q.cases->discardCaseEntry((*dead)[0].id, q.clock.now()));
+  office.down = false;
+  (void)fwd.runOnce();
+  const auto receipts = office.receipts();
+  REQUIRE(receipts.size() == 1);
+  CHECK(receipts[0].delivery == (*dead)[0].id + 1);
+  CHECK(q.count("state = 'discarded'") == 1);
+}
+
+TEST_CASE("backoffice: 500 entries of a department without a URL do not delay another department") {
+  Queue q;
+  SwitchedOffice office;
+  auto o = defaults("");
+  o.department_urls["tiefbau"] = "http://tiefbau.example/in";
+  bb::Metrics metrics;
+  bb::registerUnroutedMetric(metrics, *q.cases, o);
+  bb::CaseForwarder fwd(*q.cases, office, q.clock, o);
+  q.add("ordnungsamt", 1000, 500);  // older than tiefbau's entry
+  q.clock.advance(1s);
+  q.add("tiefbau", 1);
+  const auto pass = fwd.runOnce();
+  CHECK(pass.delivered == 1);
+  CHECK(pass.unrouted == 1);
+  const auto receipts = office.receipts();
+  REQUIRE(receipts.size() == 1);
+  CHECK(receipts[0].url == "http://tiefbau.example/in");
+  CHECK(receipts[0].ticket == 1);
+  CHECK(q.count("department = 'ordnungsamt' AND state = 'pending' AND tries = 0") == 500);
+  CHECK(metrics.render().find("buergerbox_backoffice_unrouted 500\n") != std::string::npos);
+}
+
+namespace {
+
+//! A local socket that accepts connections (the kernel completes them) and never answers.
+class SilentServer {
+public:
+  SilentServer() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    REQUIRE(fd_ >= 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = 0;
+    REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    REQUIRE(::listen(fd_, 16) == 0);
+    socklen_t len = sizeof addr;
+    REQUIRE(::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+    port_ = ntohs(addr.sin_port);
+  }
+  ~SilentServer() { ::close(fd_); }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/in"; }
+
+private:
+  int fd_ = -1;
+  int port_ = 0;
+};
+
+//! The real transport for the silent department, the recording office for the others.
+class Split final : public bb::HttpClient {
+public:
+  Split(bb::HttpClient& real, bb::HttpClient& office, std::string silent_url)
+      : real_(real), office_(office), silent_url_(std::move(silent_url)) {}
+  bb::HttpReply send(const bb::HttpCall& call) override {
+    if (call.url != silent_url_) { return office_.send(call); }
+    hanging.fetch_add(1);
+    auto reply = real_.send(call);
+    hanging.fetch_sub(1);
+    return reply;
+  }
+  std::atomic<int> hanging{0};
+
+private:
+  bb::HttpClient& real_;
+  bb::HttpClient& office_;
+  std::string silent_url_;
+};
+
+}  // namespace
+
+TEST_CASE("backoffice: a department URL that never answers does not delay another department") {
+  Queue q;
+  SilentServer silent;
+  SwitchedOffice office;
+  auto curl = bb::makeCurlHttpClient();
+  Split http(*curl, office, silent.url());
+  auto o = defaults("");
+  o.department_urls["bauhof"] = silent.url();
+  o.department_urls["tiefbau"] = "http://tiefbau.example/in";
+  o.timeout = 4s;
+  o.idle_poll = 20ms;
+  q.add("bauhof", 1, 20);  // the older entries: the single-threaded forwarder took these first
+  q.add("tiefbau", 100, 3);
+  q.add("tiefbau", 100);   // a second entry of ticket 100: goes once the first is acknowledged
+  bb::CaseForwarder fwd(*q.cases, http, q.clock, o);
+  fwd.start();
+  const auto until = std::chrono::steady_clock::now() + 3s;
+  while (office.receipts().size() < 4 && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(10ms);
+  }
+  const int hanging = http.hanging.load();
+  fwd.stop();
+  CHECK(office.receipts().size() == 4);
+  CHECK(hanging == 1);  // tiefbau was served while bauhof's request was still waiting
+  CHECK(q.count("department = 'tiefbau' AND state = 'delivered'") == 4);
+  CHECK(q.count("department = 'bauhof' AND state = 'delivered'") == 0);
+  // The silent department paid one timeout, not one per entry.
+  CHECK(q.count("department = 'bauhof' AND tries > 0") == 1);
+}
