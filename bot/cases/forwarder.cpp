@@ -158,11 +158,15 @@ std::vector<std::string> CaseForwarder::routedDueDepartments(ForwardPass& pass) 
 ForwardPass CaseForwarder::runOnce() {
   ForwardPass pass;
   for (const auto& department : routedDueDepartments(pass)) {
-    const ForwardPass one = drainDepartment(department);
-    pass.attempted += one.attempted;
-    pass.delivered += one.delivered;
-    pass.retried += one.retried;
-    pass.dead += one.dead;
+    // As a lane does: while the department makes progress, the next entry of each ticket is due.
+    ForwardPass one;
+    do {
+      one = drainDepartment(department);
+      pass.attempted += one.attempted;
+      pass.delivered += one.delivered;
+      pass.retried += one.retried;
+      pass.dead += one.dead;
+    } while (one.delivered > 0 && one.attempted == one.delivered);
   }
   return pass;
 }
