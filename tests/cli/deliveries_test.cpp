@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <cstdio>
+#include <regex>
 #include <string>
 
 #include <SQLiteCpp/SQLiteCpp.h>
@@ -53,13 +54,13 @@ TEST_CASE("cli: deliveries list shows a dead entry, retry queues it again, disca
   bb::test::TempDir dir;
   const std::string db_path = dir.path() + "/db.sqlite";
   REQUIRE(buergerbox(db_path, "migrate").code == 0);
-  // Two entries given up by the forwarder, queued an hour ago.
+  // Two entries given up by the forwarder, queued two and a half hours ago.
   exec(db_path,
        "INSERT INTO case_queue (id, ticket_number, department, event_type, payload, created_at, "
        "state, tries, last_status, last_error) VALUES "
-       "(7, 41, 'tiefbau', 'created', '{}', (strftime('%s','now') - 3600) * 1000, 'dead', 90, "
+       "(7, 41, 'tiefbau', 'created', '{}', (strftime('%s','now') - 9000) * 1000, 'dead', 90, "
        "503, 'http 503'), "
-       "(8, 42, 'bauhof', 'created', '{}', (strftime('%s','now') - 3600) * 1000, 'dead', 90, "
+       "(8, 42, 'bauhof', 'created', '{}', (strftime('%s','now') - 9000) * 1000, 'dead', 90, "
        "0, 'transport: timeout')");
 
   const Run listed = buergerbox(db_path, "deliveries list");
@@ -67,7 +68,7 @@ TEST_CASE("cli: deliveries list shows a dead entry, retry queues it again, disca
   CHECK(listed.output.find("b-7\tBack office\t41\ttiefbau\tdead\t90\t") != std::string::npos);
   CHECK(listed.output.find("http 503") != std::string::npos);
   CHECK(listed.output.find("b-8\t") != std::string::npos);
-  CHECK(listed.output.find("60 Min.") != std::string::npos);  // the age
+  CHECK(listed.output.find("\t2 Std.\t") != std::string::npos);  // the age
   CHECK(listed.output.find("2 deliveries need attention") != std::string::npos);
 
   const Run retried = buergerbox(db_path, "deliveries retry b-7");
@@ -101,8 +102,9 @@ TEST_CASE("cli: apikey list and revoke; a revoked key is refused at the next req
   CHECK(typo.output.find("unknown department 'tiefbau-typo'") != std::string::npos);
   const Run added = buergerbox(db_path, "apikey add --name kfa --department tiefbau");
   REQUIRE(added.code == 0);
-  const std::string key = added.output.substr(0, added.output.find('\n'));
-  REQUIRE(key.rfind("bbk_", 0) == 0);
+  std::smatch m;
+  REQUIRE_MESSAGE(std::regex_search(added.output, m, std::regex("bbk_[0-9a-f]+")), added.output);
+  const std::string key = m[0];
 
   bb::config::StorageConfig storage;
   storage.path = db_path;

@@ -53,14 +53,14 @@ struct DeliveryFixture : InboxFixture {
 
 TEST_CASE("deliveries: a dead entry is listed, retry delivers it, discard is audited") {
   DeliveryFixture f;
-  const auto pothole = f.report("anna", "schlagloch", "Tiefes Loch");  // tiefbau
+  const auto pothole = f.report("anna", "schlagloch", "Tiefes Loch");  // tiefbau-kernstadt
   const auto lamp = f.report("bert", "strassenbeleuchtung", "Lampe aus");  // bauhof
   const auto entry = f.deadEntry(pothole);
   const auto message = f.failedMessage(pothole);
   const auto other = f.deadEntry(lamp);
   f.h.clock.advance(std::chrono::hours(3));
   f.account("chefin", "admin", {});
-  f.account("tiefbau-lead", "agent", {"tiefbau"});
+  f.account("tiefbau-lead", "agent", {"tiefbau-kernstadt"});
   const auto admin = f.login("chefin");
   const auto lead = f.login("tiefbau-lead");
   const std::string b = "b-" + std::to_string(entry);
