@@ -117,7 +117,7 @@ bb::ForwarderOptions defaults(const std::string& url) {
 
 }  // namespace
 
-TEST_CASE("backoffice: a back office down for 2 hours loses nothing; everything arrives in order after") {
+TEST_CASE("backoffice: a back office down for 2 hours loses nothing, everything arrives in order after") {
   Queue q;
   SwitchedOffice office;
   bb::CaseForwarder fwd(*q.cases, office, q.clock, defaults("http://bo.example/in"));

@@ -93,7 +93,7 @@ TEST_CASE("cli: deliveries list shows a dead entry, retry queues it again, disca
   CHECK(empty.output.find("0 deliveries need attention") != std::string::npos);
 }
 
-TEST_CASE("cli: apikey list and revoke; a revoked key is refused at the next request") {
+TEST_CASE("cli: apikey list and revoke, a revoked key is refused at the next request") {
   bb::test::TempDir dir;
   const std::string db_path = dir.path() + "/db.sqlite";
   REQUIRE(buergerbox(db_path, "migrate").code == 0);

@@ -37,7 +37,7 @@ TEST_CASE("ops: healthz answers 200 while the database answers and 503 once it i
   CHECK(after.status == 503);
 }
 
-TEST_CASE("ops: readyz turns 503 while the database is read-only and 200 again after; livez stays 200") {
+TEST_CASE("ops: readyz turns 503 while the database is read-only and 200 again after, livez stays 200") {
   bb::test::TempDir dir;
   bb::config::StorageConfig storage;
   storage.path = dir.path() + "/db.sqlite";
