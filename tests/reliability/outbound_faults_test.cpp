@@ -114,10 +114,11 @@ TEST_CASE("reliability: a recipient that always fails ends as a dead letter afte
   CHECK(rig.scalar("SELECT count(*) FROM outbox WHERE status = 'dead' AND tries = 3") == 1);
   CHECK(apis.faults()["always500"] == 3);  // bounded: exactly max_tries attempts on the wire
   CHECK(apis.deliveriesTo(c.recipient).empty());
-  // Visible to operators: the metrics count it.
+  // Visible to operators: the metrics count it (the number, not only the metric's name).
   httplib::Client client("127.0.0.1", rig.port);
   auto metrics = client.Get("/metrics");
   REQUIRE(metrics);
-  CHECK(metrics->body.find("dead") != std::string::npos);
+  CHECK(metrics->body.find("buergerbox_outbox_dead_total{channel=\"telegram\"} 1\n") !=
+        std::string::npos);
   CHECK(rig.server->stop(SIGTERM) == 0);
 }
