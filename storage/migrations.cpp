@@ -1,8 +1,35 @@
 #include "storage/migrations.hpp"
 
+#include <sqlite3.h>
+
 #include <SQLiteCpp/SQLiteCpp.h>
 
+#include "bot/security/provider_id.hpp"
+
 namespace bb::storage {
+namespace {
+
+//! bb_provider_id(channel, id): crypto::providerIdHash under the key passed to migrate(); with
+//! no key it fails, so a database with rows to rewrite is never migrated half-way.
+void providerIdFunction(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
+  const auto* key = static_cast<const std::string*>(sqlite3_user_data(ctx));
+  if (argc != 2 || sqlite3_value_type(argv[1]) == SQLITE_NULL) {
+    sqlite3_result_null(ctx);
+    return;
+  }
+  if (key == nullptr || key->empty()) {
+    sqlite3_result_error(ctx, "privacy.pseudonym_key is needed to hash stored provider ids", -1);
+    return;
+  }
+  const auto text = [](sqlite3_value* v) {
+    const auto* p = reinterpret_cast<const char*>(sqlite3_value_text(v));
+    return p == nullptr ? std::string() : std::string(p, static_cast<std::size_t>(sqlite3_value_bytes(v)));
+  };
+  const std::string hash = crypto::providerIdHash(*key, text(argv[0]), text(argv[1]));
+  sqlite3_result_text(ctx, hash.c_str(), static_cast<int>(hash.size()), SQLITE_TRANSIENT);
+}
+
+}  // namespace
 
 const std::vector<std::string>& migrations() {
   static const std::vector<std::string> kMigrations = {
@@ -412,13 +439,38 @@ END;
       R"sql(
 CREATE INDEX outbox_queued_recipient ON outbox (channel, pseudonym, id) WHERE status = 'queued';
 )sql",
+      // data protection: a WhatsApp wamid is base64 of a record holding the citizen's number;
+      // every channel-native id is kept only as its keyed hash (bot/security/provider_id.hpp).
+      // bb_provider_id is the same HMAC, registered by migrate() with the pseudonym key. The
+      // web chat's ids are random values of our own; internal media-rejected ids hold none.
+      R"sql(
+UPDATE inbound_events SET external_id = bb_provider_id(channel, external_id)
+  WHERE channel <> 'webchat' AND external_id NOT LIKE 'media-rejected:%';
+UPDATE inbound_events SET payload = json_remove(payload, '$.external_id')
+  WHERE payload IS NOT NULL AND json_valid(payload);
+UPDATE outbox SET provider_message_id = bb_provider_id(channel, provider_message_id)
+  WHERE channel <> 'webchat' AND provider_message_id IS NOT NULL AND provider_message_id <> '';
+)sql",
   };
   return kMigrations;
 }
 
 int schemaVersion(SQLite::Database& db) { return db.execAndGet("PRAGMA user_version").getInt(); }
 
-Result<int> migrate(SQLite::Database& db, const std::vector<std::string>& steps) {
+Result<int> migrate(SQLite::Database& db, const std::vector<std::string>& steps,
+                    const std::string& pseudonym_key) {
+  // Registered for the migration only: the key pointer must not outlive this call.
+  sqlite3* handle = db.getHandle();
+  sqlite3_create_function_v2(handle, "bb_provider_id", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
+                             const_cast<std::string*>(&pseudonym_key), providerIdFunction, nullptr,
+                             nullptr, nullptr);
+  struct Unregister {
+    sqlite3* handle;
+    ~Unregister() {
+      sqlite3_create_function_v2(handle, "bb_provider_id", 2, SQLITE_UTF8, nullptr, nullptr,
+                                 nullptr, nullptr, nullptr);
+    }
+  } unregister{handle};
   try {
     int version = schemaVersion(db);
     if (version > static_cast<int>(steps.size())) {

@@ -17,7 +17,10 @@ namespace bb::storage {
 const std::vector<std::string>& migrations();
 
 //! Applies the pending migrations of `steps`; returns the resulting schema version.
-Result<int> migrate(SQLite::Database& db, const std::vector<std::string>& steps = migrations());
+//! `pseudonym_key` (raw bytes) is needed by steps that rewrite stored ids as keyed hashes
+//! (SQL function bb_provider_id); without it such a step fails if it has rows to rewrite.
+Result<int> migrate(SQLite::Database& db, const std::vector<std::string>& steps = migrations(),
+                    const std::string& pseudonym_key = {});
 
 int schemaVersion(SQLite::Database& db);
 

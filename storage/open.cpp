@@ -4,6 +4,7 @@
 #include <string>
 
 #include "bot/log.hpp"
+#include "bot/security/crypto.hpp"
 #include "storage/migrations.hpp"
 
 namespace bb::storage {
@@ -17,7 +18,13 @@ DatabaseOptions databaseOptions(const config::StorageConfig& storage) {
   return o;
 }
 
-Result<std::unique_ptr<Database>> openDatabase(const config::StorageConfig& storage) {
+std::string pseudonymKeyBytes(const config::PrivacyConfig& privacy) {
+  auto key = crypto::fromHex(privacy.pseudonym_key);
+  return key ? *key : std::string();
+}
+
+Result<std::unique_ptr<Database>> openDatabase(const config::StorageConfig& storage,
+                                               const std::string& pseudonym_key) {
   std::error_code ec;
   const auto parent = std::filesystem::path(storage.path).parent_path();
   // A folder that cannot be created shows up as the open error below.
@@ -25,7 +32,9 @@ Result<std::unique_ptr<Database>> openDatabase(const config::StorageConfig& stor
   auto db = Database::open(databaseOptions(storage));
   if (!db) { return db; }
   Result<int> version = fail(ErrorCode::Internal, "not run");
-  auto run = (*db)->exclusive([&version](SQLite::Database& raw) { version = migrate(raw); });
+  auto run = (*db)->exclusive([&version, &pseudonym_key](SQLite::Database& raw) {
+    version = migrate(raw, migrations(), pseudonym_key);
+  });
   if (!run) { return fail(run.error().code, run.error().detail); }
   if (!version) { return fail(version.error().code, version.error().detail); }
   log::info("schema_ready", {{"version", std::to_string(*version)}});

@@ -7,9 +7,13 @@
 namespace bb::app {
 namespace {
 
-outbox::OutboxOptions outboxOptions(Channel channel, const DeliveryLimits& limits) {
+outbox::OutboxOptions outboxOptions(Channel channel, const DeliveryLimits& limits,
+                                    const Engine& engine) {
   outbox::OutboxOptions o;
   o.channel = channel;
+  o.provider_id_hash = [&engine, channel](const std::string& id) {
+    return engine.providerIdHash(channel, id);
+  };
   o.rate_per_second = limits.rate_per_second;
   o.recipient_interval = std::chrono::milliseconds(limits.recipient_interval_ms);
   o.max_tries = limits.max_tries;
@@ -56,7 +60,7 @@ ChannelModule::ChannelModule(const ChannelSpec& spec, ChannelParts parts, Engine
       [&engine](const std::string& ct, const std::string& key_id) {
         return engine.openAddress(ct, key_id);
       },
-      clock, outboxOptions(spec.channel, parts_.limits), &metrics);
+      clock, outboxOptions(spec.channel, parts_.limits, engine), &metrics);
   media_ = std::make_unique<media::MediaJobWorker>(
       store, *parts_.fetcher, media_store,
       [&engine](const std::string& pseudonym, std::int64_t id) {

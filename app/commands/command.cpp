@@ -44,7 +44,7 @@ bool loadConfigOrReport(const Args& args, config::Config& out, bool create_demo_
 
 std::unique_ptr<storage::Database> openDatabaseOrReport(const config::Config& config,
                                                         std::string_view what) {
-  auto db = storage::openDatabase(config.storage);
+  auto db = storage::openDatabase(config.storage, storage::pseudonymKeyBytes(config.privacy));
   if (!db) {
     std::cerr << what << ": " << db.error().detail << "\n";
     return nullptr;

@@ -86,7 +86,7 @@ void Services::addRoutes(const std::vector<Route>& routes) {
 }
 
 Result<void> Services::openStorage() {
-  auto db = storage::openDatabase(config_.storage);
+  auto db = storage::openDatabase(config_.storage, storage::pseudonymKeyBytes(config_.privacy));
   if (!db) { return fail(db.error().code, db.error().detail); }
   database_ = std::move(*db);
   onStop([this] { database_->close(); });

@@ -11,6 +11,7 @@
 #include "bot/log.hpp"
 #include "bot/participation/participation.hpp"
 #include "bot/runtime/threads.hpp"
+#include "bot/security/provider_id.hpp"
 #include "config/config.hpp"
 #include "flows/conversation.hpp"
 
@@ -152,6 +153,12 @@ std::string Engine::pseudonymOf(Channel channel, const std::string& user_id) con
                                           std::string(toString(channel)) + ":" + user_id));
 }
 
+std::string Engine::providerIdHash(Channel channel, const std::string& provider_id) const {
+  // The web chat's ids are random values of our own (no identity in them): kept as they are.
+  if (channel == Channel::WebChat) { return provider_id; }
+  return crypto::providerIdHash(keys_.pseudonym_key, toString(channel), provider_id);
+}
+
 Result<std::string> Engine::openAddress(const std::string& address_ct, const std::string& key_id) const {
   const crypto::Key* key = keys_.keyFor(key_id);
   if (key == nullptr) {
@@ -171,13 +178,18 @@ Result<IngestReport> Engine::ingest(const std::vector<InboundEvent>& events) {
   std::vector<NewInboundEvent> rows;
   rows.reserve(events.size());
   const SysTime now = clock_.now();
-  for (const auto& e : events) {
+  for (const auto& raw_event : events) {
+    // The channel's ids leave memory only as keyed hashes (the dedup key, the receipt's match).
+    InboundEvent e = raw_event;
+    e.external_id = providerIdHash(e.channel, raw_event.external_id);
     NewInboundEvent row;
     row.channel = e.channel;
     row.external_id = e.external_id;
     row.received_at = now;
     if (e.kind == InboundKind::DeliveryStatus) {
       row.delivery = e.delivery.value_or(DeliveryStatus{});
+      row.delivery->provider_message_id =
+          providerIdHash(e.channel, row.delivery->provider_message_id);
       row.pseudonym = "";
     } else {
       const std::string raw = crypto::hmacSha256(keys_.pseudonym_key,
@@ -546,8 +558,14 @@ std::vector<std::string> Engine::closeStep(Step& step, const flows::Conversation
     step.reply(replies_.erased(step.lang));
     if (auto media = store_.mediaContentOf(step.pending.pseudonym)) { erased_media = *media; }
   } else if (step.forget) {
+    // Declined: photos uploaded meanwhile (web chat files are written at upload) go with the
+    // rows; each file only once no other row refers to it (commitProcessed checks).
     commit.forget_citizen = true;
     commit.counters.push_back("consent_declined");
+    if (auto media = store_.mediaContentOf(step.pending.pseudonym)) { erased_media = *media; }
+    for (const auto& m : commit.media) {
+      if (!m.content_id.empty()) { erased_media.push_back(m.content_id); }
+    }
     commit.media.clear();
   } else {
     step.citizen.lang = flows::toString(next.lang);

@@ -92,6 +92,11 @@ public:
 
   //! The keyed pseudonym of a channel user: hex HMAC-SHA256 of "channel:user_id".
   std::string pseudonymOf(Channel channel, const std::string& user_id) const;
+  //! The keyed hash under which a channel-native id is stored (inbound_events.external_id,
+  //! outbox.provider_message_id, receipts): hash the id a channel quotes (WhatsApp context.id,
+  //! Telegram reply_to_message, Matrix in_reply_to) to find our message. Web chat ids, random
+  //! values of our own, pass unchanged. Empty stays empty.
+  std::string providerIdHash(Channel channel, const std::string& provider_id) const;
   //! Opens a sealed reply address (for the outbox senders).
   Result<std::string> openAddress(const std::string& address_ct, const std::string& key_id) const;
   static std::string followTokenHash(const std::string& token);

@@ -143,6 +143,11 @@ milliseconds OutboxWorker::backoff(int tries, milliseconds retry_after) {
   return std::max(delay, retry_after);
 }
 
+std::string OutboxWorker::storedProviderId(const std::string& provider_id) const {
+  if (provider_id.empty() || !options_.provider_id_hash) { return {}; }
+  return options_.provider_id_hash(provider_id);
+}
+
 void OutboxWorker::record(const OutboxRow& row, const SendResult& result, PassReport& report) {
   const SysTime now = clock_.now();
   const std::string id = std::to_string(row.id);
@@ -150,7 +155,8 @@ void OutboxWorker::record(const OutboxRow& row, const SendResult& result, PassRe
   Result<void> marked;
   switch (result.kind) {
     case Kind::Sent:
-      marked = store_.markOutbox(row.id, "sent", result.provider_message_id, "", tries, now, now);
+      marked = store_.markOutbox(row.id, "sent", storedProviderId(result.provider_message_id), "",
+                                 tries, now, now);
       ++report.sent;
       count("buergerbox_outbox_sent_total");
       log::debug("outbox_sent", {{"outbox", id}, {"channel", toString(row.channel)}});

@@ -49,6 +49,9 @@ struct OutboxOptions {
   int batch = 100;  //!< rows read per poll
   std::chrono::milliseconds idle_poll{250};  //!< sleep of the real-time loop when idle
   std::uint32_t jitter_seed = 0;  //!< 0: seeded from the random device
+  //! The keyed hash stored for the id the channel gave a sent message (Engine::providerIdHash
+  //! for this channel). Unset: no id is kept (a raw id may carry the citizen's number).
+  std::function<std::string(const std::string& provider_id)> provider_id_hash;
 };
 
 //! Opens a sealed reply address (Engine::openAddress).
@@ -101,6 +104,7 @@ private:
   void sendThread();
   void refill(std::chrono::steady_clock::time_point now);
   std::chrono::milliseconds backoff(int tries, std::chrono::milliseconds retry_after);
+  std::string storedProviderId(const std::string& provider_id) const;
   void record(const OutboxRow& row, const SendResult& result, PassReport& report);
   void count(const char* name);
 

@@ -419,3 +419,30 @@ TEST_CASE("outbox: with concurrency, sends to different recipients are in flight
   CHECK(f.worker->runOnce().attempted == 0);
   CHECK(f.sender.attempts.size() == 8);
 }
+
+TEST_CASE("outbox: the id the channel gave a sent message is kept only as its keyed hash") {
+  Fixture f;
+  const auto stored = [&f](std::int64_t id) {
+    return f.h.db
+        ->read([&](SQLite::Database& db) {
+          SQLite::Statement q(db, "SELECT coalesce(provider_message_id, '') FROM outbox WHERE id = ?");
+          q.bind(1, id);
+          return q.executeStep() ? q.getColumn(0).getString() : std::string("missing");
+        })
+        .value();
+  };
+  SUBCASE("with the hash: the hash, never the raw id") {
+    f.options.provider_id_hash = [](const std::string& id) { return "hashed(" + id + ")"; };
+    f.makeWorker();
+    const auto id = f.enqueue("alice", "Hallo");
+    CHECK(f.worker->runOnce().sent == 1);
+    CHECK(stored(id) == "hashed(wamid." + std::to_string(id) + ")");
+  }
+  SUBCASE("without one: nothing is kept") {
+    f.makeWorker();
+    const auto id = f.enqueue("alice", "Hallo");
+    CHECK(f.worker->runOnce().sent == 1);
+    CHECK(f.status(id) == "sent");
+    CHECK(stored(id).empty());
+  }
+}

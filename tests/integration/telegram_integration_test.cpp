@@ -98,6 +98,10 @@ public:
     }
     cv_.notify_all();
   }
+  int lastMessageId() {
+    std::lock_guard lock(mutex_);
+    return message_id_;
+  }
   std::vector<Call> calls(const std::string& name = {}) {
     std::lock_guard lock(mutex_);
     std::vector<Call> out;
@@ -144,7 +148,8 @@ private:
   std::vector<Call> calls_;
   std::vector<json> polls_;
   std::deque<json> updates_;
-  int message_id_ = 0;
+  // Distinctive values, so the privacy scan can look for them in the database files.
+  int message_id_ = 60931000;
 };
 
 struct Run {
@@ -155,6 +160,7 @@ struct Run {
   FakeBotApi api;
   bb::test::ServerProcess server;
   std::int64_t next_update = 900000001;
+  std::vector<std::string> wire_ids;  //!< message ids the citizen's updates carried
   int callbacks = 0;
 
   std::string dbPath() const { return dir.path() + "/db.sqlite"; }
@@ -182,7 +188,9 @@ struct Run {
   }
 
   json envelope(json message) {
-    message["message_id"] = next_update % 100000;
+    message["message_id"] = 58172000 + next_update % 1000;
+    // (Update ids are the bot's own sequence, not the citizen's; the polling offset keeps one.)
+    wire_ids.push_back(std::to_string(message["message_id"].get<std::int64_t>()));
     message["date"] = std::chrono::duration_cast<std::chrono::seconds>(
                           std::chrono::system_clock::now().time_since_epoch())
                           .count();
@@ -374,9 +382,15 @@ void defectReport(Run& r) {
   CHECK(log.find(kSecret) == std::string::npos);
   CHECK(log.find(std::to_string(kChat)) == std::string::npos);
 
-  // Privacy scan: the raw database files (WAL included) hold neither the chat id nor
-  // the first name; the debug log none of those, no message text and no coordinate.
-  const std::vector<std::string> identifiers = {std::to_string(kChat), "Erika"};
+  // Privacy scan: the raw database files (WAL included) hold neither the chat id nor the
+  // first name nor a message id (ours or the citizen's), raw or base64; the debug
+  // log none of those, no message text and no coordinate.
+  std::vector<std::string> ids = r.wire_ids;
+  for (int id = 60931001; id <= r.api.lastMessageId(); ++id) { ids.push_back(std::to_string(id)); }
+  CHECK(ids.size() > 10);
+  ids.push_back(std::to_string(kChat));
+  ids.push_back("Erika");
+  const std::vector<std::string> identifiers = bb::test::identifierNeedles(ids);
   CHECK(bb::test::leaksInFiles(bb::test::databaseFiles(r.dbPath()), identifiers) ==
         std::vector<std::string>{});
   CHECK(log.find("level=debug") != std::string::npos);

@@ -79,8 +79,13 @@ public:
                         "application/json");
         return;
       }
-      const std::string wamid = "wamid.fake" + std::to_string(++sent_);
+      // The id of a sent message holds the recipient's number, as the Graph API's ids do.
+      const json sent_body = json::parse(req.body, nullptr, false);
+      const std::string to = sent_body.is_object() ? sent_body.value("to", "") : "";
+      const std::string wamid =
+          bb::test::realisticWamid(to, static_cast<unsigned>(0x9A3CA5 + ++sent_), true);
       accepted_.push_back(req.body);
+      sent_ids_.push_back(wamid);
       res.set_content(json{{"messaging_product", "whatsapp"},
                            {"contacts", {{{"input", kCitizen}, {"wa_id", kCitizen}}}},
                            {"messages", {{{"id", wamid}}}}}
@@ -131,6 +136,10 @@ public:
     std::lock_guard lock(mutex_);
     return accepted_;
   }
+  std::vector<std::string> sentIds() {
+    std::lock_guard lock(mutex_);
+    return sent_ids_;
+  }
   std::size_t refusedCount() {
     std::lock_guard lock(mutex_);
     return refused_.size();
@@ -145,6 +154,7 @@ private:
   std::mutex mutex_;
   std::vector<Request> requests_;
   std::vector<std::string> accepted_;
+  std::vector<std::string> sent_ids_;
   std::vector<std::string> refused_;
   std::deque<int> refusals_;
   int sent_ = 0;
@@ -156,6 +166,7 @@ struct Run {
   bb::test::ServerProcess server;
   std::vector<std::string> posted;  //!< every webhook body, for the redelivery check
   int next_wamid = 1;
+  std::vector<std::string> inbound_ids;  //!< every wamid the citizen's messages carried
 
   std::string dbPath() const { return dir.path() + "/db.sqlite"; }
   std::string mediaDir() const { return dir.path() + "/media"; }
@@ -187,7 +198,11 @@ struct Run {
                std::chrono::system_clock::now().time_since_epoch())
         .count();
   }
-  std::string wamid() { return "wamid.HBgNint" + std::to_string(next_wamid++); }
+  std::string wamid() {
+    inbound_ids.push_back(
+        bb::test::realisticWamid(kCitizen, static_cast<unsigned>(0x4A6599 + next_wamid++)));
+    return inbound_ids.back();
+  }
 
   int postBody(const std::string& body, const std::string& signature) {
     httplib::Client client("127.0.0.1", server.port());
@@ -376,9 +391,24 @@ TEST_CASE("whatsapp: a whole defect report through the real server and a fake Gr
   CHECK(log.find(kToken) == std::string::npos);
   CHECK(log.find(kSecret) == std::string::npos);
 
-  // Privacy scan: the raw database files, WAL included, hold neither the number nor
-  // the profile name; the debug log holds none of those, no message text and no coordinate.
-  const std::vector<std::string> identifiers = {kCitizen, "Test Person"};
+  // A delivery receipt finds its row through the keyed hash of the id.
+  const auto sent_ids = r.graph.sentIds();
+  REQUIRE_FALSE(sent_ids.empty());
+  const std::string receipt =
+      payload::statusEnvelope(sent_ids.back(), "delivered", kCitizen, r.ts());
+  CHECK(r.postBody(receipt, payload::signature(receipt, kSecret)) == 200);
+  r.settle();
+  CHECK(r.scalar("SELECT count(*) FROM outbox WHERE status = 'delivered'") == 1);
+  CHECK(r.scalar("SELECT count(*) FROM outbox WHERE length(provider_message_id) = 64") >= 10);
+
+  // Privacy scan: the raw database files, WAL included, hold neither the number nor the
+  // profile name nor any message id (each one carries the number), raw or base64; the debug
+  // log holds none of those, no message text and no coordinate.
+  std::vector<std::string> ids = r.inbound_ids;
+  ids.insert(ids.end(), sent_ids.begin(), sent_ids.end());
+  ids.push_back(kCitizen);
+  ids.push_back("Test Person");
+  const std::vector<std::string> identifiers = bb::test::identifierNeedles(ids);
   CHECK(bb::test::leaksInFiles(bb::test::databaseFiles(r.dbPath()), identifiers) ==
         std::vector<std::string>{});
   CHECK(r.server.log().find("level=debug") != std::string::npos);

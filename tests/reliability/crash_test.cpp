@@ -58,7 +58,7 @@ struct Load {
       std::this_thread::sleep_for(30ms);
     }
     std::lock_guard lock(mutex);
-    acked.push_back(c.channel + "|" + w.external_id);
+    acked.push_back(c.channel + "|" + w.stored_id);
   }
 
   void run(Citizen& c) {

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "bot/security/crypto.hpp"
+#include "bot/security/provider_id.hpp"
 #include "support/server_process.hpp"
 #include "tests/reliability/fake_apis.hpp"
 
@@ -209,6 +210,7 @@ struct Rig {
   //! The external id and the request a citizen's message number `k` becomes on its channel.
   struct Wire {
     std::string external_id;
+    std::string stored_id;  //!< what inbound_events keeps: the keyed hash of external_id
     std::string method;
     std::string path;
     httplib::Headers headers;
@@ -236,6 +238,7 @@ struct Rig {
       w.body = mxBody(c, w.external_id, text);
       w.headers = {{"Authorization", std::string("Bearer ") + kRigMxHsToken}};
     }
+    w.stored_id = crypto::providerIdHash(std::string(32, '\x55'), c.channel, w.external_id);
     return w;
   }
   //! Sends the citizen's next message once; returns the status and its external id.

@@ -33,7 +33,7 @@ int post(Rig& rig, const Citizen& c, int k, const std::string& text) {
 
 std::int64_t stored(Rig& rig, const Citizen& c, int k) {
   return rig.scalar("SELECT count(*) FROM inbound_events WHERE external_id = ?",
-                    Rig::wire(c, k, "").external_id);
+                    Rig::wire(c, k, "").stored_id);
 }
 
 void setFileSizeLimit(pid_t pid, rlim_t soft) {

@@ -78,4 +78,67 @@ std::vector<std::string> leaksInText(const std::string& text, const std::vector<
   return found;
 }
 
+std::string base64(const std::string& bytes) {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  std::size_t i = 0;
+  for (; i + 2 < bytes.size(); i += 3) {
+    const unsigned v = (static_cast<unsigned char>(bytes[i]) << 16) |
+                       (static_cast<unsigned char>(bytes[i + 1]) << 8) |
+                       static_cast<unsigned char>(bytes[i + 2]);
+    for (int shift : {18, 12, 6, 0}) { out.push_back(kAlphabet[(v >> shift) & 63]); }
+  }
+  const std::size_t rest = bytes.size() - i;
+  if (rest > 0) {
+    unsigned v = static_cast<unsigned char>(bytes[i]) << 16;
+    if (rest == 2) { v |= static_cast<unsigned char>(bytes[i + 1]) << 8; }
+    out.push_back(kAlphabet[(v >> 18) & 63]);
+    out.push_back(kAlphabet[(v >> 12) & 63]);
+    out.push_back(rest == 2 ? kAlphabet[(v >> 6) & 63] : '=');
+    out.push_back('=');
+  }
+  return out;
+}
+
+std::string realisticWamid(const std::string& number, unsigned serial, bool outbound) {
+  char key[32];
+  // Inbound keys are 20 upper-case hex characters, the ones of our sends 18.
+  std::snprintf(key, sizeof key, outbound ? "%018X" : "3A%018X", serial);
+  std::string record;
+  record += '\x1c';
+  record += '\x18';
+  record += static_cast<char>(number.size());
+  record += number;
+  record += '\x15';
+  record += '\x02';
+  record += '\0';
+  record += outbound ? '\x11' : '\x12';
+  record += '\x18';
+  record += static_cast<char>(std::string(key).size());
+  record += key;
+  record += '\0';
+  return "wamid." + base64(record);
+}
+
+std::vector<std::string> rawAndBase64(const std::string& value) {
+  std::vector<std::string> out = {value};
+  for (std::size_t lead = 0; lead < 3; ++lead) {
+    const std::string encoded = base64(std::string(lead, '\0') + value);
+    // Characters fully inside the value's bits: from ceil(8*lead/6) to floor(8*(lead+n)/6).
+    const std::size_t first = (8 * lead + 5) / 6;
+    const std::size_t last = (8 * (lead + value.size())) / 6;
+    if (last > first + 4) { out.push_back(encoded.substr(first, last - first)); }
+  }
+  return out;
+}
+
+std::vector<std::string> identifierNeedles(const std::vector<std::string>& values) {
+  std::vector<std::string> out;
+  for (const auto& v : values) {
+    for (auto& n : rawAndBase64(v)) { out.push_back(std::move(n)); }
+  }
+  return out;
+}
+
 }  // namespace bb::test

@@ -23,4 +23,21 @@ std::vector<std::string> leaksInFiles(const std::vector<std::string>& files,
 //! Every needle found in `text`.
 std::vector<std::string> leaksInText(const std::string& text, const std::vector<std::string>& needles);
 
+//! A WhatsApp message id in the real format: "wamid." + base64 of the record WhatsApp builds
+//! (a Thrift compact struct: the phone number, a direction flag, a hex message key), e.g.
+//! "wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQTRB…" holds "16503879439". `serial` makes the key
+//! unique; `outbound` gives the shape of ids the Graph API returns for our sends.
+std::string realisticWamid(const std::string& number, unsigned serial, bool outbound = false);
+
+//! Standard base64 (with padding).
+std::string base64(const std::string& bytes);
+
+//! `value` as it could appear in a file: raw, and base64 at each of the three byte alignments
+//! (only the characters that do not depend on neighbouring bytes), so a scan also finds it
+//! inside a longer base64 string such as a wamid.
+std::vector<std::string> rawAndBase64(const std::string& value);
+
+//! rawAndBase64 of every value, concatenated.
+std::vector<std::string> identifierNeedles(const std::vector<std::string>& values);
+
 }  // namespace bb::test
