@@ -8,6 +8,7 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 
 #include "storage/step_parts.hpp"
+#include "storage/ticket_rows.hpp"
 
 namespace bb::storage {
 namespace {
@@ -33,9 +34,11 @@ void eraseFromTickets(const StepWriter& w, const std::string& pseudonym) {
        "UPDATE ticket_events SET body = '' WHERE kind = 'created' AND ticket_id IN "
        "(SELECT id FROM tickets WHERE reporter = :p)",
        "DELETE FROM ticket_photos WHERE ticket_id IN (SELECT id FROM tickets WHERE reporter = :p)",
-       "UPDATE tickets SET reporter = NULL, description = '', extra_answer = '', "
-       "address_text = '', follow_token_hash = NULL, updated_at = :now WHERE reporter = :p",
        "DELETE FROM ticket_followers WHERE pseudonym = :p"});
+  // Last, since it drops the reporter the statements above select by.
+  const std::string anonymize = std::string("UPDATE tickets SET ") + kTicketAnonymousFields +
+                                ", updated_at = :now WHERE reporter = :p";
+  runForCitizen(w, pseudonym, {anonymize.c_str()});
 }
 
 //! Supports go; what was published stays for the public record without the link to the person;

@@ -1,9 +1,12 @@
 #include "storage/sqlite_retention_store.hpp"
 
+#include <set>
+
 #include <SQLiteCpp/SQLiteCpp.h>
 
 #include "bot/conversation/codec.hpp"
 #include "storage/rows.hpp"
+#include "storage/ticket_rows.hpp"
 
 namespace bb::storage {
 namespace {
@@ -59,11 +62,8 @@ void anonymizeTicket(SQLite::Database& db, std::int64_t ticket_id, std::int64_t 
     q.bind(1, ticket_id);
     q.exec();
   }
-  // Coordinates rounded to 3 decimals (about 100 m): the city keeps where, not whose door.
-  SQLite::Statement q(db,
-                      "UPDATE tickets SET reporter = NULL, follow_token_hash = NULL, "
-                      "description = '', extra_answer = '', address_text = '', "
-                      "lat = round(lat, 3), lon = round(lon, 3), anonymized_at = ?2 WHERE id = ?1");
+  SQLite::Statement q(db, std::string("UPDATE tickets SET ") + kTicketAnonymousFields +
+                              ", anonymized_at = ?2 WHERE id = ?1");
   q.bind(1, ticket_id);
   q.bind(2, now);
   q.exec();
@@ -172,6 +172,50 @@ void deleteOldMessages(SQLite::Database& db, const RetentionCutoffs& cutoffs,
   }
 }
 
+//! Someone who wrote but never accepted the notice: nothing but what showing the notice needs
+//! was kept (the sealed address, the conversation, uploads); after the cutoff it all goes.
+void forgetUnanswered(SQLite::Database& db, const RetentionCutoffs& cutoffs,
+                      RetentionSummary& report) {
+  std::vector<std::string> silent;
+  {
+    SQLite::Statement q(db,
+                        "SELECT pseudonym FROM citizens WHERE consent_version = 0 "
+                        "AND coalesce(last_inbound_at, created_at) < ?1");
+    q.bind(1, toMillis(cutoffs.unanswered_notice));
+    while (q.executeStep()) { silent.push_back(q.getColumn(0).getString()); }
+  }
+  for (const auto& pseudonym : silent) {
+    std::vector<std::int64_t> media;
+    {
+      SQLite::Statement q(db, "SELECT id FROM media WHERE pseudonym = ?1");
+      q.bind(1, pseudonym);
+      while (q.executeStep()) { media.push_back(q.getColumn(0).getInt64()); }
+    }
+    deleteMedia(db, media, report);
+    for (const char* sql : {"DELETE FROM conversations WHERE pseudonym = ?1",
+                            "DELETE FROM citizens WHERE pseudonym = ?1"}) {
+      SQLite::Statement q(db, sql);
+      q.bind(1, pseudonym);
+      q.exec();
+    }
+    ++report.unanswered_forgotten;
+  }
+}
+
+//! Files are content-addressed: one file may back media rows of several tickets (the same photo
+//! sent twice). A file is removed only when no media row refers to it any more; checked in the
+//! same transaction that deleted the rows.
+void keepFilesInUse(SQLite::Database& db, RetentionSummary& report) {
+  std::set<std::string> unused;
+  SQLite::Statement in_use(db, "SELECT 1 FROM media WHERE content_id = ?1 LIMIT 1");
+  for (const auto& content_id : report.removed_content_ids) {
+    in_use.reset();
+    in_use.bind(1, content_id);
+    if (!in_use.executeStep()) { unused.insert(content_id); }
+  }
+  report.removed_content_ids.assign(unused.begin(), unused.end());
+}
+
 }  // namespace
 
 Result<RetentionSummary> SqliteRetentionStore::applyRetention(const RetentionCutoffs& cutoffs,
@@ -182,7 +226,9 @@ Result<RetentionSummary> SqliteRetentionStore::applyRetention(const RetentionCut
     const std::int64_t at = toMillis(now);
     anonymizeClosedTickets(db, cutoffs, at, report);
     deleteAbandonedDrafts(db, cutoffs, at, report);
+    forgetUnanswered(db, cutoffs, report);
     deleteOldMessages(db, cutoffs, report);
+    keepFilesInUse(db, report);
   });
   if (!written) { return fail(written.error().code, written.error().detail); }
   return report;

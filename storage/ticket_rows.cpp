@@ -6,6 +6,10 @@
 
 namespace bb::storage {
 
+const char* const kTicketAnonymousFields =
+    "reporter = NULL, follow_token_hash = NULL, description = '', extra_answer = '', "
+    "address_text = '', lat = round(lat, 3), lon = round(lon, 3)";
+
 const char* const kTicketColumns =
     "t.id, t.number, t.kind, t.category_id, t.department, t.district_id, t.status, t.lat, t.lon, "
     "t.address_text, t.description, t.extra_answer, t.channel, t.reporter, t.created_at, "

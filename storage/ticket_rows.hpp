@@ -17,6 +17,12 @@ class Statement;
 
 namespace bb::storage {
 
+//! The SET list that takes the person out of a ticket, one definition for the retention job and
+//! for erasure ("daten löschen"): reporter, follow link, description, typed address and extra
+//! answer go; coordinates are rounded to 3 decimals (about 100 m: the city keeps where, not
+//! whose door). Status, category and dates stay for the statistics.
+extern const char* const kTicketAnonymousFields;
+
 //! The ticket columns readTicketRow reads, from the table aliased `t`.
 extern const char* const kTicketColumns;
 //! The ticket row of kTicketColumns (from column 0 on), without its photos.

@@ -10,6 +10,7 @@ RetentionCutoffs RetentionPolicy::cutoffsAt(SysTime now) const {
   for (const auto& [category, days] : closed_by_category) { c.closed_by_category[category] = now - days; }
   c.drafts = now - drafts;
   c.messages = now - messages;
+  c.unanswered_notice = now - unanswered_notice;
   return c;
 }
 
@@ -32,7 +33,8 @@ Result<RetentionSummary> RetentionJob::run(SysTime now) {
                                {"photos", std::to_string(report->photos_deleted)},
                                {"drafts", std::to_string(report->drafts_deleted)},
                                {"messages", std::to_string(report->messages_deleted)},
-                               {"events", std::to_string(report->events_deleted)}});
+                               {"events", std::to_string(report->events_deleted)},
+                               {"unanswered", std::to_string(report->unanswered_forgotten)}});
   return report;
 }
 

@@ -6,7 +6,9 @@
 //   for the city's records, anonymized;
 // - abandoned drafts (a conversation left mid-flow) after draft_days, with their photos;
 // - final outbox rows and processed inbound event ids after message_days; final outbox rows of
-//   people who are no longer citizens (declined the notice, erased) at once.
+//   people who are no longer citizens (declined the notice, erased) at once;
+// - people who never answered the privacy notice, 24 hours after their last message: the
+//   citizen row (sealed address), conversation and uploaded photos, as if they had declined.
 
 #include <chrono>
 #include <cstdint>
@@ -25,6 +27,7 @@ struct RetentionCutoffs {
   std::map<std::string, SysTime> closed_by_category;  //!< per category overrides
   SysTime drafts;                                //!< conversations idle since before this
   SysTime messages;                              //!< final outbox rows / processed events
+  SysTime unanswered_notice;                     //!< no consent and silent since before this
 };
 
 struct RetentionSummary {
@@ -33,6 +36,7 @@ struct RetentionSummary {
   int drafts_deleted = 0;
   int messages_deleted = 0;      //!< outbox rows
   int events_deleted = 0;        //!< processed inbound event rows
+  int unanswered_forgotten = 0;  //!< people who never accepted the notice
   std::vector<std::string> removed_content_ids;  //!< media files to delete from disk
 };
 
@@ -48,6 +52,8 @@ struct RetentionPolicy {
   std::map<std::string, std::chrono::days> closed_by_category;
   std::chrono::days drafts{7};
   std::chrono::days messages{30};
+  //! The notice asks once; who has not answered after a day is forgotten (docs/privacy.md).
+  std::chrono::hours unanswered_notice{24};
 
   RetentionCutoffs cutoffsAt(SysTime now) const;
 };

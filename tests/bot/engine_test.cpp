@@ -399,6 +399,9 @@ TEST_CASE("engine: 'daten löschen' asks first, then erases, tickets stay anonym
                    " AND reporter IS NULL AND description = ''") == 1);
     CHECK(h.scalar("SELECT count(*) FROM ticket_events WHERE kind = 'erased' AND body = ''") == 1);
     CHECK(h.scalar("SELECT count(*) FROM ticket_events WHERE body LIKE '%1234567%'") == 0);
+    // Coordinates rounded exactly as the retention job does (3 decimals, about 100 m).
+    CHECK(h.scalar("SELECT count(*) FROM tickets WHERE lat = 48.078 AND lon = 11.971") == 1);
+    CHECK(h.scalar("SELECT count(*) FROM tickets WHERE lat = 48.0777") == 0);
     CHECK(h.scalar("SELECT value FROM counters WHERE name = 'erasures'") == 1);
     // Only the confirmation is left for this citizen, and it goes out.
     auto left = h.allReplies("tom");

@@ -89,6 +89,39 @@ TEST_CASE("retention: a closed ticket is anonymized after its period, photos and
   CHECK(again->tickets_anonymized == 0);
 }
 
+TEST_CASE("retention: a photo file shared by two tickets survives the first one's retention") {
+  EngineHarness h;
+  closedTicketWithPhoto(h);  // media 9001, file c0ffee
+  // The same photo (same content, so the same file) sent again for a second, open report.
+  h.onboard("carla");
+  const auto open_number = h.report("carla", "schlagloch", kMarktplatz);
+  const std::string open_id =
+      "(SELECT id FROM tickets WHERE number = " + std::to_string(open_number) + ")";
+  exec(h, "INSERT INTO media (id, pseudonym, channel, source_ref, status, content_id, mime_type, "
+          "created_at) VALUES (9002, 'y', 'webchat', 'ref', 'ready', 'c0ffee', 'image/jpeg', 0)");
+  exec(h, "INSERT INTO ticket_photos (ticket_id, media_id, position) VALUES (" + open_id +
+              ", 9002, 0)");
+
+  Retention r(h);
+  advance(h, days(181));
+  auto due = r.job.run(h.clock.now());
+  REQUIRE(due.has_value());
+  CHECK(due->tickets_anonymized == 1);
+  CHECK(due->photos_deleted == 1);
+  CHECK(h.scalar("SELECT count(*) FROM media WHERE id = 9001") == 0);
+  CHECK(r.removed.empty());  // the open ticket still shows the file
+  CHECK(h.scalar("SELECT count(*) FROM ticket_photos WHERE media_id = 9002") == 1);
+
+  // Once the second ticket is closed and due too, the file goes.
+  REQUIRE(h.engine->changeTicketStatus(open_number, "erledigt", "", "staff:1"));
+  REQUIRE(h.engine->waitIdle(std::chrono::seconds(5)));
+  advance(h, days(181));
+  auto later = r.job.run(h.clock.now());
+  REQUIRE(later.has_value());
+  CHECK(later->tickets_anonymized == 1);
+  CHECK(r.removed == std::vector<std::string>{"c0ffee"});
+}
+
 TEST_CASE("retention: a category's own retention_days wins over the default") {
   EngineHarness h;
   const auto number = closedTicketWithPhoto(h);
@@ -143,9 +176,10 @@ TEST_CASE("retention: abandoned drafts are deleted with their photos, consent an
   CHECK(h.scalar("SELECT data LIKE '%schlagloch%' FROM conversations WHERE pseudonym = '" + ben + "'") == 0);
   CHECK(h.scalar("SELECT count(*) FROM media WHERE id = 77") == 0);
   CHECK(r.removed == std::vector<std::string>{"draftphoto"});
-  // carl is never moved past the privacy notice.
-  CHECK(h.scalar("SELECT state IN ('new', 'menu') FROM conversations WHERE pseudonym = '" + carl + "'") == 1);
-  CHECK(h.scalar("SELECT state = 'menu' FROM conversations WHERE pseudonym = '" + carl + "'") == 0);
+  // carl is never moved past the privacy notice: after a day without an answer he is forgotten.
+  CHECK(h.scalar("SELECT count(*) FROM conversations WHERE pseudonym = '" + carl +
+                 "' AND state <> 'new'") == 0);
+  CHECK(h.scalar("SELECT count(*) FROM citizens WHERE pseudonym = '" + carl + "'") == 0);
 
   // ben writes again: the main menu, not the privacy notice.
   h.replies("ben");
@@ -182,6 +216,42 @@ TEST_CASE("retention: final messages go after message_days, those of non-citizen
   CHECK(later->events_deleted > 0);
   CHECK(h.scalar("SELECT count(*) FROM outbox") == 0);
   CHECK(h.scalar("SELECT count(*) FROM inbound_events WHERE processed_at IS NOT NULL") == 0);
+}
+
+}  // namespace bb::test
+
+namespace bb::test {
+
+TEST_CASE("retention: who never answers the notice is forgotten after 24 hours, with uploads") {
+  EngineHarness h;
+  h.text("nina", "Hallo");  // gets the notice and never answers it
+  h.image("nina", "sha256:" + std::string(64, 'e'));
+  h.onboard("otto");  // accepted: stays
+  const std::string nina = h.pseudonym("nina");
+  REQUIRE(h.scalar("SELECT count(*) FROM citizens WHERE pseudonym = '" + nina + "'") == 1);
+  REQUIRE(h.scalar("SELECT count(*) FROM media WHERE pseudonym = '" + nina + "'") == 1);
+
+  Retention r(h);
+  h.clock.advance(std::chrono::hours(23));
+  auto early = r.job.run(h.clock.now());
+  REQUIRE(early.has_value());
+  CHECK(early->unanswered_forgotten == 0);
+  CHECK(h.scalar("SELECT count(*) FROM citizens") == 2);
+
+  h.clock.advance(std::chrono::hours(2));
+  auto due = r.job.run(h.clock.now());
+  REQUIRE(due.has_value());
+  CHECK(due->unanswered_forgotten == 1);
+  CHECK(h.scalar("SELECT count(*) FROM citizens WHERE pseudonym = '" + nina + "'") == 0);
+  CHECK(h.scalar("SELECT count(*) FROM conversations WHERE pseudonym = '" + nina + "'") == 0);
+  CHECK(h.scalar("SELECT count(*) FROM media WHERE pseudonym = '" + nina + "'") == 0);
+  CHECK(r.removed == std::vector<std::string>{std::string(64, 'e')});
+  CHECK(h.scalar("SELECT count(*) FROM citizens WHERE pseudonym = '" + h.pseudonym("otto") +
+                 "'") == 1);
+  // Writing again starts with the notice, as for anyone new.
+  h.replies("nina");
+  h.text("nina", "Hallo");
+  CHECK(h.replyText("nina").find(h.text("privacy.notice").substr(0, 20)) != std::string::npos);
 }
 
 }  // namespace bb::test

@@ -48,6 +48,13 @@ void EngineHarness::open(bool start_engine) {
   REQUIRE(keys.has_value());
   EngineOptions eo;
   eo.workers = workers_;
+  eo.remove_media = [this](const std::string& content_id) {
+    {
+      std::lock_guard lock(removed_mutex_);
+      removed_media_.push_back(content_id);
+    }
+    if (remove_media_hook) { remove_media_hook(content_id); }
+  };
   engine = std::make_unique<Engine>(*store, clock, random, flows, *keys, eo);
   subscriptions = std::make_unique<storage::SqliteSubscriptionStore>(*db);
   engine->setSubscriptions(subscriptions.get());

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -111,6 +112,15 @@ public:
   //! Opens the same database again and starts a new engine.
   void restart(bool start_engine = true);
 
+  //! Content ids of the media files the engine removed (EngineOptions::remove_media).
+  std::vector<std::string> removedMedia() const {
+    std::lock_guard lock(removed_mutex_);
+    return removed_media_;
+  }
+
+  //! Also called for each removed file (e.g. MediaStore::remove, to see files really go).
+  std::function<void(const std::string& content_id)> remove_media_hook;
+
   FakeClock clock;
   FakeRandom random;
   FlowData flows;
@@ -127,6 +137,8 @@ public:
 
 private:
   void open(bool start_engine);
+  mutable std::mutex removed_mutex_;
+  std::vector<std::string> removed_media_;
   TempDir dir_;
   int workers_;
   std::atomic<int> next_id_{1};

@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <filesystem>
 #include <regex>
 
 #include <SQLiteCpp/SQLiteCpp.h>
@@ -183,6 +184,31 @@ TEST_CASE("webchat: a whole report with a photo, the photo is cleaned, the follo
   HttpRequest bad;
   bad.matches.push_back(std::string(32, 'a'));
   CHECK(f.chat->follow(bad).status == 404);
+}
+
+TEST_CASE("webchat: a photo uploaded before declining the notice leaves no file") {
+  ChatFixture f;
+  f.h.remove_media_hook = [&f](const std::string& id) { REQUIRE(f.media.remove(id)); };
+  REQUIRE(f.chat->send(f.post(R"({"text":"Hallo"})")).status == 202);
+  f.poll();
+  const std::string jpeg =
+      bb::test::readFile(std::string(BB_FIXTURE_DIR) + "/media/gps_DSCN0010.jpg");
+  REQUIRE(f.chat->photo(f.post(jpeg)).status == 202);
+  REQUIRE(f.h.engine->waitIdle(std::chrono::seconds(10)));
+  const auto files = [&f] {
+    std::size_t n = 0;
+    for (const auto& entry : std::filesystem::recursive_directory_iterator(f.media_dir.path())) {
+      if (entry.is_regular_file()) { ++n; }
+    }
+    return n;
+  };
+  REQUIRE(files() >= 1);  // written at upload, cleaned (with the staff thumbnail)
+  REQUIRE(f.chat->send(f.post(R"({"choice":"decline"})")).status == 202);
+  f.poll();
+  CHECK(f.h.scalar("SELECT count(*) FROM citizens") == 0);
+  CHECK(f.h.scalar("SELECT count(*) FROM media") == 0);
+  CHECK(f.h.removedMedia().size() == 1);
+  CHECK(files() == 0);
 }
 
 TEST_CASE("webchat: the follow page shows its times in Berlin local time") {
