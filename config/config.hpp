@@ -72,6 +72,9 @@ struct MatrixConfig {
   std::string as_token;  // secret
   std::string hs_token;  // secret
   std::string registration_id = "buergerbox";  //!< `id` in the registration file
+  //! Comma-separated Matrix user ids not counted as room members: the bridge bots (e.g.
+  //! "@signalbot:stadt.example") that sit in every portal room beside the citizen and the bot.
+  std::string bridge_bots;
   int rate_per_second = 10;          //!< sends per second to the homeserver
   int recipient_interval_ms = 200;   //!< minimum gap between two sends into one room
   int max_tries = 8;                 //!< send attempts before a message is dead
@@ -81,7 +84,8 @@ struct MatrixConfig {
 struct WebChatConfig {
   bool enabled = false;
   int max_message_chars = 2000;
-  std::int64_t max_upload_bytes = 10 * 1024 * 1024;
+  //! At most server.max_body_bytes; the page scales photos down before upload (about 1 MB).
+  std::int64_t max_upload_bytes = 4 * 1024 * 1024;
   int messages_per_minute = 30;
 };
 

@@ -20,6 +20,8 @@ ChannelParts build(const ChannelContext& context) {
   const auto& texts = context.engine.flowData().texts;
   settings.encrypted_notice = texts.render(flows::Lang::De, "matrix.encrypted_room") + "\n\n" +
                               texts.render(flows::Lang::En, "matrix.encrypted_room");
+  settings.group_notice = texts.render(flows::Lang::De, "matrix.group_room") + "\n\n" +
+                          texts.render(flows::Lang::En, "matrix.group_room");
   ChannelParts parts;
   parts.http = makeCurlHttpClient();
   parts.sender = std::make_unique<mx::Sender>(settings, *parts.http);
@@ -44,6 +46,7 @@ webhooks::matrix::Settings matrixSettings(const config::Config& c) {
   s.as_token = c.matrix.as_token;
   s.hs_token = c.matrix.hs_token;
   s.registration_id = c.matrix.registration_id;
+  s.bridge_bots = config::splitKeyList(c.matrix.bridge_bots);
   s.public_url = c.server.public_url;
   return s;
 }

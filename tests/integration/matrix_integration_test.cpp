@@ -4,7 +4,7 @@
 // description, confirm). Every client-server request the server makes is recorded and checked
 // against the Matrix specification's own descriptions (tests/fixtures/matrix/
 // matrix_spec_extract.json: method, path template and parameter patterns, bearer auth, request
-// body schemas and the m.notice content schema).
+// body schemas and the m.text content schema).
 
 #include <doctest/doctest.h>
 
@@ -25,6 +25,7 @@
 #include <thread>
 #include <vector>
 
+#include "bot/security/crypto.hpp"
 #include "support/privacy_checks.hpp"
 #include "support/server_process.hpp"
 #include "tests/support/openapi_validator.hpp"
@@ -42,6 +43,17 @@ constexpr const char* kBot = "@buergerbox:example.org";
 // A citizen arriving over the mautrix-signal bridge, in a room the bridge created.
 constexpr const char* kCitizen = "@signal_8b1f0c2d:example.org";
 constexpr const char* kRoom = "!bRiDgEdRoOm42:example.org";
+
+//! An event id as room versions 4+ make them: "$" + 43 characters of URL-safe base64.
+std::string eventId(const std::string& kind, int n) {
+  std::string b64 = bb::test::base64(bb::crypto::hmacSha256(kind, std::to_string(n)));
+  b64.pop_back();  // the padding
+  for (auto& ch : b64) {
+    if (ch == '+') { ch = '-'; }
+    if (ch == '/') { ch = '_'; }
+  }
+  return "$" + b64;
+}
 
 const json& spec() {
   static const json doc =
@@ -80,7 +92,8 @@ public:
                     return;
                   }
                   const std::string txn = req.matches[3];
-                  auto [it, fresh] = events_by_txn_.emplace(txn, "$ev" + std::to_string(++sent_));
+                  // Event ids of room versions 4+: "$" + unpadded URL-safe base64 of a hash.
+                  auto [it, fresh] = events_by_txn_.emplace(txn, eventId("out", ++sent_));
                   if (fresh) { accepted_.push_back(req.body); }
                   res.set_content(json{{"event_id", it->second}}.dump(), "application/json");
                 });
@@ -90,6 +103,33 @@ public:
                    record(req);
                    res.set_content(json{{"room_id", std::string(req.matches[1])}}.dump(),
                                    "application/json");
+                 });
+    // Room membership (not in the spec extract: checked by path in the room tests below).
+    server_.Get(R"(/_matrix/client/v3/rooms/([^/]+)/members)",
+                [this](const httplib::Request& req, httplib::Response& res) {
+                  std::lock_guard lock(mutex_);
+                  record(req);
+                  const std::string room = req.matches[1];
+                  json chunk = json::array();
+                  const auto it = members_.find(room);
+                  const std::vector<std::pair<std::string, std::string>> members =
+                      it != members_.end()
+                          ? it->second
+                          : std::vector<std::pair<std::string, std::string>>{
+                                {kCitizen, "join"}, {kBot, "join"}};
+                  for (const auto& [user, membership] : members) {
+                    chunk.push_back({{"type", "m.room.member"},
+                                     {"state_key", user},
+                                     {"room_id", room},
+                                     {"content", {{"membership", membership}}}});
+                  }
+                  res.set_content(json{{"chunk", chunk}}.dump(), "application/json");
+                });
+    server_.Post(R"(/_matrix/client/v3/rooms/([^/]+)/leave)",
+                 [this](const httplib::Request& req, httplib::Response& res) {
+                   std::lock_guard lock(mutex_);
+                   record(req);
+                   res.set_content("{}", "application/json");
                  });
     server_.Post(R"(/_matrix/client/v3/join/([^/]+))",
                  [this](const httplib::Request& req, httplib::Response& res) {
@@ -154,6 +194,23 @@ private:
   std::vector<std::string> accepted_;
   std::map<std::string, std::string> events_by_txn_;
   std::deque<int> refusals_;
+  std::map<std::string, std::vector<std::pair<std::string, std::string>>> members_;
+
+public:
+  //! The joined/invited members the fake reports for `room` (default: citizen and bot joined).
+  void setMembers(const std::string& room,
+                  std::vector<std::pair<std::string, std::string>> members) {
+    std::lock_guard lock(mutex_);
+    members_[room] = std::move(members);
+  }
+  std::vector<std::string> eventIds() {
+    std::lock_guard lock(mutex_);
+    std::vector<std::string> out;
+    for (const auto& [txn, id] : events_by_txn_) { out.push_back(id); }
+    return out;
+  }
+
+private:
   int refused_ = 0;
   int sent_ = 0;
 };
@@ -170,6 +227,7 @@ struct Run {
   int next_txn = 1;
   int next_event = 1;
   std::vector<std::pair<std::string, std::string>> posted;  //!< (txnId, body)
+  std::vector<std::string> wire_ids;  //!< every event id the citizen's events carried
 
   std::string dbPath() const { return dir.path() + "/db.sqlite"; }
   std::string mediaDir() const { return dir.path() + "/media"; }
@@ -188,6 +246,7 @@ struct Run {
         {"BUERGERBOX_MATRIX_HS_TOKEN", kHsToken},
         {"BUERGERBOX_MATRIX_RECIPIENT_INTERVAL_MS", "0"},
         {"BUERGERBOX_MATRIX_RETRY_BASE_MS", "200"},
+        {"BUERGERBOX_MATRIX_BRIDGE_BOTS", "@signalbot:example.org"},
         {"BUERGERBOX_PRIVACY_PSEUDONYM_KEY", bb::test::testKey('3')},
         {"BUERGERBOX_PRIVACY_ENCRYPTION_KEY", bb::test::testKey('4')},
         {"BUERGERBOX_LOG_LEVEL", "debug"},  // the privacy scan reads the most verbose log
@@ -201,7 +260,7 @@ struct Run {
                         .count();
     return json{{"type", type},
                 {"content", content},
-                {"event_id", "$int" + std::to_string(next_event++) + ":example.org"},
+                {"event_id", wire_ids.emplace_back(eventId("in", next_event++))},
                 {"room_id", kRoom},
                 {"sender", kCitizen},
                 {"origin_server_ts", ms},
@@ -349,8 +408,8 @@ std::string validateAgainstSpec(const FakeHomeserver::Request& q) {
         CHECK(path_values["eventType"] == "m.room.message");
         CHECK(path_values["txnId"].rfind("bb-", 0) == 0);
         for (const auto& e : openapi::validate(
-                 spec(), body, "#/components/schemas/m.room.message$m.notice/properties/content")) {
-          FAIL_CHECK("m.notice: " << e);
+                 spec(), body, "#/components/schemas/m.room.message$m.text/properties/content")) {
+          FAIL_CHECK("m.text: " << e);
         }
       }
     } else {
@@ -408,9 +467,12 @@ TEST_CASE("matrix: a whole defect report through the real server and a fake home
     invite["state_key"] = kBot;
     r.deliver(json::array({invite}));
     const auto reqs = r.hs.requests();
-    REQUIRE(reqs.size() == 1);
+    REQUIRE(reqs.size() == 2);
     CHECK(reqs[0].method == "POST");
     CHECK(validateAgainstSpec(reqs[0]) == "joinRoomById");
+    // Then the bot counts the room's members: a direct chat (citizen + bot), so it stays.
+    CHECK(reqs[1].method == "GET");
+    CHECK(reqs[1].path == std::string("/_matrix/client/v3/rooms/") + kRoom + "/members");
   }
 
   r.say("Hallo");
@@ -458,6 +520,7 @@ TEST_CASE("matrix: a whole defect report through the real server and a fake home
   int sends = 0;
   int downloads = 0;
   for (const auto& q : r.hs.requests()) {
+    if (q.path.size() > 8 && q.path.substr(q.path.size() - 8) == "/members") { continue; }
     const std::string id = validateAgainstSpec(q);
     joins += id == "joinRoomById" ? 1 : 0;
     sends += id == "sendMessage" ? 1 : 0;
@@ -519,14 +582,95 @@ TEST_CASE("matrix: a whole defect report through the real server and a fake home
     CHECK_MESSAGE(log.find(secret) == std::string::npos, secret);
   }
   CHECK(log.find("level=debug") != std::string::npos);
-  // Privacy scan: neither the Matrix id nor the room id in the raw database files.
-  const std::vector<std::string> identifiers = {kCitizen, kRoom, "signal_8b1f0c2d"};
+  // Privacy scan: neither the Matrix id nor the room id nor any event id (the citizen's or
+  // ours), raw or base64, in the raw database files or the debug log.
+  std::vector<std::string> ids = r.wire_ids;
+  for (const auto& id : r.hs.eventIds()) { ids.push_back(id); }
+  CHECK(ids.size() > 20);
+  for (const char* id : {kCitizen, kRoom, "signal_8b1f0c2d"}) { ids.emplace_back(id); }
+  const std::vector<std::string> identifiers = bb::test::identifierNeedles(ids);
   CHECK(bb::test::leaksInFiles(bb::test::databaseFiles(r.dbPath()), identifiers) ==
         std::vector<std::string>{});
   CHECK(r.server.stop(SIGTERM) == 0);
   CHECK(bb::test::leaksInFiles(bb::test::databaseFiles(r.dbPath()), identifiers) ==
         std::vector<std::string>{});
   CHECK(bb::test::leaksInText(r.server.log(), identifiers) == std::vector<std::string>{});
+}
+
+TEST_CASE("matrix: a group invite is declined, a room that grows beyond two is left once") {
+  Run r;
+  r.start();
+  const std::string group = "!gRoUpRoOm7:example.org";
+  const auto calls = [&r](const std::string& room, const std::string& method,
+                          const std::string& tail) {
+    int n = 0;
+    for (const auto& q : r.hs.requests()) {
+      if (q.method == method && q.path == "/_matrix/client/v3/rooms/" + room + tail) { ++n; }
+    }
+    return n;
+  };
+  // Invited into a room with three people (is_direct says true: only the inviter's hint).
+  r.hs.setMembers(group, {{kCitizen, "join"}, {"@nachbar:example.org", "join"}, {kBot, "invite"}});
+  {
+    json invite = r.event("m.room.member", {{"membership", "invite"}, {"is_direct", true}});
+    invite["state_key"] = kBot;
+    invite["room_id"] = group;
+    r.deliver(json::array({invite}));
+  }
+  CHECK(calls(group, "POST", "/join") == 1);
+  CHECK(calls(group, "GET", "/members") == 1);
+  CHECK(calls(group, "POST", "/leave") == 1);
+  CHECK(r.hs.accepted().empty());  // declined without a word into the group
+  // Invited members count too: a direct chat plus one invited neighbour is a group.
+  const std::string pending = "!pEnDiNgRoOm:example.org";
+  r.hs.setMembers(pending, {{kCitizen, "join"}, {kBot, "invite"}, {"@nachbar:example.org", "invite"}});
+  {
+    json invite = r.event("m.room.member", {{"membership", "invite"}});
+    invite["state_key"] = kBot;
+    invite["room_id"] = pending;
+    r.deliver(json::array({invite}));
+  }
+  CHECK(calls(pending, "POST", "/leave") == 1);
+
+  // A direct chat, here a Signal portal room with the bridge bot in it: the bot stays, answers.
+  r.hs.setMembers(kRoom, {{kCitizen, "join"}, {"@signalbot:example.org", "join"}, {kBot, "invite"}});
+  {
+    json invite = r.event("m.room.member", {{"membership", "invite"}});
+    invite["state_key"] = kBot;
+    r.deliver(json::array({invite}));
+  }
+  CHECK(calls(kRoom, "POST", "/leave") == 0);
+  r.say("Hallo");
+  const auto answered = r.hs.accepted().size();
+  CHECK(answered >= 1);
+  // The bot's own join and the citizen's messages do not make it count again.
+  const int counted = calls(kRoom, "GET", "/members");
+  {
+    json own = r.event("m.room.member", {{"membership", "join"}});
+    own["state_key"] = kBot;
+    own["sender"] = kBot;
+    r.deliver(json::array({own}));
+  }
+  CHECK(calls(kRoom, "GET", "/members") == counted);
+  // Someone else joins the direct chat: one notice in both languages, then the bot leaves.
+  r.hs.setMembers(kRoom, {{kCitizen, "join"}, {"@signalbot:example.org", "join"}, {kBot, "join"},
+                          {"@nachbar:example.org", "join"}});
+  {
+    json joined = r.event("m.room.member", {{"membership", "join"}});
+    joined["state_key"] = "@nachbar:example.org";
+    joined["sender"] = "@nachbar:example.org";
+    r.deliver(json::array({joined}));
+  }
+  CHECK(calls(kRoom, "GET", "/members") == counted + 1);
+  CHECK(calls(kRoom, "POST", "/leave") == 1);
+  const auto sent = r.hs.accepted();
+  REQUIRE(sent.size() == answered + 1);
+  const std::string notice = json::parse(sent.back())["body"];
+  CHECK(notice.find("Direktnachrichten") != std::string::npos);
+  CHECK(notice.find("direct messages") != std::string::npos);
+  // Logs name no room.
+  CHECK(r.server.log().find(group) == std::string::npos);
+  CHECK(r.server.log().find("event=matrix_group_room_left") != std::string::npos);
 }
 
 TEST_CASE("matrix: `buergerbox matrix registration` prints the registration YAML") {

@@ -343,26 +343,26 @@ TEST_CASE("matrix: the registration YAML has every field the spec requires") {
   }
 }
 
-TEST_CASE("matrix: notices number the choices and match the spec's m.notice schema") {
+TEST_CASE("matrix: replies are m.text (bridges relay it), number the choices, match the schema") {
   bb::OutboundMessage m;
   m.text = "Was möchten Sie tun? <b>";
   m.choices = {{"report", "Mangel melden"}, {"letter", "Nachricht an die Stadt"}};
-  const json content = json::parse(mx::renderNoticeContent(m));
-  CHECK(content["msgtype"] == "m.notice");
+  const json content = json::parse(mx::renderMessageContent(m));
+  CHECK(content["msgtype"] == "m.text");
   CHECK(content["body"] ==
         "Was möchten Sie tun? <b>\n\n1. Mangel melden\n2. Nachricht an die Stadt");
   CHECK(content["format"] == "org.matrix.custom.html");
   CHECK(content["formatted_body"] ==
         "Was möchten Sie tun? &lt;b&gt;<ol><li>Mangel melden</li><li>Nachricht an die "
         "Stadt</li></ol>");
-  const std::string ref = "#/components/schemas/m.room.message$m.notice/properties/content";
+  const std::string ref = "#/components/schemas/m.room.message$m.text/properties/content";
   for (const auto& e : bb::tests::openapi::validate(specExtract(), content, ref)) {
     FAIL_CHECK("schema violation: " << e);
   }
   bb::OutboundMessage plain;
   plain.text = "Danke.";
-  const json p = json::parse(mx::renderNoticeContent(plain));
-  CHECK(p == json{{"msgtype", "m.notice"}, {"body", "Danke."}});
+  const json p = json::parse(mx::renderMessageContent(plain));
+  CHECK(p == json{{"msgtype", "m.text"}, {"body", "Danke."}});
   CHECK(bb::tests::openapi::validate(specExtract(), p, ref).empty());
 }
 

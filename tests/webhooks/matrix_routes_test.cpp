@@ -177,18 +177,38 @@ TEST_CASE("matrix: an invite of the bot is joined, a failed join makes the HS re
   CHECK(f.put("50", body).status == 503);
   CHECK(f.txns.empty());
   CHECK(f.put("50", body).status == 200);
-  REQUIRE(f.http.calls.size() == 2);
+  REQUIRE(f.http.calls.size() == 3);  // the failed join, the join, then the member count
   const auto& join = f.http.calls[1];
   CHECK(join.method == "POST");
   CHECK(join.url == "http://hs.test/_matrix/client/v3/rooms/%21jEsUZKDJdhlrceRyVU%3Aexample.org"
                     "/join?user_id=%40_pothole_bot%3Aexample.org");
   CHECK(join.body == "{}");
+  CHECK(f.http.calls[2].method == "GET");
+  CHECK(f.http.calls[2].url == "http://hs.test/_matrix/client/v3/rooms/%21jEsUZKDJdhlrceRyVU%3A"
+                               "example.org/members?not_membership=leave&user_id=%40_pothole_bot"
+                               "%3Aexample.org");
   // Both attempts stored the (same) invite event; the engine deduplicates it by event_id.
   CHECK(f.ingested.size() == 2);
   CHECK(f.ingested[0][0].kind == bb::InboundKind::Invite);
   // A permanent refusal (invite withdrawn) is acknowledged.
   f.http.replies.push_back(bb::HttpReply{403, {}, R"({"errcode":"M_FORBIDDEN"})", ""});
+  const auto before = f.http.calls.size();
   CHECK(f.put("51", body).status == 200);
+  CHECK(f.http.calls.size() == before + 1);  // no member count without a join
+}
+
+TEST_CASE("matrix: members are counted from the /members answer (joined and invited)") {
+  const auto member = [](const char* user, const char* membership) {
+    return json{{"type", "m.room.member"}, {"state_key", user},
+                {"content", {{"membership", membership}}}};
+  };
+  const json three = {{"chunk", {member("@a:x", "join"), member("@b:x", "invite"),
+                                 member("@bot:x", "join"), member("@c:x", "ban")}}};
+  CHECK(mx::countMembers(three.dump()) == 3);
+  CHECK(mx::countMembers(three.dump(), {"@b:x"}) == 2);  // a bridge bot is not a person
+  CHECK(mx::countMembers(R"({"chunk":[]})") == 0);
+  CHECK_FALSE(mx::countMembers("{}").has_value());
+  CHECK_FALSE(mx::countMembers("[").has_value());
 }
 
 TEST_CASE("matrix: encrypted messages get the unencrypted-room notice") {
@@ -206,7 +226,7 @@ TEST_CASE("matrix: encrypted messages get the unencrypted-room notice") {
   CHECK(notice.method == "PUT");
   CHECK(notice.url.find("/send/m.room.message/bb-enc-") != std::string::npos);
   const json content = json::parse(notice.body);
-  CHECK(content["msgtype"] == "m.notice");
+  CHECK(content["msgtype"] == "m.text");
   CHECK(content["body"] == "Bitte unverschlüsselt.");
   CHECK(f.ingested.empty());
 }

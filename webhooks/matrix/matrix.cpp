@@ -328,6 +328,14 @@ Result<ParsedTransaction> parseTransaction(std::string_view body, const std::str
         out.invites.push_back(room_id);
         e.kind = InboundKind::Invite;
         out.events.push_back(std::move(e));
+      } else if ((membership == "join" || membership == "invite") && target != bot_user_id &&
+                 !target.empty()) {
+        // Someone new in a room of the bot's: is it still a direct chat?
+        if (std::find(out.grown_rooms.begin(), out.grown_rooms.end(), room_id) ==
+            out.grown_rooms.end()) {
+          out.grown_rooms.push_back(room_id);
+        }
+        ++out.ignored;
       } else if ((membership == "leave" || membership == "ban") && target != bot_user_id &&
                  !target.empty()) {
         e.kind = InboundKind::Unreachable;
@@ -358,7 +366,7 @@ Result<ParsedTransaction> parseTransaction(std::string_view body, const std::str
   return out;
 }
 
-std::string renderNoticeContent(const OutboundMessage& message) {
+std::string renderMessageContent(const OutboundMessage& message) {
   std::string body = message.text;
   std::string html = htmlEscape(message.text);
   if (!message.choices.empty()) {
@@ -371,7 +379,9 @@ std::string renderNoticeContent(const OutboundMessage& message) {
     }
     html += "</ol>";
   }
-  json content = {{"msgtype", "m.notice"}, {"body", body}};
+  // m.text, not m.notice: mautrix bridges (bridgev2) drop m.notice from Matrix users by
+  // default (bridge.bridge_notices: false), so a Signal citizen would never see a reply.
+  json content = {{"msgtype", "m.text"}, {"body", body}};
   if (!message.choices.empty() || html != body) {
     content["format"] = "org.matrix.custom.html";
     content["formatted_body"] = html;
@@ -395,7 +405,7 @@ HttpCall noticeCall(const std::string& room_id, const std::string& txn_id, const
                     const Settings& settings) {
   OutboundMessage m;
   m.text = text;
-  return sendCall(room_id, txn_id, renderNoticeContent(m), settings);
+  return sendCall(room_id, txn_id, renderMessageContent(m), settings);
 }
 
 HttpCall joinCall(const std::string& room_id, const Settings& settings) {
@@ -406,6 +416,43 @@ HttpCall joinCall(const std::string& room_id, const Settings& settings) {
   call.headers.emplace_back("Content-Type", "application/json");
   call.body = "{}";
   return call;
+}
+
+HttpCall leaveCall(const std::string& room_id, const Settings& settings) {
+  HttpCall call = authed("POST",
+                         base(settings) + "/_matrix/client/v3/rooms/" + urlEncode(room_id) +
+                             "/leave?user_id=" + urlEncode(botUserId(settings)),
+                         settings);
+  call.headers.emplace_back("Content-Type", "application/json");
+  call.body = "{}";
+  return call;
+}
+
+HttpCall membersCall(const std::string& room_id, const Settings& settings) {
+  HttpCall call = authed("GET",
+                         base(settings) + "/_matrix/client/v3/rooms/" + urlEncode(room_id) +
+                             "/members?not_membership=leave&user_id=" +
+                             urlEncode(botUserId(settings)),
+                         settings);
+  call.body.clear();
+  return call;
+}
+
+std::optional<int> countMembers(std::string_view body, const std::vector<std::string>& uncounted) {
+  if (!jsonDepthWithin(body, kMaxJsonDepth)) { return std::nullopt; }
+  const json doc = json::parse(body, nullptr, false);
+  if (doc.is_discarded() || !doc.is_object()) { return std::nullopt; }
+  const json* chunk = arrayMember(doc, "chunk");
+  if (chunk == nullptr) { return std::nullopt; }
+  int n = 0;
+  for (const json& ev : *chunk) {
+    const json* content = member(ev, "content");
+    const std::string membership = content != nullptr ? stringMember(*content, "membership") : "";
+    const std::string user = stringMember(ev, "state_key");
+    if (std::find(uncounted.begin(), uncounted.end(), user) != uncounted.end()) { continue; }
+    if (membership == "join" || membership == "invite") { ++n; }
+  }
+  return n;
 }
 
 HttpCall downloadCall(const MxcUri& mxc, const Settings& settings) {

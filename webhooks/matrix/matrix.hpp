@@ -29,6 +29,10 @@ struct Settings {
   std::string public_url;        //!< `url` of the registration file (server.public_url)
   //! Sent once per transaction into a room whose messages arrive encrypted (config texts).
   std::string encrypted_notice;
+  //! Bridge bots (matrix.bridge_bots): members of every portal room, not counted as people.
+  std::vector<std::string> bridge_bots;
+  //! Sent once into a direct room that grew beyond the citizen and the bot, before leaving it.
+  std::string group_notice;
 };
 
 //! Largest JSON nesting accepted by parseTransaction.
@@ -79,6 +83,9 @@ struct ParsedTransaction {
   std::vector<std::string> invites;  //!< rooms the bot was invited into (join them)
   //! Rooms with encrypted messages from citizens (answer once: the room must be unencrypted).
   std::vector<std::string> encrypted_rooms;
+  //! Rooms where someone other than the bot joined or was invited: the bot stays only in direct
+  //! rooms (at most two joined or invited members), so these are counted again.
+  std::vector<std::string> grown_rooms;
   std::size_t ignored = 0;  //!< own events, notices, edits, state and other event types
 };
 
@@ -91,9 +98,9 @@ struct ParsedTransaction {
 //! encrypted_rooms. The bot's own events and m.notice are ignored.
 Result<ParsedTransaction> parseTransaction(std::string_view body, const std::string& bot_user_id);
 
-//! The m.notice content for an outbound message: the text, then choices as numbered lines
+//! The m.text content (relayed by mautrix bridges, unlike m.notice) for an outbound message: the text, then choices as numbered lines
 //! ("1. Label"), with an HTML formatted_body (ordered list).
-std::string renderNoticeContent(const OutboundMessage& message);
+std::string renderMessageContent(const OutboundMessage& message);
 
 //! PUT {hs}/_matrix/client/v3/rooms/{roomId}/send/m.room.message/{txnId}?user_id=<bot>.
 HttpCall sendCall(const std::string& room_id, const std::string& txn_id,
@@ -103,6 +110,18 @@ HttpCall noticeCall(const std::string& room_id, const std::string& txn_id, const
                     const Settings& settings);
 //! POST {hs}/_matrix/client/v3/rooms/{roomId}/join?user_id=<bot> with body {}.
 HttpCall joinCall(const std::string& room_id, const Settings& settings);
+//! POST {hs}/_matrix/client/v3/rooms/{roomId}/leave?user_id=<bot> with body {} (also declines
+//! an invite).
+HttpCall leaveCall(const std::string& room_id, const Settings& settings);
+//! GET {hs}/_matrix/client/v3/rooms/{roomId}/members?not_membership=leave&user_id=<bot>.
+HttpCall membersCall(const std::string& room_id, const Settings& settings);
+//! The number of joined and invited members in a /members answer (chunk of m.room.member
+//! events), leaving out `uncounted` (bridge bots); nullopt when the body is not such an answer.
+std::optional<int> countMembers(std::string_view body,
+                                const std::vector<std::string>& uncounted = {});
+//! A direct room: the citizen and the bot, nobody else joined or invited.
+inline constexpr int kMaxDirectRoomMembers = 2;
+
 //! GET {hs}/_matrix/client/v1/media/download/{server}/{mediaId} with the as_token.
 HttpCall downloadCall(const MxcUri& mxc, const Settings& settings);
 

@@ -1,5 +1,6 @@
 // The Matrix application-service endpoints (channels.md §3.2). Logs carry counts, errcodes and
 // HTTP statuses only: never user ids, room ids, bodies, txn ids or tokens.
+#include <algorithm>
 #include <memory>
 #include <optional>
 
@@ -50,6 +51,35 @@ bool callDone(const CallOutcome& outcome, const char* what) {
   return !temporary;
 }
 
+//! The bot stays only in direct chats (`is_direct` on an invite is only the inviter's hint):
+//! counts the room's joined and invited members and leaves a room with more than two, after
+//! one notice when it was a direct chat before (`notice`). False: try again (transient).
+bool keepOnlyDirect(const Context& c, const std::string& room, const std::string& txn_id,
+                    bool notice) {
+  const HttpReply reply = c.http->send(membersCall(room, c.settings));
+  if (reply.status < 200 || reply.status >= 300) {
+    return callDone(classifyReply(reply), "members");
+  }
+  const auto members = countMembers(reply.body, c.settings.bridge_bots);
+  if (!members) {
+    log::warn("matrix_members_unreadable");
+    return true;
+  }
+  if (*members <= kMaxDirectRoomMembers) { return true; }
+  bool done = true;
+  if (notice) {
+    const std::string notice_txn =
+        "bb-grp-" + crypto::sha256Hex(txn_id + "\n" + room).substr(0, 24);
+    done = callDone(classifyReply(c.http->send(
+                        noticeCall(room, notice_txn, c.settings.group_notice, c.settings))),
+                    "group_notice");
+  }
+  done = callDone(classifyReply(c.http->send(leaveCall(room, c.settings))), "leave") && done;
+  log::info("matrix_group_room_left", {{"members", std::to_string(*members)},
+                                       {"was_direct", notice ? "true" : "false"}});
+  return done;
+}
+
 HttpResponse transaction(const Context& c, const HttpRequest& req) {
   if (auto refused = authenticate(c.settings, req, "transactions")) { return *refused; }
   if (req.body.size() > c.max_body_bytes) {
@@ -86,7 +116,19 @@ HttpResponse transaction(const Context& c, const HttpRequest& req) {
   }
   bool done = true;
   for (const std::string& room : parsed->invites) {
-    done = callDone(classifyReply(c.http->send(joinCall(room, c.settings))), "join") && done;
+    // Joined first: the member list of a room is readable for members only.
+    const CallOutcome join = classifyReply(c.http->send(joinCall(room, c.settings)));
+    if (join.kind == CallOutcome::Kind::Ok) {
+      done = keepOnlyDirect(c, room, txn_id, false) && done;
+    } else {
+      done = callDone(join, "join") && done;
+    }
+  }
+  for (const std::string& room : parsed->grown_rooms) {
+    if (std::find(parsed->invites.begin(), parsed->invites.end(), room) != parsed->invites.end()) {
+      continue;  // checked right after the join
+    }
+    done = keepOnlyDirect(c, room, txn_id, true) && done;
   }
   for (const std::string& room : parsed->encrypted_rooms) {
     // One notice per room and transaction; the txnId repeats when the HS repeats the txn.

@@ -16,7 +16,7 @@ SendResult Sender::send(const OutboxRow& row, const std::string& address,
                         const OutboundMessage& message) {
   const std::string txn_id = "bb-" + std::to_string(row.id);
   const CallOutcome outcome = classifyReply(
-      http_.send(sendCall(address, txn_id, renderNoticeContent(message), settings_)));
+      http_.send(sendCall(address, txn_id, renderMessageContent(message), settings_)));
   switch (outcome.kind) {
     case CallOutcome::Kind::Ok:
       return SendResult::sent(outcome.event_id);
