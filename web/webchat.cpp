@@ -114,6 +114,7 @@ HttpResponse WebChat::page(const HttpRequest& req) {
   r.body = fillTemplate(*html, {{"CSRF_TOKEN", csrfFor(session)},
                                 {"LANG", flows::toString(lang)},
                                 {"MAX_UPLOAD_BYTES", std::to_string(options_.max_upload_bytes)},
+                                {"PHOTO_LONG_EDGE", std::to_string(options_.clean.max_edge_px)},
                                 {"MAX_MESSAGE_CHARS", std::to_string(options_.max_message_chars)}});
   if (fresh) {
     std::string cookie = std::string(kCookie) + "=" + session + "; Path=/; HttpOnly; SameSite=Strict";

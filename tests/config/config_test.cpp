@@ -172,3 +172,23 @@ TEST_CASE("config: the shipped demo and example configs are valid") {
     CHECK(r.ok());
   }
 }
+
+TEST_CASE("config: the web chat's upload limit may not exceed the server's body limit") {
+  FakeEnv env;
+  FakeFiles files;
+  auto fine = parseConfig(R"({"demo": true})", env.reader(), files.reader());
+  CHECK(fine.ok());
+  CHECK(fine.config.webchat.max_upload_bytes <= fine.config.server.max_body_bytes);
+  auto over = parseConfig(
+      R"({"demo": true, "server": {"max_body_bytes": 4194304},
+          "webchat": {"max_upload_bytes": 10485760}})",
+      env.reader(), files.reader());
+  CHECK_FALSE(over.ok());
+  CHECK(mentions(over.errors, "webchat.max_upload_bytes"));
+  CHECK(mentions(over.errors, "4194304"));
+  auto raised = parseConfig(
+      R"({"demo": true, "server": {"max_body_bytes": 12582912},
+          "webchat": {"max_upload_bytes": 10485760}})",
+      env.reader(), files.reader());
+  CHECK(raised.ok());
+}

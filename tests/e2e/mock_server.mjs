@@ -217,7 +217,7 @@ const server = http.createServer(async (req, res) => {
       sessions.set(id, s);
       const html = fs.readFileSync(path.join(staticDir, 'chat.html'), 'utf8')
         .replaceAll('{{CSRF_TOKEN}}', s.csrf).replaceAll('{{LANG}}', 'de')
-        .replaceAll('{{MAX_UPLOAD_BYTES}}', String(MAX_UPLOAD)).replaceAll('{{MAX_MESSAGE_CHARS}}', String(MAX_CHARS));
+        .replaceAll('{{MAX_UPLOAD_BYTES}}', String(MAX_UPLOAD)).replaceAll('{{PHOTO_LONG_EDGE}}', '2048').replaceAll('{{MAX_MESSAGE_CHARS}}', String(MAX_CHARS));
       return send(res, 200, html, { 'Content-Type': 'text/html; charset=utf-8',
         'Set-Cookie': `bb_chat=${id}; Path=/chat; HttpOnly; SameSite=Strict`, 'X-Frame-Options': 'DENY' });
     }

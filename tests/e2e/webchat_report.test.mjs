@@ -13,6 +13,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PHONE_PHOTO_MAX_BYTES, PHONE_PHOTO_MIN_BYTES, identifyingTags, makePhonePhoto } from './phone_photo.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const TIME_LIMIT_MS = 120_000;
@@ -259,6 +260,14 @@ async function run() {
   log(`server listening on ${base}${mock ? ' (mock)' : ''}`);
 
   browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  // The photo a phone takes: 4000×3000, about 6 MB, GPS and camera in its EXIF.
+  const phonePhoto = path.join(tmp, 'IMG_4000x3000.jpg');
+  const made = await makePhonePhoto(browser, fixturePhoto, phonePhoto);
+  check(made.bytes >= PHONE_PHOTO_MIN_BYTES && made.bytes <= PHONE_PHOTO_MAX_BYTES,
+    `the phone photo has ${made.bytes} bytes, not about 6 MB`);
+  const phoneTags = identifyingTags(execFileSync, phonePhoto);
+  check(phoneTags.some((t) => t.includes('GPSLatitude')), `the phone photo has no GPS: ${phoneTags.join(', ')}`);
+  log(`phone photo: ${made.width}x${made.height}, ${made.bytes} bytes, ${phoneTags.length} identifying tags`);
   const context = await browser.newContext({
     viewport: { width: 375, height: 740 },
     locale: 'de-DE',
@@ -328,13 +337,34 @@ async function run() {
     await screenshot('new-report-photo-prompt');
   }
 
-  // 7. Upload the photo through the file input.
+  // 7. Upload the phone photo through the file input: the page redraws it at the server's long
+  // edge (canvas: no metadata) and sends that, well below the server's body limit.
   since = (await botTexts()).length;
-  await page.setInputFiles('#photo-input', fixturePhoto);
+  // What the page hands to fetch (the DevTools protocol does not show binary request bodies).
+  await page.evaluate(() => {
+    const original = window.fetch;
+    window.bbUploads = [];
+    window.fetch = async (url, options) => {
+      if (String(url).endsWith('/chat/api/photo') && options && options.body instanceof Blob) {
+        const bytes = new Uint8Array(await options.body.arrayBuffer());
+        const head = Array.from(bytes.subarray(0, 4096), (b) => String.fromCharCode(b)).join('');
+        window.bbUploads.push({ size: bytes.length, exif: head.includes('Exif\0\0') });
+      }
+      return original(url, options);
+    };
+  });
+  await page.setInputFiles('#photo-input', phonePhoto);
   await page.locator('.msg.user.photo img.thumb').last().waitFor({ timeout: 5000 });
   const added = await waitForBot(since, [templateRe(de['photo.added']), templateRe(de['photo.added_full']),
     templateRe(de['photo.rejected'])], 'the photo confirmation', 30_000);
   check(added.which < 2, `the photo was rejected: ${added.text}`);
+  const uploads = await page.evaluate(() => window.bbUploads);
+  check(uploads.length === 1, `expected one photo upload, saw ${uploads.length}`);
+  const maxUpload = Number(await page.getAttribute('meta[name="max-upload-bytes"]', 'content'));
+  check(uploads[0].size > 10_000 && uploads[0].size < Math.min(maxUpload, made.bytes / 2),
+    `the upload has ${uploads[0].size} bytes: not scaled down in the browser`);
+  check(!uploads[0].exif, 'the upload still carries an EXIF block');
+  log(`upload: ${uploads[0].size} bytes (from ${made.bytes})`);
   check(await page.locator('.msg.user.photo.failed').count() === 0, 'the photo bubble is marked as failed');
   const thumbSrc = await page.locator('.msg.user.photo img.thumb').last().getAttribute('src');
   check(thumbSrc && thumbSrc.startsWith('blob:'), `the photo thumbnail is not a blob: URL (${thumbSrc})`);
@@ -404,6 +434,20 @@ async function run() {
   const photos = sql(`select count(*) from ticket_photos where ticket_id = (select id from tickets where number = ${number})`);
   check(photos === '1', `ticket ${number} has ${photos} rows in ticket_photos, expected 1`);
   log(`database: tickets has ${number}|schlagloch, ticket_photos has 1 row`);
+  if (!mock) {
+    // The stored photo: no metadata at all, and no larger than the long edge the server keeps.
+    const contentId = sql(`select m.content_id from media m join ticket_photos tp on tp.media_id = m.id ` +
+      `join tickets t on t.id = tp.ticket_id where t.number = ${number}`);
+    check(/^[0-9a-f]{64}$/.test(contentId), `no stored photo for ticket ${number} (${contentId})`);
+    const stored = path.join(tmp, 'media', contentId.slice(0, 2), `${contentId}.jpg`);
+    check(fs.existsSync(stored), `the stored photo ${stored} is missing`);
+    const left = identifyingTags(execFileSync, stored);
+    check(left.length === 0, `the stored photo still has: ${left.join(', ')}`);
+    const size = execFileSync('exiftool', ['-s3', '-ImageSize', stored], { encoding: 'utf8' }).trim();
+    const [w, h] = size.split(/[x ]/).map(Number);
+    check(Math.max(w, h) <= 2048 && Math.max(w, h) >= 1000, `the stored photo is ${size}`);
+    log(`stored photo: ${size}, no identifying metadata`);
+  }
 
   // 13. The language switch: UI strings and the bot switch to English.
   since = (await botTexts()).length;

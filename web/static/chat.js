@@ -124,7 +124,8 @@
   }
 
   const csrfToken = meta('csrf-token');
-  const maxUploadBytes = metaInt('max-upload-bytes', 10 * 1024 * 1024);
+  const maxUploadBytes = metaInt('max-upload-bytes', 4 * 1024 * 1024);
+  const photoLongEdge = metaInt('photo-long-edge', 2048);
   const maxMessageChars = metaInt('max-message-chars', 1000);
 
   let lang = els.html.getAttribute('lang') === 'en' ? 'en' : 'de';
@@ -496,6 +497,40 @@
     return (bytes / (1024 * 1024)).toLocaleString(lang === 'en' ? 'en-GB' : 'de-DE', { maximumFractionDigits: 1 });
   }
 
+  // A phone photo (5–8 MB, 4000×3000, with GPS in its EXIF) is redrawn on a canvas at the
+  // server's long edge before upload: the upload is small, and the canvas carries no metadata
+  // (the server still cleans what arrives). What the browser cannot decode (HEIC in most
+  // browsers) goes as it is, and the server answers with the reason.
+  function decodeImage(file) {
+    if (typeof createImageBitmap === 'function') {
+      return createImageBitmap(file, { imageOrientation: 'from-image' }).catch(() => null);
+    }
+    return new Promise((resolve) => {
+      const url = URL.createObjectURL(file);
+      const im = new Image();
+      im.onload = () => { URL.revokeObjectURL(url); resolve(im); };
+      im.onerror = () => { URL.revokeObjectURL(url); resolve(null); };
+      im.src = url;
+    });
+  }
+
+  async function scaledPhoto(file, type) {
+    const source = await decodeImage(file);
+    if (!source) return { blob: file, type };
+    const w = source.width;
+    const h = source.height;
+    const scale = Math.min(1, photoLongEdge / Math.max(w, h, 1));
+    const canvas = document.createElement('canvas');
+    canvas.width = Math.max(1, Math.round(w * scale));
+    canvas.height = Math.max(1, Math.round(h * scale));
+    canvas.getContext('2d').drawImage(source, 0, 0, canvas.width, canvas.height);
+    if (typeof source.close === 'function') source.close();
+    const keepPng = type === 'image/png';
+    const outType = keepPng ? 'image/png' : 'image/jpeg';
+    const blob = await new Promise((resolve) => canvas.toBlob(resolve, outType, 0.85));
+    return blob ? { blob, type: outType } : { blob: file, type };
+  }
+
   els.photo.addEventListener('change', async () => {
     const file = els.photo.files && els.photo.files[0];
     els.photo.value = '';  // the same file can be chosen again
@@ -505,8 +540,9 @@
       showNotice(t('photoType'));
       return;
     }
-    if (file.size > maxUploadBytes) {
-      showNotice(t('photoTooBig', { size: mb(file.size), max: mb(maxUploadBytes) }));
+    const upload = await scaledPhoto(file, type);
+    if (upload.blob.size > maxUploadBytes) {
+      showNotice(t('photoTooBig', { size: mb(upload.blob.size), max: mb(maxUploadBytes) }));
       return;
     }
     showNotice('');
@@ -534,7 +570,7 @@
     els.photoLabel.classList.add('busy');
     setActivity(t('uploading'));
 
-    const r = await post('/chat/api/photo', file, type);
+    const r = await post('/chat/api/photo', upload.blob, upload.type);
     els.photoLabel.classList.remove('busy');
     m.li.removeAttribute('aria-busy');
     m.li.classList.remove('pending');
