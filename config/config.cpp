@@ -55,6 +55,7 @@ const std::vector<Field>& fields() {
       {"storage", "reader_connections", Kind::Int,
        at(&Config::storage, &StorageConfig::reader_connections)},
       {"storage", "fault_file", Kind::String, at(&Config::storage, &StorageConfig::fault_file)},
+      {"storage", "sync_delay_us", Kind::Int, at(&Config::storage, &StorageConfig::sync_delay_us)},
       {"whatsapp", "enabled", Kind::Bool, at(&Config::whatsapp, &WhatsAppConfig::enabled)},
       {"whatsapp", "api_base", Kind::String, at(&Config::whatsapp, &WhatsAppConfig::api_base)},
       {"whatsapp", "phone_number_id", Kind::String,
@@ -329,6 +330,8 @@ void validate(const Config& c, std::vector<std::string>& errors) {
        "storage.synchronous: must be FULL or NORMAL");
   need(c.storage.reader_connections >= 1 && c.storage.reader_connections <= 64,
        "storage.reader_connections: must be 1..64");
+  need(c.storage.sync_delay_us >= 0 && c.storage.sync_delay_us <= 1000000,
+       "storage.sync_delay_us: must be 0..1000000 (benchmarks only; 0 in production)");
   need(c.telegram.mode == "webhook" || c.telegram.mode == "polling",
        "telegram.mode: must be webhook or polling");
   need(c.log.level == "debug" || c.log.level == "info" || c.log.level == "warn" ||

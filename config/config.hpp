@@ -31,6 +31,9 @@ struct StorageConfig {
   std::string synchronous = "FULL";  //!< FULL (default, survives power loss) or NORMAL
   int reader_connections = 4;
   std::string fault_file;  //!< tests only: see storage/database.hpp DatabaseOptions::fault_file
+  //! Benchmarks and tests only: every sync of the database waits this long first, as on a slow
+  //! disk (storage/sync_delay_vfs.hpp). 0: off.
+  int sync_delay_us = 0;
 };
 
 struct WhatsAppConfig {

@@ -9,6 +9,7 @@
 
 #include "bot/log.hpp"
 #include "bot/runtime/threads.hpp"
+#include "storage/sync_delay_vfs.hpp"
 
 namespace bb::storage {
 namespace {
@@ -73,14 +74,17 @@ Database::Database(DatabaseOptions options) : options_(std::move(options)) {}
 
 Result<std::unique_ptr<Database>> Database::open(const DatabaseOptions& options) {
   std::unique_ptr<Database> self(new Database(options));
+  auto vfs = syncDelayVfs(std::chrono::microseconds(options.sync_delay_us));
+  if (!vfs) { return fail(vfs.error().code, vfs.error().detail); }
   try {
     self->writer_ = std::make_unique<SQLite::Database>(
-        options.path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_FULLMUTEX);
+        options.path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_FULLMUTEX, 0,
+        *vfs);
     configure(*self->writer_, options);
     self->control_ = std::make_unique<WriterStatements>(*self->writer_);
     for (int i = 0; i < std::max(1, options.readers); ++i) {
       auto reader = std::make_unique<SQLite::Database>(
-          options.path, SQLite::OPEN_READWRITE | SQLite::OPEN_FULLMUTEX);
+          options.path, SQLite::OPEN_READWRITE | SQLite::OPEN_FULLMUTEX, 0, *vfs);
       reader->setBusyTimeout(options.busy_timeout_ms);
       reader->exec("PRAGMA foreign_keys = ON");
       self->free_readers_.push_back(reader.get());

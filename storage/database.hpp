@@ -34,6 +34,9 @@ struct DatabaseOptions {
   //! Tests only (storage fault injection): while this file exists and starts with "readonly", the writer runs
   //! with PRAGMA query_only, so every write fails the way a read-only database does. Empty: off.
   std::string fault_file;
+  //! Benchmarks and tests only: every sync (fdatasync) waits this long first, as on a slow disk
+  //! (storage/sync_delay_vfs.hpp). 0: the default VFS.
+  int sync_delay_us = 0;
 };
 
 //! Work for the writer thread. `run` executes inside a savepoint; throwing rolls back only this

@@ -15,6 +15,7 @@ DatabaseOptions databaseOptions(const config::StorageConfig& storage) {
   o.synchronous = storage.synchronous;
   o.readers = storage.reader_connections;
   o.fault_file = storage.fault_file;
+  o.sync_delay_us = storage.sync_delay_us;
   return o;
 }
 
