@@ -20,6 +20,9 @@ struct Options {
   double send_rate = 500;     //!< broadcast: configured sends per second
   double send_seconds = 10;   //!< broadcast: delivery window measured
   int port = 0;  //!< ingest: only load a server already running on this port (profiling)
+  //! Every sync of the server's database (and of the SQLite floor) waits this long first: a slow
+  //! disk, reproducible on any machine (storage/sync_delay_vfs.hpp).
+  int sync_delay_us = 0;
 };
 
 int benchIngest(const Options& o);

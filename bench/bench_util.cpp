@@ -1,5 +1,7 @@
 #include "bench/bench_util.hpp"
 
+#include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <csignal>
 #include <cstdio>
@@ -8,6 +10,8 @@
 #include <fstream>
 #include <iostream>
 #include <sstream>
+#include <thread>
+#include <vector>
 
 #include <fcntl.h>
 #include <sys/wait.h>
@@ -245,9 +249,45 @@ bool printTable(const std::string& title, const std::vector<Row>& rows) {
   return all;
 }
 
+SyncFloor measureSyncFloor(const std::string& dir, int count, int sync_delay_us) {
+  const std::string path = dir + "/sync-floor.bin";
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  SyncFloor out;
+  if (fd < 0) { return out; }
+  const std::string block(4096, 'x');
+  std::vector<double> us;
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < count; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    if (::pwrite(fd, block.data(), block.size(), static_cast<off_t>(i % 64) * 4096) < 0) { break; }
+    if (sync_delay_us > 0) { std::this_thread::sleep_for(std::chrono::microseconds(sync_delay_us)); }
+    ::fdatasync(fd);
+    us.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0)
+                     .count());
+  }
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ::close(fd);
+  ::unlink(path.c_str());
+  if (us.empty()) { return out; }
+  std::sort(us.begin(), us.end());
+  out.p50_us = us[us.size() / 2];
+  out.p99_us = us[std::min(us.size() - 1, us.size() * 99 / 100)];
+  out.per_second = seconds > 0 ? static_cast<double>(us.size()) / seconds : 0;
+  return out;
+}
+
+void describeSyncFloor(const SyncFloor& f, int sync_delay_us) {
+  std::cout << fmt::format(
+      "  disk sync floor (4 KiB write + fdatasync{}): p50={:.0f} us p99={:.0f} us, {:.0f} syncs/s\n",
+      sync_delay_us > 0 ? fmt::format(", +{} us sync delay", sync_delay_us) : "", f.p50_us,
+      f.p99_us, f.per_second);
+}
+
 std::map<std::string, std::string> serverEnv(const std::string& dir, int graph_port,
-                                             const std::string& app_secret) {
+                                             const std::string& app_secret, int sync_delay_us) {
   return {
+      {"BUERGERBOX_STORAGE_SYNC_DELAY_US", std::to_string(sync_delay_us)},
       {"BUERGERBOX_SERVER_PORT", "0"},
       {"BUERGERBOX_STORAGE_PATH", dir + "/db.sqlite"},
       {"BUERGERBOX_STORAGE_MEDIA_DIR", dir + "/media"},

@@ -117,9 +117,21 @@ struct Row {
 //! target was missed (the exit code of the benchmark in full mode).
 bool printTable(const std::string& title, const std::vector<Row>& rows);
 
-//! Environment for the real server (WhatsApp on, fake Graph API, fixed test keys).
+//! Environment for the real server (WhatsApp on, fake Graph API, fixed test keys); a positive
+//! `sync_delay_us` slows every sync of its database (storage.sync_delay_us).
 std::map<std::string, std::string> serverEnv(const std::string& dir, int graph_port,
-                                             const std::string& app_secret);
+                                             const std::string& app_secret, int sync_delay_us = 0);
+
+//! The disk's own sync latency in the folder the benchmark writes to: `count` times a 4 KiB
+//! write and fdatasync of one file, plus the configured delay (what every commit waits for).
+struct SyncFloor {
+  double p50_us = 0;
+  double p99_us = 0;
+  double per_second = 0;  //!< syncs one after another
+};
+SyncFloor measureSyncFloor(const std::string& dir, int count, int sync_delay_us);
+//! Prints the sync floor line every benchmark that writes shows first.
+void describeSyncFloor(const SyncFloor& f, int sync_delay_us);
 
 std::string binaryPath();
 std::string sourceDir();

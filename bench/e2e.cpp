@@ -3,11 +3,13 @@
 // with the privacy notice. Floor in the same run: a cpp-httplib handler that forwards each
 // webhook to the same fake Graph API with a keep-alive client before answering (two HTTP hops,
 // no storage, no processing).
+#include <algorithm>
 #include <iostream>
 #include <mutex>
 
 #include <fmt/format.h>
 #include <httplib.h>
+#include <SQLiteCpp/SQLiteCpp.h>
 
 #include "bench/bench.hpp"
 #include "bench/bench_util.hpp"
@@ -76,6 +78,36 @@ E2eResult measure(int port, FakeGraph& graph, const WhatsAppTraffic& traffic, do
 
 }  // namespace
 
+//! Where a message spent its time inside the server, from the timestamps the server wrote
+//! (milliseconds): stored → processed (the flow worker's queue and step, committed with the
+//! reply) and processed → sent (the outbox's wait and the send). What the end-to-end latency has
+//! beyond both is the edge (request and ingest commit) and the reply's way to the fake API.
+struct Stages {
+  Percentiles processing;
+  Percentiles delivery;
+  std::size_t messages = 0;
+};
+
+Stages serverStages(const std::string& db_path) {
+  SQLite::Database db(db_path, SQLite::OPEN_READONLY);
+  SQLite::Statement q(db,
+                      "SELECT i.processed_at - i.received_at, o.updated_at - o.created_at "
+                      "FROM inbound_events i JOIN outbox o ON o.id = (SELECT min(id) FROM outbox "
+                      "WHERE pseudonym = i.pseudonym AND status = 'sent') "
+                      "WHERE i.processed_at IS NOT NULL");
+  std::vector<std::uint32_t> processing;
+  std::vector<std::uint32_t> delivery;
+  while (q.executeStep()) {
+    processing.push_back(static_cast<std::uint32_t>(std::max<std::int64_t>(0, q.getColumn(0).getInt64()) * 1000));
+    delivery.push_back(static_cast<std::uint32_t>(std::max<std::int64_t>(0, q.getColumn(1).getInt64()) * 1000));
+  }
+  Stages out;
+  out.messages = processing.size();
+  out.processing = percentiles(std::move(processing));
+  out.delivery = percentiles(std::move(delivery));
+  return out;
+}
+
 int benchE2e(const Options& o) {
   const double rate = o.smoke ? 20 : 1000;
   const double seconds = o.smoke ? 1 : o.rate_seconds;
@@ -111,9 +143,11 @@ int benchE2e(const Options& o) {
   }
 
   TempDir dir;
+  const SyncFloor sync_floor = measureSyncFloor(dir.path(), o.smoke ? 20 : 500, o.sync_delay_us);
+  describeSyncFloor(sync_floor, o.sync_delay_us);
   FakeGraph graph;
   ServerChild server;
-  auto env = serverEnv(dir.path(), graph.port(), "bench-secret");
+  auto env = serverEnv(dir.path(), graph.port(), "bench-secret", o.sync_delay_us);
   // The channel's configured rate above the offered rate (Meta's default throughput for a
   // business number is 80 msg/s; high-throughput numbers get up to 1,000).
   env["BUERGERBOX_WHATSAPP_RATE_PER_SECOND"] = std::to_string(static_cast<int>(rate * 1.5));
@@ -127,6 +161,13 @@ int benchE2e(const Options& o) {
       measure(server.port(), graph, traffic, rate, seconds, o.smoke ? 8 : 64, o.smoke ? 10 : 30);
   if (real.replied == 0) { std::cerr << "no replies; server log:\n" << server.logTail(); }
   server.stop();
+  const Stages stages = serverStages(dir.path() + "/db.sqlite");
+  std::cout << fmt::format(
+      "  stages of {} messages (server timestamps, ms resolution):\n"
+      "    stored -> processed (flow queue + step + commit): p50={:.1f} p99={:.1f} ms\n"
+      "    processed -> sent (outbox wait + send):          p50={:.1f} p99={:.1f} ms\n",
+      stages.messages, stages.processing.p50_ms, stages.processing.p99_ms, stages.delivery.p50_ms,
+      stages.delivery.p99_ms);
 
   const auto p = percentiles(real.latency_us);
   const auto pf = percentiles(floor.latency_us);
@@ -135,9 +176,14 @@ int benchE2e(const Options& o) {
   std::cout << fmt::format("  buergerbox: {} acked, {} replied, p50={:.2f} p99={:.2f} ms\n",
                            real.acked, real.replied, p.p50_ms, p.p99_ms);
   std::vector<Row> rows = {
+      {fmt::format("disk sync p50 (fdatasync{})",
+                   o.sync_delay_us > 0 ? fmt::format(" + {} us delay", o.sync_delay_us) : ""),
+       sync_floor.p50_us / 1000.0, "ms", "", 0, "-", true},
       {fmt::format("webhook → reply p99 at offered {:.0f}/s", rate), p.p99_ms, "ms",
        "httplib forwarding handler", pf.p99_ms, "< 50 ms", p.p99_ms < 50},
       {"webhook → reply p50", p.p50_ms, "ms", "httplib forwarding handler", pf.p50_ms, "-", true},
+      {"  stage stored → processed p99", stages.processing.p99_ms, "ms", "", 0, "-", true},
+      {"  stage processed → sent p99", stages.delivery.p99_ms, "ms", "", 0, "-", true},
       {"replies delivered/s (throughput reached)", real.replies_per_second, "/s",
        "httplib forwarding handler", floor.replies_per_second, "-", true},
       {"messages acknowledged but never answered", static_cast<double>(real.acked - real.replied),

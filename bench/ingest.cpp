@@ -15,6 +15,7 @@
 #include "bench/bench.hpp"
 #include "bench/bench_util.hpp"
 #include "bench/load_client.hpp"
+#include "storage/sync_delay_vfs.hpp"
 #include "webhooks/listen_backlog.hpp"
 
 namespace bb::bench {
@@ -73,6 +74,13 @@ int benchIngest(const Options& o) {
   TempDir dir;
   std::cout << fmt::format("bench ingest: {} connections, {} s per phase, open loop {} /s for {} s\n",
                            o.connections, o.seconds, o.rate, o.rate_seconds);
+  const SyncFloor sync_floor = measureSyncFloor(dir.path(), o.smoke ? 20 : 500, o.sync_delay_us);
+  describeSyncFloor(sync_floor, o.sync_delay_us);
+  const auto vfs = storage::syncDelayVfs(std::chrono::microseconds(o.sync_delay_us));
+  if (!vfs) {
+    std::cerr << vfs.error().detail << "\n";
+    return 2;
+  }
   // Floor (a): bare handler.
   LoadResult floor_a;
   {
@@ -89,7 +97,8 @@ int benchIngest(const Options& o) {
   LoadResult floor_b;
   {
     WhatsAppTraffic traffic(kSecret, o.senders, "fb");
-    SQLite::Database db(dir.path() + "/floor.sqlite", SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    SQLite::Database db(dir.path() + "/floor.sqlite", SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE,
+                        0, *vfs);
     db.exec("PRAGMA journal_mode = WAL");
     db.exec("PRAGMA synchronous = FULL");
     db.exec("CREATE TABLE events (id INTEGER PRIMARY KEY, body TEXT NOT NULL)");
@@ -113,7 +122,7 @@ int benchIngest(const Options& o) {
   // The real server.
   FakeGraph graph;
   ServerChild server;
-  auto env = serverEnv(dir.path(), graph.port(), kSecret);
+  auto env = serverEnv(dir.path(), graph.port(), kSecret, o.sync_delay_us);
   if (!server.start(binaryPath(), sourceDir(), dir.path() + "/server.log", env)) {
     std::cerr << "server did not start; log: " << dir.path() << "/server.log\n";
     return 2;
@@ -183,6 +192,9 @@ int benchIngest(const Options& o) {
   const auto po = percentiles(open.latency_us);
   const double ack = real.perSecond();
   std::vector<Row> rows = {
+      {fmt::format("disk sync p50 (fdatasync{})",
+                   o.sync_delay_us > 0 ? fmt::format(" + {} us delay", o.sync_delay_us) : ""),
+       sync_floor.p50_us / 1000.0, "ms", "", 0, "-", true},
       {"acknowledged events/s (synchronous=FULL)", ack, "/s", "", 0, ">= 10000/s", ack >= 10000},
       {"  vs floor (b) httplib + INSERT", ack, "/s", "b", floor_b.perSecond(), ">= 3x",
        ack >= 3 * floor_b.perSecond()},

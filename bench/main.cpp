@@ -11,7 +11,8 @@ namespace {
 int usage() {
   std::cerr << "usage: bb_bench ingest|e2e|broadcast|inbox|connections [--smoke] [--seconds S]\n"
                "       [--rate R] [--rate-seconds S] [--connections N] [--senders N]\n"
-               "       [--tickets N] [--subscribers N] [--send-rate R] [--send-seconds S]\n";
+               "       [--tickets N] [--subscribers N] [--send-rate R] [--send-seconds S]\n"
+               "       [--sync-delay-us N]\n";
   return 2;
 }
 
@@ -50,6 +51,7 @@ int main(int argc, char** argv) {
     else if (k == "--send-rate") { o.send_rate = std::atof(v); }
     else if (k == "--send-seconds") { o.send_seconds = std::atof(v); }
     else if (k == "--port") { o.port = std::atoi(v); }
+    else if (k == "--sync-delay-us") { o.sync_delay_us = std::atoi(v); }
   }
   try {
     if (name == "ingest") { return bb::bench::benchIngest(o); }
