@@ -15,6 +15,8 @@
 #include "bench/bench.hpp"
 #include "bench/bench_util.hpp"
 #include "bench/load_client.hpp"
+#include "bot/security/crypto.hpp"
+#include "bot/security/provider_id.hpp"
 #include "storage/sync_delay_vfs.hpp"
 #include "webhooks/listen_backlog.hpp"
 
@@ -184,7 +186,12 @@ int benchIngest(const Options& o) {
     while (q.executeStep()) { stored.insert(q.getColumn(0).getString()); }
   }
   std::size_t missing = 0;
-  for (const auto& w : acked) { missing += stored.count(w) == 0 ? 1 : 0; }
+  // The server keeps a wamid only as its keyed hash (bot/security/provider_id.hpp), under the
+  // pseudonym key serverEnv() gives it.
+  const std::string key = *crypto::fromHex(serverEnv("", 0, "").at("BUERGERBOX_PRIVACY_PSEUDONYM_KEY"));
+  for (const auto& w : acked) {
+    missing += stored.count(crypto::providerIdHash(key, "whatsapp", w)) == 0 ? 1 : 0;
+  }
   std::cout << fmt::format("  verified: {} acknowledged, {} in the database, {} missing (exit {})\n",
                            acked.size(), acked.size() - missing, missing, exit_code);
 
