@@ -19,9 +19,10 @@ test: deps
 	cd $(TEST_BUILD_DIR) && ctest --output-on-failure --no-tests=error -j $(JOBS) -E '^reliability:'
 	cd $(TEST_BUILD_DIR) && ctest --output-on-failure --no-tests=error -R '^reliability:'
 
+# Only what `make run` runs: the service binary (no tests, no benchmarks).
 build:
-	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_TESTING=OFF
-	cmake --build $(BUILD_DIR) -j $(JOBS)
+	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_TESTING=OFF -DBB_BENCH=OFF
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target buergerbox
 
 # Every benchmark on a Release build (docs/performance.md); one: scripts/bench.sh ingest
 bench: deps

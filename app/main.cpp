@@ -39,6 +39,12 @@ void usage() {
                "  keys rotate --config FILE   re-encrypt every sealed reply address under\n"
                "                              privacy.encryption_key (old keys from\n"
                "                              privacy.previous_encryption_keys)\n"
+               "  backup --to FILE --config FILE\n"
+               "                              copy the database while the service runs; the\n"
+               "                              photo files are listed in FILE.media\n"
+               "  restore --from FILE --config FILE\n"
+               "                              replace the database with a backup (service\n"
+               "                              stopped); exit 3 if listed photos are missing\n"
                "  version                     print the version\n";
 }
 
@@ -58,6 +64,8 @@ constexpr Subcommand kSubcommands[] = {
   {"matrix",       bb::app::runMatrix},
   {"telegram",     bb::app::runTelegram},
   {"keys",         bb::app::runKeys},
+  {"backup",       bb::app::runBackup},
+  {"restore",      bb::app::runRestore},
   {"version",      bb::app::runVersion},
   {"--version",    bb::app::runVersion},
 };

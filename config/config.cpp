@@ -10,6 +10,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "config/json_error.hpp"
+
+extern char** environ;  // NOLINT: POSIX, read once at startup
+
 namespace bb::config {
 namespace {
 
@@ -49,6 +53,7 @@ const std::vector<Field>& fields() {
       {"server", "tls_cert_file", Kind::String, at(&Config::server, &ServerConfig::tls_cert_file)},
       {"server", "tls_key_file", Kind::String, at(&Config::server, &ServerConfig::tls_key_file)},
       {"server", "public_url", Kind::String, at(&Config::server, &ServerConfig::public_url)},
+      {"server", "asset_dir", Kind::String, at(&Config::server, &ServerConfig::asset_dir)},
       {"storage", "path", Kind::String, at(&Config::storage, &StorageConfig::path)},
       {"storage", "media_dir", Kind::String, at(&Config::storage, &StorageConfig::media_dir)},
       {"storage", "synchronous", Kind::String, at(&Config::storage, &StorageConfig::synchronous)},
@@ -296,10 +301,45 @@ bool isHexKey(const std::string& s) {
          });
 }
 
+//! http(s)://host[...]: a scheme, a host, no spaces or control characters.
+bool isHttpUrl(const std::string& u) {
+  std::size_t rest = 0;
+  if (u.rfind("http://", 0) == 0) {
+    rest = 7;
+  } else if (u.rfind("https://", 0) == 0) {
+    rest = 8;
+  } else {
+    return false;
+  }
+  if (rest >= u.size() || u[rest] == '/' || u[rest] == ':' || u[rest] == '?') { return false; }
+  return std::none_of(u.begin(), u.end(), [](unsigned char ch) { return ch <= ' ' || ch == 0x7f; });
+}
+
+//! Rules between keys and the form of every URL key.
+void validateCrossKeys(const Config& c, std::vector<std::string>& errors) {
+  auto need = [&errors](bool ok, const std::string& text) {
+    if (!ok) { errors.push_back(text); }
+  };
+  // The HTTP layer refuses any body over server.max_body_bytes before the chat sees it.
+  need(c.webchat.max_upload_bytes >= 1 && c.webchat.max_upload_bytes <= c.server.max_body_bytes,
+       "webchat.max_upload_bytes: must be 1..server.max_body_bytes (" +
+           std::to_string(c.server.max_body_bytes) + "); a larger upload never arrives");
+  need(isHttpUrl(c.server.public_url), "server.public_url: must be an http(s) URL with a host");
+  const std::pair<const char*, const std::string*> optional_urls[] = {
+      {"whatsapp.api_base", &c.whatsapp.api_base},
+      {"telegram.api_base", &c.telegram.api_base},
+      {"matrix.homeserver_url", &c.matrix.homeserver_url},
+  };
+  for (const auto& [name, url] : optional_urls) {
+    need(url->empty() || isHttpUrl(*url), std::string(name) + ": must be an http(s) URL with a host");
+  }
+}
+
 void validate(const Config& c, std::vector<std::string>& errors) {
   auto need = [&errors](bool ok, const std::string& text) {
     if (!ok) { errors.push_back(text); }
   };
+  validateCrossKeys(c, errors);
   need(c.server.port >= 0 && c.server.port <= 65535,
        "server.port: must be between 0 and 65535 (0 picks a free port)");
   need(!c.server.host.empty(), "server.host: must not be empty");
@@ -322,8 +362,7 @@ void validate(const Config& c, std::vector<std::string>& errors) {
        "broadcasts.rate_share: must be more than 0 and at most 1");
   need(c.oparl.poll_minutes >= 5 && c.oparl.poll_minutes <= 24 * 60,
        "oparl.poll_minutes: must be 5..1440");
-  need(c.oparl.url.empty() || c.oparl.url.rfind("https://", 0) == 0 ||
-           c.oparl.url.rfind("http://", 0) == 0,
+  need(c.oparl.url.empty() || isHttpUrl(c.oparl.url),
        "oparl.url: must be an http(s) URL or empty");
   need(!c.storage.media_dir.empty(), "storage.media_dir: must not be empty");
   need(c.storage.synchronous == "FULL" || c.storage.synchronous == "NORMAL",
@@ -367,8 +406,7 @@ void validate(const Config& c, std::vector<std::string>& errors) {
   need(c.telegram.retry_base_ms >= 1, "telegram.retry_base_ms: must be at least 1");
   need(c.telegram.poll_timeout_s >= 0 && c.telegram.poll_timeout_s <= 50,
        "telegram.poll_timeout_s: must be 0..50");
-  need(c.telegram.webhook_url.empty() || c.telegram.webhook_url.rfind("https://", 0) == 0 ||
-           c.telegram.webhook_url.rfind("http://", 0) == 0,
+  need(c.telegram.webhook_url.empty() || isHttpUrl(c.telegram.webhook_url),
        "telegram.webhook_url: must be an http(s) URL (Telegram itself needs https)");
   need(c.privacy.notice_version >= 1, "privacy.notice_version: must be at least 1");
   need(c.open311.public_grid_m >= 0 && c.open311.public_grid_m <= 10000,
@@ -384,9 +422,7 @@ void validate(const Config& c, std::vector<std::string>& errors) {
     need(!pushes || !c.backoffice.secret.empty(),
          "backoffice.secret: required when backoffice.url or department_urls is set "
          "(BUERGERBOX_BACKOFFICE_SECRET or backoffice.secret_file)");
-    auto isHttp = [](const std::string& u) {
-      return u.rfind("http://", 0) == 0 || u.rfind("https://", 0) == 0;
-    };
+    const auto isHttp = isHttpUrl;
     need(c.backoffice.url.empty() || isHttp(c.backoffice.url),
          "backoffice.url: must start with http:// or https://");
     for (const auto& [dept, url] : urls) {
@@ -547,6 +583,14 @@ LoadResult parseConfig(const std::string& json_text, const EnvReader& env, const
       out.errors.push_back(pathOf(*f) + "_file: cannot read the file");
     }
   }
+  // systemd credentials (LoadCredential=privacy.pseudonym_key:/etc/...): for secrets still unset.
+  if (auto dir = env("CREDENTIALS_DIRECTORY"); dir && !dir->empty()) {
+    for (const auto& f : fields()) {
+      auto* slot = static_cast<std::string*>(f.slot(c));
+      if (f.kind != Kind::Secret || !slot->empty()) { continue; }
+      if (auto text = files(*dir + "/" + pathOf(f))) { *slot = trimTrailingNewlines(*text); }
+    }
+  }
   for (const auto& f : fields()) {
     if (auto v = env(envNameOf(f))) {
       if (auto err = setFromText(c, f, *v); !err.empty()) {
@@ -574,7 +618,34 @@ LoadResult loadConfig(const std::string& path, const EnvReader& env, const FileR
     out.errors.push_back("config: cannot read " + path);
     return out;
   }
+  if (auto syntax = jsonSyntaxError(*text)) {
+    LoadResult out;
+    out.errors.push_back(inFile(path, *syntax));
+    return out;
+  }
   return parseConfig(*text, env, files);
+}
+
+std::vector<std::string> unknownEnvironmentNames(const std::vector<std::string>& names) {
+  std::vector<std::string> out;
+  const std::string prefix = "BUERGERBOX_";
+  for (const auto& name : names) {
+    if (name.rfind(prefix, 0) != 0) { continue; }
+    const bool known = std::any_of(fields().begin(), fields().end(), [&name](const Field& f) {
+      return name == envNameOf(f) || (f.kind == Kind::Secret && name == envNameOf(f) + "_FILE");
+    });
+    if (!known) { out.push_back(name); }
+  }
+  return out;
+}
+
+std::vector<std::string> processEnvNames() {
+  std::vector<std::string> out;
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+    const std::string entry(*e);
+    out.push_back(entry.substr(0, entry.find('=')));
+  }
+  return out;
 }
 
 std::vector<KeyInfo> allKeys() {

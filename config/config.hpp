@@ -23,6 +23,9 @@ struct ServerConfig {
   std::string tls_cert_file;   //!< PEM certificate (chain); with tls_key_file: built-in HTTPS
   std::string tls_key_file;    //!< PEM private key (keep it readable by the service user only)
   std::string public_url = "http://localhost:8080";  //!< base of links the bot sends
+  //! The pages' files (chat.html, CSS, JS); empty: <prefix>/share/buergerbox/web beside the
+  //! binary's <prefix>/bin when that exists (an install), else the source tree's web/static.
+  std::string asset_dir;
 };
 
 struct StorageConfig {
@@ -204,9 +207,17 @@ struct LoadResult {
 };
 
 //! Parses JSON text, applies environment overrides and `*_file` secrets, validates everything.
+//! A secret that neither the file nor the environment sets is read from the systemd credential
+//! of the same name ("privacy.pseudonym_key") in $CREDENTIALS_DIRECTORY, when that is set.
 LoadResult parseConfig(const std::string& json_text, const EnvReader& env, const FileReader& files);
 //! Same, reading the JSON from `path`.
 LoadResult loadConfig(const std::string& path, const EnvReader& env, const FileReader& files);
+
+//! Every `BUERGERBOX_*` name in `names` that is no config key (nor `<secret>_FILE`): a typo such
+//! as BUERGERBOX_SERVER_PROT would otherwise be ignored in silence.
+std::vector<std::string> unknownEnvironmentNames(const std::vector<std::string>& names);
+//! The names of the process's environment variables.
+std::vector<std::string> processEnvNames();
 
 //! One documented key (for docs and `check-config`).
 struct KeyInfo {

@@ -83,6 +83,14 @@ bool TextCatalog::has(Lang lang, const std::string& key) const {
   return byLang != texts_.end() && byLang->second.find(key) != byLang->second.end();
 }
 
+std::vector<std::string> TextCatalog::keys(Lang lang) const {
+  std::vector<std::string> out;
+  const auto byLang = texts_.find(lang);
+  if (byLang == texts_.end()) { return out; }
+  for (const auto& [key, text] : byLang->second) { out.push_back(key); }
+  return out;
+}
+
 std::string TextCatalog::render(Lang lang, const std::string& key,
                                 const std::map<std::string, std::string>& params) const {
   const std::string* tmpl = nullptr;

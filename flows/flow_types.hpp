@@ -78,6 +78,8 @@ public:
   std::string render(Lang lang, const std::string& key,
                      const std::map<std::string, std::string>& params = {}) const;
   bool has(Lang lang, const std::string& key) const;
+  //! Every key that has a text in `lang`, sorted.
+  std::vector<std::string> keys(Lang lang) const;
 
 private:
   std::map<Lang, std::map<std::string, std::string>> texts_;

@@ -8,6 +8,7 @@ packages=(
   build-essential cmake pkg-config git ca-certificates
   libcpp-httplib-dev nlohmann-json3-dev libsqlitecpp-dev libsqlite3-dev libssl-dev
   libcurl4-openssl-dev libfmt-dev doctest-dev
+  dpkg-dev systemd
   libjpeg62-turbo-dev libpng-dev libwebp-dev
   sqlite3 curl libimage-exiftool-perl
   tzdata

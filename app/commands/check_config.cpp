@@ -1,21 +1,75 @@
+// `check-config --config FILE`: everything `serve` would refuse, found before it is started. The
+// config is loaded as serve loads it, then every file it names is loaded by the same loaders
+// serve uses (one code path), then what loading alone does not catch is checked.
+
+#include <fstream>
 #include <iostream>
 
 #include "app/commands/commands.hpp"
+#include "bot/conversation/flow_data.hpp"
+#include "bot/conversation/flow_data_check.hpp"
 
 namespace bb::app {
+namespace {
+
+struct Findings {
+  std::vector<std::string> errors;
+  std::vector<std::string> warnings;
+};
+
+bool readable(const std::string& path) { return std::ifstream(path, std::ios::binary).good(); }
+
+//! Files that serve opens later than the flow files (TLS), checked for readability.
+void checkOtherFiles(const config::Config& c, Findings& out) {
+  for (const auto& [key, path] : {std::pair{"server.tls_cert_file", &c.server.tls_cert_file},
+                                  std::pair{"server.tls_key_file", &c.server.tls_key_file}}) {
+    if (!path->empty() && !readable(*path)) {
+      out.errors.push_back(std::string(key) + ": cannot read " + *path);
+    }
+  }
+  if (!c.server.asset_dir.empty() && !readable(c.server.asset_dir + "/chat.html")) {
+    out.errors.push_back("server.asset_dir: no chat.html in " + c.server.asset_dir);
+  }
+}
+
+void checkFiles(const config::Config& c, Findings& out) {
+  auto data = loadFlowData(c);
+  if (!data) {
+    out.errors.push_back(data.error().detail);
+  } else {
+    auto found = checkFlowData(*data);
+    out.errors.insert(out.errors.end(), found.errors.begin(), found.errors.end());
+    out.warnings.insert(out.warnings.end(), found.warnings.begin(), found.warnings.end());
+  }
+  checkOtherFiles(c, out);
+}
+
+}  // namespace
 
 int runCheckConfig(const Args& args) {
   const auto path = argValue(args, "--config");
+  if (path.empty()) { return kBadUsage; }
+  Findings found;
   auto loaded = config::loadConfig(path, config::processEnv(), config::diskFiles());
-  const auto zone = loadLocalZone();
-  if (!zone) { std::cerr << "time zone error: " << zone.error().detail << "\n"; }
-  if (!loaded.ok()) {
-    for (const auto& e : loaded.errors) { std::cerr << "config error: " << e << "\n"; }
-    std::cerr << loaded.errors.size() << " error(s) in " << path << "\n";
+  found.errors = loaded.errors;
+  for (const auto& name : config::unknownEnvironmentNames(config::processEnvNames())) {
+    found.errors.push_back(name + ": names no config key (a typo?); see docs/configuration.md");
+  }
+  if (const auto zone = loadLocalZone(); !zone) {
+    std::cerr << "time zone error: " << zone.error().detail << "\n";
+    found.errors.push_back("time zone: Europe/Berlin rules not loaded");
+  }
+  // The files are only worth loading once the keys naming them are valid.
+  if (loaded.ok()) { checkFiles(loaded.config, found); }
+  for (const auto& w : found.warnings) { std::cerr << "config warning: " << w << "\n"; }
+  if (!found.errors.empty()) {
+    for (const auto& e : found.errors) { std::cerr << "config error: " << e << "\n"; }
+    std::cerr << found.errors.size() << " error(s) in " << path << "\n";
     return 2;
   }
-  if (!zone) { return 2; }
-  std::cout << "config ok: " << path << "\n";
+  std::cout << "config ok: " << path;
+  if (!found.warnings.empty()) { std::cout << " (" << found.warnings.size() << " warning(s))"; }
+  std::cout << "\n";
   return 0;
 }
 

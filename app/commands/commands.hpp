@@ -22,6 +22,11 @@ int runApiKey(const Args& args);
 int runDeliveries(const Args& args);
 //! `keys rotate --config FILE`: re-seals every reply address under the current encryption key.
 int runKeys(const Args& args);
+//! `backup --to FILE --config FILE`: an online copy of the database; photos listed in FILE.media.
+int runBackup(const Args& args);
+//! `restore --from FILE --config FILE`: replaces the database (service stopped); exit 3 when
+//! photos listed in FILE.media are missing.
+int runRestore(const Args& args);
 //! `matrix registration --config FILE`: the registration YAML for the homeserver on stdout.
 int runMatrix(const Args& args);
 //! `telegram set-webhook [URL] --config FILE` / `telegram delete-webhook --config FILE`.

@@ -1,12 +1,27 @@
 #include "app/serve/pages.hpp"
 
 #include <algorithm>
+#include <filesystem>
+#include <system_error>
 
 #include "app/demo/demo_data.hpp"
 #include "bot/security/crypto.hpp"
 
 namespace bb::app {
 namespace {
+
+//! server.asset_dir, else <prefix>/share/buergerbox/web beside <prefix>/bin/buergerbox (an
+//! install, wherever its prefix is), else the source tree's web/static (a build folder).
+std::string webAssetDir(const config::Config& c) {
+  if (!c.server.asset_dir.empty()) { return c.server.asset_dir; }
+  std::error_code ec;
+  const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    const auto installed = exe.parent_path().parent_path() / "share" / "buergerbox" / "web";
+    if (std::filesystem::exists(installed / "chat.html", ec)) { return installed.string(); }
+  }
+  return BB_WEB_ASSET_DIR;
+}
 
 bool servedOverHttps(const config::Config& c) {
   return c.server.public_url.rfind("https://", 0) == 0;
@@ -20,7 +35,7 @@ void append(std::vector<Route>& to, const std::vector<Route>& routes) {
 
 web::WebChatOptions webChatOptions(const config::Config& c, const std::string& key_material) {
   web::WebChatOptions o;
-  o.asset_dir = BB_WEB_ASSET_DIR;
+  o.asset_dir = webAssetDir(c);
   o.max_message_chars = c.webchat.max_message_chars;
   o.max_upload_bytes = static_cast<std::size_t>(c.webchat.max_upload_bytes);
   o.messages_per_minute = c.webchat.messages_per_minute;
@@ -33,7 +48,7 @@ web::WebChatOptions webChatOptions(const config::Config& c, const std::string& k
 
 web::InboxOptions inboxOptions(const config::Config& c, const std::string& key_material) {
   web::InboxOptions o;
-  o.asset_dir = BB_WEB_ASSET_DIR;
+  o.asset_dir = webAssetDir(c);
   o.secure_cookies = servedOverHttps(c);
   o.login_key = crypto::hmacSha256(key_material, "inbox-login-csrf");
   return o;

@@ -54,6 +54,10 @@ int runServe(const Args& args) {
   config::Config config;
   if (!loadConfigOrReport(args, config, true)) { return 2; }
   setLogLevel(config.log.level);
+  // check-config refuses these; serve only warns, so a stray variable never stops a restart.
+  for (const auto& name : config::unknownEnvironmentNames(config::processEnvNames())) {
+    log::warn("unknown_environment_variable", {{"name", name}});
+  }
   if (auto zone = loadLocalZone(); !zone) {
     log::error("startup_failed", {{"detail", zone.error().detail}});
     return 1;

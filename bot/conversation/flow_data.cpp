@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "config/json_error.hpp"
 #include "flows/subscriptions.hpp"
 
 namespace bb {
@@ -18,6 +19,15 @@ std::optional<std::string> readWhole(const std::string& path) {
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+//! The parsed text, or a located syntax error ("12:5: JSON syntax error ...").
+Result<json> parseJson(const std::string& text) {
+  json root = json::parse(text, nullptr, false);
+  if (root.is_discarded()) {
+    return fail(ErrorCode::InvalidInput, config::jsonSyntaxError(text).value_or("JSON syntax error"));
+  }
+  return root;
 }
 
 std::map<flows::Lang, std::string> langMap(const json& j) {
@@ -103,8 +113,10 @@ flows::Context FlowData::context(SysTime now) const {
 }
 
 Result<std::vector<flows::Category>> parseCategories(const std::string& json_text) {
-  json root = json::parse(json_text, nullptr, false);
-  if (root.is_discarded() || !root.is_array()) {
+  auto parsed = parseJson(json_text);
+  if (!parsed) { return fail(parsed.error().code, parsed.error().detail); }
+  const json& root = *parsed;
+  if (!root.is_array()) {
     return fail(ErrorCode::InvalidInput, "categories: expected a JSON array");
   }
   std::vector<flows::Category> out;
@@ -135,8 +147,10 @@ Result<std::vector<flows::Category>> parseCategories(const std::string& json_tex
 }
 
 Result<void> parseTexts(const std::string& json_text, flows::Lang lang, flows::TextCatalog& into) {
-  json root = json::parse(json_text, nullptr, false);
-  if (root.is_discarded() || !root.is_object()) {
+  auto parsed = parseJson(json_text);
+  if (!parsed) { return fail(parsed.error().code, parsed.error().detail); }
+  const json& root = *parsed;
+  if (!root.is_object()) {
     return fail(ErrorCode::InvalidInput, "texts: expected a JSON object of key → text");
   }
   for (const auto& [key, value] : root.items()) {
@@ -147,8 +161,10 @@ Result<void> parseTexts(const std::string& json_text, flows::Lang lang, flows::T
 }
 
 Result<std::vector<flows::Polygon>> parseGeoJsonPolygons(const std::string& json_text) {
-  json root = json::parse(json_text, nullptr, false);
-  if (root.is_discarded() || !root.is_object()) {
+  auto parsed = parseJson(json_text);
+  if (!parsed) { return fail(parsed.error().code, parsed.error().detail); }
+  const json& root = *parsed;
+  if (!root.is_object()) {
     return fail(ErrorCode::InvalidInput, "geojson: not a JSON object");
   }
   std::vector<flows::Polygon> out;
@@ -160,8 +176,10 @@ Result<std::vector<flows::Polygon>> parseGeoJsonPolygons(const std::string& json
 }
 
 Result<std::vector<flows::District>> parseDistricts(const std::string& json_text) {
-  json root = json::parse(json_text, nullptr, false);
-  if (root.is_discarded() || !root.is_object()) {
+  auto parsed = parseJson(json_text);
+  if (!parsed) { return fail(parsed.error().code, parsed.error().detail); }
+  const json& root = *parsed;
+  if (!root.is_object()) {
     return fail(ErrorCode::InvalidInput, "districts: not a JSON object");
   }
   std::vector<flows::District> out;
@@ -194,13 +212,13 @@ Result<FlowData> loadFlowData(const config::Config& config) {
   auto cats_text = file(fc.categories_file);
   if (!cats_text) { return fail(cats_text.error().code, cats_text.error().detail); }
   auto cats = parseCategories(*cats_text);
-  if (!cats) { return fail(cats.error().code, fc.categories_file + ": " + cats.error().detail); }
+  if (!cats) { return fail(cats.error().code, config::inFile(fc.categories_file, cats.error().detail)); }
   data.categories = std::move(*cats);
   if (const std::string& tf = config.subscriptions.topics_file; !tf.empty()) {
     auto text = file(tf);
     if (!text) { return fail(text.error().code, text.error().detail); }
     auto topics = parseTopics(*text);
-    if (!topics) { return fail(topics.error().code, tf + ": " + topics.error().detail); }
+    if (!topics) { return fail(topics.error().code, config::inFile(tf, topics.error().detail)); }
     data.topic_settings = std::move(*topics);
     for (const auto& t : data.topic_settings) { data.topics.push_back(t.topic); }
   }
@@ -209,21 +227,21 @@ Result<FlowData> loadFlowData(const config::Config& config) {
     auto text = file(path);
     if (!text) { return fail(text.error().code, text.error().detail); }
     if (auto r = parseTexts(*text, lang, data.texts); !r) {
-      return fail(r.error().code, path + ": " + r.error().detail);
+      return fail(r.error().code, config::inFile(path, r.error().detail));
     }
   }
   if (!fc.boundary_file.empty()) {
     auto text = file(fc.boundary_file);
     if (!text) { return fail(text.error().code, text.error().detail); }
     auto polys = parseGeoJsonPolygons(*text);
-    if (!polys) { return fail(polys.error().code, fc.boundary_file + ": " + polys.error().detail); }
+    if (!polys) { return fail(polys.error().code, config::inFile(fc.boundary_file, polys.error().detail)); }
     data.geo.boundary = std::move(*polys);
   }
   if (!fc.districts_file.empty()) {
     auto text = file(fc.districts_file);
     if (!text) { return fail(text.error().code, text.error().detail); }
     auto districts = parseDistricts(*text);
-    if (!districts) { return fail(districts.error().code, fc.districts_file + ": " + districts.error().detail); }
+    if (!districts) { return fail(districts.error().code, config::inFile(fc.districts_file, districts.error().detail)); }
     data.geo.districts = std::move(*districts);
   }
   auto& s = data.settings;

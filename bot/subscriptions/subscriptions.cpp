@@ -7,6 +7,7 @@
 #include "bot/conversation/citizen_message.hpp"
 #include "bot/log.hpp"
 #include "bot/text/local_time.hpp"
+#include "config/json_error.hpp"
 #include "flows/subscriptions.hpp"
 
 namespace bb {
@@ -32,7 +33,11 @@ bool validTopicId(const std::string& id) {
 
 Result<std::vector<TopicSetting>> parseTopics(const std::string& json_text) {
   const json root = json::parse(json_text, nullptr, false);
-  if (root.is_discarded() || !root.is_array()) {
+  if (root.is_discarded()) {
+    return fail(ErrorCode::InvalidInput,
+                config::jsonSyntaxError(json_text).value_or("topics: JSON syntax error"));
+  }
+  if (!root.is_array()) {
     return fail(ErrorCode::InvalidInput, "topics: expected a JSON array");
   }
   std::vector<TopicSetting> out;

@@ -1,0 +1,136 @@
+// `buergerbox check-config` as an operator runs it: every file the config names is loaded the
+// way serve loads it; errors name the file (and line:column for JSON), exit 2; warnings exit 0.
+
+#include <doctest/doctest.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <string>
+
+#include <sys/wait.h>
+
+#include "support/server_process.hpp"
+
+namespace {
+
+struct Run {
+  int code = -1;
+  std::string output;  // stdout and stderr
+};
+
+//! Runs check-config from an unrelated directory with only `env` and PATH/TZDIR set.
+Run checkConfig(const std::string& config, const std::map<std::string, std::string>& env = {}) {
+  std::string command = "cd /tmp && env -i PATH=/usr/bin:/bin";
+  for (const auto& [name, value] : env) { command += " '" + name + "=" + value + "'"; }
+  command += std::string(" '") + BB_BINARY + "' check-config --config '" + config + "' 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  Run run;
+  if (pipe == nullptr) { return run; }
+  char buf[512];
+  while (std::fgets(buf, sizeof buf, pipe) != nullptr) { run.output += buf; }
+  const int status = pclose(pipe);
+  run.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return run;
+}
+
+const std::string kSource = BB_SOURCE_DIR;
+
+//! A demo config whose flow files are the shipped ones unless `overrides` replaces a key.
+std::string writeConfig(const std::string& dir, const std::string& flows_extra,
+                        const std::string& top_extra = "") {
+  const std::string path = dir + "/buergerbox.json";
+  bb::test::writeFile(path, R"({"demo": true, )" + top_extra + R"("flows": {
+      "categories_file": ")" + kSource + R"(/config/categories.json",
+      "texts_dir": ")" + kSource + R"(/config/texts",
+      "boundary_file": ")" + kSource + R"(/config/ebersberg/boundary.geojson",
+      "districts_file": ")" + kSource + R"(/config/ebersberg/districts.geojson")" +
+                                                flows_extra + R"(},
+    "subscriptions": {"topics_file": ")" + kSource + R"(/config/topics.json"}})");
+  return path;
+}
+
+}  // namespace
+
+TEST_CASE("check-config: the shipped files pass from any working directory") {
+  bb::test::TempDir dir;
+  const auto run = checkConfig(writeConfig(dir.path(), ""));
+  CHECK(run.code == 0);
+  CHECK(run.output.find("config ok") != std::string::npos);
+}
+
+TEST_CASE("check-config: a broken categories file is an error with file, line and column") {
+  bb::test::TempDir dir;
+  const std::string cats = dir.path() + "/categories.json";
+  bb::test::writeFile(cats, "[\n  {\"id\": \"pothole\", \"department\": \"tiefbau\",\n"
+                            "   \"label\": {\"de\": \"Schlagloch\"}\n  \n]\n");
+  const auto run = checkConfig(writeConfig(dir.path(), R"(, "categories_file": ")" + cats + "\""));
+  CHECK(run.code == 2);
+  INFO(run.output);
+  // The object opened on line 2 is not closed: the parser stops at the ']' on line 5, column 1.
+  CHECK(run.output.find(cats + ":5:1: JSON syntax error") != std::string::npos);
+  CHECK(run.output.find("config ok") == std::string::npos);
+}
+
+TEST_CASE("check-config: a district outside the city limits is an error naming the district") {
+  bb::test::TempDir dir;
+  const std::string districts = dir.path() + "/districts.geojson";
+  // Kernstadt as shipped; "weit-weg" lies some 10 km east of the boundary.
+  bb::test::writeFile(districts, R"({"type": "FeatureCollection", "features": [
+    {"type": "Feature", "properties": {"id": "kernstadt", "department": "tiefbau"},
+     "geometry": {"type": "Polygon", "coordinates": [[[11.95, 48.065], [11.99, 48.065],
+       [11.99, 48.095], [11.95, 48.095], [11.95, 48.065]]]}},
+    {"type": "Feature", "properties": {"id": "weit-weg", "department": "tiefbau"},
+     "geometry": {"type": "Polygon", "coordinates": [[[12.15, 48.065], [12.19, 48.065],
+       [12.19, 48.095], [12.15, 48.095], [12.15, 48.065]]]}}]})");
+  const auto run =
+      checkConfig(writeConfig(dir.path(), R"(, "districts_file": ")" + districts + "\""));
+  INFO(run.output);
+  CHECK(run.code == 2);
+  CHECK(run.output.find("districts: weit-weg reaches outside the boundary") != std::string::npos);
+  CHECK(run.output.find("kernstadt reaches") == std::string::npos);
+}
+
+TEST_CASE("check-config: an upload limit above the body limit is an error") {
+  bb::test::TempDir dir;
+  const auto run = checkConfig(writeConfig(
+      dir.path(), "", R"("server": {"max_body_bytes": 1048576}, "webchat": {"max_upload_bytes": 10485760}, )"));
+  INFO(run.output);
+  CHECK(run.code == 2);
+  CHECK(run.output.find("webchat.max_upload_bytes: must be 1..server.max_body_bytes") !=
+        std::string::npos);
+}
+
+TEST_CASE("check-config: a text missing in one language is an error naming key and language") {
+  bb::test::TempDir dir;
+  const std::string texts = dir.path() + "/texts";
+  REQUIRE(std::system(("mkdir -p '" + texts + "' && cp '" + kSource + "/config/texts/de.json' '" +
+                       texts + "/' && grep -v '\"menu.prompt\"' '" + kSource +
+                       "/config/texts/en.json' > '" + texts + "/en.json'")
+                          .c_str()) == 0);
+  REQUIRE(bb::test::readFile(texts + "/en.json").find("\"menu.prompt\"") == std::string::npos);
+  const auto run = checkConfig(writeConfig(dir.path(), R"(, "texts_dir": ")" + texts + "\""));
+  INFO(run.output);
+  CHECK(run.code == 2);
+  CHECK(run.output.find("texts: menu.prompt has no en text") != std::string::npos);
+}
+
+TEST_CASE("check-config: a BUERGERBOX_ variable naming no key is an error, a warning only warns") {
+  bb::test::TempDir dir;
+  const std::string config = writeConfig(dir.path(), "");
+  const auto typo = checkConfig(config, {{"BUERGERBOX_SERVER_PROT", "8081"}});
+  INFO(typo.output);
+  CHECK(typo.code == 2);
+  CHECK(typo.output.find("BUERGERBOX_SERVER_PROT: names no config key") != std::string::npos);
+  CHECK(checkConfig(config, {{"BUERGERBOX_SERVER_PORT", "8081"}}).code == 0);
+
+  // No boundary: a warning, listed, and still exit 0.
+  bb::test::writeFile(dir.path() + "/plain.json", R"({"demo": true, "flows": {"categories_file": ")" +
+                                                      kSource + R"(/config/categories.json", "texts_dir": ")" +
+                                                      kSource + R"(/config/texts"}})");
+  const auto warned = checkConfig(dir.path() + "/plain.json");
+  INFO(warned.output);
+  CHECK(warned.code == 0);
+  CHECK(warned.output.find("config warning: flows.boundary_file: not set") != std::string::npos);
+  CHECK(warned.output.find("1 warning(s)") != std::string::npos);
+}
