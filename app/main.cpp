@@ -36,6 +36,10 @@ void usage() {
                "                              secret_token and allowed_updates\n"
                "  telegram delete-webhook --config FILE\n"
                "                              remove the webhook (before switching to polling)\n"
+               "  gazetteer import FILE [--format csv] --config FILE\n"
+               "                              replace the town's addresses, streets and places\n"
+               "                              (docs/gazetteer.md); gazetteer info --config FILE\n"
+               "                              prints source, licence, date and counts\n"
                "  keys rotate --config FILE   re-encrypt every sealed reply address under\n"
                "                              privacy.encryption_key (old keys from\n"
                "                              privacy.previous_encryption_keys)\n"
@@ -66,6 +70,7 @@ constexpr Subcommand kSubcommands[] = {
   {"keys",         bb::app::runKeys},
   {"backup",       bb::app::runBackup},
   {"restore",      bb::app::runRestore},
+  {"gazetteer",    bb::app::runGazetteer},
   {"version",      bb::app::runVersion},
   {"--version",    bb::app::runVersion},
 };

@@ -30,5 +30,6 @@ int benchE2e(const Options& o);
 int benchBroadcast(const Options& o);
 int benchInbox(const Options& o);
 int benchConnections(const Options& o);
+int benchGazetteer(const Options& o);
 
 }  // namespace bb::bench

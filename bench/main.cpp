@@ -9,7 +9,7 @@
 namespace {
 
 int usage() {
-  std::cerr << "usage: bb_bench ingest|e2e|broadcast|inbox|connections [--smoke] [--seconds S]\n"
+  std::cerr << "usage: bb_bench ingest|e2e|broadcast|inbox|connections|gazetteer [--smoke] [--seconds S]\n"
                "       [--rate R] [--rate-seconds S] [--connections N] [--senders N]\n"
                "       [--tickets N] [--subscribers N] [--send-rate R] [--send-seconds S]\n"
                "       [--sync-delay-us N]\n";
@@ -59,6 +59,7 @@ int main(int argc, char** argv) {
     if (name == "broadcast") { return bb::bench::benchBroadcast(o); }
     if (name == "inbox") { return bb::bench::benchInbox(o); }
     if (name == "connections") { return bb::bench::benchConnections(o); }
+    if (name == "gazetteer") { return bb::bench::benchGazetteer(o); }
   } catch (const std::exception& e) {
     std::cerr << "bench " << name << ": " << e.what() << "\n";
     return 2;

@@ -144,6 +144,7 @@ const std::vector<Field>& fields() {
       {"flows", "texts_dir", Kind::String, at(&Config::flows, &FlowsConfig::texts_dir)},
       {"flows", "boundary_file", Kind::String, at(&Config::flows, &FlowsConfig::boundary_file)},
       {"flows", "districts_file", Kind::String, at(&Config::flows, &FlowsConfig::districts_file)},
+      {"flows", "gazetteer_file", Kind::String, at(&Config::flows, &FlowsConfig::gazetteer_file)},
       {"flows", "idle_timeout_minutes", Kind::Int,
        at(&Config::flows, &FlowsConfig::idle_timeout_minutes)},
       {"flows", "duplicate_radius_m", Kind::Double,

@@ -110,6 +110,9 @@ struct FlowsConfig {
   std::string texts_dir = "config/texts";
   std::string boundary_file;   //!< GeoJSON city limits; empty: no check
   std::string districts_file;  //!< GeoJSON districts; empty: none
+  //! Gazetteer in the CSV format (docs/gazetteer.md), imported at start when the database holds
+  //! no gazetteer yet; `buergerbox gazetteer import` replaces it. Empty: none.
+  std::string gazetteer_file;
   int idle_timeout_minutes = 30;
   double duplicate_radius_m = 50;
   std::string letterbox_department = "buergerservice";

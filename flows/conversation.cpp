@@ -3,6 +3,7 @@
 
 #include <array>
 
+#include "flows/answers.hpp"
 #include "flows/machine.hpp"
 
 namespace bb::flows {
@@ -42,6 +43,7 @@ constexpr Keyword kKeywords[] = {
   {"send", On::Yes},              {"senden", On::Yes},             {"absenden", On::Yes},
   {"nein", On::No},               {"no", On::No},                  {"decline", On::No},
   {"ablehnen", On::No},           {"dup:none", On::No},            {"neu", On::No},
+  {"addr:none", On::No},
   {"new", On::No},
   {"weiter", On::Next},           {"skip", On::Next},              {"überspringen", On::Next},
   {"done", On::Next},             {"fertig", On::Next},            {"next", On::Next},
@@ -97,6 +99,25 @@ std::optional<std::int64_t> ticketNumber(std::string text) {
   return number > 0 ? std::optional<std::int64_t>(number) : std::nullopt;
 }
 
+On onAnswer(Answer answer) {
+  switch (answer) {
+    case Answer::Yes:
+    case Answer::Ok:
+      return On::Yes;
+    case Answer::No:
+      return On::No;
+    case Answer::Cancel:
+      return On::Cancel;
+    case Answer::Back:
+      return On::Back;
+    case Answer::Skip:
+      return On::Next;
+    case Answer::Help:
+      return On::Help;
+  }
+  return On::Help;
+}
+
 bool startsWith(const std::string& text, const std::string& prefix) {
   return text.size() >= prefix.size() && text.compare(0, prefix.size(), prefix) == 0;
 }
@@ -140,6 +161,13 @@ void classifyWords(Turn& turn, const std::string& raw) {
     turn.on = *on;
     return;
   }
+  // Typed answers the way people write them ("Ja bitte", "passt", "👍", "nein danke").
+  if (isText) {
+    if (const auto answer = normalizeAnswer(raw, turn.current.lang)) {
+      turn.on = onAnswer(*answer);
+      return;
+    }
+  }
   if (const auto on = classifySubscription(turn, word)) {
     turn.on = *on;
     return;
@@ -154,6 +182,13 @@ void classifyWords(Turn& turn, const std::string& raw) {
   if (startsWith(word, choice::kDuplicatePrefix)) {
     if (const auto number = ticketNumber(word.substr(4))) {
       turn.on = On::Duplicate;
+      turn.number = *number;
+      return;
+    }
+  }
+  if (startsWith(word, choice::kAddressPrefix)) {
+    if (const auto number = ticketNumber(word.substr(5))) {
+      turn.on = On::AddressPick;
       turn.number = *number;
       return;
     }
@@ -208,6 +243,9 @@ void classify(Turn& turn) {
     case EventKind::NearbyResult:
       turn.on = On::Nearby;
       return;
+    case EventKind::GeocodeResult:
+      turn.on = On::Geocoded;
+      return;
     case EventKind::MediaRejected:
       turn.on = On::MediaRejected;
       return;
@@ -222,7 +260,7 @@ bool inDraft(const Turn& t) {
 }
 
 bool isIdleExpired(const Turn& t) {
-  const bool fromCitizen = t.on != On::Nearby && t.on != On::MediaRejected;
+  const bool fromCitizen = t.on != On::Nearby && t.on != On::Geocoded && t.on != On::MediaRejected;
   return fromCitizen && isDraftState(t.state) && t.current.last_activity != SysTime{} &&
          t.ctx.now - t.current.last_activity > t.ctx.settings.idle_timeout;
 }
@@ -351,6 +389,7 @@ void expireDraft(Turn& t) {
 
 void addLatePhoto(Turn& t) {
   t.next.draft.photo_ids.push_back(t.event.media_id);
+  takeCaption(t);
   say(t, "photo.added_late",
       {{"count", std::to_string(t.next.draft.photo_ids.size())},
        {"max", std::to_string(t.ctx.settings.max_photos)}},
@@ -422,6 +461,7 @@ constexpr Transition kErase[] = {
 constexpr Transition kAnyState[] = {
   // from            on              guard              action          to
   {kAny,             On::Nearby,     nullptr,           nullptr,        kSame},  // stale answer
+  {kAny,             On::Geocoded,   nullptr,           nullptr,        kSame},  // stale answer
   {kAny,             On::Image,      lateWithRoom,      addLatePhoto,   kSame},
   {kAny,             On::Image,      isLateReportState, sayPhotoLimit,  kSame},
   {kAny,             On::Unsupported,nullptr,           sayUnsupported, kSame},
@@ -465,6 +505,8 @@ std::span<const Transition> tableFor(State state) {
     case State::ReportCategory:
     case State::ReportLocation:
     case State::ReportNearby:
+    case State::ReportGeocode:
+    case State::ReportAddressChoice:
     case State::ReportDuplicate:
     case State::ReportPhoto:
     case State::ReportQuestion:

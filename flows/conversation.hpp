@@ -17,6 +17,8 @@ enum class State {
   ReportCategory,     //!< "report_category"
   ReportLocation,     //!< "report_location": native location or typed address
   ReportNearby,       //!< "report_nearby": LookupNearby sent, waiting for NearbyResult
+  ReportGeocode,      //!< "report_geocode": Geocode sent for a typed address, waiting for it
+  ReportAddressChoice,  //!< "report_address_choice": "Meinten Sie …?" candidates offered
   ReportDuplicate,    //!< "report_duplicate": nearby tickets offered
   ReportPhoto,        //!< "report_photo"
   ReportQuestion,     //!< "report_question": the category's extra question
@@ -89,6 +91,8 @@ inline constexpr const char* kChangePhotos = "change:photos";
 inline constexpr const char* kChangeDescription = "change:description";
 inline constexpr const char* kCategoryPrefix = "cat:";   //!< "cat:<category id>"
 inline constexpr const char* kDuplicatePrefix = "dup:";  //!< "dup:<ticket number>"
+inline constexpr const char* kAddressPrefix = "addr:";   //!< "addr:<n>": the n-th candidate
+inline constexpr const char* kAddressNone = "addr:none";  //!< none of the candidates
 inline constexpr const char* kParticipation = "participation";
 inline constexpr const char* kProposalNew = "prop:new";          //!< submit a proposal
 inline constexpr const char* kProposalListNew = "prop:list:new";  //!< browse, newest first

@@ -122,6 +122,21 @@ struct NearbyTicket {
   std::string status_label;  //!< already localized
 };
 
+//! A place the gazetteer found for typed text, labelled the way people read it.
+struct GeoCandidate {
+  std::string label;  //!< "Marienplatz 1, 85560 Ebersberg"
+  Point at;
+};
+
+//! The engine's answer to Geocode.
+enum class GeocodeOutcome {
+  Unavailable,  //!< no gazetteer (or it failed): the typed text is kept as it is
+  Found,        //!< one clear match: places[0]
+  Ambiguous,    //!< two or three candidates in places
+  NotFound,     //!< nothing by that name
+  Elsewhere,    //!< a postcode or town of another municipality
+};
+
 enum class EventKind {
   Text,           //!< free text (global commands are text too)
   Choice,         //!< the id of a Choice we offered
@@ -130,6 +145,7 @@ enum class EventKind {
   Unsupported,    //!< audio, sticker, ... → polite "please send text, a photo or location"
   NearbyResult,   //!< answer of the engine to LookupNearby (nearby may be empty)
   MediaRejected,  //!< the media pipeline could not clean media_id: drop it, ask for another
+  GeocodeResult,  //!< answer of the engine to Geocode (geocode, places)
 };
 
 struct Event {
@@ -139,13 +155,27 @@ struct Event {
   std::optional<Point> location;
   std::string media_id;
   std::vector<NearbyTicket> nearby;
+  //! With Location: the nearest known address to the point (reverse geocoding, filled by the
+  //! engine); empty label: none known near it.
+  GeoCandidate near;
+  double near_m = 0;
+  GeocodeOutcome geocode = GeocodeOutcome::Unavailable;  //!< GeocodeResult
+  std::vector<GeoCandidate> places;                      //!< GeocodeResult
 };
 
 //! The report being composed. Saved with the conversation between events.
 struct Draft {
   std::string category_id;
   std::optional<Point> location;
-  std::string address_text;  //!< a typed address when no native location was sent
+  //! How the place reads for people: the normalized address of a typed one ("Marienplatz 1,
+  //! 85560 Ebersberg"), the nearest address of a pin ("bei Marienplatz 1, ca. 20 m"), or the
+  //! typed text itself when no gazetteer knows it (then address_unconfirmed).
+  std::string address_text;
+  bool address_unconfirmed = false;  //!< typed text the gazetteer did not find: staff check it
+  int address_tries = 0;             //!< typed addresses not found in a row
+  std::vector<GeoCandidate> address_choices;  //!< "Meinten Sie …?" candidates on offer
+  bool editing_location = false;     //!< the place is being changed from the summary
+  std::string address_typed;  //!< the text sent to Geocode, until its answer (same step)
   std::string district_id;
   std::string department;
   std::vector<std::string> photo_ids;
@@ -185,6 +215,8 @@ struct LookupNearby {     //!< engine answers by stepping again with EventKind::
   Point at;
   double radius_m = 50;
 };
+//! Engine answers by stepping again with EventKind::GeocodeResult.
+struct Geocode { std::string text; };
 struct CreateTicket { Draft draft; };  //!< engine replies "ticket.created" with {number}
 struct FollowTicket { std::int64_t number = 0; };  //!< engine replies "ticket.followed"
 struct SendLetter { std::string text; std::string department; };  //!< engine replies "letter.sent"
@@ -220,7 +252,7 @@ struct Subscribe { std::vector<std::string> topics; int notice_version = 0; };
 //! End these subscriptions and withdraw their consent.
 struct Unsubscribe { std::vector<std::string> topics; };
 
-using Effect = std::variant<Reply, RecordConsent, ForgetCitizen, LookupNearby, CreateTicket,
+using Effect = std::variant<Reply, RecordConsent, ForgetCitizen, LookupNearby, Geocode, CreateTicket,
                             FollowTicket, SendLetter, QueryStatus, ListMyTickets, StopAll,
                             ExportData, EraseData, Subscribe, Unsubscribe, SubmitProposal,
                             BrowseProposals, ShowProposal, SupportProposal, CommentProposal>;

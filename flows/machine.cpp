@@ -7,13 +7,15 @@ namespace bb::flows {
 
 namespace {
 
-constexpr std::array<std::pair<State, const char*>, 32> kStateNames{{
+constexpr std::array<std::pair<State, const char*>, 34> kStateNames{{
     {State::New, "new"},
     {State::Consent, "consent"},
     {State::Menu, "menu"},
     {State::ReportCategory, "report_category"},
     {State::ReportLocation, "report_location"},
     {State::ReportNearby, "report_nearby"},
+    {State::ReportGeocode, "report_geocode"},
+    {State::ReportAddressChoice, "report_address_choice"},
     {State::ReportDuplicate, "report_duplicate"},
     {State::ReportPhoto, "report_photo"},
     {State::ReportQuestion, "report_question"},
@@ -169,6 +171,15 @@ std::vector<Choice> photoChoices(const Turn& turn) {
   return {choiceOf(turn, choice::kDone)};
 }
 
+//! A visible "Abbrechen" on a report step, where a WhatsApp list (10 rows) still has room.
+std::vector<Choice> withCancel(const Turn& turn, std::vector<Choice> choices) {
+  constexpr std::size_t kMaxRows = 10;
+  if (choices.size() < kMaxRows) {
+    choices.push_back(choiceOf(turn, choice::kCancel));
+  }
+  return choices;
+}
+
 std::vector<Choice> choicesFor(const Turn& turn, State state) {
   switch (state) {
     case State::New:
@@ -177,16 +188,28 @@ std::vector<Choice> choicesFor(const Turn& turn, State state) {
     case State::Menu:
       return menuChoices(turn);
     case State::ReportCategory:
+      return withCancel(turn, categoryChoices(turn));
     case State::EditCategory:
       return categoryChoices(turn);
     case State::ReportDuplicate:
-      return {choiceOf(turn, choice::kNewReport)};
+      return withCancel(turn, {choiceOf(turn, choice::kNewReport)});
+    case State::ReportAddressChoice: {
+      std::vector<Choice> choices;
+      const auto& places = turn.next.draft.address_choices;
+      for (std::size_t i = 0; i < places.size(); ++i) {
+        choices.push_back(Choice{choice::kAddressPrefix + std::to_string(i + 1), places[i].label});
+      }
+      choices.push_back(choiceOf(turn, choice::kAddressNone));
+      return withCancel(turn, std::move(choices));
+    }
     case State::ReportPhoto:
+      return withCancel(turn, photoChoices(turn));
     case State::EditPhotos:
       return photoChoices(turn);
     case State::ReportQuestion:
-    case State::EditQuestion:
     case State::ReportDescription:
+      return withCancel(turn, {choiceOf(turn, choice::kSkip)});
+    case State::EditQuestion:
     case State::EditDescription:
       return {choiceOf(turn, choice::kSkip)};
     case State::ReportSummary:
@@ -223,8 +246,9 @@ std::vector<Choice> choicesFor(const Turn& turn, State state) {
 }
 
 void contextHelp(Turn& turn) {
-  const bool wantsLocation =
-      turn.state == State::ReportLocation || turn.state == State::EditLocation;
+  const bool wantsLocation = turn.state == State::ReportLocation ||
+                             turn.state == State::EditLocation ||
+                             turn.state == State::ReportAddressChoice;
   const Settings& settings = turn.ctx.settings;
   say(turn, std::string("help.") + toString(turn.state),
       {{"max_photos", std::to_string(settings.max_photos)},

@@ -27,6 +27,7 @@ enum class On {
   Image,
   Unsupported,
   Nearby,
+  Geocoded,   //!< the engine's answer to Geocode
   MediaRejected,
   Yes,        //!< ja / yes / ok / accept / confirm / send
   No,         //!< nein / no / decline / "dup:none"
@@ -37,6 +38,7 @@ enum class On {
   Letter,     //!< start a letter (virtueller Briefkasten)
   Category,   //!< a known category ("cat:<id>", its id or label); Turn::category_id
   Duplicate,  //!< "dup:<number>"; Turn::number
+  AddressPick,  //!< "addr:<n>", one of the "Meinten Sie …?" candidates; Turn::number (1-based)
   EditCategory,  //!< "change:category" and the other parts the summary can change
   EditLocation,
   EditPhotos,
@@ -108,7 +110,9 @@ std::vector<Choice> menuChoices(const Turn& turn);
 std::vector<Choice> categoryChoices(const Turn& turn);
 std::vector<Choice> photoChoices(const Turn& turn);
 //! The choices that belong to `state` (offered again with help and after a language switch).
+//! The report's steps end with "Abbrechen" while a list has room for it.
 std::vector<Choice> choicesFor(const Turn& turn, State state);
+std::vector<Choice> withCancel(const Turn& turn, std::vector<Choice> choices);
 //! "help.<state>" with the state's choices; the state is kept.
 void contextHelp(Turn& turn);
 
@@ -117,6 +121,9 @@ void discardDraft(Turn& turn);             // conversation.cpp: clear draft, "ca
 void startReport(Turn& turn);              // defect_report.cpp
 void startReportWithCategory(Turn& turn);  // defect_report.cpp: category typed in the menu
 bool hasPhotoRoom(const Turn& turn);       // defect_report.cpp
+//! A photo's caption (WhatsApp, Telegram, Matrix m.image body) becomes the description when
+//! there is none, else it is appended on a new line.
+void takeCaption(Turn& turn);              // defect_report.cpp
 void sayPhotoLimit(Turn& turn);            // defect_report.cpp
 void startLetter(Turn& turn);              // letterbox.cpp
 void startParticipation(Turn& turn);       // participation.cpp

@@ -451,6 +451,48 @@ UPDATE inbound_events SET payload = json_remove(payload, '$.external_id')
 UPDATE outbox SET provider_message_id = bb_provider_id(channel, provider_message_id)
   WHERE channel <> 'webchat' AND provider_message_id IS NOT NULL AND provider_message_id <> '';
 )sql",
+      // gazetteer: the town's addresses, streets and named places (bot/geo/gazetteer.hpp).
+      // Typed names are found by their key (exact) or by a bounded edit-distance scan over the
+      // streets; a pin finds its nearest address through the grid cell of each point.
+      R"sql(
+CREATE TABLE gazetteer_source (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  source TEXT NOT NULL,
+  licence TEXT NOT NULL,
+  format TEXT NOT NULL,
+  imported_at INTEGER NOT NULL
+);
+CREATE TABLE gazetteer_streets (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL,
+  key TEXT NOT NULL,
+  postcode TEXT NOT NULL DEFAULT '',
+  city TEXT NOT NULL DEFAULT '',
+  lat REAL NOT NULL,
+  lon REAL NOT NULL
+);
+CREATE INDEX gazetteer_streets_key ON gazetteer_streets (key);
+CREATE TABLE gazetteer_points (
+  id INTEGER PRIMARY KEY,
+  street_id INTEGER NOT NULL REFERENCES gazetteer_streets (id) ON DELETE CASCADE,
+  number TEXT NOT NULL,
+  number_key TEXT NOT NULL,
+  lat REAL NOT NULL,
+  lon REAL NOT NULL,
+  cell INTEGER NOT NULL
+);
+CREATE INDEX gazetteer_points_number ON gazetteer_points (street_id, number_key);
+CREATE INDEX gazetteer_points_cell ON gazetteer_points (cell);
+CREATE TABLE gazetteer_places (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL,
+  key TEXT NOT NULL,
+  kind TEXT NOT NULL DEFAULT '',
+  lat REAL NOT NULL,
+  lon REAL NOT NULL
+);
+CREATE INDEX gazetteer_places_key ON gazetteer_places (key);
+)sql",
   };
   return kMigrations;
 }

@@ -29,6 +29,9 @@ int runBackup(const Args& args);
 int runRestore(const Args& args);
 //! `matrix registration --config FILE`: the registration YAML for the homeserver on stdout.
 int runMatrix(const Args& args);
+//! `gazetteer import FILE [--format csv] --config FILE` replaces the town's addresses in one
+//! transaction; `gazetteer info --config FILE` prints source, licence, date and counts.
+int runGazetteer(const Args& args);
 //! `telegram set-webhook [URL] --config FILE` / `telegram delete-webhook --config FILE`.
 int runTelegram(const Args& args);
 

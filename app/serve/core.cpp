@@ -1,5 +1,8 @@
 #include "app/serve/core.hpp"
 
+#include "bot/geo/import.hpp"
+#include "bot/log.hpp"
+
 namespace bb::app {
 
 EngineOptions engineOptions(const config::Config& c, media::MediaStore& media,
@@ -13,6 +16,19 @@ EngineOptions engineOptions(const config::Config& c, media::MediaStore& media,
   return o;
 }
 
+Result<void> seedGazetteer(geo::Gazetteer& gazetteer, const std::string& path) {
+  if (path.empty()) { return {}; }
+  auto info = gazetteer.info();
+  if (!info) { return fail(info.error().code, info.error().detail); }
+  if (*info) { return {}; }
+  auto data = geo::readGazetteerFile(path, "csv");
+  if (!data) { return fail(data.error().code, "flows.gazetteer_file: " + data.error().detail); }
+  if (auto replaced = gazetteer.replace(*data); !replaced) { return replaced; }
+  log::info("gazetteer_imported", {{"addresses", std::to_string(data->addresses.size())},
+                                   {"places", std::to_string(data->places.size())}});
+  return {};
+}
+
 Core::Core(const config::Config& config, storage::Database& db, const FlowData& flows,
            const EngineKeys& keys, const Clock& clock, Random& random)
     : store(db),
@@ -20,12 +36,14 @@ Core::Core(const config::Config& config, storage::Database& db, const FlowData& 
       proposals(db),
       participation(proposals, clock, flows),
       subscriptions(db),
+      gazetteer(db, clock),
       engine(store, clock, random, flows, keys, engineOptions(config, media, wake)),
       matrix_transactions(db, clock),
       telegram_offsets(db) {
   store.setPublicGridMeters(config.open311.public_grid_m);
   engine.setParticipation(&participation);
   engine.setSubscriptions(&subscriptions);
+  engine.setGazetteer(&gazetteer);
 }
 
 }  // namespace bb::app

@@ -11,6 +11,7 @@
 #include "config/config.hpp"
 #include "storage/database.hpp"
 #include "storage/sqlite_channel_state.hpp"
+#include "storage/sqlite_gazetteer.hpp"
 #include "storage/sqlite_proposal_store.hpp"
 #include "storage/sqlite_store.hpp"
 #include "storage/sqlite_subscription_store.hpp"
@@ -21,6 +22,10 @@ namespace bb::app {
 //! replies wakes the channel's outbox through `wake`.
 EngineOptions engineOptions(const config::Config& c, media::MediaStore& media,
                             const outbox::WakeBoard& wake);
+
+//! Imports `path` (flows.gazetteer_file, CSV) when the database holds no gazetteer yet; an
+//! empty path does nothing. A later `buergerbox gazetteer import` is never overwritten.
+Result<void> seedGazetteer(geo::Gazetteer& gazetteer, const std::string& path);
 
 //! Built, not started: Engine::start() is the caller's, once the demo data is in place.
 struct Core {
@@ -34,6 +39,7 @@ struct Core {
   storage::SqliteProposalStore proposals;
   Participation participation;  //!< declared before the engine, which uses it until it stops
   storage::SqliteSubscriptionStore subscriptions;
+  storage::SqliteGazetteer gazetteer;  //!< typed addresses and the nearest address of a pin
   Engine engine;
   //! What the Matrix and Telegram adapters keep between requests.
   storage::SqliteMatrixTransactionLog matrix_transactions;

@@ -109,6 +109,9 @@ Result<void> Services::startCore() {
   keys_ = std::make_unique<EngineKeys>(std::move(*keys));
   core_ = std::make_unique<Core>(config_, *database_, *flows_, *keys_, clock_, random_);
   if (config_.demo) { seedDemoCampaign(core_->proposals, clock_); }
+  if (auto seeded = seedGazetteer(core_->gazetteer, config_.flows.gazetteer_file); !seeded) {
+    return seeded;
+  }
   if (auto started = core_->engine.start(); !started) { return started; }
   onStop([this] { core_->engine.stop(); });
   Engine& engine = core_->engine;

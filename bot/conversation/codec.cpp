@@ -129,6 +129,16 @@ std::string encodeConversation(const SavedConversation& c) {
   draft["category_id"] = d.category_id;
   if (d.location) { draft["location"] = {d.location->lat, d.location->lon}; }
   draft["address_text"] = d.address_text;
+  if (d.address_unconfirmed) { draft["address_unconfirmed"] = true; }
+  if (d.address_tries != 0) { draft["address_tries"] = d.address_tries; }
+  if (d.editing_location) { draft["editing_location"] = true; }
+  if (!d.address_choices.empty()) {
+    json places = json::array();
+    for (const auto& p : d.address_choices) {
+      places.push_back({{"label", p.label}, {"lat", p.at.lat}, {"lon", p.at.lon}});
+    }
+    draft["address_choices"] = places;
+  }
   draft["district_id"] = d.district_id;
   draft["department"] = d.department;
   draft["photo_ids"] = d.photo_ids;
@@ -169,6 +179,15 @@ Result<SavedConversation> decodeConversation(const std::string& state, const std
         f.draft.location = flows::Point{d["location"][0].get<double>(), d["location"][1].get<double>()};
       }
       f.draft.address_text = d.value("address_text", "");
+      f.draft.address_unconfirmed = d.value("address_unconfirmed", false);
+      f.draft.address_tries = d.value("address_tries", 0);
+      f.draft.editing_location = d.value("editing_location", false);
+      if (d.contains("address_choices") && d["address_choices"].is_array()) {
+        for (const auto& p : d["address_choices"]) {
+          f.draft.address_choices.push_back(flows::GeoCandidate{
+              p.value("label", ""), flows::Point{p.value("lat", 0.0), p.value("lon", 0.0)}});
+        }
+      }
       f.draft.district_id = d.value("district_id", "");
       f.draft.department = d.value("department", "");
       if (d.contains("photo_ids")) { f.draft.photo_ids = d["photo_ids"].get<std::vector<std::string>>(); }

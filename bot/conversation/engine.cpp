@@ -21,6 +21,7 @@ namespace {
 constexpr std::int64_t kFirstTicketNumber = 1001;
 constexpr int kRescanPage = 500;
 constexpr int kMaxLookupRounds = 3;
+constexpr double kNearAddressRadiusM = 150;  //!< farther than this a pin is shown as a point
 
 std::string trim(const std::string& s) {
   auto first = s.find_first_not_of(" \t\r\n");
@@ -29,29 +30,51 @@ std::string trim(const std::string& s) {
   return s.substr(first, last - first + 1);
 }
 
-//! A typed number answering offered choices ("2") becomes that choice, for channels that can only
-//! send text (Matrix numbered options) and for citizens who type instead of tapping.
+//! Only Matrix shows choices as a numbered list ("1. Schlagloch"); the other channels show
+//! buttons or list rows, where a typed number is an answer of its own (a size, a house number).
+bool showsNumberedChoices(Channel channel) {
+  return channel == Channel::Matrix;
+}
+
+//! The id of the offered choice numbered `digits` ("2" → the second), if there is one.
+std::optional<std::string> numberedChoice(const std::string& digits,
+                                          const std::vector<flows::Choice>& offered) {
+  if (offered.empty() || digits.empty() || digits.size() > 2 ||
+      !std::all_of(digits.begin(), digits.end(),
+                   [](unsigned char ch) { return std::isdigit(ch) != 0; })) {
+    return std::nullopt;
+  }
+  const auto n = static_cast<std::size_t>(std::stoul(digits));
+  if (n < 1 || n > offered.size()) { return std::nullopt; }
+  return offered[n - 1].id;
+}
+
+//! A typed number answering numbered choices ("2") becomes that choice, for Matrix, where the
+//! options are a numbered text list and typing the number is how one picks.
 flows::Event toFlowEvent(const InboundEvent& e, const std::vector<flows::Choice>& offered) {
   flows::Event out;
   switch (e.kind) {
     case InboundKind::Text: {
       out.kind = flows::EventKind::Text;
       out.text = e.text;
-      const std::string t = trim(e.text);
-      if (!offered.empty() && !t.empty() && t.size() <= 2 &&
-          std::all_of(t.begin(), t.end(), [](unsigned char ch) { return std::isdigit(ch) != 0; })) {
-        const auto n = static_cast<std::size_t>(std::stoul(t));
-        if (n >= 1 && n <= offered.size()) {
-          out.kind = flows::EventKind::Choice;
-          out.choice_id = offered[n - 1].id;
-          out.text.clear();
-        }
+      if (!showsNumberedChoices(e.channel)) { break; }
+      if (const auto n = numberedChoice(trim(e.text), offered)) {
+        out.kind = flows::EventKind::Choice;
+        out.choice_id = *n;
+        out.text.clear();
       }
       break;
     }
     case InboundKind::Choice:
       out.kind = flows::EventKind::Choice;
       out.choice_id = e.choice_id;
+      // "#<n>": a button whose id did not fit the channel (Telegram's 64-byte callback data).
+      if (const auto n = numberedChoice(e.choice_id.size() > 1 && e.choice_id[0] == '#'
+                                            ? e.choice_id.substr(1)
+                                            : std::string(),
+                                        offered)) {
+        out.choice_id = *n;
+      }
       break;
     case InboundKind::Location:
       out.kind = flows::EventKind::Location;
@@ -500,20 +523,25 @@ Engine::FlowOutcome Engine::runFlow(Step& step, const LoadedConversation& loaded
   if (subscriptions_ != nullptr) {
     if (auto mine = subscriptions_->topicsOf(step.pending.pseudonym)) { ctx.subscribed = *mine; }
   }
+  if (flow_event.kind == flows::EventKind::Location && flow_event.location) {
+    describePoint(flow_event);
+  }
   FlowOutcome out;
   flows::StepResult result = flows::step(loaded.saved.flow, flow_event, ctx);
   for (int round = 0; round < kMaxLookupRounds; ++round) {
     // Effects that need a lookup feed their answer back into the flow in the same step.
-    const flows::LookupNearby* lookup = nullptr;
+    std::optional<flows::Event> answer;
     for (auto& eff : result.effects) {
       if (const auto* l = std::get_if<flows::LookupNearby>(&eff)) {
-        lookup = l;
+        answer = nearbyAnswer(*l, result.next.lang);
+      } else if (const auto* g = std::get_if<flows::Geocode>(&eff)) {
+        answer = geocodeAnswer(*g);
       } else {
         out.effects.push_back(std::move(eff));
       }
     }
-    if (lookup == nullptr) { break; }
-    result = flows::step(result.next, nearbyAnswer(*lookup, result.next.lang), ctx);
+    if (!answer) { break; }
+    result = flows::step(result.next, *answer, ctx);
   }
   out.next = std::move(result.next);
   // A channel image is fetched only if the flow kept it (never before consent, never beyond the
@@ -524,6 +552,43 @@ Engine::FlowOutcome Engine::runFlow(Step& step, const LoadedConversation& loaded
            std::find(kept.begin(), kept.end(), std::to_string(m.id)) == kept.end();
   });
   return out;
+}
+
+//! A pin's nearest known address, for the summary and the ticket ("bei Marienplatz 1, ca. 20 m").
+void Engine::describePoint(flows::Event& event) {
+  if (gazetteer_ == nullptr) { return; }
+  auto near = gazetteer_->reverse(geo::LatLon{event.location->lat, event.location->lon},
+                                  kNearAddressRadiusM);
+  if (!near) {
+    log::warn("gazetteer_reverse_failed", {{"code", toString(near.error().code)}});
+    return;
+  }
+  if (*near) {
+    event.near = flows::GeoCandidate{(*near)->label, flows::Point{(*near)->at.lat, (*near)->at.lon}};
+    event.near_m = (*near)->distance_m;
+  }
+}
+
+flows::Event Engine::geocodeAnswer(const flows::Geocode& geocode) {
+  flows::Event answer;
+  answer.kind = flows::EventKind::GeocodeResult;
+  if (gazetteer_ == nullptr) { return answer; }  // Unavailable: the flow keeps the text
+  auto found = gazetteer_->forward(geocode.text);
+  if (!found) {
+    log::warn("gazetteer_forward_failed", {{"code", toString(found.error().code)}});
+    return answer;
+  }
+  switch (found->match) {
+    case geo::Match::Found: answer.geocode = flows::GeocodeOutcome::Found; break;
+    case geo::Match::Ambiguous: answer.geocode = flows::GeocodeOutcome::Ambiguous; break;
+    case geo::Match::NotFound: answer.geocode = flows::GeocodeOutcome::NotFound; break;
+    case geo::Match::Elsewhere: answer.geocode = flows::GeocodeOutcome::Elsewhere; break;
+    case geo::Match::Empty: answer.geocode = flows::GeocodeOutcome::Unavailable; break;
+  }
+  for (const geo::Candidate& c : found->candidates) {
+    answer.places.push_back(flows::GeoCandidate{c.label, flows::Point{c.at.lat, c.at.lon}});
+  }
+  return answer;
 }
 
 flows::Event Engine::nearbyAnswer(const flows::LookupNearby& lookup, flows::Lang lang) {

@@ -23,6 +23,7 @@
 #include "bot/conversation/replies.hpp"
 #include "bot/conversation/sender_rate_limit.hpp"
 #include "bot/conversation/store.hpp"
+#include "bot/geo/gazetteer.hpp"
 #include "bot/ports.hpp"
 #include "bot/security/crypto.hpp"
 
@@ -110,6 +111,9 @@ public:
   //! Subscriptions: the citizen's topics for the flows, export lines. Set before
   //! start(); null: nobody is subscribed (the chat still lists the topics).
   void setSubscriptions(SubscriptionStore* subscriptions) { subscriptions_ = subscriptions; }
+  //! The town's addresses: typed addresses are looked up, pins described by their nearest
+  //! address. Set before start(); null: typed text is kept as it is, pins stay points.
+  void setGazetteer(geo::Gazetteer* gazetteer) { gazetteer_ = gazetteer; }
   std::size_t queueDepth() const;
   std::uint64_t processedCount() const { return processed_.load(); }
 
@@ -136,6 +140,8 @@ private:
   bool settledWithoutFlow(Step& step, const LoadedConversation& loaded);
   FlowOutcome runFlow(Step& step, const LoadedConversation& loaded);
   flows::Event nearbyAnswer(const flows::LookupNearby& lookup, flows::Lang lang);
+  flows::Event geocodeAnswer(const flows::Geocode& geocode);
+  void describePoint(flows::Event& event);
   std::vector<std::string> closeStep(Step& step, const flows::Conversation& next);
   void commitProcessed(const Step& step, const std::string& from, const std::string& to,
                        const std::vector<std::string>& erased_media);
@@ -156,6 +162,7 @@ private:
   SenderRateLimit sender_limit_;
   Participation* participation_ = nullptr;
   SubscriptionStore* subscriptions_ = nullptr;
+  geo::Gazetteer* gazetteer_ = nullptr;
 };
 
 }  // namespace bb

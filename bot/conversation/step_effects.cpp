@@ -44,7 +44,11 @@ NewTicket defectTicket(const flows::Draft& d, const FlowData& flows) {
     ticket.lat = d.location->lat;
     ticket.lon = d.location->lon;
   }
-  ticket.address_text = d.address_text;
+  // A typed place nobody could confirm reaches staff marked as such.
+  ticket.address_text = d.address_unconfirmed
+                            ? flows.texts.render(flows::Lang::De, "address.unconfirmed",
+                                                 {{"address", d.address_text}})
+                            : d.address_text;
   ticket.description = d.description;
   ticket.extra_answer = d.extra_answer;
   for (const auto& id : d.photo_ids) {
@@ -83,6 +87,7 @@ struct EffectHandlers {
 
   void operator()(const flows::RecordConsent&) const {}  // carried by next.consent_version
   void operator()(const flows::LookupNearby&) const {}   // answered during the flow step
+  void operator()(const flows::Geocode&) const {}        // answered during the flow step
   void operator()(const flows::ForgetCitizen&) const { step.forget = true; }
   void operator()(const flows::EraseData&) const { step.erase = true; }
 

@@ -210,15 +210,52 @@ TEST_CASE("engine: language switch answers in English from then on") {
   CHECK(h.scalar("SELECT lang = 'en' FROM citizens") == 1);
 }
 
-TEST_CASE("engine: a typed number answers the offered choices") {
+TEST_CASE("engine: a typed number answers the offered choices where they were numbered") {
   EngineHarness h;
-  h.text("nils", "Hallo");
-  auto notice = h.replies("nils");
+  auto hello = h.event("nils", InboundKind::Text, Channel::Matrix);
+  hello.text = "Hallo";
+  h.send(hello);
+  auto notice = h.replies("nils", Channel::Matrix);
   REQUIRE_FALSE(notice.empty());
   REQUIRE(notice.back().choices.size() >= 2);
   CHECK(notice.back().choices[0].id == "accept");
-  h.text("nils", "1");
+  auto one = h.event("nils", InboundKind::Text, Channel::Matrix);
+  one.text = "1";
+  h.send(one);
   CHECK(h.scalar("SELECT consent_version FROM citizens") == 1);
+}
+
+TEST_CASE("engine: a button tapped by position (\"#2\") picks the second choice offered") {
+  EngineHarness h;
+  auto hello = h.event("tom", InboundKind::Text, Channel::Telegram);
+  hello.text = "Hallo";
+  h.send(hello);
+  auto notice = h.replies("tom", Channel::Telegram);
+  REQUIRE(notice.back().choices.size() >= 2);
+  CHECK(notice.back().choices[1].id == "decline");
+  auto tap = h.event("tom", InboundKind::Choice, Channel::Telegram);
+  tap.choice_id = "#2";
+  h.send(tap);
+  CHECK(h.scalar("SELECT value FROM counters WHERE name = 'consent_declined'") == 1);
+}
+
+TEST_CASE("engine: a typed number is text where the choices were buttons") {
+  EngineHarness h;
+  h.onboard("nora");  // web chat: buttons, never numbered
+  h.choice("nora", "report");
+  h.choice("nora", "cat:schlagloch");
+  h.location("nora", kMarktplatz);
+  h.choice("nora", "skip");  // no photo; the category's extra question follows
+  auto question = h.replies("nora");
+  REQUIRE_FALSE(question.empty());
+  REQUIRE_FALSE(question.back().choices.empty());
+  CHECK(question.back().choices[0].id == "skip");
+  h.text("nora", "1");  // "Wie groß ist das Schlagloch?" — one metre, not "skip"
+  h.text("nora", "Loch");
+  h.choice("nora", "confirm");
+  CHECK(h.scalar("SELECT count(*) FROM tickets") == 1);
+  CHECK(h.scalar("SELECT extra_answer = '1' FROM tickets") == 1);
+  CHECK(h.scalar("SELECT description = 'Loch' FROM tickets") == 1);
 }
 
 TEST_CASE("engine: redelivered events are stored once and answered once") {

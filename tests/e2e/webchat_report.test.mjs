@@ -449,6 +449,51 @@ async function run() {
     log(`stored photo: ${size}, no identifying metadata`);
   }
 
+  // 12b. A typed address: "Marienplatz 1" is found in the demo gazetteer, the summary shows the
+  // normalized address and the ticket gets coordinates and a district.
+  const graffiti = categories.find((c) => c.id === 'graffiti');
+  since = await clickChoice(de['choice.report']);
+  await waitForBot(since, prefixRe(de['category.prompt']), 'the category question (second report)');
+  since = await clickChoice(graffiti.label.de);
+  await waitForBot(since, prefixRe(de['location.prompt']), 'the location question (second report)');
+  since = await typeAndSend('marienplatz 1');
+  await waitForBot(since, prefixRe(de['photo.prompt']), 'the photo question after a typed address');
+  await screenshot('typed-address-found');
+  since = await clickChoice(de['choice.skip']);
+  await waitForBot(since, prefixRe(de['description.prompt']), 'the description question (second report)');
+  since = await clickChoice(de['choice.skip']);
+  const typedSummary = await waitForBot(since, prefixRe(de['summary.text']), 'the summary of the typed address');
+  check(typedSummary.text.includes('Marienplatz 1, 85560 Ebersberg'),
+    `the summary does not show the normalized address: ${typedSummary.text}`);
+  await screenshot('typed-address-summary');
+  since = await clickChoice(de['choice.confirm']);
+  const typedCreated = await waitForBot(since, templateRe(de['ticket.created']), 'the second ticket number');
+  const typedNumber = Number(typedCreated.match.groups.number);
+  let typedRow = '';
+  for (let i = 0; i < 20 && !typedRow.startsWith('kernstadt|'); i++) {
+    try {
+      typedRow = sql(`select district_id, round(lat, 4), round(lon, 4), address_text from tickets where number = ${typedNumber}`);
+    } catch (e) {
+      typedRow = '';
+    }
+    if (!typedRow.startsWith('kernstadt|')) await new Promise((r) => setTimeout(r, 250));
+  }
+  check(typedRow === 'kernstadt|48.0777|11.9706|Marienplatz 1, 85560 Ebersberg',
+    `ticket ${typedNumber} has no coordinates and district from the typed address: ${JSON.stringify(typedRow)}`);
+  log(`database: ticket ${typedNumber} from a typed address: ${typedRow}`);
+
+  // 12c. An address in another town is refused like a pin outside.
+  since = await clickChoice(de['choice.report']);
+  await waitForBot(since, prefixRe(de['category.prompt']), 'the category question (third report)');
+  since = await clickChoice(graffiti.label.de);
+  await waitForBot(since, prefixRe(de['location.prompt']), 'the location question (third report)');
+  since = await typeAndSend('Leopoldstraße 10, 80802 München');
+  await waitForBot(since, [templateRe(de['location.outside']), templateRe(de['location.outside_named'])],
+    'the refusal of an address in another town');
+  await screenshot('typed-address-elsewhere');
+  since = await typeAndSend('abbrechen');
+  await waitForBot(since, prefixRe(de['cancel.done']), 'the cancel confirmation');
+
   // 13. The language switch: UI strings and the bot switch to English.
   since = (await botTexts()).length;
   await page.getByRole('button', { name: 'Switch to English' }).click();

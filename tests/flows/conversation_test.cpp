@@ -86,6 +86,24 @@ TEST_CASE("flows: consent accepted records the notice version and shows the menu
   CHECK(choiceIds(reply) == kMenuIds);
 }
 
+TEST_CASE("flows: answers as people type them accept or decline the notice") {
+  for (const char* yes : {"Ja bitte", "OK!", "passt", "👍", "klar", "gerne", "yes please"}) {
+    Fixture f;
+    CAPTURE(yes);
+    const auto r = f.run(consentShown(), text(yes));
+    CHECK(r.next.state == "menu");
+    CHECK(r.next.consent_version == 2);
+    CHECK(findEffect<RecordConsent>(r) != nullptr);
+  }
+  for (const char* no : {"nein danke", "👎", "no thanks", "Nö"}) {
+    Fixture f;
+    CAPTURE(no);
+    const auto r = f.run(consentShown(), text(no));
+    CHECK(r.next.state == "new");
+    CHECK(findEffect<ForgetCitizen>(r) != nullptr);
+  }
+}
+
 TEST_CASE("flows: consent declined forgets the citizen") {
   Fixture f;
   Event event;
@@ -208,7 +226,7 @@ TEST_CASE("flows: help shows the command overview and keeps state and draft") {
     CHECK(r.next.draft.photo_ids == std::vector<std::string>{"m1"});
     const Reply reply = onlyReply(r);
     CHECK(reply.key == "help.general");
-    CHECK(choiceIds(reply) == std::vector<std::string>{"done"});
+    CHECK(choiceIds(reply) == std::vector<std::string>{"done", "cancel"});
   }
 }
 
@@ -302,9 +320,10 @@ TEST_CASE("flows: choosing English switches the language and repeats the state's
   const Reply reply = onlyReply(r);
   CHECK(reply.key == "language.set");
   CHECK(reply.text == "All right, I will write in English from now on.");
-  REQUIRE(reply.choices.size() == 1);
+  REQUIRE(reply.choices.size() == 2);
   CHECK(reply.choices[0].id == "skip");
   CHECK(reply.choices[0].label == "Skip");
+  CHECK(reply.choices[1].label == "Cancel");
 }
 
 TEST_CASE("flows: choosing German switches back") {
@@ -365,7 +384,7 @@ TEST_CASE("flows: menu report starts a fresh report with the category list") {
     const Reply reply = onlyReply(r);
     CHECK(reply.key == "category.prompt");
     CHECK(choiceIds(reply) ==
-          std::vector<std::string>{"cat:schlagloch", "cat:graffiti", "cat:baeume"});
+          std::vector<std::string>{"cat:schlagloch", "cat:graffiti", "cat:baeume", "cancel"});
     CHECK(reply.choices[0].label == "Schlagloch/Straßenschaden");
   }
 }
@@ -412,7 +431,7 @@ TEST_CASE("flows: a photo sent after the photo step is still added") {
   const Reply reply = onlyReply(r);
   CHECK(reply.key == "photo.added_late");
   CHECK(reply.text.find("2") != std::string::npos);
-  CHECK(choiceIds(reply) == std::vector<std::string>{"skip"});
+  CHECK(choiceIds(reply) == std::vector<std::string>{"skip", "cancel"});
 }
 
 TEST_CASE("flows: a late photo beyond the limit is refused") {

@@ -50,7 +50,8 @@ TEST_CASE("flows: choosing a category shows its notice and asks for the location
     CHECK(r.next.state == "report_category");
     CHECK(r.next.draft.category_id.empty());
     CHECK(onlyReply(r).key == "help.report_category");
-    CHECK(onlyReply(r).choices.size() == 3);
+    CHECK(onlyReply(r).choices.size() == 4);  // three categories and "Abbrechen"
+    CHECK(onlyReply(r).choices.back().id == "cancel");
   }
 }
 
@@ -130,12 +131,27 @@ TEST_CASE("flows: an overlong typed address is refused") {
   CHECK(reply.request_location);
 }
 
-TEST_CASE("flows: a typed address is kept as text and the photo is asked for") {
+TEST_CASE("flows: a typed address is looked up in the gazetteer") {
   Fixture f;
   Draft d;
   d.category_id = "graffiti";
   const auto r = f.run(at(State::ReportLocation, d), text("  Marienplatz 1  "));
+  CHECK(r.next.state == "report_geocode");
+  const auto* geocode = findEffect<Geocode>(r);
+  REQUIRE(geocode != nullptr);
+  CHECK(geocode->text == "Marienplatz 1");
+  CHECK(replies(r).empty());
+  CHECK_FALSE(r.next.draft.editing_location);
+}
+
+TEST_CASE("flows: without a gazetteer a typed address is kept as text and the photo is asked for") {
+  Fixture f;
+  Draft d;
+  d.category_id = "graffiti";
+  const auto typed = f.run(at(State::ReportLocation, d), text("  Marienplatz 1  "));
+  const auto r = f.run(typed.next, geocoded(GeocodeOutcome::Unavailable));
   CHECK(r.next.state == "report_photo");
+  CHECK_FALSE(r.next.draft.address_unconfirmed);
   CHECK(r.next.draft.address_text == "Marienplatz 1");
   CHECK_FALSE(r.next.draft.location.has_value());
   CHECK(r.next.draft.department == "bauhof");
@@ -143,7 +159,7 @@ TEST_CASE("flows: a typed address is kept as text and the photo is asked for") {
   const Reply reply = onlyReply(r);
   CHECK(reply.key == "photo.prompt");
   CHECK(reply.text.find("3") != std::string::npos);
-  CHECK(choiceIds(reply) == std::vector<std::string>{"skip"});
+  CHECK(choiceIds(reply) == std::vector<std::string>{"skip", "cancel"});
   SUBCASE("a keyword is not taken as an address") {
     const auto r2 = f.run(at(State::ReportLocation, d), text("weiter"));
     CHECK(r2.next.state == "report_location");
@@ -168,7 +184,7 @@ TEST_CASE("flows: nearby tickets are offered as duplicates, nearest first") {
   CHECK(r.next.state == "report_duplicate");
   const Reply reply = onlyReply(r);
   CHECK(reply.key == "duplicate.prompt");
-  CHECK(choiceIds(reply) == std::vector<std::string>{"dup:815", "dup:4711", "dup:none"});
+  CHECK(choiceIds(reply) == std::vector<std::string>{"dup:815", "dup:4711", "dup:none", "cancel"});
   CHECK(reply.choices[0].label == "Nr. 815: Schlagloch/Straßenschaden, 13 m (eingegangen)");
   CHECK(reply.choices[2].label == "Nein, neue Meldung");
   SUBCASE("at most nine tickets plus 'new report'") {
@@ -219,7 +235,7 @@ TEST_CASE("flows: a photo is added while there is room") {
   const Reply reply = onlyReply(r);
   CHECK(reply.key == "photo.added");
   CHECK(reply.text.find("1 von 3") != std::string::npos);
-  CHECK(choiceIds(reply) == std::vector<std::string>{"done"});
+  CHECK(choiceIds(reply) == std::vector<std::string>{"done", "cancel"});
   SUBCASE("the last allowed photo says it was the last") {
     Draft d = potholeDraft();
     d.photo_ids = {"m1", "m2"};
@@ -250,7 +266,7 @@ TEST_CASE("flows: continuing after photos asks the category's extra question") {
     const Reply reply = onlyReply(r);
     CHECK(reply.key == "question.prompt");
     CHECK(reply.text.rfind("Wie groß ist das Schlagloch ungefähr?", 0) == 0);
-    CHECK(choiceIds(reply) == std::vector<std::string>{"skip"});
+    CHECK(choiceIds(reply) == std::vector<std::string>{"skip", "cancel"});
   }
 }
 
@@ -497,7 +513,11 @@ TEST_CASE("flows: an overlong address while editing is refused") {
 
 TEST_CASE("flows: a typed address replaces the point and returns to the summary") {
   Fixture f;
-  const auto r = f.run(at(State::EditLocation, readyForSummary()), text("Bahnhofstraße 3"));
+  const auto typed = f.run(at(State::EditLocation, readyForSummary()), text("Bahnhofstraße 3"));
+  CHECK(typed.next.state == "report_geocode");
+  CHECK(typed.next.draft.editing_location);
+  REQUIRE(findEffect<Geocode>(typed) != nullptr);
+  const auto r = f.run(typed.next, geocoded(GeocodeOutcome::Unavailable));
   CHECK(r.next.state == "report_summary");
   CHECK_FALSE(r.next.draft.location.has_value());
   CHECK(r.next.draft.address_text == "Bahnhofstraße 3");
@@ -555,6 +575,144 @@ TEST_CASE("flows: a new description while editing is stored") {
   CHECK(r.next.state == "report_summary");
   CHECK(r.next.draft.description == "Doch zwei Löcher");
   CHECK(onlyReply(r).text.find("Beschreibung: Doch zwei Löcher") != std::string::npos);
+}
+
+// ---- "zurück": one step back in a report ----
+
+TEST_CASE("flows: zurück goes one step back in a report and keeps what was entered") {
+  Fixture f;
+  struct BackRow {
+    State from;
+    Draft draft;
+    const char* to;
+    const char* key;
+  };
+  Draft withPhoto = potholeDraft();
+  withPhoto.photo_ids = {"m1"};
+  Draft graffiti = graffitiAt(kInSouth);
+  const BackRow rows[] = {
+      {State::ReportCategory, Draft{}, "menu", "cancel.done"},
+      {State::ReportLocation, potholeDraft(), "report_category", "category.prompt"},
+      {State::ReportDuplicate, potholeDraft(), "report_location", "location.prompt"},
+      {State::ReportPhoto, withPhoto, "report_location", "location.prompt"},
+      {State::ReportQuestion, withPhoto, "report_photo", "photo.prompt"},
+      {State::ReportDescription, withPhoto, "report_question", "question.prompt"},
+      {State::ReportDescription, graffiti, "report_photo", "photo.prompt"},
+      {State::ReportSummary, readyForSummary(), "report_description", "description.prompt"},
+      {State::EditCategory, readyForSummary(), "report_summary", "summary.text"},
+      {State::EditQuestion, readyForSummary(), "report_summary", "summary.text"},
+      {State::EditLocation, readyForSummary(), "report_summary", "summary.text"},
+      {State::EditPhotos, readyForSummary(), "report_summary", "summary.text"},
+      {State::EditDescription, readyForSummary(), "report_summary", "summary.text"},
+  };
+  for (const BackRow& row : rows) {
+    for (const Event& e : {text("zurück"), text("Zurück bitte"), text("back"), choice("back")}) {
+      CAPTURE(toString(row.from));
+      CAPTURE(e.text);
+      const auto r = f.run(at(row.from, row.draft), e);
+      CHECK(r.next.state == row.to);
+      CHECK(replyKeys(r) == std::vector<std::string>{row.key});
+      if (row.from != State::ReportCategory) {
+        CHECK(r.next.draft.category_id == row.draft.category_id);
+        CHECK(r.next.draft.photo_ids == row.draft.photo_ids);
+      }
+    }
+  }
+  SUBCASE("the photos step offers done when photos are kept") {
+    const auto r = f.run(at(State::ReportQuestion, withPhoto), text("zurück"));
+    CHECK(choiceIds(onlyReply(r)) == std::vector<std::string>{"done", "cancel"});
+  }
+}
+
+// ---- a visible "Abbrechen" ----
+
+TEST_CASE("flows: every report step offers Abbrechen while a list has room, and it discards") {
+  Fixture f;
+  Draft withPhoto = potholeDraft();
+  withPhoto.photo_ids = {"m1"};
+  struct Step {
+    State state;
+    Draft draft;
+    Event event;  //!< leads into `state`
+  };
+  const Step steps[] = {
+      {State::Menu, Draft{}, choice("report")},                         // → categories
+      {State::ReportNearby, potholeDraft(), nearby({})},               // → photo
+      {State::ReportPhoto, potholeDraft(), image("m1")},               // → photo added
+      {State::ReportPhoto, potholeDraft(), choice("skip")},            // → question
+      {State::ReportQuestion, potholeDraft(), text("30 cm")},          // → description
+      {State::ReportDescription, withPhoto, text("Loch")},             // → summary
+  };
+  for (const Step& s : steps) {
+    CAPTURE(toString(s.state));
+    const auto r = f.run(at(s.state, s.draft), s.event);
+    const auto all = replies(r);
+    REQUIRE_FALSE(all.empty());
+    const Reply& asked = *all.back();
+    REQUIRE_FALSE(asked.choices.empty());
+    CHECK(asked.choices.back().id == "cancel");
+    CHECK(asked.choices.back().label == "Abbrechen");
+    const auto cancelled = f.run(r.next, choice("cancel"));
+    CHECK(cancelled.next.state == "menu");
+    CHECK(cancelled.next.draft.category_id.empty());
+    CHECK(onlyReply(cancelled).key == "cancel.done");
+  }
+  SUBCASE("a full list of ten keeps its rows") {
+    std::vector<NearbyTicket> many;
+    for (int i = 1; i <= 9; ++i) {
+      many.push_back(NearbyTicket{i, "schlagloch", 10.0 + i, "eingegangen"});
+    }
+    const auto r = f.run(at(State::ReportNearby, potholeDraft()), nearby(many));
+    CHECK(onlyReply(r).choices.size() == 10);
+    CHECK(onlyReply(r).choices.back().id == "dup:none");
+  }
+  SUBCASE("edit steps go back to the summary instead") {
+    const auto r = f.run(at(State::ReportChange, readyForSummary()), choice("change:description"));
+    CHECK(choiceIds(onlyReply(r)) == std::vector<std::string>{"skip"});
+  }
+}
+
+// ---- captions ----
+
+TEST_CASE("flows: a photo's caption becomes the description when there is none") {
+  Fixture f;
+  Event photo = image("m1");
+  photo.text = "  Loch ist ca. 30 cm tief  ";
+  const auto r = f.run(at(State::ReportPhoto, potholeDraft()), photo);
+  CHECK(r.next.state == "report_photo");
+  CHECK(r.next.draft.photo_ids == std::vector<std::string>{"m1"});
+  CHECK(r.next.draft.description == "Loch ist ca. 30 cm tief");
+  SUBCASE("a second caption is appended on a new line") {
+    Event second = image("m2");
+    second.text = "Von der anderen Seite";
+    const auto r2 = f.run(at(State::ReportPhoto, r.next.draft), second);
+    CHECK(r2.next.draft.description == "Loch ist ca. 30 cm tief\nVon der anderen Seite");
+  }
+  SUBCASE("a photo without caption leaves the description alone") {
+    const auto r2 = f.run(at(State::ReportPhoto, r.next.draft), image("m2"));
+    CHECK(r2.next.draft.description == "Loch ist ca. 30 cm tief");
+  }
+  SUBCASE("skipping the description step keeps the caption") {
+    Draft d = r.next.draft;
+    const auto r2 = f.run(at(State::ReportDescription, d), choice("skip"));
+    CHECK(r2.next.state == "report_summary");
+    CHECK(r2.next.draft.description == "Loch ist ca. 30 cm tief");
+  }
+  SUBCASE("a caption that would exceed the limit is left out") {
+    Fixture small;
+    small.ctx.settings.max_description_chars = 10;
+    const auto r2 = small.run(at(State::ReportPhoto, potholeDraft()), photo);
+    CHECK(r2.next.draft.photo_ids.size() == 1);
+    CHECK(r2.next.draft.description.empty());
+  }
+  SUBCASE("a photo sent late with a caption adds it too") {
+    Draft d = readyForSummary();
+    d.photo_ids.clear();
+    Event late = image("m9");
+    late.text = "Nachtrag";
+    const auto r2 = f.run(at(State::ReportSummary, d), late);
+    CHECK(r2.next.draft.description == "Tiefes Loch vor Hausnummer 5\nNachtrag");
+  }
 }
 
 }  // namespace bb::flows::testing

@@ -174,6 +174,14 @@ inline Event nearby(std::vector<NearbyTicket> tickets) {
   e.nearby = std::move(tickets);
   return e;
 }
+//! The engine's answer to Geocode.
+inline Event geocoded(GeocodeOutcome outcome, std::vector<GeoCandidate> places = {}) {
+  Event e;
+  e.kind = EventKind::GeocodeResult;
+  e.geocode = outcome;
+  e.places = std::move(places);
+  return e;
+}
 inline Event rejected(std::string mediaId) {
   Event e;
   e.kind = EventKind::MediaRejected;

@@ -80,6 +80,8 @@ TEST_CASE("flows scenario: skip the photo, typed address, Matrix-style text answ
   chat.send(text("Graffiti"));
   CHECK(chat.state() == "report_location");
   chat.send(text("Rathausplatz 1"));
+  CHECK(chat.state() == "report_geocode");
+  chat.send(geocoded(GeocodeOutcome::Unavailable), 0s);  // no gazetteer: kept as typed
   CHECK(chat.state() == "report_photo");
   chat.send(text("überspringen"));
   CHECK(chat.state() == "report_description");
@@ -118,6 +120,7 @@ TEST_CASE("flows scenario: an abandoned draft expires with the fake clock") {
   chat.send(choice("report"));
   chat.send(choice("cat:graffiti"));
   chat.send(text("Am Bahnhof"));
+  chat.send(geocoded(GeocodeOutcome::Unavailable), 0s);
   CHECK(chat.state() == "report_photo");
   chat.send(image("m1"), 31min);
   CHECK(chat.state() == "menu");
@@ -150,7 +153,7 @@ TEST_CASE("flows scenario: a duplicate is offered and joined") {
   CHECK(chat.state() == "report_duplicate");
   const Reply offer = onlyReply(chat.last);
   CHECK(offer.text.rfind("Ist es eine dieser Meldungen?", 0) == 0);
-  CHECK(choiceIds(offer) == std::vector<std::string>{"dup:2417", "dup:none"});
+  CHECK(choiceIds(offer) == std::vector<std::string>{"dup:2417", "dup:none", "cancel"});
   chat.send(choice("dup:2417"));
   CHECK(chat.state() == "menu");
   const auto* follow = findEffect<FollowTicket>(chat.last);
@@ -169,8 +172,9 @@ TEST_CASE("flows scenario: language switch in the middle of a report") {
   CHECK(std::string(toString(chat.conversation.lang)) == "en");
   const Reply switched = onlyReply(chat.last);
   CHECK(switched.text == "All right, I will write in English from now on.");
-  REQUIRE(switched.choices.size() == 3);
+  REQUIRE(switched.choices.size() == 4);  // three categories and "Cancel"
   CHECK(switched.choices[0].label == "Pothole/road damage");
+  CHECK(switched.choices[3].label == "Cancel");
   chat.send(text("pothole"));
   CHECK(chat.state() == "report_location");
   CHECK(replies(chat.last)[0]->text.find("In danger: 112.") != std::string::npos);
@@ -199,6 +203,7 @@ TEST_CASE("flows scenario: change the location from the summary and submit") {
   chat.send(choice("report"));
   chat.send(choice("cat:graffiti"));
   chat.send(text("Hauptstraße 1"));
+  chat.send(geocoded(GeocodeOutcome::Unavailable), 0s);
   chat.send(choice("skip"));
   chat.send(text("An der Wand der Schule"));
   CHECK(chat.state() == "report_summary");

@@ -424,3 +424,32 @@ TEST_CASE("whatsapp: a whole defect report through the real server and a fake Gr
         std::vector<std::string>{});
   CHECK(bb::test::leaksInText(r.server.log(), log_needles) == std::vector<std::string>{});
 }
+
+TEST_CASE("whatsapp: a typed \"Marienplatz 1\" becomes a ticket with coordinates and a district") {
+  Run r;
+  r.start();  // config/demo.json: the Ebersberg demo gazetteer is imported at start
+  r.say(payload::textMessage(kCitizen, r.wamid(), r.ts(), "Hallo"));
+  r.say(payload::textMessage(kCitizen, r.wamid(), r.ts(), "Ja bitte"));
+  CHECK(offers(r.lastSent(), "report"));
+  r.say(payload::buttonReply(kCitizen, r.wamid(), r.ts(), "report", "Schaden melden"));
+  r.say(payload::listReply(kCitizen, r.wamid(), r.ts(), "cat:schlagloch", "Schlagloch"));
+  r.say(payload::textMessage(kCitizen, r.wamid(), r.ts(), "marienplatz 1"));
+  CHECK(offers(r.lastSent(), "skip"));  // the photo step: the address was found
+  r.say(payload::buttonReply(kCitizen, r.wamid(), r.ts(), "skip", "Überspringen"));
+  r.say(payload::textMessage(kCitizen, r.wamid(), r.ts(), "1"));  // extra question: a size
+  r.say(payload::textMessage(kCitizen, r.wamid(), r.ts(), "Tiefes Loch"));
+  const json summary = r.lastSent();
+  CHECK(offers(summary, "confirm"));
+  CHECK(summary.dump().find("Marienplatz 1, 85560 Ebersberg") != std::string::npos);
+  r.say(payload::buttonReply(kCitizen, r.wamid(), r.ts(), "confirm", "Absenden"));
+
+  REQUIRE(r.scalar("SELECT count(*) FROM tickets") == 1);
+  CHECK(r.scalar("SELECT abs(lat - 48.0777) < 0.0001 AND abs(lon - 11.9706) < 0.0001 "
+                 "FROM tickets") == 1);
+  CHECK(r.text("SELECT district_id FROM tickets") == "kernstadt");
+  CHECK(r.text("SELECT address_text FROM tickets") == "Marienplatz 1, 85560 Ebersberg");
+  CHECK(r.text("SELECT extra_answer FROM tickets") == "1");
+  // Neither the typed address nor the coordinates reach the log.
+  CHECK(r.server.log().find("arienplatz") == std::string::npos);
+  CHECK(r.server.log().find("48.07") == std::string::npos);
+}

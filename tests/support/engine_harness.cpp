@@ -61,12 +61,15 @@ void EngineHarness::open(bool start_engine) {
   proposals = std::make_unique<storage::SqliteProposalStore>(*db);
   participation = std::make_unique<Participation>(*proposals, clock, flows);
   engine->setParticipation(participation.get());
+  gazetteer = std::make_unique<storage::SqliteGazetteer>(*db, clock);
+  engine->setGazetteer(gazetteer.get());
   if (start_engine) { REQUIRE(engine->start()); }
 }
 
 void EngineHarness::crash() {
   engine->stop();
   engine.reset();
+  gazetteer.reset();
   subscriptions.reset();
   participation.reset();
   proposals.reset();

@@ -15,6 +15,7 @@
 #include "bot/conversation/engine.hpp"
 #include "bot/conversation/flow_data.hpp"
 #include "storage/database.hpp"
+#include "storage/sqlite_gazetteer.hpp"
 #include "storage/sqlite_store.hpp"
 #include "bot/participation/participation.hpp"
 #include "storage/sqlite_proposal_store.hpp"
@@ -127,6 +128,8 @@ public:
   //! The engine's encryption keys (hex); change them and restart() to simulate a key change.
   std::string encryption_key_hex = testKey('b');
   std::string previous_keys_hex;
+  //! Empty until a test imports a town (an empty gazetteer keeps typed text as it is).
+  std::unique_ptr<storage::SqliteGazetteer> gazetteer;
   std::unique_ptr<storage::Database> db;
   std::unique_ptr<storage::SqliteStore> store;
   std::unique_ptr<storage::SqliteSubscriptionStore> subscriptions;

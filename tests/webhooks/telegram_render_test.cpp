@@ -91,13 +91,14 @@ TEST_CASE("telegram: a choice id over 64 bytes is mapped to its position, never 
       CHECK(button["callback_data"].get<std::string>().size() <= tg::kMaxCallbackData);
     }
   }
-  // And back: the tap on "#2" is the typed number 2, which the engine maps to the 2nd choice.
+  // And back: the tap on "#2" is the choice "#2", which the engine maps to the 2nd choice
+  // offered (a typed "2" is text on Telegram: its choices are buttons, never numbered).
   auto tap = tg::parseUpdate(R"({"update_id": 1, "callback_query": {"id": "q", "chat_instance": "c",
     "from": {"id": 42, "is_bot": false, "first_name": "A"}, "data": "#2"}})");
   REQUIRE(tap.has_value());
   REQUIRE(tap->events.size() == 1);
-  CHECK(tap->events[0].kind == bb::InboundKind::Text);
-  CHECK(tap->events[0].text == "2");
+  CHECK(tap->events[0].kind == bb::InboundKind::Choice);
+  CHECK(tap->events[0].choice_id == "#2");
 }
 
 TEST_CASE("telegram: request_location is a one-time reply keyboard with a location button") {

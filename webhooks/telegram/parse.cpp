@@ -154,13 +154,8 @@ bool fromCallback(const json& cb, InboundEvent& e, std::string& ignored) {
     e.kind = InboundKind::Unsupported;  // a game button or an inline-mode message
     return true;
   }
-  // "#<n>": a choice whose id was longer than 64 bytes; the engine maps the number.
-  if (data.size() >= 2 && data.size() <= 3 && data[0] == '#' &&
-      std::all_of(data.begin() + 1, data.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-    e.kind = InboundKind::Text;
-    e.text = data.substr(1);
-    return true;
-  }
+  // "#<n>": a choice whose id was longer than 64 bytes; it stays a choice ("#<n>"), which the
+  // engine maps to the n-th choice offered (a typed number is text on Telegram).
   e.kind = InboundKind::Choice;
   e.choice_id = data;
   return true;

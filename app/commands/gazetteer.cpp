@@ -1,0 +1,75 @@
+#include <iostream>
+
+#include "app/commands/commands.hpp"
+#include "bot/geo/import.hpp"
+#include "bot/ports.hpp"
+#include "storage/sqlite_gazetteer.hpp"
+
+namespace bb::app {
+
+namespace {
+
+int importFile(const Args& args) {
+  const std::string& file = args[2];
+  std::string format = argValue(args, "--format");
+  if (format.empty()) { format = "csv"; }
+  config::Config config;
+  if (!loadConfigOrReport(args, config, true)) { return 2; }
+  auto data = geo::readGazetteerFile(file, format);
+  if (!data) {
+    std::cerr << "gazetteer import: " << data.error().detail << "\n";
+    return 1;
+  }
+  auto db = openDatabaseOrReport(config, "database");
+  if (!db) { return 1; }
+  SystemClock clock;
+  storage::SqliteGazetteer gazetteer(*db, clock);
+  // One write transaction: a running `serve` sees the old gazetteer or the new one, never a mix.
+  auto replaced = gazetteer.replace(*data);
+  db->close();
+  if (!replaced) {
+    std::cerr << "gazetteer import: " << replaced.error().detail << "\n";
+    return 1;
+  }
+  std::cout << "imported " << data->addresses.size() << " addresses, " << data->streets.size()
+            << " streets without numbers and " << data->places.size() << " places from "
+            << data->source << " (licence: "
+            << (data->licence.empty() ? "not stated" : data->licence) << ")\n";
+  return 0;
+}
+
+int showInfo(const Args& args) {
+  config::Config config;
+  if (!loadConfigOrReport(args, config, true)) { return 2; }
+  auto db = openDatabaseOrReport(config, "database");
+  if (!db) { return 1; }
+  SystemClock clock;
+  storage::SqliteGazetteer gazetteer(*db, clock);
+  auto info = gazetteer.info();
+  db->close();
+  if (!info) {
+    std::cerr << "gazetteer info: " << info.error().detail << "\n";
+    return 1;
+  }
+  if (!*info) {
+    std::cout << "no gazetteer imported\n";
+    return 0;
+  }
+  const geo::GazetteerInfo& i = **info;
+  std::cout << "source: " << i.source << "\nlicence: " << i.licence << "\nformat: " << i.format
+            << "\nimported_at_ms: " << i.imported_at_ms << "\naddresses: " << i.addresses
+            << "\nstreets: " << i.streets << "\nplaces: " << i.places << "\n";
+  return 0;
+}
+
+}  // namespace
+
+int runGazetteer(const Args& args) {
+  if (args.size() >= 3 && args[1] == "import" && args[2].rfind("--", 0) != 0) {
+    return importFile(args);
+  }
+  if (args.size() >= 2 && args[1] == "info") { return showInfo(args); }
+  return kBadUsage;
+}
+
+}  // namespace bb::app

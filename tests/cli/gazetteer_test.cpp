@@ -1,0 +1,75 @@
+// `buergerbox gazetteer import|info` through the real binary, with the demo gazetteer.
+
+#include <doctest/doctest.h>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include "support/server_process.hpp"
+
+namespace {
+
+struct Run {
+  int code = -1;
+  std::string output;  // stdout and stderr
+};
+
+Run gazetteer(const std::string& db_path, const std::string& rest) {
+  const std::string command = std::string("cd '") + BB_SOURCE_DIR + "' && env" +
+                              " BUERGERBOX_STORAGE_PATH='" + db_path + "' '" + BB_BINARY +
+                              "' gazetteer " + rest + " --config config/demo.json 2>&1";
+  Run run;
+  FILE* pipe = popen(command.c_str(), "r");
+  REQUIRE(pipe != nullptr);
+  char buf[512];
+  while (fgets(buf, sizeof buf, pipe) != nullptr) { run.output += buf; }
+  const int status = pclose(pipe);
+  run.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return run;
+}
+
+std::int64_t count(const std::string& db_path, const std::string& sql) {
+  SQLite::Database db(db_path, SQLite::OPEN_READONLY);
+  return db.execAndGet(sql).getInt64();
+}
+
+}  // namespace
+
+TEST_CASE("cli: gazetteer import replaces the addresses and records source and licence") {
+  bb::test::TempDir dir;
+  const std::string db_path = dir.path() + "/db.sqlite";
+  CHECK(gazetteer(db_path, "info").output.find("no gazetteer imported") != std::string::npos);
+
+  const Run demo = gazetteer(db_path, "import config/ebersberg/gazetteer.csv");
+  CHECK(demo.code == 0);
+  CHECK(demo.output.find("Bürgerbox demo data") != std::string::npos);
+  const std::int64_t demo_points = count(db_path, "SELECT count(*) FROM gazetteer_points");
+  CHECK(demo_points > 100);
+
+  const std::string other = dir.path() + "/other.csv";
+  std::ofstream(other) << "#source: Testdorf\n#licence: CC0\n"
+                          "address;Dorfstraße;1;99999;Testdorf;48.0;11.9\n";
+  const Run replaced = gazetteer(db_path, "import '" + other + "' --format csv");
+  CHECK(replaced.code == 0);
+  CHECK(count(db_path, "SELECT count(*) FROM gazetteer_points") == 1);
+  CHECK(count(db_path, "SELECT count(*) FROM gazetteer_streets WHERE name = 'Marienplatz'") == 0);
+  const Run info = gazetteer(db_path, "info");
+  CHECK(info.output.find("source: Testdorf") != std::string::npos);
+  CHECK(info.output.find("licence: CC0") != std::string::npos);
+  CHECK(info.output.find("addresses: 1") != std::string::npos);
+
+  SUBCASE("a bad file changes nothing") {
+    std::ofstream(other) << "address;Dorfstraße;1;99999;Testdorf;not-a-number;11.9\n";
+    const Run bad = gazetteer(db_path, "import '" + other + "'");
+    CHECK(bad.code == 1);
+    CHECK(bad.output.find("line 1") != std::string::npos);
+    CHECK(count(db_path, "SELECT count(*) FROM gazetteer_points") == 1);
+  }
+  SUBCASE("an unknown format is refused") {
+    const Run bad = gazetteer(db_path, "import '" + other + "' --format shp");
+    CHECK(bad.code == 1);
+  }
+}
