@@ -238,8 +238,13 @@ struct Rig {
       w.body = mxBody(c, w.external_id, text);
       w.headers = {{"Authorization", std::string("Bearer ") + kRigMxHsToken}};
     }
-    w.stored_id = crypto::providerIdHash(std::string(32, '\x55'), c.channel, w.external_id);
+    w.stored_id = storedId(c.channel, w.external_id);
     return w;
+  }
+  //! What inbound_events keeps for a channel-native id: its keyed hash under the rig's
+  //! pseudonym key (bot/security/provider_id.hpp).
+  static std::string storedId(const std::string& channel, const std::string& external_id) {
+    return crypto::providerIdHash(std::string(32, '\x55'), channel, external_id);
   }
   //! Sends the citizen's next message once; returns the status and its external id.
   std::pair<int, std::string> say(Citizen& c, const std::string& text) {
