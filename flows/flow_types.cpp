@@ -92,16 +92,23 @@ std::vector<std::string> TextCatalog::keys(Lang lang) const {
 }
 
 std::string TextCatalog::render(Lang lang, const std::string& key,
-                                const std::map<std::string, std::string>& params) const {
+                                const std::map<std::string, std::string>& params,
+                                const std::string& channel) const {
   const std::string* tmpl = nullptr;
+  const std::string variant = channel.empty() ? std::string() : key + "@" + channel;
   for (Lang l : {lang, Lang::De}) {
     const auto byLang = texts_.find(l);
     if (byLang == texts_.end()) {
       continue;
     }
-    const auto it = byLang->second.find(key);
-    if (it != byLang->second.end()) {
-      tmpl = &it->second;
+    for (const std::string* k : {&variant, &key}) {
+      const auto it = k->empty() ? byLang->second.end() : byLang->second.find(*k);
+      if (it != byLang->second.end()) {
+        tmpl = &it->second;
+        break;
+      }
+    }
+    if (tmpl != nullptr) {
       break;
     }
   }

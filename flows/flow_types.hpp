@@ -70,13 +70,17 @@ bool contains(const std::vector<Polygon>& area, Point p);
 double distanceMeters(Point a, Point b);
 
 //! Texts by language and key, `{name}` placeholders. German is the fallback language.
+//! A key may have channel variants, "<key>@<channel>" (e.g. "location.prompt@webchat" names
+//! the web chat's button where messengers say "📎 → Standort").
 class TextCatalog {
 public:
   void set(Lang lang, std::string key, std::string text);
   //! The text for `key` in `lang` (falling back to German, then to the key itself) with
-  //! `{name}` placeholders replaced from `params`.
+  //! `{name}` placeholders replaced from `params`. With a `channel`, the variant
+  //! "<key>@<channel>" is preferred in each language before the plain key.
   std::string render(Lang lang, const std::string& key,
-                     const std::map<std::string, std::string>& params = {}) const;
+                     const std::map<std::string, std::string>& params = {},
+                     const std::string& channel = {}) const;
   bool has(Lang lang, const std::string& key) const;
   //! Every key that has a text in `lang`, sorted.
   std::vector<std::string> keys(Lang lang) const;
@@ -104,6 +108,8 @@ struct ParticipationContext;  // flows/participation.hpp
 //! Read-only data a flow step may consult. Everything is passed in; nothing is looked up.
 struct Context {
   SysTime now{};
+  //! The citizen's channel ("whatsapp", "telegram", "matrix", "webchat"): picks text variants.
+  std::string channel;
   const TextCatalog* texts = nullptr;
   const std::vector<Category>* categories = nullptr;
   const Geo* geo = nullptr;

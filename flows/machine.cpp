@@ -121,7 +121,7 @@ std::string render(const Turn& turn, const std::string& key, const Params& param
   if (turn.ctx.texts == nullptr) {
     return key;
   }
-  return turn.ctx.texts->render(turn.next.lang, key, params);
+  return turn.ctx.texts->render(turn.next.lang, key, params, turn.ctx.channel);
 }
 
 void say(Turn& turn, const std::string& key, const Params& params, std::vector<Choice> choices,

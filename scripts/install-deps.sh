@@ -10,6 +10,7 @@ packages=(
   libcurl4-openssl-dev libfmt-dev doctest-dev
   dpkg-dev systemd
   libjpeg62-turbo-dev libpng-dev libwebp-dev
+  libosmium2-dev libprotozero-dev zlib1g-dev libproj-dev proj-data
   sqlite3 curl libimage-exiftool-perl
   tzdata
   clang-14 libclang-rt-14-dev openssl

@@ -311,6 +311,13 @@ HttpResponse WebChat::follow(const HttpRequest& req) {
   const auto& t = **ticket;
   std::string category = t.category_id;
   if (const auto* c = engine_.flowData().category(t.category_id)) { category = c->label.at(flows::Lang::De); }
+  // The place by its nearest address (not the citizen's own words: others follow this page).
+  std::string place;
+  if (t.lat && t.lon) {
+    if (auto label = engine_.describePlace(*t.lat, *t.lon, lang)) {
+      place = "<p class=\"place\">Ort: " + escapeHtml(*label) + "</p>";
+    }
+  }
   std::string history;
   if (auto h = store_.statusHistory(t.number)) {
     for (const auto& entry : *h) {
@@ -328,7 +335,7 @@ HttpResponse WebChat::follow(const HttpRequest& req) {
            "<link rel=\"stylesheet\" href=\"/chat/static/chat.css\"></head>"
            "<body class=\"follow\"><main><h1>Meldung <span class=\"number\">" +
            std::to_string(t.number) + "</span></h1><p class=\"category\">" + escapeHtml(category) +
-           "</p><p class=\"status\">Stand: <strong>" +
+           "</p>" + place + "<p class=\"status\">Stand: <strong>" +
            escapeHtml(texts.render(lang, "status." + t.status)) + "</strong></p>"
            "<h2>Verlauf</h2><ol class=\"history\">" + history + "</ol>"
            "<p><a href=\"/chat\">Zurück zum Chat</a></p></main></body></html>";

@@ -8,6 +8,7 @@
 #include "app/commands/commands.hpp"
 #include "bot/conversation/flow_data.hpp"
 #include "bot/conversation/flow_data_check.hpp"
+#include "bot/geo/import.hpp"
 
 namespace bb::app {
 namespace {
@@ -29,6 +30,12 @@ void checkOtherFiles(const config::Config& c, Findings& out) {
   }
   if (!c.server.asset_dir.empty() && !readable(c.server.asset_dir + "/chat.html")) {
     out.errors.push_back("server.asset_dir: no chat.html in " + c.server.asset_dir);
+  }
+  // The gazetteer file serve imports into an empty database, read as serve reads it.
+  if (const std::string& file = c.flows.gazetteer_file; !file.empty()) {
+    if (auto g = geo::readGazetteerFile(file, geo::formatOfFile(file)); !g) {
+      out.errors.push_back("flows.gazetteer_file: " + file + ": " + g.error().detail);
+    }
   }
 }
 

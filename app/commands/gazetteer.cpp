@@ -3,6 +3,7 @@
 #include "app/commands/commands.hpp"
 #include "bot/geo/import.hpp"
 #include "bot/ports.hpp"
+#include "bot/text/local_time.hpp"
 #include "storage/sqlite_gazetteer.hpp"
 
 namespace bb::app {
@@ -12,13 +13,18 @@ namespace {
 int importFile(const Args& args) {
   const std::string& file = args[2];
   std::string format = argValue(args, "--format");
-  if (format.empty()) { format = "csv"; }
+  if (format.empty()) { format = geo::formatOfFile(file); }
   config::Config config;
   if (!loadConfigOrReport(args, config, true)) { return 2; }
   auto data = geo::readGazetteerFile(file, format);
   if (!data) {
     std::cerr << "gazetteer import: " << data.error().detail << "\n";
     return 1;
+  }
+  // House-coordinate files name neither source nor licence: the operator does.
+  for (const auto& [option, field] : {std::pair{"--source", &data->source},
+                                      std::pair{"--licence", &data->licence}}) {
+    if (std::string value = argValue(args, option); !value.empty()) { *field = value; }
   }
   auto db = openDatabaseOrReport(config, "database");
   if (!db) { return 1; }
@@ -41,6 +47,10 @@ int importFile(const Args& args) {
 int showInfo(const Args& args) {
   config::Config config;
   if (!loadConfigOrReport(args, config, true)) { return 2; }
+  if (!loadLocalZone()) {
+    std::cerr << "gazetteer info: the Europe/Berlin zone rules are missing (tzdata)\n";
+    return 1;
+  }
   auto db = openDatabaseOrReport(config, "database");
   if (!db) { return 1; }
   SystemClock clock;
@@ -57,7 +67,8 @@ int showInfo(const Args& args) {
   }
   const geo::GazetteerInfo& i = **info;
   std::cout << "source: " << i.source << "\nlicence: " << i.licence << "\nformat: " << i.format
-            << "\nimported_at_ms: " << i.imported_at_ms << "\naddresses: " << i.addresses
+            << "\nimported: " << localDateTime(SysTime(std::chrono::milliseconds(i.imported_at_ms)))
+            << " (Europe/Berlin)\naddresses: " << i.addresses
             << "\nstreets: " << i.streets << "\nplaces: " << i.places << "\n";
   return 0;
 }

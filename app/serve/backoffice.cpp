@@ -47,6 +47,9 @@ BackOffice::BackOffice(const config::Config& config, storage::Database& db, Engi
   registerCaseQueueMetrics(metrics, *cases);
   if (config.open311.enabled) {
     open311 = std::make_unique<web::Open311Api>(*service, clock, open311Options(config));
+    open311->setPlaceNamer([&engine](double lat, double lon) {
+      return engine.describePlace(lat, lon, flows::Lang::De);
+    });
     api = std::make_unique<web::BackofficeApi>(*service);
   }
   push = forwarderOptions(config);

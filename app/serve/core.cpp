@@ -21,7 +21,7 @@ Result<void> seedGazetteer(geo::Gazetteer& gazetteer, const std::string& path) {
   auto info = gazetteer.info();
   if (!info) { return fail(info.error().code, info.error().detail); }
   if (*info) { return {}; }
-  auto data = geo::readGazetteerFile(path, "csv");
+  auto data = geo::readGazetteerFile(path, geo::formatOfFile(path));
   if (!data) { return fail(data.error().code, "flows.gazetteer_file: " + data.error().detail); }
   if (auto replaced = gazetteer.replace(*data); !replaced) { return replaced; }
   log::info("gazetteer_imported", {{"addresses", std::to_string(data->addresses.size())},

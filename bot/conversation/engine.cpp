@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 
 #include "bot/cases/ticket_status.hpp"
 #include "bot/conversation/codec.hpp"
@@ -514,6 +515,7 @@ Engine::FlowOutcome Engine::runFlow(Step& step, const LoadedConversation& loaded
     flow_event.media_id = std::to_string(step.pending.id);
   }
   flows::Context ctx = flows_.context(step.now);
+  ctx.channel = toString(event.channel);
   // Held for the whole step: the flow reads the active campaign through a raw pointer.
   std::shared_ptr<const flows::ParticipationContext> campaign;
   if (participation_ != nullptr) {
@@ -567,6 +569,18 @@ void Engine::describePoint(flows::Event& event) {
     event.near = flows::GeoCandidate{(*near)->label, flows::Point{(*near)->at.lat, (*near)->at.lon}};
     event.near_m = (*near)->distance_m;
   }
+}
+
+std::optional<std::string> Engine::describePlace(double lat, double lon, flows::Lang lang) const {
+  if (gazetteer_ == nullptr) { return std::nullopt; }
+  auto near = gazetteer_->reverse(geo::LatLon{lat, lon}, kNearAddressRadiusM);
+  if (!near || !*near) { return std::nullopt; }
+  // The same words as the report's summary (flows/defect_report.cpp).
+  constexpr double kAtAddressM = 10;
+  if ((*near)->distance_m < kAtAddressM) { return (*near)->label; }
+  return flows_.texts.render(lang, "location.near",
+                             {{"address", (*near)->label},
+                              {"distance", std::to_string(std::lround((*near)->distance_m))}});
 }
 
 flows::Event Engine::geocodeAnswer(const flows::Geocode& geocode) {

@@ -114,6 +114,10 @@ public:
   //! The town's addresses: typed addresses are looked up, pins described by their nearest
   //! address. Set before start(); null: typed text is kept as it is, pins stay points.
   void setGazetteer(geo::Gazetteer* gazetteer) { gazetteer_ = gazetteer; }
+  //! A point as people read it, from its nearest known address within 150 m: "Marienplatz 1"
+  //! (within 10 m) or "bei Marienplatz 1, ca. 20 m"; nullopt without a gazetteer or address.
+  //! For the follow page and Open311, which name a ticket's place without citizen text.
+  std::optional<std::string> describePlace(double lat, double lon, flows::Lang lang) const;
   std::size_t queueDepth() const;
   std::uint64_t processedCount() const { return processed_.load(); }
 

@@ -101,3 +101,33 @@ TEST_CASE("engine: without a gazetteer a typed address is kept as typed") {
   CHECK(column(h, "SELECT address_text FROM tickets") == "Marienplatz 1");
   CHECK(h.scalar("SELECT lat IS NULL FROM tickets") == 1);
 }
+
+TEST_CASE("engine: the web chat gets its text variants, a messenger the plain texts") {
+  EngineHarness h;
+  auto say = [&](const std::string& user, bb::Channel channel, bool is_choice,
+                 const std::string& value) {
+    auto e = h.event(user, is_choice ? bb::InboundKind::Choice : bb::InboundKind::Text, channel);
+    (is_choice ? e.choice_id : e.text) = value;
+    h.send(e);
+  };
+  for (bb::Channel channel : {bb::Channel::WebChat, bb::Channel::WhatsApp}) {
+    CAPTURE(bb::toString(channel));
+    say("jan", channel, false, "Hallo");
+    const auto notice = h.replies("jan", channel);
+    REQUIRE(notice.size() == 1);
+    say("jan", channel, true, "accept");
+    say("jan", channel, true, "report");
+    say("jan", channel, true, "cat:graffiti");
+    const auto prompt = h.replies("jan", channel);
+    REQUIRE_FALSE(prompt.empty());
+    const std::string& where = prompt.back().text;
+    if (channel == bb::Channel::WebChat) {
+      CHECK(notice[0].text.find("[Datenschutzhinweisen](") != std::string::npos);
+      CHECK(where.find("„Standort senden“") != std::string::npos);
+      CHECK(where.find("📎") == std::string::npos);
+    } else {
+      CHECK(notice[0].text.find("Mehr dazu: /datenschutz") != std::string::npos);
+      CHECK(where.find("📎 → Standort") != std::string::npos);
+    }
+  }
+}

@@ -101,6 +101,21 @@ TEST_CASE("check-config: an upload limit above the body limit is an error") {
         std::string::npos);
 }
 
+TEST_CASE("check-config: a broken gazetteer file is an error naming file and line") {
+  bb::test::TempDir dir;
+  const std::string good = kSource + "/config/ebersberg/gazetteer.csv";
+  auto run = checkConfig(writeConfig(dir.path(), R"(, "gazetteer_file": ")" + good + "\""));
+  INFO(run.output);
+  CHECK(run.code == 0);
+  const std::string bad = dir.path() + "/gazetteer.csv";
+  bb::test::writeFile(bad, "#source: test\naddress;Marienplatz;1;85560;Ebersberg;48.0777;11.9706\n"
+                           "address;Marienplatz;2;85560;Ebersberg;48,0778;11.9707\n");
+  run = checkConfig(writeConfig(dir.path(), R"(, "gazetteer_file": ")" + bad + "\""));
+  CHECK(run.code == 2);
+  CHECK(run.output.find("flows.gazetteer_file: " + bad + ": line 3: not a record") !=
+        std::string::npos);
+}
+
 TEST_CASE("check-config: a text missing in one language is an error naming key and language") {
   bb::test::TempDir dir;
   const std::string texts = dir.path() + "/texts";

@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <regex>
 #include <string>
 
 #include <SQLiteCpp/SQLiteCpp.h>
@@ -72,4 +73,39 @@ TEST_CASE("cli: gazetteer import replaces the addresses and records source and l
     const Run bad = gazetteer(db_path, "import '" + other + "' --format shp");
     CHECK(bad.code == 1);
   }
+}
+
+TEST_CASE("cli: gazetteer import reads an OpenStreetMap extract and HK-DE house coordinates") {
+  bb::test::TempDir dir;
+  const std::string db_path = dir.path() + "/db.sqlite";
+  const std::string fixtures = std::string(BB_FIXTURE_DIR) + "/gazetteer/";
+
+  // The .osm.pbf name is enough to pick the format.
+  const Run osm = gazetteer(db_path, "import '" + fixtures + "ebersberg-small.osm.pbf'");
+  CHECK(osm.code == 0);
+  CHECK(osm.output.find("imported 5 addresses, 2 streets without numbers and 3 places") !=
+        std::string::npos);
+  Run info = gazetteer(db_path, "info");
+  CHECK(info.output.find("format: osm") != std::string::npos);
+  CHECK(info.output.find("licence: ODbL 1.0, © OpenStreetMap contributors") != std::string::npos);
+  // A time a person reads: local, never raw milliseconds.
+  CHECK(info.output.find("imported_at_ms") == std::string::npos);
+  CHECK(std::regex_search(info.output, std::regex(R"(imported: \d\d\.\d\d\.\d{4} \d\d:\d\d \(Europe/Berlin\))")));
+
+  const Run hk = gazetteer(db_path, "import '" + fixtures +
+                                        "hk-zone33.txt' --format hk --source 'HK Berlin "
+                                        "2026-01' --licence 'dl-de/by-2-0'");
+  CHECK(hk.code == 0);
+  info = gazetteer(db_path, "info");
+  CHECK(info.output.find("source: HK Berlin 2026-01") != std::string::npos);
+  CHECK(info.output.find("licence: dl-de/by-2-0") != std::string::npos);
+  CHECK(info.output.find("format: hk") != std::string::npos);
+  CHECK(count(db_path, "SELECT count(*) FROM gazetteer_points") == 2);
+  CHECK(count(db_path, "SELECT count(*) FROM gazetteer_points WHERE abs(lat - 52.5186) < 0.00001 "
+                       "AND abs(lon - 13.4081) < 0.00001") == 1);
+
+  // A house-coordinate file read as an extract changes nothing.
+  const Run wrong = gazetteer(db_path, "import '" + fixtures + "hk-zone32.txt' --format osm");
+  CHECK(wrong.code == 1);
+  CHECK(count(db_path, "SELECT count(*) FROM gazetteer_points") == 2);
 }

@@ -82,13 +82,13 @@ function step(s, ev) {
   switch (s.state) {
     case 'new':
       s.state = 'consent';
-      say(s, tx(s, 'privacy.notice', { url: 'http://localhost:' + server.address().port + '/datenschutz' }),
+      say(s, tx(s, 'privacy.notice@webchat', { url: 'http://localhost:' + server.address().port + '/datenschutz' }),
         { choices: [choice(s, 'accept', 'choice.accept'), choice(s, 'decline', 'choice.decline')] });
       return;
     case 'consent':
       if (ev.choice === 'accept') { s.state = 'menu'; say(s, tx(s, 'privacy.accepted'), { choices: menu(s) }); }
       else if (ev.choice === 'decline') { s.state = 'new'; say(s, tx(s, 'privacy.declined')); }
-      else say(s, tx(s, 'privacy.notice', { url: '/datenschutz' }),
+      else say(s, tx(s, 'privacy.notice@webchat', { url: '/datenschutz' }),
         { choices: [choice(s, 'accept', 'choice.accept'), choice(s, 'decline', 'choice.decline')] });
       return;
     case 'menu':
@@ -107,7 +107,7 @@ function step(s, ev) {
       s.draft.cat = cat;
       s.state = 'location';
       if (cat.notice) say(s, tx(s, 'category.notice', { notice: cat.notice[s.lang] }));
-      say(s, tx(s, 'location.prompt'), { request_location: true, choices: [choice(s, 'cancel', 'choice.cancel')] });
+      say(s, tx(s, 'location.prompt@webchat'), { request_location: true, choices: [choice(s, 'cancel', 'choice.cancel')] });
       return;
     }
     case 'location':

@@ -64,7 +64,8 @@ function templateRe(template) {
   return new RegExp(re);
 }
 // The fixed beginning of a template (up to its first placeholder or line break).
-const prefixRe = (template) => new RegExp('^' + escapeRe(template.split(/\{|\n/)[0].trim()));
+// The text before the first placeholder, line break or "[link text](URL)" (shown as a link).
+const prefixRe = (template) => new RegExp('^' + escapeRe(template.split(/\{|\n|\[/)[0].trim()));
 
 class TestFailure extends Error {}
 function check(cond, message) {
@@ -298,7 +299,14 @@ async function run() {
 
   // 2. First contact: the privacy notice with accept/decline.
   let since = await typeAndSend('Hallo');
-  await waitForBot(since, prefixRe(de['privacy.notice']), 'the privacy notice');
+  // The web chat's variant: the privacy link shows its name, not the URL or link markup.
+  await waitForBot(since, prefixRe(de['privacy.notice@webchat']), 'the privacy notice');
+  const noticeLink = page.locator('.msg.bot .text a', { hasText: 'Datenschutzhinweisen' }).last();
+  check(await noticeLink.count() === 1, 'the privacy notice shows no link named "Datenschutzhinweisen"');
+  check(new URL(await noticeLink.getAttribute('href'), base).pathname === '/datenschutz',
+    'the privacy notice link does not lead to /datenschutz');
+  check(!(await botTexts()).some((t) => t.includes('](') || t.includes('📎')),
+    'a bot text shows link markup or a messenger-only hint');
   await choiceButton(de['choice.accept']).waitFor({ timeout: STEP_TIMEOUT_MS });
   await choiceButton(de['choice.decline']).waitFor({ timeout: STEP_TIMEOUT_MS });
   await screenshot('privacy-notice');
@@ -318,7 +326,7 @@ async function run() {
 
   // 5. Pothole → the location question; the location button is highlighted.
   since = await clickChoice(pothole.label.de);
-  await waitForBot(since, prefixRe(de['location.prompt']), 'the location question');
+  await waitForBot(since, prefixRe(de['location.prompt@webchat']), 'the location question');
   await page.locator('#location-button.highlight').waitFor({ timeout: 5000 }).catch(() => {
     throw new TestFailure('the location question did not highlight the location button (request_location)');
   });
@@ -455,7 +463,7 @@ async function run() {
   since = await clickChoice(de['choice.report']);
   await waitForBot(since, prefixRe(de['category.prompt']), 'the category question (second report)');
   since = await clickChoice(graffiti.label.de);
-  await waitForBot(since, prefixRe(de['location.prompt']), 'the location question (second report)');
+  await waitForBot(since, prefixRe(de['location.prompt@webchat']), 'the location question (second report)');
   since = await typeAndSend('marienplatz 1');
   await waitForBot(since, prefixRe(de['photo.prompt']), 'the photo question after a typed address');
   await screenshot('typed-address-found');
@@ -486,7 +494,7 @@ async function run() {
   since = await clickChoice(de['choice.report']);
   await waitForBot(since, prefixRe(de['category.prompt']), 'the category question (third report)');
   since = await clickChoice(graffiti.label.de);
-  await waitForBot(since, prefixRe(de['location.prompt']), 'the location question (third report)');
+  await waitForBot(since, prefixRe(de['location.prompt@webchat']), 'the location question (third report)');
   since = await typeAndSend('Leopoldstraße 10, 80802 München');
   await waitForBot(since, [templateRe(de['location.outside']), templateRe(de['location.outside_named'])],
     'the refusal of an address in another town');

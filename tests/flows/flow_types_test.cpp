@@ -52,6 +52,23 @@ TEST_CASE("flows: the engine can offer the main menu in either language") {
   CHECK(std::any_of(de.begin(), de.end(), [](const Choice& c) { return c.id == "subscriptions"; }));
 }
 
+TEST_CASE("flows: a channel variant of a text is preferred, per language, before the plain key") {
+  TextCatalog t;
+  t.set(Lang::De, "location.prompt", "Wo? (📎 → Standort)");
+  t.set(Lang::De, "location.prompt@webchat", "Wo? Tippen Sie auf „Standort senden“, {name}.");
+  t.set(Lang::En, "location.prompt", "Where? (📎 → Location)");
+  CHECK(t.render(Lang::De, "location.prompt", {{"name", "Anna"}}, "webchat") ==
+        "Wo? Tippen Sie auf „Standort senden“, Anna.");
+  CHECK(t.render(Lang::De, "location.prompt", {}, "whatsapp") == "Wo? (📎 → Standort)");
+  CHECK(t.render(Lang::De, "location.prompt") == "Wo? (📎 → Standort)");
+  // English has no web-chat variant: its plain text beats the German variant.
+  CHECK(t.render(Lang::En, "location.prompt", {}, "webchat") == "Where? (📎 → Location)");
+  // A key only German has a variant for, asked in English, falls back to the German variant.
+  t.set(Lang::De, "only_de@webchat", "Nur im Web-Chat");
+  t.set(Lang::De, "only_de", "Nur deutsch");
+  CHECK(t.render(Lang::En, "only_de", {}, "webchat") == "Nur im Web-Chat");
+}
+
 TEST_CASE("flows: text catalog renders params, falls back to German, then to the key") {
   TextCatalog t;
   t.set(Lang::De, "hello", "Hallo {name}, Nr. {number} ({number})");

@@ -11,6 +11,7 @@
 
 #include "bot/cases/case_payload.hpp"
 #include "bot/cases/case_service.hpp"
+#include "bot/geo/import.hpp"
 #include "storage/sqlite_case_store.hpp"
 #include "support/engine_harness.hpp"
 #include "web/backoffice/api_v1.hpp"
@@ -562,4 +563,36 @@ TEST_CASE("backoffice: W3C datetimes and the public grid") {
   CHECK(a.lat == b.lat);
   CHECK(a.lon == b.lon);
   CHECK(std::fabs(a.lat - 48.07771) < 25.0 / 111320.0);
+}
+
+TEST_CASE("open311: address names the public rounded point by its nearest address") {
+  Open311Fixture f;
+  auto demo = bb::geo::readGazetteerFile(
+      std::string(BB_SOURCE_DIR) + "/config/ebersberg/gazetteer.csv", "csv");
+  REQUIRE(demo.has_value());
+  REQUIRE(f.h.gazetteer->replace(*demo));
+  f.h.onboard("anna");
+  const auto n = f.h.report("anna", "graffiti", bb::test::kMarktplatz);
+  // Without a namer the field stays null, as before.
+  auto r = f.api.requests(Open311Fixture::get({"json"}));
+  REQUIRE(body(r).size() == 1);
+  CHECK(body(r)[0]["address"].is_null());
+
+  std::vector<std::pair<double, double>> asked;
+  f.api.setPlaceNamer([&](double lat, double lon) {
+    asked.emplace_back(lat, lon);
+    return f.h.engine->describePlace(lat, lon, bb::flows::Lang::De);
+  });
+  r = f.api.requests(Open311Fixture::get({"json"}));
+  const json list = body(r);
+  REQUIRE(list.size() == 1);
+  CHECK(list[0]["service_request_id"] == std::to_string(n));
+  REQUIRE(list[0]["address"].is_string());
+  CHECK(list[0]["address"].get<std::string>().find("Marienplatz") != std::string::npos);
+  // Asked with the published point, never the exact one.
+  REQUIRE(asked.size() == 1);
+  CHECK(asked[0].first == list[0]["lat"].get<double>());
+  CHECK(asked[0].second == list[0]["long"].get<double>());
+  const auto exact = bb::roundToGrid(bb::test::kMarktplatz.lat, bb::test::kMarktplatz.lon, 25);
+  CHECK(asked[0].first == exact.lat);
 }

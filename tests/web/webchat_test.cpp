@@ -6,6 +6,7 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <nlohmann/json.hpp>
 
+#include "bot/geo/import.hpp"
 #include "support/engine_harness.hpp"
 #include "support/privacy_checks.hpp"
 #include "web/webchat.hpp"
@@ -229,6 +230,32 @@ TEST_CASE("webchat: the follow page shows its times in Berlin local time") {
   CHECK(page.body.find("<time>18.11.2026 12:06</time>") != std::string::npos);
   CHECK(page.body.find("11:06") == std::string::npos);
   CHECK(page.body.find("UTC") == std::string::npos);
+}
+
+TEST_CASE("webchat: the follow page names the place by its nearest address, not citizen text") {
+  ChatFixture f;
+  auto demo = bb::geo::readGazetteerFile(
+      std::string(BB_SOURCE_DIR) + "/config/ebersberg/gazetteer.csv", "csv");
+  REQUIRE(demo.has_value());
+  REQUIRE(f.h.gazetteer->replace(*demo));
+  f.h.onboard("citizen");
+  // 22 m west of Marienplatz 1 (48.07770, 11.97060); the Rathaus is 26 m away.
+  f.h.report("citizen", "graffiti", bb::GeoPoint{48.07770, 11.97030});
+  std::string follow_url;
+  for (const auto& m : f.h.allReplies("citizen")) {
+    if (!m.follow_url.empty()) { follow_url = m.follow_url; }
+  }
+  REQUIRE_FALSE(follow_url.empty());
+  HttpRequest follow;
+  follow.matches.push_back(follow_url.substr(follow_url.rfind('/') + 1));
+  auto page = f.chat->follow(follow);
+  REQUIRE(page.status == 200);
+  const auto expected = f.h.engine->describePlace(48.07770, 11.97030, bb::flows::Lang::De);
+  REQUIRE(expected.has_value());
+  CHECK(*expected == "bei Marienplatz 1, ca. 22 m");
+  CHECK(page.body.find("<p class=\"place\">Ort: " + *expected + "</p>") != std::string::npos);
+  // Without a known address nearby the page names no place (and never the coordinates).
+  REQUIRE_FALSE(f.h.engine->describePlace(48.0500, 11.9000, bb::flows::Lang::De).has_value());
 }
 
 TEST_CASE("webchat: session ids, event ids and follow links come from the Random port") {

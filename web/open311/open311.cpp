@@ -258,7 +258,8 @@ HttpResponse Open311Api::serviceDefinition(const HttpRequest& req) {
 
 namespace {
 
-json requestJson(const PublicTicket& t, const FlowData& flows, double grid_m) {
+json requestJson(const PublicTicket& t, const FlowData& flows, double grid_m,
+                 const Open311Api::PlaceNamer& namer) {
   const flows::Category* c = flows.category(t.category_id);
   json r = {
       {"service_request_id", std::to_string(t.number)},
@@ -286,6 +287,10 @@ json requestJson(const PublicTicket& t, const FlowData& flows, double grid_m) {
     const RoundedPoint p = roundToGrid(*t.lat, *t.lon, grid_m);
     r["lat"] = p.lat;
     r["long"] = p.lon;
+    // From the rounded point, so the address tells no more than the coordinates do.
+    if (namer) {
+      if (auto address = namer(p.lat, p.lon)) { r["address"] = *address; }
+    }
   }
   return r;
 }
@@ -364,7 +369,7 @@ HttpResponse Open311Api::requests(const HttpRequest& req) {
   if (!rows) { return error(req, 503, "temporarily unavailable"); }
   json list = json::array();
   for (const auto& t : *rows) {
-    list.push_back(requestJson(t, service_.flowData(), options_.public_grid_m));
+    list.push_back(requestJson(t, service_.flowData(), options_.public_grid_m, place_namer_));
   }
   return reply(req, 200, list, "service_requests", "request");
 }
@@ -376,7 +381,7 @@ HttpResponse Open311Api::request(const HttpRequest& req) {
   auto row = service_.cases().publicTicket(*n);
   if (!row) { return error(req, 503, "temporarily unavailable"); }
   if (!*row || (*row)->kind != "defect") { return error(req, 404, "service_request_id not found"); }
-  json list = json::array({requestJson(**row, service_.flowData(), options_.public_grid_m)});
+  json list = json::array({requestJson(**row, service_.flowData(), options_.public_grid_m, place_namer_)});
   return reply(req, 200, list, "service_requests", "request");
 }
 

@@ -5,6 +5,8 @@
 // [{"code":400,"description":"..."}]. Public views carry no personal data: no citizen text or
 // photo unless staff published it, coordinates rounded to the public grid, no pseudonyms.
 
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,6 +30,11 @@ class Open311Api {
 public:
   Open311Api(CaseService& service, const Clock& clock, Open311Options options);
 
+  //! Names a public (rounded) point by its nearest address for `address`; unset or nullopt:
+  //! `address` stays null.
+  using PlaceNamer = std::function<std::optional<std::string>(double lat, double lon)>;
+  void setPlaceNamer(PlaceNamer namer) { place_namer_ = std::move(namer); }
+
   std::vector<Route> routes();
 
   // Handlers (public for tests). matches: [format] or [id, format].
@@ -43,6 +50,7 @@ public:
 private:
   CaseService& service_;
   const Clock& clock_;
+  PlaceNamer place_namer_;
   Open311Options options_;
 };
 

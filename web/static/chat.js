@@ -231,8 +231,9 @@
     m.bubble.appendChild(note);
   }
 
-  // URLs in bot text become links; everything else stays plain text nodes.
-  const LINK_RE = /(https?:\/\/[^\s<>"'“”„«»]+)|((?:^|(?<=\s))\/[A-Za-z0-9][^\s<>"'“”„«»]*)/g;
+  // URLs in bot text become links; "[link text](URL)" (the web chat's text variants) becomes a
+  // link showing its text; everything else stays plain text nodes.
+  const LINK_RE = /\[([^\]\n]{1,80})\]\((https?:\/\/[^\s()<>]+|\/[A-Za-z0-9][^\s()<>]*)\)|(https?:\/\/[^\s<>"'“”„«»]+)|((?:^|(?<=\s))\/[A-Za-z0-9][^\s<>"'“”„«»]*)/g;
   const TRAILING_PUNCT = /[.,;:!?)\]]+$/;
 
   function safeHref(raw) {
@@ -253,14 +254,22 @@
     let m;
     while ((m = LINK_RE.exec(text)) !== null) {
       let raw = m[0];
-      const trail = raw.match(TRAILING_PUNCT);
-      if (trail) raw = raw.slice(0, raw.length - trail[0].length);
-      const url = raw ? safeHref(raw) : null;
+      let label = null;
+      let target = raw;
+      if (m[1] !== undefined) {
+        label = m[1];
+        target = m[2];
+      } else {
+        const trail = raw.match(TRAILING_PUNCT);
+        if (trail) raw = raw.slice(0, raw.length - trail[0].length);
+        target = raw;
+      }
+      const url = target ? safeHref(target) : null;
       if (!url) continue;
       if (m.index > last) parent.appendChild(document.createTextNode(text.slice(last, m.index)));
       const a = document.createElement('a');
       a.href = url.href;
-      a.textContent = raw;
+      a.textContent = label !== null ? label : raw;
       if (url.origin !== location.origin) {
         a.target = '_blank';
         a.rel = 'noopener noreferrer';
