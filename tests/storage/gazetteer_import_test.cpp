@@ -231,7 +231,7 @@ TEST_CASE("gazetteer import hk: zone 33 (Berlin, Saxony) with CRLF line ends") {
   CHECK(bb::geo::distanceMeters(*as32, berlin->at) > 300'000);
 }
 
-TEST_CASE("gazetteer import hk: a bad line is named by its number; Latin-1 is refused") {
+TEST_CASE("gazetteer import hk: a bad line is named by its number, a Latin-1 file is refused") {
   auto g = bb::geo::parseHk("NBA;OI\n;X;A;09;1;75;115;0001;00101;1;;32721249,916;5329205,675;"
                             "Marienplatz;85560;Ebersberg;;\nkaputt;\n");
   REQUIRE_FALSE(g.has_value());
