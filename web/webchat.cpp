@@ -316,6 +316,9 @@ HttpResponse WebChat::follow(const HttpRequest& req) {
   if (t.lat && t.lon) {
     if (auto label = engine_.describePlace(*t.lat, *t.lon, lang)) {
       place = "<p class=\"place\">Ort: " + escapeHtml(*label) + "</p>";
+      if (const std::string credit = engine_.placeAttribution(); !credit.empty()) {
+        place += "<p class=\"attribution\"><small>Adressen: " + escapeHtml(credit) + "</small></p>";
+      }
     }
   }
   std::string history;

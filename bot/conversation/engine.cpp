@@ -583,6 +583,18 @@ std::optional<std::string> Engine::describePlace(double lat, double lon, flows::
                               {"distance", std::to_string(std::lround((*near)->distance_m))}});
 }
 
+std::string Engine::placeAttribution() const {
+  if (gazetteer_ == nullptr) { return {}; }
+  auto info = gazetteer_->info();
+  if (!info || !*info) { return {}; }
+  // ODbL 1.0 §4.3: a notice where the data is shown to the public.
+  const std::string& licence = (*info)->licence;
+  if (licence.find("ODbL") != std::string::npos || licence.find("OpenStreetMap") != std::string::npos) {
+    return "© OpenStreetMap contributors, ODbL 1.0";
+  }
+  return {};
+}
+
 flows::Event Engine::geocodeAnswer(const flows::Geocode& geocode) {
   flows::Event answer;
   answer.kind = flows::EventKind::GeocodeResult;

@@ -118,6 +118,9 @@ public:
   //! (within 10 m) or "bei Marienplatz 1, ca. 20 m"; nullopt without a gazetteer or address.
   //! For the follow page and Open311, which name a ticket's place without citizen text.
   std::optional<std::string> describePlace(double lat, double lon, flows::Lang lang) const;
+  //! The attribution the gazetteer's licence asks for where its addresses are shown ("© OpenStreetMap
+  //! contributors, ODbL 1.0"); empty when its licence asks for none we know of.
+  std::string placeAttribution() const;
   std::size_t queueDepth() const;
   std::uint64_t processedCount() const { return processed_.load(); }
 

@@ -254,6 +254,13 @@ TEST_CASE("webchat: the follow page names the place by its nearest address, not 
   REQUIRE(expected.has_value());
   CHECK(*expected == "bei Marienplatz 1, ca. 22 m");
   CHECK(page.body.find("<p class=\"place\">Ort: " + *expected + "</p>") != std::string::npos);
+  // Demo data asks for no attribution; OpenStreetMap data does, where its addresses are shown.
+  CHECK(page.body.find("OpenStreetMap") == std::string::npos);
+  demo->licence = "ODbL 1.0, © OpenStreetMap contributors";
+  REQUIRE(f.h.gazetteer->replace(*demo));
+  page = f.chat->follow(follow);
+  CHECK(page.body.find("<small>Adressen: © OpenStreetMap contributors, ODbL 1.0</small>") !=
+        std::string::npos);
   // Without a known address nearby the page names no place (and never the coordinates).
   REQUIRE_FALSE(f.h.engine->describePlace(48.0500, 11.9000, bb::flows::Lang::De).has_value());
 }
