@@ -151,10 +151,11 @@ int benchGazetteer(const Options& o) {
   const auto pw = percentiles(forward_us);
   const auto pr = percentiles(reverse_us);
   const std::vector<Row> rows = {
-      {"forward lookup p95 (typed, with typos and suffixes)", pw.p95_ms, "ms", "pk select p95",
-       pf.p95_ms, "< 5 ms", pw.p95_ms < 5},
-      {"reverse lookup p95 (nearest address of a pin)", pr.p95_ms, "ms", "pk select p95",
-       pf.p95_ms, "< 1 ms", pr.p95_ms < 1},
+      // In µs: the floor (one primary-key select) is a few hundredths of a millisecond.
+      {"forward lookup p95 (typed, with typos and suffixes)", pw.p95_ms * 1000, "µs",
+       "pk select p95", pf.p95_ms * 1000, "< 5 ms", pw.p95_ms < 5},
+      {"reverse lookup p95 (nearest address of a pin)", pr.p95_ms * 1000, "µs", "pk select p95",
+       pf.p95_ms * 1000, "< 1 ms", pr.p95_ms < 1},
       {"import (replace, one transaction)", import_ms, "ms", "", 0, "-", true},
   };
   const bool met = printTable(fmt::format("gazetteer ({} addresses, {} streets)", n, streets), rows);
