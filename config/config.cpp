@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "config/cidr.hpp"
 #include "config/json_error.hpp"
 
 extern char** environ;  // NOLINT: POSIX, read once at startup
@@ -52,6 +53,8 @@ const std::vector<Field>& fields() {
        at(&Config::server, &ServerConfig::request_timeout_s)},
       {"server", "tls_cert_file", Kind::String, at(&Config::server, &ServerConfig::tls_cert_file)},
       {"server", "tls_key_file", Kind::String, at(&Config::server, &ServerConfig::tls_key_file)},
+      {"server", "trusted_proxies", Kind::String,
+       at(&Config::server, &ServerConfig::trusted_proxies)},
       {"server", "public_url", Kind::String, at(&Config::server, &ServerConfig::public_url)},
       {"server", "asset_dir", Kind::String, at(&Config::server, &ServerConfig::asset_dir)},
       {"storage", "path", Kind::String, at(&Config::storage, &StorageConfig::path)},
@@ -326,6 +329,9 @@ void validateCrossKeys(const Config& c, std::vector<std::string>& errors) {
        "webchat.max_upload_bytes: must be 1..server.max_body_bytes (" +
            std::to_string(c.server.max_body_bytes) + "); a larger upload never arrives");
   need(isHttpUrl(c.server.public_url), "server.public_url: must be an http(s) URL with a host");
+  need(parseCidrList(c.server.trusted_proxies).has_value(),
+       "server.trusted_proxies: must be comma-separated addresses or CIDR ranges "
+       "(e.g. 127.0.0.1/32, ::1/128)");
   const std::pair<const char*, const std::string*> optional_urls[] = {
       {"whatsapp.api_base", &c.whatsapp.api_base},
       {"telegram.api_base", &c.telegram.api_base},

@@ -26,6 +26,10 @@ struct ServerConfig {
   //! The pages' files (chat.html, CSS, JS); empty: <prefix>/share/buergerbox/web beside the
   //! binary's <prefix>/bin when that exists (an install), else the source tree's web/static.
   std::string asset_dir;
+  //! Comma-separated CIDR ranges of the reverse proxies in front of the service (e.g.
+  //! "127.0.0.1/32, ::1/128"): only from these are X-Forwarded-For / Forwarded believed, for the
+  //! client address the inbox login throttle counts. Empty: every header is ignored.
+  std::string trusted_proxies;
 };
 
 struct StorageConfig {

@@ -493,6 +493,15 @@ CREATE TABLE gazetteer_places (
 );
 CREATE INDEX gazetteer_places_key ON gazetteer_places (key);
 )sql",
+      // inbox login throttle: failed logins per account and per client survive a restart. The
+      // key is a keyed hash of "login:<name>" or "ip:<address>" (web/inbox/login_throttle.hpp).
+      R"sql(
+CREATE TABLE login_failures (
+  key_hash TEXT NOT NULL,
+  at INTEGER NOT NULL
+);
+CREATE INDEX login_failures_at ON login_failures (at);
+)sql",
   };
   return kMigrations;
 }

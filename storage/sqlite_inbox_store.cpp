@@ -379,6 +379,42 @@ Result<void> SqliteInboxStore::deleteSession(const std::string& id_hash) {
   });
 }
 
+// ---- failed logins ----
+
+Result<void> SqliteInboxStore::recordLoginFailure(const std::string& key_hash, SysTime at,
+                                                  SysTime forget_before) {
+  return db_.write([&](SQLite::Database& db) {
+    SQLite::Statement old(db, "DELETE FROM login_failures WHERE at < ?");
+    old.bind(1, toMillis(forget_before));
+    old.exec();
+    SQLite::Statement q(db, "INSERT INTO login_failures (key_hash, at) VALUES (?, ?)");
+    q.bind(1, key_hash);
+    q.bind(2, toMillis(at));
+    q.exec();
+  });
+}
+
+Result<std::vector<std::pair<std::string, SysTime>>> SqliteInboxStore::loginFailuresSince(
+    SysTime since) {
+  return db_.read([&](SQLite::Database& db) {
+    std::vector<std::pair<std::string, SysTime>> out;
+    SQLite::Statement q(db, "SELECT key_hash, at FROM login_failures WHERE at >= ? ORDER BY at");
+    q.bind(1, toMillis(since));
+    while (q.executeStep()) {
+      out.emplace_back(q.getColumn(0).getString(), fromMillis(q.getColumn(1).getInt64()));
+    }
+    return out;
+  });
+}
+
+Result<void> SqliteInboxStore::clearLoginFailures(const std::string& key_hash) {
+  return db_.write([&](SQLite::Database& db) {
+    SQLite::Statement q(db, "DELETE FROM login_failures WHERE key_hash = ?");
+    q.bind(1, key_hash);
+    q.exec();
+  });
+}
+
 // ---- audit ----
 
 Result<void> SqliteInboxStore::addAudit(const AuditEntry& entry) {

@@ -24,6 +24,10 @@ public:
   Result<std::optional<StaffSession>> session(const std::string& id_hash) override;
   Result<void> touchSession(const std::string& id_hash, SysTime now) override;
   Result<void> deleteSession(const std::string& id_hash) override;
+  Result<void> recordLoginFailure(const std::string& key_hash, SysTime at,
+                                  SysTime forget_before) override;
+  Result<std::vector<std::pair<std::string, SysTime>>> loginFailuresSince(SysTime since) override;
+  Result<void> clearLoginFailures(const std::string& key_hash) override;
 
   Result<void> addAudit(const AuditEntry& entry) override;
   Result<std::vector<AuditEntry>> auditLog(std::int64_t before_id, int limit) override;

@@ -51,6 +51,9 @@ web::InboxOptions inboxOptions(const config::Config& c, const std::string& key_m
   o.asset_dir = webAssetDir(c);
   o.secure_cookies = servedOverHttps(c);
   o.login_key = crypto::hmacSha256(key_material, "inbox-login-csrf");
+  // Validated when the config was loaded (config/config.cpp).
+  o.trusted_proxies = config::parseCidrList(c.server.trusted_proxies).value_or(
+      std::vector<config::Cidr>{});
   return o;
 }
 

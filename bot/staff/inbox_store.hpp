@@ -129,6 +129,14 @@ public:
   virtual Result<void> touchSession(const std::string& id_hash, SysTime now) = 0;
   virtual Result<void> deleteSession(const std::string& id_hash) = 0;
 
+  // ---- failed logins (the throttle's counters, kept across restarts) ----
+  //! Records one failure of `key_hash` at `at` and forgets every failure before `forget_before`.
+  virtual Result<void> recordLoginFailure(const std::string& key_hash, SysTime at,
+                                          SysTime forget_before) = 0;
+  //! Failures at or after `since`, oldest first.
+  virtual Result<std::vector<std::pair<std::string, SysTime>>> loginFailuresSince(SysTime since) = 0;
+  virtual Result<void> clearLoginFailures(const std::string& key_hash) = 0;
+
   // ---- audit ----
   virtual Result<void> addAudit(const AuditEntry& entry) = 0;
   //! Newest first, entries with id < before_id (0: from the newest).

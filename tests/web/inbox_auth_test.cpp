@@ -2,7 +2,9 @@
 
 #include "web/inbox_fixture.hpp"
 
+#include "bot/http/client_address.hpp"
 #include "bot/staff/password.hpp"
+#include "config/cidr.hpp"
 
 namespace bb::test {
 namespace {
@@ -198,6 +200,104 @@ TEST_CASE("inbox: a POST without or with a wrong CSRF token changes nothing") {
   CHECK((*t)->category_id == "schlagloch");
   // With the right token the same request works.
   CHECK(f.post(cookie, base + "note", "text=geheim&csrf=" + f.csrf(cookie)).status == 303);
+}
+
+}  // namespace
+}  // namespace bb::test
+
+namespace bb::test {
+namespace {
+
+TEST_CASE("inbox: behind a trusted proxy one attacked account locks out neither another account "
+          "nor another client") {
+  // nginx on the same host: every request comes from 127.0.0.1 with X-Forwarded-For.
+  auto trusted = bb::config::parseCidrList("127.0.0.1/32, ::1/128");
+  REQUIRE(trusted.has_value());
+  InboxFixture f(50, *trusted);
+  f.account("anna", "agent", {"tiefbau"});
+  f.account("bert", "agent", {"tiefbau"});
+  f.extra_headers["x-forwarded-for"] = "198.51.100.66";
+  for (int i = 0; i < 20; ++i) {
+    const int status = f.loginResponse("anna", "falsches-passwort", "127.0.0.1").status;
+    CHECK((status == 303 || status == 429));
+  }
+  CHECK(f.loginResponse("anna", kPassword, "127.0.0.1").status == 429);
+  // Another staff member at another client, through the same proxy, logs in.
+  f.extra_headers["x-forwarded-for"] = "203.0.113.5";
+  CHECK(f.loginResponse("bert", kPassword, "127.0.0.1").status == 303);
+  // RFC 7239 Forwarded is read the same way (port and quotes stripped).
+  f.extra_headers.clear();
+  f.extra_headers["forwarded"] = "for=\"203.0.113.6:4711\";proto=https";
+  CHECK(f.loginResponse("bert", kPassword, "127.0.0.1").status == 303);
+  // The attacker's client stays refused, for any account.
+  f.extra_headers.clear();
+  f.extra_headers["x-forwarded-for"] = "198.51.100.66";
+  CHECK(f.loginResponse("bert", kPassword, "127.0.0.1").status == 429);
+  // A chain: the attacker's own header in front is not believed past our proxy.
+  f.extra_headers["x-forwarded-for"] = "192.0.2.200, 198.51.100.66";
+  CHECK(f.loginResponse("bert", kPassword, "127.0.0.1").status == 429);
+}
+
+TEST_CASE("inbox: from an untrusted source the forwarding headers are ignored") {
+  InboxFixture f;  // no trusted proxies
+  f.account("bert", "agent", {"tiefbau"});
+  // Nine failures from one address, each claiming a different client.
+  for (int i = 0; i < 9; ++i) {
+    f.extra_headers["x-forwarded-for"] = "203.0.113." + std::to_string(i + 1);
+    CHECK(f.loginResponse("niemand" + std::to_string(i), "falsch-falsch", "192.0.2.77").status ==
+          303);
+  }
+  f.extra_headers["x-forwarded-for"] = "203.0.113.99";
+  CHECK(f.loginResponse("bert", kPassword, "192.0.2.77").status == 429);
+  CHECK(f.loginResponse("bert", kPassword, "192.0.2.78").status == 303);
+}
+
+TEST_CASE("inbox: the login lock survives a restart and holds no login name or address") {
+  InboxFixture f;
+  f.account("anna", "agent", {"tiefbau"});
+  for (int i = 0; i < 9; ++i) {
+    REQUIRE(f.loginResponse("anna", "falsches-passwort", "198.51.100.66").status == 303);
+  }
+  f.restart();
+  CHECK(f.loginResponse("anna", kPassword, "192.0.2.10").status == 429);
+  CHECK(f.count("SELECT count(*) FROM login_failures") == 18);  // per account and per client
+  CHECK(f.count("SELECT count(*) FROM login_failures WHERE key_hash LIKE '%anna%' OR key_hash "
+                "LIKE '%198.51%'") == 0);
+  // After the window the lock is gone, also after another restart.
+  f.h.clock.advance(std::chrono::seconds(61));
+  f.restart();
+  CHECK(f.loginResponse("anna", kPassword, "192.0.2.10").status == 303);
+}
+
+TEST_CASE("client address: CIDR ranges and the nearest untrusted hop") {
+  const auto ranges = bb::config::parseCidrList(" 10.0.0.0/8,127.0.0.1, fd00::/8 ");
+  REQUIRE(ranges.has_value());
+  REQUIRE(ranges->size() == 3);
+  CHECK(bb::config::containsAny(*ranges, "10.1.2.3"));
+  CHECK(bb::config::containsAny(*ranges, "127.0.0.1"));
+  CHECK_FALSE(bb::config::containsAny(*ranges, "127.0.0.2"));
+  CHECK(bb::config::containsAny(*ranges, "fd12::1"));
+  CHECK(bb::config::containsAny(*ranges, "::ffff:10.9.9.9"));  // IPv4-mapped
+  CHECK_FALSE(bb::config::containsAny(*ranges, "11.0.0.1"));
+  CHECK_FALSE(bb::config::containsAny(*ranges, "unknown"));
+  CHECK(bb::config::parseCidr("192.168.0.0/23").has_value());
+  for (const char* bad : {"10.0.0.0/33", "300.1.1.1", "10.0.0.0/", "fd00::/129", "proxy"}) {
+    CHECK_FALSE(bb::config::parseCidrList(bad).has_value());
+  }
+  HttpRequest req;
+  req.remote_addr = "10.0.0.5";
+  req.headers["x-forwarded-for"] = "203.0.113.7, 10.0.0.9";
+  CHECK(bb::clientAddress(req, *ranges) == "203.0.113.7");
+  req.headers["x-forwarded-for"] = "[2001:db8::1]:4711";
+  CHECK(bb::clientAddress(req, *ranges) == "2001:db8::1");
+  req.headers.erase("x-forwarded-for");
+  req.headers["forwarded"] = "for=192.0.2.43, for=\"[2001:db8:cafe::17]:4711\"";
+  CHECK(bb::clientAddress(req, *ranges) == "2001:db8:cafe::17");
+  req.headers.clear();
+  CHECK(bb::clientAddress(req, *ranges) == "10.0.0.5");  // a proxy without header: itself
+  req.remote_addr = "198.51.100.1";
+  req.headers["x-forwarded-for"] = "203.0.113.7";
+  CHECK(bb::clientAddress(req, *ranges) == "198.51.100.1");  // not a proxy of ours
 }
 
 }  // namespace

@@ -23,14 +23,22 @@ constexpr const char* kXss = "<script>alert(1)</script><img src=x onerror=alert(
 
 class InboxFixture {
 public:
-  explicit InboxFixture(int page_size = 50)
+  explicit InboxFixture(int page_size = 50, std::vector<config::Cidr> trusted_proxies = {})
       : inbox_store(*h.db), media_store(media_dir.path() + "/media") {
-    web::InboxOptions o;
-    o.asset_dir = std::string(BB_SOURCE_DIR) + "/web/static";
-    o.page_size = page_size;
-    o.login_key = "test-login-key";
-    o.password_iterations = 1000;
-    inbox = std::make_unique<web::Inbox>(*h.engine, *h.store, inbox_store, media_store, h.clock, o);
+    options.asset_dir = std::string(BB_SOURCE_DIR) + "/web/static";
+    options.page_size = page_size;
+    options.login_key = "test-login-key";
+    options.password_iterations = 1000;
+    options.trusted_proxies = std::move(trusted_proxies);
+    restart();
+  }
+
+  //! A new Inbox on the same database, as after a restart of the service.
+  void restart() {
+    routes.clear();
+    inbox.reset();
+    inbox = std::make_unique<web::Inbox>(*h.engine, *h.store, inbox_store, media_store, h.clock,
+                                         options);
     routes = inbox->routes();
   }
 
@@ -60,6 +68,7 @@ public:
     req.body = body;
     if (!body.empty()) { req.headers["content-type"] = "application/x-www-form-urlencoded"; }
     req.remote_addr = ip;
+    for (const auto& [name, value] : extra_headers) { req.headers[name] = value; }
     for (const auto& r : routes) {
       std::smatch m;
       if (r.method == method && std::regex_match(req.path, m, std::regex(r.pattern))) {
@@ -184,8 +193,11 @@ public:
   storage::SqliteInboxStore inbox_store;
   TempDir media_dir;
   media::MediaStore media_store;
+  web::InboxOptions options;
   std::unique_ptr<web::Inbox> inbox;
   std::vector<Route> routes;
+  //! Sent with every call (lower-case names), e.g. a proxy's x-forwarded-for.
+  std::map<std::string, std::string> extra_headers;
 };
 
 }  // namespace bb::test

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "bot/http/client_address.hpp"
 #include "bot/log.hpp"
 #include "bot/security/crypto.hpp"
 #include "bot/staff/staff_accounts.hpp"
@@ -50,6 +51,23 @@ Inbox::Inbox(Engine& engine, Store& store, InboxStore& inbox, media::MediaStore&
       ticket_(desk_, engine, store, inbox, media, clock, departments_),
       accounts_(desk_, inbox, clock, departments_, options_.password_iterations) {
   if (options_.login_key.empty()) { options_.login_key = crypto::randomBytes(32); }
+  restoreThrottle();
+}
+
+std::string Inbox::throttleKey(const std::string& key) const {
+  // Stored keys name accounts and client addresses: keep only a keyed hash of them.
+  return crypto::toHex(crypto::hmacSha256(options_.login_key, "login-throttle:" + key));
+}
+
+//! The failures of the last window, recorded before a restart, count again.
+void Inbox::restoreThrottle() {
+  const SysTime now = clock_.now();
+  auto failures = inbox_.loginFailuresSince(now - options_.throttle_window);
+  if (!failures) {
+    log::warn("inbox_login_throttle_not_restored", {{"code", toString(failures.error().code)}});
+    return;
+  }
+  for (const auto& [key_hash, at] : *failures) { throttle_.recordFailure(key_hash, at); }
 }
 
 std::vector<Route> Inbox::routes() {
@@ -127,9 +145,11 @@ HttpResponse Inbox::login(const HttpRequest& req) {
   std::transform(login.begin(), login.end(), login.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   const std::string password = formValue(form, "password");
-  const auto now = clock_.monotonic();
-  const std::string login_key = "login:" + login;
-  const std::string ip_key = "ip:" + req.remote_addr;
+  const SysTime now = clock_.now();
+  const std::string login_key = throttleKey("login:" + login);
+  // Behind a trusted reverse proxy the client is named by its header; from anyone else the
+  // header is ignored (else an attacker picks a new address per try).
+  const std::string ip_key = throttleKey("ip:" + clientAddress(req, options_.trusted_proxies));
   if (throttle_.blocked(login_key, now) || throttle_.blocked(ip_key, now)) {
     log::warn("inbox_login_throttled");
     HttpResponse r = desk_.page(429, "Zu viele Versuche", nullptr,
@@ -155,11 +175,17 @@ HttpResponse Inbox::login(const HttpRequest& req) {
   if (!ok) {
     throttle_.recordFailure(login_key, now);
     throttle_.recordFailure(ip_key, now);
+    for (const std::string* key : {&login_key, &ip_key}) {
+      if (auto kept = inbox_.recordLoginFailure(*key, now, now - options_.throttle_window); !kept) {
+        log::warn("inbox_login_failure_not_kept", {{"code", toString(kept.error().code)}});
+      }
+    }
     if (user) { desk_.audit(*user, "login_failed"); }
     log::info("inbox_login_failed");
     return redirect("/inbox/login?e=1");
   }
   throttle_.reset(login_key);
+  (void)inbox_.clearLoginFailures(login_key);  // a leftover row only ages out
   const auto id = desk_.openSession(req, user->id);
   if (!id) { return tryLater(desk_); }
   desk_.audit(*user, "login");

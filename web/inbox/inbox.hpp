@@ -23,6 +23,7 @@
 #include "web/html.hpp"
 #include "web/inbox/accounts_page.hpp"
 #include "web/inbox/list_page.hpp"
+#include "config/cidr.hpp"
 #include "web/inbox/login_throttle.hpp"
 #include "web/inbox/staff_desk.hpp"
 #include "web/inbox/ticket_view.hpp"
@@ -38,6 +39,8 @@ struct InboxOptions {
   std::chrono::seconds throttle_window{60};
   int page_size = 50;
   std::string login_key;           //!< secret for the login form's CSRF token
+  //! Reverse proxies whose X-Forwarded-For / Forwarded name the client (server.trusted_proxies).
+  std::vector<config::Cidr> trusted_proxies;
   int password_iterations = auth::kPbkdf2Iterations;  //!< for accounts created in the UI
 };
 
@@ -60,6 +63,8 @@ private:
   HttpResponse login(const HttpRequest& req);
   HttpResponse logout(const HttpRequest& req);
   HttpResponse asset(const HttpRequest& req);
+  std::string throttleKey(const std::string& key) const;
+  void restoreThrottle();
 
   InboxStore& inbox_;
   const Clock& clock_;

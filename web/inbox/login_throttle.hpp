@@ -1,6 +1,7 @@
 #pragma once
-// Login throttling, in memory: failed attempts per key ("login:<name>", "ip:<addr>") within a
-// sliding window. Once `max_failures - 1` failures lie in the window, the next attempt (the
+// Login throttling: failed attempts per key ("login:<name>", "ip:<addr>", kept as keyed
+// hashes) within a sliding window, counted in memory and restored from the database at start
+// (web/inbox/inbox.cpp records each failure there too). Once `max_failures - 1` failures lie in the window, the next attempt (the
 // max_failures-th) is refused without checking the password, until the oldest failure ages out.
 
 #include <chrono>
@@ -9,11 +10,14 @@
 #include <mutex>
 #include <string>
 
+#include "bot/types.hpp"
+
 namespace bb::web {
 
 class LoginThrottle {
 public:
-  using TimePoint = std::chrono::steady_clock::time_point;
+  //! Wall-clock time: the counters outlive a restart, a monotonic clock does not.
+  using TimePoint = SysTime;
 
   LoginThrottle(int max_failures, std::chrono::seconds window)
       : max_failures_(max_failures), window_(window) {}
