@@ -66,6 +66,10 @@ struct InboundEvent {
   double location_accuracy_m = 0;  //!< 0 when unknown
   std::optional<MediaRef> media;
   std::optional<DeliveryStatus> delivery;
+  //! Text or Image sent with the channel's own reply to one of our messages: that message's
+  //! id (WhatsApp context.id, Telegram reply_to_message, Matrix m.in_reply_to). Empty: none.
+  //! Ingest keeps only its keyed hash, like every channel-native id.
+  std::string reply_to;
 };
 
 //! One choice the bot offers. Channels render them (buttons, lists, numbered options).

@@ -150,6 +150,8 @@ const std::vector<Field>& fields() {
       {"flows", "gazetteer_file", Kind::String, at(&Config::flows, &FlowsConfig::gazetteer_file)},
       {"flows", "idle_timeout_minutes", Kind::Int,
        at(&Config::flows, &FlowsConfig::idle_timeout_minutes)},
+      {"flows", "reply_window_days", Kind::Int,
+       at(&Config::flows, &FlowsConfig::reply_window_days)},
       {"flows", "duplicate_radius_m", Kind::Double,
        at(&Config::flows, &FlowsConfig::duplicate_radius_m)},
       {"flows", "letterbox_department", Kind::String,
@@ -384,6 +386,8 @@ void validate(const Config& c, std::vector<std::string>& errors) {
            c.log.level == "error",
        "log.level: must be debug, info, warn or error");
   need(c.flows.idle_timeout_minutes >= 1, "flows.idle_timeout_minutes: must be at least 1");
+  need(c.flows.reply_window_days >= 1 && c.flows.reply_window_days <= 365,
+       "flows.reply_window_days: must be 1..365");
   need(c.flows.sender_messages_per_minute >= 0 && c.flows.sender_messages_per_minute <= 100000,
        "flows.sender_messages_per_minute: must be 0..100000 (0: no limit)");
   need(c.flows.duplicate_radius_m >= 0, "flows.duplicate_radius_m: must not be negative");

@@ -118,6 +118,9 @@ struct FlowsConfig {
   //! no gazetteer yet; `buergerbox gazetteer import` replaces it. Empty: none.
   std::string gazetteer_file;
   int idle_timeout_minutes = 30;
+  //! After staff wrote to a citizen about a ticket (reply, or status change with text), the
+  //! citizen's messages go to that ticket for this many days (docs/configuration.md).
+  int reply_window_days = 14;
   double duplicate_radius_m = 50;
   std::string letterbox_department = "buergerservice";
   std::string outside_responsible;  //!< named in the refusal for points outside the city limits

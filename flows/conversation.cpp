@@ -186,6 +186,13 @@ void classifyWords(Turn& turn, const std::string& raw) {
       return;
     }
   }
+  if (startsWith(word, choice::kReplyPrefix)) {
+    if (const auto number = ticketNumber(word.substr(6))) {
+      turn.on = On::ReplyTo;
+      turn.number = *number;
+      return;
+    }
+  }
   if (startsWith(word, choice::kAddressPrefix)) {
     if (const auto number = ticketNumber(word.substr(5))) {
       turn.on = On::AddressPick;
@@ -525,6 +532,8 @@ std::span<const Transition> tableFor(State state) {
       return letterboxTable();
     case State::EraseConfirm:
       return kErase;
+    case State::ReplyTicket:
+      return replyTicketTable();
     case State::Subscriptions:
       return subscriptionTable();
     case State::ParticipationHome:
@@ -585,7 +594,13 @@ StepResult step(const Conversation& current, const Event& event, const Context& 
     }
     return result;
   }
-  if (!runTable(globalTable(), turn) && !runTable(tableFor(turn.state), turn)) {
+  if (runTable(globalTable(), turn)) {
+    return result;
+  }
+  if (outsideFlow(turn.state) && runTable(citizenReplyTable(), turn)) {
+    return result;
+  }
+  if (!runTable(tableFor(turn.state), turn)) {
     runTable(anyStateTable(), turn);
   }
   return result;

@@ -46,6 +46,7 @@ enum class State {
   ProposalBrowse,       //!< "proposal_browse": a page of published proposals offered
   ProposalDetail,       //!< "proposal_detail": one proposal; support / comment / back
   ProposalComment,      //!< "proposal_comment": waiting for the comment text
+  ReplyTicket,          //!< "reply_ticket": a message held; which ticket does it answer?
 };
 
 const char* toString(State state);
@@ -103,6 +104,7 @@ inline constexpr const char* kProposalUnsupport = "prop:unsupport";
 inline constexpr const char* kProposalComment = "prop:comment";
 inline constexpr const char* kProposalPrefix = "prop:";   //!< "prop:<proposal id>"
 inline constexpr const char* kTopicPrefix = "topic:";     //!< "topic:<index>"
+inline constexpr const char* kReplyPrefix = "reply:";     //!< "reply:<ticket number>"
 }  // namespace choice
 
 }  // namespace bb::flows

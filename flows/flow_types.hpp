@@ -101,6 +101,21 @@ struct Settings {
   //! Optional: who to contact about a place outside the city limits (named in the refusal,
   //! e.g. "das Landratsamt Ebersberg"); empty: a general refusal.
   std::string outside_responsible;
+  //! How long a citizen's messages go to a ticket after staff wrote about it (a reply, or a
+  //! status change with text) without the citizen naming the ticket.
+  std::chrono::hours reply_window{24 * 14};
+  //! Messages to a ticket closer together than this are one burst: confirmed once.
+  std::chrono::minutes reply_burst{10};
+};
+
+//! A ticket staff wrote to the citizen about: it may take the citizen's answers (the reply
+//! window, Settings::reply_window from `opened_at`).
+struct ReplyWindow {
+  std::int64_t number = 0;
+  SysTime opened_at{};  //!< the latest staff message to the citizen about it
+  bool ticket_closed = false;
+  //! The citizen's latest message to the ticket; none: this is the first.
+  std::optional<SysTime> last_message_at;
 };
 
 struct ParticipationContext;  // flows/participation.hpp
@@ -118,6 +133,8 @@ struct Context {
   std::vector<std::string> subscribed;         //!< topic ids the citizen subscribed to
   //! The active participatory-budget campaign (flows/participation.hpp); null: none.
   const ParticipationContext* participation = nullptr;
+  //! The citizen's reply windows, the most recently opened first (open and expired ones).
+  std::vector<ReplyWindow> reply_windows;
 };
 
 //! An open ticket near a reported point, found by the engine after a LookupNearby effect.
@@ -167,6 +184,10 @@ struct Event {
   double near_m = 0;
   GeocodeOutcome geocode = GeocodeOutcome::Unavailable;  //!< GeocodeResult
   std::vector<GeoCandidate> places;                      //!< GeocodeResult
+  //! Text or Image: the ticket of our message the citizen answered with the channel's own
+  //! reply (WhatsApp context, Telegram reply_to_message, Matrix in_reply_to); number 0: none.
+  //! Its opened_at is the latest staff message (epoch when staff never wrote about it).
+  ReplyWindow quoted;
 };
 
 //! The report being composed. Saved with the conversation between events.
@@ -196,6 +217,9 @@ struct Draft {
   std::int64_t proposal_id = 0;     //!< the proposal being looked at (browse, support, comment)
   int proposal_page = 0;            //!< browse page, 0-based
   std::string proposal_order;       //!< browse order: "new" or "top"
+  // A message to the city held while the citizen picks the ticket it belongs to.
+  std::string reply_text;
+  std::vector<std::string> reply_media_ids;
 };
 
 //! Everything the engine saves per conversation.
@@ -258,10 +282,19 @@ struct Subscribe { std::vector<std::string> topics; int notice_version = 0; };
 //! End these subscriptions and withdraw their consent.
 struct Unsubscribe { std::vector<std::string> topics; };
 
+// Two-way ticket conversations (flows/citizen_reply.cpp): the citizen's message goes into the
+// thread of ticket `number` (never public); the flow confirms itself.
+struct PostToTicket {
+  std::int64_t number = 0;
+  std::string text;
+  std::vector<std::string> media_ids;
+};
+
 using Effect = std::variant<Reply, RecordConsent, ForgetCitizen, LookupNearby, Geocode, CreateTicket,
                             FollowTicket, SendLetter, QueryStatus, ListMyTickets, StopAll,
                             ExportData, EraseData, Subscribe, Unsubscribe, SubmitProposal,
-                            BrowseProposals, ShowProposal, SupportProposal, CommentProposal>;
+                            BrowseProposals, ShowProposal, SupportProposal, CommentProposal,
+                            PostToTicket>;
 
 struct StepResult {
   Conversation next;

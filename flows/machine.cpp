@@ -7,7 +7,7 @@ namespace bb::flows {
 
 namespace {
 
-constexpr std::array<std::pair<State, const char*>, 34> kStateNames{{
+constexpr std::array<std::pair<State, const char*>, 35> kStateNames{{
     {State::New, "new"},
     {State::Consent, "consent"},
     {State::Menu, "menu"},
@@ -42,6 +42,7 @@ constexpr std::array<std::pair<State, const char*>, 34> kStateNames{{
     {State::ProposalBrowse, "proposal_browse"},
     {State::ProposalDetail, "proposal_detail"},
     {State::ProposalComment, "proposal_comment"},
+    {State::ReplyTicket, "reply_ticket"},
 }};
 
 }  // namespace
@@ -226,6 +227,8 @@ std::vector<Choice> choicesFor(const Turn& turn, State state) {
               choiceOf(turn, choice::kCancel)};
     case State::EraseConfirm:
       return {choiceOf(turn, choice::kConfirm), choiceOf(turn, choice::kCancel)};
+    case State::ReplyTicket:
+      return replyChoices(turn);
     case State::Subscriptions:
       return subscriptionChoices(turn);
     case State::ParticipationHome:

@@ -58,6 +58,7 @@ enum class On {
   Subscriptions,  //!< "abos": list topics and my subscriptions
   Subscribe,      //!< "sub:<ids>" or "abonnieren <topics>"
   Unsubscribe,    //!< "unsub:<ids>" or "abbestellen <topics>" (several at once)
+  ReplyTo,    //!< "reply:<number>": the ticket a held message belongs to; Turn::number
   Unknown,    //!< a choice id nobody offered
 };
 
@@ -98,6 +99,14 @@ std::span<const Transition> letterboxTable();
 std::span<const Transition> eraseTable();
 std::span<const Transition> participationTable();  // participation.cpp
 std::span<const Transition> subscriptionTable();    // subscriptions.cpp
+//! Citizen messages to tickets (citizen_reply.cpp): consulted outside a running flow, after
+//! the global commands and before the state's own table.
+std::span<const Transition> citizenReplyTable();
+std::span<const Transition> replyTicketTable();     // State::ReplyTicket
+//! The menu and the subscription list: no flow is running there.
+bool outsideFlow(State state);
+//! The tickets with an open reply window ("reply:<number>"), then "Menü".
+std::vector<Choice> replyChoices(const Turn& turn);
 
 // ---- helpers for actions ----
 using Params = std::map<std::string, std::string>;

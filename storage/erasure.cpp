@@ -34,7 +34,10 @@ void eraseFromTickets(const StepWriter& w, const std::string& pseudonym) {
        "UPDATE ticket_events SET body = '' WHERE kind = 'created' AND ticket_id IN "
        "(SELECT id FROM tickets WHERE reporter = :p)",
        "DELETE FROM ticket_photos WHERE ticket_id IN (SELECT id FROM tickets WHERE reporter = :p)",
-       "DELETE FROM ticket_followers WHERE pseudonym = :p"});
+       "DELETE FROM ticket_followers WHERE pseudonym = :p",
+       // Their messages to the city, in any ticket: that one was written stays, not what.
+       "UPDATE ticket_events SET body = '', media_id = NULL, author = NULL WHERE author = :p",
+       "DELETE FROM reply_windows WHERE pseudonym = :p"});
   // Last, since it drops the reporter the statements above select by.
   const std::string anonymize = std::string("UPDATE tickets SET ") + kTicketAnonymousFields +
                                 ", updated_at = :now WHERE reporter = :p";
@@ -78,7 +81,8 @@ void eraseOwnRows(const StepWriter& w, const std::string& pseudonym) {
 
 void forgetCitizen(const StepWriter& w, const std::string& pseudonym) {
   runForCitizen(w, pseudonym,
-                {"DELETE FROM conversations WHERE pseudonym = :p",
+                {"DELETE FROM reply_windows WHERE pseudonym = :p",
+                 "DELETE FROM conversations WHERE pseudonym = :p",
                  "DELETE FROM citizens WHERE pseudonym = :p",
                  "DELETE FROM media WHERE pseudonym = :p"});
 }

@@ -502,6 +502,27 @@ CREATE TABLE login_failures (
 );
 CREATE INDEX login_failures_at ON login_failures (at);
 )sql",
+      // two-way ticket conversations: staff writing to a citizen about a ticket opens a reply
+      // window (its length is config, applied when read); the citizen's messages land in the
+      // thread as citizen_message events, photos by their media row, and mark the ticket
+      // unread for staff until someone opens it.
+      R"sql(
+CREATE TABLE reply_windows (
+  pseudonym TEXT NOT NULL,
+  ticket_id INTEGER NOT NULL REFERENCES tickets(id) ON DELETE CASCADE,
+  opened_at INTEGER NOT NULL,
+  last_message_at INTEGER,
+  PRIMARY KEY (pseudonym, ticket_id)
+) WITHOUT ROWID;
+CREATE INDEX reply_windows_ticket ON reply_windows (ticket_id);
+ALTER TABLE tickets ADD COLUMN unread_citizen_at INTEGER;
+CREATE INDEX tickets_unread ON tickets (unread_citizen_at) WHERE unread_citizen_at IS NOT NULL;
+ALTER TABLE ticket_events ADD COLUMN media_id INTEGER;
+CREATE INDEX ticket_events_media ON ticket_events (media_id) WHERE media_id IS NOT NULL;
+-- Who wrote a citizen_message (pseudonym), for export and erasure; never shown.
+ALTER TABLE ticket_events ADD COLUMN author TEXT;
+CREATE INDEX ticket_events_author ON ticket_events (author) WHERE author IS NOT NULL;
+)sql",
   };
   return kMigrations;
 }

@@ -111,7 +111,8 @@ StaffSession readSession(SQLite::Statement& q) {
 
 //! The inbox's ticket row: the ticket (kTicketColumns) and its assignee.
 std::string inboxTicketColumns() {
-  return std::string(kTicketColumns) + ", coalesce(t.assignee_id, 0), coalesce(s.login, '')";
+  return std::string(kTicketColumns) +
+         ", coalesce(t.assignee_id, 0), coalesce(s.login, ''), t.unread_citizen_at";
 }
 
 InboxTicket readInboxTicket(SQLite::Statement& q) {
@@ -119,6 +120,7 @@ InboxTicket readInboxTicket(SQLite::Statement& q) {
   r.ticket = readTicketRow(q);
   r.assignee_id = q.getColumn(17).getInt64();
   r.assignee_login = q.getColumn(18).getString();
+  r.unread_since = optionalTime(q.getColumn(19));
   return r;
 }
 
@@ -207,6 +209,7 @@ void buildFilter(const TicketQuery& q, bool for_counts, std::string& where,
     add("t.assignee_id = ?");
     values.emplace_back(q.assignee);
   }
+  if (q.unread) { add("t.unread_citizen_at IS NOT NULL"); }
   if (q.created_before) {
     add("t.created_at <= ?");
     values.emplace_back(toMillis(*q.created_before));
@@ -255,8 +258,8 @@ void buildFilter(const TicketQuery& q, bool for_counts, std::string& where,
 //! True when the counts table answers `q`: it is kept per department, category and status,
 //! so only those filters (and the status filter, which counts ignore) can be read from it.
 bool countsFromTable(const TicketQuery& q) {
-  return q.channel.empty() && !q.unassigned && q.assignee <= 0 && !q.created_before &&
-         q.search.empty();
+  return q.channel.empty() && !q.unassigned && q.assignee <= 0 && !q.unread &&
+         !q.created_before && q.search.empty();
 }
 
 }  // namespace
@@ -517,7 +520,7 @@ Result<std::vector<ThreadEntry>> SqliteInboxStore::thread(std::int64_t number) {
     SQLite::Statement q(db,
                         "SELECT e.id, e.kind, e.actor, coalesce(e.status, ''), e.body, "
                         "e.created_at, coalesce(e.outbox_id, 0), coalesce(o.status, ''), "
-                        "coalesce(o.error, ''), coalesce(o.payload, '') "
+                        "coalesce(o.error, ''), coalesce(o.payload, ''), coalesce(e.media_id, 0) "
                         "FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id "
                         "LEFT JOIN outbox o ON o.id = e.outbox_id "
                         "WHERE t.number = ? ORDER BY e.id LIMIT 1000");
@@ -534,6 +537,7 @@ Result<std::vector<ThreadEntry>> SqliteInboxStore::thread(std::int64_t number) {
       e.outbox_status = q.getColumn(7).getString();
       e.outbox_error = q.getColumn(8).getString();
       e.outbox_payload = q.getColumn(9).getString();
+      e.media_id = q.getColumn(10).getInt64();
       out.push_back(std::move(e));
     }
     return out;
@@ -544,14 +548,38 @@ Result<std::optional<InboxMedia>> SqliteInboxStore::ticketMedia(std::int64_t med
   return db_.read([&](SQLite::Database& db) -> std::optional<InboxMedia> {
     SQLite::Statement q(db,
                         "SELECT m.id, t.number, t.department, m.status, coalesce(m.content_id, ''), "
-                        "coalesce(m.mime_type, '') FROM media m "
-                        "JOIN ticket_photos p ON p.media_id = m.id "
-                        "JOIN tickets t ON t.id = p.ticket_id WHERE m.id = ? LIMIT 1");
+                        "coalesce(m.mime_type, '') FROM media m JOIN tickets t ON t.id = "
+                        "coalesce((SELECT p.ticket_id FROM ticket_photos p WHERE p.media_id = m.id "
+                        "LIMIT 1), (SELECT e.ticket_id FROM ticket_events e WHERE e.media_id = m.id "
+                        "LIMIT 1)) WHERE m.id = ? LIMIT 1");
     q.bind(1, media_id);
     if (!q.executeStep()) { return std::nullopt; }
     return InboxMedia{q.getColumn(0).getInt64(), q.getColumn(1).getInt64(),
                       q.getColumn(2).getString(), q.getColumn(3).getString(),
                       q.getColumn(4).getString(), q.getColumn(5).getString()};
+  });
+}
+
+Result<std::int64_t> SqliteInboxStore::unreadCount(const TicketQuery& query) {
+  TicketQuery q = query;
+  q.unread = true;
+  std::string where;
+  std::vector<Value> values;
+  buildFilter(q, true, where, values);
+  return db_.read([&](SQLite::Database& db) {
+    SQLite::Statement c(db, "SELECT count(*) FROM tickets t" + where);
+    bindValues(c, values);
+    return c.executeStep() ? c.getColumn(0).getInt64() : std::int64_t{0};
+  });
+}
+
+Result<void> SqliteInboxStore::markCitizenMessagesRead(std::int64_t number) {
+  return db_.write([number](SQLite::Database& db) {
+    SQLite::Statement q(db,
+                        "UPDATE tickets SET unread_citizen_at = NULL "
+                        "WHERE number = ? AND unread_citizen_at IS NOT NULL");
+    q.bind(1, number);
+    q.exec();
   });
 }
 
@@ -565,6 +593,7 @@ Result<void> SqliteInboxStore::addStaffReply(std::int64_t number, const NewOutbo
     if (ticket_id == 0) { return false; }
     const std::int64_t outbox_id = insertOutbound(db, o, ticket_id, now);
     addEvent(db, ticket_id, "staff_reply", staffActor(audit), body, outbox_id, now);
+    openReplyWindow(db, o.pseudonym, ticket_id, now);
     touchTicket(db, ticket_id, now);
     insertAudit(db, audit);
     return true;

@@ -39,6 +39,8 @@ public:
   Result<std::optional<InboxTicket>> inboxTicket(std::int64_t number) override;
   Result<std::vector<ThreadEntry>> thread(std::int64_t number) override;
   Result<std::optional<InboxMedia>> ticketMedia(std::int64_t media_id) override;
+  Result<std::int64_t> unreadCount(const TicketQuery& query) override;
+  Result<void> markCitizenMessagesRead(std::int64_t number) override;
 
   Result<void> addStaffReply(std::int64_t number, const NewOutbound& message,
                              const std::string& body, const AuditEntry& audit) override;

@@ -37,7 +37,11 @@ void anonymizeTicket(SQLite::Database& db, std::int64_t ticket_id, std::int64_t 
                      RetentionSummary& report) {
   std::vector<std::int64_t> photos;
   {
-    SQLite::Statement q(db, "SELECT media_id FROM ticket_photos WHERE ticket_id = ?1");
+    // The report's photos and those sent later into its thread.
+    SQLite::Statement q(db,
+                        "SELECT media_id FROM ticket_photos WHERE ticket_id = ?1 UNION "
+                        "SELECT media_id FROM ticket_events WHERE ticket_id = ?1 AND "
+                        "media_id IS NOT NULL");
     q.bind(1, ticket_id);
     while (q.executeStep()) { photos.push_back(q.getColumn(0).getInt64()); }
   }
@@ -46,6 +50,9 @@ void anonymizeTicket(SQLite::Database& db, std::int64_t ticket_id, std::int64_t 
            std::string("DELETE FROM ticket_followers WHERE ticket_id = ?1"),
            // Message texts of the thread (citizen, staff, bot); kinds, statuses and dates stay.
            std::string("UPDATE ticket_events SET body = '' WHERE ticket_id = ?1 AND body <> ''"),
+           std::string("UPDATE ticket_events SET media_id = NULL, author = NULL "
+                       "WHERE ticket_id = ?1 AND (media_id IS NOT NULL OR author IS NOT NULL)"),
+           std::string("DELETE FROM reply_windows WHERE ticket_id = ?1"),
            std::string("DELETE FROM outbox WHERE ticket_id = ?1 AND ") + kFinalOutbox,
        }) {
     SQLite::Statement q(db, sql);
@@ -133,12 +140,14 @@ void deleteAbandonedDrafts(SQLite::Database& db, const RetentionCutoffs& cutoffs
     update.exec();
     ++report.drafts_deleted;
   }
-  // Photos received for drafts that never became a ticket or a proposal.
+  // Photos received for drafts that never became a ticket, a proposal or a message in a
+  // ticket's thread.
   std::vector<std::int64_t> orphans;
   {
     SQLite::Statement q(db,
                         "SELECT id FROM media WHERE created_at < ?1 "
                         "AND NOT EXISTS (SELECT 1 FROM ticket_photos tp WHERE tp.media_id = media.id) "
+                        "AND NOT EXISTS (SELECT 1 FROM ticket_events te WHERE te.media_id = media.id) "
                         "AND NOT EXISTS (SELECT 1 FROM proposals p WHERE p.photo_media_id = media.id)");
     q.bind(1, toMillis(cutoffs.drafts));
     while (q.executeStep()) { orphans.push_back(q.getColumn(0).getInt64()); }

@@ -243,9 +243,58 @@ Result<bool> SqliteStore::commitStep(const StepCommit& step) {
     insertTickets(w, step.tickets, grid);
     followTickets(w, step.pseudonym, step.follow_ticket_numbers);
     queueOutbound(w, step.outbound);
+    postTicketMessages(w, step.pseudonym, step.ticket_messages);
   });
   if (!r) { return fail(r.error().code, r.error().detail); }
   return !already_processed;
+}
+
+namespace {
+
+ReplyWindowRecord readReplyWindow(SQLite::Statement& q) {
+  ReplyWindowRecord w;
+  w.number = q.getColumn(0).getInt64();
+  w.opened_at = fromMillis(q.getColumn(1).getInt64());
+  w.ticket_closed = q.getColumn(2).getInt() != 0;
+  if (!q.getColumn(3).isNull()) { w.last_message_at = fromMillis(q.getColumn(3).getInt64()); }
+  return w;
+}
+
+}  // namespace
+
+Result<std::vector<ReplyWindowRecord>> SqliteStore::replyWindows(const std::string& pseudonym,
+                                                                 int limit) {
+  return readAll(db_,
+                 "SELECT t.number, w.opened_at, t.closed_at IS NOT NULL, w.last_message_at "
+                 "FROM reply_windows w JOIN tickets t ON t.id = w.ticket_id "
+                 "WHERE w.pseudonym = ?1 ORDER BY w.opened_at DESC, t.number DESC LIMIT ?2",
+                 readReplyWindow, pseudonym, limit);
+}
+
+Result<std::vector<TicketMessageRecord>> SqliteStore::ticketMessagesOf(
+    const std::string& pseudonym, int limit) {
+  return readAll(db_,
+                 "SELECT t.number, e.body, e.media_id IS NOT NULL, e.created_at "
+                 "FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id "
+                 "WHERE e.author = ?1 AND e.kind = 'citizen_message' ORDER BY e.id LIMIT ?2",
+                 [](SQLite::Statement& q) {
+                   return TicketMessageRecord{q.getColumn(0).getInt64(), q.getColumn(1).getString(),
+                                              q.getColumn(2).getInt() != 0,
+                                              fromMillis(q.getColumn(3).getInt64())};
+                 },
+                 pseudonym, limit);
+}
+
+Result<std::optional<ReplyWindowRecord>> SqliteStore::quotedTicket(
+    const std::string& pseudonym, const std::string& provider_id_hash) {
+  if (provider_id_hash.empty()) { return std::optional<ReplyWindowRecord>(); }
+  // Only the citizen's own messages count: a quoted id of someone else's chat finds nothing.
+  return readFirst(db_,
+                   "SELECT t.number, coalesce(w.opened_at, 0), t.closed_at IS NOT NULL, "
+                   "w.last_message_at FROM outbox o JOIN tickets t ON t.id = o.ticket_id "
+                   "LEFT JOIN reply_windows w ON w.ticket_id = t.id AND w.pseudonym = o.pseudonym "
+                   "WHERE o.provider_message_id = ?1 AND o.pseudonym = ?2 LIMIT 1",
+                   readReplyWindow, provider_id_hash, pseudonym);
 }
 
 Result<std::vector<CitizenRecord>> SqliteStore::followersOf(std::int64_t number) {
@@ -274,6 +323,8 @@ Result<void> SqliteStore::changeStatus(const StatusChange& change) {
     for (const auto& o : change.notifications) {
       const std::int64_t outbox_id = outbox_insert.insert(o, ticket_id, now);
       addTicketEvent(db, ticket_id, "bot_message", "bot", "", "", outbox_id, now);
+      // A status change with text is the city writing to the citizen: they may answer.
+      if (!change.note.empty()) { openReplyWindow(db, o.pseudonym, ticket_id, now); }
     }
   });
 }
@@ -294,6 +345,18 @@ Result<std::vector<StatusHistoryEntry>> SqliteStore::statusHistory(std::int64_t 
                                   fromMillis(q.getColumn(2).getInt64())};
       },
       number);
+}
+
+Result<std::vector<StatusHistoryEntry>> SqliteStore::staffReplies(std::int64_t number) {
+  return readAll(db_,
+                 "SELECT e.body, e.created_at FROM ticket_events e "
+                 "JOIN tickets t ON t.id = e.ticket_id WHERE t.number = ? "
+                 "AND e.kind = 'staff_reply' AND e.body <> '' ORDER BY e.id LIMIT 200",
+                 [](SQLite::Statement& q) {
+                   return StatusHistoryEntry{"", q.getColumn(0).getString(),
+                                             fromMillis(q.getColumn(1).getInt64())};
+                 },
+                 number);
 }
 
 Result<std::vector<OutboxRow>> SqliteStore::dueOutbox(Channel channel, SysTime now, int limit) {

@@ -23,10 +23,17 @@ public:
   Result<std::vector<TicketRecord>> ticketsOf(const std::string& pseudonym, int limit) override;
   Result<std::int64_t> maxTicketNumber() override;
   Result<bool> commitStep(const StepCommit& step) override;
+  Result<std::vector<ReplyWindowRecord>> replyWindows(const std::string& pseudonym,
+                                                      int limit) override;
+  Result<std::vector<TicketMessageRecord>> ticketMessagesOf(const std::string& pseudonym,
+                                                            int limit) override;
+  Result<std::optional<ReplyWindowRecord>> quotedTicket(
+      const std::string& pseudonym, const std::string& provider_id_hash) override;
   Result<std::vector<CitizenRecord>> followersOf(std::int64_t number) override;
   Result<void> changeStatus(const StatusChange& change) override;
   Result<std::optional<TicketRecord>> ticketByFollowToken(const std::string& token_hash) override;
   Result<std::vector<StatusHistoryEntry>> statusHistory(std::int64_t number) override;
+  Result<std::vector<StatusHistoryEntry>> staffReplies(std::int64_t number) override;
   Result<std::vector<OutboxRow>> dueOutbox(Channel channel, SysTime now, int limit) override;
   Result<std::vector<OutboxRow>> outboxFor(const std::string& pseudonym, Channel channel,
                                            std::int64_t after_id, int limit) override;

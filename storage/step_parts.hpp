@@ -51,6 +51,11 @@ void insertTickets(const StepWriter& w, const std::vector<NewTicket>& tickets, d
 void followTickets(const StepWriter& w, const std::string& pseudonym,
                    const std::vector<std::int64_t>& numbers);
 
+//! The citizen's messages into ticket threads ("citizen_message", one event per photo beyond
+//! the first); each ticket is marked unread for staff and the reply window notes the time.
+void postTicketMessages(const StepWriter& w, const std::string& pseudonym,
+                        const std::vector<NewTicketMessage>& messages);
+
 // ---- step_outbox.cpp ----
 
 //! Queues the step's messages; one linked to a ticket also becomes a "bot_message" event of that

@@ -75,4 +75,32 @@ void followTickets(const StepWriter& w, const std::string& pseudonym,
   }
 }
 
+void postTicketMessages(const StepWriter& w, const std::string& pseudonym,
+                        const std::vector<NewTicketMessage>& messages) {
+  for (const auto& m : messages) {
+    const std::int64_t ticket_id = ticketIdOf(w.db, m.number);
+    if (ticket_id == 0) { continue; }
+    std::size_t i = 0;
+    do {
+      SQLite::Statement e(w.db,
+                          "INSERT INTO ticket_events (ticket_id, kind, actor, body, media_id, "
+                          "author, created_at) VALUES (?, 'citizen_message', 'citizen', ?, ?, ?, ?)");
+      const std::optional<std::int64_t> media =
+          i < m.media_ids.size() ? std::optional<std::int64_t>(m.media_ids[i]) : std::nullopt;
+      bindAll(e, ticket_id, i == 0 ? m.body : std::string(), media, pseudonym, w.now);
+      e.exec();
+    } while (++i < m.media_ids.size());
+    SQLite::Statement t(w.db,
+                        "UPDATE tickets SET unread_citizen_at = coalesce(unread_citizen_at, ?1), "
+                        "updated_at = ?1 WHERE id = ?2");
+    bindAll(t, w.now, ticket_id);
+    t.exec();
+    SQLite::Statement r(w.db,
+                        "UPDATE reply_windows SET last_message_at = ?1 "
+                        "WHERE pseudonym = ?2 AND ticket_id = ?3");
+    bindAll(r, w.now, pseudonym, ticket_id);
+    r.exec();
+  }
+}
+
 }  // namespace bb::storage

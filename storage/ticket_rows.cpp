@@ -88,6 +88,18 @@ std::int64_t ticketIdOf(SQLite::Database& db, std::int64_t number) {
   return q.executeStep() ? q.getColumn(0).getInt64() : 0;
 }
 
+void openReplyWindow(SQLite::Database& db, const std::string& pseudonym, std::int64_t ticket_id,
+                     std::int64_t now) {
+  if (pseudonym.empty()) { return; }
+  SQLite::Statement q(db,
+                      "INSERT INTO reply_windows (pseudonym, ticket_id, opened_at) VALUES (?, ?, ?) "
+                      "ON CONFLICT (pseudonym, ticket_id) DO UPDATE SET opened_at = excluded.opened_at");
+  q.bind(1, pseudonym);
+  q.bind(2, ticket_id);
+  q.bind(3, now);
+  q.exec();
+}
+
 void addTicketEvent(SQLite::Database& db, std::int64_t ticket_id, const std::string& kind,
                     const std::string& actor, const std::string& status, const std::string& body,
                     std::int64_t outbox_id, std::int64_t now) {

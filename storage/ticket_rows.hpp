@@ -36,6 +36,9 @@ std::int64_t ticketIdOf(SQLite::Database& db, std::int64_t number);
 void addTicketEvent(SQLite::Database& db, std::int64_t ticket_id, const std::string& kind,
                     const std::string& actor, const std::string& status, const std::string& body,
                     std::int64_t outbox_id, std::int64_t now);
+//! Staff wrote to `pseudonym` about the ticket: the citizen's reply window on it (re)starts.
+void openReplyWindow(SQLite::Database& db, const std::string& pseudonym, std::int64_t ticket_id,
+                     std::int64_t now);
 //! Queues `o`; a 0 `ticket_id` links no ticket. Returns the outbox row id.
 std::int64_t insertOutbound(SQLite::Database& db, const NewOutbound& o, std::int64_t ticket_id,
                             std::int64_t now);

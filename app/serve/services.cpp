@@ -119,6 +119,13 @@ Result<void> Services::startCore() {
                  [&engine] { return static_cast<double>(engine.queueDepth()); });
   metrics_.gauge("buergerbox_engine_processed", "Events processed since start.",
                  [&engine] { return static_cast<double>(engine.processedCount()); });
+  // A channel reply whose quoted id none of our messages has: the reply window decided instead.
+  storage::SqliteStore& store = core_->store;
+  metrics_.gauge("buergerbox_reply_quote_unmatched",
+                 "Channel replies quoting an id that matches none of our messages.", [&store] {
+                   auto n = store.counter("reply_quote_unmatched");
+                   return n ? static_cast<double>(*n) : 0.0;
+                 });
   return {};
 }
 

@@ -43,6 +43,7 @@ std::string encodeStoredInbound(const InboundEvent& e, const std::string& addres
   j["kind"] = toString(e.kind);
   if (!e.text.empty()) { j["text"] = e.text; }
   if (!e.choice_id.empty()) { j["choice_id"] = e.choice_id; }
+  if (!e.reply_to.empty()) { j["reply_to"] = e.reply_to; }
   if (e.location) {
     j["lat"] = e.location->lat;
     j["lon"] = e.location->lon;
@@ -68,6 +69,7 @@ Result<StoredInbound> decodeStoredInbound(const std::string& payload) {
     e.kind = kindFromString(j.value("kind", "")).value_or(InboundKind::Unsupported);
     e.text = j.value("text", "");
     e.choice_id = j.value("choice_id", "");
+    e.reply_to = j.value("reply_to", "");
     if (j.contains("lat") && j.contains("lon")) {
       e.location = GeoPoint{j["lat"].get<double>(), j["lon"].get<double>()};
       e.location_accuracy_m = j.value("accuracy", 0.0);
@@ -151,6 +153,8 @@ std::string encodeConversation(const SavedConversation& c) {
   if (d.proposal_id != 0) { draft["proposal_id"] = d.proposal_id; }
   if (d.proposal_page != 0) { draft["proposal_page"] = d.proposal_page; }
   if (!d.proposal_order.empty()) { draft["proposal_order"] = d.proposal_order; }
+  if (!d.reply_text.empty()) { draft["reply_text"] = d.reply_text; }
+  if (!d.reply_media_ids.empty()) { draft["reply_media_ids"] = d.reply_media_ids; }
   json j;
   j["lang"] = flows::toString(f.lang);
   j["consent_version"] = f.consent_version;
@@ -202,6 +206,10 @@ Result<SavedConversation> decodeConversation(const std::string& state, const std
       f.draft.proposal_id = d.value("proposal_id", std::int64_t{0});
       f.draft.proposal_page = d.value("proposal_page", 0);
       f.draft.proposal_order = d.value("proposal_order", "");
+      f.draft.reply_text = d.value("reply_text", "");
+      if (d.contains("reply_media_ids") && d["reply_media_ids"].is_array()) {
+        f.draft.reply_media_ids = d["reply_media_ids"].get<std::vector<std::string>>();
+      }
     }
     if (j.contains("last_choices") && j["last_choices"].is_array()) {
       for (const auto& c : j["last_choices"]) {

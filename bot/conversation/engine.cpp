@@ -23,6 +23,7 @@ constexpr std::int64_t kFirstTicketNumber = 1001;
 constexpr int kRescanPage = 500;
 constexpr int kMaxLookupRounds = 3;
 constexpr double kNearAddressRadiusM = 150;  //!< farther than this a pin is shown as a point
+constexpr int kMaxReplyWindows = 20;  //!< the latest ones; a citizen picks among 9 at most
 
 std::string trim(const std::string& s) {
   auto first = s.find_first_not_of(" \t\r\n");
@@ -206,6 +207,7 @@ Result<IngestReport> Engine::ingest(const std::vector<InboundEvent>& events) {
     // The channel's ids leave memory only as keyed hashes (the dedup key, the receipt's match).
     InboundEvent e = raw_event;
     e.external_id = providerIdHash(e.channel, raw_event.external_id);
+    e.reply_to = providerIdHash(e.channel, raw_event.reply_to);
     NewInboundEvent row;
     row.channel = e.channel;
     row.external_id = e.external_id;
@@ -528,6 +530,7 @@ Engine::FlowOutcome Engine::runFlow(Step& step, const LoadedConversation& loaded
   if (flow_event.kind == flows::EventKind::Location && flow_event.location) {
     describePoint(flow_event);
   }
+  loadReplyWindows(step, flow_event, ctx);
   FlowOutcome out;
   flows::StepResult result = flows::step(loaded.saved.flow, flow_event, ctx);
   for (int round = 0; round < kMaxLookupRounds; ++round) {
@@ -547,13 +550,42 @@ Engine::FlowOutcome Engine::runFlow(Step& step, const LoadedConversation& loaded
   }
   out.next = std::move(result.next);
   // A channel image is fetched only if the flow kept it (never before consent, never beyond the
-  // photo limit); images already cleaned at the edge (web chat) keep their row.
-  const auto& kept = out.next.draft.photo_ids;
+  // photo limit; a photo to a ticket's thread, or held until the citizen names the ticket);
+  // images already cleaned at the edge (web chat) keep their row.
+  std::vector<std::string> kept = out.next.draft.photo_ids;
+  kept.insert(kept.end(), out.next.draft.reply_media_ids.begin(),
+              out.next.draft.reply_media_ids.end());
+  for (const auto& eff : out.effects) {
+    if (const auto* p = std::get_if<flows::PostToTicket>(&eff)) {
+      kept.insert(kept.end(), p->media_ids.begin(), p->media_ids.end());
+    }
+  }
   std::erase_if(step.commit.media, [&kept](const NewMedia& m) {
     return m.content_id.empty() &&
            std::find(kept.begin(), kept.end(), std::to_string(m.id)) == kept.end();
   });
   return out;
+}
+
+//! What a message might answer: the citizen's reply windows and, when the channel says which of
+//! our messages was answered, that message's ticket. A quoted id that matches none of our
+//! messages (WhatsApp has been seen to change an id's trailing bytes) leaves the choice to the
+//! reply windows and is counted.
+void Engine::loadReplyWindows(Step& step, flows::Event& event, flows::Context& ctx) {
+  if (event.kind != flows::EventKind::Text && event.kind != flows::EventKind::Image) { return; }
+  const auto toFlow = [](const ReplyWindowRecord& r) {
+    return flows::ReplyWindow{r.number, r.opened_at, r.ticket_closed, r.last_message_at};
+  };
+  if (auto windows = store_.replyWindows(step.pending.pseudonym, kMaxReplyWindows)) {
+    for (const auto& w : *windows) { ctx.reply_windows.push_back(toFlow(w)); }
+  }
+  if (step.event.reply_to.empty()) { return; }
+  auto quoted = store_.quotedTicket(step.pending.pseudonym, step.event.reply_to);
+  if (quoted && *quoted) {
+    event.quoted = toFlow(**quoted);
+  } else if (quoted) {
+    step.commit.counters.push_back("reply_quote_unmatched");
+  }
 }
 
 //! A pin's nearest known address, for the summary and the ticket ("bei Marienplatz 1, ca. 20 m").

@@ -149,6 +149,7 @@ private:
   flows::Event nearbyAnswer(const flows::LookupNearby& lookup, flows::Lang lang);
   flows::Event geocodeAnswer(const flows::Geocode& geocode);
   void describePoint(flows::Event& event);
+  void loadReplyWindows(Step& step, flows::Event& event, flows::Context& ctx);
   std::vector<std::string> closeStep(Step& step, const flows::Conversation& next);
   void commitProcessed(const Step& step, const std::string& from, const std::string& to,
                        const std::vector<std::string>& erased_media);

@@ -103,6 +103,14 @@ std::string Replies::dataExport(flows::Lang lang, const std::string& pseudonym,
                                  {"description", own ? t.description : "-"}});
   }
   if (data.tickets.empty()) { text += "\n" + texts.render(lang, "export.no_tickets"); }
+  for (const auto& m : data.messages) {
+    text += "\n" + texts.render(lang, "export.message",
+                                {{"number", std::to_string(m.number)},
+                                 {"date", day(m.at)},
+                                 {"text", m.body},
+                                 {"photo", m.photo ? texts.render(lang, "export.message_photo")
+                                                   : std::string()}});
+  }
   if (data.participation) { text += "\n" + *data.participation; }
   text += data.subscriptions;
   text += "\n" + texts.render(lang, "export.footer");

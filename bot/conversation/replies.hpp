@@ -19,6 +19,7 @@ namespace bb {
 struct CitizenExport {
   std::optional<CitizenRecord> citizen;
   std::vector<TicketRecord> tickets;  //!< reported or followed
+  std::vector<TicketMessageRecord> messages;  //!< what they wrote into ticket threads
   std::optional<std::string> participation;  //!< the participation section; none: not offered
   std::string subscriptions;  //!< subscription and consent lines, each starting with a newline
 };

@@ -65,6 +65,9 @@ std::string exportText(const EffectServices& s, const std::string& pseudonym, fl
   CitizenExport data;
   if (auto c = s.store.citizen(pseudonym); c && *c) { data.citizen = std::move(**c); }
   if (auto tickets = s.store.ticketsOf(pseudonym, 1000)) { data.tickets = std::move(*tickets); }
+  if (auto messages = s.store.ticketMessagesOf(pseudonym, 1000)) {
+    data.messages = std::move(*messages);
+  }
   if (s.participation != nullptr) {
     data.participation = s.participation->exportSection(pseudonym, lang);
   }
@@ -158,6 +161,18 @@ struct EffectHandlers {
 
   void operator()(const flows::StopAll&) const {
     step.commit.subscription_changes.push_back({SubscriptionChange::Op::UnsubscribeAll, {}, 0});
+  }
+
+  void operator()(const flows::PostToTicket& p) const {
+    NewTicketMessage message{p.number, p.text, {}};
+    for (const auto& id : p.media_ids) {
+      try {
+        message.media_ids.push_back(std::stoll(id));
+      } catch (...) {
+        // not a media row id: ignore
+      }
+    }
+    step.commit.ticket_messages.push_back(std::move(message));
   }
 
   void operator()(const flows::SubmitProposal& e) const { participate(e); }

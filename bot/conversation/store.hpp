@@ -137,6 +137,29 @@ struct SubscriptionChange {
 //! The consent purpose of a topic's broadcasts: "broadcast:<topic id>".
 inline std::string broadcastPurpose(const std::string& topic_id) { return "broadcast:" + topic_id; }
 
+//! A ticket staff wrote to the citizen about: its reply window (Settings::reply_window).
+struct ReplyWindowRecord {
+  std::int64_t number = 0;
+  SysTime opened_at{};  //!< the latest staff message to the citizen about it; epoch: never
+  bool ticket_closed = false;
+  std::optional<SysTime> last_message_at;  //!< the citizen's latest message to the ticket
+};
+
+//! A citizen's message into a ticket's thread ("citizen_message"); never public.
+struct NewTicketMessage {
+  std::int64_t number = 0;
+  std::string body;
+  std::vector<std::int64_t> media_ids;  //!< photos sent with it (media rows)
+};
+
+//! A message the citizen wrote into a ticket's thread (for their data export).
+struct TicketMessageRecord {
+  std::int64_t number = 0;
+  std::string body;
+  bool photo = false;
+  SysTime at{};
+};
+
 //! Everything one processed event changes, committed in one transaction.
 struct StepCommit {
   std::int64_t event_id = 0;  //!< 0: no inbound event (a ticket created through the API)
@@ -154,6 +177,8 @@ struct StepCommit {
   std::vector<std::string> counters;  //!< anonymous counters to increment
   std::vector<NewMedia> media;
   std::vector<SubscriptionChange> subscription_changes;  //!< applied after the citizen upsert
+  //! Citizen messages into ticket threads: the ticket is marked unread for staff.
+  std::vector<NewTicketMessage> ticket_messages;
 };
 
 struct OutboxRow {
@@ -221,12 +246,27 @@ public:
   //! Commits the step. Returns false (and changes nothing) if the event was already processed.
   virtual Result<bool> commitStep(const StepCommit& step) = 0;
 
+  //! The citizen's reply windows, the most recently opened first (open and run out).
+  virtual Result<std::vector<ReplyWindowRecord>> replyWindows(const std::string& pseudonym,
+                                                              int limit) = 0;
+  //! The citizen's messages into ticket threads, oldest first.
+  virtual Result<std::vector<TicketMessageRecord>> ticketMessagesOf(const std::string& pseudonym,
+                                                                    int limit) = 0;
+  //! The ticket of the message to `pseudonym` whose provider id hashes to `provider_id_hash`
+  //! (outbox.provider_message_id), with the citizen's window on
+  //! it (opened_at epoch when staff never wrote about it); nullopt: no such message of ours.
+  virtual Result<std::optional<ReplyWindowRecord>> quotedTicket(
+      const std::string& pseudonym, const std::string& provider_id_hash) = 0;
+
   // ---- tickets ----
   virtual Result<std::vector<CitizenRecord>> followersOf(std::int64_t number) = 0;
   virtual Result<void> changeStatus(const StatusChange& change) = 0;
   virtual Result<std::optional<TicketRecord>> ticketByFollowToken(const std::string& token_hash) = 0;
   //! Public status history of a ticket: (status, public note, time), oldest first.
   virtual Result<std::vector<StatusHistoryEntry>> statusHistory(std::int64_t number) = 0;
+  //! What staff wrote to the reporter in the ticket's thread (replies; note = the text),
+  //! oldest first. Internal notes and citizen messages are not part of it.
+  virtual Result<std::vector<StatusHistoryEntry>> staffReplies(std::int64_t number) = 0;
 
   // ---- outbox ----
   //! Queued rows of `channel` due at `now`, oldest first, at most one per recipient at a time

@@ -63,6 +63,7 @@ struct TicketQuery {
   std::string channel;
   bool unassigned = false;
   std::int64_t assignee = 0;           //!< 0: any
+  bool unread = false;                 //!< only tickets with an unread citizen message
   std::optional<SysTime> created_before;  //!< age filter
   std::string search;                  //!< a ticket number or words of the text
   TicketSort sort = TicketSort::Newest;
@@ -76,6 +77,8 @@ struct InboxTicket {
   TicketRecord ticket;
   std::int64_t assignee_id = 0;
   std::string assignee_login;
+  //! The oldest citizen message no staff member has opened the ticket since; none: all read.
+  std::optional<SysTime> unread_since;
 };
 
 struct TicketPage {
@@ -95,6 +98,7 @@ struct ThreadEntry {
   std::string outbox_status;  //!< queued, sent, delivered, read, failed, dead
   std::string outbox_error;
   std::string outbox_payload;  //!< serialized OutboundMessage
+  std::int64_t media_id = 0;   //!< citizen_message: the photo sent with it (0: none)
 };
 
 //! A photo as the inbox may serve it: the ticket it belongs to decides who may see it.
@@ -151,6 +155,10 @@ public:
   virtual Result<std::optional<InboxTicket>> inboxTicket(std::int64_t number) = 0;
   virtual Result<std::vector<ThreadEntry>> thread(std::int64_t number) = 0;
   virtual Result<std::optional<InboxMedia>> ticketMedia(std::int64_t media_id) = 0;
+  //! Tickets with an unread citizen message under the query's scope (for the navigation).
+  virtual Result<std::int64_t> unreadCount(const TicketQuery& query) = 0;
+  //! A staff member opened the ticket: its citizen messages are read for the whole team.
+  virtual Result<void> markCitizenMessagesRead(std::int64_t number) = 0;
 
   // ---- staff changes (each writes `audit` in the same transaction) ----
   //! Queues `message` in the outbox and adds a staff_reply event with `body`.

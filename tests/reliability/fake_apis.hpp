@@ -44,6 +44,7 @@ public:
     std::string channel;    //!< whatsapp | telegram | matrix
     std::string recipient;  //!< wa_id, chat id, room id
     std::string text;
+    std::string id;  //!< the id the fake gave the message (wamid, message_id, event_id)
   };
 
   FakeApis() : FakeApis(Options{}) {}
@@ -347,13 +348,15 @@ private:
       if (channel == "matrix") {
         auto [it, fresh] = txns_.emplace(recipient + "|" + txn, "$ev" + std::to_string(n));
         if (fresh) {
-          deliveries_.push_back({channel, recipient, text});
+          deliveries_.push_back({channel, recipient, text, it->second});
         } else {
           ++matrix_repeats_;
         }
         answer = nj::json{{"event_id", it->second}}.dump();
       } else {
-        deliveries_.push_back({channel, recipient, text});
+        deliveries_.push_back({channel, recipient, text,
+                               channel == "whatsapp" ? "wamid.fake" + std::to_string(n)
+                                                     : std::to_string(n)});
         if (channel == "whatsapp") {
           answer = nj::json{{"messaging_product", "whatsapp"},
                             {"contacts", {{{"input", recipient}, {"wa_id", recipient}}}},

@@ -19,13 +19,14 @@ struct ListPage::Filter {
   std::string assignee;
   std::string age;
   std::string sort;
+  std::string unread;  //!< "1": only tickets with an unread citizen message ("neue Antwort")
 
   //! The list URL with this filter and `changes` applied.
   std::string url(const std::map<std::string, std::string>& changes) const {
     std::map<std::string, std::string> params = {
         {"status", status}, {"category", q.category}, {"department", q.department},
         {"channel", q.channel}, {"assignee", assignee}, {"age", age}, {"q", q.search},
-        {"sort", sort}};
+        {"sort", sort}, {"neu", unread}};
     for (const auto& [k, v] : changes) { params[k] = v; }
     std::string out = "/inbox?";
     bool first = true;
@@ -76,10 +77,12 @@ HttpResponse ListPage::show(const HttpRequest& req) {
   auto rows = store_.listTickets(f.q);
   auto counts = store_.statusCounts(f.q);
   auto staff = store_.listStaff();
-  if (!rows || !counts || !staff) { return desk_.unavailable(&p); }
+  auto unread = store_.unreadCount(f.q);
+  if (!rows || !counts || !staff || !unread) { return desk_.unavailable(&p); }
   const std::string body =
       "<h1>" + std::string(f.q.unassigned ? "Nicht zugewiesene Meldungen" : "Meldungen") +
-      "</h1>" + statusTabs(f, *counts) + filterForm(f, p, *staff) + table(rows->rows) +
+      "</h1>" + statusTabs(f, *counts) + unreadFilter(f, *unread) + filterForm(f, p, *staff) +
+      table(rows->rows) +
       pager(f, *rows) +
       "<p class=\"legend\">AT = Arbeitstage (Mo–Fr) seit Eingang; rot: über dem Ziel der "
       "Kategorie, gelb: Ziel bald erreicht.</p>";
@@ -114,6 +117,8 @@ ListPage::Filter ListPage::filterOf(const HttpRequest& req, const Principal& p) 
   } else if (auto id = parseId(f.assignee)) {
     q.assignee = *id;
   }
+  f.unread = req.param("neu") == "1" ? "1" : "";
+  q.unread = !f.unread.empty();
   f.age = req.param("age");
   if (auto days = parseId(f.age); days && *days > 0 && *days < 3650) {
     q.created_before = clock_.now() - std::chrono::hours(24 * *days);
@@ -202,6 +207,19 @@ std::string ListPage::filterForm(const Filter& f, const Principal& p,
          "Zurücksetzen</a></form>";
 }
 
+//! "neue Antwort": the tickets whose citizen wrote since staff last opened them.
+std::string ListPage::unreadFilter(const Filter& f, std::int64_t unread) const {
+  const bool on = !f.unread.empty();
+  return "<p class=\"unread-filter\"><a class=\"new-reply-filter" +
+         std::string(on ? " current\" aria-current=\"page" : "") + "\" href=\"" +
+         escapeHtml(f.url({{"neu", on ? "" : "1"}, {"after", ""}, {"after_u", ""}})) +
+         "\">neue Antwort <span class=\"count\">" + std::to_string(unread) + "</span></a>" +
+         (on ? " <a class=\"reset\" href=\"" + escapeHtml(f.url({{"neu", ""}})) +
+                   "\">alle zeigen</a>"
+             : "") +
+         "</p>";
+}
+
 std::string ListPage::table(const std::vector<InboxTicket>& rows) const {
   const SysTime now = clock_.now();
   std::string out = "<table class=\"tickets\"><thead><tr><th scope=\"col\">Nr.</th>"
@@ -226,8 +244,14 @@ std::string ListPage::table(const std::vector<InboxTicket>& rows) const {
       }
     }
     const std::string href = "/inbox/tickets/" + std::to_string(t.number);
-    out += "<tr><td class=\"num\"><a href=\"" + href + "\">" + std::to_string(t.number) +
-           "</a></td><td>" + views::statusBadge(t.status, views::statusLabel(flows_, t.status)) +
+    const std::string marker =
+        row.unread_since ? " <span class=\"badge new-reply\" title=\"Die Bürger:in hat seit " +
+                               views::formatTime(*row.unread_since) +
+                               " geschrieben\">neue Antwort</span>"
+                         : "";
+    out += "<tr" + std::string(row.unread_since ? " class=\"unread\"" : "") +
+           "><td class=\"num\"><a href=\"" + href + "\">" + std::to_string(t.number) +
+           "</a>" + marker + "</td><td>" + views::statusBadge(t.status, views::statusLabel(flows_, t.status)) +
            "</td><td>" + escapeHtml(views::categoryLabel(flows_, t.category_id)) +
            "</td><td class=\"desc\">" +
            escapeHtml(ellipsize(t.description.empty() ? t.address_text : t.description, 90)) +

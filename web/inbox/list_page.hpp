@@ -28,6 +28,7 @@ private:
                          const std::vector<std::pair<std::string, std::int64_t>>& counts) const;
   std::string filterForm(const Filter& f, const Principal& p,
                          const std::vector<StaffUser>& staff) const;
+  std::string unreadFilter(const Filter& f, std::int64_t unread) const;
   std::string table(const std::vector<InboxTicket>& rows) const;
   std::string pager(const Filter& f, const TicketPage& page) const;
 

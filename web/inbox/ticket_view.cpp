@@ -6,6 +6,7 @@
 #include "bot/cases/ticket_status.hpp"
 #include "bot/conversation/citizen_message.hpp"
 #include "bot/conversation/codec.hpp"
+#include "bot/log.hpp"
 #include "bot/text/utf8.hpp"
 #include "web/html.hpp"
 #include "web/inbox/views.hpp"
@@ -151,7 +152,13 @@ HttpResponse TicketView::render(const Principal& p, std::int64_t number, const s
   std::string body = "<p class=\"crumbs\"><a href=\"/inbox\">« Meldungen</a></p>";
   if (!flash.empty()) { body += "<p class=\"flash\" role=\"status\">" + escapeHtml(flash) + "</p>"; }
   if (!error.empty()) { body += "<p class=\"error\" role=\"alert\">" + escapeHtml(error) + "</p>"; }
-  const std::string left = details(t) + thread(number) + trail(number);
+  if (row.unread_since && flash.empty() && error.empty()) {
+    // The first staff member to open the ticket reads the citizen's answer for the team.
+    if (!inbox_.markCitizenMessagesRead(number)) {
+      log::warn("inbox_mark_read_failed", {{"ticket", std::to_string(number)}});
+    }
+  }
+  const std::string left = details(t) + thread(t) + trail(number);
   const std::string right =
       replyForm(t, csrf) + statusForms(t, csrf) + noteForm(actionBase(t), csrf) +
       assignForm(row, csrf) + categoryForm(t, csrf) +
@@ -203,16 +210,23 @@ std::string TicketView::details(const TicketRecord& t) const {
   return out + "</section>";
 }
 
-std::string TicketView::thread(std::int64_t number) const {
+std::string TicketView::thread(const TicketRecord& t) const {
   std::string out = "<section class=\"thread\"><h2>Verlauf</h2><ol>";
-  auto entries = inbox_.thread(number);
+  auto entries = inbox_.thread(t.number);
   if (!entries) { return out + "</ol></section>"; }
   for (const auto& e : *entries) {
-    const EntryText shown = describe(e, engine_.flowData());
+    EntryText shown = describe(e, engine_.flowData());
+    if (e.kind == "citizen_message") { shown.head += " über " + views::channelLabel(t.channel); }
     out += "<li class=\"ev ev-" + escapeHtml(e.kind) + "\"><div class=\"ev-head\"><span>" +
            escapeHtml(shown.head) + "</span><time>" + views::formatTime(e.at) + "</time></div>";
     if (!shown.text.empty()) {
       out += "<div class=\"ev-body citizen-text\">" + escapeHtml(shown.text) + "</div>";
+    }
+    if (e.media_id > 0) {
+      const std::string id = std::to_string(e.media_id);
+      out += "<div class=\"photos\"><a href=\"/inbox/media/" + id +
+             "\" target=\"_blank\"><img src=\"/inbox/media/" + id + "/thumb\" alt=\"Foto " + id +
+             "\" loading=\"lazy\"></a></div>";
     }
     if (e.outbox_id > 0) {
       out += "<div class=\"delivery dl-" + escapeHtml(e.outbox_status) + "\">Zustellung: " +

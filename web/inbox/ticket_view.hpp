@@ -35,7 +35,7 @@ private:
   // Parts of the page.
   std::string head(const InboxTicket& row) const;
   std::string details(const TicketRecord& t) const;
-  std::string thread(std::int64_t number) const;
+  std::string thread(const TicketRecord& t) const;
   std::string trail(std::int64_t number) const;
   std::string replyForm(const TicketRecord& t, const std::string& csrf) const;
   std::string statusForms(const TicketRecord& t, const std::string& csrf) const;

@@ -148,6 +148,12 @@ bool parseMessage(const json& ev, InboundEvent& out) {
       rel != nullptr && stringMember(*rel, "rel_type") == "m.replace") {
     return false;  // an edit of an earlier message: the original was handled already
   }
+  // A reply to one of our messages names it (m.in_reply_to): the engine finds its ticket.
+  if (const json* rel = objectMember(*content, "m.relates_to")) {
+    if (const json* reply = objectMember(*rel, "m.in_reply_to")) {
+      out.reply_to = stringMember(*reply, "event_id");
+    }
+  }
   const std::string body = stringMember(*content, "body");
   if (msgtype == "m.text") {
     out.kind = InboundKind::Text;

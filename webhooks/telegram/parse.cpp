@@ -80,6 +80,10 @@ bool fromMessage(const json& msg, InboundEvent& e, std::string& ignored) {
   e.chat_id = std::to_string(*chat_id);
   e.user_id = std::to_string(user_id.value_or(*chat_id));  // private chat id = user id
   e.sent_at = sentAt(msg);
+  // A reply to one of our messages names it: the engine finds that message's ticket.
+  if (const json* quoted = objectMember(msg, "reply_to_message")) {
+    if (const auto id = int64Member(*quoted, "message_id")) { e.reply_to = std::to_string(*id); }
+  }
 
   if (const json* photos = arrayMember(msg, "photo")) {
     if (const json* best = largestPhoto(*photos)) {

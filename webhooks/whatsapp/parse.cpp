@@ -122,6 +122,10 @@ void readMessages(const json& value, ParsedWebhook& out) {
     }
     event.chat_id = event.user_id;
     event.sent_at = timestampMember(message);
+    // A reply to one of our messages names it (context.id): the engine finds its ticket.
+    if (const json* context = objectMember(message, "context")) {
+      event.reply_to = stringMember(*context, "id");
+    }
     readContent(message, event);
     collectErrorCodes(message, out.error_codes);
     out.events.push_back(std::move(event));

@@ -1,0 +1,356 @@
+// Citizens answer the city: reply windows, the ticket a message goes to, confirmations once per
+// burst, "abgeschlossen" for closed tickets, and the channel's own reply taking precedence.
+
+#include <doctest/doctest.h>
+
+#include <chrono>
+#include <string>
+
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include "bot/conversation/citizen_message.hpp"
+#include "bot/privacy/retention.hpp"
+#include "bot/text/local_time.hpp"
+#include "storage/sqlite_inbox_store.hpp"
+#include "storage/sqlite_retention_store.hpp"
+#include "support/engine_harness.hpp"
+
+using bb::test::EngineHarness;
+using bb::test::kMarktplatz;
+
+namespace {
+
+using namespace std::chrono_literals;
+
+bool contains(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+std::string received(EngineHarness& h, std::int64_t number) {
+  return h.flows.texts.render(bb::flows::Lang::De, "reply.received",
+                              {{"number", std::to_string(number)}});
+}
+
+//! The citizen messages in ticket `number`'s thread, oldest first ("|"-joined bodies).
+std::string citizenMessages(EngineHarness& h, std::int64_t number) {
+  SQLite::Database db(h.db_path);
+  SQLite::Statement q(db,
+                      "SELECT e.body FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id "
+                      "WHERE t.number = ? AND e.kind = 'citizen_message' ORDER BY e.id");
+  q.bind(1, number);
+  std::string out;
+  while (q.executeStep()) { out += (out.empty() ? "" : "|") + q.getColumn(0).getString(); }
+  return out;
+}
+
+std::int64_t countOf(EngineHarness& h, const std::string& sql) {
+  return h.scalar(sql);
+}
+
+//! Staff answers in the inbox (the same store call the inbox's reply form makes).
+void staffReply(EngineHarness& h, std::int64_t number, const std::string& user,
+                const std::string& text) {
+  auto citizen = h.store->citizen(h.pseudonym(user));
+  REQUIRE(citizen);
+  REQUIRE(*citizen);
+  bb::storage::SqliteInboxStore inbox(*h.db);
+  bb::AuditEntry audit;
+  audit.at = h.clock.now();
+  audit.actor = "mia";
+  audit.action = "reply";
+  audit.ticket_number = number;
+  const auto message =
+      bb::CitizenMessage::staffReply(**citizen, number).text("Nachricht der Stadt: " + text);
+  REQUIRE(inbox.addStaffReply(number, message.build(), text, audit));
+}
+
+struct Reported {
+  EngineHarness h;
+  std::int64_t number = 0;
+  Reported() {
+    h.onboard("anna");
+    number = h.report("anna", "schlagloch", kMarktplatz);
+    h.replies("anna");
+  }
+};
+
+}  // namespace
+
+TEST_CASE("replies: inside the reply window free text goes into the ticket's thread, confirmed once per burst") {
+  Reported r;
+  EngineHarness& h = r.h;
+  staffReply(h, r.number, "anna", "Wo genau ist das Loch?");
+  h.replies("anna");
+  h.text("anna", "Genau vor der Apotheke, ca. 40 cm");
+  const auto first = h.replies("anna");
+  REQUIRE(first.size() == 1);
+  CHECK(first[0].text == received(h, r.number));
+  CHECK(contains(first[0].text, "Ihre Nachricht ist bei Meldung " + std::to_string(r.number) +
+                                    " angekommen."));
+  REQUIRE(first[0].choices.size() == 1);
+  CHECK(first[0].choices[0].id == "menu");
+  CHECK(citizenMessages(h, r.number) == "Genau vor der Apotheke, ca. 40 cm");
+  CHECK(countOf(h, "SELECT count(*) FROM tickets WHERE number = " + std::to_string(r.number) +
+                       " AND unread_citizen_at IS NOT NULL") == 1);
+
+  SUBCASE("a second message of the same burst is not confirmed again") {
+    h.clock.advance(3min);
+    h.text("anna", "Es ist ziemlich tief.");
+    CHECK(h.replies("anna").empty());
+    CHECK(citizenMessages(h, r.number) ==
+          "Genau vor der Apotheke, ca. 40 cm|Es ist ziemlich tief.");
+  }
+  SUBCASE("a message after a pause is a new burst") {
+    h.clock.advance(11min);
+    h.text("anna", "Noch etwas: es wird größer.");
+    const auto again = h.replies("anna");
+    REQUIRE(again.size() == 1);
+    CHECK(again[0].text == received(h, r.number));
+  }
+  SUBCASE("commands keep their meaning inside the window") {
+    h.text("anna", "hilfe");
+    CHECK_FALSE(contains(h.replyText("anna"), "angekommen"));
+    h.choice("anna", "report");
+    CHECK(contains(h.replyText("anna"), h.text("category.prompt")));
+    CHECK(citizenMessages(h, r.number) == "Genau vor der Apotheke, ca. 40 cm");
+  }
+}
+
+TEST_CASE("replies: a status change with text opens the window too; without text it does not") {
+  Reported r;
+  EngineHarness& h = r.h;
+  REQUIRE(h.engine->changeTicketStatus(r.number, "in_pruefung", "", "staff:mia"));
+  h.replies("anna");
+  h.text("anna", "Und?");
+  CHECK(contains(h.replyText("anna"), h.text("help.menu")));
+  CHECK(citizenMessages(h, r.number).empty());
+  REQUIRE(h.engine->changeTicketStatus(r.number, "in_bearbeitung", "Ist das Loch noch da?",
+                                       "staff:mia"));
+  h.replies("anna");
+  h.text("anna", "Ja");
+  CHECK(h.replyText("anna") == received(h, r.number) + "\n");
+  CHECK(citizenMessages(h, r.number) == "Ja");
+}
+
+TEST_CASE("replies: without a window the menu answers as before") {
+  Reported r;
+  EngineHarness& h = r.h;
+  h.text("anna", "Genau vor der Apotheke");
+  CHECK(contains(h.replyText("anna"), h.text("help.menu")));
+  CHECK(citizenMessages(h, r.number).empty());
+  CHECK(countOf(h, "SELECT count(*) FROM tickets WHERE unread_citizen_at IS NOT NULL") == 0);
+
+  SUBCASE("and after the window of an open ticket has run out") {
+    staffReply(h, r.number, "anna", "Wo genau?");
+    h.replies("anna");
+    h.clock.advance(std::chrono::hours(24 * 14) + 1min);
+    h.text("anna", "Vor der Apotheke");
+    CHECK(contains(h.replyText("anna"), h.text("help.menu")));
+    CHECK(citizenMessages(h, r.number).empty());
+  }
+}
+
+TEST_CASE("replies: with two open windows the citizen is asked which ticket") {
+  Reported r;
+  EngineHarness& h = r.h;
+  const auto second = h.report("anna", "graffiti", kMarktplatz);
+  h.replies("anna");
+  staffReply(h, r.number, "anna", "Wo genau?");
+  staffReply(h, second, "anna", "Welche Farbe?");
+  h.replies("anna");
+  h.text("anna", "Rot und blau");
+  const auto asked = h.replies("anna");
+  REQUIRE(asked.size() == 1);
+  CHECK(asked[0].text == h.text("reply.which"));
+  std::vector<std::string> ids;
+  for (const auto& c : asked[0].choices) { ids.push_back(c.id); }
+  // The most recently opened window first.
+  CHECK(ids == std::vector<std::string>{"reply:" + std::to_string(second),
+                                        "reply:" + std::to_string(r.number), "menu"});
+  CHECK(citizenMessages(h, r.number).empty());
+  CHECK(citizenMessages(h, second).empty());
+
+  SUBCASE("picking one posts the held message there") {
+    h.choice("anna", "reply:" + std::to_string(second));
+    CHECK(h.replyText("anna") == received(h, second) + "\n");
+    CHECK(citizenMessages(h, second) == "Rot und blau");
+    CHECK(citizenMessages(h, r.number).empty());
+  }
+  SUBCASE("a typed number works where choices are text") {
+    h.text("anna", std::to_string(r.number));
+    CHECK(h.replyText("anna") == received(h, r.number) + "\n");
+    CHECK(citizenMessages(h, r.number) == "Rot und blau");
+  }
+  SUBCASE("more text joins the held message; the menu drops it") {
+    h.text("anna", "Ziemlich groß");
+    CHECK(h.replyText("anna") == h.text("reply.which") + "\n");
+    h.choice("anna", "menu");
+    h.replies("anna");
+    CHECK(citizenMessages(h, r.number).empty());
+    CHECK(citizenMessages(h, second).empty());
+  }
+}
+
+TEST_CASE("replies: a closed ticket takes messages while its window runs, then says abgeschlossen") {
+  Reported r;
+  EngineHarness& h = r.h;
+  REQUIRE(h.engine->changeTicketStatus(r.number, "erledigt", "Das Loch ist geflickt.",
+                                       "staff:mia"));
+  h.replies("anna");
+  h.text("anna", "Danke!");
+  CHECK(h.replyText("anna") == received(h, r.number) + "\n");
+  CHECK(citizenMessages(h, r.number) == "Danke!");
+
+  h.clock.advance(std::chrono::hours(24 * 15));
+  h.text("anna", "Das Loch ist wieder da");
+  const auto closed = h.replies("anna");
+  REQUIRE(closed.size() == 1);
+  CHECK(contains(closed[0].text, "Diese Meldung ist abgeschlossen"));
+  CHECK(contains(closed[0].text, std::to_string(r.number)));
+  REQUIRE(closed[0].choices.size() == 2);
+  CHECK(closed[0].choices[0].id == "report");
+  CHECK(citizenMessages(h, r.number) == "Danke!");
+  // The offer leads to a new report.
+  h.choice("anna", "report");
+  CHECK(contains(h.replyText("anna"), h.text("category.prompt")));
+}
+
+TEST_CASE("replies: a photo inside the window joins the thread with its media row") {
+  Reported r;
+  EngineHarness& h = r.h;
+  staffReply(h, r.number, "anna", "Haben Sie ein Foto?");
+  h.replies("anna");
+  h.image("anna", "wa-media-1");
+  CHECK(h.replyText("anna") == received(h, r.number) + "\n");
+  CHECK(countOf(h, "SELECT count(*) FROM ticket_events e JOIN media m ON m.id = e.media_id "
+                   "WHERE e.kind = 'citizen_message'") == 1);
+}
+
+TEST_CASE("replies: the citizen's messages are in their export and go with 'daten löschen'") {
+  Reported r;
+  EngineHarness& h = r.h;
+  staffReply(h, r.number, "anna", "Wo genau?");
+  h.replies("anna");
+  h.text("anna", "Vor Hausnummer 7, Tel. 0170 1234567");
+  h.image("anna", "sha256:" + std::string(64, 'e'));
+  h.replies("anna");
+  h.choice("anna", "data:export");
+  const std::string exported = h.replyText("anna");
+  CHECK(contains(exported, h.flows.texts.render(bb::flows::Lang::De, "export.message",
+                                                {{"number", std::to_string(r.number)},
+                                                 {"date", bb::localDate(h.clock.now())},
+                                                 {"text", "Vor Hausnummer 7, Tel. 0170 1234567"},
+                                                 {"photo", ""}})));
+  CHECK(contains(exported, h.text("export.message_photo")));
+
+  h.text("anna", "daten löschen");
+  h.choice("anna", "confirm");
+  CHECK(countOf(h, "SELECT count(*) FROM ticket_events WHERE body LIKE '%1234567%'") == 0);
+  CHECK(countOf(h, "SELECT count(*) FROM ticket_events WHERE author IS NOT NULL") == 0);
+  CHECK(countOf(h, "SELECT count(*) FROM ticket_events WHERE media_id IS NOT NULL") == 0);
+  CHECK(countOf(h, "SELECT count(*) FROM reply_windows") == 0);
+  CHECK(countOf(h, "SELECT count(*) FROM media") == 0);
+  // That the citizen wrote stays in the thread, without what.
+  CHECK(countOf(h, "SELECT count(*) FROM ticket_events WHERE kind = 'citizen_message'") == 2);
+  CHECK(h.removedMedia() == std::vector<std::string>{std::string(64, 'e')});
+}
+
+TEST_CASE("replies: retention removes the citizen's messages and photos with the ticket's texts") {
+  Reported r;
+  EngineHarness& h = r.h;
+  REQUIRE(h.engine->changeTicketStatus(r.number, "erledigt", "Geflickt.", "staff:mia"));
+  h.replies("anna");
+  h.text("anna", "Danke, Familie Maier");
+  h.image("anna", "sha256:" + std::string(64, 'f'));
+  REQUIRE(countOf(h, "SELECT count(*) FROM ticket_events WHERE media_id IS NOT NULL") == 1);
+
+  bb::storage::SqliteRetentionStore store(*h.db);
+  std::vector<std::string> removed;
+  bb::RetentionJob job(store, bb::RetentionPolicy{},
+                       [&removed](const std::string& id) { removed.push_back(id); });
+  // The photo is not an orphaned draft photo: a week later it is still there.
+  h.clock.advance(std::chrono::hours(24 * 8));
+  REQUIRE(job.run(h.clock.now()));
+  CHECK(countOf(h, "SELECT count(*) FROM media") == 1);
+  CHECK(removed.empty());
+
+  h.clock.advance(std::chrono::hours(24 * 180));
+  auto due = job.run(h.clock.now());
+  REQUIRE(due);
+  CHECK(due->tickets_anonymized == 1);
+  CHECK(countOf(h, "SELECT count(*) FROM ticket_events WHERE body LIKE '%Maier%'") == 0);
+  CHECK(countOf(h, "SELECT count(*) FROM ticket_events WHERE media_id IS NOT NULL OR "
+                   "author IS NOT NULL") == 0);
+  CHECK(countOf(h, "SELECT count(*) FROM media") == 0);
+  CHECK(countOf(h, "SELECT count(*) FROM reply_windows") == 0);
+  CHECK(removed == std::vector<std::string>{std::string(64, 'f')});
+}
+
+namespace {
+
+//! The provider id our latest message to `user` about `number` got (as an outbox worker stores
+//! it: the keyed hash); returns the id in the clear, as the channel would quote it.
+std::string deliveredAs(EngineHarness& h, std::int64_t number, const std::string& user,
+                        const std::string& provider_id) {
+  const std::string hash = h.engine->providerIdHash(bb::Channel::WebChat, provider_id);
+  const std::string sql =
+      "UPDATE outbox SET status = 'sent', provider_message_id = '" + hash +
+      "' WHERE id = (SELECT max(o.id) FROM outbox o JOIN tickets t ON t.id = o.ticket_id "
+      "WHERE t.number = " + std::to_string(number) + " AND o.pseudonym = '" + h.pseudonym(user) +
+      "')";
+  REQUIRE(h.db->write([&sql](SQLite::Database& db) { db.exec(sql); }));
+  return provider_id;
+}
+
+void quotedText(EngineHarness& h, const std::string& user, const std::string& quoted,
+                const std::string& text) {
+  auto e = h.event(user, bb::InboundKind::Text);
+  e.text = text;
+  e.reply_to = quoted;
+  h.send(e);
+}
+
+}  // namespace
+
+TEST_CASE("replies: the channel's own reply names the ticket, before any window") {
+  Reported r;
+  EngineHarness& h = r.h;
+  const auto second = h.report("anna", "graffiti", kMarktplatz);
+  h.replies("anna");
+  staffReply(h, r.number, "anna", "Wo genau?");
+  staffReply(h, second, "anna", "Welche Farbe?");
+  h.replies("anna");
+  const std::string first_id = deliveredAs(h, r.number, "anna", "msg-ours-1");
+
+  quotedText(h, "anna", first_id, "Vor der Apotheke");
+  CHECK(h.replyText("anna") == received(h, r.number) + "\n");
+  CHECK(citizenMessages(h, r.number) == "Vor der Apotheke");
+  CHECK(citizenMessages(h, second).empty());
+  CHECK(countOf(h, "SELECT count(*) FROM counters WHERE name = 'reply_quote_unmatched'") == 0);
+
+  SUBCASE("an id that matches none of our messages leaves it to the windows, and is counted") {
+    quotedText(h, "anna", "msg-ours-1-changed-tail", "Rot");
+    CHECK(h.replyText("anna") == h.text("reply.which") + "\n");
+    CHECK(countOf(h, "SELECT value FROM counters WHERE name = 'reply_quote_unmatched'") == 1);
+  }
+  SUBCASE("a quoted message of an open ticket reaches it after the window too") {
+    h.clock.advance(std::chrono::hours(24 * 20));
+    quotedText(h, "anna", first_id, "Ist schon jemand da gewesen?");
+    CHECK(h.replyText("anna") == received(h, r.number) + "\n");
+    CHECK(citizenMessages(h, r.number) == "Vor der Apotheke|Ist schon jemand da gewesen?");
+  }
+  SUBCASE("a quoted message of a ticket closed after its window: abgeschlossen") {
+    REQUIRE(h.engine->changeTicketStatus(r.number, "erledigt", "", "staff:mia"));
+    h.replies("anna");
+    h.clock.advance(std::chrono::hours(24 * 20));
+    quotedText(h, "anna", first_id, "Wieder kaputt");
+    CHECK(contains(h.replyText("anna"), "Diese Meldung ist abgeschlossen"));
+    CHECK(citizenMessages(h, r.number) == "Vor der Apotheke");
+  }
+  SUBCASE("someone else's message id finds nothing") {
+    h.onboard("ben");
+    quotedText(h, "ben", first_id, "Hallo");
+    CHECK(contains(h.replyText("ben"), h.text("help.menu")));
+    CHECK(citizenMessages(h, r.number) == "Vor der Apotheke");
+  }
+}
