@@ -1,6 +1,7 @@
 #include "web/webchat.hpp"
 
 #include <algorithm>
+#include <functional>
 #include <regex>
 #include <thread>
 
@@ -74,7 +75,8 @@ std::vector<Route> WebChat::routes() {
       Route{"POST", "/chat/api/send", "chat_send", bind(&WebChat::send)},
       Route{"POST", "/chat/api/photo", "chat_photo", bind(&WebChat::photo)},
       Route{"GET", "/chat/api/messages", "chat_messages", bind(&WebChat::messages)},
-      Route{"GET", R"(/chat/follow/([0-9a-f]{32}))", "chat_follow", bind(&WebChat::follow)},
+      // Any token: a mistyped or cut-off link gets the friendly page, never a bare 404.
+      Route{"GET", R"(/chat/follow/([^/]{0,200}))", "chat_follow", bind(&WebChat::follow)},
       Route{"GET", "/datenschutz", "privacy_notice", bind(&WebChat::privacy)},
   };
 }
@@ -294,20 +296,49 @@ HttpResponse WebChat::messages(const HttpRequest& req) {
   }
 }
 
+namespace {
+
+//! The follow page for a link that leads nowhere (mistyped, cut off, or the report is gone):
+//! in German and English, in the chat's page frame.
+HttpResponse followNotFound() {
+  HttpResponse r = HttpResponse::text(404, "");
+  r.content_type = "text/html; charset=utf-8";
+  r.body = "<!doctype html><html lang=\"de\"><head><meta charset=\"utf-8\">"
+           "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+           "<meta name=\"robots\" content=\"noindex\"><title>Meldung nicht gefunden – "
+           "Bürgerbox</title><link rel=\"stylesheet\" href=\"/chat/static/chat.css\"></head>"
+           "<body class=\"follow\"><main><h1>Meldung nicht gefunden</h1><p>Dieser Link ist "
+           "ungültig, unvollständig kopiert, oder die Meldung wurde gelöscht. Bitte prüfen Sie "
+           "den Link in Ihrer Bestätigung – oder fragen Sie im Chat mit „status“ und der "
+           "Nummer Ihrer Meldung nach.</p><section lang=\"en\"><h2>Report not found</h2><p>This "
+           "link is invalid, incomplete, or the report has been deleted. Please check the link in "
+           "your confirmation – or ask in the chat with “status” and your report's number."
+           "</p></section><p><a href=\"/chat\">Zum Chat / To the chat</a></p></main></body>"
+           "</html>";
+  return withPageHeaders(r);
+}
+
+bool isFollowToken(const std::string& token) {
+  return token.size() == 32 && token.find_first_not_of("0123456789abcdef") == std::string::npos;
+}
+
+std::string timedList(const std::vector<StatusHistoryEntry>& entries, const std::string& css,
+                      const std::function<std::string(const StatusHistoryEntry&)>& text) {
+  std::string out = "<ol class=\"" + css + "\">";
+  for (const auto& e : entries) {
+    out += "<li><time>" + escapeHtml(localDateTime(e.at)) + "</time> " + text(e) + "</li>";
+  }
+  return out + "</ol>";
+}
+
+}  // namespace
+
 HttpResponse WebChat::follow(const HttpRequest& req) {
-  if (req.matches.empty()) { return HttpResponse::text(404, "not found"); }
+  if (req.matches.empty() || !isFollowToken(req.matches[0])) { return followNotFound(); }
   auto ticket = store_.ticketByFollowToken(Engine::followTokenHash(req.matches[0]));
+  if (!ticket || !*ticket) { return followNotFound(); }
   const auto& texts = engine_.flowData().texts;
   const auto lang = flows::Lang::De;
-  if (!ticket || !*ticket) {
-    HttpResponse r = HttpResponse::text(404, "");
-    r.content_type = "text/html; charset=utf-8";
-    r.body = "<!doctype html><html lang=\"de\"><head><meta charset=\"utf-8\"><title>Bürgerbox</title>"
-             "<link rel=\"stylesheet\" href=\"/chat/static/chat.css\"></head><body class=\"follow\">"
-             "<main><h1>Meldung nicht gefunden</h1><p>Dieser Link ist ungültig oder die Meldung "
-             "wurde gelöscht.</p></main></body></html>";
-    return withPageHeaders(r);
-  }
   const auto& t = **ticket;
   std::string category = t.category_id;
   if (const auto* c = engine_.flowData().category(t.category_id)) { category = c->label.at(flows::Lang::De); }
@@ -323,11 +354,18 @@ HttpResponse WebChat::follow(const HttpRequest& req) {
   }
   std::string history;
   if (auto h = store_.statusHistory(t.number)) {
-    for (const auto& entry : *h) {
-      history += "<li><time>" + escapeHtml(localDateTime(entry.at)) + "</time> " +
-                 escapeHtml(texts.render(lang, "status." + entry.status)) +
-                 (entry.note.empty() ? "" : " – " + escapeHtml(entry.note)) + "</li>";
-    }
+    history = timedList(*h, "history", [&](const StatusHistoryEntry& e) {
+      return escapeHtml(texts.render(lang, "status." + e.status)) +
+             (e.note.empty() ? "" : " – " + escapeHtml(e.note));
+    });
+  }
+  // What the city wrote to the citizen about the report (the link is the citizen's secret).
+  std::string replies;
+  if (auto city = store_.staffReplies(t.number); city && !city->empty()) {
+    replies = "<h2>Nachrichten der Stadt</h2>" +
+              timedList(*city, "city-replies", [](const StatusHistoryEntry& e) {
+                return "<span class=\"city-reply\">" + escapeHtml(e.note) + "</span>";
+              });
   }
   HttpResponse r;
   r.content_type = "text/html; charset=utf-8";
@@ -340,7 +378,7 @@ HttpResponse WebChat::follow(const HttpRequest& req) {
            std::to_string(t.number) + "</span></h1><p class=\"category\">" + escapeHtml(category) +
            "</p>" + place + "<p class=\"status\">Stand: <strong>" +
            escapeHtml(texts.render(lang, "status." + t.status)) + "</strong></p>"
-           "<h2>Verlauf</h2><ol class=\"history\">" + history + "</ol>"
+           "<h2>Verlauf</h2>" + history + replies +
            "<p><a href=\"/chat\">Zurück zum Chat</a></p></main></body></html>";
   return withPageHeaders(r);
 }

@@ -6,7 +6,9 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <nlohmann/json.hpp>
 
+#include "bot/conversation/citizen_message.hpp"
 #include "bot/geo/import.hpp"
+#include "storage/sqlite_inbox_store.hpp"
 #include "support/engine_harness.hpp"
 #include "support/privacy_checks.hpp"
 #include "web/webchat.hpp"
@@ -320,4 +322,48 @@ TEST_CASE("webchat: static assets are served by name only") {
     }
   }
   CHECK(found);
+}
+
+TEST_CASE("webchat: the follow page shows the city's replies; a malformed link gets a friendly page") {
+  ChatFixture f;
+  f.h.onboard("citizen");
+  const auto number = f.h.report("citizen", "graffiti", bb::test::kMarktplatz);
+  std::string follow_url;
+  for (const auto& m : f.h.allReplies("citizen")) {
+    if (!m.follow_url.empty()) { follow_url = m.follow_url; }
+  }
+  REQUIRE_FALSE(follow_url.empty());
+  auto citizen = f.h.store->citizen(f.h.pseudonym("citizen"));
+  REQUIRE(citizen);
+  REQUIRE(*citizen);
+  bb::storage::SqliteInboxStore inbox(*f.h.db);
+  bb::AuditEntry audit;
+  audit.at = f.h.clock.now();
+  audit.actor = "mia";
+  audit.action = "reply";
+  REQUIRE(inbox.addStaffReply(number, bb::CitizenMessage::staffReply(**citizen, number).text("x").build(),
+                              "Wir entfernen das Graffiti <bald>.", audit));
+  REQUIRE(inbox.addInternalNote(number, "Nur intern: Firma Maier", audit));
+  HttpRequest follow;
+  follow.matches.push_back(follow_url.substr(follow_url.rfind('/') + 1));
+  auto page = f.chat->follow(follow);
+  REQUIRE(page.status == 200);
+  CHECK(page.body.find("Nachrichten der Stadt") != std::string::npos);
+  CHECK(page.body.find("Wir entfernen das Graffiti &lt;bald&gt;.") != std::string::npos);
+  CHECK(page.body.find("<time>18.11.2026 12:06</time> <span class=\"city-reply\">") !=
+        std::string::npos);
+  CHECK(page.body.find("Firma Maier") == std::string::npos);
+
+  for (const std::string& token : {std::string("abc"), std::string(31, 'a'),
+                                   std::string(32, 'G'), follow.matches[0] + "0", std::string()}) {
+    CAPTURE(token);
+    HttpRequest bad;
+    bad.matches.push_back(token);
+    auto res = f.chat->follow(bad);
+    CHECK(res.status == 404);
+    CHECK(res.content_type.find("text/html") == 0);
+    CHECK(res.body.find("Meldung nicht gefunden") != std::string::npos);
+    CHECK(res.body.find("Report not found") != std::string::npos);
+    CHECK(res.body.find("{\"error\"") == std::string::npos);
+  }
 }
