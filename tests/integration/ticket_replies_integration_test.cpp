@@ -188,12 +188,15 @@ struct Scene {
     const std::string list = desk.get("/inbox?status=all&neu=1");
     CHECK(list.find("/inbox/tickets/" + std::to_string(number) + "\"") != std::string::npos);
     CHECK(list.find("neue Antwort</span>") != std::string::npos);
+    // The navigation counts the tickets with an unread answer (this one only).
+    CHECK(list.find("Neue Antworten <span class=\"count\">1</span>") != std::string::npos);
     const std::string page = desk.get("/inbox/tickets/" + std::to_string(number));
     CHECK(page.find("Nachricht der Bürger:in") != std::string::npos);
     CHECK(page.find(text) != std::string::npos);
     CHECK_FALSE(unread(number));
     const std::string after = desk.get("/inbox?status=all&neu=1");
     CHECK(after.find("/inbox/tickets/" + std::to_string(number) + "\"") == std::string::npos);
+    CHECK(after.find("Neue Antworten") == std::string::npos);
   }
 };
 

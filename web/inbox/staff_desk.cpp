@@ -29,13 +29,28 @@ std::string cookie(const std::string& name, const std::string& value, bool secur
   return c;
 }
 
+//! Tickets in the staff member's scope with an unread citizen message (0 when unknown).
+std::int64_t unreadCount(InboxStore& store, const StaffUser& user) {
+  if (!worksTickets(user)) { return 0; }
+  TicketQuery q;
+  q.all_departments = user.role == StaffRole::Admin;
+  q.departments = user.departments;
+  auto n = store.unreadCount(q);
+  return n ? *n : 0;
+}
+
 //! The navigation of the page frame: each section only for the roles that work there.
-//! `deliveries` failed deliveries wait for this staff member (-1: no delivery page).
-std::string navigation(const Principal& p, std::int64_t deliveries) {
+//! `deliveries` failed deliveries wait for this staff member (-1: no delivery page); `unread`
+//! tickets of their departments have a citizen message nobody opened yet.
+std::string navigation(const Principal& p, std::int64_t deliveries, std::int64_t unread) {
   std::string nav = "<nav aria-label=\"Hauptnavigation\">";
   if (worksTickets(p.user)) {
-    nav += "<a href=\"/inbox\">Meldungen</a>"
-           "<a href=\"/inbox?assignee=none\">Nicht zugewiesen</a>"
+    nav += "<a href=\"/inbox\">Meldungen</a>";
+    if (unread > 0) {
+      nav += "<a href=\"/inbox?status=all&amp;neu=1\" class=\"alert new-replies\">Neue Antworten "
+             "<span class=\"count\">" + std::to_string(unread) + "</span></a>";
+    }
+    nav += "<a href=\"/inbox?assignee=none\">Nicht zugewiesen</a>"
            "<a href=\"/inbox?assignee=me\">Mir zugewiesen</a>";
     if (deliveries > 0) {
       nav += "<a href=\"/inbox/deliveries\" class=\"alert\">Zustellungen <span class=\"count\">" +
@@ -224,7 +239,8 @@ HttpResponse StaffDesk::page(int status, const std::string& title, const Princip
            "<a class=\"skip\" href=\"#main\">Zum Inhalt springen</a>"
            "<header class=\"top\"><a class=\"brand\" href=\"/inbox\">Bürgerbox "
            "<span>Posteingang</span></a>" +
-           (p != nullptr ? navigation(*p, delivery_count_ ? delivery_count_(p->user) : -1)
+           (p != nullptr ? navigation(*p, delivery_count_ ? delivery_count_(p->user) : -1,
+                                      unreadCount(store_, p->user))
                          : std::string()) +
            "</header><main id=\"main\" tabindex=\"-1\">" + body + "</main></body></html>";
   r.header("Content-Security-Policy", kContentSecurityPolicy);
