@@ -192,3 +192,21 @@ TEST_CASE("config: the web chat's upload limit may not exceed the server's body 
       env.reader(), files.reader());
   CHECK(raised.ok());
 }
+
+TEST_CASE("config: flows.reply_window_days defaults to 14, is overridable and bounded") {
+  FakeEnv env;
+  FakeFiles files;
+  auto r = parseConfig(R"({"demo": true})", env.reader(), files.reader());
+  REQUIRE(r.ok());
+  CHECK(r.config.flows.reply_window_days == 14);
+  env.vars = {{"BUERGERBOX_FLOWS_REPLY_WINDOW_DAYS", "7"}};
+  auto seven = parseConfig(R"({"demo": true})", env.reader(), files.reader());
+  REQUIRE(seven.ok());
+  CHECK(seven.config.flows.reply_window_days == 7);
+  const FakeEnv none;
+  for (const char* bad : {R"({"demo": true, "flows": {"reply_window_days": 0}})",
+                          R"({"demo": true, "flows": {"reply_window_days": 366}})"}) {
+    auto refused = parseConfig(bad, none.reader(), files.reader());
+    CHECK(mentions(refused.errors, "flows.reply_window_days: must be 1..365"));
+  }
+}
