@@ -354,3 +354,16 @@ TEST_CASE("replies: the channel's own reply names the ticket, before any window"
     CHECK(citizenMessages(h, r.number) == "Vor der Apotheke");
   }
 }
+
+TEST_CASE("replies: staff answering again restarts the window") {
+  Reported r;
+  EngineHarness& h = r.h;
+  staffReply(h, r.number, "anna", "Wo genau?");
+  h.clock.advance(std::chrono::hours(24 * 10));
+  staffReply(h, r.number, "anna", "Und wie tief?");
+  h.replies("anna");
+  h.clock.advance(std::chrono::hours(24 * 10));  // 20 days after the first, 10 after the second
+  h.text("anna", "Etwa 10 cm");
+  CHECK(h.replyText("anna") == received(h, r.number) + "\n");
+  CHECK(citizenMessages(h, r.number) == "Etwa 10 cm");
+}
