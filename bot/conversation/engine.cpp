@@ -572,7 +572,11 @@ Engine::FlowOutcome Engine::runFlow(Step& step, const LoadedConversation& loaded
 //! messages (WhatsApp has been seen to change an id's trailing bytes) leaves the choice to the
 //! reply windows and is counted.
 void Engine::loadReplyWindows(Step& step, flows::Event& event, flows::Context& ctx) {
-  if (event.kind != flows::EventKind::Text && event.kind != flows::EventKind::Image) { return; }
+  // Choices too: picking the ticket for a held message ("reply:<n>") needs the windows.
+  if (event.kind != flows::EventKind::Text && event.kind != flows::EventKind::Image &&
+      event.kind != flows::EventKind::Choice) {
+    return;
+  }
   const auto toFlow = [](const ReplyWindowRecord& r) {
     return flows::ReplyWindow{r.number, r.opened_at, r.ticket_closed, r.last_message_at};
   };
