@@ -116,7 +116,7 @@ TEST_CASE("replies: inside the reply window free text goes into the ticket's thr
   }
 }
 
-TEST_CASE("replies: a status change with text opens the window too; without text it does not") {
+TEST_CASE("replies: a status change with text opens the window too – without text it does not") {
   Reported r;
   EngineHarness& h = r.h;
   REQUIRE(h.engine->changeTicketStatus(r.number, "in_pruefung", "", "staff:mia"));

@@ -47,7 +47,7 @@ TEST_CASE("citizen_reply: a message within the burst is posted without a confirm
   CHECK(replies(r).empty());
 }
 
-TEST_CASE("citizen_reply: a window that has run out takes nothing; the menu answers") {
+TEST_CASE("citizen_reply: a window that has run out takes nothing – the menu answers") {
   Fixture f;
   f.ctx.reply_windows = {window(1001, 24h * 14 + 1h)};
   const auto r = f.run(at(State::Menu), text("Hallo"));

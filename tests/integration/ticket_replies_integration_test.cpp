@@ -225,7 +225,7 @@ TEST_CASE("replies: WhatsApp quoted reply (context.id) picks the ticket among tw
   CHECK(s.rig.scalar("SELECT count(*) FROM counters WHERE name = 'reply_quote_unmatched'") == 0);
 }
 
-TEST_CASE("replies: WhatsApp plain text inside the window goes to the ticket; a changed id is counted") {
+TEST_CASE("replies: WhatsApp plain text inside the window goes to the ticket – a changed id is counted") {
   Scene s;
   Citizen c = bb::test::makeCitizen("whatsapp", 2);
   onboard(s, c);

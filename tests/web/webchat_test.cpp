@@ -324,7 +324,7 @@ TEST_CASE("webchat: static assets are served by name only") {
   CHECK(found);
 }
 
-TEST_CASE("webchat: the follow page shows the city's replies; a malformed link gets a friendly page") {
+TEST_CASE("webchat: the follow page shows the city's replies – a malformed link gets a friendly page") {
   ChatFixture f;
   f.h.onboard("citizen");
   const auto number = f.h.report("citizen", "graffiti", bb::test::kMarktplatz);

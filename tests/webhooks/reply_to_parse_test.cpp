@@ -54,7 +54,7 @@ std::string matrixText(const json& content) {
 
 }  // namespace
 
-TEST_CASE("whatsapp: a reply's context.id is the answered message; none without context") {
+TEST_CASE("whatsapp: a reply's context.id is the answered message – none without context") {
   auto quoted = bb::webhooks::whatsapp::parseWebhook(
       whatsappText({{"context", {{"from", "4915000000"}, {"id", "wamid.ours-42"}}}}));
   REQUIRE(quoted);
@@ -67,7 +67,7 @@ TEST_CASE("whatsapp: a reply's context.id is the answered message; none without 
   CHECK(plain->events[0].reply_to.empty());
 }
 
-TEST_CASE("telegram: reply_to_message names the answered message; none without it") {
+TEST_CASE("telegram: reply_to_message names the answered message – none without it") {
   auto quoted = bb::webhooks::telegram::parseUpdate(
       telegramText({{"reply_to_message", {{"message_id", 555}, {"date", 1750025000}}}}));
   REQUIRE(quoted);
