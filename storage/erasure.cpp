@@ -7,6 +7,7 @@
 
 #include <SQLiteCpp/SQLiteCpp.h>
 
+#include "storage/millis.hpp"
 #include "storage/step_parts.hpp"
 #include "storage/ticket_rows.hpp"
 
@@ -71,6 +72,7 @@ void eraseFromSubscriptions(const StepWriter& w, const std::string& pseudonym) {
 void eraseOwnRows(const StepWriter& w, const std::string& pseudonym) {
   runForCitizen(w, pseudonym,
                 {"DELETE FROM outbox WHERE pseudonym = :p",
+                 "DELETE FROM data_exports WHERE pseudonym = :p",
                  "DELETE FROM media WHERE pseudonym = :p",
                  "DELETE FROM conversations WHERE pseudonym = :p",
                  "DELETE FROM citizens WHERE pseudonym = :p",
@@ -84,7 +86,19 @@ void forgetCitizen(const StepWriter& w, const std::string& pseudonym) {
                 {"DELETE FROM reply_windows WHERE pseudonym = :p",
                  "DELETE FROM conversations WHERE pseudonym = :p",
                  "DELETE FROM citizens WHERE pseudonym = :p",
-                 "DELETE FROM media WHERE pseudonym = :p"});
+                 "DELETE FROM media WHERE pseudonym = :p",
+                 "DELETE FROM data_exports WHERE pseudonym = :p"});
+}
+
+void insertExportLink(const StepWriter& w, const std::string& pseudonym, const NewExportLink& link) {
+  SQLite::Statement q(w.db,
+                      "INSERT INTO data_exports (token_hash, pseudonym, created_at, expires_at) "
+                      "VALUES (?, ?, ?, ?)");
+  q.bind(1, link.token_hash);
+  q.bind(2, pseudonym);
+  q.bind(3, w.now);
+  q.bind(4, toMillis(link.expires_at));
+  q.exec();
 }
 
 void eraseCitizen(const StepWriter& w, const std::string& pseudonym) {

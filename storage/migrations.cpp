@@ -523,6 +523,18 @@ CREATE INDEX ticket_events_media ON ticket_events (media_id) WHERE media_id IS N
 ALTER TABLE ticket_events ADD COLUMN author TEXT;
 CREATE INDEX ticket_events_author ON ticket_events (author) WHERE author IS NOT NULL;
 )sql",
+      // data protection: single-use links to a citizen's data export ("meine daten"); only the
+      // SHA-256 of the link's token is stored, and the file is built when the link is used.
+      R"sql(
+CREATE TABLE data_exports (
+  token_hash TEXT PRIMARY KEY,
+  pseudonym TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL
+);
+CREATE INDEX data_exports_pseudonym ON data_exports (pseudonym);
+CREATE INDEX data_exports_expires ON data_exports (expires_at);
+)sql",
   };
   return kMigrations;
 }

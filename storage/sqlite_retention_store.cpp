@@ -211,6 +211,13 @@ void forgetUnanswered(SQLite::Database& db, const RetentionCutoffs& cutoffs,
   }
 }
 
+//! Export links are valid for a day; an expired one is of no use to anybody.
+void deleteExpiredExportLinks(SQLite::Database& db, std::int64_t now, RetentionSummary& report) {
+  SQLite::Statement q(db, "DELETE FROM data_exports WHERE expires_at <= ?1");
+  q.bind(1, now);
+  report.export_links_deleted += q.exec();
+}
+
 //! Files are content-addressed: one file may back media rows of several tickets (the same photo
 //! sent twice). A file is removed only when no media row refers to it any more; checked in the
 //! same transaction that deleted the rows.
@@ -237,6 +244,7 @@ Result<RetentionSummary> SqliteRetentionStore::applyRetention(const RetentionCut
     deleteAbandonedDrafts(db, cutoffs, at, report);
     forgetUnanswered(db, cutoffs, report);
     deleteOldMessages(db, cutoffs, report);
+    deleteExpiredExportLinks(db, at, report);
     keepFilesInUse(db, report);
   });
   if (!written) { return fail(written.error().code, written.error().detail); }

@@ -64,6 +64,9 @@ void queueOutbound(const StepWriter& w, const std::vector<NewOutbound>& outbound
 
 // ---- erasure.cpp ----
 
+//! A link to the citizen's data export (only the token's hash).
+void insertExportLink(const StepWriter& w, const std::string& pseudonym, const NewExportLink& link);
+
 //! Declined consent: the citizen row, the conversation and the media rows go.
 void forgetCitizen(const StepWriter& w, const std::string& pseudonym);
 //! "daten löschen": everything that points to the person goes; tickets and published

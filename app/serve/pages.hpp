@@ -11,7 +11,9 @@
 #include "config/config.hpp"
 #include "storage/database.hpp"
 #include "storage/sqlite_case_store.hpp"
+#include "storage/sqlite_data_export.hpp"
 #include "storage/sqlite_inbox_store.hpp"
+#include "web/data_export_page.hpp"
 #include "web/inbox/deliveries_page.hpp"
 #include "web/inbox/inbox.hpp"
 #include "web/inbox/participation_moderation.hpp"
@@ -29,6 +31,15 @@ web::PublicParticipationOptions publicParticipationOptions(const config::Config&
 std::unique_ptr<web::WebChat> makeWebChat(const config::Config& c, Core& core, const Clock& clock,
                                           Random& random,
                                           const std::string& key_material);
+
+//! The page behind the links "meine daten" sends on every channel, so it is served whether or
+//! not the web chat is on.
+struct DataExportPages {
+  DataExportPages(storage::Database& db, const Clock& clock) : store(db), page(store, clock) {}
+
+  storage::SqliteDataExport store;
+  web::DataExportPage page;
+};
 
 //! The staff inbox (in demo mode with a first admin), its participation moderation, and the
 //! public participation page.

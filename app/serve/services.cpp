@@ -138,6 +138,8 @@ void Services::startRetention() {
 void Services::startWebChat() {
   webchat_ = makeWebChat(config_, *core_, clock_, random_, keys_->pseudonym_key);
   if (webchat_) { addRoutes(webchat_->routes()); }
+  data_export_ = std::make_unique<DataExportPages>(*database_, clock_);
+  addRoutes(data_export_->page.routes());
 }
 
 void Services::startChannels() {

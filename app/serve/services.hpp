@@ -33,6 +33,7 @@ struct Core;
 struct Retention;
 class ChannelModule;
 struct StaffPages;
+struct DataExportPages;
 struct Broadcasts;
 struct BackOffice;
 
@@ -60,7 +61,7 @@ private:
   Result<void> openStorage();
   Result<void> startCore();
   void startRetention();
-  void startWebChat();
+  void startWebChat();  //!< and the page behind the data-export links
   void startChannels();
   void startStaffPages();
   void startBroadcasts();
@@ -83,6 +84,7 @@ private:
   std::unique_ptr<Core> core_;
   std::unique_ptr<Retention> retention_;
   std::unique_ptr<web::WebChat> webchat_;
+  std::unique_ptr<DataExportPages> data_export_;
   std::vector<std::unique_ptr<ChannelModule>> channels_;
   std::unique_ptr<StaffPages> staff_pages_;
   std::unique_ptr<Broadcasts> broadcasts_;

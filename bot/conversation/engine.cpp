@@ -433,7 +433,7 @@ void Engine::process(const PendingEvent& pending) {
   step.lang = flow.next.lang;
   applyEffects(flow.effects, step,
                EffectServices{store_, flows_, replies_, random_, participation_,
-                              subscriptions_, next_ticket_number_});
+                              subscriptions_, next_ticket_number_, options_.public_url});
   const std::vector<std::string> erased_media = closeStep(step, flow.next);
   // Commit
   commitProcessed(step, loaded.saved.flow.state, flow.next.state, erased_media);

@@ -1,5 +1,7 @@
 #include "bot/conversation/replies.hpp"
 
+#include <cstdio>
+
 #include "bot/text/local_time.hpp"
 #include "flows/conversation.hpp"
 
@@ -7,6 +9,16 @@ namespace bb {
 namespace {
 
 std::string day(std::optional<SysTime> t) { return t ? localDate(*t) : "-"; }
+
+std::string orDash(const std::string& s) { return s.empty() ? "-" : s; }
+
+//! The citizen's own coordinates, as they were sent (about a metre).
+std::string place(const TicketRecord& t) {
+  if (!t.lat || !t.lon) { return "-"; }
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.5f, %.5f", *t.lat, *t.lon);
+  return buf;
+}
 
 }  // namespace
 
@@ -101,6 +113,13 @@ std::string Replies::dataExport(flows::Lang lang, const std::string& pseudonym,
                                  {"status", statusLabel(lang, t.status)},
                                  {"created", day(t.created_at)},
                                  {"description", own ? t.description : "-"}});
+    if (own && t.kind != "letter") {
+      text += "\n" + texts.render(lang, "export.ticket_details",
+                                  {{"location", place(t)},
+                                   {"address", orDash(t.address_text)},
+                                   {"extra", orDash(t.extra_answer)},
+                                   {"photos", std::to_string(t.photo_media_ids.size())}});
+    }
   }
   if (data.tickets.empty()) { text += "\n" + texts.render(lang, "export.no_tickets"); }
   for (const auto& m : data.messages) {
@@ -113,6 +132,9 @@ std::string Replies::dataExport(flows::Lang lang, const std::string& pseudonym,
   }
   if (data.participation) { text += "\n" + *data.participation; }
   text += data.subscriptions;
+  if (!data.link.empty()) {
+    text += "\n\n" + texts.render(lang, "export.link", {{"link", data.link}});
+  }
   text += "\n" + texts.render(lang, "export.footer");
   return text;
 }

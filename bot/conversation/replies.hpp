@@ -22,6 +22,7 @@ struct CitizenExport {
   std::vector<TicketMessageRecord> messages;  //!< what they wrote into ticket threads
   std::optional<std::string> participation;  //!< the participation section; none: not offered
   std::string subscriptions;  //!< subscription and consent lines, each starting with a newline
+  std::string link;  //!< the single-use link to the complete file
 };
 
 class Replies {

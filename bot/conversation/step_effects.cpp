@@ -61,8 +61,10 @@ NewTicket defectTicket(const flows::Draft& d, const FlowData& flows) {
   return ticket;
 }
 
-std::string exportText(const EffectServices& s, const std::string& pseudonym, flows::Lang lang) {
+std::string exportText(const EffectServices& s, const std::string& pseudonym, flows::Lang lang,
+                       std::string link) {
   CitizenExport data;
+  data.link = std::move(link);
   if (auto c = s.store.citizen(pseudonym); c && *c) { data.citizen = std::move(**c); }
   if (auto tickets = s.store.ticketsOf(pseudonym, 1000)) { data.tickets = std::move(*tickets); }
   if (auto messages = s.store.ticketMessagesOf(pseudonym, 1000)) {
@@ -142,8 +144,15 @@ struct EffectHandlers {
     step.reply(s.replies.myTickets(step.lang, mine ? *mine : kNone));
   }
 
+  //! A readable summary in the chat, and a single-use link to the complete file (JSON) that
+  //! is valid for a day: every channel shows a link, and a WhatsApp document may not be JSON.
   void operator()(const flows::ExportData&) const {
-    step.reply(exportText(s, step.pending.pseudonym, step.lang), s.replies.mainMenu(step.lang));
+    const std::string token = s.random.hex(16);
+    step.commit.export_link = NewExportLink{exportTokenHash(token), step.now + kExportLinkLifetime};
+    std::string base = s.public_url;
+    while (!base.empty() && base.back() == '/') { base.pop_back(); }
+    step.reply(exportText(s, step.pending.pseudonym, step.lang, base + exportLinkPath(token)),
+               s.replies.mainMenu(step.lang));
   }
 
   void operator()(const flows::Subscribe& sub) const {

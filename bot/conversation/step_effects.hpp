@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "bot/conversation/flow_data.hpp"
@@ -27,6 +28,7 @@ struct EffectServices {
   Participation* participation;      //!< null: no participatory budget
   SubscriptionStore* subscriptions;  //!< null: nobody is subscribed
   std::atomic<std::int64_t>& next_ticket_number;
+  const std::string& public_url;  //!< base of the export link sent to messengers
 };
 
 //! Runs `effects` in order against `step` (LookupNearby is answered during the flow step and

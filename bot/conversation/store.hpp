@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "bot/privacy/data_export.hpp"
 #include "bot/result.hpp"
 #include "bot/types.hpp"
 
@@ -179,6 +180,7 @@ struct StepCommit {
   std::vector<SubscriptionChange> subscription_changes;  //!< applied after the citizen upsert
   //! Citizen messages into ticket threads: the ticket is marked unread for staff.
   std::vector<NewTicketMessage> ticket_messages;
+  std::optional<NewExportLink> export_link;  //!< "meine daten": the link to the export file
 };
 
 struct OutboxRow {

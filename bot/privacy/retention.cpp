@@ -34,7 +34,8 @@ Result<RetentionSummary> RetentionJob::run(SysTime now) {
                                {"drafts", std::to_string(report->drafts_deleted)},
                                {"messages", std::to_string(report->messages_deleted)},
                                {"events", std::to_string(report->events_deleted)},
-                               {"unanswered", std::to_string(report->unanswered_forgotten)}});
+                               {"unanswered", std::to_string(report->unanswered_forgotten)},
+                               {"export_links", std::to_string(report->export_links_deleted)}});
   return report;
 }
 

@@ -8,7 +8,8 @@
 // - final outbox rows and processed inbound event ids after message_days; final outbox rows of
 //   people who are no longer citizens (declined the notice, erased) at once;
 // - people who never answered the privacy notice, 24 hours after their last message: the
-//   citizen row (sealed address), conversation and uploaded photos, as if they had declined.
+//   citizen row (sealed address), conversation and uploaded photos, as if they had declined;
+// - links to data exports ("meine daten") once they expired (24 hours).
 
 #include <chrono>
 #include <cstdint>
@@ -37,6 +38,7 @@ struct RetentionSummary {
   int messages_deleted = 0;      //!< outbox rows
   int events_deleted = 0;        //!< processed inbound event rows
   int unanswered_forgotten = 0;  //!< people who never accepted the notice
+  int export_links_deleted = 0;  //!< expired links to data exports
   std::vector<std::string> removed_content_ids;  //!< media files to delete from disk
 };
 

@@ -254,4 +254,22 @@ TEST_CASE("retention: who never answers the notice is forgotten after 24 hours, 
   CHECK(h.replyText("nina").find(h.text("privacy.notice").substr(0, 20)) != std::string::npos);
 }
 
+TEST_CASE("retention: an export link is deleted once it expired, an unexpired one stays") {
+  EngineHarness h;
+  h.onboard("anna");
+  h.text("anna", "meine daten");
+  REQUIRE(h.scalar("SELECT count(*) FROM data_exports") == 1);
+  Retention r(h);
+  h.clock.advance(std::chrono::hours(23));
+  auto early = r.job.run(h.clock.now());
+  REQUIRE(early.has_value());
+  CHECK(early->export_links_deleted == 0);
+  CHECK(h.scalar("SELECT count(*) FROM data_exports") == 1);
+  h.clock.advance(std::chrono::hours(1));
+  auto due = r.job.run(h.clock.now());
+  REQUIRE(due.has_value());
+  CHECK(due->export_links_deleted == 1);
+  CHECK(h.scalar("SELECT count(*) FROM data_exports") == 0);
+}
+
 }  // namespace bb::test
