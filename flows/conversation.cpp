@@ -381,11 +381,20 @@ void eraseCancelled(Turn& t) {
   say(t, "erase.cancelled", {}, menuChoices(t));
 }
 
+//! The text that names why a photo was not used (the reason is the media pipeline's code).
+const char* rejectionText(const std::string& reason) {
+  if (reason == "heic_unsupported") { return "photo.rejected_heic"; }
+  if (reason == "too_large") { return "photo.rejected_size"; }
+  if (reason == "unsupported_format") { return "photo.rejected_format"; }
+  if (reason.rfind("download_failed", 0) == 0) { return "photo.rejected_download"; }
+  return "photo.rejected";
+}
+
 void dropRejectedPhoto(Turn& t) {
   auto& ids = t.next.draft.photo_ids;
   std::erase(ids, t.event.media_id);
   const bool photoState = t.state == State::ReportPhoto || t.state == State::EditPhotos;
-  say(t, "photo.rejected", {}, photoState ? photoChoices(t) : std::vector<Choice>{});
+  say(t, rejectionText(t.event.text), {}, photoState ? photoChoices(t) : std::vector<Choice>{});
 }
 
 void expireDraft(Turn& t) {

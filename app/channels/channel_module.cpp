@@ -63,8 +63,9 @@ ChannelModule::ChannelModule(const ChannelSpec& spec, ChannelParts parts, Engine
       clock, outboxOptions(spec.channel, parts_.limits, engine), &metrics);
   media_ = std::make_unique<media::MediaJobWorker>(
       store, *parts_.fetcher, media_store,
-      [&engine](const std::string& pseudonym, std::int64_t id) {
-        return engine.ingestMediaRejected(pseudonym, id);
+      [&engine](const media::MediaOutcome& o) {
+        return engine.ingestMediaOutcome(o.pseudonym, o.id, o.ready, o.content_id, o.mime_type,
+                                         o.reason);
       },
       clock, mediaJobOptions(spec.channel, parts_.limits), &metrics);
 }

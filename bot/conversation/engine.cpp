@@ -89,6 +89,7 @@ flows::Event toFlowEvent(const InboundEvent& e, const std::vector<flows::Choice>
     case InboundKind::MediaRejected:
       out.kind = flows::EventKind::MediaRejected;
       if (e.media) { out.media_id = e.media->ref; }
+      out.text = e.text;  // the reason code
       break;
     default:
       out.kind = flows::EventKind::Unsupported;
@@ -97,8 +98,19 @@ flows::Event toFlowEvent(const InboundEvent& e, const std::vector<flows::Choice>
   return out;
 }
 
+constexpr std::string_view kCheckedPhotoPrefix = "media:";
+
+//! The internal event of a photo the media pipeline cleaned: an image whose reference is the
+//! media row ("media:<id>") instead of a channel's media id.
+bool isCheckedPhoto(const InboundEvent& e) {
+  return e.kind == InboundKind::Image && e.media &&
+         e.media->ref.rfind(kCheckedPhotoPrefix, 0) == 0;
+}
+
 //! Events the citizen sent (they open a channel's reply window); not receipts or internal ones.
-bool fromCitizen(InboundKind kind) {
+bool fromCitizen(const InboundEvent& e) {
+  const InboundKind kind = e.kind;
+  if (isCheckedPhoto(e)) { return false; }
   return kind == InboundKind::Text || kind == InboundKind::Choice ||
          kind == InboundKind::Location || kind == InboundKind::Image ||
          kind == InboundKind::Unsupported;
@@ -242,17 +254,13 @@ Result<IngestReport> Engine::ingest(const std::vector<InboundEvent>& events) {
   return report;
 }
 
-Result<void> Engine::ingestMediaRejected(const std::string& pseudonym, std::int64_t media_id) {
+Result<void> Engine::ingestInternal(const std::string& pseudonym, InboundEvent e) {
   auto citizen = store_.citizen(pseudonym);
   if (!citizen) { return fail(citizen.error().code, citizen.error().detail); }
-  if (!*citizen) { return {}; }  // erased meanwhile: nobody to ask for another photo
+  if (!*citizen) { return {}; }  // erased meanwhile: nobody to tell
   auto raw = crypto::fromHex(pseudonym);
   if (!raw) { return fail(ErrorCode::Internal, "bad pseudonym"); }
-  InboundEvent e;
   e.channel = (*citizen)->channel;
-  e.external_id = "media-rejected:" + std::to_string(media_id);
-  e.kind = InboundKind::MediaRejected;
-  e.media = MediaRef{std::to_string(media_id), "", ""};
   NewInboundEvent row;
   row.channel = e.channel;
   row.external_id = e.external_id;
@@ -265,6 +273,33 @@ Result<void> Engine::ingestMediaRejected(const std::string& pseudonym, std::int6
   });
   if (!stored) { return fail(stored.error().code, stored.error().detail); }
   return {};
+}
+
+Result<void> Engine::ingestMediaRejected(const std::string& pseudonym, std::int64_t media_id,
+                                         const std::string& reason) {
+  InboundEvent e;
+  e.external_id = "media-rejected:" + std::to_string(media_id);
+  e.kind = InboundKind::MediaRejected;
+  e.media = MediaRef{std::to_string(media_id), "", ""};
+  e.text = reason;  // an error code of the pipeline, never user content
+  return ingestInternal(pseudonym, std::move(e));
+}
+
+Result<void> Engine::ingestMediaReady(const std::string& pseudonym, std::int64_t media_id,
+                                      const std::string& content_id, const std::string& mime_type) {
+  InboundEvent e;
+  e.external_id = "media-ready:" + std::to_string(media_id);
+  e.kind = InboundKind::Image;
+  e.media = MediaRef{std::string(kCheckedPhotoPrefix) + std::to_string(media_id), mime_type,
+                     content_id};
+  return ingestInternal(pseudonym, std::move(e));
+}
+
+Result<void> Engine::ingestMediaOutcome(const std::string& pseudonym, std::int64_t media_id,
+                                        bool ready, const std::string& content_id,
+                                        const std::string& mime_type, const std::string& reason) {
+  return ready ? ingestMediaReady(pseudonym, media_id, content_id, mime_type)
+               : ingestMediaRejected(pseudonym, media_id, reason);
 }
 
 void Engine::onCommitted(const std::vector<IngestedEvent>& events) {
@@ -459,7 +494,7 @@ void Engine::loadSender(Step& step, const StoredInbound& stored) {
   citizen.address_ct = stored.address_ct;
   citizen.key_id = stored.key_id;
   citizen.last_inbound_at = event.sent_at.time_since_epoch().count() != 0 ? event.sent_at : step.now;
-  if (!fromCitizen(event.kind)) {
+  if (!fromCitizen(event)) {
     // Internal events do not open a reply window: keep the citizen's last inbound time.
     citizen.last_inbound_at.reset();
     if (auto known = store_.citizen(citizen.pseudonym); known && *known) {
@@ -493,7 +528,7 @@ bool Engine::settledWithoutFlow(Step& step, const LoadedConversation& loaded) {
     processed_.fetch_add(1);
     return true;
   }
-  if (!fromCitizen(kind)) { return false; }
+  if (!fromCitizen(step.event)) { return false; }
   // Per-sender rate limit: stored and deduplicated like any event, but over the limit only
   // one notice is answered, then nothing until the rate drops; the conversation stays as is.
   const auto verdict = sender_limit_.check(step.pending.pseudonym, step.now);
@@ -512,9 +547,15 @@ bool Engine::settledWithoutFlow(Step& step, const LoadedConversation& loaded) {
 Engine::FlowOutcome Engine::runFlow(Step& step, const LoadedConversation& loaded) {
   const InboundEvent& event = step.event;
   flows::Event flow_event = toFlowEvent(event, loaded.saved.last_choices);
-  if (event.kind == InboundKind::Image && event.media) {
+  // A channel's photo is fetched and cleaned first; the flow counts and acknowledges it when
+  // the media job reports it clean (an image referring to its media row, "media:<id>").
+  bool awaits_cleaning = false;
+  if (isCheckedPhoto(event)) {
+    flow_event.media_id = event.media->ref.substr(kCheckedPhotoPrefix.size());
+  } else if (event.kind == InboundKind::Image && event.media) {
     step.commit.media.push_back(mediaRow(*event.media, step.pending.id));
     flow_event.media_id = std::to_string(step.pending.id);
+    awaits_cleaning = step.commit.media.back().content_id.empty();
   }
   flows::Context ctx = flows_.context(step.now);
   ctx.channel = toString(event.channel);
@@ -564,6 +605,15 @@ Engine::FlowOutcome Engine::runFlow(Step& step, const LoadedConversation& loaded
     return m.content_id.empty() &&
            std::find(kept.begin(), kept.end(), std::to_string(m.id)) == kept.end();
   });
+  if (awaits_cleaning && !step.commit.media.empty()) {
+    // The flow would take it: fetch it, but say and count nothing until it is clean. Only a
+    // caption stays with the draft (the media job's event carries no text).
+    flows::Conversation unchanged = loaded.saved.flow;
+    unchanged.draft.description = out.next.draft.description;
+    out.next = std::move(unchanged);
+    out.effects.clear();
+    step.last_choices = loaded.saved.last_choices;
+  }
   return out;
 }
 

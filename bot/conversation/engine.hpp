@@ -70,9 +70,20 @@ public:
   Result<IngestReport> ingest(const std::vector<InboundEvent>& events) override;
 
   //! Queues an internal MediaRejected event for the citizen who sent media row `media_id`
-  //! (the media pipeline could not clean it), through the same durable, ordered path as
-  //! inbound events; deduplicated by "media-rejected:<id>". No-op when the citizen is gone.
-  Result<void> ingestMediaRejected(const std::string& pseudonym, std::int64_t media_id);
+  //! (the media pipeline could not clean it; `reason`: its error code, named to the citizen in
+  //! plain words), through the same durable, ordered path as inbound events; deduplicated by
+  //! "media-rejected:<id>". No-op when the citizen is gone.
+  Result<void> ingestMediaRejected(const std::string& pseudonym, std::int64_t media_id,
+                                   const std::string& reason = {});
+  //! Queues the photo of media row `media_id`, now cleaned and stored as `content_id`, for the
+  //! citizen's conversation: the flow counts and acknowledges it only now. Deduplicated by
+  //! "media-ready:<id>"; no-op when the citizen is gone.
+  Result<void> ingestMediaReady(const std::string& pseudonym, std::int64_t media_id,
+                                const std::string& content_id, const std::string& mime_type);
+  //! Both, as the media job worker reports them (bot/media/media_jobs.hpp).
+  Result<void> ingestMediaOutcome(const std::string& pseudonym, std::int64_t media_id, bool ready,
+                                  const std::string& content_id, const std::string& mime_type,
+                                  const std::string& reason);
 
   //! Starts the workers; they first pick up whatever the database holds unprocessed.
   Result<void> start();
@@ -145,6 +156,8 @@ private:
   LoadedConversation loadConversation(const std::string& pseudonym);
   void loadSender(Step& step, const StoredInbound& stored);
   bool settledWithoutFlow(Step& step, const LoadedConversation& loaded);
+  //! Stores an internal event `e` of the citizen `pseudonym` (media outcomes).
+  Result<void> ingestInternal(const std::string& pseudonym, InboundEvent e);
   FlowOutcome runFlow(Step& step, const LoadedConversation& loaded);
   flows::Event nearbyAnswer(const flows::LookupNearby& lookup, flows::Lang lang);
   flows::Event geocodeAnswer(const flows::Geocode& geocode);

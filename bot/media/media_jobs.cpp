@@ -9,12 +9,12 @@
 namespace bb::media {
 
 MediaJobWorker::MediaJobWorker(Store& store, MediaFetcher& fetcher, MediaStore& media_store,
-                               RejectNotifier notify_rejected, const Clock& clock,
+                               MediaNotifier notify, const Clock& clock,
                                MediaJobOptions options, Metrics* metrics)
     : store_(store),
       fetcher_(fetcher),
       media_store_(media_store),
-      notify_rejected_(std::move(notify_rejected)),
+      notify_(std::move(notify)),
       clock_(clock),
       options_(std::move(options)),
       metrics_(metrics),
@@ -71,6 +71,16 @@ void MediaJobWorker::handle(const MediaJob& job, MediaPassReport& report) {
     retry(job, "store_failed", report);
     return;
   }
+  // The conversation first, then the row (as for a rejection): a crash in between repeats the
+  // news, deduplicated by its id, instead of losing it.
+  if (notify_) {
+    if (auto told = notify_(MediaOutcome{job.pseudonym, job.id, true, *id, cleaned->mime_type, {}});
+        !told) {
+      log::warn("media_ready_notice_failed", {{"media", std::to_string(job.id)},
+                                              {"code", toString(told.error().code)}});
+      return;  // still pending; offered again (put() is idempotent)
+    }
+  }
   auto marked = store_.markMedia(job.id, "ready", *id, "", job.tries + 1, clock_.now());
   if (!marked) {
     log::warn("media_mark_failed", {{"media", std::to_string(job.id)},
@@ -90,8 +100,8 @@ void MediaJobWorker::reject(const MediaJob& job, const std::string& error,
                             MediaPassReport& report) {
   // Tell the conversation first (idempotent by external id); mark the row only after that, so
   // a crash in between repeats the notice instead of losing it.
-  if (notify_rejected_) {
-    if (auto told = notify_rejected_(job.pseudonym, job.id); !told) {
+  if (notify_) {
+    if (auto told = notify_(MediaOutcome{job.pseudonym, job.id, false, {}, {}, error}); !told) {
       log::warn("media_reject_notice_failed", {{"media", std::to_string(job.id)},
                                                {"code", toString(told.error().code)}});
       return;  // still pending; retried on the next pass

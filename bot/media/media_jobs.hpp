@@ -3,7 +3,9 @@
 // is downloaded by the channel's MediaFetcher, cleaned by media::cleanImage, stored by the
 // content-addressed MediaStore, and the row becomes 'ready' with its content id. Whatever cannot
 // be fetched or cleaned becomes 'rejected' (fail closed: nothing uncleaned is ever written), and
-// the citizen's conversation gets a MediaRejected event so the flow asks for another photo.
+// the citizen's conversation gets a MediaRejected event (with the reason) so the flow asks for
+// another photo. A cleaned photo is told to the conversation too (MediaReady): only then is it
+// counted and acknowledged to the citizen.
 
 #include <chrono>
 #include <condition_variable>
@@ -40,8 +42,17 @@ public:
   virtual FetchResult fetch(const MediaJob& job) = 0;
 };
 
-//! Tells the conversation that a photo was rejected (Engine::ingestMediaRejected).
-using RejectNotifier = std::function<Result<void>(const std::string& pseudonym, std::int64_t id)>;
+//! What became of a photo, for the citizen's conversation (Engine::ingestMediaOutcome).
+struct MediaOutcome {
+  std::string pseudonym;
+  std::int64_t id = 0;      //!< the media row
+  bool ready = false;       //!< cleaned and stored; else rejected
+  std::string content_id;   //!< ready: the stored file
+  std::string mime_type;    //!< ready: of the stored file
+  std::string reason;       //!< rejected: heic_unsupported, too_large, unsupported_format, ...
+};
+//! Tells the conversation (durably, idempotent per media row and outcome).
+using MediaNotifier = std::function<Result<void>(const MediaOutcome&)>;
 
 struct MediaJobOptions {
   Channel channel = Channel::WhatsApp;
@@ -62,7 +73,7 @@ struct MediaPassReport {
 class MediaJobWorker {
 public:
   MediaJobWorker(Store& store, MediaFetcher& fetcher, MediaStore& media_store,
-                 RejectNotifier notify_rejected, const Clock& clock, MediaJobOptions options,
+                 MediaNotifier notify, const Clock& clock, MediaJobOptions options,
                  Metrics* metrics = nullptr);
   ~MediaJobWorker();
   MediaJobWorker(const MediaJobWorker&) = delete;
@@ -84,7 +95,7 @@ private:
   Store& store_;
   MediaFetcher& fetcher_;
   MediaStore& media_store_;
-  RejectNotifier notify_rejected_;
+  MediaNotifier notify_;
   const Clock& clock_;
   MediaJobOptions options_;
   Metrics* metrics_;

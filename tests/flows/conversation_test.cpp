@@ -532,4 +532,25 @@ TEST_CASE("flows: data rights — export in any state, erase only after confirma
   CHECK(english.next.state == "erase_confirm");
 }
 
+TEST_CASE("flows: a rejected photo is named with its reason in plain words") {
+  Fixture f;
+  Draft d = potholeDraft();
+  const std::pair<const char*, const char*> cases[] = {
+      {"heic_unsupported", "photo.rejected_heic"},
+      {"too_large", "photo.rejected_size"},
+      {"unsupported_format", "photo.rejected_format"},
+      {"download_failed:http_404", "photo.rejected_download"},
+      {"corrupt_jpeg", "photo.rejected"},
+      {"", "photo.rejected"},
+  };
+  for (const auto& [reason, key] : cases) {
+    INFO(reason);
+    Event e = rejected("m1");
+    e.text = reason;
+    const auto r = f.run(at(State::ReportPhoto, d), e);
+    CHECK(onlyReply(r).key == key);
+    CHECK(r.next.state == "report_photo");
+  }
+}
+
 }  // namespace bb::flows::testing

@@ -74,6 +74,16 @@ void readContent(const json& message, InboundEvent& event) {
                              stringMember(*image, "sha256")};
       event.text = stringMember(*image, "caption");
     }
+  } else if (type == "document") {
+    // Sent as a file: the original bytes (an iPhone's HEIC, EXIF and GPS included). An image
+    // goes through the media pipeline like a photo; other documents stay unsupported.
+    const json* doc = objectMember(message, "document");
+    const std::string mime = doc != nullptr ? stringMember(*doc, "mime_type") : "";
+    if (doc != nullptr && mime.rfind("image/", 0) == 0 && !stringMember(*doc, "id").empty()) {
+      event.kind = InboundKind::Image;
+      event.media = MediaRef{stringMember(*doc, "id"), mime, stringMember(*doc, "sha256")};
+      event.text = stringMember(*doc, "caption");
+    }
   } else if (type == "location") {
     const json* location = objectMember(message, "location");
     const auto lat = location != nullptr ? numberMember(*location, "latitude") : std::nullopt;
