@@ -47,10 +47,20 @@ const Section kSections[] = {
    "FROM ticket_photos tp JOIN tickets t ON t.id = tp.ticket_id JOIN media m ON m.id = tp.media_id "
    "WHERE t.reporter = :p ORDER BY t.number, tp.position", false},
   // Internal staff notes are left out (see docs/privacy.md, "Export").
+  // Messages other followers wrote into the citizen's ticket are theirs, not the citizen's.
   {"ticket_events",
    "SELECT t.number AS ticket_number, e.kind, " BB_ACTOR_KIND("e.actor") ", e.status, e.body, "
-   "e.created_at FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id "
-   "WHERE t.reporter = :p AND e.kind <> 'internal_note' ORDER BY e.id", false},
+   "e.media_id, e.created_at FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id "
+   "WHERE t.reporter = :p AND e.kind <> 'internal_note' "
+   "AND (e.author IS NULL OR e.author = :p) ORDER BY e.id", false},
+  // What the citizen wrote into the thread of a ticket they follow but did not report.
+  {"thread_messages",
+   "SELECT t.number AS ticket_number, e.body, e.media_id, e.created_at FROM ticket_events e "
+   "JOIN tickets t ON t.id = e.ticket_id WHERE e.author = :p "
+   "AND (t.reporter IS NULL OR t.reporter <> :p) ORDER BY e.id", false},
+  {"reply_windows",
+   "SELECT t.number AS ticket_number, r.opened_at, r.last_message_at FROM reply_windows r "
+   "JOIN tickets t ON t.id = r.ticket_id WHERE r.pseudonym = :p ORDER BY t.number", false},
   {"follows",
    "SELECT t.number AS ticket_number, t.category_id, t.status, f.created_at "
    "FROM ticket_followers f JOIN tickets t ON t.id = f.ticket_id "
@@ -141,7 +151,8 @@ const std::vector<std::string>& SqliteDataExport::tablesRead() {
       "citizens",    "conversations",  "tickets",         "ticket_public",  "ticket_photos",
       "media",       "ticket_events",  "ticket_followers", "case_queue",    "audit_log",
       "inbound_events", "outbox",      "sub_subscriptions", "consents",     "proposals",
-      "proposal_supports", "proposal_comments", "proposal_notices", "data_exports"};
+      "proposal_supports", "proposal_comments", "proposal_notices", "data_exports",
+      "reply_windows"};
   return kTables;
 }
 

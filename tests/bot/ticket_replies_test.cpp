@@ -221,9 +221,22 @@ TEST_CASE("replies: a photo inside the window joins the thread with its media ro
   staffReply(h, r.number, "anna", "Haben Sie ein Foto?");
   h.replies("anna");
   h.image("anna", "wa-media-1");
+  // A channel's photo is fetched and cleaned first: nothing is said or posted before that.
+  CHECK(h.replies("anna").empty());
+  const char* posted = "SELECT count(*) FROM ticket_events e JOIN media m ON m.id = e.media_id "
+                       "WHERE e.kind = 'citizen_message'";
+  CHECK(countOf(h, posted) == 0);
+  // The media job stored the cleaned file and reports it.
+  const auto media_id = countOf(h, "SELECT max(id) FROM media");
+  const std::string content_id(64, 'c');
+  REQUIRE(h.db->write([&](SQLite::Database& db) {
+    db.exec("UPDATE media SET status = 'ready', content_id = '" + content_id +
+            "' WHERE id = " + std::to_string(media_id));
+  }));
+  REQUIRE(h.engine->ingestMediaReady(h.pseudonym("anna"), media_id, content_id, "image/jpeg"));
+  REQUIRE(h.engine->waitIdle(std::chrono::seconds(10)));
   CHECK(h.replyText("anna") == received(h, r.number) + "\n");
-  CHECK(countOf(h, "SELECT count(*) FROM ticket_events e JOIN media m ON m.id = e.media_id "
-                   "WHERE e.kind = 'citizen_message'") == 1);
+  CHECK(countOf(h, posted) == 1);
 }
 
 TEST_CASE("replies: the citizen's messages are in their export and go with 'daten löschen'") {

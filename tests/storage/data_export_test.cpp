@@ -88,6 +88,7 @@ void seedCitizen(SQLite::Database& db, const std::string& p, const std::string& 
            "INSERT INTO proposal_notices VALUES (" + b + ", 'published', " + q + ", 1795000000000)",
            "INSERT INTO data_exports VALUES ('" + tag + "-link', " + q + ", 1795000000000, "
            "1795086400000)",
+           "INSERT INTO reply_windows VALUES (" + q + ", " + b + ", 1795000000000, NULL)",
        }) {
     db.exec(sql);
   }
@@ -110,6 +111,13 @@ TEST_CASE("data export: a citizen with every kind of row gets every kind, valid 
   REQUIRE(db->write([](SQLite::Database& raw) {
     seedCitizen(raw, "p-anna", "anna", 11);
     seedCitizen(raw, "p-bert", "bert", 22);
+    // Each writes into the other's ticket (both follow it): anna's own message is hers, bert's
+    // message in anna's thread is not.
+    raw.exec("INSERT INTO ticket_events (ticket_id, kind, actor, author, body, media_id, "
+             "created_at) VALUES (22, 'citizen_message', 'citizen', 'p-anna', "
+             "'anna-on-followed', 11, 1795000000000)");
+    raw.exec("INSERT INTO ticket_events (ticket_id, kind, actor, author, body, created_at) "
+             "VALUES (11, 'citizen_message', 'citizen', 'p-bert', 'bert-on-anna', 1795000000000)");
   }));
   bb::storage::SqliteDataExport exporter(*db);
   const json doc = exportOf(exporter, "p-anna");
@@ -140,10 +148,13 @@ TEST_CASE("data export: a citizen with every kind of row gets every kind, valid 
   for (const char* expected :
        {"anna-street 1", "anna-description", "anna-extra", "anna-citizen-message",
         "anna-staff-reply", "anna-inbound", "anna-outbound", "anna-draft", "anna-proposal",
-        "anna-proposal-address", "anna-comment", "broadcast:rat"}) {
+        "anna-proposal-address", "anna-comment", "broadcast:rat", "anna-on-followed"}) {
     INFO(expected);
     CHECK(text.find(expected) != std::string::npos);
   }
+  CHECK(doc["thread_messages"][0]["ticket_number"] == 22);
+  CHECK(doc["thread_messages"][0]["media_id"] == 11);
+  CHECK(doc["reply_windows"][0]["ticket_number"] == 11);
   CHECK(doc["tickets"][0]["lat"] == 48.0777);
   CHECK(doc["ticket_photos"][0]["content_id"] == std::string(64, 'a'));
   CHECK(doc["citizen"]["consent_at"] == "2026-11-18T11:06:40Z");

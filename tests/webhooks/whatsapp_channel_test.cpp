@@ -464,9 +464,10 @@ TEST_CASE("whatsapp: download failures retry with backoff, then the photo is rej
   o.retry_base = 1000ms;
   bb::media::MediaJobWorker jobs(
       *c.h.store, fetcher, media_store,
-      [&](const bb::media::MediaOutcome& o) {
-        return c.h.engine->ingestMediaOutcome(o.pseudonym, o.id, o.ready, o.content_id,
-                                              o.mime_type, o.reason);
+      [&](const bb::media::MediaOutcome& outcome) {
+        return c.h.engine->ingestMediaOutcome(outcome.pseudonym, outcome.id, outcome.ready,
+                                              outcome.content_id, outcome.mime_type,
+                                              outcome.reason);
       },
       c.h.clock, o);
   toPhotoStep(c);
