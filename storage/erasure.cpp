@@ -48,6 +48,11 @@ void eraseFromTickets(const StepWriter& w, const std::string& pseudonym) {
 //! Supports go; what was published stays for the public record without the link to the person;
 //! what never was public goes.
 void eraseFromParticipation(const StepWriter& w, const std::string& pseudonym) {
+  // The published text stays; the citizen's own words about the place, the exact point and the
+  // photo go, the place exactly as a ticket's.
+  const std::string anonymize =
+      std::string("UPDATE proposals SET author = NULL, photo_media_id = NULL, photo_public = 0, ") +
+      kAnonymousPlaceFields + ", updated_at = :now WHERE author = :p";
   runForCitizen(w, pseudonym,
                 {"DELETE FROM proposal_supports WHERE pseudonym = :p",
                  "DELETE FROM proposal_notices WHERE pseudonym = :p",
@@ -56,8 +61,7 @@ void eraseFromParticipation(const StepWriter& w, const std::string& pseudonym) {
                  "DELETE FROM proposal_notices WHERE proposal_id IN (SELECT id FROM proposals "
                  "WHERE author = :p AND status IN ('pending', 'rejected'))",
                  "DELETE FROM proposals WHERE author = :p AND status IN ('pending', 'rejected')",
-                 "UPDATE proposals SET author = NULL, photo_media_id = NULL, updated_at = :now "
-                 "WHERE author = :p"});
+                 anonymize.c_str()});
 }
 
 //! Subscriptions and every consent record go.

@@ -535,6 +535,13 @@ CREATE TABLE data_exports (
 CREATE INDEX data_exports_pseudonym ON data_exports (pseudonym);
 CREATE INDEX data_exports_expires ON data_exports (expires_at);
 )sql",
+      // participation: a proposal's typed address and photo become public only as the moderator
+      // approves them when publishing (the address often without the house number). Proposals
+      // published before show neither until a moderator edits them.
+      R"sql(
+ALTER TABLE proposals ADD COLUMN public_address TEXT NOT NULL DEFAULT '';
+ALTER TABLE proposals ADD COLUMN photo_public INTEGER NOT NULL DEFAULT 0;
+)sql",
   };
   return kMigrations;
 }

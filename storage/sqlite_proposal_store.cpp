@@ -13,7 +13,8 @@ constexpr const char* kProposalColumns =
     "p.address_text, p.photo_media_id, p.author, p.reject_reason, p.merged_into, p.created_at, "
     "p.published_at, (SELECT COUNT(*) FROM proposal_supports s WHERE s.proposal_id = p.id), "
     "(SELECT COUNT(*) FROM proposal_comments k WHERE k.proposal_id = p.id AND "
-    "k.status = 'published')";
+    "k.status = 'published'), p.public_address, p.photo_public, "
+    "(SELECT m.content_id FROM media m WHERE m.id = p.photo_media_id AND m.status = 'ready')";
 
 Proposal readProposal(SQLite::Statement& q) {
   Proposal p;
@@ -35,6 +36,9 @@ Proposal readProposal(SQLite::Statement& q) {
   p.published_at = optionalTime(q.getColumn(15));
   p.supports = q.getColumn(16).getInt();
   p.comments = q.getColumn(17).getInt();
+  p.public_address = q.getColumn(18).getString();
+  p.photo_public = q.getColumn(19).getInt() != 0;
+  p.photo_content_id = optionalText(q.getColumn(20));
   return p;
 }
 
@@ -155,13 +159,13 @@ void sendNotices(SQLite::Database& db, std::int64_t proposal_id, const NoticeSpe
 
 //! A pending proposal moves on: `update` (?1 the time, ?2 the id, ?3 `text`) changes it only
 //! while it is pending; then whom `notice` names is told.
-Result<void> decidePending(Database& database, std::int64_t id, const char* update,
-                           const std::string& text, SysTime now, const NoticeSpec& notice) {
+template <class... Extra>
+Result<void> decidePending(Database& database, std::int64_t id, const char* update, SysTime now,
+                           const NoticeSpec& notice, const Extra&... extra) {
   return changeOrRefuse(database, ErrorCode::Conflict, "proposal is not pending",
                         [&](SQLite::Database& db) {
                           SQLite::Statement q(db, update);
-                          bindAll(q, now, id);
-                          if (q.getBindParameterCount() > 2) { q.bind(3, text); }
+                          bindAll(q, now, id, extra...);
                           if (q.exec() == 0) { return false; }
                           sendNotices(db, id, notice, toMillis(now));
                           return true;
@@ -458,12 +462,17 @@ Result<std::vector<ProposalComment>> SqliteProposalStore::pendingComments(int li
       readComment, limit);
 }
 
-Result<void> SqliteProposalStore::publishProposal(std::int64_t id, SysTime now,
-                                                  const NoticeSpec& notice) {
+Result<void> SqliteProposalStore::publishProposal(std::int64_t id,
+                                                  const ProposalPublication& publication,
+                                                  SysTime now, const NoticeSpec& notice) {
+  // A photo is public only if there is one to show.
   return decidePending(db_, id,
                        "UPDATE proposals SET status = 'published', published_at = ?1, "
-                       "updated_at = ?1 WHERE id = ?2 AND status = 'pending'",
-                       "", now, notice);
+                       "updated_at = ?1, public_address = ?3, "
+                       "photo_public = (?4 AND photo_media_id IS NOT NULL) "
+                       "WHERE id = ?2 AND status = 'pending'",
+                       now, notice, publication.public_address,
+                       publication.photo_public ? 1 : 0);
 }
 
 Result<void> SqliteProposalStore::rejectProposal(std::int64_t id, const std::string& reason,
@@ -471,7 +480,7 @@ Result<void> SqliteProposalStore::rejectProposal(std::int64_t id, const std::str
   return decidePending(db_, id,
                        "UPDATE proposals SET status = 'rejected', reject_reason = ?3, "
                        "updated_at = ?1 WHERE id = ?2 AND status = 'pending'",
-                       reason, now, notice);
+                       now, notice, reason);
 }
 
 Result<void> SqliteProposalStore::mergeProposal(std::int64_t duplicate, std::int64_t target,

@@ -34,7 +34,8 @@ public:
 
   Result<std::vector<Proposal>> pendingProposals(int limit) override;
   Result<std::vector<ProposalComment>> pendingComments(int limit) override;
-  Result<void> publishProposal(std::int64_t id, SysTime now, const NoticeSpec& notice) override;
+  Result<void> publishProposal(std::int64_t id, const ProposalPublication& publication,
+                               SysTime now, const NoticeSpec& notice) override;
   Result<void> rejectProposal(std::int64_t id, const std::string& reason, SysTime now,
                               const NoticeSpec& notice) override;
   Result<void> mergeProposal(std::int64_t duplicate, std::int64_t target, SysTime now,

@@ -6,9 +6,12 @@
 
 namespace bb::storage {
 
+#define BB_ANONYMOUS_PLACE "address_text = '', lat = round(lat, 3), lon = round(lon, 3)"
+const char* const kAnonymousPlaceFields = BB_ANONYMOUS_PLACE;
 const char* const kTicketAnonymousFields =
     "reporter = NULL, follow_token_hash = NULL, description = '', extra_answer = '', "
-    "address_text = '', lat = round(lat, 3), lon = round(lon, 3)";
+    BB_ANONYMOUS_PLACE;
+#undef BB_ANONYMOUS_PLACE
 
 const char* const kTicketColumns =
     "t.id, t.number, t.kind, t.category_id, t.department, t.district_id, t.status, t.lat, t.lon, "

@@ -22,6 +22,8 @@ namespace bb::storage {
 //! answer go; coordinates are rounded to 3 decimals (about 100 m: the city keeps where, not
 //! whose door). Status, category and dates stay for the statistics.
 extern const char* const kTicketAnonymousFields;
+//! The place part of it, also for a proposal whose author asks for erasure.
+extern const char* const kAnonymousPlaceFields;
 
 //! The ticket columns readTicketRow reads, from the table aliased `t`.
 extern const char* const kTicketColumns;

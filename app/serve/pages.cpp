@@ -75,10 +75,10 @@ StaffPages::StaffPages(const config::Config& config, storage::Database& db, Core
     : inbox_store(db),
       inbox(core.engine, core.store, inbox_store, core.media, clock,
             inboxOptions(config, key_material)),
-      moderation(inbox.desk(), core.participation),
+      moderation(inbox.desk(), core.participation, core.media),
       case_store(db, config.open311.public_grid_m),
       deliveries(inbox.desk(), case_store),
-      participation_page(core.participation, clock, publicParticipationOptions(config)) {
+      participation_page(core.participation, clock, publicParticipationOptions(config), &core.media) {
   if (config.demo) {
     seedDemoAdmin(inbox_store, inbox.departments(), config.server.public_url, clock);
   }

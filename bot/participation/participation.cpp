@@ -329,12 +329,13 @@ NoticeSpec Participation::notice(const std::string& key, bool to_supporters,
   return n;
 }
 
-Result<void> Participation::publishProposal(std::int64_t id) {
+Result<void> Participation::publishProposal(std::int64_t id,
+                                            const ProposalPublication& publication) {
   auto p = store_.proposal(id);
   if (!p) { return fail(p.error().code, p.error().detail); }
   if (!*p) { return fail(ErrorCode::NotFound, "no such proposal"); }
   return store_.publishProposal(
-      id, clock_.now(),
+      id, publication, clock_.now(),
       notice("published", false, "participation.notice.published",
              {{"title", (*p)->title}, {"id", std::to_string(id)}}));
 }

@@ -53,7 +53,8 @@ public:
   std::string exportSection(const std::string& pseudonym, flows::Lang lang);
 
   // ---- staff (moderator role) ----
-  Result<void> publishProposal(std::int64_t id);
+  //! Publishes with the place text and photo the moderator approved (by default neither).
+  Result<void> publishProposal(std::int64_t id, const ProposalPublication& publication = {});
   Result<void> rejectProposal(std::int64_t id, const std::string& reason);
   Result<void> mergeProposal(std::int64_t duplicate, std::int64_t target);
   Result<void> publishComment(std::int64_t id);

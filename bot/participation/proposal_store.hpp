@@ -39,8 +39,13 @@ struct Proposal {
   std::string topic;
   std::optional<double> lat;  //!< rounded on public pages
   std::optional<double> lon;
-  std::string address_text;
+  std::string address_text;  //!< as the citizen typed it; never shown publicly
   std::int64_t photo_media_id = 0;
+  std::string photo_content_id;  //!< the cleaned image in the media store; empty until ready
+  //! What the moderator approved for the public page when publishing: the place in their own
+  //! words (often the typed address without a house number) and whether the photo is shown.
+  std::string public_address;
+  bool photo_public = false;
   std::string author;  //!< pseudonym; empty once anonymized. Never shown publicly.
   std::string reject_reason;
   std::int64_t merged_into = 0;
@@ -83,6 +88,12 @@ struct NewProposal {
   std::string address_text;
   std::int64_t photo_media_id = 0;
   SysTime now{};
+};
+
+//! A moderator's choice of what of a proposal's place and photo becomes public.
+struct ProposalPublication {
+  std::string public_address;  //!< empty: no place text on the public page
+  bool photo_public = false;
 };
 
 enum class SubmitResult { Stored, LimitReached, NoCampaign };
@@ -152,7 +163,8 @@ public:
   virtual Result<std::vector<ProposalComment>> pendingComments(int limit) = 0;
   //! Each of these writes its change and sends `notice` (exactly once per recipient and key) in
   //! one transaction. They fail with Conflict when the item is not in the expected state.
-  virtual Result<void> publishProposal(std::int64_t id, SysTime now, const NoticeSpec& notice) = 0;
+  virtual Result<void> publishProposal(std::int64_t id, const ProposalPublication& publication,
+                                       SysTime now, const NoticeSpec& notice) = 0;
   virtual Result<void> rejectProposal(std::int64_t id, const std::string& reason, SysTime now,
                                       const NoticeSpec& notice) = 0;
   //! `duplicate` (published or pending) is merged into published `target`: its supporters (and

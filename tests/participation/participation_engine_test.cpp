@@ -270,7 +270,7 @@ TEST_CASE("participation engine: one support per citizen holds under 50 concurre
   p.now = h.clock.now();
   REQUIRE(ok(h.proposals->submit(p, 3)) == SubmitResult::Stored);
   const auto id = h.scalar("SELECT id FROM proposals");
-  REQUIRE(h.proposals->publishProposal(id, h.clock.now(), NoticeSpec{}));
+  REQUIRE(h.proposals->publishProposal(id, {}, h.clock.now(), NoticeSpec{}));
 
   constexpr int kThreads = 50;
   std::atomic<int> added{0};
@@ -426,8 +426,18 @@ TEST_CASE("participation engine: export lists proposals, comments and supports, 
   CHECK_FALSE(contains(exported, "Von Ben –"));  // another citizen's text is not in the export
 
   const std::string p = h.pseudonym("anna");
+  REQUIRE(h.db->write([&](SQLite::Database& db) {
+    db.exec("UPDATE proposals SET address_text = 'Lindenstraße 12', lat = 48.077712, "
+            "lon = 11.970644, public_address = 'Lindenstraße', photo_public = 1 "
+            "WHERE id = " + std::to_string(pub));
+  }));
   h.text("anna", "daten löschen");
   h.choice("anna", "confirm");
+  // The published proposal loses the citizen's own place words, exact point and photo; what the
+  // moderator made public stays with the public record.
+  CHECK(h.scalar("SELECT COUNT(*) FROM proposals WHERE id = " + std::to_string(pub) +
+                 " AND address_text = '' AND lat = 48.078 AND lon = 11.971 AND photo_public = 0 "
+                 "AND photo_media_id IS NULL AND public_address = 'Lindenstraße'") == 1);
   CHECK(h.scalar("SELECT COUNT(*) FROM proposals WHERE author = '" + p + "'") == 0);
   CHECK(h.scalar("SELECT COUNT(*) FROM proposal_comments WHERE author = '" + p + "'") == 0);
   CHECK(h.scalar("SELECT COUNT(*) FROM proposal_supports WHERE pseudonym = '" + p + "'") == 0);

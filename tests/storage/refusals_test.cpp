@@ -107,7 +107,7 @@ TEST_CASE("storage: moderating a proposal or comment that is not pending is a Co
   auto db = openMigrated(dir);
   bb::storage::SqliteProposalStore proposals(*db);
   const bb::NoticeSpec none;
-  CHECK(codeOf(proposals.publishProposal(1, kNow, none)) == ErrorCode::Conflict);
+  CHECK(codeOf(proposals.publishProposal(1, {}, kNow, none)) == ErrorCode::Conflict);
   CHECK(codeOf(proposals.rejectProposal(1, "doppelt", kNow, none)) == ErrorCode::Conflict);
   CHECK(codeOf(proposals.mergeProposal(1, 2, kNow, none)) == ErrorCode::Conflict);
   CHECK(codeOf(proposals.publishComment(1, kNow)) == ErrorCode::Conflict);

@@ -18,8 +18,9 @@ constexpr auto kDay = std::chrono::hours(24);
 
 struct ParticipationFixture : InboxFixture {
   ParticipationFixture()
-      : moderation(inbox->desk(), *h.participation),
-        public_page(*h.participation, h.clock, web::PublicParticipationOptions{"https://stadt.example", 20}) {
+      : moderation(inbox->desk(), *h.participation, media_store),
+        public_page(*h.participation, h.clock,
+                    web::PublicParticipationOptions{"https://stadt.example", 20}, &media_store) {
     for (auto& r : moderation.routes()) { routes.push_back(r); }
     for (auto& r : public_page.routes()) { routes.push_back(r); }
     Campaign c;
@@ -52,6 +53,39 @@ struct ParticipationFixture : InboxFixture {
     h.choice(user, "skip");
     h.choice(user, "confirm");
     h.replies(user);
+    return h.scalar("SELECT max(id) FROM proposals");
+  }
+
+  //! A pending proposal with a typed address and a cleaned camera photo (media row `media_id`),
+  //! stored as the chat stores it; returns its id.
+  std::int64_t submitWithPlaceAndPhoto(const std::string& title, std::int64_t media_id) {
+    const std::string jpeg = readFile(std::string(BB_FIXTURE_DIR) + "/media/gps_DSCN0010.jpg");
+    auto cleaned = media::cleanImage(jpeg);
+    REQUIRE(cleaned.has_value());
+    auto content = media_store.put(*cleaned);
+    REQUIRE(content.has_value());
+    REQUIRE(h.db->write([&](SQLite::Database& db) {
+      SQLite::Statement m(db, "INSERT INTO media (id, pseudonym, channel, source_ref, status, "
+                              "content_id, mime_type, created_at) VALUES (?, 'p-anna', 'webchat', "
+                              "'x', 'ready', ?, 'image/jpeg', 0)");
+      m.bind(1, media_id);
+      m.bind(2, *content);
+      m.exec();
+    }));
+    NewProposal p;
+    p.campaign_id = campaign;
+    p.source_event = media_id;
+    p.author = "p-anna";
+    p.title = title;
+    p.description = "Ein Trinkbrunnen";
+    p.lat = 48.077712;
+    p.lon = 11.970644;
+    p.address_text = "Lindenstraße 12, vor dem Haus von Familie Huber";
+    p.photo_media_id = media_id;
+    p.now = h.clock.now();
+    auto r = h.proposals->submit(p, 10);
+    REQUIRE(r.has_value());
+    REQUIRE(*r == SubmitResult::Stored);
     return h.scalar("SELECT max(id) FROM proposals");
   }
 
@@ -249,6 +283,64 @@ TEST_CASE("participation web: an admin creates and edits campaigns, bad dates ar
   CHECK(f.count("SELECT COUNT(*) FROM audit_log WHERE action = 'campaign_save'") == 2);
   CHECK(bb::parseLocalDate("2027-13-01") == std::nullopt);
   CHECK(bb::localIsoDate(*bb::parseLocalDate("2027-02-28")) == "2027-02-28");
+}
+
+
+TEST_CASE("participation web: a proposal's typed address and photo are public only as the "
+          "moderator approves them") {
+  ParticipationFixture f;
+  const auto plain = f.submitWithPlaceAndPhoto("Brunnen ohne Foto", 701);
+  const auto pictured = f.submitWithPlaceAndPhoto("Brunnen mit Foto", 702);
+  const std::string plain_path = "/beteiligung/vorschlag/" + std::to_string(plain);
+  const std::string pictured_path = "/beteiligung/vorschlag/" + std::to_string(pictured);
+  CHECK(f.call("GET", pictured_path + "/foto").status == 404);  // nothing before moderation
+
+  f.account("mod", "moderator", {});
+  const auto cookie = f.login("mod");
+  // The moderator sees the citizen's words and the photo before deciding.
+  const auto queue = f.call("GET", "/inbox/beteiligung", cookie);
+  REQUIRE(queue.status == 200);
+  CHECK(has(queue.body, "Lindenstraße 12, vor dem Haus von Familie Huber"));
+  CHECK(has(queue.body, "name=\"public_address\""));
+  CHECK(has(queue.body, "/inbox" + pictured_path + "/foto/thumb"));
+  CHECK(has(queue.body, "name=\"photo_public\""));
+  const auto thumb = f.call("GET", "/inbox" + pictured_path + "/foto/thumb", cookie);
+  CHECK(thumb.status == 200);
+  CHECK(thumb.content_type == "image/jpeg");
+  CHECK(f.call("GET", "/inbox" + pictured_path + "/foto/thumb").status == 404);  // no session
+
+  const std::string csrf = f.csrf(cookie);
+  // Published with the place shortened and the photo left unticked (the default).
+  CHECK(f.post(cookie, "/inbox" + plain_path + "/publish",
+               "csrf=" + csrf + "&public_address=Lindenstra%C3%9Fe").status == 303);
+  auto page = f.call("GET", plain_path);
+  REQUIRE(page.status == 200);
+  CHECK(has(page.body, "<dt>Ort</dt><dd>Lindenstraße</dd>"));
+  CHECK_FALSE(has(page.body, "Lindenstraße 12"));
+  CHECK_FALSE(has(page.body, "Huber"));
+  CHECK_FALSE(has(page.body, "/foto"));
+  CHECK(f.call("GET", plain_path + "/foto").status == 404);
+
+  // Published with the place cleared and the photo ticked.
+  CHECK(f.post(cookie, "/inbox" + pictured_path + "/publish",
+               "csrf=" + csrf + "&public_address=&photo_public=1").status == 303);
+  page = f.call("GET", pictured_path);
+  REQUIRE(page.status == 200);
+  CHECK_FALSE(has(page.body, "<dt>Ort</dt>"));
+  CHECK_FALSE(has(page.body, "Huber"));
+  CHECK(has(page.body, "<img src=\"" + pictured_path + "/foto\""));
+  const auto photo = f.call("GET", pictured_path + "/foto");
+  REQUIRE(photo.status == 200);
+  CHECK(photo.content_type == "image/jpeg");
+  CHECK(photo.body.rfind("\xFF\xD8", 0) == 0);
+  CHECK(photo.body.find("Exif") == std::string::npos);  // the cleaned copy, no camera metadata
+  CHECK(f.count("SELECT COUNT(*) FROM audit_log WHERE action = 'proposal_publish' AND detail = "
+                "'proposal=" + std::to_string(pictured) + " photo=public'") == 1);
+  // A place text beyond 200 characters is refused, nothing published.
+  const auto third = f.submitWithPlaceAndPhoto("Dritter Brunnen", 703);
+  CHECK(f.post(cookie, "/inbox/beteiligung/vorschlag/" + std::to_string(third) + "/publish",
+               "csrf=" + csrf + "&public_address=" + std::string(201, 'x')).status == 400);
+  CHECK(f.count("SELECT COUNT(*) FROM proposals WHERE status = 'published'") == 2);
 }
 
 }  // namespace bb::test

@@ -4,6 +4,7 @@
 #include "bot/text/local_time.hpp"
 #include "bot/text/utf8.hpp"
 #include "web/html.hpp"
+#include "web/image_response.hpp"
 #include "web/inbox/views.hpp"
 
 namespace bb::web {
@@ -13,6 +14,7 @@ using views::formValue;
 using views::hidden;
 
 constexpr std::size_t kMaxReasonChars = 1000;
+constexpr std::size_t kMaxPublicAddressChars = 200;
 constexpr std::size_t kMaxOutcomeChars = 4000;
 constexpr std::size_t kMaxCampaignTitleChars = 120;
 constexpr std::size_t kMaxCampaignTextChars = 4000;
@@ -53,8 +55,9 @@ std::string rejectForm(const Principal& p, const std::string& base) {
 
 }  // namespace
 
-ParticipationModeration::ParticipationModeration(StaffDesk& desk, Participation& participation)
-    : desk_(desk), participation_(participation) {}
+ParticipationModeration::ParticipationModeration(StaffDesk& desk, Participation& participation,
+                                                 const media::MediaStore& media)
+    : desk_(desk), participation_(participation), media_(media) {}
 
 std::vector<Route> ParticipationModeration::routes() {
   auto bind = [this](HttpResponse (ParticipationModeration::*fn)(const HttpRequest&)) {
@@ -65,6 +68,8 @@ std::vector<Route> ParticipationModeration::routes() {
             bind(&ParticipationModeration::overview)},
       Route{"POST", R"(/inbox/beteiligung/vorschlag/([0-9]{1,15})/(publish|reject|merge|outcome))",
             "inbox_participation_proposal", bind(&ParticipationModeration::proposalAction)},
+      Route{"GET", R"(/inbox/beteiligung/vorschlag/([0-9]{1,15})/foto(/thumb)?)",
+            "inbox_participation_photo", bind(&ParticipationModeration::photo)},
       Route{"POST", R"(/inbox/beteiligung/kommentar/([0-9]{1,15})/(publish|reject))",
             "inbox_participation_comment", bind(&ParticipationModeration::commentAction)},
       Route{"POST", R"(/inbox/beteiligung/kampagne(?:/([0-9]{1,15}))?)",
@@ -136,10 +141,8 @@ std::string ParticipationModeration::proposalQueue(const Principal& p,
            escapeHtml(pr.description) + "</p><p class=\"hint\">" +
            (pr.cost_eur ? "Kosten: " + std::to_string(*pr.cost_eur) + " € · " : std::string()) +
            (pr.topic.empty() ? std::string() : "Thema: " + escapeHtml(pr.topic) + " · ") +
-           (pr.address_text.empty() ? std::string() : "Ort: " + escapeHtml(pr.address_text) + " · ") +
-           (pr.photo_media_id > 0 ? "mit Foto · " : "") + "eingegangen " +
-           views::formatTime(pr.created_at) + "</p>";
-    out += inlineForm(p, base + "/publish", "", "Veröffentlichen", "publish");
+           "eingegangen " + views::formatTime(pr.created_at) + "</p>";
+    out += publishForm(p, pr);
     out += rejectForm(p, base);
     out += inlineForm(p, base + "/merge",
                       "<label>Zusammenführen mit Nr.<input name=\"target\" inputmode=\"numeric\" "
@@ -148,6 +151,42 @@ std::string ParticipationModeration::proposalQueue(const Principal& p,
     out += "</section>";
   }
   return out;
+}
+
+// The citizen's place and photo are shown here in full; only what the moderator leaves in the
+// field and ticks becomes public (the default shows the place as typed, and no photo: a photo can
+// show faces or number plates and needs a look first).
+std::string ParticipationModeration::publishForm(const Principal& p, const Proposal& pr) const {
+  const std::string base = "/inbox/beteiligung/vorschlag/" + std::to_string(pr.id);
+  std::string inner;
+  if (!pr.address_text.empty()) {
+    inner += "<p class=\"hint\">Ortsangabe der Person: <span class=\"citizen-text\">" +
+             escapeHtml(pr.address_text) + "</span></p><label>Ort öffentlich als (leer: kein "
+             "Ort; Hausnummern und Namen entfernen)<input name=\"public_address\" "
+             "maxlength=\"200\" value=\"" + escapeHtml(pr.address_text) + "\"></label>";
+  }
+  if (!pr.photo_content_id.empty()) {
+    inner += "<a href=\"" + base + "/foto\" target=\"_blank\"><img src=\"" + base +
+             "/foto/thumb\" alt=\"Foto zum Vorschlag " + std::to_string(pr.id) +
+             "\" loading=\"lazy\"></a><label><input type=\"checkbox\" name=\"photo_public\" "
+             "value=\"1\"> Foto veröffentlichen</label>";
+  } else if (pr.photo_media_id > 0) {
+    inner += "<p class=\"hint\">Das Foto wird noch verarbeitet.</p>";
+  }
+  return inlineForm(p, base + "/publish", inner, "Veröffentlichen", "publish");
+}
+
+HttpResponse ParticipationModeration::photo(const HttpRequest& req) {
+  auto in = desk_.admitPage(req, moderatesParticipation);
+  if (!in.who) { return HttpResponse::text(404, "not found"); }
+  const auto id = req.matches.empty() ? std::nullopt : parseId(req.matches[0]);
+  if (!id) { return HttpResponse::text(404, "not found"); }
+  auto pr = participation_.store().proposal(*id);
+  if (!pr || !*pr || (*pr)->photo_content_id.empty()) {
+    return HttpResponse::text(404, "not found");
+  }
+  const bool thumb = req.matches.size() > 1 && req.matches[1] == "/thumb";
+  return imageResponse(media_, (*pr)->photo_content_id, thumb, "private, no-store");
 }
 
 std::string ParticipationModeration::commentQueue(
@@ -238,7 +277,14 @@ HttpResponse ParticipationModeration::moderateProposal(const Principal& p, const
   Result<void> r;
   std::string detail = "proposal=" + std::to_string(id);
   if (what == "publish") {
-    r = participation_.publishProposal(id);
+    ProposalPublication publication;
+    publication.public_address = views::trim(formValue(form, "public_address"));
+    publication.photo_public = formValue(form, "photo_public") == "1";
+    if (codePoints(publication.public_address) > kMaxPublicAddressChars) {
+      return render(p, "", "Der öffentliche Ort ist zu lang (höchstens 200 Zeichen).", 400);
+    }
+    r = participation_.publishProposal(id, publication);
+    if (publication.photo_public) { detail += " photo=public"; }
   } else if (what == "reject") {
     const std::string reason = views::trim(formValue(form, "reason"));
     if (reason.empty() || codePoints(reason) > kMaxReasonChars) {

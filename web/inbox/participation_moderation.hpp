@@ -4,7 +4,9 @@
 // - moderators and admins: the queue of new proposals and comments (publish, reject with a
 //   reason, merge a proposal into a similar published one) and the outcome per proposal
 //   (committee, council, implementation) with a public text; authors and supporters are told
-//   through their channel, each notice exactly once;
+//   through their channel, each notice exactly once. Publishing shows the citizen's typed place
+//   and photo to the moderator, who decides what of them the public page shows (the place in
+//   their own words, the photo only when ticked);
 // - admins: campaigns with their phase dates and rules (proposals per citizen, support
 //   threshold, topics).
 
@@ -13,6 +15,7 @@
 #include <vector>
 
 #include "bot/http/http.hpp"
+#include "bot/media/media_store.hpp"
 #include "bot/participation/participation.hpp"
 #include "web/inbox/staff_desk.hpp"
 
@@ -20,7 +23,8 @@ namespace bb::web {
 
 class ParticipationModeration {
 public:
-  ParticipationModeration(StaffDesk& desk, Participation& participation);
+  ParticipationModeration(StaffDesk& desk, Participation& participation,
+                          const media::MediaStore& media);
 
   std::vector<Route> routes();
 
@@ -28,6 +32,7 @@ public:
   HttpResponse proposalAction(const HttpRequest& req);  //!< POST .../vorschlag/{id}/{action}
   HttpResponse commentAction(const HttpRequest& req);   //!< POST .../kommentar/{id}/{action}
   HttpResponse saveCampaign(const HttpRequest& req);    //!< POST .../kampagne[/{id}]
+  HttpResponse photo(const HttpRequest& req);  //!< GET .../vorschlag/{id}/foto[/thumb]
 
 private:
   //! What a moderator does to one proposal or comment: `what` is the action from the path.
@@ -51,8 +56,11 @@ private:
   std::string campaignSection(const Principal& p, const Campaign& c);
   std::string campaignForm(const Principal& p, const Campaign* c) const;
 
+  std::string publishForm(const Principal& p, const Proposal& pr) const;
+
   StaffDesk& desk_;
   Participation& participation_;
+  const media::MediaStore& media_;
 };
 
 }  // namespace bb::web

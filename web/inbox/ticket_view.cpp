@@ -9,6 +9,7 @@
 #include "bot/log.hpp"
 #include "bot/text/utf8.hpp"
 #include "web/html.hpp"
+#include "web/image_response.hpp"
 #include "web/inbox/views.hpp"
 
 namespace bb::web {
@@ -501,27 +502,10 @@ HttpResponse TicketView::photo(const HttpRequest& req) {
   if (!id) { return HttpResponse::text(404, "not found"); }
   const bool thumb = req.matches.size() > 1 && req.matches[1] == "/thumb";
   auto m = inbox_.ticketMedia(*id);
-  if (!m || !*m || !canSee(p->user, (*m)->department) || (*m)->status != "ready" ||
-      !media::MediaStore::isValidId((*m)->content_id)) {
+  if (!m || !*m || !canSee(p->user, (*m)->department) || (*m)->status != "ready") {
     return HttpResponse::text(404, "not found");
   }
-  auto bytes = thumb ? media_.readThumbnail((*m)->content_id) : media_.read((*m)->content_id);
-  if (!bytes) { return HttpResponse::text(404, "not found"); }
-  std::string type = "image/jpeg";
-  if (!thumb) {
-    auto mime = media_.mimeType((*m)->content_id);
-    type = mime && (*mime == "image/jpeg" || *mime == "image/png" || *mime == "image/webp")
-               ? *mime
-               : "application/octet-stream";
-  }
-  HttpResponse r;
-  r.content_type = type;
-  r.body = std::move(*bytes);
-  r.header("X-Content-Type-Options", "nosniff");
-  r.header("Cache-Control", "private, no-store");
-  r.header("Content-Disposition", "inline");
-  r.header("Content-Security-Policy", "default-src 'none'; sandbox");
-  return r;
+  return imageResponse(media_, (*m)->content_id, thumb, "private, no-store");
 }
 
 }  // namespace bb::web

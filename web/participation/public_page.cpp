@@ -5,6 +5,7 @@
 #include "bot/text/local_time.hpp"
 #include "bot/text/timestamp.hpp"
 #include "web/html.hpp"
+#include "web/image_response.hpp"
 
 namespace bb::web {
 namespace {
@@ -29,6 +30,8 @@ ol.proposals li { background: #fff; border: 1px solid var(--line); border-radius
 .comment { border-left: 3px solid var(--line); padding: .25rem .75rem; margin: .5rem 0; background: #fff; }
 .outcome { background: #fff; border: 1px solid var(--line); padding: .5rem .75rem; margin: .5rem 0; }
 nav.pages a, nav.sort a { margin-right: 1rem; }
+figure.photo { margin: 1rem 0; }
+figure.photo img { max-width: 100%; height: auto; border-radius: .5rem; border: 1px solid var(--line); }
 a { color: var(--accent); }
 footer { color: var(--muted); font-size: .9rem; }
 )css";
@@ -66,8 +69,9 @@ std::string paragraphs(const std::string& text) {
 }  // namespace
 
 PublicParticipation::PublicParticipation(Participation& participation, const Clock& clock,
-                                         PublicParticipationOptions options)
-    : participation_(participation), clock_(clock), options_(std::move(options)) {
+                                         PublicParticipationOptions options,
+                                         const media::MediaStore* media)
+    : participation_(participation), clock_(clock), options_(std::move(options)), media_(media) {
   while (!options_.public_url.empty() && options_.public_url.back() == '/') {
     options_.public_url.pop_back();
   }
@@ -81,6 +85,8 @@ std::vector<Route> PublicParticipation::routes() {
       Route{"GET", "/beteiligung", "participation_page", bind(&PublicParticipation::overview)},
       Route{"GET", R"(/beteiligung/vorschlag/([0-9]{1,15}))", "participation_proposal",
             bind(&PublicParticipation::proposal)},
+      Route{"GET", R"(/beteiligung/vorschlag/([0-9]{1,15})/foto)", "participation_photo",
+            bind(&PublicParticipation::photo)},
       Route{"GET", "/beteiligung/feed.atom", "participation_feed", bind(&PublicParticipation::feed)},
       Route{"GET", "/beteiligung/beteiligung.css", "participation_css",
             bind(&PublicParticipation::stylesheet)},
@@ -252,8 +258,8 @@ HttpResponse PublicParticipation::proposal(const HttpRequest& req) {
           std::to_string(pr.comments) + " Kommentare</span></p><dl>";
   if (pr.cost_eur) { body += "<dt>Geschätzte Kosten</dt><dd>" + euros(*pr.cost_eur) + "</dd>"; }
   if (!pr.topic.empty()) { body += "<dt>Thema</dt><dd>" + escapeHtml(pr.topic) + "</dd>"; }
-  if (!pr.address_text.empty()) {
-    body += "<dt>Ort</dt><dd>" + escapeHtml(pr.address_text) + "</dd>";
+  if (!pr.public_address.empty()) {
+    body += "<dt>Ort</dt><dd>" + escapeHtml(pr.public_address) + "</dd>";
   }
   if (pr.lat && pr.lon) {
     char coords[64];
@@ -265,6 +271,10 @@ HttpResponse PublicParticipation::proposal(const HttpRequest& req) {
     body += "<dt>Veröffentlicht</dt><dd>" + localDate(*pr.published_at) + "</dd>";
   }
   body += "</dl>";
+  if (media_ != nullptr && pr.photo_public && !pr.photo_content_id.empty()) {
+    body += "<figure class=\"photo\"><img src=\"/beteiligung/vorschlag/" + std::to_string(pr.id) +
+            "/foto\" alt=\"Foto zum Vorschlag\" loading=\"lazy\"></figure>";
+  }
   if (auto outcomes = participation_.store().outcomes(pr.id); outcomes && !outcomes->empty()) {
     body += "<h2>Ergebnisse</h2>";
     for (const auto& o : *outcomes) {
@@ -286,6 +296,19 @@ HttpResponse PublicParticipation::proposal(const HttpRequest& req) {
   }
   body += "</article>";
   return page(200, pr.title, body);
+}
+
+HttpResponse PublicParticipation::photo(const HttpRequest& req) {
+  const auto id = req.matches.empty() ? std::nullopt : number(req.matches[0]);
+  if (!id || media_ == nullptr) { return HttpResponse::text(404, "not found"); }
+  auto p = participation_.store().proposal(*id);
+  if (!p) { return HttpResponse::text(503, "unavailable"); }
+  // Exactly what the proposal page shows: a published proposal's approved, cleaned photo.
+  if (!*p || (*p)->status != "published" || !(*p)->photo_public ||
+      (*p)->photo_content_id.empty()) {
+    return HttpResponse::text(404, "not found");
+  }
+  return imageResponse(*media_, (*p)->photo_content_id, false, "public, max-age=300");
 }
 
 HttpResponse PublicParticipation::feed(const HttpRequest& req) {

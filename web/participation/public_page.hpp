@@ -3,13 +3,15 @@
 // the published proposals with their support and comment counts), one page per proposal
 // (published comments, committee and council outcomes) and an Atom feed.
 //
-// Only moderated content is shown: proposals and comments in status "published". No author
-// identity, no cookies, no tracking, no third-party assets; the strict CSP of every page.
+// Only moderated content is shown: proposals and comments in status "published", of a proposal's
+// place only the text the moderator approved and its photo only when the moderator ticked it.
+// No author identity, no cookies, no tracking, no third-party assets; the strict CSP of every page.
 
 #include <string>
 #include <vector>
 
 #include "bot/http/http.hpp"
+#include "bot/media/media_store.hpp"
 #include "bot/participation/participation.hpp"
 
 namespace bb::web {
@@ -21,14 +23,17 @@ struct PublicParticipationOptions {
 
 class PublicParticipation {
 public:
+  //! `media` null: no photos are shown.
   PublicParticipation(Participation& participation, const Clock& clock,
-                      PublicParticipationOptions options);
+                      PublicParticipationOptions options,
+                      const media::MediaStore* media = nullptr);
 
   std::vector<Route> routes();
 
   HttpResponse overview(const HttpRequest& req);  //!< GET /beteiligung[?kampagne=&sort=&seite=]
   HttpResponse proposal(const HttpRequest& req);  //!< GET /beteiligung/vorschlag/{id}
   HttpResponse feed(const HttpRequest& req);      //!< GET /beteiligung/feed.atom
+  HttpResponse photo(const HttpRequest& req);     //!< GET /beteiligung/vorschlag/{id}/foto
   HttpResponse stylesheet(const HttpRequest& req);
 
 private:
@@ -41,6 +46,7 @@ private:
   Participation& participation_;
   const Clock& clock_;
   PublicParticipationOptions options_;
+  const media::MediaStore* media_;
 };
 
 }  // namespace bb::web
