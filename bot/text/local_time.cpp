@@ -72,6 +72,8 @@ SysTime fromLocal(std::chrono::sys_seconds local) {
 
 }  // namespace
 
+std::chrono::sys_days localDay(SysTime t) { return std::chrono::sys_days{civil(t).date}; }
+
 Result<void> loadLocalZone(const std::string& zoneinfo_dir) {
   const std::string path = zoneinfo_dir + "/" + std::string(kLocalZoneName);
   auto loaded = TimeZone::load(path);

@@ -4,6 +4,7 @@
 // the zone rules of the system's tzdata. Machine formats (Atom, Open311, the JSON APIs, the
 // back-office push, logs) stay UTC in RFC 3339 and never come through here.
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -27,6 +28,9 @@ std::string localDate(SysTime t);
 std::string localDateTime(SysTime t);
 //! "2026-03-29" (the value of an HTML date field)
 std::string localIsoDate(SysTime t);
+//! The local calendar day of `t` (for counting days as people do: 00:30 in Berlin is already
+//! the next day, although UTC still says the one before).
+std::chrono::sys_days localDay(SysTime t);
 
 //! The instant of a local wall time given as "YYYY-MM-DDTHH:MM" (an HTML datetime-local field). A
 //! time that occurs twice when DST ends is its first occurrence; one skipped when DST begins is

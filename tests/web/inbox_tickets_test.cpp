@@ -2,6 +2,7 @@
 // (escaping, photos), and the staff actions (reply, status, note, assign, category, merge).
 
 #include "web/inbox_fixture.hpp"
+#include "web/inbox/views.hpp"
 
 #include "bot/conversation/codec.hpp"
 
@@ -351,6 +352,23 @@ TEST_CASE("inbox: working days skip weekends") {
   CHECK(web::workingDaysBetween(monday, monday + days(7)) == 5);   // next Monday
 }
 
+TEST_CASE("inbox: working days follow Berlin calendar days, not UTC ones") {
+  using namespace std::chrono;
+  // Friday 2026-11-06 23:30 in Berlin is 22:30 UTC; Monday 2026-11-09 00:30 in Berlin is still
+  // Sunday 23:30 UTC. For staff that is one working day (the Monday), in UTC days it was none.
+  const SysTime friday_night = sys_days{year{2026} / 11 / 6} + hours(22) + minutes(30);
+  const SysTime monday_early = sys_days{year{2026} / 11 / 8} + hours(23) + minutes(30);
+  CHECK(web::workingDaysBetween(friday_night, monday_early) == 1);
+  // Saturday 00:30 in Berlin (Friday 23:30 UTC) to Sunday: a weekend report, no working day.
+  const SysTime saturday_early = sys_days{year{2026} / 11 / 6} + hours(23) + minutes(30);
+  CHECK(web::workingDaysBetween(saturday_early, saturday_early + hours(20)) == 0);
+  // Summer time: Friday 2026-07-03 23:30 CEST is 21:30 UTC, Monday 00:30 CEST is Sunday 22:30 UTC.
+  const SysTime summer_friday = sys_days{year{2026} / 7 / 3} + hours(21) + minutes(30);
+  CHECK(web::workingDaysBetween(summer_friday, summer_friday + days(2) + hours(1)) == 1);
+  CHECK(web::views::workingDaysLabel(1) == "1 Arbeitstag");
+  CHECK(web::views::workingDaysLabel(3) == "3 Arbeitstage");
+}
+
 TEST_CASE("inbox: the ticket and the audit log show Berlin local time") {
   InboxFixture f;
   // The fake clock stands at 2026-11-18 11:06:40 UTC: 12:06 in Berlin (CET).
@@ -366,7 +384,13 @@ TEST_CASE("inbox: the ticket and the audit log show Berlin local time") {
     REQUIRE(r.status == 200);
     CHECK(contains(r.body, "18.11.2026 12:06"));
     CHECK_FALSE(contains(r.body, "18.11.2026 11:06"));
+    CHECK_FALSE(contains(r.body, "UTC"));  // local time, labelled as such nowhere
   }
+  // The list spells the age out.
+  const auto list = f.call("GET", "/inbox", cookie);
+  REQUIRE(list.status == 200);
+  CHECK(contains(list.body, "0 Arbeitstage"));
+  CHECK_FALSE(contains(list.body, " AT<"));
   // Half a year later the same wall-clock difference is two hours (CEST).
   f.h.clock.advance(std::chrono::hours(24 * 200));  // 2027-06-06 11:06:40 UTC
   const auto later = f.login("anna");  // the login is in the audit log
@@ -374,6 +398,9 @@ TEST_CASE("inbox: the ticket and the audit log show Berlin local time") {
   REQUIRE(audit.status == 200);
   CHECK(contains(audit.body, "06.06.2027 13:06"));
   CHECK_FALSE(contains(audit.body, "06.06.2027 11:06"));
+  // Actions read as German phrases, the code stays in an attribute.
+  CHECK(contains(audit.body, "<span data-action=\"login\">Angemeldet</span>"));
+  CHECK_FALSE(contains(audit.body, ">login<"));
 }
 
 }  // namespace

@@ -134,12 +134,12 @@ HttpResponse AccountsPage::auditLog(const HttpRequest& req) {
   if (!entries) { return desk_.unavailable(&p); }
   std::string body = "<h1>Protokoll</h1><p class=\"hint\">Jede Aktion des Personals: wer, was, "
                      "wann, welche Meldung – ohne Nachrichteninhalte.</p><table class=\"audit\">"
-                     "<thead><tr><th>Zeit (UTC)</th><th>Wer</th><th>Aktion</th><th>Meldung</th>"
+                     "<thead><tr><th>Zeit</th><th>Wer</th><th>Aktion</th><th>Meldung</th>"
                      "<th>Angaben</th></tr></thead><tbody>";
   for (const auto& e : *entries) {
     const std::string n = std::to_string(e.ticket_number);
     body += "<tr><td>" + views::formatTime(e.at) + "</td><td>" + escapeHtml(e.actor) + "</td><td>" +
-            escapeHtml(e.action) + "</td><td>" +
+            views::auditAction(e.action) + "</td><td>" +
             (e.ticket_number > 0 ? "<a href=\"/inbox/tickets/" + n + "\">" + n + "</a>" : "") +
             "</td><td>" + escapeHtml(e.detail) + "</td></tr>";
   }

@@ -4,6 +4,7 @@
 #include <map>
 
 #include "bot/cases/ticket_status.hpp"
+#include "bot/text/local_time.hpp"
 #include "bot/text/utf8.hpp"
 #include "web/html.hpp"
 #include "web/inbox/views.hpp"
@@ -40,9 +41,9 @@ struct ListPage::Filter {
 };
 
 int workingDaysBetween(SysTime from, SysTime to) {
-  using days = std::chrono::duration<std::int64_t, std::ratio<86400>>;
-  const auto d0 = std::chrono::floor<days>(from.time_since_epoch()).count();
-  const auto d1 = std::chrono::floor<days>(to.time_since_epoch()).count();
+  // Berlin calendar days: a report at 00:30 on Saturday is a Saturday report for staff.
+  const std::int64_t d0 = localDay(from).time_since_epoch().count();
+  const std::int64_t d1 = localDay(to).time_since_epoch().count();
   if (d1 <= d0) { return 0; }
   int count = 0;
   // Day 0 of the epoch (1970-01-01) was a Thursday: weekday = (d + 3) % 7 with Monday = 0.
@@ -84,7 +85,7 @@ HttpResponse ListPage::show(const HttpRequest& req) {
       "</h1>" + statusTabs(f, *counts) + unreadFilter(f, *unread) + filterForm(f, p, *staff) +
       table(rows->rows) +
       pager(f, *rows) +
-      "<p class=\"legend\">AT = Arbeitstage (Mo–Fr) seit Eingang; rot: über dem Ziel der "
+      "<p class=\"legend\">Alter in Arbeitstagen (Mo–Fr) seit Eingang; rot: über dem Ziel der "
       "Kategorie, gelb: Ziel bald erreicht.</p>";
   return desk_.page(200, "Meldungen", &p, body);
 }
@@ -259,8 +260,7 @@ std::string ListPage::table(const std::vector<InboxTicket>& rows) const {
            escapeHtml(views::channelLabel(t.channel)) + "</td><td>" +
            (row.assignee_login.empty() ? "<span class=\"muted\">–</span>"
                                        : escapeHtml(row.assignee_login)) +
-           "</td><td class=\"" + age_class + "\" title=\"" + std::to_string(age_wd) +
-           " Arbeitstage" + escapeHtml(age_note) + "\">" + std::to_string(age_wd) + " AT" +
+           "</td><td class=\"" + age_class + "\">" + views::workingDaysLabel(age_wd) +
            escapeHtml(age_note) + "</td></tr>";
   }
   if (rows.empty()) {

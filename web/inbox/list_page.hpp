@@ -40,7 +40,7 @@ private:
   int page_size_;
 };
 
-//! Mon–Fri days from `from` to `to` (UTC dates; the day of `from` not counted).
+//! Mon–Fri days from `from` to `to` (Berlin calendar dates; the day of `from` not counted).
 int workingDaysBetween(SysTime from, SysTime to);
 
 }  // namespace bb::web

@@ -179,7 +179,7 @@ std::string TicketView::head(const InboxTicket& row) const {
          escapeHtml(views::categoryLabel(flows, t.category_id)) + "</dd><dt>Abteilung</dt><dd>" +
          escapeHtml(t.department) + "</dd><dt>Kanal</dt><dd>" +
          escapeHtml(views::channelLabel(t.channel)) + "</dd><dt>Eingang</dt><dd>" +
-         views::formatTime(t.created_at) + " UTC</dd><dt>Zuständig</dt><dd>" +
+         views::formatTime(t.created_at) + "</dd><dt>Zuständig</dt><dd>" +
          (row.assignee_login.empty() ? "niemand" : escapeHtml(row.assignee_login)) +
          "</dd><dt>Meldende Person</dt><dd class=\"pseudonym\" title=\"Pseudonym\">" +
          (t.reporter.empty() ? "anonymisiert" : escapeHtml(t.reporter.substr(0, 12))) +
@@ -244,11 +244,11 @@ std::string TicketView::trail(std::int64_t number) const {
   auto entries = inbox_.auditOfTicket(number);
   if (!entries || entries->empty()) { return ""; }
   std::string out = "<section class=\"trail\"><h2>Protokoll dieser Meldung</h2><table><thead><tr>"
-                    "<th>Zeit (UTC)</th><th>Wer</th><th>Aktion</th><th>Angaben</th></tr></thead>"
+                    "<th>Zeit</th><th>Wer</th><th>Aktion</th><th>Angaben</th></tr></thead>"
                     "<tbody>";
   for (const auto& a : *entries) {
     out += "<tr><td>" + views::formatTime(a.at) + "</td><td>" + escapeHtml(a.actor) +
-           "</td><td>" + escapeHtml(a.action) + "</td><td>" + escapeHtml(a.detail) + "</td></tr>";
+           "</td><td>" + views::auditAction(a.action) + "</td><td>" + escapeHtml(a.detail) + "</td></tr>";
   }
   return out + "</tbody></table></section>";
 }

@@ -37,6 +37,46 @@ std::string deliveryLabel(const std::string& s) {
   return it == kLabels.end() ? s : it->second;
 }
 
+std::string auditActionLabel(const std::string& action) {
+  static const std::map<std::string, std::string> kLabels = {
+      {"login", "Angemeldet"},
+      {"login_failed", "Anmeldung fehlgeschlagen"},
+      {"logout", "Abgemeldet"},
+      {"reply", "Antwort an die meldende Person gesendet"},
+      {"status", "Status geändert"},
+      {"note", "Interne Notiz geschrieben"},
+      {"assign", "Zuständigkeit geändert"},
+      {"category", "Kategorie geändert"},
+      {"merge", "Meldungen zusammengeführt"},
+      {"staff_create", "Konto angelegt"},
+      {"staff_update", "Konto geändert"},
+      {"broadcast_draft", "Rundschreiben-Entwurf gespeichert"},
+      {"broadcast_save", "Rundschreiben gespeichert"},
+      {"broadcast_send", "Rundschreiben versendet"},
+      {"broadcast_schedule", "Rundschreiben geplant"},
+      {"broadcast_cancel", "Rundschreiben abgebrochen"},
+      {"campaign_save", "Beteiligungskampagne gespeichert"},
+      {"proposal_publish", "Vorschlag veröffentlicht"},
+      {"proposal_reject", "Vorschlag abgelehnt"},
+      {"proposal_merge", "Vorschläge zusammengeführt"},
+      {"proposal_outcome", "Ergebnis zu einem Vorschlag eingetragen"},
+      {"comment_publish", "Kommentar veröffentlicht"},
+      {"comment_reject", "Kommentar abgelehnt"},
+      {"delivery_retry", "Zustellung erneut angestoßen"},
+      {"delivery_discard", "Zustellung verworfen"}};
+  auto it = kLabels.find(action);
+  return it == kLabels.end() ? action : it->second;
+}
+
+std::string auditAction(const std::string& action) {
+  return "<span data-action=\"" + escapeHtml(action) + "\">" +
+         escapeHtml(auditActionLabel(action)) + "</span>";
+}
+
+std::string workingDaysLabel(int days) {
+  return std::to_string(days) + (days == 1 ? " Arbeitstag" : " Arbeitstage");
+}
+
 std::string options(const std::vector<std::pair<std::string, std::string>>& values,
                     const std::string& selected) {
   std::string out;

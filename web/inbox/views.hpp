@@ -11,10 +11,17 @@
 
 namespace bb::web::views {
 
-std::string formatTime(SysTime t);  //!< "dd.mm.yyyy HH:MM" (UTC)
+std::string formatTime(SysTime t);  //!< "dd.mm.yyyy HH:MM" (Berlin local time)
 std::string channelLabel(Channel c);
 std::string roleLabel(const std::string& role);
 std::string deliveryLabel(const std::string& outbox_status);
+//! What an audit entry's action means, as a short German phrase ("Status geändert"); an action
+//! without a phrase is shown as its code.
+std::string auditActionLabel(const std::string& action);
+//! The action cell of an audit table: the phrase, with the code kept in `data-action`.
+std::string auditAction(const std::string& action);
+//! "1 Arbeitstag", "3 Arbeitstage".
+std::string workingDaysLabel(int days);
 //! `<option>` list; `selected` marks one value.
 std::string options(const std::vector<std::pair<std::string, std::string>>& values,
                     const std::string& selected);
