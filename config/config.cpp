@@ -393,11 +393,6 @@ void validate(const Config& c, std::vector<std::string>& errors) {
   need(c.flows.duplicate_radius_m >= 0, "flows.duplicate_radius_m: must not be negative");
   need(c.flows.workers >= 1 && c.flows.workers <= 64, "flows.workers: must be 1..64");
   need(c.webchat.max_message_chars >= 1, "webchat.max_message_chars: must be at least 1");
-  // A photo is one request body: a larger upload limit would promise what the server refuses
-  // with 413 before the web chat sees it.
-  need(c.webchat.max_upload_bytes >= 1 && c.webchat.max_upload_bytes <= c.server.max_body_bytes,
-       "webchat.max_upload_bytes: must be 1..server.max_body_bytes (" +
-           std::to_string(c.server.max_body_bytes) + ")");
   need(c.webchat.messages_per_minute >= 1, "webchat.messages_per_minute: must be at least 1");
   need(c.whatsapp.rate_per_second >= 1, "whatsapp.rate_per_second: must be at least 1");
   need(c.whatsapp.send_concurrency >= 1 && c.whatsapp.send_concurrency <= 256,

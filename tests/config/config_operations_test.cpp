@@ -3,6 +3,8 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
 #include <map>
 
 #include "config/config.hpp"
@@ -87,6 +89,10 @@ TEST_CASE("config: the web chat upload limit may not exceed the HTTP body limit"
                               "webchat": {"max_upload_bytes": 2097152}})",
                           env.reader(), files.reader());
   CHECK(mentions(over.errors, "webchat.max_upload_bytes: must be 1..server.max_body_bytes"));
+  // One mistake, one line.
+  CHECK(std::count_if(over.errors.begin(), over.errors.end(), [](const std::string& e) {
+          return e.find("webchat.max_upload_bytes") != std::string::npos;
+        }) == 1);
   auto equal = parseConfig(R"({"demo": true, "server": {"max_body_bytes": 2097152},
                                "webchat": {"max_upload_bytes": 2097152}})",
                            env.reader(), files.reader());
