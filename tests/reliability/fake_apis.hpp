@@ -92,6 +92,13 @@ public:
     always_fail_.insert(recipient);
   }
 
+  //! The next `n` sends to `recipient` are delivered, then the connection is reset before the
+  //! answer: the API performed the send, the sender never learns it.
+  void dropAnswers(const std::string& recipient, int n) {
+    std::lock_guard lock(mutex_);
+    drop_answers_[recipient] = n;
+  }
+
   std::vector<Delivery> deliveries() {
     std::lock_guard lock(mutex_);
     return deliveries_;
@@ -104,7 +111,7 @@ public:
     }
     return out;
   }
-  //! Faults injected, by kind (500, 429, reset, stall, slow, always500).
+  //! Faults injected, by kind (500, 429, reset, stall, slow, always500, dropped_answer).
   std::map<std::string, int> faults() {
     std::lock_guard lock(mutex_);
     return faults_;
@@ -342,8 +349,14 @@ private:
     if (fault == "slow") { sleepMs(options_.slow_ms); }
 
     std::string answer;
+    bool drop = false;
     {
       std::lock_guard lock(mutex_);
+      if (auto it = drop_answers_.find(recipient); it != drop_answers_.end() && it->second > 0) {
+        --it->second;
+        ++faults_["dropped_answer"];
+        drop = true;
+      }
       const int n = ++next_id_;
       if (channel == "matrix") {
         auto [it, fresh] = txns_.emplace(recipient + "|" + txn, "$ev" + std::to_string(n));
@@ -373,6 +386,12 @@ private:
         }
       }
     }
+    if (drop) {  // delivered above; the answer is lost on the way back
+      linger l{1, 0};
+      ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+      ::close(fd);
+      return;
+    }
     writeAll(fd, response(200, answer));
     ::close(fd);
   }
@@ -386,6 +405,7 @@ private:
   std::mutex mutex_;
   std::vector<std::thread> threads_;
   std::set<std::string> always_fail_;
+  std::map<std::string, int> drop_answers_;
   std::vector<Delivery> deliveries_;
   std::map<std::string, std::string> txns_;
   std::map<std::string, int> faults_;

@@ -122,3 +122,38 @@ TEST_CASE("reliability: a recipient that always fails ends as a dead letter afte
         std::string::npos);
   CHECK(rig.server->stop(SIGTERM) == 0);
 }
+
+TEST_CASE("reliability: an API that sends and then drops the answer — duplicates per channel "
+          "counted and bounded, none on Matrix") {
+  FakeApis apis;
+  Rig rig(apis);
+  REQUIRE_MESSAGE(rig.start(), rig.server->log());
+  std::vector<Citizen> citizens;
+  int index = 80;
+  for (const char* ch : {"whatsapp", "telegram", "matrix"}) {
+    citizens.push_back(bb::test::makeCitizen(ch, ++index));
+    apis.dropAnswers(citizens.back().recipient, 1);  // the first send of each is answered into the void
+  }
+  for (auto& c : citizens) { CHECK(rig.say(c, "Hallo").first == 200); }
+  REQUIRE_MESSAGE(rig.settle(60s), rig.server->log());
+  for (const auto& c : citizens) {
+    CAPTURE(c.channel);
+    const auto rows = sentTexts(rig, c);
+    const auto wire = apis.deliveriesTo(c.recipient);
+    REQUIRE(rows.size() >= 1);
+    if (c.channel == "matrix") {
+      // The retry reuses the transaction id: the homeserver keeps one event.
+      CHECK(wire.size() == rows.size());
+    } else {
+      // WhatsApp and Telegram have no idempotency key: the citizen sees the first message twice,
+      // once per lost answer and never more.
+      REQUIRE(wire.size() == rows.size() + 1);
+      CHECK(sameMessage(wire[0].text, rows[0]));
+      CHECK(sameMessage(wire[1].text, rows[0]));
+    }
+  }
+  CHECK(apis.matrixRepeats() == 1);
+  CHECK(apis.faults()["dropped_answer"] == 3);
+  CHECK(rig.scalar("SELECT count(*) FROM outbox WHERE status IN ('dead','failed')") == 0);
+  CHECK(rig.server->stop(SIGTERM) == 0);
+}
