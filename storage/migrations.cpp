@@ -542,6 +542,16 @@ CREATE INDEX data_exports_expires ON data_exports (expires_at);
 ALTER TABLE proposals ADD COLUMN public_address TEXT NOT NULL DEFAULT '';
 ALTER TABLE proposals ADD COLUMN photo_public INTEGER NOT NULL DEFAULT 0;
 )sql",
+      // back office: the update ids a back-office system sent with its status changes and notes
+      // (per key name). Claimed in the transaction of the change, so a repeated POST changes
+      // nothing and tells no citizen twice.
+      R"sql(
+CREATE TABLE api_updates (
+  update_key TEXT PRIMARY KEY,
+  ticket_number INTEGER NOT NULL,
+  created_at INTEGER NOT NULL
+);
+)sql",
   };
   return kMigrations;
 }

@@ -1,8 +1,10 @@
 #include "storage/sqlite_case_store.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include <SQLiteCpp/SQLiteCpp.h>
+#include <nlohmann/json.hpp>
 
 #include "bot/cases/case_payload.hpp"
 #include "storage/rows.hpp"
@@ -58,8 +60,8 @@ constexpr const char* kPublicTicketSelect =
     "SELECT t.number, t.kind, t.category_id, t.department, t.status, t.lat, t.lon, t.created_at, "
     "t.updated_at, t.closed_at, coalesce(p.public_description, ''), coalesce(p.external_ref, ''), "
     "coalesce((SELECT e.body FROM ticket_events e WHERE e.ticket_id = t.id AND e.kind IN "
-    "('status_changed', 'public_note') AND e.body <> '' ORDER BY e.id DESC LIMIT 1), '') "
-    "FROM tickets t LEFT JOIN ticket_public p ON p.ticket_id = t.id ";
+    "('status_changed', 'public_note') AND e.body <> '' ORDER BY e.id DESC LIMIT 1), ''), "
+    "t.district_id FROM tickets t LEFT JOIN ticket_public p ON p.ticket_id = t.id ";
 
 PublicTicket readPublicTicket(SQLite::Statement& q) {
   PublicTicket t;
@@ -78,6 +80,7 @@ PublicTicket readPublicTicket(SQLite::Statement& q) {
   t.public_description = q.getColumn(10).getString();
   t.external_ref = q.getColumn(11).getString();
   t.status_note = q.getColumn(12).getString();
+  t.district_id = q.getColumn(13).getString();
   return t;
 }
 
@@ -100,6 +103,13 @@ Result<void> changeTicket(Database& database, std::int64_t number,
 
 void appendCaseEntry(SQLite::Database& db, std::int64_t ticket_id, const std::string& event_type,
                      const std::string& note, std::int64_t now_ms, double grid_m) {
+  CaseChange change;
+  change.note = note;
+  appendCaseEntry(db, ticket_id, event_type, change, now_ms, grid_m);
+}
+
+void appendCaseEntry(SQLite::Database& db, std::int64_t ticket_id, const std::string& event_type,
+                     const CaseChange& change, std::int64_t now_ms, double grid_m) {
   SQLite::Statement q(db,
                       "SELECT t.number, t.kind, t.category_id, t.department, t.district_id, "
                       "t.status, t.lat, t.lon, t.created_at, t.updated_at, t.closed_at, "
@@ -126,7 +136,7 @@ void appendCaseEntry(SQLite::Database& db, std::int64_t ticket_id, const std::st
   if (!q.getColumn(10).isNull()) { s.closed_at = fromMillis(q.getColumn(10).getInt64()); }
   s.public_description = q.getColumn(11).getString();
   s.external_ref = q.getColumn(12).getString();
-  const std::string payload = casePayload(s, event_type, note, fromMillis(now_ms), grid_m);
+  const std::string payload = casePayload(s, event_type, change, fromMillis(now_ms), grid_m);
   SQLite::Statement insert(db,
                            "INSERT INTO case_queue (ticket_number, department, event_type, "
                            "payload, created_at) VALUES (?, ?, ?, ?, ?)");
@@ -136,6 +146,16 @@ void appendCaseEntry(SQLite::Database& db, std::int64_t ticket_id, const std::st
   insert.bind(4, payload);
   insert.bind(5, now_ms);
   insert.exec();
+}
+
+bool claimUpdate(SQLite::Database& db, const std::string& update_key, std::int64_t number,
+                 std::int64_t now_ms) {
+  if (update_key.empty()) { return true; }
+  SQLite::Statement q(db,
+                      "INSERT INTO api_updates (update_key, ticket_number, created_at) "
+                      "VALUES (?, ?, ?) ON CONFLICT (update_key) DO NOTHING");
+  bindAll(q, update_key, number, now_ms);
+  return q.exec() == 1;
 }
 
 void recordTicketSource(SQLite::Database& db, std::int64_t ticket_id, const std::string& source) {
@@ -395,17 +415,18 @@ Result<std::optional<PublicTicket>> SqliteCaseStore::publicTicket(std::int64_t n
 }
 
 Result<std::vector<PublicUpdate>> SqliteCaseStore::publicUpdates(SysTime start, SysTime end,
-                                                                 int limit) {
+                                                                 int limit, int offset) {
   return db_.read([&](SQLite::Database& db) {
     std::vector<PublicUpdate> out;
     SQLite::Statement q(db,
                         "SELECT e.id, t.number, e.kind, coalesce(e.status, t.status), e.body, "
                         "e.created_at FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id "
                         "WHERE t.kind = 'defect' AND e.kind IN ('status_changed', 'public_note') "
-                        "AND e.created_at >= ? AND e.created_at <= ? ORDER BY e.id LIMIT ?");
+                        "AND e.created_at >= ? AND e.created_at <= ? ORDER BY e.id LIMIT ? OFFSET ?");
     q.bind(1, toMillis(start));
     q.bind(2, toMillis(end));
     q.bind(3, limit);
+    q.bind(4, offset);
     while (q.executeStep()) {
       out.push_back(PublicUpdate{q.getColumn(0).getInt64(), q.getColumn(1).getInt64(),
                                  q.getColumn(2).getString(), q.getColumn(3).getString(),
@@ -421,6 +442,7 @@ Result<void> SqliteCaseStore::addPublicNote(const PublicNote& note) {
   return changeTicket(db_, note.number, [&note, grid](SQLite::Database& db,
                                                       std::int64_t ticket_id) {
     const std::int64_t now = toMillis(note.now);
+    if (!claimUpdate(db, note.update_key, note.number, now)) { return; }  // a repeat
     SQLite::Statement u(db, "UPDATE tickets SET updated_at = ? WHERE id = ?");
     bindAll(u, now, ticket_id);
     u.exec();
@@ -430,6 +452,47 @@ Result<void> SqliteCaseStore::addPublicNote(const PublicNote& note) {
       addTicketEvent(db, ticket_id, "bot_message", "bot", "", "", outbox_id, now);
     }
     appendCaseEntry(db, ticket_id, "note", note.note, now, grid);
+  });
+}
+
+Result<void> SqliteCaseStore::changeStatusOnce(const StatusChange& change,
+                                               const std::string& update_key) {
+  const double grid = grid_m_;
+  return changeTicket(db_, change.number, [&](SQLite::Database& db, std::int64_t ticket_id) {
+    // A back-office update applied before: nothing changes, nobody is told again.
+    if (!claimUpdate(db, update_key, change.number, toMillis(change.now))) { return; }
+    writeStatusChange(db, ticket_id, change, grid);
+  });
+}
+
+Result<bool> SqliteCaseStore::updateSeen(const std::string& update_key) {
+  return db_.read([&update_key](SQLite::Database& db) {
+    SQLite::Statement q(db, "SELECT 1 FROM api_updates WHERE update_key = ?");
+    q.bind(1, update_key);
+    return q.executeStep();
+  });
+}
+
+Result<std::vector<CaseEntry>> SqliteCaseStore::caseEntriesAfter(
+    std::int64_t after_id, const std::vector<std::string>& departments, int limit) {
+  return db_.read([&](SQLite::Database& db) {
+    std::vector<CaseEntry> out;
+    const bool all = std::find(departments.begin(), departments.end(), "*") != departments.end();
+    std::string sql = std::string("SELECT ") + kEntryColumns + " FROM case_queue WHERE id > ?";
+    if (!all) {
+      sql += " AND department IN (SELECT value FROM json_each(?))";
+    }
+    sql += " ORDER BY id LIMIT ?";
+    SQLite::Statement q(db, sql);
+    int i = 1;
+    q.bind(i++, after_id);
+    if (!all) {
+      nlohmann::json list = departments;
+      q.bind(i++, list.dump());
+    }
+    q.bind(i, limit);
+    while (q.executeStep()) { out.push_back(readEntry(q)); }
+    return out;
   });
 }
 

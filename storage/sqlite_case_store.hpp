@@ -2,6 +2,7 @@
 // The CaseStore port on SQLite, plus the queue hook the Store calls inside its own transactions
 // (ticket created, status changed) so that a change and its queue entry commit together.
 
+#include "bot/cases/case_payload.hpp"
 #include "bot/cases/case_store.hpp"
 #include "storage/database.hpp"
 
@@ -17,6 +18,19 @@ inline constexpr double kDefaultPublicGridM = 25.0;
 //! it is now inside the running transaction. Throws (rolling the change back) on SQLite errors.
 void appendCaseEntry(SQLite::Database& db, std::int64_t ticket_id, const std::string& event_type,
                      const std::string& note, std::int64_t now_ms, double grid_m);
+//! The same with what a recategorization, merge or message says (bot/cases/case_payload.hpp).
+void appendCaseEntry(SQLite::Database& db, std::int64_t ticket_id, const std::string& event_type,
+                     const CaseChange& change, std::int64_t now_ms, double grid_m);
+//! Claims a back-office update id inside the running transaction; false when it was claimed
+//! before (the caller then changes nothing). An empty key always succeeds.
+bool claimUpdate(SQLite::Database& db, const std::string& update_key, std::int64_t number,
+                 std::int64_t now_ms);
+
+//! The rows of a status change (ticket, thread, case queue entry, one outbox row per follower)
+//! inside the running transaction; storage/sqlite_store.cpp.
+void writeStatusChange(SQLite::Database& db, std::int64_t ticket_id, const StatusChange& change,
+                       double grid_m);
+
 //! Records a non-chat origin of a ticket ("open311:<key name>") inside the running transaction.
 void recordTicketSource(SQLite::Database& db, std::int64_t ticket_id, const std::string& source);
 
@@ -55,8 +69,15 @@ public:
 
   Result<std::vector<PublicTicket>> publicTickets(const PublicTicketQuery& query) override;
   Result<std::optional<PublicTicket>> publicTicket(std::int64_t number) override;
-  Result<std::vector<PublicUpdate>> publicUpdates(SysTime start, SysTime end, int limit) override;
+  Result<std::vector<PublicUpdate>> publicUpdates(SysTime start, SysTime end, int limit,
+                                                  int offset) override;
   Result<void> addPublicNote(const PublicNote& note) override;
+  Result<bool> updateSeen(const std::string& update_key) override;
+  Result<void> changeStatusOnce(const StatusChange& change, const std::string& update_key) override;
+  Result<std::vector<CaseEntry>> caseEntriesAfter(std::int64_t after_id,
+                                                  const std::vector<std::string>& departments,
+                                                  int limit) override;
+  Result<std::optional<CaseReport>> caseReport(std::int64_t number) override;  // sqlite_case_report.cpp
   Result<void> setExternalRef(std::int64_t number, const std::string& ref,
                               const std::string& actor, SysTime now) override;
   Result<void> setPublicDescription(std::int64_t number, const std::string& text,

@@ -7,6 +7,7 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 
 #include "storage/rows.hpp"
+#include "storage/sqlite_case_store.hpp"
 
 namespace bb::storage {
 namespace {
@@ -595,6 +596,9 @@ Result<void> SqliteInboxStore::addStaffReply(std::int64_t number, const NewOutbo
     addEvent(db, ticket_id, "staff_reply", staffActor(audit), body, outbox_id, now);
     openReplyWindow(db, o.pseudonym, ticket_id, now);
     touchTicket(db, ticket_id, now);
+    CaseChange change;
+    change.message = body;
+    appendCaseEntry(db, ticket_id, "message", change, now, grid_m_);  // same transaction
     insertAudit(db, audit);
     return true;
   });
@@ -643,6 +647,14 @@ Result<void> SqliteInboxStore::recategorize(std::int64_t number, const std::stri
     const std::int64_t now = toMillis(audit.at);
     const std::int64_t ticket_id = ticketIdOf(db, number);
     if (ticket_id == 0) { return false; }
+    CaseChange change;
+    {
+      SQLite::Statement before(db, "SELECT category_id, department FROM tickets WHERE id = ?");
+      before.bind(1, ticket_id);
+      before.executeStep();
+      change.from_category = before.getColumn(0).getString();
+      change.from_department = before.getColumn(1).getString();
+    }
     SQLite::Statement q(db,
                         "UPDATE tickets SET category_id = ?, department = ?, updated_at = ? "
                         "WHERE id = ?");
@@ -650,6 +662,8 @@ Result<void> SqliteInboxStore::recategorize(std::int64_t number, const std::stri
     q.exec();
     addEvent(db, ticket_id, "recategorized", staffActor(audit), category + " / " + department, 0,
              now);
+    // Routed to the new department, which now owns the ticket; `change.from` names the old one.
+    appendCaseEntry(db, ticket_id, "recategorized", change, now, grid_m_);
     insertAudit(db, audit);
     return true;
   });
@@ -670,6 +684,9 @@ Result<void> SqliteInboxStore::mergeFollowers(std::int64_t duplicate, std::int64
     addEvent(db, dup_id, "merged_into", staffActor(audit), std::to_string(target), 0, now);
     addEvent(db, target_id, "merged_from", staffActor(audit), std::to_string(duplicate), 0, now);
     touchTicket(db, target_id, now);
+    CaseChange change;
+    change.merged_into = target;
+    appendCaseEntry(db, dup_id, "merged", change, now, grid_m_);  // same transaction
     insertAudit(db, audit);
     return true;
   });

@@ -9,7 +9,9 @@ namespace bb::storage {
 
 class SqliteInboxStore final : public InboxStore {
 public:
-  explicit SqliteInboxStore(Database& db) : db_(db) {}
+  //! `grid_m`: open311.public_grid_m, for the coordinates of the case queue entries that
+  //! recategorizing, merging and replies append.
+  explicit SqliteInboxStore(Database& db, double grid_m = 25.0) : db_(db), grid_m_(grid_m) {}
 
   Result<std::int64_t> createStaff(const StaffUser& user, SysTime now) override;
   Result<std::optional<StaffUser>> staffByLogin(const std::string& login) override;
@@ -58,6 +60,7 @@ private:
       const TicketQuery& query);
 
   Database& db_;
+  double grid_m_;
 };
 
 }  // namespace bb::storage

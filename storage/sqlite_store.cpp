@@ -307,26 +307,31 @@ Result<std::vector<CitizenRecord>> SqliteStore::followersOf(std::int64_t number)
                  readCitizen, number);
 }
 
+void writeStatusChange(SQLite::Database& db, std::int64_t ticket_id, const StatusChange& change,
+                       double grid_m) {
+  const std::int64_t now = toMillis(change.now);
+  SQLite::Statement u(db,
+                      "UPDATE tickets SET status = ?, updated_at = ?, closed_at = "
+                      "CASE WHEN ? THEN coalesce(closed_at, ?) ELSE NULL END WHERE id = ?");
+  bindAll(u, change.new_status, now, isClosedStatus(change.new_status), now, ticket_id);
+  u.exec();
+  addTicketEvent(db, ticket_id, "status_changed", change.actor, change.new_status, change.note, 0,
+                 now);
+  appendCaseEntry(db, ticket_id, "status_changed", change.note, now, grid_m);  // same transaction
+  OutboundInserter outbox_insert(db);  // prepared once for every follower
+  for (const auto& o : change.notifications) {
+    const std::int64_t outbox_id = outbox_insert.insert(o, ticket_id, now);
+    addTicketEvent(db, ticket_id, "bot_message", "bot", "", "", outbox_id, now);
+    // A status change with text is the city writing to the citizen: they may answer.
+    if (!change.note.empty()) { openReplyWindow(db, o.pseudonym, ticket_id, now); }
+  }
+}
+
 Result<void> SqliteStore::changeStatus(const StatusChange& change) {
   return db_.write([&change, grid = public_grid_m_](SQLite::Database& db) {
-    const std::int64_t now = toMillis(change.now);
     const std::int64_t ticket_id = ticketIdOf(db, change.number);
     if (ticket_id == 0) { throw std::runtime_error("ticket not found"); }
-    SQLite::Statement u(db,
-                        "UPDATE tickets SET status = ?, updated_at = ?, closed_at = "
-                        "CASE WHEN ? THEN coalesce(closed_at, ?) ELSE NULL END WHERE id = ?");
-    bindAll(u, change.new_status, now, isClosedStatus(change.new_status), now, ticket_id);
-    u.exec();
-    addTicketEvent(db, ticket_id, "status_changed", change.actor, change.new_status, change.note, 0,
-                   now);
-    appendCaseEntry(db, ticket_id, "status_changed", change.note, now, grid);  // same transaction
-    OutboundInserter outbox_insert(db);  // prepared once for every follower
-    for (const auto& o : change.notifications) {
-      const std::int64_t outbox_id = outbox_insert.insert(o, ticket_id, now);
-      addTicketEvent(db, ticket_id, "bot_message", "bot", "", "", outbox_id, now);
-      // A status change with text is the city writing to the citizen: they may answer.
-      if (!change.note.empty()) { openReplyWindow(db, o.pseudonym, ticket_id, now); }
-    }
+    writeStatusChange(db, ticket_id, change, grid);
   });
 }
 

@@ -24,6 +24,14 @@ web::Open311Options open311Options(const config::Config& c) {
   return o;
 }
 
+// A crew may open a push days later; a fresh link is one GET /api/v1/tickets/{n} away.
+constexpr std::chrono::hours kPhotoLinkValidity{7 * 24};
+
+std::shared_ptr<const PhotoUrlSigner> photoLinks(const config::Config& c) {
+  return std::make_shared<const PhotoUrlSigner>(c.server.public_url, c.backoffice.secret,
+                                                kPhotoLinkValidity);
+}
+
 ForwarderOptions forwarderOptions(const config::Config& c) {
   ForwarderOptions f;
   f.url = c.backoffice.url;
@@ -36,23 +44,28 @@ ForwarderOptions forwarderOptions(const config::Config& c) {
   // backoffice.max_tries is still read so existing configs load; it no longer ends an entry.
   f.max_tries = 0;
   f.retry_base = std::chrono::milliseconds(c.backoffice.retry_base_ms);
+  f.photo_links = photoLinks(c);
   return f;
 }
 
 BackOffice::BackOffice(const config::Config& config, storage::Database& db, Engine& engine,
-                       Store& store, const Clock& clock, Random& random,
-                       Metrics& metrics) {
+                       Store& store, const media::MediaStore& media, const Clock& clock,
+                       Random& random, Metrics& metrics) {
   cases = std::make_unique<storage::SqliteCaseStore>(db, config.open311.public_grid_m);
   service = std::make_unique<CaseService>(engine, store, *cases, clock, random);
   registerCaseQueueMetrics(metrics, *cases);
+  push = forwarderOptions(config);
   if (config.open311.enabled) {
     open311 = std::make_unique<web::Open311Api>(*service, clock, open311Options(config));
     open311->setPlaceNamer([&engine](double lat, double lon) {
       return engine.describePlace(lat, lon, flows::Lang::De);
     });
-    api = std::make_unique<web::BackofficeApi>(*service);
+    web::BackofficeApiOptions api_options;
+    api_options.photo_links = push.photo_links;  // one key: links in pushes work in the API
+    api_options.media = &media;
+    api_options.public_grid_m = config.open311.public_grid_m;
+    api = std::make_unique<web::BackofficeApi>(*service, api_options);
   }
-  push = forwarderOptions(config);
   if (!pushConfigured(push)) { return; }
   registerUnroutedMetric(metrics, *cases, push);
   http = makeCurlHttpClient();

@@ -20,13 +20,16 @@
 namespace bb::app {
 
 web::Open311Options open311Options(const config::Config& c);
+//! Signs photo links (server.public_url, backoffice.secret; valid 7 days).
+std::shared_ptr<const PhotoUrlSigner> photoLinks(const config::Config& c);
 //! The push targets; none when neither backoffice.url nor department_urls is set.
 ForwarderOptions forwarderOptions(const config::Config& c);
 
 //! Built, not started: start() starts the push.
 struct BackOffice {
   BackOffice(const config::Config& config, storage::Database& db, Engine& engine, Store& store,
-             const Clock& clock, Random& random, Metrics& metrics);
+             const media::MediaStore& media, const Clock& clock, Random& random,
+             Metrics& metrics);
   std::vector<Route> routes();
   void start();
   void stop();

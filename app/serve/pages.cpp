@@ -72,7 +72,7 @@ std::unique_ptr<web::WebChat> makeWebChat(const config::Config& c, Core& core, c
 
 StaffPages::StaffPages(const config::Config& config, storage::Database& db, Core& core,
                        const Clock& clock, const std::string& key_material)
-    : inbox_store(db),
+    : inbox_store(db, config.open311.public_grid_m),
       inbox(core.engine, core.store, inbox_store, core.media, clock,
             inboxOptions(config, key_material)),
       moderation(inbox.desk(), core.participation, core.media),

@@ -178,7 +178,7 @@ void Services::startBroadcasts() {
 
 void Services::startBackOffice() {
   backoffice_ = std::make_unique<BackOffice>(config_, *database_, core_->engine, core_->store,
-                                             clock_, random_, metrics_);
+                                             core_->media, clock_, random_, metrics_);
   addRoutes(backoffice_->routes());
   backoffice_->start();
   onStop([this] { backoffice_->stop(); });

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bot/cases/photo_urls.hpp"
 #include "bot/cases/ticket_status.hpp"
 #include "bot/text/timestamp.hpp"
 
@@ -117,6 +118,18 @@ std::string statusFromExtended(const std::string& extended, bool& known) {
 
 std::string casePayload(const CaseSnapshot& t, const std::string& event_type,
                         const std::string& note, SysTime at, double grid_m) {
+  CaseChange change;
+  change.note = note;
+  return casePayload(t, event_type, change, at, grid_m);
+}
+
+namespace {
+
+json orNull(const std::string& s) { return s.empty() ? json(nullptr) : json(s); }
+
+}  // namespace
+
+json serviceRequestJson(const CaseSnapshot& t, double grid_m) {
   json request = {
       {"service_request_id", std::to_string(t.number)},
       {"status", open311Status(t.status)},
@@ -125,9 +138,9 @@ std::string casePayload(const CaseSnapshot& t, const std::string& event_type,
       {"service_code", t.category_id},
       {"kind", t.kind},
       {"agency_responsible", t.department},
-      {"district", t.district_id.empty() ? json(nullptr) : json(t.district_id)},
-      {"description", t.public_description.empty() ? json(nullptr) : json(t.public_description)},
-      {"external_ref", t.external_ref.empty() ? json(nullptr) : json(t.external_ref)},
+      {"district", orNull(t.district_id)},
+      {"description", orNull(t.public_description)},
+      {"external_ref", orNull(t.external_ref)},
       {"requested_datetime", w3cTime(t.created_at)},
       {"updated_datetime", w3cTime(t.updated_at)},
       {"lat", nullptr},
@@ -138,21 +151,97 @@ std::string casePayload(const CaseSnapshot& t, const std::string& event_type,
     request["lat"] = p.lat;
     request["long"] = p.lon;
   }
+  return request;
+}
+
+CaseSnapshot snapshotOf(const PublicTicket& p) {
+  CaseSnapshot s;
+  s.number = p.number;
+  s.kind = p.kind;
+  s.category_id = p.category_id;
+  s.department = p.department;
+  s.district_id = p.district_id;
+  s.status = p.status;
+  s.lat = p.lat;
+  s.lon = p.lon;
+  s.created_at = p.created_at;
+  s.updated_at = p.updated_at;
+  s.closed_at = p.closed_at;
+  s.public_description = p.public_description;
+  s.external_ref = p.external_ref;
+  return s;
+}
+
+json changeEntryJson(const CaseEntry& entry) {
+  json stored = json::parse(entry.payload, nullptr, false);
+  if (stored.is_discarded() || !stored.is_object()) { stored = json::object(); }
+  json out = {{"cursor", entry.id}};
+  for (const char* key : {"event", "occurred_at", "service_request", "update", "change", "merge",
+                          "message"}) {
+    out[key] = stored.contains(key) ? stored[key] : json(nullptr);
+  }
+  // Retention empties the payload of a delivered entry of an anonymized ticket.
+  if (out["event"].is_null()) { out["event"] = entry.event_type; }
+  if (out["occurred_at"].is_null()) { out["occurred_at"] = w3cTime(entry.created_at); }
+  return out;
+}
+
+std::string casePayload(const CaseSnapshot& t, const std::string& event_type,
+                        const CaseChange& change, SysTime at, double grid_m) {
   json out = {
       {"event", event_type},
       {"occurred_at", w3cTime(at)},
-      {"service_request", request},
+      {"service_request", serviceRequestJson(t, grid_m)},
       {"update", nullptr},
+      {"change", nullptr},
+      {"merge", nullptr},
+      {"message", nullptr},
   };
   if (event_type != "created") {
     out["update"] = {
         {"status", open311Status(t.status)},
         {"buergerbox_status", t.status},
-        {"description", note.empty() ? json(nullptr) : json(note)},
+        {"description", orNull(change.note)},
         {"updated_datetime", w3cTime(at)},
     };
   }
+  if (event_type == "recategorized") {
+    out["change"] = {
+        {"from", {{"service_code", change.from_category},
+                  {"agency_responsible", change.from_department}}},
+        {"to", {{"service_code", t.category_id}, {"agency_responsible", t.department}}},
+    };
+  } else if (event_type == "merged") {
+    out["merge"] = {{"into", std::to_string(change.merged_into)}};
+  } else if (event_type == "message") {
+    out["message"] = {{"to", "citizen"}, {"text", change.message}};
+  }
   return out.dump();
+}
+
+json caseReportJson(const CaseReport& r, std::int64_t number, const PhotoUrlSigner* signer,
+                    SysTime now) {
+  json photos = json::array();
+  for (const auto& p : r.photos) {
+    if (signer == nullptr) { break; }
+    const PhotoLink link = signer->link(number, p.media_id, now);
+    photos.push_back({{"url", link.url},
+                      {"expires_at", w3cTime(link.expires_at)},
+                      {"content_type", p.mime_type.empty() ? "image/jpeg" : p.mime_type}});
+  }
+  json out = {
+      {"description", orNull(r.description)},
+      {"address", orNull(r.address)},
+      {"extra_answer", orNull(r.extra_answer)},
+      {"lat", nullptr},
+      {"long", nullptr},
+      {"photos", photos},
+  };
+  if (r.lat && r.lon) {
+    out["lat"] = sixDecimals(*r.lat);
+    out["long"] = sixDecimals(*r.lon);
+  }
+  return out;
 }
 
 }  // namespace bb

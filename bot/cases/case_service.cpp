@@ -84,6 +84,71 @@ Result<void> CaseService::setStatus(const ApiPrincipal& who, std::int64_t number
 
 Result<void> CaseService::addNote(const ApiPrincipal& who, std::int64_t number,
                                   const std::string& note) {
+  return addNoteKeyed(who, number, note, "");
+}
+
+Result<bool> CaseService::applyUpdate(const ApiPrincipal& who, std::int64_t number,
+                                      const std::string& update_id, const std::string& status,
+                                      const std::string& note) {
+  const bool printable = std::all_of(update_id.begin(), update_id.end(), [](char c) {
+    return static_cast<unsigned char>(c) > 0x20 && static_cast<unsigned char>(c) < 0x7f;
+  });
+  if (update_id.empty() || update_id.size() > kMaxUpdateIdChars || !printable) {
+    return fail(ErrorCode::InvalidInput, "update_id must be 1..100 printable ASCII characters");
+  }
+  if (status.empty() && note.empty()) {
+    return fail(ErrorCode::InvalidInput, "status or note is required");
+  }
+  if (!status.empty() && findTicketStatus(status) == nullptr) {
+    return fail(ErrorCode::InvalidInput, "unknown status");
+  }
+  if (note.size() > kMaxPublicNoteChars) { return fail(ErrorCode::TooLarge, "note too long"); }
+  auto ticket = ticketFor(who, number);
+  if (!ticket) { return fail(ticket.error().code, ticket.error().detail); }
+  // Per key name: two systems may use the same ids without meeting.
+  const std::string key = who.name + ":" + update_id;
+  auto seen = cases_.updateSeen(key);
+  if (!seen) { return fail(seen.error().code, seen.error().detail); }
+  if (*seen) { return false; }
+  Result<void> done;
+  if (!status.empty() && status != ticket->status) {
+    done = changeStatusOnce(who, *ticket, status, note, key);
+  } else if (!note.empty()) {
+    done = addNoteKeyed(who, number, note, key);
+  } else {
+    return true;  // the status it already has, without a note: nothing to tell anybody
+  }
+  if (!done) {
+    // The same id applied by a concurrent request in the meantime is a repeat, not a failure.
+    auto again = cases_.updateSeen(key);
+    if (again && *again) { return false; }
+    return fail(done.error().code, done.error().detail);
+  }
+  log::info("backoffice_update", {{"ticket", std::to_string(number)}, {"system", who.name}});
+  return true;
+}
+
+Result<void> CaseService::changeStatusOnce(const ApiPrincipal& who, const TicketRecord& ticket,
+                                           const std::string& status, const std::string& note,
+                                           const std::string& update_key) {
+  // Engine::changeTicketStatus with the update id claimed in the change's own transaction.
+  if (!transitionAllowed(ticket.status, status)) {
+    return fail(ErrorCode::Conflict, "status change not allowed: " + ticket.status + " -> " + status);
+  }
+  auto news = followerNews(store_, engine_.replies(), ticket.number, status, note);
+  if (!news) { return fail(news.error().code, news.error().detail); }
+  StatusChange change;
+  change.number = ticket.number;
+  change.new_status = status;
+  change.note = note;
+  change.actor = who.actor();
+  change.now = clock_.now();
+  change.notifications = std::move(*news);
+  return cases_.changeStatusOnce(change, update_key);
+}
+
+Result<void> CaseService::addNoteKeyed(const ApiPrincipal& who, std::int64_t number,
+                                       const std::string& note, const std::string& update_key) {
   if (note.empty()) { return fail(ErrorCode::InvalidInput, "note must not be empty"); }
   if (note.size() > kMaxPublicNoteChars) { return fail(ErrorCode::TooLarge, "note too long"); }
   auto ticket = ticketFor(who, number);
@@ -97,6 +162,7 @@ Result<void> CaseService::addNote(const ApiPrincipal& who, std::int64_t number,
   n.actor = who.actor();
   n.now = clock_.now();
   n.notifications = std::move(*news);
+  n.update_key = update_key;
   auto added = cases_.addPublicNote(n);
   if (added) {
     log::info("backoffice_note", {{"ticket", std::to_string(number)}, {"system", who.name}});

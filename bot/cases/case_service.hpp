@@ -26,6 +26,7 @@ struct ApiPrincipal {
 
 inline constexpr std::size_t kMaxPublicNoteChars = 2000;
 inline constexpr std::size_t kMaxExternalRefChars = 200;
+inline constexpr std::size_t kMaxUpdateIdChars = 100;
 
 class CaseService {
 public:
@@ -48,14 +49,27 @@ public:
                          const std::string& note);
   //! A public note to every follower, queued for the back office like any change.
   Result<void> addNote(const ApiPrincipal& who, std::int64_t number, const std::string& note);
+  //! An update keyed by the system's own id (a status and/or a public note): the first call
+  //! applies it (true); a repeat of the same id by the same key name changes nothing and tells
+  //! no citizen again (false), also when both arrive at the same time.
+  Result<bool> applyUpdate(const ApiPrincipal& who, std::int64_t number,
+                           const std::string& update_id, const std::string& status,
+                           const std::string& note);
   Result<void> setExternalRef(const ApiPrincipal& who, std::int64_t number, const std::string& ref);
   //! A new request from another system; checks the principal's scope for the department.
   Result<std::int64_t> createRequest(const ApiPrincipal& who, NewTicket ticket);
 
   const FlowData& flowData() const { return engine_.flowData(); }
   CaseStore& cases() { return cases_; }
+  const Clock& clock() const { return clock_; }
 
 private:
+  Result<void> changeStatusOnce(const ApiPrincipal& who, const TicketRecord& ticket,
+                                const std::string& status, const std::string& note,
+                                const std::string& update_key);
+  Result<void> addNoteKeyed(const ApiPrincipal& who, std::int64_t number, const std::string& note,
+                            const std::string& update_key);
+
   Engine& engine_;
   Store& store_;
   CaseStore& cases_;

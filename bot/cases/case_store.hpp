@@ -65,6 +65,7 @@ struct PublicTicket {
   std::string public_description;  //!< only what staff published (default empty)
   std::string status_note;         //!< the latest public note (status change or note)
   std::string external_ref;
+  std::string district_id;
 };
 
 struct PublicTicketQuery {
@@ -75,6 +76,25 @@ struct PublicTicketQuery {
   std::optional<bool> closed;    //!< open only / closed only / both
   int limit = 1000;
   int offset = 0;
+};
+
+//! A cleaned photo of a ticket (content-addressed in the media store).
+struct CasePhoto {
+  std::int64_t media_id = 0;
+  std::string content_id;
+  std::string mime_type;
+};
+
+//! What the citizen reported, for the ticket's own department only (the `report` of the push,
+//! GET /api/v1/tickets/{n}): read when it is sent, so an erased or anonymized ticket sends
+//! nothing of it any more.
+struct CaseReport {
+  std::string description;
+  std::string address;
+  std::string extra_answer;
+  std::optional<double> lat;  //!< exact
+  std::optional<double> lon;
+  std::vector<CasePhoto> photos;  //!< ready photos, in the order the citizen sent them
 };
 
 //! A public update of a ticket (status change or public note), for servicerequestupdates.
@@ -95,6 +115,9 @@ struct PublicNote {
   std::string actor;
   SysTime now{};
   std::vector<NewOutbound> notifications;
+  //! A back-office update id ("<key name>:<update_id>"); when set and already claimed, the
+  //! store changes nothing (the repeat of an update that was applied).
+  std::string update_key;
 };
 
 class CaseStore {
@@ -152,9 +175,23 @@ public:
   // ---- public view and back-office changes ----
   virtual Result<std::vector<PublicTicket>> publicTickets(const PublicTicketQuery& query) = 0;
   virtual Result<std::optional<PublicTicket>> publicTicket(std::int64_t number) = 0;
-  virtual Result<std::vector<PublicUpdate>> publicUpdates(SysTime start, SysTime end,
-                                                          int limit) = 0;
+  //! Public updates of defects between `start` and `end`, oldest first, `limit` from `offset`.
+  virtual Result<std::vector<PublicUpdate>> publicUpdates(SysTime start, SysTime end, int limit,
+                                                          int offset) = 0;
   virtual Result<void> addPublicNote(const PublicNote& note) = 0;
+  //! Whether a back-office update id ("<key name>:<update_id>") was already applied.
+  virtual Result<bool> updateSeen(const std::string& update_key) = 0;
+  //! Store::changeStatus that first claims `update_key` in the same transaction: when it was
+  //! claimed before, nothing changes and nobody is told again. NotFound for an unknown ticket.
+  virtual Result<void> changeStatusOnce(const StatusChange& change,
+                                        const std::string& update_key) = 0;
+  //! Case queue entries after `after_id` of the given departments ("*": all), oldest first:
+  //! the change feed of GET /api/v1/changes.
+  virtual Result<std::vector<CaseEntry>> caseEntriesAfter(std::int64_t after_id,
+                                                          const std::vector<std::string>& departments,
+                                                          int limit) = 0;
+  //! The citizen's report of ticket `number` (nullopt: no such ticket).
+  virtual Result<std::optional<CaseReport>> caseReport(std::int64_t number) = 0;
   virtual Result<void> setExternalRef(std::int64_t number, const std::string& ref,
                                       const std::string& actor, SysTime now) = 0;
   //! Staff publish (or, with an empty text, withdraw) a public description of a ticket.

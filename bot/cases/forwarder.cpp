@@ -16,10 +16,23 @@ std::string pushSignature(const std::string& secret, const std::string& body) {
 }
 
 std::string pushBody(const CaseEntry& entry, SysTime sent_at) {
+  return pushBody(entry, sent_at, nullptr, nullptr);
+}
+
+std::string pushBody(const CaseEntry& entry, SysTime sent_at, const CaseReport* report,
+                     const PhotoUrlSigner* photos) {
   nlohmann::json body = nlohmann::json::parse(entry.payload, nullptr, false);
   if (body.is_discarded() || !body.is_object()) { body = nlohmann::json::object(); }
+  body["payload_version"] = kCasePayloadVersion;
   body["delivery_id"] = entry.id;
   body["sent_at"] = w3cTime(sent_at);
+  // Entries queued before version 2 lack these; a receiver can rely on every key.
+  for (const char* key : {"change", "merge", "message"}) {
+    if (!body.contains(key)) { body[key] = nullptr; }
+  }
+  body["report"] = report != nullptr
+                       ? caseReportJson(*report, entry.ticket_number, photos, sent_at)
+                       : nlohmann::json(nullptr);
   return body.dump();
 }
 
@@ -50,12 +63,19 @@ std::chrono::milliseconds CaseForwarder::backoff(int tries) {
 }
 
 bool CaseForwarder::deliver(const CaseEntry& entry, const std::string& url, ForwardPass& pass) {
-  ++pass.attempted;
   const SysTime sent_at = clock_.now();
   HttpCall call;
   call.method = "POST";
   call.url = url;
-  call.body = pushBody(entry, sent_at);
+  // The report is read now, not when the entry was queued: an erased ticket sends none of it.
+  auto report = cases_.caseReport(entry.ticket_number);
+  if (!report) {
+    log::warn("forwarder_report_unreadable", {{"delivery", std::to_string(entry.id)}});
+    return false;  // the entry stays due; the next pass tries again
+  }
+  const CaseReport* found = *report ? &**report : nullptr;
+  call.body = pushBody(entry, sent_at, found, options_.photo_links.get());
+  ++pass.attempted;
   call.timeout = options_.timeout;
   call.max_response_bytes = 64 * 1024;
   call.headers = {

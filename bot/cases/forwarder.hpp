@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <random>
 #include <set>
@@ -27,6 +28,7 @@
 #include <vector>
 
 #include "bot/cases/case_store.hpp"
+#include "bot/cases/photo_urls.hpp"
 #include "bot/runtime/metrics.hpp"
 #include "bot/ports.hpp"
 
@@ -45,6 +47,8 @@ struct ForwarderOptions {
   int parallel = 4;   //!< departments delivered at the same time
   std::chrono::milliseconds idle_poll{1000};
   std::uint32_t jitter_seed = 0;  //!< 0: seeded from the random device
+  //! Signs the photo links of the `report`; null: the report lists no photos.
+  std::shared_ptr<const PhotoUrlSigner> photo_links;
 };
 
 struct ForwardPass {
@@ -62,7 +66,12 @@ inline constexpr const char* kEventHeader = "X-Buergerbox-Event";
 
 //! "sha256=" + hex HMAC-SHA256(secret, body).
 std::string pushSignature(const std::string& secret, const std::string& body);
-//! The exact body of one delivery: the entry's payload plus delivery_id and sent_at.
+//! The exact body of one delivery (payload version 2): the entry's stored payload plus
+//! payload_version, delivery_id, sent_at and the citizen's `report` (null when the ticket is
+//! gone), its photo links signed by `photos` at `sent_at`.
+std::string pushBody(const CaseEntry& entry, SysTime sent_at, const CaseReport* report,
+                     const PhotoUrlSigner* photos);
+//! Without a report (null).
 std::string pushBody(const CaseEntry& entry, SysTime sent_at);
 
 class CaseForwarder {

@@ -377,8 +377,11 @@ TEST_CASE("open311: servicerequestupdates sets status and public note and lists 
   // The citizen hears about it on their channel.
   CHECK(f.h.replyText("anna").find("Trupp ist unterwegs") != std::string::npos);
 
+  // A second update has an id of its own (the same id would be a repeat, see below).
+  std::string second = base;
+  second.replace(second.find("update_id=77"), 12, "update_id=78");
   auto ok = f.api.postUpdate(Open311Fixture::form(
-      {"json"}, "api_key=" + key + "&" + base + "&status=UNCHANGED&description=Material+bestellt"));
+      {"json"}, "api_key=" + key + "&" + second + "&status=UNCHANGED&description=Material+bestellt"));
   CHECK(ok.status == 200);
   CHECK(f.h.replyText("anna").find("Material bestellt") != std::string::npos);
 
@@ -595,4 +598,108 @@ TEST_CASE("open311: address names the public rounded point by its nearest addres
   CHECK(asked[0].second == list[0]["long"].get<double>());
   const auto exact = bb::roundToGrid(bb::test::kMarktplatz.lat, bb::test::kMarktplatz.lon, 25);
   CHECK(asked[0].first == exact.lat);
+}
+
+TEST_CASE("open311: a repeated update_id is applied once and tells the citizen once") {
+  Open311Fixture f;
+  const auto n = f.reportWithPhone("anna", "schlagloch", bb::test::kMarktplatz);
+  (void)f.h.replies("anna");
+  const std::string key = f.key("kfa", {"tiefbau-kernstadt"});
+  const std::string form = "api_key=" + key + "&service_request_id=" + std::to_string(n) +
+                           "&update_id=KFA-9&updated_datetime=2026-11-18T10:00:00Z"
+                           "&status=IN_PROGRESS&description=Trupp+ist+unterwegs";
+  const std::string outbox = "SELECT count(*) FROM outbox WHERE ticket_id = (SELECT id FROM "
+                             "tickets WHERE number = " + std::to_string(n) + ")";
+  const std::int64_t before = f.h.scalar(outbox);
+  for (int i = 0; i < 3; ++i) {
+    auto res = f.api.postUpdate(Open311Fixture::form({"json"}, form));
+    CHECK(res.status == 200);
+    CHECK(body(res)[0]["update_id"] == "KFA-9");
+  }
+  CHECK(f.h.scalar(outbox) == before + 1);
+  CHECK(f.h.scalar("SELECT count(*) FROM ticket_events WHERE kind IN ('status_changed', "
+                   "'public_note')") == 1);
+  const auto replies = f.h.replies("anna");
+  int told = 0;
+  for (const auto& m : replies) {
+    if (m.text.find("Trupp ist unterwegs") != std::string::npos) { ++told; }
+  }
+  CHECK(told == 1);
+}
+
+TEST_CASE("open311: servicerequestupdates pages through more than one page") {
+  Open311Fixture f;
+  const auto n = f.reportWithPhone("anna", "schlagloch", bb::test::kMarktplatz);
+  for (int i = 0; i < 5; ++i) {
+    REQUIRE(f.service.addNote(bb::ApiPrincipal{"kfa", {"*"}}, n, "Notiz " + std::to_string(i)));
+  }
+  auto page = [&](const std::string& p, const std::string& size) {
+    return f.api.updates(Open311Fixture::get({"json"}, {{"page", p}, {"page_size", size}}));
+  };
+  const json first = body(page("1", "2"));
+  const json second = body(page("2", "2"));
+  const json third = body(page("3", "2"));
+  REQUIRE(first.size() == 2);
+  REQUIRE(second.size() == 2);
+  REQUIRE(third.size() == 1);
+  CHECK(first[0]["description"] == "Notiz 0");
+  CHECK(second[0]["description"] == "Notiz 2");
+  CHECK(third[0]["description"] == "Notiz 4");
+  CHECK(body(page("4", "2")).empty());
+  checkError(page("0", "2"), 400);
+  checkError(page("1", "1001"), 400);
+}
+
+TEST_CASE("open311: jurisdiction_id is checked on every route that takes it") {
+  Open311Fixture f;
+  const auto n = f.reportWithPhone("anna", "schlagloch", bb::test::kMarktplatz);
+  const std::string key = f.key("kfa", {"tiefbau-kernstadt"});
+  bb::web::Open311Options options;
+  options.jurisdiction_id = "ebersberg.de";
+  bb::web::Open311Api api{f.service, f.h.clock, options};
+  const std::vector<std::pair<std::string, std::string>> wrong = {{"jurisdiction_id", "city.gov"}};
+  const std::vector<std::pair<std::string, std::string>> right = {{"jurisdiction_id", "ebersberg.de"}};
+  const std::string id = std::to_string(n);
+  checkError(api.services(Open311Fixture::get({"json"}, wrong)), 404);
+  checkError(api.serviceDefinition(Open311Fixture::get({"schlagloch", "json"}, wrong)), 404);
+  checkError(api.requests(Open311Fixture::get({"json"}, wrong)), 404);
+  checkError(api.request(Open311Fixture::get({id, "json"}, wrong)), 404);
+  checkError(api.updates(Open311Fixture::get({"json"}, wrong)), 404);
+  checkError(api.createRequest(Open311Fixture::form(
+                 {"json"}, "api_key=" + key + "&jurisdiction_id=city.gov&service_code=schlagloch"
+                           "&lat=48.0777&long=11.9706")),
+             404);
+  checkError(api.postUpdate(Open311Fixture::form(
+                 {"json"}, "api_key=" + key + "&jurisdiction_id=city.gov&service_request_id=" +
+                               id + "&update_id=1&status=IN_PROGRESS"
+                               "&updated_datetime=2026-11-18T10:00:00Z")),
+             404);
+  CHECK(f.h.scalar("SELECT count(*) FROM tickets") == 1);
+  CHECK(f.h.scalar("SELECT count(*) FROM tickets WHERE status = 'in_bearbeitung'") == 0);
+  // The right one, or none, is served.
+  CHECK(api.services(Open311Fixture::get({"json"}, right)).status == 200);
+  CHECK(api.serviceDefinition(Open311Fixture::get({"schlagloch", "json"}, right)).status == 200);
+  CHECK(api.requests(Open311Fixture::get({"json"}, right)).status == 200);
+  CHECK(api.request(Open311Fixture::get({id, "json"}, right)).status == 200);
+  CHECK(api.updates(Open311Fixture::get({"json"})).status == 200);
+}
+
+TEST_CASE("open311: POSTed requests outside the city limits are refused, inside get their district") {
+  Open311Fixture f;
+  const std::string key = f.key("stadt-app", {"*"});
+  auto create = [&](const std::string& lat, const std::string& lon) {
+    return f.api.createRequest(Open311Fixture::form(
+        {"json"}, "api_key=" + key + "&service_code=schlagloch&lat=" + lat + "&long=" + lon));
+  };
+  checkError(create(std::to_string(bb::test::kMunich.lat), std::to_string(bb::test::kMunich.lon)),
+             400);
+  CHECK(f.h.scalar("SELECT count(*) FROM tickets") == 0);
+  CHECK(f.h.scalar("SELECT count(*) FROM case_queue") == 0);
+  auto inside = create("48.0777", "11.9706");
+  REQUIRE(inside.status == 200);
+  auto entries = f.cases.caseEntriesOf(std::stoll(body(inside)[0]["service_request_id"].get<std::string>()));
+  REQUIRE(entries);
+  REQUIRE(entries->size() == 1);
+  CHECK((*entries)[0].department == "tiefbau-kernstadt");  // routed by the district
+  CHECK(json::parse((*entries)[0].payload)["service_request"]["district"] == "kernstadt");
 }

@@ -213,13 +213,43 @@ HttpResponse Open311Api::discovery(const HttpRequest& req) {
   return reply(req, 200, body, "discovery", "discovery");
 }
 
-HttpResponse Open311Api::services(const HttpRequest& req) {
-  const Params params(req);
-  const std::string jurisdiction = params.get("jurisdiction_id");
+std::optional<HttpResponse> Open311Api::wrongJurisdiction(const HttpRequest& req) const {
+  // Every route that takes a jurisdiction_id checks it (query or form): a client that talks to
+  // the wrong city learns it at once instead of reading or writing this city's tickets.
+  const std::string jurisdiction = Params(req).get("jurisdiction_id");
   if (!jurisdiction.empty() && !options_.jurisdiction_id.empty() &&
       jurisdiction != options_.jurisdiction_id) {
     return error(req, 404, "jurisdiction_id not found");
   }
+  return std::nullopt;
+}
+
+Open311Paging Open311Api::paging(const HttpRequest& req) const {
+  const Params params(req);
+  Open311Paging p;
+  p.size = options_.max_page_size;
+  if (const auto s = params.get("page"); !s.empty()) {
+    auto n = parseNumber(s);
+    if (!n || *n < 1 || *n > 100000) {
+      p.error = "page must be a positive number";
+      return p;
+    }
+    p.page = static_cast<int>(*n);
+  }
+  if (const auto s = params.get("page_size"); !s.empty()) {
+    auto n = parseNumber(s);
+    if (!n || *n < 1 || *n > options_.max_page_size) {
+      p.error = "page_size must be 1.." + std::to_string(options_.max_page_size);
+      return p;
+    }
+    p.size = static_cast<int>(*n);
+  }
+  return p;
+}
+
+HttpResponse Open311Api::services(const HttpRequest& req) {
+  const Params params(req);
+  if (auto wrong = wrongJurisdiction(req)) { return *wrong; }
   const std::string lang = params.get("locale").empty() ? "de" : params.get("locale").substr(0, 2);
   json list = json::array();
   for (const auto& c : service_.flowData().categories) {
@@ -237,6 +267,7 @@ HttpResponse Open311Api::services(const HttpRequest& req) {
 
 HttpResponse Open311Api::serviceDefinition(const HttpRequest& req) {
   if (req.matches.size() < 2) { return error(req, 404, "service_code not found"); }
+  if (auto wrong = wrongJurisdiction(req)) { return *wrong; }
   const flows::Category* c = service_.flowData().category(req.matches[0]);
   if (c == nullptr) { return error(req, 404, "service_code not found"); }
   const Params params(req);
@@ -299,6 +330,7 @@ json requestJson(const PublicTicket& t, const FlowData& flows, double grid_m,
 
 HttpResponse Open311Api::requests(const HttpRequest& req) {
   const Params params(req);
+  if (auto wrong = wrongJurisdiction(req)) { return *wrong; }
   PublicTicketQuery q;
   const std::string ids = params.get("service_request_id");
   if (!ids.empty()) {
@@ -349,22 +381,10 @@ HttpResponse Open311Api::requests(const HttpRequest& req) {
     q.start = start;
     q.end = end;
   }
-  int page = 1;
-  int page_size = options_.max_page_size;
-  if (const auto s = params.get("page"); !s.empty()) {
-    auto n = parseNumber(s);
-    if (!n || *n < 1 || *n > 100000) { return error(req, 400, "page must be a positive number"); }
-    page = static_cast<int>(*n);
-  }
-  if (const auto s = params.get("page_size"); !s.empty()) {
-    auto n = parseNumber(s);
-    if (!n || *n < 1 || *n > options_.max_page_size) {
-      return error(req, 400, "page_size must be 1.." + std::to_string(options_.max_page_size));
-    }
-    page_size = static_cast<int>(*n);
-  }
-  q.limit = page_size;
-  q.offset = (page - 1) * page_size;
+  const Open311Paging page = paging(req);
+  if (!page.error.empty()) { return error(req, 400, page.error); }
+  q.limit = page.size;
+  q.offset = (page.page - 1) * page.size;
   auto rows = service_.cases().publicTickets(q);
   if (!rows) { return error(req, 503, "temporarily unavailable"); }
   json list = json::array();
@@ -376,6 +396,7 @@ HttpResponse Open311Api::requests(const HttpRequest& req) {
 
 HttpResponse Open311Api::request(const HttpRequest& req) {
   if (req.matches.size() < 2) { return error(req, 404, "service_request_id not found"); }
+  if (auto wrong = wrongJurisdiction(req)) { return *wrong; }
   auto n = parseNumber(req.matches[0]);
   if (!n) { return error(req, 404, "service_request_id not found"); }
   auto row = service_.cases().publicTicket(*n);
@@ -389,11 +410,7 @@ HttpResponse Open311Api::createRequest(const HttpRequest& req) {
   const Params params(req);
   auto who = service_.authenticate(params.get("api_key"));
   if (!who) { return error(req, 403, "Invalid api_key received -- can't proceed with create_request."); }
-  const std::string jurisdiction = params.get("jurisdiction_id");
-  if (!jurisdiction.empty() && !options_.jurisdiction_id.empty() &&
-      jurisdiction != options_.jurisdiction_id) {
-    return error(req, 404, "jurisdiction_id not found");
-  }
+  if (auto wrong = wrongJurisdiction(req)) { return *wrong; }
   const std::string code = params.get("service_code");
   if (code.empty()) { return error(req, 400, "service_code is required"); }
   const flows::Category* c = service_.flowData().category(code);
@@ -410,6 +427,11 @@ HttpResponse Open311Api::createRequest(const HttpRequest& req) {
     if (!la || !lo) { return error(req, 400, "lat and long must both be WGS84 numbers"); }
     t.lat = *la;
     t.lon = *lo;
+    // The same city limits as a chat report: a place outside is another authority's.
+    const auto& boundary = service_.flowData().geo.boundary;
+    if (!boundary.empty() && !flows::contains(boundary, flows::Point{*la, *lo})) {
+      return error(req, 400, "lat/long lie outside the city limits");
+    }
     // The same district routing as a chat report.
     for (const auto& d : service_.flowData().geo.districts) {
       if (flows::contains(d.area, flows::Point{*la, *lo})) {
@@ -453,6 +475,9 @@ HttpResponse Open311Api::createRequest(const HttpRequest& req) {
 
 HttpResponse Open311Api::updates(const HttpRequest& req) {
   const Params params(req);
+  if (auto wrong = wrongJurisdiction(req)) { return *wrong; }
+  const Open311Paging page = paging(req);
+  if (!page.error.empty()) { return error(req, 400, page.error); }
   std::optional<SysTime> start;
   std::optional<SysTime> end;
   if (const auto s = params.get("start_date"); !s.empty()) {
@@ -467,7 +492,8 @@ HttpResponse Open311Api::updates(const HttpRequest& req) {
   if (!end) { end = clock_.now(); }
   if (!start) { start = *end - window; }
   if (*end < *start) { return error(req, 400, "end_date is before start_date"); }
-  auto rows = service_.cases().publicUpdates(*start, *end, options_.max_page_size);
+  auto rows = service_.cases().publicUpdates(*start, *end, page.size,
+                                             (page.page - 1) * page.size);
   if (!rows) { return error(req, 503, "temporarily unavailable"); }
   json list = json::array();
   for (const auto& u : *rows) {
@@ -486,6 +512,7 @@ HttpResponse Open311Api::postUpdate(const HttpRequest& req) {
   const Params params(req);
   auto who = service_.authenticate(params.get("api_key"));
   if (!who) { return error(req, 403, "Invalid api_key received -- can't proceed with post_service_request_update."); }
+  if (auto wrong = wrongJurisdiction(req)) { return *wrong; }
   for (const char* required : {"service_request_id", "update_id", "status", "updated_datetime"}) {
     if (params.get(required).empty()) { return error(req, 400, std::string(required) + " is required"); }
   }
@@ -501,8 +528,9 @@ HttpResponse Open311Api::postUpdate(const HttpRequest& req) {
   if (codePoints(description) > kMaxPublicNoteChars) {
     return error(req, 400, "description is too long");
   }
-  Result<void> done = status.empty() ? service_.addNote(*who, *number, description)
-                                     : service_.setStatus(*who, *number, status, description);
+  // Idempotent by the client's update_id: a POST retried after a lost answer changes nothing
+  // and tells no citizen twice.
+  auto done = service_.applyUpdate(*who, *number, params.get("update_id"), status, description);
   if (!done) {
     if (done.error().code == ErrorCode::NotFound) {
       return error(req, 404, "service_request_id not found");

@@ -26,6 +26,14 @@ struct Open311Options {
   std::size_t max_description_chars = 4000;
 };
 
+//! Page and page size of a list request (page=1.., page_size=1..max_page_size); `error` set
+//! when either is bad.
+struct Open311Paging {
+  int page = 1;
+  int size = 0;
+  std::string error;
+};
+
 class Open311Api {
 public:
   Open311Api(CaseService& service, const Clock& clock, Open311Options options);
@@ -48,6 +56,11 @@ public:
   HttpResponse postUpdate(const HttpRequest& req);
 
 private:
+  //! 404 in the spec's shape when the request names another jurisdiction_id.
+  std::optional<HttpResponse> wrongJurisdiction(const HttpRequest& req) const;
+  //! page / page_size of a list request.
+  Open311Paging paging(const HttpRequest& req) const;
+
   CaseService& service_;
   const Clock& clock_;
   PlaceNamer place_namer_;
