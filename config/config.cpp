@@ -168,6 +168,12 @@ const std::vector<Field>& fields() {
       {"backoffice", "max_tries", Kind::Int, at(&Config::backoffice, &BackofficeConfig::max_tries)},
       {"backoffice", "retry_base_ms", Kind::Int,
        at(&Config::backoffice, &BackofficeConfig::retry_base_ms)},
+      {"backoffice", "retry_max_ms", Kind::Int,
+       at(&Config::backoffice, &BackofficeConfig::retry_max_ms)},
+      {"backoffice", "give_up_after_hours", Kind::Int,
+       at(&Config::backoffice, &BackofficeConfig::give_up_after_hours)},
+      {"backoffice", "photo_link_hours", Kind::Int,
+       at(&Config::backoffice, &BackofficeConfig::photo_link_hours)},
       {"open311", "enabled", Kind::Bool, at(&Config::open311, &Open311Config::enabled)},
       {"open311", "public_grid_m", Kind::Double,
        at(&Config::open311, &Open311Config::public_grid_m)},
@@ -420,6 +426,13 @@ void validate(const Config& c, std::vector<std::string>& errors) {
   need(c.backoffice.max_tries >= 1 && c.backoffice.max_tries <= 100,
        "backoffice.max_tries: must be 1..100");
   need(c.backoffice.retry_base_ms >= 1, "backoffice.retry_base_ms: must be at least 1");
+  need(c.backoffice.retry_max_ms >= c.backoffice.retry_base_ms &&
+           c.backoffice.retry_max_ms <= 24 * 60 * 60 * 1000,
+       "backoffice.retry_max_ms: must be backoffice.retry_base_ms..86400000 (24 hours)");
+  need(c.backoffice.give_up_after_hours >= 1 && c.backoffice.give_up_after_hours <= 24 * 30,
+       "backoffice.give_up_after_hours: must be 1..720");
+  need(c.backoffice.photo_link_hours >= 1 && c.backoffice.photo_link_hours <= 24 * 30,
+       "backoffice.photo_link_hours: must be 1..720");
   {
     std::vector<std::pair<std::string, std::string>> urls;
     need(parseDepartmentUrls(c.backoffice.department_urls, urls),

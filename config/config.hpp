@@ -138,8 +138,11 @@ struct BackofficeConfig {
   //! Per-department targets: "dept=url,dept=url" (a JSON object is accepted too).
   std::string department_urls;
   std::string secret;  // secret: HMAC-SHA256 key of the X-Buergerbox-Signature header
-  int max_tries = 10;  //!< then the entry is a dead letter
+  int max_tries = 10;  //!< read so older configs load; entries end by give_up_after_hours
   int retry_base_ms = 2000;  //!< first retry delay; doubles per try (with jitter)
+  int retry_max_ms = 15 * 60 * 1000;  //!< longest wait between two tries
+  int give_up_after_hours = 24;       //!< an entry not accepted by then is a dead letter
+  int photo_link_hours = 168;         //!< how long a photo link in a push or GET stays valid
 };
 
 //! Open311 GeoReport v2 (docs/open311.md).

@@ -24,12 +24,11 @@ web::Open311Options open311Options(const config::Config& c) {
   return o;
 }
 
-// A crew may open a push days later; a fresh link is one GET /api/v1/tickets/{n} away.
-constexpr std::chrono::hours kPhotoLinkValidity{7 * 24};
-
+// A crew may open a push days later (backoffice.photo_link_hours, default 7 days); a fresh link
+// is one GET /api/v1/tickets/{n} away.
 std::shared_ptr<const PhotoUrlSigner> photoLinks(const config::Config& c) {
   return std::make_shared<const PhotoUrlSigner>(c.server.public_url, c.backoffice.secret,
-                                                kPhotoLinkValidity);
+                                                std::chrono::hours(c.backoffice.photo_link_hours));
 }
 
 ForwarderOptions forwarderOptions(const config::Config& c) {
@@ -39,11 +38,13 @@ ForwarderOptions forwarderOptions(const config::Config& c) {
   config::parseDepartmentUrls(c.backoffice.department_urls, urls);
   for (const auto& [dept, url] : urls) { f.department_urls[dept] = url; }
   f.secret = c.backoffice.secret;
-  // An entry is given up by its age (ForwarderOptions::give_up_after, 24 hours), not by a count
+  // An entry is given up by its age (backoffice.give_up_after_hours, default 24), not by a count
   // of tries: ten tries with a 2 s base ended within the first hour of an outage.
   // backoffice.max_tries is still read so existing configs load; it no longer ends an entry.
   f.max_tries = 0;
   f.retry_base = std::chrono::milliseconds(c.backoffice.retry_base_ms);
+  f.retry_max = std::chrono::milliseconds(c.backoffice.retry_max_ms);
+  f.give_up_after = std::chrono::hours(c.backoffice.give_up_after_hours);
   f.photo_links = photoLinks(c);
   return f;
 }

@@ -16,7 +16,9 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <nlohmann/json.hpp>
 
+#include "app/serve/backoffice.hpp"
 #include "bot/cases/forwarder.hpp"
+#include "config/config.hpp"
 #include "storage/open.hpp"
 #include "storage/sqlite_case_store.hpp"
 #include "support/engine_harness.hpp"
@@ -283,4 +285,92 @@ TEST_CASE("backoffice: a department URL that never answers does not delay anothe
   CHECK(q.count("department = 'bauhof' AND state = 'delivered'") == 0);
   // The silent department paid one timeout, not one per entry.
   CHECK(q.count("department = 'bauhof' AND tries > 0") == 1);
+}
+
+namespace {
+
+//! The forwarder options `serve` builds from a demo config with these backoffice keys.
+bb::ForwarderOptions fromConfig(const std::string& backoffice_keys) {
+  const std::string text = R"({"demo": true, "backoffice": {"url": "http://bo.example/in")" +
+                           backoffice_keys + "}}";
+  auto env = [](const std::string& name) -> std::optional<std::string> {
+    if (name == "BUERGERBOX_BACKOFFICE_SECRET") { return "push-secret"; }
+    return std::nullopt;
+  };
+  auto files = [](const std::string&) -> std::optional<std::string> { return std::nullopt; };
+  auto loaded = bb::config::parseConfig(text, env, files);
+  for (const auto& e : loaded.errors) { MESSAGE(e); }
+  REQUIRE(loaded.ok());
+  auto o = bb::app::forwarderOptions(loaded.config);
+  o.jitter_seed = 11;
+  return o;
+}
+
+//! Minutes of a back office that is down: one forwarder pass a minute.
+void downFor(Queue& q, bb::CaseForwarder& fwd, int minutes) {
+  for (int minute = 0; minute < minutes; ++minute) {
+    (void)fwd.runOnce();
+    q.clock.advance(1min);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("backoffice: give_up_after_hours from the config decides when an entry is dead") {
+  SwitchedOffice office;
+  office.down = true;
+  {
+    Queue q;  // the default: 24 hours
+    bb::CaseForwarder fwd(*q.cases, office, q.clock, fromConfig(""));
+    q.add("tiefbau", 7);
+    downFor(q, fwd, 90);
+    CHECK(q.count("state = 'dead'") == 0);
+    CHECK(q.count("state = 'pending' AND tries > 1") == 1);
+  }
+  {
+    Queue q;
+    bb::CaseForwarder fwd(*q.cases, office, q.clock, fromConfig(R"(, "give_up_after_hours": 1)"));
+    q.add("tiefbau", 7);
+    downFor(q, fwd, 59);
+    CHECK(q.count("state = 'dead'") == 0);  // not before the hour
+    downFor(q, fwd, 31);
+    CHECK(q.count("state = 'dead'") == 1);
+  }
+}
+
+TEST_CASE("backoffice: retry_max_ms from the config caps the wait after an outage") {
+  // After 3 hours down the default waits up to 15 minutes between tries; 60 s from the config
+  // brings every entry within about a minute of the back office's return.
+  for (const auto& [keys, most_minutes] :
+       std::vector<std::pair<std::string, int>>{{"", 16}, {R"(, "retry_max_ms": 60000)", 2}}) {
+    CAPTURE(keys);
+    Queue q;
+    SwitchedOffice office;
+    bb::CaseForwarder fwd(*q.cases, office, q.clock, fromConfig(keys));
+    office.down = true;
+    for (std::int64_t t = 1; t <= 6; ++t) { q.add("tiefbau", t); }
+    downFor(q, fwd, 180);
+    office.down = false;
+    int minutes = 0;
+    while (q.count("state = 'pending'") > 0 && minutes < 60) {
+      (void)fwd.runOnce();
+      q.clock.advance(1min);
+      ++minutes;
+    }
+    CHECK(q.count("state = 'delivered'") == 6);
+    CHECK(minutes <= most_minutes);
+    if (most_minutes == 16) { CHECK(minutes > 2); }  // the default really waits longer
+  }
+}
+
+TEST_CASE("backoffice: photo_link_hours from the config is the validity of a photo link") {
+  const bb::SysTime now = bb::SysTime(std::chrono::seconds(1'795'000'000));
+  for (const auto& [keys, hours] :
+       std::vector<std::pair<std::string, int>>{{"", 168}, {R"(, "photo_link_hours": 2)", 2}}) {
+    CAPTURE(keys);
+    const auto links = fromConfig(keys).photo_links;
+    REQUIRE(links != nullptr);
+    const auto link = links->link(1042, 311, now);
+    CHECK(link.expires_at == now + std::chrono::hours(hours));
+  }
 }

@@ -101,6 +101,27 @@ TEST_CASE("check-config: an upload limit above the body limit is an error") {
         std::string::npos);
 }
 
+TEST_CASE("check-config: back-office retry limits out of range are errors naming the key") {
+  bb::test::TempDir dir;
+  const auto run = checkConfig(
+      writeConfig(dir.path(), "",
+                  R"("backoffice": {"retry_base_ms": 5000, "retry_max_ms": 1000, )"
+                  R"("give_up_after_hours": 0, "photo_link_hours": 721}, )"));
+  INFO(run.output);
+  CHECK(run.code == 2);
+  CHECK(run.output.find("backoffice.retry_max_ms: must be backoffice.retry_base_ms..86400000") !=
+        std::string::npos);
+  CHECK(run.output.find("backoffice.give_up_after_hours: must be 1..720") != std::string::npos);
+  CHECK(run.output.find("backoffice.photo_link_hours: must be 1..720") != std::string::npos);
+  // In range they pass.
+  const auto fine = checkConfig(
+      writeConfig(dir.path(), "",
+                  R"("backoffice": {"retry_max_ms": 60000, "give_up_after_hours": 48, )"
+                  R"("photo_link_hours": 24}, )"));
+  INFO(fine.output);
+  CHECK(fine.code == 0);
+}
+
 TEST_CASE("check-config: a broken gazetteer file is an error naming file and line") {
   bb::test::TempDir dir;
   const std::string good = kSource + "/config/ebersberg/gazetteer.csv";
