@@ -161,6 +161,8 @@ const std::vector<Field>& fields() {
       {"flows", "workers", Kind::Int, at(&Config::flows, &FlowsConfig::workers)},
       {"flows", "sender_messages_per_minute", Kind::Int,
        at(&Config::flows, &FlowsConfig::sender_messages_per_minute)},
+      {"flows", "commit_max_tries", Kind::Int,
+       at(&Config::flows, &FlowsConfig::commit_max_tries)},
       {"backoffice", "url", Kind::String, at(&Config::backoffice, &BackofficeConfig::url)},
       {"backoffice", "department_urls", Kind::String,
        at(&Config::backoffice, &BackofficeConfig::department_urls)},
@@ -396,6 +398,8 @@ void validate(const Config& c, std::vector<std::string>& errors) {
        "flows.reply_window_days: must be 1..365");
   need(c.flows.sender_messages_per_minute >= 0 && c.flows.sender_messages_per_minute <= 100000,
        "flows.sender_messages_per_minute: must be 0..100000 (0: no limit)");
+  need(c.flows.commit_max_tries >= 1 && c.flows.commit_max_tries <= 1000,
+       "flows.commit_max_tries: must be 1..1000");
   need(c.flows.duplicate_radius_m >= 0, "flows.duplicate_radius_m: must not be negative");
   need(c.flows.workers >= 1 && c.flows.workers <= 64, "flows.workers: must be 1..64");
   need(c.webchat.max_message_chars >= 1, "webchat.max_message_chars: must be at least 1");

@@ -130,6 +130,9 @@ struct FlowsConfig {
   //! Messages one citizen may send per minute (and as a burst); beyond: one notice, then
   //! silence until the rate drops. 0: no limit (docs/security.md).
   int sender_messages_per_minute = 30;
+  //! Tries of a processing commit before the event is parked for staff (delivery page) and
+  //! the worker goes on with other conversations (docs/reliability.md).
+  int commit_max_tries = 10;
 };
 
 //! Back-office push (docs/api/backoffice-push.md).

@@ -552,6 +552,15 @@ CREATE TABLE api_updates (
   created_at INTEGER NOT NULL
 );
 )sql",
+      // processing: an event whose commit keeps failing is parked (reason, tries) instead of
+      // retried forever; the citizen's later events are parked behind it so their order holds.
+      // Staff retry or discard it on the delivery page. A parked event is never processed.
+      R"sql(
+ALTER TABLE inbound_events ADD COLUMN parked_at INTEGER;
+ALTER TABLE inbound_events ADD COLUMN park_reason TEXT;
+ALTER TABLE inbound_events ADD COLUMN park_tries INTEGER;
+CREATE INDEX inbound_events_parked ON inbound_events (pseudonym) WHERE parked_at IS NOT NULL;
+)sql",
   };
   return kMigrations;
 }

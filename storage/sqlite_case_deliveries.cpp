@@ -16,7 +16,49 @@ constexpr const char* kProblems =
     "SELECT 'm', o.id, coalesce(t.number, 0), coalesce(t.department, ''), o.channel, o.status, "
     "coalesce(o.error, ''), o.tries, o.created_at FROM outbox o "
     "LEFT JOIN tickets t ON t.id = o.ticket_id WHERE o.status IN ('failed', 'dead') "
+    "UNION ALL "
+    // One row per citizen: the first parked event (SQLite takes the bare columns from the row
+    // of min(id)), with the number of later ones waiting behind it.
+    "SELECT 'e', min(i.id), 0, '', i.channel, 'parked', coalesce(i.park_reason, '') || "
+    "CASE WHEN count(*) > 1 THEN '; ' || (count(*) - 1) || ' later waiting' ELSE '' END, "
+    "coalesce(i.park_tries, 0), i.received_at FROM inbound_events i "
+    "WHERE i.parked_at IS NOT NULL GROUP BY i.pseudonym "
     "ORDER BY 9, 2 LIMIT ?";
+
+//! The citizen of a parked event, when it is the first parked event of its citizen.
+constexpr const char* kFirstParkedCitizen =
+    "SELECT i.pseudonym FROM inbound_events i WHERE i.id = ? AND i.parked_at IS NOT NULL AND "
+    "i.id = (SELECT min(j.id) FROM inbound_events j WHERE j.pseudonym = i.pseudonym AND "
+    "j.parked_at IS NOT NULL)";
+
+//! Puts every parked event of the citizen back: the engine queues them again, in order.
+void unparkCitizen(SQLite::Database& db, const std::string& pseudonym) {
+  SQLite::Statement q(db,
+                      "UPDATE inbound_events SET parked_at = NULL, park_reason = NULL, "
+                      "park_tries = NULL WHERE pseudonym = ? AND parked_at IS NOT NULL");
+  q.bind(1, pseudonym);
+  q.exec();
+}
+
+//! Retry (`discard` false) or discard the first parked event `id` of a citizen; false when it is
+//! not one. Either way the citizen's other parked events go back to processing; a discarded
+//! event is marked processed without effects and its payload (the citizen's message) dropped.
+bool settleParked(SQLite::Database& db, std::int64_t id, SysTime now, bool discard) {
+  SQLite::Statement find(db, kFirstParkedCitizen);
+  find.bind(1, id);
+  if (!find.executeStep()) { return false; }
+  const std::string pseudonym = find.getColumn(0).getString();
+  if (discard) {
+    SQLite::Statement q(db,
+                        "UPDATE inbound_events SET processed_at = ?, payload = NULL, "
+                        "parked_at = NULL, park_reason = 'discarded' WHERE id = ?");
+    q.bind(1, toMillis(now));
+    q.bind(2, id);
+    q.exec();
+  }
+  unparkCitizen(db, pseudonym);
+  return true;
+}
 
 void insertAuditRow(SQLite::Database& db, const AuditEntry& e) {
   SQLite::Statement q(db,
@@ -50,8 +92,10 @@ Result<std::vector<DeliveryProblem>> SqliteCaseStore::deliveryProblems(int limit
     q.bind(1, limit);
     while (q.executeStep()) {
       DeliveryProblem p;
-      p.kind = q.getColumn(0).getString() == "b" ? DeliveryProblem::Kind::BackOffice
-                                                 : DeliveryProblem::Kind::Message;
+      const std::string kind = q.getColumn(0).getString();
+      p.kind = kind == "b"   ? DeliveryProblem::Kind::BackOffice
+               : kind == "e" ? DeliveryProblem::Kind::Inbound
+                             : DeliveryProblem::Kind::Message;
       p.id = q.getColumn(1).getInt64();
       p.ticket_number = q.getColumn(2).getInt64();
       p.department = q.getColumn(3).getString();
@@ -69,7 +113,8 @@ Result<std::vector<DeliveryProblem>> SqliteCaseStore::deliveryProblems(int limit
 Result<std::int64_t> SqliteCaseStore::deliveryProblemCount() {
   return db_.read([](SQLite::Database& db) {
     return db.execAndGet("SELECT (SELECT count(*) FROM case_queue WHERE state = 'dead') + "
-                         "(SELECT count(*) FROM outbox WHERE status IN ('failed', 'dead'))")
+                         "(SELECT count(*) FROM outbox WHERE status IN ('failed', 'dead')) + "
+        "(SELECT count(DISTINCT pseudonym) FROM inbound_events WHERE parked_at IS NOT NULL)")
         .getInt64();
   });
 }
@@ -78,6 +123,11 @@ Result<void> SqliteCaseStore::retryDelivery(DeliveryProblem::Kind kind, std::int
                                             SysTime now, AuditEntry audit) {
   return changeOrRefuse(db_, ErrorCode::NotFound, "no such failed delivery (or the citizen was erased)",
                         [&](SQLite::Database& db) {
+    if (kind == DeliveryProblem::Kind::Inbound) {
+      if (!settleParked(db, id, now, false)) { return false; }
+      insertAuditRow(db, audit);
+      return true;
+    }
     const bool entry = kind == DeliveryProblem::Kind::BackOffice;
     // A final outbox row lost its sealed address (data minimization): a retry takes it from
     // the citizen again; an erased citizen cannot be reached any more.
@@ -101,6 +151,11 @@ Result<void> SqliteCaseStore::discardDelivery(DeliveryProblem::Kind kind, std::i
                                               SysTime now, AuditEntry audit) {
   return changeOrRefuse(db_, ErrorCode::NotFound, "no such failed delivery",
                         [&](SQLite::Database& db) {
+    if (kind == DeliveryProblem::Kind::Inbound) {
+      if (!settleParked(db, id, now, true)) { return false; }
+      insertAuditRow(db, audit);
+      return true;
+    }
     const bool entry = kind == DeliveryProblem::Kind::BackOffice;
     SQLite::Statement q(db, entry
         ? "UPDATE case_queue SET state = 'discarded', next_attempt_at = ? "

@@ -162,8 +162,41 @@ Result<std::vector<IngestedEvent>> SqliteStore::ingest(
 Result<std::vector<PendingEvent>> SqliteStore::pendingEvents(std::int64_t after_id, int limit) {
   return readAll(db_,
                  "SELECT id, pseudonym, shard_key, payload FROM inbound_events "
-                 "WHERE processed_at IS NULL AND id > ? ORDER BY id LIMIT ?",
+                 "WHERE processed_at IS NULL AND parked_at IS NULL AND id > ? ORDER BY id LIMIT ?",
                  readPending, after_id, limit);
+}
+
+Result<std::vector<PendingEvent>> SqliteStore::pendingEventsOf(const std::string& pseudonym,
+                                                               std::int64_t up_to_id) {
+  return readAll(db_,
+                 "SELECT id, pseudonym, shard_key, payload FROM inbound_events "
+                 "WHERE processed_at IS NULL AND parked_at IS NULL AND pseudonym = ? AND id <= ? "
+                 "ORDER BY id",
+                 readPending, pseudonym, up_to_id);
+}
+
+Result<bool> SqliteStore::parkEvent(std::int64_t event_id, const std::string& reason, int tries,
+                                    SysTime now) {
+  bool parked = false;
+  auto r = db_.write([&](SQLite::Database& db) {
+    SQLite::Statement q(db,
+                        "UPDATE inbound_events SET parked_at = ?, park_reason = ?, park_tries = ? "
+                        "WHERE id = ? AND processed_at IS NULL");
+    bindAll(q, now, reason, tries, event_id);
+    parked = q.exec() == 1;
+  });
+  if (!r) { return fail(r.error().code, r.error().detail); }
+  return parked;
+}
+
+Result<std::vector<ParkedCitizen>> SqliteStore::parkedCitizens() {
+  return readAll(db_,
+                 "SELECT pseudonym, max(shard_key), max(id), count(*) FROM inbound_events "
+                 "WHERE parked_at IS NOT NULL GROUP BY pseudonym",
+                 [](SQLite::Statement& q) {
+                   return ParkedCitizen{q.getColumn(0).getString(), q.getColumn(1).getInt64(),
+                                        q.getColumn(2).getInt64(), q.getColumn(3).getInt()};
+                 });
 }
 
 Result<std::optional<CitizenRecord>> SqliteStore::citizen(const std::string& pseudonym) {

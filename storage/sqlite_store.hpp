@@ -23,6 +23,11 @@ public:
   Result<std::vector<TicketRecord>> ticketsOf(const std::string& pseudonym, int limit) override;
   Result<std::int64_t> maxTicketNumber() override;
   Result<bool> commitStep(const StepCommit& step) override;
+  Result<bool> parkEvent(std::int64_t event_id, const std::string& reason, int tries,
+                         SysTime now) override;
+  Result<std::vector<ParkedCitizen>> parkedCitizens() override;
+  Result<std::vector<PendingEvent>> pendingEventsOf(const std::string& pseudonym,
+                                                    std::int64_t up_to_id) override;
   Result<std::vector<ReplyWindowRecord>> replyWindows(const std::string& pseudonym,
                                                       int limit) override;
   Result<std::vector<TicketMessageRecord>> ticketMessagesOf(const std::string& pseudonym,

@@ -59,7 +59,7 @@ int act(const Args& args, storage::SqliteCaseStore& cases, SysTime now, bool dis
     for (const auto& p : *problems) { refs.push_back(deliveryRef(p)); }
   }
   if (refs.empty()) {
-    std::cerr << "deliveries " << verb << ": name at least one reference (b-12, m-34)"
+    std::cerr << "deliveries " << verb << ": name at least one reference (b-12, m-34, e-56)"
               << (discard ? "" : " or --all") << "\n";
     return 2;
   }
@@ -67,7 +67,8 @@ int act(const Args& args, storage::SqliteCaseStore& cases, SysTime now, bool dis
   for (const auto& ref : refs) {
     auto parsed = parseDeliveryRef(ref);
     if (!parsed) {
-      std::cerr << "deliveries " << verb << ": '" << ref << "' is not a reference (b-12, m-34)\n";
+      std::cerr << "deliveries " << verb << ": '" << ref
+                << "' is not a reference (b-12, m-34, e-56)\n";
       code = 2;
       continue;
     }

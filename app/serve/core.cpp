@@ -10,6 +10,7 @@ EngineOptions engineOptions(const config::Config& c, media::MediaStore& media,
   EngineOptions o;
   o.workers = c.flows.workers;
   o.sender_messages_per_minute = c.flows.sender_messages_per_minute;
+  o.commit_max_tries = c.flows.commit_max_tries;
   o.public_url = c.server.public_url;
   o.remove_media = [&media](const std::string& content_id) { (void)media.remove(content_id); };
   o.outbox_queued = [&wake](Channel channel) { wake.notify(channel); };

@@ -114,11 +114,7 @@ Result<void> Services::startCore() {
   }
   if (auto started = core_->engine.start(); !started) { return started; }
   onStop([this] { core_->engine.stop(); });
-  Engine& engine = core_->engine;
-  metrics_.gauge("buergerbox_engine_queue_depth", "Events queued for processing in memory.",
-                 [&engine] { return static_cast<double>(engine.queueDepth()); });
-  metrics_.gauge("buergerbox_engine_processed", "Events processed since start.",
-                 [&engine] { return static_cast<double>(engine.processedCount()); });
+  registerEngineMetrics(metrics_, core_->engine);
   // A channel reply whose quoted id none of our messages has: the reply window decided instead.
   storage::SqliteStore& store = core_->store;
   metrics_.gauge("buergerbox_reply_quote_unmatched",

@@ -7,7 +7,10 @@
 namespace bb {
 
 std::string deliveryRef(DeliveryProblem::Kind kind, std::int64_t id) {
-  return (kind == DeliveryProblem::Kind::BackOffice ? "b-" : "m-") + std::to_string(id);
+  const char* prefix = kind == DeliveryProblem::Kind::BackOffice ? "b-"
+                       : kind == DeliveryProblem::Kind::Message  ? "m-"
+                                                                 : "e-";
+  return prefix + std::to_string(id);
 }
 
 std::string deliveryRef(const DeliveryProblem& p) { return deliveryRef(p.kind, p.id); }
@@ -20,6 +23,8 @@ std::optional<std::pair<DeliveryProblem::Kind, std::int64_t>> parseDeliveryRef(
     kind = DeliveryProblem::Kind::BackOffice;
   } else if (ref[0] == 'm') {
     kind = DeliveryProblem::Kind::Message;
+  } else if (ref[0] == 'e') {
+    kind = DeliveryProblem::Kind::Inbound;
   } else {
     return std::nullopt;
   }
@@ -33,6 +38,7 @@ std::optional<std::pair<DeliveryProblem::Kind, std::int64_t>> parseDeliveryRef(
 
 std::string deliveryKindLabel(const DeliveryProblem& p) {
   if (p.kind == DeliveryProblem::Kind::BackOffice) { return "Back office"; }
+  if (p.kind == DeliveryProblem::Kind::Inbound) { return "Eingang (" + p.channel + ")"; }
   return "Nachricht (" + p.channel + ")";
 }
 

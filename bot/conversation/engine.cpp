@@ -325,6 +325,7 @@ Result<void> Engine::start() {
   auto max_number = store_.maxTicketNumber();
   if (!max_number) { return fail(max_number.error().code, max_number.error().detail); }
   next_ticket_number_.store(std::max(kFirstTicketNumber, *max_number + 1));
+  if (auto parked = loadParked(); !parked) { return parked; }
   stopping_.store(false);
   for (std::size_t i = 0; i < shards_.size(); ++i) {
     threads_.emplace_back([this, i] { workerLoop(i); });
@@ -408,21 +409,25 @@ void Engine::workerLoop(std::size_t index) {
   lowerThreadPriority(kBackgroundNice);
   Shard& shard = *shards_[index];
   for (;;) {
-    PendingEvent event;
+    std::optional<PendingEvent> event;
     bool need_rescan = false;
     {
       std::unique_lock lock(shard.mutex);
       shard.busy = false;
-      shard.cv.wait_for(lock, std::chrono::milliseconds(500), [&] {
+      const auto wait = shard.parked.empty()
+                            ? std::chrono::milliseconds(500)
+                            : std::min(std::chrono::milliseconds(500), options_.parked_check);
+      shard.cv.wait_for(lock, wait, [&] {
         return stopping_.load() || !shard.queue.empty() || shard.overflow;
       });
       if (stopping_.load()) { return; }
-      if (shard.queue.empty()) {
-        if (!shard.overflow) { continue; }
-        need_rescan = true;
-      } else {
+      if (!shard.queue.empty()) {
         event = std::move(shard.queue.front());
         shard.queue.pop_front();
+      } else if (shard.overflow) {
+        need_rescan = true;
+      } else if (shard.parked.empty()) {
+        continue;
       }
       shard.busy = true;
     }
@@ -430,7 +435,13 @@ void Engine::workerLoop(std::size_t index) {
       rescan(index);
       continue;
     }
-    process(event);
+    resumeRetried(index);  // staff retried or discarded a parked citizen: queue them again
+    if (!event) { continue; }
+    if (shard.parked.contains(event->pseudonym)) {
+      parkBehind(index, *event);  // an earlier event of the citizen is parked: order holds
+    } else {
+      process(*event);
+    }
   }
 }
 
@@ -454,7 +465,7 @@ void Engine::process(const PendingEvent& pending) {
     commit.event_id = pending.id;
     commit.pseudonym = pending.pseudonym;
     commit.now = now;
-    (void)store_.commitStep(commit);
+    (void)commitOrPark(pending, commit);
     return;
   }
   // Load
@@ -519,13 +530,11 @@ bool Engine::settledWithoutFlow(Step& step, const LoadedConversation& loaded) {
     step.citizen.lang = flows::toString(flow.lang);
     step.citizen.consent_version = flow.consent_version;
     if (loaded.stored) { step.commit.citizen = step.citizen; }
-    (void)store_.commitStep(step.commit);
-    processed_.fetch_add(1);
+    if (commitOrPark(step.pending, step.commit).has_value()) { processed_.fetch_add(1); }
     return true;
   }
   if (kind == InboundKind::Invite || kind == InboundKind::DeliveryStatus) {
-    (void)store_.commitStep(step.commit);
-    processed_.fetch_add(1);
+    if (commitOrPark(step.pending, step.commit).has_value()) { processed_.fetch_add(1); }
     return true;
   }
   if (!fromCitizen(step.event)) { return false; }
@@ -537,10 +546,7 @@ bool Engine::settledWithoutFlow(Step& step, const LoadedConversation& loaded) {
     step.reply(replies_.rateLimited(flow.lang));
     log::info("engine_rate_limited", {{"event", std::to_string(step.pending.id)}});
   }
-  while (!store_.commitStep(step.commit) && !stopping_.load()) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  }
-  processed_.fetch_add(1);
+  if (commitOrPark(step.pending, step.commit).has_value()) { processed_.fetch_add(1); }
   return true;
 }
 
@@ -758,29 +764,18 @@ std::vector<std::string> Engine::closeStep(Step& step, const flows::Conversation
 
 void Engine::commitProcessed(const Step& step, const std::string& from, const std::string& to,
                              const std::vector<std::string>& erased_media) {
-  const std::string event_id = std::to_string(step.pending.id);
-  for (;;) {
-    auto r = store_.commitStep(step.commit);
-    if (r) {
-      if (*r) {
-        processed_.fetch_add(1);
-        if (!step.commit.outbound.empty() && options_.outbox_queued) {
-          options_.outbox_queued(step.event.channel);
-        }
-        for (const auto& content_id : erased_media) {
-          auto in_use = store_.mediaContentInUse(content_id);
-          if (in_use && !*in_use && options_.remove_media) { options_.remove_media(content_id); }
-        }
-        log::debug("event_processed", {{"event", event_id}, {"from", from}, {"to", to}});
-      }
-      return;
-    }
-    // Storage trouble (disk full, locked): keep the event and retry; order is preserved because
-    // this worker handles nothing else meanwhile.
-    log::warn("engine_commit_failed", {{"event", event_id}, {"code", toString(r.error().code)}});
-    if (stopping_.load()) { return; }
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  const auto committed = commitOrPark(step.pending, step.commit);
+  if (!committed || !*committed) { return; }  // parked, stopping, or processed before
+  processed_.fetch_add(1);
+  if (!step.commit.outbound.empty() && options_.outbox_queued) {
+    options_.outbox_queued(step.event.channel);
   }
+  for (const auto& content_id : erased_media) {
+    auto in_use = store_.mediaContentInUse(content_id);
+    if (in_use && !*in_use && options_.remove_media) { options_.remove_media(content_id); }
+  }
+  log::debug("event_processed",
+             {{"event", std::to_string(step.pending.id)}, {"from", from}, {"to", to}});
 }
 
 Result<void> Engine::changeTicketStatus(std::int64_t number, const std::string& new_status,

@@ -13,7 +13,9 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -29,6 +31,7 @@
 
 namespace bb {
 
+class Metrics;        // bot/runtime/metrics.hpp
 class Participation;  // bot/participation/participation.hpp
 struct Step;           // bot/conversation/step.hpp
 struct StoredInbound;  // bot/conversation/codec.hpp
@@ -42,6 +45,14 @@ struct EngineOptions {
   std::function<void(const std::string& content_id)> remove_media;
   //! Called after a commit that queued replies for `channel` (wakes its outbox worker).
   std::function<void(Channel channel)> outbox_queued;
+  //! Tries of a step's commit before its event is parked (flows.commit_max_tries): set aside
+  //! with its reason for staff (delivery page), counted on /metrics, while the worker goes on
+  //! with other conversations. Waits between tries double from base up to max.
+  int commit_max_tries = 10;
+  std::chrono::milliseconds commit_retry_base{200};
+  std::chrono::milliseconds commit_retry_max{5000};
+  //! How often a worker with parked citizens looks whether staff retried or discarded them.
+  std::chrono::milliseconds parked_check{1000};
 };
 
 struct EngineKeys {
@@ -134,6 +145,12 @@ public:
   std::string placeAttribution() const;
   std::size_t queueDepth() const;
   std::uint64_t processedCount() const { return processed_.load(); }
+  //! Events parked since start because their commit kept failing.
+  std::uint64_t commitsParked() const;
+  //! Events parked now (in the database; also those behind a failed one); -1 when unreadable.
+  std::int64_t parkedEvents();
+  //! Where parked commits are counted (registerEngineMetrics sets it).
+  void setMetrics(Metrics* metrics) { metrics_.store(metrics); }
 
 private:
   struct Shard {
@@ -145,6 +162,10 @@ private:
     std::int64_t last_pushed = 0;
     std::uint64_t drops = 0;
     bool busy = false;
+    //! Citizens with parked events → their highest parked event id. Only the shard's worker
+    //! (and start(), before it runs) touches it.
+    std::map<std::string, std::int64_t> parked;
+    std::chrono::steady_clock::time_point next_parked_check{};
   };
 
   void onCommitted(const std::vector<IngestedEvent>& events);
@@ -166,6 +187,17 @@ private:
   std::vector<std::string> closeStep(Step& step, const flows::Conversation& next);
   void commitProcessed(const Step& step, const std::string& from, const std::string& to,
                        const std::vector<std::string>& erased_media);
+  // Parking (bot/conversation/engine_parking.cpp).
+  //! The commit's answer (false: processed before); nullopt when the event was parked after
+  //! commit_max_tries failed tries, or the engine stops.
+  std::optional<bool> commitOrPark(const PendingEvent& pending, const StepCommit& commit);
+  Result<bool> park(const PendingEvent& pending, const std::string& reason, int tries);
+  void parkBehind(std::size_t index, const PendingEvent& pending);
+  void resumeRetried(std::size_t index);
+  bool requeue(std::size_t index, const std::string& pseudonym, std::int64_t last_parked);
+  Result<void> loadParked();
+  //! Sleeps `wait`; false when the engine stops meanwhile.
+  bool pause(std::chrono::milliseconds wait) const;
   std::size_t shardOf(std::int64_t shard_key) const;
 
   Store& store_;
@@ -180,10 +212,17 @@ private:
   std::atomic<bool> stopping_{false};
   std::atomic<std::int64_t> next_ticket_number_{0};
   std::atomic<std::uint64_t> processed_{0};
+  std::atomic<std::uint64_t> commits_parked_{0};
+  std::atomic<Metrics*> metrics_{nullptr};
   SenderRateLimit sender_limit_;
   Participation* participation_ = nullptr;
   SubscriptionStore* subscriptions_ = nullptr;
   geo::Gazetteer* gazetteer_ = nullptr;
 };
+
+//! The engine on /metrics: queue depth, events processed, events parked now
+//! (buergerbox_engine_parked_events) and commits parked since start
+//! (buergerbox_engine_commits_parked_total).
+void registerEngineMetrics(Metrics& metrics, Engine& engine);
 
 }  // namespace bb

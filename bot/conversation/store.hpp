@@ -44,6 +44,14 @@ struct PendingEvent {
   std::string payload;
 };
 
+//! A citizen with parked events: the commit of the first kept failing, the later ones wait.
+struct ParkedCitizen {
+  std::string pseudonym;
+  std::int64_t shard_key = 0;
+  std::int64_t last_event_id = 0;  //!< the highest parked event id
+  int events = 0;
+};
+
 struct CitizenRecord {
   std::string pseudonym;
   Channel channel = Channel::WebChat;
@@ -247,6 +255,17 @@ public:
   virtual Result<std::int64_t> maxTicketNumber() = 0;
   //! Commits the step. Returns false (and changes nothing) if the event was already processed.
   virtual Result<bool> commitStep(const StepCommit& step) = 0;
+
+  // ---- parked events (the delivery page retries or discards them) ----
+  //! Sets an unprocessed event aside: no longer pending, listed for staff with `reason` (an
+  //! error code, no content) and `tries`. False when it was processed meanwhile.
+  virtual Result<bool> parkEvent(std::int64_t event_id, const std::string& reason, int tries,
+                                 SysTime now) = 0;
+  //! Every citizen with parked events.
+  virtual Result<std::vector<ParkedCitizen>> parkedCitizens() = 0;
+  //! The citizen's events neither processed nor parked, ids up to `up_to_id`, oldest first.
+  virtual Result<std::vector<PendingEvent>> pendingEventsOf(const std::string& pseudonym,
+                                                            std::int64_t up_to_id) = 0;
 
   //! The citizen's reply windows, the most recently opened first (open and run out).
   virtual Result<std::vector<ReplyWindowRecord>> replyWindows(const std::string& pseudonym,

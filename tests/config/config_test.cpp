@@ -210,3 +210,21 @@ TEST_CASE("config: flows.reply_window_days defaults to 14, is overridable and bo
     CHECK(mentions(refused.errors, "flows.reply_window_days: must be 1..365"));
   }
 }
+
+TEST_CASE("config: flows.commit_max_tries defaults to 10, is overridable and bounded") {
+  FakeEnv env;
+  FakeFiles files;
+  auto r = parseConfig(R"({"demo": true})", env.reader(), files.reader());
+  REQUIRE(r.ok());
+  CHECK(r.config.flows.commit_max_tries == 10);
+  env.vars = {{"BUERGERBOX_FLOWS_COMMIT_MAX_TRIES", "3"}};
+  auto three = parseConfig(R"({"demo": true})", env.reader(), files.reader());
+  REQUIRE(three.ok());
+  CHECK(three.config.flows.commit_max_tries == 3);
+  const FakeEnv none;
+  for (const char* bad : {R"({"demo": true, "flows": {"commit_max_tries": 0}})",
+                          R"({"demo": true, "flows": {"commit_max_tries": 1001}})"}) {
+    auto refused = parseConfig(bad, none.reader(), files.reader());
+    CHECK(mentions(refused.errors, "flows.commit_max_tries: must be 1..1000"));
+  }
+}

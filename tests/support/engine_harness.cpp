@@ -55,6 +55,7 @@ void EngineHarness::open(bool start_engine) {
     }
     if (remove_media_hook) { remove_media_hook(content_id); }
   };
+  if (tune_engine) { tune_engine(eo); }
   engine = std::make_unique<Engine>(*store, clock, random, flows, *keys, eo);
   subscriptions = std::make_unique<storage::SqliteSubscriptionStore>(*db);
   engine->setSubscriptions(subscriptions.get());

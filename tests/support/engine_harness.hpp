@@ -119,6 +119,9 @@ public:
     return removed_media_;
   }
 
+  //! Changes the engine's options before open() and restart() build it.
+  std::function<void(EngineOptions&)> tune_engine;
+
   //! Also called for each removed file (e.g. MediaStore::remove, to see files really go).
   std::function<void(const std::string& content_id)> remove_media_hook;
 

@@ -77,7 +77,9 @@ HttpResponse DeliveriesPage::show(const HttpRequest& req) {
   const std::string csrf = views::hidden("csrf", p.session.csrf_token);
   std::string body = "<h1>Zustellungen</h1><p class=\"hint\">Back-office-Einträge, die nach "
                      "allen Versuchen nicht angenommen wurden, und Nachrichten an Bürgerinnen "
-                     "und Bürger, die nicht zugestellt werden konnten. Erneut senden stellt sie "
+                     "und Bürger, die nicht zugestellt werden konnten, sowie eingegangene "
+                     "Nachrichten, deren Verarbeitung wiederholt scheiterte (Eingang; spätere "
+                     "Nachrichten derselben Person warten dahinter). Erneut senden stellt sie "
                      "wieder in die Warteschlange; Verwerfen gibt sie auf (beides im Protokoll)."
                      "</p>";
   const std::string done = req.param("ok");

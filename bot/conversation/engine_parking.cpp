@@ -1,0 +1,167 @@
+// Parking: an event whose commit keeps failing is set aside instead of retried forever, so the
+// worker goes on with the other conversations of its shard. The citizen's later events are
+// parked behind it (their order holds). Staff see the citizen's first parked event on the
+// delivery page (`buergerbox deliveries`), retry or discard it; the worker notices in the
+// database that the citizen has nothing parked any more and queues their events again.
+
+#include <algorithm>
+#include <set>
+#include <thread>
+
+#include "bot/conversation/engine.hpp"
+#include "bot/log.hpp"
+#include "bot/runtime/metrics.hpp"
+
+namespace bb {
+namespace {
+
+constexpr const char* kParkedTotal = "buergerbox_engine_commits_parked_total";
+
+}  // namespace
+
+bool Engine::pause(std::chrono::milliseconds wait) const {
+  // In short slices, so that stop() is not held up by a long backoff.
+  const auto until = std::chrono::steady_clock::now() + wait;
+  while (!stopping_.load()) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= until) { return true; }
+    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
+        until - now, std::chrono::milliseconds(50)));
+  }
+  return false;
+}
+
+std::optional<bool> Engine::commitOrPark(const PendingEvent& pending, const StepCommit& commit) {
+  const std::string event_id = std::to_string(pending.id);
+  std::chrono::milliseconds wait = options_.commit_retry_base;
+  for (int failures = 1;; ++failures) {
+    auto r = store_.commitStep(commit);
+    if (r) { return *r; }
+    // Storage trouble (disk full, locked, a constraint this step breaks): keep the event and
+    // retry; the order holds because this worker handles nothing else meanwhile.
+    const std::string code = toString(r.error().code);
+    log::warn("engine_commit_failed",
+              {{"event", event_id}, {"code", code}, {"tries", std::to_string(failures)}});
+    if (failures >= options_.commit_max_tries) {
+      // Parking is a write too: when even that fails the whole store refuses writes, nothing
+      // else on this worker could commit either, so the loop goes on until it recovers.
+      auto parked = park(pending, "commit_failed:" + code, failures);
+      if (parked && !*parked) { return false; }  // processed meanwhile
+      if (parked) {
+        commits_parked_.fetch_add(1);
+        if (Metrics* m = metrics_.load()) { m->increment(kParkedTotal); }
+        log::error("engine_event_parked", {{"event", event_id}, {"code", code},
+                                           {"tries", std::to_string(failures)}});
+        return std::nullopt;
+      }
+    }
+    if (!pause(wait)) { return std::nullopt; }
+    wait = std::min(wait * 2, options_.commit_retry_max);
+  }
+}
+
+Result<bool> Engine::park(const PendingEvent& pending, const std::string& reason, int tries) {
+  auto parked = store_.parkEvent(pending.id, reason, tries, clock_.now());
+  if (parked && *parked) {
+    // Only this shard's worker runs events of this citizen, so only it touches the map.
+    Shard& shard = *shards_[shardOf(pending.shard_key)];
+    auto& last = shard.parked[pending.pseudonym];
+    last = std::max(last, pending.id);
+  }
+  return parked;
+}
+
+void Engine::parkBehind(std::size_t index, const PendingEvent& pending) {
+  Shard& shard = *shards_[index];
+  // Staff may have retried the citizen since the last look: then this event is queued again
+  // with the others, in order.
+  shard.next_parked_check = {};
+  resumeRetried(index);
+  if (!shard.parked.contains(pending.pseudonym)) { return; }
+  const std::string reason = "behind_parked";
+  std::chrono::milliseconds wait = options_.commit_retry_base;
+  for (;;) {
+    auto parked = park(pending, reason, 0);
+    if (parked) { return; }
+    log::warn("engine_park_failed",
+              {{"event", std::to_string(pending.id)}, {"code", toString(parked.error().code)}});
+    if (!pause(wait)) { return; }
+    wait = std::min(wait * 2, options_.commit_retry_max);
+  }
+}
+
+void Engine::resumeRetried(std::size_t index) {
+  Shard& shard = *shards_[index];
+  const auto now = std::chrono::steady_clock::now();
+  if (shard.parked.empty() || now < shard.next_parked_check) { return; }
+  shard.next_parked_check = now + options_.parked_check;
+  auto still = store_.parkedCitizens();
+  if (!still) { return; }  // the next look tries again
+  std::set<std::string> parked_now;
+  for (const auto& c : *still) { parked_now.insert(c.pseudonym); }
+  for (auto it = shard.parked.begin(); it != shard.parked.end();) {
+    if (parked_now.contains(it->first) || !requeue(index, it->first, it->second)) {
+      ++it;
+    } else {
+      it = shard.parked.erase(it);
+    }
+  }
+}
+
+bool Engine::requeue(std::size_t index, const std::string& pseudonym, std::int64_t last_parked) {
+  Shard& shard = *shards_[index];
+  std::int64_t up_to = 0;
+  {
+    std::lock_guard lock(shard.mutex);
+    up_to = std::max(shard.last_pushed, last_parked);
+  }
+  // Everything of the citizen not yet processed up to the last event this worker saw (queued
+  // ones too, which follow the parked ones); later events arrive through the queue as usual.
+  auto events = store_.pendingEventsOf(pseudonym, up_to);
+  if (!events) { return false; }
+  std::lock_guard lock(shard.mutex);
+  std::erase_if(shard.queue, [&](const PendingEvent& e) {
+    return e.pseudonym == pseudonym && e.id <= up_to;
+  });
+  shard.queue.insert(shard.queue.begin(), events->begin(), events->end());
+  // Events parked in an earlier run may lie above last_pushed; without an overflow every event
+  // committed so far is queued, so the mark may move past them (a rescan would queue them twice).
+  if (!shard.overflow) { shard.last_pushed = std::max(shard.last_pushed, up_to); }
+  log::info("engine_parked_resumed", {{"events", std::to_string(events->size())}});
+  return true;
+}
+
+Result<void> Engine::loadParked() {
+  auto parked = store_.parkedCitizens();
+  if (!parked) { return fail(parked.error().code, parked.error().detail); }
+  for (auto& s : shards_) { s->parked.clear(); }
+  for (const auto& c : *parked) {
+    shards_[shardOf(c.shard_key)]->parked[c.pseudonym] = c.last_event_id;
+  }
+  return {};
+}
+
+std::uint64_t Engine::commitsParked() const { return commits_parked_.load(); }
+
+std::int64_t Engine::parkedEvents() {
+  auto parked = store_.parkedCitizens();
+  if (!parked) { return -1; }
+  std::int64_t n = 0;
+  for (const auto& c : *parked) { n += c.events; }
+  return n;
+}
+
+void registerEngineMetrics(Metrics& metrics, Engine& engine) {
+  metrics.gauge("buergerbox_engine_queue_depth", "Events queued for processing in memory.",
+                [&engine] { return static_cast<double>(engine.queueDepth()); });
+  metrics.gauge("buergerbox_engine_processed", "Events processed since start.",
+                [&engine] { return static_cast<double>(engine.processedCount()); });
+  metrics.gauge("buergerbox_engine_parked_events",
+                "Received events set aside because their commit kept failing (and the same "
+                "citizen's later events); staff retry them on the delivery page. -1: unknown.",
+                [&engine] { return static_cast<double>(engine.parkedEvents()); });
+  metrics.increment(kParkedTotal, {}, 0);  // shown from the start, 0 until a commit is parked
+  engine.setMetrics(&metrics);
+}
+
+}  // namespace bb
