@@ -266,8 +266,14 @@ TEST_CASE("inbox: reply, status change, note, assignment and category reach the 
   }
   SUBCASE("assign: only to someone who may see the ticket; unassigned view") {
     CHECK(listedNumbers(f.call("GET", "/inbox?assignee=none", cookie).body).size() == 1);
+    const std::string ticket_url = base.substr(0, base.size() - 1);
+    CHECK(contains(f.call("GET", ticket_url, cookie).body,
+                   "<dl class=\"facts\"><dt>Zuständig</dt><dd class=\"assignee\">niemand</dd>"));
     CHECK(f.post(cookie, base + "assign", "assignee=" + std::to_string(anna) + "&csrf=" + csrf)
               .status == 303);
+    // The assignee is the first fact of the ticket view.
+    CHECK(contains(f.call("GET", ticket_url, cookie).body,
+                   "<dl class=\"facts\"><dt>Zuständig</dt><dd class=\"assignee\">anna</dd>"));
     CHECK(listedNumbers(f.call("GET", "/inbox?assignee=none", cookie).body).empty());
     CHECK(listedNumbers(f.call("GET", "/inbox?assignee=me", cookie).body).size() == 1);
     const auto bert = f.inbox_store.staffByLogin("bert").value()->id;

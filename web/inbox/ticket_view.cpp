@@ -172,16 +172,17 @@ HttpResponse TicketView::render(const Principal& p, std::int64_t number, const s
 std::string TicketView::head(const InboxTicket& row) const {
   const TicketRecord& t = row.ticket;
   const auto& flows = engine_.flowData();
+  // Who works on it comes first: the team sees at once whether a citizen's answer has someone.
   return "<header class=\"ticket-head\"><h1>Meldung <span class=\"number\">" +
          std::to_string(t.number) + "</span></h1>" +
          views::statusBadge(t.status, views::statusLabel(flows, t.status)) +
-         "<dl class=\"facts\"><dt>Kategorie</dt><dd>" +
+         "<dl class=\"facts\"><dt>Zuständig</dt><dd class=\"assignee\">" +
+         (row.assignee_login.empty() ? "niemand" : escapeHtml(row.assignee_login)) +
+         "</dd><dt>Kategorie</dt><dd>" +
          escapeHtml(views::categoryLabel(flows, t.category_id)) + "</dd><dt>Abteilung</dt><dd>" +
          escapeHtml(t.department) + "</dd><dt>Kanal</dt><dd>" +
          escapeHtml(views::channelLabel(t.channel)) + "</dd><dt>Eingang</dt><dd>" +
-         views::formatTime(t.created_at) + "</dd><dt>Zuständig</dt><dd>" +
-         (row.assignee_login.empty() ? "niemand" : escapeHtml(row.assignee_login)) +
-         "</dd><dt>Meldende Person</dt><dd class=\"pseudonym\" title=\"Pseudonym\">" +
+         views::formatTime(t.created_at) + "</dd><dt>Meldende Person</dt><dd class=\"pseudonym\" title=\"Pseudonym\">" +
          (t.reporter.empty() ? "anonymisiert" : escapeHtml(t.reporter.substr(0, 12))) +
          "</dd></dl></header>";
 }
