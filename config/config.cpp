@@ -152,6 +152,8 @@ const std::vector<Field>& fields() {
        at(&Config::flows, &FlowsConfig::idle_timeout_minutes)},
       {"flows", "reply_window_days", Kind::Int,
        at(&Config::flows, &FlowsConfig::reply_window_days)},
+      {"flows", "ticket_messages_per_day", Kind::Int,
+       at(&Config::flows, &FlowsConfig::ticket_messages_per_day)},
       {"flows", "duplicate_radius_m", Kind::Double,
        at(&Config::flows, &FlowsConfig::duplicate_radius_m)},
       {"flows", "letterbox_department", Kind::String,
@@ -396,6 +398,8 @@ void validate(const Config& c, std::vector<std::string>& errors) {
   need(c.flows.idle_timeout_minutes >= 1, "flows.idle_timeout_minutes: must be at least 1");
   need(c.flows.reply_window_days >= 1 && c.flows.reply_window_days <= 365,
        "flows.reply_window_days: must be 1..365");
+  need(c.flows.ticket_messages_per_day >= 1 && c.flows.ticket_messages_per_day <= 1000,
+       "flows.ticket_messages_per_day: must be 1..1000");
   need(c.flows.sender_messages_per_minute >= 0 && c.flows.sender_messages_per_minute <= 100000,
        "flows.sender_messages_per_minute: must be 0..100000 (0: no limit)");
   need(c.flows.commit_max_tries >= 1 && c.flows.commit_max_tries <= 1000,

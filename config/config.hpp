@@ -121,6 +121,9 @@ struct FlowsConfig {
   //! After staff wrote to a citizen about a ticket (reply, or status change with text), the
   //! citizen's messages go to that ticket for this many days (docs/configuration.md).
   int reply_window_days = 14;
+  //! Citizen messages one ticket takes per day (Berlin calendar day); beyond: a polite answer,
+  //! nothing stored (docs/configuration.md).
+  int ticket_messages_per_day = 20;
   double duplicate_radius_m = 50;
   std::string letterbox_department = "buergerservice";
   std::string outside_responsible;  //!< named in the refusal for points outside the city limits

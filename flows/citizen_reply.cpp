@@ -8,6 +8,8 @@
 //   4. otherwise the menu answers as before (these rows do not match).
 // Words that start something (report, letter, participation) and the global commands keep
 // their meaning. Each burst of messages to a ticket is confirmed once.
+// "Meine Meldungen" offers "Nachricht schreiben" ("write:<n>") for each ticket the citizen
+// reported: the next text or photo goes into that ticket's thread, window or not.
 
 #include "flows/machine.hpp"
 
@@ -112,6 +114,64 @@ bool heldTooLong(const Turn& t) {
   return codePoints(joined) > t.ctx.settings.max_letter_chars;
 }
 
+//! The ticket a "write:<n>" choice names, when the citizen reported it.
+const ReplyWindow* ownTicket(const Turn& t, std::int64_t number) {
+  const auto& own = t.ctx.write_ticket;
+  return own && own->number == number && number != 0 ? &*own : nullptr;
+}
+
+bool writeOpen(const Turn& t) {
+  const ReplyWindow* own = ownTicket(t, t.number);
+  return own != nullptr && (!own->ticket_closed || windowOpen(t, *own));
+}
+
+bool writeClosed(const Turn& t) {
+  return ownTicket(t, t.number) != nullptr && !writeOpen(t);
+}
+
+//! Text or a photo for the ticket chosen with "Nachricht schreiben".
+bool writable(const Turn& t) {
+  const bool text = t.event.kind == EventKind::Text && !messageText(t).empty();
+  const bool photo = t.event.kind == EventKind::Image && !t.event.media_id.empty();
+  return (text || photo) && ownTicket(t, t.current.draft.write_number) != nullptr;
+}
+
+bool writeTooLong(const Turn& t) {
+  return writable(t) && tooLong(t);
+}
+
+// The daily cap per ticket (Settings::ticket_messages_per_day): checked where a message would
+// be posted; beyond it nothing is stored.
+bool capped(const Turn& t, const ReplyWindow* w) {
+  return w != nullptr && w->messages_today >= t.ctx.settings.ticket_messages_per_day;
+}
+
+bool quotedCapped(const Turn& t) {
+  return quotedAccepts(t) && capped(t, &t.event.quoted);
+}
+
+bool oneWindowCapped(const Turn& t) {
+  return oneWindow(t) && capped(t, openWindows(t).front());
+}
+
+bool pickedCapped(const Turn& t) {
+  return pickedOffered(t) && capped(t, findWindow(t, t.number));
+}
+
+std::int64_t typedNumber(const Turn& t) {
+  std::string text = messageText(t);
+  if (text.front() == '#') { text = trim(text.substr(1)); }
+  return std::stoll(text);
+}
+
+bool typedCapped(const Turn& t) {
+  return typedOffered(t) && capped(t, findWindow(t, typedNumber(t)));
+}
+
+bool writeCapped(const Turn& t) {
+  return writable(t) && capped(t, ownTicket(t, t.current.draft.write_number));
+}
+
 // ---- actions ----
 
 std::vector<Choice> backToMenu(const Turn& t) {
@@ -193,18 +253,77 @@ void postPicked(Turn& t) {
 }
 
 void postTyped(Turn& t) {
-  std::string text = messageText(t);
-  if (text.front() == '#') { text = trim(text.substr(1)); }
-  postHeld(t, std::stoll(text));
+  postHeld(t, typedNumber(t));
+}
+
+void sayCapped(Turn& t, std::int64_t number) {
+  t.next.draft = Draft{};  // a held message is dropped with the answer
+  say(t, "reply.daily_cap",
+      {{"number", std::to_string(number)},
+       {"max", std::to_string(t.ctx.settings.ticket_messages_per_day)}},
+      backToMenu(t));
+}
+
+void sayQuotedCapped(Turn& t) {
+  sayCapped(t, t.event.quoted.number);
+}
+
+void sayWindowCapped(Turn& t) {
+  sayCapped(t, openWindows(t).front()->number);
+}
+
+void sayPickedCapped(Turn& t) {
+  sayCapped(t, t.number);
+}
+
+void sayTypedCapped(Turn& t) {
+  sayCapped(t, typedNumber(t));
+}
+
+void sayWriteCapped(Turn& t) {
+  sayCapped(t, t.current.draft.write_number);
+}
+
+void startWrite(Turn& t) {
+  t.next.draft = Draft{};
+  t.next.draft.write_number = t.number;
+  say(t, "write.prompt", {{"number", std::to_string(t.number)}}, backToMenu(t));
+}
+
+void sayWriteClosed(Turn& t) {
+  sayClosed(t, t.number);
+}
+
+void sayNotOwn(Turn& t) {
+  t.next.draft = Draft{};
+  say(t, "write.unknown", {{"number", std::to_string(t.number)}},
+      {choiceOf(t, choice::kMyTickets), choiceOf(t, choice::kMenu)});
+}
+
+void sayWriteGone(Turn& t) {
+  t.number = t.current.draft.write_number;
+  sayNotOwn(t);
+}
+
+//! Always confirmed: the citizen asked to write, so each message gets its answer.
+void postWritten(Turn& t) {
+  const std::int64_t number = t.current.draft.write_number;
+  t.next.draft = Draft{};
+  post(t, number, nullptr);
 }
 
 // clang-format off
 // Outside a running flow (menu, subscriptions), after the global commands.
 constexpr Transition kRouting[] = {
   // from  on        guard           action           to
+  {kAny,   On::WriteTo, writeOpen,   startWrite,      S::WriteTicket},
+  {kAny,   On::WriteTo, writeClosed, sayWriteClosed,  S::Menu},
+  {kAny,   On::WriteTo, nullptr,     sayNotOwn,       S::Menu},
   {kAny,   On::Any,  messageTooLong, sayTooLong,      kSame},
+  {kAny,   On::Any,  quotedCapped,   sayQuotedCapped, S::Menu},
   {kAny,   On::Any,  quotedAccepts,  postToQuoted,    S::Menu},
   {kAny,   On::Any,  quotedClosed,   sayQuotedClosed, S::Menu},
+  {kAny,   On::Any,  oneWindowCapped, sayWindowCapped, S::Menu},
   {kAny,   On::Any,  oneWindow,      postToWindow,    S::Menu},
   {kAny,   On::Any,  severalWindows, askWhich,        S::ReplyTicket},
   {kAny,   On::Any,  recentlyClosed, sayLatestClosed, S::Menu},
@@ -213,11 +332,27 @@ constexpr Transition kRouting[] = {
 // The citizen picks the ticket a held message belongs to; more text and photos join it.
 constexpr Transition kPick[] = {
   // from           on           guard          action      to
+  {S::ReplyTicket,  On::ReplyTo, pickedCapped,  sayPickedCapped, S::Menu},
   {S::ReplyTicket,  On::ReplyTo, pickedOffered, postPicked, S::Menu},
+  {S::ReplyTicket,  On::Text,    typedCapped,   sayTypedCapped, S::Menu},
   {S::ReplyTicket,  On::Text,    typedOffered,  postTyped,  S::Menu},
   {S::ReplyTicket,  On::Text,    heldTooLong,   sayTooLong, kSame},
   {S::ReplyTicket,  On::Text,    nullptr,       holdMore,   kSame},
   {S::ReplyTicket,  On::Image,   nullptr,       holdMore,   kSame},
+};
+
+// "Nachricht schreiben": the next text or photo goes to the chosen ticket; another ticket's
+// "write:<n>" switches to it; commands and "Menü" keep their meaning (global rows come first).
+constexpr Transition kWrite[] = {
+  // from           on           guard         action          to
+  {S::WriteTicket,  On::WriteTo, writeOpen,    startWrite,     S::WriteTicket},
+  {S::WriteTicket,  On::WriteTo, writeClosed,  sayWriteClosed, S::Menu},
+  {S::WriteTicket,  On::WriteTo, nullptr,      sayNotOwn,      S::Menu},
+  {S::WriteTicket,  On::Any,     writeTooLong, sayTooLong,     kSame},
+  {S::WriteTicket,  On::Any,     writeCapped,  sayWriteCapped, S::Menu},
+  {S::WriteTicket,  On::Any,     writable,     postWritten,    S::Menu},
+  {S::WriteTicket,  On::Text,    nullptr,      sayWriteGone,   S::Menu},
+  {S::WriteTicket,  On::Image,   nullptr,      sayWriteGone,   S::Menu},
 };
 // clang-format on
 
@@ -244,6 +379,10 @@ std::span<const Transition> citizenReplyTable() {
 
 std::span<const Transition> replyTicketTable() {
   return kPick;
+}
+
+std::span<const Transition> writeTicketTable() {
+  return kWrite;
 }
 
 }  // namespace bb::flows::detail

@@ -172,6 +172,20 @@ void classifyWords(Turn& turn, const std::string& raw) {
     turn.on = *on;
     return;
   }
+  if (startsWith(word, choice::kStatusPrefix)) {
+    if (const auto number = ticketNumber(word.substr(7))) {
+      turn.on = On::Status;
+      turn.number = *number;
+      return;
+    }
+  }
+  if (startsWith(word, choice::kWritePrefix)) {
+    if (const auto number = ticketNumber(word.substr(6))) {
+      turn.on = On::WriteTo;
+      turn.number = *number;
+      return;
+    }
+  }
   if (startsWith(word, "status")) {
     if (const auto number = ticketNumber(word.substr(6))) {
       turn.on = On::Status;
@@ -543,6 +557,8 @@ std::span<const Transition> tableFor(State state) {
       return kErase;
     case State::ReplyTicket:
       return replyTicketTable();
+    case State::WriteTicket:
+      return writeTicketTable();
     case State::Subscriptions:
       return subscriptionTable();
     case State::ParticipationHome:

@@ -47,6 +47,7 @@ enum class State {
   ProposalDetail,       //!< "proposal_detail": one proposal; support / comment / back
   ProposalComment,      //!< "proposal_comment": waiting for the comment text
   ReplyTicket,          //!< "reply_ticket": a message held; which ticket does it answer?
+  WriteTicket,          //!< "write_ticket": "Nachricht schreiben" picked; the next message goes there
 };
 
 const char* toString(State state);
@@ -105,6 +106,8 @@ inline constexpr const char* kProposalComment = "prop:comment";
 inline constexpr const char* kProposalPrefix = "prop:";   //!< "prop:<proposal id>"
 inline constexpr const char* kTopicPrefix = "topic:";     //!< "topic:<index>"
 inline constexpr const char* kReplyPrefix = "reply:";     //!< "reply:<ticket number>"
+inline constexpr const char* kWritePrefix = "write:";     //!< "write:<ticket number>"
+inline constexpr const char* kStatusPrefix = "status:";   //!< "status:<ticket number>"
 }  // namespace choice
 
 }  // namespace bb::flows

@@ -106,6 +106,8 @@ struct Settings {
   std::chrono::hours reply_window{24 * 14};
   //! Messages to a ticket closer together than this are one burst: confirmed once.
   std::chrono::minutes reply_burst{10};
+  //! Citizen messages a ticket takes per local calendar day; beyond: a polite answer, no post.
+  int ticket_messages_per_day = 20;
 };
 
 //! A ticket staff wrote to the citizen about: it may take the citizen's answers (the reply
@@ -116,6 +118,8 @@ struct ReplyWindow {
   bool ticket_closed = false;
   //! The citizen's latest message to the ticket; none: this is the first.
   std::optional<SysTime> last_message_at;
+  //! Citizen messages the ticket took today (local calendar day), for the daily cap.
+  int messages_today = 0;
 };
 
 struct ParticipationContext;  // flows/participation.hpp
@@ -135,6 +139,9 @@ struct Context {
   const ParticipationContext* participation = nullptr;
   //! The citizen's reply windows, the most recently opened first (open and expired ones).
   std::vector<ReplyWindow> reply_windows;
+  //! The ticket a "write:<n>" choice names or Draft::write_number holds, when the citizen
+  //! reported it (opened_at epoch: staff never wrote about it); nullopt: not theirs or unknown.
+  std::optional<ReplyWindow> write_ticket;
 };
 
 //! An open ticket near a reported point, found by the engine after a LookupNearby effect.
@@ -220,6 +227,8 @@ struct Draft {
   // A message to the city held while the citizen picks the ticket it belongs to.
   std::string reply_text;
   std::vector<std::string> reply_media_ids;
+  //! "Nachricht schreiben": the citizen's own ticket the next message goes to.
+  std::int64_t write_number = 0;
 };
 
 //! Everything the engine saves per conversation.

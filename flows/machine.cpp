@@ -7,7 +7,7 @@ namespace bb::flows {
 
 namespace {
 
-constexpr std::array<std::pair<State, const char*>, 35> kStateNames{{
+constexpr std::array<std::pair<State, const char*>, 36> kStateNames{{
     {State::New, "new"},
     {State::Consent, "consent"},
     {State::Menu, "menu"},
@@ -43,6 +43,7 @@ constexpr std::array<std::pair<State, const char*>, 35> kStateNames{{
     {State::ProposalDetail, "proposal_detail"},
     {State::ProposalComment, "proposal_comment"},
     {State::ReplyTicket, "reply_ticket"},
+    {State::WriteTicket, "write_ticket"},
 }};
 
 }  // namespace
@@ -229,6 +230,8 @@ std::vector<Choice> choicesFor(const Turn& turn, State state) {
       return {choiceOf(turn, choice::kConfirm), choiceOf(turn, choice::kCancel)};
     case State::ReplyTicket:
       return replyChoices(turn);
+    case State::WriteTicket:
+      return {choiceOf(turn, choice::kMenu)};
     case State::Subscriptions:
       return subscriptionChoices(turn);
     case State::ParticipationHome:

@@ -59,6 +59,7 @@ enum class On {
   Subscribe,      //!< "sub:<ids>" or "abonnieren <topics>"
   Unsubscribe,    //!< "unsub:<ids>" or "abbestellen <topics>" (several at once)
   ReplyTo,    //!< "reply:<number>": the ticket a held message belongs to; Turn::number
+  WriteTo,    //!< "write:<number>": write to one of the citizen's own tickets; Turn::number
   Unknown,    //!< a choice id nobody offered
 };
 
@@ -103,6 +104,7 @@ std::span<const Transition> subscriptionTable();    // subscriptions.cpp
 //! the global commands and before the state's own table.
 std::span<const Transition> citizenReplyTable();
 std::span<const Transition> replyTicketTable();     // State::ReplyTicket
+std::span<const Transition> writeTicketTable();     // State::WriteTicket
 //! The menu and the subscription list: no flow is running there.
 bool outsideFlow(State state);
 //! The tickets with an open reply window ("reply:<number>"), then "Menü".

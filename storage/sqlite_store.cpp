@@ -291,18 +291,26 @@ ReplyWindowRecord readReplyWindow(SQLite::Statement& q) {
   w.opened_at = fromMillis(q.getColumn(1).getInt64());
   w.ticket_closed = q.getColumn(2).getInt() != 0;
   if (!q.getColumn(3).isNull()) { w.last_message_at = fromMillis(q.getColumn(3).getInt64()); }
+  w.messages_today = q.getColumn(4).getInt();
   return w;
 }
+
+//! The fifth column of every reply window query: the ticket's citizen messages since ?3.
+constexpr const char* kMessagesToday =
+    ", (SELECT count(*) FROM ticket_events e WHERE e.ticket_id = t.id "
+    "AND e.kind = 'citizen_message' AND e.created_at >= ?3) ";
 
 }  // namespace
 
 Result<std::vector<ReplyWindowRecord>> SqliteStore::replyWindows(const std::string& pseudonym,
-                                                                 int limit) {
+                                                                 int limit, SysTime day_start) {
   return readAll(db_,
-                 "SELECT t.number, w.opened_at, t.closed_at IS NOT NULL, w.last_message_at "
-                 "FROM reply_windows w JOIN tickets t ON t.id = w.ticket_id "
-                 "WHERE w.pseudonym = ?1 ORDER BY w.opened_at DESC, t.number DESC LIMIT ?2",
-                 readReplyWindow, pseudonym, limit);
+                 std::string("SELECT t.number, w.opened_at, t.closed_at IS NOT NULL, "
+                             "w.last_message_at") +
+                     kMessagesToday +
+                     "FROM reply_windows w JOIN tickets t ON t.id = w.ticket_id "
+                     "WHERE w.pseudonym = ?1 ORDER BY w.opened_at DESC, t.number DESC LIMIT ?2",
+                 readReplyWindow, pseudonym, limit, day_start);
 }
 
 Result<std::vector<TicketMessageRecord>> SqliteStore::ticketMessagesOf(
@@ -320,15 +328,30 @@ Result<std::vector<TicketMessageRecord>> SqliteStore::ticketMessagesOf(
 }
 
 Result<std::optional<ReplyWindowRecord>> SqliteStore::quotedTicket(
-    const std::string& pseudonym, const std::string& provider_id_hash) {
+    const std::string& pseudonym, const std::string& provider_id_hash, SysTime day_start) {
   if (provider_id_hash.empty()) { return std::optional<ReplyWindowRecord>(); }
   // Only the citizen's own messages count: a quoted id of someone else's chat finds nothing.
   return readFirst(db_,
-                   "SELECT t.number, coalesce(w.opened_at, 0), t.closed_at IS NOT NULL, "
-                   "w.last_message_at FROM outbox o JOIN tickets t ON t.id = o.ticket_id "
-                   "LEFT JOIN reply_windows w ON w.ticket_id = t.id AND w.pseudonym = o.pseudonym "
-                   "WHERE o.provider_message_id = ?1 AND o.pseudonym = ?2 LIMIT 1",
-                   readReplyWindow, provider_id_hash, pseudonym);
+                   std::string("SELECT t.number, coalesce(w.opened_at, 0), t.closed_at IS NOT "
+                               "NULL, w.last_message_at") +
+                       kMessagesToday +
+                       "FROM outbox o JOIN tickets t ON t.id = o.ticket_id "
+                       "LEFT JOIN reply_windows w ON w.ticket_id = t.id AND w.pseudonym = "
+                       "o.pseudonym WHERE o.provider_message_id = ?1 AND o.pseudonym = ?2 LIMIT 1",
+                   readReplyWindow, provider_id_hash, pseudonym, day_start);
+}
+
+Result<std::optional<ReplyWindowRecord>> SqliteStore::ownTicket(const std::string& pseudonym,
+                                                                 std::int64_t number,
+                                                                 SysTime day_start) {
+  return readFirst(db_,
+                   std::string("SELECT t.number, coalesce(w.opened_at, 0), t.closed_at IS NOT "
+                               "NULL, w.last_message_at") +
+                       kMessagesToday +
+                       "FROM tickets t LEFT JOIN reply_windows w "
+                       "ON w.ticket_id = t.id AND w.pseudonym = ?1 "
+                       "WHERE t.number = ?2 AND t.reporter = ?1 AND ?1 <> '' LIMIT 1",
+                   readReplyWindow, pseudonym, number, day_start);
 }
 
 Result<std::vector<CitizenRecord>> SqliteStore::followersOf(std::int64_t number) {
@@ -443,6 +466,13 @@ Result<std::vector<std::string>> SqliteStore::mediaContentOf(const std::string& 
   return readAll(
       db_, "SELECT DISTINCT content_id FROM media WHERE pseudonym = ? AND content_id IS NOT NULL",
       textColumn, pseudonym);
+}
+
+Result<std::optional<std::string>> SqliteStore::readyMediaContent(std::int64_t media_id) {
+  return readFirst(db_,
+                   "SELECT content_id FROM media WHERE id = ? AND status = 'ready' "
+                   "AND content_id IS NOT NULL",
+                   [](SQLite::Statement& q) { return q.getColumn(0).getString(); }, media_id);
 }
 
 Result<bool> SqliteStore::mediaContentInUse(const std::string& content_id) {

@@ -28,12 +28,16 @@ public:
   Result<std::vector<ParkedCitizen>> parkedCitizens() override;
   Result<std::vector<PendingEvent>> pendingEventsOf(const std::string& pseudonym,
                                                     std::int64_t up_to_id) override;
-  Result<std::vector<ReplyWindowRecord>> replyWindows(const std::string& pseudonym,
-                                                      int limit) override;
+  Result<std::vector<ReplyWindowRecord>> replyWindows(const std::string& pseudonym, int limit,
+                                                      SysTime day_start) override;
   Result<std::vector<TicketMessageRecord>> ticketMessagesOf(const std::string& pseudonym,
                                                             int limit) override;
-  Result<std::optional<ReplyWindowRecord>> quotedTicket(
-      const std::string& pseudonym, const std::string& provider_id_hash) override;
+  Result<std::optional<ReplyWindowRecord>> quotedTicket(const std::string& pseudonym,
+                                                        const std::string& provider_id_hash,
+                                                        SysTime day_start) override;
+  Result<std::optional<ReplyWindowRecord>> ownTicket(const std::string& pseudonym,
+                                                     std::int64_t number,
+                                                     SysTime day_start) override;
   Result<std::vector<CitizenRecord>> followersOf(std::int64_t number) override;
   Result<void> changeStatus(const StatusChange& change) override;
   Result<std::optional<TicketRecord>> ticketByFollowToken(const std::string& token_hash) override;
@@ -48,6 +52,7 @@ public:
   Result<std::int64_t> counter(const std::string& name) override;
   Result<std::vector<std::string>> mediaContentOf(const std::string& pseudonym) override;
   Result<bool> mediaContentInUse(const std::string& content_id) override;
+  Result<std::optional<std::string>> readyMediaContent(std::int64_t media_id) override;
   Result<int> heldOutboxCount(const std::string& pseudonym) override;
   Result<int> releaseHeldOutbox(const std::string& pseudonym, SysTime inbound_at) override;
   Result<std::int64_t> ticketNumberById(std::int64_t ticket_id) override;

@@ -1,6 +1,8 @@
 #include "web/webchat.hpp"
 
 #include <algorithm>
+#include <deque>
+#include <limits>
 #include <functional>
 #include <regex>
 #include <thread>
@@ -47,6 +49,48 @@ HttpResponse withPageHeaders(HttpResponse r) {
   return r;
 }
 
+//! The bot's newest messages a reload shows (older ones stay in the database, not on the page).
+constexpr std::size_t kTranscriptBotMessages = 200;
+constexpr int kOutboxPage = 100;
+
+json botJson(const OutboxRow& row, const OutboundMessage& m) {
+  json j = {{"id", row.id}, {"text", m.text}, {"request_location", m.request_location}};
+  j["choices"] = json::array();
+  for (const auto& c : m.choices) { j["choices"].push_back({{"id", c.id}, {"label", c.label}}); }
+  if (!m.follow_url.empty()) { j["follow_url"] = m.follow_url; }
+  return j;
+}
+
+//! A citizen entry as the page shows it. A picked choice marks the bot message it answered
+//! (the latest one with choices before it) and takes that button's label.
+json citizenJson(const TranscriptEntry& e, json& shown) {
+  using Kind = TranscriptEntry::Kind;
+  json j = {{"from", "citizen"}};
+  switch (e.kind) {
+    case Kind::Text: j["text"] = e.text; break;
+    case Kind::Photo: j["photo"] = "/chat/api/photo/" + e.photo_id; break;
+    case Kind::Location:
+      j["location"] = true;
+      if (e.accuracy_m) { j["accuracy"] = *e.accuracy_m; }
+      break;
+    case Kind::Choice: {
+      j["text"] = e.text;
+      for (auto it = shown.rbegin(); it != shown.rend(); ++it) {
+        if ((*it)["from"] != "bot" || (*it)["choices"].empty()) { continue; }
+        for (const auto& c : (*it)["choices"]) {
+          if (c["id"] == e.choice_id && !it->contains("picked")) {
+            (*it)["picked"] = e.choice_id;
+            j["text"] = c["label"];
+          }
+        }
+        break;
+      }
+      break;
+    }
+  }
+  return j;
+}
+
 }  // namespace
 
 WebChat::WebChat(Engine& engine, Store& store, media::MediaStore& media, const Clock& clock,
@@ -57,7 +101,8 @@ WebChat::WebChat(Engine& engine, Store& store, media::MediaStore& media, const C
       clock_(clock),
       random_(random),
       options_(std::move(options)),
-      assets_(options_.asset_dir) {}
+      assets_(options_.asset_dir),
+      transcripts_(options_.transcript) {}
 
 std::vector<Route> WebChat::routes() {
   auto bind = [this](HttpResponse (WebChat::*fn)(const HttpRequest&)) {
@@ -75,8 +120,15 @@ std::vector<Route> WebChat::routes() {
       Route{"POST", "/chat/api/send", "chat_send", bind(&WebChat::send)},
       Route{"POST", "/chat/api/photo", "chat_photo", bind(&WebChat::photo)},
       Route{"GET", "/chat/api/messages", "chat_messages", bind(&WebChat::messages)},
+      Route{"GET", "/chat/api/transcript", "chat_transcript", bind(&WebChat::transcript)},
+      Route{"GET", R"(/chat/api/photo/([0-9a-f]{64}))", "chat_sent_photo",
+            bind(&WebChat::sentPhoto)},
       // Any token: a mistyped or cut-off link gets the friendly page, never a bare 404.
       Route{"GET", R"(/chat/follow/([^/]{0,200}))", "chat_follow", bind(&WebChat::follow)},
+      Route{"GET", R"(/chat/follow/([^/]{0,200})/photo/([0-9]{1,15}))", "chat_follow_photo",
+            bind(&WebChat::followPhoto)},
+      Route{"POST", R"(/chat/follow/([^/]{0,200})/message)", "chat_follow_message",
+            bind(&WebChat::followMessage)},
       Route{"GET", "/datenschutz", "privacy_notice", bind(&WebChat::privacy)},
   };
 }
@@ -180,6 +232,7 @@ HttpResponse WebChat::send(const HttpRequest& req) {
   e.user_id = session;
   e.chat_id = session;
   e.sent_at = clock_.now();
+  TranscriptEntry shown;
   if (body.contains("text") && body["text"].is_string()) {
     e.kind = InboundKind::Text;
     e.text = body["text"].get<std::string>();
@@ -193,6 +246,13 @@ HttpResponse WebChat::send(const HttpRequest& req) {
     if (e.choice_id.empty() || e.choice_id.size() > 200) {
       return error(400, "bad_request", "webchat.error.bad_request", session);
     }
+    shown.kind = TranscriptEntry::Kind::Choice;
+    shown.choice_id = e.choice_id;
+    // The label the page showed, for choices the bot did not offer (the language switch).
+    if (body.contains("label") && body["label"].is_string() &&
+        codePoints(body["label"].get<std::string>()) <= 200) {
+      shown.text = body["label"].get<std::string>();
+    }
   } else if (body.contains("lat") && body.contains("lon") && body["lat"].is_number() &&
              body["lon"].is_number()) {
     const double lat = body["lat"].get<double>();
@@ -205,11 +265,15 @@ HttpResponse WebChat::send(const HttpRequest& req) {
     if (body.contains("accuracy") && body["accuracy"].is_number()) {
       e.location_accuracy_m = body["accuracy"].get<double>();
     }
+    shown.kind = TranscriptEntry::Kind::Location;
+    shown.accuracy_m = e.location_accuracy_m;
   } else {
     return error(400, "bad_request", "webchat.error.bad_request", session);
   }
+  if (e.kind == InboundKind::Text) { shown.text = e.text; }
   auto r = engine_.ingest({e});
   if (!r) { return error(503, "unavailable", "webchat.error.unavailable", session); }
+  transcripts_.add(session, std::move(shown));
   return HttpResponse::json(202, R"({"ok":true})");
 }
 
@@ -241,6 +305,10 @@ HttpResponse WebChat::photo(const HttpRequest& req) {
   e.media = MediaRef{"sha256:" + *id, cleaned->mime_type, *id};
   auto r = engine_.ingest({e});
   if (!r) { return error(503, "unavailable", "webchat.error.unavailable", session); }
+  TranscriptEntry shown;
+  shown.kind = TranscriptEntry::Kind::Photo;
+  shown.photo_id = *id;
+  transcripts_.add(session, std::move(shown));
   return HttpResponse::json(202, R"({"ok":true})");
 }
 
@@ -275,11 +343,7 @@ HttpResponse WebChat::messages(const HttpRequest& req) {
       for (const auto& row : *rows) {
         auto m = decodeOutbound(row.payload);
         if (!m) { continue; }
-        json j = {{"id", row.id}, {"text", m->text}, {"request_location", m->request_location}};
-        j["choices"] = json::array();
-        for (const auto& c : m->choices) { j["choices"].push_back({{"id", c.id}, {"label", c.label}}); }
-        if (!m->follow_url.empty()) { j["follow_url"] = m->follow_url; }
-        out["messages"].push_back(j);
+        out["messages"].push_back(botJson(row, *m));
         last = row.id;
         if (row.status == "queued") {
           // The web chat delivers by being fetched.
@@ -287,6 +351,7 @@ HttpResponse WebChat::messages(const HttpRequest& req) {
         }
       }
       out["last"] = last;
+      transcripts_.fetched(session, last);
       if (!slot.held) { out["retry_ms"] = 1500; }
       HttpResponse r = HttpResponse::json(200, out.dump(-1, ' ', false, json::error_handler_t::replace));
       r.header("Cache-Control", "no-store");
@@ -294,6 +359,67 @@ HttpResponse WebChat::messages(const HttpRequest& req) {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
+}
+
+HttpResponse WebChat::transcript(const HttpRequest& req) {
+  const std::string session = sessionOf(req);
+  if (session.empty()) { return error(403, "no_session", "webchat.error.session", session); }
+  const std::string pseudonym = engine_.pseudonymOf(Channel::WebChat, session);
+  std::deque<OutboxRow> rows;
+  std::int64_t oldest = 0;
+  std::int64_t last = 0;
+  for (int page = 0; page < 50; ++page) {  // bounded: at most 5000 rows are looked at
+    auto batch = store_.outboxFor(pseudonym, Channel::WebChat, last, kOutboxPage);
+    if (!batch) { return error(503, "unavailable", "webchat.error.unavailable", session); }
+    for (auto& row : *batch) {
+      if (oldest == 0) { oldest = row.id; }
+      last = row.id;
+      rows.push_back(std::move(row));
+      if (rows.size() > kTranscriptBotMessages) { rows.pop_front(); }
+    }
+    if (batch->size() < static_cast<std::size_t>(kOutboxPage)) { break; }
+  }
+  // Answers to bot messages that are gone (erased, expired) go with them.
+  transcripts_.forgetBefore(session, oldest);
+  const auto entries = transcripts_.entries(session);
+  json shown = json::array();
+  std::size_t next = 0;
+  auto citizenBefore = [&](std::int64_t bound) {
+    for (; next < entries.size() && entries[next].after_outbox < bound; ++next) {
+      shown.push_back(citizenJson(entries[next], shown));
+    }
+  };
+  for (const auto& row : rows) {
+    citizenBefore(row.id);
+    auto m = decodeOutbound(row.payload);
+    if (!m) { continue; }
+    json j = botJson(row, *m);
+    j["from"] = "bot";
+    shown.push_back(std::move(j));
+    if (row.status == "queued") {
+      (void)store_.markOutbox(row.id, "delivered", "", "", row.tries + 1, clock_.now(), clock_.now());
+    }
+  }
+  citizenBefore(std::numeric_limits<std::int64_t>::max());
+  transcripts_.fetched(session, last);
+  json out = {{"entries", std::move(shown)}, {"last", last}};
+  HttpResponse r = HttpResponse::json(200, out.dump(-1, ' ', false, json::error_handler_t::replace));
+  r.header("Cache-Control", "no-store");
+  return r;
+}
+
+HttpResponse WebChat::sentPhoto(const HttpRequest& req) {
+  const std::string session = sessionOf(req);
+  if (session.empty() || req.matches.empty() || !transcripts_.hasPhoto(session, req.matches[0])) {
+    return HttpResponse::text(404, "not found");
+  }
+  auto bytes = media_.readThumbnail(req.matches[0]);
+  if (!bytes) { return HttpResponse::text(404, "not found"); }
+  HttpResponse r;
+  r.content_type = "image/jpeg";
+  r.body = std::move(*bytes);
+  r.header("Cache-Control", "private, max-age=3600");
+  return r;
 }
 
 namespace {
@@ -333,16 +459,128 @@ std::string timedList(const std::vector<StatusHistoryEntry>& entries, const std:
 
 }  // namespace
 
+namespace {
+
+constexpr const char* kFollowCookie = "bb_follow";
+
+//! The notes the follow page shows after its form was sent (`?hinweis=<code>`); other values
+//! show nothing, so nothing from the address is ever echoed into the page.
+const char* followNotice(const std::string& code) {
+  if (code == "gesendet") { return "Danke! Ihre Nachricht ist bei der zuständigen Stelle angekommen."; }
+  if (code == "leer") { return "Bitte schreiben Sie zuerst eine Nachricht."; }
+  if (code == "zu_lang") { return "Ihre Nachricht ist zu lang. Bitte kürzen Sie sie etwas."; }
+  if (code == "limit") {
+    return "Zu dieser Meldung sind heute schon sehr viele Nachrichten angekommen. Ihre Nachricht "
+           "wurde nicht gespeichert – bitte schreiben Sie morgen wieder.";
+  }
+  if (code == "zu_schnell") { return "Bitte warten Sie einen Moment, bevor Sie erneut schreiben."; }
+  if (code == "abgeschlossen") {
+    return "Diese Meldung ist abgeschlossen; Nachrichten dazu kommen nicht mehr an.";
+  }
+  if (code == "sitzung") { return "Bitte laden Sie die Seite neu und senden Sie die Nachricht noch einmal."; }
+  if (code == "fehler") { return "Das hat leider nicht geklappt. Bitte versuchen Sie es später noch einmal."; }
+  return nullptr;
+}
+
+std::string trimmed(const std::string& s) {
+  const auto first = s.find_first_not_of(" \t\r\n");
+  if (first == std::string::npos) { return {}; }
+  return s.substr(first, s.find_last_not_of(" \t\r\n") - first + 1);
+}
+
+HttpResponse redirectTo(const std::string& location) {
+  HttpResponse r = HttpResponse::text(303, "");
+  r.header("Location", location);
+  r.header("Cache-Control", "no-store");
+  return r;
+}
+
+}  // namespace
+
+std::string WebChat::followCsrf(const std::string& browser, const std::string& token) const {
+  return crypto::toHex(crypto::hmacSha256(options_.csrf_key, "follow:" + browser + ":" + token));
+}
+
+//! The citizen's own part: their description and photos (the link is their secret).
+std::string WebChat::followOwnReport(const TicketRecord& t, const std::string& token) {
+  std::string out;
+  if (!t.description.empty()) {
+    out += "<h2>Ihre Beschreibung</h2><p class=\"own-description\">" + escapeHtml(t.description) +
+           "</p>";
+  }
+  if (!t.photo_media_ids.empty()) {
+    out += "<div class=\"own-photos\">";
+    for (const auto& id : t.photo_media_ids) {
+      out += "<img class=\"own-photo\" src=\"/chat/follow/" + token + "/photo/" + escapeHtml(id) +
+             "\" alt=\"Ihr Foto\" loading=\"lazy\">";
+    }
+    out += "</div>";
+  }
+  return out;
+}
+
+//! The city's messages and the reporter's answers, oldest first.
+std::string WebChat::followConversation(const TicketRecord& t) {
+  struct Line {
+    SysTime at;
+    std::string html;
+  };
+  std::vector<Line> lines;
+  if (auto city = store_.staffReplies(t.number)) {
+    for (const auto& e : *city) {
+      lines.push_back({e.at, "<span class=\"city-reply\">" + escapeHtml(e.note) + "</span>"});
+    }
+  }
+  if (!t.reporter.empty()) {
+    if (auto own = store_.ticketMessagesOf(t.reporter, 1000)) {
+      for (const auto& m : *own) {
+        if (m.number != t.number || (m.body.empty() && !m.photo)) { continue; }
+        const std::string body = m.body.empty() ? "(Foto)" : escapeHtml(m.body);
+        lines.push_back({m.at, "<span class=\"own-message\"><b>Sie:</b> " + body + "</span>"});
+      }
+    }
+  }
+  if (lines.empty()) { return {}; }
+  std::stable_sort(lines.begin(), lines.end(), [](const Line& a, const Line& b) { return a.at < b.at; });
+  std::string out = "<h2>Nachrichten der Stadt und Ihre Antworten</h2><ol class=\"city-replies\">";
+  for (const auto& l : lines) {
+    out += "<li><time>" + escapeHtml(localDateTime(l.at)) + "</time> " + l.html + "</li>";
+  }
+  return out + "</ol>";
+}
+
+//! The form to answer the city from the page, or why there is none.
+std::string WebChat::followForm(const TicketRecord& t, const std::string& token,
+                                const std::string& browser) {
+  if (t.reporter.empty()) { return {}; }
+  if (t.closed_at) {
+    return "<p class=\"hint\">Diese Meldung ist abgeschlossen; Nachrichten dazu kommen nicht mehr "
+           "an. Besteht das Problem noch oder wieder, melden Sie es bitte im <a href=\"/chat\">Chat"
+           "</a> neu.</p>";
+  }
+  const std::string action = "/chat/follow/" + token + "/message";
+  const auto max = engine_.flowData().settings.max_letter_chars;
+  return "<section class=\"follow-answer\"><h2>Der Stadt schreiben</h2>"
+         "<form method=\"post\" action=\"" + action + "\"><label for=\"follow-text\">Ihre "
+         "Nachricht zu dieser Meldung</label><textarea id=\"follow-text\" name=\"text\" rows=\"4\" "
+         "maxlength=\"" + std::to_string(max) + "\" required></textarea>"
+         "<input type=\"hidden\" name=\"csrf\" value=\"" + followCsrf(browser, token) + "\">"
+         "<button type=\"submit\" class=\"btn btn-primary\">Nachricht senden</button></form>"
+         "<p class=\"hint\">Die Nachricht geht an die zuständige Stelle. Antworten sehen Sie auf "
+         "dieser Seite und im Chat.</p></section>";
+}
+
 HttpResponse WebChat::follow(const HttpRequest& req) {
   if (req.matches.empty() || !isFollowToken(req.matches[0])) { return followNotFound(); }
-  auto ticket = store_.ticketByFollowToken(Engine::followTokenHash(req.matches[0]));
+  const std::string& token = req.matches[0];
+  auto ticket = store_.ticketByFollowToken(Engine::followTokenHash(token));
   if (!ticket || !*ticket) { return followNotFound(); }
   const auto& texts = engine_.flowData().texts;
   const auto lang = flows::Lang::De;
   const auto& t = **ticket;
   std::string category = t.category_id;
   if (const auto* c = engine_.flowData().category(t.category_id)) { category = c->label.at(flows::Lang::De); }
-  // The place by its nearest address (not the citizen's own words: others follow this page).
+  // The place by its nearest address (the citizen's own words are in their section below).
   std::string place;
   if (t.lat && t.lon) {
     if (auto label = engine_.describePlace(*t.lat, *t.lon, lang)) {
@@ -359,13 +597,13 @@ HttpResponse WebChat::follow(const HttpRequest& req) {
              (e.note.empty() ? "" : " – " + escapeHtml(e.note));
     });
   }
-  // What the city wrote to the citizen about the report (the link is the citizen's secret).
-  std::string replies;
-  if (auto city = store_.staffReplies(t.number); city && !city->empty()) {
-    replies = "<h2>Nachrichten der Stadt</h2>" +
-              timedList(*city, "city-replies", [](const StatusHistoryEntry& e) {
-                return "<span class=\"city-reply\">" + escapeHtml(e.note) + "</span>";
-              });
+  // A browser of its own for the form's CSRF token: the chat's session cookie stays untouched.
+  std::string browser = req.cookie(kFollowCookie);
+  const bool fresh = !isSessionId(browser);
+  if (fresh) { browser = random_.hex(kSessionHexChars / 2); }
+  std::string notice;
+  if (const char* n = followNotice(req.param("hinweis"))) {
+    notice = "<p class=\"notice\" role=\"status\">" + escapeHtml(n) + "</p>";
   }
   HttpResponse r;
   r.content_type = "text/html; charset=utf-8";
@@ -375,12 +613,73 @@ HttpResponse WebChat::follow(const HttpRequest& req) {
            "<title>Meldung " + std::to_string(t.number) + " – Bürgerbox</title>"
            "<link rel=\"stylesheet\" href=\"/chat/static/chat.css\"></head>"
            "<body class=\"follow\"><main><h1>Meldung <span class=\"number\">" +
-           std::to_string(t.number) + "</span></h1><p class=\"category\">" + escapeHtml(category) +
-           "</p>" + place + "<p class=\"status\">Stand: <strong>" +
-           escapeHtml(texts.render(lang, "status." + t.status)) + "</strong></p>"
-           "<h2>Verlauf</h2>" + history + replies +
+           std::to_string(t.number) + "</span></h1>" + notice + "<p class=\"category\">" +
+           escapeHtml(category) + "</p>" + place + "<p class=\"status\">Stand: <strong>" +
+           escapeHtml(texts.render(lang, "status." + t.status)) + "</strong></p>" +
+           followOwnReport(t, token) + "<h2>Verlauf</h2>" + history + followConversation(t) +
+           followForm(t, token, browser) +
            "<p><a href=\"/chat\">Zurück zum Chat</a></p></main></body></html>";
+  if (fresh) {
+    std::string cookie = std::string(kFollowCookie) + "=" + browser +
+                         "; Path=/chat/follow; HttpOnly; SameSite=Strict";
+    if (options_.secure_cookies) { cookie += "; Secure"; }
+    r.header("Set-Cookie", cookie);
+  }
   return withPageHeaders(r);
+}
+
+HttpResponse WebChat::followPhoto(const HttpRequest& req) {
+  if (req.matches.size() < 2 || !isFollowToken(req.matches[0])) { return followNotFound(); }
+  auto ticket = store_.ticketByFollowToken(Engine::followTokenHash(req.matches[0]));
+  if (!ticket || !*ticket) { return followNotFound(); }
+  const auto& ids = (*ticket)->photo_media_ids;
+  if (std::find(ids.begin(), ids.end(), req.matches[1]) == ids.end()) { return followNotFound(); }
+  auto content = store_.readyMediaContent(std::stoll(req.matches[1]));
+  if (!content || !*content || !media::MediaStore::isValidId(**content)) { return followNotFound(); }
+  auto bytes = media_.readThumbnail(**content);
+  if (!bytes) { return followNotFound(); }
+  HttpResponse r;
+  r.content_type = "image/jpeg";
+  r.body = std::move(*bytes);
+  r.header("Cache-Control", "private, no-store");
+  return r;
+}
+
+HttpResponse WebChat::followMessage(const HttpRequest& req) {
+  if (req.matches.empty() || !isFollowToken(req.matches[0])) { return followNotFound(); }
+  const std::string token = req.matches[0];
+  const std::string hash = Engine::followTokenHash(token);
+  auto ticket = store_.ticketByFollowToken(hash);
+  if (!ticket || !*ticket) { return followNotFound(); }
+  const std::string back = "/chat/follow/" + token + "?hinweis=";
+  const auto form = parseForm(req.body);
+  const auto field = [&form](const char* name) {
+    auto it = form.find(name);
+    return it == form.end() ? std::string() : it->second;
+  };
+  const std::string browser = req.cookie(kFollowCookie);
+  if (!isSessionId(browser) ||
+      !crypto::constantTimeEquals(field("csrf"), followCsrf(browser, token))) {
+    return redirectTo(back + "sitzung");
+  }
+  if (!allowRate("follow:" + hash)) { return redirectTo(back + "zu_schnell"); }
+  const std::string text = trimmed(field("text"));
+  if (text.empty()) { return redirectTo(back + "leer"); }
+  if (codePoints(text) > engine_.flowData().settings.max_letter_chars) {
+    return redirectTo(back + "zu_lang");
+  }
+  auto posted = engine_.postFromFollowPage((*ticket)->number, text);
+  if (!posted) {
+    log::warn("follow_message_failed", {{"code", toString(posted.error().code)}});
+    return redirectTo(back + "fehler");
+  }
+  switch (*posted) {
+    case Engine::FollowMessage::Posted: return redirectTo(back + "gesendet");
+    case Engine::FollowMessage::Closed: return redirectTo(back + "abgeschlossen");
+    case Engine::FollowMessage::DailyCap: return redirectTo(back + "limit");
+    case Engine::FollowMessage::NoReporter: break;
+  }
+  return followNotFound();
 }
 
 HttpResponse WebChat::privacy(const HttpRequest&) {

@@ -16,6 +16,7 @@
 #include "bot/media/media_store.hpp"
 #include "bot/ports.hpp"
 #include "bot/conversation/store.hpp"
+#include "web/chat_transcript.hpp"
 #include "web/html.hpp"
 
 namespace bb::web {
@@ -32,6 +33,7 @@ struct WebChatOptions {
   bool secure_cookies = false;  //!< `Secure` when served over HTTPS
   std::string csrf_key;         //!< secret for session-bound CSRF tokens
   media::CleanOptions clean;
+  TranscriptLimits transcript;  //!< the citizen's side kept for a reload
 };
 
 class WebChat {
@@ -47,7 +49,15 @@ public:
   HttpResponse send(const HttpRequest& req);
   HttpResponse photo(const HttpRequest& req);
   HttpResponse messages(const HttpRequest& req);
+  //! Both sides of the session's conversation, for a reload.
+  HttpResponse transcript(const HttpRequest& req);
+  //! The thumbnail of a photo this session sent.
+  HttpResponse sentPhoto(const HttpRequest& req);
   HttpResponse follow(const HttpRequest& req);
+  //! A thumbnail of the ticket's photo, for the follow page.
+  HttpResponse followPhoto(const HttpRequest& req);
+  //! The follow page's form: the reporter answers the city (a citizen message in the thread).
+  HttpResponse followMessage(const HttpRequest& req);
   HttpResponse privacy(const HttpRequest& req);
 
   std::string csrfFor(const std::string& session) const;
@@ -61,6 +71,10 @@ private:
   HttpResponse error(int status, const std::string& code, const std::string& text_key,
                      const std::string& session);
   flows::Lang langOf(const std::string& session);
+  std::string followCsrf(const std::string& browser, const std::string& token) const;
+  std::string followOwnReport(const TicketRecord& t, const std::string& token);
+  std::string followConversation(const TicketRecord& t);
+  std::string followForm(const TicketRecord& t, const std::string& token, const std::string& browser);
 
   Engine& engine_;
   Store& store_;
@@ -72,6 +86,7 @@ private:
   std::map<std::string, std::pair<double, std::chrono::steady_clock::time_point>> buckets_;
   std::atomic<int> waiting_polls_{0};
   AssetCache assets_;
+  ChatTranscripts transcripts_;
 };
 
 }  // namespace bb::web

@@ -14,6 +14,7 @@
 #include "bot/runtime/threads.hpp"
 #include "bot/security/provider_id.hpp"
 #include "config/config.hpp"
+#include "bot/text/local_time.hpp"
 #include "flows/conversation.hpp"
 
 namespace bb {
@@ -24,6 +25,16 @@ constexpr int kRescanPage = 500;
 constexpr int kMaxLookupRounds = 3;
 constexpr double kNearAddressRadiusM = 150;  //!< farther than this a pin is shown as a point
 constexpr int kMaxReplyWindows = 20;  //!< the latest ones; a citizen picks among 9 at most
+
+flows::ReplyWindow toFlowWindow(const ReplyWindowRecord& r) {
+  return flows::ReplyWindow{r.number, r.opened_at, r.ticket_closed, r.last_message_at,
+                            r.messages_today};
+}
+
+//! Local (Berlin) midnight of the day `now` falls on: the daily cap counts from there.
+SysTime localDayStart(SysTime now) {
+  return parseLocalDate(localIsoDate(now)).value_or(now - std::chrono::hours(24));
+}
 
 std::string trim(const std::string& s) {
   auto first = s.find_first_not_of(" \t\r\n");
@@ -578,6 +589,7 @@ Engine::FlowOutcome Engine::runFlow(Step& step, const LoadedConversation& loaded
     describePoint(flow_event);
   }
   loadReplyWindows(step, flow_event, ctx);
+  loadWriteTicket(step, flow_event, loaded.saved.flow, ctx);
   FlowOutcome out;
   flows::StepResult result = flows::step(loaded.saved.flow, flow_event, ctx);
   for (int round = 0; round < kMaxLookupRounds; ++round) {
@@ -633,18 +645,35 @@ void Engine::loadReplyWindows(Step& step, flows::Event& event, flows::Context& c
       event.kind != flows::EventKind::Choice) {
     return;
   }
-  const auto toFlow = [](const ReplyWindowRecord& r) {
-    return flows::ReplyWindow{r.number, r.opened_at, r.ticket_closed, r.last_message_at};
-  };
-  if (auto windows = store_.replyWindows(step.pending.pseudonym, kMaxReplyWindows)) {
-    for (const auto& w : *windows) { ctx.reply_windows.push_back(toFlow(w)); }
+  const SysTime today = localDayStart(step.now);
+  if (auto windows = store_.replyWindows(step.pending.pseudonym, kMaxReplyWindows, today)) {
+    for (const auto& w : *windows) { ctx.reply_windows.push_back(toFlowWindow(w)); }
   }
   if (step.event.reply_to.empty()) { return; }
-  auto quoted = store_.quotedTicket(step.pending.pseudonym, step.event.reply_to);
+  auto quoted = store_.quotedTicket(step.pending.pseudonym, step.event.reply_to, today);
   if (quoted && *quoted) {
-    event.quoted = toFlow(**quoted);
+    event.quoted = toFlowWindow(**quoted);
   } else if (quoted) {
     step.commit.counters.push_back("reply_quote_unmatched");
+  }
+}
+
+void Engine::loadWriteTicket(Step& step, const flows::Event& event,
+                             const flows::Conversation& saved, flows::Context& ctx) {
+  std::int64_t number = saved.draft.write_number;
+  const std::string prefix = flows::choice::kWritePrefix;
+  if (event.kind == flows::EventKind::Choice && event.choice_id.rfind(prefix, 0) == 0) {
+    const std::string digits = event.choice_id.substr(prefix.size());
+    number = 0;
+    if (!digits.empty() && digits.size() <= 18 &&
+        digits.find_first_not_of("0123456789") == std::string::npos) {
+      number = std::stoll(digits);
+    }
+  }
+  if (number == 0) { return; }
+  if (auto own = store_.ownTicket(step.pending.pseudonym, number, localDayStart(step.now));
+      own && *own) {
+    ctx.write_ticket = toFlowWindow(**own);
   }
 }
 
@@ -796,6 +825,30 @@ Result<void> Engine::changeTicketStatus(std::int64_t number, const std::string& 
   change.now = clock_.now();
   change.notifications = std::move(*news);
   return store_.changeStatus(change);
+}
+
+Result<Engine::FollowMessage> Engine::postFromFollowPage(std::int64_t number,
+                                                         const std::string& text) {
+  auto ticket = store_.ticketByNumber(number);
+  if (!ticket) { return fail(ticket.error().code, ticket.error().detail); }
+  if (!*ticket || (*ticket)->reporter.empty()) { return FollowMessage::NoReporter; }
+  const std::string reporter = (*ticket)->reporter;
+  const SysTime now = clock_.now();
+  auto own = store_.ownTicket(reporter, number, localDayStart(now));
+  if (!own) { return fail(own.error().code, own.error().detail); }
+  if (!*own) { return FollowMessage::NoReporter; }
+  const auto& w = **own;
+  const bool window_open = w.opened_at.time_since_epoch().count() != 0 && now >= w.opened_at &&
+                           now - w.opened_at < flows_.settings.reply_window;
+  if (w.ticket_closed && !window_open) { return FollowMessage::Closed; }
+  if (w.messages_today >= flows_.settings.ticket_messages_per_day) { return FollowMessage::DailyCap; }
+  StepCommit commit;
+  commit.pseudonym = reporter;
+  commit.now = now;
+  commit.ticket_messages.push_back(NewTicketMessage{number, text, {}});
+  auto committed = store_.commitStep(commit);
+  if (!committed) { return fail(committed.error().code, committed.error().detail); }
+  return FollowMessage::Posted;
 }
 
 Result<std::int64_t> Engine::submitTicket(NewTicket ticket) {

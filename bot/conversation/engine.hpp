@@ -113,6 +113,13 @@ public:
   //! `ticket.number` is ignored; returns the number given. Needs a started engine.
   Result<std::int64_t> submitTicket(NewTicket ticket);
 
+  //! What became of a message the reporter wrote on the follow page.
+  enum class FollowMessage { Posted, Closed, DailyCap, NoReporter };
+  //! The reporter of ticket `number` writes into its thread from the follow page (the link is
+  //! their secret): the same rules as in the chat (a closed ticket whose reply window has run
+  //! out takes nothing, the daily cap), then a citizen message that marks the ticket unread.
+  Result<FollowMessage> postFromFollowPage(std::int64_t number, const std::string& text);
+
   //! The keyed pseudonym of a channel user: hex HMAC-SHA256 of "channel:user_id".
   std::string pseudonymOf(Channel channel, const std::string& user_id) const;
   //! The keyed hash under which a channel-native id is stored (inbound_events.external_id,
@@ -184,6 +191,9 @@ private:
   flows::Event geocodeAnswer(const flows::Geocode& geocode);
   void describePoint(flows::Event& event);
   void loadReplyWindows(Step& step, flows::Event& event, flows::Context& ctx);
+  //! The citizen's own ticket a "write:<n>" choice names, or the one being written to.
+  void loadWriteTicket(Step& step, const flows::Event& event, const flows::Conversation& saved,
+                       flows::Context& ctx);
   std::vector<std::string> closeStep(Step& step, const flows::Conversation& next);
   void commitProcessed(const Step& step, const std::string& from, const std::string& to,
                        const std::vector<std::string>& erased_media);

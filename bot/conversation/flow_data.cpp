@@ -247,6 +247,7 @@ Result<FlowData> loadFlowData(const config::Config& config) {
   auto& s = data.settings;
   s.idle_timeout = std::chrono::minutes(fc.idle_timeout_minutes);
   s.reply_window = std::chrono::hours(24 * fc.reply_window_days);
+  s.ticket_messages_per_day = fc.ticket_messages_per_day;
   s.duplicate_radius_m = fc.duplicate_radius_m;
   s.privacy_notice_version = config.privacy.notice_version;
   s.privacy_notice_url = config.privacy.notice_url;

@@ -73,7 +73,26 @@ std::string Replies::myTickets(flows::Lang lang, const std::vector<TicketRecord>
                                         {"category", categoryLabel(lang, t.category_id)},
                                         {"status", statusLabel(lang, t.status)}});
   }
-  return text;
+  return text + "\n\n" + flows_.texts.render(lang, "my_tickets.actions");
+}
+
+std::vector<flows::Choice> Replies::myTicketChoices(flows::Lang lang, const std::string& pseudonym,
+                                                    const std::vector<TicketRecord>& tickets) const {
+  constexpr std::size_t kRows = 9;  // plus "Menü": a WhatsApp list holds 10 rows
+  std::vector<flows::Choice> choices;
+  for (const auto& t : tickets) {
+    const bool own = !pseudonym.empty() && t.reporter == pseudonym;
+    if (choices.size() + (own ? 2 : 1) > kRows) { break; }
+    const std::string number = std::to_string(t.number);
+    choices.push_back({flows::choice::kStatusPrefix + number,
+                       flows_.texts.render(lang, "my_tickets.status_choice", {{"number", number}})});
+    if (own) {
+      choices.push_back({flows::choice::kWritePrefix + number,
+                         flows_.texts.render(lang, "my_tickets.write_choice", {{"number", number}})});
+    }
+  }
+  choices.push_back({flows::choice::kMenu, flows_.texts.render(lang, "choice.menu")});
+  return choices;
 }
 
 std::string Replies::statusChanged(flows::Lang lang, std::int64_t number,

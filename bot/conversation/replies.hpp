@@ -41,6 +41,10 @@ public:
   std::string ticketStatus(flows::Lang lang, std::int64_t number, const TicketRecord* ticket) const;
   //! The citizen's tickets, one line each, or that there are none.
   std::string myTickets(flows::Lang lang, const std::vector<TicketRecord>& tickets) const;
+  //! "Status <n>" for each listed ticket and "Nachricht zu <n>" for those the citizen with
+  //! `pseudonym` reported (the newest first, as many as a WhatsApp list holds), then "Menü".
+  std::vector<flows::Choice> myTicketChoices(flows::Lang lang, const std::string& pseudonym,
+                                             const std::vector<TicketRecord>& tickets) const;
   //! News to a follower: ticket `number` has `status` now, with the public note.
   std::string statusChanged(flows::Lang lang, std::int64_t number, const std::string& status,
                             const std::string& note) const;

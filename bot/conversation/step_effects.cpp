@@ -141,7 +141,14 @@ struct EffectHandlers {
   void operator()(const flows::ListMyTickets&) const {
     static const std::vector<TicketRecord> kNone;
     auto mine = s.store.ticketsOf(step.pending.pseudonym, 10);
-    step.reply(s.replies.myTickets(step.lang, mine ? *mine : kNone));
+    const auto& tickets = mine ? *mine : kNone;
+    if (tickets.empty()) {
+      step.reply(s.replies.myTickets(step.lang, tickets));
+      return;
+    }
+    auto choices = s.replies.myTicketChoices(step.lang, step.pending.pseudonym, tickets);
+    step.reply(s.replies.myTickets(step.lang, tickets), choices);
+    step.last_choices = std::move(choices);
   }
 
   //! A readable summary in the chat, and a single-use link to the complete file (JSON) that

@@ -152,6 +152,7 @@ struct ReplyWindowRecord {
   SysTime opened_at{};  //!< the latest staff message to the citizen about it; epoch: never
   bool ticket_closed = false;
   std::optional<SysTime> last_message_at;  //!< the citizen's latest message to the ticket
+  int messages_today = 0;  //!< citizen messages in the ticket's thread since `day_start`
 };
 
 //! A citizen's message into a ticket's thread ("citizen_message"); never public.
@@ -268,8 +269,9 @@ public:
                                                             std::int64_t up_to_id) = 0;
 
   //! The citizen's reply windows, the most recently opened first (open and run out).
+  //! messages_today counts from `day_start` (local midnight) on, for every record below.
   virtual Result<std::vector<ReplyWindowRecord>> replyWindows(const std::string& pseudonym,
-                                                              int limit) = 0;
+                                                              int limit, SysTime day_start) = 0;
   //! The citizen's messages into ticket threads, oldest first.
   virtual Result<std::vector<TicketMessageRecord>> ticketMessagesOf(const std::string& pseudonym,
                                                                     int limit) = 0;
@@ -277,7 +279,12 @@ public:
   //! (outbox.provider_message_id), with the citizen's window on
   //! it (opened_at epoch when staff never wrote about it); nullopt: no such message of ours.
   virtual Result<std::optional<ReplyWindowRecord>> quotedTicket(
-      const std::string& pseudonym, const std::string& provider_id_hash) = 0;
+      const std::string& pseudonym, const std::string& provider_id_hash, SysTime day_start) = 0;
+  //! Ticket `number` when `pseudonym` reported it, with the citizen's window on it (opened_at
+  //! epoch when staff never wrote about it); nullopt: no such ticket, or someone else's.
+  virtual Result<std::optional<ReplyWindowRecord>> ownTicket(const std::string& pseudonym,
+                                                             std::int64_t number,
+                                                             SysTime day_start) = 0;
 
   // ---- tickets ----
   virtual Result<std::vector<CitizenRecord>> followersOf(std::int64_t number) = 0;
@@ -303,6 +310,8 @@ public:
   virtual Result<std::vector<std::string>> mediaContentOf(const std::string& pseudonym) = 0;
   //! True while any media row still points at the content id (files are content-addressed).
   virtual Result<bool> mediaContentInUse(const std::string& content_id) = 0;
+  //! The content id of media row `media_id` once it is cleaned and stored; nullopt otherwise.
+  virtual Result<std::optional<std::string>> readyMediaContent(std::int64_t media_id) = 0;
 
   // ---- outbox: reply windows (WhatsApp 24 h) ----
   //! Rows of the recipient in status 'held' (waiting for the citizen to write again).

@@ -380,3 +380,183 @@ TEST_CASE("replies: staff answering again restarts the window") {
   CHECK(h.replyText("anna") == received(h, r.number) + "\n");
   CHECK(citizenMessages(h, r.number) == "Etwa 10 cm");
 }
+
+TEST_CASE("replies: Meine Meldungen offers Status and Nachricht schreiben per own ticket") {
+  Reported r;
+  EngineHarness& h = r.h;
+  const std::string n = std::to_string(r.number);
+  h.choice("anna", "my_tickets");
+  const auto listed = h.replies("anna");
+  REQUIRE(listed.size() == 1);
+  CHECK(contains(listed[0].text, h.text("my_tickets.actions")));
+  std::vector<std::string> ids;
+  for (const auto& c : listed[0].choices) { ids.push_back(c.id); }
+  CHECK(ids == std::vector<std::string>{"status:" + n, "write:" + n, "menu"});
+  CHECK(listed[0].choices[0].label == "Status " + n);
+  CHECK(listed[0].choices[1].label == "Nachricht zu " + n);
+
+  SUBCASE("Status answers with the ticket's status") {
+    h.choice("anna", "status:" + n);
+    CHECK(contains(h.replyText("anna"), h.text("status.eingegangen")));
+  }
+  SUBCASE("Nachricht schreiben: the next text goes into the thread without any staff message") {
+    h.choice("anna", "write:" + n);
+    const auto prompt = h.replies("anna");
+    REQUIRE(prompt.size() == 1);
+    CHECK(contains(prompt[0].text, "Meldung " + n));
+    CHECK(prompt[0].text == h.flows.texts.render(bb::flows::Lang::De, "write.prompt", {{"number", n}}));
+    h.text("anna", "Das Loch ist inzwischen größer geworden");
+    CHECK(h.replyText("anna") == received(h, r.number) + "\n");
+    CHECK(citizenMessages(h, r.number) == "Das Loch ist inzwischen größer geworden");
+    CHECK(countOf(h, "SELECT count(*) FROM tickets WHERE unread_citizen_at IS NOT NULL") == 1);
+    // One message per "Nachricht schreiben": the next text is the menu's again.
+    h.text("anna", "Noch etwas");
+    CHECK(contains(h.replyText("anna"), h.text("help.menu")));
+    CHECK(citizenMessages(h, r.number) == "Das Loch ist inzwischen größer geworden");
+  }
+  SUBCASE("a photo works the same way") {
+    h.choice("anna", "write:" + n);
+    h.replies("anna");
+    h.image("anna", "wa-media-7");
+    CHECK(h.replyText("anna") == received(h, r.number) + "\n");
+    CHECK(countOf(h, "SELECT count(*) FROM ticket_events e JOIN media m ON m.id = e.media_id "
+                     "WHERE e.kind = 'citizen_message'") == 1);
+  }
+  SUBCASE("Menü instead of a message: nothing is posted") {
+    h.choice("anna", "write:" + n);
+    h.replies("anna");
+    h.choice("anna", "menu");
+    h.replies("anna");
+    h.text("anna", "Hallo?");
+    h.replies("anna");
+    CHECK(citizenMessages(h, r.number).empty());
+  }
+}
+
+TEST_CASE("replies: Nachricht schreiben only for the citizen's own, not closed-and-expired tickets") {
+  Reported r;
+  EngineHarness& h = r.h;
+  const std::string n = std::to_string(r.number);
+  SUBCASE("someone else's ticket: refused, nothing posted") {
+    h.onboard("ben");
+    h.choice("ben", "write:" + n);
+    const auto refused = h.replies("ben");
+    REQUIRE(refused.size() == 1);
+    CHECK(refused[0].text ==
+          h.flows.texts.render(bb::flows::Lang::De, "write.unknown", {{"number", n}}));
+    h.text("ben", "Ich schreibe trotzdem");
+    h.replies("ben");
+    CHECK(citizenMessages(h, r.number).empty());
+  }
+  SUBCASE("a ticket that does not exist") {
+    h.choice("anna", "write:999999");
+    CHECK(contains(h.replyText("anna"), "999999"));
+    h.text("anna", "Test");
+    h.replies("anna");
+    CHECK(countOf(h, "SELECT count(*) FROM ticket_events WHERE kind = 'citizen_message'") == 0);
+  }
+  SUBCASE("a closed ticket after its window: abgeschlossen") {
+    REQUIRE(h.engine->changeTicketStatus(r.number, "erledigt", "", "staff:mia"));
+    h.replies("anna");
+    h.choice("anna", "write:" + n);
+    const auto closed = h.replies("anna");
+    REQUIRE(closed.size() == 1);
+    CHECK(contains(closed[0].text, "Diese Meldung ist abgeschlossen"));
+    CHECK(closed[0].choices[0].id == "report");
+  }
+  SUBCASE("a followed ticket offers Status only") {
+    h.onboard("ben");
+    {
+      SQLite::Database db(h.db_path, SQLite::OPEN_READWRITE);
+      SQLite::Statement q(db, "INSERT INTO ticket_followers (ticket_id, pseudonym, created_at) "
+                              "SELECT id, ?, 0 FROM tickets WHERE number = ?");
+      q.bind(1, h.pseudonym("ben"));
+      q.bind(2, r.number);
+      REQUIRE(q.exec() == 1);
+    }
+    h.choice("ben", "my_tickets");
+    const auto listed = h.replies("ben");
+    REQUIRE(listed.size() == 1);
+    std::vector<std::string> ids;
+    for (const auto& c : listed[0].choices) { ids.push_back(c.id); }
+    CHECK(ids == std::vector<std::string>{"status:" + n, "menu"});
+    h.choice("ben", "write:" + n);
+    CHECK(contains(h.replyText("ben"), h.flows.texts.render(bb::flows::Lang::De, "write.unknown",
+                                                             {{"number", n}})));
+  }
+}
+
+TEST_CASE("replies: a ticket takes at most flows.ticket_messages_per_day citizen messages a day") {
+  Reported r;
+  EngineHarness& h = r.h;
+  h.flows.settings.ticket_messages_per_day = 3;
+  h.restart();
+  // The fake clock stands at 12:06 Berlin time (11:06:40 UTC) on 18.11.2026.
+  staffReply(h, r.number, "anna", "Wo genau?");
+  h.replies("anna");
+  const std::string capped = h.flows.texts.render(
+      bb::flows::Lang::De, "reply.daily_cap", {{"number", std::to_string(r.number)}, {"max", "3"}});
+  for (int i = 1; i <= 3; ++i) {
+    h.text("anna", "Nachricht " + std::to_string(i));
+    h.replies("anna");
+  }
+  CHECK(citizenMessages(h, r.number) == "Nachricht 1|Nachricht 2|Nachricht 3");
+
+  SUBCASE("the fourth gets the polite answer and is not stored") {
+    h.text("anna", "Nachricht 4");
+    const auto answer = h.replies("anna");
+    REQUIRE(answer.size() == 1);
+    CHECK(answer[0].text == capped);
+    CHECK(contains(answer[0].text, "nicht gespeichert"));
+    REQUIRE(answer[0].choices.size() == 1);
+    CHECK(answer[0].choices[0].id == "menu");
+    h.image("anna", "wa-media-9");  // a photo neither
+    CHECK(h.replyText("anna") == capped + "\n");
+    CHECK(citizenMessages(h, r.number) == "Nachricht 1|Nachricht 2|Nachricht 3");
+    CHECK(countOf(h, "SELECT count(*) FROM ticket_events WHERE kind = 'citizen_message'") == 3);
+    // "Nachricht schreiben" counts against the same cap.
+    h.choice("anna", "write:" + std::to_string(r.number));
+    h.replies("anna");
+    h.text("anna", "Über Meine Meldungen");
+    CHECK(h.replyText("anna") == capped + "\n");
+    CHECK(countOf(h, "SELECT count(*) FROM ticket_events WHERE kind = 'citizen_message'") == 3);
+  }
+  SUBCASE("the next day (after Berlin midnight) the ticket takes messages again") {
+    // 23:59 Berlin is still today.
+    h.clock.advance(11h + 52min);
+    h.text("anna", "Noch heute");
+    CHECK(h.replyText("anna") == capped + "\n");
+    h.clock.advance(2min);  // 00:01 on 19.11.2026 in Berlin (23:01 UTC)
+    h.text("anna", "Nachricht am nächsten Tag");
+    CHECK(h.replyText("anna") == received(h, r.number) + "\n");
+    CHECK(citizenMessages(h, r.number) ==
+          "Nachricht 1|Nachricht 2|Nachricht 3|Nachricht am nächsten Tag");
+  }
+  SUBCASE("another ticket has its own count") {
+    const auto second = h.report("anna", "graffiti", kMarktplatz);
+    h.replies("anna");
+    h.choice("anna", "write:" + std::to_string(second));
+    h.replies("anna");
+    h.text("anna", "Zur zweiten Meldung");
+    CHECK(h.replyText("anna") == received(h, second) + "\n");
+    CHECK(citizenMessages(h, second) == "Zur zweiten Meldung");
+  }
+}
+
+TEST_CASE("replies: the follow page's messages follow the chat's rules (closed, daily cap)") {
+  Reported r;
+  EngineHarness& h = r.h;
+  using FM = bb::Engine::FollowMessage;
+  h.flows.settings.ticket_messages_per_day = 2;
+  h.restart();
+  CHECK(h.engine->postFromFollowPage(r.number, "Erste").value() == FM::Posted);
+  CHECK(h.engine->postFromFollowPage(r.number, "Zweite").value() == FM::Posted);
+  CHECK(h.engine->postFromFollowPage(r.number, "Dritte").value() == FM::DailyCap);
+  CHECK(citizenMessages(h, r.number) == "Erste|Zweite");
+  h.clock.advance(24h);
+  CHECK(h.engine->postFromFollowPage(r.number, "Am nächsten Tag").value() == FM::Posted);
+  CHECK(h.engine->postFromFollowPage(999999, "Niemandes").value() == FM::NoReporter);
+  REQUIRE(h.engine->changeTicketStatus(r.number, "erledigt", "", "staff:mia"));
+  CHECK(h.engine->postFromFollowPage(r.number, "Nach dem Abschluss").value() == FM::Closed);
+  CHECK(citizenMessages(h, r.number) == "Erste|Zweite|Am nächsten Tag");
+}

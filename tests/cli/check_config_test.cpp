@@ -170,3 +170,12 @@ TEST_CASE("check-config: a BUERGERBOX_ variable naming no key is an error, a war
   CHECK(warned.output.find("config warning: flows.boundary_file: not set") != std::string::npos);
   CHECK(warned.output.find("1 warning(s)") != std::string::npos);
 }
+
+TEST_CASE("check-config: flows.ticket_messages_per_day out of range is an error") {
+  bb::test::TempDir dir;
+  const auto run = checkConfig(writeConfig(dir.path(), R"(, "ticket_messages_per_day": 0)"));
+  CHECK(run.code == 2);
+  CHECK(run.output.find("flows.ticket_messages_per_day: must be 1..1000") != std::string::npos);
+  const auto ok = checkConfig(writeConfig(dir.path(), R"(, "ticket_messages_per_day": 3)"));
+  CHECK(ok.code == 0);
+}

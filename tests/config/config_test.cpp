@@ -193,6 +193,24 @@ TEST_CASE("config: the web chat's upload limit may not exceed the server's body 
   CHECK(raised.ok());
 }
 
+TEST_CASE("config: flows.ticket_messages_per_day defaults to 20, is overridable and bounded") {
+  FakeEnv env;
+  FakeFiles files;
+  auto r = parseConfig(R"({"demo": true})", env.reader(), files.reader());
+  REQUIRE(r.ok());
+  CHECK(r.config.flows.ticket_messages_per_day == 20);
+  env.vars = {{"BUERGERBOX_FLOWS_TICKET_MESSAGES_PER_DAY", "5"}};
+  auto five = parseConfig(R"({"demo": true})", env.reader(), files.reader());
+  REQUIRE(five.ok());
+  CHECK(five.config.flows.ticket_messages_per_day == 5);
+  const FakeEnv none;
+  for (const char* bad : {R"({"demo": true, "flows": {"ticket_messages_per_day": 0}})",
+                          R"({"demo": true, "flows": {"ticket_messages_per_day": 1001}})"}) {
+    auto refused = parseConfig(bad, none.reader(), files.reader());
+    CHECK(mentions(refused.errors, "flows.ticket_messages_per_day: must be 1..1000"));
+  }
+}
+
 TEST_CASE("config: flows.reply_window_days defaults to 14, is overridable and bounded") {
   FakeEnv env;
   FakeFiles files;

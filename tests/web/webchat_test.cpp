@@ -367,3 +367,303 @@ TEST_CASE("webchat: the follow page shows the city's replies – a malformed lin
     CHECK(res.body.find("{\"error\"") == std::string::npos);
   }
 }
+
+namespace {
+
+nlohmann::json transcriptOf(ChatFixture& f, const std::string& session) {
+  REQUIRE(f.h.engine->waitIdle(std::chrono::seconds(10)));
+  HttpRequest r;
+  r.headers["cookie"] = "bb_chat=" + session;
+  auto res = f.chat->transcript(r);
+  REQUIRE(res.status == 200);
+  return nlohmann::json::parse(res.body);
+}
+
+HttpRequest photoRequest(const std::string& session, const std::string& url) {
+  HttpRequest r;
+  r.headers["cookie"] = "bb_chat=" + session;
+  r.matches.push_back(url.substr(url.rfind('/') + 1));
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("webchat: a reload gets both sides of the conversation, answered choices marked") {
+  ChatFixture f;
+  // The conversation as a page would run it: every send after the replies it answers.
+  REQUIRE(f.chat->send(f.post(R"({"text":"Hallo"})")).status == 202);
+  f.poll();
+  for (const char* body : {R"({"choice":"accept","label":"Einverstanden"})",
+                           R"({"choice":"report","label":"ignored: the bot's own label wins"})",
+                           R"({"choice":"cat:graffiti"})",
+                           R"({"lat":48.0777,"lon":11.9706,"accuracy":12.5})"}) {
+    REQUIRE(f.chat->send(f.post(body)).status == 202);
+    f.poll();
+  }
+  const std::string jpeg = bb::test::readFile(std::string(BB_FIXTURE_DIR) + "/media/gps_DSCN0010.jpg");
+  REQUIRE(f.chat->photo(f.post(jpeg)).status == 202);
+  auto live = f.poll();
+  const std::int64_t last = live["last"];
+
+  auto t = transcriptOf(f, f.session);
+  CHECK(t["last"] == last);
+  const auto& e = t["entries"];
+  REQUIRE(e.size() >= 11);
+  CHECK(e[0] == nlohmann::json{{"from", "citizen"}, {"text", "Hallo"}});
+  CHECK(e[1]["from"] == "bot");
+  CHECK(e[1]["picked"] == "accept");
+  std::string accept_label;
+  for (const auto& c : e[1]["choices"]) {
+    if (c["id"] == "accept") { accept_label = c["label"]; }
+  }
+  REQUIRE_FALSE(accept_label.empty());
+  CHECK(e[2] == nlohmann::json{{"from", "citizen"}, {"text", accept_label}});
+  CHECK(e[3]["picked"] == "report");
+  CHECK(e[4]["text"] != "ignored: the bot's own label wins");
+  CHECK(e[5]["picked"] == "cat:graffiti");
+  CHECK(e[7]["request_location"] == true);
+  CHECK_FALSE(e[7].contains("picked"));
+  CHECK(e[8] == nlohmann::json{{"from", "citizen"}, {"location", true}, {"accuracy", 12.5}});
+  std::string photo_url;
+  for (const auto& entry : e) {
+    if (entry.contains("photo")) { photo_url = entry["photo"]; }
+  }
+  REQUIRE(photo_url.rfind("/chat/api/photo/", 0) == 0);
+  CHECK(e.back()["from"] == "bot");  // the answer to the photo comes after it
+  // No coordinates are kept for the page, only what it showed.
+  CHECK(t.dump().find("48.07") == std::string::npos);
+
+  // The thumbnail of the photo (cleaned), for this session only.
+  auto thumb = f.chat->sentPhoto(photoRequest(f.session, photo_url));
+  CHECK(thumb.status == 200);
+  CHECK(thumb.content_type == "image/jpeg");
+  CHECK(thumb.body.find("Exif") == std::string::npos);
+  auto other_page = f.chat->page(HttpRequest{});
+  std::string other;
+  for (const auto& [name, value] : other_page.headers) {
+    if (name == "Set-Cookie") { other = value.substr(8, 32); }
+  }
+  REQUIRE(other.size() == 32);
+  REQUIRE(other != f.session);
+  CHECK(f.chat->sentPhoto(photoRequest(other, photo_url)).status == 404);
+  CHECK(transcriptOf(f, other)["entries"].empty());
+  CHECK(f.chat->sentPhoto(photoRequest(f.session, "/chat/api/photo/" + std::string(64, 'a'))).status == 404);
+  // Every route the page uses is routed.
+  int routed = 0;
+  for (const auto& route : f.chat->routes()) {
+    if (std::regex_match("/chat/api/transcript", std::regex(route.pattern)) ||
+        std::regex_match(photo_url, std::regex(route.pattern))) {
+      ++routed;
+    }
+  }
+  CHECK(routed == 2);
+}
+
+TEST_CASE("webchat: what the citizen wrote leaves the transcript with an erasure") {
+  ChatFixture f;
+  f.h.remove_media_hook = [&f](const std::string& id) { (void)f.media.remove(id); };
+  REQUIRE(f.chat->send(f.post(R"({"text":"Hallo"})")).status == 202);
+  f.poll();
+  REQUIRE(f.chat->send(f.post(R"({"choice":"accept"})")).status == 202);
+  f.poll();
+  REQUIRE(f.chat->send(f.post(R"({"text":"Geheimnis am Marktplatz"})")).status == 202);
+  f.poll();
+  CHECK(transcriptOf(f, f.session).dump().find("Geheimnis") != std::string::npos);
+  REQUIRE(f.chat->send(f.post(R"({"text":"daten löschen"})")).status == 202);
+  f.poll();
+  REQUIRE(f.chat->send(f.post(R"({"text":"ja"})")).status == 202);
+  f.poll();
+  REQUIRE(f.h.scalar("SELECT count(*) FROM citizens") == 0);
+  auto t = transcriptOf(f, f.session);
+  CHECK(t.dump().find("Geheimnis") == std::string::npos);
+  CHECK(t.dump().find("Hallo") == std::string::npos);
+  // Only what came after the erasure is left: the bot's confirmation.
+  for (const auto& entry : t["entries"]) { CHECK(entry["from"] == "bot"); }
+}
+
+TEST_CASE("webchat: the transcript is bounded per session and in total") {
+  bb::web::ChatTranscripts kept({3, 1000});
+  for (int i = 0; i < 5; ++i) {
+    bb::web::TranscriptEntry e;
+    e.text = "m" + std::to_string(i);
+    kept.add("a", e);
+  }
+  auto a = kept.entries("a");
+  REQUIRE(a.size() == 3);
+  CHECK(a.front().text == "m2");
+  bb::web::TranscriptEntry big;
+  big.text = std::string(900, 'x');
+  kept.add("b", big);  // over the total: the least recently used session goes
+  CHECK(kept.entries("a").empty());
+  CHECK(kept.entries("b").size() == 1);
+  CHECK(kept.totalBytes() <= 1000);
+}
+
+namespace {
+
+std::string cookieValue(const HttpResponse& r, const std::string& name) {
+  for (const auto& [n, v] : r.headers) {
+    if (n == "Set-Cookie" && v.rfind(name + "=", 0) == 0) {
+      return v.substr(name.size() + 1, v.find(';') - name.size() - 1);
+    }
+  }
+  return {};
+}
+
+struct FollowPost {
+  HttpRequest req;
+  FollowPost(const std::string& token, const std::string& browser, const std::string& body) {
+    req.method = "POST";
+    req.matches.push_back(token);
+    if (!browser.empty()) { req.headers["cookie"] = "bb_follow=" + browser; }
+    req.body = body;
+  }
+};
+
+std::string formEncode(const std::string& s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) != 0) {
+      out += static_cast<char>(c);
+    } else {
+      char buf[4];
+      std::snprintf(buf, sizeof buf, "%%%02X", c);
+      out += buf;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("webchat: the follow page shows the citizen's description and photo and takes an answer") {
+  ChatFixture f;
+  REQUIRE(f.chat->send(f.post(R"({"text":"Hallo"})")).status == 202);
+  f.poll();
+  for (const char* body : {R"({"choice":"accept"})", R"({"choice":"report"})",
+                           R"({"choice":"cat:graffiti"})", R"({"lat":48.0777,"lon":11.9706})"}) {
+    REQUIRE(f.chat->send(f.post(body)).status == 202);
+    f.poll();
+  }
+  const std::string jpeg = bb::test::readFile(std::string(BB_FIXTURE_DIR) + "/media/gps_DSCN0010.jpg");
+  REQUIRE(f.chat->photo(f.post(jpeg)).status == 202);
+  f.poll();
+  for (const char* body : {R"({"choice":"done"})", R"({"text":"Schmiererei <b>an</b> der Schule"})",
+                           R"({"choice":"confirm"})"}) {
+    REQUIRE(f.chat->send(f.post(body)).status == 202);
+    f.poll();
+  }
+  std::string token;
+  const auto shown = transcriptOf(f, f.session);
+  for (const auto& m : shown["entries"]) {
+    if (m.contains("follow_url")) { token = m["follow_url"].get<std::string>().substr(13); }
+  }
+  REQUIRE(token.size() == 32);
+  const auto number = f.h.scalar("SELECT number FROM tickets");
+
+  HttpRequest get;
+  get.matches.push_back(token);
+  auto page = f.chat->follow(get);
+  REQUIRE(page.status == 200);
+  // The citizen's own words (escaped) and photo: the link is their secret.
+  CHECK(page.body.find("Schmiererei &lt;b&gt;an&lt;/b&gt; der Schule") != std::string::npos);
+  std::smatch m;
+  REQUIRE(std::regex_search(page.body, m, std::regex("src=\"/chat/follow/" + token + "/photo/([0-9]+)\"")));
+  HttpRequest photo;
+  photo.matches = {token, m[1]};
+  auto thumb = f.chat->followPhoto(photo);
+  CHECK(thumb.status == 200);
+  CHECK(thumb.content_type == "image/jpeg");
+  CHECK(thumb.body.find("Exif") == std::string::npos);
+  photo.matches = {token, "999"};  // not a photo of this ticket
+  CHECK(f.chat->followPhoto(photo).status == 404);
+  photo.matches = {std::string(32, 'a'), m[1]};  // another (unknown) link
+  CHECK(f.chat->followPhoto(photo).status == 404);
+
+  // The form: CSRF bound to a cookie of the follow page's own (the chat session stays as it is).
+  const std::string browser = cookieValue(page, "bb_follow");
+  REQUIRE(browser.size() == 32);
+  CHECK(header(page, "Set-Cookie").find("Path=/chat/follow; HttpOnly; SameSite=Strict") != std::string::npos);
+  REQUIRE(std::regex_search(page.body, m, std::regex("name=\"csrf\" value=\"([0-9a-f]{64})\"")));
+  const std::string csrf = m[1];
+  CHECK(page.body.find("action=\"/chat/follow/" + token + "/message\"") != std::string::npos);
+  const auto location = [](const HttpResponse& r) { return header(r, "Location"); };
+  const std::string back = "/chat/follow/" + token + "?hinweis=";
+  const auto messages = [&f] {
+    return f.h.scalar("SELECT count(*) FROM ticket_events WHERE kind = 'citizen_message'");
+  };
+
+  FollowPost no_cookie(token, "", "text=Hallo&csrf=" + csrf);
+  CHECK(location(f.chat->followMessage(no_cookie.req)) == back + "sitzung");
+  FollowPost wrong(token, browser, "text=Hallo&csrf=" + std::string(64, '0'));
+  CHECK(location(f.chat->followMessage(wrong.req)) == back + "sitzung");
+  FollowPost other_browser(token, std::string(32, 'b'), "text=Hallo&csrf=" + csrf);
+  CHECK(location(f.chat->followMessage(other_browser.req)) == back + "sitzung");
+  FollowPost empty(token, browser, "text=+&csrf=" + csrf);
+  CHECK(location(f.chat->followMessage(empty.req)) == back + "leer");
+  FollowPost too_long(token, browser, "text=" + std::string(2001, 'x') + "&csrf=" + csrf);
+  CHECK(location(f.chat->followMessage(too_long.req)) == back + "zu_lang");
+  CHECK(messages() == 0);
+  CHECK(f.h.scalar("SELECT count(*) FROM tickets WHERE unread_citizen_at IS NOT NULL") == 0);
+
+  FollowPost ok(token, browser, "text=" + formEncode("Vor der Schule, links <neben> dem Tor") + "&csrf=" + csrf);
+  auto sent = f.chat->followMessage(ok.req);
+  CHECK(sent.status == 303);
+  CHECK(location(sent) == back + "gesendet");
+  CHECK(messages() == 1);
+  // A citizen message in the thread, by the reporter, and the ticket marked for staff.
+  CHECK(f.h.scalar("SELECT count(*) FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id "
+                   "WHERE e.kind = 'citizen_message' AND e.author = t.reporter AND e.body = "
+                   "'Vor der Schule, links <neben> dem Tor'") == 1);
+  CHECK(f.h.scalar("SELECT count(*) FROM tickets WHERE unread_citizen_at IS NOT NULL AND number = " +
+                   std::to_string(number)) == 1);
+  get.params.emplace("hinweis", "gesendet");
+  auto after = f.chat->follow(get);
+  CHECK(after.body.find("Ihre Nachricht ist bei der zuständigen Stelle angekommen") != std::string::npos);
+  CHECK(after.body.find("<b>Sie:</b> Vor der Schule, links &lt;neben&gt; dem Tor") != std::string::npos);
+  // Unknown notes show nothing (nothing from the address is echoed).
+  HttpRequest odd;
+  odd.matches.push_back(token);
+  odd.params.emplace("hinweis", "<script>");
+  CHECK(f.chat->follow(odd).body.find("<script>") == std::string::npos);
+
+  // A malformed link on the form's route: the friendly page.
+  FollowPost bad("abc", browser, "text=Hallo&csrf=" + csrf);
+  auto res = f.chat->followMessage(bad.req);
+  CHECK(res.status == 404);
+  CHECK(res.body.find("Meldung nicht gefunden") != std::string::npos);
+  bool routed = false;
+  for (const auto& route : f.chat->routes()) {
+    if (route.method == "POST" && std::regex_match("/chat/follow/" + token + "/message", std::regex(route.pattern))) {
+      routed = route.name == "chat_follow_message";
+    }
+  }
+  CHECK(routed);
+}
+
+TEST_CASE("webchat: the follow page's form is rate-limited per link") {
+  ChatFixture f(2);
+  f.h.onboard("citizen");
+  f.h.report("citizen", "graffiti", bb::test::kMarktplatz);
+  std::string token;
+  for (const auto& m : f.h.allReplies("citizen")) {
+    if (!m.follow_url.empty()) { token = m.follow_url.substr(m.follow_url.rfind('/') + 1); }
+  }
+  REQUIRE(token.size() == 32);
+  HttpRequest get;
+  get.matches.push_back(token);
+  auto page = f.chat->follow(get);
+  const std::string browser = cookieValue(page, "bb_follow");
+  std::smatch m;
+  REQUIRE(std::regex_search(page.body, m, std::regex("name=\"csrf\" value=\"([0-9a-f]{64})\"")));
+  const std::string csrf = m[1];
+  for (int i = 0; i < 2; ++i) {
+    FollowPost ok(token, browser, "text=Nachricht" + std::to_string(i) + "&csrf=" + csrf);
+    CHECK(header(f.chat->followMessage(ok.req), "Location").find("gesendet") != std::string::npos);
+  }
+  FollowPost third(token, browser, "text=Noch+eine&csrf=" + csrf);
+  CHECK(header(f.chat->followMessage(third.req), "Location").find("zu_schnell") != std::string::npos);
+  CHECK(f.h.scalar("SELECT count(*) FROM ticket_events WHERE kind = 'citizen_message'") == 2);
+  f.h.clock.advance(std::chrono::minutes(1));
+  CHECK(header(f.chat->followMessage(third.req), "Location").find("gesendet") != std::string::npos);
+}

@@ -162,7 +162,7 @@
     applyLanguage();
     // The bot switches too; the citizen sees the switch as their own choice.
     addUserText(t('langName'));  // the new language's own name
-    postSend({ choice: 'lang:' + lang });
+    postSend({ choice: 'lang:' + lang, label: t('langName') });
   });
 
   // ---- Rendering ---------------------------------------------------------------------------
@@ -363,6 +363,7 @@
         const b = document.createElement('button');
         b.type = 'button';
         b.className = 'btn btn-choice';
+        b.dataset.choice = c.id;
         b.textContent = c.label;
         b.addEventListener('click', () => onChoice(group, b, c));
         group.appendChild(b);
@@ -374,16 +375,21 @@
     if (msg.request_location === true) setActivity(t('locationRequested'));
     else setActivity('');
     reveal(li, follow);
+    return li;
+  }
+
+  function markChosen(group, button) {
+    disableChoices(group);
+    button.classList.add('chosen');
+    button.setAttribute('aria-pressed', 'true');
   }
 
   function onChoice(group, button, choice) {
     if (group.dataset.used === '1') return;
-    disableChoices(group);
-    button.classList.add('chosen');
-    button.setAttribute('aria-pressed', 'true');
+    markChosen(group, button);
     const m = addUserText(choice.label);
     els.input.focus();
-    postSend({ choice: choice.id }).then((ok) => {
+    postSend({ choice: choice.id, label: choice.label }).then((ok) => {
       if (!ok) {
         markFailed(m);
         // Let the citizen try again.
@@ -540,6 +546,24 @@
     return blob ? { blob, type: outType } : { blob: file, type };
   }
 
+  // A photo bubble's image; what the browser cannot show (HEIC, a photo erased since) gets a
+  // caption instead of a broken image.
+  function photoPreview(m, src) {
+    const img = document.createElement('img');
+    img.className = 'thumb';
+    img.alt = t('photoSent');
+    img.addEventListener('error', () => {
+      if (!img.isConnected) return;
+      img.remove();
+      const p = document.createElement('p');
+      p.className = 'text';
+      p.textContent = t('photoNoPreview');
+      m.bubble.appendChild(p);
+    });
+    img.src = src;
+    return img;
+  }
+
   els.photo.addEventListener('change', async () => {
     const file = els.photo.files && els.photo.files[0];
     els.photo.value = '';  // the same file can be chosen again
@@ -558,19 +582,7 @@
     const m = addUserBubble();
     m.li.classList.add('photo', 'pending');
     const blobUrl = URL.createObjectURL(file);
-    const img = document.createElement('img');
-    img.className = 'thumb';
-    img.alt = t('photoSent');
-    img.addEventListener('error', () => {
-      // e.g. HEIC, which the browser cannot show: a caption instead of a broken image.
-      if (!img.isConnected) return;
-      img.remove();
-      const p = document.createElement('p');
-      p.className = 'text';
-      p.textContent = t('photoNoPreview');
-      m.bubble.appendChild(p);
-    });
-    img.src = blobUrl;
+    const img = photoPreview(m, blobUrl);
     const state = document.createElement('p');
     state.className = 'upload-state';
     state.textContent = t('uploading');
@@ -598,6 +610,15 @@
 
   // ---- Location ----------------------------------------------------------------------------
 
+  function addLocationBubble(accuracy) {
+    const label = Number.isFinite(accuracy) && accuracy > 0
+      ? t('locationAccuracy', { m: Math.max(1, Math.round(accuracy)) })
+      : t('locationSent');
+    const m = addUserText('📍 ' + label);
+    m.li.classList.add('location');
+    return m;
+  }
+
   let locating = false;
   els.location.addEventListener('click', () => {
     if (locating) return;
@@ -617,11 +638,7 @@
         const c = pos.coords;
         const payload = { lat: c.latitude, lon: c.longitude };
         if (Number.isFinite(c.accuracy)) payload.accuracy = Math.round(c.accuracy * 10) / 10;
-        const label = Number.isFinite(c.accuracy) && c.accuracy > 0
-          ? t('locationAccuracy', { m: Math.max(1, Math.round(c.accuracy)) })
-          : t('locationSent');
-        const m = addUserText('📍 ' + label);
-        m.li.classList.add('location');
+        const m = addLocationBubble(c.accuracy);
         setLocationHighlight(false);
         const ok = await postSend(payload);
         if (!ok) markFailed(m);
@@ -702,6 +719,51 @@
     }
   }
 
+  // ---- Reload: the whole conversation -------------------------------------------------------
+
+  // The server keeps both sides for the session: the bot's messages and what the citizen typed,
+  // picked, sent as a photo or location. Choices already answered come back disabled, with the
+  // one picked marked.
+  function restoreEntry(entry) {
+    if (typeof entry !== 'object' || entry === null) return;
+    if (entry.from !== 'citizen') {
+      const li = renderBotMessage(entry);
+      const group = li && li.querySelector('.choices');
+      if (group && typeof entry.picked === 'string') {
+        const button = Array.from(group.querySelectorAll('button')).find((b) => b.dataset.choice === entry.picked);
+        if (button) markChosen(group, button);
+        else disableChoices(group);
+      }
+      return;
+    }
+    if (typeof entry.photo === 'string' && entry.photo.startsWith('/chat/api/photo/')) {
+      const m = addUserBubble();
+      m.li.classList.add('photo');
+      m.bubble.appendChild(photoPreview(m, entry.photo));
+    } else if (entry.location === true) {
+      addLocationBubble(Number(entry.accuracy));
+    } else if (typeof entry.text === 'string') {
+      addUserText(entry.text);
+    }
+  }
+
+  async function restore() {
+    let body = null;
+    try {
+      const res = await fetch('/chat/api/transcript', {
+        credentials: 'same-origin',
+        cache: 'no-store',
+        headers: { Accept: 'application/json' },
+      });
+      if (res.ok) body = await res.json();
+    } catch (e) { /* the poll below fetches the bot's side */ }
+    if (!body || !Array.isArray(body.entries)) return;
+    for (const entry of body.entries) restoreEntry(entry);
+    const newest = Number(body.last);
+    if (Number.isFinite(newest) && newest > after) after = newest;
+    els.messages.scrollTop = els.messages.scrollHeight;
+  }
+
   applyLanguage();
-  pollLoop();
+  restore().then(pollLoop);
 })();
