@@ -418,6 +418,15 @@ TEST_CASE("replies: Meine Meldungen offers Status and Nachricht schreiben per ow
     h.choice("anna", "write:" + n);
     h.replies("anna");
     h.image("anna", "wa-media-7");
+    CHECK(h.replies("anna").empty());  // fetched and cleaned first
+    const auto media_id = countOf(h, "SELECT max(id) FROM media");
+    const std::string content_id(64, 'd');
+    REQUIRE(h.db->write([&](SQLite::Database& db) {
+      db.exec("UPDATE media SET status = 'ready', content_id = '" + content_id +
+              "' WHERE id = " + std::to_string(media_id));
+    }));
+    REQUIRE(h.engine->ingestMediaReady(h.pseudonym("anna"), media_id, content_id, "image/jpeg"));
+    REQUIRE(h.engine->waitIdle(std::chrono::seconds(10)));
     CHECK(h.replyText("anna") == received(h, r.number) + "\n");
     CHECK(countOf(h, "SELECT count(*) FROM ticket_events e JOIN media m ON m.id = e.media_id "
                      "WHERE e.kind = 'citizen_message'") == 1);
