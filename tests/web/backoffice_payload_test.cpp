@@ -331,7 +331,7 @@ std::vector<std::pair<std::string, std::string>> linkParams(const std::string& u
 
 }  // namespace
 
-TEST_CASE("api v1: GET a ticket gives the report and photo links; the photo only with its key") {
+TEST_CASE("api v1: GET a ticket gives the report and photo links, the photo only with its key") {
   ApiFixture f;
   const auto n = f.reportWithPhoto();
   const std::string number = std::to_string(n);
