@@ -189,6 +189,16 @@ Result<bool> SqliteStore::parkEvent(std::int64_t event_id, const std::string& re
   return parked;
 }
 
+Result<void> SqliteStore::probeEventWrite(std::int64_t event_id) {
+  auto r = db_.write([&](SQLite::Database& db) {
+    SQLite::Statement q(db, "UPDATE inbound_events SET park_tries = park_tries WHERE id = ?");
+    bindAll(q, event_id);
+    q.exec();
+  });
+  if (!r) { return fail(r.error().code, r.error().detail); }
+  return {};
+}
+
 Result<std::vector<ParkedCitizen>> SqliteStore::parkedCitizens() {
   return readAll(db_,
                  "SELECT pseudonym, max(shard_key), max(id), count(*) FROM inbound_events "

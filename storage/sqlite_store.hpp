@@ -23,6 +23,7 @@ public:
   Result<std::vector<TicketRecord>> ticketsOf(const std::string& pseudonym, int limit) override;
   Result<std::int64_t> maxTicketNumber() override;
   Result<bool> commitStep(const StepCommit& step) override;
+  Result<void> probeEventWrite(std::int64_t event_id) override;
   Result<bool> parkEvent(std::int64_t event_id, const std::string& reason, int tries,
                          SysTime now) override;
   Result<std::vector<ParkedCitizen>> parkedCitizens() override;

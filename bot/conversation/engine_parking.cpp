@@ -34,17 +34,24 @@ bool Engine::pause(std::chrono::milliseconds wait) const {
 std::optional<bool> Engine::commitOrPark(const PendingEvent& pending, const StepCommit& commit) {
   const std::string event_id = std::to_string(pending.id);
   std::chrono::milliseconds wait = options_.commit_retry_base;
-  for (int failures = 1;; ++failures) {
+  // Failures counted against this event: the first one, and later ones only when the store took
+  // a write to the event's own row just before (the probe). When the store refuses every write
+  // (disk full, read-only), nothing counts, so the event is never parked for a fault that is not
+  // its own, and it goes through as soon as the store recovers, without staff.
+  int failures = 0;
+  bool store_took_probe = true;
+  for (int tries = 1;; ++tries) {
     auto r = store_.commitStep(commit);
     if (r) { return *r; }
     // Storage trouble (disk full, locked, a constraint this step breaks): keep the event and
     // retry; the order holds because this worker handles nothing else meanwhile.
     const std::string code = toString(r.error().code);
-    log::warn("engine_commit_failed",
-              {{"event", event_id}, {"code", code}, {"tries", std::to_string(failures)}});
+    if (store_took_probe) { ++failures; }
+    log::warn("engine_commit_failed", {{"event", event_id},
+                                       {"code", code},
+                                       {"tries", std::to_string(tries)},
+                                       {"counted", std::to_string(failures)}});
     if (failures >= options_.commit_max_tries) {
-      // Parking is a write too: when even that fails the whole store refuses writes, nothing
-      // else on this worker could commit either, so the loop goes on until it recovers.
       auto parked = park(pending, "commit_failed:" + code, failures);
       if (parked && !*parked) { return false; }  // processed meanwhile
       if (parked) {
@@ -54,9 +61,11 @@ std::optional<bool> Engine::commitOrPark(const PendingEvent& pending, const Step
                                            {"tries", std::to_string(failures)}});
         return std::nullopt;
       }
+      failures = 0;  // parking is a write too and failed: the store is at fault, count anew
     }
     if (!pause(wait)) { return std::nullopt; }
     wait = std::min(wait * 2, options_.commit_retry_max);
+    store_took_probe = static_cast<bool>(store_.probeEventWrite(pending.id));
   }
 }
 

@@ -262,6 +262,9 @@ public:
   //! error code, no content) and `tries`. False when it was processed meanwhile.
   virtual Result<bool> parkEvent(std::int64_t event_id, const std::string& reason, int tries,
                                  SysTime now) = 0;
+  //! A write to the event's own row that changes nothing: succeeds when the store takes writes
+  //! for this event at all (the engine then counts a failed commit against the event itself).
+  virtual Result<void> probeEventWrite(std::int64_t event_id) = 0;
   //! Every citizen with parked events.
   virtual Result<std::vector<ParkedCitizen>> parkedCitizens() = 0;
   //! The citizen's events neither processed nor parked, ids up to `up_to_id`, oldest first.
