@@ -561,6 +561,13 @@ ALTER TABLE inbound_events ADD COLUMN park_reason TEXT;
 ALTER TABLE inbound_events ADD COLUMN park_tries INTEGER;
 CREATE INDEX inbound_events_parked ON inbound_events (pseudonym) WHERE parked_at IS NOT NULL;
 )sql",
+      // back office: a citizen_message entry names the thread events it stands for (first..last);
+      // their text and photos are read when the entry is sent, so the queue holds none of it and
+      // a message erased meanwhile sends nothing.
+      R"sql(
+ALTER TABLE case_queue ADD COLUMN thread_first INTEGER;
+ALTER TABLE case_queue ADD COLUMN thread_last INTEGER;
+)sql",
   };
   return kMigrations;
 }

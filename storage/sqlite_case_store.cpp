@@ -15,7 +15,8 @@ namespace {
 
 constexpr const char* kEntryColumns =
     "id, ticket_number, department, event_type, payload, created_at, state, tries, "
-    "next_attempt_at, coalesce(last_status, 0), coalesce(last_error, '')";
+    "next_attempt_at, coalesce(last_status, 0), coalesce(last_error, ''), "
+    "coalesce(thread_first, 0), coalesce(thread_last, 0)";
 
 CaseEntry readEntry(SQLite::Statement& q) {
   CaseEntry e;
@@ -30,6 +31,8 @@ CaseEntry readEntry(SQLite::Statement& q) {
   e.next_attempt_at = fromMillis(q.getColumn(8).getInt64());
   e.last_status = q.getColumn(9).getInt();
   e.last_error = q.getColumn(10).getString();
+  e.thread_first = q.getColumn(11).getInt64();
+  e.thread_last = q.getColumn(12).getInt64();
   return e;
 }
 
@@ -139,12 +142,17 @@ void appendCaseEntry(SQLite::Database& db, std::int64_t ticket_id, const std::st
   const std::string payload = casePayload(s, event_type, change, fromMillis(now_ms), grid_m);
   SQLite::Statement insert(db,
                            "INSERT INTO case_queue (ticket_number, department, event_type, "
-                           "payload, created_at) VALUES (?, ?, ?, ?, ?)");
+                           "payload, created_at, thread_first, thread_last) "
+                           "VALUES (?, ?, ?, ?, ?, ?, ?)");
   insert.bind(1, s.number);
   insert.bind(2, s.department);
   insert.bind(3, event_type);
   insert.bind(4, payload);
   insert.bind(5, now_ms);
+  if (change.thread_first != 0) {
+    insert.bind(6, change.thread_first);
+    insert.bind(7, change.thread_last);
+  }
   insert.exec();
 }
 

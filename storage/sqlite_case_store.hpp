@@ -77,6 +77,8 @@ public:
   Result<std::vector<CaseEntry>> caseEntriesAfter(std::int64_t after_id,
                                                   const std::vector<std::string>& departments,
                                                   int limit) override;
+  Result<CitizenThreadMessage> citizenMessage(std::int64_t number, std::int64_t first,
+                                              std::int64_t last) override;
   Result<std::optional<CaseReport>> caseReport(std::int64_t number) override;  // sqlite_case_report.cpp
   Result<void> setExternalRef(std::int64_t number, const std::string& ref,
                               const std::string& actor, SysTime now) override;

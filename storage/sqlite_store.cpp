@@ -286,7 +286,7 @@ Result<bool> SqliteStore::commitStep(const StepCommit& step) {
     insertTickets(w, step.tickets, grid);
     followTickets(w, step.pseudonym, step.follow_ticket_numbers);
     queueOutbound(w, step.outbound);
-    postTicketMessages(w, step.pseudonym, step.ticket_messages);
+    postTicketMessages(w, step.pseudonym, step.ticket_messages, grid);
     if (step.export_link) { insertExportLink(w, step.pseudonym, *step.export_link); }
   });
   if (!r) { return fail(r.error().code, r.error().detail); }

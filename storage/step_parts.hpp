@@ -52,9 +52,10 @@ void followTickets(const StepWriter& w, const std::string& pseudonym,
                    const std::vector<std::int64_t>& numbers);
 
 //! The citizen's messages into ticket threads ("citizen_message", one event per photo beyond
-//! the first); each ticket is marked unread for staff and the reply window notes the time.
+//! the first); each ticket is marked unread for staff, the reply window notes the time, and a
+//! case queue entry names the events for the back office (its text is read when it is sent).
 void postTicketMessages(const StepWriter& w, const std::string& pseudonym,
-                        const std::vector<NewTicketMessage>& messages);
+                        const std::vector<NewTicketMessage>& messages, double grid_m);
 
 // ---- step_outbox.cpp ----
 

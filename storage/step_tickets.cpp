@@ -76,11 +76,12 @@ void followTickets(const StepWriter& w, const std::string& pseudonym,
 }
 
 void postTicketMessages(const StepWriter& w, const std::string& pseudonym,
-                        const std::vector<NewTicketMessage>& messages) {
+                        const std::vector<NewTicketMessage>& messages, double grid_m) {
   for (const auto& m : messages) {
     const std::int64_t ticket_id = ticketIdOf(w.db, m.number);
     if (ticket_id == 0) { continue; }
     std::size_t i = 0;
+    CaseChange change;
     do {
       SQLite::Statement e(w.db,
                           "INSERT INTO ticket_events (ticket_id, kind, actor, body, media_id, "
@@ -89,7 +90,10 @@ void postTicketMessages(const StepWriter& w, const std::string& pseudonym,
           i < m.media_ids.size() ? std::optional<std::int64_t>(m.media_ids[i]) : std::nullopt;
       bindAll(e, ticket_id, i == 0 ? m.body : std::string(), media, pseudonym, w.now);
       e.exec();
+      change.thread_last = w.db.getLastInsertRowid();
+      if (i == 0) { change.thread_first = change.thread_last; }
     } while (++i < m.media_ids.size());
+    appendCaseEntry(w.db, ticket_id, "citizen_message", change, w.now, grid_m);  // same transaction
     SQLite::Statement t(w.db,
                         "UPDATE tickets SET unread_citizen_at = coalesce(unread_citizen_at, ?1), "
                         "updated_at = ?1 WHERE id = ?2");

@@ -215,20 +215,43 @@ std::string casePayload(const CaseSnapshot& t, const std::string& event_type,
     out["merge"] = {{"into", std::to_string(change.merged_into)}};
   } else if (event_type == "message") {
     out["message"] = {{"to", "citizen"}, {"text", change.message}};
+  } else if (event_type == "citizen_message") {
+    // The text stays in the thread; the forwarder adds it when the entry is sent.
+    out["message"] = {{"from", "citizen"}, {"text", nullptr}, {"photos", json::array()}};
   }
   return out.dump();
 }
 
-json caseReportJson(const CaseReport& r, std::int64_t number, const PhotoUrlSigner* signer,
-                    SysTime now) {
+namespace {
+
+json photoLinks(const std::vector<CasePhoto>& list, std::int64_t number,
+                const PhotoUrlSigner* signer, SysTime now) {
   json photos = json::array();
-  for (const auto& p : r.photos) {
+  for (const auto& p : list) {
     if (signer == nullptr) { break; }
     const PhotoLink link = signer->link(number, p.media_id, now);
     photos.push_back({{"url", link.url},
                       {"expires_at", w3cTime(link.expires_at)},
                       {"content_type", p.mime_type.empty() ? "image/jpeg" : p.mime_type}});
   }
+  return photos;
+}
+
+}  // namespace
+
+json citizenMessageJson(const CitizenThreadMessage* m, std::int64_t number,
+                        const PhotoUrlSigner* signer, SysTime now) {
+  if (m == nullptr) {
+    return {{"from", "citizen"}, {"text", nullptr}, {"photos", json::array()}};
+  }
+  return {{"from", "citizen"},
+          {"text", orNull(m->text)},
+          {"photos", photoLinks(m->photos, number, signer, now)}};
+}
+
+json caseReportJson(const CaseReport& r, std::int64_t number, const PhotoUrlSigner* signer,
+                    SysTime now) {
+  json photos = photoLinks(r.photos, number, signer, now);
   json out = {
       {"description", orNull(r.description)},
       {"address", orNull(r.address)},

@@ -64,6 +64,9 @@ struct CaseChange {
   std::string from_department;  //!< recategorized
   std::int64_t merged_into = 0;  //!< merged: the ticket that carries on
   std::string message;           //!< message: what staff wrote to the citizen
+  //! citizen_message: the thread events it stands for (the text is not stored in the queue).
+  std::int64_t thread_first = 0;
+  std::int64_t thread_last = 0;
 };
 
 //! The queue entry payload (a JSON object text) for `event_type` with an optional public note.
@@ -86,5 +89,9 @@ nlohmann::json changeEntryJson(const CaseEntry& entry);
 //! and signed links to the ready photos (none without a signer), at `now`.
 nlohmann::json caseReportJson(const CaseReport& report, std::int64_t number,
                               const PhotoUrlSigner* signer, SysTime now);
+//! The `message` object of a citizen_message entry: the text (null once erased) and signed links
+//! to its ready photos, at `now`. `message == nullptr`: nothing could be read (both empty).
+nlohmann::json citizenMessageJson(const CitizenThreadMessage* message, std::int64_t number,
+                                  const PhotoUrlSigner* signer, SysTime now);
 
 }  // namespace bb

@@ -23,7 +23,7 @@ struct CaseEntry {
   std::int64_t id = 0;  //!< sequence; also the delivery id sent to the back office
   std::int64_t ticket_number = 0;
   std::string department;  //!< the ticket's department when the entry was appended (routing)
-  std::string event_type;  //!< created | status_changed | note | merged
+  std::string event_type;  //!< created | status_changed | note | recategorized | merged | message | citizen_message
   std::string payload;     //!< Open311-shaped JSON without personal data (bot/cases/case_payload.hpp)
   SysTime created_at{};
   std::string state;  //!< pending | delivered | dead | discarded (by staff, with an audit entry)
@@ -31,6 +31,9 @@ struct CaseEntry {
   SysTime next_attempt_at{};
   int last_status = 0;  //!< HTTP status of the last try (0: transport error)
   std::string last_error;
+  //! citizen_message: the thread events (ids first..last) whose text and photos are sent.
+  std::int64_t thread_first = 0;
+  std::int64_t thread_last = 0;
 };
 
 struct CaseQueueCounts {
@@ -95,6 +98,15 @@ struct CaseReport {
   std::optional<double> lat;  //!< exact
   std::optional<double> lon;
   std::vector<CasePhoto> photos;  //!< ready photos, in the order the citizen sent them
+  //! Ready photos the citizen sent later into the ticket's thread (their links may be sent too).
+  std::vector<CasePhoto> message_photos;
+};
+
+//! What a citizen wrote into a ticket's thread (a citizen_message entry), read when the entry is
+//! sent: empty once the citizen erased their data.
+struct CitizenThreadMessage {
+  std::string text;
+  std::vector<CasePhoto> photos;  //!< ready ones only
 };
 
 //! A public update of a ticket (status change or public note), for servicerequestupdates.
@@ -192,6 +204,9 @@ public:
                                                           int limit) = 0;
   //! The citizen's report of ticket `number` (nullopt: no such ticket).
   virtual Result<std::optional<CaseReport>> caseReport(std::int64_t number) = 0;
+  //! The citizen's message to ticket `number` stored as thread events first..last.
+  virtual Result<CitizenThreadMessage> citizenMessage(std::int64_t number, std::int64_t first,
+                                                      std::int64_t last) = 0;
   virtual Result<void> setExternalRef(std::int64_t number, const std::string& ref,
                                       const std::string& actor, SysTime now) = 0;
   //! Staff publish (or, with an empty text, withdraw) a public description of a ticket.

@@ -20,7 +20,7 @@ std::string pushBody(const CaseEntry& entry, SysTime sent_at) {
 }
 
 std::string pushBody(const CaseEntry& entry, SysTime sent_at, const CaseReport* report,
-                     const PhotoUrlSigner* photos) {
+                     const PhotoUrlSigner* photos, const CitizenThreadMessage* message) {
   nlohmann::json body = nlohmann::json::parse(entry.payload, nullptr, false);
   if (body.is_discarded() || !body.is_object()) { body = nlohmann::json::object(); }
   body["payload_version"] = kCasePayloadVersion;
@@ -33,6 +33,9 @@ std::string pushBody(const CaseEntry& entry, SysTime sent_at, const CaseReport* 
   body["report"] = report != nullptr
                        ? caseReportJson(*report, entry.ticket_number, photos, sent_at)
                        : nlohmann::json(nullptr);
+  if (entry.event_type == "citizen_message") {
+    body["message"] = citizenMessageJson(message, entry.ticket_number, photos, sent_at);
+  }
   return body.dump();
 }
 
@@ -74,7 +77,18 @@ bool CaseForwarder::deliver(const CaseEntry& entry, const std::string& url, Forw
     return false;  // the entry stays due; the next pass tries again
   }
   const CaseReport* found = *report ? &**report : nullptr;
-  call.body = pushBody(entry, sent_at, found, options_.photo_links.get());
+  // A citizen's message is read now too: erased meanwhile, its text is not sent.
+  std::optional<CitizenThreadMessage> message;
+  if (entry.event_type == "citizen_message") {
+    auto read = cases_.citizenMessage(entry.ticket_number, entry.thread_first, entry.thread_last);
+    if (!read) {
+      log::warn("forwarder_message_unreadable", {{"delivery", std::to_string(entry.id)}});
+      return false;
+    }
+    message = std::move(*read);
+  }
+  call.body = pushBody(entry, sent_at, found, options_.photo_links.get(),
+                       message ? &*message : nullptr);
   ++pass.attempted;
   call.timeout = options_.timeout;
   call.max_response_bytes = 64 * 1024;

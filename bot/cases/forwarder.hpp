@@ -69,8 +69,10 @@ std::string pushSignature(const std::string& secret, const std::string& body);
 //! The exact body of one delivery (payload version 2): the entry's stored payload plus
 //! payload_version, delivery_id, sent_at and the citizen's `report` (null when the ticket is
 //! gone), its photo links signed by `photos` at `sent_at`.
+//! A citizen_message entry also gets the message's text and photo links from `message` (read
+//! at `sent_at` as well; null text when it is gone).
 std::string pushBody(const CaseEntry& entry, SysTime sent_at, const CaseReport* report,
-                     const PhotoUrlSigner* photos);
+                     const PhotoUrlSigner* photos, const CitizenThreadMessage* message = nullptr);
 //! Without a report (null).
 std::string pushBody(const CaseEntry& entry, SysTime sent_at);
 

@@ -17,6 +17,7 @@
 #include "bot/cases/case_service.hpp"
 #include "bot/cases/forwarder.hpp"
 #include "bot/cases/photo_urls.hpp"
+#include "bot/conversation/citizen_message.hpp"
 #include "storage/sqlite_case_store.hpp"
 #include "storage/sqlite_inbox_store.hpp"
 #include "support/engine_harness.hpp"
@@ -467,4 +468,124 @@ TEST_CASE("api v1: an update_id is applied once per key name, a repeat tells nob
   CHECK(post(kfa, {{"update_id", "a b"}, {"note", "x"}}).status == 400);
   CHECK(post(kfa, {{"update_id", "u-3"}}).status == 400);
   CHECK(post(kfa, {{"note", "x"}}).status == 400);
+}
+
+namespace {
+
+//! Staff answer the citizen in the inbox (the store call the reply form makes): opens the
+//! citizen's reply window for the ticket.
+void staffAsks(PushFixture& f, std::int64_t number, const std::string& user,
+               const std::string& text) {
+  auto citizen = f.h.store->citizen(f.h.pseudonym(user));
+  REQUIRE(citizen);
+  REQUIRE(*citizen);
+  bb::AuditEntry audit;
+  audit.at = f.h.clock.now();
+  audit.actor = "mia";
+  audit.action = "reply";
+  audit.ticket_number = number;
+  const auto message = bb::CitizenMessage::staffReply(**citizen, number).text(text);
+  REQUIRE(f.inbox.addStaffReply(number, message.build(), text, audit));
+  (void)f.h.replies(user);
+}
+
+std::vector<json> citizenMessagesIn(const std::vector<json>& bodies) {
+  std::vector<json> out;
+  for (const auto& b : bodies) {
+    if (b["event"] == "citizen_message") { out.push_back(b); }
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("backoffice payload v2: a citizen's answer is pushed as citizen_message, text and photo, no identity") {
+  ApiFixture f;
+  const auto n = f.reportWithPhoto();
+  staffAsks(f, n, "dora", "Wo genau ist das Loch?");
+  f.h.text("dora", "Genau vor der Apotheke, ca. 40 cm");
+  f.h.image("dora", "sha256:" + std::string(64, 'd'));
+  (void)f.h.replies("dora");
+  REQUIRE(f.h.db->write([](SQLite::Database& db) {
+    db.exec("UPDATE media SET status = 'ready', mime_type = 'image/jpeg', content_id = '" +
+            std::string(64, 'd') + "' WHERE content_id IS NULL OR content_id <> '" + kPhotoId +
+            "'");
+  }));
+  // The queue itself keeps no text: it is read from the thread when the entry is sent.
+  auto entries = f.cases.caseEntriesOf(n);
+  REQUIRE(entries);
+  int queued = 0;
+  for (const auto& e : *entries) {
+    CHECK(e.payload.find("Apotheke") == std::string::npos);
+    if (e.event_type == "citizen_message") { ++queued; }
+  }
+  CHECK(queued == 2);  // the text, then the photo: one entry per message
+
+  const auto sent = citizenMessagesIn(f.push());
+  REQUIRE(sent.size() == 2);
+  const json doc = schema();
+  for (const auto& b : sent) {
+    INFO(b.dump(2));
+    CHECK(errorsOf(doc, b, "#") == "");
+    checkTimes(b);
+    CHECK(b["service_request"]["service_request_id"] == std::to_string(n));
+    CHECK(b["message"]["from"] == "citizen");
+    // No identity: neither the pseudonym nor the channel's user id.
+    CHECK(b.dump().find(f.h.pseudonym("dora")) == std::string::npos);
+    CHECK(b.dump().find("dora") == std::string::npos);
+  }
+  CHECK(sent[0]["message"]["text"] == "Genau vor der Apotheke, ca. 40 cm");
+  CHECK(sent[0]["message"]["photos"].empty());
+  CHECK(sent[1]["message"]["text"].is_null());
+  REQUIRE(sent[1]["message"]["photos"].size() == 1);
+  const std::string url = sent[1]["message"]["photos"][0]["url"];
+  CHECK(url.rfind("https://buergerbox.example/api/v1/tickets/" + std::to_string(n) + "/photos/",
+                  0) == 0);
+
+  // The link opens the thread's photo with the department's key, as report photos do.
+  const std::string shard = f.media_dir.path() + "/dd";
+  REQUIRE(std::system(("mkdir -p '" + shard + "'").c_str()) == 0);
+  bb::test::writeFile(shard + "/" + std::string(64, 'd') + ".jpg", "\xff\xd8\xff thread photo");
+  const std::string own = f.key("kfa", {f.cases.publicTicket(n).value()->department});
+  const std::string media_id = url.substr(url.find("/photos/") + 8,
+                                          url.find('?') - url.find("/photos/") - 8);
+  auto photo = f.api.getPhoto(ApiFixture::get({std::to_string(n), media_id}, own, linkParams(url)));
+  CHECK(photo.status == 200);
+  CHECK(photo.body == "\xff\xd8\xff thread photo");
+
+  // The change feed says the same.
+  const json feed = json::parse(f.api.listChanges(ApiFixture::get({}, own)).body);
+  CHECK(errorsOf(doc, feed, "#/$defs/ChangeList") == "");
+  int in_feed = 0;
+  for (const auto& c : feed["changes"]) {
+    if (c["event"] != "citizen_message") { continue; }
+    ++in_feed;
+    if (!c["message"]["text"].is_null()) {
+      CHECK(c["message"]["text"] == "Genau vor der Apotheke, ca. 40 cm");
+    }
+  }
+  CHECK(in_feed == 2);
+
+  // The schema tells a citizen's message from staff's: an identity key fails it.
+  json broken = sent[0];
+  broken["message"]["pseudonym"] = "x";
+  CHECK(errorsOf(doc, broken, "#") != "");
+}
+
+TEST_CASE("backoffice payload v2: a citizen_message erased before it is sent carries no text") {
+  PushFixture f;
+  const auto n = f.reportWithPhoto();
+  (void)f.push();  // the report went out before
+  staffAsks(f, n, "dora", "Wo genau ist das Loch?");
+  f.h.text("dora", "Vor Hausnummer 7, Tel. 0170 1234567");
+  (void)f.h.replies("dora");
+  f.h.text("dora", "daten löschen");
+  f.h.choice("dora", "confirm");
+  const auto sent = citizenMessagesIn(f.push());
+  REQUIRE(sent.size() == 1);
+  CHECK(errorsOf(schema(), sent[0], "#") == "");
+  CHECK(sent[0]["message"]["from"] == "citizen");
+  CHECK(sent[0]["message"]["text"].is_null());
+  CHECK(sent[0]["message"]["photos"].empty());
+  CHECK(sent[0].dump().find("1234567") == std::string::npos);
 }

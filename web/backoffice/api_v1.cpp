@@ -194,8 +194,11 @@ HttpResponse BackofficeApi::getPhoto(const HttpRequest& req) {
   if (!report) { return jsonError(503, "temporarily unavailable"); }
   std::optional<CasePhoto> photo;
   if (*report) {
-    for (const auto& p : (*report)->photos) {
-      if (p.media_id == media_id) { photo = p; }
+    // The report's photos and those the citizen sent into the thread later (citizen_message).
+    for (const auto* list : {&(*report)->photos, &(*report)->message_photos}) {
+      for (const auto& p : *list) {
+        if (p.media_id == media_id) { photo = p; }
+      }
     }
   }
   if (!photo || !media::MediaStore::isValidId(photo->content_id)) {
@@ -238,7 +241,16 @@ HttpResponse BackofficeApi::listChanges(const HttpRequest& req) {
   json changes = json::array();
   std::int64_t next = *after;
   for (const auto& e : *entries) {
-    changes.push_back(changeEntryJson(e));
+    json entry = changeEntryJson(e);
+    if (e.event_type == "citizen_message") {
+      // As in the push: the text is read now (null once the citizen erased it).
+      auto message = service_.cases().citizenMessage(e.ticket_number, e.thread_first,
+                                                     e.thread_last);
+      if (!message) { return jsonError(503, "temporarily unavailable"); }
+      entry["message"] = citizenMessageJson(&*message, e.ticket_number,
+                                            options_.photo_links.get(), service_.clock().now());
+    }
+    changes.push_back(std::move(entry));
     next = e.id;
   }
   const json out = {{"payload_version", kCasePayloadVersion}, {"changes", changes},
