@@ -198,6 +198,8 @@ const std::vector<Field>& fields() {
       {"oparl", "url", Kind::String, at(&Config::oparl, &OParlConfig::url)},
       {"oparl", "body_id", Kind::String, at(&Config::oparl, &OParlConfig::body_id)},
       {"oparl", "poll_minutes", Kind::Int, at(&Config::oparl, &OParlConfig::poll_minutes)},
+      {"oparl", "first_poll_seconds", Kind::Int,
+       at(&Config::oparl, &OParlConfig::first_poll_seconds)},
   };
   return kFields;
 }
@@ -381,6 +383,8 @@ void validate(const Config& c, std::vector<std::string>& errors) {
        "broadcasts.rate_share: must be more than 0 and at most 1");
   need(c.oparl.poll_minutes >= 5 && c.oparl.poll_minutes <= 24 * 60,
        "oparl.poll_minutes: must be 5..1440");
+  need(c.oparl.first_poll_seconds >= 0 && c.oparl.first_poll_seconds <= 24 * 3600,
+       "oparl.first_poll_seconds: must be 0..86400");
   need(c.oparl.url.empty() || isHttpUrl(c.oparl.url),
        "oparl.url: must be an http(s) URL or empty");
   need(!c.storage.media_dir.empty(), "storage.media_dir: must not be empty");

@@ -182,6 +182,7 @@ struct OParlConfig {
   std::string url;      //!< System or Body URL; empty: no polling
   std::string body_id;  //!< with a System URL: the Body to follow (empty: the first)
   int poll_minutes = 60;
+  int first_poll_seconds = 60;  //!< after start; a new installation need not wait poll_minutes
 };
 
 //! Data-protection retention (docs/privacy.md): run by the scheduler every interval.

@@ -49,9 +49,10 @@ Broadcasts::Broadcasts(const config::Config& config, storage::Database& db,
   oparl_http = makeCurlHttpClient();
   poller = std::make_unique<oparl::Poller>(*oparl_http, *store, *service, flows.topic_settings,
                                            flows.texts, clock, oparlOptions(config));
-  tasks.push_back(std::make_unique<PeriodicTask>("oparl_poll",
-                                                 std::chrono::minutes(config.oparl.poll_minutes),
-                                                 [p = poller.get()] { (void)p->poll(); }));
+  tasks.push_back(std::make_unique<PeriodicTask>(
+      "oparl_poll", std::chrono::minutes(config.oparl.poll_minutes),
+      std::chrono::seconds(config.oparl.first_poll_seconds),
+      [p = poller.get()] { (void)p->poll(); }));
 }
 
 void Broadcasts::start() {

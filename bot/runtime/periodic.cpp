@@ -9,7 +9,11 @@ namespace bb {
 
 PeriodicTask::PeriodicTask(std::string name, std::chrono::milliseconds interval,
                            std::function<void()> run)
-    : name_(std::move(name)), interval_(interval), run_(std::move(run)) {}
+    : PeriodicTask(std::move(name), interval, interval, std::move(run)) {}
+
+PeriodicTask::PeriodicTask(std::string name, std::chrono::milliseconds interval,
+                           std::chrono::milliseconds first, std::function<void()> run)
+    : name_(std::move(name)), interval_(interval), first_(first), run_(std::move(run)) {}
 
 PeriodicTask::~PeriodicTask() { stop(); }
 
@@ -32,8 +36,8 @@ void PeriodicTask::stop() {
 void PeriodicTask::loop() {
   setThreadName("bb-" + name_);
   std::unique_lock lock(mutex_);
-  for (;;) {
-    if (wake_.wait_for(lock, interval_, [this] { return stopping_; })) { return; }
+  for (auto wait = first_;; wait = interval_) {
+    if (wake_.wait_for(lock, wait, [this] { return stopping_; })) { return; }
     lock.unlock();
     try {
       run_();

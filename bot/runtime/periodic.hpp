@@ -16,6 +16,10 @@ public:
   //! `run` is called first after `interval` (not at start: startup stays fast), then every
   //! `interval`. Exceptions from `run` are caught and logged; the task keeps running.
   PeriodicTask(std::string name, std::chrono::milliseconds interval, std::function<void()> run);
+  //! The same, with the first run after `first` instead (0: right after start, on the task's
+  //! own thread, so startup still does not wait for it).
+  PeriodicTask(std::string name, std::chrono::milliseconds interval, std::chrono::milliseconds first,
+               std::function<void()> run);
   ~PeriodicTask();
   PeriodicTask(const PeriodicTask&) = delete;
   PeriodicTask& operator=(const PeriodicTask&) = delete;
@@ -27,6 +31,7 @@ private:
   void loop();
   std::string name_;
   std::chrono::milliseconds interval_;
+  std::chrono::milliseconds first_;
   std::function<void()> run_;
   std::mutex mutex_;
   std::condition_variable wake_;
