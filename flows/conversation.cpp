@@ -313,6 +313,19 @@ void acceptConsent(Turn& t) {
   say(t, "privacy.accepted", {}, menuChoices(t));
 }
 
+//! The city raised privacy.notice_version since the citizen accepted: the new notice comes
+//! before anything else, with the same two answers.
+void showUpdatedNotice(Turn& t) {
+  say(t, "privacy.notice_updated", {{"url", t.ctx.settings.privacy_notice_url}},
+      choicesFor(t, State::Consent));
+}
+
+//! Declining the new notice keeps what exists (tickets stay with the city), processes nothing
+//! new, and says how to erase or accept later.
+void declineUpdatedNotice(Turn& t) {
+  say(t, "privacy.update_declined", {}, choicesFor(t, State::Consent));
+}
+
 void declineConsent(Turn& t) {
   say(t, "privacy.declined");
   t.effects.emplace_back(ForgetCitizen{});
@@ -444,6 +457,17 @@ constexpr Transition kConsent[] = {
   {State::Consent,   On::LangDe,     nullptr, noticeInGerman,  State::Consent},
   {State::Consent,   On::LangEn,     nullptr, noticeInEnglish, State::Consent},
   {State::Consent,   On::Any,        nullptr, showNotice,      State::Consent},
+};
+
+// Applies while the accepted version is older than the configured one. Erasure and the data
+// export go through the global table meanwhile (a privacy right needs no new consent).
+constexpr Transition kNoticeUpdate[] = {
+  // from            on              guard    action                to
+  {State::Consent,   On::Yes,        nullptr, acceptConsent,        State::Menu},
+  {State::Consent,   On::No,         nullptr, declineUpdatedNotice, State::Consent},
+  {State::Consent,   On::Cancel,     nullptr, declineUpdatedNotice, State::Consent},
+  {State::Consent,   On::Stop,       nullptr, declineUpdatedNotice, State::Consent},
+  {kAny,             On::Any,        nullptr, showUpdatedNotice,    State::Consent},
 };
 
 constexpr Transition kExpiry[] = {
@@ -604,13 +628,23 @@ StepResult step(const Conversation& current, const Event& event, const Context& 
   using namespace detail;
   StepResult result{current, {}};
   result.next.last_activity = ctx.now;
-  Turn turn{current, event, ctx, initialState(current), On::Unknown, {}, 0, result.next,
-            result.effects};
+  const bool notice_outdated = current.consent_version > 0 &&
+                               current.consent_version < ctx.settings.privacy_notice_version;
+  State start = initialState(current);
+  if (notice_outdated && stateFromString(current.state) == State::Consent) {
+    start = State::Consent;  // the new notice is on screen
+  }
+  Turn turn{current, event, ctx, start, On::Unknown, {}, 0, result.next, result.effects};
   classify(turn);
   result.next.state = toString(turn.state);
 
   if (current.consent_version <= 0) {
     runTable(consentTable(), turn);
+    return result;
+  }
+  if (notice_outdated && turn.on != On::EraseData && turn.on != On::MyData &&
+      turn.state != State::EraseConfirm) {
+    runTable(kNoticeUpdate, turn);
     return result;
   }
   if (runTable(kExpiry, turn)) {

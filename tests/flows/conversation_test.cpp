@@ -104,6 +104,54 @@ TEST_CASE("flows: answers as people type them accept or decline the notice") {
   }
 }
 
+TEST_CASE("flows: a raised notice version shows the new notice before anything else") {
+  Fixture f;  // the configured version is 2
+  Conversation c = at(State::ReportPhoto, potholeDraft());
+  c.consent_version = 1;
+  // Whatever arrives, even inside a running report: the new notice, nothing else.
+  for (const Event& e : {text("Schlagloch in der Hauptstraße"), image("m1"), text("status 12"),
+                         location(kInNorth)}) {
+    const auto r = f.run(c, e);
+    CHECK(r.next.state == "consent");
+    CHECK(r.next.consent_version == 1);
+    CHECK(replyKeys(r) == std::vector<std::string>{"privacy.notice_updated"});
+    CHECK(onlyReply(r).text.find("https://example.org/datenschutz") != std::string::npos);
+    CHECK(choiceIds(onlyReply(r)) == std::vector<std::string>{"accept", "decline"});
+    CHECK(r.next.draft.photo_ids.empty());
+  }
+  const auto shown = f.run(c, text("hallo")).next;
+
+  // Accepting records the new version and opens the menu.
+  const auto yes = f.run(shown, text("ja bitte"));
+  CHECK(yes.next.state == "menu");
+  CHECK(yes.next.consent_version == 2);
+  REQUIRE(findEffect<RecordConsent>(yes) != nullptr);
+  CHECK(findEffect<RecordConsent>(yes)->version == 2);
+  CHECK(replyKeys(yes) == std::vector<std::string>{"privacy.accepted"});
+
+  // Declining keeps the citizen (their tickets stay) and processes nothing new.
+  const auto no = f.run(shown, text("nein"));
+  CHECK(no.next.state == "consent");
+  CHECK(no.next.consent_version == 1);
+  CHECK(findEffect<ForgetCitizen>(no) == nullptr);
+  CHECK(replyKeys(no) == std::vector<std::string>{"privacy.update_declined"});
+  const auto later = f.run(no.next, text("Schlagloch"));
+  CHECK(replyKeys(later) == std::vector<std::string>{"privacy.notice_updated"});
+
+  // The data rights need no new consent.
+  const auto exported = f.run(no.next, text("meine daten"));
+  CHECK(findEffect<ExportData>(exported) != nullptr);
+  const auto ask = f.run(no.next, text("daten löschen"));
+  CHECK(ask.next.state == "erase_confirm");
+  const auto erased = f.run(ask.next, choice("confirm"));
+  CHECK(findEffect<EraseData>(erased) != nullptr);
+
+  // The current version: no notice.
+  Conversation current = at(State::Menu);
+  current.consent_version = 2;
+  CHECK(replyKeys(f.run(current, text("hilfe"))) != std::vector<std::string>{"privacy.notice_updated"});
+}
+
 TEST_CASE("flows: consent declined forgets the citizen") {
   Fixture f;
   Event event;
