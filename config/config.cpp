@@ -158,6 +158,8 @@ const std::vector<Field>& fields() {
        at(&Config::flows, &FlowsConfig::duplicate_radius_m)},
       {"flows", "letterbox_department", Kind::String,
        at(&Config::flows, &FlowsConfig::letterbox_department)},
+      {"flows", "department_names", Kind::String,
+       at(&Config::flows, &FlowsConfig::department_names)},
       {"flows", "outside_responsible", Kind::String,
        at(&Config::flows, &FlowsConfig::outside_responsible)},
       {"flows", "workers", Kind::Int, at(&Config::flows, &FlowsConfig::workers)},
@@ -228,6 +230,19 @@ std::string setFromJson(Config& c, const Field& f, const json& v) {
         for (const auto& [dept, url] : v.items()) {
           if (!url.is_string()) { return "values must be URL strings"; }
           joined += (joined.empty() ? "" : ",") + dept + "=" + url.get<std::string>();
+        }
+        *static_cast<std::string*>(slot) = joined;
+        return "";
+      }
+      if (f.section == "flows" && f.key == "department_names" && v.is_object()) {
+        // A JSON object {"id": "Name"} is stored in the "id=Name;id=Name" form.
+        std::string joined;
+        for (const auto& [dept, name] : v.items()) {
+          if (!name.is_string()) { return "values must be name strings"; }
+          if (name.get<std::string>().find(';') != std::string::npos) {
+            return "a name must not contain ';'";
+          }
+          joined += (joined.empty() ? "" : ";") + dept + "=" + name.get<std::string>();
         }
         *static_cast<std::string*>(slot) = joined;
         return "";
@@ -461,6 +476,13 @@ void validate(const Config& c, std::vector<std::string>& errors) {
     }
   }
 
+  {
+    std::vector<std::pair<std::string, std::string>> names;
+    need(parseDepartmentNames(c.flows.department_names, names),
+         "flows.department_names: must be \"id=Name;id=Name\" (names of 1..120 characters) or "
+         "an object of names");
+  }
+
   // Keys: in demo mode missing keys are generated later; a key that is set must be well-formed.
   for (const auto& [name, value] : {std::pair{"privacy.pseudonym_key", &c.privacy.pseudonym_key},
                                     std::pair{"privacy.encryption_key", &c.privacy.encryption_key}}) {
@@ -509,12 +531,15 @@ void validate(const Config& c, std::vector<std::string>& errors) {
 
 }  // namespace
 
-bool parseDepartmentUrls(const std::string& text,
-                         std::vector<std::pair<std::string, std::string>>& out) {
+namespace {
+
+//! "key=value<sep>key=value": false on an entry without key or value.
+bool parsePairs(const std::string& text, char sep,
+                std::vector<std::pair<std::string, std::string>>& out) {
   out.clear();
   std::size_t start = 0;
   while (start < text.size()) {
-    const auto comma = text.find(',', start);
+    const auto comma = text.find(sep, start);
     const auto end = comma == std::string::npos ? text.size() : comma;
     const std::string item = text.substr(start, end - start);
     start = end + 1;
@@ -522,6 +547,29 @@ bool parseDepartmentUrls(const std::string& text,
     const auto eq = item.find('=');
     if (eq == std::string::npos || eq == 0 || eq + 1 == item.size()) { return false; }
     out.emplace_back(item.substr(0, eq), item.substr(eq + 1));
+  }
+  return true;
+}
+
+}  // namespace
+
+bool parseDepartmentUrls(const std::string& text,
+                         std::vector<std::pair<std::string, std::string>>& out) {
+  return parsePairs(text, ',', out);
+}
+
+bool parseDepartmentNames(const std::string& text,
+                          std::vector<std::pair<std::string, std::string>>& out) {
+  if (!parsePairs(text, ';', out)) { return false; }
+  for (auto& [id, name] : out) {
+    const auto trim = [](std::string& s) {
+      const auto a = s.find_first_not_of(" \t");
+      const auto b = s.find_last_not_of(" \t");
+      s = a == std::string::npos ? std::string() : s.substr(a, b - a + 1);
+    };
+    trim(id);
+    trim(name);
+    if (id.empty() || name.empty() || name.size() > 120) { return false; }
   }
   return true;
 }

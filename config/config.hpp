@@ -126,6 +126,9 @@ struct FlowsConfig {
   int ticket_messages_per_day = 20;
   double duplicate_radius_m = 50;
   std::string letterbox_department = "buergerservice";
+  //! Names people read for the department ids of categories and districts:
+  //! "id=Name;id=Name" (a JSON object is accepted too). A department without one shows its id.
+  std::string department_names;
   std::string outside_responsible;  //!< named in the refusal for points outside the city limits
   //! Conversation processing threads. Each waits for its own step's commit, so processing runs
   //! at about workers × commits per second (docs/performance.md).
@@ -249,6 +252,10 @@ std::vector<KeyInfo> allKeys();
 
 //! Parses backoffice.department_urls ("dept=url,dept=url"); false on a malformed entry.
 bool parseDepartmentUrls(const std::string& text, std::vector<std::pair<std::string, std::string>>& out);
+
+//! Parses flows.department_names ("id=Name;id=Name"); false on a malformed entry.
+bool parseDepartmentNames(const std::string& text,
+                          std::vector<std::pair<std::string, std::string>>& out);
 
 //! Splits a comma-separated list (privacy.previous_encryption_keys), trimming spaces, no empties.
 std::vector<std::string> splitKeyList(const std::string& text);

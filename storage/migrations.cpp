@@ -568,6 +568,11 @@ CREATE INDEX inbound_events_parked ON inbound_events (pseudonym) WHERE parked_at
 ALTER TABLE case_queue ADD COLUMN thread_first INTEGER;
 ALTER TABLE case_queue ADD COLUMN thread_last INTEGER;
 )sql",
+      // inbox accounts: after an admin's reset (and for the demo account) the member must choose
+      // a new password before any other page.
+      R"sql(
+ALTER TABLE staff_users ADD COLUMN must_change_password INTEGER NOT NULL DEFAULT 0;
+)sql",
   };
   return kMigrations;
 }

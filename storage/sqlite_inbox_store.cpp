@@ -2,6 +2,7 @@
 
 #include "storage/ticket_rows.hpp"
 
+#include <map>
 #include <variant>
 
 #include <SQLiteCpp/SQLiteCpp.h>
@@ -40,7 +41,8 @@ std::vector<std::string> departmentsOf(SQLite::Database& db, std::int64_t staff_
   return out;
 }
 
-constexpr const char* kStaffColumns = "id, login, role, password_hash, disabled, created_at";
+constexpr const char* kStaffColumns =
+    "id, login, role, password_hash, disabled, created_at, must_change_password";
 
 StaffUser readStaff(SQLite::Database& db, SQLite::Statement& q) {
   StaffUser u;
@@ -50,6 +52,7 @@ StaffUser readStaff(SQLite::Database& db, SQLite::Statement& q) {
   u.password_hash = q.getColumn(3).getString();
   u.disabled = q.getColumn(4).getInt() != 0;
   u.created_at = fromMillis(q.getColumn(5).getInt64());
+  u.must_change_password = q.getColumn(6).getInt() != 0;
   u.departments = departmentsOf(db, u.id);
   return u;
 }
@@ -275,13 +278,14 @@ Result<std::int64_t> SqliteInboxStore::createStaff(const StaffUser& user, SysTim
   auto r = db_.write([&](SQLite::Database& db) {
     SQLite::Statement q(db,
                         "INSERT INTO staff_users (login, role, password_hash, disabled, created_at, "
-                        "updated_at) VALUES (?, ?, ?, ?, ?, ?)");
+                        "updated_at, must_change_password) VALUES (?, ?, ?, ?, ?, ?, ?)");
     q.bind(1, user.login);
     q.bind(2, toString(user.role));
     q.bind(3, user.password_hash);
     q.bind(4, user.disabled ? 1 : 0);
     q.bind(5, toMillis(now));
     q.bind(6, toMillis(now));
+    q.bind(7, user.must_change_password ? 1 : 0);
     q.exec();
     id = db.getLastInsertRowid();
     setDepartments(db, id, user.departments);
@@ -340,6 +344,33 @@ Result<void> SqliteInboxStore::updateStaff(std::int64_t id, StaffRole role,
     }
     insertAudit(db, audit);
     return true;
+  });
+}
+
+Result<void> SqliteInboxStore::setPassword(std::int64_t id, const std::string& password_hash,
+                                           bool must_change, const std::string& keep_session_hash,
+                                           const AuditEntry& audit) {
+  return changeKnown(db_, [&](SQLite::Database& db) {
+    SQLite::Statement q(db,
+                        "UPDATE staff_users SET password_hash = ?, must_change_password = ?, "
+                        "updated_at = ? WHERE id = ?");
+    bindAll(q, password_hash, must_change, audit.at, id);
+    if (q.exec() == 0) { return false; }
+    // A password known elsewhere must not keep another browser signed in.
+    SQLite::Statement d(db, "DELETE FROM staff_sessions WHERE staff_id = ? AND id_hash <> ?");
+    bindAll(d, id, keep_session_hash);
+    d.exec();
+    insertAudit(db, audit);
+    return true;
+  });
+}
+
+Result<void> SqliteInboxStore::endAllSessions(std::int64_t staff_id, const AuditEntry& audit) {
+  return db_.write([&](SQLite::Database& db) {
+    SQLite::Statement d(db, "DELETE FROM staff_sessions WHERE staff_id = ?");
+    d.bind(1, staff_id);
+    d.exec();
+    insertAudit(db, audit);
   });
 }
 
@@ -571,6 +602,49 @@ Result<std::int64_t> SqliteInboxStore::unreadCount(const TicketQuery& query) {
     SQLite::Statement c(db, "SELECT count(*) FROM tickets t" + where);
     bindValues(c, values);
     return c.executeStep() ? c.getColumn(0).getInt64() : std::int64_t{0};
+  });
+}
+
+Result<std::vector<NewWork>> SqliteInboxStore::newWork(const TicketQuery& scope) {
+  TicketQuery q;
+  q.all_departments = scope.all_departments;
+  q.departments = scope.departments;
+  return db_.read([&](SQLite::Database& db) {
+    std::map<std::string, NewWork> by_department;
+    {
+      // New tickets from the counts table; unread messages: the events since the oldest one no
+      // staff member opened the ticket after (tickets_unread holds only such tickets).
+      std::string where;
+      std::vector<Value> values;
+      addScope(q, "", where, values);
+      addClause(where, "status = 'eingegangen'");
+      SQLite::Statement c(db, "SELECT department, sum(n) FROM ticket_counts" + where +
+                                  " GROUP BY department HAVING sum(n) > 0");
+      bindValues(c, values);
+      while (c.executeStep()) {
+        auto& w = by_department[c.getColumn(0).getString()];
+        w.new_tickets = c.getColumn(1).getInt64();
+      }
+    }
+    std::string where;
+    std::vector<Value> values;
+    addScope(q, "t.", where, values);
+    addClause(where, "t.unread_citizen_at IS NOT NULL");
+    SQLite::Statement m(db,
+                        "SELECT t.department, count(*) FROM tickets t JOIN ticket_events e "
+                        "ON e.ticket_id = t.id AND e.kind = 'citizen_message' "
+                        "AND e.created_at >= t.unread_citizen_at" + where +
+                            " GROUP BY t.department");
+    bindValues(m, values);
+    while (m.executeStep()) {
+      by_department[m.getColumn(0).getString()].new_messages = m.getColumn(1).getInt64();
+    }
+    std::vector<NewWork> out;
+    for (auto& [department, w] : by_department) {
+      w.department = department;
+      out.push_back(std::move(w));
+    }
+    return out;
   });
 }
 

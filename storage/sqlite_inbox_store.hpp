@@ -21,6 +21,9 @@ public:
   Result<void> updateStaff(std::int64_t id, StaffRole role,
                            const std::vector<std::string>& departments, bool disabled,
                            const AuditEntry& audit) override;
+  Result<void> setPassword(std::int64_t id, const std::string& password_hash, bool must_change,
+                           const std::string& keep_session_hash, const AuditEntry& audit) override;
+  Result<void> endAllSessions(std::int64_t staff_id, const AuditEntry& audit) override;
 
   Result<void> createSession(const StaffSession& session) override;
   Result<std::optional<StaffSession>> session(const std::string& id_hash) override;
@@ -42,6 +45,7 @@ public:
   Result<std::vector<ThreadEntry>> thread(std::int64_t number) override;
   Result<std::optional<InboxMedia>> ticketMedia(std::int64_t media_id) override;
   Result<std::int64_t> unreadCount(const TicketQuery& query) override;
+  Result<std::vector<NewWork>> newWork(const TicketQuery& scope) override;
   Result<void> markCitizenMessagesRead(std::int64_t number) override;
 
   Result<void> addStaffReply(std::int64_t number, const NewOutbound& message,

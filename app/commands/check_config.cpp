@@ -39,6 +39,21 @@ void checkOtherFiles(const config::Config& c, Findings& out) {
   }
 }
 
+//! A name for an id that no category or district uses is a typo: the department keeps its id.
+void checkDepartmentNames(const config::Config& c, const FlowData& data, Findings& out) {
+  std::vector<std::pair<std::string, std::string>> names;
+  if (!config::parseDepartmentNames(c.flows.department_names, names)) { return; }  // an error
+  for (const auto& [id, name] : names) {
+    bool used = false;
+    for (const auto& cat : data.categories) { used = used || cat.department == id; }
+    for (const auto& d : data.geo.districts) { used = used || d.department == id; }
+    if (!used) {
+      out.warnings.push_back("flows.department_names: '" + id +
+                             "' is no department of the categories or districts");
+    }
+  }
+}
+
 void checkFiles(const config::Config& c, Findings& out) {
   auto data = loadFlowData(c);
   if (!data) {
@@ -47,6 +62,7 @@ void checkFiles(const config::Config& c, Findings& out) {
     auto found = checkFlowData(*data);
     out.errors.insert(out.errors.end(), found.errors.begin(), found.errors.end());
     out.warnings.insert(out.warnings.end(), found.warnings.begin(), found.warnings.end());
+    checkDepartmentNames(c, *data, out);
   }
   checkOtherFiles(c, out);
 }

@@ -56,9 +56,46 @@ std::string readPassword() {
   return password;
 }
 
+//! `staff reset-password --login NAME`: the way back in when the only admin lost their password.
+//! Prints a temporary password once; the member must choose a new one at the next login, and
+//! every session of the account ends.
+int resetPassword(const Args& args) {
+  const std::string login = argValue(args, "--login");
+  config::Config config;
+  if (!loadConfigOrReport(args, config, true)) { return 2; }
+  auto db = openDatabaseOrReport(config, "database");
+  if (!db) { return 1; }
+  SystemClock clock;
+  storage::SqliteInboxStore inbox_store(*db);
+  auto user = inbox_store.staffByLogin(login);
+  if (!user || !*user) {
+    db->close();
+    std::cerr << "staff reset-password: no account with that login\n";
+    return 2;
+  }
+  const std::string temporary = auth::temporaryPassword();
+  auto hash = auth::hashPassword(temporary);
+  AuditEntry audit;
+  audit.at = clock.now();
+  audit.actor = "cli";
+  audit.action = "password_reset";
+  audit.detail = "staff=" + std::to_string((*user)->id);
+  auto done = hash ? inbox_store.setPassword((*user)->id, *hash, true, "", audit)
+                   : Result<void>(fail(hash.error().code, hash.error().detail));
+  db->close();
+  if (!done) {
+    std::cerr << "staff reset-password: " << done.error().detail << "\n";
+    return 1;
+  }
+  std::cout << "temporary password: " << temporary
+            << "  (shown only this once; a new one must be chosen at the next login)" << std::endl;
+  return 0;
+}
+
 }  // namespace
 
 int runStaff(const Args& args) {
+  if (args.size() >= 2 && args[1] == "reset-password") { return resetPassword(args); }
   if (args.size() < 2 || args[1] != "add") { return kBadUsage; }
   auth::NewAccount a;
   a.login = argValue(args, "--login");

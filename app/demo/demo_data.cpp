@@ -41,9 +41,11 @@ void seedDemoAdmin(InboxStore& staff, const std::vector<std::string>& department
   a.role = "admin";
   a.departments = departments;
   a.password = crypto::randomHex(8);
+  // Printed on a terminal (and often in a shared log): it must not stay the account's password.
+  a.must_change_password = true;
   if (auto id = auth::createAccount(staff, a, clock.now()); id) {
     std::cout << "Staff inbox (demo): " << public_url << "/inbox  login: demo  "
-              << "password: " << a.password << "  (shown only this once)" << std::endl;
+              << "password: " << a.password << "  (shown only this once; choose a new one at the first login)" << std::endl;
     log::info("inbox_demo_admin_created", {{"staff_id", std::to_string(*id)}});
   }
 }

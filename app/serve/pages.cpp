@@ -54,6 +54,10 @@ web::InboxOptions inboxOptions(const config::Config& c, const std::string& key_m
   // Validated when the config was loaded (config/config.cpp).
   o.trusted_proxies = config::parseCidrList(c.server.trusted_proxies).value_or(
       std::vector<config::Cidr>{});
+  std::vector<std::pair<std::string, std::string>> names;
+  if (config::parseDepartmentNames(c.flows.department_names, names)) {
+    o.department_names.insert(names.begin(), names.end());
+  }
   return o;
 }
 

@@ -28,6 +28,9 @@ struct StaffUser {
   std::vector<std::string> departments;  //!< sorted; agents see only these tickets
   std::string password_hash;             //!< bot/staff/password.hpp stored form
   bool disabled = false;
+  //! Set by an admin's reset and for the demo account: until the member chose a new password,
+  //! every page leads to the password form.
+  bool must_change_password = false;
   SysTime created_at{};
 };
 
@@ -81,6 +84,14 @@ struct InboxTicket {
   std::optional<SysTime> unread_since;
 };
 
+//! New work of one department: tickets nobody has triaged yet (status eingegangen) and citizen
+//! messages no staff member has opened since they arrived (each text and each photo counts).
+struct NewWork {
+  std::string department;
+  std::int64_t new_tickets = 0;
+  std::int64_t new_messages = 0;
+};
+
 struct TicketPage {
   std::vector<InboxTicket> rows;
   bool has_more = false;
@@ -126,6 +137,13 @@ public:
   virtual Result<void> updateStaff(std::int64_t id, StaffRole role,
                                    const std::vector<std::string>& departments, bool disabled,
                                    const AuditEntry& audit) = 0;
+  //! Stores a new password hash and the must-change flag, and ends every session of the account
+  //! except `keep_session_hash` (empty: all of them). NotFound for an unknown account.
+  virtual Result<void> setPassword(std::int64_t id, const std::string& password_hash,
+                                   bool must_change, const std::string& keep_session_hash,
+                                   const AuditEntry& audit) = 0;
+  //! Ends every session of the account ("überall abmelden").
+  virtual Result<void> endAllSessions(std::int64_t staff_id, const AuditEntry& audit) = 0;
 
   // ---- sessions ----
   virtual Result<void> createSession(const StaffSession& session) = 0;
@@ -157,6 +175,9 @@ public:
   virtual Result<std::optional<InboxMedia>> ticketMedia(std::int64_t media_id) = 0;
   //! Tickets with an unread citizen message under the query's scope (for the navigation).
   virtual Result<std::int64_t> unreadCount(const TicketQuery& query) = 0;
+  //! New tickets and unread citizen messages per department under the query's scope (its
+  //! department scope only), departments without any left out.
+  virtual Result<std::vector<NewWork>> newWork(const TicketQuery& scope) = 0;
   //! A staff member opened the ticket: its citizen messages are read for the whole team.
   virtual Result<void> markCitizenMessagesRead(std::int64_t number) = 0;
 

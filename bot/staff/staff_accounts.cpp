@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "bot/security/crypto.hpp"
+
 namespace bb::auth {
 namespace {
 
@@ -44,11 +46,32 @@ Result<std::int64_t> createAccount(InboxStore& store, const NewAccount& account,
   user.departments.erase(std::unique(user.departments.begin(), user.departments.end()),
                          user.departments.end());
   user.password_hash = *hash;
+  user.must_change_password = account.must_change_password;
   auto id = store.createStaff(user, now);
   if (!id && id.error().code == ErrorCode::Conflict) {
     return fail(ErrorCode::Conflict, "Diesen Login gibt es schon");
   }
   return id;
+}
+
+Result<std::string> hashChosenPassword(const std::string& password, int iterations) {
+  if (passwordLength(password) < kMinPasswordChars || password.size() > 256) {
+    return fail(ErrorCode::InvalidInput, "Das Passwort braucht 10 bis 256 Zeichen");
+  }
+  return hashPassword(password, iterations);
+}
+
+std::string temporaryPassword() {
+  static constexpr char kAlphabet[] = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+  constexpr std::size_t kSize = sizeof(kAlphabet) - 1;  // 56 symbols
+  std::string out;
+  while (out.size() < 14) {
+    for (unsigned char b : crypto::randomBytes(32)) {
+      // Rejection sampling keeps every symbol equally likely.
+      if (b < 256 - (256 % kSize) && out.size() < 14) { out.push_back(kAlphabet[b % kSize]); }
+    }
+  }
+  return out;
 }
 
 }  // namespace bb::auth

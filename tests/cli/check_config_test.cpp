@@ -179,3 +179,24 @@ TEST_CASE("check-config: flows.ticket_messages_per_day out of range is an error"
   const auto ok = checkConfig(writeConfig(dir.path(), R"(, "ticket_messages_per_day": 3)"));
   CHECK(ok.code == 0);
 }
+
+TEST_CASE("check-config: flows.department_names must be well-formed and name known departments") {
+  bb::test::TempDir dir;
+  const auto ok = checkConfig(writeConfig(
+      dir.path(), R"(, "department_names": {"tiefbau-kernstadt": "Tiefbauamt Kernstadt", "bauhof": "Bauhof"})"));
+  INFO(ok.output);
+  CHECK(ok.code == 0);
+  CHECK(ok.output.find("department_names") == std::string::npos);
+  const auto typo = checkConfig(writeConfig(dir.path(), R"(, "department_names": {"bauhoff": "Bauhof"})"));
+  INFO(typo.output);
+  CHECK(typo.code == 0);
+  CHECK(typo.output.find("config warning: flows.department_names: 'bauhoff' is no department") !=
+        std::string::npos);
+  const auto bad = checkConfig(writeConfig(dir.path(), R"(, "department_names": {"bauhof": "A;B"})"));
+  CHECK(bad.code == 2);
+  CHECK(bad.output.find("flows.department_names") != std::string::npos);
+  const auto env = checkConfig(writeConfig(dir.path(), ""),
+                               {{"BUERGERBOX_FLOWS_DEPARTMENT_NAMES", "bauhof=Bauhof;tiefbau"}});
+  CHECK(env.code == 2);
+  CHECK(env.output.find("flows.department_names: must be") != std::string::npos);
+}

@@ -254,6 +254,12 @@ async function run() {
   await page.getByLabel('Login').fill(login);
   await page.getByLabel('Passwort').fill(password);
   await page.getByRole('button', { name: 'Anmelden' }).click();
+  // The demo password was printed on the terminal: the inbox asks for an own one first.
+  await page.getByRole('heading', { name: 'Mein Konto' }).waitFor({ timeout: STEP_TIMEOUT_MS });
+  await page.getByLabel('Aktuelles Passwort').fill(password);
+  await page.getByLabel('Neues Passwort (mind. 10 Zeichen)').fill('ein-eigenes-demo-passwort');
+  await page.getByLabel('Neues Passwort wiederholen').fill('ein-eigenes-demo-passwort');
+  await page.getByRole('button', { name: 'Passwort ändern' }).click();
   await page.getByRole('heading', { name: 'Meldungen' }).waitFor({ timeout: STEP_TIMEOUT_MS });
   await page.getByRole('link', { name: 'Beteiligung', exact: true }).click();
   await page.getByRole('heading', { name: 'Bürgerbeteiligung' }).waitFor({ timeout: STEP_TIMEOUT_MS });

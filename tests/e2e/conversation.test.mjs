@@ -220,6 +220,12 @@ async function staffLogin(base) {
   await inbox.getByLabel('Login').fill(demo[1]);
   await inbox.getByLabel('Passwort').fill(demo[2]);
   await inbox.getByRole('button', { name: 'Anmelden' }).click();
+  // The demo password was printed on the terminal: the inbox asks for an own one first.
+  await inbox.getByRole('heading', { name: 'Mein Konto' }).waitFor({ timeout: STEP_TIMEOUT_MS });
+  await inbox.getByLabel('Aktuelles Passwort').fill(demo[2]);
+  await inbox.getByLabel('Neues Passwort (mind. 10 Zeichen)').fill('ein-eigenes-demo-passwort');
+  await inbox.getByLabel('Neues Passwort wiederholen').fill('ein-eigenes-demo-passwort');
+  await inbox.getByRole('button', { name: 'Passwort ändern' }).click();
   await inbox.getByRole('heading', { name: 'Meldungen' }).waitFor({ timeout: STEP_TIMEOUT_MS });
 }
 

@@ -37,7 +37,8 @@ std::string AccountsPage::departmentBoxes(const std::vector<std::string>& chosen
   for (const auto& d : departments_) {
     const bool on = std::find(chosen.begin(), chosen.end(), d) != chosen.end();
     out += "<label class=\"check\"><input type=\"checkbox\" name=\"department\" value=\"" +
-           escapeHtml(d) + "\"" + (on ? " checked" : "") + "> " + escapeHtml(d) + "</label>";
+           escapeHtml(d) + "\"" + (on ? " checked" : "") + "> " + escapeHtml(desk_.departmentName(d)) +
+           "</label>";
   }
   return out + "</fieldset>";
 }
@@ -75,7 +76,8 @@ HttpResponse AccountsPage::show(const HttpRequest& req) {
             departmentBoxes(u.departments) +
             "<label class=\"check\"><input type=\"checkbox\" name=\"disabled\" value=\"1\"" +
             (u.disabled ? " checked" : "") + "> gesperrt</label><button type=\"submit\">"
-            "Speichern</button></form></td></tr>";
+            "Speichern</button></form>" + (u.id == p.user.id ? std::string() : resetForm(u, csrf)) +
+            "</td></tr>";
   }
   body += "</tbody></table><section class=\"action\"><h2>Neues Konto</h2><form method=\"post\" "
           "action=\"/inbox/admin/staff\">" + csrf +
@@ -123,6 +125,42 @@ HttpResponse AccountsPage::update(const HttpRequest& req) {
                               desk_.auditEntry(p, "staff_update", 0, detail));
   if (!r) { return r.error().code == ErrorCode::NotFound ? desk_.notFound(&p) : desk_.forbidden(&p); }
   return redirect("/inbox/admin/staff?ok=1");
+}
+
+std::string AccountsPage::resetForm(const StaffUser& u, const std::string& csrf) {
+  return "<form method=\"post\" action=\"/inbox/admin/staff/" + std::to_string(u.id) +
+         "/passwort\" class=\"staff-reset\">" + csrf +
+         "<button type=\"submit\">Passwort zurücksetzen</button>" +
+         (u.must_change_password ? " <span class=\"muted\">(vorläufiges Passwort)</span>" : "") +
+         "</form>";
+}
+
+HttpResponse AccountsPage::resetPassword(const HttpRequest& req) {
+  auto in = desk_.admitPost(req, isAdmin);
+  if (!in.who) { return in.refusal; }
+  const Principal& p = *in.who;
+  auto id = parseId(req.matches.empty() ? std::string() : req.matches[0]);
+  if (!id) { return desk_.notFound(&p); }
+  // One's own password is changed with the current one (Mein Konto), never reset.
+  if (*id == p.user.id) { return redirect(kOwnAccountPath); }
+  auto user = store_.staffById(*id);
+  if (!user) { return desk_.unavailable(&p); }
+  if (!*user) { return desk_.notFound(&p); }
+  const std::string temporary = auth::temporaryPassword();
+  auto hash = auth::hashPassword(temporary, password_iterations_);
+  if (!hash) { return desk_.unavailable(&p); }
+  auto r = store_.setPassword(*id, *hash, true, "",
+                              desk_.auditEntry(p, "password_reset", 0, "staff=" + std::to_string(*id)));
+  if (!r) { return r.error().code == ErrorCode::NotFound ? desk_.notFound(&p) : desk_.unavailable(&p); }
+  HttpResponse page = desk_.page(
+      200, "Passwort zurückgesetzt", &p,
+      "<h1>Passwort zurückgesetzt</h1><p>Vorläufiges Passwort für <strong>" +
+          escapeHtml((*user)->login) + "</strong>:</p><p class=\"temporary-password\"><code>" +
+          escapeHtml(temporary) + "</code></p><p class=\"hint\">Es wird nur jetzt angezeigt. "
+          "Geben Sie es der Person persönlich oder am Telefon weiter; bei der nächsten Anmeldung "
+          "muss sie ein eigenes Passwort festlegen. Alle ihre Sitzungen sind beendet.</p>"
+          "<p><a href=\"/inbox/admin/staff\">Zurück zu den Konten</a></p>");
+  return page;
 }
 
 HttpResponse AccountsPage::auditLog(const HttpRequest& req) {

@@ -21,6 +21,9 @@ public:
   HttpResponse show(const HttpRequest& req);      //!< GET /inbox/admin/staff
   HttpResponse create(const HttpRequest& req);    //!< POST /inbox/admin/staff
   HttpResponse update(const HttpRequest& req);    //!< POST /inbox/admin/staff/{id}
+  //! POST /inbox/admin/staff/{id}/passwort: a temporary password, shown once on the answer (never
+  //! in a URL or log), which the member must replace at the next login; their sessions end.
+  HttpResponse resetPassword(const HttpRequest& req);
   HttpResponse auditLog(const HttpRequest& req);  //!< GET /inbox/audit
 
 private:
@@ -28,6 +31,8 @@ private:
   std::string departmentBoxes(const std::vector<std::string>& chosen) const;
   //! The form's departments that exist, in the form's order.
   std::vector<std::string> knownDepartments(const Form& form) const;
+  //! The "Passwort zurücksetzen" button of an account row.
+  static std::string resetForm(const StaffUser& u, const std::string& csrf);
 
   StaffDesk& desk_;
   InboxStore& store_;

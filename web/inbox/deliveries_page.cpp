@@ -14,7 +14,8 @@ bool seesDelivery(const StaffUser& u, const DeliveryProblem& p) {
   return canSee(u, p.department);
 }
 
-std::string row(const DeliveryProblem& p, const std::string& csrf, SysTime now) {
+std::string row(const DeliveryProblem& p, const std::string& csrf, SysTime now,
+                const StaffDesk& desk) {
   const std::string ref = deliveryRef(p);
   const std::string ticket =
       p.ticket_number > 0 ? "<a href=\"/inbox/tickets/" + std::to_string(p.ticket_number) +
@@ -27,7 +28,7 @@ std::string row(const DeliveryProblem& p, const std::string& csrf, SysTime now) 
   };
   return "<tr id=\"" + ref + "\"><td>" + escapeHtml(ref) + "</td><td>" +
          escapeHtml(deliveryKindLabel(p)) + "</td><td>" + ticket + "</td><td>" +
-         escapeHtml(p.department.empty() ? "–" : p.department) + "</td><td>" +
+         escapeHtml(p.department.empty() ? "–" : desk.departmentName(p.department)) + "</td><td>" +
          escapeHtml(p.state) + "</td><td>" + escapeHtml(p.reason) + "</td><td>" +
          std::to_string(p.tries) + "</td><td title=\"" + escapeHtml(localDateTime(p.since)) +
          "\">" + escapeHtml(deliveryAge(p.since, now)) + "</td><td>" +
@@ -99,7 +100,7 @@ HttpResponse DeliveriesPage::show(const HttpRequest& req) {
           "<th>Art</th><th>Meldung</th><th>Abteilung</th><th>Zustand</th><th>Grund</th>"
           "<th>Versuche</th><th>Alter</th><th></th></tr></thead><tbody>";
   const SysTime now = desk_.now();
-  for (const auto& d : *problems) { body += row(d, csrf, now); }
+  for (const auto& d : *problems) { body += row(d, csrf, now, desk_); }
   body += "</tbody></table>";
   return desk_.page(200, "Zustellungen", &p, body);
 }

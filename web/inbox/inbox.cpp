@@ -49,8 +49,10 @@ Inbox::Inbox(Engine& engine, Store& store, InboxStore& inbox, media::MediaStore&
       assets_(options_.asset_dir),
       list_(desk_, inbox, engine.flowData(), clock, departments_, options_.page_size),
       ticket_(desk_, engine, store, inbox, media, clock, departments_),
-      accounts_(desk_, inbox, clock, departments_, options_.password_iterations) {
+      accounts_(desk_, inbox, clock, departments_, options_.password_iterations),
+      own_account_(desk_, inbox, options_.password_iterations) {
   if (options_.login_key.empty()) { options_.login_key = crypto::randomBytes(32); }
+  desk_.setDepartmentNames(options_.department_names);
   restoreThrottle();
 }
 
@@ -88,6 +90,13 @@ std::vector<Route> Inbox::routes() {
             bind(&accounts_, &AccountsPage::create)},
       Route{"POST", R"(/inbox/admin/staff/([0-9]{1,15}))", "inbox_staff_update",
             bind(&accounts_, &AccountsPage::update)},
+      Route{"POST", R"(/inbox/admin/staff/([0-9]{1,15})/passwort)", "inbox_staff_password_reset",
+            bind(&accounts_, &AccountsPage::resetPassword)},
+      Route{"GET", "/inbox/konto", "inbox_own_account", bind(&own_account_, &OwnAccountPage::show)},
+      Route{"POST", "/inbox/konto/passwort", "inbox_own_password",
+            bind(&own_account_, &OwnAccountPage::changePassword)},
+      Route{"POST", "/inbox/konto/abmelden", "inbox_logout_everywhere",
+            bind(&own_account_, &OwnAccountPage::logoutEverywhere)},
       Route{"GET", R"(/inbox/static/(inbox\.(?:css|js)))", "inbox_static",
             bind(this, &Inbox::asset)},
   };
@@ -112,8 +121,20 @@ HttpResponse Inbox::asset(const HttpRequest& req) {
 
 // ---- login / logout ----
 
+//! Where a successful login goes: the page asked for (a safe path under /inbox), else the list;
+//! first to the password form when the password must change.
+std::string Inbox::afterLogin(const StaffUser& user, const std::string& next) const {
+  const auto path = returnPath(next);
+  if (user.must_change_password) {
+    return std::string(kOwnAccountPath) +
+           (path && *path != "/inbox" ? "?next=" + urlEncode(*path) : std::string());
+  }
+  return path ? *path : std::string("/inbox");
+}
+
 HttpResponse Inbox::loginPage(const HttpRequest& req) {
-  if (desk_.authenticate(req)) { return redirect("/inbox"); }
+  const std::string next = returnPath(req.param("next")).value_or("");
+  if (auto p = desk_.authenticate(req, true)) { return redirect(afterLogin(p->user, next)); }
   std::string pre = StaffDesk::preLoginId(req);
   const bool fresh = pre.empty();
   if (fresh) { pre = crypto::randomHex(16); }
@@ -124,6 +145,7 @@ HttpResponse Inbox::loginPage(const HttpRequest& req) {
       200, "Anmelden", nullptr,
       "<section class=\"login\"><h1>Anmelden</h1>" + error +
           "<form method=\"post\" action=\"/inbox/login\">" + hidden("csrf", loginCsrfFor(pre)) +
+          (next.empty() ? std::string() : hidden("next", next)) +
           "<label>Login<input name=\"login\" autocomplete=\"username\" required autofocus "
           "maxlength=\"64\"></label>"
           "<label>Passwort<input name=\"password\" type=\"password\" "
@@ -145,6 +167,7 @@ HttpResponse Inbox::login(const HttpRequest& req) {
   std::transform(login.begin(), login.end(), login.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   const std::string password = formValue(form, "password");
+  const std::string next = returnPath(formValue(form, "next")).value_or("");
   const SysTime now = clock_.now();
   const std::string login_key = throttleKey("login:" + login);
   // Behind a trusted reverse proxy the client is named by its header; from anyone else the
@@ -155,8 +178,9 @@ HttpResponse Inbox::login(const HttpRequest& req) {
     HttpResponse r = desk_.page(429, "Zu viele Versuche", nullptr,
                                 "<section class=\"login\"><h1>Zu viele Versuche</h1><p "
                                 "class=\"error\" role=\"alert\">Bitte warten Sie eine Minute und "
-                                "versuchen Sie es dann erneut.</p><p><a href=\"/inbox/login\">Zur "
-                                "Anmeldung</a></p></section>");
+                                "versuchen Sie es dann erneut.</p><p><a href=\"" +
+                                    escapeHtml(loginUrl(next)) +
+                                    "\">Zur Anmeldung</a></p></section>");
     r.header("Retry-After", std::to_string(options_.throttle_window.count()));
     return r;
   }
@@ -182,7 +206,7 @@ HttpResponse Inbox::login(const HttpRequest& req) {
     }
     if (user) { desk_.audit(*user, "login_failed"); }
     log::info("inbox_login_failed");
-    return redirect("/inbox/login?e=1");
+    return redirect("/inbox/login?e=1" + (next.empty() ? "" : "&next=" + urlEncode(next)));
   }
   throttle_.reset(login_key);
   (void)inbox_.clearLoginFailures(login_key);  // a leftover row only ages out
@@ -190,14 +214,14 @@ HttpResponse Inbox::login(const HttpRequest& req) {
   if (!id) { return tryLater(desk_); }
   desk_.audit(*user, "login");
   log::info("inbox_login", {{"staff_id", std::to_string(user->id)}});
-  HttpResponse r = redirect("/inbox");
+  HttpResponse r = redirect(afterLogin(*user, next));
   r.header("Set-Cookie", desk_.sessionCookie(*id));
   r.header("Set-Cookie", desk_.preLoginCookie(""));
   return r;
 }
 
 HttpResponse Inbox::logout(const HttpRequest& req) {
-  auto p = desk_.authenticate(req);
+  auto p = desk_.authenticate(req, true);
   if (!p) { return redirect("/inbox/login"); }
   if (!desk_.csrfOk(*p, parseForm(req.body))) { return desk_.forbidden(&*p); }
   desk_.endSession(*p);

@@ -10,6 +10,7 @@
 // (list_page), one ticket (ticket_view), and the administrators' pages (accounts_page).
 
 #include <chrono>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,7 @@
 #include "web/inbox/list_page.hpp"
 #include "config/cidr.hpp"
 #include "web/inbox/login_throttle.hpp"
+#include "web/inbox/own_account.hpp"
 #include "web/inbox/staff_desk.hpp"
 #include "web/inbox/ticket_view.hpp"
 
@@ -42,6 +44,8 @@ struct InboxOptions {
   //! Reverse proxies whose X-Forwarded-For / Forwarded name the client (server.trusted_proxies).
   std::vector<config::Cidr> trusted_proxies;
   int password_iterations = auth::kPbkdf2Iterations;  //!< for accounts created in the UI
+  //! Department id → name people read (flows.department_names); ids without one show as is.
+  std::map<std::string, std::string> department_names;
 };
 
 class Inbox {
@@ -62,6 +66,7 @@ private:
   HttpResponse loginPage(const HttpRequest& req);
   HttpResponse login(const HttpRequest& req);
   HttpResponse logout(const HttpRequest& req);
+  std::string afterLogin(const StaffUser& user, const std::string& next) const;
   HttpResponse asset(const HttpRequest& req);
   std::string throttleKey(const std::string& key) const;
   void restoreThrottle();
@@ -76,6 +81,7 @@ private:
   ListPage list_;
   TicketView ticket_;
   AccountsPage accounts_;
+  OwnAccountPage own_account_;
 };
 
 }  // namespace bb::web

@@ -175,7 +175,7 @@ std::string ListPage::filterForm(const Filter& f, const Principal& p,
   }
   Options dep_opts = {{"", "Alle Abteilungen"}};
   for (const auto& d : departments_) {
-    if (canSee(p.user, d)) { dep_opts.emplace_back(d, d); }
+    if (canSee(p.user, d)) { dep_opts.emplace_back(d, desk_.departmentName(d)); }
   }
   Options as_opts = {{"", "Alle"}, {"none", "Nicht zugewiesen"}, {"me", "Mir zugewiesen"}};
   for (const auto& u : staff) {
@@ -256,7 +256,7 @@ std::string ListPage::table(const std::vector<InboxTicket>& rows) const {
            "</td><td>" + escapeHtml(views::categoryLabel(flows_, t.category_id)) +
            "</td><td class=\"desc\">" +
            escapeHtml(ellipsize(t.description.empty() ? t.address_text : t.description, 90)) +
-           "</td><td>" + escapeHtml(t.department) + "</td><td>" +
+           "</td><td>" + escapeHtml(desk_.departmentName(t.department)) + "</td><td>" +
            escapeHtml(views::channelLabel(t.channel)) + "</td><td>" +
            (row.assignee_login.empty() ? "<span class=\"muted\">–</span>"
                                        : escapeHtml(row.assignee_login)) +

@@ -39,13 +39,57 @@ std::int64_t unreadCount(InboxStore& store, const StaffUser& user) {
   return n ? *n : 0;
 }
 
+//! The departments of the staff member with new tickets or unread citizen messages.
+std::vector<NewWork> newWorkOf(InboxStore& store, const StaffUser& user) {
+  if (!worksTickets(user)) { return {}; }
+  TicketQuery q;
+  q.all_departments = user.role == StaffRole::Admin;
+  q.departments = user.departments;
+  auto w = store.newWork(q);
+  return w ? *w : std::vector<NewWork>{};
+}
+
+std::string plural(std::int64_t n, const char* one, const char* many) {
+  return std::to_string(n) + " " + (n == 1 ? one : many);
+}
+
+//! "Neu 5" in the navigation, opening to one line per department: its new tickets and new
+//! citizen messages, each a link to the list filtered to them. Nothing when there is no new work.
+std::string newWorkMenu(const std::vector<NewWork>& work, const StaffDesk& desk) {
+  std::int64_t total = 0;
+  std::string items;
+  for (const auto& w : work) {
+    total += w.new_tickets + w.new_messages;
+    const std::string dep = "department=" + urlEncode(w.department);
+    std::string parts;
+    if (w.new_tickets > 0) {
+      parts += "<a href=\"/inbox?status=eingegangen&amp;" + escapeHtml(dep) + "\">" +
+               plural(w.new_tickets, "neue Meldung", "neue Meldungen") + "</a>";
+    }
+    if (w.new_messages > 0) {
+      parts += std::string(parts.empty() ? "" : ", ") + "<a href=\"/inbox?status=all&amp;neu=1&amp;" +
+               escapeHtml(dep) + "\">" +
+               plural(w.new_messages, "neue Nachricht", "neue Nachrichten") + "</a>";
+    }
+    items += "<li data-department=\"" + escapeHtml(w.department) + "\" data-new-tickets=\"" +
+             std::to_string(w.new_tickets) + "\" data-new-messages=\"" +
+             std::to_string(w.new_messages) + "\"><span class=\"dep\">" +
+             escapeHtml(desk.departmentName(w.department)) + "</span>: " + parts + "</li>";
+  }
+  if (total == 0) { return {}; }
+  return "<details class=\"new-work\"><summary>Neu <span class=\"count new-count\">" +
+         std::to_string(total) + "</span></summary><ul>" + items + "</ul></details>";
+}
+
 //! The navigation of the page frame: each section only for the roles that work there.
 //! `deliveries` failed deliveries wait for this staff member (-1: no delivery page); `unread`
-//! tickets of their departments have a citizen message nobody opened yet.
-std::string navigation(const Principal& p, std::int64_t deliveries, std::int64_t unread) {
+//! tickets of their departments have a citizen message nobody opened yet; `new_work` is the
+//! menu of new work per department.
+std::string navigation(const Principal& p, std::int64_t deliveries, std::int64_t unread,
+                       const std::string& new_work) {
   std::string nav = "<nav aria-label=\"Hauptnavigation\">";
   if (worksTickets(p.user)) {
-    nav += "<a href=\"/inbox\">Meldungen</a>";
+    nav += "<a href=\"/inbox\">Meldungen</a>" + new_work;
     if (unread > 0) {
       nav += "<a href=\"/inbox?status=all&amp;neu=1\" class=\"alert new-replies\">Neue Antworten "
              "<span class=\"count\">" + std::to_string(unread) + "</span></a>";
@@ -65,9 +109,10 @@ std::string navigation(const Principal& p, std::int64_t deliveries, std::int64_t
     nav += "<a href=\"/inbox/audit\">Protokoll</a><a href=\"/inbox/admin/staff\">Konten</a>";
   }
   return nav + "</nav><form class=\"logout\" method=\"post\" action=\"/inbox/logout\">" +
-         views::hidden("csrf", p.session.csrf_token) + "<span class=\"who\">" +
-         escapeHtml(p.user.login) + " · " + escapeHtml(views::roleLabel(toString(p.user.role))) +
-         "</span><button type=\"submit\">Abmelden</button></form>";
+         views::hidden("csrf", p.session.csrf_token) + "<a class=\"who\" href=\"" +
+         kOwnAccountPath + "\" title=\"Mein Konto\">" + escapeHtml(p.user.login) + " · " +
+         escapeHtml(views::roleLabel(toString(p.user.role))) +
+         "</a><button type=\"submit\">Abmelden</button></form>";
 }
 
 }  // namespace
@@ -94,6 +139,42 @@ bool canSee(const StaffUser& u, const std::string& department) {
   return std::find(u.departments.begin(), u.departments.end(), department) != u.departments.end();
 }
 
+std::optional<std::string> returnPath(const std::string& next) {
+  if (next.size() < 6 || next.size() > 1024 || next.compare(0, 6, "/inbox") != 0) {
+    return std::nullopt;
+  }
+  if (next.size() > 6 && next[6] != '/' && next[6] != '?') { return std::nullopt; }  // /inboxevil
+  for (unsigned char c : next) {
+    if (c <= 0x20 || c >= 0x7f || c == '\\') { return std::nullopt; }  // CR/LF, spaces, "/\"
+  }
+  std::string lower = next;
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  for (const char* bad : {"//", "/.", "%2e", "%2f", "%5c", "%0d", "%0a"}) {
+    if (lower.find(bad) != std::string::npos) { return std::nullopt; }
+  }
+  if (lower.rfind("/inbox/login", 0) == 0 || lower.rfind("/inbox/logout", 0) == 0) {
+    return std::nullopt;
+  }
+  return next;
+}
+
+std::string loginUrl(const std::string& next) {
+  auto path = returnPath(next);
+  if (!path || *path == "/inbox") { return "/inbox/login"; }
+  return "/inbox/login?next=" + urlEncode(*path);
+}
+
+std::string requestedPage(const HttpRequest& req) {
+  std::string target = req.path;
+  char sep = '?';
+  for (const auto& [key, value] : req.params) {
+    target += sep + urlEncode(key) + "=" + urlEncode(value);
+    sep = '&';
+  }
+  return target;
+}
+
 HttpResponse redirect(const std::string& location) {
   HttpResponse r = HttpResponse::text(303, "");
   r.header("Location", location);
@@ -113,7 +194,8 @@ StaffDesk::StaffDesk(InboxStore& store, const Clock& clock, SessionPolicy policy
 
 // ---- sessions and checks ----
 
-std::optional<Principal> StaffDesk::authenticate(const HttpRequest& req) {
+std::optional<Principal> StaffDesk::authenticate(const HttpRequest& req,
+                                                bool password_pending_ok) {
   const std::string id = req.cookie(kSessionCookie);
   if (!isHex(id, kSessionBytes * 2)) { return std::nullopt; }
   const std::string id_hash = crypto::sha256Hex(id);
@@ -127,6 +209,7 @@ std::optional<Principal> StaffDesk::authenticate(const HttpRequest& req) {
   }
   auto u = store_.staffById((*s)->staff_id);
   if (!u || !*u || (*u)->disabled) { return std::nullopt; }
+  if ((*u)->must_change_password && !password_pending_ok) { return std::nullopt; }
   if (now - (*s)->last_seen_at >= kTouchEvery) { (void)store_.touchSession(id_hash, now); }
   return Principal{**u, **s};
 }
@@ -136,11 +219,17 @@ bool StaffDesk::csrfOk(const Principal& p, const Form& form) const {
   return !token.empty() && crypto::constantTimeEquals(token, p.session.csrf_token);
 }
 
-Admission StaffDesk::admitPage(const HttpRequest& req, RoleCheck allowed) {
+Admission StaffDesk::admitPage(const HttpRequest& req, RoleCheck allowed,
+                               bool password_pending_ok) {
   Admission a;
-  auto p = authenticate(req);
+  auto p = authenticate(req, true);
   if (!p) {
-    a.refusal = redirect("/inbox/login");
+    a.refusal = redirect(loginUrl(requestedPage(req)));
+  } else if (p->user.must_change_password && !password_pending_ok) {
+    // Nothing else until the member chose a new password; the page asked for comes after it.
+    const auto next = returnPath(requestedPage(req));
+    a.refusal = redirect(std::string(kOwnAccountPath) +
+                         (next && *next != "/inbox" ? "?next=" + urlEncode(*next) : ""));
   } else if (!allowed(p->user)) {
     a.refusal = forbidden(&*p);
   } else {
@@ -149,9 +238,10 @@ Admission StaffDesk::admitPage(const HttpRequest& req, RoleCheck allowed) {
   return a;
 }
 
-Admission StaffDesk::admitPost(const HttpRequest& req, RoleCheck allowed) {
+Admission StaffDesk::admitPost(const HttpRequest& req, RoleCheck allowed,
+                               bool password_pending_ok) {
   Admission a;
-  auto p = authenticate(req);
+  auto p = authenticate(req, password_pending_ok);
   if (!p) {
     a.refusal = forbidden(nullptr);
     return a;
@@ -192,6 +282,11 @@ std::string StaffDesk::preLoginCookie(const std::string& value) const {
 std::string StaffDesk::preLoginId(const HttpRequest& req) {
   std::string pre = req.cookie(kPreCookie);
   return isHex(pre, kPreBytes * 2) ? pre : std::string();
+}
+
+std::string StaffDesk::departmentName(const std::string& id) const {
+  auto it = department_names_.find(id);
+  return it == department_names_.end() ? id : it->second;
 }
 
 // ---- audit ----
@@ -240,7 +335,8 @@ HttpResponse StaffDesk::page(int status, const std::string& title, const Princip
            "<header class=\"top\"><a class=\"brand\" href=\"/inbox\">Bürgerbox "
            "<span>Posteingang</span></a>" +
            (p != nullptr ? navigation(*p, delivery_count_ ? delivery_count_(p->user) : -1,
-                                      unreadCount(store_, p->user))
+                                      unreadCount(store_, p->user),
+                                      newWorkMenu(newWorkOf(store_, p->user), *this))
                          : std::string()) +
            "</header><main id=\"main\" tabindex=\"-1\">" + body + "</main></body></html>";
   r.header("Content-Security-Policy", kContentSecurityPolicy);

@@ -53,6 +53,16 @@ struct Admission {
 
 //! 303 to `location`, never cached.
 HttpResponse redirect(const std::string& location);
+//! `next` when it is a page of this inbox a login may return to: a path under /inbox (with its
+//! query), printable ASCII without backslash, "//" or dot segments, not the login itself — so
+//! never another site ("//evil", "https://…", "/\evil") and no header injection (CR/LF).
+std::optional<std::string> returnPath(const std::string& next);
+//! The login page that returns to `next` afterwards ("/inbox/login" for the list).
+std::string loginUrl(const std::string& next);
+//! The page a GET request asked for: its path and query.
+std::string requestedPage(const HttpRequest& req);
+//! The own account page, where a member whose password must change is sent first.
+inline constexpr const char* kOwnAccountPath = "/inbox/konto";
 //! A positive id from a path or form: 1 to 15 digits; nullopt otherwise.
 std::optional<std::int64_t> parseId(const std::string& s);
 
@@ -60,13 +70,16 @@ class StaffDesk {
 public:
   StaffDesk(InboxStore& store, const Clock& clock, SessionPolicy policy);
 
-  //! The staff member whose live session the cookie names; an expired session is ended.
-  std::optional<Principal> authenticate(const HttpRequest& req);
+  //! The staff member whose live session the cookie names; an expired session is ended. A member
+  //! who must change their password first counts only when `password_pending_ok`.
+  std::optional<Principal> authenticate(const HttpRequest& req, bool password_pending_ok = false);
   bool csrfOk(const Principal& p, const Form& form) const;
-  //! A page: signed in (else to the login page) and allowed by role (else 403).
-  Admission admitPage(const HttpRequest& req, RoleCheck allowed);
+  //! A page: signed in (else to the login page, which returns here), the password not due for
+  //! a change (else to the own account page, unless `password_pending_ok`) and allowed by role
+  //! (else 403).
+  Admission admitPage(const HttpRequest& req, RoleCheck allowed, bool password_pending_ok = false);
   //! A post: signed in, its CSRF token right and allowed by role (else 403); the form parsed.
-  Admission admitPost(const HttpRequest& req, RoleCheck allowed);
+  Admission admitPost(const HttpRequest& req, RoleCheck allowed, bool password_pending_ok = false);
 
   //! The page frame; `p` is null before login (no navigation).
   HttpResponse page(int status, const std::string& title, const Principal* p,
@@ -103,12 +116,19 @@ public:
   void setDeliveryCount(std::function<std::int64_t(const StaffUser&)> count) {
     delivery_count_ = std::move(count);
   }
+  //! The names people read for department ids (flows.department_names).
+  void setDepartmentNames(std::map<std::string, std::string> names) {
+    department_names_ = std::move(names);
+  }
+  //! A department's display name; its id when none is configured.
+  std::string departmentName(const std::string& id) const;
 
 private:
   InboxStore& store_;
   const Clock& clock_;
   SessionPolicy policy_;
   std::function<std::int64_t(const StaffUser&)> delivery_count_;
+  std::map<std::string, std::string> department_names_;
 };
 
 }  // namespace bb::web

@@ -180,7 +180,7 @@ std::string TicketView::head(const InboxTicket& row) const {
          (row.assignee_login.empty() ? "niemand" : escapeHtml(row.assignee_login)) +
          "</dd><dt>Kategorie</dt><dd>" +
          escapeHtml(views::categoryLabel(flows, t.category_id)) + "</dd><dt>Abteilung</dt><dd>" +
-         escapeHtml(t.department) + "</dd><dt>Kanal</dt><dd>" +
+         escapeHtml(desk_.departmentName(t.department)) + "</dd><dt>Kanal</dt><dd>" +
          escapeHtml(views::channelLabel(t.channel)) + "</dd><dt>Eingang</dt><dd>" +
          views::formatTime(t.created_at) + "</dd><dt>Meldende Person</dt><dd class=\"pseudonym\" title=\"Pseudonym\">" +
          (t.reporter.empty() ? "anonymisiert" : escapeHtml(t.reporter.substr(0, 12))) +
@@ -335,7 +335,7 @@ std::string TicketView::categoryForm(const TicketRecord& t, const std::string& c
     cats.emplace_back(c.id, views::categoryLabel(flows, c.id));
   }
   std::vector<std::pair<std::string, std::string>> deps = {{"", "wie Kategorie"}};
-  for (const auto& d : departments_) { deps.emplace_back(d, d); }
+  for (const auto& d : departments_) { deps.emplace_back(d, desk_.departmentName(d)); }
   return "<section class=\"action\"><h2>Kategorie / Abteilung</h2><form method=\"post\" "
          "action=\"" + actionBase(t) + "category\">" + csrf +
          "<label>Kategorie<select name=\"category\">" + views::options(cats, t.category_id) +

@@ -1,0 +1,109 @@
+#include "web/inbox/own_account.hpp"
+
+#include "bot/log.hpp"
+#include "bot/staff/staff_accounts.hpp"
+#include "web/html.hpp"
+#include "web/inbox/views.hpp"
+
+namespace bb::web {
+namespace {
+
+using views::formValue;
+
+//! Where to go after the password form: the page the member asked for, else the start page.
+std::string nextOrStart(const std::string& next) {
+  auto path = returnPath(next);
+  return path ? *path : std::string("/inbox");
+}
+
+}  // namespace
+
+OwnAccountPage::OwnAccountPage(StaffDesk& desk, InboxStore& store, int password_iterations)
+    : desk_(desk), store_(store), password_iterations_(password_iterations) {}
+
+HttpResponse OwnAccountPage::page(const Principal& p, const std::string& next,
+                                  const std::string& error, int status) {
+  const std::string csrf = views::hidden("csrf", p.session.csrf_token);
+  const bool pending = p.user.must_change_password;
+  std::string body = "<h1>Mein Konto</h1>";
+  if (pending) {
+    body += "<p class=\"notice\" role=\"alert\">Bitte legen Sie jetzt ein eigenes Passwort fest. "
+            "Das bisherige Passwort war nur vorläufig; erst danach geht es weiter.</p>";
+  }
+  body += error;
+  body += "<section class=\"action\"><h2>Passwort ändern</h2><form method=\"post\" "
+          "action=\"/inbox/konto/passwort\" class=\"password-change\">" + csrf +
+          (returnPath(next) ? views::hidden("next", next) : std::string()) +
+          "<label>Aktuelles Passwort<input name=\"current\" type=\"password\" required "
+          "maxlength=\"256\" autocomplete=\"current-password\"></label>"
+          "<label>Neues Passwort (mind. 10 Zeichen)<input name=\"password\" type=\"password\" "
+          "required minlength=\"10\" maxlength=\"256\" autocomplete=\"new-password\"></label>"
+          "<label>Neues Passwort wiederholen<input name=\"password2\" type=\"password\" required "
+          "minlength=\"10\" maxlength=\"256\" autocomplete=\"new-password\"></label>"
+          "<button type=\"submit\" class=\"primary\">Passwort ändern</button></form>"
+          "<p class=\"hint\">Danach sind Sie in allen anderen Browsern abgemeldet.</p></section>";
+  if (!pending) {
+    body += "<section class=\"action\"><h2>Überall abmelden</h2><p>Beendet jede Sitzung dieses "
+            "Kontos – auch auf anderen Geräten, etwa einem vergessenen Rechner.</p>"
+            "<form method=\"post\" action=\"/inbox/konto/abmelden\">" + csrf +
+            "<button type=\"submit\">Überall abmelden</button></form></section>";
+  }
+  return desk_.page(status, "Mein Konto", &p, body);
+}
+
+HttpResponse OwnAccountPage::show(const HttpRequest& req) {
+  auto in = desk_.admitPage(req, anyRole, true);
+  if (!in.who) { return in.refusal; }
+  std::string flash;
+  if (req.param("ok") == "1") {
+    flash = "<p class=\"flash\" role=\"status\">Ihr Passwort ist geändert.</p>";
+  }
+  return page(*in.who, req.param("next"), flash, 200);
+}
+
+HttpResponse OwnAccountPage::changePassword(const HttpRequest& req) {
+  auto in = desk_.admitPost(req, anyRole, true);
+  if (!in.who) { return in.refusal; }
+  const Principal& p = *in.who;
+  const std::string next = formValue(in.form, "next");
+  const std::string current = formValue(in.form, "current");
+  const std::string password = formValue(in.form, "password");
+  auto refuse = [&](const std::string& why) {
+    return page(p, next, "<p class=\"error\" role=\"alert\">" + why + "</p>", 400);
+  };
+  if (current.size() > 256 || !auth::verifyPassword(current, p.user.password_hash)) {
+    desk_.audit(p, "password_change_failed");
+    return refuse("Das aktuelle Passwort stimmt nicht.");
+  }
+  if (password != formValue(in.form, "password2")) {
+    return refuse("Die beiden neuen Passwörter sind verschieden.");
+  }
+  if (password == current) { return refuse("Das neue Passwort muss ein anderes sein."); }
+  auto hash = auth::hashChosenPassword(password, password_iterations_);
+  if (!hash) {
+    if (hash.error().code != ErrorCode::InvalidInput) { return desk_.unavailable(&p); }
+    return refuse("Das neue Passwort braucht mindestens 10 Zeichen.");
+  }
+  // This browser stays signed in; every other session of the account ends.
+  if (!store_.setPassword(p.user.id, *hash, false, p.session.id_hash,
+                          desk_.auditEntry(p, "password_change"))) {
+    return desk_.unavailable(&p);
+  }
+  log::info("inbox_password_changed", {{"staff_id", std::to_string(p.user.id)}});
+  if (p.user.must_change_password) { return redirect(nextOrStart(next)); }
+  return redirect(std::string(kOwnAccountPath) + "?ok=1");
+}
+
+HttpResponse OwnAccountPage::logoutEverywhere(const HttpRequest& req) {
+  auto in = desk_.admitPost(req, anyRole);
+  if (!in.who) { return in.refusal; }
+  if (!store_.endAllSessions(in.who->user.id, desk_.auditEntry(*in.who, "logout_all"))) {
+    return desk_.unavailable(&*in.who);
+  }
+  log::info("inbox_logout_all", {{"staff_id", std::to_string(in.who->user.id)}});
+  HttpResponse r = redirect("/inbox/login");
+  r.header("Set-Cookie", desk_.sessionCookie(""));
+  return r;
+}
+
+}  // namespace bb::web
