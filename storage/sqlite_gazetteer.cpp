@@ -7,6 +7,7 @@
 #include <map>
 #include <tuple>
 
+#include "bot/geo/street_lines.hpp"
 #include "storage/millis.hpp"
 
 namespace bb::storage {
@@ -226,11 +227,15 @@ std::int64_t SqliteGazetteer::cellOf(geo::LatLon at) {
   return row * kCellRow + col + kLonOffset;
 }
 
-Result<std::shared_ptr<const SqliteGazetteer::Names>> SqliteGazetteer::names() {
-  auto stamp = db_.read([](SQLite::Database& db) -> std::int64_t {
+Result<std::int64_t> SqliteGazetteer::importStamp() {
+  return db_.read([](SQLite::Database& db) -> std::int64_t {
     SQLite::Statement q(db, "SELECT imported_at FROM gazetteer_source WHERE id = 1");
     return q.executeStep() ? q.getColumn(0).getInt64() : 0;
   });
+}
+
+Result<std::shared_ptr<const SqliteGazetteer::Names>> SqliteGazetteer::names() {
+  auto stamp = importStamp();
   if (!stamp) {
     return fail(stamp.error().code, stamp.error().detail);
   }
@@ -336,6 +341,45 @@ Result<std::optional<geo::GazetteerInfo>> SqliteGazetteer::info() {
                               q.getColumn(4).getInt64(), q.getColumn(5).getInt64(),
                               q.getColumn(6).getInt64()};
   });
+}
+
+namespace {
+
+//! Every street with its address points (a street without addresses: its own point).
+std::vector<geo::StreetPoints> allStreetPoints(SQLite::Database& db) {
+  std::vector<geo::StreetPoints> out;
+  SQLite::Statement q(db,
+                      "SELECT s.id, s.name, s.lat, s.lon, p.lat, p.lon FROM gazetteer_streets s "
+                      "LEFT JOIN gazetteer_points p ON p.street_id = s.id ORDER BY s.id");
+  std::int64_t current = -1;
+  while (q.executeStep()) {
+    if (q.getColumn(0).getInt64() != current) {
+      current = q.getColumn(0).getInt64();
+      out.push_back(geo::StreetPoints{q.getColumn(1).getString(), {}});
+      if (q.getColumn(4).isNull()) { out.back().points.push_back(pointOf(q, 2)); }
+    }
+    if (!q.getColumn(4).isNull()) { out.back().points.push_back(pointOf(q, 4)); }
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<geo::StreetLines> SqliteGazetteer::streetLines() {
+  auto stamp = importStamp();
+  if (!stamp) { return fail(stamp.error().code, stamp.error().detail); }
+  {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    if (lines_ && lines_stamp_ == *stamp) { return lines_; }
+  }
+  // Built once per import (a town's few thousand streets take milliseconds), outside the lock.
+  auto points = db_.read([](SQLite::Database& db) { return allStreetPoints(db); });
+  if (!points) { return fail(points.error().code, points.error().detail); }
+  auto lines = std::make_shared<const std::vector<geo::StreetLine>>(geo::buildStreetLines(*points));
+  const std::lock_guard<std::mutex> lock(mutex_);
+  lines_ = lines;
+  lines_stamp_ = *stamp;
+  return lines_;
 }
 
 }  // namespace bb::storage

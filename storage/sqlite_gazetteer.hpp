@@ -21,6 +21,7 @@ public:
   Result<std::optional<geo::NearestAddress>> reverse(geo::LatLon at, double max_m) override;
   Result<void> replace(const geo::GazetteerImport& data) override;
   Result<std::optional<geo::GazetteerInfo>> info() override;
+  Result<geo::StreetLines> streetLines() override;
 
   //! The grid cell of a point (about 220 m × 150 m in Bavaria).
   static std::int64_t cellOf(geo::LatLon at);
@@ -32,11 +33,14 @@ private:
     std::vector<geo::PlaceEntry> places;
   };
   Result<std::shared_ptr<const Names>> names();
+  Result<std::int64_t> importStamp();
 
   Database& db_;
   const Clock& clock_;
   std::mutex mutex_;
   std::shared_ptr<const Names> names_;
+  std::int64_t lines_stamp_ = -1;  //!< the import the street lines were built from
+  geo::StreetLines lines_;
 };
 
 }  // namespace bb::storage

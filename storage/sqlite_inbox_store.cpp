@@ -13,13 +13,15 @@
 namespace bb::storage {
 namespace {
 
-using Value = std::variant<std::int64_t, std::string>;
+using Value = std::variant<std::int64_t, std::string, double>;
 
 void bindValues(SQLite::Statement& q, const std::vector<Value>& values) {
   int i = 1;
   for (const auto& v : values) {
     if (const auto* n = std::get_if<std::int64_t>(&v)) {
       q.bind(i, *n);
+    } else if (const auto* d = std::get_if<double>(&v)) {
+      q.bind(i, *d);
     } else {
       q.bind(i, std::get<std::string>(v));
     }
@@ -214,6 +216,13 @@ void buildFilter(const TicketQuery& q, bool for_counts, std::string& where,
     values.emplace_back(q.assignee);
   }
   if (q.unread) { add("t.unread_citizen_at IS NOT NULL"); }
+  if (q.area) {
+    add("t.lat BETWEEN ? AND ? AND t.lon BETWEEN ? AND ?");
+    values.emplace_back(q.area->south);
+    values.emplace_back(q.area->north);
+    values.emplace_back(q.area->west);
+    values.emplace_back(q.area->east);
+  }
   if (q.created_before) {
     add("t.created_at <= ?");
     values.emplace_back(toMillis(*q.created_before));
@@ -263,7 +272,7 @@ void buildFilter(const TicketQuery& q, bool for_counts, std::string& where,
 //! so only those filters (and the status filter, which counts ignore) can be read from it.
 bool countsFromTable(const TicketQuery& q) {
   return q.channel.empty() && !q.unassigned && q.assignee <= 0 && !q.unread &&
-         !q.created_before && q.search.empty();
+         !q.created_before && q.search.empty() && !q.area;
 }
 
 }  // namespace
@@ -493,6 +502,32 @@ Result<TicketPage> SqliteInboxStore::listTickets(const TicketQuery& query) {
       page.has_more = true;
     }
     return page;
+  });
+}
+
+Result<std::vector<TicketPlace>> SqliteInboxStore::ticketPlaces(const TicketQuery& query,
+                                                                int limit) {
+  TicketQuery all = query;
+  all.after_id = 0;
+  all.after_updated_ms = 0;
+  std::string where;
+  std::vector<Value> values;
+  buildFilter(all, false, where, values);
+  addClause(where, "t.lat IS NOT NULL AND t.lon IS NOT NULL");
+  const char* order = query.sort == TicketSort::Oldest    ? " ORDER BY t.id ASC"
+                      : query.sort == TicketSort::Updated ? " ORDER BY t.updated_at DESC, t.id DESC"
+                                                          : " ORDER BY t.id DESC";
+  values.emplace_back(static_cast<std::int64_t>(std::max(limit, 0) + 1));
+  return db_.read([&](SQLite::Database& db) {
+    SQLite::Statement q(db, "SELECT t.number, t.status, t.lat, t.lon FROM tickets t" + where +
+                                order + " LIMIT ?");
+    bindValues(q, values);
+    std::vector<TicketPlace> out;
+    while (q.executeStep()) {
+      out.push_back(TicketPlace{q.getColumn(0).getInt64(), q.getColumn(1).getString(),
+                                q.getColumn(2).getDouble(), q.getColumn(3).getDouble()});
+    }
+    return out;
   });
 }
 

@@ -39,6 +39,7 @@ public:
   Result<std::vector<AuditEntry>> auditOfTicket(std::int64_t number) override;
 
   Result<TicketPage> listTickets(const TicketQuery& query) override;
+  Result<std::vector<TicketPlace>> ticketPlaces(const TicketQuery& query, int limit) override;
   Result<std::vector<std::pair<std::string, std::int64_t>>> statusCounts(
       const TicketQuery& query) override;
   Result<std::optional<InboxTicket>> inboxTicket(std::int64_t number) override;

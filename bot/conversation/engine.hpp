@@ -143,6 +143,8 @@ public:
   //! The town's addresses: typed addresses are looked up, pins described by their nearest
   //! address. Set before start(); null: typed text is kept as it is, pins stay points.
   void setGazetteer(geo::Gazetteer* gazetteer) { gazetteer_ = gazetteer; }
+  //! The gazetteer set above (the inbox map draws its streets); null without one.
+  geo::Gazetteer* gazetteer() const { return gazetteer_; }
   //! A point as people read it, from its nearest known address within 150 m: "Marienplatz 1"
   //! (within 10 m) or "bei Marienplatz 1, ca. 20 m"; nullopt without a gazetteer or address.
   //! For the follow page and Open311, which name a ticket's place without citizen text.

@@ -5,6 +5,7 @@
 // LookupNearby. The matching rules (which street a typed name means) are pure and live here.
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -89,6 +90,21 @@ struct NearestAddress {
   double distance_m = 0;
 };
 
+//! A street's known points (its addresses, and its own point when it has no addresses).
+struct StreetPoints {
+  std::string name;
+  std::vector<LatLon> points;
+};
+
+//! One piece of a street as a map draws it: at least two points, in drawing order
+//! (bot/geo/street_lines.hpp).
+struct StreetLine {
+  std::string name;
+  std::vector<LatLon> points;
+};
+
+using StreetLines = std::shared_ptr<const std::vector<StreetLine>>;
+
 class Gazetteer {
 public:
   virtual ~Gazetteer() = default;
@@ -100,6 +116,11 @@ public:
   virtual Result<void> replace(const GazetteerImport& data) = 0;
   //! Source, licence and date of the current data; nullopt when nothing was imported.
   virtual Result<std::optional<GazetteerInfo>> info() = 0;
+  //! The streets as lines for the inbox map, the same object until the next import; an
+  //! implementation without street data answers none.
+  virtual Result<StreetLines> streetLines() {
+    return StreetLines(std::make_shared<const std::vector<StreetLine>>());
+  }
 };
 
 // ---- the pure matching rules ----

@@ -56,6 +56,14 @@ struct AuditEntry {
 
 enum class TicketSort { Newest, Oldest, Updated };
 
+//! A rectangle of the map (WGS84 degrees): the list filtered to the tickets inside it.
+struct MapArea {
+  double south = 0;
+  double west = 0;
+  double north = 0;
+  double east = 0;
+};
+
 //! A ticket list query. Everything is optional except the department scope.
 struct TicketQuery {
   bool all_departments = false;          //!< admins
@@ -69,6 +77,7 @@ struct TicketQuery {
   bool unread = false;                 //!< only tickets with an unread citizen message
   std::optional<SysTime> created_before;  //!< age filter
   std::string search;                  //!< a ticket number or words of the text
+  std::optional<MapArea> area;         //!< only tickets with a point inside (a map cluster)
   TicketSort sort = TicketSort::Newest;
   //! Keyset cursor: the last row of the previous page (id, and updated_at for Updated).
   std::int64_t after_id = 0;
@@ -95,6 +104,14 @@ struct NewWork {
 struct TicketPage {
   std::vector<InboxTicket> rows;
   bool has_more = false;
+};
+
+//! A ticket with a point, as the inbox map draws it.
+struct TicketPlace {
+  std::int64_t number = 0;
+  std::string status;
+  double lat = 0;
+  double lon = 0;
 };
 
 //! One entry of a ticket's thread, with the delivery state of its outbound message, if any.
@@ -167,6 +184,9 @@ public:
 
   // ---- tickets ----
   virtual Result<TicketPage> listTickets(const TicketQuery& query) = 0;
+  //! The points of the tickets `query` selects (every page, its cursor ignored), in its sort
+  //! order, at most `limit` + 1 (one more than `limit` tells there are more).
+  virtual Result<std::vector<TicketPlace>> ticketPlaces(const TicketQuery& query, int limit) = 0;
   //! Tickets per status under the query's filters (its status filter and cursor ignored).
   virtual Result<std::vector<std::pair<std::string, std::int64_t>>> statusCounts(
       const TicketQuery& query) = 0;

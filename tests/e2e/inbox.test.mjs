@@ -282,15 +282,17 @@ async function run() {
   check(await page.locator('img[src="x"]').count() === 0, 'the description created an <img> element in the list');
   await screenshot('filtered');
 
-  // 5. Open the ticket: the markup is text, the location is a link to OpenStreetMap.
+  // 5. Open the ticket: the markup is text, the location is drawn on the page's own map.
   await link.click();
   await page.getByRole('heading', { name: `Meldung ${number}` }).waitFor({ timeout: STEP_TIMEOUT_MS });
   const description = await page.locator('.details > .citizen-text').first().textContent();
   check(description === XSS, `the description is not shown as text: ${JSON.stringify(description)}`);
   check(await page.locator('img[src="x"]').count() === 0, 'the description created an <img src=x> element');
   check(await page.locator('main script').count() === 0, 'the description created a <script> element');
-  const osm = await page.getByRole('link', { name: 'in OpenStreetMap öffnen' }).getAttribute('href');
-  check(osm.startsWith('https://www.openstreetmap.org/?mlat=48.07'), `no OpenStreetMap link: ${osm}`);
+  // The place is drawn here (inline SVG, no tiles) with its coordinates; no link to another site.
+  check((await page.locator('.location .coords').textContent()).startsWith('48.07'), 'no coordinates shown');
+  check(await page.locator(`.place-map svg a.pin[data-ticket="${number}"]`).count() === 1, 'the ticket page draws no pin');
+  check(await page.locator('main a[href^="http"]').count() === 0, 'the ticket page links to another site');
   check(await page.locator('iframe').count() === 0, 'the ticket page embeds a map');
   await screenshot('ticket-open');
 

@@ -50,9 +50,12 @@ Inbox::Inbox(Engine& engine, Store& store, InboxStore& inbox, media::MediaStore&
       list_(desk_, inbox, engine.flowData(), clock, departments_, options_.page_size),
       ticket_(desk_, engine, store, inbox, media, clock, departments_),
       accounts_(desk_, inbox, clock, departments_, options_.password_iterations),
-      own_account_(desk_, inbox, options_.password_iterations) {
+      own_account_(desk_, inbox, options_.password_iterations),
+      map_(engine) {
   if (options_.login_key.empty()) { options_.login_key = crypto::randomBytes(32); }
   desk_.setDepartmentNames(options_.department_names);
+  list_.setMap(&map_);
+  ticket_.setMap(&map_);
   restoreThrottle();
 }
 

@@ -82,6 +82,7 @@ private:
   TicketView ticket_;
   AccountsPage accounts_;
   OwnAccountPage own_account_;
+  InboxMap map_;  //!< the list's and the ticket page's maps
 };
 
 }  // namespace bb::web

@@ -7,6 +7,7 @@
 #include "bot/text/local_time.hpp"
 #include "bot/text/utf8.hpp"
 #include "web/html.hpp"
+#include "web/inbox/ticket_map.hpp"
 #include "web/inbox/views.hpp"
 
 namespace bb::web {
@@ -21,13 +22,14 @@ struct ListPage::Filter {
   std::string age;
   std::string sort;
   std::string unread;  //!< "1": only tickets with an unread citizen message ("neue Antwort")
+  std::string area;    //!< "gebiet": the map area a cluster narrowed the list to (or "")
 
   //! The list URL with this filter and `changes` applied.
   std::string url(const std::map<std::string, std::string>& changes) const {
     std::map<std::string, std::string> params = {
         {"status", status}, {"category", q.category}, {"department", q.department},
         {"channel", q.channel}, {"assignee", assignee}, {"age", age}, {"q", q.search},
-        {"sort", sort}, {"neu", unread}};
+        {"sort", sort}, {"neu", unread}, {"gebiet", area}};
     for (const auto& [k, v] : changes) { params[k] = v; }
     std::string out = "/inbox?";
     bool first = true;
@@ -80,13 +82,14 @@ HttpResponse ListPage::show(const HttpRequest& req) {
   auto staff = store_.listStaff();
   auto unread = store_.unreadCount(f.q);
   if (!rows || !counts || !staff || !unread) { return desk_.unavailable(&p); }
+  // The list comes first (on a phone the map follows it); the map sits beside it on wide screens.
   const std::string body =
       "<h1>" + std::string(f.q.unassigned ? "Nicht zugewiesene Meldungen" : "Meldungen") +
       "</h1>" + statusTabs(f, *counts) + unreadFilter(f, *unread) + filterForm(f, p, *staff) +
-      table(rows->rows) +
+      areaNotice(f) + "<div class=\"list-grid\"><div class=\"list-main\">" + table(rows->rows) +
       pager(f, *rows) +
       "<p class=\"legend\">Alter in Arbeitstagen (Mo–Fr) seit Eingang; rot: über dem Ziel der "
-      "Kategorie, gelb: Ziel bald erreicht.</p>";
+      "Kategorie, gelb: Ziel bald erreicht.</p></div>" + mapPanel(f) + "</div>";
   return desk_.page(200, "Meldungen", &p, body);
 }
 
@@ -120,6 +123,10 @@ ListPage::Filter ListPage::filterOf(const HttpRequest& req, const Principal& p) 
   }
   f.unread = req.param("neu") == "1" ? "1" : "";
   q.unread = !f.unread.empty();
+  if (auto area = map::parseArea(req.param("gebiet"))) {
+    q.area = area;
+    f.area = map::formatArea(*area);
+  }
   f.age = req.param("age");
   if (auto days = parseId(f.age); days && *days > 0 && *days < 3650) {
     q.created_before = clock_.now() - std::chrono::hours(24 * *days);
@@ -191,7 +198,8 @@ std::string ListPage::filterForm(const Filter& f, const Principal& p,
   const Options sort_opts = {
       {"newest", "Neueste zuerst"}, {"oldest", "Älteste zuerst"}, {"updated", "Zuletzt geändert"}};
   const TicketQuery& q = f.q;
-  return "<form class=\"filters\" method=\"get\" action=\"/inbox\" role=\"search\">"
+  return "<form class=\"filters\" method=\"get\" action=\"/inbox\" role=\"search\">" +
+         (f.area.empty() ? std::string() : views::hidden("gebiet", f.area)) +
          "<label class=\"search\">Suche<input type=\"search\" name=\"q\" accesskey=\"s\" "
          "placeholder=\"Nummer oder Text\" value=\"" + escapeHtml(q.search) + "\"></label>"
          "<label>Status<select name=\"status\">" + views::options(status_opts, f.status) +
@@ -283,6 +291,23 @@ std::string ListPage::pager(const Filter& f, const TicketPage& page) const {
     out += "<a rel=\"next\" href=\"" + escapeHtml(f.url(next)) + "\">Weitere »</a>";
   }
   return out + "</nav>";
+}
+
+//! Shown while a map cluster narrowed the list: what is filtered and the way back.
+std::string ListPage::areaNotice(const Filter& f) const {
+  if (f.area.empty()) { return ""; }
+  return "<p class=\"area-filter\">Nur Meldungen im gewählten Kartenausschnitt. <a class=\"reset\" "
+         "href=\"" + escapeHtml(f.url({{"gebiet", ""}})) + "\">Ganze Stadt zeigen</a></p>";
+}
+
+//! The map of every ticket of the filter (all pages), beside the list.
+std::string ListPage::mapPanel(const Filter& f) const {
+  if (map_ == nullptr) { return ""; }
+  auto places = store_.ticketPlaces(f.q, InboxMap::kMaxPlaces);
+  if (!places) { return ""; }  // the list still works; the map is an addition
+  const std::string section = map_->listSection(
+      *places, f.q.area, [&f](const MapArea& a) { return f.url({{"gebiet", map::formatArea(a)}}); });
+  return section.empty() ? "" : "<div class=\"list-map\">" + section + "</div>";
 }
 
 }  // namespace bb::web

@@ -10,6 +10,7 @@
 #include "bot/http/http.hpp"
 #include "bot/ports.hpp"
 #include "bot/staff/inbox_store.hpp"
+#include "web/inbox/inbox_map.hpp"
 #include "web/inbox/staff_desk.hpp"
 
 namespace bb::web {
@@ -20,6 +21,8 @@ public:
            const std::vector<std::string>& departments, int page_size);
 
   HttpResponse show(const HttpRequest& req);  //!< GET /inbox
+  //! Draws the filtered tickets on a map beside the list; null: no map.
+  void setMap(const InboxMap* map) { map_ = map; }
 
 private:
   struct Filter;
@@ -31,6 +34,8 @@ private:
   std::string unreadFilter(const Filter& f, std::int64_t unread) const;
   std::string table(const std::vector<InboxTicket>& rows) const;
   std::string pager(const Filter& f, const TicketPage& page) const;
+  std::string areaNotice(const Filter& f) const;
+  std::string mapPanel(const Filter& f) const;
 
   StaffDesk& desk_;
   InboxStore& store_;
@@ -38,6 +43,7 @@ private:
   const Clock& clock_;
   const std::vector<std::string>& departments_;
   int page_size_;
+  const InboxMap* map_ = nullptr;
 };
 
 //! Mon–Fri days from `from` to `to` (Berlin calendar dates; the day of `from` not counted).

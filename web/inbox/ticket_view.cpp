@@ -30,15 +30,10 @@ std::string actorLabel(const std::string& actor) {
   return actor;
 }
 
-std::string osmLink(double lat, double lon) {
+std::string coordinates(double lat, double lon) {
   char coords[64];
   std::snprintf(coords, sizeof coords, "%.5f, %.5f", lat, lon);
-  char url[160];
-  std::snprintf(url, sizeof url,
-                "https://www.openstreetmap.org/?mlat=%.6f&amp;mlon=%.6f#map=18/%.6f/%.6f", lat, lon,
-                lat, lon);
-  return std::string("<span class=\"coords\">") + coords + "</span> <a href=\"" + url +
-         "\" rel=\"noopener noreferrer\" target=\"_blank\">in OpenStreetMap öffnen</a>";
+  return std::string("<span class=\"coords\">") + coords + "</span>";
 }
 
 std::string replyPrefix(flows::Lang lang, std::int64_t number) {
@@ -194,9 +189,7 @@ std::string TicketView::details(const TicketRecord& t) const {
     out += "<p><b>Zusatzangabe:</b> <span class=\"citizen-text\">" + escapeHtml(t.extra_answer) +
            "</span></p>";
   }
-  if (t.lat && t.lon) {
-    out += "<p class=\"location\"><b>Ort:</b> " + osmLink(*t.lat, *t.lon) + "</p>";
-  }
+  out += place(t);
   if (!t.address_text.empty()) {
     out += "<p><b>Angabe:</b> <span class=\"citizen-text\">" + escapeHtml(t.address_text) +
            "</span></p>";
@@ -210,6 +203,13 @@ std::string TicketView::details(const TicketRecord& t) const {
     out += "</div>";
   }
   return out + "</section>";
+}
+
+//! The point on a map drawn here (no tiles, no link to another site) and as coordinates.
+std::string TicketView::place(const TicketRecord& t) const {
+  if (!t.lat || !t.lon) { return ""; }
+  return "<p class=\"location\"><b>Ort:</b> " + coordinates(*t.lat, *t.lon) + "</p>" +
+         (map_ != nullptr ? map_->placeFigure(t) : "");
 }
 
 std::string TicketView::thread(const TicketRecord& t) const {

@@ -15,6 +15,7 @@
 #include "bot/media/media_store.hpp"
 #include "bot/ports.hpp"
 #include "bot/staff/inbox_store.hpp"
+#include "web/inbox/inbox_map.hpp"
 #include "web/inbox/staff_desk.hpp"
 
 namespace bb::web {
@@ -28,6 +29,8 @@ public:
   HttpResponse show(const HttpRequest& req);   //!< GET /inbox/tickets/{n}
   HttpResponse act(const HttpRequest& req);    //!< POST /inbox/tickets/{n}/{action}
   HttpResponse photo(const HttpRequest& req);  //!< GET /inbox/media/{id}[/thumb]
+  //! Draws the ticket's place on a map; null: coordinates only.
+  void setMap(const InboxMap* map) { map_ = map; }
 
 private:
   HttpResponse render(const Principal& p, std::int64_t number, const std::string& flash,
@@ -35,6 +38,7 @@ private:
   // Parts of the page.
   std::string head(const InboxTicket& row) const;
   std::string details(const TicketRecord& t) const;
+  std::string place(const TicketRecord& t) const;
   std::string thread(const TicketRecord& t) const;
   std::string trail(std::int64_t number) const;
   std::string replyForm(const TicketRecord& t, const std::string& csrf) const;
@@ -58,6 +62,7 @@ private:
   media::MediaStore& media_;
   const Clock& clock_;
   const std::vector<std::string>& departments_;
+  const InboxMap* map_ = nullptr;
 };
 
 }  // namespace bb::web
