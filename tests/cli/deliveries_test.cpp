@@ -1,5 +1,5 @@
-// `buergerbox deliveries` and `buergerbox apikey list|revoke` through the real binary, on a
-// database the binary created.
+// `buergerbox deliveries`, `buergerbox apikey list|revoke` and `buergerbox staff reset-password`
+// through the real binary, on a database the binary created.
 
 #include <doctest/doctest.h>
 
@@ -11,6 +11,7 @@
 
 #include "bot/cases/case_service.hpp"
 #include "bot/security/crypto.hpp"
+#include "bot/staff/password.hpp"
 #include "storage/open.hpp"
 #include "storage/sqlite_case_store.hpp"
 #include "support/server_process.hpp"
@@ -133,4 +134,35 @@ TEST_CASE("cli: apikey list and revoke, a revoked key is refused at the next req
   CHECK(buergerbox(db_path, "apikey list").output.find("revoked") != std::string::npos);
   CHECK(buergerbox(db_path, "apikey revoke --name kfa").code == 2);  // no active key of that name
   (*db)->close();
+}
+
+TEST_CASE("cli: staff reset-password gives a temporary password that must be changed, audited") {
+  bb::test::TempDir dir;
+  const std::string db_path = dir.path() + "/db.sqlite";
+  REQUIRE(buergerbox(db_path, "migrate").code == 0);
+  bb::test::writeFile(dir.path() + "/password", "das-vergessene-passwort\n");
+  REQUIRE(buergerbox(db_path, "staff add --login mia --role admin <'" + dir.path() + "/password'")
+              .code == 0);
+  const std::string of_mia = " FROM staff_users WHERE login = 'mia'";
+  CHECK(scalar(db_path, "SELECT must_change_password" + of_mia) == 0);
+
+  const Run reset = buergerbox(db_path, "staff reset-password --login mia");
+  CHECK(reset.code == 0);
+  std::smatch m;
+  REQUIRE(std::regex_search(reset.output, m, std::regex(R"(temporary password: (\S+))")));
+  const std::string temporary = m[1];
+  CHECK(temporary.size() >= 10);
+  SQLite::Database db(db_path, SQLite::OPEN_READONLY);
+  const std::string hash = db.execAndGet("SELECT password_hash" + of_mia).getString();
+  CHECK(bb::auth::verifyPassword(temporary, hash));
+  CHECK_FALSE(bb::auth::verifyPassword("das-vergessene-passwort", hash));
+  CHECK(scalar(db_path, "SELECT must_change_password" + of_mia) == 1);
+  CHECK(scalar(db_path, "SELECT count(*) FROM audit_log WHERE actor = 'cli' AND "
+                        "action = 'password_reset'") == 1);
+  CHECK(scalar(db_path, "SELECT count(*) FROM audit_log WHERE detail LIKE '%" + temporary +
+                        "%'") == 0);  // never written down
+
+  const Run unknown = buergerbox(db_path, "staff reset-password --login nobody");
+  CHECK(unknown.code == 2);
+  CHECK(unknown.output.find("no account with that login") != std::string::npos);
 }
