@@ -15,94 +15,29 @@
 //
 // Usage: node inbox_layout.test.mjs <buergerbox-binary> <source-dir> <artifact-dir>
 // Last line: "1 passed, 0 failed" or "0 passed, 1 failed".
-import { spawn, spawnSync } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import {
+  Citizen, STEP_TIMEOUT_MS, check, choosePassword, createHarness, reportAsCitizen, signIn, submitProposal,
+} from './harness.mjs';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const TIME_LIMIT_MS = 170_000;
-const STEP_TIMEOUT_MS = 20_000;
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'];
 const WIDTHS = [1280, 390];
 
-let [binary, sourceDir, artifactDir] = process.argv.slice(2);
-if (!binary) {
-  console.error('usage: node inbox_layout.test.mjs <buergerbox-binary> <source-dir> <artifact-dir>');
-  process.exit(2);
-}
-sourceDir = path.resolve(sourceDir || path.join(HERE, '..', '..'));
-artifactDir = path.resolve(artifactDir || path.join(HERE, 'artifacts'));
-
-class TestFailure extends Error {}
-function check(cond, message) {
-  if (!cond) throw new TestFailure(message);
-}
-const log = (...a) => console.log('[e2e-inbox-layout]', ...a);
-const readJson = (rel) => JSON.parse(fs.readFileSync(path.join(sourceDir, rel), 'utf8'));
-const de = readJson('config/texts/de.json');
-const dumping = readJson('config/categories.json').find((c) => c.id === 'muell');
+const h = createHarness({ script: 'inbox_layout.test.mjs', name: 'e2e.inbox_layout', logPrefix: '[e2e-inbox-layout]',
+  tmpPrefix: 'bb-e2e-layout-', timeLimitMs: 170_000 });
+const log = (...a) => h.log(...a);
+const de = h.readJson('config/texts/de.json');
+const dumping = h.readJson('config/categories.json').find((c) => c.id === 'muell');
 
 // ---- the server -----------------------------------------------------------------------------
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bb-e2e-layout-'));
-const dbPath = path.join(tmp, 'db.sqlite');
-const serverEnv = { ...process.env, BUERGERBOX_SERVER_PORT: '0', BUERGERBOX_STORAGE_PATH: dbPath,
-  BUERGERBOX_STORAGE_MEDIA_DIR: path.join(tmp, 'media') };
-let server = null;
-let serverLog = '';
-let serverStdout = '';
-let serverExit = null;
-
 function apiKey() {
-  const r = spawnSync(path.resolve(binary), ['apikey', 'add', '--name', 'e2e-layout', '--department', '*',
-    '--config', 'config/demo.json'], { cwd: sourceDir, env: serverEnv, encoding: 'utf8' });
+  const r = spawnSync(path.resolve(h.binary), ['apikey', 'add', '--name', 'e2e-layout', '--department', '*',
+    '--config', 'config/demo.json'], { cwd: h.sourceDir, env: h.server.env(), encoding: 'utf8' });
   check(r.status === 0, `apikey add failed (${r.status}): ${r.stderr}`);
   const key = r.stdout.trim().split('\n').pop();
   check(/^\S{20,}$/.test(key), `apikey add printed no key: ${JSON.stringify(r.stdout)}`);
   return key;
-}
-
-function startServer() {
-  const cmd = path.resolve(binary);
-  check(fs.existsSync(cmd), `server binary not found: ${cmd}`);
-  server = spawn(cmd, ['serve', '--config', 'config/demo.json'], { cwd: sourceDir, env: serverEnv,
-    stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = new Promise((resolve) => server.on('exit', (code, signal) => {
-    serverExit = { code, signal };
-    resolve(serverExit);
-  }));
-  server.stdout.on('data', (d) => { serverStdout += d; });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new TestFailure('server did not print event=listening within 20 s')), 20_000);
-    server.stderr.on('data', (d) => {
-      serverLog += d;
-      const m = /event=listening host=\S+ port=(\d+)/.exec(serverLog);
-      if (m) {
-        clearTimeout(timer);
-        resolve(Number(m[1]));
-      }
-    });
-    exited.then(({ code, signal }) => {
-      clearTimeout(timer);
-      reject(new TestFailure(`server exited before listening (code ${code}, signal ${signal})`));
-    });
-  });
-}
-
-async function stopServer() {
-  if (!server || serverExit) return serverExit;
-  const exited = new Promise((resolve) => server.once('exit', (code, signal) => resolve({ code, signal })));
-  server.kill('SIGTERM');
-  const result = await Promise.race([exited, new Promise((r) => setTimeout(() => r(null), 15_000))]);
-  if (!result) {
-    server.kill('SIGKILL');
-    return { code: null, signal: 'SIGKILL (no exit within 15 s of SIGTERM)' };
-  }
-  return result;
 }
 
 // ---- tickets through Open311 and /api/v1 -----------------------------------------------------
@@ -145,102 +80,6 @@ async function createTicket(base, key, t, i) {
   return number;
 }
 
-// ---- a citizen in the web chat ---------------------------------------------------------------
-
-const hasChoice = (id) => (m) => (m.choices || []).some((c) => c.id === id);
-
-class Citizen {
-  constructor(base) {
-    this.base = base;
-    this.messages = [];
-    this.after = 0;
-    this.consumed = 0;
-  }
-
-  async open() {
-    const r = await fetch(`${this.base}/chat`);
-    check(r.status === 200, `GET /chat answered ${r.status}`);
-    this.cookie = r.headers.getSetCookie().find((c) => c.startsWith('bb_chat=')).split(';')[0];
-    this.csrf = /<meta name="csrf-token" content="([0-9a-f]+)">/.exec(await r.text())[1];
-    await this.send({ text: 'Hallo' });
-    await this.waitFor(hasChoice('accept'), 'the privacy notice');
-    await this.send({ choice: 'accept' });
-    await this.waitFor(hasChoice('report'), 'the main menu');
-  }
-
-  async send(body) {
-    const r = await fetch(`${this.base}/chat/api/send`, {
-      method: 'POST', headers: { 'content-type': 'application/json', 'x-csrf-token': this.csrf, cookie: this.cookie },
-      body: JSON.stringify(body),
-    });
-    check(r.status === 202, `POST /chat/api/send ${JSON.stringify(body)} answered ${r.status}`);
-  }
-
-  async waitFor(pred, what) {
-    const deadline = Date.now() + STEP_TIMEOUT_MS;
-    for (;;) {
-      for (let i = this.consumed; i < this.messages.length; i++) {
-        if (pred(this.messages[i])) {
-          this.consumed = i + 1;
-          return this.messages[i];
-        }
-      }
-      check(Date.now() < deadline, `timed out waiting for ${what}`);
-      const r = await fetch(`${this.base}/chat/api/messages?after=${this.after}`, { headers: { cookie: this.cookie } });
-      const j = await r.json();
-      this.messages.push(...j.messages);
-      this.after = j.last;
-    }
-  }
-
-  // A report of illegal dumping at the Marienplatz; returns the ticket number.
-  async report() {
-    await this.send({ choice: 'report' });
-    await this.waitFor(hasChoice('cat:muell'), 'the categories');
-    await this.send({ choice: 'cat:muell' });
-    await this.waitFor((m) => m.request_location, 'the location question');
-    await this.send({ lat: 48.0777, lon: 11.9706 });
-    let next = await this.waitFor((m) => hasChoice('dup:none')(m) || hasChoice('skip')(m), 'the photo question');
-    if (hasChoice('dup:none')(next)) {
-      await this.send({ choice: 'dup:none' });
-      next = await this.waitFor(hasChoice('skip'), 'the photo question');
-    }
-    await this.send({ choice: 'skip' });
-    if (dumping.question) {
-      await this.waitFor(() => true, 'the extra question');
-      await this.send({ text: 'etwa zwei Kubikmeter' });
-    }
-    await this.waitFor(hasChoice('skip'), 'the description question');
-    await this.send({ text: 'Ein Sofa und zwei Säcke am Straßenrand, seit gestern.' });
-    await this.waitFor(hasChoice('confirm'), 'the summary');
-    await this.send({ choice: 'confirm' });
-    const prefix = de['ticket.created'].split('{')[0];
-    const created = await this.waitFor((m) => (m.text || '').startsWith(prefix) && /\d+/.test(m.text), 'the ticket number');
-    return Number(/(\d+)/.exec(created.text.slice(prefix.length))[1]);
-  }
-
-  async proposal() {
-    await this.send({ choice: 'participation' });
-    await this.waitFor(hasChoice('prop:new'), 'the campaign home');
-    await this.send({ choice: 'prop:new' });
-    await this.waitFor(hasChoice('cancel'), 'the title question');
-    await this.send({ text: 'Sitzbänke entlang des Ebrachwegs zwischen Klosterbauhof und Weiher' });
-    await this.waitFor(hasChoice('cancel'), 'the description question');
-    await this.send({ text: 'Ältere Spaziergänger:innen brauchen alle 300 m eine Bank. '.repeat(4) });
-    await this.waitFor(hasChoice('skip'), 'the cost question');
-    await this.send({ text: '18000' });
-    await this.waitFor(hasChoice('topic:0'), 'the topic question');
-    await this.send({ choice: 'topic:0' });
-    await this.waitFor((m) => m.request_location, 'the location question');
-    await this.send({ choice: 'skip' });
-    await this.waitFor(hasChoice('skip'), 'the photo question');
-    await this.send({ choice: 'skip' });
-    await this.waitFor(hasChoice('confirm'), 'the summary');
-    await this.send({ choice: 'confirm' });
-    await this.waitFor((m) => (m.text || '').includes('ist eingegangen'), 'the proposal receipt');
-  }
-}
-
 // A message that ran out of tries, for the delivery page. The web chat never fails a delivery,
 // so the test marks the newest bot message of the web chat ticket as such in the database.
 function deadMessage(ticketNumber) {
@@ -248,37 +87,22 @@ function deadMessage(ticketNumber) {
 UPDATE outbox SET status = 'dead', tries = 8, error = 'http=500 transport' WHERE id =
   (SELECT max(o.id) FROM outbox o JOIN tickets t ON t.id = o.ticket_id WHERE t.number = ${ticketNumber});
 SELECT changes();`;
-  const r = spawnSync('sqlite3', [dbPath], { input: sql, encoding: 'utf8' });
+  const r = spawnSync('sqlite3', [h.dbPath], { input: sql, encoding: 'utf8' });
   check(r.status === 0 && r.stdout.trim() === '1', `could not mark a message dead: ${r.stderr} ${r.stdout}`);
 }
 
 // ---- the browser ----------------------------------------------------------------------------
 
-let browser = null;
 let current = null;
-const foreignRequests = [];
-const consoleErrors = [];
 const widths = [];  // [page, width, scrollWidth, innerWidth]
-
-function watch(page) {
-  page.on('request', (req) => {
-    const u = new URL(req.url());
-    if (!['127.0.0.1', 'localhost'].includes(u.hostname) && u.protocol !== 'data:') foreignRequests.push(req.url());
-  });
-  page.on('console', (msg) => {
-    if (msg.type() === 'error' && !/\/favicon\.ico$/.test(msg.location().url || '')) consoleErrors.push(msg.text());
-  });
-  page.on('pageerror', (e) => consoleErrors.push(`uncaught: ${e.message}`));
-}
 
 async function newPage(width) {
   const phone = width < 600;
-  const context = await browser.newContext({
+  const context = await h.browser.newContext({
     viewport: { width, height: phone ? 844 : 900 }, locale: 'de-DE', reducedMotion: 'reduce',
     isMobile: phone, hasTouch: phone, deviceScaleFactor: phone ? 2 : 1,
   });
-  const page = await context.newPage();
-  watch(page);
+  const page = h.watch(await context.newPage(), { skipProtocols: ['data:'] });
   current = page;
   return { context, page };
 }
@@ -289,16 +113,11 @@ const OWN_PASSWORD = 'ein-eigenes-layout-passwort';
 // the first call measures that form and chooses an own password, which later calls use.
 async function login(page, base, login, password, width) {
   await page.goto(`${base}/inbox/login`);
-  await page.getByLabel('Login').fill(login);
-  await page.getByLabel('Passwort').fill(password === null ? OWN_PASSWORD : password);
-  await page.getByRole('button', { name: 'Anmelden' }).click();
+  await signIn(page, login, password === null ? OWN_PASSWORD : password);
   if (password !== null) {
     await page.getByRole('heading', { name: 'Mein Konto' }).waitFor({ timeout: STEP_TIMEOUT_MS });
     await measure(page, 'konto-forced', width);
-    await page.getByLabel('Aktuelles Passwort').fill(password);
-    await page.getByLabel('Neues Passwort (mind. 10 Zeichen)').fill(OWN_PASSWORD);
-    await page.getByLabel('Neues Passwort wiederholen').fill(OWN_PASSWORD);
-    await page.getByRole('button', { name: 'Passwort ändern' }).click();
+    await choosePassword(page, password, OWN_PASSWORD);
   }
   await page.getByRole('heading', { name: 'Meldungen' }).waitFor({ timeout: STEP_TIMEOUT_MS });
 }
@@ -314,7 +133,7 @@ async function measure(page, name, width, url) {
     bytes: document.documentElement.outerHTML.length, svg: [...document.querySelectorAll('svg.ticket-map')].map((s) => s.outerHTML.length) }));
   widths.push([name, width, m.scroll, m.inner]);
   log(`${name} at ${width} px: scrollWidth ${m.scroll}, innerWidth ${m.inner}; page ${m.bytes} characters${m.svg.length ? `, map ${m.svg[0]}` : ''}`);
-  await page.screenshot({ path: path.join(artifactDir, `layout-${name}-${width}.png`), fullPage: true });
+  await page.screenshot({ path: path.join(h.artifactDir, `layout-${name}-${width}.png`), fullPage: true });
   check(m.inner === width, `${name} at ${width} px: innerWidth is ${m.inner} (the page was zoomed out to fit)`);
   check(m.scroll <= m.inner, `${name} at ${width} px scrolls sideways: scrollWidth ${m.scroll} > ${m.inner}`);
 }
@@ -370,21 +189,12 @@ async function checkMap(page, base, expected, width) {
 }
 
 async function run() {
-  fs.mkdirSync(artifactDir, { recursive: true });
-  for (const f of fs.readdirSync(artifactDir)) if (/^layout-.*\.png$/.test(f)) fs.rmSync(path.join(artifactDir, f));
-  check(fs.existsSync(CHROMIUM), `${CHROMIUM} is missing (apt-get install chromium; scripts/install-deps.sh does it)`);
-  let chromium;
-  try {
-    ({ chromium } = await import('playwright-core'));
-  } catch (e) {
-    throw new TestFailure(`playwright-core is not installed in ${HERE} (npm ci there): ${e.message}`);
-  }
+  h.prepareArtifacts(/^layout-.*\.png$/);
+  h.requireChromium();
+  const chromium = await h.playwright();
   const key = apiKey();
-  const port = await startServer();
-  const base = `http://127.0.0.1:${port}`;
-  const demo = /Staff inbox \(demo\): \S+ +login: (\S+) +password: (\S+)/.exec(serverStdout);
-  check(demo, 'the demo admin\'s login line is missing from stdout');
-  const [, user, password] = demo;
+  const base = await h.startServer();
+  const { login: user, password } = h.server.demoLogin();
 
   const expected = new Set();
   for (const [i, t] of PLACED.entries()) {
@@ -392,17 +202,17 @@ async function run() {
     if (t.status !== 'erledigt') expected.add(n);
   }
   for (const [i, t] of UNPLACED.entries()) await createTicket(base, key, t, 100 + i);
-  const citizen = new Citizen(base);
-  await citizen.open();
-  const chatTicket = await citizen.report();
+  const chatTicket = await reportAsCitizen(new Citizen(base),
+    { category: dumping, description: 'Ein Sofa und zwei Säcke am Straßenrand, seit gestern.', texts: de });
   const proposer = new Citizen(base);
-  await proposer.open();
-  await proposer.proposal();
+  await proposer.onboard();
+  await submitProposal(proposer, { title: 'Sitzbänke entlang des Ebrachwegs zwischen Klosterbauhof und Weiher',
+    description: 'Ältere Spaziergänger:innen brauchen alle 300 m eine Bank. '.repeat(4), cost: '18000' });
   expected.add(chatTicket);
   deadMessage(chatTicket);
   log(`open located tickets: ${[...expected].join(', ')}; web chat ticket ${chatTicket}`);
 
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  await h.launchBrowser(chromium);
   let initial = password;  // null once the own password is set
   for (const width of WIDTHS) {
     const { context, page } = await newPage(width);
@@ -422,40 +232,12 @@ async function run() {
     await checkMap(page, base, expected, width);
     await context.close();
   }
-  check(foreignRequests.length === 0, `requests to other hosts: ${foreignRequests.join(', ')}`);
-  check(consoleErrors.length === 0, `console errors:\n    ${consoleErrors.join('\n    ')}`);
-  console.log('[e2e-inbox-layout] scrollWidth/innerWidth:');
+  check(h.foreignRequests.length === 0, `requests to other hosts: ${h.foreignRequests.join(', ')}`);
+  check(h.consoleErrors.length === 0, `console errors:\n    ${h.consoleErrors.join('\n    ')}`);
+  log('scrollWidth/innerWidth:');
   for (const [name, width, scroll, inner] of widths) console.log(`    ${name.padEnd(14)} ${String(width).padStart(4)} px: ${scroll}/${inner}`);
-  await browser.close();
-  browser = null;
-  const exit = await stopServer();
-  check(exit && exit.code === 0, `the server did not exit with 0 after SIGTERM (${JSON.stringify(exit)})`);
+  await h.closeBrowser();
+  await h.stopServer();
 }
 
-let failed = false;
-const overall = setTimeout(() => {
-  console.error(`FAIL: the test took longer than ${TIME_LIMIT_MS / 1000} s`);
-  if (server && !serverExit) server.kill('SIGKILL');
-  console.log('0 passed, 1 failed');
-  process.exit(1);
-}, TIME_LIMIT_MS);
-
-try {
-  await run();
-} catch (e) {
-  failed = true;
-  console.error(`FAIL e2e.inbox_layout: ${e instanceof TestFailure ? e.message : e.stack || e}`);
-  if (current) {
-    await current.screenshot({ path: path.join(artifactDir, 'layout-failure.png'), fullPage: true }).catch(() => {});
-    console.error(`  screenshot: ${path.join(artifactDir, 'layout-failure.png')}`);
-  }
-  const tail = serverLog.split('\n').slice(-25).join('\n    ');
-  if (tail.trim()) console.error(`  server log (last lines):\n    ${tail}`);
-} finally {
-  if (browser) await browser.close().catch(() => {});
-  if (server && !serverExit) await stopServer();
-  clearTimeout(overall);
-  fs.rmSync(tmp, { recursive: true, force: true });
-}
-console.log(failed ? '0 passed, 1 failed' : '1 passed, 0 failed');
-process.exit(failed ? 1 : 0);
+await h.main(run, { failureShots: () => [[current, 'layout-failure.png']] });
