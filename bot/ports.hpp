@@ -1,5 +1,5 @@
 #pragma once
-// The seams to the world outside the process: time, randomness and outbound HTTP.
+// The seams to the world outside the process: time, randomness, outbound HTTP and mail.
 // Real implementations live in bot/ (system clock, OpenSSL RAND, libcurl); tests use fakes.
 
 #include <chrono>
@@ -80,5 +80,33 @@ public:
 
 //! libcurl implementation (bot/http/curl_http_client.cpp), thread-safe: one easy handle per call.
 std::unique_ptr<HttpClient> makeCurlHttpClient();
+
+//! One plain-text mail (the staff digest). Never logged: the address is a person's.
+struct MailMessage {
+  std::string to;
+  std::string subject;  //!< UTF-8, one line
+  std::string text;     //!< UTF-8, lines separated by '\n'
+};
+
+class Mailer {
+public:
+  virtual ~Mailer() = default;
+  //! Hands the mail to the configured server. Unavailable with the reason (no address in it)
+  //! when the server cannot be reached, refuses TLS, the login or the recipient.
+  virtual Result<void> send(const MailMessage& mail) = 0;
+};
+
+//! Where and how mail goes out (config `smtp.*`).
+struct SmtpSettings {
+  std::string url;   //!< smtp://host:port (STARTTLS) or smtps://host:port
+  std::string from;  //!< sender address
+  std::string user;  //!< empty: no login
+  std::string password;
+  bool require_tls = true;  //!< smtp:// then demands STARTTLS
+  std::chrono::milliseconds timeout{30000};
+};
+
+//! libcurl implementation (bot/http/curl_mailer.cpp), thread-safe: one easy handle per mail.
+std::unique_ptr<Mailer> makeCurlMailer(SmtpSettings settings, Random& random, const Clock& clock);
 
 }  // namespace bb

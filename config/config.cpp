@@ -202,6 +202,12 @@ const std::vector<Field>& fields() {
       {"oparl", "poll_minutes", Kind::Int, at(&Config::oparl, &OParlConfig::poll_minutes)},
       {"oparl", "first_poll_seconds", Kind::Int,
        at(&Config::oparl, &OParlConfig::first_poll_seconds)},
+      {"smtp", "url", Kind::String, at(&Config::smtp, &SmtpConfig::url)},
+      {"smtp", "from", Kind::String, at(&Config::smtp, &SmtpConfig::from)},
+      {"smtp", "user", Kind::String, at(&Config::smtp, &SmtpConfig::user)},
+      {"smtp", "password", Kind::Secret, at(&Config::smtp, &SmtpConfig::password)},
+      {"smtp", "require_tls", Kind::Bool, at(&Config::smtp, &SmtpConfig::require_tls)},
+      {"smtp", "digest_hour", Kind::Int, at(&Config::smtp, &SmtpConfig::digest_hour)},
   };
   return kFields;
 }
@@ -348,6 +354,23 @@ bool isHttpUrl(const std::string& u) {
   return std::none_of(u.begin(), u.end(), [](unsigned char ch) { return ch <= ' ' || ch == 0x7f; });
 }
 
+//! smtp://host[:port] or smtps://host[:port], nothing after the host but a port.
+bool isSmtpUrl(const std::string& u) {
+  std::size_t rest = 0;
+  if (u.rfind("smtp://", 0) == 0) {
+    rest = 7;
+  } else if (u.rfind("smtps://", 0) == 0) {
+    rest = 8;
+  } else {
+    return false;
+  }
+  std::string host = u.substr(rest);
+  if (!host.empty() && host.back() == '/') { host.pop_back(); }
+  return !host.empty() && host.front() != ':' && std::all_of(host.begin(), host.end(), [](unsigned char ch) {
+    return std::isalnum(ch) != 0 || ch == '.' || ch == '-' || ch == ':' || ch == '[' || ch == ']';
+  });
+}
+
 //! Rules between keys and the form of every URL key.
 void validateCrossKeys(const Config& c, std::vector<std::string>& errors) {
   auto need = [&errors](bool ok, const std::string& text) {
@@ -400,6 +423,11 @@ void validate(const Config& c, std::vector<std::string>& errors) {
        "oparl.poll_minutes: must be 5..1440");
   need(c.oparl.first_poll_seconds >= 0 && c.oparl.first_poll_seconds <= 24 * 3600,
        "oparl.first_poll_seconds: must be 0..86400");
+  need(c.smtp.url.empty() || isSmtpUrl(c.smtp.url),
+       "smtp.url: must be smtp://host[:port] (STARTTLS) or smtps://host[:port], or empty");
+  need(c.smtp.url.empty() || isMailAddress(c.smtp.from),
+       "smtp.from: must be the sender's mail address when smtp.url is set");
+  need(c.smtp.digest_hour >= 0 && c.smtp.digest_hour <= 23, "smtp.digest_hour: must be 0..23");
   need(c.oparl.url.empty() || isHttpUrl(c.oparl.url),
        "oparl.url: must be an http(s) URL or empty");
   need(!c.storage.media_dir.empty(), "storage.media_dir: must not be empty");
@@ -530,6 +558,20 @@ void validate(const Config& c, std::vector<std::string>& errors) {
 }
 
 }  // namespace
+
+//! A plain mail address: something@host.tld, no spaces, quotes or angle brackets (it goes into a
+//! mail header and an SMTP command).
+bool isMailAddress(const std::string& a) {
+  const auto at = a.find('@');
+  if (a.size() > 254 || at == std::string::npos || at == 0 || a.find('@', at + 1) != std::string::npos) {
+    return false;
+  }
+  if (a.find('.', at) == std::string::npos || a.back() == '.') { return false; }
+  return std::all_of(a.begin(), a.end(), [](unsigned char ch) {
+    return ch > ' ' && ch < 0x7f && ch != '<' && ch != '>' && ch != '"' && ch != ',' && ch != ';' &&
+           ch != '(' && ch != ')' && ch != '\\';
+  });
+}
 
 namespace {
 

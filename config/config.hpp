@@ -196,6 +196,16 @@ struct RetentionConfig {
   int interval_minutes = 60;     //!< how often the retention job runs; 0 = never (not advised)
 };
 
+//! Outgoing mail for the staff digest (docs/inbox.md). Empty url: no mail is ever sent.
+struct SmtpConfig {
+  std::string url;   //!< smtp://host:587 (STARTTLS) or smtps://host:465; empty: no digest
+  std::string from;  //!< the sender address, e.g. buergerbox@stadt.example
+  std::string user;  //!< SMTP login; empty: no authentication
+  std::string password;     // secret
+  bool require_tls = true;  //!< refuse to send without TLS (only a loopback test server may do without)
+  int digest_hour = 7;      //!< local hour (Europe/Berlin) from which the daily digest goes out
+};
+
 struct Config {
   bool demo = false;  //!< demo mode: missing keys are generated once into the storage folder
   ServerConfig server;
@@ -213,6 +223,7 @@ struct Config {
   BroadcastsConfig broadcasts;
   OParlConfig oparl;
   RetentionConfig retention;
+  SmtpConfig smtp;
 };
 
 //! Reads one environment variable; injected so tests never touch the real environment.
@@ -259,6 +270,10 @@ bool parseDepartmentNames(const std::string& text,
 
 //! Splits a comma-separated list (privacy.previous_encryption_keys), trimming spaces, no empties.
 std::vector<std::string> splitKeyList(const std::string& text);
+
+//! A plain mail address (local@host.tld) fit for a mail header and an SMTP command: no spaces,
+//! quotes, angle brackets, commas or semicolons, at most 254 characters.
+bool isMailAddress(const std::string& address);
 
 //! `****last4` for logs; never the secret itself.
 std::string maskSecret(const std::string& secret);

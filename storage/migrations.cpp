@@ -573,6 +573,22 @@ ALTER TABLE case_queue ADD COLUMN thread_last INTEGER;
       R"sql(
 ALTER TABLE staff_users ADD COLUMN must_change_password INTEGER NOT NULL DEFAULT 0;
 )sql",
+      // staff digest by mail (docs/inbox.md): off until a member turns it on under "Mein Konto".
+      // last_day is the Berlin day last done; a failure counts per day (failed_day) and stays
+      // visible to the member until a digest goes out.
+      R"sql(
+CREATE TABLE staff_digests (
+  staff_id INTEGER PRIMARY KEY REFERENCES staff_users(id) ON DELETE CASCADE,
+  email TEXT NOT NULL,
+  enabled INTEGER NOT NULL DEFAULT 0,
+  last_day TEXT,
+  sent_at INTEGER,
+  failed_day TEXT,
+  failed_tries INTEGER NOT NULL DEFAULT 0,
+  last_error TEXT,
+  failed_at INTEGER
+);
+)sql",
   };
   return kMigrations;
 }

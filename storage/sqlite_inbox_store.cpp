@@ -374,6 +374,105 @@ Result<void> SqliteInboxStore::setPassword(std::int64_t id, const std::string& p
   });
 }
 
+Result<std::optional<DigestSetting>> SqliteInboxStore::digestSetting(std::int64_t staff_id) {
+  return db_.read([&](SQLite::Database& db) -> std::optional<DigestSetting> {
+    SQLite::Statement q(db,
+                        "SELECT email, enabled, last_day, sent_at, failed_tries, last_error, "
+                        "failed_at FROM staff_digests WHERE staff_id = ?");
+    q.bind(1, staff_id);
+    if (!q.executeStep()) { return std::nullopt; }
+    DigestSetting d;
+    d.email = q.getColumn(0).getString();
+    d.enabled = q.getColumn(1).getInt() != 0;
+    d.last_day = q.getColumn(2).getString();
+    if (!q.getColumn(3).isNull()) { d.sent_at = fromMillis(q.getColumn(3).getInt64()); }
+    d.failed_tries = q.getColumn(4).getInt();
+    d.last_error = q.getColumn(5).getString();
+    if (!q.getColumn(6).isNull()) { d.failed_at = fromMillis(q.getColumn(6).getInt64()); }
+    return d;
+  });
+}
+
+Result<void> SqliteInboxStore::setDigest(std::int64_t staff_id, const std::string& email,
+                                         bool enabled, const AuditEntry& audit) {
+  return changeKnown(db_, [&](SQLite::Database& db) {
+    SQLite::Statement known(db, "SELECT 1 FROM staff_users WHERE id = ?");
+    known.bind(1, staff_id);
+    if (!known.executeStep()) { return false; }
+    SQLite::Statement q(db,
+                        "INSERT INTO staff_digests (staff_id, email, enabled) VALUES (?, ?, ?) "
+                        "ON CONFLICT (staff_id) DO UPDATE SET email = excluded.email, "
+                        "enabled = excluded.enabled, failed_day = NULL, failed_tries = 0, "
+                        "last_error = NULL, failed_at = NULL");
+    bindAll(q, staff_id, email, enabled);
+    q.exec();
+    insertAudit(db, audit);
+    return true;
+  });
+}
+
+Result<std::vector<DigestDue>> SqliteInboxStore::digestsDue(const std::string& day) {
+  return db_.read([&](SQLite::Database& db) {
+    std::vector<DigestDue> out;
+    SQLite::Statement q(db,
+                        "SELECT d.staff_id, d.email, CASE WHEN d.failed_day = ? THEN "
+                        "d.failed_tries ELSE 0 END FROM staff_digests d JOIN staff_users u "
+                        "ON u.id = d.staff_id WHERE d.enabled = 1 AND d.email <> '' AND "
+                        "u.disabled = 0 AND (d.last_day IS NULL OR d.last_day < ?) "
+                        "ORDER BY d.staff_id");
+    bindAll(q, day, day);
+    std::vector<std::tuple<std::int64_t, std::string, int>> rows;
+    while (q.executeStep()) {
+      rows.emplace_back(q.getColumn(0).getInt64(), q.getColumn(1).getString(),
+                        q.getColumn(2).getInt());
+    }
+    for (auto& [id, email, tries] : rows) {
+      SQLite::Statement u(db, selectFrom(kStaffColumns, "staff_users WHERE id = ?"));
+      u.bind(1, id);
+      if (!u.executeStep()) { continue; }
+      out.push_back(DigestDue{readStaff(db, u), email, tries});
+    }
+    return out;
+  });
+}
+
+Result<void> SqliteInboxStore::recordDigestDone(std::int64_t staff_id, const std::string& day,
+                                                std::optional<SysTime> sent_at) {
+  return db_.write([&](SQLite::Database& db) {
+    SQLite::Statement q(db,
+                        "UPDATE staff_digests SET last_day = ?, sent_at = coalesce(?, sent_at), "
+                        "failed_day = NULL, failed_tries = 0, last_error = NULL, failed_at = NULL "
+                        "WHERE staff_id = ?");
+    q.bind(1, day);
+    if (sent_at) {
+      q.bind(2, static_cast<std::int64_t>(toMillis(*sent_at)));
+    } else {
+      q.bind(2);
+    }
+    q.bind(3, staff_id);
+    q.exec();
+  });
+}
+
+Result<void> SqliteInboxStore::recordDigestFailure(std::int64_t staff_id, const std::string& day,
+                                                   const std::string& error, SysTime at,
+                                                   int max_tries) {
+  return db_.write([&](SQLite::Database& db) {
+    SQLite::Statement q(db,
+                        "UPDATE staff_digests SET failed_tries = CASE WHEN failed_day = ? THEN "
+                        "failed_tries + 1 ELSE 1 END, failed_day = ?, last_error = ?, failed_at = ? "
+                        "WHERE staff_id = ?");
+    bindAll(q, day, day, error, at, staff_id);
+    q.exec();
+    // Given up for today: the day counts as done, the error stays for the member to see.
+    SQLite::Statement g(db,
+                        "UPDATE staff_digests SET last_day = ? WHERE staff_id = ? AND "
+                        "failed_tries >= ?");
+    bindAll(g, day, staff_id, max_tries);
+    g.exec();
+  });
+}
+
 Result<void> SqliteInboxStore::endAllSessions(std::int64_t staff_id, const AuditEntry& audit) {
   return db_.write([&](SQLite::Database& db) {
     SQLite::Statement d(db, "DELETE FROM staff_sessions WHERE staff_id = ?");

@@ -24,6 +24,14 @@ public:
   Result<void> setPassword(std::int64_t id, const std::string& password_hash, bool must_change,
                            const std::string& keep_session_hash, const AuditEntry& audit) override;
   Result<void> endAllSessions(std::int64_t staff_id, const AuditEntry& audit) override;
+  Result<std::optional<DigestSetting>> digestSetting(std::int64_t staff_id) override;
+  Result<void> setDigest(std::int64_t staff_id, const std::string& email, bool enabled,
+                         const AuditEntry& audit) override;
+  Result<std::vector<DigestDue>> digestsDue(const std::string& day) override;
+  Result<void> recordDigestDone(std::int64_t staff_id, const std::string& day,
+                                std::optional<SysTime> sent_at) override;
+  Result<void> recordDigestFailure(std::int64_t staff_id, const std::string& day,
+                                   const std::string& error, SysTime at, int max_tries) override;
 
   Result<void> createSession(const StaffSession& session) override;
   Result<std::optional<StaffSession>> session(const std::string& id_hash) override;

@@ -54,6 +54,23 @@ void checkDepartmentNames(const config::Config& c, const FlowData& data, Finding
   }
 }
 
+//! The digest mail: the staff address and login go over the wire, so without TLS only to a
+//! server on this machine.
+void checkMail(const config::Config& c, Findings& out) {
+  if (c.smtp.url.empty()) { return; }
+  const std::string host = c.smtp.url.substr(c.smtp.url.find("://") + 3);
+  const bool loopback = host.rfind("127.", 0) == 0 || host.rfind("localhost", 0) == 0 ||
+                        host.rfind("[::1]", 0) == 0;
+  if (!c.smtp.require_tls && c.smtp.url.rfind("smtps://", 0) != 0 && !loopback) {
+    out.warnings.push_back("smtp.require_tls: false sends the staff addresses and the SMTP login "
+                           "unencrypted to " + host + "; use it only for a relay on this machine");
+  }
+  if (!c.smtp.user.empty() && c.smtp.password.empty()) {
+    out.warnings.push_back("smtp.user is set but no password (BUERGERBOX_SMTP_PASSWORD or "
+                           "smtp.password_file): the server will refuse the login");
+  }
+}
+
 void checkFiles(const config::Config& c, Findings& out) {
   auto data = loadFlowData(c);
   if (!data) {
@@ -65,6 +82,7 @@ void checkFiles(const config::Config& c, Findings& out) {
     checkDepartmentNames(c, *data, out);
   }
   checkOtherFiles(c, out);
+  checkMail(c, out);
 }
 
 }  // namespace

@@ -58,6 +58,7 @@ web::InboxOptions inboxOptions(const config::Config& c, const std::string& key_m
   if (config::parseDepartmentNames(c.flows.department_names, names)) {
     o.department_names.insert(names.begin(), names.end());
   }
+  o.digest_hour = c.smtp.url.empty() ? -1 : c.smtp.digest_hour;
   return o;
 }
 

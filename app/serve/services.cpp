@@ -9,6 +9,7 @@
 #include "app/serve/backoffice.hpp"
 #include "app/serve/broadcasts.hpp"
 #include "app/serve/core.hpp"
+#include "app/serve/digest.hpp"
 #include "app/serve/pages.hpp"
 #include "app/serve/retention.hpp"
 #include "bot/log.hpp"
@@ -60,6 +61,7 @@ Result<void> Services::startParts() {
   startWebChat();
   startChannels();
   startStaffPages();
+  startStaffDigest();
   startBroadcasts();
   startBackOffice();
   return listen();
@@ -160,6 +162,14 @@ void Services::startStaffPages() {
   staff_pages_ =
       std::make_unique<StaffPages>(config_, *database_, *core_, clock_, keys_->pseudonym_key);
   addRoutes(staff_pages_->routes());
+}
+
+void Services::startStaffDigest() {
+  if (config_.smtp.url.empty()) { return; }
+  staff_digest_ = std::make_unique<StaffDigestTask>(config_, staff_pages_->inbox_store, random_,
+                                                    clock_, metrics_);
+  staff_digest_->task.start();
+  onStop([this] { staff_digest_->task.stop(); });
 }
 
 void Services::startBroadcasts() {

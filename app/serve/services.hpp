@@ -36,6 +36,7 @@ struct StaffPages;
 struct DataExportPages;
 struct Broadcasts;
 struct BackOffice;
+struct StaffDigestTask;
 
 class Services {
 public:
@@ -64,6 +65,7 @@ private:
   void startWebChat();  //!< and the page behind the data-export links
   void startChannels();
   void startStaffPages();
+  void startStaffDigest();  //!< only with smtp.url
   void startBroadcasts();
   void startBackOffice();
   Result<void> listen();
@@ -87,6 +89,7 @@ private:
   std::unique_ptr<DataExportPages> data_export_;
   std::vector<std::unique_ptr<ChannelModule>> channels_;
   std::unique_ptr<StaffPages> staff_pages_;
+  std::unique_ptr<StaffDigestTask> staff_digest_;
   std::unique_ptr<Broadcasts> broadcasts_;
   std::unique_ptr<BackOffice> backoffice_;
   std::unique_ptr<webhooks::HttpServer> server_;

@@ -1,4 +1,4 @@
-// The only libcurl user: the HttpClient port's real implementation.
+// libcurl for HTTP: the HttpClient port's real implementation (SMTP is bot/http/curl_mailer.cpp).
 #include <algorithm>
 #include <cctype>
 #include <mutex>

@@ -34,6 +34,24 @@ struct StaffUser {
   SysTime created_at{};
 };
 
+//! A member's daily digest by mail (docs/inbox.md): counts of new work, off until turned on.
+struct DigestSetting {
+  std::string email;
+  bool enabled = false;
+  std::string last_day;           //!< "2026-12-03": the Berlin day last done; empty: never
+  std::optional<SysTime> sent_at;  //!< when the last digest went out
+  int failed_tries = 0;           //!< failed tries on failed_day
+  std::string last_error;         //!< why the last try failed (never the address); empty: none
+  std::optional<SysTime> failed_at;
+};
+
+//! An account whose digest for a day is still to do.
+struct DigestDue {
+  StaffUser user;
+  std::string email;
+  int failed_tries = 0;  //!< failures already counted on that day
+};
+
 //! A server-side session. The cookie holds the random id; only its SHA-256 is stored.
 struct StaffSession {
   std::string id_hash;
@@ -161,6 +179,20 @@ public:
                                    const AuditEntry& audit) = 0;
   //! Ends every session of the account ("überall abmelden").
   virtual Result<void> endAllSessions(std::int64_t staff_id, const AuditEntry& audit) = 0;
+
+  // ---- digest by mail ----
+  virtual Result<std::optional<DigestSetting>> digestSetting(std::int64_t staff_id) = 0;
+  //! Stores address and on/off; clears an earlier failure (the member may have fixed the address).
+  virtual Result<void> setDigest(std::int64_t staff_id, const std::string& email, bool enabled,
+                                 const AuditEntry& audit) = 0;
+  //! Enabled digests of active accounts not yet done on `day` ("YYYY-MM-DD", Berlin).
+  virtual Result<std::vector<DigestDue>> digestsDue(const std::string& day) = 0;
+  //! The day is done: `sent_at` when a mail went out, nullopt when there was nothing new.
+  virtual Result<void> recordDigestDone(std::int64_t staff_id, const std::string& day,
+                                        std::optional<SysTime> sent_at) = 0;
+  //! A try failed; after `max_tries` on one day the day counts as done (the error stays shown).
+  virtual Result<void> recordDigestFailure(std::int64_t staff_id, const std::string& day,
+                                           const std::string& error, SysTime at, int max_tries) = 0;
 
   // ---- sessions ----
   virtual Result<void> createSession(const StaffSession& session) = 0;

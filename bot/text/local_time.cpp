@@ -74,6 +74,8 @@ SysTime fromLocal(std::chrono::sys_seconds local) {
 
 std::chrono::sys_days localDay(SysTime t) { return std::chrono::sys_days{civil(t).date}; }
 
+int localHour(SysTime t) { return static_cast<int>(civil(t).time.hours().count()); }
+
 Result<void> loadLocalZone(const std::string& zoneinfo_dir) {
   const std::string path = zoneinfo_dir + "/" + std::string(kLocalZoneName);
   auto loaded = TimeZone::load(path);

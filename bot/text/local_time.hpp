@@ -31,6 +31,8 @@ std::string localIsoDate(SysTime t);
 //! The local calendar day of `t` (for counting days as people do: 00:30 in Berlin is already
 //! the next day, although UTC still says the one before).
 std::chrono::sys_days localDay(SysTime t);
+//! The local hour of the day, 0..23 (the staff digest goes out from a configured local hour).
+int localHour(SysTime t);
 
 //! The instant of a local wall time given as "YYYY-MM-DDTHH:MM" (an HTML datetime-local field). A
 //! time that occurs twice when DST ends is its first occurrence; one skipped when DST begins is

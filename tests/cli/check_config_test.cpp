@@ -200,3 +200,27 @@ TEST_CASE("check-config: flows.department_names must be well-formed and name kno
   CHECK(env.code == 2);
   CHECK(env.output.find("flows.department_names: must be") != std::string::npos);
 }
+
+TEST_CASE("check-config: mail without TLS to another machine and a login without password are warned about") {
+  bb::test::TempDir dir;
+  const std::string base = R"("smtp": {"from": "buergerbox@stadt.example", )";
+  const auto local = checkConfig(writeConfig(dir.path(), "", base + R"("url": "smtp://127.0.0.1:2525", "require_tls": false}, )"));
+  INFO(local.output);
+  CHECK(local.code == 0);
+  CHECK(local.output.find("smtp") == std::string::npos);
+  const auto remote = checkConfig(writeConfig(dir.path(), "", base + R"("url": "smtp://mail.stadt.example:25", "require_tls": false}, )"));
+  INFO(remote.output);
+  CHECK(remote.code == 0);
+  CHECK(remote.output.find("config warning: smtp.require_tls: false sends the staff addresses and the "
+                           "SMTP login unencrypted to mail.stadt.example:25") != std::string::npos);
+  const auto no_password = checkConfig(writeConfig(dir.path(), "", base + R"("url": "smtps://mail.stadt.example", "user": "bb"}, )"));
+  INFO(no_password.output);
+  CHECK(no_password.output.find("config warning: smtp.user is set but no password") != std::string::npos);
+  const auto with_password = checkConfig(writeConfig(dir.path(), "", base + R"("url": "smtps://mail.stadt.example", "user": "bb"}, )"),
+                                         {{"BUERGERBOX_SMTP_PASSWORD", "geheim"}});
+  CHECK(with_password.code == 0);
+  CHECK(with_password.output.find("smtp") == std::string::npos);
+  const auto bad = checkConfig(writeConfig(dir.path(), "", R"("smtp": {"url": "smtp://mail.stadt.example"}, )"));
+  CHECK(bad.code == 2);
+  CHECK(bad.output.find("smtp.from: must be the sender's mail address") != std::string::npos);
+}

@@ -246,3 +246,48 @@ TEST_CASE("config: flows.commit_max_tries defaults to 10, is overridable and bou
     CHECK(mentions(refused.errors, "flows.commit_max_tries: must be 1..1000"));
   }
 }
+
+TEST_CASE("config: smtp is off by default, its URL, sender and hour are checked, the password is a secret") {
+  FakeEnv env;
+  FakeFiles files;
+  auto off = parseConfig(R"({"demo": true})", env.reader(), files.reader());
+  REQUIRE(off.ok());
+  CHECK(off.config.smtp.url.empty());
+  CHECK(off.config.smtp.require_tls);
+  CHECK(off.config.smtp.digest_hour == 7);
+
+  files.files["/run/secrets/smtp"] = "smtp-geheim\n";
+  auto on = parseConfig(R"({"demo": true, "smtp": {"url": "smtp://mail.stadt.example:587",
+                            "from": "buergerbox@stadt.example", "user": "bb",
+                            "password_file": "/run/secrets/smtp", "digest_hour": 6}})",
+                        env.reader(), files.reader());
+  REQUIRE(on.ok());
+  CHECK(on.config.smtp.password == "smtp-geheim");
+  CHECK(on.config.smtp.digest_hour == 6);
+  CHECK(parseConfig(R"({"demo": true, "smtp": {"url": "smtps://mail.stadt.example",
+                        "from": "a@stadt.example"}})", env.reader(), files.reader()).ok());
+
+  auto inline_secret = parseConfig(R"({"demo": true, "smtp": {"password": "x"}})", env.reader(),
+                                   files.reader());
+  CHECK(mentions(inline_secret.errors, "smtp.password: secrets must not be in the config file"));
+  for (const char* bad : {R"({"demo": true, "smtp": {"url": "http://mail.stadt.example", "from": "a@b.de"}})",
+                          R"({"demo": true, "smtp": {"url": "smtp://", "from": "a@b.de"}})",
+                          R"({"demo": true, "smtp": {"url": "smtp://mail host", "from": "a@b.de"}})"}) {
+    CAPTURE(bad);
+    CHECK(mentions(parseConfig(bad, env.reader(), files.reader()).errors, "smtp.url: must be smtp://"));
+  }
+  for (const char* bad : {R"({"demo": true, "smtp": {"url": "smtp://mail.stadt.example"}})",
+                          R"({"demo": true, "smtp": {"url": "smtp://m.de", "from": "Bürgerbox <a@b.de>"}})"}) {
+    CAPTURE(bad);
+    CHECK(mentions(parseConfig(bad, env.reader(), files.reader()).errors, "smtp.from: must be"));
+  }
+  CHECK(mentions(parseConfig(R"({"demo": true, "smtp": {"digest_hour": 24}})", env.reader(),
+                             files.reader()).errors,
+                 "smtp.digest_hour: must be 0..23"));
+  CHECK(bb::config::isMailAddress("mia.muster@stadt.example"));
+  for (const char* bad : {"mia", "@stadt.example", "mia@stadt", "mia@@stadt.example", "mia @stadt.example",
+                          "mia@stadt.example\r\nBcc: x@y.de", "<mia@stadt.example>", "a@b.de,c@d.de"}) {
+    CAPTURE(bad);
+    CHECK_FALSE(bb::config::isMailAddress(bad));
+  }
+}

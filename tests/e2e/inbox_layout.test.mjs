@@ -193,7 +193,10 @@ async function run() {
   h.requireChromium();
   const chromium = await h.playwright();
   const key = apiKey();
-  const base = await h.startServer();
+  // A mail server is configured (nothing listens there and no digest is due before someone turns it
+  // on), so Mein Konto shows the digest form and is measured with it.
+  const base = await h.startServer({ env: { BUERGERBOX_SMTP_URL: 'smtp://127.0.0.1:9',
+    BUERGERBOX_SMTP_FROM: 'buergerbox@stadt.example', BUERGERBOX_SMTP_REQUIRE_TLS: 'false' } });
   const { login: user, password } = h.server.demoLogin();
 
   const expected = new Set();
@@ -220,6 +223,16 @@ async function run() {
     await login(page, base, user, initial, width);
     initial = null;
     await measure(page, 'konto', width, `${base}/inbox/konto`);
+    check(await page.locator('form.digest input[type=email]').count() === 1, 'Mein Konto shows no digest form');
+    if (width === WIDTHS[WIDTHS.length - 1]) {
+      await page.fill('form.digest input[name=email]', 'demo.admin@stadt.example');
+      await page.check('form.digest input[name=enabled]');
+      await Promise.all([page.waitForNavigation(), page.click('form.digest button[type=submit]')]);
+      check((await page.textContent('main')).includes('Ihre Einstellung zur Übersicht ist gespeichert.'),
+        'saving the digest setting shows no confirmation');
+      check(await page.isChecked('form.digest input[name=enabled]'), 'the digest is not shown as on after saving');
+      await measure(page, 'konto-digest', width);
+    }
     await measure(page, 'list', width, `${base}/inbox`);
     await measure(page, 'list-all', width, `${base}/inbox?status=all`);
     await measure(page, 'ticket', width, `${base}/inbox/tickets/${chatTicket}`);

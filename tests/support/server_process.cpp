@@ -127,4 +127,34 @@ void writeFile(const std::string& path, const std::string& content) {
 
 std::string testKey(char fill) { return std::string(64, fill); }
 
+CliRun runCli(const std::string& args, const std::string& config_path,
+              const std::map<std::string, std::string>& env, const std::string& input) {
+  TempDir dir;
+  const std::string in_path = dir.path() + "/stdin";
+  const std::string out_path = dir.path() + "/output";
+  const std::string err_path = dir.path() + "/errors";
+  writeFile(in_path, input);
+  std::string command = std::string("cd '") + BB_SOURCE_DIR + "' && env";
+  for (const auto& [k, v] : env) { command += " " + k + "='" + v + "'"; }
+  command += std::string(" '") + BB_BINARY + "' " + args + " --config '" + config_path + "' <'" +
+             in_path + "' >'" + out_path + "' 2>'" + err_path + "'";
+  const int status = std::system(command.c_str());  // NOLINT(cert-env33-c): a test running our binary
+  CliRun run;
+  run.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  run.output = readFile(out_path);
+  run.errors = readFile(err_path);
+  return run;
+}
+
+std::string CliRun::lastLine() const {
+  std::istringstream in(output);
+  std::string line;
+  std::string last;
+  while (std::getline(in, line)) {
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) { line.pop_back(); }
+    if (!line.empty()) { last = line; }
+  }
+  return last;
+}
+
 }  // namespace bb::test

@@ -52,6 +52,19 @@ private:
 std::string readFile(const std::string& path);
 void writeFile(const std::string& path, const std::string& content);
 
+//! What a run of the binary printed and its exit code.
+struct CliRun {
+  int code = -1;
+  std::string output;  //!< stdout
+  std::string errors;  //!< stderr
+  //! The last non-empty line of stdout (a key or password a command prints).
+  std::string lastLine() const;
+};
+//! Runs `buergerbox <args> --config <config_path>` in the source tree with `env` added, `input`
+//! on its stdin (a password for `staff add`).
+CliRun runCli(const std::string& args, const std::string& config_path,
+              const std::map<std::string, std::string>& env, const std::string& input = {});
+
 //! A throw-away 64-hex key for tests.
 std::string testKey(char fill);
 

@@ -50,7 +50,7 @@ Inbox::Inbox(Engine& engine, Store& store, InboxStore& inbox, media::MediaStore&
       list_(desk_, inbox, engine.flowData(), clock, departments_, options_.page_size),
       ticket_(desk_, engine, store, inbox, media, clock, departments_),
       accounts_(desk_, inbox, clock, departments_, options_.password_iterations),
-      own_account_(desk_, inbox, options_.password_iterations),
+      own_account_(desk_, inbox, options_.password_iterations, options_.digest_hour),
       map_(engine) {
   if (options_.login_key.empty()) { options_.login_key = crypto::randomBytes(32); }
   desk_.setDepartmentNames(options_.department_names);
@@ -100,6 +100,8 @@ std::vector<Route> Inbox::routes() {
             bind(&own_account_, &OwnAccountPage::changePassword)},
       Route{"POST", "/inbox/konto/abmelden", "inbox_logout_everywhere",
             bind(&own_account_, &OwnAccountPage::logoutEverywhere)},
+      Route{"POST", "/inbox/konto/uebersicht", "inbox_own_digest",
+            bind(&own_account_, &OwnAccountPage::saveDigest)},
       Route{"GET", R"(/inbox/static/(inbox\.(?:css|js)))", "inbox_static",
             bind(this, &Inbox::asset)},
   };

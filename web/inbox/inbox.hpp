@@ -46,6 +46,8 @@ struct InboxOptions {
   int password_iterations = auth::kPbkdf2Iterations;  //!< for accounts created in the UI
   //! Department id → name people read (flows.department_names); ids without one show as is.
   std::map<std::string, std::string> department_names;
+  //! The local hour of the daily digest by mail; -1: no mail server (smtp.url empty).
+  int digest_hour = -1;
 };
 
 class Inbox {

@@ -1,7 +1,10 @@
 #include "web/inbox/own_account.hpp"
 
 #include "bot/log.hpp"
+#include "bot/staff/digest.hpp"
 #include "bot/staff/staff_accounts.hpp"
+#include "bot/text/local_time.hpp"
+#include "config/config.hpp"
 #include "web/html.hpp"
 #include "web/inbox/views.hpp"
 
@@ -18,8 +21,37 @@ std::string nextOrStart(const std::string& next) {
 
 }  // namespace
 
-OwnAccountPage::OwnAccountPage(StaffDesk& desk, InboxStore& store, int password_iterations)
-    : desk_(desk), store_(store), password_iterations_(password_iterations) {}
+OwnAccountPage::OwnAccountPage(StaffDesk& desk, InboxStore& store, int password_iterations,
+                               int digest_hour)
+    : desk_(desk), store_(store), password_iterations_(password_iterations),
+      digest_hour_(digest_hour) {}
+
+std::string OwnAccountPage::digestSection(const Principal& p, const std::string& csrf) {
+  if (digest_hour_ < 0 || !digestOffered(p.user)) { return {}; }
+  auto stored = store_.digestSetting(p.user.id);
+  const DigestSetting d = stored && *stored ? **stored : DigestSetting{};
+  std::string state;
+  if (!d.last_error.empty() && d.failed_at) {
+    state = "<p class=\"error\" role=\"alert\">Die Übersicht konnte am " +
+            localDateTime(*d.failed_at) + " Uhr nicht gesendet werden (" +
+            escapeHtml(d.last_error) + "). " +
+            (d.failed_tries >= kDigestMaxTries ? std::string("Nächster Versuch morgen.")
+                                 : std::string("Sie wird bald erneut versucht.")) +
+            " Bitte prüfen Sie die Adresse; bleibt es dabei, hilft der IT-Betrieb.</p>";
+  } else if (d.sent_at) {
+    state = "<p class=\"hint\">Zuletzt gesendet: " + localDateTime(*d.sent_at) + " Uhr.</p>";
+  }
+  return "<section class=\"action\" id=\"uebersicht\"><h2>Tägliche Übersicht per E-Mail</h2>"
+         "<p>Einmal am Tag ab " + std::to_string(digest_hour_) +
+         " Uhr, nur wenn es Neues gibt: wie viele neue Meldungen und ungelesene Nachrichten in "
+         "Ihren Bereichen warten, mit einem Link hierher. Die E-Mail nennt keine Inhalte.</p>" +
+         state + "<form method=\"post\" action=\"/inbox/konto/uebersicht\" class=\"digest\">" + csrf +
+         "<label>E-Mail-Adresse<input name=\"email\" type=\"email\" maxlength=\"254\" "
+         "autocomplete=\"email\" value=\"" + escapeHtml(d.email) + "\"></label>"
+         "<label class=\"check\"><input name=\"enabled\" type=\"checkbox\" value=\"1\"" +
+         (d.enabled ? std::string(" checked") : std::string()) +
+         "> Übersicht schicken</label><button type=\"submit\">Speichern</button></form></section>";
+}
 
 HttpResponse OwnAccountPage::page(const Principal& p, const std::string& next,
                                   const std::string& error, int status) {
@@ -47,6 +79,7 @@ HttpResponse OwnAccountPage::page(const Principal& p, const std::string& next,
             "Kontos – auch auf anderen Geräten, etwa einem vergessenen Rechner.</p>"
             "<form method=\"post\" action=\"/inbox/konto/abmelden\">" + csrf +
             "<button type=\"submit\">Überall abmelden</button></form></section>";
+    body += digestSection(p, csrf);
   }
   return desk_.page(status, "Mein Konto", &p, body);
 }
@@ -57,6 +90,8 @@ HttpResponse OwnAccountPage::show(const HttpRequest& req) {
   std::string flash;
   if (req.param("ok") == "1") {
     flash = "<p class=\"flash\" role=\"status\">Ihr Passwort ist geändert.</p>";
+  } else if (req.param("ok") == "uebersicht") {
+    flash = "<p class=\"flash\" role=\"status\">Ihre Einstellung zur Übersicht ist gespeichert.</p>";
   }
   return page(*in.who, req.param("next"), flash, 200);
 }
@@ -104,6 +139,30 @@ HttpResponse OwnAccountPage::logoutEverywhere(const HttpRequest& req) {
   HttpResponse r = redirect("/inbox/login");
   r.header("Set-Cookie", desk_.sessionCookie(""));
   return r;
+}
+
+HttpResponse OwnAccountPage::saveDigest(const HttpRequest& req) {
+  auto in = desk_.admitPost(req, anyRole);
+  if (!in.who) { return in.refusal; }
+  const Principal& p = *in.who;
+  if (digest_hour_ < 0 || !digestOffered(p.user)) {
+    return page(p, {}, "<p class=\"error\" role=\"alert\">Auf diesem Server ist keine "
+                       "E-Mail-Übersicht eingerichtet.</p>", 400);
+  }
+  std::string email = formValue(in.form, "email");
+  const auto first = email.find_first_not_of(" \t");
+  const auto last = email.find_last_not_of(" \t");
+  email = first == std::string::npos ? std::string() : email.substr(first, last - first + 1);
+  const bool enabled = formValue(in.form, "enabled") == "1";
+  if ((enabled || !email.empty()) && !config::isMailAddress(email)) {
+    return page(p, {}, "<p class=\"error\" role=\"alert\">Bitte geben Sie eine gültige "
+                       "E-Mail-Adresse an, etwa name@stadt.de.</p>", 400);
+  }
+  if (!store_.setDigest(p.user.id, email, enabled,
+                        desk_.auditEntry(p, enabled ? "digest_on" : "digest_off"))) {
+    return desk_.unavailable(&p);
+  }
+  return redirect(std::string(kOwnAccountPath) + "?ok=uebersicht#uebersicht");
 }
 
 }  // namespace bb::web

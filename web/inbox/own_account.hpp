@@ -3,6 +3,8 @@
 // and the new one twice) and "überall abmelden" (end every session of the account, in every
 // browser). A member whose password must change (after an admin's reset, and the demo account at
 // its first login) is sent here before any other page and leaves for the page they asked for.
+// When the server has a mail server (smtp.url), members who work tickets turn the daily digest
+// on or off here and see whether the last one went out.
 
 #include <string>
 
@@ -14,20 +16,25 @@ namespace bb::web {
 
 class OwnAccountPage {
 public:
-  OwnAccountPage(StaffDesk& desk, InboxStore& store, int password_iterations);
+  //! `digest_hour`: the local hour the daily digest goes out; -1 when no mail server is set.
+  OwnAccountPage(StaffDesk& desk, InboxStore& store, int password_iterations, int digest_hour = -1);
 
   HttpResponse show(const HttpRequest& req);            //!< GET /inbox/konto
   HttpResponse changePassword(const HttpRequest& req);  //!< POST /inbox/konto/passwort
   HttpResponse logoutEverywhere(const HttpRequest& req);  //!< POST /inbox/konto/abmelden
+  HttpResponse saveDigest(const HttpRequest& req);        //!< POST /inbox/konto/uebersicht
 
 private:
   //! The page with the password form; `error` (German, already HTML) above it.
   HttpResponse page(const Principal& p, const std::string& next, const std::string& error,
                     int status);
+  //! The digest section (empty when the server sends no mail or the member works no tickets).
+  std::string digestSection(const Principal& p, const std::string& csrf);
 
   StaffDesk& desk_;
   InboxStore& store_;
   int password_iterations_;
+  int digest_hour_;
 };
 
 }  // namespace bb::web

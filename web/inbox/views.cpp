@@ -54,6 +54,8 @@ std::string auditActionLabel(const std::string& action) {
       {"password_change_failed", "Passwortänderung abgelehnt (aktuelles Passwort falsch)"},
       {"password_reset", "Passwort zurückgesetzt (vorläufiges Passwort)"},
       {"logout_all", "Überall abgemeldet"},
+      {"digest_on", "Tägliche E-Mail-Übersicht eingeschaltet"},
+      {"digest_off", "Tägliche E-Mail-Übersicht ausgeschaltet"},
       {"broadcast_draft", "Rundschreiben-Entwurf gespeichert"},
       {"broadcast_save", "Rundschreiben gespeichert"},
       {"broadcast_send", "Rundschreiben versendet"},
