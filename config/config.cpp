@@ -208,6 +208,8 @@ const std::vector<Field>& fields() {
       {"smtp", "password", Kind::Secret, at(&Config::smtp, &SmtpConfig::password)},
       {"smtp", "require_tls", Kind::Bool, at(&Config::smtp, &SmtpConfig::require_tls)},
       {"smtp", "digest_hour", Kind::Int, at(&Config::smtp, &SmtpConfig::digest_hour)},
+      {"inbox", "tile_url", Kind::String, at(&Config::inbox, &InboxConfig::tile_url)},
+      {"inbox", "tile_attribution", Kind::String, at(&Config::inbox, &InboxConfig::tile_attribution)},
   };
   return kFields;
 }
@@ -428,6 +430,10 @@ void validate(const Config& c, std::vector<std::string>& errors) {
   need(c.smtp.url.empty() || isMailAddress(c.smtp.from),
        "smtp.from: must be the sender's mail address when smtp.url is set");
   need(c.smtp.digest_hour >= 0 && c.smtp.digest_hour <= 23, "smtp.digest_hour: must be 0..23");
+  need(c.inbox.tile_url.empty() || isTileUrlTemplate(c.inbox.tile_url),
+       "inbox.tile_url: must be an http(s) URL with {z}, {x} and {y} once each, e.g. "
+       "https://tiles.stadt.example/{z}/{x}/{y}.png, or empty");
+  need(c.inbox.tile_attribution.size() <= 200, "inbox.tile_attribution: at most 200 characters");
   need(c.oparl.url.empty() || isHttpUrl(c.oparl.url),
        "oparl.url: must be an http(s) URL or empty");
   need(!c.storage.media_dir.empty(), "storage.media_dir: must not be empty");
@@ -570,6 +576,33 @@ bool isMailAddress(const std::string& a) {
   return std::all_of(a.begin(), a.end(), [](unsigned char ch) {
     return ch > ' ' && ch < 0x7f && ch != '<' && ch != '>' && ch != '"' && ch != ',' && ch != ';' &&
            ch != '(' && ch != ')' && ch != '\\';
+  });
+}
+
+bool isTileUrlTemplate(const std::string& url) {
+  std::size_t rest = 0;
+  if (url.rfind("https://", 0) == 0) {
+    rest = 8;
+  } else if (url.rfind("http://", 0) == 0) {
+    rest = 7;
+  } else {
+    return false;
+  }
+  std::string left = url;
+  for (const std::string part : {"{z}", "{x}", "{y}"}) {
+    const auto at = left.find(part);
+    if (at == std::string::npos || left.find(part, at + 1) != std::string::npos) { return false; }
+    left.replace(at, part.size(), "0");
+  }
+  // The host: not empty, no placeholder in it (the CSP allows one fixed origin).
+  const auto slash = url.find('/', rest);
+  if (slash == std::string::npos || slash == rest || url[rest] == ':' ||
+      url.find('{') < slash) {
+    return false;
+  }
+  return std::none_of(left.begin(), left.end(), [](unsigned char ch) {
+    return ch <= ' ' || ch == 0x7f || ch == '"' || ch == '\'' || ch == '<' || ch == '>' || ch == '{' ||
+           ch == '}' || ch == '\\';
   });
 }
 

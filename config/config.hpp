@@ -196,6 +196,14 @@ struct RetentionConfig {
   int interval_minutes = 60;     //!< how often the retention job runs; 0 = never (not advised)
 };
 
+//! The staff inbox (docs/inbox.md).
+struct InboxConfig {
+  //! The city's own tile server under the inbox maps, "https://tiles.stadt.example/{z}/{x}/{y}.png";
+  //! empty: the maps are drawn from boundary, districts and gazetteer alone (no tiles, the default).
+  std::string tile_url;
+  std::string tile_attribution;  //!< shown under a map with tiles, e.g. "© OpenStreetMap-Mitwirkende"
+};
+
 //! Outgoing mail for the staff digest (docs/inbox.md). Empty url: no mail is ever sent.
 struct SmtpConfig {
   std::string url;   //!< smtp://host:587 (STARTTLS) or smtps://host:465; empty: no digest
@@ -224,6 +232,7 @@ struct Config {
   OParlConfig oparl;
   RetentionConfig retention;
   SmtpConfig smtp;
+  InboxConfig inbox;
 };
 
 //! Reads one environment variable; injected so tests never touch the real environment.
@@ -274,6 +283,10 @@ std::vector<std::string> splitKeyList(const std::string& text);
 //! A plain mail address (local@host.tld) fit for a mail header and an SMTP command: no spaces,
 //! quotes, angle brackets, commas or semicolons, at most 254 characters.
 bool isMailAddress(const std::string& address);
+
+//! A tile URL template fit for inbox.tile_url: http(s) with a host, {z}, {x} and {y} once each,
+//! no other braces, no quotes, spaces or angle brackets.
+bool isTileUrlTemplate(const std::string& url);
 
 //! `****last4` for logs; never the secret itself.
 std::string maskSecret(const std::string& secret);

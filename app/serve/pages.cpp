@@ -59,6 +59,8 @@ web::InboxOptions inboxOptions(const config::Config& c, const std::string& key_m
     o.department_names.insert(names.begin(), names.end());
   }
   o.digest_hour = c.smtp.url.empty() ? -1 : c.smtp.digest_hour;
+  o.tile_url = c.inbox.tile_url;
+  o.tile_attribution = c.inbox.tile_attribution;
   return o;
 }
 

@@ -291,3 +291,29 @@ TEST_CASE("config: smtp is off by default, its URL, sender and hour are checked,
     CHECK_FALSE(bb::config::isMailAddress(bad));
   }
 }
+
+TEST_CASE("config: inbox.tile_url is off by default and must be the city's tile server's {z}/{x}/{y} URL") {
+  FakeEnv env;
+  FakeFiles files;
+  auto off = parseConfig(R"({"demo": true})", env.reader(), files.reader());
+  REQUIRE(off.ok());
+  CHECK(off.config.inbox.tile_url.empty());
+  auto on = parseConfig(R"({"demo": true, "inbox": {"tile_url": "https://tiles.stadt.example/osm/{z}/{x}/{y}.png",
+                            "tile_attribution": "© OpenStreetMap-Mitwirkende"}})", env.reader(), files.reader());
+  REQUIRE(on.ok());
+  CHECK(on.config.inbox.tile_attribution == "© OpenStreetMap-Mitwirkende");
+  CHECK(bb::config::isTileUrlTemplate("http://127.0.0.1:8081/{z}/{x}/{y}.png"));
+  CHECK(bb::config::isTileUrlTemplate("https://tiles.stadt.example/{z}/{y}/{x}.webp"));
+  for (const char* bad : {"https://tiles.stadt.example/{z}/{x}.png", "ftp://tiles.stadt.example/{z}/{x}/{y}.png",
+                          "https://{s}.tile.example/{z}/{x}/{y}.png", "https:///{z}/{x}/{y}.png",
+                          "https://tiles.stadt.example/{z}/{x}/{y}/{y}.png",
+                          "https://tiles.stadt.example/{z}/{x}/{y}.png?k=\"x\"",
+                          "https://tiles.stadt.example/{z}/{x}/{y}.png?key={key}",
+                          "https://tiles.stadt.example"}) {
+    CAPTURE(bad);
+    CHECK_FALSE(bb::config::isTileUrlTemplate(bad));
+  }
+  auto refused = parseConfig(R"({"demo": true, "inbox": {"tile_url": "https://tiles.stadt.example/{z}.png"}})",
+                             env.reader(), files.reader());
+  CHECK(mentions(refused.errors, "inbox.tile_url: must be an http(s) URL with {z}, {x} and {y}"));
+}

@@ -383,4 +383,135 @@ TEST_CASE("inbox map: the list draws every located ticket of the filter, a clust
 }
 
 }  // namespace
+
+namespace {
+
+struct Tile {
+  int z = 0;
+  long x = 0;
+  long y = 0;
+  double left = 0, top = 0, width = 0, height = 0;
+};
+
+std::vector<Tile> tilesOf(const std::string& svg) {
+  static const std::regex kImage(
+      R"re(<image href="https://tiles\.stadt\.example/(\d+)/(\d+)/(\d+)\.png" x="([-\d.]+)" y="([-\d.]+)" width="([\d.]+)" height="([\d.]+)" preserveAspectRatio="none"/>)re");
+  std::vector<Tile> out;
+  for (auto it = std::sregex_iterator(svg.begin(), svg.end(), kImage); it != std::sregex_iterator(); ++it) {
+    const auto& m = *it;
+    out.push_back(Tile{std::stoi(m[1].str()), std::stol(m[2].str()), std::stol(m[3].str()), std::stod(m[4].str()),
+                       std::stod(m[5].str()), std::stod(m[6].str()), std::stod(m[7].str())});
+  }
+  return out;
+}
+
+//! OpenStreetMap's slippy-map tile of a point (wiki.openstreetmap.org/wiki/Slippy_map_tilenames).
+std::pair<long, long> slippyTile(double lat, double lon, int z) {
+  const double n = std::ldexp(1.0, z);
+  const double r = lat * 3.14159265358979323846 / 180.0;
+  return {static_cast<long>((lon + 180.0) / 360.0 * n),
+          static_cast<long>((1.0 - std::asinh(std::tan(r)) / 3.14159265358979323846) / 2.0 * n)};
+}
+
+}  // namespace
+
+TEST_CASE("inbox map: with the city's tile server its tiles lie under the drawing and cover it") {
+  EngineHarness h;
+  const Pin marktplatz{7, "eingegangen", "Eingegangen", geo::LatLon{48.0777, 11.9706}};
+  web::map::View place;
+  place.area = web::map::around(marktplatz.at, 250);
+  place.limits.min_height = 220;
+  place.limits.max_height = 360;
+  place.tiles.url = "https://tiles.stadt.example/{z}/{x}/{y}.png";
+  const std::string svg = web::map::renderSvg(demoLayers(h.flows, nullptr), {marktplatz}, place);
+  const auto tiles = tilesOf(svg);
+  REQUIRE_FALSE(tiles.empty());
+  CHECK(tiles.size() <= static_cast<std::size_t>(web::map::kMaxTiles));
+  // 500 m on the 360 units of the drawing's height: 1.4 m a unit, closest to zoom 16 (1.6 m a
+  // pixel at this latitude; zoom 17 has 0.8), so a tile is drawn about 295 units wide.
+  CHECK(tiles[0].z == 16);
+  CHECK(std::all_of(tiles.begin(), tiles.end(), [](const Tile& t) { return t.z == 16; }));
+  const auto [px, py] = slippyTile(48.0777, 11.9706, 16);
+  CHECK(px == 34947);
+  CHECK(py == 22760);
+  const auto centre = std::find_if(tiles.begin(), tiles.end(),
+                                   [&](const Tile& t) { return t.x == px && t.y == py; });
+  REQUIRE(centre != tiles.end());
+  // The pin's tile contains the pin: its mark is drawn at the view's centre.
+  CHECK(centre->left <= 320);
+  CHECK(centre->left + centre->width >= 320);
+  CHECK(centre->width > 280);
+  CHECK(centre->width < 310);
+  // Together they cover the whole drawing; neighbours meet without gaps.
+  double min_x = 1e9, min_y = 1e9, max_x = -1e9, max_y = -1e9;
+  for (const auto& t : tiles) {
+    min_x = std::min(min_x, t.left);
+    min_y = std::min(min_y, t.top);
+    max_x = std::max(max_x, t.left + t.width);
+    max_y = std::max(max_y, t.top + t.height);
+    for (const auto& n : tiles) {
+      if (n.y == t.y && n.x == t.x + 1) { CHECK(std::abs(n.left - (t.left + t.width)) < 0.25); }
+      if (n.x == t.x && n.y == t.y + 1) { CHECK(std::abs(n.top - (t.top + t.height)) < 0.25); }
+    }
+  }
+  static const std::regex kViewBox(R"re(viewBox="0 0 (\d+) (\d+)")re");
+  std::smatch vb;
+  REQUIRE(std::regex_search(svg, vb, kViewBox));
+  CHECK(min_x <= 0);
+  CHECK(min_y <= 0);
+  CHECK(max_x >= std::stod(vb[1].str()));
+  CHECK(max_y >= std::stod(vb[2].str()));
+  // Tiles come first, the marks are drawn over them.
+  CHECK(svg.find("<image") < svg.find("class=\"pin"));
+
+  // The whole town on the list's map: a smaller zoom, never more than kMaxTiles.
+  web::map::View town;
+  town.area = *web::map::townArea(h.flows.geo.boundary, {marktplatz});
+  town.tiles = place.tiles;
+  const auto town_tiles = tilesOf(web::map::renderSvg(demoLayers(h.flows, nullptr), {marktplatz}, town));
+  REQUIRE_FALSE(town_tiles.empty());
+  CHECK(town_tiles.size() <= static_cast<std::size_t>(web::map::kMaxTiles));
+  CHECK(town_tiles[0].z < 16);
+
+  // Without a tile server: no image at all.
+  place.tiles = {};
+  CHECK_FALSE(contains(web::map::renderSvg(demoLayers(h.flows, nullptr), {marktplatz}, place), "<image"));
+}
+
+TEST_CASE("inbox map: the pages load tiles only from the configured tile server, named in the CSP") {
+  InboxFixture f;
+  const auto number = std::to_string(f.report("anna", "muell", "Sperrmüll"));
+  f.account("chefin", "admin", {});
+  {
+    const auto cookie = f.login("chefin");
+    const auto plain = f.call("GET", "/inbox/tickets/" + number, cookie);
+    REQUIRE(plain.status == 200);
+    CHECK_FALSE(contains(plain.body, "<image"));
+    CHECK(InboxFixture::header(plain, "Content-Security-Policy").find("img-src 'self' blob: data:;") !=
+          std::string::npos);
+  }
+  f.options.tile_url = "https://tiles.stadt.example/{z}/{x}/{y}.png";
+  f.options.tile_attribution = "Kartendaten © OpenStreetMap-Mitwirkende";
+  f.restart();
+  const auto cookie = f.login("chefin");
+  const auto ticket = f.call("GET", "/inbox/tickets/" + number, cookie);
+  REQUIRE(ticket.status == 200);
+  const auto tiles = tilesOf(ticket.body);
+  REQUIRE_FALSE(tiles.empty());
+  const auto [px, py] = slippyTile(kMarktplatz.lat, kMarktplatz.lon, tiles[0].z);
+  CHECK(std::any_of(tiles.begin(), tiles.end(), [&](const Tile& t) { return t.x == px && t.y == py; }));
+  CHECK(contains(ticket.body, "<p class=\"hint map-attribution\">Kartendaten © OpenStreetMap-Mitwirkende</p>"));
+  CHECK(InboxFixture::header(ticket, "Content-Security-Policy")
+            .find("img-src 'self' https://tiles.stadt.example blob: data:;") != std::string::npos);
+  const auto list = f.call("GET", "/inbox?status=all", cookie);
+  CHECK_FALSE(tilesOf(list.body).empty());
+  CHECK(contains(list.body, "map-attribution"));
+  // No other origin anywhere in the page.
+  static const std::regex kOrigin(R"re(https?://[^/"]+)re");
+  for (auto it = std::sregex_iterator(ticket.body.begin(), ticket.body.end(), kOrigin);
+       it != std::sregex_iterator(); ++it) {
+    CHECK(it->str() == "https://tiles.stadt.example");
+  }
+}
+
 }  // namespace bb::test

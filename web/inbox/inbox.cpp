@@ -51,9 +51,10 @@ Inbox::Inbox(Engine& engine, Store& store, InboxStore& inbox, media::MediaStore&
       ticket_(desk_, engine, store, inbox, media, clock, departments_),
       accounts_(desk_, inbox, clock, departments_, options_.password_iterations),
       own_account_(desk_, inbox, options_.password_iterations, options_.digest_hour),
-      map_(engine) {
+      map_(engine, map::TileLayer{options_.tile_url, options_.tile_attribution}) {
   if (options_.login_key.empty()) { options_.login_key = crypto::randomBytes(32); }
   desk_.setDepartmentNames(options_.department_names);
+  if (!options_.tile_url.empty()) { desk_.allowImagesFrom(map::tileOrigin(options_.tile_url)); }
   list_.setMap(&map_);
   ticket_.setMap(&map_);
   restoreThrottle();

@@ -48,6 +48,9 @@ struct InboxOptions {
   std::map<std::string, std::string> department_names;
   //! The local hour of the daily digest by mail; -1: no mail server (smtp.url empty).
   int digest_hour = -1;
+  //! The city's own tile server under the maps (inbox.tile_url, .tile_attribution); empty: none.
+  std::string tile_url;
+  std::string tile_attribution;
 };
 
 class Inbox {

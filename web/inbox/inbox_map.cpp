@@ -30,6 +30,11 @@ map::Layers layersOf(const FlowData& flows, const geo::StreetLines& streets) {
 
 }  // namespace
 
+std::string InboxMap::attribution() const {
+  if (tiles_.url.empty() || tiles_.attribution.empty()) { return ""; }
+  return "<p class=\"hint map-attribution\">" + escapeHtml(tiles_.attribution) + "</p>";
+}
+
 std::string InboxMap::listSection(
     const std::vector<TicketPlace>& places, const std::optional<MapArea>& area,
     const std::function<std::string(const MapArea&)>& cluster_link) const {
@@ -47,9 +52,10 @@ std::string InboxMap::listSection(
   view.area = *shown;
   view.title = "Karte der " + std::to_string(pins.size()) + " Meldungen dieser Auswahl mit Ort";
   view.cluster_link = cluster_link;
+  view.tiles = tiles_;
   std::string out = "<section class=\"map-panel\" aria-labelledby=\"map-heading\"><h2 id=\"map-heading\">"
                     "Karte</h2>" + map::renderSvg(layersOf(flows, streets), pins, view) +
-                    map::legend(pins);
+                    map::legend(pins) + attribution();
   out += "<p class=\"hint\">" + std::to_string(pins.size()) +
          (pins.size() == 1 ? " Meldung" : " Meldungen") + " mit Ort" +
          (truncated ? " (die ersten " + std::to_string(kMaxPlaces) + " dieser Auswahl)" : "") +
@@ -69,8 +75,9 @@ std::string InboxMap::placeFigure(const TicketRecord& t) const {
   view.focus = t.number;
   view.limits.min_height = 220;
   view.limits.max_height = 360;
+  view.tiles = tiles_;
   return "<figure class=\"place-map\">" + map::renderSvg(layersOf(flows, streets), pins, view) +
-         "</figure>";
+         attribution() + "</figure>";
 }
 
 }  // namespace bb::web

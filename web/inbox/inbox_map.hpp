@@ -12,6 +12,7 @@
 
 #include "bot/conversation/engine.hpp"
 #include "bot/staff/inbox_store.hpp"
+#include "web/inbox/ticket_map.hpp"
 
 namespace bb::web {
 
@@ -20,7 +21,9 @@ public:
   //! Tickets drawn on the list's map at most (the newest of the filter first).
   static constexpr int kMaxPlaces = 2000;
 
-  explicit InboxMap(Engine& engine) : engine_(engine) {}
+  //! `tiles`: the city's own tile server under the drawing (inbox.tile_url); empty: none.
+  explicit InboxMap(Engine& engine, map::TileLayer tiles = {})
+      : engine_(engine), tiles_(std::move(tiles)) {}
 
   //! The list page's map section: `places` as ticketPlaces answered (more than kMaxPlaces: the
   //! map says it shows the first), `area` the list's map area filter (the view), `cluster_link`
@@ -32,7 +35,11 @@ public:
   std::string placeFigure(const TicketRecord& t) const;
 
 private:
+  //! The tile server's attribution below a map that shows its tiles.
+  std::string attribution() const;
+
   Engine& engine_;
+  map::TileLayer tiles_;
 };
 
 }  // namespace bb::web

@@ -189,8 +189,16 @@ std::optional<std::int64_t> parseId(const std::string& s) {
   return std::stoll(s);
 }
 
+void StaffDesk::allowImagesFrom(const std::string& origin) {
+  const std::string img = "img-src 'self'";
+  content_security_policy_ = kContentSecurityPolicy;
+  const auto at = content_security_policy_.find(img);
+  if (at != std::string::npos) { content_security_policy_.insert(at + img.size(), " " + origin); }
+}
+
 StaffDesk::StaffDesk(InboxStore& store, const Clock& clock, SessionPolicy policy)
-    : store_(store), clock_(clock), policy_(policy) {}
+    : store_(store), clock_(clock), policy_(policy),
+      content_security_policy_(kContentSecurityPolicy) {}
 
 // ---- sessions and checks ----
 
@@ -339,7 +347,7 @@ HttpResponse StaffDesk::page(int status, const std::string& title, const Princip
                                       newWorkMenu(newWorkOf(store_, p->user), *this))
                          : std::string()) +
            "</header><main id=\"main\" tabindex=\"-1\">" + body + "</main></body></html>";
-  r.header("Content-Security-Policy", kContentSecurityPolicy);
+  r.header("Content-Security-Policy", content_security_policy_);
   r.header("Cache-Control", "no-store");
   r.header("X-Frame-Options", "DENY");
   r.header("X-Content-Type-Options", "nosniff");

@@ -120,6 +120,9 @@ public:
   void setDepartmentNames(std::map<std::string, std::string> names) {
     department_names_ = std::move(names);
   }
+  //! Lets the pages load images from `origin` too (the city's tile server): added to the
+  //! Content-Security-Policy's img-src.
+  void allowImagesFrom(const std::string& origin);
   //! A department's display name; its id when none is configured.
   std::string departmentName(const std::string& id) const;
 
@@ -129,6 +132,7 @@ private:
   SessionPolicy policy_;
   std::function<std::int64_t(const StaffUser&)> delivery_count_;
   std::map<std::string, std::string> department_names_;
+  std::string content_security_policy_;
 };
 
 }  // namespace bb::web

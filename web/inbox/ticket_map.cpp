@@ -340,7 +340,66 @@ std::string scaleBar(const Projection& pr) {
          "</text></g>";
 }
 
+//! Web Mercator tile numbers (OpenStreetMap's slippy map scheme).
+double tileX(double lon, int z) { return (lon + 180.0) / 360.0 * std::ldexp(1.0, z); }
+double tileY(double lat, int z) {
+  const double r = lat * kPi / 180.0;
+  return (1.0 - std::asinh(std::tan(r)) / kPi) / 2.0 * std::ldexp(1.0, z);
+}
+double tileLon(double x, int z) { return x / std::ldexp(1.0, z) * 360.0 - 180.0; }
+double tileLat(double y, int z) {
+  return std::atan(std::sinh(kPi * (1.0 - 2.0 * y / std::ldexp(1.0, z)))) * 180.0 / kPi;
+}
+
+std::string replaceAll(std::string s, const std::string& from, const std::string& to) {
+  for (auto at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size())) {
+    s.replace(at, from.size(), to);
+  }
+  return s;
+}
+
+//! The tiles under the drawing: the zoom whose tiles are closest to 256 units wide, lowered until
+//! at most kMaxTiles cover the view. Each tile is placed by its corners; within a town the
+//! difference between Mercator and the drawing's projection is below a pixel.
+std::string tilesSvg(const Projection& pr, const TileLayer& tiles) {
+  if (tiles.url.empty()) { return ""; }
+  const double east = pr.west + pr.width / pr.sx;
+  const double south = pr.north - pr.height / pr.sy;
+  int z = static_cast<int>(std::lround(std::log2(360.0 * pr.sx / 256.0)));
+  z = std::clamp(z, 0, 19);
+  auto count = [&](int zoom) {
+    const auto nx = static_cast<long>(std::floor(tileX(east, zoom)) - std::floor(tileX(pr.west, zoom))) + 1;
+    const auto ny = static_cast<long>(std::floor(tileY(south, zoom)) - std::floor(tileY(pr.north, zoom))) + 1;
+    return nx * ny;
+  };
+  while (z > 0 && count(z) > kMaxTiles) { --z; }
+  std::string out = "<g class=\"tiles\" aria-hidden=\"true\">";
+  const long max_index = (1L << z) - 1;
+  for (long y = std::max(0L, static_cast<long>(tileY(pr.north, z)));
+       y <= std::min(max_index, static_cast<long>(tileY(south, z))); ++y) {
+    for (long x = std::max(0L, static_cast<long>(tileX(pr.west, z)));
+         x <= std::min(max_index, static_cast<long>(tileX(east, z))); ++x) {
+      const XY nw = pr.at(geo::LatLon{tileLat(static_cast<double>(y), z), tileLon(static_cast<double>(x), z)});
+      const XY se = pr.at(geo::LatLon{tileLat(static_cast<double>(y + 1), z), tileLon(static_cast<double>(x + 1), z)});
+      std::string url = replaceAll(tiles.url, "{z}", std::to_string(z));
+      url = replaceAll(url, "{x}", std::to_string(x));
+      url = replaceAll(url, "{y}", std::to_string(y));
+      out += "<image href=\"" + escapeHtml(url) + "\" x=\"" + num(nw.x) + "\" y=\"" + num(nw.y) +
+             "\" width=\"" + num(se.x - nw.x) + "\" height=\"" + num(se.y - nw.y) +
+             "\" preserveAspectRatio=\"none\"/>";
+    }
+  }
+  return out + "</g>";
+}
+
 }  // namespace
+
+std::string tileOrigin(const std::string& url) {
+  const auto scheme = url.find("://");
+  if (scheme == std::string::npos) { return ""; }
+  const auto path = url.find('/', scheme + 3);
+  return path == std::string::npos ? url : url.substr(0, path);
+}
 
 std::string renderSvg(const Layers& layers, const std::vector<Pin>& pins, const View& view) {
   const Projection pr = project(view.area, view.limits);
@@ -348,9 +407,13 @@ std::string renderSvg(const Layers& layers, const std::vector<Pin>& pins, const 
   const std::string h = std::to_string(pr.height);
   std::string out = "<svg class=\"ticket-map\" viewBox=\"0 0 " + w + " " + h + "\" width=\"" + w +
                     "\" height=\"" + h + "\" role=\"group\"><title>" + escapeHtml(view.title) +
-                    "</title><rect class=\"map-bg\" width=\"" + w + "\" height=\"" + h + "\"/>";
+                    "</title><rect class=\"map-bg\" width=\"" + w + "\" height=\"" + h + "\"/>" +
+                    tilesSvg(pr, view.tiles);
   if (layers.districts != nullptr) { out += districtsSvg(pr, *layers.districts); }
-  if (layers.streets != nullptr) { out += streetsSvg(pr, *layers.streets, view.limits); }
+  // Tiles draw the streets themselves: the gazetteer's lines would only double them.
+  if (layers.streets != nullptr && view.tiles.url.empty()) {
+    out += streetsSvg(pr, *layers.streets, view.limits);
+  }
   if (layers.boundary != nullptr) { out += polygonsSvg(pr, *layers.boundary, "boundary"); }
   out += pinsSvg(pr, pins, view);
   return out + scaleBar(pr) + "</svg>";

@@ -1,7 +1,9 @@
 #pragma once
 // The inbox map: tickets on the town, drawn on the server as inline SVG from the configured city
-// boundary and districts and the gazetteer's streets. Nothing is loaded from elsewhere: no tiles,
-// no scripts, no fonts, not even an XML namespace URL (inline SVG in HTML needs none).
+// boundary and districts and the gazetteer's streets. Nothing is loaded from elsewhere: no
+// scripts, no fonts, not even an XML namespace URL (inline SVG in HTML needs none); tiles only
+// when the city names its own tile server (inbox.tile_url), as <image> elements under the
+// drawing, placed by the server: no map script.
 //
 // Projection: equirectangular around the view's centre latitude (x scaled by cos(lat)), which
 // is exact enough for a town. Pins are coloured by status; pins that fall into one grid cell of
@@ -46,6 +48,16 @@ struct Limits {
   std::size_t max_street_labels = 30;    //!< names written along streets (zoomed-in views)
 };
 
+//! The city's own tile server (inbox.tile_url): "https://tiles.stadt.example/{z}/{x}/{y}.png",
+//! Web Mercator tiles of 256 px as OpenStreetMap's. Empty url: no tiles.
+struct TileLayer {
+  std::string url;
+  std::string attribution;  //!< shown under the map ("Kartendaten © OpenStreetMap-Mitwirkende")
+};
+
+//! Tiles drawn for one map at most (a wider view takes a smaller zoom).
+inline constexpr int kMaxTiles = 48;
+
 struct View {
   MapArea area;                //!< at least this is shown (widened to the drawing's shape)
   std::string title;           //!< the SVG's <title>
@@ -53,7 +65,11 @@ struct View {
   std::function<std::string(const MapArea&)> cluster_link;
   std::int64_t focus = 0;      //!< a ticket drawn larger (the ticket page); 0: none
   Limits limits;
+  TileLayer tiles;
 };
+
+//! "https://tiles.stadt.example" of a tile URL template: what the inbox's CSP allows as img-src.
+std::string tileOrigin(const std::string& url);
 
 //! The inline <svg> for `pins` on `layers`.
 std::string renderSvg(const Layers& layers, const std::vector<Pin>& pins, const View& view);
