@@ -20,6 +20,7 @@ const DEMO_OWN = 'demo-eigenes-passwort-1';
 const DEMO_NEXT = 'demo-zweites-passwort-2';
 const ANNA_FIRST = 'annas-erstes-passwort';
 const ANNA_OWN = 'annas-eigenes-passwort';
+const ANNA_CHOSEN = 'annas-gewaehltes-passwort';
 
 const h = createHarness({ script: 'inbox_accounts.test.mjs', name: 'e2e.inbox_accounts',
   logPrefix: '[e2e-inbox-accounts]', tmpPrefix: 'bb-e2e-inbox-accounts-', shotPrefix: 'inbox-accounts-',
@@ -107,6 +108,11 @@ async function run() {
   const anna = await newPage(annaContext);
   await anna.goto(`${base}/inbox/login`);
   await signIn(anna, 'anna', ANNA_FIRST);
+  // The admin chose that first password: anna replaces it before any other page.
+  await anna.getByRole('heading', { name: 'Mein Konto' }).waitFor({ timeout: STEP_TIMEOUT_MS });
+  check((await anna.getByRole('alert').first().textContent()).includes('eigenes Passwort'),
+    'the first login with the password the admin chose does not ask for an own one');
+  await choosePassword(anna, ANNA_FIRST, ANNA_CHOSEN);
   await anna.getByRole('heading', { name: 'Meldungen' }).waitFor({ timeout: STEP_TIMEOUT_MS });
 
   await page.locator('tr', { hasText: 'anna' }).getByRole('button', { name: 'Passwort zurücksetzen' }).click();
@@ -119,7 +125,7 @@ async function run() {
   // Her open session ended with the reset.
   await anna.goto(`${base}${ticketPath}`);
   check(pathOf(anna) === '/inbox/login', `anna's session survived the reset (${anna.url()})`);
-  await signIn(anna, 'anna', ANNA_FIRST);
+  await signIn(anna, 'anna', ANNA_CHOSEN);
   await anna.getByRole('alert').waitFor({ timeout: STEP_TIMEOUT_MS });
   check((await anna.getByRole('alert').textContent()).includes('falsch'), 'the old password still works');
   await h.screenshot(anna, 'old-password-refused');

@@ -329,7 +329,12 @@ TEST_CASE("inbox: admins manage accounts and read the audit log") {
   REQUIRE(carla.has_value());
   REQUIRE(carla->has_value());
   CHECK((*carla)->departments == std::vector<std::string>{"bauhof", "ordnungsamt"});
-  const auto carla_cookie = f.login("carla");
+  // The admin chose the first password: carla must choose her own before any other page.
+  CHECK((*carla)->must_change_password);
+  const auto first = f.loginResponse("carla", kPassword);
+  CHECK(InboxFixture::header(first, "Location") == "/inbox/konto");
+  const std::string carla_cookie = "bb_inbox=" + InboxFixture::setCookie(first, "bb_inbox");
+  CHECK(InboxFixture::header(f.call("GET", "/inbox", carla_cookie), "Location") == "/inbox/konto");
   // Disabling ends the sessions and blocks login.
   CHECK(f.post(cookie, "/inbox/admin/staff/" + std::to_string((*carla)->id),
                "role=agent&department=ordnungsamt&disabled=1&csrf=" + csrf).status == 303);

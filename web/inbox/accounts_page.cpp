@@ -86,6 +86,7 @@ HttpResponse AccountsPage::show(const HttpRequest& req) {
           views::options(roleOptions(), "agent") + "</select></label>" + departmentBoxes({}) +
           "<label>Erstes Passwort (mind. 10 Zeichen)<input name=\"password\" type=\"password\" "
           "minlength=\"10\" required autocomplete=\"new-password\"></label>"
+          "<p class=\"hint\">Bei der ersten Anmeldung wählt die Person ein eigenes Passwort.</p>"
           "<button type=\"submit\" class=\"primary\">Anlegen</button></form></section>";
   return desk_.page(200, "Konten", &p, body);
 }
@@ -99,6 +100,8 @@ HttpResponse AccountsPage::create(const HttpRequest& req) {
   a.departments = knownDepartments(in.form);
   a.password = formValue(in.form, "password");
   a.iterations = password_iterations_;
+  // The admin knows this password: the member replaces it before any other page.
+  a.must_change_password = true;
   auto id = auth::createAccount(store_, a, clock_.now());
   if (!id) { return redirect("/inbox/admin/staff?e=create"); }
   desk_.audit(*in.who, "staff_create", 0, "staff=" + std::to_string(*id) + " role=" + a.role);
