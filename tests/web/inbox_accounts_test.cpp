@@ -150,6 +150,35 @@ TEST_CASE("inbox accounts: a member changes their own password and other browser
   CHECK(contains(audit.body, "Passwortänderung abgelehnt"));
 }
 
+TEST_CASE("inbox accounts: wrong current passwords under Mein Konto count as wrong logins of that account only") {
+  InboxFixture f;  // 10 failures a minute: the tenth attempt is refused
+  f.account("anna", "agent", {"bauhof"});
+  f.account("bert", "agent", {"bauhof"});
+  const std::string anna = f.login("anna");
+  const std::string csrf = csrfOf(f, anna);
+  const std::string fresh = "ein-ganz-neues-passwort";
+  const std::string before = f.inbox_store.staffByLogin("anna")->value().password_hash;
+  for (int i = 0; i < 9; ++i) {
+    CHECK(f.post(anna, "/inbox/konto/passwort", passwordForm("rate-mal-" + std::to_string(i), fresh, fresh, csrf))
+              .status == 400);
+  }
+  // Even the right current password is refused now, unchecked; so is a login to anna's account.
+  auto blocked = f.post(anna, "/inbox/konto/passwort", passwordForm(kPassword, fresh, fresh, csrf));
+  CHECK(blocked.status == 429);
+  CHECK(contains(blocked.body, "Zu viele falsche Versuche."));
+  CHECK(f.inbox_store.staffByLogin("anna")->value().password_hash == before);
+  CHECK(f.loginResponse("anna", kPassword, "198.51.100.7").status == 429);
+  // Another account from another client is not touched.
+  CHECK(InboxFixture::header(f.loginResponse("bert", kPassword, "198.51.100.8"), "Location") == "/inbox");
+  // The count is kept in the database: it survives a restart.
+  f.restart();
+  CHECK(f.post(anna, "/inbox/konto/passwort", passwordForm(kPassword, fresh, fresh, csrf)).status == 429);
+  // A minute later the member may try again.
+  f.h.clock.advance(std::chrono::seconds(61));
+  CHECK(f.post(anna, "/inbox/konto/passwort", passwordForm(kPassword, fresh, fresh, csrf)).status == 303);
+  CHECK(auditCount(f, "password_change_throttled") == 2);
+}
+
 TEST_CASE("inbox accounts: every new form needs the session's CSRF token") {
   InboxFixture f;
   const auto anna = f.account("anna", "agent", {"bauhof"});

@@ -56,6 +56,15 @@ Inbox::Inbox(Engine& engine, Store& store, InboxStore& inbox, media::MediaStore&
   desk_.setDepartmentNames(options_.department_names);
   if (!options_.tile_url.empty()) { desk_.allowImagesFrom(map::tileOrigin(options_.tile_url)); }
   list_.setMap(&map_);
+  // A wrong current password under "Mein Konto" counts as a wrong login of that account: a
+  // stolen session cannot try passwords there without limit.
+  own_account_.setThrottle(
+      [this](const std::string& login) {
+        return throttle_.blocked(throttleKey("login:" + login), clock_.now());
+      },
+      [this](const std::string& login) {
+        recordFailures({throttleKey("login:" + login)}, clock_.now());
+      });
   ticket_.setMap(&map_);
   restoreThrottle();
 }
@@ -66,6 +75,15 @@ std::string Inbox::throttleKey(const std::string& key) const {
 }
 
 //! The failures of the last window, recorded before a restart, count again.
+void Inbox::recordFailures(const std::vector<std::string>& keys, SysTime now) {
+  for (const auto& key : keys) {
+    throttle_.recordFailure(key, now);
+    if (auto kept = inbox_.recordLoginFailure(key, now, now - options_.throttle_window); !kept) {
+      log::warn("inbox_login_failure_not_kept", {{"code", toString(kept.error().code)}});
+    }
+  }
+}
+
 void Inbox::restoreThrottle() {
   const SysTime now = clock_.now();
   auto failures = inbox_.loginFailuresSince(now - options_.throttle_window);
@@ -203,13 +221,7 @@ HttpResponse Inbox::login(const HttpRequest& req) {
     auth::burnPasswordTime(password);  // an unknown login takes as long as a wrong password
   }
   if (!ok) {
-    throttle_.recordFailure(login_key, now);
-    throttle_.recordFailure(ip_key, now);
-    for (const std::string* key : {&login_key, &ip_key}) {
-      if (auto kept = inbox_.recordLoginFailure(*key, now, now - options_.throttle_window); !kept) {
-        log::warn("inbox_login_failure_not_kept", {{"code", toString(kept.error().code)}});
-      }
-    }
+    recordFailures({login_key, ip_key}, now);
     if (user) { desk_.audit(*user, "login_failed"); }
     log::info("inbox_login_failed");
     return redirect("/inbox/login?e=1" + (next.empty() ? "" : "&next=" + urlEncode(next)));

@@ -75,6 +75,8 @@ private:
   HttpResponse asset(const HttpRequest& req);
   std::string throttleKey(const std::string& key) const;
   void restoreThrottle();
+  //! Counts a failure against `keys` in memory and in the database (it survives a restart).
+  void recordFailures(const std::vector<std::string>& keys, SysTime now);
 
   InboxStore& inbox_;
   const Clock& clock_;

@@ -106,7 +106,13 @@ HttpResponse OwnAccountPage::changePassword(const HttpRequest& req) {
   auto refuse = [&](const std::string& why) {
     return page(p, next, "<p class=\"error\" role=\"alert\">" + why + "</p>", 400);
   };
+  if (blocked_ && blocked_(p.user.login)) {
+    desk_.audit(p, "password_change_throttled");
+    return page(p, next, "<p class=\"error\" role=\"alert\">Zu viele falsche Versuche. Bitte "
+                         "warten Sie eine Minute und versuchen Sie es dann erneut.</p>", 429);
+  }
   if (current.size() > 256 || !auth::verifyPassword(current, p.user.password_hash)) {
+    if (failed_) { failed_(p.user.login); }
     desk_.audit(p, "password_change_failed");
     return refuse("Das aktuelle Passwort stimmt nicht.");
   }

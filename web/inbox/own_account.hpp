@@ -6,6 +6,7 @@
 // When the server has a mail server (smtp.url), members who work tickets turn the daily digest
 // on or off here and see whether the last one went out.
 
+#include <functional>
 #include <string>
 
 #include "bot/http/http.hpp"
@@ -24,6 +25,14 @@ public:
   HttpResponse logoutEverywhere(const HttpRequest& req);  //!< POST /inbox/konto/abmelden
   HttpResponse saveDigest(const HttpRequest& req);        //!< POST /inbox/konto/uebersicht
 
+  //! The login throttle of the account (by login): `blocked` refuses a password change before
+  //! the current password is checked, `failed` counts a wrong current password.
+  void setThrottle(std::function<bool(const std::string&)> blocked,
+                   std::function<void(const std::string&)> failed) {
+    blocked_ = std::move(blocked);
+    failed_ = std::move(failed);
+  }
+
 private:
   //! The page with the password form; `error` (German, already HTML) above it.
   HttpResponse page(const Principal& p, const std::string& next, const std::string& error,
@@ -35,6 +44,8 @@ private:
   InboxStore& store_;
   int password_iterations_;
   int digest_hour_;
+  std::function<bool(const std::string&)> blocked_;
+  std::function<void(const std::string&)> failed_;
 };
 
 }  // namespace bb::web

@@ -52,6 +52,7 @@ std::string auditActionLabel(const std::string& action) {
       {"staff_update", "Konto geändert"},
       {"password_change", "Eigenes Passwort geändert"},
       {"password_change_failed", "Passwortänderung abgelehnt (aktuelles Passwort falsch)"},
+      {"password_change_throttled", "Passwortänderung gesperrt (zu viele falsche Versuche)"},
       {"password_reset", "Passwort zurückgesetzt (vorläufiges Passwort)"},
       {"logout_all", "Überall abgemeldet"},
       {"digest_on", "Tägliche E-Mail-Übersicht eingeschaltet"},
