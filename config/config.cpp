@@ -77,6 +77,10 @@ const std::vector<Field>& fields() {
        at(&Config::whatsapp, &WhatsAppConfig::template_name)},
       {"whatsapp", "template_language", Kind::String,
        at(&Config::whatsapp, &WhatsAppConfig::template_language)},
+      {"whatsapp", "templates_file", Kind::String,
+       at(&Config::whatsapp, &WhatsAppConfig::templates_file)},
+      {"whatsapp", "business_account_id", Kind::String,
+       at(&Config::whatsapp, &WhatsAppConfig::business_account_id)},
       {"whatsapp", "rate_per_second", Kind::Int,
        at(&Config::whatsapp, &WhatsAppConfig::rate_per_second)},
       {"whatsapp", "recipient_interval_ms", Kind::Int,
@@ -471,6 +475,9 @@ void validate(const Config& c, std::vector<std::string>& errors) {
   need(c.whatsapp.retry_base_ms >= 1, "whatsapp.retry_base_ms: must be at least 1");
   need(!c.whatsapp.list_button_label.empty() && c.whatsapp.list_button_label.size() <= 40,
        "whatsapp.list_button_label: 1..20 characters");
+  need(std::all_of(c.whatsapp.business_account_id.begin(), c.whatsapp.business_account_id.end(),
+                   [](unsigned char ch) { return std::isdigit(ch) != 0; }),
+       "whatsapp.business_account_id: digits only (the WhatsApp Business Account id) or empty");
   need(c.telegram.rate_per_second >= 1, "telegram.rate_per_second: must be at least 1");
   need(c.telegram.per_chat_interval_ms >= 0,
        "telegram.per_chat_interval_ms: must not be negative");

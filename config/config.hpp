@@ -52,6 +52,11 @@ struct WhatsAppConfig {
   std::string access_token;  // secret
   std::string template_name = "buergerbox_update";
   std::string template_language = "de";
+  //! The template catalogue (bot/channels/whatsapp_templates.hpp): one template per notice
+  //! kind; empty: none. The shipped configs name config/whatsapp_templates.json.
+  std::string templates_file;
+  //! The WhatsApp Business Account id (digits) for `buergerbox whatsapp templates --check`.
+  std::string business_account_id;
   int rate_per_second = 80;
   int recipient_interval_ms = 1000;  //!< minimum gap between two sends to one citizen
   int max_tries = 8;                 //!< send attempts before a message is dead
