@@ -39,6 +39,12 @@ void usage() {
                "                              secret_token and allowed_updates\n"
                "  telegram delete-webhook --config FILE\n"
                "                              remove the webhook (before switching to polling)\n"
+               "  whatsapp templates --config FILE\n"
+               "                              print the template catalogue as the request bodies\n"
+               "                              of POST /{waba-id}/message_templates (JSON array)\n"
+               "  whatsapp templates --check --config FILE\n"
+               "                              compare the account's templates with the catalogue;\n"
+               "                              exit 0 when all are approved, 1 otherwise\n"
                "  gazetteer import FILE [--format csv|osm|hk] [--source TEXT] [--licence TEXT]\n"
                "                   --config FILE\n"
                "                              replace the town's addresses, streets and places\n"
@@ -72,6 +78,7 @@ constexpr Subcommand kSubcommands[] = {
   {"staff",        bb::app::runStaff},
   {"matrix",       bb::app::runMatrix},
   {"telegram",     bb::app::runTelegram},
+  {"whatsapp",     bb::app::runWhatsApp},
   {"keys",         bb::app::runKeys},
   {"backup",       bb::app::runBackup},
   {"restore",      bb::app::runRestore},

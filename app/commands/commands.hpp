@@ -34,5 +34,9 @@ int runMatrix(const Args& args);
 int runGazetteer(const Args& args);
 //! `telegram set-webhook [URL] --config FILE` / `telegram delete-webhook --config FILE`.
 int runTelegram(const Args& args);
+//! `whatsapp templates --config FILE`: the template catalogue as Meta's create-template request
+//! bodies (JSON array); `whatsapp templates --check --config FILE`: the account's templates
+//! against it, exit 0 when all are approved, 1 otherwise.
+int runWhatsApp(const Args& args);
 
 }  // namespace bb::app
