@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "app/commands/commands.hpp"
+#include "bot/channels/whatsapp_templates.hpp"
 #include "bot/conversation/flow_data.hpp"
 #include "bot/conversation/flow_data_check.hpp"
 #include "bot/geo/import.hpp"
@@ -71,6 +72,37 @@ void checkMail(const config::Config& c, Findings& out) {
   }
 }
 
+//! The WhatsApp template catalogue, loaded as `whatsapp templates` loads it: a broken file is an
+//! error; with WhatsApp on, a notice kind without a template (its notices stay held outside the
+//! 24-hour window) and a template without English are warnings.
+void checkTemplateCatalogue(const config::Config& c, Findings& out) {
+  const std::string& file = c.whatsapp.templates_file;
+  if (file.empty()) {
+    if (c.whatsapp.enabled) {
+      out.warnings.push_back("whatsapp.templates_file: not set; no notice kind has a template, "
+                             "notices outside the 24-hour window stay held");
+    }
+    return;
+  }
+  auto catalogue = loadTemplateCatalogue(file);
+  if (!catalogue) {
+    out.errors.push_back("whatsapp.templates_file: " + catalogue.error().detail);
+    return;
+  }
+  if (!c.whatsapp.enabled) { return; }
+  for (const auto kind : catalogue->missingKinds()) {
+    out.warnings.push_back("whatsapp.templates_file: no template for notice kind " +
+                           std::string(toString(kind)) +
+                           "; such notices stay held outside the 24-hour window");
+  }
+  for (const auto& t : catalogue->templates) {
+    if (t.languages.size() < 2) {
+      out.warnings.push_back("whatsapp.templates_file: " + t.name +
+                             " has no en body; English-speaking citizens get the German one");
+    }
+  }
+}
+
 void checkFiles(const config::Config& c, Findings& out) {
   auto data = loadFlowData(c);
   if (!data) {
@@ -83,6 +115,7 @@ void checkFiles(const config::Config& c, Findings& out) {
   }
   checkOtherFiles(c, out);
   checkMail(c, out);
+  checkTemplateCatalogue(c, out);
 }
 
 }  // namespace

@@ -10,6 +10,8 @@
 
 #include <sys/wait.h>
 
+#include <nlohmann/json.hpp>
+
 #include "support/server_process.hpp"
 
 namespace {
@@ -223,4 +225,69 @@ TEST_CASE("check-config: mail without TLS to another machine and a login without
   const auto bad = checkConfig(writeConfig(dir.path(), "", R"("smtp": {"url": "smtp://mail.stadt.example"}, )"));
   CHECK(bad.code == 2);
   CHECK(bad.output.find("smtp.from: must be the sender's mail address") != std::string::npos);
+}
+
+TEST_CASE("check-config: with WhatsApp on, a notice kind without a template is a warning") {
+  bb::test::TempDir dir;
+  // The shipped catalogue without proposal_outcome and broadcast.
+  const std::string shipped = bb::test::readFile(kSource + "/config/whatsapp_templates.json");
+  const std::string kept = dir.path() + "/templates.json";
+  {
+    auto all = nlohmann::json::parse(shipped);
+    nlohmann::json some = nlohmann::json::array();
+    for (const auto& t : all) {
+      if (t["kind"] != "proposal_outcome" && t["kind"] != "broadcast") { some.push_back(t); }
+    }
+    bb::test::writeFile(kept, some.dump(2));
+  }
+  const std::map<std::string, std::string> secrets = {
+      {"BUERGERBOX_WHATSAPP_ENABLED", "true"},
+      {"BUERGERBOX_WHATSAPP_PHONE_NUMBER_ID", "1234567890"},
+      {"BUERGERBOX_WHATSAPP_ACCESS_TOKEN", "EAAtoken"},
+      {"BUERGERBOX_WHATSAPP_APP_SECRET", "app-secret"},
+      {"BUERGERBOX_WHATSAPP_VERIFY_TOKEN", "verify"}};
+  const std::string config = writeConfig(dir.path(), "", R"("whatsapp": {"templates_file": ")" + kept + R"("}, )");
+  const auto warned = checkConfig(config, secrets);
+  INFO(warned.output);
+  CHECK(warned.code == 0);
+  CHECK(warned.output.find("config warning: whatsapp.templates_file: no template for notice kind "
+                           "proposal_outcome; such notices stay held outside the 24-hour window") !=
+        std::string::npos);
+  CHECK(warned.output.find("no template for notice kind broadcast") != std::string::npos);
+  CHECK(warned.output.find("notice kind ticket_status") == std::string::npos);
+  CHECK(warned.output.find("2 warning(s)") != std::string::npos);
+  // WhatsApp off: the catalogue is still checked, but a missing kind concerns no one.
+  const auto off = checkConfig(config);
+  INFO(off.output);
+  CHECK(off.code == 0);
+  CHECK(off.output.find("no template for notice kind") == std::string::npos);
+  // The complete shipped catalogue: no warning.
+  const auto full = checkConfig(
+      writeConfig(dir.path(), "", R"("whatsapp": {"templates_file": ")" + kSource +
+                                      R"(/config/whatsapp_templates.json"}, )"),
+      secrets);
+  INFO(full.output);
+  CHECK(full.code == 0);
+  CHECK(full.output.find("whatsapp.templates_file") == std::string::npos);
+}
+
+TEST_CASE("check-config: a broken template catalogue is an error with file, line and column") {
+  bb::test::TempDir dir;
+  const std::string file = dir.path() + "/templates.json";
+  bb::test::writeFile(file, "[\n  {\"kind\": \"ticket_status\",\n   \"name\": \"x\",\n]\n");
+  const auto run = checkConfig(
+      writeConfig(dir.path(), "", R"("whatsapp": {"templates_file": ")" + file + R"("}, )"));
+  INFO(run.output);
+  CHECK(run.code == 2);
+  CHECK(run.output.find("config error: whatsapp.templates_file: " + file + ":4:1: JSON syntax error") !=
+        std::string::npos);
+  bb::test::writeFile(file, R"([{"kind": "staff_message", "name": "buergerbox_staff_message",
+    "category": "UTILITY", "languages": {"de": {"body": "Neue Nachricht zu {{1}} und {{2}}.",
+    "examples": ["1042", "x"], "button": "Nachricht anzeigen"}}}])");
+  const auto semantic = checkConfig(
+      writeConfig(dir.path(), "", R"("whatsapp": {"templates_file": ")" + file + R"("}, )"));
+  INFO(semantic.output);
+  CHECK(semantic.code == 2);
+  CHECK(semantic.output.find(file + ": [0] staff_message: de.body: uses 2 parameter(s); "
+                                    "staff_message takes 1 (ticket number)") != std::string::npos);
 }
