@@ -9,16 +9,20 @@ namespace bb::webhooks::whatsapp {
 namespace {
 
 using json = nlohmann::json;
+using ordered = nlohmann::ordered_json;  //!< keys in Meta's documented order, for people reading
 
-json createBody(const WhatsAppTemplate& tmpl, const TemplateLanguage& language) {
-  json body = {{"type", "BODY"}, {"text", language.body}};
-  if (!language.examples.empty()) { body["example"] = {{"body_text", json::array({language.examples})}}; }
-  const json buttons = {{"type", "BUTTONS"},
-                        {"buttons", json::array({{{"type", "QUICK_REPLY"}, {"text", language.button}}})}};
+ordered createBody(const WhatsAppTemplate& tmpl, const TemplateLanguage& language) {
+  ordered body = {{"type", "BODY"}, {"text", language.body}};
+  if (!language.examples.empty()) {
+    body["example"] = {{"body_text", ordered::array({language.examples})}};
+  }
+  const ordered buttons = {
+      {"type", "BUTTONS"},
+      {"buttons", ordered::array({{{"type", "QUICK_REPLY"}, {"text", language.button}}})}};
   return {{"name", tmpl.name},
           {"language", language.code},
           {"category", tmpl.category},
-          {"components", json::array({body, buttons})}};
+          {"components", ordered::array({body, buttons})}};
 }
 
 //! "https://host:port" of a URL ("" when it has no scheme).
@@ -56,7 +60,7 @@ std::string templateCreateBody(const WhatsAppTemplate& tmpl, const TemplateLangu
 }
 
 std::string templateCreateBodies(const TemplateCatalogue& catalogue) {
-  json all = json::array();
+  ordered all = ordered::array();
   for (const auto& t : catalogue.templates) {
     for (const auto& lang : t.languages) { all.push_back(createBody(t, lang)); }
   }
