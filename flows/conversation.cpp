@@ -26,13 +26,17 @@ constexpr Keyword kKeywords[] = {
   {"hilfe", On::Help},            {"help", On::Help},              {"?", On::Help},
   {"abbrechen", On::Cancel},      {"cancel", On::Cancel},          {"abbruch", On::Cancel},
   {"menü", On::Menu},             {"menu", On::Menu},              {"menue", On::Menu},
-  {"hauptmenü", On::Menu},        {"start", On::Menu},
+  {"hauptmenü", On::Menu},        {"start", On::Start},
   {"status", On::MyTickets},      {"my_tickets", On::MyTickets},   {"my reports", On::MyTickets},
   {"meine meldungen", On::MyTickets},
   {"sprache", On::Language},      {"language", On::Language},
   {"lang:de", On::LangDe},        {"deutsch", On::LangDe},         {"german", On::LangDe},
   {"lang:en", On::LangEn},        {"english", On::LangEn},         {"englisch", On::LangEn},
   {"stop", On::Stop},             {"stopp", On::Stop},
+  {"stop:all", On::StopEverything},  {"alles", On::StopEverything},
+  {"everything", On::StopEverything},
+  {"stop:subscriptions", On::StopSubscriptions},  {"nur abos", On::StopSubscriptions},
+  {"subscriptions only", On::StopSubscriptions},
   {"meine daten", On::MyData},    {"my data", On::MyData},         {"data:export", On::MyData},
   {"daten", On::MyData},          {"auskunft", On::MyData},
   {"daten löschen", On::EraseData},  {"daten loeschen", On::EraseData},
@@ -68,7 +72,8 @@ constexpr std::array kLabelledIds{
     choice::kChange,         choice::kSend,           choice::kBack,
     choice::kNewReport,      choice::kChangeCategory, choice::kChangeLocation,
     choice::kChangePhotos,   choice::kChangeDescription, choice::kMyData,
-    choice::kEraseData,      choice::kParticipation,
+    choice::kEraseData,      choice::kParticipation,     choice::kStopAll,
+    choice::kStopSubscriptions,
 };
 
 std::optional<On> keyword(const std::string& word) {
@@ -276,7 +281,12 @@ void classify(Turn& turn) {
 
 // ---- guards ----
 
+//! A report or letter is being written (also while "stop" asked in the middle of one).
 bool inDraft(const Turn& t) {
+  if (t.state == State::StopChoice) {
+    const auto back = stateFromString(t.current.draft.stop_return);
+    return back && isDraftState(*back);
+  }
   return isDraftState(t.state);
 }
 
@@ -382,9 +392,62 @@ void switchToEnglish(Turn& t) {
   languageSet(t);
 }
 
-void stopAll(Turn& t) {
-  t.effects.emplace_back(StopAll{});
-  say(t, "stop.done");
+// ---- stop / start ----
+
+bool notificationsStopped(const Turn& t) {
+  return t.ctx.notifications_stopped;
+}
+
+//! "stop" asks what to stop. Asked in the middle of a report or letter, the draft stays and
+//! the answer returns to it.
+void askStop(Turn& t) {
+  const auto from = stateFromString(t.current.state);
+  if (from == State::StopChoice) {
+    t.next.draft.stop_return = t.current.draft.stop_return;  // asked again: same way back
+  } else {
+    // An expired draft was dropped by the expiry row before this one ran.
+    const bool expired = from && isDraftState(*from) && t.current.last_activity != SysTime{} &&
+                         t.ctx.now - t.current.last_activity > t.ctx.settings.idle_timeout;
+    const bool resumable = from && !expired && *from != State::Menu && *from != State::New &&
+                           *from != State::Consent;
+    t.next.draft.stop_return = resumable ? t.current.state : std::string();
+  }
+  say(t, "stop.question", {}, choicesFor(t, State::StopChoice));
+}
+
+//! Back to where "stop" was asked (a draft's step with its choices), else the menu.
+void leaveStopChoice(Turn& t, const std::string& key) {
+  const auto back = stateFromString(t.current.draft.stop_return);
+  t.next.draft.stop_return.clear();
+  if (back && *back != State::StopChoice) {
+    t.state = *back;
+    t.next.state = toString(*back);
+    say(t, key, {}, choicesFor(t, *back), wantsLocation(*back));
+    return;
+  }
+  say(t, key, {}, menuChoices(t));
+}
+
+void stopEverything(Turn& t) {
+  t.effects.emplace_back(StopNotifications{true});
+  leaveStopChoice(t, "stop.all_done");
+}
+
+void stopSubscriptions(Turn& t) {
+  t.effects.emplace_back(StopNotifications{false});
+  leaveStopChoice(t, "stop.subscriptions_done");
+}
+
+void stopCancelled(Turn& t) {
+  leaveStopChoice(t, "stop.cancelled");
+}
+
+//! "start" while stopped: notifications on again; subscriptions stay ended (they need a new
+//! consent per topic), the answer says how to subscribe again. A draft goes, as with "menü".
+void startNotifications(Turn& t) {
+  t.effects.emplace_back(StartNotifications{});
+  t.next.draft = Draft{};
+  say(t, "start.done", {}, menuChoices(t));
 }
 
 void exportData(Turn& t) {
@@ -476,6 +539,7 @@ constexpr Transition kExpiry[] = {
 
 constexpr Transition kGlobal[] = {
   // from            on                 guard    action             to
+  {State::StopChoice, On::Cancel,       nullptr, stopCancelled,     State::Menu},
   {kAny,             On::Help,          nullptr, showHelp,          kSame},
   {kAny,             On::Cancel,        inDraft, discardDraft,      State::Menu},
   {kAny,             On::Cancel,        nullptr, nothingToCancel,   State::Menu},
@@ -486,7 +550,10 @@ constexpr Transition kGlobal[] = {
   {kAny,             On::Language,      nullptr, offerLanguage,     kSame},
   {kAny,             On::LangDe,        nullptr, switchToGerman,    kSame},
   {kAny,             On::LangEn,        nullptr, switchToEnglish,   kSame},
-  {kAny,             On::Stop,          nullptr, stopAll,           kSame},
+  {kAny,             On::Stop,          nullptr, askStop,           State::StopChoice},
+  {kAny,             On::Start,         notificationsStopped, startNotifications, State::Menu},
+  {kAny,             On::Start,         inDraft, discardDraft,      State::Menu},
+  {kAny,             On::Start,         nullptr, showMenu,          State::Menu},
   {kAny,             On::Subscriptions, outsideDraft, showSubscriptions, State::Subscriptions},
   {kAny,             On::Subscribe,     outsideDraft, subscribeTopics,   State::Subscriptions},
   {kAny,             On::Unsubscribe,   outsideDraft, unsubscribeTopics, State::Subscriptions},
@@ -511,6 +578,14 @@ constexpr Transition kErase[] = {
   {State::EraseConfirm, On::Any,    nullptr, eraseCancelled, State::Menu},
 };
 
+// "stop" asked what to stop; anything but an answer stops nothing.
+constexpr Transition kStopChoice[] = {
+  // from             on                     guard    action             to
+  {State::StopChoice, On::StopEverything,    nullptr, stopEverything,    State::Menu},
+  {State::StopChoice, On::StopSubscriptions, nullptr, stopSubscriptions, State::Menu},
+  {State::StopChoice, On::Any,               nullptr, stopCancelled,     State::Menu},
+};
+
 // Rows for every state, consulted after the state's own table.
 constexpr Transition kAnyState[] = {
   // from            on              guard              action          to
@@ -523,9 +598,12 @@ constexpr Transition kAnyState[] = {
 };
 // clang-format on
 
-//! After an expired draft only these still run (cancel and menu would repeat the menu).
-bool honouredAfterExpiry(On on) {
-  switch (on) {
+//! After an expired draft only these still run (cancel and menu would repeat the menu;
+//! "start" runs only when there is something to turn back on).
+bool honouredAfterExpiry(const Turn& turn) {
+  switch (turn.on) {
+    case On::Start:
+      return turn.ctx.notifications_stopped;
     case On::Help:
     case On::Status:
     case On::MyTickets:
@@ -579,6 +657,8 @@ std::span<const Transition> tableFor(State state) {
       return letterboxTable();
     case State::EraseConfirm:
       return kErase;
+    case State::StopChoice:
+      return kStopChoice;
     case State::ReplyTicket:
       return replyTicketTable();
     case State::WriteTicket:
@@ -648,7 +728,7 @@ StepResult step(const Conversation& current, const Event& event, const Context& 
     return result;
   }
   if (runTable(kExpiry, turn)) {
-    if (honouredAfterExpiry(turn.on)) {
+    if (honouredAfterExpiry(turn)) {
       runTable(globalTable(), turn);
     }
     return result;

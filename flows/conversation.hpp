@@ -48,6 +48,7 @@ enum class State {
   ProposalComment,      //!< "proposal_comment": waiting for the comment text
   ReplyTicket,          //!< "reply_ticket": a message held; which ticket does it answer?
   WriteTicket,          //!< "write_ticket": "Nachricht schreiben" picked; the next message goes there
+  StopChoice,           //!< "stop_choice": "stop" asked what to stop (everything / subscriptions)
 };
 
 const char* toString(State state);
@@ -73,6 +74,8 @@ inline constexpr const char* kLanguage = "language";
 inline constexpr const char* kCancel = "cancel";
 inline constexpr const char* kMenu = "menu";
 inline constexpr const char* kStop = "stop";
+inline constexpr const char* kStopAll = "stop:all";  //!< stop everything until "start"
+inline constexpr const char* kStopSubscriptions = "stop:subscriptions";  //!< end subscriptions only
 inline constexpr const char* kMyData = "data:export";
 inline constexpr const char* kEraseData = "data:erase";
 inline constexpr const char* kSubscriptions = "subscriptions";  //!< topics and my subscriptions

@@ -142,6 +142,9 @@ struct Context {
   //! The ticket a "write:<n>" choice names or Draft::write_number holds, when the citizen
   //! reported it (opened_at epoch: staff never wrote about it); nullopt: not theirs or unknown.
   std::optional<ReplyWindow> write_ticket;
+  //! The citizen chose "stop" -> everything (no ticket news, staff replies or notices);
+  //! "start" turns them back on.
+  bool notifications_stopped = false;
 };
 
 //! An open ticket near a reported point, found by the engine after a LookupNearby effect.
@@ -229,6 +232,9 @@ struct Draft {
   std::vector<std::string> reply_media_ids;
   //! "Nachricht schreiben": the citizen's own ticket the next message goes to.
   std::int64_t write_number = 0;
+  //! "stop" asked in the middle of something: the state (toString) the answer returns to;
+  //! empty: the menu.
+  std::string stop_return;
 };
 
 //! Everything the engine saves per conversation.
@@ -261,9 +267,14 @@ struct FollowTicket { std::int64_t number = 0; };  //!< engine replies "ticket.f
 struct SendLetter { std::string text; std::string department; };  //!< engine replies "letter.sent"
 struct QueryStatus { std::int64_t number = 0; };  //!< engine replies with the public status
 struct ListMyTickets {};
-struct StopAll {};     //!< end every subscription (the flow replies "stop.done" itself)
+//! "stop" answered: end every subscription (and withdraw its consent); with `everything` also
+//! stop ticket news, staff replies and proposal notices until "start". The flow replies itself.
+struct StopNotifications { bool everything = false; };
+//! "start" while stopped: ticket news, staff replies and notices go out again. Subscriptions
+//! stay ended (the flow says how to subscribe again). The flow replies itself.
+struct StartNotifications {};
 struct ExportData {};  //!< engine replies with everything stored about the citizen
-struct EraseData {};   //!< engine erases personal data (tickets stay, anonymized) and confirms  //!< end every subscription (the flow itself replies "stop.done")
+struct EraseData {};   //!< engine erases personal data (tickets stay, anonymized) and confirms
 
 // Participatory budget: the engine runs these (bot/participation.*) and replies itself.
 struct SubmitProposal {  //!< store as pending moderation; engine replies with the outcome
@@ -300,8 +311,8 @@ struct PostToTicket {
 };
 
 using Effect = std::variant<Reply, RecordConsent, ForgetCitizen, LookupNearby, Geocode, CreateTicket,
-                            FollowTicket, SendLetter, QueryStatus, ListMyTickets, StopAll,
-                            ExportData, EraseData, Subscribe, Unsubscribe, SubmitProposal,
+                            FollowTicket, SendLetter, QueryStatus, ListMyTickets,
+                            StopNotifications, StartNotifications, ExportData, EraseData, Subscribe, Unsubscribe, SubmitProposal,
                             BrowseProposals, ShowProposal, SupportProposal, CommentProposal,
                             PostToTicket>;
 

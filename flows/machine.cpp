@@ -7,7 +7,7 @@ namespace bb::flows {
 
 namespace {
 
-constexpr std::array<std::pair<State, const char*>, 36> kStateNames{{
+constexpr std::array<std::pair<State, const char*>, 37> kStateNames{{
     {State::New, "new"},
     {State::Consent, "consent"},
     {State::Menu, "menu"},
@@ -30,6 +30,7 @@ constexpr std::array<std::pair<State, const char*>, 36> kStateNames{{
     {State::LetterText, "letter_text"},
     {State::LetterConfirm, "letter_confirm"},
     {State::EraseConfirm, "erase_confirm"},
+    {State::StopChoice, "stop_choice"},
     {State::Subscriptions, "subscriptions"},
     {State::ParticipationHome, "participation_home"},
     {State::ProposalTitle, "proposal_title"},
@@ -228,6 +229,9 @@ std::vector<Choice> choicesFor(const Turn& turn, State state) {
               choiceOf(turn, choice::kCancel)};
     case State::EraseConfirm:
       return {choiceOf(turn, choice::kConfirm), choiceOf(turn, choice::kCancel)};
+    case State::StopChoice:
+      return {choiceOf(turn, choice::kStopAll), choiceOf(turn, choice::kStopSubscriptions),
+              choiceOf(turn, choice::kCancel)};
     case State::ReplyTicket:
       return replyChoices(turn);
     case State::WriteTicket:

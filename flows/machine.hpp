@@ -52,6 +52,9 @@ enum class On {
   LangDe,
   LangEn,
   Stop,
+  StopEverything,     //!< "stop:all": the stop question's "everything"
+  StopSubscriptions,  //!< "stop:subscriptions": the stop question's "subscriptions only"
+  Start,              //!< "start": notifications back on when stopped, else the menu
   MyData,     //!< "meine daten": export everything stored
   EraseData,  //!< "daten löschen": erase after confirmation
   Participation,  //!< start participatory budget (Bürgerhaushalt)

@@ -589,6 +589,11 @@ CREATE TABLE staff_digests (
   failed_at INTEGER
 );
 )sql",
+      // stop / start: "stop" -> "everything" records when the citizen stopped every notification
+      // (ticket news, staff replies, proposal notices); NULL: notifications on. "start" clears it.
+      R"sql(
+ALTER TABLE citizens ADD COLUMN notifications_stopped_at INTEGER;
+)sql",
   };
   return kMigrations;
 }

@@ -34,7 +34,7 @@ std::int64_t int64Column(SQLite::Statement& q) { return q.getColumn(0).getInt64(
 
 const char* const kCitizenColumns =
     "c.pseudonym, c.channel, c.address_ct, c.key_id, c.lang, c.consent_version, c.unreachable, "
-    "c.last_inbound_at, c.consent_at";
+    "c.last_inbound_at, c.consent_at, c.notifications_stopped_at";
 
 CitizenRecord readCitizen(SQLite::Statement& q) {
   CitizenRecord c;
@@ -47,6 +47,7 @@ CitizenRecord readCitizen(SQLite::Statement& q) {
   c.unreachable = q.getColumn(6).getInt() != 0;
   c.last_inbound_at = optionalTime(q.getColumn(7));
   c.consent_at = optionalTime(q.getColumn(8));
+  c.notifications_stopped_at = optionalTime(q.getColumn(9));
   return c;
 }
 

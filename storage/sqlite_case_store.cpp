@@ -459,6 +459,7 @@ Result<void> SqliteCaseStore::addPublicNote(const PublicNote& note) {
       const std::int64_t outbox_id = insertOutbound(db, o, ticket_id, now);
       addTicketEvent(db, ticket_id, "bot_message", "bot", "", "", outbox_id, now);
     }
+    noteWithheld(db, ticket_id, note.withheld, now);
     appendCaseEntry(db, ticket_id, "note", note.note, now, grid);
   });
 }

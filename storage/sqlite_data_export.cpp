@@ -32,8 +32,8 @@ struct Section {
 // clang-format off
 const Section kSections[] = {
   {"citizen",
-   "SELECT channel, lang, consent_version, consent_at, created_at, last_inbound_at, unreachable "
-   "FROM citizens WHERE pseudonym = :p", true},
+   "SELECT channel, lang, consent_version, consent_at, created_at, last_inbound_at, unreachable, "
+   "notifications_stopped_at FROM citizens WHERE pseudonym = :p", true},
   {"conversation",
    "SELECT state, data, updated_at FROM conversations WHERE pseudonym = :p", true},
   {"tickets",

@@ -812,6 +812,22 @@ Result<void> SqliteInboxStore::addStaffReply(std::int64_t number, const NewOutbo
   });
 }
 
+Result<void> SqliteInboxStore::addUnsentStaffReply(std::int64_t number, const std::string& body,
+                                                   const AuditEntry& audit) {
+  return changeKnown(db_, [&](SQLite::Database& db) {
+    const std::int64_t now = toMillis(audit.at);
+    const std::int64_t ticket_id = ticketIdOf(db, number);
+    if (ticket_id == 0) { return false; }
+    addTicketEvent(db, ticket_id, "staff_reply", staffActor(audit), "withheld", body, 0, now);
+    touchTicket(db, ticket_id, now);
+    CaseChange change;
+    change.message = body;
+    appendCaseEntry(db, ticket_id, "message", change, now, grid_m_);  // same transaction
+    insertAudit(db, audit);
+    return true;
+  });
+}
+
 Result<void> SqliteInboxStore::addInternalNote(std::int64_t number, const std::string& body,
                                                const AuditEntry& audit) {
   return changeKnown(db_, [&](SQLite::Database& db) {

@@ -57,6 +57,8 @@ public:
   Result<std::vector<NewWork>> newWork(const TicketQuery& scope) override;
   Result<void> markCitizenMessagesRead(std::int64_t number) override;
 
+  Result<void> addUnsentStaffReply(std::int64_t number, const std::string& body,
+                                   const AuditEntry& audit) override;
   Result<void> addStaffReply(std::int64_t number, const NewOutbound& message,
                              const std::string& body, const AuditEntry& audit) override;
   Result<void> addInternalNote(std::int64_t number, const std::string& body,

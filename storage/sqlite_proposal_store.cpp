@@ -125,7 +125,7 @@ std::string proposalStatus(SQLite::Database& db, std::int64_t id) {
 }
 
 //! Queues `notice` for the proposal's author and/or supporters who were not told this key
-//! before and can be reached; records who was told. Runs inside the caller's write job.
+//! before and can be reached (not those who stopped notifications); records who was told. Runs inside the caller's write job.
 void sendNotices(SQLite::Database& db, std::int64_t proposal_id, const NoticeSpec& notice,
                  std::int64_t now) {
   if (notice.key.empty() || !notice.render) { return; }
@@ -139,7 +139,8 @@ void sendNotices(SQLite::Database& db, std::int64_t proposal_id, const NoticeSpe
   }
   if (who.empty()) { return; }
   SQLite::Statement q(db, std::string("SELECT ") + kCitizenColumns +
-                              " FROM citizens c WHERE c.unreachable = 0 AND c.pseudonym IN (" +
+                              " FROM citizens c WHERE c.unreachable = 0 AND "
+                              "c.notifications_stopped_at IS NULL AND c.pseudonym IN (" +
                               who + ") ORDER BY c.pseudonym");
   q.bind(":id", proposal_id);
   std::vector<CitizenRecord> recipients;

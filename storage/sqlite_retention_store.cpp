@@ -13,7 +13,7 @@ namespace {
 
 // Outbox rows whose delivery is over (the address is already wiped on these).
 constexpr const char* kFinalOutbox =
-    "status IN ('sent', 'delivered', 'read', 'failed', 'dead', 'discarded')";
+    "status IN ('sent', 'delivered', 'read', 'failed', 'dead', 'discarded', 'withheld')";
 
 //! Deletes media rows `ids` and remembers their files for deletion after the commit.
 void deleteMedia(SQLite::Database& db, const std::vector<std::int64_t>& ids,

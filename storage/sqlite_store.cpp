@@ -280,6 +280,9 @@ Result<bool> SqliteStore::commitStep(const StepCommit& step) {
     if (step.erase_citizen) { eraseCitizen(w, step.pseudonym); }
     applySubscriptionChanges(db, step.pseudonym, step.subscription_changes, w.now);
     if (step.citizen) { upsertCitizen(w, *step.citizen); }
+    if (step.stop_notifications) {
+      setNotificationsStopped(w, step.pseudonym, *step.stop_notifications);
+    }
     if (step.conversation) { saveConversation(w, step.pseudonym, *step.conversation); }
     insertMedia(w, step.pseudonym, step.citizen ? step.citizen->channel : Channel::WebChat,
                 step.media);
@@ -391,6 +394,7 @@ void writeStatusChange(SQLite::Database& db, std::int64_t ticket_id, const Statu
     // A status change with text is the city writing to the citizen: they may answer.
     if (!change.note.empty()) { openReplyWindow(db, o.pseudonym, ticket_id, now); }
   }
+  noteWithheld(db, ticket_id, change.withheld, now);
 }
 
 Result<void> SqliteStore::changeStatus(const StatusChange& change) {

@@ -25,6 +25,24 @@ void upsertCitizen(const StepWriter& w, const CitizenRecord& c) {
   q.exec();
 }
 
+void setNotificationsStopped(const StepWriter& w, const std::string& pseudonym, bool stopped) {
+  SQLite::Statement& q = w.compiled(
+      "UPDATE citizens SET notifications_stopped_at = "
+      "CASE WHEN ?1 THEN coalesce(notifications_stopped_at, ?2) ELSE NULL END "
+      "WHERE pseudonym = ?3");
+  bindAll(q, stopped, w.now, pseudonym);
+  q.exec();
+  if (!stopped) { return; }
+  // What was still waiting for them (queued, or held outside the WhatsApp window) is not sent
+  // either: staff see it as "withheld" in the thread; the address goes like on a final row.
+  SQLite::Statement& withhold = w.compiled(
+      "UPDATE outbox SET status = 'withheld', error = 'notifications_stopped', address_ct = X'', "
+      "updated_at = ?1 WHERE pseudonym = ?2 AND status IN ('queued', 'held') "
+      "AND kind IN ('status', 'staff', 'notice', 'broadcast')");
+  bindAll(withhold, w.now, pseudonym);
+  withhold.exec();
+}
+
 void saveConversation(const StepWriter& w, const std::string& pseudonym,
                       const ConversationRecord& conversation) {
   SQLite::Statement& q = w.compiled(

@@ -35,6 +35,8 @@ struct StepWriter {
 
 //! Inserts or updates the citizen row; consent_at moves only when the consent version changes.
 void upsertCitizen(const StepWriter& w, const CitizenRecord& citizen);
+//! "stop" -> everything (stopped: the time is set unless it is) or "start" (cleared).
+void setNotificationsStopped(const StepWriter& w, const std::string& pseudonym, bool stopped);
 //! Inserts or replaces the conversation's state and data.
 void saveConversation(const StepWriter& w, const std::string& pseudonym,
                       const ConversationRecord& conversation);

@@ -103,6 +103,12 @@ void openReplyWindow(SQLite::Database& db, const std::string& pseudonym, std::in
   q.exec();
 }
 
+void noteWithheld(SQLite::Database& db, std::int64_t ticket_id, int withheld, std::int64_t now) {
+  if (withheld <= 0) { return; }
+  addTicketEvent(db, ticket_id, "notifications_withheld", "bot", "", std::to_string(withheld), 0,
+                 now);
+}
+
 void addTicketEvent(SQLite::Database& db, std::int64_t ticket_id, const std::string& kind,
                     const std::string& actor, const std::string& status, const std::string& body,
                     std::int64_t outbox_id, std::int64_t now) {

@@ -38,6 +38,9 @@ std::int64_t ticketIdOf(SQLite::Database& db, std::int64_t number);
 void addTicketEvent(SQLite::Database& db, std::int64_t ticket_id, const std::string& kind,
                     const std::string& actor, const std::string& status, const std::string& body,
                     std::int64_t outbox_id, std::int64_t now);
+//! `withheld` > 0 followers stopped notifications and were not told of this change: the thread
+//! says so ("notifications_withheld", the count as body), so staff know who did not hear it.
+void noteWithheld(SQLite::Database& db, std::int64_t ticket_id, int withheld, std::int64_t now);
 //! Staff wrote to `pseudonym` about the ticket: the citizen's reply window on it (re)starts.
 void openReplyWindow(SQLite::Database& db, const std::string& pseudonym, std::int64_t ticket_id,
                      std::int64_t now);

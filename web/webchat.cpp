@@ -341,10 +341,11 @@ HttpResponse WebChat::messages(const HttpRequest& req) {
       out["messages"] = json::array();
       std::int64_t last = after;
       for (const auto& row : *rows) {
+        last = row.id;
+        if (row.status == "withheld") { continue; }  // the citizen stopped notifications
         auto m = decodeOutbound(row.payload);
         if (!m) { continue; }
         out["messages"].push_back(botJson(row, *m));
-        last = row.id;
         if (row.status == "queued") {
           // The web chat delivers by being fetched.
           (void)store_.markOutbox(row.id, "delivered", "", "", row.tries + 1, clock_.now(), clock_.now());
@@ -391,6 +392,7 @@ HttpResponse WebChat::transcript(const HttpRequest& req) {
   };
   for (const auto& row : rows) {
     citizenBefore(row.id);
+    if (row.status == "withheld") { continue; }  // never shown: the citizen stopped them
     auto m = decodeOutbound(row.payload);
     if (!m) { continue; }
     json j = botJson(row, *m);

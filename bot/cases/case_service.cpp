@@ -143,7 +143,8 @@ Result<void> CaseService::changeStatusOnce(const ApiPrincipal& who, const Ticket
   change.note = note;
   change.actor = who.actor();
   change.now = clock_.now();
-  change.notifications = std::move(*news);
+  change.notifications = std::move(news->messages);
+  change.withheld = news->withheld;
   return cases_.changeStatusOnce(change, update_key);
 }
 
@@ -161,7 +162,8 @@ Result<void> CaseService::addNoteKeyed(const ApiPrincipal& who, std::int64_t num
   n.note = note;
   n.actor = who.actor();
   n.now = clock_.now();
-  n.notifications = std::move(*news);
+  n.notifications = std::move(news->messages);
+  n.withheld = news->withheld;
   n.update_key = update_key;
   auto added = cases_.addPublicNote(n);
   if (added) {

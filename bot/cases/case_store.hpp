@@ -127,6 +127,7 @@ struct PublicNote {
   std::string actor;
   SysTime now{};
   std::vector<NewOutbound> notifications;
+  int withheld = 0;  //!< followers who stopped notifications and are not told
   //! A back-office update id ("<key name>:<update_id>"); when set and already claimed, the
   //! store changes nothing (the repeat of an update that was applied).
   std::string update_key;

@@ -156,6 +156,7 @@ std::string encodeConversation(const SavedConversation& c) {
   if (!d.reply_text.empty()) { draft["reply_text"] = d.reply_text; }
   if (!d.reply_media_ids.empty()) { draft["reply_media_ids"] = d.reply_media_ids; }
   if (d.write_number != 0) { draft["write_number"] = d.write_number; }
+  if (!d.stop_return.empty()) { draft["stop_return"] = d.stop_return; }
   json j;
   j["lang"] = flows::toString(f.lang);
   j["consent_version"] = f.consent_version;
@@ -212,6 +213,7 @@ Result<SavedConversation> decodeConversation(const std::string& state, const std
         f.draft.reply_media_ids = d["reply_media_ids"].get<std::vector<std::string>>();
       }
       f.draft.write_number = d.value("write_number", std::int64_t{0});
+      f.draft.stop_return = d.value("stop_return", "");
     }
     if (j.contains("last_choices") && j["last_choices"].is_array()) {
       for (const auto& c : j["last_choices"]) {

@@ -516,12 +516,15 @@ void Engine::loadSender(Step& step, const StoredInbound& stored) {
   citizen.address_ct = stored.address_ct;
   citizen.key_id = stored.key_id;
   citizen.last_inbound_at = event.sent_at.time_since_epoch().count() != 0 ? event.sent_at : step.now;
+  auto known = store_.citizen(citizen.pseudonym);
+  if (known && *known) {
+    // For the flow ("start" knows whether there is something to turn back on).
+    citizen.notifications_stopped_at = (*known)->notifications_stopped_at;
+  }
   if (!fromCitizen(event)) {
     // Internal events do not open a reply window: keep the citizen's last inbound time.
     citizen.last_inbound_at.reset();
-    if (auto known = store_.citizen(citizen.pseudonym); known && *known) {
-      citizen.last_inbound_at = (*known)->last_inbound_at;
-    }
+    if (known && *known) { citizen.last_inbound_at = (*known)->last_inbound_at; }
   } else if (auto held = store_.heldOutboxCount(citizen.pseudonym); held && *held > 0) {
     // The citizen wrote again: messages held outside the channel's reply window (WhatsApp 24 h)
     // go out now, before this event's replies (they keep their lower ids).
@@ -585,6 +588,7 @@ Engine::FlowOutcome Engine::runFlow(Step& step, const LoadedConversation& loaded
   if (subscriptions_ != nullptr) {
     if (auto mine = subscriptions_->topicsOf(step.pending.pseudonym)) { ctx.subscribed = *mine; }
   }
+  ctx.notifications_stopped = step.citizen.notifications_stopped_at.has_value();
   if (flow_event.kind == flows::EventKind::Location && flow_event.location) {
     describePoint(flow_event);
   }
@@ -823,7 +827,8 @@ Result<void> Engine::changeTicketStatus(std::int64_t number, const std::string& 
   change.note = note;
   change.actor = actor;
   change.now = clock_.now();
-  change.notifications = std::move(*news);
+  change.notifications = std::move(news->messages);
+  change.withheld = news->withheld;
   return store_.changeStatus(change);
 }
 

@@ -13,10 +13,18 @@
 
 namespace bb {
 
+//! What a change of ticket `number` tells its followers.
+struct FollowerNews {
+  std::vector<NewOutbound> messages;  //!< one per reachable follower who wants news
+  //! Followers (the reporter too) who stopped notifications ("stop" -> everything): they are
+  //! told nothing, and the thread says how many were left out.
+  int withheld = 0;
+};
+
 //! The outbox rows that tell every reachable follower of ticket `number` that it has `status`
-//! now, with the public `note` (may be empty). Unreachable followers get nothing.
-Result<std::vector<NewOutbound>> followerNews(Store& store, const Replies& replies,
-                                              std::int64_t number, const std::string& status,
-                                              const std::string& note);
+//! now, with the public `note` (may be empty). Unreachable followers get nothing; followers
+//! who stopped notifications get nothing and are counted.
+Result<FollowerNews> followerNews(Store& store, const Replies& replies, std::int64_t number,
+                                  const std::string& status, const std::string& note);
 
 }  // namespace bb

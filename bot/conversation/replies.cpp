@@ -122,6 +122,10 @@ std::string Replies::dataExport(flows::Lang lang, const std::string& pseudonym,
                                  {"lang", c.lang},
                                  {"consent", std::to_string(c.consent_version)},
                                  {"consent_at", day(c.consent_at)}});
+    if (c.notifications_stopped_at) {
+      text += "\n" + texts.render(lang, "export.notifications_stopped",
+                                  {{"since", day(c.notifications_stopped_at)}});
+    }
   }
   for (const auto& t : data.tickets) {
     // Followed tickets of others show only their public facts.

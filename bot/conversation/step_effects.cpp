@@ -175,8 +175,19 @@ struct EffectHandlers {
     }
   }
 
-  void operator()(const flows::StopAll&) const {
+  //! Subscriptions end either way (with their consent); "everything" also sets the citizen's
+  //! notifications_stopped_at, which ticket news, staff replies and notices respect.
+  void operator()(const flows::StopNotifications& stop) const {
     step.commit.subscription_changes.push_back({SubscriptionChange::Op::UnsubscribeAll, {}, 0});
+    if (stop.everything) {
+      step.commit.stop_notifications = true;
+      if (!step.citizen.notifications_stopped_at) { step.citizen.notifications_stopped_at = step.now; }
+    }
+  }
+
+  void operator()(const flows::StartNotifications&) const {
+    step.commit.stop_notifications = false;
+    step.citizen.notifications_stopped_at.reset();
   }
 
   void operator()(const flows::PostToTicket& p) const {

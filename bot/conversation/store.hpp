@@ -62,6 +62,9 @@ struct CitizenRecord {
   bool unreachable = false;
   std::optional<SysTime> last_inbound_at;
   std::optional<SysTime> consent_at;
+  //! "stop" -> everything: since then no ticket news, staff replies or proposal notices go to
+  //! the citizen (answers to their own messages still do); nullopt: notifications on.
+  std::optional<SysTime> notifications_stopped_at;
 };
 
 struct ConversationRecord {
@@ -190,6 +193,9 @@ struct StepCommit {
   //! Citizen messages into ticket threads: the ticket is marked unread for staff.
   std::vector<NewTicketMessage> ticket_messages;
   std::optional<NewExportLink> export_link;  //!< "meine daten": the link to the export file
+  //! "stop" -> everything (true: notifications_stopped_at is set, an earlier time kept) or
+  //! "start" (false: cleared); nullopt: unchanged. Applied after the citizen upsert.
+  std::optional<bool> stop_notifications;
 };
 
 struct OutboxRow {
@@ -230,6 +236,8 @@ struct StatusChange {
   std::string actor;  //!< "staff:<login>", "backoffice:<system>", "system"
   SysTime now{};
   std::vector<NewOutbound> notifications;  //!< one per follower, rendered by the engine
+  //! Followers who stopped notifications and are not told; > 0: the thread notes it.
+  int withheld = 0;
 };
 
 class Store {

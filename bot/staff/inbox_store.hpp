@@ -237,6 +237,10 @@ public:
   //! Queues `message` in the outbox and adds a staff_reply event with `body`.
   virtual Result<void> addStaffReply(std::int64_t number, const NewOutbound& message,
                                      const std::string& body, const AuditEntry& audit) = 0;
+  //! A staff reply to a reporter who stopped notifications: stored in the thread (a
+  //! staff_reply event with status "withheld"), nothing queued, no reply window opened.
+  virtual Result<void> addUnsentStaffReply(std::int64_t number, const std::string& body,
+                                           const AuditEntry& audit) = 0;
   virtual Result<void> addInternalNote(std::int64_t number, const std::string& body,
                                        const AuditEntry& audit) = 0;
   //! assignee 0 removes the assignment.

@@ -34,8 +34,9 @@ TEST_CASE("followers: each reachable follower is told in their language, the unr
 
   auto news = followerNews(*h.store, h.engine->replies(), number, "in_bearbeitung", "Heute");
   REQUIRE(news);
-  REQUIRE(news->size() == 2);
-  for (const NewOutbound& o : *news) {
+  REQUIRE(news->messages.size() == 2);
+  CHECK(news->withheld == 0);
+  for (const NewOutbound& o : news->messages) {
     CHECK(o.kind == "status");
     CHECK(o.ticket_number == number);
     CHECK(o.channel == Channel::WebChat);

@@ -96,7 +96,20 @@ TEST_CASE("subscriptions by chat: 'stop' ends every subscription and consent") {
   chat.say("cleo", "abonnieren alle");
   CHECK(chat.topics("cleo").size() == 5);
   chat.say("cleo", "stop");
-  CHECK(contains(chat.last("cleo"), h.text("stop.done")));
+  CHECK(contains(chat.last("cleo"), h.text("stop.question")));
+  CHECK(chat.topics("cleo").size() == 5);  // asked, nothing stopped yet
+  std::string answer;
+  std::string done;
+  SUBCASE("subscriptions only") {
+    answer = "stop:subscriptions";
+    done = "stop.subscriptions_done";
+  }
+  SUBCASE("everything") {
+    answer = "stop:all";
+    done = "stop.all_done";
+  }
+  chat.tap("cleo", answer);
+  CHECK(contains(chat.last("cleo"), h.text(done)));
   CHECK(chat.topics("cleo").empty());
   CHECK(chat.validConsents("cleo") == 0);
   CHECK(h.scalar("SELECT count(*) FROM sub_subscriptions") == 0);

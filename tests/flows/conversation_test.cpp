@@ -384,14 +384,14 @@ TEST_CASE("flows: choosing German switches back") {
   CHECK(reply.request_location);
 }
 
-TEST_CASE("flows: stop ends all subscriptions, confirms and keeps the conversation") {
+TEST_CASE("flows: stop asks what to stop and keeps the conversation to return to") {
   Fixture f;
   const auto r = f.run(at(State::ReportQuestion, potholeDraft()), text("Stop"));
-  CHECK(r.next.state == "report_question");
+  CHECK(r.next.state == "stop_choice");
   CHECK(r.next.draft.category_id == "schlagloch");
-  REQUIRE(r.effects.size() == 2);
-  CHECK(std::holds_alternative<StopAll>(r.effects[0]));
-  CHECK(onlyReply(r).key == "stop.done");
+  CHECK(r.next.draft.stop_return == "report_question");
+  REQUIRE(r.effects.size() == 1);
+  CHECK(onlyReply(r).key == "stop.question");
 }
 
 TEST_CASE("flows: a rejected photo is removed from the draft in any state") {

@@ -163,7 +163,7 @@ TEST_CASE("flows: German and English texts have the same keys and placeholders")
   // What the engine renders for the effects it runs.
   for (const char* key : {"ticket.created", "ticket.followed", "ticket.status_changed",
                           "letter.sent", "status.reply", "status.unknown_ticket",
-                          "my_tickets.header", "my_tickets.item", "my_tickets.none", "stop.done",
+                          "my_tickets.header", "my_tickets.item", "my_tickets.none", "stop.question",
                           "status.eingegangen", "status.in_pruefung", "status.in_bearbeitung",
                           "status.eingeplant", "status.erledigt", "status.nicht_zustaendig",
                           "status.duplikat", "status.geschlossen"}) {

@@ -151,11 +151,17 @@ TEST_CASE("subscriptions: other text in the list gets the list's help") {
   CHECK(findEffect<Subscribe>(r) == nullptr);
 }
 
-TEST_CASE("subscriptions: 'stop' ends every subscription from any state") {
+TEST_CASE("subscriptions: 'stop' in the list asks what to stop, then ends every subscription") {
   SubFixture f;
-  const auto r = f.run(at(State::Subscriptions), text("stop"));
-  CHECK(findEffect<StopAll>(r) != nullptr);
-  CHECK(onlyReply(r).key == "stop.done");
+  const auto asked = f.run(at(State::Subscriptions), text("stop"));
+  CHECK(findEffect<StopNotifications>(asked) == nullptr);
+  CHECK(asked.next.state == "stop_choice");
+  CHECK(onlyReply(asked).key == "stop.question");
+  const auto r = f.run(asked.next, choice("stop:subscriptions"));
+  const auto* stop = findEffect<StopNotifications>(r);
+  REQUIRE(stop != nullptr);
+  CHECK_FALSE(stop->everything);
+  CHECK(onlyReply(r).key == "stop.subscriptions_done");
 }
 
 TEST_CASE("subscriptions: while a report is drafted the words are the description") {

@@ -66,6 +66,14 @@ EntryText describe(const ThreadEntry& e, const FlowData& flows) {
     if (auto m = decodeOutbound(e.outbox_payload)) { out.text = m->text; }
   } else if (e.kind == "staff_reply") {
     out.head = "Antwort von " + actorLabel(e.actor);
+    if (e.status == "withheld") {
+      out.head += " – nicht per Chat gesendet (Benachrichtigungen abbestellt)";
+    }
+  } else if (e.kind == "notifications_withheld") {
+    out = {"Nicht benachrichtigt: " + e.body +
+               (e.body == "1" ? " Person hat" : " Personen haben") +
+               " Benachrichtigungen abbestellt",
+           ""};
   } else if (e.kind == "status_changed") {
     out.head = "Status: " + views::statusLabel(flows, e.status) + " (" + actorLabel(e.actor) + ")";
   } else if (e.kind == "internal_note") {
@@ -127,6 +135,8 @@ HttpResponse TicketView::show(const HttpRequest& req) {
   if (!number) { return desk_.notFound(&p); }
   static const std::map<std::string, std::string> kFlash = {
       {"reply", "Die Antwort ist in der Warteschlange des Kanals."},
+      {"reply_unsent", "Die Antwort ist im Verlauf gespeichert. Die meldende Person hat "
+                       "Benachrichtigungen abbestellt und erhält sie nicht per Chat."},
       {"status", "Status geändert; alle Folgenden werden benachrichtigt."},
       {"note", "Interne Notiz gespeichert."},
       {"assign", "Zuweisung gespeichert."},
@@ -155,18 +165,27 @@ HttpResponse TicketView::render(const Principal& p, std::int64_t number, const s
     }
   }
   const std::string left = details(t) + thread(t) + trail(number);
+  const std::optional<CitizenRecord> reporter = reporterOf(t);
   const std::string right =
-      replyForm(t, csrf) + statusForms(t, csrf) + noteForm(actionBase(t), csrf) +
+      replyForm(t, reporter, csrf) + statusForms(t, reporter, csrf) + noteForm(actionBase(t), csrf) +
       assignForm(row, csrf) + categoryForm(t, csrf) +
       mergeForm(actionBase(t), csrf, views::statusLabel(engine_.flowData(), "duplikat"));
-  body += head(row) + "<div class=\"ticket-grid\"><div class=\"main-col\">" + left +
+  body += head(row, reporter) + "<div class=\"ticket-grid\"><div class=\"main-col\">" + left +
           "</div><aside class=\"side-col\">" + right + "</aside></div>";
   return desk_.page(status, "Meldung " + std::to_string(t.number), &p, body);
 }
 
-std::string TicketView::head(const InboxTicket& row) const {
+std::string TicketView::head(const InboxTicket& row,
+                             const std::optional<CitizenRecord>& reporter) const {
   const TicketRecord& t = row.ticket;
   const auto& flows = engine_.flowData();
+  // The citizen chose "stop" -> everything: nothing about this ticket reaches them by chat.
+  std::string stopped;
+  if (reporter && reporter->notifications_stopped_at) {
+    stopped = "<dt>Benachrichtigungen</dt><dd class=\"notifications-stopped\">"
+              "Benachrichtigungen abbestellt (seit " +
+              views::formatTime(*reporter->notifications_stopped_at) + ")</dd>";
+  }
   // Who works on it comes first: the team sees at once whether a citizen's answer has someone.
   return "<header class=\"ticket-head\"><h1>Meldung <span class=\"number\">" +
          std::to_string(t.number) + "</span></h1>" +
@@ -179,7 +198,7 @@ std::string TicketView::head(const InboxTicket& row) const {
          escapeHtml(views::channelLabel(t.channel)) + "</dd><dt>Eingang</dt><dd>" +
          views::formatTime(t.created_at) + "</dd><dt>Meldende Person</dt><dd class=\"pseudonym\" title=\"Pseudonym\">" +
          (t.reporter.empty() ? "anonymisiert" : escapeHtml(t.reporter.substr(0, 12))) +
-         "</dd></dl></header>";
+         "</dd>" + stopped + "</dl></header>";
 }
 
 std::string TicketView::details(const TicketRecord& t) const {
@@ -254,14 +273,24 @@ std::string TicketView::trail(std::int64_t number) const {
   return out + "</tbody></table></section>";
 }
 
-std::string TicketView::replyForm(const TicketRecord& t, const std::string& csrf) const {
+std::optional<CitizenRecord> TicketView::reporterOf(const TicketRecord& t) const {
+  if (t.reporter.empty()) { return std::nullopt; }
+  if (auto c = store_.citizen(t.reporter); c && *c) { return **c; }
+  return std::nullopt;
+}
+
+std::string TicketView::replyForm(const TicketRecord& t,
+                                  const std::optional<CitizenRecord>& citizen,
+                                  const std::string& csrf) const {
   // Whether and how a reply reaches the reporter: WhatsApp only within its 24-hour window.
   std::string window;
-  std::optional<CitizenRecord> citizen;
-  if (!t.reporter.empty()) {
-    if (auto c = store_.citizen(t.reporter); c && *c) { citizen = **c; }
-  }
-  if (!citizen || citizen->unreachable) {
+  std::string button = "Antwort senden";
+  if (citizen && !citizen->unreachable && citizen->notifications_stopped_at) {
+    window = "<p class=\"window closed notifications-stopped\"><b>Benachrichtigungen "
+             "abbestellt</b>: Die meldende Person hat „stop“ → „Alles“ gewählt. Ihre Antwort "
+             "wird im Verlauf gespeichert, aber <b>nicht per Chat zugestellt</b>.</p>";
+    button = "Im Verlauf speichern (wird nicht gesendet)";
+  } else if (!citizen || citizen->unreachable) {
     window = "<p class=\"window closed\">Die meldende Person ist nicht (mehr) erreichbar – "
              "eine Antwort ist nicht möglich.</p>";
   } else if (citizen->channel == Channel::WhatsApp) {
@@ -280,15 +309,21 @@ std::string TicketView::replyForm(const TicketRecord& t, const std::string& csrf
          "<form method=\"post\" action=\"" + actionBase(t) + "reply\">" + csrf +
          "<label for=\"reply-text\">Nachricht an die meldende Person</label>"
          "<textarea id=\"reply-text\" name=\"text\" rows=\"4\" maxlength=\"2000\" required>"
-         "</textarea><button type=\"submit\" class=\"primary\">Antwort senden</button>"
+         "</textarea><button type=\"submit\" class=\"primary\">" + button + "</button>"
          "</form></section>";
 }
 
-std::string TicketView::statusForms(const TicketRecord& t, const std::string& csrf) const {
+std::string TicketView::statusForms(const TicketRecord& t,
+                                    const std::optional<CitizenRecord>& reporter,
+                                    const std::string& csrf) const {
   const auto& flows = engine_.flowData();
   const std::string num = std::to_string(t.number);
   const auto* st = findTicketStatus(t.status);
   std::string out = "<section class=\"action\"><h2>Status ändern</h2>";
+  if (reporter && reporter->notifications_stopped_at) {
+    out += "<p class=\"hint notifications-stopped\">Die meldende Person hat Benachrichtigungen "
+           "abbestellt und erhält die Statusänderung nicht; der Verlauf vermerkt es.</p>";
+  }
   if (st != nullptr) {
     out += "<p class=\"hint\">Alle Folgenden erhalten: „" +
            escapeHtml(flows.texts.render(flows::Lang::De, "ticket.status_changed",
@@ -387,6 +422,15 @@ HttpResponse TicketView::reply(const Principal& p, const TicketRecord& t, const 
     return refuse(p, t, "Die meldende Person ist nicht mehr erreichbar.", 409);
   }
   const auto& c = **citizen;
+  if (c.notifications_stopped_at) {
+    // Stored for the team and the back office; the citizen asked for no messages by chat.
+    auto r = inbox_.addUnsentStaffReply(
+        t.number, text,
+        desk_.auditEntry(p, "reply", t.number,
+                         std::string("channel=") + toString(c.channel) + " sent=no"));
+    if (!r) { return refuse(p, t, "Die Antwort konnte nicht gespeichert werden.", 503); }
+    return done(t, "reply_unsent");
+  }
   auto message = CitizenMessage::staffReply(c, t.number);
   const NewOutbound o = message.text(replyPrefix(message.lang(), t.number) + text).build();
   auto r = inbox_.addStaffReply(

@@ -6,6 +6,7 @@
 // /inbox/media/{id} to those who may see their ticket. A ticket or photo of another department
 // answers 404, exactly like a missing one.
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -36,13 +37,17 @@ private:
   HttpResponse render(const Principal& p, std::int64_t number, const std::string& flash,
                       const std::string& error, int status);
   // Parts of the page.
-  std::string head(const InboxTicket& row) const;
+  std::string head(const InboxTicket& row, const std::optional<CitizenRecord>& reporter) const;
   std::string details(const TicketRecord& t) const;
   std::string place(const TicketRecord& t) const;
   std::string thread(const TicketRecord& t) const;
   std::string trail(std::int64_t number) const;
-  std::string replyForm(const TicketRecord& t, const std::string& csrf) const;
-  std::string statusForms(const TicketRecord& t, const std::string& csrf) const;
+  //! The ticket's reporter as the forms need them; nullopt: anonymized or unknown.
+  std::optional<CitizenRecord> reporterOf(const TicketRecord& t) const;
+  std::string replyForm(const TicketRecord& t, const std::optional<CitizenRecord>& citizen,
+                        const std::string& csrf) const;
+  std::string statusForms(const TicketRecord& t, const std::optional<CitizenRecord>& reporter,
+                          const std::string& csrf) const;
   std::string assignForm(const InboxTicket& row, const std::string& csrf) const;
   std::string categoryForm(const TicketRecord& t, const std::string& csrf) const;
   // Actions: a redirect to the ticket on success, else the page with the error (`refuse`).
