@@ -12,26 +12,12 @@
 #include <regex>
 #include <string>
 
+#include "bot/http/http.hpp"
 #include "tests/reliability/rig.hpp"
 
 namespace bb::test {
 
 inline constexpr const char* kStaffPassword = "replies-staff-pw-123";
-
-inline std::string formEncode(const std::string& s) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (const unsigned char c : s) {
-    if (std::isalnum(c) != 0 || c == '-' || c == '_' || c == '.') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
 
 //! `buergerbox staff add` on the rig's database before the server starts (password on stdin).
 inline void addStaff(const Rig& rig) {
@@ -73,7 +59,7 @@ struct Desk {
     const std::string pre = cookieValue(page);
     auto res = client.Post("/inbox/login", {{"Cookie", pre}},
                            "csrf=" + csrfOf(page->body) + "&login=mia&password=" +
-                               formEncode(kStaffPassword),
+                               bb::urlEncode(kStaffPassword),
                            "application/x-www-form-urlencoded");
     REQUIRE(res);
     REQUIRE((res->status == 302 || res->status == 303));
@@ -101,11 +87,11 @@ struct Desk {
   }
   //! The reply form; returns where it redirects ("...?ok=reply" or "...?ok=reply_unsent").
   std::string reply(std::int64_t number, const std::string& text) {
-    return act(number, "reply", "text=" + formEncode(text));
+    return act(number, "reply", "text=" + bb::urlEncode(text));
   }
   //! The status form with the text the followers receive.
   std::string status(std::int64_t number, const std::string& status, const std::string& note) {
-    return act(number, "status", "status=" + status + "&note=" + formEncode(note));
+    return act(number, "status", "status=" + status + "&note=" + bb::urlEncode(note));
   }
 };
 

@@ -9,6 +9,7 @@
 #include <regex>
 #include <string>
 
+#include "bot/http/http.hpp"
 #include "bot/text/utf8.hpp"
 #include "tests/reliability/rig.hpp"
 
@@ -80,21 +81,6 @@ struct Secured {
   std::int64_t events() { return rig.scalar("SELECT count(*) FROM inbound_events"); }
 };
 
-std::string formEncode(const std::string& s) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (const unsigned char c : s) {
-    if (std::isalnum(c) != 0 || c == '-' || c == '_' || c == '.') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
-
 }  // namespace
 
 TEST_CASE("security: bad signatures, tokens and keys are refused on every entry, nothing stored") {
@@ -164,7 +150,7 @@ TEST_CASE("security: bad signatures, tokens and keys are refused on every entry,
   for (const std::string& k : {std::string(), upper(key), key.substr(0, key.size() - 1), key + "x",
                                std::string("bbk_0000000000000000000000000000000000")}) {
     CAPTURE(k);
-    const std::string with = k.empty() ? form : form + "&api_key=" + formEncode(k);
+    const std::string with = k.empty() ? form : form + "&api_key=" + bb::urlEncode(k);
     CHECK(s.postForm("/open311/v2/requests.json", with) == 403);
     const int api = s.postForm("/api/v1/tickets/1001/notes", "{\"text\":\"x\"}", nullptr,
                                {{"Authorization", "Bearer " + k}});
@@ -236,9 +222,9 @@ TEST_CASE("security: SQL injection, oversized and deeply nested JSON, invalid UT
     }
     // Open311: every text field.
     const std::string form = "service_code=schlagloch&lat=48.0777&long=11.9706&description=" +
-                             formEncode(kInjection + "open311") + "&address_string=" +
-                             formEncode(kInjection) + "&attribute%5Bextra%5D=" +
-                             formEncode(kInjection) + "&api_key=" + s.api_key;
+                             bb::urlEncode(kInjection + "open311") + "&address_string=" +
+                             bb::urlEncode(kInjection) + "&attribute%5Bextra%5D=" +
+                             bb::urlEncode(kInjection) + "&api_key=" + s.api_key;
     CHECK(s.postForm("/open311/v2/requests.json", form) == 200);
     // Inbox login with an injection as login and password: refused like any wrong password.
     std::string login_page;
@@ -249,8 +235,8 @@ TEST_CASE("security: SQL injection, oversized and deeply nested JSON, invalid UT
     std::smatch csrf;
     REQUIRE(std::regex_search(page->body, csrf, std::regex("name=\"csrf\" value=\"([0-9a-f]+)\"")));
     auto login = client.Post("/inbox/login", {{"Cookie", cookie.substr(0, cookie.find(';'))}},
-                             "csrf=" + std::string(csrf[1]) + "&login=" + formEncode("admin' --") +
-                                 "&password=" + formEncode("' OR '1'='1"),
+                             "csrf=" + std::string(csrf[1]) + "&login=" + bb::urlEncode("admin' --") +
+                                 "&password=" + bb::urlEncode("' OR '1'='1"),
                              "application/x-www-form-urlencoded");
     REQUIRE(login);
     CHECK((login->status == 302 || login->status == 303));
@@ -323,7 +309,7 @@ TEST_CASE("security: SQL injection, oversized and deeply nested JSON, invalid UT
     // Open311 form fields carry arbitrary bytes: stored as valid UTF-8 (invalid sequences become
     // U+FFFD at the edge), so every JSON and XML reader still gets valid output.
     const std::string form = "service_code=schlagloch&lat=48.0777&long=11.9706&description=" +
-                             formEncode(bad) + "&address_string=" + formEncode(bad) +
+                             bb::urlEncode(bad) + "&address_string=" + bb::urlEncode(bad) +
                              "&api_key=" + s.api_key;
     std::string created;
     REQUIRE(s.postForm("/open311/v2/requests.json", form, &created) == 200);
