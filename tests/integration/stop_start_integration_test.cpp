@@ -161,7 +161,7 @@ void stoppedThenStarted(Scene& s, Chat& chat, std::int64_t number, const std::st
 
 }  // namespace
 
-TEST_CASE("stop/start: WhatsApp – stop, everything: staff reply not sent to the Graph API; start: delivered") {
+TEST_CASE("stop/start: WhatsApp – stop, everything: staff reply not sent to the Graph API, then start: delivered") {
   Scene s;
   MessengerChat chat(s, bb::test::makeCitizen("whatsapp", 41));
   const auto number = letter(s, chat, "Die Laterne vor Nr. 5 flackert");
@@ -171,7 +171,7 @@ TEST_CASE("stop/start: WhatsApp – stop, everything: staff reply not sent to th
   stoppedThenStarted(s, chat, number, "whatsapp");
 }
 
-TEST_CASE("stop/start: Telegram – stop, everything: staff reply not sent to the Bot API; start: delivered") {
+TEST_CASE("stop/start: Telegram – stop, everything: staff reply not sent to the Bot API, then start: delivered") {
   Scene s;
   MessengerChat chat(s, bb::test::makeCitizen("telegram", 42));
   const auto number = letter(s, chat, "Der Gehweg ist vereist");
@@ -181,7 +181,7 @@ TEST_CASE("stop/start: Telegram – stop, everything: staff reply not sent to th
   stoppedThenStarted(s, chat, number, "telegram");
 }
 
-TEST_CASE("stop/start: Matrix – stop, everything (numbered option): staff reply not sent; start: delivered") {
+TEST_CASE("stop/start: Matrix – stop, everything (numbered option): staff reply not sent, then start: delivered") {
   Scene s;
   MessengerChat chat(s, bb::test::makeCitizen("matrix", 43));
   const auto number = letter(s, chat, "Ein Ast liegt auf dem Radweg");
@@ -191,7 +191,7 @@ TEST_CASE("stop/start: Matrix – stop, everything (numbered option): staff repl
   stoppedThenStarted(s, chat, number, "matrix");
 }
 
-TEST_CASE("stop/start: web chat – stop, everything: staff reply not fetched; start: delivered") {
+TEST_CASE("stop/start: web chat – stop, everything: staff reply not fetched, then start: delivered") {
   Scene s;
   WebChatChat chat(s);
   const auto number = letter(s, chat, "Der Brunnen läuft über");

@@ -65,7 +65,7 @@ struct StoppedTicket {
 
 }  // namespace
 
-TEST_CASE("stop everything: no status news or staff reply reaches a stopped citizen; staff see it") {
+TEST_CASE("stop everything: no status news or staff reply reaches a stopped citizen, staff see it") {
   StoppedTicket t;
   auto& h = t.f.h;
   CHECK(contains(stop(h, "rita", "stop:all"), h.text("stop.all_done")));
