@@ -365,6 +365,38 @@ TEST_CASE("participation engine: every outcome reaches author and supporters exa
   CHECK_FALSE(h.participation->recordOutcome(id, "council", "maybe", "").has_value());
 }
 
+TEST_CASE("participation engine: a supporter who stopped everything hears no outcome until start") {
+  EngineHarness h;
+  seedCampaign(h);
+  h.onboard("anna");
+  submitByChat(h, "anna", "Radweg");
+  const auto id = proposalId(h, "Radweg");
+  REQUIRE(h.participation->publishProposal(id));
+  h.clock.advance(10 * kDay);
+  for (const std::string user : {"ben", "carl"}) {
+    h.onboard(user);
+    openProposal(h, user, id);
+    h.choice(user, "prop:support");
+  }
+  h.text("ben", "stop");
+  h.choice("ben", "stop:all");
+  REQUIRE(h.scalar("SELECT COUNT(*) FROM citizens WHERE notifications_stopped_at IS NOT NULL AND "
+                   "pseudonym = '" + h.pseudonym("ben") + "'") == 1);
+
+  h.clock.advance(10 * kDay);
+  REQUIRE(h.participation->recordOutcome(id, "committee", "accepted", "Empfehlung an den Stadtrat"));
+  CHECK(notices(h, "anna") == 2);
+  CHECK(notices(h, "carl") == 1);
+  CHECK(notices(h, "ben") == 0);  // stopped: not told
+
+  h.text("ben", "start");
+  h.clock.advance(10 * kDay);
+  REQUIRE(h.participation->recordOutcome(id, "council", "accepted", "Beschluss vom 3.3."));
+  CHECK(notices(h, "carl") == 2);
+  CHECK(notices(h, "ben") == 1);  // after "start" the next outcome reaches him
+  CHECK(contains(noticeTexts(h, "ben").back(), "„Radweg“"));
+}
+
 TEST_CASE("participation engine: merging moves supports and tells the duplicate's people once") {
   EngineHarness h;
   seedCampaign(h);
