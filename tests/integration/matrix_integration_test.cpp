@@ -317,10 +317,7 @@ struct Run {
   void settle(std::chrono::seconds timeout = 15s) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     for (;;) {
-      const bool idle =
-          scalar("SELECT count(*) FROM inbound_events WHERE processed_at IS NULL") == 0 &&
-          scalar("SELECT count(*) FROM outbox WHERE status = 'queued'") == 0 &&
-          scalar("SELECT count(*) FROM media WHERE status = 'pending'") == 0;
+      const bool idle = scalar(bb::test::kUnsettledSql) == 0;
       if (idle) { return; }
       REQUIRE_MESSAGE(std::chrono::steady_clock::now() < deadline, "not settled: " << server.log());
       std::this_thread::sleep_for(20ms);

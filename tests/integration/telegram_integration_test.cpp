@@ -272,9 +272,7 @@ struct Run {
   void settle() {
     waitFor(
         [&] {
-          return scalar("SELECT count(*) FROM inbound_events WHERE processed_at IS NULL") == 0 &&
-                 scalar("SELECT count(*) FROM outbox WHERE status = 'queued'") == 0 &&
-                 scalar("SELECT count(*) FROM media WHERE status = 'pending'") == 0 &&
+          return scalar(bb::test::kUnsettledSql) == 0 &&
                  static_cast<int>(api.calls("answerCallbackQuery").size()) == callbacks;
         },
         "not settled");
@@ -319,7 +317,11 @@ void defectReport(Run& r) {
     mark = r.api.calls("sendMessage").size();
     r.say(update);
     if (!expect_offer.empty()) {
-      CHECK_MESSAGE(offered(r.api, expect_offer, mark), "no button " << expect_offer);
+      std::string sent;  // what the citizen saw instead, for the failure message
+      const auto sends = r.api.calls("sendMessage");
+      for (std::size_t i = mark; i < sends.size(); ++i) { sent += sends[i].body.dump() + "\n"; }
+      CHECK_MESSAGE(offered(r.api, expect_offer, mark), "no button " << expect_offer << " in\n"
+                                                                     << sent);
     }
   };
   step(r.text("/start"), "accept");

@@ -11,6 +11,14 @@
 
 namespace bb::test {
 
+//! Work the server still has in hand: events not processed, messages queued, photos not checked.
+//! One statement, so one snapshot: with three separate reads a photo's "ready" event could be
+//! written between the first and the last read and the server look idle while it is not.
+inline constexpr const char* kUnsettledSql =
+    "SELECT (SELECT count(*) FROM inbound_events WHERE processed_at IS NULL) + "
+    "(SELECT count(*) FROM outbox WHERE status = 'queued') + "
+    "(SELECT count(*) FROM media WHERE status = 'pending')";
+
 class ServerProcess {
 public:
   ServerProcess() = default;
