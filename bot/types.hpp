@@ -88,6 +88,15 @@ struct OutboundMessage {
   std::vector<std::string> template_params;
   //! A "follow my report" link for channels that show it (web chat); empty elsewhere.
   std::string follow_url;
+  //! What the message is about, for a channel that must announce it with an approved template
+  //! when it cannot send the text itself (WhatsApp after 24 h): the notice kind ("ticket_status",
+  //! see NoticeKind) and its parameters in the catalogue's order. Empty: a plain chat reply.
+  std::string notice_kind;
+  std::vector<std::string> notice_params;
 };
+
+//! The choice a hold notice's button sends back (WhatsApp template quick reply "Nachricht
+//! anzeigen"): the citizen asks for the messages held for them.
+inline constexpr const char* kShowHeldChoice = "show_held";
 
 }  // namespace bb

@@ -9,13 +9,18 @@
 namespace bb::storage {
 namespace {
 
+// A citizen message that failed, or one held outside the WhatsApp window whose announcing
+// template did not reach the citizen (Meta refused it or reported it undeliverable).
+#define BB_OUTBOX_PROBLEM \
+  "(o.status IN ('failed', 'dead') OR (o.status = 'held' AND o.error LIKE '%notice:%')) "
+
 constexpr const char* kProblems =
     "SELECT 'b', q.id, q.ticket_number, q.department, '', q.state, coalesce(q.last_error, ''), "
     "q.tries, q.created_at FROM case_queue q WHERE q.state = 'dead' "
     "UNION ALL "
     "SELECT 'm', o.id, coalesce(t.number, 0), coalesce(t.department, ''), o.channel, o.status, "
     "coalesce(o.error, ''), o.tries, o.created_at FROM outbox o "
-    "LEFT JOIN tickets t ON t.id = o.ticket_id WHERE o.status IN ('failed', 'dead') "
+    "LEFT JOIN tickets t ON t.id = o.ticket_id WHERE " BB_OUTBOX_PROBLEM
     "UNION ALL "
     // One row per citizen: the first parked event (SQLite takes the bare columns from the row
     // of min(id)), with the number of later ones waiting behind it.
@@ -113,7 +118,7 @@ Result<std::vector<DeliveryProblem>> SqliteCaseStore::deliveryProblems(int limit
 Result<std::int64_t> SqliteCaseStore::deliveryProblemCount() {
   return db_.read([](SQLite::Database& db) {
     return db.execAndGet("SELECT (SELECT count(*) FROM case_queue WHERE state = 'dead') + "
-                         "(SELECT count(*) FROM outbox WHERE status IN ('failed', 'dead')) + "
+                         "(SELECT count(*) FROM outbox o WHERE " BB_OUTBOX_PROBLEM ") + "
         "(SELECT count(DISTINCT pseudonym) FROM inbound_events WHERE parked_at IS NOT NULL)")
         .getInt64();
   });
@@ -136,7 +141,8 @@ Result<void> SqliteCaseStore::retryDelivery(DeliveryProblem::Kind kind, std::int
           "WHERE id = ? AND state = 'dead'"
         : "UPDATE outbox SET status = 'queued', tries = 0, next_attempt_at = ?1, error = NULL, "
           "updated_at = ?1, address_ct = c.address_ct, key_id = c.key_id FROM citizens c "
-          "WHERE outbox.id = ?2 AND outbox.status IN ('failed', 'dead') AND "
+          "WHERE outbox.id = ?2 AND (outbox.status IN ('failed', 'dead') OR "
+          "(outbox.status = 'held' AND outbox.error LIKE '%notice:%')) AND "
           "c.pseudonym = outbox.pseudonym");
     q.bind(1, toMillis(now));
     q.bind(2, id);
@@ -161,7 +167,8 @@ Result<void> SqliteCaseStore::discardDelivery(DeliveryProblem::Kind kind, std::i
         ? "UPDATE case_queue SET state = 'discarded', next_attempt_at = ? "
           "WHERE id = ? AND state = 'dead'"
         : "UPDATE outbox SET status = 'discarded', updated_at = ? "
-          "WHERE id = ? AND status IN ('failed', 'dead')");
+          "WHERE id = ? AND (status IN ('failed', 'dead') OR "
+          "(status = 'held' AND error LIKE '%notice:%'))");
     q.bind(1, toMillis(now));
     q.bind(2, id);
     if (q.exec() != 1) { return false; }

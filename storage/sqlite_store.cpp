@@ -131,12 +131,15 @@ Result<std::vector<IngestedEvent>> SqliteStore::ingest(
         // Receipts only move forward: sent < delivered < read; failed is final.
         SQLite::Statement u(db,
                             "UPDATE outbox SET status = CASE "
+                            " WHEN status = 'held' THEN status "
                             " WHEN ? = 'failed' THEN 'failed' "
                             " WHEN status IN ('failed') THEN status "
                             " WHEN ? = 'read' THEN 'read' "
                             " WHEN ? = 'delivered' AND status <> 'read' THEN 'delivered' "
                             " ELSE status END, "
-                            "error = CASE WHEN ? = 'failed' THEN ? ELSE error END, updated_at = ? "
+                            "error = CASE WHEN ? <> 'failed' THEN error "
+                            " WHEN status = 'held' THEN 'outside_window notice:' || ?5 "
+                            " ELSE ?5 END, updated_at = ? "
                             "WHERE provider_message_id = ?");
         const auto& d = *e.delivery;
         u.bind(1, d.status);
@@ -509,6 +512,11 @@ Result<int> SqliteStore::heldOutboxCount(const std::string& pseudonym) {
     q.bind(1, pseudonym);
     return q.executeStep() ? q.getColumn(0).getInt() : 0;
   });
+}
+
+Result<std::vector<std::string>> SqliteStore::heldOutboxPayloads(const std::string& pseudonym) {
+  return readAll(db_, "SELECT payload FROM outbox WHERE pseudonym = ? AND status = 'held'",
+                 textColumn, pseudonym);
 }
 
 Result<int> SqliteStore::releaseHeldOutbox(const std::string& pseudonym, SysTime inbound_at) {

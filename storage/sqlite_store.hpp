@@ -55,6 +55,7 @@ public:
   Result<bool> mediaContentInUse(const std::string& content_id) override;
   Result<std::optional<std::string>> readyMediaContent(std::int64_t media_id) override;
   Result<int> heldOutboxCount(const std::string& pseudonym) override;
+  Result<std::vector<std::string>> heldOutboxPayloads(const std::string& pseudonym) override;
   Result<int> releaseHeldOutbox(const std::string& pseudonym, SysTime inbound_at) override;
   Result<std::int64_t> ticketNumberById(std::int64_t ticket_id) override;
   Result<void> markCitizenUnreachable(const std::string& pseudonym, SysTime now) override;

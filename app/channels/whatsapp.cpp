@@ -1,5 +1,6 @@
 #include "app/channels/channels.hpp"
 
+#include "bot/log.hpp"
 #include "webhooks/whatsapp/channel.hpp"
 
 namespace bb::app {
@@ -14,6 +15,14 @@ wa::Settings whatsAppSettings(const config::Config& c) {
   s.access_token = c.whatsapp.access_token;
   s.app_secret = c.whatsapp.app_secret;
   s.verify_token = c.whatsapp.verify_token;
+  if (!c.whatsapp.templates_file.empty()) {
+    // check-config refuses a broken catalogue; here it only costs the notices their template.
+    if (auto catalogue = loadTemplateCatalogue(c.whatsapp.templates_file)) {
+      s.templates = std::move(*catalogue);
+    } else {
+      log::error("whatsapp_templates_unreadable", {{"detail", catalogue.error().detail}});
+    }
+  }
   s.template_name = c.whatsapp.template_name;
   s.template_language = c.whatsapp.template_language;
   s.list_button_label = c.whatsapp.list_button_label;

@@ -10,7 +10,6 @@ BroadcastOptions broadcastOptions(const config::Config& c, std::function<void(Ch
   o.rate_per_second = {{Channel::WhatsApp, c.whatsapp.rate_per_second * share},
                        {Channel::Telegram, c.telegram.rate_per_second * share},
                        {Channel::Matrix, c.matrix.rate_per_second * share}};
-  o.whatsapp_template = c.broadcasts.whatsapp_template;
   o.wake = std::move(wake);
   return o;
 }
@@ -33,7 +32,8 @@ Broadcasts::Broadcasts(const config::Config& config, storage::Database& db,
                        SubscriptionStore& subscriptions, const FlowData& flows,
                        const Clock& clock, web::Inbox& inbox, std::function<void(Channel)> wake) {
   store = std::make_unique<storage::SqliteBroadcastStore>(db);
-  const BroadcastOptions o = broadcastOptions(config, std::move(wake));
+  BroadcastOptions o = broadcastOptions(config, std::move(wake));
+  o.topics = flows.topics;
   service = std::make_unique<BroadcastService>(*store, subscriptions, flows.texts, clock, o);
   composer = std::make_unique<web::BroadcastComposer>(inbox.desk(), *service, *store, flows, o);
   tasks.push_back(std::make_unique<PeriodicTask>(

@@ -19,7 +19,9 @@ CitizenMessage CitizenMessage::ticketNews(const CitizenRecord& to, std::int64_t 
 }
 
 CitizenMessage CitizenMessage::staffReply(const CitizenRecord& to, std::int64_t number) {
-  return {to, "staff", number};
+  CitizenMessage m{to, "staff", number};
+  m.about(NoticeKind::StaffMessage, {std::to_string(number)});
+  return m;
 }
 
 CitizenMessage CitizenMessage::notice(const CitizenRecord& to) { return {to, "notice", 0}; }
@@ -57,6 +59,12 @@ CitizenMessage& CitizenMessage::templateMessage(std::string name,
                                                 std::vector<std::string> params) {
   message_.template_name = std::move(name);
   message_.template_params = std::move(params);
+  return *this;
+}
+
+CitizenMessage& CitizenMessage::about(NoticeKind kind, std::vector<std::string> params) {
+  message_.notice_kind = toString(kind);
+  message_.notice_params = std::move(params);
   return *this;
 }
 

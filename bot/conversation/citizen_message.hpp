@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "bot/channels/whatsapp_templates.hpp"
 #include "bot/conversation/store.hpp"
 #include "bot/types.hpp"
 #include "flows/flow_types.hpp"
@@ -24,7 +25,7 @@ public:
   static CitizenMessage reply(const CitizenRecord& to);
   //! News about ticket `number` the citizen reports or follows (kind "status").
   static CitizenMessage ticketNews(const CitizenRecord& to, std::int64_t number);
-  //! A staff member's answer in the thread of ticket `number` (kind "staff").
+  //! A staff member's answer in the thread of ticket `number` (kind "staff"; notice staff_message).
   static CitizenMessage staffReply(const CitizenRecord& to, std::int64_t number);
   //! A notice the city sends of its own accord: reminders, participation news (kind "notice").
   static CitizenMessage notice(const CitizenRecord& to);
@@ -44,6 +45,9 @@ public:
   CitizenMessage& followUrl(std::string url);
   //! An approved template and its parameters (WhatsApp, where the bot may not write freely).
   CitizenMessage& templateMessage(std::string name, std::vector<std::string> params);
+  //! What the message is about (kind and the catalogue's parameters, in order): the template a
+  //! channel with a reply window announces it with when the window is closed.
+  CitizenMessage& about(NoticeKind kind, std::vector<std::string> params);
   //! Links the message to the thread of ticket `number` (0: none).
   CitizenMessage& aboutTicket(std::int64_t number);
 

@@ -98,6 +98,9 @@ std::string encodeOutbound(const OutboundMessage& m) {
     j["template_params"] = m.template_params;
   }
   if (!m.follow_url.empty()) { j["follow_url"] = m.follow_url; }
+  if (!m.notice_kind.empty()) {
+    j["notice"] = {{"kind", m.notice_kind}, {"params", m.notice_params}};
+  }
   return dump(j);
 }
 
@@ -118,6 +121,13 @@ Result<OutboundMessage> decodeOutbound(const std::string& payload) {
       m.template_params = j["template_params"].get<std::vector<std::string>>();
     }
     m.follow_url = j.value("follow_url", "");
+    if (j.contains("notice") && j["notice"].is_object()) {
+      const json& n = j["notice"];
+      m.notice_kind = n.value("kind", "");
+      if (n.contains("params") && n["params"].is_array()) {
+        m.notice_params = n["params"].get<std::vector<std::string>>();
+      }
+    }
     return m;
   } catch (const std::exception&) {
     return fail(ErrorCode::Internal, "bad outbound");

@@ -532,6 +532,8 @@ void Engine::loadSender(Step& step, const StoredInbound& stored) {
         !released) {
       log::warn("engine_release_held_failed", {{"event", std::to_string(step.pending.id)},
                                                {"code", toString(released.error().code)}});
+    } else {
+      step.released_held = *released;
     }
   }
 }
@@ -552,6 +554,7 @@ bool Engine::settledWithoutFlow(Step& step, const LoadedConversation& loaded) {
     return true;
   }
   if (!fromCitizen(step.event)) { return false; }
+  if (settledShowHeld(step, loaded)) { return true; }
   // Per-sender rate limit: stored and deduplicated like any event, but over the limit only
   // one notice is answered, then nothing until the rate drops; the conversation stays as is.
   const auto verdict = sender_limit_.check(step.pending.pseudonym, step.now);
@@ -560,6 +563,23 @@ bool Engine::settledWithoutFlow(Step& step, const LoadedConversation& loaded) {
     step.reply(replies_.rateLimited(flow.lang));
     log::info("engine_rate_limited", {{"event", std::to_string(step.pending.id)}});
   }
+  if (commitOrPark(step.pending, step.commit).has_value()) { processed_.fetch_add(1); }
+  return true;
+}
+
+bool Engine::settledShowHeld(Step& step, const LoadedConversation& loaded) {
+  // The "Nachricht anzeigen" button of a template that announced held messages: they were
+  // released above and are the answer; the conversation stays where it was. Only when nothing
+  // waits (a second tap) does the citizen get a line saying so.
+  const flows::Conversation& flow = loaded.saved.flow;
+  if (step.event.kind != InboundKind::Choice || step.event.choice_id != kShowHeldChoice ||
+      flow.consent_version <= 0) {
+    return false;
+  }
+  step.citizen.lang = flows::toString(flow.lang);
+  step.citizen.consent_version = flow.consent_version;
+  if (loaded.stored) { step.commit.citizen = step.citizen; }
+  if (step.released_held == 0) { step.reply(replies_.nothingHeld(flow.lang)); }
   if (commitOrPark(step.pending, step.commit).has_value()) { processed_.fetch_add(1); }
   return true;
 }

@@ -185,6 +185,8 @@ private:
   void process(const PendingEvent& event);
   LoadedConversation loadConversation(const std::string& pseudonym);
   void loadSender(Step& step, const StoredInbound& stored);
+  //! The citizen tapped the button of a hold notice (kShowHeldChoice).
+  bool settledShowHeld(Step& step, const LoadedConversation& loaded);
   bool settledWithoutFlow(Step& step, const LoadedConversation& loaded);
   //! Stores an internal event `e` of the citizen `pseudonym` (media outcomes).
   Result<void> ingestInternal(const std::string& pseudonym, InboundEvent e);

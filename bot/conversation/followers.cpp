@@ -16,6 +16,8 @@ Result<FollowerNews> followerNews(Store& store, const Replies& replies, std::int
       continue;
     }
     auto message = CitizenMessage::ticketNews(f, number);
+    message.about(NoticeKind::TicketStatus,
+                  {std::to_string(number), replies.statusLabel(message.lang(), status)});
     news.messages.push_back(
         message.text(replies.statusChanged(message.lang(), number, status, note)).build());
   }

@@ -107,6 +107,10 @@ std::string Replies::rateLimited(flows::Lang lang) const {
   return flows_.texts.render(lang, "abuse.rate_limited");
 }
 
+std::string Replies::nothingHeld(flows::Lang lang) const {
+  return flows_.texts.render(lang, "notice.nothing_held");
+}
+
 std::string Replies::erased(flows::Lang lang) const {
   return flows_.texts.render(lang, "erase.done");
 }

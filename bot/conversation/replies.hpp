@@ -49,6 +49,8 @@ public:
   std::string statusChanged(flows::Lang lang, std::int64_t number, const std::string& status,
                             const std::string& note) const;
   std::string rateLimited(flows::Lang lang) const;
+  //! "Nachricht anzeigen" tapped when nothing is held (any more).
+  std::string nothingHeld(flows::Lang lang) const;
   std::string erased(flows::Lang lang) const;
   //! The export of `data` for the citizen with `pseudonym` (their own tickets show the text).
   std::string dataExport(flows::Lang lang, const std::string& pseudonym,

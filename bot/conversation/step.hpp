@@ -27,6 +27,8 @@ struct Step {
   flows::Lang lang = flows::Lang::De;  //!< the conversation's language after the flow step
   //! The choices offered last, saved with the conversation so that a typed number answers them.
   std::vector<flows::Choice> last_choices;
+  //! Messages held outside the channel's reply window that this event released.
+  int released_held = 0;
   bool forget = false;  //!< the citizen declined the privacy notice
   bool erase = false;   //!< the citizen confirmed "daten löschen"
 

@@ -327,6 +327,8 @@ public:
   // ---- outbox: reply windows (WhatsApp 24 h) ----
   //! Rows of the recipient in status 'held' (waiting for the citizen to write again).
   virtual Result<int> heldOutboxCount(const std::string& pseudonym) = 0;
+  //! The payloads of the recipient's held rows (which kinds of notice are waiting).
+  virtual Result<std::vector<std::string>> heldOutboxPayloads(const std::string& pseudonym) = 0;
   //! In one transaction: the recipient's held rows become 'queued' and due at once (they keep
   //! their ids, so they go before anything queued later), and, when `inbound_at` is set, the
   //! citizen's last_inbound_at moves forward to it. Returns the number of rows released.

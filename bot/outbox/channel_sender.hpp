@@ -30,6 +30,8 @@ struct SendResult {
   std::chrono::milliseconds retry_after{0};  //!< the channel's own hint; 0 when absent
   Scope scope = Scope::Channel;
   std::string error;
+  //! A hold notice: the name of the template it sent or tried (for the per-template metric).
+  std::string notice_template;
 
   static SendResult sent(std::string provider_message_id) {
     SendResult r;
@@ -58,13 +60,17 @@ public:
   virtual SendResult send(const OutboxRow& row, const std::string& address,
                           const OutboundMessage& message) = 0;
 
-  //! Called once when a recipient's first row is held (NeedTemplate): tells the citizen that
-  //! something waits for them (WhatsApp: the approved template). Sent → the row is held;
-  //! Retry/RateLimited → the row is retried later; anything else → held anyway, error kept.
+  //! Called when a row is held (NeedTemplate) and no other held row of the recipient is about
+  //! the same kind of notice (message.notice_kind): tells the citizen that something waits for
+  //! them (WhatsApp: the approved template of that kind, with the message's own parameters).
+  //! Sent → the row is held (its provider id is the notice's, so the notice's receipts reach
+  //! it); Retry/RateLimited → the row is retried later; anything else → held anyway, error kept.
   //! Channels without a reply window need not override it.
-  virtual SendResult sendHoldNotice(const OutboxRow& row, const std::string& address) {
+  virtual SendResult sendHoldNotice(const OutboxRow& row, const std::string& address,
+                                    const OutboundMessage& message) {
     (void)row;
     (void)address;
+    (void)message;
     return SendResult::sent({});
   }
 

@@ -1,6 +1,7 @@
 #include "bot/outbox/outbox_worker.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 
 #include "bot/conversation/codec.hpp"
@@ -106,6 +107,31 @@ double OutboxWorker::currentRate() const { return rate_.load(); }
 void OutboxWorker::count(const char* name) {
   if (metrics_ == nullptr) { return; }
   metrics_->increment(name, std::string("channel=\"") + toString(options_.channel) + "\"");
+}
+
+Result<bool> OutboxWorker::heldNoticeOfSameKind(const OutboxRow& row,
+                                                const OutboundMessage& message) {
+  auto held = store_.heldOutboxPayloads(row.pseudonym);
+  if (!held) { return fail(held.error().code, held.error().detail); }
+  for (const std::string& payload : *held) {
+    auto other = decodeOutbound(payload);
+    if (other && other->notice_kind == message.notice_kind) { return true; }
+  }
+  return false;
+}
+
+void OutboxWorker::countNotice(const SendResult& notice) {
+  if (metrics_ == nullptr || notice.notice_template.empty()) { return; }
+  // The result is "sent" or the channel's numeric error code (a small, known set).
+  std::string result = notice.kind == Kind::Sent ? "sent" : "failed";
+  if (notice.kind != Kind::Sent && !notice.error.empty() && notice.error.size() <= 8 &&
+      std::all_of(notice.error.begin(), notice.error.end(),
+                  [](unsigned char c) { return std::isdigit(c) != 0; })) {
+    result = notice.error;
+  }
+  metrics_->increment("buergerbox_outbox_hold_notices_total",
+                      std::string("channel=\"") + toString(options_.channel) + "\",template=\"" +
+                          notice.notice_template + "\",result=\"" + result + "\"");
 }
 
 void OutboxWorker::refill(SteadyTime now) {
@@ -415,24 +441,29 @@ void OutboxWorker::deliver(const OutboxRow& row, PassReport& report) {
   }
 
   if (result.kind == Kind::NeedTemplate) {
-    // Outside the reply window: tell the citizen once per held period, then hold the row.
-    auto held = store_.heldOutboxCount(row.pseudonym);
+    // Outside the reply window: tell the citizen once per held period and kind of notice (the
+    // template of the message's own kind), then hold the row.
+    auto notified = heldNoticeOfSameKind(row, *message);
     std::string error = result.error.empty() ? std::string("outside_window") : result.error;
-    bool hold = held.has_value();
-    if (!held) {
+    std::string notice_id;
+    bool hold = notified.has_value();
+    if (!notified) {
       result = SendResult::failure(Kind::Retry, "store_unavailable");
-    } else if (*held == 0) {
-      SendResult notice = sender_.sendHoldNotice(row, address_text);
+    } else if (!*notified) {
+      SendResult notice = sender_.sendHoldNotice(row, address_text, *message);
+      countNotice(notice);
       if (notice.kind == Kind::Retry || notice.kind == Kind::RateLimited) {
         result = notice;
         hold = false;
       } else if (notice.kind != Kind::Sent) {
         error += " notice:" + notice.error;
+      } else {
+        notice_id = notice.provider_message_id;  // the notice's receipts reach this row
       }
     }
     if (hold) {
       const SysTime now = clock_.now();
-      auto marked = store_.markOutbox(row.id, "held", "", error, row.tries, now, now);
+      auto marked = store_.markOutbox(row.id, "held", notice_id, error, row.tries, now, now);
       if (!marked) {
         log::error("outbox_mark_failed",
                    {{"outbox", std::to_string(row.id)}, {"code", toString(marked.error().code)}});

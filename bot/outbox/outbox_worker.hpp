@@ -107,6 +107,10 @@ private:
   std::string storedProviderId(const std::string& provider_id) const;
   void record(const OutboxRow& row, const SendResult& result, PassReport& report);
   void count(const char* name);
+  //! True when another held row of the recipient is about the same kind of notice (its notice
+  //! went out already in this held period).
+  Result<bool> heldNoticeOfSameKind(const OutboxRow& row, const OutboundMessage& message);
+  void countNotice(const SendResult& notice);
 
   Store& store_;
   ChannelSender& sender_;

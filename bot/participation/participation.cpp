@@ -306,15 +306,23 @@ std::string Participation::exportSection(const std::string& pseudonym, flows::La
 
 // ---- staff ----
 
+Participation::NoticeSubject Participation::subjectOf(NoticeKind kind, const Proposal& p,
+                                                     std::string result_key) const {
+  NoticeSubject subject{kind, {}, p.title, std::move(result_key)};
+  if (auto c = store_.campaign(p.campaign_id); c && *c) { subject.campaign = (*c)->title; }
+  return subject;
+}
+
 NoticeSpec Participation::notice(const std::string& key, bool to_supporters,
                                  const std::string& text_key,
-                                 std::map<std::string, std::string> params) const {
+                                 std::map<std::string, std::string> params,
+                                 NoticeSubject subject) const {
   NoticeSpec n;
   n.key = key;
   n.to_author = true;
   n.to_supporters = to_supporters;
   const FlowData& flows = flows_;
-  n.render = [&flows, text_key, params](const CitizenRecord& citizen) {
+  n.render = [&flows, text_key, params, subject](const CitizenRecord& citizen) {
     auto message = CitizenMessage::notice(citizen);
     const flows::Lang lang = message.lang();
     auto localized = params;
@@ -324,6 +332,8 @@ NoticeSpec Participation::notice(const std::string& key, bool to_supporters,
         it->second = flows.texts.render(lang, std::string("participation.") + k + "." + it->second);
       }
     }
+    message.about(subject.kind, {subject.campaign, subject.title,
+                                 flows.texts.render(lang, subject.result_key, localized)});
     return message.text(flows.texts.render(lang, text_key, localized)).build();
   };
   return n;
@@ -337,7 +347,8 @@ Result<void> Participation::publishProposal(std::int64_t id,
   return store_.publishProposal(
       id, publication, clock_.now(),
       notice("published", false, "participation.notice.published",
-             {{"title", (*p)->title}, {"id", std::to_string(id)}}));
+             {{"title", (*p)->title}, {"id", std::to_string(id)}},
+             subjectOf(NoticeKind::ProposalModerated, **p, "participation.result.published")));
 }
 
 Result<void> Participation::rejectProposal(std::int64_t id, const std::string& reason) {
@@ -347,7 +358,8 @@ Result<void> Participation::rejectProposal(std::int64_t id, const std::string& r
   return store_.rejectProposal(
       id, reason, clock_.now(),
       notice("rejected", false, "participation.notice.rejected",
-             {{"title", (*p)->title}, {"reason", reason}}));
+             {{"title", (*p)->title}, {"reason", reason}},
+             subjectOf(NoticeKind::ProposalModerated, **p, "participation.result.rejected")));
 }
 
 Result<void> Participation::mergeProposal(std::int64_t duplicate, std::int64_t target) {
@@ -358,7 +370,8 @@ Result<void> Participation::mergeProposal(std::int64_t duplicate, std::int64_t t
   return store_.mergeProposal(
       duplicate, target, clock_.now(),
       notice("merged:" + std::to_string(target), true, "participation.notice.merged",
-             {{"title", (*d)->title}, {"target", (*t)->title}, {"id", std::to_string(target)}}));
+             {{"title", (*d)->title}, {"target", (*t)->title}, {"id", std::to_string(target)}},
+             subjectOf(NoticeKind::ProposalModerated, **d, "participation.result.merged")));
 }
 
 Result<void> Participation::publishComment(std::int64_t id) {
@@ -400,7 +413,8 @@ Result<void> Participation::recordOutcome(std::int64_t proposal_id, const std::s
               {"stage", stage},
               {"decision", decision},
               {"text", body},
-              {"id", std::to_string(proposal_id)}}));
+              {"id", std::to_string(proposal_id)}},
+             subjectOf(NoticeKind::ProposalOutcome, **p, "participation.result.outcome")));
 }
 
 }  // namespace bb

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "bot/channels/whatsapp_templates.hpp"
 #include "bot/conversation/flow_data.hpp"
 #include "bot/ports.hpp"
 #include "bot/participation/proposal_store.hpp"
@@ -78,8 +79,17 @@ private:
   std::string choiceLabel(flows::Lang lang, const std::string& id) const;
   std::string text(flows::Lang lang, const std::string& key,
                    const std::map<std::string, std::string>& params = {}) const;
+  //! What a notice is about, for the WhatsApp template that announces it after 24 h: the
+  //! proposal's campaign and title and the text key of the result ("participation.result.*").
+  struct NoticeSubject {
+    NoticeKind kind = NoticeKind::ProposalModerated;
+    std::string campaign;
+    std::string title;
+    std::string result_key;
+  };
+  NoticeSubject subjectOf(NoticeKind kind, const Proposal& p, std::string result_key) const;
   NoticeSpec notice(const std::string& key, bool to_supporters, const std::string& text_key,
-                    std::map<std::string, std::string> params) const;
+                    std::map<std::string, std::string> params, NoticeSubject subject) const;
 
   ProposalStore& store_;
   const Clock& clock_;

@@ -42,21 +42,20 @@ std::optional<BroadcastStatus> broadcastStatusFromString(const std::string& s) {
 }
 
 const std::vector<ChannelLimit>& broadcastChannelLimits() {
-  // WhatsApp: one template body parameter (1024); Telegram: one message (4096 UTF-16 units,
-  // counted here as code points with room for link and footer); Matrix: kept readable.
+  // WhatsApp and Telegram: one text message (4096 characters; counted here as code points with
+  // room for link and footer); Matrix: kept readable.
   static const std::vector<ChannelLimit> kLimits{
-      {Channel::WhatsApp, 1024}, {Channel::Telegram, 3800}, {Channel::Matrix, 8000}};
+      {Channel::WhatsApp, 3800}, {Channel::Telegram, 3800}, {Channel::Matrix, 8000}};
   return kLimits;
 }
 
 CitizenMessage& renderBroadcast(const BroadcastRecord& b, const flows::TextCatalog& texts,
                                 const BroadcastOptions& options, CitizenMessage& to) {
-  if (to.channel() == Channel::WhatsApp) {
-    // Business-initiated: only an approved template may be sent ({{1}} text, {{2}} link).
-    return to.templateMessage(options.whatsapp_template,
-                              {b.body, b.link.empty() ? std::string("-") : b.link})
-        .text(b.body);
-  }
+  // What it is about: where the channel may not write freely (WhatsApp after 24 h without a
+  // message from the citizen) the topic's template announces it and the text follows on a tap.
+  to.about(NoticeKind::Broadcast,
+           {flows::topicLabel(options.topics, b.topic, to.lang()),
+            b.title.empty() ? b.body : b.title});
   std::string text = b.body;
   if (!b.link.empty()) {
     text += "\n\n" + b.link;

@@ -20,6 +20,7 @@
 #include "bot/subscriptions/subscriptions.hpp"
 #include "bot/types.hpp"
 #include "flows/flow_types.hpp"
+#include "flows/subscriptions.hpp"
 
 namespace bb {
 
@@ -110,14 +111,15 @@ struct BroadcastOptions {
   //! rate_per_second times broadcasts.rate_share.
   std::map<Channel, double> rate_per_second{
       {Channel::WhatsApp, 64}, {Channel::Telegram, 24}, {Channel::Matrix, 8}};
-  std::string whatsapp_template = "buergerbox_broadcast";  //!< approved template: {{1}} text, {{2}} link
+  //! The topics, for the label a WhatsApp template names (catalogue kind "broadcast").
+  std::vector<flows::Topic> topics;
   //! Wakes a channel's outbox worker after rows were queued.
   std::function<void(Channel)> wake;
 };
 
-//! The broadcast as the subscriber `to` gets it, by their channel and language: on WhatsApp only
-//! as the approved template (a business-initiated message), elsewhere text + link + how to
-//! unsubscribe. Returns `to`.
+//! The broadcast as the subscriber `to` gets it, in their language: text + link + how to
+//! unsubscribe, marked as a broadcast notice on its topic (WhatsApp announces it with the topic's
+//! template when the citizen has not written for 24 h). Returns `to`.
 CitizenMessage& renderBroadcast(const BroadcastRecord& b, const flows::TextCatalog& texts,
                                 const BroadcastOptions& options, CitizenMessage& to);
 

@@ -150,6 +150,7 @@ RetentionReport runSubscriptionRetention(SubscriptionStore& store, const flows::
           names += (names.empty() ? "" : ", ") + flows::topicLabel(topics, id, lang);
         }
       }
+      reminder.about(NoticeKind::SubscriptionReminder, {names});
       reminder.text(texts.render(lang, "subscriptions.reminder",
                                  {{"topics", names},
                                   {"days", std::to_string(options.remove_after_days)}}));

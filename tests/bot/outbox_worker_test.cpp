@@ -49,7 +49,8 @@ public:
     }
     return script(row, message);
   }
-  SendResult sendHoldNotice(const bb::OutboxRow&, const std::string&) override {
+  SendResult sendHoldNotice(const bb::OutboxRow&, const std::string&,
+                            const bb::OutboundMessage&) override {
     ++notices;
     return SendResult::sent("wamid.notice");
   }

@@ -15,6 +15,10 @@
 
 #include "bot/media/media_jobs.hpp"
 #include "bot/outbox/outbox_worker.hpp"
+#include "bot/conversation/citizen_message.hpp"
+#include "bot/runtime/metrics.hpp"
+#include "storage/ticket_rows.hpp"
+#include "web/inbox/views.hpp"
 #include "support/engine_harness.hpp"
 #include "tests/support/openapi_validator.hpp"
 #include "tests/webhooks/whatsapp_payloads.hpp"
@@ -110,16 +114,18 @@ private:
 
 //! Engine + WhatsApp routes + sender + outbox worker, all in process with a FakeClock.
 struct Channel {
+  wa::Settings config;
   bb::test::EngineHarness h{2};
   FakeHttp http;
-  wa::Sender sender{settings(), http, *h.store, h.clock};
+  wa::Sender sender{config, http, *h.store, h.clock};
+  bb::Metrics metrics;
   std::unique_ptr<bb::outbox::OutboxWorker> worker;
   std::vector<bb::Route> routes =
-      wa::routes(settings(), [this](const auto& events) { return h.engine->ingest(events); },
+      wa::routes(config, [this](const auto& events) { return h.engine->ingest(events); },
                  64 * 1024);
   std::int64_t next_wamid = 1;
 
-  Channel() {
+  explicit Channel(wa::Settings s = settings()) : config(std::move(s)) {
     bb::outbox::OutboxOptions o;
     o.channel = bb::Channel::WhatsApp;
     o.rate_per_second = 1000;
@@ -134,7 +140,7 @@ struct Channel {
         [this](const std::string& ct, const std::string& key_id) {
           return h.engine->openAddress(ct, key_id);
         },
-        h.clock, o);
+        h.clock, o, &metrics);
   }
 
   bb::HttpResponse call(const std::string& method, const std::string& body,
@@ -611,4 +617,181 @@ TEST_CASE("whatsapp: a document that is no image stays unsupported") {
   c.post(doc);
   REQUIRE(c.h.engine->waitIdle(10s));
   CHECK(c.h.scalar("SELECT count(*) FROM media") == 0);
+}
+
+// ---- issue 22: every held notice is announced by the catalogue's template of its own kind ----
+
+namespace {
+
+//! The settings of a city that uses the shipped template catalogue.
+wa::Settings catalogueSettings() {
+  wa::Settings s = settings();
+  auto catalogue =
+      bb::loadTemplateCatalogue(std::string(BB_SOURCE_DIR) + "/config/whatsapp_templates.json");
+  REQUIRE(catalogue.has_value());
+  s.templates = *catalogue;
+  return s;
+}
+
+void exec(Channel& c, const std::string& sql) {
+  REQUIRE(c.h.db->write([&](SQLite::Database& db) { db.exec(sql); }).has_value());
+}
+
+std::string textOf(Channel& c, const std::string& sql) {
+  auto r = c.h.db->read(
+      [&](SQLite::Database& db) { return db.execAndGet(sql).getString(); });
+  REQUIRE(r.has_value());
+  return *r;
+}
+
+//! The template bodies among `bodies`.
+std::vector<json> templatesIn(const std::vector<json>& bodies) {
+  std::vector<json> out;
+  for (const auto& b : bodies) {
+    if (b.value("type", "") == "template") { out.push_back(b); }
+  }
+  return out;
+}
+
+std::vector<std::string> bodyParams(const json& tmpl) {
+  std::vector<std::string> out;
+  for (const auto& c : tmpl["template"]["components"]) {
+    if (c["type"] != "body") { continue; }
+    for (const auto& p : c["parameters"]) { out.push_back(p["text"].get<std::string>()); }
+  }
+  return out;
+}
+
+//! Text messages among `bodies` that contain `part`.
+int textsWith(const std::vector<json>& bodies, const std::string& part) {
+  int n = 0;
+  for (const auto& b : bodies) {
+    if (b.value("type", "") == "text" &&
+        b["text"]["body"].get<std::string>().find(part) != std::string::npos) {
+      ++n;
+    }
+  }
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("whatsapp: held messages are announced by the template of their own kind, once per "
+          "kind, and the button shows each exactly once") {
+  Channel c(catalogueSettings());
+  const auto number = reportPothole(c);
+  REQUIRE(number > 0);
+  c.drain();
+  c.http.calls.clear();
+
+  c.h.clock.advance(25h);
+  REQUIRE(c.h.engine->changeTicketStatus(number, "in_bearbeitung", "Trupp ist bestellt", "staff:t"));
+  c.drain();
+  auto bodies = c.http.sentBodies();  // each validated against Meta's OpenAPI description
+  REQUIRE(bodies.size() == 1);
+  const json& status = bodies[0];
+  CHECK(status["template"]["name"] == "buergerbox_ticket_status");
+  CHECK(status["template"]["language"]["code"] == "de");
+  CHECK(bodyParams(status) == std::vector<std::string>{std::to_string(number), "in Bearbeitung"});
+  const json& button = status["template"]["components"][1];
+  CHECK(button["type"] == "button");
+  CHECK(button["sub_type"] == "quick_reply");
+  CHECK(button["parameters"][0]["payload"] == "show_held");
+  CHECK(c.h.scalar("SELECT count(*) FROM outbox WHERE status = 'held' AND "
+                   "provider_message_id IS NOT NULL") == 1);  // the template's receipts find it
+
+  // A message of another kind gets its own template; a second one of the same kind does not.
+  REQUIRE(c.h.engine->changeTicketStatus(number, "erledigt", "Loch ist zu", "staff:t"));
+  c.drain();
+  CHECK(c.http.sentBodies().size() == 1);
+  CHECK(c.h.scalar("SELECT count(*) FROM outbox WHERE status = 'held'") == 2);
+
+  // The tap: every held text once, in order, and nothing else (no "not understood").
+  c.http.calls.clear();
+  c.post(payload::templateButton(kCitizen, c.wamid(), c.ts(), "show_held", "Nachricht anzeigen"));
+  c.drain();
+  bodies = c.http.sentBodies();
+  REQUIRE(bodies.size() == 2);
+  CHECK(textsWith(bodies, "Trupp ist bestellt") == 1);
+  CHECK(textsWith(bodies, "Loch ist zu") == 1);
+  CHECK(bodies[0]["text"]["body"].get<std::string>().find("Trupp") != std::string::npos);
+  CHECK(c.h.scalar("SELECT count(*) FROM outbox WHERE status = 'held'") == 0);
+
+  // A second tap: one line that nothing is waiting, and the conversation is as it was.
+  const std::string state_before = textOf(c, "SELECT state FROM conversations");
+  c.http.calls.clear();
+  c.post(payload::templateButton(kCitizen, c.wamid(), c.ts(), "show_held", "Nachricht anzeigen"));
+  c.drain();
+  bodies = c.http.sentBodies();
+  REQUIRE(bodies.size() == 1);
+  CHECK(textsWith(bodies, "Es wartet keine weitere Nachricht") == 1);
+  CHECK(textOf(c, "SELECT state FROM conversations") == state_before);
+}
+
+TEST_CASE("whatsapp: a staff reply and a status change held together get one template each, in "
+          "the citizen's language") {
+  Channel c(catalogueSettings());
+  const auto number = reportPothole(c);
+  exec(c, "UPDATE citizens SET lang = 'en'");
+  c.drain();
+  c.http.calls.clear();
+  c.h.clock.advance(30h);
+  REQUIRE(c.h.engine->changeTicketStatus(number, "in_bearbeitung", "", "staff:t"));
+  auto citizen = c.h.store->citizen(textOf(c, "SELECT pseudonym FROM citizens"));
+  REQUIRE((citizen && *citizen));
+  const bb::NewOutbound reply =
+      bb::CitizenMessage::staffReply(**citizen, number).text("We fixed it.").build();
+  REQUIRE(c.h.db->write([&](SQLite::Database& db) {
+                 bb::storage::insertOutbound(db, reply, bb::storage::ticketIdOf(db, number), 0);
+               }).has_value());
+  c.drain();
+  const auto templates = templatesIn(c.http.sentBodies());
+  REQUIRE(templates.size() == 2);
+  CHECK(templates[0]["template"]["name"] == "buergerbox_ticket_status");
+  CHECK(templates[1]["template"]["name"] == "buergerbox_staff_message");
+  CHECK(templates[1]["template"]["language"]["code"] == "en");
+  CHECK(bodyParams(templates[1]) == std::vector<std::string>{std::to_string(number)});
+  CHECK(c.metrics.render().find("buergerbox_outbox_hold_notices_total{channel=\"whatsapp\","
+                                "template=\"buergerbox_staff_message\",result=\"sent\"} 1") !=
+        std::string::npos);
+}
+
+TEST_CASE("whatsapp: a refused or undeliverable template keeps the message held with its reason, "
+          "counted per template, shown to staff, never retried on its own") {
+  Channel c(catalogueSettings());
+  const auto number = reportPothole(c);
+  c.drain();
+  c.http.calls.clear();
+  c.http.script = [&](const bb::HttpCall& call) {
+    const json body = json::parse(call.body, nullptr, false);
+    return body.value("type", "") == "template" ? FakeHttp::graphError(400, 132001)
+                                                : c.http.accepted();
+  };
+  c.h.clock.advance(25h);
+  REQUIRE(c.h.engine->changeTicketStatus(number, "in_bearbeitung", "", "staff:t"));
+  for (int i = 0; i < 5; ++i) {
+    c.h.clock.advance(1h);
+    c.drain();
+  }
+  CHECK(c.http.calls.size() == 1);  // tried once, not again and again
+  CHECK(textOf(c, "SELECT status || ' ' || error FROM outbox WHERE status = 'held'") ==
+        "held outside_window notice:132001");
+  CHECK(bb::web::views::deliveryReasonLabel("outside_window notice:132001")
+            .find("Vorlage fehlt in dieser Sprache") != std::string::npos);
+  CHECK(c.metrics.render().find("template=\"buergerbox_ticket_status\",result=\"132001\"} 1") !=
+        std::string::npos);
+
+  // A template Meta accepted and later reports undeliverable (status webhook): recorded on the
+  // held message, which stays held for the citizen's next message.
+  c.http.script = nullptr;
+  exec(c, "UPDATE outbox SET status = 'queued', error = NULL WHERE status = 'held'");
+  c.drain();
+  const auto templates = templatesIn(c.http.sentBodies());
+  REQUIRE(templates.size() == 1);
+  const std::string tpl_wamid = "wamid.out" + std::to_string(c.http.next_id - 1);
+  const std::string receipt = payload::statusEnvelope(tpl_wamid, "failed", kCitizen, c.ts(), 131050);
+  CHECK(c.call("POST", receipt, payload::signature(receipt, kSecret)).status == 200);
+  REQUIRE(c.h.engine->waitIdle(10s));
+  CHECK(textOf(c, "SELECT status || ' ' || error FROM outbox WHERE status = 'held'")
+            .find("held outside_window notice:131050") == 0);
 }

@@ -34,6 +34,18 @@ inline nlohmann::json buttonReply(const std::string& from, const std::string& wa
   return m;
 }
 
+//! The tap on a template's quick-reply button (type "button", not "interactive"), as Meta's
+//! webhook reference shows it: the payload set when sending, the label as text.
+inline nlohmann::json templateButton(const std::string& from, const std::string& wamid,
+                                     std::int64_t ts, const std::string& payload,
+                                     const std::string& text,
+                                     const std::string& template_wamid = "wamid.tpl") {
+  auto m = message(from, wamid, ts, "button");
+  m["context"] = {{"from", "15550783881"}, {"id", template_wamid}};
+  m["button"] = {{"payload", payload}, {"text", text}};
+  return m;
+}
+
 inline nlohmann::json listReply(const std::string& from, const std::string& wamid,
                                 std::int64_t ts, const std::string& id, const std::string& title) {
   auto m = message(from, wamid, ts, "interactive");
@@ -75,12 +87,19 @@ inline std::string envelope(const std::string& from, const nlohmann::json& messa
 }
 
 //! A statuses[] notification for one of our wamids.
+//! With `error_code`, a "failed" status carries it as Meta sends it (errors[0].code and title).
 inline std::string statusEnvelope(const std::string& wamid, const std::string& status,
-                                  const std::string& recipient, std::int64_t ts) {
+                                  const std::string& recipient, std::int64_t ts,
+                                  int error_code = 0) {
   nlohmann::json st = {{"id", wamid},
                        {"status", status},
                        {"timestamp", std::to_string(ts)},
                        {"recipient_id", recipient}};
+  if (error_code != 0) {
+    st["errors"] = {{{"code", error_code},
+                     {"title", "Error " + std::to_string(error_code)},
+                     {"error_data", {{"details", "Message failed to send."}}}}};
+  }
   nlohmann::json value = {{"messaging_product", "whatsapp"},
                           {"metadata",
                            {{"display_phone_number", "15550783881"},

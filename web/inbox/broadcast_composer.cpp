@@ -92,7 +92,7 @@ std::string BroadcastComposer::composeForm(const Principal& p, const BroadcastRe
          "maxlength=\"" + std::to_string(kMaxTextChars) + "\" required>" +
          escapeHtml(b != nullptr ? b->body : "") + "</textarea></label><p class=\"hint\">Höchstens " +
          std::to_string(kMaxTextChars) + " Zeichen (Grenzen je Kanal: " + escapeHtml(limits) +
-         "; WhatsApp nur als freigegebene Vorlage).</p><label>Link (z. B. Ratsinformationssystem)"
+         "; WhatsApp nach 24 Stunden ohne Nachricht erst als Vorlage angekündigt).</p><label>Link (z. B. Ratsinformationssystem)"
          "<input name=\"link\" type=\"url\" maxlength=\"" + std::to_string(kMaxLinkChars) +
          "\" value=\"" + escapeHtml(b != nullptr ? b->link : "") + "\"></label><button "
          "type=\"submit\">Entwurf speichern</button></form>";
@@ -121,13 +121,15 @@ std::string BroadcastComposer::previews(const BroadcastRecord& b) const {
     subscriber.channel = limit.channel;
     auto preview = CitizenMessage::broadcast(subscriber);
     const auto& m = renderBroadcast(b, flows_.texts, preview_options_, preview).message();
-    const std::size_t length = codePoints(limit.channel == Channel::WhatsApp ? b.body : m.text);
+    const std::size_t length = codePoints(m.text);
     const bool over = length > limit.max_chars;
     out += "<h3>" + std::string(toString(limit.channel)) + " – " + std::to_string(length) + " / " +
            std::to_string(limit.max_chars) + " Zeichen" + (over ? " (zu lang)" : "") + "</h3>";
     if (limit.channel == Channel::WhatsApp) {
-      out += "<p class=\"hint\">Vorlage „" + escapeHtml(m.template_name) +
-             "“, nur an Personen mit Einwilligung für dieses Thema.</p>";
+      out += "<p class=\"hint\">Nur an Personen mit Einwilligung für dieses Thema. Wer länger "
+             "als 24 Stunden nicht geschrieben hat, bekommt zuerst die Vorlage des Themas („" +
+             escapeHtml(m.notice_params.empty() ? b.topic : m.notice_params.front()) +
+             "“ – „" + escapeHtml(b.title) + "“); der Text folgt auf „Nachricht anzeigen“.</p>";
     }
     out += "<pre class=\"preview\">" + escapeHtml(m.text) + "</pre>";
   }

@@ -252,7 +252,9 @@ std::string TicketView::thread(const TicketRecord& t) const {
     if (e.outbox_id > 0) {
       out += "<div class=\"delivery dl-" + escapeHtml(e.outbox_status) + "\">Zustellung: " +
              escapeHtml(views::deliveryLabel(e.outbox_status));
-      if (!e.outbox_error.empty()) { out += " – " + escapeHtml(e.outbox_error); }
+      if (!e.outbox_error.empty()) {
+        out += " – " + escapeHtml(views::deliveryReasonLabel(e.outbox_error));
+      }
       out += "</div>";
     }
     out += "</li>";

@@ -37,6 +37,36 @@ std::string deliveryLabel(const std::string& s) {
   return it == kLabels.end() ? s : it->second;
 }
 
+std::string deliveryReasonLabel(const std::string& reason) {
+  // WhatsApp's codes after Meta's error-code page; ours from the outbox and the sender.
+  static const std::vector<std::pair<std::string, std::string>> kReasons = {
+      {"outside_window", "letzte Nachricht der Person älter als 24 Stunden"},
+      {"no_template", "keine Vorlage für diese Art Nachricht – sie wartet, bis die Person schreibt"},
+      {"template_params", "Parameter passen nicht zur Vorlage"},
+      {"132000", "Anzahl der Vorlagen-Parameter passt nicht"},
+      {"132001", "Vorlage fehlt in dieser Sprache oder ist nicht freigegeben"},
+      {"132005", "Vorlagentext mit Parametern zu lang"},
+      {"132007", "Vorlage verstößt gegen Metas Richtlinien"},
+      {"132012", "Vorlagen-Parameter im falschen Format"},
+      {"132015", "Vorlage pausiert (geringe Qualität)"},
+      {"132016", "Vorlage dauerhaft deaktiviert"},
+      {"131026", "nicht zustellbar (kein WhatsApp, alte App oder Bedingungen nicht angenommen)"},
+      {"131047", "24-Stunden-Fenster geschlossen"},
+      {"131049", "von Meta zurückgehalten (Begrenzung für Marketing-Nachrichten)"},
+      {"131050", "Person hat Marketing-Nachrichten abbestellt"},
+  };
+  std::string words;
+  for (const auto& [code, label] : kReasons) {
+    if (reason.find(code) == std::string::npos) { continue; }
+    if (code == "outside_window" && reason.find("131047") != std::string::npos) { continue; }
+    words += (words.empty() ? "" : "; ") + label;
+  }
+  if (reason.find("notice:") != std::string::npos) {
+    words += (words.empty() ? "" : "; ") + std::string("Ankündigung per Vorlage nicht zugestellt");
+  }
+  return words.empty() ? reason : words + " (" + reason + ")";
+}
+
 std::string auditActionLabel(const std::string& action) {
   static const std::map<std::string, std::string> kLabels = {
       {"login", "Angemeldet"},

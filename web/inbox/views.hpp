@@ -15,6 +15,9 @@ std::string formatTime(SysTime t);  //!< "dd.mm.yyyy HH:MM" (Berlin local time)
 std::string channelLabel(Channel c);
 std::string roleLabel(const std::string& role);
 std::string deliveryLabel(const std::string& outbox_status);
+//! A delivery's recorded error in words staff understand, the codes kept in brackets
+//! ("outside_window notice:132001" → "… Vorlage fehlt in dieser Sprache … (132001)").
+std::string deliveryReasonLabel(const std::string& reason);
 //! What an audit entry's action means, as a short German phrase ("Status geändert"); an action
 //! without a phrase is shown as its code.
 std::string auditActionLabel(const std::string& action);

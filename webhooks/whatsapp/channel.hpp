@@ -42,20 +42,25 @@ std::vector<Route> routes(const Settings& settings, IngestFn ingest, std::size_t
 
 //! Renders an outbox row with renderMessage and sends every call through the HttpClient port.
 //! Outside the citizen's 24 h window (citizens.last_inbound_at) or after Graph error 131047 it
-//! answers NeedTemplate; sendHoldNotice then sends the approved template with the ticket number.
+//! answers NeedTemplate; sendHoldNotice then sends the approved template of the message's kind.
 class Sender final : public outbox::ChannelSender {
 public:
   Sender(Settings settings, HttpClient& http, Store& store, const Clock& clock);
 
   outbox::SendResult send(const OutboxRow& row, const std::string& address,
                           const OutboundMessage& message) override;
-  outbox::SendResult sendHoldNotice(const OutboxRow& row, const std::string& address) override;
+  outbox::SendResult sendHoldNotice(const OutboxRow& row, const std::string& address,
+                                    const OutboundMessage& message) override;
   bool windowReopened(const OutboxRow& row) override;
 
 private:
   //! nullopt: unknown (no citizen row) → let Meta decide.
   std::optional<bool> windowOpen(const std::string& pseudonym);
   outbox::SendResult toResult(const SendOutcome& outcome, const std::string& pseudonym);
+  //! The template that announces `message`: the catalogue's for its kind, else the older single
+  //! template with a ticket number; nullopt when there is nothing to announce it with.
+  std::optional<TemplateNotice> noticeFor(const OutboxRow& row, const OutboundMessage& message);
+  std::int64_t ticketNumberOf(const OutboxRow& row);
 
   Settings settings_;
   HttpClient& http_;

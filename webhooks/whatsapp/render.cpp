@@ -191,24 +191,39 @@ std::string templateParam(std::string_view value) {
 
 HttpCall renderTemplate(const OutboundMessage& message, const std::string& to,
                         const Settings& settings) {
-  json tmpl = {{"name", message.template_name},
-               {"language",
-                {{"policy", "deterministic"},
-                 {"code", settings.template_language.empty() ? "de"
-                                                             : settings.template_language}}}};
-  if (!message.template_params.empty()) {
+  return renderTemplateNotice(
+      TemplateNotice{message.template_name,
+                     settings.template_language.empty() ? "de" : settings.template_language,
+                     message.template_params, {}},
+      to, settings);
+}
+
+}  // namespace
+
+HttpCall renderTemplateNotice(const TemplateNotice& notice, const std::string& to,
+                              const Settings& settings) {
+  json tmpl = {{"name", notice.name},
+               {"language", {{"policy", "deterministic"}, {"code", notice.language}}}};
+  json components = json::array();
+  if (!notice.params.empty()) {
     json params = json::array();
-    for (const std::string& p : message.template_params) {
+    for (const std::string& p : notice.params) {
       params.push_back({{"type", "text"}, {"text", templateParam(p)}});
     }
-    tmpl["components"] = json::array({json{{"type", "body"}, {"parameters", std::move(params)}}});
+    components.push_back({{"type", "body"}, {"parameters", std::move(params)}});
   }
+  if (!notice.button_payload.empty()) {
+    components.push_back({{"type", "button"},
+                          {"sub_type", "quick_reply"},
+                          {"index", "0"},
+                          {"parameters", json::array({json{{"type", "payload"},
+                                                           {"payload", notice.button_payload}}})}});
+  }
+  if (!components.empty()) { tmpl["components"] = std::move(components); }
   json body = envelope(to, "template");
   body["template"] = std::move(tmpl);
   return postMessage(body, settings);
 }
-
-}  // namespace
 
 std::vector<HttpCall> renderMessage(const OutboundMessage& message, const std::string& to,
                                     const Settings& settings) {

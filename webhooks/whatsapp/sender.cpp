@@ -101,32 +101,65 @@ SendResult Sender::send(const OutboxRow& row, const std::string& address,
   return SendResult::sent(last_id);
 }
 
-SendResult Sender::sendHoldNotice(const OutboxRow& row, const std::string& address) {
-  std::int64_t number = 0;
+std::int64_t Sender::ticketNumberOf(const OutboxRow& row) {
   if (row.ticket_id > 0) {
-    if (auto n = store_.ticketNumberById(row.ticket_id)) { number = *n; }
+    if (auto n = store_.ticketNumberById(row.ticket_id); n && *n > 0) { return *n; }
   }
-  if (number == 0) {
-    if (auto mine = store_.ticketsOf(row.pseudonym, 1); mine && !mine->empty()) {
-      number = mine->front().number;
+  if (auto mine = store_.ticketsOf(row.pseudonym, 1); mine && !mine->empty()) {
+    return mine->front().number;
+  }
+  return 0;
+}
+
+std::optional<TemplateNotice> Sender::noticeFor(const OutboxRow& row,
+                                                const OutboundMessage& message) {
+  // The catalogue's template of the message's own kind, in the citizen's language.
+  const auto kind = noticeKindFromString(message.notice_kind);
+  if (const WhatsAppTemplate* t = kind ? settings_.templates.find(*kind) : nullptr) {
+    std::string lang = "de";
+    if (auto c = store_.citizen(row.pseudonym); c && *c && !(*c)->lang.empty()) {
+      lang = (*c)->lang;
     }
+    const TemplateLanguage* chosen = &t->languages.front();
+    for (const auto& l : t->languages) {
+      if (l.code == lang) { chosen = &l; }
+    }
+    return TemplateNotice{t->name, chosen->code, message.notice_params,
+                          chosen->button.empty() ? std::string() : kShowHeldPayload};
   }
-  if (number == 0 || settings_.template_name.empty()) {
-    // Nothing to name in the template: the message simply waits for the citizen's next message.
-    return SendResult::failure(ResultKind::Permanent, "no_template_ticket");
+  // No catalogue template for it: the single template of older setups, naming a ticket.
+  const std::int64_t number = ticketNumberOf(row);
+  if (number == 0 || settings_.template_name.empty()) { return std::nullopt; }
+  return TemplateNotice{settings_.template_name,
+                        settings_.template_language.empty() ? "de" : settings_.template_language,
+                        {std::to_string(number)}, {}};
+}
+
+SendResult Sender::sendHoldNotice(const OutboxRow& row, const std::string& address,
+                                  const OutboundMessage& message) {
+  const std::optional<TemplateNotice> notice = noticeFor(row, message);
+  if (!notice) {
+    // Nothing to announce it with: the message simply waits for the citizen's next message.
+    return SendResult::failure(ResultKind::Permanent, "no_template");
   }
-  OutboundMessage notice;
-  notice.template_name = settings_.template_name;
-  notice.template_params = {std::to_string(number)};
-  const std::vector<HttpCall> calls = renderMessage(notice, address, settings_);
-  if (calls.empty()) { return SendResult::failure(ResultKind::Permanent, "template_not_rendered"); }
-  const SendOutcome outcome = classifySendReply(http_.send(calls.front()));
-  SendResult r = toResult(outcome, row.pseudonym);
+  SendResult r;
+  const auto kind = noticeKindFromString(message.notice_kind);
+  if (kind && settings_.templates.find(*kind) != nullptr &&
+      notice->params.size() != noticeParameters(*kind).size()) {
+    // A message built with other parameters than the template has: Meta would answer 132000.
+    r = SendResult::failure(ResultKind::Permanent, "template_params");
+  } else {
+    const SendOutcome outcome =
+        classifySendReply(http_.send(renderTemplateNotice(*notice, address, settings_)));
+    r = toResult(outcome, row.pseudonym);
+  }
   if (r.kind == ResultKind::NeedTemplate) {
     // A template cannot be outside the window; treat a confused answer as permanent.
     r.kind = ResultKind::Permanent;
   }
+  r.notice_template = notice->name;
   log::info("whatsapp_template_notice", {{"outbox", std::to_string(row.id)},
+                                         {"template", notice->name},
                                          {"outcome", outbox::toString(r.kind)},
                                          {"code", r.error}});
   return r;

@@ -14,6 +14,7 @@
 
 #include "bot/ports.hpp"
 #include "bot/result.hpp"
+#include "bot/channels/whatsapp_templates.hpp"
 #include "bot/types.hpp"
 
 namespace bb::webhooks::whatsapp {
@@ -25,8 +26,12 @@ struct Settings {
   std::string access_token;     //!< system-user token, sent as `Authorization: Bearer`
   std::string app_secret;       //!< key of the X-Hub-Signature-256 HMAC
   std::string verify_token;     //!< `hub.verify_token` of the GET handshake
-  std::string template_name = "buergerbox_update";  //!< approved utility template (outside 24 h)
-  std::string template_language = "de";             //!< its language code
+  //! The approved templates, one per notice kind (config whatsapp.templates_file): what a
+  //! message held outside the 24 h window is announced with.
+  TemplateCatalogue templates;
+  //! Without a catalogue template for the kind: this one, with the ticket number (older setups).
+  std::string template_name = "buergerbox_update";
+  std::string template_language = "de";  //!< its language code
   //! Label of the button that opens a list message (max 20 characters, see Meta's limits).
   std::string list_button_label = "Auswählen";
 };
@@ -77,6 +82,21 @@ Result<ParsedWebhook> parseWebhook(std::string_view raw_body);
 //! Limits are counted in UTF-16 code units (never more than Meta's character count).
 std::vector<HttpCall> renderMessage(const OutboundMessage& message, const std::string& to,
                                     const Settings& settings);
+
+//! A template message announcing a held notice: name and language as approved, the body's
+//! parameters in order, and the payload the quick-reply button sends back when tapped.
+struct TemplateNotice {
+  std::string name;
+  std::string language = "de";
+  std::vector<std::string> params;
+  std::string button_payload;  //!< empty: the template has no quick-reply button
+};
+//! The payload of the "Nachricht anzeigen" button: the tap asks for the held messages.
+inline constexpr const char* kShowHeldPayload = kShowHeldChoice;
+
+//! One POST /messages of type "template" (body parameters; quick-reply payload at index 0).
+HttpCall renderTemplateNotice(const TemplateNotice& notice, const std::string& to,
+                              const Settings& settings);
 
 //! Media step 1: GET {api_base}/{media_id}?phone_number_id=... with the bearer token.
 HttpCall mediaInfoCall(const std::string& media_id, const Settings& settings);
