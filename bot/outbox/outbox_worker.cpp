@@ -458,7 +458,7 @@ void OutboxWorker::deliver(const OutboxRow& row, PassReport& report) {
       } else if (notice.kind != Kind::Sent) {
         error += " notice:" + notice.error;
       } else {
-        notice_id = notice.provider_message_id;  // the notice's receipts reach this row
+        notice_id = storedProviderId(notice.provider_message_id);  // its receipts reach the row
       }
     }
     if (hold) {
