@@ -784,6 +784,7 @@ TEST_CASE("whatsapp: a refused or undeliverable template keeps the message held 
   // A template Meta accepted and later reports undeliverable (status webhook): recorded on the
   // held message, which stays held for the citizen's next message.
   c.http.script = nullptr;
+  c.http.calls.clear();
   exec(c, "UPDATE outbox SET status = 'queued', error = NULL WHERE status = 'held'");
   c.drain();
   const auto templates = templatesIn(c.http.sentBodies());
