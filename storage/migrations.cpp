@@ -339,7 +339,7 @@ CREATE TABLE proposal_notices (
 CREATE INDEX proposal_notices_pseudonym ON proposal_notices (pseudonym);
 )sql",
       // subscriptions and broadcasts: general consents (purpose "broadcast:<topic>",
-      // also for "reports" and "participation"), subscriptions, broadcasts with their outbox
+      // also for "service" and "participation"), subscriptions, broadcasts with their outbox
       // rows, and the OParl poller's sync state (which result was seen, which broadcast told it).
       R"sql(
 CREATE TABLE consents (

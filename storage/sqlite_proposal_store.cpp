@@ -3,6 +3,7 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 
 #include "storage/rows.hpp"
+#include "storage/sqlite_subscription_store.hpp"
 #include "storage/ticket_rows.hpp"
 
 namespace bb::storage {
@@ -299,6 +300,7 @@ Result<SubmitResult> SqliteProposalStore::submit(const NewProposal& p, int max_p
     q.bind(12, toMillis(p.now));
     q.bind(13, toMillis(p.now));
     q.exec();
+    grantConsentOnceIn(db, p.author, kParticipationPurpose, toMillis(p.now));
   });
   if (!r) { return fail(r.error().code, r.error().detail); }
   return result;
@@ -329,6 +331,9 @@ Result<SupportResult> SqliteProposalStore::support(std::int64_t proposal_id,
     q.bind(2, pseudonym);
     q.bind(3, toMillis(now));
     result = q.exec() > 0 ? SupportResult::Added : SupportResult::AlreadySupported;
+    if (result == SupportResult::Added) {
+      grantConsentOnceIn(db, pseudonym, kParticipationPurpose, toMillis(now));
+    }
   });
   if (!r) { return fail(r.error().code, r.error().detail); }
   return result;
@@ -360,6 +365,7 @@ Result<bool> SqliteProposalStore::comment(std::int64_t proposal_id, const std::s
     q.bind(5, toMillis(now));
     q.exec();
     stored = true;  // new, or stored by an earlier run of the same event
+    grantConsentOnceIn(db, pseudonym, kParticipationPurpose, toMillis(now));
   });
   if (!r) { return fail(r.error().code, r.error().detail); }
   return stored;

@@ -283,6 +283,9 @@ Result<bool> SqliteStore::commitStep(const StepCommit& step) {
     if (step.erase_citizen) { eraseCitizen(w, step.pseudonym); }
     applySubscriptionChanges(db, step.pseudonym, step.subscription_changes, w.now);
     if (step.citizen) { upsertCitizen(w, *step.citizen); }
+    for (const NewConsent& c : step.consents) {
+      grantConsentIn(db, step.pseudonym, c.purpose, c.notice_version, w.now);
+    }
     if (step.stop_notifications) {
       setNotificationsStopped(w, step.pseudonym, *step.stop_notifications);
     }

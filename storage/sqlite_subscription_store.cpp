@@ -33,6 +33,20 @@ void withdrawConsentIn(SQLite::Database& db, const std::string& pseudonym,
   q.exec();
 }
 
+void grantConsentOnceIn(SQLite::Database& db, const std::string& pseudonym,
+                        const std::string& purpose, std::int64_t now) {
+  SQLite::Statement q(db,
+                      "INSERT INTO consents (pseudonym, purpose, notice_version, granted_at) "
+                      "SELECT pseudonym, ?2, consent_version, ?3 FROM citizens "
+                      "WHERE pseudonym = ?1 AND consent_version > 0 AND NOT EXISTS "
+                      "(SELECT 1 FROM consents WHERE pseudonym = ?1 AND purpose = ?2 "
+                      "AND withdrawn_at IS NULL)");
+  q.bind(1, pseudonym);
+  q.bind(2, purpose);
+  q.bind(3, now);
+  q.exec();
+}
+
 void applySubscriptionChanges(SQLite::Database& db, const std::string& pseudonym,
                               const std::vector<SubscriptionChange>& changes, std::int64_t now) {
   using Op = SubscriptionChange::Op;

@@ -24,6 +24,11 @@ void grantConsentIn(SQLite::Database& db, const std::string& pseudonym, const st
                     int notice_version, std::int64_t now);
 void withdrawConsentIn(SQLite::Database& db, const std::string& pseudonym,
                        const std::string& purpose, std::int64_t now);
+//! Records `purpose` under the privacy-notice version the citizen accepted
+//! (citizens.consent_version) unless a valid row for it exists: the first act for the purpose
+//! records it, later ones add nothing. Nothing for someone who accepted no notice.
+void grantConsentOnceIn(SQLite::Database& db, const std::string& pseudonym,
+                        const std::string& purpose, std::int64_t now);
 
 class SqliteSubscriptionStore final : public SubscriptionStore {
 public:

@@ -791,6 +791,7 @@ std::vector<std::string> Engine::closeStep(Step& step, const flows::Conversation
     commit.follow_ticket_numbers.clear();
     commit.outbound.clear();
     commit.subscription_changes.clear();
+    commit.consents.clear();
     step.reply(replies_.erased(step.lang));
     if (auto media = store_.mediaContentOf(step.pending.pseudonym)) { erased_media = *media; }
   } else if (step.forget) {
@@ -798,6 +799,7 @@ std::vector<std::string> Engine::closeStep(Step& step, const flows::Conversation
     // rows; each file only once no other row refers to it (commitProcessed checks).
     commit.forget_citizen = true;
     commit.counters.push_back("consent_declined");
+    commit.consents.clear();
     if (auto media = store_.mediaContentOf(step.pending.pseudonym)) { erased_media = *media; }
     for (const auto& m : commit.media) {
       if (!m.content_id.empty()) { erased_media.push_back(m.content_id); }

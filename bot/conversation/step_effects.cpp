@@ -90,7 +90,11 @@ struct EffectHandlers {
     if (!r.choices.empty()) { step.last_choices = r.choices; }
   }
 
-  void operator()(const flows::RecordConsent&) const {}  // carried by next.consent_version
+  //! The accepted notice: its version travels in next.consent_version (citizens row); the
+  //! consent row for the purpose "service" is written in the same step transaction.
+  void operator()(const flows::RecordConsent& c) const {
+    step.commit.consents.push_back(NewConsent{kServicePurpose, c.version});
+  }
   void operator()(const flows::LookupNearby&) const {}   // answered during the flow step
   void operator()(const flows::Geocode&) const {}        // answered during the flow step
   void operator()(const flows::ForgetCitizen&) const { step.forget = true; }

@@ -31,8 +31,8 @@ struct EffectServices {
   const std::string& public_url;  //!< base of the export link sent to messengers
 };
 
-//! Runs `effects` in order against `step` (LookupNearby is answered during the flow step and
-//! RecordConsent travels in the conversation's consent version, so both do nothing here).
+//! Runs `effects` in order against `step` (LookupNearby and Geocode are answered during the flow
+//! step, so they do nothing here; RecordConsent adds the "service" consent row to the commit).
 void applyEffects(const std::vector<flows::Effect>& effects, Step& step,
                   const EffectServices& services);
 

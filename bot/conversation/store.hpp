@@ -148,6 +148,19 @@ struct SubscriptionChange {
 
 //! The consent purpose of a topic's broadcasts: "broadcast:<topic id>".
 inline std::string broadcastPurpose(const std::string& topic_id) { return "broadcast:" + topic_id; }
+//! The consent purpose of the service itself (reports, letterbox, status): recorded when the
+//! citizen accepts the privacy notice, and anew for each higher notice version.
+inline constexpr const char* kServicePurpose = "service";
+//! The consent purpose of the participatory budget: recorded once, at the citizen's first
+//! proposal, support or comment, under the notice version they accepted.
+inline constexpr const char* kParticipationPurpose = "participation";
+
+//! A consent the citizen gave in this step: a new row in `consents`; a valid earlier one for the
+//! same purpose is withdrawn at the same time (exactly one valid row per purpose).
+struct NewConsent {
+  std::string purpose;
+  int notice_version = 0;
+};
 
 //! A ticket staff wrote to the citizen about: its reply window (Settings::reply_window).
 struct ReplyWindowRecord {
@@ -190,6 +203,9 @@ struct StepCommit {
   std::vector<std::string> counters;  //!< anonymous counters to increment
   std::vector<NewMedia> media;
   std::vector<SubscriptionChange> subscription_changes;  //!< applied after the citizen upsert
+  //! Consents given in this step (the accepted privacy notice: kServicePurpose), each replacing
+  //! a valid earlier row of its purpose.
+  std::vector<NewConsent> consents;
   //! Citizen messages into ticket threads: the ticket is marked unread for staff.
   std::vector<NewTicketMessage> ticket_messages;
   std::optional<NewExportLink> export_link;  //!< "meine daten": the link to the export file

@@ -137,6 +137,9 @@ public:
   virtual Result<std::optional<Campaign>> activeCampaign(SysTime now) = 0;
 
   // ---- citizens (chat) ----
+  // A stored proposal, an added support and a stored comment each record the consent
+  // kParticipationPurpose in the same transaction, once per citizen (the first act; later ones
+  // add no row), under the privacy-notice version the citizen accepted.
   //! Stores a pending proposal unless the author already has `max_per_citizen` proposals in the
   //! campaign that are not rejected; idempotent per source_event.
   virtual Result<SubmitResult> submit(const NewProposal& proposal, int max_per_citizen) = 0;

@@ -1,7 +1,8 @@
 #pragma once
 // Subscriptions and consents: the types and the repository port (storage/ implements
 // it in sqlite_subscription_store.*), the topics file, and the retention pass for inactive
-// subscriptions. Consents are general (purpose "broadcast:<topic>", "reports", "participation").
+// subscriptions. Consents are general (purpose "broadcast:<topic>", "service", "participation";
+// bot/conversation/store.hpp names them).
 
 #include <chrono>
 #include <cstdint>
@@ -19,7 +20,7 @@ namespace bb {
 //! One consent a citizen gave for a purpose, under a version of the privacy notice.
 struct ConsentRecord {
   std::string pseudonym;
-  std::string purpose;  //!< "broadcast:stadtrat", "reports", "participation", ...
+  std::string purpose;  //!< "broadcast:stadtrat", "service", "participation"
   int notice_version = 0;
   SysTime granted_at{};
   std::optional<SysTime> withdrawn_at;  //!< set: no longer valid
