@@ -1,5 +1,6 @@
 #include "bot/subscriptions/subscriptions.hpp"
 
+#include <map>
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -97,6 +98,21 @@ namespace {
 
 std::string day(std::optional<SysTime> t) { return t ? localDate(*t) : "-"; }
 
+//! What a consent's purpose means, in the citizen's words; an unknown purpose as it is stored.
+std::string purposeLabel(const flows::TextCatalog& texts, const std::vector<flows::Topic>& topics,
+                         const std::string& purpose, flows::Lang lang) {
+  static const std::string kBroadcast = broadcastPurpose("");
+  if (purpose == kServicePurpose || purpose == kParticipationPurpose) {
+    return texts.render(lang, "consent.purpose." + purpose);
+  }
+  if (purpose.rfind(kBroadcast, 0) == 0) {
+    return texts.render(lang, "consent.purpose.broadcast",
+                        {{"topic", flows::topicLabel(topics, purpose.substr(kBroadcast.size()),
+                                                     lang)}});
+  }
+  return purpose;
+}
+
 }  // namespace
 
 std::string exportSubscriptions(SubscriptionStore& store, const flows::TextCatalog& texts,
@@ -111,12 +127,17 @@ std::string exportSubscriptions(SubscriptionStore& store, const flows::TextCatal
     }
   }
   if (auto consents = store.consentsOf(pseudonym)) {
+    // Local date and time: when a consent was given or withdrawn is what it proves.
     for (const ConsentRecord& c : *consents) {
-      text += "\n" + texts.render(lang, "subscriptions.export_consent",
-                                  {{"purpose", c.purpose},
-                                   {"version", std::to_string(c.notice_version)},
-                                   {"granted", day(c.granted_at)},
-                                   {"withdrawn", day(c.withdrawn_at)}});
+      std::map<std::string, std::string> params = {
+          {"purpose", purposeLabel(texts, topics, c.purpose, lang)},
+          {"version", std::to_string(c.notice_version)},
+          {"granted", localDateTime(c.granted_at)}};
+      if (c.withdrawn_at) { params["withdrawn"] = localDateTime(*c.withdrawn_at); }
+      text += "\n" + texts.render(lang,
+                                  c.withdrawn_at ? "subscriptions.export_consent_withdrawn"
+                                                 : "subscriptions.export_consent",
+                                  params);
     }
   }
   return text;
