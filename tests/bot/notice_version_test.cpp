@@ -19,10 +19,7 @@ TEST_CASE("notice version: after a raise the citizen's next message gets the new
   REQUIRE(h.scalar("SELECT consent_version" + of_anna) == old_version);
   const auto accepted_at = h.scalar("SELECT consent_at" + of_anna);
 
-  // The operator raises the version and restarts.
-  h.flows.settings.privacy_notice_version = old_version + 1;
-  h.crash();
-  h.restart();
+  h.raiseNoticeVersion();
   h.clock.advance(std::chrono::hours(2));
 
   h.text("anna", "status " + std::to_string(number));

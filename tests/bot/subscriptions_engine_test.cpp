@@ -45,9 +45,10 @@ struct Chat {
     REQUIRE(t.has_value());
     return *t;
   }
+  //! Valid broadcast consents (the accepted notice is a consent of its own, "service").
   std::int64_t validConsents(const std::string& user) {
     return h.scalar("SELECT count(*) FROM consents WHERE withdrawn_at IS NULL AND pseudonym = '" +
-                    h.pseudonym(user, Channel::Telegram) + "'");
+                    h.pseudonym(user, Channel::Telegram) + "' AND purpose LIKE 'broadcast:%'");
   }
 };
 
@@ -123,7 +124,8 @@ TEST_CASE("subscriptions by chat: export lists subscriptions and consents, erasu
   chat.say("dora", "meine daten");
   const std::string text = chat.last("dora");
   CHECK(contains(text, "Abo: Bauausschuss"));
-  CHECK(contains(text, "Einwilligung „broadcast:bauausschuss“: Datenschutzhinweis Version 1"));
+  CHECK(contains(text, "Einwilligung – Nachrichten zum Thema „Bauausschuss“: Datenschutzhinweis "
+                       "Version 1, erteilt am"));
   chat.say("dora", "daten löschen");
   chat.say("dora", "ja");
   CHECK(h.scalar("SELECT count(*) FROM sub_subscriptions") == 0);

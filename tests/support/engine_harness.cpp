@@ -84,6 +84,11 @@ void EngineHarness::restart(bool start_engine) {
   open(start_engine);
 }
 
+void EngineHarness::raiseNoticeVersion() {
+  flows.settings.privacy_notice_version += 1;
+  restart();
+}
+
 InboundEvent EngineHarness::event(const std::string& user, InboundKind kind, Channel channel) {
   InboundEvent e;
   e.channel = channel;

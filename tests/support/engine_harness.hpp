@@ -112,6 +112,8 @@ public:
   void crash();
   //! Opens the same database again and starts a new engine.
   void restart(bool start_engine = true);
+  //! The operator raises privacy.notice_version by one and restarts (a new privacy notice).
+  void raiseNoticeVersion();
 
   //! Content ids of the media files the engine removed (EngineOptions::remove_media).
   std::vector<std::string> removedMedia() const {
