@@ -74,16 +74,21 @@ struct Desk {
     REQUIRE(res->status == 200);
     return res->body;
   }
+  //! Posts `form` (without csrf) to `target` with the CSRF token of the inbox page `page`;
+  //! returns where it redirects.
+  std::string post(const std::string& page, const std::string& target, const std::string& form) {
+    const std::string csrf = csrfOf(get(page));
+    httplib::Client client("127.0.0.1", port);
+    auto res = client.Post(target.c_str(), {{"Cookie", cookie}}, "csrf=" + csrf + "&" + form,
+                           "application/x-www-form-urlencoded");
+    REQUIRE(res);
+    REQUIRE_MESSAGE(res->status == 303, target << ": " << res->status << " " << res->body);
+    return res->get_header_value("Location");
+  }
   //! Posts `form` (without csrf) to the ticket's `action`; returns where it redirects.
   std::string act(std::int64_t number, const std::string& action, const std::string& form) {
     const std::string path = "/inbox/tickets/" + std::to_string(number);
-    const std::string csrf = csrfOf(get(path));
-    httplib::Client client("127.0.0.1", port);
-    auto res = client.Post((path + "/" + action).c_str(), {{"Cookie", cookie}},
-                           "csrf=" + csrf + "&" + form, "application/x-www-form-urlencoded");
-    REQUIRE(res);
-    REQUIRE(res->status == 303);
-    return res->get_header_value("Location");
+    return post(path, path + "/" + action, form);
   }
   //! The reply form; returns where it redirects ("...?ok=reply" or "...?ok=reply_unsent").
   std::string reply(std::int64_t number, const std::string& text) {

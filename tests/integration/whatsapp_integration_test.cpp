@@ -21,6 +21,7 @@
 
 #include "support/privacy_checks.hpp"
 #include "support/server_process.hpp"
+#include "tests/integration/whatsapp_openapi.hpp"
 #include "tests/support/openapi_validator.hpp"
 #include "tests/webhooks/whatsapp_payloads.hpp"
 
@@ -36,18 +37,7 @@ constexpr const char* kToken = "EAAintegration";
 const std::string kCitizen = "4917612345678";
 const std::string kSecondPhotoId = "1479537139650012";
 
-const json& schemas() {
-  static const json doc = [] {
-    const std::string dir = std::string(BB_FIXTURE_DIR) + "/whatsapp/";
-    json d = openapi::loadJsonFile(dir + "openapi_send_message_v23.json");
-    const json addition = openapi::loadJsonFile(dir + "openapi_location_request_addition.json");
-    json& s = d["components"]["schemas"];
-    s["InteractiveObject"]["properties"]["type"]["enum"].push_back(addition["interactive_type"]);
-    s["ActionObject"]["oneOf"].push_back(addition["action_branch"]);
-    return d;
-  }();
-  return doc;
-}
+const json& schemas() { return bb::test::whatsappSendSchemas(); }
 
 //! A fake Graph API: records every request, answers like Meta, can be told to refuse sends.
 class FakeGraph {

@@ -45,6 +45,7 @@ public:
     std::string recipient;  //!< wa_id, chat id, room id
     std::string text;
     std::string id;  //!< the id the fake gave the message (wamid, message_id, event_id)
+    std::string body;  //!< the request body as sent (a WhatsApp template's name and parameters)
   };
 
   FakeApis() : FakeApis(Options{}) {}
@@ -361,7 +362,7 @@ private:
       if (channel == "matrix") {
         auto [it, fresh] = txns_.emplace(recipient + "|" + txn, "$ev" + std::to_string(n));
         if (fresh) {
-          deliveries_.push_back({channel, recipient, text, it->second});
+          deliveries_.push_back({channel, recipient, text, it->second, req.body});
         } else {
           ++matrix_repeats_;
         }
@@ -369,7 +370,8 @@ private:
       } else {
         deliveries_.push_back({channel, recipient, text,
                                channel == "whatsapp" ? "wamid.fake" + std::to_string(n)
-                                                     : std::to_string(n)});
+                                                     : std::to_string(n),
+                               req.body});
         if (channel == "whatsapp") {
           answer = nj::json{{"messaging_product", "whatsapp"},
                             {"contacts", {{{"input", recipient}, {"wa_id", recipient}}}},
