@@ -163,3 +163,39 @@ TEST_CASE("deliveries: retry all puts back every delivery the staff member may s
   CHECK(f.h.scalar("SELECT count(*) FROM outbox WHERE status = 'failed'") == 0);
   CHECK(f.h.scalar("SELECT count(*) FROM audit_log WHERE action = 'delivery_retry'") == 3);
 }
+
+TEST_CASE("deliveries: a message held because its WhatsApp template was refused is listed in "
+          "words and can be tried again, a merely held one is not") {
+  DeliveryFixture f;
+  const auto pothole = f.report("anna", "schlagloch", "Tiefes Loch");
+  const auto lamp = f.report("bert", "strassenbeleuchtung", "Lampe aus");
+  auto lastMessage = [&](std::int64_t number) {
+    return f.h.scalar("SELECT max(o.id) FROM outbox o JOIN tickets t ON t.id = o.ticket_id "
+                      "WHERE t.number = " + std::to_string(number));
+  };
+  const auto refused = lastMessage(pothole);
+  const auto waiting = lastMessage(lamp);
+  f.exec("UPDATE outbox SET status = 'held', error = 'outside_window notice:132001' WHERE id = " +
+         std::to_string(refused));
+  f.exec("UPDATE outbox SET status = 'held', error = 'outside_window' WHERE id = " +
+         std::to_string(waiting));
+  f.account("chefin", "admin", {});
+  const auto admin = f.login("chefin");
+  const std::string m = "m-" + std::to_string(refused);
+
+  auto listed = f.call("GET", "/inbox/deliveries", admin);
+  REQUIRE(listed.status == 200);
+  CHECK(listed.body.find("id=\"" + m + "\"") != std::string::npos);
+  CHECK(listed.body.find("id=\"m-" + std::to_string(waiting) + "\"") == std::string::npos);
+  CHECK(listed.body.find("<td>wartet auf Antwort (24-h-Fenster)</td>") != std::string::npos);
+  CHECK(listed.body.find("Vorlage fehlt in dieser Sprache oder ist nicht freigegeben") !=
+        std::string::npos);
+  CHECK(listed.body.find("Zustellungen <span class=\"count\">1</span>") != std::string::npos);
+
+  CHECK(f.post(admin, "/inbox/deliveries/retry", "csrf=" + f.csrf(admin) + "&ref=" + m).status ==
+        303);
+  CHECK(f.h.scalar("SELECT count(*) FROM outbox WHERE id = " + std::to_string(refused) +
+                   " AND status = 'queued' AND error IS NULL") == 1);
+  CHECK(f.h.scalar("SELECT status = 'held' FROM outbox WHERE id = " + std::to_string(waiting)) ==
+        1);
+}

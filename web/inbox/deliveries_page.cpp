@@ -29,7 +29,7 @@ std::string row(const DeliveryProblem& p, const std::string& csrf, SysTime now,
   return "<tr id=\"" + ref + "\"><td>" + escapeHtml(ref) + "</td><td>" +
          escapeHtml(deliveryKindLabel(p)) + "</td><td>" + ticket + "</td><td>" +
          escapeHtml(p.department.empty() ? "–" : desk.departmentName(p.department)) + "</td><td>" +
-         escapeHtml(p.state) + "</td><td>" + escapeHtml(views::deliveryReasonLabel(p.reason)) + "</td><td>" +
+         escapeHtml(views::deliveryLabel(p.state)) + "</td><td>" + escapeHtml(views::deliveryReasonLabel(p.reason)) + "</td><td>" +
          std::to_string(p.tries) + "</td><td title=\"" + escapeHtml(localDateTime(p.since)) +
          "\">" + escapeHtml(deliveryAge(p.since, now)) + "</td><td>" +
          button("retry", "Erneut senden") + button("discard", "Verwerfen") + "</td></tr>";

@@ -32,7 +32,8 @@ std::string deliveryLabel(const std::string& s) {
       {"queued", "in Warteschlange"}, {"held", "wartet auf Antwort (24-h-Fenster)"},
       {"sent", "gesendet"},           {"delivered", "zugestellt"},
       {"read", "gelesen"},            {"failed", "fehlgeschlagen"},
-      {"dead", "aufgegeben"},        {"withheld", "nicht gesendet (Benachrichtigungen abbestellt)"}};
+      {"dead", "aufgegeben"},        {"withheld", "nicht gesendet (Benachrichtigungen abbestellt)"},
+      {"parked", "Verarbeitung angehalten"}};
   auto it = kLabels.find(s);
   return it == kLabels.end() ? s : it->second;
 }
