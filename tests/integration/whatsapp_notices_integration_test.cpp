@@ -416,6 +416,34 @@ TEST_CASE("whatsapp notices: outcome of a supported proposal after 24 hours reac
   checkTap(c, wamid, e);
 }
 
+TEST_CASE("whatsapp notices: subscription reminder reaches a passive subscriber – template subscription_reminder, tap, the reminder follows once") {
+  Scene s;
+  WaCitizen c(s.rig, "4917623456781", 0x8C4455);
+  subscribesToCouncil(c);
+  // Passive for 13 months: subscribed then, silent since (config: reminder after 12 months).
+  const std::int64_t long_ago = nowMs() - 13LL * 30 * 24 * 3600 * 1000;
+  {
+    SQLite::Database db(s.rig.dbPath(), SQLite::OPEN_READWRITE);
+    db.setBusyTimeout(5000);
+    SQLite::Statement q(db, "UPDATE sub_subscriptions SET created_at = ? WHERE pseudonym = ?");
+    q.bind(1, long_ago);
+    q.bind(2, c.pseudonym());
+    REQUIRE(q.exec() == 1);
+  }
+  c.ageWindow(std::chrono::hours(13 * 30 * 24));
+  const std::size_t before = c.received().size();
+  // The reminder pass of `serve` (subscription_retention) runs.
+  const bool reminded = s.waitFor([&] {
+    return s.rig.scalar("SELECT count(*) FROM sub_subscriptions WHERE reminded_at IS NOT NULL") > 0;
+  });
+  REQUIRE_MESSAGE(reminded, "the subscription reminder pass did not run");
+  REQUIRE(s.waitFor([&] { return templatesFrom(c.received(), before).size() >= 1; }));
+  const Expected e{"subscription_reminder", "buergerbox_subscription_reminder", {"Stadtrat"},
+                   "lange nichts von uns gelesen"};
+  const std::string wamid = checkTemplate(c, before, e);
+  checkTap(c, wamid, e);
+}
+
 TEST_CASE("whatsapp notices: broadcast after 24 hours – template broadcast per topic, tap, the broadcast follows once") {
   Scene s;
   WaCitizen c(s.rig, "4916234567812", 0x9D6677);
