@@ -197,6 +197,8 @@ const std::vector<Field>& fields() {
        at(&Config::subscriptions, &SubscriptionsConfig::reminder_after_months)},
       {"subscriptions", "remove_after_days", Kind::Int,
        at(&Config::subscriptions, &SubscriptionsConfig::remove_after_days)},
+      {"subscriptions", "first_pass_seconds", Kind::Int,
+       at(&Config::subscriptions, &SubscriptionsConfig::first_pass_seconds)},
       {"broadcasts", "rate_share", Kind::Double,
        at(&Config::broadcasts, &BroadcastsConfig::rate_share)},
       {"broadcasts", "whatsapp_template", Kind::String,
@@ -423,6 +425,9 @@ void validate(const Config& c, std::vector<std::string>& errors) {
        "subscriptions.reminder_after_months: must be 1..120");
   need(c.subscriptions.remove_after_days >= 1 && c.subscriptions.remove_after_days <= 365,
        "subscriptions.remove_after_days: must be 1..365");
+  need(c.subscriptions.first_pass_seconds >= 0 &&
+           c.subscriptions.first_pass_seconds <= 24 * 3600,
+       "subscriptions.first_pass_seconds: must be 0..86400");
   need(c.broadcasts.rate_share > 0 && c.broadcasts.rate_share <= 1,
        "broadcasts.rate_share: must be more than 0 and at most 1");
   need(c.oparl.poll_minutes >= 5 && c.oparl.poll_minutes <= 24 * 60,

@@ -176,6 +176,8 @@ struct SubscriptionsConfig {
   std::string topics_file;  //!< topics with labels and OParl organizations; empty: no topics
   int reminder_after_months = 12;  //!< remind subscribers silent for this long, once
   int remove_after_days = 30;      //!< then remove their subscriptions if they stay silent
+  //! After start until the first reminder/removal pass; every later pass follows an hour after.
+  int first_pass_seconds = 300;
 };
 
 //! Broadcasts to subscribers.

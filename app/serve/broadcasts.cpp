@@ -41,6 +41,7 @@ Broadcasts::Broadcasts(const config::Config& config, storage::Database& db,
       [s = service.get()] { (void)s->runDue(); }));
   tasks.push_back(std::make_unique<PeriodicTask>(
       "subscription_retention", std::chrono::hours(1),
+      std::chrono::seconds(config.subscriptions.first_pass_seconds),
       [&subscriptions, &flows, &clock, retention = subscriptionRetentionOptions(config)] {
         (void)runSubscriptionRetention(subscriptions, flows.texts, flows.topics, retention,
                                        clock.now());

@@ -211,6 +211,24 @@ TEST_CASE("config: flows.ticket_messages_per_day defaults to 20, is overridable 
   }
 }
 
+TEST_CASE("config: subscriptions.first_pass_seconds defaults to 300, is overridable and bounded") {
+  FakeEnv env;
+  FakeFiles files;
+  auto r = parseConfig(R"({"demo": true})", env.reader(), files.reader());
+  REQUIRE(r.ok());
+  CHECK(r.config.subscriptions.first_pass_seconds == 300);
+  env.vars = {{"BUERGERBOX_SUBSCRIPTIONS_FIRST_PASS_SECONDS", "0"}};
+  auto at_once = parseConfig(R"({"demo": true})", env.reader(), files.reader());
+  REQUIRE(at_once.ok());
+  CHECK(at_once.config.subscriptions.first_pass_seconds == 0);
+  const FakeEnv none;
+  for (const char* bad : {R"({"demo": true, "subscriptions": {"first_pass_seconds": -1}})",
+                          R"({"demo": true, "subscriptions": {"first_pass_seconds": 86401}})"}) {
+    auto refused = parseConfig(bad, none.reader(), files.reader());
+    CHECK(mentions(refused.errors, "subscriptions.first_pass_seconds: must be 0..86400"));
+  }
+}
+
 TEST_CASE("config: flows.reply_window_days defaults to 14, is overridable and bounded") {
   FakeEnv env;
   FakeFiles files;

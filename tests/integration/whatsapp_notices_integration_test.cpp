@@ -17,6 +17,7 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 
 #include <chrono>
+#include <csignal>
 #include <functional>
 #include <regex>
 #include <set>
@@ -432,7 +433,11 @@ TEST_CASE("whatsapp notices: subscription reminder reaches a passive subscriber 
   }
   c.ageWindow(std::chrono::hours(13 * 30 * 24));
   const std::size_t before = c.received().size();
-  // The reminder pass of `serve` (subscription_retention) runs.
+  // The reminder pass of `serve` (subscription_retention) runs first_pass_seconds after a start.
+  REQUIRE(s.rig.settle(20s));
+  REQUIRE(s.rig.server->stop(SIGTERM) == 0);
+  s.rig.extra_env["BUERGERBOX_SUBSCRIPTIONS_FIRST_PASS_SECONDS"] = "0";
+  REQUIRE_MESSAGE(s.rig.start(), s.rig.server->log());
   const bool reminded = s.waitFor([&] {
     return s.rig.scalar("SELECT count(*) FROM sub_subscriptions WHERE reminded_at IS NOT NULL") > 0;
   });
