@@ -57,6 +57,23 @@ struct Database::WriterStatements {
   std::unordered_map<std::string, std::unique_ptr<SQLite::Statement>> cache;
 };
 
+struct Database::ReaderStatements {
+  const SQLite::Database* connection = nullptr;
+  std::unordered_map<std::string, std::unique_ptr<SQLite::Statement>> cache;
+};
+
+SQLite::Statement* Database::readerStatement(SQLite::Database& reader, const std::string& sql) {
+  for (auto& r : reader_statements_) {
+    if (r->connection != &reader) { continue; }
+    if (auto it = r->cache.find(sql); it != r->cache.end()) { return it->second.get(); }
+    if (r->cache.size() >= kMaxReaderStatements) { return nullptr; }
+    auto& slot = r->cache[sql];
+    slot = std::make_unique<SQLite::Statement>(reader, sql);
+    return slot.get();
+  }
+  return nullptr;
+}
+
 SQLite::Statement& Database::writerStatement(SQLite::Database& writer, const std::string& sql) {
   auto& slot = control_->cache[sql];
   if (!slot) {
@@ -88,6 +105,9 @@ Result<std::unique_ptr<Database>> Database::open(const DatabaseOptions& options)
       reader->setBusyTimeout(options.busy_timeout_ms);
       reader->exec("PRAGMA foreign_keys = ON");
       self->free_readers_.push_back(reader.get());
+      auto kept = std::make_unique<ReaderStatements>();
+      kept->connection = reader.get();
+      self->reader_statements_.push_back(std::move(kept));
       self->readers_.push_back(std::move(reader));
     }
   } catch (const std::exception& e) {
@@ -107,11 +127,38 @@ Result<void> Database::write(WriteJob job) {
     if (queue_.size() >= options_.max_queued_jobs) {
       return fail(ErrorCode::Unavailable, "write queue full");
     }
-    queue_.push_back(Pending{std::move(job), {}, false});
+    queue_.push_back(Pending{std::move(job), {}, false, nullptr});
     future = queue_.back().done.get_future();
   }
   queue_cv_.notify_one();
   return future.get();
+}
+
+void Database::submit(WriteJob job, std::function<void(Result<void>)> done) {
+  const char* refused = nullptr;
+  {
+    std::lock_guard lock(queue_mutex_);
+    if (stopping_) {
+      refused = "database closing";
+    } else if (queue_.size() >= options_.max_queued_jobs) {
+      refused = "write queue full";
+    } else {
+      queue_.push_back(Pending{std::move(job), {}, false, std::move(done)});
+    }
+  }
+  if (refused != nullptr) {
+    done(fail(ErrorCode::Unavailable, refused));
+    return;
+  }
+  queue_cv_.notify_one();
+}
+
+void Database::finish(Pending& p, Result<void> result) {
+  if (p.then) {
+    p.then(std::move(result));
+  } else {
+    p.done.set_value(std::move(result));
+  }
 }
 
 Result<void> Database::exclusive(const std::function<void(SQLite::Database&)>& fn) {
@@ -122,7 +169,7 @@ Result<void> Database::exclusive(const std::function<void(SQLite::Database&)>& f
   {
     std::lock_guard lock(queue_mutex_);
     if (stopping_) { return fail(ErrorCode::Unavailable, "database closing"); }
-    queue_.push_back(Pending{WriteJob{fn, nullptr}, std::move(done), true});
+    queue_.push_back(Pending{WriteJob{fn, nullptr}, std::move(done), true, nullptr});
   }
   queue_cv_.notify_one();
   return future.get();
@@ -196,10 +243,10 @@ void Database::writerLoop() {
       jobs_.fetch_add(batch.size());
       for (std::size_t i = 0; i < batch.size(); ++i) {
         if (results[i] && batch[i].job.after_commit) { batch[i].job.after_commit(); }
-        batch[i].done.set_value(std::move(results[i]));
+        finish(batch[i], std::move(results[i]));
       }
     } else {
-      for (auto& p : batch) { p.done.set_value(Unexpected<Error>{commit_error}); }
+      for (auto& p : batch) { finish(p, Unexpected<Error>{commit_error}); }
     }
   }
 }
@@ -230,11 +277,19 @@ SQLite::Database* Database::acquireReader() {
 }
 
 void Database::releaseReader(SQLite::Database* db) {
+  bool closing = false;
   {
     std::lock_guard lock(readers_mutex_);
     free_readers_.push_back(db);
+    closing = closed_.load();
   }
-  readers_cv_.notify_all();
+  // One reader came back, so one waiter can have it: waking all of them (dozens of flow
+  // workers in a peak) only made them fight for the lock. close() waits for all readers.
+  if (closing) {
+    readers_cv_.notify_all();
+  } else {
+    readers_cv_.notify_one();
+  }
 }
 
 bool Database::healthy() {
@@ -258,6 +313,7 @@ void Database::close() {
     // Wait until every reader is back before closing connections.
     readers_cv_.wait(lock, [this] { return free_readers_.size() == readers_.size(); });
   }
+  reader_statements_.clear();  // finalized before their connections close
   readers_.clear();
   control_.reset();  // statements are finalized before their connection closes
   writer_.reset();

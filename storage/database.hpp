@@ -66,11 +66,24 @@ public:
   Result<void> write(std::function<void(SQLite::Database&)> run) {
     return write(WriteJob{std::move(run), nullptr});
   }
+  //! Queues `job` without waiting: `done` runs with the job's result on the writer thread after
+  //! its batch committed (or failed), or at once on this thread when the queue refuses it. For
+  //! callers that have other work than waiting for a flush (the outbox's send threads). `done`
+  //! must be short and must not write to this database.
+  void submit(WriteJob job, std::function<void(Result<void>)> done);
 
   //! A statement compiled once and kept on the writer connection, reset and unbound for reuse.
   //! Only inside a write job (on the writer thread, `writer` is the job's connection), and not
   //! while another use of the same SQL is still stepping: the hot statements of ingest.
   SQLite::Statement& writerStatement(SQLite::Database& writer, const std::string& sql);
+
+  //! A statement of `sql` kept on reader connection `reader` (only inside read(), with the
+  //! reader it passed): compiled once per connection, so a hot query does not pay SQLite's
+  //! compiler on every call. nullptr for a connection that is not a reader or once the reader
+  //! keeps kMaxReaderStatements texts (SQL built at run time): compile for this use then. The
+  //! caller must reset it after use, or it holds a read snapshot (ReaderQuery in rows.hpp).
+  SQLite::Statement* readerStatement(SQLite::Database& reader, const std::string& sql);
+  static constexpr std::size_t kMaxReaderStatements = 256;
 
   //! Runs `fn` with a reader connection (a snapshot of committed data).
   template <class F>
@@ -92,7 +105,9 @@ private:
     WriteJob job;
     std::promise<Result<void>> done;
     bool exclusive = false;  //!< runs alone, outside a shared transaction (migrations)
+    std::function<void(Result<void>)> then;  //!< submit(): called instead of waiting on `done`
   };
+  void finish(Pending& p, Result<void> result);
   void writerLoop();
   void applyFaultFile();
   SQLite::Database* acquireReader();
@@ -100,11 +115,13 @@ private:
   Result<void> failure(const std::exception& e, const char* what);
 
   struct WriterStatements;
+  struct ReaderStatements;
 
   DatabaseOptions options_;
   std::unique_ptr<SQLite::Database> writer_;
   std::unique_ptr<WriterStatements> control_;
   std::vector<std::unique_ptr<SQLite::Database>> readers_;
+  std::vector<std::unique_ptr<ReaderStatements>> reader_statements_;  //!< one per reader
   std::vector<SQLite::Database*> free_readers_;
   std::mutex readers_mutex_;
   std::condition_variable readers_cv_;

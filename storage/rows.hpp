@@ -106,23 +106,64 @@ auto firstRow(SQLite::Database& db, const std::string& sql, Read&& reader, const
   return reader(q);
 }
 
-//! allRows on a reader connection of `database`.
+//! The statement of `sql` on reader `db` for one use: the one the reader keeps compiled
+//! (Database::readerStatement), reset and unbound when the use ends so it holds no read
+//! snapshot, or one compiled for this use when the reader keeps none.
+class ReaderQuery {
+public:
+  ReaderQuery(Database& database, SQLite::Database& db, const std::string& sql)
+      : kept_(database.readerStatement(db, sql)) {
+    if (kept_ == nullptr) { fresh_.emplace(db, sql); }
+  }
+  ~ReaderQuery() {
+    if (kept_ != nullptr) {
+      (void)kept_->tryReset();
+      kept_->clearBindings();
+    }
+  }
+  ReaderQuery(const ReaderQuery&) = delete;
+  ReaderQuery& operator=(const ReaderQuery&) = delete;
+  SQLite::Statement& get() { return kept_ != nullptr ? *kept_ : *fresh_; }
+
+private:
+  SQLite::Statement* kept_;
+  std::optional<SQLite::Statement> fresh_;
+};
+
+//! allRows on a reader connection of `database`, with the reader's kept statement.
 template <class Read, class... Values>
 auto readAll(Database& database, const std::string& sql, Read&& reader, const Values&... values) {
-  return database.read([&](SQLite::Database& db) { return allRows(db, sql, reader, values...); });
+  return database.read([&](SQLite::Database& db) {
+    using Row = std::decay_t<std::invoke_result_t<Read&, SQLite::Statement&>>;
+    ReaderQuery query(database, db, sql);
+    SQLite::Statement& q = query.get();
+    bindAll(q, values...);
+    std::vector<Row> out;
+    while (q.executeStep()) { out.push_back(reader(q)); }
+    return out;
+  });
 }
 
-//! firstRow on a reader connection of `database`.
+//! firstRow on a reader connection of `database`, with the reader's kept statement.
 template <class Read, class... Values>
 auto readFirst(Database& database, const std::string& sql, Read&& reader, const Values&... values) {
-  return database.read([&](SQLite::Database& db) { return firstRow(db, sql, reader, values...); });
+  return database.read(
+      [&](SQLite::Database& db)
+          -> std::optional<std::decay_t<std::invoke_result_t<Read&, SQLite::Statement&>>> {
+        ReaderQuery query(database, db, sql);
+        SQLite::Statement& q = query.get();
+        bindAll(q, values...);
+        if (!q.executeStep()) { return std::nullopt; }
+        return reader(q);
+      });
 }
 
 //! True when `sql` (with `values` bound to ?1, ?2, ...) finds a row, on a reader of `database`.
 template <class... Values>
 Result<bool> readExists(Database& database, const std::string& sql, const Values&... values) {
   return database.read([&](SQLite::Database& db) {
-    SQLite::Statement q(db, sql);
+    ReaderQuery query(database, db, sql);
+    SQLite::Statement& q = query.get();
     bindAll(q, values...);
     return q.executeStep();
   });

@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <future>
 #include <thread>
 #include <vector>
 
@@ -8,6 +9,7 @@
 
 #include "storage/database.hpp"
 #include "storage/migrations.hpp"
+#include "storage/rows.hpp"
 #include "support/server_process.hpp"
 
 using bb::storage::Database;
@@ -173,4 +175,89 @@ TEST_CASE("storage: a kept statement whose last step failed serves the next job"
   });
   REQUIRE(n.has_value());
   CHECK(*n == "a,b,c");
+}
+
+TEST_CASE("storage: submit answers after the commit, without waiting, and at once when refused") {
+  bb::test::TempDir dir;
+  auto db = openIn(dir);
+  REQUIRE(db->write([](SQLite::Database& raw) { raw.exec("CREATE TABLE t (v INTEGER)"); }));
+  std::promise<std::pair<bool, long long>> answered;
+  db->submit(bb::storage::WriteJob{[](SQLite::Database& raw) { raw.exec("INSERT INTO t VALUES (7)"); },
+                                   nullptr},
+             [&](bb::Result<void> r) {
+               // Runs after the commit: a reader already sees the row.
+               auto seen = db->read([](SQLite::Database& raw) {
+                 return raw.execAndGet("SELECT count(*) FROM t").getInt64();
+               });
+               answered.set_value({r.has_value(), seen ? *seen : -1});
+             });
+  auto got = answered.get_future();
+  REQUIRE(got.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
+  const auto [ok, seen] = got.get();
+  CHECK(ok);
+  CHECK(seen == 1);
+
+  // A failing job reports its failure; the rest is unchanged.
+  std::promise<bool> failed;
+  db->submit(bb::storage::WriteJob{[](SQLite::Database& raw) { raw.exec("INSERT INTO nope VALUES (1)"); },
+                                   nullptr},
+             [&](bb::Result<void> r) { failed.set_value(r.has_value()); });
+  CHECK_FALSE(failed.get_future().get());
+
+  db->close();
+  bool refused_at_once = false;
+  db->submit(bb::storage::WriteJob{[](SQLite::Database&) {}, nullptr},
+             [&](bb::Result<void> r) {
+               refused_at_once = !r.has_value() && r.error().code == bb::ErrorCode::Unavailable;
+             });
+  CHECK(refused_at_once);  // on this thread, before submit returned
+}
+
+TEST_CASE("storage: a reader keeps its statements compiled and holds no snapshot after a read") {
+  bb::test::TempDir dir;
+  DatabaseOptions o;
+  o.path = dir.path() + "/db.sqlite";
+  o.readers = 1;  // every read below runs on the same connection
+  auto opened = Database::open(o);
+  REQUIRE(opened.has_value());
+  auto& db = **opened;
+  REQUIRE(db.write([](SQLite::Database& raw) { raw.exec("CREATE TABLE t (v INTEGER)"); }));
+  const std::string sql = "SELECT count(*) FROM t";
+  auto count = [&] {
+    return bb::storage::readFirst(db, sql, [](SQLite::Statement& q) { return q.getColumn(0).getInt64(); });
+  };
+  REQUIRE(count().has_value());
+  // The same statement object serves the next read of the same text on that reader.
+  auto first = db.read([&](SQLite::Database& raw) { return db.readerStatement(raw, sql); });
+  auto again = db.read([&](SQLite::Database& raw) { return db.readerStatement(raw, sql); });
+  REQUIRE(first.has_value());
+  REQUIRE(*first != nullptr);
+  CHECK(*first == *again);
+  // Reset after use: the reader's connection holds no read transaction, so a write is visible
+  // to a plain statement on it and a full checkpoint is not blocked.
+  REQUIRE(db.write([](SQLite::Database& raw) { raw.exec("INSERT INTO t VALUES (1)"); }));
+  auto plain = db.read(
+      [](SQLite::Database& raw) { return raw.execAndGet("SELECT count(*) FROM t").getInt64(); });
+  REQUIRE(plain.has_value());
+  CHECK(*plain == 1);
+  int busy = -1;
+  REQUIRE(db.exclusive([&](SQLite::Database& raw) {
+    busy = raw.execAndGet("PRAGMA wal_checkpoint(TRUNCATE)").getInt();
+  }));
+  CHECK(busy == 0);
+  auto after = count();
+  REQUIRE(after.has_value());
+  REQUIRE(after->has_value());
+  CHECK(**after == 1);
+  // SQL built at run time: beyond the cap the reader compiles for one use and still answers.
+  for (std::size_t i = 0; i < Database::kMaxReaderStatements + 5; ++i) {
+    auto r = bb::storage::readFirst(db, "SELECT count(*) + " + std::to_string(i) + " FROM t",
+                                    [](SQLite::Statement& q) { return q.getColumn(0).getInt64(); });
+    REQUIRE(r.has_value());
+    REQUIRE(r->has_value());
+    CHECK(**r == static_cast<long long>(i) + 1);
+  }
+  auto beyond = db.read([&](SQLite::Database& raw) { return db.readerStatement(raw, "SELECT 42"); });
+  REQUIRE(beyond.has_value());
+  CHECK(*beyond == nullptr);
 }
