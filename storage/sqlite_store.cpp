@@ -464,22 +464,46 @@ Result<std::vector<OutboxRow>> SqliteStore::outboxFor(const std::string& pseudon
                  readOutbox, pseudonym, toString(channel), after_id, limit);
 }
 
-Result<void> SqliteStore::markOutbox(std::int64_t id, const std::string& status,
-                                     const std::string& provider_message_id,
-                                     const std::string& error, int tries, SysTime next_attempt_at,
-                                     SysTime now) {
-  return db_.write([=, this](SQLite::Database& db) {
-    // Once a row is final its sealed address is no longer needed: wipe it (data minimization;
-    // receipts match by provider_message_id, not by address). Kept compiled: one per send.
-    SQLite::Statement& q = db_.writerStatement(
+namespace {
+
+//! The write of an outbox outcome. Once a row is final its sealed address is no longer needed:
+//! wipe it (data minimization; receipts match by provider_message_id, not by address). Kept
+//! compiled: one per send.
+std::function<void(SQLite::Database&)> outboxMark(Database& database, std::int64_t id,
+                                                  std::string status, std::string provider_id,
+                                                  std::string error, int tries,
+                                                  SysTime next_attempt_at, SysTime now) {
+  return [&database, id, status = std::move(status), provider_id = std::move(provider_id),
+          error = std::move(error), tries, next_attempt_at, now](SQLite::Database& db) {
+    SQLite::Statement& q = database.writerStatement(
         db,
         "UPDATE outbox SET status = ?1, provider_message_id = coalesce(nullif(?2, ''), "
         "provider_message_id), error = nullif(?3, ''), tries = ?4, next_attempt_at = ?5, "
         "updated_at = ?6, address_ct = CASE WHEN ?1 IN ('sent', 'delivered', 'read', "
         "'failed', 'dead') THEN X'' ELSE address_ct END WHERE id = ?7");
-    bindAll(q, status, provider_message_id, error, tries, next_attempt_at, now, id);
+    bindAll(q, status, provider_id, error, tries, next_attempt_at, now, id);
     q.exec();
-  });
+  };
+}
+
+}  // namespace
+
+Result<void> SqliteStore::markOutbox(std::int64_t id, const std::string& status,
+                                     const std::string& provider_message_id,
+                                     const std::string& error, int tries, SysTime next_attempt_at,
+                                     SysTime now) {
+  return db_.write(
+      outboxMark(db_, id, status, provider_message_id, error, tries, next_attempt_at, now));
+}
+
+void SqliteStore::markOutboxThen(std::int64_t id, const std::string& status,
+                                 const std::string& provider_message_id, const std::string& error,
+                                 int tries, SysTime next_attempt_at, SysTime now,
+                                 std::function<void(Result<void>)> done) {
+  db_.submit(WriteJob{outboxMark(db_, id, status, provider_message_id, error, tries,
+                                 next_attempt_at, now),
+                      nullptr},
+             std::move(done));
 }
 
 Result<std::vector<std::string>> SqliteStore::mediaContentOf(const std::string& pseudonym) {

@@ -50,6 +50,10 @@ public:
   Result<void> markOutbox(std::int64_t id, const std::string& status,
                           const std::string& provider_message_id, const std::string& error,
                           int tries, SysTime next_attempt_at, SysTime now) override;
+  void markOutboxThen(std::int64_t id, const std::string& status,
+                      const std::string& provider_message_id, const std::string& error, int tries,
+                      SysTime next_attempt_at, SysTime now,
+                      std::function<void(Result<void>)> done) override;
   Result<std::int64_t> counter(const std::string& name) override;
   Result<std::vector<std::string>> mediaContentOf(const std::string& pseudonym) override;
   Result<bool> mediaContentInUse(const std::string& content_id) override;

@@ -332,6 +332,15 @@ public:
   virtual Result<void> markOutbox(std::int64_t id, const std::string& status,
                                   const std::string& provider_message_id, const std::string& error,
                                   int tries, SysTime next_attempt_at, SysTime now) = 0;
+  //! markOutbox without waiting for the commit, so a send thread can take the next message
+  //! while the outcome waits for the group commit: `done` gets the result once it is durable
+  //! (on the store's writer thread: short work only, no writes). Default: marks, then `done`.
+  virtual void markOutboxThen(std::int64_t id, const std::string& status,
+                              const std::string& provider_message_id, const std::string& error,
+                              int tries, SysTime next_attempt_at, SysTime now,
+                              std::function<void(Result<void>)> done) {
+    done(markOutbox(id, status, provider_message_id, error, tries, next_attempt_at, now));
+  }
   virtual Result<std::int64_t> counter(const std::string& name) = 0;
   //! Content ids of the cleaned media files a citizen sent (for erasure of the files).
   virtual Result<std::vector<std::string>> mediaContentOf(const std::string& pseudonym) = 0;

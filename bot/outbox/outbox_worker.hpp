@@ -98,14 +98,19 @@ public:
 private:
   void loop();
   //! Sends one admitted row and records the outcome (runs on a send thread when concurrency > 1).
-  void deliver(const OutboxRow& row, PassReport& report);
+  //! Without `settled` the outcome is committed before it returns; with it the outcome's commit
+  //! is not waited for and `settled` runs once it is durable (exactly once on every path).
+  void deliver(const OutboxRow& row, PassReport& report, std::function<void()> settled = {});
+  //! A parallel send's outcome is durable: the row leaves in_flight_.
+  void sendSettled(std::int64_t id);
   void runJobs(std::vector<std::function<void()>>& jobs);
   void waitForSendSlot();
   void sendThread();
   void refill(std::chrono::steady_clock::time_point now);
   std::chrono::milliseconds backoff(int tries, std::chrono::milliseconds retry_after);
   std::string storedProviderId(const std::string& provider_id) const;
-  void record(const OutboxRow& row, const SendResult& result, PassReport& report);
+  void record(const OutboxRow& row, const SendResult& result, PassReport& report,
+              std::function<void()> settled);
   void count(const char* name);
   //! True when another held row of the recipient is about the same kind of notice (its notice
   //! went out already in this held period).
@@ -145,6 +150,8 @@ private:
   std::condition_variable jobs_done_cv_;
   std::deque<std::function<void()>> jobs_;
   std::size_t jobs_running_ = 0;
+  //! Sends whose outcome is submitted but not yet committed (drain() waits for them too).
+  std::size_t settling_ = 0;
   bool jobs_stopping_ = false;
 
   std::thread thread_;
