@@ -50,6 +50,7 @@ TEST_CASE("backup: a backup taken under webhook load restores every acknowledged
   std::vector<std::string> acked;  // "channel|external_id", in the order the server answered 200
   std::atomic<bool> stop{false};
   std::atomic<int> failed{0};
+  std::vector<std::string> failures;  // the statuses of the refused webhooks (0: no answer)
   std::vector<std::thread> threads;
   for (auto& c : citizens) {
     threads.emplace_back([&, &c = c] {
@@ -58,6 +59,8 @@ TEST_CASE("backup: a backup taken under webhook load restores every acknowledged
         const auto [status, id] = rig.say(c, texts[k % 5]);
         if (status != 200) {
           ++failed;
+          std::lock_guard lock(mutex);
+          failures.push_back(std::to_string(status));
           continue;
         }
         std::lock_guard lock(mutex);
@@ -84,7 +87,11 @@ TEST_CASE("backup: a backup taken under webhook load restores every acknowledged
   for (auto& t : threads) { t.join(); }
   INFO(out);
   REQUIRE(backup_code == 0);
-  CHECK(failed.load() == 0);
+  CHECK_MESSAGE(failed.load() == 0, [&] {
+    std::string all;
+    for (const auto& f : failures) { all += f + " "; }
+    return all + "\nserver log:\n" + rig.server->log();
+  }());
   REQUIRE(before.size() >= 60);
   CHECK(ackedCount() > before.size());  // the server kept taking webhooks around the backup
   MESSAGE("acked before the backup: " << before.size() << ", when it ended: " << during);
