@@ -18,12 +18,18 @@ namespace bb::test {
 
 ServerProcess::~ServerProcess() {
   if (pid_ > 0) { stop(SIGKILL); }
+  stopReader();
   if (stderr_fd_ >= 0) { ::close(stderr_fd_); }
 }
 
 bool ServerProcess::start(const std::string& config_path,
                           const std::map<std::string, std::string>& env,
                           std::chrono::seconds timeout) {
+  stopReader();
+  if (stderr_fd_ >= 0) {
+    ::close(stderr_fd_);
+    stderr_fd_ = -1;
+  }
   int fds[2];
   if (pipe(fds) != 0) { return false; }
   pid_ = fork();
@@ -46,6 +52,7 @@ bool ServerProcess::start(const std::string& config_path,
     std::smatch m;
     if (std::regex_search(log_, m, kListening)) {
       port_ = std::stoi(m[1]);
+      startReader();
       return true;
     }
     int status = 0;
@@ -57,20 +64,36 @@ bool ServerProcess::start(const std::string& config_path,
   return false;
 }
 
-void ServerProcess::drain(int timeout_ms) {
-  if (stderr_fd_ < 0) { return; }
+bool ServerProcess::drain(int timeout_ms) {
+  if (stderr_fd_ < 0) { return false; }
   pollfd p{stderr_fd_, POLLIN, 0};
-  if (poll(&p, 1, timeout_ms) <= 0) { return; }
+  if (poll(&p, 1, timeout_ms) <= 0) { return true; }
   char buf[4096];
   for (;;) {
     ssize_t n = ::read(stderr_fd_, buf, sizeof buf);
-    if (n <= 0) { break; }
+    if (n == 0) { return false; }  // the server and everything it started closed stderr
+    if (n < 0) { return errno == EAGAIN || errno == EINTR; }
+    std::lock_guard lock(log_mutex_);
     log_.append(buf, static_cast<std::size_t>(n));
   }
 }
 
+void ServerProcess::startReader() {
+  reader_stop_.store(false);
+  reader_ = std::thread([this] {
+    while (!reader_stop_.load() && drain(50)) {}
+  });
+}
+
+void ServerProcess::stopReader() {
+  if (!reader_.joinable()) { return; }
+  reader_stop_.store(true);
+  reader_.join();
+}
+
 std::string ServerProcess::log() {
-  drain(0);
+  if (!reader_.joinable()) { drain(0); }
+  std::lock_guard lock(log_mutex_);
   return log_;
 }
 
@@ -82,7 +105,11 @@ int ServerProcess::stop(int signal, std::chrono::milliseconds* took, std::chrono
   const auto deadline = start + timeout;
   int code = -1;
   while (std::chrono::steady_clock::now() < deadline) {
-    drain(10);
+    if (reader_.joinable()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    } else {
+      drain(10);
+    }
     pid_t r = waitpid(pid_, &status, WNOHANG);
     if (r == pid_) {
       code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
@@ -97,6 +124,7 @@ int ServerProcess::stop(int signal, std::chrono::milliseconds* took, std::chrono
     *took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
                                                                   start);
   }
+  stopReader();
   drain(0);
   pid_ = -1;
   return code;

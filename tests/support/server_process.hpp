@@ -2,9 +2,12 @@
 // Runs the real `buergerbox serve` binary for integration tests: port 0, its own temp folder,
 // environment overrides; waits for the "event=listening" line and reports the bound port.
 
+#include <atomic>
 #include <chrono>
 #include <map>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <sys/types.h>
@@ -39,11 +42,20 @@ public:
   std::string log();
 
 private:
-  void drain(int timeout_ms);
+  //! Reads what is waiting on stderr into log_; false once the pipe is closed.
+  bool drain(int timeout_ms);
+  //! Once listening, stderr is read all the time: a server that logs more than the pipe holds
+  //! (64 KiB) between two log() calls would otherwise block in its log writes and stop
+  //! answering (a busy server fills it in a second).
+  void startReader();
+  void stopReader();
   pid_t pid_ = -1;
   int stderr_fd_ = -1;
   int port_ = 0;
+  std::mutex log_mutex_;
   std::string log_;
+  std::thread reader_;
+  std::atomic<bool> reader_stop_{false};
 };
 
 //! A fresh temporary directory, removed at destruction.
