@@ -2,7 +2,7 @@
 # CPU used by each named thread of a running process over an interval (no profiler overhead):
 #   scripts/thread-cpu.sh PID [SECONDS=5]
 # Prints "percent-of-one-core  thread-name  (threads)" per name, busiest first. Thread names are
-# set by Bürgerbox (bb-db-writer, bb-flow-N, bb-http, bb-outbox-<channel>, bb-send-<channel>, ...).
+# set by Bürgerbox (bb-db-writer, bb-db-checkpoint, bb-flow-N, bb-http, bb-outbox-<channel>, bb-send-<channel>, ...).
 set -eu
 pid="$1"; seconds="${2:-5}"
 hz=$(getconf CLK_TCK)

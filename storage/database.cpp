@@ -110,9 +110,15 @@ Result<std::unique_ptr<Database>> Database::open(const DatabaseOptions& options)
       self->reader_statements_.push_back(std::move(kept));
       self->readers_.push_back(std::move(reader));
     }
+    self->checkpointer_ = std::make_unique<SQLite::Database>(
+        options.path, SQLite::OPEN_READWRITE | SQLite::OPEN_FULLMUTEX, 0, *vfs);
+    self->checkpointer_->setBusyTimeout(options.busy_timeout_ms);
   } catch (const std::exception& e) {
     return Unexpected<Error>{sqliteError(e, "open")};
   }
+  // Replaces the automatic checkpoint of the writer connection (sqlite3_wal_hook overrides it).
+  sqlite3_wal_hook(self->writer_->getHandle(), &Database::onWalCommit, self.get());
+  self->checkpoint_thread_ = std::thread([raw = self.get()] { raw->checkpointLoop(); });
   self->writer_thread_ = std::thread([raw = self.get()] { raw->writerLoop(); });
   return self;
 }
@@ -267,6 +273,52 @@ void Database::applyFaultFile() {
   }
 }
 
+int Database::onWalCommit(void* self, sqlite3* db, const char* name, int pages) {
+  auto* database = static_cast<Database*>(self);
+  if (pages >= kWriterCheckpointFactor * database->options_.checkpoint_pages) {
+    // The checkpointer cannot catch up while commits keep coming (a checkpoint only lets the
+    // WAL start over once it copied every page). Here, after the commit and before its callers
+    // are answered, nothing is appended meanwhile, so this one completes: the WAL stays bounded.
+    (void)sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    database->writer_checkpoints_.fetch_add(1);
+    return SQLITE_OK;
+  }
+  if (pages >= database->options_.checkpoint_pages) {
+    {
+      std::lock_guard lock(database->checkpoint_mutex_);
+      database->checkpoint_wanted_ = true;
+    }
+    database->checkpoint_cv_.notify_one();
+  }
+  return SQLITE_OK;
+}
+
+void Database::checkpointLoop() {
+  setThreadName("bb-db-checkpoint");
+  bool failing = false;
+  for (;;) {
+    {
+      std::unique_lock lock(checkpoint_mutex_);
+      checkpoint_cv_.wait(lock, [this] { return checkpoint_stopping_ || checkpoint_wanted_; });
+      if (checkpoint_stopping_) { return; }
+      checkpoint_wanted_ = false;
+    }
+    // PASSIVE: copies what no reader still needs, never waits for readers or blocks the writer;
+    // the WAL starts over at the next commit once everything was copied.
+    const int rc = sqlite3_wal_checkpoint_v2(checkpointer_->getHandle(), nullptr,
+                                             SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    if (rc == SQLITE_OK) {
+      checkpoints_.fetch_add(1);
+      if (failing) { log::info("storage_checkpoint_recovered"); }
+      failing = false;
+    } else if (!failing) {
+      // Busy (a backup's own checkpoint) or a full disk: the next commit asks again.
+      log::warn("storage_checkpoint_failed", {{"detail", sqlite3_errstr(rc)}});
+      failing = true;
+    }
+  }
+}
+
 SQLite::Database* Database::acquireReader() {
   std::unique_lock lock(readers_mutex_);
   readers_cv_.wait(lock, [this] { return !free_readers_.empty() || closed_.load(); });
@@ -307,6 +359,12 @@ void Database::close() {
   queue_cv_.notify_all();
   if (writer_thread_.joinable()) { writer_thread_.join(); }
   {
+    std::lock_guard lock(checkpoint_mutex_);
+    checkpoint_stopping_ = true;
+  }
+  checkpoint_cv_.notify_all();
+  if (checkpoint_thread_.joinable()) { checkpoint_thread_.join(); }
+  {
     std::unique_lock lock(readers_mutex_);
     closed_.store(true);
     readers_cv_.notify_all();
@@ -315,6 +373,7 @@ void Database::close() {
   }
   reader_statements_.clear();  // finalized before their connections close
   readers_.clear();
+  checkpointer_.reset();
   control_.reset();  // statements are finalized before their connection closes
   writer_.reset();
 }
@@ -323,6 +382,8 @@ DatabaseStats Database::stats() const {
   DatabaseStats s;
   s.commits = commits_.load();
   s.jobs = jobs_.load();
+  s.checkpoints = checkpoints_.load();
+  s.writer_checkpoints = writer_checkpoints_.load();
   std::lock_guard lock(queue_mutex_);
   s.queue_depth = queue_.size();
   return s;

@@ -17,6 +17,8 @@
 
 #include "bot/result.hpp"
 
+struct sqlite3;
+
 namespace SQLite {
 class Database;
 class Statement;
@@ -37,6 +39,11 @@ struct DatabaseOptions {
   //! Benchmarks and tests only: every sync (fdatasync) waits this long first, as on a slow disk
   //! (storage/sync_delay_vfs.hpp). 0: the default VFS.
   int sync_delay_us = 0;
+  //! WAL pages after which the checkpointer copies the WAL back into the database. The copy runs
+  //! on its own thread and connection: SQLite's automatic checkpoint ran inside the writer's
+  //! commit and held every waiting write (and every acknowledgement) for its page writes and
+  //! flushes.
+  int checkpoint_pages = 1000;
 };
 
 //! Work for the writer thread. `run` executes inside a savepoint; throwing rolls back only this
@@ -50,6 +57,8 @@ struct DatabaseStats {
   std::uint64_t commits = 0;
   std::uint64_t jobs = 0;
   std::size_t queue_depth = 0;
+  std::uint64_t checkpoints = 0;         //!< checkpoints the checkpointer thread completed
+  std::uint64_t writer_checkpoints = 0;  //!< checkpoints the writer ran itself (WAL too long)
 };
 
 class Database {
@@ -109,6 +118,10 @@ private:
   };
   void finish(Pending& p, Result<void> result);
   void writerLoop();
+  //! The writer's WAL hook: after each commit, wakes the checkpointer once the WAL holds
+  //! checkpoint_pages pages (it replaces SQLite's automatic checkpoint on the writer).
+  static int onWalCommit(void* self, ::sqlite3* db, const char* name, int pages);
+  void checkpointLoop();
   void applyFaultFile();
   SQLite::Database* acquireReader();
   void releaseReader(SQLite::Database* db);
@@ -132,6 +145,16 @@ private:
   bool stopping_ = false;
   std::atomic<bool> closed_{false};
   std::thread writer_thread_;
+  std::unique_ptr<SQLite::Database> checkpointer_;
+  std::thread checkpoint_thread_;
+  std::mutex checkpoint_mutex_;
+  std::condition_variable checkpoint_cv_;
+  bool checkpoint_wanted_ = false;
+  bool checkpoint_stopping_ = false;
+  std::atomic<std::uint64_t> checkpoints_{0};
+  std::atomic<std::uint64_t> writer_checkpoints_{0};
+  //! At this many times checkpoint_pages the writer checkpoints itself (see onWalCommit).
+  static constexpr int kWriterCheckpointFactor = 10;
   std::atomic<std::uint64_t> commits_{0};
   std::atomic<std::uint64_t> jobs_{0};
   bool fault_readonly_ = false;
