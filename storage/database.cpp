@@ -277,8 +277,10 @@ int Database::onWalCommit(void* self, sqlite3* db, const char* name, int pages) 
   auto* database = static_cast<Database*>(self);
   if (pages >= kWriterCheckpointFactor * database->options_.checkpoint_pages) {
     // The checkpointer cannot catch up while commits keep coming (a checkpoint only lets the
-    // WAL start over once it copied every page). Here, after the commit and before its callers
-    // are answered, nothing is appended meanwhile, so this one completes: the WAL stays bounded.
+    // WAL start over once it copied every page; in bench/ingest the WAL grew to 40 MiB). Here,
+    // after the commit and before its callers are answered, nothing is appended meanwhile, so
+    // unless a reader still needs older pages this one completes, copying only what the
+    // checkpointer has not, and the next commit starts the WAL over: it stays bounded.
     (void)sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
     database->writer_checkpoints_.fetch_add(1);
     return SQLITE_OK;

@@ -154,7 +154,7 @@ private:
   std::atomic<std::uint64_t> checkpoints_{0};
   std::atomic<std::uint64_t> writer_checkpoints_{0};
   //! At this many times checkpoint_pages the writer checkpoints itself (see onWalCommit).
-  static constexpr int kWriterCheckpointFactor = 10;
+  static constexpr int kWriterCheckpointFactor = 2;
   std::atomic<std::uint64_t> commits_{0};
   std::atomic<std::uint64_t> jobs_{0};
   bool fault_readonly_ = false;

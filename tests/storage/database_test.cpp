@@ -294,10 +294,10 @@ TEST_CASE("storage: the WAL is checkpointed by its own thread, not in the writer
                           << " by the writer");
   // SQLite's automatic checkpoint would have run them all inside the writer's commits.
   CHECK(s.checkpoints >= 5);
-  // Bounded: the WAL never grew much beyond the writer's own limit of ten times the threshold
-  // (1,000 pages, 4 MiB) — without checkpoints it would hold all 8 MiB.
+  // Bounded: the WAL never grew much beyond the writer's own limit of twice the threshold
+  // (200 pages, 800 KiB) — without checkpoints it would hold all 8 MiB.
   const auto wal_bytes = std::filesystem::file_size(o.path + "-wal");
-  CHECK(wal_bytes < 5u * 1024 * 1024);
+  CHECK(wal_bytes < 2u * 1024 * 1024);
   auto count = db->read([](SQLite::Database& raw) { return raw.execAndGet("SELECT count(*) FROM t").getInt(); });
   CHECK(*count == 2000);
 }
