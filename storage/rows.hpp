@@ -84,26 +84,38 @@ void bindAll(SQLite::Statement& q, const Values&... values) {
 
 // ---- reading rows ----
 
-//! Every row of `sql` (with `values` bound to ?1, ?2, ...), each read by `reader`.
+//! Every row of statement `q` (with `values` bound to ?1, ?2, ...), each read by `reader`.
 template <class Read, class... Values>
-auto allRows(SQLite::Database& db, const std::string& sql, Read&& reader, const Values&... values) {
+auto stepAll(SQLite::Statement& q, Read&& reader, const Values&... values) {
   using Row = std::decay_t<std::invoke_result_t<Read&, SQLite::Statement&>>;
-  SQLite::Statement q(db, sql);
   bindAll(q, values...);
   std::vector<Row> out;
   while (q.executeStep()) { out.push_back(reader(q)); }
   return out;
 }
 
-//! The first row of `sql` (with `values` bound to ?1, ?2, ...) read by `reader`; empty when the
-//! query finds none.
+//! The first row of statement `q` (with `values` bound) read by `reader`; empty when none.
 template <class Read, class... Values>
-auto firstRow(SQLite::Database& db, const std::string& sql, Read&& reader, const Values&... values)
+auto stepFirst(SQLite::Statement& q, Read&& reader, const Values&... values)
     -> std::optional<std::decay_t<std::invoke_result_t<Read&, SQLite::Statement&>>> {
-  SQLite::Statement q(db, sql);
   bindAll(q, values...);
   if (!q.executeStep()) { return std::nullopt; }
   return reader(q);
+}
+
+//! Every row of `sql` (with `values` bound to ?1, ?2, ...), each read by `reader`.
+template <class Read, class... Values>
+auto allRows(SQLite::Database& db, const std::string& sql, Read&& reader, const Values&... values) {
+  SQLite::Statement q(db, sql);
+  return stepAll(q, reader, values...);
+}
+
+//! The first row of `sql` (with `values` bound to ?1, ?2, ...) read by `reader`; empty when the
+//! query finds none.
+template <class Read, class... Values>
+auto firstRow(SQLite::Database& db, const std::string& sql, Read&& reader, const Values&... values) {
+  SQLite::Statement q(db, sql);
+  return stepFirst(q, reader, values...);
 }
 
 //! The statement of `sql` on reader `db` for one use: the one the reader keeps compiled
@@ -134,28 +146,18 @@ private:
 template <class Read, class... Values>
 auto readAll(Database& database, const std::string& sql, Read&& reader, const Values&... values) {
   return database.read([&](SQLite::Database& db) {
-    using Row = std::decay_t<std::invoke_result_t<Read&, SQLite::Statement&>>;
     ReaderQuery query(database, db, sql);
-    SQLite::Statement& q = query.get();
-    bindAll(q, values...);
-    std::vector<Row> out;
-    while (q.executeStep()) { out.push_back(reader(q)); }
-    return out;
+    return stepAll(query.get(), reader, values...);
   });
 }
 
 //! firstRow on a reader connection of `database`, with the reader's kept statement.
 template <class Read, class... Values>
 auto readFirst(Database& database, const std::string& sql, Read&& reader, const Values&... values) {
-  return database.read(
-      [&](SQLite::Database& db)
-          -> std::optional<std::decay_t<std::invoke_result_t<Read&, SQLite::Statement&>>> {
-        ReaderQuery query(database, db, sql);
-        SQLite::Statement& q = query.get();
-        bindAll(q, values...);
-        if (!q.executeStep()) { return std::nullopt; }
-        return reader(q);
-      });
+  return database.read([&](SQLite::Database& db) {
+    ReaderQuery query(database, db, sql);
+    return stepFirst(query.get(), reader, values...);
+  });
 }
 
 //! True when `sql` (with `values` bound to ?1, ?2, ...) finds a row, on a reader of `database`.
