@@ -29,10 +29,15 @@ void ChatTranscripts::evict(const std::string& keep) {
   }
 }
 
+std::int64_t ChatTranscripts::seen(const std::string& session) {
+  std::lock_guard lock(mutex_);
+  auto it = sessions_.find(session);
+  return it == sessions_.end() ? 0 : it->second.fetched;
+}
+
 void ChatTranscripts::add(const std::string& session, TranscriptEntry entry) {
   std::lock_guard lock(mutex_);
   auto& s = touch(session);
-  entry.after_outbox = s.fetched;
   const std::size_t size = sizeOf(entry);
   s.entries.push_back(std::move(entry));
   s.bytes += size;

@@ -25,7 +25,8 @@ struct TranscriptEntry {
   std::string choice_id;  //!< Choice
   std::string photo_id;   //!< Photo: the cleaned image's content id
   std::optional<double> accuracy_m;  //!< Location (the coordinates themselves are not kept)
-  //! The newest outbox row the session had fetched when the entry was sent (0: none yet).
+  //! The newest outbox row the session had fetched when the entry was sent (0: none yet), taken
+  //! with seen() before the event goes on: a poll may fetch the bot's answer before add() runs.
   std::int64_t after_outbox = 0;
 };
 
@@ -38,7 +39,9 @@ class ChatTranscripts {
 public:
   explicit ChatTranscripts(TranscriptLimits limits = {}) : limits_(limits) {}
 
-  //! Appends an entry (its after_outbox is set from what the session fetched so far).
+  //! The newest outbox row the session fetched so far (0: none).
+  std::int64_t seen(const std::string& session);
+  //! Appends an entry; its after_outbox is kept as the caller took it from seen().
   void add(const std::string& session, TranscriptEntry entry);
   //! The session fetched bot messages up to outbox row `id`.
   void fetched(const std::string& session, std::int64_t id);

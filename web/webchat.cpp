@@ -271,6 +271,8 @@ HttpResponse WebChat::send(const HttpRequest& req) {
     return error(400, "bad_request", "webchat.error.bad_request", session);
   }
   if (e.kind == InboundKind::Text) { shown.text = e.text; }
+  // Where the citizen sent it: before the event goes on, or a poll may fetch the answer first.
+  shown.after_outbox = transcripts_.seen(session);
   auto r = engine_.ingest({e});
   if (!r) { return error(503, "unavailable", "webchat.error.unavailable", session); }
   transcripts_.add(session, std::move(shown));
@@ -303,11 +305,12 @@ HttpResponse WebChat::photo(const HttpRequest& req) {
   e.sent_at = clock_.now();
   e.kind = InboundKind::Image;
   e.media = MediaRef{"sha256:" + *id, cleaned->mime_type, *id};
-  auto r = engine_.ingest({e});
-  if (!r) { return error(503, "unavailable", "webchat.error.unavailable", session); }
   TranscriptEntry shown;
   shown.kind = TranscriptEntry::Kind::Photo;
   shown.photo_id = *id;
+  shown.after_outbox = transcripts_.seen(session);
+  auto r = engine_.ingest({e});
+  if (!r) { return error(503, "unavailable", "webchat.error.unavailable", session); }
   transcripts_.add(session, std::move(shown));
   return HttpResponse::json(202, R"({"ok":true})");
 }

@@ -499,6 +499,24 @@ TEST_CASE("webchat: the transcript is bounded per session and in total") {
   CHECK(kept.totalBytes() <= 1000);
 }
 
+TEST_CASE("webchat: a citizen entry keeps its place when a poll fetches the answer before it is recorded") {
+  // The order on a busy server: the page sends "Hallo", the bot answers (outbox row 7) and a
+  // waiting long poll fetches that answer, and only then does the send handler record "Hallo".
+  bb::web::ChatTranscripts kept;
+  kept.fetched("s", 6);
+  bb::web::TranscriptEntry hello;
+  hello.text = "Hallo";
+  hello.after_outbox = kept.seen("s");  // taken before the event went on
+  CHECK(hello.after_outbox == 6);
+  kept.fetched("s", 7);
+  kept.add("s", hello);
+  auto entries = kept.entries("s");
+  REQUIRE(entries.size() == 1);
+  CHECK(entries[0].after_outbox == 6);  // before the answer (row 7), not after it
+  CHECK(kept.seen("s") == 7);
+  CHECK(kept.seen("unknown") == 0);
+}
+
 namespace {
 
 std::string cookieValue(const HttpResponse& r, const std::string& name) {
