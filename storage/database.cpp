@@ -98,6 +98,11 @@ Result<std::unique_ptr<Database>> Database::open(const DatabaseOptions& options)
         options.path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_FULLMUTEX, 0,
         *vfs);
     configure(*self->writer_, options);
+    // Every job runs in a savepoint, so SQLite keeps a sub-journal of the pages the batch changes;
+    // past 64 KiB it spilled into a temporary file that was created, written (~470 pages a batch
+    // in bench/ingest, half of the writer's pwrite calls) and deleted in every commit. In memory
+    // it costs what the batch changed, for the length of the batch.
+    self->writer_->exec("PRAGMA temp_store = MEMORY");
     self->control_ = std::make_unique<WriterStatements>(*self->writer_);
     for (int i = 0; i < std::max(1, options.readers); ++i) {
       auto reader = std::make_unique<SQLite::Database>(

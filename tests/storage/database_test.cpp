@@ -301,3 +301,41 @@ TEST_CASE("storage: the WAL is checkpointed by its own thread, not in the writer
   auto count = db->read([](SQLite::Database& raw) { return raw.execAndGet("SELECT count(*) FROM t").getInt(); });
   CHECK(*count == 2000);
 }
+
+namespace {
+
+// SQLite's temporary files (the sub-journal a savepoint spills into) open as "etilqs_..." and
+// are unlinked at once: only the process's open descriptors still show them.
+int openTemporaryFiles() {
+  int n = 0;
+  for (const auto& fd : std::filesystem::directory_iterator("/proc/self/fd")) {
+    std::error_code ec;
+    const auto target = std::filesystem::read_symlink(fd.path(), ec).string();
+    if (!ec && target.find("etilqs_") != std::string::npos) { ++n; }
+  }
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("storage: the writer keeps a batch's savepoint journal in memory, not in a temporary file") {
+  bb::test::TempDir dir;
+  auto db = openIn(dir);
+  REQUIRE(db->exclusive([](SQLite::Database& raw) {
+    raw.exec("CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB)");
+    raw.exec("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300) "
+             "INSERT INTO t (id, v) SELECT i, zeroblob(2000) FROM n");
+  }));
+  int seen = -1;
+  // One job (inside its savepoint) changes ~150 existing pages: 600 KiB of original pages,
+  // far past the 64 KiB after which SQLite's default spills them into a file.
+  REQUIRE(db->write([&](SQLite::Database& raw) {
+    raw.exec("UPDATE t SET v = randomblob(2000)");
+    seen = openTemporaryFiles();
+  }));
+  CHECK(seen == 0);
+  auto count = db->read([](SQLite::Database& raw) {
+    return raw.execAndGet("SELECT count(*) FROM t WHERE v != zeroblob(2000)").getInt();
+  });
+  CHECK(*count == 300);
+}
