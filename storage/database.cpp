@@ -188,6 +188,11 @@ Result<void> Database::exclusive(const std::function<void(SQLite::Database&)>& f
 
 void Database::writerLoop() {
   setThreadName("bb-db-writer");
+  static std::atomic<bool> told{false};
+  if (!raiseThreadPriority(kWriterRaise) && !told.exchange(true)) {
+    log::info("storage_writer_priority_unchanged",
+              {{"hint", "allow it with LimitNICE=-10 in the unit (docs/deploy/README.md)"}});
+  }
   WriterStatements& control = *control_;
   auto run = [](SQLite::Statement& statement) {
     // A failed step leaves the statement unreset; tryReset starts it afresh without rethrowing

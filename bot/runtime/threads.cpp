@@ -18,4 +18,9 @@ void lowerThreadPriority(int nice) {
   (void)setpriority(PRIO_PROCESS, tid, getpriority(PRIO_PROCESS, tid) + nice);
 }
 
+bool raiseThreadPriority(int steps) {
+  const auto tid = static_cast<id_t>(syscall(SYS_gettid));
+  return setpriority(PRIO_PROCESS, tid, getpriority(PRIO_PROCESS, tid) - steps) == 0;
+}
+
 }  // namespace bb

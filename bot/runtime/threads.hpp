@@ -18,4 +18,13 @@ void lowerThreadPriority(int nice);
 //! The step the processing and delivery threads are lowered by.
 inline constexpr int kBackgroundNice = 10;
 
+//! Raises the calling thread's CPU priority by `steps` (Linux: per thread). Allowed with
+//! CAP_SYS_NICE or when RLIMIT_NICE permits it (systemd: `LimitNICE=-10`); false when refused,
+//! and the thread keeps its priority.
+bool raiseThreadPriority(int steps);
+
+//! The step the storage writer is raised by: every acknowledgement waits for its commits, and on
+//! a busy machine it waited for a CPU as long as it ran (docs/performance.md).
+inline constexpr int kWriterRaise = 10;
+
 }  // namespace bb

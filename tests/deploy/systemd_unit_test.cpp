@@ -14,6 +14,7 @@
 #include <vector>
 
 #include <httplib.h>
+#include "bot/runtime/threads.hpp"
 
 #include "support/server_process.hpp"
 
@@ -131,4 +132,17 @@ TEST_CASE("deploy: the service starts with the credentials directory the unit lo
     // The keys are secrets: never in the log.
     CHECK(server.log().find(bb::test::testKey('a')) == std::string::npos);
   }
+}
+
+TEST_CASE("deploy: the unit's LimitNICE allows the writer's raise and no more") {
+  // The writer raises its thread by kWriterRaise steps from nice 0 (the unit sets no Nice=). The
+  // unit's limit must allow exactly that: a smaller one leaves the writer unraised (it logs
+  // storage_writer_priority_unchanged), a larger one would let the process raise more. (Trying
+  // the limit as an unprivileged user needs CAP_SYS_RESOURCE and setuid, which the test machines'
+  // sandbox refuses, so the value is what is checked.)
+  const std::string unit = bb::test::readFile(kUnit);
+  const auto limits = settings(unit, "LimitNICE");
+  REQUIRE(limits.size() == 1);
+  CHECK(limits[0] == "-" + std::to_string(bb::kWriterRaise));
+  CHECK(settings(unit, "Nice").empty());
 }

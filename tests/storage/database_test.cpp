@@ -7,6 +7,10 @@
 #include <vector>
 
 #include <SQLiteCpp/SQLiteCpp.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "bot/runtime/threads.hpp"
 
 #include "storage/database.hpp"
 #include "storage/migrations.hpp"
@@ -338,4 +342,23 @@ TEST_CASE("storage: the writer keeps a batch's savepoint journal in memory, not 
     return raw.execAndGet("SELECT count(*) FROM t WHERE v != zeroblob(2000)").getInt();
   });
   CHECK(*count == 300);
+}
+
+TEST_CASE("storage: the writer thread runs 10 nice steps above the process when it may") {
+  // Whether this process may raise a thread: ask on a thread of our own.
+  bool may = false;
+  std::thread([&] { may = bb::raiseThreadPriority(bb::kWriterRaise); }).join();
+  if (geteuid() == 0) { REQUIRE(may); }  // root may always (CAP_SYS_NICE)
+  const int process_nice = getpriority(PRIO_PROCESS, static_cast<id_t>(getpid()));
+  bb::test::TempDir dir;
+  auto db = openIn(dir);
+  REQUIRE(db->write([](SQLite::Database&) {}));  // the writer has started
+  int writer_nice = 1000;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    if (bb::test::readFile(task.path().string() + "/comm").rfind("bb-db-writer", 0) == 0) {
+      writer_nice = getpriority(PRIO_PROCESS, static_cast<id_t>(std::stoi(task.path().filename())));
+    }
+  }
+  REQUIRE(writer_nice != 1000);
+  CHECK(writer_nice == (may ? process_nice - bb::kWriterRaise : process_nice));
 }
