@@ -191,7 +191,8 @@ void Database::writerLoop() {
   static std::atomic<bool> told{false};
   if (!raiseThreadPriority(kWriterRaise) && !told.exchange(true)) {
     log::info("storage_writer_priority_unchanged",
-              {{"hint", "allow it with LimitNICE=-10 in the unit (docs/deploy/README.md)"}});
+              {{"hint", "allow it with LimitNICE=-" + std::to_string(kWriterRaise) +
+                            " in the unit (docs/deploy/README.md)"}});
   }
   WriterStatements& control = *control_;
   auto run = [](SQLite::Statement& statement) {

@@ -12,15 +12,19 @@ void setThreadName(const std::string& name) {
   (void)pthread_setname_np(pthread_self(), name.substr(0, 15).c_str());
 }
 
-void lowerThreadPriority(int nice) {
-  // setpriority on a thread id changes only that thread (Linux); failure leaves it as it was.
+namespace {
+
+//! Moves the calling thread's nice value by `delta`; false when refused (it stays as it was).
+bool adjustThreadNice(int delta) {
+  // setpriority on a thread id changes only that thread (Linux).
   const auto tid = static_cast<id_t>(syscall(SYS_gettid));
-  (void)setpriority(PRIO_PROCESS, tid, getpriority(PRIO_PROCESS, tid) + nice);
+  return setpriority(PRIO_PROCESS, tid, getpriority(PRIO_PROCESS, tid) + delta) == 0;
 }
 
-bool raiseThreadPriority(int steps) {
-  const auto tid = static_cast<id_t>(syscall(SYS_gettid));
-  return setpriority(PRIO_PROCESS, tid, getpriority(PRIO_PROCESS, tid) - steps) == 0;
-}
+}  // namespace
+
+void lowerThreadPriority(int nice) { (void)adjustThreadNice(nice); }
+
+bool raiseThreadPriority(int steps) { return adjustThreadNice(-steps); }
 
 }  // namespace bb

@@ -14,8 +14,8 @@
 #include <vector>
 
 #include <httplib.h>
-#include "bot/runtime/threads.hpp"
 
+#include "bot/runtime/threads.hpp"
 #include "support/server_process.hpp"
 
 namespace {
