@@ -2,7 +2,6 @@
 // What the app/ tests share: a config whose every path points into a temp folder or the source
 // tree, a port nobody else can bind, and a log sink that keeps the lines written.
 
-#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -13,6 +12,7 @@
 
 #include "bot/log.hpp"
 #include "config/config.hpp"
+#include "support/log_capture.hpp"
 #include "support/server_process.hpp"
 
 namespace bb::test {
@@ -61,37 +61,6 @@ public:
 private:
   int fd_ = -1;
   int port_ = 0;
-};
-
-//! Keeps every log line while it lives (one at a time).
-class LogCapture {
-public:
-  LogCapture() {
-    lines().clear();
-    log::setSink(&LogCapture::keep);
-  }
-  ~LogCapture() { log::setSink(nullptr); }
-  LogCapture(const LogCapture&) = delete;
-  LogCapture& operator=(const LogCapture&) = delete;
-
-  std::string text() const {
-    std::lock_guard lock(mutex());
-    return lines();
-  }
-
-private:
-  static void keep(std::string_view line) {
-    std::lock_guard lock(mutex());
-    lines().append(line).push_back('\n');
-  }
-  static std::string& lines() {
-    static std::string kept;
-    return kept;
-  }
-  static std::mutex& mutex() {
-    static std::mutex m;
-    return m;
-  }
 };
 
 }  // namespace bb::test

@@ -20,6 +20,7 @@
 #include "storage/ticket_rows.hpp"
 #include "web/inbox/views.hpp"
 #include "support/engine_harness.hpp"
+#include "support/log_capture.hpp"
 #include "tests/support/openapi_validator.hpp"
 #include "tests/webhooks/whatsapp_payloads.hpp"
 #include "webhooks/whatsapp/channel.hpp"
@@ -243,6 +244,21 @@ TEST_CASE("whatsapp: a redelivered payload is 200 and changes nothing") {
   CHECK(c.http.calls.size() == sends);
   CHECK(c.rows("outbox") == outbox);
   CHECK(c.rows("inbound_events") == 1);
+}
+
+TEST_CASE("whatsapp: an acknowledged webhook is a log line at debug level only") {
+  // At thousands of webhooks a second a line each would crowd out the warnings (and journald
+  // drops lines past its rate limit); the request counters in /metrics count them instead.
+  Channel c;
+  bb::test::LogCapture logs;
+  bb::log::setLevel(bb::log::Level::Info);
+  CHECK(c.post(payload::textMessage(kCitizen, c.wamid(), c.ts(), "Hallo")) == 200);
+  CHECK(logs.text().find("event=whatsapp_webhook") == std::string::npos);
+  bb::log::setLevel(bb::log::Level::Debug);
+  CHECK(c.post(payload::textMessage(kCitizen, c.wamid(), c.ts(), "Hallo")) == 200);
+  bb::log::setLevel(bb::log::Level::Info);
+  CHECK(logs.text().find("event=whatsapp_webhook events=1 accepted=1 duplicates=0") !=
+        std::string::npos);
 }
 
 namespace {

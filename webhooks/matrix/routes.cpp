@@ -144,12 +144,12 @@ HttpResponse transaction(const Context& c, const HttpRequest& req) {
     log::error("matrix_txn_not_recorded", {{"code", toString(recorded.error().code)}});
     return error(503, "M_UNKNOWN", "unavailable");
   }
-  log::info("matrix_txn", {{"events", std::to_string(parsed->events.size())},
-                           {"accepted", std::to_string(report.accepted)},
-                           {"duplicates", std::to_string(report.duplicates)},
-                           {"invites", std::to_string(parsed->invites.size())},
-                           {"encrypted_rooms", std::to_string(parsed->encrypted_rooms.size())},
-                           {"ignored", std::to_string(parsed->ignored)}});
+  log::debug("matrix_txn", {{"events", std::to_string(parsed->events.size())},
+                            {"accepted", std::to_string(report.accepted)},
+                            {"duplicates", std::to_string(report.duplicates)},
+                            {"invites", std::to_string(parsed->invites.size())},
+                            {"encrypted_rooms", std::to_string(parsed->encrypted_rooms.size())},
+                            {"ignored", std::to_string(parsed->ignored)}});
   return HttpResponse::json(200, kEmpty);
 }
 

@@ -45,10 +45,10 @@ HttpResponse webhook(const Settings& settings, const IngestFn& ingest, CallbackA
   if (!parsed->callback_query_id.empty() && answerer != nullptr) {
     answerer->enqueue(parsed->callback_query_id);
   }
-  log::info("telegram_update", {{"update", std::to_string(parsed->update_id)},
-                                {"accepted", std::to_string(report.accepted)},
-                                {"duplicates", std::to_string(report.duplicates)},
-                                {"ignored", parsed->ignored}});
+  log::debug("telegram_update", {{"update", std::to_string(parsed->update_id)},
+                                 {"accepted", std::to_string(report.accepted)},
+                                 {"duplicates", std::to_string(report.duplicates)},
+                                 {"ignored", parsed->ignored}});
   return HttpResponse::json(200, R"({"ok":true})");
 }
 

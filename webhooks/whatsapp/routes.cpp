@@ -50,10 +50,10 @@ HttpResponse notification(const Settings& settings, const IngestFn& ingest,
     }
     report = *stored;
   }
-  log::info("whatsapp_webhook", {{"events", std::to_string(parsed->events.size())},
-                                 {"accepted", std::to_string(report.accepted)},
-                                 {"duplicates", std::to_string(report.duplicates)},
-                                 {"skipped", std::to_string(parsed->skipped)}});
+  log::debug("whatsapp_webhook", {{"events", std::to_string(parsed->events.size())},
+                                  {"accepted", std::to_string(report.accepted)},
+                                  {"duplicates", std::to_string(report.duplicates)},
+                                  {"skipped", std::to_string(parsed->skipped)}});
   return HttpResponse::json(200, R"({"ok":true})");
 }
 
