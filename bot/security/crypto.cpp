@@ -1,10 +1,12 @@
 #include "bot/security/crypto.hpp"
 
+#include <array>
 #include <memory>
 
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/params.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
@@ -16,6 +18,48 @@ constexpr std::size_t kTagBytes = 16;
 
 struct CtxFree {
   void operator()(EVP_CIPHER_CTX* c) const { EVP_CIPHER_CTX_free(c); }
+};
+
+struct MacCtxFree {
+  void operator()(EVP_MAC_CTX* c) const { EVP_MAC_CTX_free(c); }
+};
+
+//! HMAC-SHA256 contexts keyed once per thread. OpenSSL 3's one-shot HMAC() looks the algorithm
+//! up, allocates a context and hashes the key's pads on every call; the webhook path hashes three
+//! ids and a signature per message with the same two keys.
+class KeyedMacs {
+public:
+  //! A context ready for EVP_MAC_update with `key`, or nullptr if OpenSSL refuses.
+  EVP_MAC_CTX* ready(std::string_view key) {
+    for (auto& slot : slots_) {
+      if (slot.ctx && slot.key == key) {
+        return EVP_MAC_init(slot.ctx.get(), nullptr, 0, nullptr) == 1 ? slot.ctx.get() : nullptr;
+      }
+    }
+    static EVP_MAC* const hmac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);  // lives as long as we do
+    if (hmac == nullptr) { return nullptr; }
+    Slot& slot = slots_[next_];
+    next_ = (next_ + 1) % slots_.size();
+    slot.ctx.reset(EVP_MAC_CTX_new(hmac));
+    slot.key.assign(key);
+    char digest[] = "SHA256";
+    const OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0), OSSL_PARAM_END};
+    const auto* key_bytes = reinterpret_cast<const unsigned char*>(key.data());
+    if (!slot.ctx || EVP_MAC_init(slot.ctx.get(), key_bytes, key.size(), params) != 1) {
+      slot.ctx.reset();
+      return nullptr;
+    }
+    return slot.ctx.get();
+  }
+
+private:
+  struct Slot {
+    std::string key;
+    std::unique_ptr<EVP_MAC_CTX, MacCtxFree> ctx;
+  };
+  std::array<Slot, 4> slots_;  // the pseudonym key, an app secret, a back office's secret...
+  std::size_t next_ = 0;
 };
 
 int hexValue(char ch) {
@@ -62,10 +106,15 @@ Result<Key> keyFromHex(std::string_view hex) {
 }
 
 std::string hmacSha256(std::string_view key, std::string_view message) {
+  thread_local KeyedMacs macs;
   unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(message.data()), message.size(), out, &len);
+  std::size_t len = 0;
+  EVP_MAC_CTX* ctx = macs.ready(key);
+  const auto* bytes = reinterpret_cast<const unsigned char*>(message.data());
+  if (ctx == nullptr || EVP_MAC_update(ctx, bytes, message.size()) != 1 ||
+      EVP_MAC_final(ctx, out, &len, sizeof out) != 1) {
+    return {};  // OpenSSL out of memory: an empty MAC matches nothing
+  }
   return std::string(reinterpret_cast<const char*>(out), len);
 }
 
@@ -87,14 +136,20 @@ std::string keyId(const Key& key) {
 }
 
 Sealed seal(const Key& key, std::string_view plaintext, std::string_view associated_data) {
+  // Every inbound message seals its chat id: the cipher is looked up once and each thread keeps
+  // its context (OpenSSL 3 fetches the algorithm again for every EVP_aes_256_gcm() init).
+  static EVP_CIPHER* const aes_gcm = EVP_CIPHER_fetch(nullptr, "AES-256-GCM", nullptr);
+  thread_local std::unique_ptr<EVP_CIPHER_CTX, CtxFree> ctx(EVP_CIPHER_CTX_new());
+  thread_local std::pair<Key, std::string> last_key_id;
+  if (last_key_id.second.empty() || last_key_id.first != key) { last_key_id = {key, keyId(key)}; }
   std::string nonce = randomBytes(kNonceBytes);
-  std::unique_ptr<EVP_CIPHER_CTX, CtxFree> ctx(EVP_CIPHER_CTX_new());
   std::string out(kNonceBytes + plaintext.size() + kTagBytes, '\0');
   auto* o = reinterpret_cast<unsigned char*>(out.data());
   std::copy(nonce.begin(), nonce.end(), out.begin());
   int len = 0;
   int total = 0;
-  EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, nullptr, nullptr);
+  EVP_EncryptInit_ex(ctx.get(), aes_gcm != nullptr ? aes_gcm : EVP_aes_256_gcm(), nullptr, nullptr,
+                     nullptr);
   EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN, static_cast<int>(kNonceBytes), nullptr);
   EVP_EncryptInit_ex(ctx.get(), nullptr, nullptr, key.data(),
                      reinterpret_cast<const unsigned char*>(nonce.data()));
@@ -110,7 +165,7 @@ Sealed seal(const Key& key, std::string_view plaintext, std::string_view associa
   EVP_EncryptFinal_ex(ctx.get(), o + kNonceBytes + total, &len);
   EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, static_cast<int>(kTagBytes),
                       o + kNonceBytes + plaintext.size());
-  return Sealed{keyId(key), std::move(out)};
+  return Sealed{last_key_id.second, std::move(out)};
 }
 
 Result<std::string> open(const Key& key, std::string_view sealed, std::string_view associated_data) {

@@ -1,14 +1,13 @@
 // Webhook authenticity: the GET handshake and the X-Hub-Signature-256 HMAC, both constant-time.
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/sha.h>
 
 #include <array>
 #include <climits>
 #include <cstdint>
 
+#include "bot/security/crypto.hpp"
 #include "webhooks/whatsapp/whatsapp.hpp"
 
 namespace bb::webhooks::whatsapp {
@@ -74,13 +73,8 @@ bool verifySignature(std::string_view raw_body, std::string_view header_value,
     hex_ok = hex_ok && high >= 0 && low >= 0;
     claimed[i] = static_cast<unsigned char>(((high & 0xF) << 4) | (low & 0xF));
   }
-  Digest actual{};
-  unsigned int actual_len = 0;
-  const unsigned char* mac =
-      HMAC(EVP_sha256(), app_secret.data(), static_cast<int>(app_secret.size()),
-           reinterpret_cast<const unsigned char*>(raw_body.data()), raw_body.size(),
-           actual.data(), &actual_len);
-  if (mac == nullptr || actual_len != kDigestBytes) { return false; }
+  const std::string actual = crypto::hmacSha256(app_secret, raw_body);  // keyed once per thread
+  if (actual.size() != kDigestBytes) { return false; }
   const bool equal = CRYPTO_memcmp(claimed.data(), actual.data(), kDigestBytes) == 0;
   return hex_ok && equal;
 }
