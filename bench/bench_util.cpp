@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cctype>
 #include <cmath>
 #include <csignal>
 #include <cstdio>
@@ -115,6 +116,50 @@ Memory memoryOf(pid_t pid) {
     if (line.rfind("VmHWM:", 0) == 0) { m.hwm_mib = std::atof(line.c_str() + 6) / 1024.0; }
   }
   return m;
+}
+
+ThreadCpu threadCpuOf(pid_t pid) {
+  ThreadCpu cpu;
+  const std::string task_dir = "/proc/" + std::to_string(pid) + "/task";
+  const double ticks_per_second = static_cast<double>(::sysconf(_SC_CLK_TCK));
+  std::error_code ec;
+  for (const auto& task : std::filesystem::directory_iterator(task_dir, ec)) {
+    std::ifstream comm_in(task.path() / "comm");
+    std::ifstream stat_in(task.path() / "stat");
+    std::string name;
+    std::string stat;
+    if (!std::getline(comm_in, name) || !std::getline(stat_in, stat)) { continue; }
+    while (!name.empty() && std::isdigit(static_cast<unsigned char>(name.back())) != 0) {
+      name.pop_back();
+    }
+    // The fields after the ")" that closes the name: state is 3rd, utime and stime 14th and 15th.
+    std::istringstream fields(stat.substr(stat.rfind(')') + 2));
+    std::string field;
+    double ticks = 0;
+    for (int i = 3; i <= 15 && fields >> field; ++i) {
+      if (i >= 14) { ticks += std::atof(field.c_str()); }
+    }
+    cpu[name] += ticks / ticks_per_second;
+  }
+  return cpu;
+}
+
+std::string describeCpuPerEvent(const ThreadCpu& before, const ThreadCpu& after, double events) {
+  if (events <= 0) { return "no events"; }
+  std::vector<std::pair<double, std::string>> used;
+  double total = 0;
+  for (const auto& [name, seconds] : after) {
+    const auto b = before.find(name);
+    const double delta = seconds - (b == before.end() ? 0.0 : b->second);
+    total += delta;
+    if (delta > 0) { used.emplace_back(delta, name); }
+  }
+  std::sort(used.rbegin(), used.rend());
+  std::string out = fmt::format("total {:.0f} us", total * 1e6 / events);
+  for (std::size_t i = 0; i < used.size() && i < 4; ++i) {
+    out += fmt::format(", {} {:.0f} us", used[i].second, used[i].first * 1e6 / events);
+  }
+  return out;
 }
 
 WhatsAppTraffic::WhatsAppTraffic(std::string app_secret, int senders, std::string tag)

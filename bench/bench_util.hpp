@@ -61,6 +61,13 @@ struct Memory {
 };
 Memory memoryOf(pid_t pid);
 
+//! CPU time a process's threads have used so far, summed by thread name with any trailing
+//! digits dropped ("bb-flow-3" counts as "bb-flow-"), in seconds (utime + stime).
+using ThreadCpu = std::map<std::string, double>;
+ThreadCpu threadCpuOf(pid_t pid);
+//! "name µs" per event for the busiest thread groups between two samples, and the total.
+std::string describeCpuPerEvent(const ThreadCpu& before, const ThreadCpu& after, double events);
+
 //! Signed WhatsApp webhook traffic: request `seq` comes from sender seq % senders and is that
 //! sender's step seq / senders of a defect-report conversation (70 % text, 20 % interactive,
 //! 10 % location per ten steps).

@@ -152,8 +152,14 @@ int benchIngest(const Options& o) {
       ::usleep(200 * 1000);
     }
   });
+  const ThreadCpu cpu_start = threadCpuOf(server.pid());
   const LoadResult real = closedLoop(server.port(), o, traffic, record);
+  const ThreadCpu cpu_closed = threadCpuOf(server.pid());
   describe("buergerbox (closed loop)", real);
+  // Where the server's CPU went, per acknowledged event: on two cores shared with the load
+  // generator, an acknowledgement waits for a CPU as soon as this exceeds the cores' time.
+  std::cout << "    server CPU per acknowledged event: "
+            << describeCpuPerEvent(cpu_start, cpu_closed, static_cast<double>(real.ok)) << "\n";
 
   // Open loop at a fixed offered rate (new sequence numbers: distinct wamids).
   WhatsAppTraffic traffic2(kSecret, o.senders, "y");
@@ -171,6 +177,10 @@ int benchIngest(const Options& o) {
         }
       });
   describe(fmt::format("buergerbox (open loop {:.0f}/s)", o.rate).c_str(), open);
+  std::cout << "    server CPU per acknowledged event: "
+            << describeCpuPerEvent(cpu_closed, threadCpuOf(server.pid()),
+                                   static_cast<double>(open.ok))
+            << "\n";
   sampling.store(false);
   sampler.join();
   const Memory after = memoryOf(server.pid());
