@@ -41,6 +41,7 @@ public:
     Slot& slot = slots_[next_];
     next_ = (next_ + 1) % slots_.size();
     slot.ctx.reset(EVP_MAC_CTX_new(hmac));
+    OPENSSL_cleanse(slot.key.data(), slot.key.size());
     slot.key.assign(key);
     char digest[] = "SHA256";
     const OSSL_PARAM params[] = {
@@ -57,6 +58,10 @@ private:
   struct Slot {
     std::string key;
     std::unique_ptr<EVP_MAC_CTX, MacCtxFree> ctx;
+    Slot() = default;
+    Slot(const Slot&) = delete;
+    Slot& operator=(const Slot&) = delete;
+    ~Slot() { OPENSSL_cleanse(key.data(), key.size()); }  // the thread's copy of a secret
   };
   std::array<Slot, 4> slots_;  // the pseudonym key, an app secret, a back office's secret...
   std::size_t next_ = 0;
