@@ -67,6 +67,17 @@ private:
   std::size_t next_ = 0;
 };
 
+//! The last key a thread sealed with and its id, so the id is not hashed per seal; the copy of
+//! the key is wiped when the thread ends, like the HMAC slots above.
+struct LastKeyId {
+  Key key{};
+  std::string id;
+  LastKeyId() = default;
+  LastKeyId(const LastKeyId&) = delete;
+  LastKeyId& operator=(const LastKeyId&) = delete;
+  ~LastKeyId() { OPENSSL_cleanse(key.data(), key.size()); }
+};
+
 int hexValue(char ch) {
   if (ch >= '0' && ch <= '9') { return ch - '0'; }
   if (ch >= 'a' && ch <= 'f') { return ch - 'a' + 10; }
@@ -145,8 +156,11 @@ Sealed seal(const Key& key, std::string_view plaintext, std::string_view associa
   // its context (OpenSSL 3 fetches the algorithm again for every EVP_aes_256_gcm() init).
   static EVP_CIPHER* const aes_gcm = EVP_CIPHER_fetch(nullptr, "AES-256-GCM", nullptr);
   thread_local std::unique_ptr<EVP_CIPHER_CTX, CtxFree> ctx(EVP_CIPHER_CTX_new());
-  thread_local std::pair<Key, std::string> last_key_id;
-  if (last_key_id.second.empty() || last_key_id.first != key) { last_key_id = {key, keyId(key)}; }
+  thread_local LastKeyId last_key_id;
+  if (last_key_id.id.empty() || last_key_id.key != key) {
+    last_key_id.key = key;
+    last_key_id.id = keyId(key);
+  }
   std::string nonce = randomBytes(kNonceBytes);
   std::string out(kNonceBytes + plaintext.size() + kTagBytes, '\0');
   auto* o = reinterpret_cast<unsigned char*>(out.data());
@@ -170,7 +184,7 @@ Sealed seal(const Key& key, std::string_view plaintext, std::string_view associa
   EVP_EncryptFinal_ex(ctx.get(), o + kNonceBytes + total, &len);
   EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, static_cast<int>(kTagBytes),
                       o + kNonceBytes + plaintext.size());
-  return Sealed{last_key_id.second, std::move(out)};
+  return Sealed{last_key_id.id, std::move(out)};
 }
 
 Result<std::string> open(const Key& key, std::string_view sealed, std::string_view associated_data) {
