@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 packages=(
   build-essential cmake pkg-config git ca-certificates
   libcpp-httplib-dev nlohmann-json3-dev libsqlitecpp-dev libsqlite3-dev libssl-dev
+  libpq-dev postgresql-15
   libcurl4-openssl-dev libfmt-dev doctest-dev
   dpkg-dev systemd
   libjpeg62-turbo-dev libpng-dev libwebp-dev

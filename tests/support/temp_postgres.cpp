@@ -1,0 +1,221 @@
+#include "support/temp_postgres.hpp"
+
+#include <libpq-fe.h>
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <netinet/in.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+#include <vector>
+
+namespace bb::test {
+
+namespace {
+
+std::string binDir() {
+  const char* env = std::getenv("BB_POSTGRES_BIN");
+  return env != nullptr && *env != '\0' ? env : "/usr/lib/postgresql/15/bin";
+}
+
+//! Who runs the server: PostgreSQL refuses to run as root, so a root test process lends it to
+//! the `postgres` user (the Debian package creates it), or `nobody`.
+struct RunAs {
+  bool switch_user = false;
+  uid_t uid = 0;
+  gid_t gid = 0;
+};
+
+RunAs serverUser() {
+  RunAs who;
+  if (geteuid() != 0) { return who; }
+  const passwd* pw = getpwnam("postgres");
+  if (pw == nullptr) { pw = getpwnam("nobody"); }
+  if (pw == nullptr) { return who; }
+  who.switch_user = true;
+  who.uid = pw->pw_uid;
+  who.gid = pw->pw_gid;
+  return who;
+}
+
+//! Forks and executes `args` as `who`, its output appended to `log_path`. The child gets SIGQUIT
+//! (PostgreSQL's immediate shutdown) when this process dies. Returns the child's pid, or -1.
+pid_t spawn(const std::vector<std::string>& args, const RunAs& who, const std::string& log_path,
+            const std::string& cwd) {
+  std::vector<char*> argv;
+  for (const std::string& a : args) { argv.push_back(const_cast<char*>(a.c_str())); }
+  argv.push_back(nullptr);
+  const pid_t parent = getpid();
+  const pid_t pid = fork();
+  if (pid != 0) { return pid; }
+  // The child: only async-signal-safe calls until exec.
+  const int log = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+  if (log >= 0) {
+    dup2(log, STDOUT_FILENO);
+    dup2(log, STDERR_FILENO);
+  }
+  const int devnull = open("/dev/null", O_RDONLY);
+  if (devnull >= 0) { dup2(devnull, STDIN_FILENO); }
+  if (who.switch_user) {
+    if (setgroups(0, nullptr) != 0 || setgid(who.gid) != 0 || setuid(who.uid) != 0) { _exit(126); }
+  }
+  // After the user switch: changing credentials clears the parent-death signal.
+  prctl(PR_SET_PDEATHSIG, SIGQUIT);
+  if (getppid() != parent) { _exit(125); }
+  if (chdir(cwd.c_str()) != 0) { _exit(124); }
+  execv(argv[0], argv.data());
+  _exit(127);
+}
+
+int freePort() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  int port = 0;
+  if (fd >= 0 && bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+    port = ntohs(addr.sin_port);
+  }
+  if (fd >= 0) { close(fd); }
+  return port;
+}
+
+std::string tail(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string all = text.str();
+  return all.size() > 2000 ? all.substr(all.size() - 2000) : all;
+}
+
+//! Runs a command to its end; its exit status, or -1.
+int runToEnd(const std::vector<std::string>& args, const RunAs& who, const std::string& log,
+             const std::string& cwd) {
+  const pid_t pid = spawn(args, who, log, cwd);
+  if (pid < 0) { return -1; }
+  int status = 0;
+  if (waitpid(pid, &status, 0) != pid) { return -1; }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+//! Removes the directories of test processes that died before removing theirs (the server dies
+//! with its process; its 40 MB would stay). A directory is named after its process's pid.
+void removeOrphans() {
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/tmp", ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind("bb-pg-", 0) != 0) { continue; }
+    const long owner = std::strtol(name.c_str() + 6, nullptr, 10);
+    if (owner > 0 && kill(static_cast<pid_t>(owner), 0) != 0 && errno == ESRCH) {
+      std::filesystem::remove_all(entry.path(), ec);
+    }
+  }
+}
+
+}  // namespace
+
+TempPostgres& TempPostgres::shared() {
+  static TempPostgres server;
+  return server;
+}
+
+TempPostgres::TempPostgres() {
+  removeOrphans();
+  std::string pattern = "/tmp/bb-pg-" + std::to_string(getpid()) + "-XXXXXX";
+  if (mkdtemp(pattern.data()) == nullptr) {
+    error_ = "mkdtemp failed";
+    return;
+  }
+  dir_ = pattern;
+  start();
+}
+
+bool TempPostgres::start() {
+  const RunAs who = serverUser();
+  if (who.switch_user && chown(dir_.c_str(), who.uid, who.gid) != 0) {
+    error_ = "could not hand " + dir_ + " to the server's user";
+    return false;
+  }
+  const std::string log = dir_ + "/server.log";
+  const std::string data = dir_ + "/data";
+  if (runToEnd({binDir() + "/initdb", "-D", data, "-U", "bb", "-A", "trust", "-E", "UTF8",
+                "--locale=C", "--no-sync", "--no-instructions"},
+               who, log, dir_) != 0) {
+    error_ = "initdb failed (" + binDir() + "): " + tail(log);
+    return false;
+  }
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    port_ = freePort();
+    // fsync off: these servers hold test data only; a test that kills an instance kills
+    // Bürgerbox, not PostgreSQL.
+    const pid_t pid = spawn({binDir() + "/postgres", "-D", data, "-p", std::to_string(port_), "-k",
+                             dir_, "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c",
+                             "full_page_writes=off", "-c", "max_connections=200"},
+                            who, log, dir_);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    const std::string probe = url("postgres");
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (PQping(probe.c_str()) == PQPING_OK) {
+        pid_ = pid;
+        return true;
+      }
+      int status = 0;
+      if (waitpid(pid, &status, WNOHANG) == pid) { break; }  // exited: the port was taken?
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    kill(pid, SIGQUIT);
+    waitpid(pid, nullptr, 0);
+  }
+  error_ = "postgres did not start: " + tail(log);
+  return false;
+}
+
+std::string TempPostgres::url(const std::string& name) const {
+  return "host=127.0.0.1 port=" + std::to_string(port_) + " user=bb dbname=" + name;
+}
+
+std::string TempPostgres::newDatabase() {
+  const std::string name = "t" + std::to_string(next_database_++);
+  PGconn* conn = PQconnectdb(url("postgres").c_str());
+  PGresult* result = PQexec(conn, ("CREATE DATABASE " + name).c_str());
+  const bool created = PQresultStatus(result) == PGRES_COMMAND_OK;
+  if (!created) { error_ = std::string("CREATE DATABASE failed: ") + PQerrorMessage(conn); }
+  PQclear(result);
+  PQfinish(conn);
+  return created ? url(name) : std::string();
+}
+
+TempPostgres::~TempPostgres() {
+  if (pid_ > 0) {
+    kill(pid_, SIGINT);  // fast shutdown: ends the sessions, no checkpoint wait beyond a moment
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (waitpid(pid_, nullptr, WNOHANG) == 0) {
+      if (std::chrono::steady_clock::now() > deadline) {
+        kill(pid_, SIGKILL);
+        waitpid(pid_, nullptr, 0);
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+  if (!dir_.empty()) {
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
+  }
+}
+
+}  // namespace bb::test

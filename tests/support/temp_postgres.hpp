@@ -1,0 +1,41 @@
+#pragma once
+// A PostgreSQL 15 server of the test process's own: initdb into a temporary directory, `postgres`
+// on a free port of 127.0.0.1, as an unprivileged user (PostgreSQL refuses root), stopped and
+// removed when the process ends — and killed with it if the process dies first. Never the
+// machine's system cluster, never a mock. The binaries come from /usr/lib/postgresql/15/bin (not
+// on Debian's PATH; scripts/install-deps.sh installs them) or $BB_POSTGRES_BIN.
+
+#include <string>
+
+namespace bb::test {
+
+class TempPostgres {
+public:
+  //! The process's server, started on first use. A server that could not start is a test
+  //! failure, not a skip: check ok() and show error().
+  static TempPostgres& shared();
+
+  bool ok() const { return pid_ > 0; }
+  const std::string& error() const { return error_; }
+  //! A new empty database on the server; its libpq connection string. Each test takes its own,
+  //! so tests never see each other's rows.
+  std::string newDatabase();
+  //! The connection string of database `name`.
+  std::string url(const std::string& name) const;
+
+  TempPostgres(const TempPostgres&) = delete;
+  TempPostgres& operator=(const TempPostgres&) = delete;
+  ~TempPostgres();
+
+private:
+  TempPostgres();
+  bool start();
+
+  std::string dir_;
+  int port_ = 0;
+  int pid_ = -1;
+  int next_database_ = 1;
+  std::string error_;
+};
+
+}  // namespace bb::test

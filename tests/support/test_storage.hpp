@@ -1,0 +1,59 @@
+#pragma once
+// The storage backends a behaviour test runs against (DESIGN.md §4: one behaviour suite on both
+// backends, parameterized, not copied). A test loops over allBackends() and reaches the ports
+// through TestStorage, which opens the same data again on reopen() (durability checks).
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "bot/channels/matrix_transactions.hpp"
+#include "bot/channels/telegram_offset.hpp"
+#include "bot/ports.hpp"
+#include "support/server_process.hpp"
+
+namespace bb::storage {
+class Database;
+}
+namespace bb::storage::pg {
+class PgDatabase;
+}
+
+namespace bb::test {
+
+enum class Backend { Sqlite, Postgresql };
+
+std::vector<Backend> allBackends();
+const char* backendName(Backend backend);
+
+//! Fresh, migrated storage of one backend: SQLite in a temporary directory, or a new database on
+//! the process's own PostgreSQL server (support/temp_postgres.hpp). Opening it is REQUIREd.
+class TestStorage {
+public:
+  explicit TestStorage(Backend backend);
+  ~TestStorage();
+  TestStorage(const TestStorage&) = delete;
+  TestStorage& operator=(const TestStorage&) = delete;
+
+  Backend backend() const { return backend_; }
+  //! Closes every connection and opens (and migrates) the same data again. References handed
+  //! out before are invalid afterwards.
+  void reopen();
+
+  MatrixTransactionLog& matrixTransactions(const Clock& clock);
+  TelegramOffsetStore& telegramOffsets();
+
+private:
+  void open();
+  void close();
+
+  Backend backend_;
+  TempDir dir_;        // SQLite's file
+  std::string url_;    // PostgreSQL's database
+  std::unique_ptr<storage::Database> sqlite_;
+  std::unique_ptr<storage::pg::PgDatabase> postgres_;
+  std::unique_ptr<MatrixTransactionLog> matrix_;
+  std::unique_ptr<TelegramOffsetStore> telegram_;
+};
+
+}  // namespace bb::test
