@@ -56,8 +56,11 @@ Broadcasts::Broadcasts(const config::Config& config, storage::Database& db,
       [p = poller.get()] { (void)p->poll(); }));
 }
 
-void Broadcasts::start() {
-  for (auto& t : tasks) { t->start(); }
+void Broadcasts::start(Leadership& leadership) {
+  for (auto& t : tasks) {
+    t->runOnlyWhileLeading(leadership);
+    t->start();
+  }
 }
 
 void Broadcasts::stop() {

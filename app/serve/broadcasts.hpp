@@ -33,7 +33,8 @@ struct Broadcasts {
              SubscriptionStore& subscriptions, const FlowData& flows, const Clock& clock,
              web::Inbox& inbox, std::function<void(Channel)> wake);
   std::vector<Route> routes() { return composer->routes(); }
-  void start();
+  //! Starts the tasks as cluster-wide jobs: they run while `leadership` leads.
+  void start(Leadership& leadership);
   void stop();
 
   std::unique_ptr<storage::SqliteBroadcastStore> store;

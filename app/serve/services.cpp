@@ -129,6 +129,7 @@ Result<void> Services::startCore() {
 
 void Services::startRetention() {
   retention_ = std::make_unique<Retention>(config_, *database_, *flows_, core_->media, clock_);
+  retention_->task.runOnlyWhileLeading(leadership_);
   retention_->task.start();
   onStop([this] { retention_->task.stop(); });
 }
@@ -168,6 +169,7 @@ void Services::startStaffDigest() {
   if (config_.smtp.url.empty()) { return; }
   staff_digest_ = std::make_unique<StaffDigestTask>(config_, staff_pages_->inbox_store, random_,
                                                     clock_, metrics_);
+  staff_digest_->task.runOnlyWhileLeading(leadership_);
   staff_digest_->task.start();
   onStop([this] { staff_digest_->task.stop(); });
 }
@@ -178,7 +180,7 @@ void Services::startBroadcasts() {
                                              clock_, staff_pages_->inbox,
                                              [&wake](Channel c) { wake.notify(c); });
   addRoutes(broadcasts_->routes());
-  broadcasts_->start();
+  broadcasts_->start(leadership_);
   onStop([this] { broadcasts_->stop(); });
 }
 

@@ -14,6 +14,7 @@
 #include "bot/http/http.hpp"
 #include "bot/ports.hpp"
 #include "bot/result.hpp"
+#include "bot/runtime/leadership.hpp"
 #include "bot/runtime/metrics.hpp"
 #include "config/config.hpp"
 
@@ -78,6 +79,9 @@ private:
   SystemClock clock_;
   SystemRandom random_;
   Metrics metrics_;
+  //! Who runs the cluster-wide jobs (retention, broadcasts, OParl, the staff digest): with
+  //! SQLite this is the only instance (on PostgreSQL it will be PgLeadership, issue 26).
+  SoleInstance leadership_;
   std::vector<Route> routes_;
   // The parts, in start order; members are destroyed in reverse.
   std::unique_ptr<storage::Database> database_;

@@ -40,7 +40,11 @@ void PeriodicTask::loop() {
     if (wake_.wait_for(lock, wait, [this] { return stopping_; })) { return; }
     lock.unlock();
     try {
-      run_();
+      if (leadership_ == nullptr || leadership_->leads()) {
+        run_();
+      } else {
+        log::debug("periodic_task_skipped", {{"task", name_}, {"reason", "another_instance_leads"}});
+      }
     } catch (const std::exception& e) {
       log::error("periodic_task_failed", {{"task", name_}, {"detail", e.what()}});
     }

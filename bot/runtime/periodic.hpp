@@ -9,6 +9,8 @@
 #include <string>
 #include <thread>
 
+#include "bot/runtime/leadership.hpp"
+
 namespace bb {
 
 class PeriodicTask {
@@ -24,6 +26,10 @@ public:
   PeriodicTask(const PeriodicTask&) = delete;
   PeriodicTask& operator=(const PeriodicTask&) = delete;
 
+  //! A cluster-wide job: each run happens only while `leadership` says this instance leads
+  //! (otherwise that run is skipped; the next interval asks again). Call before start().
+  void runOnlyWhileLeading(Leadership& leadership) { leadership_ = &leadership; }
+
   void start();
   void stop();
 
@@ -33,6 +39,7 @@ private:
   std::chrono::milliseconds interval_;
   std::chrono::milliseconds first_;
   std::function<void()> run_;
+  Leadership* leadership_ = nullptr;
   std::mutex mutex_;
   std::condition_variable wake_;
   bool stopping_ = false;
