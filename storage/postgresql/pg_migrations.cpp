@@ -451,6 +451,21 @@ CREATE TRIGGER ticket_counts_update AFTER UPDATE OF department, category_id, sta
     OR OLD.category_id IS DISTINCT FROM NEW.category_id OR OLD.status IS DISTINCT FROM NEW.status)
   EXECUTE FUNCTION ticket_counts_track();
 )sql",
+      // 3: several instances (PostgreSQL only): the instances seen alive and the leases on the
+      // 64 partitions of the conversations (storage/postgresql/pg_partition_leases.hpp).
+      R"sql(
+CREATE TABLE instances (
+  id text PRIMARY KEY,
+  seen_at bigint NOT NULL
+);
+CREATE TABLE partition_leases (
+  partition integer PRIMARY KEY,
+  owner text,
+  token bigint NOT NULL DEFAULT 0,
+  expires_at bigint NOT NULL DEFAULT 0
+);
+INSERT INTO partition_leases (partition) SELECT generate_series(0, 63);
+)sql",
   };
   return steps;
 }

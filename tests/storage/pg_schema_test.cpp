@@ -121,7 +121,12 @@ TEST_CASE("postgresql schema: the same tables, columns and NOT NULLs as the SQLi
     }
     CHECK(found->second.size() == columns.size());
   }
-  CHECK(postgres.tables.size() == sqlite.tables.size());
+  // Only what several instances need is PostgreSQL's own.
+  std::set<std::string> own;
+  for (const auto& [table, columns] : postgres.tables) {
+    if (sqlite.tables.count(table) == 0) { own.insert(table); }
+  }
+  CHECK(own == std::set<std::string>{"instances", "partition_leases"});
 }
 
 TEST_CASE("postgresql schema: the same indexes and triggers as the SQLite schema") {
