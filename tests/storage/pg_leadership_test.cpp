@@ -29,15 +29,18 @@ int leaders(std::vector<std::unique_ptr<PgLeadership>>& instances) {
   return n;
 }
 
-//! Ends the session that holds the lock, as the server does when the leader's machine is gone.
-std::int64_t endLeaderSession() {
+//! Ends the session that holds the lock in database `url`, as the server does when the leader's
+//! machine is gone (other test processes may hold the same lock in their own databases).
+std::int64_t endLeaderSession(const std::string& url) {
+  const std::string name = url.substr(url.rfind("dbname=") + 7);
   auto admin = bb::storage::pg::PgDatabase::open(
       PgOptions{bb::test::TempPostgres::shared().url("postgres"), "", 1, 5000, 5});
   REQUIRE(admin.has_value());
-  auto ended = (*admin)->withConnection([](bb::storage::pg::Session& s) {
+  auto ended = (*admin)->withConnection([&](bb::storage::pg::Session& s) {
     return s.run("SELECT count(pg_terminate_backend(pid)) FROM pg_locks "
-                 "WHERE locktype = 'advisory' AND granted AND objid = $1",
-                 bb::storage::pg::kClusterJobsLock & 0xffffffff)
+                 "WHERE locktype = 'advisory' AND granted AND objid = $1 AND database = "
+                 "(SELECT oid FROM pg_database WHERE datname = $2)",
+                 bb::storage::pg::kClusterJobsLock & 0xffffffff, name)
         .int64(0, 0);
   });
   REQUIRE(ended.has_value());
@@ -72,7 +75,7 @@ TEST_CASE("postgresql leadership: a leader whose session the server ended stops 
   std::vector<std::unique_ptr<PgLeadership>> instances;
   for (int i = 0; i < 2; ++i) { instances.push_back(std::make_unique<PgLeadership>(options)); }
   REQUIRE(instances[0]->leads());
-  REQUIRE(endLeaderSession() == 1);
+  REQUIRE(endLeaderSession(options.url) == 1);
   // The old leader finds its session gone before it runs another job...
   CHECK_FALSE(instances[0]->leads());
   // ...the other instance takes the lead, and the old one does not get it back.

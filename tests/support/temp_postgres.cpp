@@ -133,7 +133,23 @@ TempPostgres& TempPostgres::shared() {
   return server;
 }
 
+bool TempPostgres::useShared() {
+  const char* dir = std::getenv("BB_TEST_POSTGRES_DIR");
+  if (dir == nullptr || *dir == '\0') { return false; }
+  std::ifstream in(std::string(dir) + "/url");
+  std::string url;
+  if (!std::getline(in, url) || url.empty()) {
+    error_ = std::string("BB_TEST_POSTGRES_DIR is set but holds no url: ") + dir;
+    return true;  // a broken fixture is an error, not a reason to start another server
+  }
+  base_url_ = url;
+  shared_ = PQping((url + " dbname=postgres").c_str()) == PQPING_OK;
+  if (!shared_) { error_ = "the fixture's server does not answer: " + url; }
+  return true;
+}
+
 TempPostgres::TempPostgres() {
+  if (useShared()) { return; }
   removeOrphans();
   std::string pattern = "/tmp/bb-pg-" + std::to_string(getpid()) + "-XXXXXX";
   if (mkdtemp(pattern.data()) == nullptr) {
@@ -160,6 +176,7 @@ bool TempPostgres::start() {
   }
   for (int attempt = 0; attempt < 3; ++attempt) {
     port_ = freePort();
+    base_url_ = "host=127.0.0.1 port=" + std::to_string(port_) + " user=bb";
     // fsync off: these servers hold test data only; a test that kills an instance kills
     // Bürgerbox, not PostgreSQL.
     const pid_t pid = spawn({binDir() + "/postgres", "-D", data, "-p", std::to_string(port_), "-k",
@@ -185,21 +202,31 @@ bool TempPostgres::start() {
 }
 
 std::string TempPostgres::url(const std::string& name) const {
-  return "host=127.0.0.1 port=" + std::to_string(port_) + " user=bb dbname=" + name;
+  return base_url_ + " dbname=" + name;
 }
 
 std::string TempPostgres::newDatabase() {
-  const std::string name = "t" + std::to_string(next_database_++);
+  // Named after the process: parallel test processes share the fixture's server.
+  const std::string name = "t" + std::to_string(getpid()) + "_" + std::to_string(next_database_++);
   PGconn* conn = PQconnectdb(url("postgres").c_str());
   PGresult* result = PQexec(conn, ("CREATE DATABASE " + name).c_str());
   const bool created = PQresultStatus(result) == PGRES_COMMAND_OK;
   if (!created) { error_ = std::string("CREATE DATABASE failed: ") + PQerrorMessage(conn); }
   PQclear(result);
   PQfinish(conn);
+  if (created) { databases_.push_back(name); }
   return created ? url(name) : std::string();
 }
 
 TempPostgres::~TempPostgres() {
+  if (shared_ && !databases_.empty()) {
+    // The shared server outlives this process: its databases go (7 MB each, hundreds a run).
+    PGconn* conn = PQconnectdb(url("postgres").c_str());
+    for (const std::string& name : databases_) {
+      PQclear(PQexec(conn, ("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)").c_str()));
+    }
+    PQfinish(conn);
+  }
   if (pid_ > 0) {
     kill(pid_, SIGINT);  // fast shutdown: ends the sessions, no checkpoint wait beyond a moment
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);

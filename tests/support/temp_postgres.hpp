@@ -4,8 +4,11 @@
 // removed when the process ends — and killed with it if the process dies first. Never the
 // machine's system cluster, never a mock. The binaries come from /usr/lib/postgresql/15/bin (not
 // on Debian's PATH; scripts/install-deps.sh installs them) or $BB_POSTGRES_BIN.
+// Under ctest the run shares one server instead (fixture bb_postgres, support/postgres_fixture.sh):
+// $BB_TEST_POSTGRES_DIR/url names it, and the databases a process made are dropped at its end.
 
 #include <string>
+#include <vector>
 
 namespace bb::test {
 
@@ -15,7 +18,7 @@ public:
   //! failure, not a skip: check ok() and show error().
   static TempPostgres& shared();
 
-  bool ok() const { return pid_ > 0; }
+  bool ok() const { return pid_ > 0 || shared_; }
   const std::string& error() const { return error_; }
   //! A new empty database on the server; its libpq connection string. Each test takes its own,
   //! so tests never see each other's rows.
@@ -30,8 +33,13 @@ public:
 private:
   TempPostgres();
   bool start();
+  //! The run's shared server, when ctest's fixture started one.
+  bool useShared();
 
   std::string dir_;
+  std::string base_url_;  //!< "host=... port=... user=bb"
+  bool shared_ = false;
+  std::vector<std::string> databases_;  //!< made on the shared server, dropped at the end
   int port_ = 0;
   int pid_ = -1;
   int next_database_ = 1;
