@@ -466,6 +466,14 @@ CREATE TABLE partition_leases (
 );
 INSERT INTO partition_leases (partition) SELECT generate_series(0, 63);
 )sql",
+      // 4: each channel's next free send slot, shared by the instances
+      // (storage/postgresql/pg_rate_limiter.hpp).
+      R"sql(
+CREATE TABLE channel_rates (
+  channel text PRIMARY KEY,
+  next_slot_us bigint NOT NULL DEFAULT 0
+);
+)sql",
   };
   return steps;
 }
