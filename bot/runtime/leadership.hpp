@@ -1,8 +1,9 @@
 #pragma once
-// Which instance runs the cluster-wide jobs (retention, OParl polling, scheduled broadcasts, the
-// case forwarder): one at a time, however many instances share the database. A job asks before
-// each run and skips the run when another instance leads. With SQLite there is one instance, and
-// it always leads; on PostgreSQL an advisory lock decides (storage/postgresql/pg_leadership.hpp).
+// Which instance runs the cluster-wide jobs (retention, subscription retention, scheduled
+// broadcasts, OParl polling, the staff digest): one at a time, however many instances share the
+// database. A job asks before each run and skips the run when another instance leads. With
+// SQLite there is one instance, and it always leads; on PostgreSQL an advisory lock decides
+// (storage/postgresql/pg_leadership.hpp).
 
 namespace bb {
 
