@@ -102,9 +102,20 @@ private:
   std::int64_t rows_ = 0;
 };
 
-//! A SQLite value in the canonical text of its column's family; nullopt for NULL.
-std::optional<std::string> sqliteValue(const SQLite::Column& c, Family family) {
+//! The family a SQLite value really has (its storage class): SQLite lets a column hold a value
+//! of another type than it declares, and such a value must not pass as converted.
+Family storedFamily(const SQLite::Column& c) {
+  if (c.isInteger()) { return Family::Integer; }
+  if (c.isFloat()) { return Family::Real; }
+  if (c.isBlob()) { return Family::Bytes; }
+  return Family::Text;
+}
+
+//! A SQLite value in the canonical text of its storage class; nullopt for NULL. `family` is
+//! set to that class, so a value of another type than its column checksums differently.
+std::optional<std::string> sqliteValue(const SQLite::Column& c, Family& family) {
   if (c.isNull()) { return std::nullopt; }
+  family = storedFamily(c);
   switch (family) {
     case Family::Integer: return std::to_string(c.getInt64());
     case Family::Real: return realText(c.getDouble());
@@ -139,7 +150,9 @@ TableComparison compareTable(SQLite::Database& sqlite, Session& postgres, const 
   while (q.executeStep()) {
     std::string row;
     for (int i = 0; i < static_cast<int>(t.columns.size()); ++i) {
-      left.addValue(row, t.families[i], sqliteValue(q.getColumn(i), t.families[i]));
+      Family family = t.families[i];
+      auto value = sqliteValue(q.getColumn(i), family);
+      left.addValue(row, family, value);
     }
     left.addRow(row);
   }
@@ -167,10 +180,11 @@ TableComparison compareTable(SQLite::Database& sqlite, Session& postgres, const 
   return out;
 }
 
-//! A SQLite value as a statement parameter for its PostgreSQL column.
-Param parameter(const SQLite::Column& c, Family family) {
+//! A SQLite value as a statement parameter, in the form of its storage class: PostgreSQL refuses
+//! what does not fit the column ("1.5" for a bigint), so the copy fails instead of rounding.
+Param parameter(const SQLite::Column& c) {
   if (c.isNull()) { return std::nullopt; }
-  switch (family) {
+  switch (storedFamily(c)) {
     case Family::Integer: return std::to_string(c.getInt64());
     case Family::Real: return realText(c.getDouble());
     case Family::Bytes:
@@ -204,7 +218,7 @@ void copyTable(SQLite::Database& sqlite, Session& postgres, const TableShape& t)
   SQLite::Statement q(sqlite, "SELECT " + columnList(t) + " FROM " + quoted(t.name));
   while (q.executeStep()) {
     for (std::size_t i = 0; i < width; ++i) {
-      params.push_back(parameter(q.getColumn(static_cast<int>(i)), t.families[i]));
+      params.push_back(parameter(q.getColumn(static_cast<int>(i))));
     }
     if (params.size() >= rows_per_batch * width) { insertBatch(postgres, t, params); }
   }
@@ -267,7 +281,8 @@ Result<CopyReport> copySqliteToPostgres(SQLite::Database& sqlite, PgDatabase& po
   SQLite::Transaction snapshot(sqlite, SQLite::TransactionBehavior::DEFERRED);
   const std::vector<TableShape> tables = sqliteTables(sqlite);
   auto copied = postgres.transaction([&](Session& s) {
-    s.exec("SET CONSTRAINTS ALL DEFERRED");  // references are checked at the commit
+    s.exec("SET LOCAL statement_timeout = 0");  // a large table's copy may take long
+    s.exec("SET CONSTRAINTS ALL DEFERRED");     // references are checked at the commit
     for (const TableShape& t : tables) {
       if (!s.exec("SELECT 1 FROM " + quoted(t.name) + " LIMIT 1").empty()) {
         refusal = Error{ErrorCode::InvalidInput,

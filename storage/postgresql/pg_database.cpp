@@ -42,13 +42,9 @@ Error pgError(const PgError& e, const char* what) {
   } else if (state == "23505") {
     code = ErrorCode::Conflict;
   }
-  // PostgreSQL quotes a value after a colon ('invalid input syntax for type bigint: "..."') and
-  // in the detail of a constraint violation ("Key (x)=(...)", never part of the primary message
-  // PgError carries): the message is cut at its first colon.
-  std::string message = e.what();
-  if (auto colon = message.find(':'); colon != std::string::npos) { message.resize(colon); }
+  // PgError's message is value-free by construction (Rows::message).
   return Error{code, std::string(what) + ": postgresql " + (state.empty() ? "connection" : state) +
-                         ": " + message};
+                         ": " + e.what()};
 }
 
 // ---- Rows ----
@@ -66,6 +62,17 @@ Rows& Rows::operator=(Rows&& other) noexcept {
 }
 
 int Rows::size() const { return result_ != nullptr ? PQntuples(result_) : 0; }
+
+int Rows::columns() const { return result_ != nullptr ? PQnfields(result_) : 0; }
+
+std::string Rows::columnName(int column) const {
+  const char* name = result_ != nullptr ? PQfname(result_, column) : nullptr;
+  return name != nullptr ? name : "";
+}
+
+unsigned Rows::columnType(int column) const {
+  return result_ != nullptr ? PQftype(result_, column) : 0;
+}
 
 bool Rows::isNull(int row, int column) const {
   return result_ == nullptr || PQgetisnull(result_, row, column) == 1;
@@ -98,9 +105,30 @@ std::string Rows::sqlstate() const {
 }
 
 std::string Rows::message(PGconn* conn) const {
-  const char* primary =
-      result_ != nullptr ? PQresultErrorField(result_, PG_DIAG_MESSAGE_PRIMARY) : nullptr;
-  return primary != nullptr ? std::string(primary) : connectionMessage(conn);
+  const std::string state = sqlstate();
+  if (state.empty()) { return connectionMessage(conn); }  // libpq's own: the connection's state
+  auto field = [&](int code) {
+    const char* value = PQresultErrorField(result_, code);
+    return value != nullptr ? std::string(value) : std::string();
+  };
+  // PostgreSQL's messages quote values ('value "..." is out of range', 'invalid input syntax
+  // for type bigint: "..."', "Key (x)=(...)"): only the names of what failed are kept — except
+  // for class 42 (syntax, unknown tables and columns), whose messages quote this program's SQL.
+  if (state.rfind("42", 0) == 0) { return field(PG_DIAG_MESSAGE_PRIMARY); }
+  std::string names;
+  for (auto [label, code] : {std::pair{"constraint", PG_DIAG_CONSTRAINT_NAME},
+                             std::pair{"table", PG_DIAG_TABLE_NAME},
+                             std::pair{"column", PG_DIAG_COLUMN_NAME},
+                             std::pair{"type", PG_DIAG_DATATYPE_NAME}}) {
+    const std::string value = field(code);
+    if (!value.empty()) { names += std::string(names.empty() ? "" : ", ") + label + " " + value; }
+  }
+  return names.empty() ? "no detail (values are not logged)" : names;
+}
+
+std::string Rows::commandTag() const {
+  const char* tag = result_ != nullptr ? PQcmdStatus(result_) : nullptr;
+  return tag != nullptr ? tag : "";
 }
 
 std::int64_t Rows::affected() const {
@@ -134,6 +162,16 @@ void Session::script(const std::string& sql) {
 // ---- PgDatabase ----
 
 Result<PGconn*> connectSession(const PgOptions& options, const char* application_name) {
+  // libpq's complaint about a malformed string may quote it (and a password in it): checked
+  // first, and refused with a fixed text.
+  char* parse_error = nullptr;
+  PQconninfoOption* parsed = PQconninfoParse(options.url.c_str(), &parse_error);
+  PQconninfoFree(parsed);
+  if (parsed == nullptr) {
+    PQfreemem(parse_error);
+    return fail(ErrorCode::InvalidInput, "storage.postgresql.url is not a valid libpq connection "
+                                         "string or postgresql:// URI");
+  }
   const std::string timeout = std::to_string(options.connect_timeout_s);
   // expand_dbname = 1: "dbname" carries the whole connection string; the keywords after it
   // (the password apart from the URL) override what it says.
@@ -158,6 +196,10 @@ Result<PGconn*> connectSession(const PgOptions& options, const char* application
     session.exec("SET statement_timeout = " + std::to_string(options.statement_timeout_ms));
     session.exec("SET TIME ZONE 'UTC'");
     session.exec("SET client_min_messages = warning");  // no NOTICEs on stderr
+    // Exact text forms whatever the role's defaults: doubles as their shortest exact digits,
+    // bytes as hex (storage/postgresql/pg_copy.cpp compares values by them).
+    session.exec("SET extra_float_digits = 1");
+    session.exec("SET bytea_output = 'hex'");
   } catch (const PgError& e) {
     PQfinish(conn);
     return Unexpected<Error>{pgError(e, "postgresql session setup")};
@@ -204,14 +246,17 @@ void PgDatabase::release(PGconn* conn) {
 
 Result<void> PgDatabase::run(const std::function<void(Session&)>& body, bool in_transaction) {
   PGconn* conn = acquire();
+  // Back to the pool whatever leaves this function (a test's REQUIRE throws no std::exception).
+  struct Lend {
+    PgDatabase* pool;
+    PGconn*& conn;
+    ~Lend() { pool->release(conn); }
+  } lend{this, conn};
   if (PQstatus(conn) != CONNECTION_OK) {
     // Lost since its last use (the server restarted, a failover): one new connection, with the
     // session settings, in its place.
     auto fresh = connectSession(options_, "buergerbox");
-    if (!fresh) {
-      release(conn);
-      return Unexpected<Error>{fresh.error()};
-    }
+    if (!fresh) { return Unexpected<Error>{fresh.error()}; }
     PQfinish(conn);
     conn = *fresh;
   }
@@ -220,11 +265,21 @@ Result<void> PgDatabase::run(const std::function<void(Session&)>& body, bool in_
   try {
     if (in_transaction) { session.exec("BEGIN"); }
     body(session);
-    if (in_transaction) { session.exec("COMMIT"); }
+    if (in_transaction) {
+      // A body that caught a failure and went on left the transaction aborted: its COMMIT
+      // would answer "ROLLBACK", and nothing would be stored.
+      if (PQtransactionStatus(conn) == PQTRANS_INERROR) {
+        throw PgError("25P02", "the transaction was aborted by an earlier statement");
+      }
+      Rows done = session.exec("COMMIT");
+      if (done.commandTag() != "COMMIT") { throw PgError("40000", "the commit rolled back"); }
+    }
   } catch (const PgError& e) {
     result = Unexpected<Error>{pgError(e, in_transaction ? "transaction" : "read")};
   } catch (const std::exception& e) {
     result = fail(ErrorCode::Internal, std::string("postgresql: ") + e.what());
+  } catch (...) {
+    result = fail(ErrorCode::Internal, "postgresql: an exception of unknown type");
   }
   if (!result && in_transaction && PQstatus(conn) == CONNECTION_OK &&
       PQtransactionStatus(conn) != PQTRANS_IDLE) {
@@ -234,7 +289,13 @@ Result<void> PgDatabase::run(const std::function<void(Session&)>& body, bool in_
       log::warn("postgresql_rollback_failed", {{"sqlstate", e.sqlstate()}});
     }
   }
-  release(conn);
+  if (!result && PQstatus(conn) == CONNECTION_OK && PQtransactionStatus(conn) != PQTRANS_IDLE) {
+    // Still inside a transaction (a failed ROLLBACK, or a body that began one itself): the
+    // next caller must not inherit it.
+    PQfinish(conn);
+    auto fresh = connectSession(options_, "buergerbox");
+    conn = fresh ? *fresh : nullptr;  // none: PQstatus(nullptr) is CONNECTION_BAD, replaced at next use
+  }
   return result;
 }
 

@@ -69,17 +69,24 @@ public:
 
   int size() const;
   bool empty() const { return size() == 0; }
+  int columns() const;
+  std::string columnName(int column) const;
+  //! The column's type as PostgreSQL's type oid (20 bigint, 23 integer, 701 double, 25 text...).
+  unsigned columnType(int column) const;
   bool isNull(int row, int column) const;
   std::string text(int row, int column) const;     //!< "" for NULL
   std::int64_t int64(int row, int column) const;   //!< 0 for NULL
   //! Rows changed by an INSERT, UPDATE or DELETE.
   std::int64_t affected() const;
+  //! The command tag ("COMMIT", "INSERT 0 1", "ROLLBACK" for a COMMIT of an aborted one).
+  std::string commandTag() const;
   //! The statement failed (or libpq had no result: out of memory, connection lost).
   bool failed() const;
   //! The failure's SQLSTATE; "" when PostgreSQL sent none (the connection was lost).
   std::string sqlstate() const;
-  //! The failure's primary message (without PostgreSQL's DETAIL, which quotes row values), or
-  //! the connection's message when the server sent none.
+  //! What failed, without a value: the names of the constraint, table, column or type (and the
+  //! message itself for SQLSTATE class 42, which quotes only SQL text); libpq's message about
+  //! the connection when the server sent no SQLSTATE.
   std::string message(pg_conn* conn) const;
 
 private:

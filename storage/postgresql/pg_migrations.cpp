@@ -491,6 +491,9 @@ Result<int> migrate(PgDatabase& db, const std::vector<std::string>& steps) {
   const int known = static_cast<int>(steps.size());
   int newer = 0;
   auto version = db.transaction([&](Session& s) -> int {
+    // A step may build an index for minutes, and another instance may hold the lock as long:
+    // no statement timeout here.
+    s.exec("SET LOCAL statement_timeout = 0");
     // Serialized with every other instance before anything is read, so the version seen here
     // is the one this transaction's steps start from.
     s.exec(kMigrationLock);

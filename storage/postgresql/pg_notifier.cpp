@@ -80,6 +80,8 @@ void PgListener::loop() {
       if (on_gap_) { on_gap_(); }  // what was notified meanwhile is gone: look again
       continue;
     }
+    // Notifications libpq read along with an earlier answer (LISTEN's own) wait in its queue.
+    drain();
     pollfd fds[2] = {{PQsocket(conn_), POLLIN, 0}, {wake_pipe_[0], POLLIN, 0}};
     if (poll(fds, 2, -1) < 0) { continue; }
     if ((fds[1].revents & POLLIN) != 0) { break; }
@@ -90,11 +92,15 @@ void PgListener::loop() {
       conn_ = nullptr;
       continue;
     }
-    while (PGnotify* n = PQnotifies(conn_)) {
-      const std::string payload = n->extra != nullptr ? n->extra : "";
-      PQfreemem(n);
-      if (on_notify_) { on_notify_(payload); }
-    }
+    drain();
+  }
+}
+
+void PgListener::drain() {
+  while (PGnotify* n = PQnotifies(conn_)) {
+    const std::string payload = n->extra != nullptr ? n->extra : "";
+    PQfreemem(n);
+    if (on_notify_) { on_notify_(payload); }
   }
 }
 

@@ -37,6 +37,8 @@ public:
 private:
   void loop();
   bool listen();
+  //! Hands every notification libpq holds to on_notify.
+  void drain();
 
   PgOptions options_;
   std::string topic_;

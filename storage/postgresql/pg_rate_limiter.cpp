@@ -7,8 +7,8 @@ namespace bb::storage::pg {
 
 Result<SendSlots> SharedRateLimiter::reserve(const std::string& channel, double per_second,
                                              int wanted) {
-  if (!(per_second >= 1.0) || wanted < 0) {
-    return fail(ErrorCode::InvalidInput, "a send rate of at least 1 a second");
+  if (!std::isfinite(per_second) || !(per_second >= 1.0) || per_second > 1e6 || wanted < 0) {
+    return fail(ErrorCode::InvalidInput, "a send rate from 1 to 1,000,000 a second");
   }
   const auto interval_us = static_cast<std::int64_t>(std::ceil(1e6 / per_second));
   const std::int64_t horizon_us = std::int64_t{horizon_.count()} * 1000;

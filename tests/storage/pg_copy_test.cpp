@@ -107,6 +107,25 @@ TEST_CASE("migrate to postgresql: the comparison names a table whose rows differ
   }));
 }
 
+TEST_CASE("migrate to postgresql: a value of another type than its column stops the copy") {
+  bb::test::EngineHarness h;
+  fill(h);
+  // SQLite keeps what does not fit the declared type as it came; PostgreSQL must not round it.
+  REQUIRE(h.db->write([](SQLite::Database& db) {
+    db.exec("UPDATE outbox SET tries = 1.5 WHERE id = (SELECT min(id) FROM outbox)");
+  }));
+  auto postgres = migratedPostgres();
+  REQUIRE(h.db->exclusive([&](SQLite::Database& sqlite) {
+    auto refused = bb::storage::pg::copySqliteToPostgres(sqlite, *postgres);
+    REQUIRE_FALSE(refused.has_value());
+    CHECK(refused.error().detail.find("22P02") != std::string::npos);
+  }));
+  auto outbox = postgres->withConnection(
+      [](Session& s) { return s.run("SELECT count(*) FROM outbox").int64(0, 0); });
+  REQUIRE(outbox.has_value());
+  CHECK(*outbox == 0);
+}
+
 TEST_CASE("migrate to postgresql: a database that holds rows already is refused, untouched") {
   bb::test::EngineHarness h;
   fill(h);

@@ -84,6 +84,33 @@ TEST_CASE("postgresql: an error's detail names the SQLSTATE, never the row's val
   REQUIRE_FALSE(bad.has_value());
   CHECK(bad.error().detail.find("22P02") != std::string::npos);
   CHECK(bad.error().detail.find("12345678") == std::string::npos);
+  // PostgreSQL quotes this one before any colon: 'value "..." is out of range for type bigint'.
+  auto huge = db->withConnection([](Session& s) { s.run("SELECT $1::bigint", "99999999999999999999"); });
+  REQUIRE_FALSE(huge.has_value());
+  CHECK(huge.error().detail.find("22003") != std::string::npos);
+  CHECK(huge.error().detail.find("9999") == std::string::npos);
+  // A malformed connection string is not echoed (it may hold a password).
+  PgOptions malformed;
+  malformed.url = "postgresql://bb:s3cret@%zz/x";
+  auto refused = PgDatabase::open(malformed);
+  REQUIRE_FALSE(refused.has_value());
+  CHECK(refused.error().code == bb::ErrorCode::InvalidInput);
+  CHECK(refused.error().detail.find("s3cret") == std::string::npos);
+}
+
+TEST_CASE("postgresql: a transaction whose body swallowed a failure is not reported committed") {
+  auto db = openDb(freshDatabase());
+  REQUIRE(db->withConnection([](Session& s) { s.run("CREATE TABLE t (id int PRIMARY KEY)"); }));
+  auto swallowed = db->transaction([](Session& s) {
+    s.run("INSERT INTO t VALUES (1)");
+    try {
+      s.run("INSERT INTO t VALUES (1)");
+    } catch (const bb::storage::pg::PgError&) {
+      // carries on: PostgreSQL has aborted the transaction meanwhile
+    }
+  });
+  CHECK_FALSE(swallowed.has_value());
+  CHECK(count(*db, "SELECT count(*) FROM t") == 0);
 }
 
 TEST_CASE("postgresql: a statement past the timeout is cancelled and reported as unavailable") {

@@ -102,8 +102,9 @@ TEST_CASE("partition leases: a second instance gets half, and the halves do not 
 
 TEST_CASE("partition leases: an instance that stops renewing loses its partitions to the others") {
   const std::string url = migratedDatabase();
-  Instance a(url, "a", 400ms);
-  Instance b(url, "b", 400ms);
+  // Long enough for the rounds and fences below on a slow machine, short enough to wait out.
+  Instance a(url, "a", 2s);
+  Instance b(url, "b", 2s);
   a.refresh();
   b.refresh();
   const auto a_held = a.refresh();
@@ -112,7 +113,7 @@ TEST_CASE("partition leases: an instance that stops renewing loses its partition
   for (const auto& p : a_held) { CHECK(a.fence(p)); }
   // a is killed: it renews nothing. Before its leases run out, b cannot take them.
   CHECK(b.refresh().size() == static_cast<std::size_t>(kPartitions / 2));
-  std::this_thread::sleep_for(500ms);
+  std::this_thread::sleep_for(2200ms);
   // Its leases ran out: a's steps no longer fence, even before anyone took the partitions...
   for (const auto& p : a_held) { CHECK_FALSE(a.fence(p)); }
   // ...and b, now the only live instance, takes everything, each taken one with a new token.

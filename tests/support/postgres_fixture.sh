@@ -32,8 +32,23 @@ stop() {
   rm -rf "$dir"
 }
 
+# Servers of runs killed before their stop (a CI timeout): a fixture directory older than an hour
+# whose server is gone is removed; one older than a day is stopped and removed (no test run lasts
+# a day). Those of other runs that are still going are left alone.
+remove_orphans() {
+  for old in $(find /tmp -maxdepth 1 -name 'bb-pg-fixture.*' -mmin +60 2>/dev/null); do
+    pid=$(head -1 "$old/data/postmaster.pid" 2>/dev/null || true)
+    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+      [ -n "$(find "$old" -maxdepth 0 -mmin +1440)" ] || continue
+      as_server_user "$bin/pg_ctl" -D "$old/data" -m immediate -w stop >/dev/null 2>&1 || true
+    fi
+    rm -rf "$old"
+  done
+}
+
 case "$cmd" in
   start)
+    remove_orphans
     stop  # a server left by a run that was killed
     mkdir -p "$dir"
     server=$(mktemp -d /tmp/bb-pg-fixture.XXXXXX)

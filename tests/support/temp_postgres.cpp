@@ -185,17 +185,23 @@ bool TempPostgres::start() {
                             who, log, dir_);
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
     const std::string probe = url("postgres");
+    bool reaped = false;
     while (std::chrono::steady_clock::now() < deadline) {
       if (PQping(probe.c_str()) == PQPING_OK) {
         pid_ = pid;
         return true;
       }
       int status = 0;
-      if (waitpid(pid, &status, WNOHANG) == pid) { break; }  // exited: the port was taken?
+      if (waitpid(pid, &status, WNOHANG) == pid) {
+        reaped = true;  // exited (the port was taken?): its pid may belong to another by now
+        break;
+      }
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
-    kill(pid, SIGQUIT);
-    waitpid(pid, nullptr, 0);
+    if (!reaped) {
+      kill(pid, SIGQUIT);
+      waitpid(pid, nullptr, 0);
+    }
   }
   error_ = "postgres did not start: " + tail(log);
   return false;
