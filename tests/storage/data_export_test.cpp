@@ -11,9 +11,13 @@
 
 #include "storage/database.hpp"
 #include "storage/migrations.hpp"
+#include "storage/postgresql/pg_copy.hpp"
+#include "storage/postgresql/pg_data_export.hpp"
+#include "storage/postgresql/pg_migrations.hpp"
 #include "storage/sqlite_data_export.hpp"
 #include "support/openapi_validator.hpp"
 #include "support/server_process.hpp"
+#include "support/temp_postgres.hpp"
 
 namespace {
 
@@ -95,7 +99,35 @@ void seedCitizen(SQLite::Database& db, const std::string& p, const std::string& 
   (void)t;
 }
 
-json exportOf(bb::storage::SqliteDataExport& exporter, const std::string& p) {
+//! The same rows on PostgreSQL: a migrated database of the test's server with `sqlite` copied in.
+std::unique_ptr<bb::storage::pg::PgDatabase> copiedToPostgres(Database& sqlite) {
+  auto& server = bb::test::TempPostgres::shared();
+  REQUIRE_MESSAGE(server.ok(), server.error());
+  bb::storage::pg::PgOptions options;
+  options.url = server.newDatabase();
+  auto pg = bb::storage::pg::PgDatabase::open(options);
+  REQUIRE(pg.has_value());
+  REQUIRE(bb::storage::pg::migrate(**pg).has_value());
+  bb::Result<bb::storage::pg::CopyReport> copied = bb::fail(bb::ErrorCode::Internal);
+  REQUIRE(sqlite.exclusive(
+      [&](SQLite::Database& raw) { copied = bb::storage::pg::copySqliteToPostgres(raw, **pg); }));
+  REQUIRE_MESSAGE(copied.has_value(), (copied ? "" : copied.error().detail));
+  return std::move(*pg);
+}
+
+//! Both citizens, each writing into the other's ticket (both follow it): anna's own message is
+//! hers, bert's message in anna's thread is not.
+void seedTwo(SQLite::Database& raw) {
+  seedCitizen(raw, "p-anna", "anna", 11);
+  seedCitizen(raw, "p-bert", "bert", 22);
+  raw.exec("INSERT INTO ticket_events (ticket_id, kind, actor, author, body, media_id, "
+           "created_at) VALUES (22, 'citizen_message', 'citizen', 'p-anna', "
+           "'anna-on-followed', 11, 1795000000000)");
+  raw.exec("INSERT INTO ticket_events (ticket_id, kind, actor, author, body, created_at) "
+           "VALUES (11, 'citizen_message', 'citizen', 'p-bert', 'bert-on-anna', 1795000000000)");
+}
+
+json exportOf(bb::DataExportStore& exporter, const std::string& p) {
   auto doc = exporter.exportDocument(p, kNow);
   REQUIRE(doc.has_value());
   json parsed = json::parse(*doc, nullptr, false);
@@ -108,17 +140,7 @@ json exportOf(bb::storage::SqliteDataExport& exporter, const std::string& p) {
 TEST_CASE("data export: a citizen with every kind of row gets every kind, valid against the schema") {
   bb::test::TempDir dir;
   auto db = openMigrated(dir);
-  REQUIRE(db->write([](SQLite::Database& raw) {
-    seedCitizen(raw, "p-anna", "anna", 11);
-    seedCitizen(raw, "p-bert", "bert", 22);
-    // Each writes into the other's ticket (both follow it): anna's own message is hers, bert's
-    // message in anna's thread is not.
-    raw.exec("INSERT INTO ticket_events (ticket_id, kind, actor, author, body, media_id, "
-             "created_at) VALUES (22, 'citizen_message', 'citizen', 'p-anna', "
-             "'anna-on-followed', 11, 1795000000000)");
-    raw.exec("INSERT INTO ticket_events (ticket_id, kind, actor, author, body, created_at) "
-             "VALUES (11, 'citizen_message', 'citizen', 'p-bert', 'bert-on-anna', 1795000000000)");
-  }));
+  REQUIRE(db->write(seedTwo));
   bb::storage::SqliteDataExport exporter(*db);
   const json doc = exportOf(exporter, "p-anna");
 
@@ -187,23 +209,55 @@ TEST_CASE("data export: every table that links a row to a person is read by the 
   }
 }
 
-TEST_CASE("data export: a link is used once and only until it expires") {
+TEST_CASE("data export: a link is used once and only until it expires, on both backends") {
   bb::test::TempDir dir;
   auto db = openMigrated(dir);
   REQUIRE(db->write([](SQLite::Database& raw) {
     raw.exec("INSERT INTO data_exports VALUES ('h1', 'p-anna', 1795000000000, 1795086400000)");
     raw.exec("INSERT INTO data_exports VALUES ('h2', 'p-anna', 1795000000000, 1795086400000)");
   }));
-  bb::storage::SqliteDataExport exporter(*db);
-  auto link = exporter.exportLink("h1", kNow);
-  REQUIRE(link.has_value());
-  REQUIRE(link->has_value());
-  CHECK((*link)->pseudonym == "p-anna");
-  CHECK(*exporter.useExportLink("h1", kNow));
-  CHECK_FALSE(*exporter.useExportLink("h1", kNow));
-  CHECK_FALSE(exporter.exportLink("h1", kNow)->has_value());
-  CHECK_FALSE(exporter.exportLink("unknown", kNow)->has_value());
-  const bb::SysTime later = kNow + std::chrono::hours(24);
-  CHECK_FALSE(exporter.exportLink("h2", later)->has_value());
-  CHECK_FALSE(*exporter.useExportLink("h2", later));
+  auto postgres = copiedToPostgres(*db);
+  bb::storage::SqliteDataExport on_sqlite(*db);
+  bb::storage::pg::PgDataExport on_postgres(*postgres);
+  for (bb::DataExportStore* exporter : {static_cast<bb::DataExportStore*>(&on_sqlite),
+                                        static_cast<bb::DataExportStore*>(&on_postgres)}) {
+    INFO((exporter == &on_sqlite ? "sqlite" : "postgresql"));
+    auto link = exporter->exportLink("h1", kNow);
+    REQUIRE(link.has_value());
+    REQUIRE(link->has_value());
+    CHECK((*link)->pseudonym == "p-anna");
+    CHECK((*link)->expires_at == kNow + std::chrono::hours(24));
+    CHECK(*exporter->useExportLink("h1", kNow));
+    CHECK_FALSE(*exporter->useExportLink("h1", kNow));
+    CHECK_FALSE(exporter->exportLink("h1", kNow)->has_value());
+    CHECK_FALSE(exporter->exportLink("unknown", kNow)->has_value());
+    const bb::SysTime later = kNow + std::chrono::hours(24);
+    CHECK_FALSE(exporter->exportLink("h2", later)->has_value());
+    CHECK_FALSE(*exporter->useExportLink("h2", later));
+  }
+}
+
+TEST_CASE("data export: PostgreSQL gives the same document as SQLite for the same rows") {
+  bb::test::TempDir dir;
+  auto db = openMigrated(dir);
+  REQUIRE(db->write(seedTwo));
+  auto postgres = copiedToPostgres(*db);
+  bb::storage::SqliteDataExport on_sqlite(*db);
+  bb::storage::pg::PgDataExport on_postgres(*postgres);
+  for (const std::string p : {"p-anna", "p-bert", "p-nobody"}) {
+    INFO(p);
+    auto from_sqlite = on_sqlite.exportDocument(p, kNow);
+    auto from_postgres = on_postgres.exportDocument(p, kNow);
+    REQUIRE(from_sqlite.has_value());
+    REQUIRE_MESSAGE(from_postgres.has_value(), (from_postgres ? "" : from_postgres.error().detail));
+    CHECK(*from_postgres == *from_sqlite);
+  }
+  // Not two empty documents: anna's holds her rows, with staff by role only.
+  const json doc = exportOf(on_postgres, "p-anna");
+  CHECK(doc["tickets"].size() == 1);
+  CHECK(doc["tickets"][0]["lat"] == 48.0777);
+  CHECK(doc["conversation"]["data"]["draft"]["text"] == "anna-draft");
+  CHECK(doc["audit"][0]["actor"] == "staff");
+  CHECK(doc["thread_messages"][0]["body"] == "anna-on-followed");
+  CHECK(doc.dump().find("anna.admin") == std::string::npos);
 }
