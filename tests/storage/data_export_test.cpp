@@ -17,7 +17,7 @@
 #include "storage/sqlite_data_export.hpp"
 #include "support/openapi_validator.hpp"
 #include "support/server_process.hpp"
-#include "support/temp_postgres.hpp"
+#include "support/test_storage.hpp"
 
 namespace {
 
@@ -101,18 +101,12 @@ void seedCitizen(SQLite::Database& db, const std::string& p, const std::string& 
 
 //! The same rows on PostgreSQL: a migrated database of the test's server with `sqlite` copied in.
 std::unique_ptr<bb::storage::pg::PgDatabase> copiedToPostgres(Database& sqlite) {
-  auto& server = bb::test::TempPostgres::shared();
-  REQUIRE_MESSAGE(server.ok(), server.error());
-  bb::storage::pg::PgOptions options;
-  options.url = server.newDatabase();
-  auto pg = bb::storage::pg::PgDatabase::open(options);
-  REQUIRE(pg.has_value());
-  REQUIRE(bb::storage::pg::migrate(**pg).has_value());
+  auto pg = bb::test::openPostgres(bb::test::migratedPostgres());
   bb::Result<bb::storage::pg::CopyReport> copied = bb::fail(bb::ErrorCode::Internal);
   REQUIRE(sqlite.exclusive(
-      [&](SQLite::Database& raw) { copied = bb::storage::pg::copySqliteToPostgres(raw, **pg); }));
+      [&](SQLite::Database& raw) { copied = bb::storage::pg::copySqliteToPostgres(raw, *pg); }));
   REQUIRE_MESSAGE(copied.has_value(), (copied ? "" : copied.error().detail));
-  return std::move(*pg);
+  return pg;
 }
 
 //! Both citizens, each writing into the other's ticket (both follow it): anna's own message is

@@ -9,7 +9,7 @@
 #include "storage/postgresql/pg_database.hpp"
 #include "storage/postgresql/pg_migrations.hpp"
 #include "support/engine_harness.hpp"
-#include "support/temp_postgres.hpp"
+#include "support/test_storage.hpp"
 
 namespace {
 
@@ -17,14 +17,7 @@ using bb::storage::pg::PgDatabase;
 using bb::storage::pg::Session;
 
 std::unique_ptr<PgDatabase> migratedPostgres() {
-  auto& server = bb::test::TempPostgres::shared();
-  REQUIRE_MESSAGE(server.ok(), server.error());
-  bb::storage::pg::PgOptions options;
-  options.url = server.newDatabase();
-  auto db = PgDatabase::open(options);
-  REQUIRE(db.has_value());
-  REQUIRE(bb::storage::pg::migrate(**db).has_value());
-  return std::move(*db);
+  return bb::test::openPostgres(bb::test::migratedPostgres());
 }
 
 //! Two citizens with reports, one with a message of every awkward kind, and an outbox whose

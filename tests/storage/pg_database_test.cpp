@@ -8,6 +8,7 @@
 #include "storage/postgresql/pg_database.hpp"
 #include "storage/postgresql/pg_migrations.hpp"
 #include "support/temp_postgres.hpp"
+#include "support/test_storage.hpp"
 
 namespace {
 
@@ -16,22 +17,10 @@ using bb::storage::pg::PgOptions;
 using bb::storage::pg::Rows;
 using bb::storage::pg::Session;
 
-std::string freshDatabase() {
-  auto& server = bb::test::TempPostgres::shared();
-  REQUIRE_MESSAGE(server.ok(), server.error());
-  std::string url = server.newDatabase();
-  REQUIRE_MESSAGE(!url.empty(), server.error());
-  return url;
-}
+using bb::test::freshPostgres;
 
 std::unique_ptr<PgDatabase> openDb(const std::string& url, int statement_timeout_ms = 5000) {
-  PgOptions options;
-  options.url = url;
-  options.pool_size = 2;
-  options.statement_timeout_ms = statement_timeout_ms;
-  auto db = PgDatabase::open(options);
-  REQUIRE_MESSAGE(db.has_value(), (db ? "" : db.error().detail));
-  return std::move(*db);
+  return bb::test::openPostgres(url, 2, statement_timeout_ms);
 }
 
 std::int64_t count(PgDatabase& db, const std::string& sql) {
@@ -43,7 +32,7 @@ std::int64_t count(PgDatabase& db, const std::string& sql) {
 }  // namespace
 
 TEST_CASE("postgresql: parameters travel apart from the SQL and come back as they were") {
-  auto db = openDb(freshDatabase());
+  auto db = openDb(freshPostgres());
   const std::string tricky = "O'Brien; DROP TABLE x; -- \"Straße\" 🚲";
   auto row = db->withConnection([&](Session& s) {
     Rows rows = s.run("SELECT $1::text, $2::bigint, $3::text IS NULL", tricky,
@@ -57,7 +46,7 @@ TEST_CASE("postgresql: parameters travel apart from the SQL and come back as the
 }
 
 TEST_CASE("postgresql: a transaction that throws leaves nothing behind") {
-  auto db = openDb(freshDatabase());
+  auto db = openDb(freshPostgres());
   REQUIRE(db->withConnection([](Session& s) { s.run("CREATE TABLE t (id int PRIMARY KEY)"); }));
   auto failed = db->transaction([](Session& s) {
     s.run("INSERT INTO t VALUES (1)");
@@ -73,7 +62,7 @@ TEST_CASE("postgresql: a transaction that throws leaves nothing behind") {
 }
 
 TEST_CASE("postgresql: an error's detail names the SQLSTATE, never the row's values") {
-  auto db = openDb(freshDatabase());
+  auto db = openDb(freshPostgres());
   REQUIRE(db->withConnection([](Session& s) { s.run("CREATE TABLE c (phone text UNIQUE)"); }));
   REQUIRE(db->withConnection([](Session& s) { s.run("INSERT INTO c VALUES ($1)", "+4915112345678"); }));
   auto again = db->withConnection([](Session& s) { s.run("INSERT INTO c VALUES ($1)", "+4915112345678"); });
@@ -99,7 +88,7 @@ TEST_CASE("postgresql: an error's detail names the SQLSTATE, never the row's val
 }
 
 TEST_CASE("postgresql: a transaction whose body swallowed a failure is not reported committed") {
-  auto db = openDb(freshDatabase());
+  auto db = openDb(freshPostgres());
   REQUIRE(db->withConnection([](Session& s) { s.run("CREATE TABLE t (id int PRIMARY KEY)"); }));
   auto swallowed = db->transaction([](Session& s) {
     s.run("INSERT INTO t VALUES (1)");
@@ -114,7 +103,7 @@ TEST_CASE("postgresql: a transaction whose body swallowed a failure is not repor
 }
 
 TEST_CASE("postgresql: a statement past the timeout is cancelled and reported as unavailable") {
-  auto db = openDb(freshDatabase(), 200);
+  auto db = openDb(freshPostgres(), 200);
   const auto start = std::chrono::steady_clock::now();
   auto slow = db->withConnection([](Session& s) { s.run("SELECT pg_sleep(5)"); });
   REQUIRE_FALSE(slow.has_value());
@@ -124,7 +113,7 @@ TEST_CASE("postgresql: a statement past the timeout is cancelled and reported as
 }
 
 TEST_CASE("postgresql: a connection the server ended is replaced on its next use") {
-  auto db = openDb(freshDatabase());
+  auto db = openDb(freshPostgres());
   auto name = db->withConnection([](Session& s) { return s.run("SELECT current_database()").text(0, 0); });
   REQUIRE(name.has_value());
   // The server ends both pooled connections (as in its restart or a failover).
@@ -170,7 +159,7 @@ TEST_CASE("postgresql: opening with a bad address or settings is a clear error")
 }
 
 TEST_CASE("postgresql: migrations run once, record the version and a second run changes nothing") {
-  auto db = openDb(freshDatabase());
+  auto db = openDb(freshPostgres());
   CHECK(bb::storage::pg::schemaVersion(*db).value() == 0);
   const auto steps = bb::storage::pg::migrations();
   auto first = bb::storage::pg::migrate(*db);
@@ -183,7 +172,7 @@ TEST_CASE("postgresql: migrations run once, record the version and a second run 
 }
 
 TEST_CASE("postgresql: a failed migration step leaves the schema as it was") {
-  auto db = openDb(freshDatabase());
+  auto db = openDb(freshPostgres());
   std::vector<std::string> steps{"CREATE TABLE a (id int)"};
   REQUIRE(bb::storage::pg::migrate(*db, steps).value() == 1);
   steps.push_back("CREATE TABLE b (id int); INSERT INTO a VALUES (1); CREATE TABLE c (id nonsense)");
@@ -195,7 +184,7 @@ TEST_CASE("postgresql: a failed migration step leaves the schema as it was") {
 }
 
 TEST_CASE("postgresql: an older build refuses a database migrated by a newer one") {
-  auto db = openDb(freshDatabase());
+  auto db = openDb(freshPostgres());
   REQUIRE(bb::storage::pg::migrate(*db, {"SELECT 1", "SELECT 2"}).value() == 2);
   auto older = bb::storage::pg::migrate(*db, {"SELECT 1"});
   REQUIRE_FALSE(older.has_value());
@@ -203,7 +192,7 @@ TEST_CASE("postgresql: an older build refuses a database migrated by a newer one
 }
 
 TEST_CASE("postgresql: two instances migrating at once apply every step once") {
-  const std::string url = freshDatabase();
+  const std::string url = freshPostgres();
   auto setup = openDb(url);
   REQUIRE(setup->withConnection([](Session& s) { s.run("CREATE TABLE applied (step int)"); }));
   // Each step records itself and sleeps: without the lock both instances would run it.

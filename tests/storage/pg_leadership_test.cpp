@@ -10,6 +10,7 @@
 #include "storage/postgresql/pg_database.hpp"
 #include "storage/postgresql/pg_leadership.hpp"
 #include "support/temp_postgres.hpp"
+#include "support/test_storage.hpp"
 
 namespace {
 
@@ -17,11 +18,8 @@ using bb::storage::pg::PgLeadership;
 using bb::storage::pg::PgOptions;
 
 PgOptions freshDatabase() {
-  auto& server = bb::test::TempPostgres::shared();
-  REQUIRE_MESSAGE(server.ok(), server.error());
   PgOptions options;
-  options.url = server.newDatabase();
-  REQUIRE_MESSAGE(!options.url.empty(), server.error());
+  options.url = bb::test::freshPostgres();
   return options;
 }
 

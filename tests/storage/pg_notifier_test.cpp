@@ -10,6 +10,7 @@
 #include "storage/postgresql/pg_database.hpp"
 #include "storage/postgresql/pg_notifier.hpp"
 #include "support/temp_postgres.hpp"
+#include "support/test_storage.hpp"
 
 namespace {
 
@@ -19,10 +20,8 @@ using bb::storage::pg::PgOptions;
 using bb::storage::pg::Session;
 
 PgOptions freshDatabase() {
-  auto& server = bb::test::TempPostgres::shared();
-  REQUIRE_MESSAGE(server.ok(), server.error());
   PgOptions options;
-  options.url = server.newDatabase();
+  options.url = bb::test::freshPostgres();
   options.pool_size = 1;
   return options;
 }

@@ -11,7 +11,7 @@
 #include "storage/postgresql/pg_database.hpp"
 #include "storage/postgresql/pg_migrations.hpp"
 #include "storage/postgresql/pg_partition_leases.hpp"
-#include "support/temp_postgres.hpp"
+#include "support/test_storage.hpp"
 
 namespace {
 
@@ -23,27 +23,11 @@ using bb::storage::pg::PartitionLeases;
 using bb::storage::pg::PgDatabase;
 using bb::storage::pg::Session;
 
-std::string migratedDatabase() {
-  auto& server = bb::test::TempPostgres::shared();
-  REQUIRE_MESSAGE(server.ok(), server.error());
-  bb::storage::pg::PgOptions options;
-  options.url = server.newDatabase();
-  auto db = PgDatabase::open(options);
-  REQUIRE(db.has_value());
-  REQUIRE(bb::storage::pg::migrate(**db).has_value());
-  return options.url;
-}
-
 //! One instance: its own connection pool, as a separate process would have.
 struct Instance {
   Instance(const std::string& url, const std::string& instance_id, std::chrono::milliseconds lease)
       : id(instance_id) {
-    bb::storage::pg::PgOptions options;
-    options.url = url;
-    options.pool_size = 1;
-    auto opened = PgDatabase::open(options);
-    REQUIRE(opened.has_value());
-    db = std::move(*opened);
+    db = bb::test::openPostgres(url, 1);
     leases = std::make_unique<PartitionLeases>(*db, LeaseOptions{id, lease});
   }
   std::vector<OwnedPartition> refresh() {
@@ -70,7 +54,7 @@ std::set<int> numbers(const std::vector<OwnedPartition>& held) {
 }  // namespace
 
 TEST_CASE("partition leases: a lone instance holds every partition, and a citizen has one") {
-  Instance a(migratedDatabase(), "a", 10s);
+  Instance a(bb::test::migratedPostgres(), "a", 10s);
   auto held = a.refresh();
   CHECK(held.size() == static_cast<std::size_t>(kPartitions));
   CHECK(numbers(held).size() == static_cast<std::size_t>(kPartitions));
@@ -81,7 +65,7 @@ TEST_CASE("partition leases: a lone instance holds every partition, and a citize
 }
 
 TEST_CASE("partition leases: a second instance gets half, and the halves do not overlap") {
-  const std::string url = migratedDatabase();
+  const std::string url = bb::test::migratedPostgres();
   Instance a(url, "a", 10s);
   Instance b(url, "b", 10s);
   REQUIRE(a.refresh().size() == static_cast<std::size_t>(kPartitions));
@@ -101,7 +85,7 @@ TEST_CASE("partition leases: a second instance gets half, and the halves do not 
 }
 
 TEST_CASE("partition leases: an instance that stops renewing loses its partitions to the others") {
-  const std::string url = migratedDatabase();
+  const std::string url = bb::test::migratedPostgres();
   // Long enough for the rounds and fences below on a slow machine, short enough to wait out.
   Instance a(url, "a", 2s);
   Instance b(url, "b", 2s);
@@ -127,7 +111,7 @@ TEST_CASE("partition leases: an instance that stops renewing loses its partition
 }
 
 TEST_CASE("partition leases: a clean stop hands the partitions over at once") {
-  const std::string url = migratedDatabase();
+  const std::string url = bb::test::migratedPostgres();
   Instance a(url, "a", 10s);
   Instance b(url, "b", 10s);
   a.refresh();
@@ -139,7 +123,7 @@ TEST_CASE("partition leases: a clean stop hands the partitions over at once") {
 }
 
 TEST_CASE("partition leases: four instances refreshing at once never hold a partition twice") {
-  const std::string url = migratedDatabase();
+  const std::string url = bb::test::migratedPostgres();
   std::vector<std::unique_ptr<Instance>> instances;
   for (int i = 0; i < 4; ++i) {
     instances.push_back(std::make_unique<Instance>(url, "i" + std::to_string(i), 10s));

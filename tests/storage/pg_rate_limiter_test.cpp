@@ -9,30 +9,14 @@
 #include "storage/postgresql/pg_database.hpp"
 #include "storage/postgresql/pg_migrations.hpp"
 #include "storage/postgresql/pg_rate_limiter.hpp"
-#include "support/temp_postgres.hpp"
+#include "support/test_storage.hpp"
 
 namespace {
 
 using bb::storage::pg::PgDatabase;
 using bb::storage::pg::SharedRateLimiter;
 
-std::unique_ptr<PgDatabase> openDb(const std::string& url) {
-  bb::storage::pg::PgOptions options;
-  options.url = url;
-  options.pool_size = 1;
-  auto db = PgDatabase::open(options);
-  REQUIRE(db.has_value());
-  return std::move(*db);
-}
-
-std::string migratedDatabase() {
-  auto& server = bb::test::TempPostgres::shared();
-  REQUIRE_MESSAGE(server.ok(), server.error());
-  const std::string url = server.newDatabase();
-  auto db = openDb(url);
-  REQUIRE(bb::storage::pg::migrate(*db).has_value());
-  return url;
-}
+std::unique_ptr<PgDatabase> openDb(const std::string& url) { return bb::test::openPostgres(url, 1); }
 
 //! The most slots in any one-second window [t, t + 1 s).
 std::size_t busiestSecond(std::vector<std::int64_t> slots) {
@@ -48,7 +32,7 @@ std::size_t busiestSecond(std::vector<std::int64_t> slots) {
 }  // namespace
 
 TEST_CASE("shared rate: slots are 1/rate apart and reach at most a second ahead") {
-  auto db = openDb(migratedDatabase());
+  auto db = openDb(bb::test::migratedPostgres());
   SharedRateLimiter limiter(*db);
   auto first = limiter.reserve("whatsapp", 50, 10);
   REQUIRE(first.has_value());
@@ -75,7 +59,7 @@ TEST_CASE("shared rate: slots are 1/rate apart and reach at most a second ahead"
 }
 
 TEST_CASE("shared rate: two instances sending at once stay within the rate in every second") {
-  const std::string url = migratedDatabase();
+  const std::string url = bb::test::migratedPostgres();
   constexpr double kRate = 50;
   std::mutex mutex;
   std::vector<std::int64_t> all;

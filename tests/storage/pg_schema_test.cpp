@@ -13,7 +13,7 @@
 #include "storage/postgresql/pg_database.hpp"
 #include "storage/postgresql/pg_migrations.hpp"
 #include "support/server_process.hpp"
-#include "support/temp_postgres.hpp"
+#include "support/test_storage.hpp"
 
 namespace {
 
@@ -73,16 +73,9 @@ Schema sqliteSchema() {
 }
 
 Schema postgresSchema() {
-  auto& server = bb::test::TempPostgres::shared();
-  REQUIRE_MESSAGE(server.ok(), server.error());
-  bb::storage::pg::PgOptions options;
-  options.url = server.newDatabase();
-  auto db = bb::storage::pg::PgDatabase::open(options);
-  REQUIRE(db.has_value());
-  auto version = bb::storage::pg::migrate(**db);
-  REQUIRE_MESSAGE(version.has_value(), (version ? "" : version.error().detail));
+  auto db = bb::test::openPostgres(bb::test::migratedPostgres());
   Schema schema;
-  auto read = (*db)->withConnection([&](Session& s) {
+  auto read = db->withConnection([&](Session& s) {
     auto columns = s.run(
         "SELECT table_name, column_name, data_type, is_nullable FROM information_schema.columns "
         "WHERE table_schema = 'public' AND table_name <> 'bb_schema_version'");
@@ -139,15 +132,9 @@ TEST_CASE("postgresql schema: the same indexes and triggers as the SQLite schema
 }
 
 TEST_CASE("postgresql schema: ticket_counts follow inserts, moves and deletes of tickets") {
-  auto& server = bb::test::TempPostgres::shared();
-  REQUIRE_MESSAGE(server.ok(), server.error());
-  bb::storage::pg::PgOptions options;
-  options.url = server.newDatabase();
-  auto db = bb::storage::pg::PgDatabase::open(options);
-  REQUIRE(db.has_value());
-  REQUIRE(bb::storage::pg::migrate(**db).has_value());
+  auto db = bb::test::openPostgres(bb::test::migratedPostgres());
   auto counts = [&] {
-    auto rows = (*db)->withConnection([](Session& s) {
+    auto rows = db->withConnection([](Session& s) {
       auto r = s.run("SELECT department || '/' || category_id || '/' || status || '=' || n "
                      "FROM ticket_counts WHERE n <> 0 ORDER BY 1");
       std::string all;
@@ -158,7 +145,7 @@ TEST_CASE("postgresql schema: ticket_counts follow inserts, moves and deletes of
     return *rows;
   };
   auto exec = [&](const std::string& sql) {
-    auto done = (*db)->withConnection([&](Session& s) { s.run(sql); });
+    auto done = db->withConnection([&](Session& s) { s.run(sql); });
     REQUIRE_MESSAGE(done.has_value(), (done ? "" : done.error().detail));
   };
   exec("INSERT INTO tickets (number, category_id, department, status, channel, created_at, "

@@ -14,6 +14,32 @@
 
 namespace bb::test {
 
+std::string freshPostgres() {
+  TempPostgres& server = TempPostgres::shared();
+  REQUIRE_MESSAGE(server.ok(), server.error());
+  std::string url = server.newDatabase();
+  REQUIRE_MESSAGE(!url.empty(), server.error());
+  return url;
+}
+
+std::string migratedPostgres() {
+  const std::string url = freshPostgres();
+  auto version = storage::pg::migrate(*openPostgres(url, 1));
+  REQUIRE_MESSAGE(version.has_value(), (version ? "" : version.error().detail));
+  return url;
+}
+
+std::unique_ptr<storage::pg::PgDatabase> openPostgres(const std::string& url, int pool_size,
+                                                      int statement_timeout_ms) {
+  storage::pg::PgOptions options;
+  options.url = url;
+  options.pool_size = pool_size;
+  options.statement_timeout_ms = statement_timeout_ms;
+  auto db = storage::pg::PgDatabase::open(options);
+  REQUIRE_MESSAGE(db.has_value(), (db ? "" : db.error().detail));
+  return std::move(*db);
+}
+
 std::vector<Backend> allBackends() { return {Backend::Sqlite, Backend::Postgresql}; }
 
 const char* backendName(Backend backend) {
@@ -21,12 +47,7 @@ const char* backendName(Backend backend) {
 }
 
 TestStorage::TestStorage(Backend backend) : backend_(backend) {
-  if (backend_ == Backend::Postgresql) {
-    TempPostgres& server = TempPostgres::shared();
-    REQUIRE_MESSAGE(server.ok(), server.error());
-    url_ = server.newDatabase();
-    REQUIRE_MESSAGE(!url_.empty(), server.error());
-  }
+  if (backend_ == Backend::Postgresql) { url_ = freshPostgres(); }
   open();
 }
 
@@ -43,14 +64,9 @@ void TestStorage::open() {
     REQUIRE(version.has_value());
     sqlite_ = std::move(*db);
   } else {
-    storage::pg::PgOptions options;
-    options.url = url_;
-    options.pool_size = 2;
-    auto db = storage::pg::PgDatabase::open(options);
-    REQUIRE_MESSAGE(db.has_value(), (db ? "" : db.error().detail));
-    auto version = storage::pg::migrate(**db);
+    postgres_ = openPostgres(url_);
+    auto version = storage::pg::migrate(*postgres_);
     REQUIRE_MESSAGE(version.has_value(), (version ? "" : version.error().detail));
-    postgres_ = std::move(*db);
   }
 }
 

@@ -10,6 +10,7 @@
 #include "bot/channels/matrix_transactions.hpp"
 #include "bot/channels/telegram_offset.hpp"
 #include "bot/ports.hpp"
+#include "storage/postgresql/pg_database.hpp"
 #include "support/server_process.hpp"
 
 namespace bb::storage {
@@ -20,6 +21,15 @@ class PgDatabase;
 }
 
 namespace bb::test {
+
+//! A new, empty database on the run's PostgreSQL server (support/temp_postgres.hpp), REQUIREd;
+//! its connection string.
+std::string freshPostgres();
+//! The same, migrated to this build's PostgreSQL schema.
+std::string migratedPostgres();
+//! A connection pool on `url`, REQUIREd to open.
+std::unique_ptr<storage::pg::PgDatabase> openPostgres(const std::string& url, int pool_size = 2,
+                                                      int statement_timeout_ms = 5000);
 
 enum class Backend { Sqlite, Postgresql };
 
