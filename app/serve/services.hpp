@@ -80,7 +80,8 @@ private:
   SystemRandom random_;
   Metrics metrics_;
   //! Who runs the cluster-wide jobs (retention, broadcasts, OParl, the staff digest): with
-  //! SQLite this is the only instance (on PostgreSQL it will be PgLeadership, issue 26).
+  //! SQLite this is the only instance; several instances on PostgreSQL will share one
+  //! database and need PgLeadership, so that each job still runs once.
   SoleInstance leadership_;
   std::vector<Route> routes_;
   // The parts, in start order; members are destroyed in reverse.

@@ -16,9 +16,6 @@
 namespace bb::storage {
 class Database;
 }
-namespace bb::storage::pg {
-class PgDatabase;
-}
 
 namespace bb::test {
 
