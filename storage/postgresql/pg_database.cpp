@@ -6,6 +6,7 @@
 #include <exception>
 
 #include "bot/log.hpp"
+#include "bot/security/crypto.hpp"
 
 namespace bb::storage::pg {
 
@@ -98,6 +99,39 @@ bool Rows::failed() const {
   const ExecStatusType status = result_ != nullptr ? PQresultStatus(result_) : PGRES_FATAL_ERROR;
   return status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK;
 }
+
+double Rows::real(int row, int column) const {
+  if (isNull(row, column)) { return 0; }
+  const char* begin = PQgetvalue(result_, row, column);
+  const char* end = begin + PQgetlength(result_, row, column);
+  double value = 0;
+  auto [ptr, ec] = std::from_chars(begin, end, value);
+  if (ec != std::errc{} || ptr != end) { throw PgError("22P02", "column is not a number"); }
+  return value;
+}
+
+std::string Rows::bytes(int row, int column) const {
+  const std::string hex = text(row, column);
+  if (hex.empty()) { return {}; }
+  if (hex.rfind("\\x", 0) != 0) { throw PgError("22P02", "column is not bytea in hex form"); }
+  auto decoded = crypto::fromHex(std::string_view(hex).substr(2));
+  if (!decoded) { throw PgError("22P02", "column is not bytea in hex form"); }
+  return *decoded;
+}
+
+bool Rows::flag(int row, int column) const {
+  const std::string value = text(row, column);
+  return value == "t" || (!value.empty() && value != "f" && value != "0");
+}
+
+Param param(double value) {
+  char buf[40];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value);
+  if (ec != std::errc{}) { throw PgError("22003", "number has no text form"); }
+  return std::string(buf, end);
+}
+
+Param param(const Bytes& value) { return "\\x" + crypto::toHex(value.bytes); }
 
 std::string Rows::sqlstate() const {
   const char* state = result_ != nullptr ? PQresultErrorField(result_, PG_DIAG_SQLSTATE) : nullptr;

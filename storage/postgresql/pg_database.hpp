@@ -76,6 +76,11 @@ public:
   bool isNull(int row, int column) const;
   std::string text(int row, int column) const;     //!< "" for NULL
   std::int64_t int64(int row, int column) const;   //!< 0 for NULL
+  double real(int row, int column) const;          //!< 0 for NULL
+  //! A bytea column (hex text form, set by every session) as its bytes; "" for NULL.
+  std::string bytes(int row, int column) const;
+  //! A boolean column ('t') or a 0/1 integer column as bool; false for NULL.
+  bool flag(int row, int column) const;
   //! Rows changed by an INSERT, UPDATE or DELETE.
   std::int64_t affected() const;
   //! The command tag ("COMMIT", "INSERT 0 1", "ROLLBACK" for a COMMIT of an aborted one).
@@ -103,6 +108,13 @@ inline Param param(const std::string& value) { return value; }
 inline Param param(std::string_view value) { return std::string(value); }
 inline Param param(const char* value) { return std::string(value); }
 inline Param param(const Param& value) { return value; }
+//! A double in its shortest text that reads back exactly.
+Param param(double value);
+//! Bytes for a bytea parameter (sealed addresses), sent in bytea's hex text form.
+struct Bytes {
+  const std::string& bytes;
+};
+Param param(const Bytes& value);
 template <class T, class = std::enable_if_t<std::is_integral_v<T>>>
 Param param(T value) {
   if constexpr (std::is_same_v<T, bool>) {
@@ -110,6 +122,11 @@ Param param(T value) {
   } else {
     return std::to_string(value);
   }
+}
+
+template <class T>
+Param param(const std::optional<T>& value) {
+  return value ? param(*value) : std::nullopt;
 }
 
 //! One pooled connection, lent to a withConnection() or transaction() callback.

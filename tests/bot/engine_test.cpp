@@ -10,6 +10,8 @@
 using bb::Channel;
 using bb::InboundKind;
 using bb::test::EngineHarness;
+using bb::test::OnPostgresql;
+using bb::test::OnSqlite;
 using bb::test::kMarktplatz;
 using bb::test::kMunich;
 
@@ -30,8 +32,8 @@ bool offers(const std::vector<bb::OutboundMessage>& messages, const std::string&
 
 }  // namespace
 
-TEST_CASE("engine: first contact gets the privacy notice and nothing else is acted on") {
-  EngineHarness h;
+TEST_CASE_TEMPLATE("engine: first contact gets the privacy notice and nothing else is acted on", B, OnSqlite, OnPostgresql) {
+  EngineHarness h(B::backend);
   h.text("alice", "status 1001");
   auto r = h.replies("alice");
   REQUIRE(r.size() == 1);
@@ -40,8 +42,8 @@ TEST_CASE("engine: first contact gets the privacy notice and nothing else is act
   CHECK(h.scalar("SELECT consent_version FROM citizens") == 0);
 }
 
-TEST_CASE("engine: declining keeps nothing but an anonymous counter") {
-  EngineHarness h;
+TEST_CASE_TEMPLATE("engine: declining keeps nothing but an anonymous counter", B, OnSqlite, OnPostgresql) {
+  EngineHarness h(B::backend);
   h.text("bob", "Hallo");
   h.choice("bob", "decline");
   CHECK(h.scalar("SELECT count(*) FROM citizens") == 0);
@@ -55,15 +57,15 @@ TEST_CASE("engine: declining keeps nothing but an anonymous counter") {
   CHECK(h.scalar("SELECT count(*) FROM inbound_events WHERE payload IS NOT NULL") == 0);
 }
 
-TEST_CASE("engine: accepting records the notice version with the time") {
-  EngineHarness h;
+TEST_CASE_TEMPLATE("engine: accepting records the notice version with the time", B, OnSqlite, OnPostgresql) {
+  EngineHarness h(B::backend);
   h.onboard("carol");
   CHECK(h.scalar("SELECT consent_version FROM citizens") == 1);
   CHECK(h.scalar("SELECT consent_at IS NOT NULL FROM citizens") == 1);
 }
 
-TEST_CASE("engine: full report with location, photo and description creates a routed ticket") {
-  EngineHarness h;
+TEST_CASE_TEMPLATE("engine: full report with location, photo and description creates a routed ticket", B, OnSqlite, OnPostgresql) {
+  EngineHarness h(B::backend);
   h.onboard("dora");
   h.choice("dora", "report");
   h.choice("dora", "cat:schlagloch");
@@ -94,8 +96,8 @@ TEST_CASE("engine: full report with location, photo and description creates a ro
   CHECK(h.scalar("SELECT count(*) FROM ticket_events WHERE kind = 'created'") == 1);
 }
 
-TEST_CASE("engine: skip photo, cancel midway, outside the city") {
-  EngineHarness h;
+TEST_CASE_TEMPLATE("engine: skip photo, cancel midway, outside the city", B, OnSqlite, OnPostgresql) {
+  EngineHarness h(B::backend);
   h.onboard("emil");
   SUBCASE("skip photo") {
     h.report("emil", "graffiti", kMarktplatz);
@@ -120,8 +122,8 @@ TEST_CASE("engine: skip photo, cancel midway, outside the city") {
   }
 }
 
-TEST_CASE("engine: idle draft expires on the next message (fake clock)") {
-  EngineHarness h;
+TEST_CASE_TEMPLATE("engine: idle draft expires on the next message (fake clock)", B, OnSqlite, OnPostgresql) {
+  EngineHarness h(B::backend);
   h.onboard("finn");
   h.choice("finn", "report");
   h.choice("finn", "cat:graffiti");
@@ -133,8 +135,8 @@ TEST_CASE("engine: idle draft expires on the next message (fake clock)") {
   CHECK(h.scalar("SELECT state = 'menu' FROM conversations") == 1);
 }
 
-TEST_CASE("engine: a duplicate is offered and joining makes the citizen a follower") {
-  EngineHarness h;
+TEST_CASE_TEMPLATE("engine: a duplicate is offered and joining makes the citizen a follower", B, OnSqlite, OnPostgresql) {
+  EngineHarness h(B::backend);
   h.onboard("gina");
   const auto first = h.report("gina", "muell", kMarktplatz);
   h.onboard("hans");
@@ -164,8 +166,8 @@ TEST_CASE("engine: a duplicate is offered and joining makes the citizen a follow
   CHECK(refused.error().code == bb::ErrorCode::Conflict);
 }
 
-TEST_CASE("engine: a duplicate farther than the radius or of another category is not offered") {
-  EngineHarness h;
+TEST_CASE_TEMPLATE("engine: a duplicate farther than the radius or of another category is not offered", B, OnSqlite, OnPostgresql) {
+  EngineHarness h(B::backend);
   h.onboard("ida");
   h.report("ida", "muell", kMarktplatz);
   h.onboard("jan");
@@ -175,8 +177,8 @@ TEST_CASE("engine: a duplicate farther than the radius or of another category is
   CHECK_FALSE(offers(h.replies("jan"), "dup:1001"));
 }
 
-TEST_CASE("engine: status of an own ticket and of someone else's shows only the public status") {
-  EngineHarness h;
+TEST_CASE_TEMPLATE("engine: status of an own ticket and of someone else's shows only the public status", B, OnSqlite, OnPostgresql) {
+  EngineHarness h(B::backend);
   h.onboard("kai");
   const auto mine = h.report("kai", "graffiti", kMarktplatz);
   h.replies("kai");
@@ -197,8 +199,8 @@ TEST_CASE("engine: status of an own ticket and of someone else's shows only the 
   CHECK(h.replyText("lea") == h.text("my_tickets.none") + "\n");
 }
 
-TEST_CASE("engine: language switch answers in English from then on") {
-  EngineHarness h;
+TEST_CASE_TEMPLATE("engine: language switch answers in English from then on", B, OnSqlite, OnPostgresql) {
+  EngineHarness h(B::backend);
   h.onboard("mia");
   h.text("mia", "language");
   h.choice("mia", "lang:en");
@@ -210,8 +212,8 @@ TEST_CASE("engine: language switch answers in English from then on") {
   CHECK(h.scalar("SELECT lang = 'en' FROM citizens") == 1);
 }
 
-TEST_CASE("engine: a typed number answers the offered choices where they were numbered") {
-  EngineHarness h;
+TEST_CASE_TEMPLATE("engine: a typed number answers the offered choices where they were numbered", B, OnSqlite, OnPostgresql) {
+  EngineHarness h(B::backend);
   auto hello = h.event("nils", InboundKind::Text, Channel::Matrix);
   hello.text = "Hallo";
   h.send(hello);
@@ -225,8 +227,8 @@ TEST_CASE("engine: a typed number answers the offered choices where they were nu
   CHECK(h.scalar("SELECT consent_version FROM citizens") == 1);
 }
 
-TEST_CASE("engine: a button tapped by position (\"#2\") picks the second choice offered") {
-  EngineHarness h;
+TEST_CASE_TEMPLATE("engine: a button tapped by position (\"#2\") picks the second choice offered", B, OnSqlite, OnPostgresql) {
+  EngineHarness h(B::backend);
   auto hello = h.event("tom", InboundKind::Text, Channel::Telegram);
   hello.text = "Hallo";
   h.send(hello);
@@ -239,8 +241,8 @@ TEST_CASE("engine: a button tapped by position (\"#2\") picks the second choice 
   CHECK(h.scalar("SELECT value FROM counters WHERE name = 'consent_declined'") == 1);
 }
 
-TEST_CASE("engine: a typed number is text where the choices were buttons") {
-  EngineHarness h;
+TEST_CASE_TEMPLATE("engine: a typed number is text where the choices were buttons", B, OnSqlite, OnPostgresql) {
+  EngineHarness h(B::backend);
   h.onboard("nora");  // web chat: buttons, never numbered
   h.choice("nora", "report");
   h.choice("nora", "cat:schlagloch");
@@ -258,8 +260,8 @@ TEST_CASE("engine: a typed number is text where the choices were buttons") {
   CHECK(h.scalar("SELECT description = 'Loch' FROM tickets") == 1);
 }
 
-TEST_CASE("engine: redelivered events are stored once and answered once") {
-  EngineHarness h;
+TEST_CASE_TEMPLATE("engine: redelivered events are stored once and answered once", B, OnSqlite, OnPostgresql) {
+  EngineHarness h(B::backend);
   auto e = h.event("olga", InboundKind::Text);
   e.text = "Hallo";
   h.send(e);
@@ -271,8 +273,8 @@ TEST_CASE("engine: redelivered events are stored once and answered once") {
   CHECK(h.scalar("SELECT count(*) FROM inbound_events") == 1);
 }
 
-TEST_CASE("engine: letterbox message becomes a letter ticket for the letterbox department") {
-  EngineHarness h;
+TEST_CASE_TEMPLATE("engine: letterbox message becomes a letter ticket for the letterbox department", B, OnSqlite, OnPostgresql) {
+  EngineHarness h(B::backend);
   h.onboard("paul");
   h.choice("paul", "letter");
   h.text("paul", "Bitte mehr Fahrradständer am Bahnhof.");
@@ -281,8 +283,8 @@ TEST_CASE("engine: letterbox message becomes a letter ticket for the letterbox d
   CHECK(contains(h.replyText("paul"), h.text("letter.sent").substr(0, 10)));
 }
 
-TEST_CASE("engine: events stored before a crash are processed exactly once after restart") {
-  EngineHarness h;
+TEST_CASE_TEMPLATE("engine: events stored before a crash are processed exactly once after restart", B, OnSqlite, OnPostgresql) {
+  EngineHarness h(B::backend);
   h.onboard("quinn");
   h.crash();
   h.restart(false);  // engine not started: ingest only, as if it died before processing
@@ -310,8 +312,8 @@ TEST_CASE("engine: events stored before a crash are processed exactly once after
   CHECK(h.allReplies("quinn").size() == all.size());
 }
 
-TEST_CASE("engine: 1000 interleaved events across 100 conversations keep each one's order") {
-  EngineHarness h(4);
+TEST_CASE_TEMPLATE("engine: 1000 interleaved events across 100 conversations keep each one's order", B, OnSqlite, OnPostgresql) {
+  EngineHarness h(B::backend, 4);
   constexpr int kUsers = 100;
   constexpr int kPerUser = 10;
   // Four ingesting threads, each owning 25 conversations, send interleaved batches.
@@ -356,8 +358,8 @@ TEST_CASE("engine: 1000 interleaved events across 100 conversations keep each on
   }
 }
 
-TEST_CASE("engine: unsupported messages get a polite answer and keep the state") {
-  EngineHarness h;
+TEST_CASE_TEMPLATE("engine: unsupported messages get a polite answer and keep the state", B, OnSqlite, OnPostgresql) {
+  EngineHarness h(B::backend);
   h.onboard("rita");
   h.choice("rita", "report");
   h.replies("rita");
@@ -390,8 +392,8 @@ TEST_CASE("engine: reply addresses are sealed and pseudonyms carry no user id") 
   CHECK(*opened == "chat-+491701234567");
 }
 
-TEST_CASE("engine: 'meine daten' exports what is stored, own descriptions only") {
-  EngineHarness h;
+TEST_CASE_TEMPLATE("engine: 'meine daten' exports what is stored, own descriptions only", B, OnSqlite, OnPostgresql) {
+  EngineHarness h(B::backend);
   h.onboard("sara");
   const auto mine = h.report("sara", "graffiti", kMarktplatz);
   h.replies("sara");
@@ -402,8 +404,8 @@ TEST_CASE("engine: 'meine daten' exports what is stored, own descriptions only")
   CHECK(contains(text, "webchat"));
 }
 
-TEST_CASE("engine: 'daten löschen' asks first, then erases, tickets stay anonymized") {
-  EngineHarness h;
+TEST_CASE_TEMPLATE("engine: 'daten löschen' asks first, then erases, tickets stay anonymized", B, OnSqlite, OnPostgresql) {
+  EngineHarness h(B::backend);
   bool removed = false;
   h.onboard("tom");
   h.choice("tom", "report");
@@ -451,8 +453,8 @@ TEST_CASE("engine: 'daten löschen' asks first, then erases, tickets stay anonym
   }
 }
 
-TEST_CASE("engine: a final outbox row keeps no sealed address (also after a declined notice)") {
-  EngineHarness h;
+TEST_CASE_TEMPLATE("engine: a final outbox row keeps no sealed address (also after a declined notice)", B, OnSqlite, OnPostgresql) {
+  EngineHarness h(B::backend);
   h.text("uwe", "Hallo");
   h.choice("uwe", "decline");
   auto rows = h.store->outboxFor(h.pseudonym("uwe"), Channel::WebChat, 0, 10);

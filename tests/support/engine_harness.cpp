@@ -6,6 +6,7 @@
 
 #include "bot/conversation/codec.hpp"
 #include "storage/migrations.hpp"
+#include "storage/postgresql/pg_store.hpp"
 
 namespace bb::test {
 
@@ -28,13 +29,22 @@ EngineHarness::EngineHarness(int workers, std::string path) : flows(loadShippedF
   open(true);
 }
 
+EngineHarness::EngineHarness(Backend b, int workers)
+    : flows(loadShippedFlowData()), backend(b), workers_(workers) {
+  db_path = dir_.path() + "/db.sqlite";
+  if (backend == Backend::Postgresql) { pg_url = migratedPostgres(); }
+  open(true);
+}
+
 EngineHarness::~EngineHarness() {
   if (engine) { engine->stop(); }
   engine.reset();
+  store.reset();
   if (db) { db->close(); }
+  pg.reset();
 }
 
-void EngineHarness::open(bool start_engine) {
+void EngineHarness::openSqlite() {
   storage::DatabaseOptions o;
   o.path = db_path;
   auto opened = storage::Database::open(o);
@@ -44,6 +54,16 @@ void EngineHarness::open(bool start_engine) {
   REQUIRE(db->exclusive([&](SQLite::Database& raw) { version = storage::migrate(raw); }));
   REQUIRE(version.has_value());
   store = std::make_unique<storage::SqliteStore>(*db);
+}
+
+void EngineHarness::open(bool start_engine) {
+  if (backend == Backend::Sqlite) {
+    openSqlite();
+  } else {
+    // A connection per worker and a few for the test's own reads.
+    pg = openPostgres(pg_url, workers_ + 3);
+    store = std::make_unique<storage::pg::PgStore>(*pg);
+  }
   auto keys = engineKeys(testKey('a'), encryption_key_hex, previous_keys_hex);
   REQUIRE(keys.has_value());
   EngineOptions eo;
@@ -57,13 +77,15 @@ void EngineHarness::open(bool start_engine) {
   };
   if (tune_engine) { tune_engine(eo); }
   engine = std::make_unique<Engine>(*store, clock, random, flows, *keys, eo);
-  subscriptions = std::make_unique<storage::SqliteSubscriptionStore>(*db);
-  engine->setSubscriptions(subscriptions.get());
-  proposals = std::make_unique<storage::SqliteProposalStore>(*db);
-  participation = std::make_unique<Participation>(*proposals, clock, flows);
-  engine->setParticipation(participation.get());
-  gazetteer = std::make_unique<storage::SqliteGazetteer>(*db, clock);
-  engine->setGazetteer(gazetteer.get());
+  if (db) {
+    subscriptions = std::make_unique<storage::SqliteSubscriptionStore>(*db);
+    engine->setSubscriptions(subscriptions.get());
+    proposals = std::make_unique<storage::SqliteProposalStore>(*db);
+    participation = std::make_unique<Participation>(*proposals, clock, flows);
+    engine->setParticipation(participation.get());
+    gazetteer = std::make_unique<storage::SqliteGazetteer>(*db, clock);
+    engine->setGazetteer(gazetteer.get());
+  }
   if (start_engine) { REQUIRE(engine->start()); }
 }
 
@@ -75,12 +97,13 @@ void EngineHarness::crash() {
   participation.reset();
   proposals.reset();
   store.reset();
-  db->close();
+  if (db) { db->close(); }
   db.reset();
+  pg.reset();
 }
 
 void EngineHarness::restart(bool start_engine) {
-  if (db) { crash(); }
+  if (db || pg) { crash(); }
   open(start_engine);
 }
 
@@ -167,6 +190,17 @@ std::string EngineHarness::text(const std::string& key) const {
 }
 
 std::int64_t EngineHarness::scalar(const std::string& sql) {
+  if (pg) {
+    auto r = pg->withConnection([&](storage::pg::Session& s) {
+      storage::pg::Rows rows = s.run(sql);
+      REQUIRE_MESSAGE(rows.size() > 0, sql);
+      const std::string value = rows.text(0, 0);
+      if (value == "t" || value == "f") { return std::int64_t{value == "t"}; }
+      return rows.int64(0, 0);
+    });
+    REQUIRE_MESSAGE(r.has_value(), sql << ": " << (r ? "" : r.error().detail));
+    return *r;
+  }
   auto r = db->read([&](SQLite::Database& raw) { return raw.execAndGet(sql).getInt64(); });
   REQUIRE(r.has_value());
   return *r;

@@ -1,7 +1,9 @@
 #pragma once
-// An in-process test driver for the engine: real SQLite in a temp folder, a fake clock, the
-// shipped flows config (categories, texts, Ebersberg boundary). Feed events, read effects.
+// An in-process test driver for the engine: real SQLite in a temp folder (or a fresh database on
+// the run's PostgreSQL server), a fake clock, the shipped flows config (categories, texts,
+// Ebersberg boundary). Feed events, read effects.
 
+#include <doctest/doctest.h>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -20,7 +22,9 @@
 #include "bot/participation/participation.hpp"
 #include "storage/sqlite_proposal_store.hpp"
 #include "storage/sqlite_subscription_store.hpp"
+#include "storage/postgresql/pg_database.hpp"
 #include "support/server_process.hpp"
+#include "support/test_storage.hpp"
 
 namespace bb::test {
 
@@ -82,6 +86,10 @@ FlowData loadShippedFlowData();
 class EngineHarness {
 public:
   explicit EngineHarness(int workers = 2, std::string db_path = {});
+  //! On `backend`. On PostgreSQL only the conversation store is there (no gazetteer,
+  //! subscription or participation stores yet): `db`, `subscriptions`, `proposals`,
+  //! `participation` and `gazetteer` stay empty.
+  explicit EngineHarness(Backend backend, int workers = 2);
   ~EngineHarness();
 
   //! Builds one event from `user` on `channel` with a fresh external id.
@@ -106,6 +114,7 @@ public:
 
   std::string pseudonym(const std::string& user, Channel channel = Channel::WebChat) const;
   std::string text(const std::string& key) const;  //!< German text of `key`
+  //! The first column of the first row of `sql` (a boolean as 0 or 1), on either backend.
   std::int64_t scalar(const std::string& sql);
 
   //! Simulates a crash: workers stop, the database closes without processing what is queued.
@@ -135,16 +144,20 @@ public:
   std::string previous_keys_hex;
   //! Empty until a test imports a town (an empty gazetteer keeps typed text as it is).
   std::unique_ptr<storage::SqliteGazetteer> gazetteer;
+  Backend backend = Backend::Sqlite;
   std::unique_ptr<storage::Database> db;
-  std::unique_ptr<storage::SqliteStore> store;
+  std::unique_ptr<storage::pg::PgDatabase> pg;
+  std::string pg_url;
+  std::unique_ptr<Store> store;
   std::unique_ptr<storage::SqliteSubscriptionStore> subscriptions;
   std::unique_ptr<Engine> engine;
   std::unique_ptr<storage::SqliteProposalStore> proposals;
-  std::unique_ptr<Participation> participation;           
+  std::unique_ptr<Participation> participation;
   std::string db_path;
 
 private:
   void open(bool start_engine);
+  void openSqlite();
   mutable std::mutex removed_mutex_;
   std::vector<std::string> removed_media_;
   TempDir dir_;
@@ -153,4 +166,17 @@ private:
   std::map<std::string, std::int64_t> read_upto_;
 };
 
+//! The backends as types, for behaviour tests that run on both:
+//!   TEST_CASE_TEMPLATE("engine: ...", B, OnSqlite, OnPostgresql) { EngineHarness h(B::backend); }
+//! Each backend is its own test case ("engine: ...<postgresql>").
+struct OnSqlite {
+  static constexpr Backend backend = Backend::Sqlite;
+};
+struct OnPostgresql {
+  static constexpr Backend backend = Backend::Postgresql;
+};
+
 }  // namespace bb::test
+
+TYPE_TO_STRING_AS("sqlite", bb::test::OnSqlite);
+TYPE_TO_STRING_AS("postgresql", bb::test::OnPostgresql);
