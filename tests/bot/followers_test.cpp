@@ -21,8 +21,9 @@ void join(EngineHarness& h, const std::string& user, std::int64_t number) {
 
 }  // namespace
 
-TEST_CASE("followers: each reachable follower is told in their language, the unreachable not") {
-  EngineHarness h;
+TEST_CASE_TEMPLATE("followers: each reachable follower is told in their language, the unreachable not",
+                   B, OnSqlite, OnPostgresql) {
+  EngineHarness h(B::backend);
   h.onboard("gina");
   const auto number = h.report("gina", "muell", kMarktplatz);
   join(h, "hans", number);

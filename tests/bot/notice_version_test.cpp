@@ -7,10 +7,13 @@
 #include "support/engine_harness.hpp"
 
 using bb::test::EngineHarness;
+using bb::test::OnPostgresql;
+using bb::test::OnSqlite;
 using bb::test::kMarktplatz;
 
-TEST_CASE("notice version: after a raise the citizen's next message gets the new notice first") {
-  EngineHarness h(1);
+TEST_CASE_TEMPLATE("notice version: after a raise the citizen's next message gets the new notice first",
+                   B, OnSqlite, OnPostgresql) {
+  EngineHarness h(B::backend, 1);
   h.onboard("anna");
   const auto number = h.report("anna", "schlagloch", kMarktplatz);
   (void)h.replies("anna");

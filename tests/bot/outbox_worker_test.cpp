@@ -1,8 +1,8 @@
-// The generic outbox worker with a fake ChannelSender, a FakeClock and real SQLite.
+// The generic outbox worker with a fake ChannelSender, a FakeClock and a real store, on SQLite
+// and on PostgreSQL.
 
 #include <doctest/doctest.h>
 
-#include <SQLiteCpp/SQLiteCpp.h>
 
 #include <condition_variable>
 #include <functional>
@@ -18,6 +18,8 @@
 
 namespace {
 
+using bb::test::OnPostgresql;
+using bb::test::OnSqlite;
 using bb::outbox::OutboxOptions;
 using bb::outbox::OutboxWorker;
 using bb::outbox::SendResult;
@@ -58,7 +60,8 @@ public:
 
 //! A store with rows queued directly (no flows involved), and a worker over it.
 struct Fixture {
-  bb::test::EngineHarness h{1};
+  explicit Fixture(bb::test::Backend backend = bb::test::Backend::Sqlite) : h(backend, 1) {}
+  bb::test::EngineHarness h;
   FakeSender sender;
   OutboxOptions options = [] {
     OutboxOptions o;
@@ -82,43 +85,27 @@ struct Fixture {
         h.clock, options);
   }
 
+  //! Queues a reply to `pseudonym` directly (no flows involved); its sealed address is the
+  //! pseudonym itself. Returns the outbox row id.
   std::int64_t enqueue(const std::string& pseudonym, const std::string& text) {
     bb::OutboundMessage m;
     m.text = text;
-    const std::string payload = bb::encodeOutbound(m);
-    std::int64_t id = 0;
-    auto r = h.db->write([&](SQLite::Database& db) {
-      SQLite::Statement q(db,
-                          "INSERT INTO outbox (channel, pseudonym, address_ct, key_id, payload, "
-                          "kind, status, created_at, updated_at) "
-                          "VALUES ('whatsapp', ?, ?, 'k', ?, 'reply', 'queued', 0, 0)");
-      q.bind(1, pseudonym);
-      q.bind(2, pseudonym);
-      q.bind(3, payload);
-      q.exec();
-      id = db.getLastInsertRowid();
-    });
-    REQUIRE(r.has_value());
-    return id;
+    bb::StepCommit step;
+    step.pseudonym = pseudonym;
+    step.outbound.push_back(bb::NewOutbound{bb::Channel::WhatsApp, pseudonym, pseudonym, "k",
+                                            bb::encodeOutbound(m), "reply", 0});
+    REQUIRE(h.store->commitStep(step).has_value());
+    auto rows = h.store->outboxFor(pseudonym, bb::Channel::WhatsApp, 0, 100000);
+    REQUIRE(rows.has_value());
+    REQUIRE(!rows->empty());
+    return rows->back().id;
   }
 
   std::string status(std::int64_t id) {
-    auto r = h.db->read([&](SQLite::Database& db) {
-      SQLite::Statement q(db, "SELECT status FROM outbox WHERE id = ?");
-      q.bind(1, id);
-      return q.executeStep() ? q.getColumn(0).getString() : std::string();
-    });
-    REQUIRE(r.has_value());
-    return *r;
+    return h.textOf("SELECT status FROM outbox WHERE id = " + std::to_string(id));
   }
   std::string error(std::int64_t id) {
-    auto r = h.db->read([&](SQLite::Database& db) {
-      SQLite::Statement q(db, "SELECT coalesce(error, '') FROM outbox WHERE id = ?");
-      q.bind(1, id);
-      return q.executeStep() ? q.getColumn(0).getString() : std::string();
-    });
-    REQUIRE(r.has_value());
-    return *r;
+    return h.textOf("SELECT coalesce(error, '') FROM outbox WHERE id = " + std::to_string(id));
   }
   std::int64_t nextAttemptAt(std::int64_t id) {
     return h.scalar("SELECT next_attempt_at FROM outbox WHERE id = " + std::to_string(id));
@@ -128,8 +115,8 @@ struct Fixture {
 
 }  // namespace
 
-TEST_CASE("outbox: retries back off exponentially with jitter and end dead after max tries") {
-  Fixture f;
+TEST_CASE_TEMPLATE("outbox: retries back off exponentially with jitter and end dead after max tries", B, OnSqlite, OnPostgresql) {
+  Fixture f(B::backend);
   f.makeWorker();
   f.sender.script = [](const bb::OutboxRow&, const bb::OutboundMessage&) {
     return SendResult::failure(Kind::Retry, "http_503");
@@ -160,8 +147,8 @@ TEST_CASE("outbox: retries back off exponentially with jitter and end dead after
   CHECK(f.sender.attempts.size() == 4);
 }
 
-TEST_CASE("outbox: the channel's retry_after is honoured") {
-  Fixture f;
+TEST_CASE_TEMPLATE("outbox: the channel's retry_after is honoured", B, OnSqlite, OnPostgresql) {
+  Fixture f(B::backend);
   f.makeWorker();
   f.sender.script = [](const bb::OutboxRow&, const bb::OutboundMessage&) {
     return SendResult::failure(Kind::Retry, "http_503", 120s);
@@ -171,8 +158,8 @@ TEST_CASE("outbox: the channel's retry_after is honoured") {
   CHECK(f.nextAttemptAt(id) - f.nowMs() >= 120000);
 }
 
-TEST_CASE("outbox: order per recipient holds under failures") {
-  Fixture f;
+TEST_CASE_TEMPLATE("outbox: order per recipient holds under failures", B, OnSqlite, OnPostgresql) {
+  Fixture f(B::backend);
   f.makeWorker();
   const auto a1 = f.enqueue("alice", "a1");
   const auto b1 = f.enqueue("bob", "b1");
@@ -207,8 +194,8 @@ TEST_CASE("outbox: order per recipient holds under failures") {
   for (const auto& a : f.sender.attempts) { CHECK(a.address == "to:" + a.pseudonym); }
 }
 
-TEST_CASE("outbox: Permanent marks the row failed with its code, Unreachable marks the citizen") {
-  Fixture f;
+TEST_CASE_TEMPLATE("outbox: Permanent marks the row failed with its code, Unreachable marks the citizen", B, OnSqlite, OnPostgresql) {
+  Fixture f(B::backend);
   f.makeWorker();
   f.sender.script = [](const bb::OutboxRow& row, const bb::OutboundMessage&) {
     return row.pseudonym == "carl" ? SendResult::failure(Kind::Unreachable, "131026")
@@ -240,8 +227,8 @@ int sendsWithin(Fixture& f, std::chrono::milliseconds window) {
 
 }  // namespace
 
-TEST_CASE("outbox: RateLimited halves the sending rate, which recovers over time") {
-  Fixture f;
+TEST_CASE_TEMPLATE("outbox: RateLimited halves the sending rate, which recovers over time", B, OnSqlite, OnPostgresql) {
+  Fixture f(B::backend);
   f.options.rate_per_second = 20;
   f.options.recovery_per_second = 0.1;
   f.makeWorker();
@@ -276,8 +263,8 @@ TEST_CASE("outbox: RateLimited halves the sending rate, which recovers over time
   CHECK(f.worker->currentRate() == doctest::Approx(20));
 }
 
-TEST_CASE("outbox: a recipient-scoped rate limit pauses only that recipient") {
-  Fixture f;
+TEST_CASE_TEMPLATE("outbox: a recipient-scoped rate limit pauses only that recipient", B, OnSqlite, OnPostgresql) {
+  Fixture f(B::backend);
   f.options.recipient_penalty = 6000ms;
   f.makeWorker();
   f.enqueue("alice", "a1");
@@ -304,8 +291,8 @@ TEST_CASE("outbox: a recipient-scoped rate limit pauses only that recipient") {
   CHECK(f.h.scalar("SELECT count(*) FROM outbox WHERE pseudonym = 'alice' AND status = 'sent'") == 1);
 }
 
-TEST_CASE("outbox: minimum pacing per recipient") {
-  Fixture f;
+TEST_CASE_TEMPLATE("outbox: minimum pacing per recipient", B, OnSqlite, OnPostgresql) {
+  Fixture f(B::backend);
   f.options.recipient_interval = 1000ms;
   f.makeWorker();
   f.enqueue("alice", "a1");
@@ -320,8 +307,8 @@ TEST_CASE("outbox: minimum pacing per recipient") {
   CHECK(f.worker->runOnce().sent == 1);
 }
 
-TEST_CASE("outbox: NeedTemplate holds rows in order with one notice, released by store") {
-  Fixture f;
+TEST_CASE_TEMPLATE("outbox: NeedTemplate holds rows in order with one notice, released by store", B, OnSqlite, OnPostgresql) {
+  Fixture f(B::backend);
   f.makeWorker();
   bool window_open = false;
   f.sender.script = [&](const bb::OutboxRow& row, const bb::OutboundMessage&) {
@@ -350,8 +337,8 @@ TEST_CASE("outbox: NeedTemplate holds rows in order with one notice, released by
   CHECK(f.sender.attempts[3].text == "status 2");
 }
 
-TEST_CASE("outbox: the real-time loop delivers and stops") {
-  Fixture f;
+TEST_CASE_TEMPLATE("outbox: the real-time loop delivers and stops", B, OnSqlite, OnPostgresql) {
+  Fixture f(B::backend);
   f.makeWorker();
   f.enqueue("alice", "a1");
   f.worker->start();
@@ -366,8 +353,8 @@ TEST_CASE("outbox: the real-time loop delivers and stops") {
 }
 
 // Issue 13: "delivery at the configured rate, zero sends above it".
-TEST_CASE("outbox: never more sends in any one-second window than the configured rate") {
-  Fixture f;
+TEST_CASE_TEMPLATE("outbox: never more sends in any one-second window than the configured rate", B, OnSqlite, OnPostgresql) {
+  Fixture f(B::backend);
   f.options.rate_per_second = 50;
   f.makeWorker();
   for (int i = 0; i < 400; ++i) { f.enqueue("w" + std::to_string(i), "m"); }
@@ -392,8 +379,8 @@ TEST_CASE("outbox: never more sends in any one-second window than the configured
   CHECK(at.size() >= 245);
 }
 
-TEST_CASE("outbox: with concurrency, sends to different recipients are in flight together") {
-  Fixture f;
+TEST_CASE_TEMPLATE("outbox: with concurrency, sends to different recipients are in flight together", B, OnSqlite, OnPostgresql) {
+  Fixture f(B::backend);
   f.options.concurrency = 4;
   f.makeWorker();
   for (int i = 0; i < 8; ++i) { f.enqueue("c" + std::to_string(i), "m"); }
@@ -421,16 +408,11 @@ TEST_CASE("outbox: with concurrency, sends to different recipients are in flight
   CHECK(f.sender.attempts.size() == 8);
 }
 
-TEST_CASE("outbox: the id the channel gave a sent message is kept only as its keyed hash") {
-  Fixture f;
+TEST_CASE_TEMPLATE("outbox: the id the channel gave a sent message is kept only as its keyed hash", B, OnSqlite, OnPostgresql) {
+  Fixture f(B::backend);
   const auto stored = [&f](std::int64_t id) {
-    return f.h.db
-        ->read([&](SQLite::Database& db) {
-          SQLite::Statement q(db, "SELECT coalesce(provider_message_id, '') FROM outbox WHERE id = ?");
-          q.bind(1, id);
-          return q.executeStep() ? q.getColumn(0).getString() : std::string("missing");
-        })
-        .value();
+    return f.h.textOf("SELECT coalesce(provider_message_id, '') FROM outbox WHERE id = " +
+                      std::to_string(id));
   };
   SUBCASE("with the hash: the hash, never the raw id") {
     f.options.provider_id_hash = [](const std::string& id) { return "hashed(" + id + ")"; };

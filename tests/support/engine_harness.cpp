@@ -206,6 +206,23 @@ std::int64_t EngineHarness::scalar(const std::string& sql) {
   return *r;
 }
 
+std::string EngineHarness::textOf(const std::string& sql) {
+  if (pg) {
+    auto r = pg->withConnection([&](storage::pg::Session& s) {
+      storage::pg::Rows rows = s.run(sql);
+      return rows.empty() ? std::string() : rows.text(0, 0);
+    });
+    REQUIRE_MESSAGE(r.has_value(), sql << ": " << (r ? "" : r.error().detail));
+    return *r;
+  }
+  auto r = db->read([&](SQLite::Database& raw) {
+    SQLite::Statement q(raw, sql);
+    return q.executeStep() ? q.getColumn(0).getString() : std::string();
+  });
+  REQUIRE(r.has_value());
+  return *r;
+}
+
 void EngineHarness::onboard(const std::string& user) {
   text(user, "Hallo");
   choice(user, "accept");

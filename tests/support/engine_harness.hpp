@@ -116,6 +116,8 @@ public:
   std::string text(const std::string& key) const;  //!< German text of `key`
   //! The first column of the first row of `sql` (a boolean as 0 or 1), on either backend.
   std::int64_t scalar(const std::string& sql);
+  //! The first column of the first row of `sql` as text ("" without a row), on either backend.
+  std::string textOf(const std::string& sql);
 
   //! Simulates a crash: workers stop, the database closes without processing what is queued.
   void crash();
