@@ -9,7 +9,9 @@
 #include "storage/postgresql/pg_channel_state.hpp"
 #include "storage/postgresql/pg_database.hpp"
 #include "storage/postgresql/pg_migrations.hpp"
+#include "storage/postgresql/pg_store.hpp"
 #include "storage/sqlite_channel_state.hpp"
+#include "storage/sqlite_store.hpp"
 #include "support/temp_postgres.hpp"
 
 namespace bb::test {
@@ -71,6 +73,7 @@ void TestStorage::open() {
 }
 
 void TestStorage::close() {
+  store_.reset();
   matrix_.reset();
   telegram_.reset();
   sqlite_.reset();
@@ -98,6 +101,30 @@ TelegramOffsetStore& TestStorage::telegramOffsets() {
     telegram_ = std::make_unique<storage::pg::PgTelegramOffsetStore>(*postgres_);
   }
   return *telegram_;
+}
+
+Store& TestStorage::store() {
+  if (!store_) {
+    if (sqlite_) {
+      store_ = std::make_unique<storage::SqliteStore>(*sqlite_);
+    } else {
+      store_ = std::make_unique<storage::pg::PgStore>(*postgres_);
+    }
+  }
+  return *store_;
+}
+
+std::int64_t TestStorage::rowCount(const std::string& table) {
+  const std::string sql = "SELECT count(*) FROM " + table;
+  if (sqlite_) {
+    auto n = sqlite_->read([&](SQLite::Database& raw) { return raw.execAndGet(sql).getInt64(); });
+    REQUIRE(n.has_value());
+    return *n;
+  }
+  auto n = postgres_->withConnection(
+      [&](storage::pg::Session& s) { return s.run(sql).int64(0, 0); });
+  REQUIRE(n.has_value());
+  return *n;
 }
 
 }  // namespace bb::test

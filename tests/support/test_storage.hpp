@@ -9,6 +9,7 @@
 
 #include "bot/channels/matrix_transactions.hpp"
 #include "bot/channels/telegram_offset.hpp"
+#include "bot/conversation/store.hpp"
 #include "bot/ports.hpp"
 #include "storage/postgresql/pg_database.hpp"
 #include "support/server_process.hpp"
@@ -49,6 +50,10 @@ public:
 
   MatrixTransactionLog& matrixTransactions(const Clock& clock);
   TelegramOffsetStore& telegramOffsets();
+  //! The conversation store (SqliteStore or PgStore).
+  Store& store();
+  //! The number of rows in `table`.
+  std::int64_t rowCount(const std::string& table);
 
 private:
   void open();
@@ -61,6 +66,7 @@ private:
   std::unique_ptr<storage::pg::PgDatabase> postgres_;
   std::unique_ptr<MatrixTransactionLog> matrix_;
   std::unique_ptr<TelegramOffsetStore> telegram_;
+  std::unique_ptr<Store> store_;
 };
 
 }  // namespace bb::test
