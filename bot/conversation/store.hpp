@@ -1,7 +1,7 @@
 #pragma once
-// The repository port the engine uses. storage/ implements it on SQLite (and a PostgreSQL backend
-// could implement it later without touching flows or edge code). Personal fields arrive here
-// already pseudonymized (pseudonym) or sealed (address_ct).
+// The repository port the engine uses. storage/ implements it on SQLite and on PostgreSQL
+// (storage/postgresql/pg_store.hpp), without flows or edge code knowing which. Personal fields
+// arrive here already pseudonymized (pseudonym) or sealed (address_ct).
 
 #include <cstdint>
 #include <functional>
