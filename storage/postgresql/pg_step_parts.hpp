@@ -41,6 +41,11 @@ std::int64_t addTicketEvent(Session& s, std::int64_t ticket_id, const std::strin
 //! chat reads them with the last id as its cursor and must never skip one that commits late.
 std::int64_t insertOutbound(Session& s, const NewOutbound& o, std::int64_t ticket_id,
                             std::int64_t now);
+//! Takes the recipient locks insertOutbound takes, for all `pseudonyms` at once and in one
+//! order, before the transaction locks any row: two transactions then never wait for each
+//! other's recipient and row locks in a cycle (a status change locks the ticket, a citizen's
+//! step into the same ticket's thread its own recipient lock).
+void lockRecipients(Session& s, std::vector<std::string> pseudonyms);
 void openReplyWindow(Session& s, const std::string& pseudonym, std::int64_t ticket_id,
                      std::int64_t now);
 void noteWithheld(Session& s, std::int64_t ticket_id, int withheld, std::int64_t now);

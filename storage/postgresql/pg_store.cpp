@@ -289,6 +289,9 @@ Result<bool> PgStore::commitStep(const StepCommit& step) {
   const double grid = public_grid_m_;
   return db_.transaction([&step, grid](Session& s) {
     const PgStep w{s, toMillis(step.now)};
+    std::vector<std::string> recipients{step.pseudonym};
+    for (const auto& o : step.outbound) { recipients.push_back(o.pseudonym); }
+    lockRecipients(s, std::move(recipients));
     // Processed before (a re-run after a crash): nothing changes.
     if (step.event_id != 0 && !markProcessed(w, step.event_id)) { return false; }
     countAnonymously(w, step.counters);

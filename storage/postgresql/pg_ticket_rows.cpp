@@ -2,6 +2,8 @@
 // the case queue hook of storage/sqlite_case_store.cpp and the chat subscription changes of
 // storage/sqlite_subscription_store.cpp.
 
+#include <algorithm>
+
 #include "storage/millis.hpp"
 #include "storage/postgresql/pg_step_parts.hpp"
 #include "storage/ticket_rows.hpp"
@@ -72,10 +74,17 @@ std::int64_t addTicketEvent(Session& s, std::int64_t ticket_id, const std::strin
       .int64(0, 0);
 }
 
+void lockRecipients(Session& s, std::vector<std::string> pseudonyms) {
+  std::sort(pseudonyms.begin(), pseudonyms.end());
+  pseudonyms.erase(std::unique(pseudonyms.begin(), pseudonyms.end()), pseudonyms.end());
+  // Held until the commit; the two-key form keeps clear of the one-key leadership lock. Taking
+  // one again in the same transaction returns at once.
+  for (const auto& p : pseudonyms) { s.run("SELECT pg_advisory_xact_lock(1, hashtext($1))", p); }
+}
+
 std::int64_t insertOutbound(Session& s, const NewOutbound& o, std::int64_t ticket_id,
                             std::int64_t now) {
-  // Held until the commit; the two-key form keeps clear of the one-key leadership lock.
-  s.run("SELECT pg_advisory_xact_lock(1, hashtext($1))", o.pseudonym);
+  lockRecipients(s, {o.pseudonym});
   return s
       .run("INSERT INTO outbox (channel, pseudonym, address_ct, key_id, payload, kind, "
            "ticket_id, status, next_attempt_at, created_at, updated_at) "
@@ -136,6 +145,9 @@ void appendCaseEntry(Session& s, std::int64_t ticket_id, const std::string& even
 void writeStatusChange(Session& s, std::int64_t ticket_id, const StatusChange& change,
                        double grid_m) {
   const std::int64_t now = toMillis(change.now);
+  std::vector<std::string> recipients;
+  for (const auto& o : change.notifications) { recipients.push_back(o.pseudonym); }
+  lockRecipients(s, std::move(recipients));
   s.run("UPDATE tickets SET status = $1, updated_at = $2, closed_at = "
         "CASE WHEN $3 THEN coalesce(closed_at, $2) ELSE NULL END WHERE id = $4",
         change.new_status, now, isClosedStatus(change.new_status), ticket_id);
