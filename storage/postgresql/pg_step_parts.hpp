@@ -27,6 +27,8 @@ struct PgStep {
 extern const char* const kPgTicketAnonymousFields;
 extern const char* const kPgAnonymousPlaceFields;
 
+//! The citizen from a row of kCitizenColumns (storage/rows.hpp) starting at column 0.
+CitizenRecord readCitizen(const Rows& rows, int row);
 //! The ticket with its photos, from a row of kTicketColumns starting at column 0.
 TicketRecord readTicket(Session& s, const Rows& rows, int row);
 //! The row id of ticket `number`, 0 when there is none.
@@ -60,6 +62,8 @@ void writeStatusChange(Session& s, std::int64_t ticket_id, const StatusChange& c
 
 void grantConsent(Session& s, const std::string& pseudonym, const std::string& purpose,
                   int notice_version, std::int64_t now);
+void withdrawConsent(Session& s, const std::string& pseudonym, const std::string& purpose,
+                     std::int64_t now);
 void applySubscriptionChanges(Session& s, const std::string& pseudonym,
                               const std::vector<SubscriptionChange>& changes, std::int64_t now);
 

@@ -36,21 +36,6 @@ auto firstOf(const Rows& rows, Read read) {
   return rows.empty() ? std::optional<Row>() : std::optional<Row>(read(rows, 0));
 }
 
-CitizenRecord readCitizen(const Rows& q, int i) {
-  CitizenRecord c;
-  c.pseudonym = q.text(i, 0);
-  c.channel = channelAt(q, i, 1);
-  c.address_ct = q.bytes(i, 2);
-  c.key_id = q.text(i, 3);
-  c.lang = q.text(i, 4);
-  c.consent_version = static_cast<int>(q.int64(i, 5));
-  c.unreachable = q.int64(i, 6) != 0;
-  c.last_inbound_at = timeAt(q, i, 7);
-  c.consent_at = timeAt(q, i, 8);
-  c.notifications_stopped_at = timeAt(q, i, 9);
-  return c;
-}
-
 constexpr const char* kOutboxColumns =
     "id, channel, pseudonym, address_ct, key_id, payload, kind, status, tries, ticket_id, "
     "created_at";

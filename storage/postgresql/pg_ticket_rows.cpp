@@ -34,6 +34,21 @@ const char* const kPgTicketAnonymousFields =
     BB_PG_ANONYMOUS_PLACE;
 #undef BB_PG_ANONYMOUS_PLACE
 
+CitizenRecord readCitizen(const Rows& q, int i) {
+  CitizenRecord c;
+  c.pseudonym = q.text(i, 0);
+  c.channel = channelFromString(q.text(i, 1)).value_or(Channel::WebChat);
+  c.address_ct = q.bytes(i, 2);
+  c.key_id = q.text(i, 3);
+  c.lang = q.text(i, 4);
+  c.consent_version = static_cast<int>(q.int64(i, 5));
+  c.unreachable = q.int64(i, 6) != 0;
+  c.last_inbound_at = optionalTime(q, i, 7);
+  c.consent_at = optionalTime(q, i, 8);
+  c.notifications_stopped_at = optionalTime(q, i, 9);
+  return c;
+}
+
 TicketRecord readTicket(Session& s, const Rows& rows, int row) {
   TicketRecord t;
   t.id = rows.int64(row, 0);
@@ -165,11 +180,16 @@ void writeStatusChange(Session& s, std::int64_t ticket_id, const StatusChange& c
   noteWithheld(s, ticket_id, change.withheld, now);
 }
 
-void grantConsent(Session& s, const std::string& pseudonym, const std::string& purpose,
-                  int notice_version, std::int64_t now) {
+void withdrawConsent(Session& s, const std::string& pseudonym, const std::string& purpose,
+                     std::int64_t now) {
   s.run("UPDATE consents SET withdrawn_at = $1 "
         "WHERE pseudonym = $2 AND purpose = $3 AND withdrawn_at IS NULL",
         now, pseudonym, purpose);
+}
+
+void grantConsent(Session& s, const std::string& pseudonym, const std::string& purpose,
+                  int notice_version, std::int64_t now) {
+  withdrawConsent(s, pseudonym, purpose, now);
   s.run("INSERT INTO consents (pseudonym, purpose, notice_version, granted_at) "
         "VALUES ($1, $2, $3, $4)",
         pseudonym, purpose, notice_version, now);
@@ -189,9 +209,7 @@ void applySubscriptionChanges(Session& s, const std::string& pseudonym,
       case Op::Unsubscribe:
         s.run("DELETE FROM sub_subscriptions WHERE pseudonym = $1 AND topic = $2", pseudonym,
               c.topic);
-        s.run("UPDATE consents SET withdrawn_at = $1 "
-              "WHERE pseudonym = $2 AND purpose = $3 AND withdrawn_at IS NULL",
-              now, pseudonym, broadcastPurpose(c.topic));
+        withdrawConsent(s, pseudonym, broadcastPurpose(c.topic), now);
         break;
       case Op::UnsubscribeAll:
         s.run("DELETE FROM sub_subscriptions WHERE pseudonym = $1", pseudonym);

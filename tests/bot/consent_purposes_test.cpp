@@ -20,6 +20,9 @@
 #include "support/openapi_validator.hpp"
 #include "support/participation_chat.hpp"
 
+using bb::test::OnPostgresql;
+using bb::test::OnSqlite;
+
 namespace bb::test {
 namespace {
 
@@ -30,7 +33,7 @@ constexpr auto kDay = std::chrono::hours(24);
 std::int64_t nowMillis(const EngineHarness& h) { return storage::toMillis(h.clock.now()); }
 
 //! How many consent rows of `user` match `where` (SQL over consents' columns).
-std::int64_t consents(EngineHarness& h, const std::string& user, const std::string& where = "1") {
+std::int64_t consents(EngineHarness& h, const std::string& user, const std::string& where = "true") {
   return h.scalar("SELECT count(*) FROM consents WHERE pseudonym = '" + h.pseudonym(user) +
                   "' AND " + where);
 }
@@ -41,9 +44,9 @@ bool contains(const std::string& haystack, const std::string& needle) {
 
 }  // namespace
 
-TEST_CASE("consents per purpose: accepting the privacy notice records 'service' with version and "
-          "time") {
-  EngineHarness h(1);
+TEST_CASE_TEMPLATE("consents per purpose: accepting the privacy notice records 'service' with version and "
+          "time", B, OnSqlite, OnPostgresql) {
+  EngineHarness h(B::backend, 1);
   const int version = h.flows.settings.privacy_notice_version;
   h.text("anna", "Hallo");
   CHECK(consents(h, "anna") == 0);  // the notice is shown, nothing accepted yet
@@ -68,9 +71,9 @@ TEST_CASE("consents per purpose: accepting the privacy notice records 'service' 
   CHECK(consents(h, "bert") == 0);
 }
 
-TEST_CASE("consents per purpose: a higher notice version withdraws 'service' and records the new "
-          "one, exactly one valid") {
-  EngineHarness h(1);
+TEST_CASE_TEMPLATE("consents per purpose: a higher notice version withdraws 'service' and records the new "
+          "one, exactly one valid", B, OnSqlite, OnPostgresql) {
+  EngineHarness h(B::backend, 1);
   const int old_version = h.flows.settings.privacy_notice_version;
   const auto first_at = nowMillis(h);
   h.onboard("anna");

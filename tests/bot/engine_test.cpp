@@ -32,7 +32,8 @@ bool offers(const std::vector<bb::OutboundMessage>& messages, const std::string&
 
 }  // namespace
 
-TEST_CASE_TEMPLATE("engine: first contact gets the privacy notice and nothing else is acted on", B, OnSqlite, OnPostgresql) {
+TEST_CASE_TEMPLATE("engine: first contact gets the privacy notice and nothing else is acted on",
+                   B, OnSqlite, OnPostgresql) {
   EngineHarness h(B::backend);
   h.text("alice", "status 1001");
   auto r = h.replies("alice");
@@ -42,7 +43,8 @@ TEST_CASE_TEMPLATE("engine: first contact gets the privacy notice and nothing el
   CHECK(h.scalar("SELECT consent_version FROM citizens") == 0);
 }
 
-TEST_CASE_TEMPLATE("engine: declining keeps nothing but an anonymous counter", B, OnSqlite, OnPostgresql) {
+TEST_CASE_TEMPLATE("engine: declining keeps nothing but an anonymous counter",
+                   B, OnSqlite, OnPostgresql) {
   EngineHarness h(B::backend);
   h.text("bob", "Hallo");
   h.choice("bob", "decline");
@@ -57,14 +59,16 @@ TEST_CASE_TEMPLATE("engine: declining keeps nothing but an anonymous counter", B
   CHECK(h.scalar("SELECT count(*) FROM inbound_events WHERE payload IS NOT NULL") == 0);
 }
 
-TEST_CASE_TEMPLATE("engine: accepting records the notice version with the time", B, OnSqlite, OnPostgresql) {
+TEST_CASE_TEMPLATE("engine: accepting records the notice version with the time",
+                   B, OnSqlite, OnPostgresql) {
   EngineHarness h(B::backend);
   h.onboard("carol");
   CHECK(h.scalar("SELECT consent_version FROM citizens") == 1);
   CHECK(h.scalar("SELECT consent_at IS NOT NULL FROM citizens") == 1);
 }
 
-TEST_CASE_TEMPLATE("engine: full report with location, photo and description creates a routed ticket", B, OnSqlite, OnPostgresql) {
+TEST_CASE_TEMPLATE("engine: full report with location, photo and description creates a routed ticket",
+                   B, OnSqlite, OnPostgresql) {
   EngineHarness h(B::backend);
   h.onboard("dora");
   h.choice("dora", "report");
@@ -96,7 +100,8 @@ TEST_CASE_TEMPLATE("engine: full report with location, photo and description cre
   CHECK(h.scalar("SELECT count(*) FROM ticket_events WHERE kind = 'created'") == 1);
 }
 
-TEST_CASE_TEMPLATE("engine: skip photo, cancel midway, outside the city", B, OnSqlite, OnPostgresql) {
+TEST_CASE_TEMPLATE("engine: skip photo, cancel midway, outside the city",
+                   B, OnSqlite, OnPostgresql) {
   EngineHarness h(B::backend);
   h.onboard("emil");
   SUBCASE("skip photo") {
@@ -122,7 +127,8 @@ TEST_CASE_TEMPLATE("engine: skip photo, cancel midway, outside the city", B, OnS
   }
 }
 
-TEST_CASE_TEMPLATE("engine: idle draft expires on the next message (fake clock)", B, OnSqlite, OnPostgresql) {
+TEST_CASE_TEMPLATE("engine: idle draft expires on the next message (fake clock)",
+                   B, OnSqlite, OnPostgresql) {
   EngineHarness h(B::backend);
   h.onboard("finn");
   h.choice("finn", "report");
@@ -135,7 +141,8 @@ TEST_CASE_TEMPLATE("engine: idle draft expires on the next message (fake clock)"
   CHECK(h.scalar("SELECT state = 'menu' FROM conversations") == 1);
 }
 
-TEST_CASE_TEMPLATE("engine: a duplicate is offered and joining makes the citizen a follower", B, OnSqlite, OnPostgresql) {
+TEST_CASE_TEMPLATE("engine: a duplicate is offered and joining makes the citizen a follower",
+                   B, OnSqlite, OnPostgresql) {
   EngineHarness h(B::backend);
   h.onboard("gina");
   const auto first = h.report("gina", "muell", kMarktplatz);
@@ -166,7 +173,8 @@ TEST_CASE_TEMPLATE("engine: a duplicate is offered and joining makes the citizen
   CHECK(refused.error().code == bb::ErrorCode::Conflict);
 }
 
-TEST_CASE_TEMPLATE("engine: a duplicate farther than the radius or of another category is not offered", B, OnSqlite, OnPostgresql) {
+TEST_CASE_TEMPLATE("engine: a duplicate farther than the radius or of another category is not offered",
+                   B, OnSqlite, OnPostgresql) {
   EngineHarness h(B::backend);
   h.onboard("ida");
   h.report("ida", "muell", kMarktplatz);
@@ -177,7 +185,8 @@ TEST_CASE_TEMPLATE("engine: a duplicate farther than the radius or of another ca
   CHECK_FALSE(offers(h.replies("jan"), "dup:1001"));
 }
 
-TEST_CASE_TEMPLATE("engine: status of an own ticket and of someone else's shows only the public status", B, OnSqlite, OnPostgresql) {
+TEST_CASE_TEMPLATE("engine: status of an own ticket and of someone else's shows only the public status",
+                   B, OnSqlite, OnPostgresql) {
   EngineHarness h(B::backend);
   h.onboard("kai");
   const auto mine = h.report("kai", "graffiti", kMarktplatz);
@@ -199,7 +208,8 @@ TEST_CASE_TEMPLATE("engine: status of an own ticket and of someone else's shows 
   CHECK(h.replyText("lea") == h.text("my_tickets.none") + "\n");
 }
 
-TEST_CASE_TEMPLATE("engine: language switch answers in English from then on", B, OnSqlite, OnPostgresql) {
+TEST_CASE_TEMPLATE("engine: language switch answers in English from then on",
+                   B, OnSqlite, OnPostgresql) {
   EngineHarness h(B::backend);
   h.onboard("mia");
   h.text("mia", "language");
@@ -212,7 +222,8 @@ TEST_CASE_TEMPLATE("engine: language switch answers in English from then on", B,
   CHECK(h.scalar("SELECT lang = 'en' FROM citizens") == 1);
 }
 
-TEST_CASE_TEMPLATE("engine: a typed number answers the offered choices where they were numbered", B, OnSqlite, OnPostgresql) {
+TEST_CASE_TEMPLATE("engine: a typed number answers the offered choices where they were numbered",
+                   B, OnSqlite, OnPostgresql) {
   EngineHarness h(B::backend);
   auto hello = h.event("nils", InboundKind::Text, Channel::Matrix);
   hello.text = "Hallo";
@@ -227,7 +238,8 @@ TEST_CASE_TEMPLATE("engine: a typed number answers the offered choices where the
   CHECK(h.scalar("SELECT consent_version FROM citizens") == 1);
 }
 
-TEST_CASE_TEMPLATE("engine: a button tapped by position (\"#2\") picks the second choice offered", B, OnSqlite, OnPostgresql) {
+TEST_CASE_TEMPLATE("engine: a button tapped by position (\"#2\") picks the second choice offered",
+                   B, OnSqlite, OnPostgresql) {
   EngineHarness h(B::backend);
   auto hello = h.event("tom", InboundKind::Text, Channel::Telegram);
   hello.text = "Hallo";
@@ -241,7 +253,8 @@ TEST_CASE_TEMPLATE("engine: a button tapped by position (\"#2\") picks the secon
   CHECK(h.scalar("SELECT value FROM counters WHERE name = 'consent_declined'") == 1);
 }
 
-TEST_CASE_TEMPLATE("engine: a typed number is text where the choices were buttons", B, OnSqlite, OnPostgresql) {
+TEST_CASE_TEMPLATE("engine: a typed number is text where the choices were buttons",
+                   B, OnSqlite, OnPostgresql) {
   EngineHarness h(B::backend);
   h.onboard("nora");  // web chat: buttons, never numbered
   h.choice("nora", "report");
@@ -260,7 +273,8 @@ TEST_CASE_TEMPLATE("engine: a typed number is text where the choices were button
   CHECK(h.scalar("SELECT description = 'Loch' FROM tickets") == 1);
 }
 
-TEST_CASE_TEMPLATE("engine: redelivered events are stored once and answered once", B, OnSqlite, OnPostgresql) {
+TEST_CASE_TEMPLATE("engine: redelivered events are stored once and answered once",
+                   B, OnSqlite, OnPostgresql) {
   EngineHarness h(B::backend);
   auto e = h.event("olga", InboundKind::Text);
   e.text = "Hallo";
@@ -273,7 +287,8 @@ TEST_CASE_TEMPLATE("engine: redelivered events are stored once and answered once
   CHECK(h.scalar("SELECT count(*) FROM inbound_events") == 1);
 }
 
-TEST_CASE_TEMPLATE("engine: letterbox message becomes a letter ticket for the letterbox department", B, OnSqlite, OnPostgresql) {
+TEST_CASE_TEMPLATE("engine: letterbox message becomes a letter ticket for the letterbox department",
+                   B, OnSqlite, OnPostgresql) {
   EngineHarness h(B::backend);
   h.onboard("paul");
   h.choice("paul", "letter");
@@ -283,7 +298,8 @@ TEST_CASE_TEMPLATE("engine: letterbox message becomes a letter ticket for the le
   CHECK(contains(h.replyText("paul"), h.text("letter.sent").substr(0, 10)));
 }
 
-TEST_CASE_TEMPLATE("engine: events stored before a crash are processed exactly once after restart", B, OnSqlite, OnPostgresql) {
+TEST_CASE_TEMPLATE("engine: events stored before a crash are processed exactly once after restart",
+                   B, OnSqlite, OnPostgresql) {
   EngineHarness h(B::backend);
   h.onboard("quinn");
   h.crash();
@@ -312,7 +328,8 @@ TEST_CASE_TEMPLATE("engine: events stored before a crash are processed exactly o
   CHECK(h.allReplies("quinn").size() == all.size());
 }
 
-TEST_CASE_TEMPLATE("engine: 1000 interleaved events across 100 conversations keep each one's order", B, OnSqlite, OnPostgresql) {
+TEST_CASE_TEMPLATE("engine: 1000 interleaved events across 100 conversations keep each one's order",
+                   B, OnSqlite, OnPostgresql) {
   EngineHarness h(B::backend, 4);
   constexpr int kUsers = 100;
   constexpr int kPerUser = 10;
@@ -358,7 +375,8 @@ TEST_CASE_TEMPLATE("engine: 1000 interleaved events across 100 conversations kee
   }
 }
 
-TEST_CASE_TEMPLATE("engine: unsupported messages get a polite answer and keep the state", B, OnSqlite, OnPostgresql) {
+TEST_CASE_TEMPLATE("engine: unsupported messages get a polite answer and keep the state",
+                   B, OnSqlite, OnPostgresql) {
   EngineHarness h(B::backend);
   h.onboard("rita");
   h.choice("rita", "report");
@@ -392,7 +410,8 @@ TEST_CASE("engine: reply addresses are sealed and pseudonyms carry no user id") 
   CHECK(*opened == "chat-+491701234567");
 }
 
-TEST_CASE_TEMPLATE("engine: 'meine daten' exports what is stored, own descriptions only", B, OnSqlite, OnPostgresql) {
+TEST_CASE_TEMPLATE("engine: 'meine daten' exports what is stored, own descriptions only",
+                   B, OnSqlite, OnPostgresql) {
   EngineHarness h(B::backend);
   h.onboard("sara");
   const auto mine = h.report("sara", "graffiti", kMarktplatz);
@@ -404,7 +423,8 @@ TEST_CASE_TEMPLATE("engine: 'meine daten' exports what is stored, own descriptio
   CHECK(contains(text, "webchat"));
 }
 
-TEST_CASE_TEMPLATE("engine: 'daten löschen' asks first, then erases, tickets stay anonymized", B, OnSqlite, OnPostgresql) {
+TEST_CASE_TEMPLATE("engine: 'daten löschen' asks first, then erases, tickets stay anonymized",
+                   B, OnSqlite, OnPostgresql) {
   EngineHarness h(B::backend);
   bool removed = false;
   h.onboard("tom");
@@ -453,7 +473,8 @@ TEST_CASE_TEMPLATE("engine: 'daten löschen' asks first, then erases, tickets st
   }
 }
 
-TEST_CASE_TEMPLATE("engine: a final outbox row keeps no sealed address (also after a declined notice)", B, OnSqlite, OnPostgresql) {
+TEST_CASE_TEMPLATE("engine: a final outbox row keeps no sealed address (also after a declined notice)",
+                   B, OnSqlite, OnPostgresql) {
   EngineHarness h(B::backend);
   h.text("uwe", "Hallo");
   h.choice("uwe", "decline");

@@ -6,6 +6,9 @@
 #include "bot/subscriptions/subscriptions.hpp"
 #include "support/engine_harness.hpp"
 
+using bb::test::OnPostgresql;
+using bb::test::OnSqlite;
+
 namespace {
 
 using bb::Channel;
@@ -22,8 +25,9 @@ constexpr auto kDay = std::chrono::hours(24);
 
 }  // namespace
 
-TEST_CASE("subscriptions retention: remind once after M months, remove after the grace period") {
-  bb::test::EngineHarness h;
+TEST_CASE_TEMPLATE("subscriptions retention: remind once after M months, remove after the grace period",
+                   B, OnSqlite, OnPostgresql) {
+  bb::test::EngineHarness h(B::backend);
   for (const std::string user : {"quiet", "answers", "recent"}) {
     say(h, user, "hallo");
     say(h, user, "ja");

@@ -12,6 +12,9 @@
 #include "storage/sqlite_broadcast_store.hpp"
 #include "support/engine_harness.hpp"
 
+using bb::test::OnPostgresql;
+using bb::test::OnSqlite;
+
 namespace {
 
 using bb::Channel;
@@ -58,8 +61,9 @@ bool contains(const std::string& text, const std::string& part) {
 
 }  // namespace
 
-TEST_CASE("subscriptions by chat: subscribe records consent per topic with version and time") {
-  bb::test::EngineHarness h;
+TEST_CASE_TEMPLATE("subscriptions by chat: subscribe records consent per topic with version and time",
+                   B, OnSqlite, OnPostgresql) {
+  bb::test::EngineHarness h(B::backend);
   Chat chat{h};
   chat.onboard("anna");
   chat.say("anna", "abos");
@@ -76,8 +80,9 @@ TEST_CASE("subscriptions by chat: subscribe records consent per topic with versi
   CHECK(chat.validConsents("anna") == 3);
 }
 
-TEST_CASE("subscriptions by chat: unsubscribe several at once withdraws their consents") {
-  bb::test::EngineHarness h;
+TEST_CASE_TEMPLATE("subscriptions by chat: unsubscribe several at once withdraws their consents",
+                   B, OnSqlite, OnPostgresql) {
+  bb::test::EngineHarness h(B::backend);
   Chat chat{h};
   chat.onboard("ben");
   chat.say("ben", "abonnieren 1, 2, 4");
@@ -90,8 +95,9 @@ TEST_CASE("subscriptions by chat: unsubscribe several at once withdraws their co
   CHECK(h.scalar("SELECT count(*) FROM consents WHERE withdrawn_at IS NOT NULL") == 2);
 }
 
-TEST_CASE("subscriptions by chat: 'stop' ends every subscription and consent") {
-  bb::test::EngineHarness h;
+TEST_CASE_TEMPLATE("subscriptions by chat: 'stop' ends every subscription and consent",
+                   B, OnSqlite, OnPostgresql) {
+  bb::test::EngineHarness h(B::backend);
   Chat chat{h};
   chat.onboard("cleo");
   chat.say("cleo", "abonnieren alle");
@@ -116,8 +122,9 @@ TEST_CASE("subscriptions by chat: 'stop' ends every subscription and consent") {
   CHECK(h.scalar("SELECT count(*) FROM sub_subscriptions") == 0);
 }
 
-TEST_CASE("subscriptions by chat: export lists subscriptions and consents, erasure removes them") {
-  bb::test::EngineHarness h;
+TEST_CASE_TEMPLATE("subscriptions by chat: export lists subscriptions and consents, erasure removes them",
+                   B, OnSqlite, OnPostgresql) {
+  bb::test::EngineHarness h(B::backend);
   Chat chat{h};
   chat.onboard("dora");
   chat.tap("dora", "sub:bauausschuss");

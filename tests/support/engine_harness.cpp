@@ -7,6 +7,7 @@
 #include "bot/conversation/codec.hpp"
 #include "storage/migrations.hpp"
 #include "storage/postgresql/pg_store.hpp"
+#include "storage/postgresql/pg_subscription_store.hpp"
 
 namespace bb::test {
 
@@ -63,6 +64,7 @@ void EngineHarness::open(bool start_engine) {
     // A connection per worker and a few for the test's own reads.
     pg = openPostgres(pg_url, workers_ + 3);
     store = std::make_unique<storage::pg::PgStore>(*pg);
+    subscriptions = std::make_unique<storage::pg::PgSubscriptionStore>(*pg);
   }
   auto keys = engineKeys(testKey('a'), encryption_key_hex, previous_keys_hex);
   REQUIRE(keys.has_value());
@@ -77,9 +79,9 @@ void EngineHarness::open(bool start_engine) {
   };
   if (tune_engine) { tune_engine(eo); }
   engine = std::make_unique<Engine>(*store, clock, random, flows, *keys, eo);
+  if (db) { subscriptions = std::make_unique<storage::SqliteSubscriptionStore>(*db); }
+  engine->setSubscriptions(subscriptions.get());
   if (db) {
-    subscriptions = std::make_unique<storage::SqliteSubscriptionStore>(*db);
-    engine->setSubscriptions(subscriptions.get());
     proposals = std::make_unique<storage::SqliteProposalStore>(*db);
     participation = std::make_unique<Participation>(*proposals, clock, flows);
     engine->setParticipation(participation.get());

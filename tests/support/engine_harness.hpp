@@ -86,9 +86,9 @@ FlowData loadShippedFlowData();
 class EngineHarness {
 public:
   explicit EngineHarness(int workers = 2, std::string db_path = {});
-  //! On `backend`. On PostgreSQL only the conversation store is there (no gazetteer,
-  //! subscription or participation stores yet): `db`, `subscriptions`, `proposals`,
-  //! `participation` and `gazetteer` stay empty.
+  //! On `backend`. On PostgreSQL only the conversation and subscription stores are there (no
+  //! gazetteer or participation stores yet): `db`, `proposals`, `participation` and `gazetteer`
+  //! stay empty.
   explicit EngineHarness(Backend backend, int workers = 2);
   ~EngineHarness();
 
@@ -151,7 +151,7 @@ public:
   std::unique_ptr<storage::pg::PgDatabase> pg;
   std::string pg_url;
   std::unique_ptr<Store> store;
-  std::unique_ptr<storage::SqliteSubscriptionStore> subscriptions;
+  std::unique_ptr<SubscriptionStore> subscriptions;
   std::unique_ptr<Engine> engine;
   std::unique_ptr<storage::SqliteProposalStore> proposals;
   std::unique_ptr<Participation> participation;
