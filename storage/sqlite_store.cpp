@@ -262,10 +262,16 @@ Result<std::vector<TicketRecord>> SqliteStore::ticketsOf(const std::string& pseu
   });
 }
 
-Result<std::int64_t> SqliteStore::maxTicketNumber() {
-  return db_.read([](SQLite::Database& db) {
-    return db.execAndGet("SELECT coalesce(max(number), 0) FROM tickets").getInt64();
-  });
+Result<std::int64_t> SqliteStore::reserveTicketNumber() {
+  std::lock_guard lock(ticket_number_mutex_);
+  if (next_ticket_number_ == 0) {
+    auto highest = db_.read([](SQLite::Database& db) {
+      return db.execAndGet("SELECT coalesce(max(number), 0) FROM tickets").getInt64();
+    });
+    if (!highest) { return fail(highest.error().code, highest.error().detail); }
+    next_ticket_number_ = std::max(kFirstTicketNumber, *highest + 1);
+  }
+  return next_ticket_number_++;
 }
 
 Result<bool> SqliteStore::commitStep(const StepCommit& step) {

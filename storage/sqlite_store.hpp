@@ -1,6 +1,8 @@
 #pragma once
 // The Store port on SQLite: reads on the reader pool, writes through the group-commit writer.
 
+#include <mutex>
+
 #include "bot/conversation/store.hpp"
 #include "storage/database.hpp"
 #include "storage/millis.hpp"
@@ -21,7 +23,8 @@ public:
                                                        double lon, double radius_m) override;
   Result<std::optional<TicketRecord>> ticketByNumber(std::int64_t number) override;
   Result<std::vector<TicketRecord>> ticketsOf(const std::string& pseudonym, int limit) override;
-  Result<std::int64_t> maxTicketNumber() override;
+  //! Counted in memory from the highest stored number on (one instance owns the file).
+  Result<std::int64_t> reserveTicketNumber() override;
   Result<bool> commitStep(const StepCommit& step) override;
   Result<void> probeEventWrite(std::int64_t event_id) override;
   Result<bool> parkEvent(std::int64_t event_id, const std::string& reason, int tries,
@@ -73,6 +76,8 @@ public:
 private:
   Database& db_;
   double public_grid_m_ = 25.0;
+  std::mutex ticket_number_mutex_;
+  std::int64_t next_ticket_number_ = 0;  //!< 0: not read from the database yet
 };
 
 }  // namespace bb::storage

@@ -20,7 +20,6 @@
 namespace bb {
 namespace {
 
-constexpr std::int64_t kFirstTicketNumber = 1001;
 constexpr int kRescanPage = 500;
 constexpr int kMaxLookupRounds = 3;
 constexpr double kNearAddressRadiusM = 150;  //!< farther than this a pin is shown as a point
@@ -333,9 +332,6 @@ void Engine::onCommitted(const std::vector<IngestedEvent>& events) {
 }
 
 Result<void> Engine::start() {
-  auto max_number = store_.maxTicketNumber();
-  if (!max_number) { return fail(max_number.error().code, max_number.error().detail); }
-  next_ticket_number_.store(std::max(kFirstTicketNumber, *max_number + 1));
   if (auto parked = loadParked(); !parked) { return parked; }
   stopping_.store(false);
   for (std::size_t i = 0; i < shards_.size(); ++i) {
@@ -490,7 +486,11 @@ void Engine::process(const PendingEvent& pending) {
   step.lang = flow.next.lang;
   applyEffects(flow.effects, step,
                EffectServices{store_, flows_, replies_, random_, participation_,
-                              subscriptions_, next_ticket_number_, options_.public_url});
+                              subscriptions_, options_.public_url});
+  if (step.failed) {
+    processAgainLater(pending, *step.failed);
+    return;
+  }
   const std::vector<std::string> erased_media = closeStep(step, flow.next);
   // Commit
   commitProcessed(step, loaded.saved.flow.state, flow.next.state, erased_media);
@@ -879,8 +879,9 @@ Result<Engine::FollowMessage> Engine::postFromFollowPage(std::int64_t number,
 }
 
 Result<std::int64_t> Engine::submitTicket(NewTicket ticket) {
-  if (next_ticket_number_.load() == 0) { return fail(ErrorCode::Unavailable, "engine not started"); }
-  ticket.number = next_ticket_number_.fetch_add(1);
+  auto reserved = store_.reserveTicketNumber();
+  if (!reserved) { return fail(reserved.error().code, reserved.error().detail); }
+  ticket.number = *reserved;
   const std::int64_t number = ticket.number;
   StepCommit commit;
   commit.now = clock_.now();

@@ -183,6 +183,9 @@ private:
   struct LoadedConversation;
   struct FlowOutcome;
   void process(const PendingEvent& event);
+  //! The step of `event` could not be built (`why`): after a pause, `event` goes back to the
+  //! front of its shard's queue, so the citizen's order holds.
+  void processAgainLater(const PendingEvent& event, const Error& why);
   LoadedConversation loadConversation(const std::string& pseudonym);
   void loadSender(Step& step, const StoredInbound& stored);
   //! The citizen tapped the button of a hold notice (kShowHeldChoice).
@@ -224,7 +227,6 @@ private:
   std::vector<std::unique_ptr<Shard>> shards_;
   std::vector<std::thread> threads_;
   std::atomic<bool> stopping_{false};
-  std::atomic<std::int64_t> next_ticket_number_{0};
   std::atomic<std::uint64_t> processed_{0};
   std::atomic<std::uint64_t> commits_parked_{0};
   std::atomic<Metrics*> metrics_{nullptr};

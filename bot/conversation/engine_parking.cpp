@@ -47,8 +47,10 @@ std::optional<bool> Engine::commitOrPark(const PendingEvent& pending, const Step
     // retry; the order holds because this worker handles nothing else meanwhile.
     const std::string code = toString(r.error().code);
     if (store_took_probe) { ++failures; }
+    // The detail names what failed (a constraint, SQLSTATE), never a value.
     log::warn("engine_commit_failed", {{"event", event_id},
                                        {"code", code},
+                                       {"detail", r.error().detail},
                                        {"tries", std::to_string(tries)},
                                        {"counted", std::to_string(failures)}});
     if (failures >= options_.commit_max_tries) {
@@ -67,6 +69,15 @@ std::optional<bool> Engine::commitOrPark(const PendingEvent& pending, const Step
     wait = std::min(wait * 2, options_.commit_retry_max);
     store_took_probe = static_cast<bool>(store_.probeEventWrite(pending.id));
   }
+}
+
+void Engine::processAgainLater(const PendingEvent& pending, const Error& why) {
+  log::warn("engine_step_retried", {{"event", std::to_string(pending.id)},
+                                    {"code", toString(why.code)}});
+  if (!pause(options_.commit_retry_base)) { return; }  // stopping: the event stays stored
+  Shard& shard = *shards_[shardOf(pending.shard_key)];
+  std::lock_guard lock(shard.mutex);
+  shard.queue.push_front(pending);
 }
 
 Result<bool> Engine::park(const PendingEvent& pending, const std::string& reason, int tries) {

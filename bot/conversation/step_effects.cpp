@@ -215,7 +215,13 @@ struct EffectHandlers {
 private:
   //! Numbers a ticket of this step's sender; returns the number.
   std::int64_t fileTicket(NewTicket& ticket) const {
-    ticket.number = s.next_ticket_number.fetch_add(1);
+    auto number = s.store.reserveTicketNumber();
+    if (!number) {
+      // Without a number there is no ticket and no answer: the event is processed again.
+      step.failed = number.error();
+      return 0;
+    }
+    ticket.number = *number;
     ticket.channel = step.event.channel;
     ticket.reporter = step.pending.pseudonym;
     return ticket.number;

@@ -27,7 +27,6 @@ struct EffectServices {
   Random& random;                    //!< follow tokens
   Participation* participation;      //!< null: no participatory budget
   SubscriptionStore* subscriptions;  //!< null: nobody is subscribed
-  std::atomic<std::int64_t>& next_ticket_number;
   const std::string& public_url;  //!< base of the export link sent to messengers
 };
 

@@ -15,6 +15,9 @@
 
 namespace bb {
 
+//! The first ticket number a new installation gives out.
+inline constexpr std::int64_t kFirstTicketNumber = 1001;
+
 //! An inbound event ready to be stored: the payload is the serialized event (no user id).
 struct NewInboundEvent {
   Channel channel = Channel::WebChat;
@@ -277,7 +280,9 @@ public:
   virtual Result<std::optional<TicketRecord>> ticketByNumber(std::int64_t number) = 0;
   //! Tickets the citizen reported or follows, newest first.
   virtual Result<std::vector<TicketRecord>> ticketsOf(const std::string& pseudonym, int limit) = 0;
-  virtual Result<std::int64_t> maxTicketNumber() = 0;
+  //! A ticket number nobody was given before, on any instance sharing this store: from
+  //! kFirstTicketNumber on, rising; a number taken by a step that then failed stays unused.
+  virtual Result<std::int64_t> reserveTicketNumber() = 0;
   //! Commits the step. Returns false (and changes nothing) if the event was already processed.
   virtual Result<bool> commitStep(const StepCommit& step) = 0;
 

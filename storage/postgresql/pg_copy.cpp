@@ -251,6 +251,9 @@ void advanceSequences(SQLite::Database& sqlite, Session& postgres) {
                    next);
     }
   }
+  // The next ticket number follows the highest one copied (1001 for none: kFirstTicketNumber).
+  postgres.exec("SELECT setval('ticket_numbers', greatest(coalesce(max(number), 0), 1000)) "
+                "FROM tickets");
 }
 
 }  // namespace

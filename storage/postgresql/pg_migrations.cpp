@@ -474,6 +474,11 @@ CREATE TABLE channel_rates (
   next_slot_us bigint NOT NULL DEFAULT 0
 );
 )sql",
+      // 5: ticket numbers every instance takes from (PgStore::reserveTicketNumber); the
+      // copy from SQLite moves it past the highest number copied.
+      R"sql(
+CREATE SEQUENCE ticket_numbers START 1001;
+)sql",
   };
   return steps;
 }

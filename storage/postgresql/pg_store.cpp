@@ -264,10 +264,9 @@ Result<std::vector<TicketRecord>> PgStore::ticketsOf(const std::string& pseudony
   });
 }
 
-Result<std::int64_t> PgStore::maxTicketNumber() {
-  return db_.withConnection([](Session& s) {
-    return s.run("SELECT coalesce(max(number), 0) FROM tickets").int64(0, 0);
-  });
+Result<std::int64_t> PgStore::reserveTicketNumber() {
+  return db_.withConnection(
+      [](Session& s) { return s.run("SELECT nextval('ticket_numbers')").int64(0, 0); });
 }
 
 Result<bool> PgStore::commitStep(const StepCommit& step) {

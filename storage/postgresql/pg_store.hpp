@@ -23,7 +23,8 @@ public:
                                                        double lon, double radius_m) override;
   Result<std::optional<TicketRecord>> ticketByNumber(std::int64_t number) override;
   Result<std::vector<TicketRecord>> ticketsOf(const std::string& pseudonym, int limit) override;
-  Result<std::int64_t> maxTicketNumber() override;
+  //! From the sequence ticket_numbers, which every instance shares.
+  Result<std::int64_t> reserveTicketNumber() override;
   Result<bool> commitStep(const StepCommit& step) override;
   Result<void> probeEventWrite(std::int64_t event_id) override;
   Result<bool> parkEvent(std::int64_t event_id, const std::string& reason, int tries,

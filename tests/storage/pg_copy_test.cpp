@@ -8,6 +8,7 @@
 #include "storage/postgresql/pg_copy.hpp"
 #include "storage/postgresql/pg_database.hpp"
 #include "storage/postgresql/pg_migrations.hpp"
+#include "storage/postgresql/pg_store.hpp"
 #include "support/engine_harness.hpp"
 #include "support/test_storage.hpp"
 
@@ -73,6 +74,9 @@ TEST_CASE("migrate to postgresql: every table arrives with the same rows, checke
   });
   REQUIRE(next_id.has_value());
   CHECK(*next_id == outbox_sequence + 1);
+  // The next ticket number follows the highest one copied.
+  const auto highest = h.scalar("SELECT max(number) FROM tickets");
+  CHECK(bb::storage::pg::PgStore(*postgres).reserveTicketNumber().value() == highest + 1);
 }
 
 TEST_CASE("migrate to postgresql: the comparison names a table whose rows differ") {

@@ -30,10 +30,10 @@ EngineHarness::EngineHarness(int workers, std::string path) : flows(loadShippedF
   open(true);
 }
 
-EngineHarness::EngineHarness(Backend b, int workers)
-    : flows(loadShippedFlowData()), backend(b), workers_(workers) {
+EngineHarness::EngineHarness(Backend b, int workers, std::string postgres_url)
+    : flows(loadShippedFlowData()), backend(b), pg_url(std::move(postgres_url)), workers_(workers) {
   db_path = dir_.path() + "/db.sqlite";
-  if (backend == Backend::Postgresql) { pg_url = migratedPostgres(); }
+  if (backend == Backend::Postgresql && pg_url.empty()) { pg_url = migratedPostgres(); }
   open(true);
 }
 
@@ -117,7 +117,7 @@ void EngineHarness::raiseNoticeVersion() {
 InboundEvent EngineHarness::event(const std::string& user, InboundKind kind, Channel channel) {
   InboundEvent e;
   e.channel = channel;
-  e.external_id = "ev-" + std::to_string(next_id_.fetch_add(1));
+  e.external_id = event_prefix + std::to_string(next_id_.fetch_add(1));
   e.user_id = user;
   e.chat_id = "chat-" + user;
   e.sent_at = clock.now();
@@ -206,6 +206,15 @@ std::int64_t EngineHarness::scalar(const std::string& sql) {
   auto r = db->read([&](SQLite::Database& raw) { return raw.execAndGet(sql).getInt64(); });
   REQUIRE(r.has_value());
   return *r;
+}
+
+void EngineHarness::execute(const std::string& sql) {
+  if (pg) {
+    auto r = pg->withConnection([&](storage::pg::Session& s) { s.script(sql); });
+    REQUIRE_MESSAGE(r.has_value(), sql << ": " << (r ? "" : r.error().detail));
+    return;
+  }
+  REQUIRE(db->write([&](SQLite::Database& raw) { raw.exec(sql); }).has_value());
 }
 
 std::string EngineHarness::textOf(const std::string& sql) {

@@ -65,6 +65,11 @@ public:
     issued_.push_back(hex);
     return out;
   }
+  //! Counts on from `calls`: a second harness on the same database gets other tokens.
+  void skip(std::uint64_t calls) {
+    std::lock_guard lock(mutex_);
+    calls_ += calls;
+  }
   //! The hex form of every call's bytes so far, in order.
   std::vector<std::string> issued() const {
     std::lock_guard lock(mutex_);
@@ -89,7 +94,9 @@ public:
   //! On `backend`. On PostgreSQL only the conversation and subscription stores are there (no
   //! gazetteer or participation stores yet): `db`, `proposals`, `participation` and `gazetteer`
   //! stay empty.
-  explicit EngineHarness(Backend backend, int workers = 2);
+  //! A non-empty `postgres_url` names a migrated database another harness uses too: two
+  //! instances of the service on one PostgreSQL database.
+  explicit EngineHarness(Backend backend, int workers = 2, std::string postgres_url = {});
   ~EngineHarness();
 
   //! Builds one event from `user` on `channel` with a fresh external id.
@@ -116,6 +123,8 @@ public:
   std::string text(const std::string& key) const;  //!< German text of `key`
   //! The first column of the first row of `sql` (a boolean as 0 or 1), on either backend.
   std::int64_t scalar(const std::string& sql);
+  //! Runs `sql` (statements without results) on either backend.
+  void execute(const std::string& sql);
   //! The first column of the first row of `sql` as text ("" without a row), on either backend.
   std::string textOf(const std::string& sql);
 
@@ -131,6 +140,10 @@ public:
     std::lock_guard lock(removed_mutex_);
     return removed_media_;
   }
+
+  //! The start of the external ids of the events this harness builds (unique per harness when
+  //! two share a database: the channel's ids are unique).
+  std::string event_prefix = "ev-";
 
   //! Changes the engine's options before open() and restart() build it.
   std::function<void(EngineOptions&)> tune_engine;
