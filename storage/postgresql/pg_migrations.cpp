@@ -474,10 +474,11 @@ CREATE TABLE channel_rates (
   next_slot_us bigint NOT NULL DEFAULT 0
 );
 )sql",
-      // 5: ticket numbers every instance takes from (PgStore::reserveTicketNumber); the
-      // copy from SQLite moves it past the highest number copied.
+      // 5: ticket numbers every instance takes from (PgStore::reserveTicketNumber), after any
+      // ticket already stored; the copy from SQLite moves it past the highest number copied.
       R"sql(
 CREATE SEQUENCE ticket_numbers START 1001;
+SELECT setval('ticket_numbers', greatest(coalesce(max(number), 0), 1000)) FROM tickets;
 )sql",
   };
   return steps;

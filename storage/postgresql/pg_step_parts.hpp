@@ -27,6 +27,8 @@ struct PgStep {
 extern const char* const kPgTicketAnonymousFields;
 extern const char* const kPgAnonymousPlaceFields;
 
+//! A bigint milliseconds column as a time; empty when it is NULL.
+std::optional<SysTime> timeAt(const Rows& rows, int row, int column);
 //! The citizen from a row of kCitizenColumns (storage/rows.hpp) starting at column 0.
 CitizenRecord readCitizen(const Rows& rows, int row);
 //! The ticket with its photos, from a row of kTicketColumns starting at column 0.

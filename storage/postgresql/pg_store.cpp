@@ -15,11 +15,6 @@ Channel channelAt(const Rows& rows, int row, int column) {
   return channelFromString(rows.text(row, column)).value_or(Channel::WebChat);
 }
 
-std::optional<SysTime> timeAt(const Rows& rows, int row, int column) {
-  if (rows.isNull(row, column)) { return std::nullopt; }
-  return fromMillis(rows.int64(row, column));
-}
-
 //! Every row of `rows` through `read(rows, row)`.
 template <class Read>
 auto allOf(const Rows& rows, Read read) {

@@ -9,11 +9,6 @@
 namespace bb::storage::pg {
 namespace {
 
-std::optional<SysTime> timeAt(const Rows& rows, int row, int column) {
-  if (rows.isNull(row, column)) { return std::nullopt; }
-  return fromMillis(rows.int64(row, column));
-}
-
 std::vector<CitizenRecord> citizensOf(const Rows& rows) {
   std::vector<CitizenRecord> out;
   for (int i = 0; i < rows.size(); ++i) { out.push_back(readCitizen(rows, i)); }

@@ -18,12 +18,12 @@ bool isClosedStatus(const std::string& s) {
   return s == "erledigt" || s == "nicht_zustaendig" || s == "duplikat" || s == "geschlossen";
 }
 
-std::optional<SysTime> optionalTime(const Rows& rows, int row, int column) {
+}  // namespace
+
+std::optional<SysTime> timeAt(const Rows& rows, int row, int column) {
   if (rows.isNull(row, column)) { return std::nullopt; }
   return fromMillis(rows.int64(row, column));
 }
-
-}  // namespace
 
 #define BB_PG_ANONYMOUS_PLACE                                         \
   "address_text = '', lat = round(lat::numeric, 3)::double precision, " \
@@ -43,9 +43,9 @@ CitizenRecord readCitizen(const Rows& q, int i) {
   c.lang = q.text(i, 4);
   c.consent_version = static_cast<int>(q.int64(i, 5));
   c.unreachable = q.int64(i, 6) != 0;
-  c.last_inbound_at = optionalTime(q, i, 7);
-  c.consent_at = optionalTime(q, i, 8);
-  c.notifications_stopped_at = optionalTime(q, i, 9);
+  c.last_inbound_at = timeAt(q, i, 7);
+  c.consent_at = timeAt(q, i, 8);
+  c.notifications_stopped_at = timeAt(q, i, 9);
   return c;
 }
 
@@ -67,7 +67,7 @@ TicketRecord readTicket(Session& s, const Rows& rows, int row) {
   t.reporter = rows.text(row, 13);  // NULL once anonymized
   t.created_at = fromMillis(rows.int64(row, 14));
   t.updated_at = fromMillis(rows.int64(row, 15));
-  t.closed_at = optionalTime(rows, row, 16);
+  t.closed_at = timeAt(rows, row, 16);
   Rows photos =
       s.run("SELECT media_id FROM ticket_photos WHERE ticket_id = $1 ORDER BY position", t.id);
   for (int i = 0; i < photos.size(); ++i) { t.photo_media_ids.push_back(photos.text(i, 0)); }
@@ -147,7 +147,7 @@ void appendCaseEntry(Session& s, std::int64_t ticket_id, const std::string& even
   }
   c.created_at = fromMillis(q.int64(0, 8));
   c.updated_at = fromMillis(q.int64(0, 9));
-  c.closed_at = optionalTime(q, 0, 10);
+  c.closed_at = timeAt(q, 0, 10);
   c.public_description = q.text(0, 11);
   c.external_ref = q.text(0, 12);
   const std::string payload = casePayload(c, event_type, change, fromMillis(now), grid_m);
