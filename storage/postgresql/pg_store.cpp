@@ -144,6 +144,7 @@ IngestedEvent insertEvent(Session& s, const NewInboundEvent& e) {
 Result<std::vector<IngestedEvent>> PgStore::ingest(
     const std::vector<NewInboundEvent>& events,
     const std::function<void(const std::vector<IngestedEvent>&)>& after_commit) {
+  std::lock_guard lock(ingest_mutex_);
   auto stored = db_.transaction([&events](Session& s) {
     std::vector<IngestedEvent> out;
     out.reserve(events.size());

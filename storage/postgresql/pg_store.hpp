@@ -4,6 +4,8 @@
 // transaction that commits before the caller is answered; a step's parts live in
 // storage/postgresql/pg_step_parts.cpp.
 
+#include <mutex>
+
 #include "bot/conversation/store.hpp"
 #include "storage/postgresql/pg_database.hpp"
 
@@ -77,6 +79,12 @@ public:
 private:
   PgDatabase& db_;
   double public_grid_m_ = 25.0;
+  //! Ingests one at a time, each with its after_commit (as SQLite's one writer does): event ids
+  //! come from a sequence when inserted, so concurrent ingests could commit a lower id after a
+  //! higher one, and the engine, which reads pending events with the last id as its cursor and
+  //! queues a citizen's events in the order after_commit hands them over, would skip or reorder
+  //! them.
+  std::mutex ingest_mutex_;
 };
 
 }  // namespace bb::storage::pg
