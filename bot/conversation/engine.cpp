@@ -486,9 +486,10 @@ void Engine::process(const PendingEvent& pending) {
   step.lang = flow.next.lang;
   applyEffects(flow.effects, step,
                EffectServices{store_, flows_, replies_, random_, participation_,
-                              subscriptions_, options_.public_url});
+                              subscriptions_, options_.public_url,
+                              [this, &pending] { return reserveTicketNumber(pending); }});
   if (step.failed) {
-    processAgainLater(pending, *step.failed);
+    parkUnfinished(pending, *step.failed);
     return;
   }
   const std::vector<std::string> erased_media = closeStep(step, flow.next);

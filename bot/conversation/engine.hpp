@@ -183,9 +183,6 @@ private:
   struct LoadedConversation;
   struct FlowOutcome;
   void process(const PendingEvent& event);
-  //! The step of `event` could not be built (`why`): after a pause, `event` goes back to the
-  //! front of its shard's queue, so the citizen's order holds.
-  void processAgainLater(const PendingEvent& event, const Error& why);
   LoadedConversation loadConversation(const std::string& pseudonym);
   void loadSender(Step& step, const StoredInbound& stored);
   //! The citizen tapped the button of a hold notice (kShowHeldChoice).
@@ -209,6 +206,12 @@ private:
   //! commit_max_tries failed tries, or the engine stops.
   std::optional<bool> commitOrPark(const PendingEvent& pending, const StepCommit& commit);
   Result<bool> park(const PendingEvent& pending, const std::string& reason, int tries);
+  //! A ticket number for the step of `pending`: retried with the commit's backoff up to
+  //! commit_max_tries times (the citizen's step is not run again, so nothing is spent twice).
+  Result<std::int64_t> reserveTicketNumber(const PendingEvent& pending);
+  //! The step of `pending` could not be built (`why`): parks it like a failed commit (staff see
+  //! it and retry it); a stopping engine leaves it stored for the next start.
+  void parkUnfinished(const PendingEvent& pending, const Error& why);
   void parkBehind(std::size_t index, const PendingEvent& pending);
   void resumeRetried(std::size_t index);
   bool requeue(std::size_t index, const std::string& pseudonym, std::int64_t last_parked);

@@ -71,13 +71,49 @@ std::optional<bool> Engine::commitOrPark(const PendingEvent& pending, const Step
   }
 }
 
-void Engine::processAgainLater(const PendingEvent& pending, const Error& why) {
-  log::warn("engine_step_retried", {{"event", std::to_string(pending.id)},
-                                    {"code", toString(why.code)}});
-  if (!pause(options_.commit_retry_base)) { return; }  // stopping: the event stays stored
-  Shard& shard = *shards_[shardOf(pending.shard_key)];
-  std::lock_guard lock(shard.mutex);
-  shard.queue.push_front(pending);
+Result<std::int64_t> Engine::reserveTicketNumber(const PendingEvent& pending) {
+  // Counted like a commit's failures (see commitOrPark): a store that takes no writes at all is
+  // waited for, only a fault the store shows for this step alone ends in parking.
+  std::chrono::milliseconds wait = options_.commit_retry_base;
+  int failures = 0;
+  bool store_took_probe = true;
+  for (int tries = 1;; ++tries) {
+    auto number = store_.reserveTicketNumber();
+    if (number) { return number; }
+    if (store_took_probe) { ++failures; }
+    log::warn("engine_ticket_number_failed", {{"event", std::to_string(pending.id)},
+                                              {"code", toString(number.error().code)},
+                                              {"detail", number.error().detail},
+                                              {"tries", std::to_string(tries)},
+                                              {"counted", std::to_string(failures)}});
+    if (failures >= options_.commit_max_tries) { return number; }
+    if (!pause(wait)) { return number; }  // stopping: the event stays stored unprocessed
+    wait = std::min(wait * 2, options_.commit_retry_max);
+    store_took_probe = static_cast<bool>(store_.probeEventWrite(pending.id));
+  }
+}
+
+void Engine::parkUnfinished(const PendingEvent& pending, const Error& why) {
+  if (stopping_.load()) { return; }  // processed at the next start
+  const std::string reason = std::string("ticket_number:") + toString(why.code);
+  std::chrono::milliseconds wait = options_.commit_retry_base;
+  for (;;) {
+    auto parked = park(pending, reason, options_.commit_max_tries);
+    if (parked && *parked) {
+      commits_parked_.fetch_add(1);
+      if (Metrics* m = metrics_.load()) { m->increment(kParkedTotal); }
+      log::error("engine_event_parked", {{"event", std::to_string(pending.id)},
+                                         {"code", toString(why.code)},
+                                         {"tries", std::to_string(options_.commit_max_tries)}});
+    }
+    if (parked) { return; }
+    // The store took no write: nothing is lost (the event is stored), keep trying to set it
+    // aside so that the worker can go on with the others.
+    log::warn("engine_park_failed",
+              {{"event", std::to_string(pending.id)}, {"code", toString(parked.error().code)}});
+    if (!pause(wait)) { return; }
+    wait = std::min(wait * 2, options_.commit_retry_max);
+  }
 }
 
 Result<bool> Engine::park(const PendingEvent& pending, const std::string& reason, int tries) {

@@ -31,8 +31,8 @@ struct Step {
   int released_held = 0;
   bool forget = false;  //!< the citizen declined the privacy notice
   bool erase = false;   //!< the citizen confirmed "daten löschen"
-  //! Something the step cannot go on without failed (no ticket number could be reserved): the
-  //! step is not committed and the event is processed again later.
+  //! Something the step cannot go on without failed (no ticket number could be reserved, after
+  //! retries): the step is not committed and the event is parked for staff to retry.
   std::optional<Error> failed;
 
   //! Queues a reply to the sender in this step's commit.

@@ -215,9 +215,9 @@ struct EffectHandlers {
 private:
   //! Numbers a ticket of this step's sender; returns the number.
   std::int64_t fileTicket(NewTicket& ticket) const {
-    auto number = s.store.reserveTicketNumber();
+    auto number = s.reserve_ticket_number();
     if (!number) {
-      // Without a number there is no ticket and no answer: the event is processed again.
+      // Without a number there is no ticket and no answer: the step is not committed.
       step.failed = number.error();
       return 0;
     }

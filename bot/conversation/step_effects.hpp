@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,8 @@ struct EffectServices {
   Participation* participation;      //!< null: no participatory budget
   SubscriptionStore* subscriptions;  //!< null: nobody is subscribed
   const std::string& public_url;  //!< base of the export link sent to messengers
+  //! A ticket number for this step, retried while the store cannot give one out.
+  std::function<Result<std::int64_t>()> reserve_ticket_number;
 };
 
 //! Runs `effects` in order against `step` (LookupNearby and Geocode are answered during the flow
