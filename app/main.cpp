@@ -14,6 +14,12 @@ void usage() {
                "  serve --config FILE         run the service\n"
                "  migrate --config FILE       create or upgrade the database schema\n"
                "  check-config --config FILE  validate the config, print every error (exit 2)\n"
+               "  migrate-to-postgresql [--from FILE] [--to URL] --config FILE\n"
+               "                              copy the SQLite database (default storage.path)\n"
+               "                              into a new, empty PostgreSQL database (default\n"
+               "                              storage.postgresql.url; password from\n"
+               "                              BUERGERBOX_STORAGE_POSTGRESQL_PASSWORD[_FILE]);\n"
+               "                              commits only when every table matches\n"
                "  apikey add --name N --department D [--department D2 ...] --config FILE\n"
                "                              create a back-office API key (printed once;\n"
                "                              --department '*' for every department)\n"
@@ -72,6 +78,7 @@ struct Subcommand {
 constexpr Subcommand kSubcommands[] = {
   {"serve",        bb::app::runServe},
   {"migrate",      bb::app::runMigrate},
+  {"migrate-to-postgresql", bb::app::runMigrateToPostgresql},
   {"check-config", bb::app::runCheckConfig},
   {"apikey",       bb::app::runApiKey},
   {"deliveries",   bb::app::runDeliveries},

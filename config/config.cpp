@@ -64,6 +64,14 @@ const std::vector<Field>& fields() {
        at(&Config::storage, &StorageConfig::reader_connections)},
       {"storage", "fault_file", Kind::String, at(&Config::storage, &StorageConfig::fault_file)},
       {"storage", "sync_delay_us", Kind::Int, at(&Config::storage, &StorageConfig::sync_delay_us)},
+      {"storage.postgresql", "url", Kind::String,
+       [](Config& c) -> void* { return &c.storage.postgresql.url; }},
+      {"storage.postgresql", "password", Kind::Secret,
+       [](Config& c) -> void* { return &c.storage.postgresql.password; }},
+      {"storage.postgresql", "pool_size", Kind::Int,
+       [](Config& c) -> void* { return &c.storage.postgresql.pool_size; }},
+      {"storage.postgresql", "statement_timeout_ms", Kind::Int,
+       [](Config& c) -> void* { return &c.storage.postgresql.statement_timeout_ms; }},
       {"whatsapp", "enabled", Kind::Bool, at(&Config::whatsapp, &WhatsAppConfig::enabled)},
       {"whatsapp", "api_base", Kind::String, at(&Config::whatsapp, &WhatsAppConfig::api_base)},
       {"whatsapp", "phone_number_id", Kind::String,
@@ -229,7 +237,9 @@ std::string upper(std::string s) {
 std::string pathOf(const Field& f) { return f.section.empty() ? f.key : f.section + "." + f.key; }
 
 std::string envNameOf(const Field& f) {
-  return "BUERGERBOX_" + (f.section.empty() ? "" : upper(f.section) + "_") + upper(f.key);
+  std::string section = upper(f.section);  // "storage.postgresql" → "STORAGE_POSTGRESQL"
+  std::replace(section.begin(), section.end(), '.', '_');
+  return "BUERGERBOX_" + (section.empty() ? "" : section + "_") + upper(f.key);
 }
 
 //! Sets a field from JSON; returns an error text or "".
@@ -452,6 +462,11 @@ void validate(const Config& c, std::vector<std::string>& errors) {
        "storage.reader_connections: must be 1..64");
   need(c.storage.sync_delay_us >= 0 && c.storage.sync_delay_us <= 1000000,
        "storage.sync_delay_us: must be 0..1000000 (benchmarks only; 0 in production)");
+  need(c.storage.postgresql.pool_size >= 1 && c.storage.postgresql.pool_size <= 64,
+       "storage.postgresql.pool_size: must be 1..64");
+  need(c.storage.postgresql.statement_timeout_ms >= 0 &&
+           c.storage.postgresql.statement_timeout_ms <= 600000,
+       "storage.postgresql.statement_timeout_ms: must be 0..600000 (0: no limit)");
   need(c.telegram.mode == "webhook" || c.telegram.mode == "polling",
        "telegram.mode: must be webhook or polling");
   need(c.log.level == "debug" || c.log.level == "info" || c.log.level == "warn" ||
@@ -733,7 +748,14 @@ LoadResult parseConfig(const std::string& json_text, const EnvReader& env, const
 
   for (const auto& [name, value] : root.items()) {
     if (value.is_object() && isSection(name)) {
-      for (const auto& [key, inner] : value.items()) { visit(name, key, inner); }
+      for (const auto& [key, inner] : value.items()) {
+        // One level of sub-sections ("storage": {"postgresql": {...}}).
+        if (const std::string sub = name + "." + key; inner.is_object() && isSection(sub)) {
+          for (const auto& [sub_key, sub_value] : inner.items()) { visit(sub, sub_key, sub_value); }
+        } else {
+          visit(name, key, inner);
+        }
+      }
     } else if (isSection(name)) {
       out.errors.push_back(name + ": must be an object");
     } else {

@@ -32,6 +32,15 @@ struct ServerConfig {
   std::string trusted_proxies;
 };
 
+//! PostgreSQL (`storage.postgresql.*`): where `buergerbox migrate-to-postgresql` copies to.
+struct PostgresqlConfig {
+  //! libpq connection string or postgresql:// URI, without the password.
+  std::string url;
+  std::string password;  // secret: BUERGERBOX_STORAGE_POSTGRESQL_PASSWORD(_FILE)
+  int pool_size = 4;
+  int statement_timeout_ms = 5000;
+};
+
 struct StorageConfig {
   std::string path = "var/buergerbox.db";  //!< the SQLite file
   std::string media_dir = "var/media";
@@ -41,6 +50,7 @@ struct StorageConfig {
   //! Benchmarks and tests only: every sync of the database waits this long first, as on a slow
   //! disk (storage/sync_delay_vfs.hpp). 0: off.
   int sync_delay_us = 0;
+  PostgresqlConfig postgresql;
 };
 
 struct WhatsAppConfig {

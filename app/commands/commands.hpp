@@ -12,6 +12,9 @@ int runVersion(const Args& args);
 int runCheckConfig(const Args& args);
 //! `migrate --config FILE`: creates or upgrades the database schema.
 int runMigrate(const Args& args);
+//! `migrate-to-postgresql [--from FILE] [--to URL] --config FILE`: copies the SQLite database
+//! into a new, empty PostgreSQL database, compared table by table before it commits.
+int runMigrateToPostgresql(const Args& args);
 //! `staff add --login NAME --role ROLE [--department D]... --config FILE`; password on stdin.
 int runStaff(const Args& args);
 //! `apikey add --name N --department D [--department D2 ...] --config FILE`: prints the key once;

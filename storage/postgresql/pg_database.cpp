@@ -3,6 +3,7 @@
 #include <libpq-fe.h>
 
 #include <charconv>
+#include <string_view>
 #include <exception>
 
 #include "bot/log.hpp"
@@ -200,11 +201,24 @@ Result<PGconn*> connectSession(const PgOptions& options, const char* application
   // first, and refused with a fixed text.
   char* parse_error = nullptr;
   PQconninfoOption* parsed = PQconninfoParse(options.url.c_str(), &parse_error);
-  PQconninfoFree(parsed);
   if (parsed == nullptr) {
     PQfreemem(parse_error);
     return fail(ErrorCode::InvalidInput, "storage.postgresql.url is not a valid libpq connection "
                                          "string or postgresql:// URI");
+  }
+  // A password in the connection string would end up in the config file, the process list or
+  // a shell history: it comes only from the environment or a file.
+  bool has_password = false;
+  for (const PQconninfoOption* o = parsed; o->keyword != nullptr; ++o) {
+    if (std::string_view(o->keyword) == "password" && o->val != nullptr && *o->val != '\0') {
+      has_password = true;
+    }
+  }
+  PQconninfoFree(parsed);
+  if (has_password) {
+    return fail(ErrorCode::InvalidInput,
+                "storage.postgresql.url must not contain a password: set "
+                "BUERGERBOX_STORAGE_POSTGRESQL_PASSWORD or BUERGERBOX_STORAGE_POSTGRESQL_PASSWORD_FILE");
   }
   const std::string timeout = std::to_string(options.connect_timeout_s);
   // expand_dbname = 1: "dbname" carries the whole connection string; the keywords after it

@@ -125,6 +125,42 @@ TEST_CASE("config: secrets are refused in the file but read from *_file paths") 
   CHECK(via_env.config.telegram.bot_token == "from-file");
 }
 
+TEST_CASE("config: storage.postgresql is a nested section, its password only from the environment or a file") {
+  FakeEnv env;
+  FakeFiles files;
+  files.files["/run/secrets/pg"] = "pg-secret\n";
+  auto ok = parseConfig(R"({"demo": true, "storage": {"path": "var/x.db", "postgresql":
+                            {"url": "host=db.example user=bb dbname=bb", "pool_size": 8,
+                             "statement_timeout_ms": 2000, "password_file": "/run/secrets/pg"}}})",
+                        env.reader(), files.reader());
+  for (const auto& e : ok.errors) { MESSAGE(e); }
+  REQUIRE(ok.ok());
+  CHECK(ok.config.storage.path == "var/x.db");
+  CHECK(ok.config.storage.postgresql.url == "host=db.example user=bb dbname=bb");
+  CHECK(ok.config.storage.postgresql.pool_size == 8);
+  CHECK(ok.config.storage.postgresql.statement_timeout_ms == 2000);
+  CHECK(ok.config.storage.postgresql.password == "pg-secret");
+
+  auto inline_password = parseConfig(R"({"demo": true, "storage": {"postgresql": {"password": "x"}}})",
+                                     env.reader(), files.reader());
+  CHECK(mentions(inline_password.errors, "storage.postgresql.password: secrets must not be in the "
+                                         "config file; set BUERGERBOX_STORAGE_POSTGRESQL_PASSWORD"));
+  auto unknown = parseConfig(R"({"demo": true, "storage": {"postgresql": {"uri": "x", "pool_size": 0}}})",
+                             env.reader(), files.reader());
+  CHECK(mentions(unknown.errors, "storage.postgresql.uri: unknown key"));
+  CHECK(mentions(unknown.errors, "storage.postgresql.pool_size: must be 1..64"));
+
+  env.vars["BUERGERBOX_STORAGE_POSTGRESQL_PASSWORD"] = "from-env";
+  env.vars["BUERGERBOX_STORAGE_POSTGRESQL_URL"] = "host=other";
+  auto via_env = parseConfig(R"({"demo": true})", env.reader(), files.reader());
+  REQUIRE(via_env.ok());
+  CHECK(via_env.config.storage.postgresql.password == "from-env");
+  CHECK(via_env.config.storage.postgresql.url == "host=other");
+  CHECK(bb::config::unknownEnvironmentNames({"BUERGERBOX_STORAGE_POSTGRESQL_PASSWORD_FILE",
+                                             "BUERGERBOX_STORAGE_POSTGRESQL_URL"})
+            .empty());
+}
+
 TEST_CASE("config: type errors, enabled channels without secrets, malformed keys") {
   FakeEnv env;
   env.vars["BUERGERBOX_PRIVACY_ENCRYPTION_KEY"] = "abc";

@@ -158,6 +158,25 @@ TEST_CASE("postgresql: opening with a bad address or settings is a clear error")
   CHECK_FALSE(PgDatabase::open(zero_pool).has_value());
 }
 
+TEST_CASE("postgresql: a password inside the connection string is refused without quoting it") {
+  for (const std::string url : {"host=127.0.0.1 user=bb password=Geheim-42 dbname=x",
+                                "postgresql://bb:Geheim-42@127.0.0.1/x"}) {
+    PgOptions options;
+    options.url = url;
+    auto refused = PgDatabase::open(options);
+    REQUIRE_FALSE(refused.has_value());
+    CHECK(refused.error().code == bb::ErrorCode::InvalidInput);
+    CHECK(refused.error().detail.find("BUERGERBOX_STORAGE_POSTGRESQL_PASSWORD") != std::string::npos);
+    CHECK(refused.error().detail.find("Geheim") == std::string::npos);
+  }
+  // An empty password keyword is no password.
+  PgOptions bare;
+  bare.url = "host=127.0.0.1 port=1 user=bb password='' dbname=x connect_timeout=2";
+  auto unreachable = PgDatabase::open(bare);
+  REQUIRE_FALSE(unreachable.has_value());
+  CHECK(unreachable.error().code == bb::ErrorCode::Unavailable);
+}
+
 TEST_CASE("postgresql: migrations run once, record the version and a second run changes nothing") {
   auto db = openDb(freshPostgres());
   CHECK(bb::storage::pg::schemaVersion(*db).value() == 0);
