@@ -1,6 +1,7 @@
 #include "storage/postgresql/pg_subscription_store.hpp"
 
-#include <set>
+#include <string>
+#include <vector>
 
 #include "storage/millis.hpp"
 #include "storage/postgresql/pg_step_parts.hpp"
@@ -136,23 +137,41 @@ Result<int> PgSubscriptionStore::clearAnsweredReminders() {
 }
 
 Result<int> PgSubscriptionStore::removeUnanswered(SysTime reminded_before, SysTime now) {
-  return db_.transaction([&](Session& s) {
-    Rows rows = s.run("SELECT s.pseudonym, s.topic FROM sub_subscriptions s LEFT JOIN citizens c "
+  auto candidates = db_.withConnection([&](Session& s) {
+    Rows rows = s.run("SELECT DISTINCT s.pseudonym FROM sub_subscriptions s LEFT JOIN citizens c "
                       "ON c.pseudonym = s.pseudonym WHERE s.reminded_at IS NOT NULL AND "
                       "s.reminded_at <= $1 AND COALESCE(c.last_inbound_at, 0) <= s.reminded_at "
-                      "ORDER BY s.pseudonym, s.topic",
+                      "ORDER BY s.pseudonym",
                       toMillis(reminded_before));
-    std::set<std::string> citizens;
-    for (int i = 0; i < rows.size(); ++i) {
-      const std::string pseudonym = rows.text(i, 0);
-      applySubscriptionChanges(
-          s, pseudonym,
-          {SubscriptionChange{SubscriptionChange::Op::Unsubscribe, rows.text(i, 1), 0}},
-          toMillis(now));
-      citizens.insert(pseudonym);
-    }
-    return static_cast<int>(citizens.size());
+    std::vector<std::string> out;
+    for (int i = 0; i < rows.size(); ++i) { out.push_back(rows.text(i, 0)); }
+    return out;
   });
+  if (!candidates) { return Unexpected<Error>{candidates.error()}; }
+  int removed = 0;
+  for (const std::string& pseudonym : *candidates) {
+    // One citizen at a time, looked at again under the lock every step of that citizen takes
+    // first (storage/postgresql/pg_store.cpp): an answer committed since the list was read
+    // (by any instance) is seen now, one being committed is waited for.
+    auto done = db_.transaction([&](Session& s) {
+      lockRecipients(s, {pseudonym});
+      Rows topics = s.run("SELECT s.topic FROM sub_subscriptions s LEFT JOIN citizens c ON "
+                          "c.pseudonym = s.pseudonym WHERE s.pseudonym = $1 AND s.reminded_at IS "
+                          "NOT NULL AND s.reminded_at <= $2 AND COALESCE(c.last_inbound_at, 0) <= "
+                          "s.reminded_at ORDER BY s.topic",
+                          pseudonym, toMillis(reminded_before));
+      std::vector<SubscriptionChange> changes;
+      for (int t = 0; t < topics.size(); ++t) {
+        changes.push_back(
+            SubscriptionChange{SubscriptionChange::Op::Unsubscribe, topics.text(t, 0), 0});
+      }
+      applySubscriptionChanges(s, pseudonym, changes, toMillis(now));
+      return !changes.empty();
+    });
+    if (!done) { return Unexpected<Error>{done.error()}; }
+    if (*done) { ++removed; }
+  }
+  return removed;
 }
 
 }  // namespace bb::storage::pg

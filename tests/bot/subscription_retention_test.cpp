@@ -3,8 +3,13 @@
 
 #include <doctest/doctest.h>
 
+#include <future>
+#include <thread>
+
 #include "bot/subscriptions/subscriptions.hpp"
+#include "storage/postgresql/pg_database.hpp"
 #include "support/engine_harness.hpp"
+#include "support/test_storage.hpp"
 
 using bb::test::OnPostgresql;
 using bb::test::OnSqlite;
@@ -72,4 +77,46 @@ TEST_CASE_TEMPLATE("subscriptions retention: remind once after M months, remove 
   CHECK(h.scalar("SELECT count(*) FROM consents WHERE withdrawn_at IS NOT NULL AND pseudonym = '" +
                  h.pseudonym("quiet", Channel::Telegram) + "'") == 2);
   CHECK(h.scalar("SELECT count(*) FROM outbox WHERE kind = 'notice'") == 2);
+}
+
+TEST_CASE("subscriptions retention: an answer another instance is committing keeps the subscriptions") {
+  bb::test::EngineHarness h(bb::test::Backend::Postgresql);
+  say(h, "quiet", "hallo");
+  say(h, "quiet", "ja");
+  say(h, "quiet", "abonnieren stadtrat");
+  bb::RetentionOptions options;
+  options.inactive_months = 6;
+  options.remove_after_days = 30;
+  auto run = [&] {
+    return bb::runSubscriptionRetention(*h.subscriptions, h.flows.texts, h.flows.topics, options,
+                                        h.clock.now());
+  };
+  h.clock.advance(185 * kDay);
+  REQUIRE(run().reminded == 1);
+  h.clock.advance(31 * kDay);  // the grace period is over
+  const std::string quiet = h.pseudonym("quiet", Channel::Telegram);
+  const auto answered_at = std::chrono::duration_cast<std::chrono::milliseconds>(
+                               h.clock.now().time_since_epoch())
+                               .count();
+  // Another instance is committing the citizen's answer: its step holds the citizen's lock and
+  // has written the new time, not yet committed, while retention runs.
+  auto other = bb::test::openPostgres(h.pg_url);
+  std::promise<void> written;
+  std::promise<void> release;
+  std::thread answering([&] {
+    (void)other->transaction([&](bb::storage::pg::Session& s) {
+      s.run("SELECT pg_advisory_xact_lock(1, hashtext($1))", quiet);
+      s.run("UPDATE citizens SET last_inbound_at = $1 WHERE pseudonym = $2",
+            static_cast<std::int64_t>(answered_at), quiet);
+      written.set_value();
+      release.get_future().wait();
+    });
+  });
+  written.get_future().wait();
+  auto retention = std::async(std::launch::async, run);
+  CHECK(retention.wait_for(std::chrono::milliseconds(300)) == std::future_status::timeout);
+  release.set_value();
+  answering.join();
+  CHECK(retention.get().removed == 0);
+  CHECK(h.subscriptions->topicsOf(quiet)->size() == 1);
 }
