@@ -48,6 +48,8 @@ public:
   Result<std::vector<StatusHistoryEntry>> statusHistory(std::int64_t number) override;
   Result<std::vector<StatusHistoryEntry>> staffReplies(std::int64_t number) override;
   Result<std::vector<OutboxRow>> dueOutbox(Channel channel, SysTime now, int limit) override;
+  //! One instance owns the file, and its worker keeps its own sends apart (in flight): no write.
+  Result<bool> claimOutbox(std::int64_t, SysTime, SysTime) override { return true; }
   Result<std::vector<OutboxRow>> outboxFor(const std::string& pseudonym, Channel channel,
                                            std::int64_t after_id, int limit) override;
   Result<void> markOutbox(std::int64_t id, const std::string& status,

@@ -332,6 +332,11 @@ public:
   //! Queued rows of `channel` due at `now`, oldest first, at most one per recipient at a time
   //! (so order per recipient holds), up to `limit`.
   virtual Result<std::vector<OutboxRow>> dueOutbox(Channel channel, SysTime now, int limit) = 0;
+  //! Takes the due row `id` for this instance's send until `until`: meanwhile no other instance
+  //! finds it due (nor the recipient's later rows), and if this instance dies before the outcome
+  //! is marked, the row is due again then. False when another instance took it first or it is
+  //! no longer due.
+  virtual Result<bool> claimOutbox(std::int64_t id, SysTime now, SysTime until) = 0;
   virtual Result<std::vector<OutboxRow>> outboxFor(const std::string& pseudonym, Channel channel,
                                                    std::int64_t after_id, int limit) = 0;
   virtual Result<void> markOutbox(std::int64_t id, const std::string& status,

@@ -383,6 +383,12 @@ PassReport OutboxWorker::runOnce() {
         notReadyUntil(recent_.front() + std::chrono::seconds(1));
         break;
       }
+      // Several instances read the same due rows: only the one whose claim holds sends it.
+      const SysTime claimed_at = clock_.now();
+      if (auto claimed = store_.claimOutbox(row.id, claimed_at, claimed_at + options_.claim_lease);
+          !claimed || !*claimed) {
+        continue;  // taken by another instance (or the store is out of reach: next pass)
+      }
       recent_.push_back(mono);
       tokens_ -= 1;
       ++report.attempted;

@@ -47,6 +47,9 @@ struct OutboxOptions {
   std::chrono::milliseconds retry_base{5000};  //!< first backoff; doubles per try
   std::chrono::milliseconds retry_max{30 * 60 * 1000};
   int batch = 100;  //!< rows read per poll
+  //! How long a row this instance took for sending is its own (Store::claimOutbox): longer
+  //! than a send can take; after it, a row whose instance died is sent by another.
+  std::chrono::milliseconds claim_lease{120000};
   std::chrono::milliseconds idle_poll{250};  //!< sleep of the real-time loop when idle
   std::uint32_t jitter_seed = 0;  //!< 0: seeded from the random device
   //! The keyed hash stored for the id the channel gave a sent message (Engine::providerIdHash

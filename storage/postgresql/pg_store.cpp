@@ -417,6 +417,19 @@ Result<std::vector<OutboxRow>> PgStore::dueOutbox(Channel channel, SysTime now, 
   });
 }
 
+Result<bool> PgStore::claimOutbox(std::int64_t id, SysTime now, SysTime until) {
+  // The lease is the row's next attempt: a claimed row is not due for anyone else, and the
+  // recipient's later rows wait behind it as behind any queued row. SKIP LOCKED: an instance
+  // claiming the same row at this moment wins, this one goes on without waiting.
+  return db_.withConnection([&](Session& s) {
+    return !s.run("UPDATE outbox SET next_attempt_at = $3 WHERE id = (SELECT id FROM outbox "
+                  "WHERE id = $1 AND status = 'queued' AND next_attempt_at <= $2 "
+                  "FOR UPDATE SKIP LOCKED) RETURNING id",
+                  id, toMillis(now), toMillis(until))
+                .empty();
+  });
+}
+
 Result<std::vector<OutboxRow>> PgStore::outboxFor(const std::string& pseudonym, Channel channel,
                                                   std::int64_t after_id, int limit) {
   return db_.withConnection([&](Session& s) {

@@ -50,6 +50,7 @@ public:
   Result<std::vector<StatusHistoryEntry>> statusHistory(std::int64_t number) override;
   Result<std::vector<StatusHistoryEntry>> staffReplies(std::int64_t number) override;
   Result<std::vector<OutboxRow>> dueOutbox(Channel channel, SysTime now, int limit) override;
+  Result<bool> claimOutbox(std::int64_t id, SysTime now, SysTime until) override;
   Result<std::vector<OutboxRow>> outboxFor(const std::string& pseudonym, Channel channel,
                                            std::int64_t after_id, int limit) override;
   Result<void> markOutbox(std::int64_t id, const std::string& status,
