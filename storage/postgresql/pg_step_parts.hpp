@@ -49,7 +49,10 @@ std::int64_t insertOutbound(Session& s, const NewOutbound& o, std::int64_t ticke
 //! order, before the transaction locks any row: two transactions then never wait for each
 //! other's recipient and row locks in a cycle (a status change locks the ticket, a citizen's
 //! step into the same ticket's thread its own recipient lock).
-void lockRecipients(Session& s, std::vector<std::string> pseudonyms);
+void lockRecipients(Session& s, const std::vector<std::string>& pseudonyms);
+//! The recipient lock a citizen's rows share with others (of kRecipientLockSlots).
+inline constexpr int kRecipientLockSlots = 1024;
+int recipientLockSlot(const std::string& pseudonym);
 void openReplyWindow(Session& s, const std::string& pseudonym, std::int64_t ticket_id,
                      std::int64_t now);
 void noteWithheld(Session& s, std::int64_t ticket_id, int withheld, std::int64_t now);

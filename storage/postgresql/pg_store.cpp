@@ -271,7 +271,7 @@ Result<bool> PgStore::commitStep(const StepCommit& step) {
     const PgStep w{s, toMillis(step.now)};
     std::vector<std::string> recipients{step.pseudonym};
     for (const auto& o : step.outbound) { recipients.push_back(o.pseudonym); }
-    lockRecipients(s, std::move(recipients));
+    lockRecipients(s, recipients);
     // Processed before (a re-run after a crash): nothing changes.
     if (step.event_id != 0 && !markProcessed(w, step.event_id)) { return false; }
     countAnonymously(w, step.counters);

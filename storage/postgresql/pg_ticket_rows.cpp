@@ -3,6 +3,7 @@
 // storage/sqlite_subscription_store.cpp.
 
 #include <algorithm>
+#include <cstdint>
 
 #include "storage/millis.hpp"
 #include "storage/postgresql/pg_step_parts.hpp"
@@ -89,12 +90,27 @@ std::int64_t addTicketEvent(Session& s, std::int64_t ticket_id, const std::strin
       .int64(0, 0);
 }
 
-void lockRecipients(Session& s, std::vector<std::string> pseudonyms) {
-  std::sort(pseudonyms.begin(), pseudonyms.end());
-  pseudonyms.erase(std::unique(pseudonyms.begin(), pseudonyms.end()), pseudonyms.end());
+int recipientLockSlot(const std::string& pseudonym) {
+  // FNV-1a: the same slot on every instance and build (std::hash promises neither).
+  std::uint32_t hash = 2166136261U;
+  for (const unsigned char c : pseudonym) { hash = (hash ^ c) * 16777619U; }
+  return static_cast<int>(hash % static_cast<std::uint32_t>(kRecipientLockSlots));
+}
+
+void lockRecipients(Session& s, const std::vector<std::string>& pseudonyms) {
+  // A slot per recipient, not a lock: a status change to thousands of followers takes at most
+  // kRecipientLockSlots locks (PostgreSQL's lock table is shared and small), at the price that
+  // two citizens of one slot commit one after the other. Slots in ascending order.
+  std::vector<int> slots;
+  slots.reserve(pseudonyms.size());
+  for (const auto& p : pseudonyms) { slots.push_back(recipientLockSlot(p)); }
+  std::sort(slots.begin(), slots.end());
+  slots.erase(std::unique(slots.begin(), slots.end()), slots.end());
   // Held until the commit; the two-key form keeps clear of the one-key leadership lock. Taking
   // one again in the same transaction returns at once.
-  for (const auto& p : pseudonyms) { s.run("SELECT pg_advisory_xact_lock(1, hashtext($1))", p); }
+  for (const int slot : slots) {
+    s.run("SELECT pg_advisory_xact_lock(1, $1)", static_cast<std::int64_t>(slot));
+  }
 }
 
 std::int64_t insertOutbound(Session& s, const NewOutbound& o, std::int64_t ticket_id,
@@ -162,7 +178,7 @@ void writeStatusChange(Session& s, std::int64_t ticket_id, const StatusChange& c
   const std::int64_t now = toMillis(change.now);
   std::vector<std::string> recipients;
   for (const auto& o : change.notifications) { recipients.push_back(o.pseudonym); }
-  lockRecipients(s, std::move(recipients));
+  lockRecipients(s, recipients);
   s.run("UPDATE tickets SET status = $1, updated_at = $2, closed_at = "
         "CASE WHEN $3 THEN coalesce(closed_at, $2) ELSE NULL END WHERE id = $4",
         change.new_status, now, isClosedStatus(change.new_status), ticket_id);

@@ -8,6 +8,7 @@
 
 #include "bot/subscriptions/subscriptions.hpp"
 #include "storage/postgresql/pg_database.hpp"
+#include "storage/postgresql/pg_step_parts.hpp"
 #include "support/engine_harness.hpp"
 #include "support/test_storage.hpp"
 
@@ -105,7 +106,8 @@ TEST_CASE("subscriptions retention: an answer another instance is committing kee
   std::promise<void> release;
   std::thread answering([&] {
     (void)other->transaction([&](bb::storage::pg::Session& s) {
-      s.run("SELECT pg_advisory_xact_lock(1, hashtext($1))", quiet);
+      s.run("SELECT pg_advisory_xact_lock(1, $1)",
+            static_cast<std::int64_t>(bb::storage::pg::recipientLockSlot(quiet)));
       s.run("UPDATE citizens SET last_inbound_at = $1 WHERE pseudonym = $2",
             static_cast<std::int64_t>(answered_at), quiet);
       written.set_value();
