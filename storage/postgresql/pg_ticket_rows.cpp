@@ -205,6 +205,10 @@ void withdrawConsent(Session& s, const std::string& pseudonym, const std::string
 
 void grantConsent(Session& s, const std::string& pseudonym, const std::string& purpose,
                   int notice_version, std::int64_t now) {
+  // Two grants of one purpose at once (two instances, or the web chat beside a step) would both
+  // find nothing to withdraw and both insert: the citizen's lock puts them one after the other
+  // (held already inside a step, then this returns at once).
+  lockRecipients(s, {pseudonym});
   withdrawConsent(s, pseudonym, purpose, now);
   s.run("INSERT INTO consents (pseudonym, purpose, notice_version, granted_at) "
         "VALUES ($1, $2, $3, $4)",

@@ -8,9 +8,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include <atomic>
 #include <iterator>
 #include <map>
 #include <string>
+#include <thread>
 
 #include "bot/text/local_time.hpp"
 #include "bot/text/timestamp.hpp"
@@ -214,3 +216,25 @@ TEST_CASE("consents per purpose: the export lists all three purposes with versio
 }
 
 }  // namespace bb::test
+
+TEST_CASE("consents per purpose: the same grant from two places at once leaves one valid consent") {
+  bb::test::EngineHarness h(bb::test::Backend::Postgresql);
+  h.onboard("anna");
+  const std::string citizen = h.pseudonym("anna");
+  const std::string of_anna =
+      "FROM consents WHERE purpose = 'broadcast:stadtrat' AND pseudonym = '" + citizen + "'";
+  std::atomic<int> failed{0};
+  auto grant = [&] {
+    for (int i = 0; i < 50; ++i) {
+      if (!h.subscriptions->grantConsent(citizen, "broadcast:stadtrat", 1, h.clock.now())) {
+        failed.fetch_add(1);
+      }
+    }
+  };
+  std::thread other(grant);
+  grant();
+  other.join();
+  CHECK(failed.load() == 0);
+  CHECK(h.scalar("SELECT count(*) " + of_anna + " AND withdrawn_at IS NULL") == 1);
+  CHECK(h.scalar("SELECT count(*) " + of_anna) == 100);
+}
