@@ -25,6 +25,15 @@ void reportAll(EngineHarness& h, const std::string& prefix, int count) {
   }
 }
 
+//! `user` reports rubbish at the Marktplatz up to the question whether to send it.
+void untilConfirm(EngineHarness& h, const std::string& user) {
+  h.choice(user, "report");
+  h.choice(user, "cat:muell");
+  h.location(user, kMarktplatz);
+  h.choice(user, "skip");
+  h.choice(user, "skip");
+}
+
 }  // namespace
 
 TEST_CASE("instances: two instances on one PostgreSQL database never give out a ticket number twice") {
@@ -64,11 +73,7 @@ TEST_CASE("instances: a step whose ticket number cannot be reserved waits and th
   };
   h.restart();
   h.onboard("anna");
-  h.choice("anna", "report");
-  h.choice("anna", "cat:muell");
-  h.location("anna", kMarktplatz);
-  h.choice("anna", "skip");
-  h.choice("anna", "skip");
+  untilConfirm(h, "anna");
   (void)h.replies("anna");
   // The sequence is out of reach (as if the database refused it) while the citizen confirms.
   h.execute("ALTER SEQUENCE ticket_numbers RENAME TO held_back");
@@ -100,11 +105,7 @@ TEST_CASE("instances: a ticket number out of reach for good parks the step for s
   h.restart();
   h.onboard("anna");
   h.onboard("bob");
-  h.choice("anna", "report");
-  h.choice("anna", "cat:muell");
-  h.location("anna", kMarktplatz);
-  h.choice("anna", "skip");
-  h.choice("anna", "skip");
+  untilConfirm(h, "anna");
   (void)h.replies("anna");
   (void)h.replies("bob");
   h.execute("ALTER SEQUENCE ticket_numbers RENAME TO held_back");

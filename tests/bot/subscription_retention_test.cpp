@@ -29,6 +29,15 @@ void say(bb::test::EngineHarness& h, const std::string& user, const std::string&
 
 constexpr auto kDay = std::chrono::hours(24);
 
+//! Reminded after 6 months of silence, removed 30 days after the reminder.
+bb::RetentionReport runRetention(bb::test::EngineHarness& h) {
+  bb::RetentionOptions options;
+  options.inactive_months = 6;
+  options.remove_after_days = 30;
+  return bb::runSubscriptionRetention(*h.subscriptions, h.flows.texts, h.flows.topics, options,
+                                      h.clock.now());
+}
+
 }  // namespace
 
 TEST_CASE_TEMPLATE("subscriptions retention: remind once after M months, remove after the grace period",
@@ -40,13 +49,7 @@ TEST_CASE_TEMPLATE("subscriptions retention: remind once after M months, remove 
     say(h, user, "abonnieren stadtrat, bauausschuss");
     (void)h.replies(user, Channel::Telegram);
   }
-  bb::RetentionOptions options;
-  options.inactive_months = 6;
-  options.remove_after_days = 30;
-  auto run = [&] {
-    return bb::runSubscriptionRetention(*h.subscriptions, h.flows.texts, h.flows.topics, options,
-                                        h.clock.now());
-  };
+  auto run = [&h] { return runRetention(h); };
 
   CHECK(run().reminded == 0);  // nobody silent yet
   h.clock.advance(170 * kDay);
@@ -85,13 +88,7 @@ TEST_CASE("subscriptions retention: an answer another instance is committing kee
   say(h, "quiet", "hallo");
   say(h, "quiet", "ja");
   say(h, "quiet", "abonnieren stadtrat");
-  bb::RetentionOptions options;
-  options.inactive_months = 6;
-  options.remove_after_days = 30;
-  auto run = [&] {
-    return bb::runSubscriptionRetention(*h.subscriptions, h.flows.texts, h.flows.topics, options,
-                                        h.clock.now());
-  };
+  auto run = [&h] { return runRetention(h); };
   h.clock.advance(185 * kDay);
   REQUIRE(run().reminded == 1);
   h.clock.advance(31 * kDay);  // the grace period is over
