@@ -464,9 +464,9 @@ void validate(const Config& c, std::vector<std::string>& errors) {
        "storage.sync_delay_us: must be 0..1000000 (benchmarks only; 0 in production)");
   need(c.storage.postgresql.pool_size >= 1 && c.storage.postgresql.pool_size <= 64,
        "storage.postgresql.pool_size: must be 1..64");
-  need(c.storage.postgresql.statement_timeout_ms >= 0 &&
+  need(c.storage.postgresql.statement_timeout_ms >= 1 &&
            c.storage.postgresql.statement_timeout_ms <= 600000,
-       "storage.postgresql.statement_timeout_ms: must be 0..600000 (0: no limit)");
+       "storage.postgresql.statement_timeout_ms: must be 1..600000");
   need(c.telegram.mode == "webhook" || c.telegram.mode == "polling",
        "telegram.mode: must be webhook or polling");
   need(c.log.level == "debug" || c.log.level == "info" || c.log.level == "warn" ||

@@ -259,8 +259,9 @@ Result<std::unique_ptr<PgDatabase>> PgDatabase::open(const PgOptions& options) {
   if (options.url.empty()) {
     return fail(ErrorCode::InvalidInput, "storage.postgresql.url is empty");
   }
-  if (options.pool_size < 1 || options.statement_timeout_ms < 1) {
-    return fail(ErrorCode::InvalidInput, "pool size and statement timeout must be positive");
+  if (options.pool_size < 1 || options.statement_timeout_ms < 1 || options.acquire_timeout_ms < 1) {
+    return fail(ErrorCode::InvalidInput,
+                "pool size, statement timeout and acquire timeout must be positive");
   }
   std::unique_ptr<PgDatabase> db(new PgDatabase(options));
   for (int i = 0; i < options.pool_size; ++i) {
@@ -278,7 +279,10 @@ PgDatabase::~PgDatabase() {
 
 PGconn* PgDatabase::acquire() {
   std::unique_lock<std::mutex> lock(mutex_);
-  available_.wait(lock, [&] { return !idle_.empty(); });
+  if (!available_.wait_for(lock, std::chrono::milliseconds(options_.acquire_timeout_ms),
+                           [&] { return !idle_.empty(); })) {
+    return nullptr;
+  }
   PGconn* conn = idle_.back();
   idle_.pop_back();
   return conn;
@@ -294,6 +298,14 @@ void PgDatabase::release(PGconn* conn) {
 
 Result<void> PgDatabase::run(const std::function<void(Session&)>& body, bool in_transaction) {
   PGconn* conn = acquire();
+  if (conn == nullptr) {
+    log::warn("postgresql_pool_exhausted", {{"pool_size", std::to_string(options_.pool_size)}});
+    return fail(ErrorCode::Unavailable,
+                "postgresql: no free connection within " +
+                    std::to_string(options_.acquire_timeout_ms) +
+                    " ms (storage.postgresql.pool_size = " + std::to_string(options_.pool_size) +
+                    ")");
+  }
   // Back to the pool whatever leaves this function (a test's REQUIRE throws no std::exception).
   struct Lend {
     PgDatabase* pool;

@@ -5,6 +5,7 @@
 // transaction(); a failure there becomes an Error (Unavailable for anything worth a retry), so no
 // exception leaves this layer.
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -33,6 +34,9 @@ struct PgOptions {
   int pool_size = 4;                 //!< connections kept open; callers beyond wait for one
   int statement_timeout_ms = 5000;   //!< PostgreSQL cancels a statement running longer
   int connect_timeout_s = 5;
+  //! A caller waits this long for a free connection of the pool, then gets Unavailable (the
+  //! engine and the outbox retry), rather than waiting without end behind stuck statements.
+  int acquire_timeout_ms = 10000;
 };
 
 //! A failure PostgreSQL (or libpq) reported: the SQLSTATE and libpq's message. Thrown inside
@@ -172,6 +176,7 @@ public:
 
 private:
   explicit PgDatabase(PgOptions options) : options_(std::move(options)) {}
+  //! A free connection, or null when none came free within acquire_timeout_ms.
   pg_conn* acquire();
   void release(pg_conn* conn);
   //! Runs `body` on a connection; converts what it throws. A connection found broken afterwards

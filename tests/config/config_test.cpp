@@ -145,10 +145,12 @@ TEST_CASE("config: storage.postgresql is a nested section, its password only fro
                                      env.reader(), files.reader());
   CHECK(mentions(inline_password.errors, "storage.postgresql.password: secrets must not be in the "
                                          "config file; set BUERGERBOX_STORAGE_POSTGRESQL_PASSWORD"));
-  auto unknown = parseConfig(R"({"demo": true, "storage": {"postgresql": {"uri": "x", "pool_size": 0}}})",
+  auto unknown = parseConfig(R"({"demo": true, "storage": {"postgresql": {"uri": "x", "pool_size": 0,
+                                                                 "statement_timeout_ms": 0}}})",
                              env.reader(), files.reader());
   CHECK(mentions(unknown.errors, "storage.postgresql.uri: unknown key"));
   CHECK(mentions(unknown.errors, "storage.postgresql.pool_size: must be 1..64"));
+  CHECK(mentions(unknown.errors, "storage.postgresql.statement_timeout_ms: must be 1..600000"));
 
   env.vars["BUERGERBOX_STORAGE_POSTGRESQL_PASSWORD"] = "from-env";
   env.vars["BUERGERBOX_STORAGE_POSTGRESQL_URL"] = "host=other";

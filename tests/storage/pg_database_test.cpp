@@ -3,6 +3,8 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <chrono>
+#include <future>
 #include <thread>
 
 #include "storage/postgresql/pg_database.hpp"
@@ -234,4 +236,35 @@ TEST_CASE("postgresql: two instances migrating at once apply every step once") {
   CHECK(ok.load() == 2);
   CHECK(count(*setup, "SELECT count(*) FROM applied") == 2);
   CHECK(count(*setup, "SELECT count(DISTINCT step) FROM applied") == 2);
+}
+
+TEST_CASE("postgresql: a caller finding every pooled connection busy gets Unavailable after the wait") {
+  PgOptions options;
+  options.url = bb::test::migratedPostgres();
+  options.pool_size = 1;
+  options.acquire_timeout_ms = 300;
+  auto opened = PgDatabase::open(options);
+  REQUIRE(opened.has_value());
+  PgDatabase& db = **opened;
+  std::promise<void> holding;
+  std::thread busy([&] {
+    (void)db.withConnection([&](Session& s) {
+      holding.set_value();
+      s.exec("SELECT pg_sleep(1.5)");
+    });
+  });
+  holding.get_future().wait();
+  const auto asked = std::chrono::steady_clock::now();
+  auto refused = db.withConnection([](Session& s) { return s.exec("SELECT 1").int64(0, 0); });
+  const auto waited = std::chrono::steady_clock::now() - asked;
+  busy.join();
+  REQUIRE_FALSE(refused.has_value());
+  CHECK(refused.error().code == bb::ErrorCode::Unavailable);
+  CHECK(refused.error().detail.find("pool_size = 1") != std::string::npos);
+  CHECK(waited >= std::chrono::milliseconds(250));
+  CHECK(waited < std::chrono::milliseconds(1200));  // not behind the busy statement
+  // Free again: the next caller is served.
+  auto served = db.withConnection([](Session& s) { return s.exec("SELECT 1").int64(0, 0); });
+  REQUIRE(served.has_value());
+  CHECK(*served == 1);
 }
