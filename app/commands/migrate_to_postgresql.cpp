@@ -1,4 +1,4 @@
-// `migrate-to-postgresql [--from FILE] [--to URL] --config FILE` (docs/deploy/postgresql.md):
+// `migrate-to-postgresql [--from FILE] [--to URL] --config FILE` (docs/deploy/README.md):
 // moves an installation from its SQLite file into a new, empty PostgreSQL database. The SQLite
 // file is first brought to this build's schema, the PostgreSQL database to its own; then every
 // table is copied and compared (row count and checksum) in one PostgreSQL transaction that
