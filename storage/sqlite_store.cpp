@@ -275,6 +275,7 @@ Result<std::int64_t> SqliteStore::reserveTicketNumber() {
 }
 
 Result<bool> SqliteStore::commitStep(const StepCommit& step) {
+  // step.fence is not checked: one process owns a SQLite file, so no lease can pass elsewhere.
   bool already_processed = false;
   const double grid = public_grid_m_;
   auto r = db_.write([this, &step, &already_processed, grid](SQLite::Database& db) {

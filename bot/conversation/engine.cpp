@@ -7,6 +7,7 @@
 #include "bot/cases/ticket_status.hpp"
 #include "bot/conversation/codec.hpp"
 #include "bot/conversation/followers.hpp"
+#include "bot/conversation/ownership.hpp"
 #include "bot/conversation/step.hpp"
 #include "bot/conversation/step_effects.hpp"
 #include "bot/log.hpp"
@@ -315,11 +316,14 @@ Result<void> Engine::ingestMediaOutcome(const std::string& pseudonym, std::int64
 void Engine::onCommitted(const std::vector<IngestedEvent>& events) {
   // Runs on the storage writer thread in commit order, so pushes keep arrival order.
   for (const auto& e : events) {
-    if (!e.needs_processing) { continue; }
+    if (!e.needs_processing || !owns(e.shard_key)) { continue; }  // else another instance's
+    // Read after owns(): a conversation just taken over shows a new generation here.
+    const std::uint64_t generation = ownershipGeneration();
     Shard& shard = *shards_[shardOf(e.shard_key)];
     {
       std::lock_guard lock(shard.mutex);
-      if (shard.overflow || shard.queue.size() >= options_.queue_capacity) {
+      if (shard.overflow || shard.queue.size() >= options_.queue_capacity ||
+          shard.ownership_seen != generation) {
         shard.overflow = true;  // the rescan will read it from the database, in order
         ++shard.drops;
       } else {
@@ -378,12 +382,43 @@ bool Engine::waitIdle(std::chrono::milliseconds timeout) {
   }
 }
 
+void Engine::recheckPending() {
+  for (auto& s : shards_) {
+    {
+      std::lock_guard lock(s->mutex);
+      s->overflow = true;
+    }
+    s->cv.notify_one();
+  }
+}
+
+bool Engine::owns(std::int64_t shard_key) const {
+  return options_.ownership == nullptr || options_.ownership->fenceFor(shard_key).has_value();
+}
+
+std::uint64_t Engine::ownershipGeneration() const {
+  return options_.ownership == nullptr ? 0 : options_.ownership->generation();
+}
+
 void Engine::rescan(std::size_t index) {
   Shard& shard = *shards_[index];
+  // Instances sharing the database commit events side by side, so a lower id may become visible
+  // after a higher one: read every pending event of this worker's conversations again, from the
+  // start (the queue is only a copy of the database's, and empty whenever a rescan runs).
+  const bool from_start = options_.ownership != nullptr;
   std::uint64_t drops_at_start = 0;
   {
     std::lock_guard lock(shard.mutex);
     drops_at_start = shard.drops;
+    shard.ownership_seen = ownershipGeneration();
+    if (from_start) {
+      shard.queue.clear();
+      shard.scan_cursor = 0;
+      shard.last_pushed = 0;
+    }
+  }
+  while (from_start && !reloadParked(index)) {
+    if (!pause(std::chrono::milliseconds(200))) { return; }
   }
   for (;;) {
     if (stopping_.load()) { return; }
@@ -396,7 +431,9 @@ void Engine::rescan(std::size_t index) {
     std::lock_guard lock(shard.mutex);
     for (const auto& e : *page) {
       shard.scan_cursor = e.id;
-      if (shardOf(e.shard_key) != index || e.id <= shard.last_pushed) { continue; }
+      if (shardOf(e.shard_key) != index || e.id <= shard.last_pushed || !owns(e.shard_key)) {
+        continue;
+      }
       if (shard.queue.size() >= options_.queue_capacity) { return; }  // resume when drained
       shard.queue.push_back(e);
       shard.last_pushed = e.id;
@@ -428,7 +465,9 @@ void Engine::workerLoop(std::size_t index) {
         return stopping_.load() || !shard.queue.empty() || shard.overflow;
       });
       if (stopping_.load()) { return; }
-      if (!shard.queue.empty()) {
+      if (shard.ownership_seen != ownershipGeneration()) {
+        need_rescan = true;  // conversations taken over: their earlier events come first
+      } else if (!shard.queue.empty()) {
         event = std::move(shard.queue.front());
         shard.queue.pop_front();
       } else if (shard.overflow) {
@@ -443,7 +482,7 @@ void Engine::workerLoop(std::size_t index) {
       continue;
     }
     resumeRetried(index);  // staff retried or discarded a parked citizen: queue them again
-    if (!event) { continue; }
+    if (!event || !owns(event->shard_key)) { continue; }  // another instance took it over
     if (shard.parked.contains(event->pseudonym)) {
       parkBehind(index, *event);  // an earlier event of the citizen is parked: order holds
     } else {
@@ -818,7 +857,7 @@ std::vector<std::string> Engine::closeStep(Step& step, const flows::Conversation
   return erased_media;
 }
 
-void Engine::commitProcessed(const Step& step, const std::string& from, const std::string& to,
+void Engine::commitProcessed(Step& step, const std::string& from, const std::string& to,
                              const std::vector<std::string>& erased_media) {
   const auto committed = commitOrPark(step.pending, step.commit);
   if (!committed || !*committed) { return; }  // parked, stopping, or processed before

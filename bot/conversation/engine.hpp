@@ -31,6 +31,7 @@
 
 namespace bb {
 
+class ConversationOwnership;  // bot/conversation/ownership.hpp
 class Metrics;        // bot/runtime/metrics.hpp
 class Participation;  // bot/participation/participation.hpp
 struct Step;           // bot/conversation/step.hpp
@@ -53,6 +54,9 @@ struct EngineOptions {
   std::chrono::milliseconds commit_retry_max{5000};
   //! How often a worker with parked citizens looks whether staff retried or discarded them.
   std::chrono::milliseconds parked_check{1000};
+  //! Several instances on one database: processes only the conversations this instance holds
+  //! the lease of, and commits under it. Null: one instance, every conversation is its own.
+  const ConversationOwnership* ownership = nullptr;
 };
 
 struct EngineKeys {
@@ -100,6 +104,11 @@ public:
   Result<void> start();
   //! Stops the workers after the event each is processing.
   void stop();
+
+  //! Events may wait in the database that this instance has not queued: another instance stored
+  //! them, or this one has just taken over their conversations. Every worker reads the pending
+  //! events of its conversations again (once, however often this is called meanwhile).
+  void recheckPending();
 
   //! True once every stored event has been processed (tests and shutdown).
   bool waitIdle(std::chrono::milliseconds timeout);
@@ -156,6 +165,9 @@ public:
   std::uint64_t processedCount() const { return processed_.load(); }
   //! Events parked since start because their commit kept failing.
   std::uint64_t commitsParked() const;
+  //! Steps whose commit was refused since start because another instance had taken the
+  //! conversation over meanwhile (that instance processes the event).
+  std::uint64_t stepsMoved() const { return steps_moved_.load(); }
   //! Events parked now (in the database; also those behind a failed one); -1 when unreadable.
   std::int64_t parkedEvents();
   //! Where parked commits are counted (registerEngineMetrics sets it).
@@ -171,6 +183,8 @@ private:
     std::int64_t last_pushed = 0;
     std::uint64_t drops = 0;
     bool busy = false;
+    //! The ownership's generation when the last rescan began (several instances).
+    std::uint64_t ownership_seen = 0;
     //! Citizens with parked events → their highest parked event id. Only the shard's worker
     //! (and start(), before it runs) touches it.
     std::map<std::string, std::int64_t> parked;
@@ -199,12 +213,20 @@ private:
   void loadWriteTicket(Step& step, const flows::Event& event, const flows::Conversation& saved,
                        flows::Context& ctx);
   std::vector<std::string> closeStep(Step& step, const flows::Conversation& next);
-  void commitProcessed(const Step& step, const std::string& from, const std::string& to,
+  void commitProcessed(Step& step, const std::string& from, const std::string& to,
                        const std::vector<std::string>& erased_media);
   // Parking (bot/conversation/engine_parking.cpp).
   //! The commit's answer (false: processed before); nullopt when the event was parked after
   //! commit_max_tries failed tries, or the engine stops.
-  std::optional<bool> commitOrPark(const PendingEvent& pending, const StepCommit& commit);
+  //! Also nullopt when the conversation passed to another instance (nothing committed here).
+  std::optional<bool> commitOrPark(const PendingEvent& pending, StepCommit& commit);
+  //! This instance processes the conversation with `shard_key` (always without an ownership).
+  bool owns(std::int64_t shard_key) const;
+  //! The ownership's generation (0 without one).
+  std::uint64_t ownershipGeneration() const;
+  //! Adds the parked citizens of shard `index` the database knows (another instance may have
+  //! parked them before this one took their conversations over). False when unreadable.
+  bool reloadParked(std::size_t index);
   Result<bool> park(const PendingEvent& pending, const std::string& reason, int tries);
   //! A ticket number for the step of `pending`: retried with the commit's backoff up to
   //! commit_max_tries times (the citizen's step is not run again, so nothing is spent twice).
@@ -232,6 +254,7 @@ private:
   std::atomic<bool> stopping_{false};
   std::atomic<std::uint64_t> processed_{0};
   std::atomic<std::uint64_t> commits_parked_{0};
+  std::atomic<std::uint64_t> steps_moved_{0};
   std::atomic<Metrics*> metrics_{nullptr};
   SenderRateLimit sender_limit_;
   Participation* participation_ = nullptr;
@@ -240,8 +263,9 @@ private:
 };
 
 //! The engine on /metrics: queue depth, events processed, events parked now
-//! (buergerbox_engine_parked_events) and commits parked since start
-//! (buergerbox_engine_commits_parked_total).
+//! (buergerbox_engine_parked_events), commits parked since start
+//! (buergerbox_engine_commits_parked_total) and steps left to another instance
+//! (buergerbox_engine_steps_moved).
 void registerEngineMetrics(Metrics& metrics, Engine& engine);
 
 }  // namespace bb

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "bot/conversation/engine.hpp"
+#include "bot/conversation/ownership.hpp"
 #include "bot/log.hpp"
 #include "bot/runtime/metrics.hpp"
 
@@ -16,6 +17,10 @@ namespace bb {
 namespace {
 
 constexpr const char* kParkedTotal = "buergerbox_engine_commits_parked_total";
+
+bool partitionMoved(const Error& e) {
+  return e.code == ErrorCode::Conflict && e.detail == kPartitionMoved;
+}
 
 }  // namespace
 
@@ -31,7 +36,7 @@ bool Engine::pause(std::chrono::milliseconds wait) const {
   return false;
 }
 
-std::optional<bool> Engine::commitOrPark(const PendingEvent& pending, const StepCommit& commit) {
+std::optional<bool> Engine::commitOrPark(const PendingEvent& pending, StepCommit& commit) {
   const std::string event_id = std::to_string(pending.id);
   std::chrono::milliseconds wait = options_.commit_retry_base;
   // Failures counted against this event: the first one, and later ones only when the store took
@@ -41,8 +46,19 @@ std::optional<bool> Engine::commitOrPark(const PendingEvent& pending, const Step
   int failures = 0;
   bool store_took_probe = true;
   for (int tries = 1;; ++tries) {
-    auto r = store_.commitStep(commit);
+    if (options_.ownership != nullptr) {
+      commit.fence = options_.ownership->fenceFor(pending.shard_key);
+    }
+    auto r = options_.ownership != nullptr && !commit.fence
+                 ? Result<bool>(fail(ErrorCode::Conflict, kPartitionMoved))
+                 : store_.commitStep(commit);
     if (r) { return *r; }
+    if (partitionMoved(r.error())) {
+      // Another instance holds the conversation now and processes the event from the database.
+      steps_moved_.fetch_add(1);
+      log::info("engine_conversation_moved", {{"event", event_id}});
+      return std::nullopt;
+    }
     // Storage trouble (disk full, locked, a constraint this step breaks): keep the event and
     // retry; the order holds because this worker handles nothing else meanwhile.
     const std::string code = toString(r.error().code);
@@ -187,6 +203,21 @@ bool Engine::requeue(std::size_t index, const std::string& pseudonym, std::int64
   return true;
 }
 
+bool Engine::reloadParked(std::size_t index) {
+  auto parked = store_.parkedCitizens();
+  if (!parked) {
+    log::warn("engine_parked_unreadable", {{"code", toString(parked.error().code)}});
+    return false;
+  }
+  Shard& shard = *shards_[index];
+  for (const auto& c : *parked) {
+    if (shardOf(c.shard_key) != index) { continue; }
+    auto& last = shard.parked[c.pseudonym];
+    last = std::max(last, c.last_event_id);
+  }
+  return true;
+}
+
 Result<void> Engine::loadParked() {
   auto parked = store_.parkedCitizens();
   if (!parked) { return fail(parked.error().code, parked.error().detail); }
@@ -216,6 +247,10 @@ void registerEngineMetrics(Metrics& metrics, Engine& engine) {
                 "Received events set aside because their commit kept failing (and the same "
                 "citizen's later events); staff retry them on the delivery page. -1: unknown.",
                 [&engine] { return static_cast<double>(engine.parkedEvents()); });
+  metrics.gauge("buergerbox_engine_steps_moved",
+                "Steps since start whose commit was refused because another instance had taken "
+                "the conversation over meanwhile; that instance processes the event.",
+                [&engine] { return static_cast<double>(engine.stepsMoved()); });
   metrics.increment(kParkedTotal, {}, 0);  // shown from the start, 0 until a commit is parked
   engine.setMetrics(&metrics);
 }

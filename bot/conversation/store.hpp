@@ -189,6 +189,17 @@ struct TicketMessageRecord {
   SysTime at{};
 };
 
+//! Several instances on one database: the lease under which an instance processes a
+//! conversation (bot/conversation/ownership.hpp). A step commits only while it still holds.
+struct StepFence {
+  std::string owner;  //!< the instance's id
+  int partition = 0;
+  std::int64_t token = 0;  //!< raised at every change of the partition's owner
+};
+
+//! The detail of the Conflict a commit under a lost lease fails with.
+inline constexpr const char* kPartitionMoved = "partition_moved";
+
 //! Everything one processed event changes, committed in one transaction.
 struct StepCommit {
   std::int64_t event_id = 0;  //!< 0: no inbound event (a ticket created through the API)
@@ -215,6 +226,9 @@ struct StepCommit {
   //! "stop" -> everything (true: notifications_stopped_at is set, an earlier time kept) or
   //! "start" (false: cleared); nullopt: unchanged. Applied after the citizen upsert.
   std::optional<bool> stop_notifications;
+  //! Set when instances share the store: the commit fails with Conflict "partition_moved" and
+  //! changes nothing once the lease has passed to another instance (which processes the event).
+  std::optional<StepFence> fence;
 };
 
 struct OutboxRow {

@@ -4,6 +4,8 @@
 #include <cmath>
 
 #include "storage/millis.hpp"
+#include "storage/postgresql/pg_notifier.hpp"
+#include "storage/postgresql/pg_partition_leases.hpp"
 #include "storage/postgresql/pg_step_parts.hpp"
 #include "storage/rows.hpp"
 #include "storage/ticket_rows.hpp"
@@ -145,10 +147,15 @@ Result<std::vector<IngestedEvent>> PgStore::ingest(
     const std::vector<NewInboundEvent>& events,
     const std::function<void(const std::vector<IngestedEvent>&)>& after_commit) {
   std::lock_guard lock(ingest_mutex_);
-  auto stored = db_.transaction([&events](Session& s) {
+  auto stored = db_.transaction([&](Session& s) {
     std::vector<IngestedEvent> out;
     out.reserve(events.size());
-    for (const auto& e : events) { out.push_back(insertEvent(s, e)); }
+    bool to_process = false;
+    for (const auto& e : events) {
+      out.push_back(insertEvent(s, e));
+      to_process = to_process || out.back().needs_processing;
+    }
+    if (to_process && !ingest_notice_.empty()) { notify(s, kEventsTopic, ingest_notice_); }
     return out;
   });
   if (stored && after_commit) { after_commit(*stored); }
@@ -267,7 +274,15 @@ Result<std::int64_t> PgStore::reserveTicketNumber() {
 
 Result<bool> PgStore::commitStep(const StepCommit& step) {
   const double grid = public_grid_m_;
-  return db_.transaction([&step, grid](Session& s) {
+  bool moved = false;
+  auto committed = db_.transaction([&step, grid, &moved](Session& s) {
+    // First, so that a takeover waits until this step's transaction ends (the lease row stays
+    // locked) and a step under a lost lease writes nothing.
+    if (step.fence && !PartitionLeases::fence(s, step.fence->owner,
+                                              {step.fence->partition, step.fence->token})) {
+      moved = true;
+      return false;
+    }
     const PgStep w{s, toMillis(step.now)};
     std::vector<std::string> recipients{step.pseudonym};
     for (const auto& o : step.outbound) { recipients.push_back(o.pseudonym); }
@@ -295,6 +310,8 @@ Result<bool> PgStore::commitStep(const StepCommit& step) {
     if (step.export_link) { insertExportLink(w, step.pseudonym, *step.export_link); }
     return true;
   });
+  if (committed && moved) { return fail(ErrorCode::Conflict, kPartitionMoved); }
+  return committed;
 }
 
 Result<std::vector<ReplyWindowRecord>> PgStore::replyWindows(const std::string& pseudonym,

@@ -11,6 +11,9 @@
 
 namespace bb::storage::pg {
 
+//! The LISTEN/NOTIFY topic of newly stored events (payload: the storing instance's id).
+inline constexpr const char* kEventsTopic = "bb_events";
+
 class PgStore final : public Store {
 public:
   explicit PgStore(PgDatabase& db) : db_(db) {}
@@ -76,10 +79,15 @@ public:
 
   //! Grid (metres) for coordinates in case queue payloads (open311.public_grid_m).
   void setPublicGridMeters(double meters) { public_grid_m_ = meters; }
+  //! Several instances: each ingest that stores an event to process notifies the topic
+  //! kEventsTopic with `instance_id` once it commits, so that the instance holding the
+  //! conversation queues it (the others' listeners ignore their own id).
+  void notifyIngestAs(std::string instance_id) { ingest_notice_ = std::move(instance_id); }
 
 private:
   PgDatabase& db_;
   double public_grid_m_ = 25.0;
+  std::string ingest_notice_;  //!< empty: one instance, nobody to tell
   //! Ingests one at a time, each with its after_commit (as SQLite's one writer does): event ids
   //! come from a sequence when inserted, so concurrent ingests could commit a lower id after a
   //! higher one, and the engine, which reads pending events with the last id as its cursor and

@@ -30,8 +30,9 @@ EngineHarness::EngineHarness(int workers, std::string path) : flows(loadShippedF
   open(true);
 }
 
-EngineHarness::EngineHarness(Backend b, int workers, std::string postgres_url)
-    : flows(loadShippedFlowData()), backend(b), pg_url(std::move(postgres_url)), workers_(workers) {
+EngineHarness::EngineHarness(Backend b, int workers, std::string postgres_url, Instance inst)
+    : flows(loadShippedFlowData()), backend(b), pg_url(std::move(postgres_url)),
+      instance(std::move(inst)), workers_(workers) {
   db_path = dir_.path() + "/db.sqlite";
   if (backend == Backend::Postgresql && pg_url.empty()) { pg_url = migratedPostgres(); }
   open(true);
@@ -39,6 +40,7 @@ EngineHarness::EngineHarness(Backend b, int workers, std::string postgres_url)
 
 EngineHarness::~EngineHarness() {
   if (engine) { engine->stop(); }
+  closeInstance(true);
   engine.reset();
   store.reset();
   if (db) { db->close(); }
@@ -78,7 +80,13 @@ void EngineHarness::open(bool start_engine) {
     if (remove_media_hook) { remove_media_hook(content_id); }
   };
   if (tune_engine) { tune_engine(eo); }
+  if (pg && !instance.id.empty()) { openInstance(eo); }
   engine = std::make_unique<Engine>(*store, clock, random, flows, *keys, eo);
+  if (owner) {
+    // First the leases (so the engine starts with its share), then the others' news.
+    REQUIRE(owner->start());
+    REQUIRE(listener->start());
+  }
   if (db) { subscriptions = std::make_unique<storage::SqliteSubscriptionStore>(*db); }
   engine->setSubscriptions(subscriptions.get());
   if (db) {
@@ -91,8 +99,36 @@ void EngineHarness::open(bool start_engine) {
   if (start_engine) { REQUIRE(engine->start()); }
 }
 
+void EngineHarness::openInstance(EngineOptions& options) {
+  static_cast<storage::pg::PgStore&>(*store).notifyIngestAs(instance.id);
+  // The callbacks run on the owner's and the listener's threads, which stop before the engine.
+  owner = std::make_unique<storage::pg::PgConversationOwner>(
+      *pg, storage::pg::LeaseOptions{instance.id, instance.lease}, [this] {
+        if (engine) { engine->recheckPending(); }
+      });
+  storage::pg::PgOptions listen_options;
+  listen_options.url = pg_url;
+  listener = std::make_unique<storage::pg::PgListener>(
+      listen_options, storage::pg::kEventsTopic,
+      [this](const std::string& from) {
+        if (from != instance.id && engine) { engine->recheckPending(); }
+      },
+      [this] {
+        if (engine) { engine->recheckPending(); }
+      });
+  options.ownership = owner.get();
+}
+
+void EngineHarness::closeInstance(bool release) {
+  if (owner) { owner->stop(release); }
+  if (listener) { listener->stop(); }
+}
+
 void EngineHarness::crash() {
+  closeInstance(false);  // from now on the engine owns nothing: it processes nothing more
   engine->stop();
+  owner.reset();
+  listener.reset();
   engine.reset();
   gazetteer.reset();
   subscriptions.reset();

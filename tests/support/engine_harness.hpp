@@ -22,7 +22,9 @@
 #include "bot/participation/participation.hpp"
 #include "storage/sqlite_proposal_store.hpp"
 #include "storage/sqlite_subscription_store.hpp"
+#include "storage/postgresql/pg_conversation_owner.hpp"
 #include "storage/postgresql/pg_database.hpp"
+#include "storage/postgresql/pg_notifier.hpp"
 #include "support/server_process.hpp"
 #include "support/test_storage.hpp"
 
@@ -88,6 +90,13 @@ inline constexpr GeoPoint kMunich{48.1374, 11.5755};
 
 FlowData loadShippedFlowData();
 
+//! One of several instances on one PostgreSQL database: the harness processes only the
+//! conversations whose partitions it leases, and hears of the others' events through NOTIFY.
+struct Instance {
+  std::string id;  //!< empty: the only instance (every conversation is its own)
+  std::chrono::milliseconds lease{15000};
+};
+
 class EngineHarness {
 public:
   explicit EngineHarness(int workers = 2, std::string db_path = {});
@@ -96,7 +105,8 @@ public:
   //! stay empty.
   //! A non-empty `postgres_url` names a migrated database another harness uses too: two
   //! instances of the service on one PostgreSQL database.
-  explicit EngineHarness(Backend backend, int workers = 2, std::string postgres_url = {});
+  explicit EngineHarness(Backend backend, int workers = 2, std::string postgres_url = {},
+                         Instance instance = {});
   ~EngineHarness();
 
   //! Builds one event from `user` on `channel` with a fresh external id.
@@ -128,7 +138,8 @@ public:
   //! The first column of the first row of `sql` as text ("" without a row), on either backend.
   std::string textOf(const std::string& sql);
 
-  //! Simulates a crash: workers stop, the database closes without processing what is queued.
+  //! Simulates a crash: workers stop, the database closes without processing what is queued;
+  //! an instance's leases are not given back (they run out, as after kill -9).
   void crash();
   //! Opens the same database again and starts a new engine.
   void restart(bool start_engine = true);
@@ -164,6 +175,9 @@ public:
   std::unique_ptr<storage::pg::PgDatabase> pg;
   std::string pg_url;
   std::unique_ptr<Store> store;
+  Instance instance;
+  std::unique_ptr<storage::pg::PgConversationOwner> owner;  //!< set for an instance
+  std::unique_ptr<storage::pg::PgListener> listener;         //!< set for an instance
   std::unique_ptr<SubscriptionStore> subscriptions;
   std::unique_ptr<Engine> engine;
   std::unique_ptr<storage::SqliteProposalStore> proposals;
@@ -173,6 +187,9 @@ public:
 private:
   void open(bool start_engine);
   void openSqlite();
+  //! The leases and the listener of an instance, wired to the engine built next.
+  void openInstance(EngineOptions& options);
+  void closeInstance(bool release);
   mutable std::mutex removed_mutex_;
   std::vector<std::string> removed_media_;
   TempDir dir_;
