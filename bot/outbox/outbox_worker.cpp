@@ -462,6 +462,59 @@ void OutboxWorker::waitForSendSlot() {
   }
 }
 
+bool OutboxWorker::waitForSharedSlot() {
+  const SteadyTime give_up = clock_.monotonic() + std::chrono::seconds(5);
+  for (;;) {
+    std::optional<SteadyTime> slot;
+    {
+      std::lock_guard lock(slot_mutex_);
+      // A slot missed by more than the tolerance is given up: sent now, the message could fall
+      // into one second with the next second's slots of every instance.
+      const SteadyTime now = clock_.monotonic();
+      while (!slot_pool_.empty() && now > slot_pool_.front() + options_.slot_tolerance) {
+        slot_pool_.pop_front();
+      }
+      if (slot_pool_.empty()) { reserveSharedSlots(); }
+      if (!slot_pool_.empty()) {
+        slot = slot_pool_.front();
+        slot_pool_.pop_front();
+      }
+    }
+    if (slot) {
+      const SteadyTime now = clock_.monotonic();
+      if (*slot > now) { std::this_thread::sleep_for(*slot - now); }
+      if (clock_.monotonic() <= *slot + options_.slot_tolerance) { return true; }
+      continue;  // woken too late: another slot
+    }
+    // The coming second is taken (or the database did not answer): ask again shortly.
+    if (clock_.monotonic() >= give_up) { return false; }
+    {
+      std::lock_guard stop_lock(mutex_);
+      if (stopping_) { return false; }
+    }
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+}
+
+void OutboxWorker::reserveSharedSlots() {
+  const double tolerance_s = std::chrono::duration<double>(options_.slot_tolerance).count();
+  const double rate = std::max(1.0, rate_.load() / (1.0 + 2.0 * tolerance_s));
+  // A tenth of a second's worth: enough for a busy channel, little left unused by a quiet one.
+  const int wanted = std::max(1, static_cast<int>(std::ceil(rate / 10)));
+  const SteadyTime asked = clock_.monotonic();
+  auto offsets = options_.shared_rate->reserve(options_.channel, rate, wanted);
+  const SteadyTime answered = clock_.monotonic();
+  if (!offsets) {
+    log::warn("outbox_shared_rate_failed", {{"channel", toString(options_.channel)},
+                                            {"code", toString(offsets.error().code)}});
+    return;
+  }
+  // The server took its time somewhere between asking and the answer; counting from the answer
+  // never sends early, and a slow answer would make the sends too late to be exact.
+  if (answered - asked > options_.slot_tolerance) { return; }
+  for (const auto offset : *offsets) { slot_pool_.push_back(answered + offset); }
+}
+
 void OutboxWorker::deliver(const OutboxRow& row, PassReport& report,
                            std::function<void()> settled) {
   SendResult result;
@@ -475,7 +528,11 @@ void OutboxWorker::deliver(const OutboxRow& row, PassReport& report,
   } else {
     address_text = *address;
     if (options_.concurrency > 1) { waitForSendSlot(); }
-    result = sender_.send(row, address_text, *message);
+    if (options_.shared_rate != nullptr && !waitForSharedSlot()) {
+      result = SendResult::failure(Kind::Retry, "shared_rate_unavailable");
+    } else {
+      result = sender_.send(row, address_text, *message);
+    }
   }
 
   if (result.kind == Kind::NeedTemplate) {

@@ -24,6 +24,7 @@
 
 #include "bot/runtime/metrics.hpp"
 #include "bot/outbox/channel_sender.hpp"
+#include "bot/outbox/send_rate.hpp"
 #include "bot/ports.hpp"
 #include "bot/conversation/store.hpp"
 
@@ -50,6 +51,14 @@ struct OutboxOptions {
   //! How long a row this instance took for sending is its own (Store::claimOutbox): longer
   //! than a send can take; after it, a row whose instance died is sent by another.
   std::chrono::milliseconds claim_lease{120000};
+  //! Several instances: every send waits for a slot of the channel's rate shared through the
+  //! database; null: this instance's own pacing alone (one instance).
+  SharedSendRate* shared_rate = nullptr;
+  //! A send woken later than its slot by more than this gives the slot up and takes another,
+  //! and a reservation answered slower than this is not used. The shared rate is reserved at
+  //! rate / (1 + 2 × tolerance in seconds), so sends that late never put more than the rate
+  //! into any second.
+  std::chrono::milliseconds slot_tolerance{20};
   std::chrono::milliseconds idle_poll{250};  //!< sleep of the real-time loop when idle
   std::uint32_t jitter_seed = 0;  //!< 0: seeded from the random device
   //! The keyed hash stored for the id the channel gave a sent message (Engine::providerIdHash
@@ -108,6 +117,11 @@ private:
   void sendSettled(std::int64_t id);
   void runJobs(std::vector<std::function<void()>>& jobs);
   void waitForSendSlot();
+  //! Waits for a slot of the shared rate (false: none could be had for a while; the row is
+  //! retried later).
+  bool waitForSharedSlot();
+  //! Reserves the next slots into slot_pool_ (slot_mutex_ held).
+  void reserveSharedSlots();
   void sendThread();
   void refill(std::chrono::steady_clock::time_point now);
   std::chrono::milliseconds backoff(int tries, std::chrono::milliseconds retry_after);
@@ -143,6 +157,9 @@ private:
   //! queued (their "sent" commit came after it), and they are no longer in flight.
   std::set<std::int64_t> finished_since_read_;
   std::deque<std::chrono::steady_clock::time_point> sent_at_;  //!< send times, last second
+  //! Slots of the shared rate reserved and not used yet, ascending.
+  std::deque<std::chrono::steady_clock::time_point> slot_pool_;
+  std::mutex slot_mutex_;
   //! Guards the pacing state above and rng_ while sends run in parallel.
   std::mutex state_mutex_;
 
