@@ -685,3 +685,49 @@ TEST_CASE("webchat: the follow page's form is rate-limited per link") {
   f.h.clock.advance(std::chrono::minutes(1));
   CHECK(header(f.chat->followMessage(third.req), "Location").find("gesendet") != std::string::npos);
 }
+
+TEST_CASE("webchat: a reply committed by another instance reaches the long poll held here") {
+  using namespace std::chrono_literals;
+  // Instance b started first and holds every conversation (its lease is long, so it gives none
+  // away during the test); instance a takes the citizen's message and holds the long poll.
+  bb::test::EngineHarness b(bb::test::Backend::Postgresql, 2, {},
+                            bb::test::Instance{"instance-b", 30s});
+  bb::test::EngineHarness a(bb::test::Backend::Postgresql, 2, b.pg_url,
+                            bb::test::Instance{"instance-a", 30s});
+  a.random.skip(1'000'000);
+  REQUIRE(a.owner->partitions().empty());
+  bb::test::TempDir media_dir;
+  bb::media::MediaStore media{media_dir.path() + "/media"};
+  bb::web::WebChatOptions o;
+  o.asset_dir = std::string(BB_SOURCE_DIR) + "/web/static";
+  o.long_poll = 5s;
+  o.csrf_key = "test-csrf-key";
+  bb::web::WebChat chat(*a.engine, *a.store, media, a.clock, a.random, o);
+  auto page = chat.page(HttpRequest{});
+  std::smatch m;
+  const std::string cookie = header(page, "Set-Cookie");
+  REQUIRE(std::regex_search(cookie, m, std::regex("bb_chat=([0-9a-f]{32})")));
+  const std::string session = m[1];
+  REQUIRE(std::regex_search(page.body, m, std::regex("csrf-token\" content=\"([0-9a-f]{64})\"")));
+  HttpRequest post;
+  post.method = "POST";
+  post.body = R"({"text":"Hallo"})";
+  post.headers["cookie"] = "bb_chat=" + session;
+  post.headers["x-csrf-token"] = m[1];
+  REQUIRE(chat.send(post).status == 202);
+  HttpRequest poll;
+  poll.headers["cookie"] = "bb_chat=" + session;
+  poll.params.emplace("after", "0");
+  const auto asked = std::chrono::steady_clock::now();
+  const auto res = chat.messages(poll);
+  const auto waited = std::chrono::steady_clock::now() - asked;
+  REQUIRE(res.status == 200);
+  const auto body = nlohmann::json::parse(res.body);
+  REQUIRE_FALSE(body["messages"].empty());
+  CHECK(body["messages"][0]["text"].get<std::string>().find("Willkommen bei der Bürgerbox") !=
+        std::string::npos);
+  // Answered by the reply, not by the end of the wait; processed over there, not here.
+  CHECK(waited < 3s);
+  CHECK(b.engine->processedCount() == 1);
+  CHECK(a.engine->processedCount() == 0);
+}
