@@ -1,5 +1,5 @@
-// Broadcast fan-out through the real OutboxWorker and SQLite, against fake channel
-// APIs that refuse (429) any send above the configured rate in a sliding one-second window.
+// Broadcast fan-out through the real OutboxWorker and a real store (SQLite, PostgreSQL), against
+// fake channel APIs that refuse (429) any send above the configured rate in a sliding one-second window.
 // Time is a FakeClock: the worker runs pass by pass while the clock moves in small steps.
 
 #include <doctest/doctest.h>
@@ -16,6 +16,10 @@
 #include "storage/sqlite_broadcast_store.hpp"
 #include "storage/sqlite_store.hpp"
 #include "storage/sqlite_subscription_store.hpp"
+#include "storage/postgresql/pg_broadcast_store.hpp"
+#include "storage/postgresql/pg_step_parts.hpp"
+#include "storage/postgresql/pg_store.hpp"
+#include "storage/postgresql/pg_subscription_store.hpp"
 #include "support/engine_harness.hpp"
 
 namespace {
@@ -68,12 +72,21 @@ struct World {
   bb::test::TempDir dir;
   bb::test::FakeClock clock;
   std::unique_ptr<bb::storage::Database> db;
-  std::unique_ptr<bb::storage::SqliteStore> store;
-  std::unique_ptr<bb::storage::SqliteSubscriptionStore> subscriptions;
-  std::unique_ptr<bb::storage::SqliteBroadcastStore> broadcasts;
+  std::unique_ptr<bb::storage::pg::PgDatabase> pg;
+  std::unique_ptr<bb::Store> store;
+  std::unique_ptr<bb::SubscriptionStore> subscriptions;
+  std::unique_ptr<bb::BroadcastStore> broadcasts;
   bb::flows::TextCatalog texts;
 
-  World() {
+  explicit World(bb::test::Backend backend = bb::test::Backend::Sqlite) {
+    texts.set(bb::flows::Lang::De, "broadcast.footer", "Abos: abos");
+    if (backend == bb::test::Backend::Postgresql) {
+      pg = bb::test::openPostgres(bb::test::migratedPostgres(), 4);
+      store = std::make_unique<bb::storage::pg::PgStore>(*pg);
+      subscriptions = std::make_unique<bb::storage::pg::PgSubscriptionStore>(*pg);
+      broadcasts = std::make_unique<bb::storage::pg::PgBroadcastStore>(*pg);
+      return;
+    }
     bb::storage::DatabaseOptions o;
     o.path = dir.path() + "/fanout.sqlite";
     o.synchronous = "NORMAL";  // many small commits; durability is not under test here
@@ -86,14 +99,26 @@ struct World {
     store = std::make_unique<bb::storage::SqliteStore>(*db);
     subscriptions = std::make_unique<bb::storage::SqliteSubscriptionStore>(*db);
     broadcasts = std::make_unique<bb::storage::SqliteBroadcastStore>(*db);
-    texts.set(bb::flows::Lang::De, "broadcast.footer", "Abos: abos");
   }
-  ~World() { db->close(); }
+  ~World() {
+    if (db) { db->close(); }
+  }
+
+  //! The pseudonym of subscriber `i` on `channel`.
+  static std::string nameOf(Channel channel, int i) {
+    char name[32];
+    std::snprintf(name, sizeof name, "%s-%05d", bb::toString(channel), i);
+    return name;
+  }
 
   //! `n` citizens on `channel` subscribed to `topic` with consent; `flags` per index:
   //! 'u' unreachable, 'n' no consent, 'w' consent withdrawn, 's' subscribed elsewhere only.
   void citizens(int n, Channel channel, const std::string& topic,
                 const std::function<char(int)>& flags = [](int) { return ' '; }) {
+    if (pg) {
+      citizensOnPostgresql(n, channel, topic, flags);
+      return;
+    }
     REQUIRE(db->write([&](SQLite::Database& raw) {
       SQLite::Statement c(raw,
                           "INSERT INTO citizens (pseudonym, channel, address_ct, key_id, lang, "
@@ -102,9 +127,7 @@ struct World {
                           "INSERT INTO sub_subscriptions (pseudonym, topic, created_at) VALUES (?, ?, 0)");
       for (int i = 0; i < n; ++i) {
         const char f = flags(i);
-        char name[32];
-        std::snprintf(name, sizeof name, "%s-%05d", bb::toString(channel), i);
-        const std::string p = name;
+        const std::string p = nameOf(channel, i);
         c.reset();
         c.bind(1, p);
         c.bind(2, bb::toString(channel));
@@ -127,7 +150,34 @@ struct World {
     }));
   }
 
+  void citizensOnPostgresql(int n, Channel channel, const std::string& topic,
+                            const std::function<char(int)>& flags) {
+    namespace pgs = bb::storage::pg;
+    auto r = pg->transaction([&](pgs::Session& s) {
+      for (int i = 0; i < n; ++i) {
+        const char f = flags(i);
+        const std::string p = nameOf(channel, i);
+        const std::string address = "addr-" + p;
+        s.run("INSERT INTO citizens (pseudonym, channel, address_ct, key_id, lang, "
+              "consent_version, created_at, unreachable) VALUES ($1, $2, $3, 'k', 'de', 1, 0, $4)",
+              p, std::string(bb::toString(channel)), pgs::Bytes{address}, f == 'u' ? 1 : 0);
+        const std::string t = f == 's' ? "other" : topic;
+        s.run("INSERT INTO sub_subscriptions (pseudonym, topic, created_at) VALUES ($1, $2, 0)",
+              p, t);
+        if (f != 'n') { pgs::grantConsent(s, p, "broadcast:" + t, 1, 0); }
+        if (f == 'w') { pgs::withdrawConsent(s, p, "broadcast:" + t, 1); }
+      }
+    });
+    REQUIRE_MESSAGE(r.has_value(), (r ? "" : r.error().detail));
+  }
+
   std::int64_t scalar(const std::string& sql) {
+    if (pg) {
+      auto r = pg->withConnection(
+          [&](bb::storage::pg::Session& s) { return s.run(sql).int64(0, 0); });
+      REQUIRE(r.has_value());
+      return *r;
+    }
     auto r = db->read([&](SQLite::Database& raw) { return raw.execAndGet(sql).getInt64(); });
     REQUIRE(r.has_value());
     return *r;
@@ -183,8 +233,9 @@ bb::outbox::AddressOpener opener() {
 
 }  // namespace
 
-TEST_CASE("broadcast: 10,000 WhatsApp subscribers each get it once, none refused") {
-  World w;
+TEST_CASE_TEMPLATE("broadcast: 10,000 WhatsApp subscribers each get it once, none refused", B,
+                   bb::test::OnSqlite, bb::test::OnPostgresql) {
+  World w(B::backend);
   constexpr int kSubscribers = 10000;
   constexpr double kRate = 2000;
   w.citizens(kSubscribers, Channel::WhatsApp, "stadtrat");
@@ -217,8 +268,9 @@ TEST_CASE("broadcast: 10,000 WhatsApp subscribers each get it once, none refused
   CHECK(progress->failed == 0);
 }
 
-TEST_CASE("broadcast: at a low rate a 429 slows the fan-out down and nobody is missed") {
-  World w;
+TEST_CASE_TEMPLATE("broadcast: at a low rate a 429 slows the fan-out down and nobody is missed", B,
+                   bb::test::OnSqlite, bb::test::OnPostgresql) {
+  World w(B::backend);
   constexpr double kRate = 5;
   // 60 subscribers; #3 is unreachable, #7 never consented, #8 withdrew, #9 follows another topic.
   w.citizens(60, Channel::Telegram, "bauausschuss", [](int i) {
@@ -256,8 +308,9 @@ TEST_CASE("broadcast: at a low rate a 429 slows the fan-out down and nobody is m
   CHECK(api.templates == 0);  // Telegram gets plain text
 }
 
-TEST_CASE("broadcast: schedule, cancel and progress") {
-  World w;
+TEST_CASE_TEMPLATE("broadcast: schedule, cancel and progress", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  World w(B::backend);
   w.citizens(10, Channel::Matrix, "stadtrat");
   bb::BroadcastService service(*w.broadcasts, *w.subscriptions, w.texts, w.clock,
                                w.options(Channel::Matrix, 2));
