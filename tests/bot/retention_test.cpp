@@ -6,6 +6,7 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 
 #include "bot/privacy/retention.hpp"
+#include "storage/postgresql/pg_retention_store.hpp"
 #include "storage/sqlite_retention_store.hpp"
 #include "support/engine_harness.hpp"
 
@@ -18,17 +19,21 @@ using std::chrono::milliseconds;
 
 void advance(EngineHarness& h, days d) { h.clock.advance(duration_cast<milliseconds>(d)); }
 
+std::unique_ptr<RetentionStore> retentionStoreOf(EngineHarness& h) {
+  if (h.pg) { return std::make_unique<storage::pg::PgRetentionStore>(*h.pg); }
+  return std::make_unique<storage::SqliteRetentionStore>(*h.db);
+}
+
 struct Retention {
   explicit Retention(EngineHarness& h, RetentionPolicy policy = {})
-      : store(*h.db), job(store, std::move(policy), [this](const std::string& id) { removed.push_back(id); }) {}
-  storage::SqliteRetentionStore store;
+      : store(retentionStoreOf(h)),
+        job(*store, std::move(policy), [this](const std::string& id) { removed.push_back(id); }) {}
+  std::unique_ptr<RetentionStore> store;
   std::vector<std::string> removed;
   RetentionJob job;
 };
 
-void exec(EngineHarness& h, const std::string& sql) {
-  REQUIRE(h.db->write([sql](SQLite::Database& db) { db.exec(sql); }));
-}
+void exec(EngineHarness& h, const std::string& sql) { h.execute(sql); }
 
 //! A closed pothole ticket of anna with a photo, a follower, a description and a staff reply.
 std::int64_t closedTicketWithPhoto(EngineHarness& h) {
@@ -42,8 +47,8 @@ std::int64_t closedTicketWithPhoto(EngineHarness& h) {
               ", 9001, 0)");
   h.onboard("ben");
   h.text("ben", "folgen " + std::to_string(number));  // may or may not follow; the row below does
-  exec(h, "INSERT OR IGNORE INTO ticket_followers (ticket_id, pseudonym, created_at) VALUES (" +
-              std::to_string(id) + ", 'follower-pseudonym', 0)");
+  exec(h, "INSERT INTO ticket_followers (ticket_id, pseudonym, created_at) VALUES (" +
+              std::to_string(id) + ", 'follower-pseudonym', 0) ON CONFLICT DO NOTHING");
   REQUIRE(h.engine->changeTicketStatus(number, "erledigt", "Loch ist verfüllt, Herr Maier", "staff:1"));
   REQUIRE(h.engine->waitIdle(std::chrono::seconds(5)));
   REQUIRE(h.scalar("SELECT closed_at IS NOT NULL FROM tickets WHERE id = " + std::to_string(id)) == 1);
@@ -52,8 +57,8 @@ std::int64_t closedTicketWithPhoto(EngineHarness& h) {
 
 }  // namespace
 
-TEST_CASE("retention: a closed ticket is anonymized after its period, photos and texts deleted") {
-  EngineHarness h;
+TEST_CASE_TEMPLATE("retention: a closed ticket is anonymized after its period, photos and texts deleted", B, OnSqlite, OnPostgresql) {
+  EngineHarness h(B::backend);
   const auto number = closedTicketWithPhoto(h);
   const std::string where = " WHERE number = " + std::to_string(number);
   const std::string tid = "(SELECT id FROM tickets" + where + ")";
@@ -89,8 +94,8 @@ TEST_CASE("retention: a closed ticket is anonymized after its period, photos and
   CHECK(again->tickets_anonymized == 0);
 }
 
-TEST_CASE("retention: a photo file shared by two tickets survives the first one's retention") {
-  EngineHarness h;
+TEST_CASE_TEMPLATE("retention: a photo file shared by two tickets survives the first one's retention", B, OnSqlite, OnPostgresql) {
+  EngineHarness h(B::backend);
   closedTicketWithPhoto(h);  // media 9001, file c0ffee
   // The same photo (same content, so the same file) sent again for a second, open report.
   h.onboard("carla");
@@ -122,8 +127,8 @@ TEST_CASE("retention: a photo file shared by two tickets survives the first one'
   CHECK(r.removed == std::vector<std::string>{"c0ffee"});
 }
 
-TEST_CASE("retention: a category's own retention_days wins over the default") {
-  EngineHarness h;
+TEST_CASE_TEMPLATE("retention: a category's own retention_days wins over the default", B, OnSqlite, OnPostgresql) {
+  EngineHarness h(B::backend);
   const auto number = closedTicketWithPhoto(h);
   RetentionPolicy policy;
   policy.closed_by_category["schlagloch"] = days(30);
@@ -135,8 +140,8 @@ TEST_CASE("retention: a category's own retention_days wins over the default") {
   CHECK(h.scalar("SELECT reporter IS NULL FROM tickets WHERE number = " + std::to_string(number)) == 1);
 }
 
-TEST_CASE("retention: open tickets are never touched, however old") {
-  EngineHarness h;
+TEST_CASE_TEMPLATE("retention: open tickets are never touched, however old", B, OnSqlite, OnPostgresql) {
+  EngineHarness h(B::backend);
   h.onboard("anna");
   const auto number = h.report("anna", "schlagloch", kMarktplatz);
   Retention r(h);
@@ -145,8 +150,8 @@ TEST_CASE("retention: open tickets are never touched, however old") {
   CHECK(h.scalar("SELECT reporter IS NOT NULL FROM tickets WHERE number = " + std::to_string(number)) == 1);
 }
 
-TEST_CASE("retention: abandoned drafts are deleted with their photos, consent and language stay") {
-  EngineHarness h;
+TEST_CASE_TEMPLATE("retention: abandoned drafts are deleted with their photos, consent and language stay", B, OnSqlite, OnPostgresql) {
+  EngineHarness h(B::backend);
   h.onboard("ben");
   h.choice("ben", "report");
   h.choice("ben", "cat:schlagloch");
@@ -191,8 +196,8 @@ TEST_CASE("retention: abandoned drafts are deleted with their photos, consent an
   CHECK(offered_report);
 }
 
-TEST_CASE("retention: final messages go after message_days, those of non-citizens at once") {
-  EngineHarness h;
+TEST_CASE_TEMPLATE("retention: final messages go after message_days, those of non-citizens at once", B, OnSqlite, OnPostgresql) {
+  EngineHarness h(B::backend);
   h.onboard("anna");
   h.text("dora", "Hallo");
   h.choice("dora", "decline");  // declined: no citizen row stays, only her outbox rows
@@ -222,8 +227,8 @@ TEST_CASE("retention: final messages go after message_days, those of non-citizen
 
 namespace bb::test {
 
-TEST_CASE("retention: who never answers the notice is forgotten after 24 hours, with uploads") {
-  EngineHarness h;
+TEST_CASE_TEMPLATE("retention: who never answers the notice is forgotten after 24 hours, with uploads", B, OnSqlite, OnPostgresql) {
+  EngineHarness h(B::backend);
   h.text("nina", "Hallo");  // gets the notice and never answers it
   h.image("nina", "sha256:" + std::string(64, 'e'));
   h.onboard("otto");  // accepted: stays
@@ -254,8 +259,8 @@ TEST_CASE("retention: who never answers the notice is forgotten after 24 hours, 
   CHECK(h.replyText("nina").find(h.text("privacy.notice").substr(0, 20)) != std::string::npos);
 }
 
-TEST_CASE("retention: an export link is deleted once it expired, an unexpired one stays") {
-  EngineHarness h;
+TEST_CASE_TEMPLATE("retention: an export link is deleted once it expired, an unexpired one stays", B, OnSqlite, OnPostgresql) {
+  EngineHarness h(B::backend);
   h.onboard("anna");
   h.text("anna", "meine daten");
   REQUIRE(h.scalar("SELECT count(*) FROM data_exports") == 1);
