@@ -5,15 +5,12 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 
 #include "bot/conversation/codec.hpp"
+#include "storage/retention_statements.hpp"
 #include "storage/rows.hpp"
 #include "storage/ticket_rows.hpp"
 
 namespace bb::storage {
 namespace {
-
-// Outbox rows whose delivery is over (the address is already wiped on these).
-constexpr const char* kFinalOutbox =
-    "status IN ('sent', 'delivered', 'read', 'failed', 'dead', 'discarded', 'withheld')";
 
 //! Deletes media rows `ids` and remembers their files for deletion after the commit.
 void deleteMedia(SQLite::Database& db, const std::vector<std::int64_t>& ids,
@@ -45,30 +42,12 @@ void anonymizeTicket(SQLite::Database& db, std::int64_t ticket_id, std::int64_t 
     q.bind(1, ticket_id);
     while (q.executeStep()) { photos.push_back(q.getColumn(0).getInt64()); }
   }
-  for (const std::string& sql : {
-           std::string("DELETE FROM ticket_photos WHERE ticket_id = ?1"),
-           std::string("DELETE FROM ticket_followers WHERE ticket_id = ?1"),
-           // Message texts of the thread (citizen, staff, bot); kinds, statuses and dates stay.
-           std::string("UPDATE ticket_events SET body = '' WHERE ticket_id = ?1 AND body <> ''"),
-           std::string("UPDATE ticket_events SET media_id = NULL, author = NULL "
-                       "WHERE ticket_id = ?1 AND (media_id IS NOT NULL OR author IS NOT NULL)"),
-           std::string("DELETE FROM reply_windows WHERE ticket_id = ?1"),
-           std::string("DELETE FROM outbox WHERE ticket_id = ?1 AND ") + kFinalOutbox,
-       }) {
+  for (const std::string& sql : ticketAnonymizationStatements()) {
     SQLite::Statement q(db, sql);
     q.bind(1, ticket_id);
     q.exec();
   }
   deleteMedia(db, photos, report);
-  // Delivered back-office entries carried the report's text; the back office has its copy.
-  {
-    SQLite::Statement q(db,
-                        "UPDATE case_queue SET payload = '{}' WHERE state IN ('delivered', "
-                        "'discarded') AND "
-                        "ticket_number = (SELECT number FROM tickets WHERE id = ?1)");
-    q.bind(1, ticket_id);
-    q.exec();
-  }
   SQLite::Statement q(db, std::string("UPDATE tickets SET ") + kTicketAnonymousFields +
                               ", anonymized_at = ?2 WHERE id = ?1");
   q.bind(1, ticket_id);
@@ -160,7 +139,7 @@ void deleteOldMessages(SQLite::Database& db, const RetentionCutoffs& cutoffs,
   {
     // Final rows after message_days; final rows of people who are no longer citizens (declined
     // the notice, erased) at once. Web chat rows are its history: they age out the same way.
-    SQLite::Statement q(db, std::string("DELETE FROM outbox WHERE ") + kFinalOutbox +
+    SQLite::Statement q(db, std::string("DELETE FROM outbox WHERE ") + kFinalOutboxStatuses +
                                 " AND (created_at < ?1 OR NOT EXISTS (SELECT 1 FROM citizens c "
                                 "WHERE c.pseudonym = outbox.pseudonym))");
     q.bind(1, toMillis(cutoffs.messages));

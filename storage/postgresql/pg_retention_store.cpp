@@ -6,13 +6,10 @@
 #include "bot/log.hpp"
 #include "storage/millis.hpp"
 #include "storage/postgresql/pg_step_parts.hpp"
+#include "storage/retention_statements.hpp"
 
 namespace bb::storage::pg {
 namespace {
-
-// Outbox rows whose delivery is over (the address is already wiped on these).
-constexpr const char* kFinalOutbox =
-    "status IN ('sent', 'delivered', 'read', 'failed', 'dead', 'discarded', 'withheld')";
 
 std::vector<std::int64_t> ids(const Rows& rows) {
   std::vector<std::int64_t> out;
@@ -37,22 +34,7 @@ void anonymizeTicket(Session& s, std::int64_t ticket_id, std::int64_t now,
                                 "SELECT media_id FROM ticket_events WHERE ticket_id = $1 AND "
                                 "media_id IS NOT NULL",
                                 ticket_id));
-  for (const std::string& sql : {
-           std::string("DELETE FROM ticket_photos WHERE ticket_id = $1"),
-           std::string("DELETE FROM ticket_followers WHERE ticket_id = $1"),
-           // Message texts of the thread (citizen, staff, bot); kinds, statuses and dates stay.
-           std::string("UPDATE ticket_events SET body = '' WHERE ticket_id = $1 AND body <> ''"),
-           std::string("UPDATE ticket_events SET media_id = NULL, author = NULL "
-                       "WHERE ticket_id = $1 AND (media_id IS NOT NULL OR author IS NOT NULL)"),
-           std::string("DELETE FROM reply_windows WHERE ticket_id = $1"),
-           std::string("DELETE FROM outbox WHERE ticket_id = $1 AND ") + kFinalOutbox,
-           // Delivered back-office entries carried the report's text; the back office has its copy.
-           std::string("UPDATE case_queue SET payload = '{}' WHERE state IN ('delivered', "
-                       "'discarded') AND ticket_number = (SELECT number FROM tickets "
-                       "WHERE id = $1)"),
-       }) {
-    s.run(sql, ticket_id);
-  }
+  for (const std::string& sql : ticketAnonymizationStatements()) { s.run(sql, ticket_id); }
   deleteMedia(s, photos, report);
   s.run(std::string("UPDATE tickets SET ") + kPgTicketAnonymousFields +
             ", anonymized_at = $2 WHERE id = $1",
@@ -118,7 +100,7 @@ void deleteOldMessages(Session& s, const RetentionCutoffs& cutoffs, RetentionSum
   // Final rows after message_days; final rows of people who are no longer citizens (declined
   // the notice, erased) at once. Web chat rows are its history: they age out the same way.
   report.messages_deleted += static_cast<int>(
-      s.run(std::string("DELETE FROM outbox WHERE ") + kFinalOutbox +
+      s.run(std::string("DELETE FROM outbox WHERE ") + kFinalOutboxStatuses +
                 " AND (created_at < $1 OR NOT EXISTS (SELECT 1 FROM citizens c "
                 "WHERE c.pseudonym = outbox.pseudonym))",
             cutoff)

@@ -103,6 +103,15 @@ struct TwoInstances {
 
 std::string user(int i) { return "buerger" + std::to_string(i); }
 
+//! How many of the first `conversations` citizens got exactly the replies of `reference`.
+int answeredInOrder(EngineHarness& h, int conversations, const std::vector<std::string>& reference) {
+  int in_order = 0;
+  for (int i = 0; i < conversations; ++i) {
+    if (shapeOf(h, user(i)) == reference) { ++in_order; }
+  }
+  return in_order;
+}
+
 }  // namespace
 
 TEST_CASE("instances: two instances split the partitions, and a clean stop hands them over at once") {
@@ -141,11 +150,7 @@ TEST_CASE("instances: an interleaved stream through two instances keeps each con
   CHECK(a.scalar("SELECT count(*) FROM tickets WHERE kind = 'letter'") == kConversations);
   CHECK(a.scalar("SELECT count(DISTINCT number) FROM tickets") == kConversations);
   CHECK(a.scalar("SELECT count(DISTINCT reporter) FROM tickets") == kConversations);
-  int in_order = 0;
-  for (int i = 0; i < kConversations; ++i) {
-    if (shapeOf(a, user(i)) == reference) { ++in_order; }
-  }
-  CHECK(in_order == kConversations);
+  CHECK(answeredInOrder(a, kConversations, reference) == kConversations);
 }
 
 TEST_CASE("instances: when one instance dies, the other takes its conversations over within the "
@@ -177,11 +182,7 @@ TEST_CASE("instances: when one instance dies, the other takes its conversations 
   CHECK(b.scalar("SELECT count(*) FROM inbound_events WHERE processed_at IS NULL") == 0);
   CHECK(b.scalar("SELECT count(*) FROM tickets WHERE kind = 'letter'") == kConversations);
   CHECK(b.scalar("SELECT count(DISTINCT reporter) FROM tickets") == kConversations);
-  int in_order = 0;
-  for (int i = 0; i < kConversations; ++i) {
-    if (shapeOf(b, user(i)) == reference) { ++in_order; }
-  }
-  CHECK(in_order == kConversations);
+  CHECK(answeredInOrder(b, kConversations, reference) == kConversations);
 }
 
 TEST_CASE("instances: a step under a lease that passed to another instance commits nothing") {
