@@ -180,17 +180,7 @@ Result<BroadcastProgress> SqliteBroadcastStore::progress(std::int64_t id) {
                         "o.id = d.outbox_id WHERE d.broadcast_id = ? GROUP BY o.status");
     q.bind(1, id);
     while (q.executeStep()) {
-      const std::string s = q.getColumn(0).getString();
-      const int n = q.getColumn(1).getInt();
-      if (s == "queued" || s == "held" || s == "sending") {
-        p.queued += n;
-      } else if (s == "sent") {
-        p.sent += n;
-      } else if (s == "delivered" || s == "read") {
-        p.delivered += n;
-      } else {
-        p.failed += n;
-      }
+      addToProgress(p, q.getColumn(0).getString(), q.getColumn(1).getInt());
     }
     return p;
   });

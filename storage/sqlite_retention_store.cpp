@@ -101,15 +101,7 @@ void deleteAbandonedDrafts(SQLite::Database& db, const RetentionCutoffs& cutoffs
                            "UPDATE conversations SET state = ?2, data = ?3, updated_at = ?4 "
                            "WHERE pseudonym = ?1 AND updated_at < ?5");
   for (const auto& row : rows) {
-    auto saved = decodeConversation(row.state, row.data);
-    SavedConversation reset;
-    if (saved) {
-      reset.flow.lang = saved->flow.lang;
-      reset.flow.consent_version = saved->flow.consent_version;
-      reset.flow.last_activity = saved->flow.last_activity;
-    }
-    // Without consent the next message starts at the notice again, never past it.
-    reset.flow.state = reset.flow.consent_version > 0 ? "menu" : "new";
+    const SavedConversation reset = withoutDraft(row.state, row.data);
     update.reset();
     update.bind(1, row.pseudonym);
     update.bind(2, reset.flow.state);

@@ -236,4 +236,16 @@ Result<SavedConversation> decodeConversation(const std::string& state, const std
   }
 }
 
+SavedConversation withoutDraft(const std::string& state, const std::string& data) {
+  const auto saved = decodeConversation(state, data);
+  SavedConversation reset;
+  if (saved) {
+    reset.flow.lang = saved->flow.lang;
+    reset.flow.consent_version = saved->flow.consent_version;
+    reset.flow.last_activity = saved->flow.last_activity;
+  }
+  reset.flow.state = reset.flow.consent_version > 0 ? "menu" : "new";
+  return reset;
+}
+
 }  // namespace bb

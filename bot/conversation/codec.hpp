@@ -33,5 +33,8 @@ struct SavedConversation {
 
 std::string encodeConversation(const SavedConversation& conversation);
 Result<SavedConversation> decodeConversation(const std::string& state, const std::string& data);
+//! A conversation left mid-flow, without its draft (retention): language, consent and last
+//! activity stay; it goes on at the main menu, or at the notice without consent (never past it).
+SavedConversation withoutDraft(const std::string& state, const std::string& data);
 
 }  // namespace bb

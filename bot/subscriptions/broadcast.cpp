@@ -23,6 +23,18 @@ constexpr int kPage = 1000;
 
 }  // namespace
 
+void addToProgress(BroadcastProgress& progress, const std::string& outbox_status, int n) {
+  if (outbox_status == "queued" || outbox_status == "held" || outbox_status == "sending") {
+    progress.queued += n;
+  } else if (outbox_status == "sent") {
+    progress.sent += n;
+  } else if (outbox_status == "delivered" || outbox_status == "read") {
+    progress.delivered += n;
+  } else {
+    progress.failed += n;  // failed, dead, cancelled
+  }
+}
+
 const char* toString(BroadcastStatus status) {
   for (const auto& [s, name] : kStatusNames) {
     if (s == status) {

@@ -61,6 +61,9 @@ struct BroadcastProgress {
   int failed = 0;     //!< failed, dead or cancelled
 };
 
+//! Counts `n` outbox rows of a fan-out in `outbox_status` into `progress`.
+void addToProgress(BroadcastProgress& progress, const std::string& outbox_status, int n);
+
 //! One outbox row of a fan-out, due at `due`.
 struct FanoutRow {
   NewOutbound outbound;

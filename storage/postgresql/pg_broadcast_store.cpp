@@ -192,17 +192,7 @@ Result<BroadcastProgress> PgBroadcastStore::progress(std::int64_t id) {
                       id);
     BroadcastProgress p;
     for (int i = 0; i < rows.size(); ++i) {
-      const std::string status = rows.text(i, 0);
-      const int n = static_cast<int>(rows.int64(i, 1));
-      if (status == "queued" || status == "held" || status == "sending") {
-        p.queued += n;
-      } else if (status == "sent") {
-        p.sent += n;
-      } else if (status == "delivered" || status == "read") {
-        p.delivered += n;
-      } else {
-        p.failed += n;
-      }
+      addToProgress(p, rows.text(i, 0), static_cast<int>(rows.int64(i, 1)));
     }
     return p;
   });

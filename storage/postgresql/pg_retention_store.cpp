@@ -68,15 +68,7 @@ void deleteAbandonedDrafts(Session& s, const RetentionCutoffs& cutoffs, std::int
                     "AND state NOT IN ('new', 'menu')",
                     cutoff);
   for (int i = 0; i < rows.size(); ++i) {
-    auto saved = decodeConversation(rows.text(i, 1), rows.text(i, 2));
-    SavedConversation reset;
-    if (saved) {
-      reset.flow.lang = saved->flow.lang;
-      reset.flow.consent_version = saved->flow.consent_version;
-      reset.flow.last_activity = saved->flow.last_activity;
-    }
-    // Without consent the next message starts at the notice again, never past it.
-    reset.flow.state = reset.flow.consent_version > 0 ? "menu" : "new";
+    const SavedConversation reset = withoutDraft(rows.text(i, 1), rows.text(i, 2));
     // Only while still idle: a step committed meanwhile (another instance) keeps its draft.
     report.drafts_deleted += static_cast<int>(
         s.run("UPDATE conversations SET state = $2, data = $3, updated_at = $4 "
