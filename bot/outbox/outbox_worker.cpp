@@ -545,7 +545,10 @@ void OutboxWorker::deliver(const OutboxRow& row, PassReport& report,
     if (!notified) {
       result = SendResult::failure(Kind::Retry, "store_unavailable");
     } else if (!*notified) {
-      SendResult notice = sender_.sendHoldNotice(row, address_text, *message);
+      // The notice is a message to the channel too: with a shared rate it takes a slot.
+      SendResult notice = options_.shared_rate != nullptr && !waitForSharedSlot()
+                              ? SendResult::failure(Kind::Retry, "shared_rate_unavailable")
+                              : sender_.sendHoldNotice(row, address_text, *message);
       countNotice(notice);
       if (notice.kind == Kind::Retry || notice.kind == Kind::RateLimited) {
         result = notice;

@@ -601,3 +601,31 @@ TEST_CASE("outbox: a broadcast to 10,000 from two instances never puts more than
   // beside other tests).
   CHECK(took.count() < kRows / kRate * 3 + 1);
 }
+
+TEST_CASE("outbox: with a shared rate every message to the channel takes a slot, a hold notice too") {
+  // A shared rate that grants one slot per ask, at once, and counts them.
+  class CountingRate final : public bb::outbox::SharedSendRate {
+  public:
+    bb::Result<std::vector<std::chrono::microseconds>> reserve(bb::Channel, double, int) override {
+      ++granted;
+      return std::vector<std::chrono::microseconds>{0us};
+    }
+    int granted = 0;
+  };
+  Fixture f;
+  CountingRate rate;
+  f.options.shared_rate = &rate;
+  f.makeWorker();
+  f.enqueue("alice", "Ihre Meldung ist erledigt");
+  f.enqueue("bob", "Danke");
+  f.sender.script = [](const bb::OutboxRow& row, const bb::OutboundMessage&) {
+    return row.pseudonym == "bob" ? SendResult::failure(Kind::NeedTemplate, "outside_window")
+                                  : SendResult::sent("wamid." + std::to_string(row.id));
+  };
+  const auto pass = f.worker->runOnce();
+  CHECK(pass.sent == 1);
+  CHECK(pass.held == 1);
+  CHECK(f.sender.attempts.size() == 2);
+  CHECK(f.sender.notices == 1);
+  CHECK(rate.granted == 3);  // two sends and bob's notice
+}
