@@ -406,18 +406,22 @@ void Engine::rescan(std::size_t index) {
   // after a higher one: read every pending event of this worker's conversations again, from the
   // start (the queue is only a copy of the database's, and empty whenever a rescan runs).
   const bool from_start = options_.ownership != nullptr;
+  bool taken_over = false;
   std::uint64_t drops_at_start = 0;
   {
     std::lock_guard lock(shard.mutex);
     drops_at_start = shard.drops;
-    shard.ownership_seen = ownershipGeneration();
+    const std::uint64_t generation = ownershipGeneration();
+    taken_over = shard.ownership_seen != generation;
+    shard.ownership_seen = generation;
     if (from_start) {
       shard.queue.clear();
       shard.scan_cursor = 0;
       shard.last_pushed = 0;
     }
   }
-  while (from_start && !reloadParked(index)) {
+  // Conversations taken over may have events another instance parked.
+  while (taken_over && !reloadParked(index)) {
     if (!pause(std::chrono::milliseconds(200))) { return; }
   }
   for (;;) {

@@ -45,20 +45,20 @@ std::optional<bool> Engine::commitOrPark(const PendingEvent& pending, StepCommit
   // its own, and it goes through as soon as the store recovers, without staff.
   int failures = 0;
   bool store_took_probe = true;
+  // Another instance holds the conversation now and processes the event from the database.
+  const auto moved_away = [&] {
+    steps_moved_.fetch_add(1);
+    log::info("engine_conversation_moved", {{"event", event_id}});
+    return std::nullopt;
+  };
   for (int tries = 1;; ++tries) {
     if (options_.ownership != nullptr) {
       commit.fence = options_.ownership->fenceFor(pending.shard_key);
+      if (!commit.fence) { return moved_away(); }
     }
-    auto r = options_.ownership != nullptr && !commit.fence
-                 ? Result<bool>(fail(ErrorCode::Conflict, kPartitionMoved))
-                 : store_.commitStep(commit);
+    auto r = store_.commitStep(commit);
     if (r) { return *r; }
-    if (partitionMoved(r.error())) {
-      // Another instance holds the conversation now and processes the event from the database.
-      steps_moved_.fetch_add(1);
-      log::info("engine_conversation_moved", {{"event", event_id}});
-      return std::nullopt;
-    }
+    if (partitionMoved(r.error())) { return moved_away(); }
     // Storage trouble (disk full, locked, a constraint this step breaks): keep the event and
     // retry; the order holds because this worker handles nothing else meanwhile.
     const std::string code = toString(r.error().code);

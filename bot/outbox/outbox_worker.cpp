@@ -18,6 +18,9 @@ using SteadyTime = std::chrono::steady_clock::time_point;
 constexpr std::size_t kPruneRecipientsAbove = 4096;
 constexpr milliseconds kMinWait{5};
 
+//! A send that got no slot of the shared rate: retried later, like any temporary failure.
+SendResult noSharedSlot() { return SendResult::failure(Kind::Retry, "shared_rate_unavailable"); }
+
 milliseconds untilTime(SteadyTime from, SteadyTime to) {
   if (to <= from) { return milliseconds{0}; }
   return std::chrono::ceil<milliseconds>(to - from);
@@ -463,6 +466,7 @@ void OutboxWorker::waitForSendSlot() {
 }
 
 bool OutboxWorker::waitForSharedSlot() {
+  if (options_.shared_rate == nullptr) { return true; }  // one instance: its own pacing only
   const SteadyTime give_up = clock_.monotonic() + std::chrono::seconds(5);
   for (;;) {
     std::optional<SteadyTime> slot;
@@ -528,11 +532,7 @@ void OutboxWorker::deliver(const OutboxRow& row, PassReport& report,
   } else {
     address_text = *address;
     if (options_.concurrency > 1) { waitForSendSlot(); }
-    if (options_.shared_rate != nullptr && !waitForSharedSlot()) {
-      result = SendResult::failure(Kind::Retry, "shared_rate_unavailable");
-    } else {
-      result = sender_.send(row, address_text, *message);
-    }
+    result = waitForSharedSlot() ? sender_.send(row, address_text, *message) : noSharedSlot();
   }
 
   if (result.kind == Kind::NeedTemplate) {
@@ -546,9 +546,9 @@ void OutboxWorker::deliver(const OutboxRow& row, PassReport& report,
       result = SendResult::failure(Kind::Retry, "store_unavailable");
     } else if (!*notified) {
       // The notice is a message to the channel too: with a shared rate it takes a slot.
-      SendResult notice = options_.shared_rate != nullptr && !waitForSharedSlot()
-                              ? SendResult::failure(Kind::Retry, "shared_rate_unavailable")
-                              : sender_.sendHoldNotice(row, address_text, *message);
+      SendResult notice = waitForSharedSlot()
+                              ? sender_.sendHoldNotice(row, address_text, *message)
+                              : noSharedSlot();
       countNotice(notice);
       if (notice.kind == Kind::Retry || notice.kind == Kind::RateLimited) {
         result = notice;

@@ -118,7 +118,7 @@ private:
   void runJobs(std::vector<std::function<void()>>& jobs);
   void waitForSendSlot();
   //! Waits for a slot of the shared rate (false: none could be had for a while; the row is
-  //! retried later).
+  //! retried later). True at once without a shared rate.
   bool waitForSharedSlot();
   //! Reserves the next slots into slot_pool_ (slot_mutex_ held).
   void reserveSharedSlots();
