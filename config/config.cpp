@@ -57,6 +57,7 @@ const std::vector<Field>& fields() {
        at(&Config::server, &ServerConfig::trusted_proxies)},
       {"server", "public_url", Kind::String, at(&Config::server, &ServerConfig::public_url)},
       {"server", "asset_dir", Kind::String, at(&Config::server, &ServerConfig::asset_dir)},
+      {"storage", "backend", Kind::String, at(&Config::storage, &StorageConfig::backend)},
       {"storage", "path", Kind::String, at(&Config::storage, &StorageConfig::path)},
       {"storage", "media_dir", Kind::String, at(&Config::storage, &StorageConfig::media_dir)},
       {"storage", "synchronous", Kind::String, at(&Config::storage, &StorageConfig::synchronous)},
@@ -72,6 +73,12 @@ const std::vector<Field>& fields() {
        [](Config& c) -> void* { return &c.storage.postgresql.pool_size; }},
       {"storage.postgresql", "statement_timeout_ms", Kind::Int,
        [](Config& c) -> void* { return &c.storage.postgresql.statement_timeout_ms; }},
+      {"storage.postgresql", "instance_id", Kind::String,
+       [](Config& c) -> void* { return &c.storage.postgresql.instance_id; }},
+      {"storage.postgresql", "lease_ms", Kind::Int,
+       [](Config& c) -> void* { return &c.storage.postgresql.lease_ms; }},
+      {"storage.postgresql", "outbox_claim_ms", Kind::Int,
+       [](Config& c) -> void* { return &c.storage.postgresql.outbox_claim_ms; }},
       {"whatsapp", "enabled", Kind::Bool, at(&Config::whatsapp, &WhatsAppConfig::enabled)},
       {"whatsapp", "api_base", Kind::String, at(&Config::whatsapp, &WhatsAppConfig::api_base)},
       {"whatsapp", "phone_number_id", Kind::String,
@@ -467,6 +474,17 @@ void validate(const Config& c, std::vector<std::string>& errors) {
   need(c.storage.postgresql.statement_timeout_ms >= 1 &&
            c.storage.postgresql.statement_timeout_ms <= 600000,
        "storage.postgresql.statement_timeout_ms: must be 1..600000");
+  need(c.storage.backend == "sqlite" || c.storage.backend == "postgresql",
+       "storage.backend: must be sqlite or postgresql");
+  need(c.storage.backend != "postgresql" || !c.storage.postgresql.url.empty(),
+       "storage.postgresql.url: must be set when storage.backend is postgresql");
+  need(c.storage.postgresql.lease_ms >= 3000 && c.storage.postgresql.lease_ms <= 300000,
+       "storage.postgresql.lease_ms: must be 3000..300000");
+  need(c.storage.postgresql.outbox_claim_ms >= 2000 &&
+           c.storage.postgresql.outbox_claim_ms <= 600000,
+       "storage.postgresql.outbox_claim_ms: must be 2000..600000");
+  need(c.storage.postgresql.instance_id.size() <= 100,
+       "storage.postgresql.instance_id: at most 100 characters");
   need(c.telegram.mode == "webhook" || c.telegram.mode == "polling",
        "telegram.mode: must be webhook or polling");
   need(c.log.level == "debug" || c.log.level == "info" || c.log.level == "warn" ||

@@ -32,16 +32,28 @@ struct ServerConfig {
   std::string trusted_proxies;
 };
 
-//! PostgreSQL (`storage.postgresql.*`): where `buergerbox migrate-to-postgresql` copies to.
+//! PostgreSQL (`storage.postgresql.*`): the shared database of several instances
+//! (storage.backend = postgresql), and where `buergerbox migrate-to-postgresql` copies to.
 struct PostgresqlConfig {
   //! libpq connection string or postgresql:// URI, without the password.
   std::string url;
   std::string password;  // secret: BUERGERBOX_STORAGE_POSTGRESQL_PASSWORD(_FILE)
   int pool_size = 4;
   int statement_timeout_ms = 5000;
+  //! This instance's name in the partition leases; empty: host name and process id, so a
+  //! restarted instance never mistakes the leases of its dead predecessor for its own.
+  std::string instance_id;
+  //! How long an instance's conversations stay its own without a renewal: when it dies, another
+  //! instance takes them over after at most this long (renewed every third of it).
+  int lease_ms = 15000;
+  //! How long a message an instance took for sending stays its own: longer than any send may
+  //! take; after it, a message whose instance died on the way is sent by another.
+  int outbox_claim_ms = 120000;
 };
 
 struct StorageConfig {
+  //! `sqlite` (one instance, the default) or `postgresql` (several instances on one database).
+  std::string backend = "sqlite";
   std::string path = "var/buergerbox.db";  //!< the SQLite file
   std::string media_dir = "var/media";
   std::string synchronous = "FULL";  //!< FULL (default, survives power loss) or NORMAL

@@ -8,9 +8,11 @@ namespace bb::app {
 namespace {
 
 outbox::OutboxOptions outboxOptions(Channel channel, const DeliveryLimits& limits,
-                                    const Engine& engine) {
+                                    const Engine& engine, const SharedDelivery& shared) {
   outbox::OutboxOptions o;
   o.channel = channel;
+  o.shared_rate = shared.rate;
+  o.claim_lease = shared.claim_lease;
   o.provider_id_hash = [&engine, channel](const std::string& id) {
     return engine.providerIdHash(channel, id);
   };
@@ -53,14 +55,15 @@ const std::vector<ChannelSpec>& channelSpecs() {
 
 ChannelModule::ChannelModule(const ChannelSpec& spec, ChannelParts parts, Engine& engine,
                              Store& store, media::MediaStore& media_store, const Clock& clock,
-                             Metrics& metrics)
+                             Metrics& metrics, const SharedDelivery& shared)
     : name_(spec.name), parts_(std::move(parts)) {
   outbox_ = std::make_unique<outbox::OutboxWorker>(
       store, *parts_.sender,
       [&engine](const std::string& ct, const std::string& key_id) {
         return engine.openAddress(ct, key_id);
       },
-      clock, outboxOptions(spec.channel, parts_.limits, engine), &metrics);
+      clock, outboxOptions(spec.channel, parts_.limits, engine, shared),
+      &metrics);
   media_ = std::make_unique<media::MediaJobWorker>(
       store, *parts_.fetcher, media_store,
       [&engine](const media::MediaOutcome& o) {

@@ -4,6 +4,7 @@
 // shares. A channel's file only builds its own parts from the config; channelSpecs() lists the
 // channels, so a new messenger is one entry there.
 
+#include <chrono>
 #include <cstddef>
 #include <functional>
 #include <memory>
@@ -21,8 +22,6 @@
 #include "bot/ports.hpp"
 #include "bot/runtime/metrics.hpp"
 #include "config/config.hpp"
-#include "storage/database.hpp"
-#include "storage/sqlite_store.hpp"
 
 namespace bb::app {
 
@@ -30,8 +29,7 @@ namespace bb::app {
 struct ChannelContext {
   const config::Config& config;
   Engine& engine;
-  storage::SqliteStore& store;
-  storage::Database& database;
+  Store& store;
   const Clock& clock;
   MatrixTransactionLog& matrix_transactions;
   TelegramOffsetStore& telegram_offsets;
@@ -74,6 +72,12 @@ struct ChannelParts {
   std::vector<log::Field> log_fields;
 };
 
+//! What the instances sharing one database agree on for every channel's delivery.
+struct SharedDelivery {
+  outbox::SharedSendRate* rate = nullptr;  //!< null: this instance's own limiter alone
+  std::chrono::milliseconds claim_lease{120000};  //!< OutboxOptions::claim_lease
+};
+
 //! One messenger channel: when it runs and how its parts are built.
 struct ChannelSpec {
   Channel channel;
@@ -90,7 +94,8 @@ const std::vector<ChannelSpec>& channelSpecs();
 class ChannelModule {
 public:
   ChannelModule(const ChannelSpec& spec, ChannelParts parts, Engine& engine, Store& store,
-                media::MediaStore& media_store, const Clock& clock, Metrics& metrics);
+                media::MediaStore& media_store, const Clock& clock, Metrics& metrics,
+                const SharedDelivery& shared = {});
   ChannelModule(const ChannelModule&) = delete;
   ChannelModule& operator=(const ChannelModule&) = delete;
 

@@ -6,7 +6,7 @@
 #include "bot/conversation/flow_data.hpp"
 #include "bot/ports.hpp"
 #include "bot/text/local_time.hpp"
-#include "storage/sqlite_case_store.hpp"
+#include "storage/stores.hpp"
 
 namespace bb::app {
 namespace {
@@ -36,12 +36,11 @@ bool departmentsKnown(const config::Config& config, const std::vector<std::strin
   return true;
 }
 
-int addKey(const Args& args, storage::Database& db) {
+int addKey(const Args& args, CaseStore& cases) {
   const std::string name = argValue(args, "--name");
   const std::vector<std::string> departments = argValues(args, "--department");
   SystemClock clock;
   SystemRandom random;
-  storage::SqliteCaseStore cases(db);
   std::string plain = CaseService::newApiKey(random);
   auto added = cases.addApiKey(name, CaseService::hashApiKey(plain), departments, clock.now());
   if (!added) {
@@ -53,8 +52,7 @@ int addKey(const Args& args, storage::Database& db) {
   return 0;
 }
 
-int listKeys(storage::Database& db) {
-  storage::SqliteCaseStore cases(db);
+int listKeys(CaseStore& cases) {
   auto keys = cases.apiKeys();
   if (!keys) {
     std::cerr << "apikey list: " << keys.error().detail << "\n";
@@ -71,10 +69,9 @@ int listKeys(storage::Database& db) {
   return 0;
 }
 
-int revokeKey(const Args& args, storage::Database& db) {
+int revokeKey(const Args& args, CaseStore& cases) {
   const std::string name = argValue(args, "--name");
   SystemClock clock;
-  storage::SqliteCaseStore cases(db);
   auto revoked = cases.revokeApiKey(name, clock.now());
   if (!revoked) {
     std::cerr << "apikey revoke: " << revoked.error().detail << "\n";
@@ -105,12 +102,12 @@ int runApiKey(const Args& args) {
     std::cerr << "apikey list: the Europe/Berlin zone rules are missing (tzdata)\n";
     return 1;
   }
-  auto db = openDatabaseOrReport(config, "database");
-  if (!db) { return 1; }
-  const int code = verb == "add"    ? addKey(args, *db)
-                   : verb == "list" ? listKeys(*db)
-                                    : revokeKey(args, *db);
-  db->close();
+  auto stores = openStoresOrReport(config, "database");
+  if (!stores) { return 1; }
+  const int code = verb == "add"    ? addKey(args, stores->cases())
+                   : verb == "list" ? listKeys(stores->cases())
+                                    : revokeKey(args, stores->cases());
+  stores->close();
   return code;
 }
 

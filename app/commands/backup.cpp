@@ -55,6 +55,7 @@ int runBackup(const Args& args) {
   if (to.empty()) { return kBadUsage; }
   config::Config config;
   if (!loadConfigOrReport(args, config, false)) { return 2; }
+  if (!sqliteOnly(config, "backup")) { return 2; }
   auto info = storage::backupDatabase(config.storage.path, to);
   if (!info) {
     std::cerr << "backup failed: " << info.error().detail << "\n";
@@ -76,6 +77,7 @@ int runRestore(const Args& args) {
   if (from.empty()) { return kBadUsage; }
   config::Config config;
   if (!loadConfigOrReport(args, config, false)) { return 2; }
+  if (!sqliteOnly(config, "restore")) { return 2; }
   std::error_code ec;
   fs::create_directories(fs::path(config.storage.path).parent_path(), ec);
   auto info = storage::restoreDatabase(from, config.storage.path);

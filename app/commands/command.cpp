@@ -6,6 +6,7 @@
 #include "app/demo/demo_keys.hpp"
 #include "bot/text/local_time.hpp"
 #include "storage/open.hpp"
+#include "storage/stores.hpp"
 
 namespace bb::app {
 
@@ -50,6 +51,25 @@ std::unique_ptr<storage::Database> openDatabaseOrReport(const config::Config& co
     return nullptr;
   }
   return std::move(*db);
+}
+
+bool sqliteOnly(const config::Config& config, std::string_view command) {
+  if (config.storage.backend != "postgresql") { return true; }
+  std::cerr << command
+            << ": works on the SQLite file only; with storage.backend postgresql use "
+               "PostgreSQL's own tools (pg_dump, pg_basebackup; docs/deploy/ha.md)\n";
+  return false;
+}
+
+std::unique_ptr<storage::Stores> openStoresOrReport(const config::Config& config,
+                                                   std::string_view what) {
+  static const SystemClock clock;  // the stores keep it: it outlives them
+  auto stores = storage::openStores(config, clock, storage::pseudonymKeyBytes(config.privacy));
+  if (!stores) {
+    std::cerr << what << ": " << stores.error().detail << "\n";
+    return nullptr;
+  }
+  return std::move(*stores);
 }
 
 Result<void> loadLocalZone() {

@@ -11,6 +11,10 @@
 #include "config/config.hpp"
 #include "storage/database.hpp"
 
+namespace bb::storage {
+class Stores;
+}
+
 namespace bb::app {
 
 //! argv without the program name; args[0] is the subcommand.
@@ -32,6 +36,15 @@ bool loadConfigOrReport(const Args& args, config::Config& out, bool create_demo_
 //! "<what>: <why>" to stderr.
 std::unique_ptr<storage::Database> openDatabaseOrReport(const config::Config& config,
                                                         std::string_view what);
+
+//! False after explaining on stderr that `command` works on the SQLite file only, when
+//! storage.backend is postgresql (whose backups and restores are PostgreSQL's own tools).
+bool sqliteOnly(const config::Config& config, std::string_view command);
+
+//! Opens and migrates the configured backend (storage.backend) with every store on it; null
+//! after printing "<what>: <why>" to stderr.
+std::unique_ptr<storage::Stores> openStoresOrReport(const config::Config& config,
+                                                   std::string_view what);
 
 //! Loads the Europe/Berlin zone rules that every time people read needs (bot/text/local_time.hpp)
 //! from tzdata in $TZDIR, as for the C library, or /usr/share/zoneinfo.

@@ -5,7 +5,7 @@
 #include "bot/cases/deliveries.hpp"
 #include "bot/ports.hpp"
 #include "bot/text/local_time.hpp"
-#include "storage/sqlite_case_store.hpp"
+#include "storage/stores.hpp"
 
 namespace bb::app {
 namespace {
@@ -21,7 +21,7 @@ AuditEntry cliAudit(const std::string& action, const std::string& ref, SysTime n
   return a;
 }
 
-int list(storage::SqliteCaseStore& cases, SysTime now) {
+int list(CaseStore& cases, SysTime now) {
   auto problems = cases.deliveryProblems(kMaxListed);
   if (!problems) {
     std::cerr << "deliveries list: " << problems.error().detail << "\n";
@@ -39,7 +39,7 @@ int list(storage::SqliteCaseStore& cases, SysTime now) {
 }
 
 //! Retries or discards the deliveries named by their references (or, for a retry, --all).
-int act(const Args& args, storage::SqliteCaseStore& cases, SysTime now, bool discard) {
+int act(const Args& args, CaseStore& cases, SysTime now, bool discard) {
   const char* verb = discard ? "discard" : "retry";
   std::vector<std::string> refs;
   for (std::size_t i = 2; i < args.size(); ++i) {
@@ -97,13 +97,13 @@ int runDeliveries(const Args& args) {
     std::cerr << "deliveries: the Europe/Berlin zone rules are missing (tzdata)\n";
     return 1;
   }
-  auto db = openDatabaseOrReport(config, "database");
-  if (!db) { return 1; }
+  auto stores = openStoresOrReport(config, "database");
+  if (!stores) { return 1; }
   SystemClock clock;
-  storage::SqliteCaseStore cases(*db);
+  CaseStore& cases = stores->cases();
   const int code = verb == "list" ? list(cases, clock.now())
                                   : act(args, cases, clock.now(), verb == "discard");
-  db->close();
+  stores->close();
   return code;
 }
 

@@ -4,7 +4,7 @@
 #include "bot/geo/import.hpp"
 #include "bot/ports.hpp"
 #include "bot/text/local_time.hpp"
-#include "storage/sqlite_gazetteer.hpp"
+#include "storage/stores.hpp"
 
 namespace bb::app {
 
@@ -26,13 +26,12 @@ int importFile(const Args& args) {
                                       std::pair{"--licence", &data->licence}}) {
     if (std::string value = argValue(args, option); !value.empty()) { *field = value; }
   }
-  auto db = openDatabaseOrReport(config, "database");
-  if (!db) { return 1; }
-  SystemClock clock;
-  storage::SqliteGazetteer gazetteer(*db, clock);
+  auto stores = openStoresOrReport(config, "database");
+  if (!stores) { return 1; }
+  geo::Gazetteer& gazetteer = stores->gazetteer();
   // One write transaction: a running `serve` sees the old gazetteer or the new one, never a mix.
   auto replaced = gazetteer.replace(*data);
-  db->close();
+  stores->close();
   if (!replaced) {
     std::cerr << "gazetteer import: " << replaced.error().detail << "\n";
     return 1;
@@ -51,12 +50,11 @@ int showInfo(const Args& args) {
     std::cerr << "gazetteer info: the Europe/Berlin zone rules are missing (tzdata)\n";
     return 1;
   }
-  auto db = openDatabaseOrReport(config, "database");
-  if (!db) { return 1; }
-  SystemClock clock;
-  storage::SqliteGazetteer gazetteer(*db, clock);
+  auto stores = openStoresOrReport(config, "database");
+  if (!stores) { return 1; }
+  geo::Gazetteer& gazetteer = stores->gazetteer();
   auto info = gazetteer.info();
-  db->close();
+  stores->close();
   if (!info) {
     std::cerr << "gazetteer info: " << info.error().detail << "\n";
     return 1;

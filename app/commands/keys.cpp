@@ -26,6 +26,7 @@ int runKeys(const Args& args) {
   if (args.size() < 2 || args[1] != "rotate") { return kBadUsage; }
   config::Config config;
   if (!loadConfigOrReport(args, config, true)) { return 2; }
+  if (!sqliteOnly(config, "keys rotate")) { return 2; }
   auto keys = engineKeys(config.privacy.pseudonym_key, config.privacy.encryption_key,
                          config.privacy.previous_encryption_keys);
   if (!keys) {

@@ -5,7 +5,7 @@
 #include "bot/conversation/flow_data.hpp"
 #include "bot/ports.hpp"
 #include "bot/staff/staff_accounts.hpp"
-#include "storage/sqlite_inbox_store.hpp"
+#include "storage/stores.hpp"
 
 namespace bb::app {
 namespace {
@@ -63,13 +63,13 @@ int resetPassword(const Args& args) {
   const std::string login = argValue(args, "--login");
   config::Config config;
   if (!loadConfigOrReport(args, config, true)) { return 2; }
-  auto db = openDatabaseOrReport(config, "database");
-  if (!db) { return 1; }
+  auto stores = openStoresOrReport(config, "database");
+  if (!stores) { return 1; }
   SystemClock clock;
-  storage::SqliteInboxStore inbox_store(*db);
+  InboxStore& inbox_store = stores->inbox();
   auto user = inbox_store.staffByLogin(login);
   if (!user || !*user) {
-    db->close();
+    stores->close();
     std::cerr << "staff reset-password: no account with that login\n";
     return 2;
   }
@@ -82,7 +82,7 @@ int resetPassword(const Args& args) {
   audit.detail = "staff=" + std::to_string((*user)->id);
   auto done = hash ? inbox_store.setPassword((*user)->id, *hash, true, "", audit)
                    : Result<void>(fail(hash.error().code, hash.error().detail));
-  db->close();
+  stores->close();
   if (!done) {
     std::cerr << "staff reset-password: " << done.error().detail << "\n";
     return 1;
@@ -105,12 +105,12 @@ int runStaff(const Args& args) {
   if (!loadConfigOrReport(args, config, true)) { return 2; }
   if (!departmentsKnown(config, a.departments)) { return 2; }
   a.password = readPassword();
-  auto db = openDatabaseOrReport(config, "database");
-  if (!db) { return 1; }
+  auto stores = openStoresOrReport(config, "database");
+  if (!stores) { return 1; }
   SystemClock clock;
-  storage::SqliteInboxStore inbox_store(*db);
+  InboxStore& inbox_store = stores->inbox();
   auto id = auth::createAccount(inbox_store, a, clock.now());
-  db->close();
+  stores->close();
   if (!id) {
     std::cerr << "\nstaff add: " << id.error().detail << "\n";
     return 2;

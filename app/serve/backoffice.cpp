@@ -49,12 +49,12 @@ ForwarderOptions forwarderOptions(const config::Config& c) {
   return f;
 }
 
-BackOffice::BackOffice(const config::Config& config, storage::Database& db, Engine& engine,
+BackOffice::BackOffice(const config::Config& config, CaseStore& case_store, Engine& engine,
                        Store& store, const media::MediaStore& media, const Clock& clock,
-                       Random& random, Metrics& metrics) {
-  cases = std::make_unique<storage::SqliteCaseStore>(db, config.open311.public_grid_m);
-  service = std::make_unique<CaseService>(engine, store, *cases, clock, random);
-  registerCaseQueueMetrics(metrics, *cases);
+                       Random& random, Metrics& metrics)
+    : cases(case_store) {
+  service = std::make_unique<CaseService>(engine, store, cases, clock, random);
+  registerCaseQueueMetrics(metrics, cases);
   push = forwarderOptions(config);
   if (config.open311.enabled) {
     open311 = std::make_unique<web::Open311Api>(*service, clock, open311Options(config));
@@ -68,9 +68,9 @@ BackOffice::BackOffice(const config::Config& config, storage::Database& db, Engi
     api = std::make_unique<web::BackofficeApi>(*service, api_options);
   }
   if (!pushConfigured(push)) { return; }
-  registerUnroutedMetric(metrics, *cases, push);
+  registerUnroutedMetric(metrics, cases, push);
   http = makeCurlHttpClient();
-  forwarder = std::make_unique<CaseForwarder>(*cases, *http, clock, push, &metrics);
+  forwarder = std::make_unique<CaseForwarder>(cases, *http, clock, push, &metrics);
 }
 
 std::vector<Route> BackOffice::routes() {
@@ -83,8 +83,9 @@ std::vector<Route> BackOffice::routes() {
   return out;
 }
 
-void BackOffice::start() {
+void BackOffice::start(Leadership& leadership) {
   if (!forwarder) { return; }
+  forwarder->runOnlyWhileLeading(leadership);
   forwarder->start();
   log::info("backoffice_push_enabled",
             {{"departments", std::to_string(push.department_urls.size())},

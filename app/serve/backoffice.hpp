@@ -12,8 +12,6 @@
 #include "bot/ports.hpp"
 #include "bot/runtime/metrics.hpp"
 #include "config/config.hpp"
-#include "storage/database.hpp"
-#include "storage/sqlite_case_store.hpp"
 #include "web/backoffice/api_v1.hpp"
 #include "web/open311/open311.hpp"
 
@@ -25,17 +23,18 @@ std::shared_ptr<const PhotoUrlSigner> photoLinks(const config::Config& c);
 //! The push targets; none when neither backoffice.url nor department_urls is set.
 ForwarderOptions forwarderOptions(const config::Config& c);
 
-//! Built, not started: start() starts the push.
+//! Built, not started: start() starts the push, which runs while `leadership` leads (one
+//! instance pushes, however many share the database).
 struct BackOffice {
-  BackOffice(const config::Config& config, storage::Database& db, Engine& engine, Store& store,
+  BackOffice(const config::Config& config, CaseStore& cases, Engine& engine, Store& store,
              const media::MediaStore& media, const Clock& clock, Random& random,
              Metrics& metrics);
   std::vector<Route> routes();
-  void start();
+  void start(Leadership& leadership);
   void stop();
 
   ForwarderOptions push;
-  std::unique_ptr<storage::SqliteCaseStore> cases;
+  CaseStore& cases;
   std::unique_ptr<CaseService> service;
   std::unique_ptr<web::Open311Api> open311;  //!< null unless open311.enabled
   std::unique_ptr<web::BackofficeApi> api;   //!< null unless open311.enabled

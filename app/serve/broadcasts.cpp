@@ -28,14 +28,14 @@ oparl::PollerOptions oparlOptions(const config::Config& c) {
   return o;
 }
 
-Broadcasts::Broadcasts(const config::Config& config, storage::Database& db,
+Broadcasts::Broadcasts(const config::Config& config, BroadcastStore& broadcast_store,
                        SubscriptionStore& subscriptions, const FlowData& flows,
-                       const Clock& clock, web::Inbox& inbox, std::function<void(Channel)> wake) {
-  store = std::make_unique<storage::SqliteBroadcastStore>(db);
+                       const Clock& clock, web::Inbox& inbox, std::function<void(Channel)> wake)
+    : store(broadcast_store) {
   BroadcastOptions o = broadcastOptions(config, std::move(wake));
   o.topics = flows.topics;
-  service = std::make_unique<BroadcastService>(*store, subscriptions, flows.texts, clock, o);
-  composer = std::make_unique<web::BroadcastComposer>(inbox.desk(), *service, *store, flows, o);
+  service = std::make_unique<BroadcastService>(store, subscriptions, flows.texts, clock, o);
+  composer = std::make_unique<web::BroadcastComposer>(inbox.desk(), *service, store, flows, o);
   tasks.push_back(std::make_unique<PeriodicTask>(
       "scheduled_broadcasts", std::chrono::minutes(1),
       [s = service.get()] { (void)s->runDue(); }));
@@ -48,7 +48,7 @@ Broadcasts::Broadcasts(const config::Config& config, storage::Database& db,
       }));
   if (config.oparl.url.empty()) { return; }
   oparl_http = makeCurlHttpClient();
-  poller = std::make_unique<oparl::Poller>(*oparl_http, *store, *service, flows.topic_settings,
+  poller = std::make_unique<oparl::Poller>(*oparl_http, store, *service, flows.topic_settings,
                                            flows.texts, clock, oparlOptions(config));
   tasks.push_back(std::make_unique<PeriodicTask>(
       "oparl_poll", std::chrono::minutes(config.oparl.poll_minutes),

@@ -29,7 +29,7 @@ oparl::PollerOptions oparlOptions(const config::Config& c);
 
 //! Built, not started.
 struct Broadcasts {
-  Broadcasts(const config::Config& config, storage::Database& db,
+  Broadcasts(const config::Config& config, BroadcastStore& store,
              SubscriptionStore& subscriptions, const FlowData& flows, const Clock& clock,
              web::Inbox& inbox, std::function<void(Channel)> wake);
   std::vector<Route> routes() { return composer->routes(); }
@@ -37,7 +37,7 @@ struct Broadcasts {
   void start(Leadership& leadership);
   void stop();
 
-  std::unique_ptr<storage::SqliteBroadcastStore> store;
+  BroadcastStore& store;
   std::unique_ptr<BroadcastService> service;
   std::unique_ptr<web::BroadcastComposer> composer;
   std::unique_ptr<HttpClient> oparl_http;

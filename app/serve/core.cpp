@@ -6,8 +6,9 @@
 namespace bb::app {
 
 EngineOptions engineOptions(const config::Config& c, media::MediaStore& media,
-                            const outbox::WakeBoard& wake) {
+                            const outbox::WakeBoard& wake, ConversationOwnership* ownership) {
   EngineOptions o;
+  o.ownership = ownership;
   o.workers = c.flows.workers;
   o.sender_messages_per_minute = c.flows.sender_messages_per_minute;
   o.commit_max_tries = c.flows.commit_max_tries;
@@ -30,18 +31,18 @@ Result<void> seedGazetteer(geo::Gazetteer& gazetteer, const std::string& path) {
   return {};
 }
 
-Core::Core(const config::Config& config, storage::Database& db, const FlowData& flows,
+Core::Core(const config::Config& config, storage::Stores& stores, const FlowData& flows,
            const EngineKeys& keys, const Clock& clock, Random& random)
-    : store(db),
+    : store(stores.conversations()),
       media(config.storage.media_dir),
-      proposals(db),
+      proposals(stores.proposals()),
       participation(proposals, clock, flows),
-      subscriptions(db),
-      gazetteer(db, clock),
-      engine(store, clock, random, flows, keys, engineOptions(config, media, wake)),
-      matrix_transactions(db, clock),
-      telegram_offsets(db) {
-  store.setPublicGridMeters(config.open311.public_grid_m);
+      subscriptions(stores.subscriptions()),
+      gazetteer(stores.gazetteer()),
+      engine(store, clock, random, flows, keys,
+             engineOptions(config, media, wake, stores.ownership())),
+      matrix_transactions(stores.matrixTransactions()),
+      telegram_offsets(stores.telegramOffsets()) {
   engine.setParticipation(&participation);
   engine.setSubscriptions(&subscriptions);
   engine.setGazetteer(&gazetteer);

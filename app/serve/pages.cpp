@@ -77,13 +77,13 @@ std::unique_ptr<web::WebChat> makeWebChat(const config::Config& c, Core& core, c
                                         webChatOptions(c, key_material));
 }
 
-StaffPages::StaffPages(const config::Config& config, storage::Database& db, Core& core,
+StaffPages::StaffPages(const config::Config& config, storage::Stores& stores, Core& core,
                        const Clock& clock, const std::string& key_material)
-    : inbox_store(db, config.open311.public_grid_m),
+    : inbox_store(stores.inbox()),
       inbox(core.engine, core.store, inbox_store, core.media, clock,
             inboxOptions(config, key_material)),
       moderation(inbox.desk(), core.participation, core.media),
-      case_store(db, config.open311.public_grid_m),
+      case_store(stores.cases()),
       deliveries(inbox.desk(), case_store),
       participation_page(core.participation, clock, publicParticipationOptions(config), &core.media) {
   if (config.demo) {

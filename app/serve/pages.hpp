@@ -9,10 +9,7 @@
 #include "app/serve/core.hpp"
 #include "bot/http/http.hpp"
 #include "config/config.hpp"
-#include "storage/database.hpp"
-#include "storage/sqlite_case_store.hpp"
-#include "storage/sqlite_data_export.hpp"
-#include "storage/sqlite_inbox_store.hpp"
+#include "storage/stores.hpp"
 #include "web/data_export_page.hpp"
 #include "web/inbox/deliveries_page.hpp"
 #include "web/inbox/inbox.hpp"
@@ -35,23 +32,22 @@ std::unique_ptr<web::WebChat> makeWebChat(const config::Config& c, Core& core, c
 //! The page behind the links "meine daten" sends on every channel, so it is served whether or
 //! not the web chat is on.
 struct DataExportPages {
-  DataExportPages(storage::Database& db, const Clock& clock) : store(db), page(store, clock) {}
+  DataExportPages(DataExportStore& store, const Clock& clock) : page(store, clock) {}
 
-  storage::SqliteDataExport store;
   web::DataExportPage page;
 };
 
 //! The staff inbox (in demo mode with a first admin), its participation moderation, and the
 //! public participation page.
 struct StaffPages {
-  StaffPages(const config::Config& config, storage::Database& db, Core& core, const Clock& clock,
-             const std::string& key_material);
+  StaffPages(const config::Config& config, storage::Stores& stores, Core& core,
+             const Clock& clock, const std::string& key_material);
   std::vector<Route> routes();
 
-  storage::SqliteInboxStore inbox_store;
+  InboxStore& inbox_store;
   web::Inbox inbox;
   web::ParticipationModeration moderation;
-  storage::SqliteCaseStore case_store;
+  CaseStore& case_store;
   web::DeliveriesPage deliveries;
   web::PublicParticipation participation_page;
 };

@@ -17,10 +17,9 @@ RetentionPolicy retentionPolicy(const config::Config& c, const FlowData& flows) 
   return p;
 }
 
-Retention::Retention(const config::Config& config, storage::Database& db, const FlowData& flows,
+Retention::Retention(const config::Config& config, RetentionStore& store, const FlowData& flows,
                      media::MediaStore& media, const Clock& clock)
-    : store(db),
-      job(store, retentionPolicy(config, flows),
+    : job(store, retentionPolicy(config, flows),
           [&media](const std::string& id) { (void)media.remove(id); }),
       task("retention", std::chrono::minutes(config.retention.interval_minutes),
            [this, &clock] { (void)job.run(clock.now()); }) {}

@@ -8,8 +8,6 @@
 #include "bot/privacy/retention.hpp"
 #include "bot/runtime/periodic.hpp"
 #include "config/config.hpp"
-#include "storage/database.hpp"
-#include "storage/sqlite_retention_store.hpp"
 
 namespace bb::app {
 
@@ -18,10 +16,9 @@ RetentionPolicy retentionPolicy(const config::Config& c, const FlowData& flows);
 
 //! Built, not started: task.start() / task.stop().
 struct Retention {
-  Retention(const config::Config& config, storage::Database& db, const FlowData& flows,
+  Retention(const config::Config& config, RetentionStore& store, const FlowData& flows,
             media::MediaStore& media, const Clock& clock);
 
-  storage::SqliteRetentionStore store;
   RetentionJob job;
   PeriodicTask task;
 };

@@ -14,7 +14,7 @@
 #include "app/serve/retention.hpp"
 #include "bot/log.hpp"
 #include "storage/open.hpp"
-#include "storage/readiness.hpp"
+#include "storage/stores.hpp"
 #include "web/ops_routes.hpp"
 #include "webhooks/http_server.hpp"
 
@@ -88,16 +88,17 @@ void Services::addRoutes(const std::vector<Route>& routes) {
 }
 
 Result<void> Services::openStorage() {
-  auto db = storage::openDatabase(config_.storage, storage::pseudonymKeyBytes(config_.privacy));
-  if (!db) { return fail(db.error().code, db.error().detail); }
-  database_ = std::move(*db);
-  onStop([this] { database_->close(); });
-  storage::Database* database = database_.get();
-  metrics_.gauge("buergerbox_storage_write_queue_depth", "Write jobs waiting for the writer.",
-                 [database] { return static_cast<double>(database->stats().queue_depth); });
-  metrics_.gauge("buergerbox_storage_commits", "Transactions committed by the writer.",
-                 [database] { return static_cast<double>(database->stats().commits); });
-  addRoutes(web::opsRoutes([database] { return storage::probeWrite(*database); }, metrics_));
+  auto stores =
+      storage::openStores(config_, clock_, storage::pseudonymKeyBytes(config_.privacy));
+  if (!stores) { return fail(stores.error().code, stores.error().detail); }
+  stores_ = std::move(*stores);
+  onStop([this] { stores_->close(); });
+  for (auto& gauge : stores_->gauges()) {
+    metrics_.gauge(gauge.name, gauge.help, std::move(gauge.value));
+  }
+  storage::Stores* stores_ptr = stores_.get();
+  addRoutes(web::opsRoutes([stores_ptr] { return stores_ptr->probeWrite(); }, metrics_));
+  log::info("storage_opened", {{"backend", stores_->backend()}});
   return {};
 }
 
@@ -109,16 +110,23 @@ Result<void> Services::startCore() {
                          config_.privacy.previous_encryption_keys);
   if (!keys) { return fail(keys.error().code, keys.error().detail); }
   keys_ = std::make_unique<EngineKeys>(std::move(*keys));
-  core_ = std::make_unique<Core>(config_, *database_, *flows_, *keys_, clock_, random_);
+  core_ = std::make_unique<Core>(config_, *stores_, *flows_, *keys_, clock_, random_);
   if (config_.demo) { seedDemoCampaign(core_->proposals, clock_); }
   if (auto seeded = seedGazetteer(core_->gazetteer, config_.flows.gazetteer_file); !seeded) {
     return seeded;
   }
+  // First this instance's share of the conversations (the engine starts with its work), then
+  // the engine; at a stop the engine ends first, then the share goes to the others at once.
+  Engine& engine = core_->engine;
+  if (auto joined = stores_->startInstance([&engine] { engine.recheckPending(); }); !joined) {
+    return joined;
+  }
+  onStop([this] { stores_->stopInstance(); });
   if (auto started = core_->engine.start(); !started) { return started; }
   onStop([this] { core_->engine.stop(); });
   registerEngineMetrics(metrics_, core_->engine);
   // A channel reply whose quoted id none of our messages has: the reply window decided instead.
-  storage::SqliteStore& store = core_->store;
+  Store& store = core_->store;
   metrics_.gauge("buergerbox_reply_quote_unmatched",
                  "Channel replies quoting an id that matches none of our messages.", [&store] {
                    auto n = store.counter("reply_quote_unmatched");
@@ -128,8 +136,9 @@ Result<void> Services::startCore() {
 }
 
 void Services::startRetention() {
-  retention_ = std::make_unique<Retention>(config_, *database_, *flows_, core_->media, clock_);
-  retention_->task.runOnlyWhileLeading(leadership_);
+  retention_ =
+      std::make_unique<Retention>(config_, stores_->retention(), *flows_, core_->media, clock_);
+  retention_->task.runOnlyWhileLeading(stores_->leadership());
   retention_->task.start();
   onStop([this] { retention_->task.stop(); });
 }
@@ -137,19 +146,18 @@ void Services::startRetention() {
 void Services::startWebChat() {
   webchat_ = makeWebChat(config_, *core_, clock_, random_, keys_->pseudonym_key);
   if (webchat_) { addRoutes(webchat_->routes()); }
-  data_export_ = std::make_unique<DataExportPages>(*database_, clock_);
+  data_export_ = std::make_unique<DataExportPages>(stores_->dataExport(), clock_);
   addRoutes(data_export_->page.routes());
 }
 
 void Services::startChannels() {
-  const ChannelContext context{config_,    core_->engine, core_->store,
-                               *database_, clock_,        core_->matrix_transactions,
-                               core_->telegram_offsets};
+  const ChannelContext context{config_, core_->engine, core_->store, clock_,
+                               core_->matrix_transactions, core_->telegram_offsets};
   for (const ChannelSpec& spec : channelSpecs()) {
     if (!spec.enabled(config_)) { continue; }
     auto module = std::make_unique<ChannelModule>(spec, spec.build(context),
                                                   core_->engine, core_->store, core_->media,
-                                                  clock_, metrics_);
+                                                  clock_, metrics_, sharedDelivery());
     addRoutes(module->routes());
     module->start();
     ChannelModule* started = module.get();
@@ -159,9 +167,18 @@ void Services::startChannels() {
   }
 }
 
+SharedDelivery Services::sharedDelivery() {
+  SharedDelivery shared;
+  shared.rate = stores_->sharedRate();
+  if (shared.rate != nullptr) {
+    shared.claim_lease = std::chrono::milliseconds(config_.storage.postgresql.outbox_claim_ms);
+  }
+  return shared;
+}
+
 void Services::startStaffPages() {
   staff_pages_ =
-      std::make_unique<StaffPages>(config_, *database_, *core_, clock_, keys_->pseudonym_key);
+      std::make_unique<StaffPages>(config_, *stores_, *core_, clock_, keys_->pseudonym_key);
   addRoutes(staff_pages_->routes());
 }
 
@@ -169,26 +186,27 @@ void Services::startStaffDigest() {
   if (config_.smtp.url.empty()) { return; }
   staff_digest_ = std::make_unique<StaffDigestTask>(config_, staff_pages_->inbox_store, random_,
                                                     clock_, metrics_);
-  staff_digest_->task.runOnlyWhileLeading(leadership_);
+  staff_digest_->task.runOnlyWhileLeading(stores_->leadership());
   staff_digest_->task.start();
   onStop([this] { staff_digest_->task.stop(); });
 }
 
 void Services::startBroadcasts() {
   outbox::WakeBoard& wake = core_->wake;
-  broadcasts_ = std::make_unique<Broadcasts>(config_, *database_, core_->subscriptions, *flows_,
-                                             clock_, staff_pages_->inbox,
-                                             [&wake](Channel c) { wake.notify(c); });
+  broadcasts_ = std::make_unique<Broadcasts>(
+      config_, stores_->broadcasts(), core_->subscriptions, *flows_, clock_, staff_pages_->inbox,
+      [&wake](Channel c) { wake.notify(c); });
   addRoutes(broadcasts_->routes());
-  broadcasts_->start(leadership_);
+  broadcasts_->start(stores_->leadership());
   onStop([this] { broadcasts_->stop(); });
 }
 
 void Services::startBackOffice() {
-  backoffice_ = std::make_unique<BackOffice>(config_, *database_, core_->engine, core_->store,
-                                             core_->media, clock_, random_, metrics_);
+  backoffice_ = std::make_unique<BackOffice>(config_, stores_->cases(), core_->engine,
+                                             core_->store, core_->media, clock_, random_,
+                                             metrics_);
   addRoutes(backoffice_->routes());
-  backoffice_->start();
+  backoffice_->start(stores_->leadership());
   onStop([this] { backoffice_->stop(); });
 }
 

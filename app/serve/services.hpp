@@ -19,7 +19,7 @@
 #include "config/config.hpp"
 
 namespace bb::storage {
-class Database;
+class Stores;
 }
 namespace bb::web {
 class WebChat;
@@ -33,6 +33,7 @@ namespace bb::app {
 struct Core;
 struct Retention;
 class ChannelModule;
+struct SharedDelivery;
 struct StaffPages;
 struct DataExportPages;
 struct Broadcasts;
@@ -65,6 +66,8 @@ private:
   void startRetention();
   void startWebChat();  //!< and the page behind the data-export links
   void startChannels();
+  //! The channel rates and send claims the instances on one database share.
+  SharedDelivery sharedDelivery();
   void startStaffPages();
   void startStaffDigest();  //!< only with smtp.url
   void startBroadcasts();
@@ -79,13 +82,12 @@ private:
   SystemClock clock_;
   SystemRandom random_;
   Metrics metrics_;
-  //! Who runs the cluster-wide jobs (retention, broadcasts, OParl, the staff digest): with
-  //! SQLite this is the only instance; several instances on PostgreSQL will share one
-  //! database and need PgLeadership, so that each job still runs once.
-  SoleInstance leadership_;
   std::vector<Route> routes_;
   // The parts, in start order; members are destroyed in reverse.
-  std::unique_ptr<storage::Database> database_;
+  //! Every store, on the configured backend; also who runs the cluster-wide jobs (retention,
+  //! broadcasts, OParl, the staff digest, the back-office push): with SQLite the only instance,
+  //! on PostgreSQL the one holding their advisory lock, so that each job runs once.
+  std::unique_ptr<storage::Stores> stores_;
   std::unique_ptr<FlowData> flows_;
   std::unique_ptr<EngineKeys> keys_;
   std::unique_ptr<Core> core_;

@@ -209,7 +209,8 @@ void CaseForwarder::dispatchLoop() {
   setThreadName("bb-bo-dispatch");
   for (;;) {
     ForwardPass ignored;
-    const auto departments = routedDueDepartments(ignored);
+    const bool leads = leadership_ == nullptr || leadership_->leads();
+    const auto departments = leads ? routedDueDepartments(ignored) : std::vector<std::string>{};
     std::unique_lock lock(mutex_);
     if (stopping_) { return; }
     bool queued = false;

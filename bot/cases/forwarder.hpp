@@ -31,6 +31,7 @@
 #include "bot/cases/photo_urls.hpp"
 #include "bot/runtime/metrics.hpp"
 #include "bot/ports.hpp"
+#include "bot/runtime/leadership.hpp"
 
 namespace bb {
 
@@ -93,6 +94,9 @@ public:
   //! The URL entries of `department` go to ("" when none is configured).
   std::string urlFor(const std::string& department) const;
 
+  //! Pushes only while `leadership` leads (several instances on one database: one pushes, so
+  //! no entry goes out twice); call before start(). Without it: always (one instance).
+  void runOnlyWhileLeading(Leadership& leadership) { leadership_ = &leadership; }
   //! Starts the dispatcher and `parallel` lanes; each lane drains one department at a time.
   void start();
   void stop();
@@ -112,6 +116,7 @@ private:
   const Clock& clock_;
   ForwarderOptions options_;
   Metrics* metrics_;
+  Leadership* leadership_ = nullptr;
   std::mutex rng_mutex_;
   std::mt19937 rng_;
 

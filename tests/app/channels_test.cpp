@@ -9,7 +9,7 @@
 
 #include "app/channels/channel_module.hpp"
 #include "app/serve/core.hpp"
-#include "storage/open.hpp"
+#include "storage/stores.hpp"
 #include "support/engine_harness.hpp"
 #include "app/app_fixture.hpp"
 
@@ -22,7 +22,7 @@ struct ChannelFixture {
   bb::test::FakeClock clock;
   bb::test::FakeRandom random;
   bb::FlowData flows = bb::test::loadShippedFlowData();
-  std::unique_ptr<bb::storage::Database> db;
+  std::unique_ptr<bb::storage::Stores> stores;
   std::unique_ptr<bb::app::Core> core;
 
   ChannelFixture() {
@@ -37,19 +37,19 @@ struct ChannelFixture {
   }
   ~ChannelFixture() {
     core.reset();
-    if (db) { db->close(); }
+    if (stores) { stores->close(); }
   }
   bb::app::ChannelContext context() {
-    if (!db) {
-      auto opened = bb::storage::openDatabase(config.storage);
+    if (!stores) {
+      auto opened = bb::storage::openStores(config, clock);
       REQUIRE(opened.has_value());
-      db = std::move(*opened);
+      stores = std::move(*opened);
       auto keys = bb::engineKeys(config.privacy.pseudonym_key, config.privacy.encryption_key);
       REQUIRE(keys.has_value());
-      core = std::make_unique<bb::app::Core>(config, *db, flows, *keys, clock, random);
+      core = std::make_unique<bb::app::Core>(config, *stores, flows, *keys, clock, random);
     }
-    return {config, core->engine,         core->store,          *db,
-            clock,  core->matrix_transactions, core->telegram_offsets};
+    return {config, core->engine, core->store, clock, core->matrix_transactions,
+            core->telegram_offsets};
   }
   const bb::app::ChannelSpec& spec(bb::Channel channel) {
     const auto& specs = bb::app::channelSpecs();

@@ -125,6 +125,40 @@ TEST_CASE("config: secrets are refused in the file but read from *_file paths") 
   CHECK(via_env.config.telegram.bot_token == "from-file");
 }
 
+TEST_CASE("config: storage.backend picks SQLite by default, PostgreSQL only with its url") {
+  FakeEnv env;
+  FakeFiles files;
+  auto plain = parseConfig(R"({"demo": true})", env.reader(), files.reader());
+  REQUIRE(plain.ok());
+  CHECK(plain.config.storage.backend == "sqlite");
+  CHECK(plain.config.storage.postgresql.lease_ms == 15000);
+  CHECK(plain.config.storage.postgresql.instance_id.empty());
+
+  auto pg = parseConfig(R"({"demo": true, "storage": {"backend": "postgresql", "postgresql":
+                            {"url": "host=db", "instance_id": "bb-1", "lease_ms": 6000}}})",
+                        env.reader(), files.reader());
+  for (const auto& e : pg.errors) { MESSAGE(e); }
+  REQUIRE(pg.ok());
+  CHECK(pg.config.storage.backend == "postgresql");
+  CHECK(pg.config.storage.postgresql.instance_id == "bb-1");
+  CHECK(pg.config.storage.postgresql.lease_ms == 6000);
+
+  auto no_url = parseConfig(R"({"demo": true, "storage": {"backend": "postgresql"}})",
+                            env.reader(), files.reader());
+  CHECK(mentions(no_url.errors,
+                 "storage.postgresql.url: must be set when storage.backend is postgresql"));
+  auto wrong = parseConfig(R"({"demo": true, "storage": {"backend": "mysql", "postgresql":
+                               {"lease_ms": 500}}})",
+                           env.reader(), files.reader());
+  CHECK(mentions(wrong.errors, "storage.backend: must be sqlite or postgresql"));
+  CHECK(mentions(wrong.errors, "storage.postgresql.lease_ms: must be 3000..300000"));
+  env.vars["BUERGERBOX_STORAGE_BACKEND"] = "postgresql";
+  env.vars["BUERGERBOX_STORAGE_POSTGRESQL_URL"] = "host=db";
+  auto via_env = parseConfig(R"({"demo": true})", env.reader(), files.reader());
+  REQUIRE(via_env.ok());
+  CHECK(via_env.config.storage.backend == "postgresql");
+}
+
 TEST_CASE("config: storage.postgresql is a nested section, its password only from the environment or a file") {
   FakeEnv env;
   FakeFiles files;
