@@ -4,12 +4,10 @@
 // (`buergerbox gazetteer import`) replaced the data; house numbers and the reverse grid are
 // looked up through their indexes.
 
-#include <memory>
-#include <mutex>
-
 #include "bot/geo/gazetteer.hpp"
 #include "bot/ports.hpp"
 #include "storage/database.hpp"
+#include "storage/gazetteer_lookup.hpp"
 
 namespace bb::storage {
 
@@ -23,24 +21,12 @@ public:
   Result<std::optional<geo::GazetteerInfo>> info() override;
   Result<geo::StreetLines> streetLines() override;
 
-  //! The grid cell of a point (about 220 m × 150 m in Bavaria).
-  static std::int64_t cellOf(geo::LatLon at);
-
 private:
-  struct Names {
-    std::int64_t imported_at = -1;
-    std::vector<geo::StreetEntry> streets;
-    std::vector<geo::PlaceEntry> places;
-  };
-  Result<std::shared_ptr<const Names>> names();
   Result<std::int64_t> importStamp();
 
   Database& db_;
   const Clock& clock_;
-  std::mutex mutex_;
-  std::shared_ptr<const Names> names_;
-  std::int64_t lines_stamp_ = -1;  //!< the import the street lines were built from
-  geo::StreetLines lines_;
+  GazetteerMemo memo_;
 };
 
 }  // namespace bb::storage

@@ -2,20 +2,13 @@
 
 #include <SQLiteCpp/SQLiteCpp.h>
 
+#include "storage/proposal_rows.hpp"
 #include "storage/rows.hpp"
 #include "storage/sqlite_subscription_store.hpp"
 #include "storage/ticket_rows.hpp"
 
 namespace bb::storage {
 namespace {
-
-constexpr const char* kProposalColumns =
-    "p.id, p.campaign_id, p.status, p.title, p.description, p.cost_eur, p.topic, p.lat, p.lon, "
-    "p.address_text, p.photo_media_id, p.author, p.reject_reason, p.merged_into, p.created_at, "
-    "p.published_at, (SELECT COUNT(*) FROM proposal_supports s WHERE s.proposal_id = p.id), "
-    "(SELECT COUNT(*) FROM proposal_comments k WHERE k.proposal_id = p.id AND "
-    "k.status = 'published'), p.public_address, p.photo_public, "
-    "(SELECT m.content_id FROM media m WHERE m.id = p.photo_media_id AND m.status = 'ready')";
 
 Proposal readProposal(SQLite::Statement& q) {
   Proposal p;
@@ -43,9 +36,6 @@ Proposal readProposal(SQLite::Statement& q) {
   return p;
 }
 
-constexpr const char* kCommentColumns =
-    "id, proposal_id, status, body, author, reject_reason, created_at, published_at";
-
 ProposalComment readComment(SQLite::Statement& q) {
   ProposalComment c;
   c.id = q.getColumn(0).getInt64();
@@ -58,35 +48,6 @@ ProposalComment readComment(SQLite::Statement& q) {
   c.published_at = optionalTime(q.getColumn(7));
   return c;
 }
-
-std::string joinTopics(const std::vector<std::string>& topics) {
-  std::string out;
-  for (const auto& t : topics) {
-    std::string clean;
-    for (const char c : t) { clean += (c == '\n' || c == '\r') ? ' ' : c; }
-    if (clean.empty()) { continue; }
-    if (!out.empty()) { out += '\n'; }
-    out += clean;
-  }
-  return out;
-}
-
-std::vector<std::string> splitTopics(const std::string& text) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (start <= text.size()) {
-    const auto nl = text.find('\n', start);
-    const std::string part = text.substr(start, nl == std::string::npos ? nl : nl - start);
-    if (!part.empty()) { out.push_back(part); }
-    if (nl == std::string::npos) { break; }
-    start = nl + 1;
-  }
-  return out;
-}
-
-constexpr const char* kCampaignColumns =
-    "id, title, description, collecting_from, supporting_from, review_from, decision_from, "
-    "implementation_from, closed_from, max_proposals_per_citizen, support_threshold, topics";
 
 Campaign readCampaign(SQLite::Statement& q) {
   Campaign c;
@@ -395,11 +356,10 @@ Result<ProposalPage> SqliteProposalStore::published(std::int64_t campaign_id,
                                                     const std::string& order, int offset,
                                                     int limit) {
   return db_.read([&](SQLite::Database& db) {
-    const std::string by = order == "top" ? " ORDER BY 17 DESC, p.published_at DESC, p.id DESC"
-                                          : " ORDER BY p.published_at DESC, p.id DESC";
     SQLite::Statement q(db, selectFrom(kProposalColumns,
-                                       "proposals p WHERE p.campaign_id = ? AND "
-                                       "p.status = 'published'" + by + " LIMIT ? OFFSET ?"));
+                                       std::string("proposals p WHERE p.campaign_id = ? AND "
+                                                   "p.status = 'published'") +
+                                           publishedOrder(order) + " LIMIT ? OFFSET ?"));
     bindAll(q, campaign_id, limit + 1, offset);
     ProposalPage page;
     while (q.executeStep()) {
@@ -438,9 +398,7 @@ Result<std::vector<ProposalComment>> SqliteProposalStore::publishedComments(
 Result<std::vector<ProposalOutcome>> SqliteProposalStore::outcomes(std::int64_t proposal_id) {
   return readAll(
       db_,
-      "SELECT proposal_id, stage, decision, text, decided_at FROM "
-      "proposal_outcomes WHERE proposal_id = ? ORDER BY CASE stage WHEN "
-      "'committee' THEN 1 WHEN 'council' THEN 2 ELSE 3 END",
+      kOutcomeColumnsAndOrder,
       [](SQLite::Statement& q) {
         ProposalOutcome o;
         o.proposal_id = q.getColumn(0).getInt64();

@@ -69,6 +69,11 @@ void grantConsent(Session& s, const std::string& pseudonym, const std::string& p
                   int notice_version, std::int64_t now);
 void withdrawConsent(Session& s, const std::string& pseudonym, const std::string& purpose,
                      std::int64_t now);
+//! Records `purpose` under the privacy-notice version the citizen accepted, unless a valid
+//! consent for it is there already (the first act counts, later ones add no row); nothing for a
+//! citizen who accepted no notice. The twin of grantConsentOnceIn (sqlite_subscription_store).
+void grantConsentOnce(Session& s, const std::string& pseudonym, const std::string& purpose,
+                      std::int64_t now);
 void applySubscriptionChanges(Session& s, const std::string& pseudonym,
                               const std::vector<SubscriptionChange>& changes, std::int64_t now);
 

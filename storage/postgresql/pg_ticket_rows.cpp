@@ -215,6 +215,19 @@ void grantConsent(Session& s, const std::string& pseudonym, const std::string& p
         pseudonym, purpose, notice_version, now);
 }
 
+void grantConsentOnce(Session& s, const std::string& pseudonym, const std::string& purpose,
+                      std::int64_t now) {
+  // Under the citizen's lock a grant of the same purpose elsewhere commits first or waits; the
+  // unique index on valid consents would refuse a second row anyway.
+  lockRecipients(s, {pseudonym});
+  s.run("INSERT INTO consents (pseudonym, purpose, notice_version, granted_at) "
+        "SELECT pseudonym, $2, consent_version, $3 FROM citizens "
+        "WHERE pseudonym = $1 AND consent_version > 0 AND NOT EXISTS "
+        "(SELECT 1 FROM consents WHERE pseudonym = $1 AND purpose = $2 "
+        "AND withdrawn_at IS NULL)",
+        pseudonym, purpose, now);
+}
+
 void applySubscriptionChanges(Session& s, const std::string& pseudonym,
                               const std::vector<SubscriptionChange>& changes, std::int64_t now) {
   using Op = SubscriptionChange::Op;

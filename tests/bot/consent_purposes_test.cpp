@@ -101,9 +101,9 @@ TEST_CASE_TEMPLATE("consents per purpose: a higher notice version withdraws 'ser
                                 " AND withdrawn_at = " + std::to_string(second_at)) == 1);
 }
 
-TEST_CASE("consents per purpose: the first proposal, support or comment records 'participation' "
-          "once") {
-  EngineHarness h;
+TEST_CASE_TEMPLATE("consents per purpose: the first proposal, support or comment records "
+                   "'participation' once", B, OnSqlite, OnPostgresql) {
+  EngineHarness h(B::backend);
   seedCampaign(h);
   const std::string participation = "purpose = 'participation'";
   h.onboard("anna");

@@ -1,15 +1,16 @@
 // The engine answers the flow's Geocode with the gazetteer (the Ebersberg demo data) and
-// describes a pin by its nearest address; the ticket gets coordinates, district and label.
+// describes a pin by its nearest address; the ticket gets coordinates, district and label (on
+// both backends: the gazetteer's SQL differs, its answers must not).
 
 #include <doctest/doctest.h>
-
-#include <SQLiteCpp/SQLiteCpp.h>
 
 #include "bot/geo/import.hpp"
 #include "support/engine_harness.hpp"
 
 using bb::test::EngineHarness;
 using bb::test::kMarktplatz;
+using bb::test::OnPostgresql;
+using bb::test::OnSqlite;
 
 namespace {
 
@@ -21,10 +22,7 @@ void importDemo(EngineHarness& h) {
   REQUIRE(h.gazetteer->replace(*data));
 }
 
-std::string column(EngineHarness& h, const std::string& sql) {
-  SQLite::Database db(h.db_path, SQLite::OPEN_READONLY);
-  return db.execAndGet(sql).getString();
-}
+std::string column(EngineHarness& h, const std::string& sql) { return h.textOf(sql); }
 
 void startReport(EngineHarness& h, const std::string& user) {
   h.onboard(user);
@@ -35,8 +33,9 @@ void startReport(EngineHarness& h, const std::string& user) {
 
 }  // namespace
 
-TEST_CASE("engine: a typed address becomes a ticket with coordinates, district and label") {
-  EngineHarness h;
+TEST_CASE_TEMPLATE("engine: a typed address becomes a ticket with coordinates, district and label", B,
+                   OnSqlite, OnPostgresql) {
+  EngineHarness h(B::backend);
   importDemo(h);
   startReport(h, "gina");
   h.text("gina", "Marienplatzz 1");
@@ -79,8 +78,9 @@ TEST_CASE("engine: an unknown address twice is kept unconfirmed for staff") {
   CHECK(column(h, "SELECT address_text FROM tickets") == "hinter dem Feuerwehrhaus (unbestätigt)");
 }
 
-TEST_CASE("engine: a pin is described by its nearest address") {
-  EngineHarness h;
+TEST_CASE_TEMPLATE("engine: a pin is described by its nearest address", B,
+                   OnSqlite, OnPostgresql) {
+  EngineHarness h(B::backend);
   importDemo(h);
   startReport(h, "jan");
   h.location("jan", bb::GeoPoint{48.07770, 11.97040});

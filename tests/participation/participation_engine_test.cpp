@@ -1,16 +1,17 @@
-// Participatory budget through the real engine and SQLite (tests/support/engine_harness): the chat
-// scenarios, phase rules enforced at the store, moderation before anything is public, one
+// Participatory budget through the real engine on both backends (tests/support/engine_harness):
+// the chat scenarios, phase rules enforced at the store, moderation before anything is public, one
 // support per citizen under concurrency, outcome notices exactly once, export and erasure.
 
 #include <doctest/doctest.h>
 
 #include <thread>
 
-#include <SQLiteCpp/SQLiteCpp.h>
-
 #include "bot/conversation/codec.hpp"
 #include "support/engine_harness.hpp"
 #include "support/participation_chat.hpp"
+
+using bb::test::OnPostgresql;
+using bb::test::OnSqlite;
 
 namespace bb::test {
 namespace {
@@ -24,16 +25,13 @@ std::int64_t notices(EngineHarness& h, const std::string& user) {
 }
 
 std::vector<std::string> noticeTexts(EngineHarness& h, const std::string& user) {
-  auto rows = h.db->read([&](SQLite::Database& db) {
-    SQLite::Statement q(db, "SELECT payload FROM outbox WHERE kind = 'notice' AND pseudonym = ? "
-                            "ORDER BY id");
-    q.bind(1, h.pseudonym(user));
-    std::vector<std::string> out;
-    while (q.executeStep()) { out.push_back(decodeOutbound(q.getColumn(0).getString())->text); }
-    return out;
-  });
+  auto rows = h.store->outboxFor(h.pseudonym(user), Channel::WebChat, 0, 100000);
   REQUIRE(rows.has_value());
-  return *rows;
+  std::vector<std::string> out;
+  for (const OutboxRow& row : *rows) {
+    if (row.kind == "notice") { out.push_back(decodeOutbound(row.payload)->text); }
+  }
+  return out;
 }
 
 template <class T>
@@ -48,8 +46,9 @@ bool contains(const std::string& haystack, const std::string& needle) {
 
 }  // namespace
 
-TEST_CASE("participation engine: a proposal submitted by chat waits for moderation, unseen") {
-  EngineHarness h;
+TEST_CASE_TEMPLATE("participation engine: a proposal submitted by chat waits for moderation, unseen",
+                   B, OnSqlite, OnPostgresql) {
+  EngineHarness h(B::backend);
   const auto campaign = seedCampaign(h);
   h.onboard("anna");
   const std::string texts = submitByChat(h, "anna", "Mehr Bänke");
@@ -73,8 +72,9 @@ TEST_CASE("participation engine: a proposal submitted by chat waits for moderati
   CHECK_FALSE(contains(list, "Mehr Bänke"));
 }
 
-TEST_CASE("participation engine: the proposals-per-citizen rule holds, rejected ones do not count") {
-  EngineHarness h;
+TEST_CASE_TEMPLATE("participation engine: the proposals-per-citizen rule holds, rejected ones do not count",
+                   B, OnSqlite, OnPostgresql) {
+  EngineHarness h(B::backend);
   seedCampaign(h, /*max_per_citizen=*/2);
   h.onboard("anna");
   submitByChat(h, "anna", "Eins");
@@ -122,8 +122,9 @@ TEST_CASE("participation engine: the chat follows the phase (no submit after col
   CHECK(h.scalar("SELECT COUNT(*) FROM proposals") == 0);
 }
 
-TEST_CASE("participation engine: a re-run of the same event stores the proposal once") {
-  EngineHarness h;
+TEST_CASE_TEMPLATE("participation engine: a re-run of the same event stores the proposal once",
+                   B, OnSqlite, OnPostgresql) {
+  EngineHarness h(B::backend);
   const auto campaign = seedCampaign(h);
   flows::SubmitProposal s;
   s.campaign_id = campaign;
@@ -135,8 +136,9 @@ TEST_CASE("participation engine: a re-run of the same event stores the proposal 
   CHECK(h.scalar("SELECT COUNT(*) FROM proposals") == 1);
 }
 
-TEST_CASE("participation engine: publish, browse, support, withdraw, comment by chat") {
-  EngineHarness h;
+TEST_CASE_TEMPLATE("participation engine: publish, browse, support, withdraw, comment by chat",
+                   B, OnSqlite, OnPostgresql) {
+  EngineHarness h(B::backend);
   seedCampaign(h);
   h.onboard("anna");
   submitByChat(h, "anna", "Trinkbrunnen");
@@ -195,8 +197,9 @@ TEST_CASE("participation engine: publish, browse, support, withdraw, comment by 
   CHECK(h.scalar("SELECT COUNT(*) FROM proposal_supports") == 1);
 }
 
-TEST_CASE("participation engine: the store refuses support for proposals that are not public") {
-  EngineHarness h;
+TEST_CASE_TEMPLATE("participation engine: the store refuses support for proposals that are not public",
+                   B, OnSqlite, OnPostgresql) {
+  EngineHarness h(B::backend);
   const auto campaign = seedCampaign(h);
   NewProposal p;
   p.campaign_id = campaign;
@@ -212,8 +215,9 @@ TEST_CASE("participation engine: the store refuses support for proposals that ar
   CHECK(h.scalar("SELECT COUNT(*) FROM proposal_comments") == 0);
 }
 
-TEST_CASE("participation engine: one support per citizen holds under 50 concurrent attempts") {
-  EngineHarness h;
+TEST_CASE_TEMPLATE("participation engine: one support per citizen holds under 50 concurrent attempts",
+                   B, OnSqlite, OnPostgresql) {
+  EngineHarness h(B::backend);
   const auto campaign = seedCampaign(h);
   NewProposal p;
   p.campaign_id = campaign;
@@ -270,8 +274,46 @@ TEST_CASE("participation engine: one support per citizen holds under 50 concurre
   CHECK(h.scalar("SELECT COUNT(*) FROM proposal_supports") == kThreads + 1);
 }
 
-TEST_CASE("participation engine: every outcome reaches author and supporters exactly once") {
-  EngineHarness h;
+TEST_CASE_TEMPLATE("participation engine: the proposals-per-citizen limit holds under 20 "
+                   "concurrent submissions", B, OnSqlite, OnPostgresql) {
+  EngineHarness h(B::backend);
+  const auto campaign = seedCampaign(h, /*max_per_citizen=*/3);
+  constexpr int kThreads = 20;
+  std::atomic<int> stored{0};
+  std::atomic<int> refused{0};
+  std::atomic<int> failed{0};
+  std::atomic<bool> go{false};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&, i] {
+      NewProposal p;
+      p.campaign_id = campaign;
+      p.author = "eager-citizen";
+      p.title = "Vorschlag " + std::to_string(i);
+      p.description = "d";
+      p.now = h.clock.now();
+      while (!go.load()) { std::this_thread::yield(); }
+      auto r = h.proposals->submit(p, 3);
+      if (!r) {
+        ++failed;
+      } else if (*r == SubmitResult::Stored) {
+        ++stored;
+      } else if (*r == SubmitResult::LimitReached) {
+        ++refused;
+      }
+    });
+  }
+  go.store(true);
+  for (auto& t : threads) { t.join(); }
+  CHECK(failed.load() == 0);
+  CHECK(stored.load() == 3);
+  CHECK(refused.load() == kThreads - 3);
+  CHECK(h.scalar("SELECT COUNT(*) FROM proposals WHERE author = 'eager-citizen'") == 3);
+}
+
+TEST_CASE_TEMPLATE("participation engine: every outcome reaches author and supporters exactly once",
+                   B, OnSqlite, OnPostgresql) {
+  EngineHarness h(B::backend);
   seedCampaign(h);
   h.onboard("anna");
   submitByChat(h, "anna", "Radweg");
@@ -318,8 +360,9 @@ TEST_CASE("participation engine: every outcome reaches author and supporters exa
   CHECK_FALSE(h.participation->recordOutcome(id, "council", "maybe", "").has_value());
 }
 
-TEST_CASE("participation engine: a supporter who stopped everything hears no outcome until start") {
-  EngineHarness h;
+TEST_CASE_TEMPLATE("participation engine: a supporter who stopped everything hears no outcome until start",
+                   B, OnSqlite, OnPostgresql) {
+  EngineHarness h(B::backend);
   seedCampaign(h);
   h.onboard("anna");
   submitByChat(h, "anna", "Radweg");
@@ -350,8 +393,9 @@ TEST_CASE("participation engine: a supporter who stopped everything hears no out
   CHECK(contains(noticeTexts(h, "ben").back(), "„Radweg“"));
 }
 
-TEST_CASE("participation engine: merging moves supports and tells the duplicate's people once") {
-  EngineHarness h;
+TEST_CASE_TEMPLATE("participation engine: merging moves supports and tells the duplicate's people once",
+                   B, OnSqlite, OnPostgresql) {
+  EngineHarness h(B::backend);
   seedCampaign(h);
   h.onboard("anna");
   h.onboard("ben");
@@ -377,9 +421,9 @@ TEST_CASE("participation engine: merging moves supports and tells the duplicate'
   CHECK(noticeTexts(h, "ben").size() == benTexts.size());
 }
 
-TEST_CASE("participation engine: export lists proposals, comments and supports, erasure "
-          "anonymizes what is public and deletes the rest") {
-  EngineHarness h;
+TEST_CASE_TEMPLATE("participation engine: export lists proposals, comments and supports, erasure "
+                   "anonymizes what is public and deletes the rest", B, OnSqlite, OnPostgresql) {
+  EngineHarness h(B::backend);
   seedCampaign(h);
   h.onboard("anna");
   h.onboard("ben");
@@ -411,11 +455,9 @@ TEST_CASE("participation engine: export lists proposals, comments and supports, 
   CHECK_FALSE(contains(exported, "Von Ben –"));  // another citizen's text is not in the export
 
   const std::string p = h.pseudonym("anna");
-  REQUIRE(h.db->write([&](SQLite::Database& db) {
-    db.exec("UPDATE proposals SET address_text = 'Lindenstraße 12', lat = 48.077712, "
+  h.execute("UPDATE proposals SET address_text = 'Lindenstraße 12', lat = 48.077712, "
             "lon = 11.970644, public_address = 'Lindenstraße', photo_public = 1 "
             "WHERE id = " + std::to_string(pub));
-  }));
   h.text("anna", "daten löschen");
   h.choice("anna", "confirm");
   // The published proposal loses the citizen's own place words, exact point and photo; what the

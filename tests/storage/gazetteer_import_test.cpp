@@ -1,10 +1,8 @@
 // Importing a town's addresses from an OpenStreetMap extract (.osm.pbf through libosmium) and
 // from the official house coordinates (HK-DE, ETRS89/UTM zones 32 and 33 through PROJ), then
-// finding them the way citizens type and pin. Fixtures and how they were made:
+// finding them the way citizens type and pin, on both backends. Fixtures and how they were made:
 // tests/fixtures/gazetteer/README.md.
 #include <doctest/doctest.h>
-
-#include <SQLiteCpp/SQLiteCpp.h>
 
 #include <algorithm>
 #include <fstream>
@@ -12,10 +10,11 @@
 #include "bot/geo/import.hpp"
 #include "bot/geo/import_hk.hpp"
 #include "bot/geo/import_osm.hpp"
-#include "storage/database.hpp"
-#include "storage/migrations.hpp"
-#include "storage/sqlite_gazetteer.hpp"
 #include "support/engine_harness.hpp"
+#include "support/gazetteer_backend.hpp"
+
+using bb::test::OnPostgresql;
+using bb::test::OnSqlite;
 
 namespace {
 
@@ -24,17 +23,6 @@ using bb::geo::LatLon;
 using bb::geo::Match;
 
 const std::string kDir = std::string(BB_FIXTURE_DIR) + "/gazetteer/";
-
-std::unique_ptr<bb::storage::Database> openMigrated(const bb::test::TempDir& dir) {
-  bb::storage::DatabaseOptions o;
-  o.path = dir.path() + "/db.sqlite";
-  auto db = bb::storage::Database::open(o);
-  REQUIRE(db.has_value());
-  bb::Result<int> version = bb::fail(bb::ErrorCode::Internal);
-  REQUIRE((*db)->exclusive([&](SQLite::Database& raw) { version = bb::storage::migrate(raw); }));
-  REQUIRE(version.has_value());
-  return std::move(*db);
-}
 
 const bb::geo::AddressRecord* findAddress(const GazetteerImport& g, const std::string& street,
                                           const std::string& number) {
@@ -55,18 +43,10 @@ const bb::geo::PlaceRecord* findPlace(const GazetteerImport& g, const std::strin
   return nullptr;
 }
 
-//! The imported data in a real database, for lookups.
-struct Imported {
-  bb::test::TempDir dir;
-  bb::test::FakeClock clock;
-  std::unique_ptr<bb::storage::Database> db = openMigrated(dir);
-  bb::storage::SqliteGazetteer gazetteer{*db, clock};
-  explicit Imported(const GazetteerImport& data) { REQUIRE(gazetteer.replace(data)); }
-
-  bb::geo::ForwardResult find(const std::string& text) {
-    auto r = gazetteer.forward(text);
-    REQUIRE(r.has_value());
-    return *r;
+//! The imported data in a real database of either backend, for lookups.
+struct Imported : bb::test::GazetteerOn {
+  Imported(bb::test::Backend backend, const GazetteerImport& data) : GazetteerOn(backend) {
+    REQUIRE(gazetteer->replace(data));
   }
 };
 
@@ -127,10 +107,11 @@ TEST_CASE("gazetteer import osm: addresses on nodes and buildings, streets, plac
   CHECK(findPlace(*g, "Gedenkstein") == nullptr);
 }
 
-TEST_CASE("gazetteer import osm: the imported town is found as citizens type and pin") {
+TEST_CASE_TEMPLATE("gazetteer import osm: the imported town is found as citizens type and pin",
+                   B, OnSqlite, OnPostgresql) {
   auto g = bb::geo::readGazetteerFile(kDir + "ebersberg-small.osm.pbf", "osm");
   REQUIRE(g.has_value());
-  Imported town(*g);
+  Imported town(B::backend, *g);
   auto r = town.find("marienplatz 2 A");
   REQUIRE(r.match == Match::Found);
   CHECK(r.candidates.at(0).label == "Marienplatz 2a, 85560 Ebersberg");
@@ -142,7 +123,7 @@ TEST_CASE("gazetteer import osm: the imported town is found as citizens type and
   CHECK(r.candidates.at(0).at.lat == doctest::Approx(48.0760).epsilon(1e-9));
   r = town.find("beim Rathaus");
   REQUIRE(r.match == Match::Found);
-  auto near = town.gazetteer.reverse(LatLon{48.07772, 11.97062}, 150);
+  auto near = town.gazetteer->reverse(LatLon{48.07772, 11.97062}, 150);
   REQUIRE(near.has_value());
   REQUIRE(near->has_value());
   CHECK((*near)->label == "Marienplatz 1");
@@ -184,7 +165,8 @@ TEST_CASE("gazetteer import hk: a record's fields, zone prefix and decimal comma
   }
 }
 
-TEST_CASE("gazetteer import hk: zone 32 (Bavaria) to WGS84, latitude first, within half a metre") {
+TEST_CASE_TEMPLATE("gazetteer import hk: zone 32 (Bavaria) to WGS84, latitude first, within half a metre",
+                   B, OnSqlite, OnPostgresql) {
   auto g = bb::geo::readGazetteerFile(kDir + "hk-zone32.txt", "hk");
   REQUIRE(g.has_value());
   CHECK(g->format == "hk");
@@ -200,12 +182,12 @@ TEST_CASE("gazetteer import hk: zone 32 (Bavaria) to WGS84, latitude first, with
   CHECK(std::abs(two->at.lon - 11.96927) < kHalfMetre);
   CHECK(findAddress(*g, "Eberhardstraße", "4") == nullptr);
 
-  Imported town(*g);
+  Imported town(B::backend, *g);
   auto r = town.find("Marienplatz 2 a");
   REQUIRE(r.match == Match::Found);
   CHECK(r.candidates.at(0).label == "Marienplatz 2a, 85560 Ebersberg");
   CHECK(std::abs(r.candidates.at(0).at.lat - 48.07778) < kHalfMetre);
-  auto near = town.gazetteer.reverse(LatLon{48.07713, 11.96928}, 150);
+  auto near = town.gazetteer->reverse(LatLon{48.07713, 11.96928}, 150);
   REQUIRE(near.has_value());
   REQUIRE(near->has_value());
   CHECK((*near)->label == "Eberhardstraße 2");

@@ -1,17 +1,17 @@
-// The gazetteer: typed text taken apart (bot/geo/address), the matching rules and the SQLite
-// store (storage/sqlite_gazetteer): typos, umlaut spellings, abbreviations, suffixes,
-// intersections, places, another town, reverse lookups and an atomic re-import.
+// The gazetteer: typed text taken apart (bot/geo/address), the matching rules and the stores
+// on both backends (storage/sqlite_gazetteer, storage/postgresql/pg_gazetteer): typos, umlaut
+// spellings, abbreviations, suffixes, intersections, places, another town, reverse lookups and
+// an atomic re-import.
 #include <doctest/doctest.h>
-
-#include <SQLiteCpp/SQLiteCpp.h>
 
 #include "bot/geo/address.hpp"
 #include "bot/geo/gazetteer.hpp"
-#include "storage/database.hpp"
-#include "storage/migrations.hpp"
 #include "storage/millis.hpp"
-#include "storage/sqlite_gazetteer.hpp"
 #include "support/engine_harness.hpp"
+#include "support/gazetteer_backend.hpp"
+
+using bb::test::OnPostgresql;
+using bb::test::OnSqlite;
 
 namespace {
 
@@ -19,18 +19,6 @@ using bb::geo::AddressRecord;
 using bb::geo::GazetteerImport;
 using bb::geo::LatLon;
 using bb::geo::Match;
-using bb::storage::Database;
-
-std::unique_ptr<Database> openMigrated(const bb::test::TempDir& dir) {
-  bb::storage::DatabaseOptions o;
-  o.path = dir.path() + "/db.sqlite";
-  auto db = Database::open(o);
-  REQUIRE(db.has_value());
-  bb::Result<int> version = bb::fail(bb::ErrorCode::Internal);
-  REQUIRE((*db)->exclusive([&](SQLite::Database& raw) { version = bb::storage::migrate(raw); }));
-  REQUIRE(version.has_value());
-  return std::move(*db);
-}
 
 AddressRecord addr(const char* street, const char* number, double lat, double lon,
                    const char* postcode = "85560", const char* city = "Ebersberg") {
@@ -62,17 +50,9 @@ GazetteerImport town() {
   return g;
 }
 
-struct Town {
-  bb::test::TempDir dir;
-  bb::test::FakeClock clock;
-  std::unique_ptr<Database> db = openMigrated(dir);
-  bb::storage::SqliteGazetteer gazetteer{*db, clock};
-  Town() { REQUIRE(gazetteer.replace(town())); }
-
-  bb::geo::ForwardResult find(const std::string& text) {
-    auto r = gazetteer.forward(text);
-    REQUIRE(r.has_value());
-    return *r;
+struct Town : bb::test::GazetteerOn {
+  explicit Town(bb::test::Backend backend) : GazetteerOn(backend) {
+    REQUIRE(gazetteer->replace(town()));
   }
 };
 
@@ -120,8 +100,8 @@ TEST_CASE("geo: bounded edit distance") {
   CHECK(bb::geo::editDistance("marienplatz", "bahnhofstrasse", 2) == 3);  // bound + 1
 }
 
-TEST_CASE("gazetteer: forward lookups the way people type") {
-  Town t;
+TEST_CASE_TEMPLATE("gazetteer: forward lookups the way people type", B, OnSqlite, OnPostgresql) {
+  Town t(B::backend);
   struct Row {
     const char* typed;
     const char* label;
@@ -157,24 +137,26 @@ TEST_CASE("gazetteer: forward lookups the way people type") {
   }
 }
 
-TEST_CASE("gazetteer: a name in two villages is ambiguous") {
-  Town t;
+TEST_CASE_TEMPLATE("gazetteer: a name in two villages is ambiguous", B, OnSqlite, OnPostgresql) {
+  Town t(B::backend);
   const auto r = t.find("Hauptstraße 1");
   CHECK(r.match == Match::Ambiguous);
   REQUIRE(r.candidates.size() == 2);
-  CHECK(r.candidates[0].label != r.candidates[1].label);
+  CHECK(r.candidates[0].label == "Hauptstraße 1, 85560 Hörmannsdorf");
+  CHECK(r.candidates[1].label == "Hauptstraße 1, 85560 Oberndorf");
 }
 
-TEST_CASE("gazetteer: unknown names and text that is no address are not found") {
-  Town t;
+TEST_CASE_TEMPLATE("gazetteer: unknown names and text that is no address are not found",
+                   B, OnSqlite, OnPostgresql) {
+  Town t(B::backend);
   for (const char* typed : {"ca. 30 cm", "Leopoldstraße 10", "Schlossallee 3", "12", ""}) {
     CAPTURE(typed);
     CHECK(t.find(typed).match == Match::NotFound);
   }
 }
 
-TEST_CASE("gazetteer: another town is elsewhere") {
-  Town t;
+TEST_CASE_TEMPLATE("gazetteer: another town is elsewhere", B, OnSqlite, OnPostgresql) {
+  Town t(B::backend);
   for (const char* typed :
        {"Leopoldstraße 10, 80802 München", "Marienplatz 1, 80331 München", "Marienplatz 1, München"}) {
     CAPTURE(typed);
@@ -182,8 +164,8 @@ TEST_CASE("gazetteer: another town is elsewhere") {
   }
 }
 
-TEST_CASE("gazetteer: intersections of two known streets") {
-  Town t;
+TEST_CASE_TEMPLATE("gazetteer: intersections of two known streets", B, OnSqlite, OnPostgresql) {
+  Town t(B::backend);
   for (const char* typed : {"Ecke Marienplatz / Eberhardstraße", "Marienplatz Ecke Eberhardstr.",
                             "marienplatz/eberhardstrasse"}) {
     CAPTURE(typed);
@@ -197,25 +179,27 @@ TEST_CASE("gazetteer: intersections of two known streets") {
   CHECK(t.find("Ecke Marienplatz / Dr.-Wintrich-Straße").match == Match::NotFound);
 }
 
-TEST_CASE("gazetteer: reverse lookups find the nearest address within the radius") {
-  Town t;
-  auto r = t.gazetteer.reverse(LatLon{48.07775, 11.97060}, 150);
+TEST_CASE_TEMPLATE("gazetteer: reverse lookups find the nearest address within the radius",
+                   B, OnSqlite, OnPostgresql) {
+  Town t(B::backend);
+  auto r = t.gazetteer->reverse(LatLon{48.07775, 11.97060}, 150);
   REQUIRE(r.has_value());
   REQUIRE(r->has_value());
   CHECK((*r)->label == "Marienplatz 1");
   CHECK((*r)->distance_m == doctest::Approx(5.6).epsilon(0.1));
-  r = t.gazetteer.reverse(LatLon{48.08125, 11.96725}, 150);
+  r = t.gazetteer->reverse(LatLon{48.08125, 11.96725}, 150);
   REQUIRE(r->has_value());
   CHECK((*r)->label == "Bahnhofstraße 14");
   // A field far from any house.
-  r = t.gazetteer.reverse(LatLon{48.10000, 11.90000}, 150);
+  r = t.gazetteer->reverse(LatLon{48.10000, 11.90000}, 150);
   REQUIRE(r.has_value());
   CHECK_FALSE(r->has_value());
 }
 
-TEST_CASE("gazetteer: a re-import replaces everything and records source, licence and date") {
-  Town t;
-  auto info = t.gazetteer.info();
+TEST_CASE_TEMPLATE("gazetteer: a re-import replaces everything and records source, licence and date",
+                   B, OnSqlite, OnPostgresql) {
+  Town t(B::backend);
+  auto info = t.gazetteer->info();
   REQUIRE(info.has_value());
   REQUIRE(info->has_value());
   CHECK((*info)->source == "test");
@@ -228,24 +212,63 @@ TEST_CASE("gazetteer: a re-import replaces everything and records source, licenc
   next.format = "osm";
   next.addresses = {addr("Schlossallee", "3", 48.07000, 11.96000)};
   t.clock.advance(std::chrono::minutes(5));
-  REQUIRE(t.gazetteer.replace(next));
+  REQUIRE(t.gazetteer->replace(next));
   CHECK(t.find("Marienplatz 1").match == Match::NotFound);
   CHECK(t.find("Schlossallee 3").match == Match::Found);
-  info = t.gazetteer.info();
+  info = t.gazetteer->info();
   CHECK((*info)->licence == "ODbL 1.0, © OpenStreetMap contributors");
   CHECK((*info)->addresses == 1);
   CHECK((*info)->imported_at_ms == bb::storage::toMillis(t.clock.now()));
 }
 
-TEST_CASE("gazetteer: an empty gazetteer finds nothing") {
-  bb::test::TempDir dir;
-  bb::test::FakeClock clock;
-  auto db = openMigrated(dir);
-  bb::storage::SqliteGazetteer g(*db, clock);
-  auto r = g.forward("Marienplatz 1");
+TEST_CASE_TEMPLATE("gazetteer: an empty gazetteer finds nothing", B, OnSqlite, OnPostgresql) {
+  bb::test::GazetteerOn g(B::backend);
+  auto r = g.gazetteer->forward("Marienplatz 1");
   REQUIRE(r.has_value());
   CHECK(r->match == Match::Empty);
-  auto info = g.info();
+  auto info = g.gazetteer->info();
   REQUIRE(info.has_value());
   CHECK_FALSE(info->has_value());
+  auto lines = g.gazetteer->streetLines();
+  REQUIRE(lines.has_value());
+  CHECK((*lines)->empty());
+}
+
+TEST_CASE_TEMPLATE("gazetteer: an import of several batches keeps every address on its street",
+                   B, OnSqlite, OnPostgresql) {
+  // 2,600 addresses on 26 streets: more rows than one multi-row INSERT takes.
+  GazetteerImport g;
+  g.source = "test";
+  g.licence = "test data";
+  g.format = "csv";
+  for (int s = 0; s < 26; ++s) {
+    const std::string street = std::string("Weg ") + static_cast<char>('A' + s);
+    for (int n = 1; n <= 100; ++n) {
+      g.addresses.push_back(AddressRecord{street, std::to_string(n), "85560", "Ebersberg",
+                                          LatLon{48.05 + s * 0.001, 11.95 + n * 0.0001}});
+    }
+  }
+  bb::test::GazetteerOn t(B::backend);
+  REQUIRE(t.gazetteer->replace(g));
+  auto info = t.gazetteer->info();
+  REQUIRE(info.has_value());
+  REQUIRE(info->has_value());
+  CHECK((*info)->addresses == 2600);
+  CHECK((*info)->streets == 26);
+  for (const char* typed : {"Weg A 1", "Weg M 57", "Weg Z 100"}) {
+    CAPTURE(typed);
+    const auto r = t.find(typed);
+    REQUIRE(r.match == Match::Found);
+    CHECK(r.candidates.at(0).label == std::string(typed) + ", 85560 Ebersberg");
+  }
+  const auto last = t.find("Weg Z 100");
+  CHECK(last.candidates.at(0).at.lat == doctest::Approx(48.075));
+  CHECK(last.candidates.at(0).at.lon == doctest::Approx(11.96));
+  auto near = t.gazetteer->reverse(LatLon{48.0620001, 11.9557}, 50);
+  REQUIRE(near.has_value());
+  REQUIRE(near->has_value());
+  CHECK((*near)->label == "Weg M 57");
+  auto lines = t.gazetteer->streetLines();
+  REQUIRE(lines.has_value());
+  CHECK_FALSE((*lines)->empty());
 }

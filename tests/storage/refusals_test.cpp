@@ -1,18 +1,22 @@
-// Expected refusals of the SQLite stores are answers (NotFound, Conflict), decided before the
+// Expected refusals of the stores are answers (NotFound, Conflict), decided before the
 // job changed anything: a staff change of a ticket or account that does not exist, a moderation
-// step of a proposal that is not pending, a broadcast not in a state for the change.
+// step of a proposal that is not pending (on both backends), a broadcast not in a state for the
+// change.
 #include <doctest/doctest.h>
 
 #include <SQLiteCpp/SQLiteCpp.h>
 
 #include "storage/database.hpp"
 #include "storage/migrations.hpp"
+#include "storage/postgresql/pg_proposal_store.hpp"
 #include "storage/sqlite_broadcast_store.hpp"
 #include "storage/sqlite_case_store.hpp"
 #include "storage/sqlite_inbox_store.hpp"
 #include "storage/sqlite_proposal_store.hpp"
 #include "storage/sqlite_store.hpp"
+#include "support/engine_harness.hpp"
 #include "support/server_process.hpp"
+#include "support/test_storage.hpp"
 
 namespace {
 
@@ -102,19 +106,52 @@ TEST_CASE("storage: a public note or reference for an unknown ticket is NotFound
   CHECK(cases.publicTicket(7).value()->external_ref == "REF-1");
 }
 
-TEST_CASE("storage: moderating a proposal or comment that is not pending is a Conflict") {
+TEST_CASE_TEMPLATE("storage: moderating a proposal or comment that is not pending is a Conflict",
+                   B, bb::test::OnSqlite, bb::test::OnPostgresql) {
   bb::test::TempDir dir;
-  auto db = openMigrated(dir);
-  bb::storage::SqliteProposalStore proposals(*db);
+  std::unique_ptr<Database> db;
+  std::unique_ptr<bb::storage::pg::PgDatabase> pg;
+  std::unique_ptr<bb::ProposalStore> proposals;
+  if (B::backend == bb::test::Backend::Postgresql) {
+    pg = bb::test::openPostgres(bb::test::migratedPostgres());
+    proposals = std::make_unique<bb::storage::pg::PgProposalStore>(*pg);
+  } else {
+    db = openMigrated(dir);
+    proposals = std::make_unique<bb::storage::SqliteProposalStore>(*db);
+  }
   const bb::NoticeSpec none;
-  CHECK(codeOf(proposals.publishProposal(1, {}, kNow, none)) == ErrorCode::Conflict);
-  CHECK(codeOf(proposals.rejectProposal(1, "doppelt", kNow, none)) == ErrorCode::Conflict);
-  CHECK(codeOf(proposals.mergeProposal(1, 2, kNow, none)) == ErrorCode::Conflict);
-  CHECK(codeOf(proposals.publishComment(1, kNow)) == ErrorCode::Conflict);
-  CHECK(codeOf(proposals.rejectComment(1, "nein", kNow)) == ErrorCode::Conflict);
+  CHECK(codeOf(proposals->publishProposal(1, {}, kNow, none)) == ErrorCode::Conflict);
+  CHECK(codeOf(proposals->rejectProposal(1, "doppelt", kNow, none)) == ErrorCode::Conflict);
+  CHECK(codeOf(proposals->mergeProposal(1, 2, kNow, none)) == ErrorCode::Conflict);
+  CHECK(codeOf(proposals->publishComment(1, kNow)) == ErrorCode::Conflict);
+  CHECK(codeOf(proposals->rejectComment(1, "nein", kNow)) == ErrorCode::Conflict);
   bb::Campaign missing;
   missing.id = 5;
-  CHECK(codeOf(proposals.updateCampaign(missing)) == ErrorCode::NotFound);
+  CHECK(codeOf(proposals->updateCampaign(missing)) == ErrorCode::NotFound);
+
+  // A proposal that is there: once published it is no longer pending, an outcome needs that.
+  bb::Campaign campaign;
+  campaign.title = "Bürgerhaushalt";
+  const std::int64_t campaign_id = proposals->createCampaign(campaign).value();
+  bb::NewProposal p;
+  p.campaign_id = campaign_id;
+  p.author = "citizen";
+  p.title = "Bank";
+  p.description = "am See";
+  p.now = kNow;
+  REQUIRE(proposals->submit(p, 3).value() == bb::SubmitResult::Stored);
+  const std::int64_t id = proposals->pendingProposals(10).value().at(0).id;
+  bb::ProposalOutcome outcome{id, "committee", "accepted", "", kNow};
+  CHECK(codeOf(proposals->recordOutcome(outcome, kNow, none)) == ErrorCode::Conflict);
+  CHECK(codeOf(proposals->mergeProposal(id, id, kNow, none)) == ErrorCode::Conflict);
+  REQUIRE(proposals->publishProposal(id, {}, kNow, none));
+  CHECK(codeOf(proposals->publishProposal(id, {}, kNow, none)) == ErrorCode::Conflict);
+  CHECK(codeOf(proposals->rejectProposal(id, "doppelt", kNow, none)) == ErrorCode::Conflict);
+  REQUIRE(proposals->recordOutcome(outcome, kNow, none));
+  CHECK(proposals->outcomes(id).value().size() == 1);
+  CHECK(proposals->pendingProposals(10).value().empty());
+  p.campaign_id = campaign_id + 1;
+  CHECK(proposals->submit(p, 3).value() == bb::SubmitResult::NoCampaign);
 }
 
 TEST_CASE("storage: a broadcast change in the wrong state is a Conflict and changes nothing") {

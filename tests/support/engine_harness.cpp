@@ -6,8 +6,12 @@
 
 #include "bot/conversation/codec.hpp"
 #include "storage/migrations.hpp"
+#include "storage/postgresql/pg_gazetteer.hpp"
+#include "storage/postgresql/pg_proposal_store.hpp"
 #include "storage/postgresql/pg_store.hpp"
 #include "storage/postgresql/pg_subscription_store.hpp"
+#include "storage/sqlite_gazetteer.hpp"
+#include "storage/sqlite_proposal_store.hpp"
 
 namespace bb::test {
 
@@ -57,6 +61,9 @@ void EngineHarness::openSqlite() {
   REQUIRE(db->exclusive([&](SQLite::Database& raw) { version = storage::migrate(raw); }));
   REQUIRE(version.has_value());
   store = std::make_unique<storage::SqliteStore>(*db);
+  subscriptions = std::make_unique<storage::SqliteSubscriptionStore>(*db);
+  proposals = std::make_unique<storage::SqliteProposalStore>(*db);
+  gazetteer = std::make_unique<storage::SqliteGazetteer>(*db, clock);
 }
 
 void EngineHarness::open(bool start_engine) {
@@ -67,6 +74,8 @@ void EngineHarness::open(bool start_engine) {
     pg = openPostgres(pg_url, workers_ + 3);
     store = std::make_unique<storage::pg::PgStore>(*pg);
     subscriptions = std::make_unique<storage::pg::PgSubscriptionStore>(*pg);
+    proposals = std::make_unique<storage::pg::PgProposalStore>(*pg);
+    gazetteer = std::make_unique<storage::pg::PgGazetteer>(*pg, clock);
   }
   auto keys = engineKeys(testKey('a'), encryption_key_hex, previous_keys_hex);
   REQUIRE(keys.has_value());
@@ -87,15 +96,10 @@ void EngineHarness::open(bool start_engine) {
     REQUIRE(owner->start());
     REQUIRE(listener->start());
   }
-  if (db) { subscriptions = std::make_unique<storage::SqliteSubscriptionStore>(*db); }
   engine->setSubscriptions(subscriptions.get());
-  if (db) {
-    proposals = std::make_unique<storage::SqliteProposalStore>(*db);
-    participation = std::make_unique<Participation>(*proposals, clock, flows);
-    engine->setParticipation(participation.get());
-    gazetteer = std::make_unique<storage::SqliteGazetteer>(*db, clock);
-    engine->setGazetteer(gazetteer.get());
-  }
+  participation = std::make_unique<Participation>(*proposals, clock, flows);
+  engine->setParticipation(participation.get());
+  engine->setGazetteer(gazetteer.get());
   if (start_engine) { REQUIRE(engine->start()); }
 }
 

@@ -17,10 +17,10 @@
 #include "bot/conversation/engine.hpp"
 #include "bot/conversation/flow_data.hpp"
 #include "storage/database.hpp"
-#include "storage/sqlite_gazetteer.hpp"
+#include "bot/geo/gazetteer.hpp"
 #include "storage/sqlite_store.hpp"
 #include "bot/participation/participation.hpp"
-#include "storage/sqlite_proposal_store.hpp"
+#include "bot/participation/proposal_store.hpp"
 #include "storage/sqlite_subscription_store.hpp"
 #include "storage/postgresql/pg_conversation_owner.hpp"
 #include "storage/postgresql/pg_database.hpp"
@@ -100,9 +100,7 @@ struct Instance {
 class EngineHarness {
 public:
   explicit EngineHarness(int workers = 2, std::string db_path = {});
-  //! On `backend`. On PostgreSQL only the conversation and subscription stores are there (no
-  //! gazetteer or participation stores yet): `db`, `proposals`, `participation` and `gazetteer`
-  //! stay empty.
+  //! On `backend`: every store the engine uses on either (on PostgreSQL `db` stays empty).
   //! A non-empty `postgres_url` names a migrated database another harness uses too: two
   //! instances of the service on one PostgreSQL database.
   explicit EngineHarness(Backend backend, int workers = 2, std::string postgres_url = {},
@@ -169,7 +167,7 @@ public:
   std::string encryption_key_hex = testKey('b');
   std::string previous_keys_hex;
   //! Empty until a test imports a town (an empty gazetteer keeps typed text as it is).
-  std::unique_ptr<storage::SqliteGazetteer> gazetteer;
+  std::unique_ptr<geo::Gazetteer> gazetteer;
   Backend backend = Backend::Sqlite;
   std::unique_ptr<storage::Database> db;
   std::unique_ptr<storage::pg::PgDatabase> pg;
@@ -180,7 +178,7 @@ public:
   std::unique_ptr<storage::pg::PgListener> listener;         //!< set for an instance
   std::unique_ptr<SubscriptionStore> subscriptions;
   std::unique_ptr<Engine> engine;
-  std::unique_ptr<storage::SqliteProposalStore> proposals;
+  std::unique_ptr<ProposalStore> proposals;
   std::unique_ptr<Participation> participation;
   std::string db_path;
 

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "bot/geo/street_lines.hpp"
+#include "storage/sqlite_gazetteer.hpp"
 #include "web/inbox/ticket_map.hpp"
 
 namespace bb::test {
