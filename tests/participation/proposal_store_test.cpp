@@ -58,7 +58,8 @@ struct ProposalsOn {
     p.now = at;
     REQUIRE(store->submit(p, 10).value() == bb::SubmitResult::Stored);
     std::int64_t id = 0;
-    for (const auto& q : store->pendingProposals(100).value()) {
+    const auto pending = store->pendingProposals(100).value();
+    for (const auto& q : pending) {
       if (q.title == title) { id = q.id; }
     }
     REQUIRE(id > 0);
