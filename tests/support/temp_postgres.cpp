@@ -211,17 +211,52 @@ std::string TempPostgres::url(const std::string& name) const {
   return base_url_ + " dbname=" + name;
 }
 
-std::string TempPostgres::newDatabase() {
-  // Named after the process: parallel test processes share the fixture's server.
-  const std::string name = "t" + std::to_string(getpid()) + "_" + std::to_string(next_database_++);
+bool TempPostgres::exec(const std::string& sql) {
   PGconn* conn = PQconnectdb(url("postgres").c_str());
-  PGresult* result = PQexec(conn, ("CREATE DATABASE " + name).c_str());
-  const bool created = PQresultStatus(result) == PGRES_COMMAND_OK;
-  if (!created) { error_ = std::string("CREATE DATABASE failed: ") + PQerrorMessage(conn); }
+  PGresult* result = PQexec(conn, sql.c_str());
+  const ExecStatusType status = PQresultStatus(result);
+  const bool done = status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK;
+  if (!done) { error_ = sql + ": " + PQerrorMessage(conn); }
   PQclear(result);
   PQfinish(conn);
-  if (created) { databases_.push_back(name); }
-  return created ? url(name) : std::string();
+  return done;
+}
+
+std::string TempPostgres::createDatabase(const std::string& clause) {
+  // Named after the process: parallel test processes share the fixture's server.
+  const std::string name = "t" + std::to_string(getpid()) + "_" + std::to_string(next_database_++);
+  if (!exec("CREATE DATABASE " + name + clause)) { return {}; }
+  databases_.push_back(name);
+  return url(name);
+}
+
+std::string TempPostgres::newDatabase() { return createDatabase(""); }
+
+bool TempPostgres::ensureTemplate(const std::string& name,
+                                  const std::function<bool(const std::string& url)>& fill) {
+  // One session holds the lock while the template is made; a session-level advisory lock ends
+  // with its connection, so a process that dies while making it frees the others.
+  PGconn* lock = PQconnectdb(url("postgres").c_str());
+  PQclear(PQexec(lock, "SELECT pg_advisory_lock(7311)"));
+  PGresult* found = PQexec(lock, ("SELECT 1 FROM pg_database WHERE datistemplate AND datname = '" +
+                                  name + "'").c_str());
+  bool ready = PQresultStatus(found) == PGRES_TUPLES_OK && PQntuples(found) == 1;
+  PQclear(found);
+  if (!ready) {
+    // A half-made template (its maker died) is made again.
+    ready = exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)") &&
+            exec("CREATE DATABASE " + name) && fill(url(name)) &&
+            exec("ALTER DATABASE " + name + " IS_TEMPLATE true");
+  }
+  PQclear(PQexec(lock, "SELECT pg_advisory_unlock(7311)"));
+  PQfinish(lock);
+  return ready;
+}
+
+std::string TempPostgres::newDatabaseFrom(
+    const std::string& template_name, const std::function<bool(const std::string& url)>& fill) {
+  if (!ensureTemplate(template_name, fill)) { return {}; }
+  return createDatabase(" TEMPLATE " + template_name);
 }
 
 TempPostgres::~TempPostgres() {

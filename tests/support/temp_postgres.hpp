@@ -7,6 +7,7 @@
 // Under ctest the run shares one server instead (fixture bb_postgres, support/postgres_fixture.sh):
 // $BB_TEST_POSTGRES_DIR/url names it, and the databases a process made are dropped at its end.
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,12 @@ public:
   //! A new empty database on the server; its libpq connection string. Each test takes its own,
   //! so tests never see each other's rows.
   std::string newDatabase();
+  //! A new database copied from `template_name`. The first process of the run to ask makes the
+  //! template with `fill` (given its connection string); the others wait for it under an
+  //! advisory lock, since ctest's processes share one server. Copying is far cheaper than
+  //! migrating each database. Empty (see error()) on failure.
+  std::string newDatabaseFrom(const std::string& template_name,
+                              const std::function<bool(const std::string& url)>& fill);
   //! The connection string of database `name`.
   std::string url(const std::string& name) const;
 
@@ -35,6 +42,13 @@ private:
   bool start();
   //! The run's shared server, when ctest's fixture started one.
   bool useShared();
+  //! Runs `sql` on the server's maintenance database; false (error() says why) on failure.
+  bool exec(const std::string& sql);
+  //! Makes the template unless a complete one (marked IS_TEMPLATE) exists.
+  bool ensureTemplate(const std::string& name,
+                      const std::function<bool(const std::string& url)>& fill);
+  //! CREATE DATABASE <a new name> plus `clause`; the new database's url, or empty.
+  std::string createDatabase(const std::string& clause);
 
   std::string dir_;
   std::string base_url_;  //!< "host=... port=... user=bb"

@@ -4,6 +4,8 @@
 
 #include <SQLiteCpp/SQLiteCpp.h>
 
+#include <functional>
+
 #include "storage/database.hpp"
 #include "storage/migrations.hpp"
 #include "storage/postgresql/pg_channel_state.hpp"
@@ -25,9 +27,19 @@ std::string freshPostgres() {
 }
 
 std::string migratedPostgres() {
-  const std::string url = freshPostgres();
-  auto version = storage::pg::migrate(*openPostgres(url, 1));
-  REQUIRE_MESSAGE(version.has_value(), (version ? "" : version.error().detail));
+  // Named after the migrations themselves, so a changed schema never reuses an old template.
+  std::string all;
+  for (const std::string& step : storage::pg::migrations()) { all += step; }
+  const std::string name = "bb_template_" + std::to_string(std::hash<std::string>{}(all) % 99991);
+  TempPostgres& server = TempPostgres::shared();
+  REQUIRE_MESSAGE(server.ok(), server.error());
+  std::string failure;
+  const std::string url = server.newDatabaseFrom(name, [&](const std::string& template_url) {
+    auto version = storage::pg::migrate(*openPostgres(template_url, 1));
+    if (!version) { failure = version.error().detail; }
+    return version.has_value();
+  });
+  REQUIRE_MESSAGE(!url.empty(), (failure + server.error()));
   return url;
 }
 
@@ -49,7 +61,7 @@ const char* backendName(Backend backend) {
 }
 
 TestStorage::TestStorage(Backend backend) : backend_(backend) {
-  if (backend_ == Backend::Postgresql) { url_ = freshPostgres(); }
+  if (backend_ == Backend::Postgresql) { url_ = migratedPostgres(); }
   open();
 }
 

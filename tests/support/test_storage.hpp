@@ -23,7 +23,7 @@ namespace bb::test {
 //! A new, empty database on the run's PostgreSQL server (support/temp_postgres.hpp), REQUIREd;
 //! its connection string.
 std::string freshPostgres();
-//! The same, migrated to this build's PostgreSQL schema.
+//! The same, migrated to this build's PostgreSQL schema: a copy of the run's migrated template.
 std::string migratedPostgres();
 //! A connection pool on `url`, REQUIREd to open.
 std::unique_ptr<storage::pg::PgDatabase> openPostgres(const std::string& url, int pool_size = 2,
