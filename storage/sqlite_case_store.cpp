@@ -7,16 +7,12 @@
 #include <nlohmann/json.hpp>
 
 #include "bot/cases/case_payload.hpp"
+#include "storage/case_statements.hpp"
 #include "storage/rows.hpp"
 #include "storage/ticket_rows.hpp"
 
 namespace bb::storage {
 namespace {
-
-constexpr const char* kEntryColumns =
-    "id, ticket_number, department, event_type, payload, created_at, state, tries, "
-    "next_attempt_at, coalesce(last_status, 0), coalesce(last_error, ''), "
-    "coalesce(thread_first, 0), coalesce(thread_last, 0)";
 
 CaseEntry readEntry(SQLite::Statement& q) {
   CaseEntry e;
@@ -35,36 +31,6 @@ CaseEntry readEntry(SQLite::Statement& q) {
   e.thread_last = q.getColumn(12).getInt64();
   return e;
 }
-
-std::string joinComma(const std::vector<std::string>& items) {
-  std::string out;
-  for (const auto& i : items) {
-    if (!out.empty()) { out += ","; }
-    out += i;
-  }
-  return out;
-}
-
-std::vector<std::string> splitComma(const std::string& s) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (start <= s.size()) {
-    const auto comma = s.find(',', start);
-    const auto end = comma == std::string::npos ? s.size() : comma;
-    if (end > start) { out.push_back(s.substr(start, end - start)); }
-    if (comma == std::string::npos) { break; }
-    start = comma + 1;
-  }
-  return out;
-}
-
-// The latest public note: a status change's note or a public note, never citizen text.
-constexpr const char* kPublicTicketSelect =
-    "SELECT t.number, t.kind, t.category_id, t.department, t.status, t.lat, t.lon, t.created_at, "
-    "t.updated_at, t.closed_at, coalesce(p.public_description, ''), coalesce(p.external_ref, ''), "
-    "coalesce((SELECT e.body FROM ticket_events e WHERE e.ticket_id = t.id AND e.kind IN "
-    "('status_changed', 'public_note') AND e.body <> '' ORDER BY e.id DESC LIMIT 1), ''), "
-    "t.district_id FROM tickets t LEFT JOIN ticket_public p ON p.ticket_id = t.id ";
 
 PublicTicket readPublicTicket(SQLite::Statement& q) {
   PublicTicket t;
@@ -181,7 +147,7 @@ Result<std::vector<CaseEntry>> SqliteCaseStore::dueCaseEntries(const std::string
     std::vector<CaseEntry> out;
     // Only the oldest undelivered entry of a ticket may go: a pending or dead entry holds back
     // every later entry of the same ticket ("<> 'delivered'" keeps the partial index usable).
-    SQLite::Statement q(db, std::string("SELECT ") + kEntryColumns +
+    SQLite::Statement q(db, std::string("SELECT ") + kCaseEntryColumns +
                                 " FROM case_queue q WHERE q.state = 'pending' AND q.department = ? "
                                 "AND q.next_attempt_at <= ? AND q.id = (SELECT min(i.id) FROM "
                                 "case_queue i WHERE i.ticket_number = q.ticket_number AND "
@@ -241,7 +207,7 @@ Result<void> SqliteCaseStore::markCaseEntry(std::int64_t id, const std::string& 
 Result<std::vector<CaseEntry>> SqliteCaseStore::deadCaseEntries(int limit) {
   return db_.read([&](SQLite::Database& db) {
     std::vector<CaseEntry> out;
-    SQLite::Statement q(db, std::string("SELECT ") + kEntryColumns +
+    SQLite::Statement q(db, std::string("SELECT ") + kCaseEntryColumns +
                                 " FROM case_queue WHERE state = 'dead' ORDER BY id LIMIT ?");
     q.bind(1, limit);
     while (q.executeStep()) { out.push_back(readEntry(q)); }
@@ -294,7 +260,7 @@ Result<CaseQueueCounts> SqliteCaseStore::caseQueueCounts() {
 Result<std::vector<CaseEntry>> SqliteCaseStore::caseEntriesOf(std::int64_t ticket_number) {
   return db_.read([&](SQLite::Database& db) {
     std::vector<CaseEntry> out;
-    SQLite::Statement q(db, std::string("SELECT ") + kEntryColumns +
+    SQLite::Statement q(db, std::string("SELECT ") + kCaseEntryColumns +
                                 " FROM case_queue WHERE ticket_number = ? ORDER BY id");
     q.bind(1, ticket_number);
     while (q.executeStep()) { out.push_back(readEntry(q)); }
@@ -312,7 +278,7 @@ Result<std::int64_t> SqliteCaseStore::addApiKey(const std::string& name, const s
                         "VALUES (?, ?, ?, ?)");
     q.bind(1, name);
     q.bind(2, hash);
-    q.bind(3, joinComma(departments));
+    q.bind(3, joinDepartments(departments));
     q.bind(4, toMillis(now));
     q.exec();
     *id = db.getLastInsertRowid();
@@ -337,7 +303,7 @@ Result<std::vector<ApiKeyRecord>> SqliteCaseStore::activeApiKeys() {
       k.id = q.getColumn(0).getInt64();
       k.name = q.getColumn(1).getString();
       k.hash = q.getColumn(2).getString();
-      k.departments = splitComma(q.getColumn(3).getString());
+      k.departments = splitDepartments(q.getColumn(3).getString());
       k.created_at = fromMillis(q.getColumn(4).getInt64());
       out.push_back(std::move(k));
     }
@@ -355,7 +321,7 @@ Result<std::vector<ApiKeyRecord>> SqliteCaseStore::apiKeys() {
       ApiKeyRecord k;
       k.id = q.getColumn(0).getInt64();
       k.name = q.getColumn(1).getString();
-      k.departments = splitComma(q.getColumn(2).getString());
+      k.departments = splitDepartments(q.getColumn(2).getString());
       k.created_at = fromMillis(q.getColumn(3).getInt64());
       k.revoked = !q.getColumn(4).isNull();
       if (k.revoked) { k.revoked_at = fromMillis(q.getColumn(4).getInt64()); }
@@ -379,34 +345,12 @@ Result<void> SqliteCaseStore::revokeApiKey(const std::string& name, SysTime now)
 
 Result<std::vector<PublicTicket>> SqliteCaseStore::publicTickets(const PublicTicketQuery& query) {
   return db_.read([&](SQLite::Database& db) {
-    std::string sql = std::string(kPublicTicketSelect) + "WHERE t.kind = 'defect'";
-    auto placeholders = [](std::size_t n) {
-      std::string p;
-      for (std::size_t i = 0; i < n; ++i) { p += i == 0 ? "?" : ", ?"; }
-      return p;
-    };
-    if (!query.numbers.empty()) {
-      sql += " AND t.number IN (" + placeholders(query.numbers.size()) + ")";
-    } else {
-      if (!query.category_ids.empty()) {
-        sql += " AND t.category_id IN (" + placeholders(query.category_ids.size()) + ")";
-      }
-      if (query.start) { sql += " AND t.created_at >= ?"; }
-      if (query.end) { sql += " AND t.created_at <= ?"; }
-      if (query.closed) { sql += *query.closed ? " AND t.closed_at IS NOT NULL" : " AND t.closed_at IS NULL"; }
-    }
-    sql += " ORDER BY t.created_at DESC, t.number DESC LIMIT ? OFFSET ?";
-    SQLite::Statement q(db, sql);
+    const PublicTicketsSql list = publicTicketsSql(query);
+    SQLite::Statement q(db, list.sql);
     int i = 1;
-    if (!query.numbers.empty()) {
-      for (auto n : query.numbers) { q.bind(i++, n); }
-    } else {
-      for (const auto& c : query.category_ids) { q.bind(i++, c); }
-      if (query.start) { q.bind(i++, toMillis(*query.start)); }
-      if (query.end) { q.bind(i++, toMillis(*query.end)); }
+    for (const auto& value : list.values) {
+      std::visit([&q, &i](const auto& v) { q.bind(i++, v); }, value);
     }
-    q.bind(i++, query.limit);
-    q.bind(i, query.offset);
     std::vector<PublicTicket> out;
     while (q.executeStep()) { out.push_back(readPublicTicket(q)); }
     return out;
@@ -487,7 +431,7 @@ Result<std::vector<CaseEntry>> SqliteCaseStore::caseEntriesAfter(
   return db_.read([&](SQLite::Database& db) {
     std::vector<CaseEntry> out;
     const bool all = std::find(departments.begin(), departments.end(), "*") != departments.end();
-    std::string sql = std::string("SELECT ") + kEntryColumns + " FROM case_queue WHERE id > ?";
+    std::string sql = std::string("SELECT ") + kCaseEntryColumns + " FROM case_queue WHERE id > ?";
     if (!all) {
       sql += " AND department IN (SELECT value FROM json_each(?))";
     }

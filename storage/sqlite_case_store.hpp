@@ -4,6 +4,7 @@
 
 #include "bot/cases/case_payload.hpp"
 #include "bot/cases/case_store.hpp"
+#include "storage/case_statements.hpp"
 #include "storage/database.hpp"
 
 namespace SQLite {
@@ -11,8 +12,6 @@ class Database;
 }
 
 namespace bb::storage {
-
-inline constexpr double kDefaultPublicGridM = 25.0;
 
 //! Appends one case queue entry for the ticket with row id `ticket_id`, built from the ticket as
 //! it is now inside the running transaction. Throws (rolling the change back) on SQLite errors.

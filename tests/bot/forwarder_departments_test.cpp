@@ -13,64 +13,45 @@
 #include <mutex>
 #include <thread>
 
-#include <SQLiteCpp/SQLiteCpp.h>
 #include <nlohmann/json.hpp>
 
 #include "app/serve/backoffice.hpp"
 #include "bot/cases/forwarder.hpp"
 #include "config/config.hpp"
-#include "storage/open.hpp"
-#include "storage/sqlite_case_store.hpp"
 #include "support/engine_harness.hpp"
-#include "support/server_process.hpp"
+#include "support/test_storage.hpp"
 
 using namespace std::chrono_literals;
 using json = nlohmann::json;
 
 namespace {
 
-//! A migrated database in a temporary folder with the case store on it.
+//! A migrated database of `backend` with the case store on it.
 struct Queue {
-  bb::test::TempDir dir;
-  std::unique_ptr<bb::storage::Database> db;
-  std::unique_ptr<bb::storage::SqliteCaseStore> cases;
+  bb::test::TestStorage storage;
+  bb::CaseStore* cases;
   bb::test::FakeClock clock;
 
-  Queue() {
-    bb::config::StorageConfig storage;
-    storage.path = dir.path() + "/db.sqlite";
-    auto opened = bb::storage::openDatabase(storage);
-    REQUIRE(opened);
-    db = std::move(*opened);
-    cases = std::make_unique<bb::storage::SqliteCaseStore>(*db);
-  }
+  explicit Queue(bb::test::Backend backend = bb::test::Backend::Sqlite)
+      : storage(backend), cases(&storage.caseStore()) {}
 
   //! Appends `n` entries of `department`, ticket numbers from `first_ticket` on, at clock.now().
   void add(const std::string& department, std::int64_t first_ticket, int n = 1) {
     const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
                          clock.now().time_since_epoch()).count();
-    REQUIRE(db->write([&](SQLite::Database& d) {
-      SQLite::Statement q(d,
-                          "INSERT INTO case_queue (ticket_number, department, event_type, payload, "
-                          "created_at) VALUES (?, ?, 'created', ?, ?)");
-      for (int i = 0; i < n; ++i) {
-        const std::int64_t ticket = first_ticket + i;
-        q.bind(1, ticket);
-        q.bind(2, department);
-        q.bind(3, json{{"ticket", ticket}}.dump());
-        q.bind(4, static_cast<std::int64_t>(now));
-        q.exec();
-        q.reset();
-      }
-    }));
+    std::string rows;
+    for (int i = 0; i < n; ++i) {
+      const std::int64_t ticket = first_ticket + i;
+      rows += (i == 0 ? "(" : ", (") + std::to_string(ticket) + ", '" + department +
+              "', 'created', '" + json{{"ticket", ticket}}.dump() + "', " + std::to_string(now) +
+              ")";
+    }
+    storage.execute("INSERT INTO case_queue (ticket_number, department, event_type, payload, "
+                    "created_at) VALUES " + rows);
   }
 
   std::int64_t count(const std::string& where) {
-    auto r = db->read([&](SQLite::Database& d) {
-      return d.execAndGet("SELECT count(*) FROM case_queue WHERE " + where).getInt64();
-    });
-    REQUIRE(r);
-    return *r;
+    return storage.rowCount("case_queue WHERE " + where);
   }
 };
 
@@ -119,8 +100,9 @@ bb::ForwarderOptions defaults(const std::string& url) {
 
 }  // namespace
 
-TEST_CASE("backoffice: a back office down for 2 hours loses nothing, everything arrives in order after") {
-  Queue q;
+TEST_CASE_TEMPLATE("backoffice: a back office down for 2 hours loses nothing, everything arrives in order after", B,
+                   bb::test::OnSqlite, bb::test::OnPostgresql) {
+  Queue q(B::backend);
   SwitchedOffice office;
   bb::CaseForwarder fwd(*q.cases, office, q.clock, defaults("http://bo.example/in"));
   // Five tickets in two departments, three entries each (created, two updates).
@@ -159,8 +141,9 @@ TEST_CASE("backoffice: a back office down for 2 hours loses nothing, everything 
   }
 }
 
-TEST_CASE("backoffice: after the total backoff time an entry is dead, and discarding it frees its ticket") {
-  Queue q;
+TEST_CASE_TEMPLATE("backoffice: after the total backoff time an entry is dead, and discarding it frees its ticket", B,
+                   bb::test::OnSqlite, bb::test::OnPostgresql) {
+  Queue q(B::backend);
   SwitchedOffice office;
   auto o = defaults("http://bo.example/in");
   o.give_up_after = 3h;
@@ -187,8 +170,9 @@ TEST_CASE("backoffice: after the total backoff time an entry is dead, and discar
   CHECK(q.count("state = 'discarded'") == 1);
 }
 
-TEST_CASE("backoffice: 500 entries of a department without a URL do not delay another department") {
-  Queue q;
+TEST_CASE_TEMPLATE("backoffice: 500 entries of a department without a URL do not delay another department", B,
+                   bb::test::OnSqlite, bb::test::OnPostgresql) {
+  Queue q(B::backend);
   SwitchedOffice office;
   auto o = defaults("");
   o.department_urls["tiefbau"] = "http://tiefbau.example/in";

@@ -13,7 +13,7 @@
 
 #include "bot/security/crypto.hpp"
 #include "bot/cases/forwarder.hpp"
-#include "storage/sqlite_case_store.hpp"
+#include "support/case_stores.hpp"
 #include "support/engine_harness.hpp"
 
 using json = nlohmann::json;
@@ -119,9 +119,11 @@ void drain(bb::CaseForwarder& fwd, bb::CaseStore& cases, bb::test::FakeClock& cl
 
 }  // namespace
 
-TEST_CASE("backoffice: forwarder delivers every entry once, in order per ticket, despite failures") {
-  bb::test::EngineHarness h;
-  bb::storage::SqliteCaseStore cases(*h.db);
+TEST_CASE_TEMPLATE("backoffice: forwarder delivers every entry once, in order per ticket, despite failures", B,
+                   bb::test::OnSqlite, bb::test::OnPostgresql) {
+  bb::test::EngineHarness h(B::backend);
+  auto case_store = bb::test::caseStoreOf(h);
+  bb::CaseStore& cases = *case_store;
   std::vector<std::int64_t> tickets;
   for (const char* user : {"anna", "bert", "carla"}) {
     h.onboard(user);
@@ -173,7 +175,8 @@ TEST_CASE("backoffice: forwarder delivers every entry once, in order per ticket,
 
 TEST_CASE("backoffice: a wrong signature secret is detected by the receiver") {
   bb::test::EngineHarness h;
-  bb::storage::SqliteCaseStore cases(*h.db);
+  auto case_store = bb::test::caseStoreOf(h);
+  bb::CaseStore& cases = *case_store;
   h.onboard("anna");
   (void)h.report("anna", "graffiti", bb::test::kMarktplatz);
   FakeBackOffice office(false);
@@ -193,9 +196,11 @@ TEST_CASE("backoffice: a wrong signature secret is detected by the receiver") {
   CHECK(office.receipts().size() == 1);
 }
 
-TEST_CASE("backoffice: bounded tries end in a dead letter that blocks its ticket and shows in metrics") {
-  bb::test::EngineHarness h;
-  bb::storage::SqliteCaseStore cases(*h.db);
+TEST_CASE_TEMPLATE("backoffice: bounded tries end in a dead letter that blocks its ticket and shows in metrics", B,
+                   bb::test::OnSqlite, bb::test::OnPostgresql) {
+  bb::test::EngineHarness h(B::backend);
+  auto case_store = bb::test::caseStoreOf(h);
+  bb::CaseStore& cases = *case_store;
   h.onboard("anna");
   const auto n = h.report("anna", "graffiti", bb::test::kMarktplatz);
   REQUIRE(h.engine->changeTicketStatus(n, "erledigt", "", "staff:x"));
@@ -250,13 +255,13 @@ TEST_CASE("backoffice: bounded tries end in a dead letter that blocks its ticket
 
 TEST_CASE("backoffice: per-department URLs and the signed body") {
   bb::test::EngineHarness h;
-  bb::storage::SqliteCaseStore cases(*h.db);
+  auto cases = bb::test::caseStoreOf(h);
   auto o = options("http://default/in", kSecret);
   o.department_urls["tiefbau"] = "http://tiefbau/in";
   struct Null final : bb::HttpClient {
     bb::HttpReply send(const bb::HttpCall&) override { return {}; }
   } http;
-  bb::CaseForwarder fwd(cases, http, h.clock, o);
+  bb::CaseForwarder fwd(*cases, http, h.clock, o);
   CHECK(fwd.urlFor("tiefbau") == "http://tiefbau/in");
   CHECK(fwd.urlFor("bauhof") == "http://default/in");
   bb::CaseEntry e;

@@ -10,7 +10,6 @@
 #include "storage/migrations.hpp"
 #include "storage/postgresql/pg_proposal_store.hpp"
 #include "storage/sqlite_broadcast_store.hpp"
-#include "storage/sqlite_case_store.hpp"
 #include "storage/sqlite_inbox_store.hpp"
 #include "storage/sqlite_proposal_store.hpp"
 #include "storage/sqlite_store.hpp"
@@ -37,8 +36,7 @@ std::unique_ptr<Database> openMigrated(const bb::test::TempDir& dir) {
 }
 
 //! Ticket 7 in department "bauhof".
-void addTicket(Database& db) {
-  bb::storage::SqliteStore store(db);
+void addTicket(bb::Store& store) {
   bb::NewTicket t;
   t.number = 7;
   t.category_id = "pothole";
@@ -69,7 +67,8 @@ ErrorCode codeOf(const bb::Result<T>& r) {
 TEST_CASE("storage: a staff change of an unknown ticket or account is NotFound and keeps nothing") {
   bb::test::TempDir dir;
   auto db = openMigrated(dir);
-  addTicket(*db);
+  bb::storage::SqliteStore store(*db);
+  addTicket(store);
   bb::storage::SqliteInboxStore inbox(*db);
 
   CHECK(codeOf(inbox.addInternalNote(8, "Notiz", audit("note"))) == ErrorCode::NotFound);
@@ -84,11 +83,11 @@ TEST_CASE("storage: a staff change of an unknown ticket or account is NotFound a
   CHECK(inbox.auditLog(0, 10).value().size() == 1);
 }
 
-TEST_CASE("storage: a public note or reference for an unknown ticket is NotFound") {
-  bb::test::TempDir dir;
-  auto db = openMigrated(dir);
-  addTicket(*db);
-  bb::storage::SqliteCaseStore cases(*db);
+TEST_CASE_TEMPLATE("storage: a public note or reference for an unknown ticket is NotFound", B,
+                   bb::test::OnSqlite, bb::test::OnPostgresql) {
+  bb::test::TestStorage storage(B::backend);
+  addTicket(storage.store());
+  bb::CaseStore& cases = storage.caseStore();
   bb::PublicNote note;
   note.number = 8;
   note.note = "Wird repariert";
@@ -99,6 +98,8 @@ TEST_CASE("storage: a public note or reference for an unknown ticket is NotFound
   CHECK(codeOf(cases.setPublicDescription(8, "Loch", "staff:erika", kNow)) ==
         ErrorCode::NotFound);
   CHECK(cases.caseEntriesOf(8).value().empty());
+  CHECK(storage.rowCount("ticket_events") == 1);  // the ticket's 'created' only
+  CHECK(storage.rowCount("ticket_public") == 0);
 
   note.number = 7;
   REQUIRE(cases.addPublicNote(note));

@@ -8,10 +8,12 @@
 
 #include "storage/database.hpp"
 #include "storage/migrations.hpp"
+#include "storage/postgresql/pg_case_store.hpp"
 #include "storage/postgresql/pg_channel_state.hpp"
 #include "storage/postgresql/pg_database.hpp"
 #include "storage/postgresql/pg_migrations.hpp"
 #include "storage/postgresql/pg_store.hpp"
+#include "storage/sqlite_case_store.hpp"
 #include "storage/sqlite_channel_state.hpp"
 #include "storage/sqlite_store.hpp"
 #include "support/temp_postgres.hpp"
@@ -85,6 +87,7 @@ void TestStorage::open() {
 }
 
 void TestStorage::close() {
+  cases_.reset();
   store_.reset();
   matrix_.reset();
   telegram_.reset();
@@ -126,6 +129,17 @@ Store& TestStorage::store() {
   return *store_;
 }
 
+CaseStore& TestStorage::caseStore() {
+  if (!cases_) {
+    if (sqlite_) {
+      cases_ = std::make_unique<storage::SqliteCaseStore>(*sqlite_);
+    } else {
+      cases_ = std::make_unique<storage::pg::PgCaseStore>(*postgres_);
+    }
+  }
+  return *cases_;
+}
+
 std::int64_t TestStorage::rowCount(const std::string& table) {
   const std::string sql = "SELECT count(*) FROM " + table;
   if (sqlite_) {
@@ -137,6 +151,15 @@ std::int64_t TestStorage::rowCount(const std::string& table) {
       [&](storage::pg::Session& s) { return s.run(sql).int64(0, 0); });
   REQUIRE(n.has_value());
   return *n;
+}
+
+void TestStorage::execute(const std::string& sql) {
+  if (sqlite_) {
+    REQUIRE(sqlite_->write([&](SQLite::Database& raw) { raw.exec(sql); }).has_value());
+    return;
+  }
+  auto done = postgres_->withConnection([&](storage::pg::Session& s) { s.script(sql); });
+  REQUIRE_MESSAGE(done.has_value(), sql << ": " << (done ? "" : done.error().detail));
 }
 
 }  // namespace bb::test

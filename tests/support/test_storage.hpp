@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "bot/channels/matrix_transactions.hpp"
+#include "bot/cases/case_store.hpp"
 #include "bot/channels/telegram_offset.hpp"
 #include "bot/conversation/store.hpp"
 #include "bot/ports.hpp"
@@ -52,8 +53,12 @@ public:
   TelegramOffsetStore& telegramOffsets();
   //! The conversation store (SqliteStore or PgStore).
   Store& store();
+  //! The case store (SqliteCaseStore or PgCaseStore) with the default public grid.
+  CaseStore& caseStore();
   //! The number of rows in `table`.
   std::int64_t rowCount(const std::string& table);
+  //! Runs `sql` (statements without results).
+  void execute(const std::string& sql);
 
 private:
   void open();
@@ -67,6 +72,7 @@ private:
   std::unique_ptr<MatrixTransactionLog> matrix_;
   std::unique_ptr<TelegramOffsetStore> telegram_;
   std::unique_ptr<Store> store_;
+  std::unique_ptr<CaseStore> cases_;
 };
 
 }  // namespace bb::test

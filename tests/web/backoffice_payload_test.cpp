@@ -18,8 +18,8 @@
 #include "bot/cases/forwarder.hpp"
 #include "bot/cases/photo_urls.hpp"
 #include "bot/conversation/citizen_message.hpp"
-#include "storage/sqlite_case_store.hpp"
 #include "storage/sqlite_inbox_store.hpp"
+#include "support/case_stores.hpp"
 #include "support/engine_harness.hpp"
 #include "support/server_process.hpp"
 #include "web/backoffice/api_v1.hpp"
@@ -58,8 +58,11 @@ private:
 
 struct PushFixture {
   bb::test::EngineHarness h;
-  bb::storage::SqliteCaseStore cases{*h.db};
-  bb::storage::SqliteInboxStore inbox{*h.db};
+  std::unique_ptr<bb::CaseStore> case_store = bb::test::caseStoreOf(h);
+  bb::CaseStore& cases = *case_store;
+  //! The staff inbox's store: SQLite only (the tests that need it run on SQLite).
+  std::unique_ptr<bb::storage::SqliteInboxStore> inbox =
+      h.db ? std::make_unique<bb::storage::SqliteInboxStore>(*h.db) : nullptr;
   RecordingOffice office;
   std::shared_ptr<bb::PhotoUrlSigner> signer = std::make_shared<bb::PhotoUrlSigner>(
       "https://buergerbox.example/", "push-secret", std::chrono::hours(168));
@@ -71,6 +74,8 @@ struct PushFixture {
     o.photo_links = signer;
     return o;
   }
+
+  explicit PushFixture(bb::test::Backend backend = bb::test::Backend::Sqlite) : h(backend) {}
 
   //! A pothole at the Marktplatz (district kernstadt) with one photo, cleaned and ready.
   std::int64_t reportWithPhoto() {
@@ -89,10 +94,8 @@ struct PushFixture {
     h.text("dora", "Tiefes Loch vor der Apotheke");
     h.choice("dora", "confirm");
     (void)h.replies("dora");
-    REQUIRE(h.db->write([](SQLite::Database& db) {
-      db.exec(std::string("UPDATE media SET status = 'ready', mime_type = 'image/jpeg', "
+    h.execute(std::string("UPDATE media SET status = 'ready', mime_type = 'image/jpeg', "
                           "content_id = '") + kPhotoId + "'");
-    }));
     return h.scalar("SELECT max(number) FROM tickets");
   }
 
@@ -155,13 +158,13 @@ TEST_CASE("backoffice payload v2: every body the forwarder sends is valid agains
   audit.actor = "lena";
   audit.action = "test";
   audit.at = f.h.clock.now();
-  REQUIRE(f.inbox.recategorize(letter, "sonstiges", "buergerbuero", audit));
-  REQUIRE(f.inbox.mergeFollowers(letter, pothole, audit));
+  REQUIRE(f.inbox->recategorize(letter, "sonstiges", "buergerbuero", audit));
+  REQUIRE(f.inbox->mergeFollowers(letter, pothole, audit));
   bb::NewOutbound reply;
   reply.channel = bb::Channel::WebChat;
   reply.pseudonym = f.h.pseudonym("dora");
   reply.payload = R"({"text":"Danke, wir sind dran."})";
-  REQUIRE(f.inbox.addStaffReply(pothole, reply, "Danke, wir sind dran.", audit));
+  REQUIRE(f.inbox->addStaffReply(pothole, reply, "Danke, wir sind dran.", audit));
 
   const auto bodies = f.push();
   const json doc = schema();
@@ -225,8 +228,9 @@ TEST_CASE("backoffice payload v2: every body the forwarder sends is valid agains
   CHECK(errorsOf(doc, broken, "#") != "");
 }
 
-TEST_CASE("backoffice payload v2: the queue stores no personal data, an erased ticket sends none") {
-  PushFixture f;
+TEST_CASE_TEMPLATE("backoffice payload v2: the queue stores no personal data, an erased ticket sends none", B,
+                   bb::test::OnSqlite, bb::test::OnPostgresql) {
+  PushFixture f(B::backend);
   const auto pothole = f.reportWithPhoto();
   auto entries = f.cases.caseEntriesOf(pothole);
   REQUIRE(entries);
@@ -234,11 +238,8 @@ TEST_CASE("backoffice payload v2: the queue stores no personal data, an erased t
   CHECK((*entries)[0].payload.find("Apotheke") == std::string::npos);
   CHECK((*entries)[0].payload.find("40 cm") == std::string::npos);
   // The ticket is gone before the entry leaves: the body says so and carries no report.
-  REQUIRE(f.h.db->write([](SQLite::Database& db) {
-    db.exec("UPDATE tickets SET description = '', extra_answer = '', address_text = '', "
-            "lat = NULL, lon = NULL");
-    db.exec("DELETE FROM ticket_photos");
-  }));
+  f.h.execute("UPDATE tickets SET description = '', extra_answer = '', address_text = '', "
+              "lat = NULL, lon = NULL; DELETE FROM ticket_photos");
   const auto bodies = f.push();
   REQUIRE(bodies.size() == 1);
   CHECK(bodies[0]["report"]["description"].is_null());
@@ -297,6 +298,7 @@ TEST_CASE("backoffice photo links: signed for one ticket and photo, and they exp
 namespace {
 
 struct ApiFixture : PushFixture {
+  using PushFixture::PushFixture;
   bb::test::TempDir media_dir;
   bb::media::MediaStore media{media_dir.path()};
   bb::CaseService service{*h.engine, *h.store, cases, h.clock, h.random};
@@ -332,8 +334,9 @@ std::vector<std::pair<std::string, std::string>> linkParams(const std::string& u
 
 }  // namespace
 
-TEST_CASE("api v1: GET a ticket gives the report and photo links, the photo only with its key") {
-  ApiFixture f;
+TEST_CASE_TEMPLATE("api v1: GET a ticket gives the report and photo links, the photo only with its key", B,
+                   bb::test::OnSqlite, bb::test::OnPostgresql) {
+  ApiFixture f(B::backend);
   const auto n = f.reportWithPhoto();
   const std::string number = std::to_string(n);
   const std::string photo_bytes = "\xff\xd8\xff\xe0 not really a jpeg";
@@ -381,8 +384,9 @@ TEST_CASE("api v1: GET a ticket gives the report and photo links, the photo only
         200);
 }
 
-TEST_CASE("api v1: the change feed lists the key's departments in order, from a cursor") {
-  ApiFixture f;
+TEST_CASE_TEMPLATE("api v1: the change feed lists the key's departments in order, from a cursor", B,
+                   bb::test::OnSqlite, bb::test::OnPostgresql) {
+  ApiFixture f(B::backend);
   const auto pothole = f.reportWithPhoto();
   const auto letter = f.letter();
   REQUIRE(f.h.engine->changeTicketStatus(pothole, "in_bearbeitung", "Trupp unterwegs", "staff:x"));
@@ -485,7 +489,7 @@ void staffAsks(PushFixture& f, std::int64_t number, const std::string& user,
   audit.action = "reply";
   audit.ticket_number = number;
   const auto message = bb::CitizenMessage::staffReply(**citizen, number).text(text);
-  REQUIRE(f.inbox.addStaffReply(number, message.build(), text, audit));
+  REQUIRE(f.inbox->addStaffReply(number, message.build(), text, audit));
   (void)f.h.replies(user);
 }
 

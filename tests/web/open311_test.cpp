@@ -1,5 +1,5 @@
 // Open311 GeoReport v2 and /api/v1 handler tests: handlers are called with HttpRequest values
-// (no sockets) against a real engine and SQLite (tests/support/engine_harness.hpp).
+// (no sockets) against a real engine on SQLite or PostgreSQL (tests/support/engine_harness.hpp).
 
 #include <doctest/doctest.h>
 
@@ -12,7 +12,7 @@
 #include "bot/cases/case_payload.hpp"
 #include "bot/cases/case_service.hpp"
 #include "bot/geo/import.hpp"
-#include "storage/sqlite_case_store.hpp"
+#include "support/case_stores.hpp"
 #include "support/engine_harness.hpp"
 #include "web/backoffice/api_v1.hpp"
 #include "web/open311/open311.hpp"
@@ -71,10 +71,13 @@ void checkShape(const json& ours, const json& example,
 
 struct Open311Fixture {
   bb::test::EngineHarness h;
-  bb::storage::SqliteCaseStore cases{*h.db};
+  std::unique_ptr<bb::CaseStore> case_store = bb::test::caseStoreOf(h);
+  bb::CaseStore& cases = *case_store;
   bb::CaseService service{*h.engine, *h.store, cases, h.clock, h.random};
   bb::web::Open311Api api{service, h.clock, bb::web::Open311Options{}};
   bb::web::BackofficeApi v1{service};
+
+  explicit Open311Fixture(bb::test::Backend backend = bb::test::Backend::Sqlite) : h(backend) {}
 
   //! A report whose free text holds a phone number (description and the extra answer).
   std::int64_t reportWithPhone(const std::string& user, const std::string& category,
@@ -201,8 +204,9 @@ TEST_CASE("open311: discovery, services and service definitions answer like the 
   }
 }
 
-TEST_CASE("open311: GET requests lists tickets with the spec's fields, filters and paging") {
-  Open311Fixture f;
+TEST_CASE_TEMPLATE("open311: GET requests lists tickets with the spec's fields, filters and paging", B,
+                   bb::test::OnSqlite, bb::test::OnPostgresql) {
+  Open311Fixture f(B::backend);
   const auto a = f.reportWithPhone("anna", "schlagloch", bb::test::kMarktplatz);
   f.h.onboard("bert");
   const auto b = f.h.report("bert", "strassenbeleuchtung", {48.0790, 11.9720});
@@ -274,8 +278,9 @@ TEST_CASE("open311: GET requests lists tickets with the spec's fields, filters a
         std::string::npos);
 }
 
-TEST_CASE("open311: POST requests creates a ticket that shows up in GET and in the case queue") {
-  Open311Fixture f;
+TEST_CASE_TEMPLATE("open311: POST requests creates a ticket that shows up in GET and in the case queue", B,
+                   bb::test::OnSqlite, bb::test::OnPostgresql) {
+  Open311Fixture f(B::backend);
   const std::string key = f.key("stadt-app", {"tiefbau-kernstadt"});
   std::string form = fixtureText("create_request.form");
   // The spec example, pointed at our key, service and city.
@@ -355,8 +360,9 @@ TEST_CASE("open311: POST requests refuses a missing or wrong api_key and bad inp
   CHECK(f.h.scalar("SELECT count(*) FROM case_queue") == 0);
 }
 
-TEST_CASE("open311: servicerequestupdates sets status and public note and lists updates") {
-  Open311Fixture f;
+TEST_CASE_TEMPLATE("open311: servicerequestupdates sets status and public note and lists updates", B,
+                   bb::test::OnSqlite, bb::test::OnPostgresql) {
+  Open311Fixture f(B::backend);
   const auto n = f.reportWithPhone("anna", "schlagloch", bb::test::kMarktplatz);
   const std::string key = f.key("kfa", {"tiefbau-kernstadt"});
   const std::string other = f.key("gruen", {"stadtgruen"});
@@ -408,8 +414,9 @@ TEST_CASE("open311: servicerequestupdates sets status and public note and lists 
   CHECK((*entries)[2].event_type == "note");
 }
 
-TEST_CASE("backoffice: api keys are required, hashed, and scoped to departments") {
-  Open311Fixture f;
+TEST_CASE_TEMPLATE("backoffice: api keys are required, hashed, and scoped to departments", B,
+                   bb::test::OnSqlite, bb::test::OnPostgresql) {
+  Open311Fixture f(B::backend);
   f.h.onboard("anna");
   const auto pothole = f.h.report("anna", "schlagloch", bb::test::kMarktplatz);  // tiefbau-kernstadt
   f.h.onboard("bert");
@@ -516,8 +523,9 @@ TEST_CASE("backoffice: the case queue entry commits with the change, without per
   CHECK(f.h.scalar("SELECT count(*) FROM case_queue") == 2);
 }
 
-TEST_CASE("backoffice: public views leak no personal data") {
-  Open311Fixture f;
+TEST_CASE_TEMPLATE("backoffice: public views leak no personal data", B,
+                   bb::test::OnSqlite, bb::test::OnPostgresql) {
+  Open311Fixture f(B::backend);
   const auto n = f.reportWithPhone("anna", "schlagloch", bb::test::kMarktplatz);
   REQUIRE(f.h.scalar("SELECT count(*) FROM tickets WHERE description LIKE '%170 1234567%'") == 1);
   REQUIRE(f.h.engine->changeTicketStatus(n, "in_bearbeitung", "Wir kümmern uns.", "staff:x"));
@@ -627,8 +635,9 @@ TEST_CASE("open311: a repeated update_id is applied once and tells the citizen o
   CHECK(told == 1);
 }
 
-TEST_CASE("open311: servicerequestupdates pages through more than one page") {
-  Open311Fixture f;
+TEST_CASE_TEMPLATE("open311: servicerequestupdates pages through more than one page", B,
+                   bb::test::OnSqlite, bb::test::OnPostgresql) {
+  Open311Fixture f(B::backend);
   const auto n = f.reportWithPhone("anna", "schlagloch", bb::test::kMarktplatz);
   for (int i = 0; i < 5; ++i) {
     REQUIRE(f.service.addNote(bb::ApiPrincipal{"kfa", {"*"}}, n, "Notiz " + std::to_string(i)));
