@@ -11,6 +11,7 @@
 #include "bot/channels/telegram_offset.hpp"
 #include "bot/conversation/store.hpp"
 #include "bot/ports.hpp"
+#include "bot/staff/inbox_store.hpp"
 #include "storage/postgresql/pg_database.hpp"
 #include "support/server_process.hpp"
 
@@ -52,8 +53,14 @@ public:
   TelegramOffsetStore& telegramOffsets();
   //! The conversation store (SqliteStore or PgStore).
   Store& store();
+  //! The staff inbox's store (SqliteInboxStore or PgInboxStore).
+  InboxStore& inbox();
   //! The number of rows in `table`.
   std::int64_t rowCount(const std::string& table);
+  //! Runs `sql` (statements without results), in one transaction.
+  void execute(const std::string& sql);
+  //! Every row of `sql`, each column as text ("" for NULL).
+  std::vector<std::vector<std::string>> rows(const std::string& sql);
 
 private:
   void open();
@@ -67,6 +74,7 @@ private:
   std::unique_ptr<MatrixTransactionLog> matrix_;
   std::unique_ptr<TelegramOffsetStore> telegram_;
   std::unique_ptr<Store> store_;
+  std::unique_ptr<InboxStore> inbox_;
 };
 
 }  // namespace bb::test
