@@ -9,13 +9,12 @@
 
 #include "storage/rows.hpp"
 #include "storage/sqlite_case_store.hpp"
+#include "storage/ticket_query_sql.hpp"
 
 namespace bb::storage {
 namespace {
 
-using Value = std::variant<std::int64_t, std::string, double>;
-
-void bindValues(SQLite::Statement& q, const std::vector<Value>& values) {
+void bindValues(SQLite::Statement& q, const std::vector<TicketFilter::Value>& values) {
   int i = 1;
   for (const auto& v : values) {
     if (const auto* n = std::get_if<std::int64_t>(&v)) {
@@ -145,135 +144,6 @@ void touchTicket(SQLite::Database& db, std::int64_t ticket_id, std::int64_t now)
 }
 
 std::string staffActor(const AuditEntry& audit) { return "staff:" + audit.actor; }
-
-//! Escapes LIKE wildcards; used with ESCAPE '\'.
-std::string likePattern(const std::string& s) {
-  std::string out = "%";
-  for (char c : s) {
-    if (c == '%' || c == '_' || c == '\\') { out.push_back('\\'); }
-    out.push_back(c);
-  }
-  out.push_back('%');
-  return out;
-}
-
-//! Appends `clause` to a WHERE clause being built.
-void addClause(std::string& where, const std::string& clause) {
-  where += where.empty() ? " WHERE " : " AND ";
-  where += clause;
-}
-
-//! The scope of a query: the staff member's departments and the category and department
-//! filters. `prefix` names the table ("t." for tickets, "" for ticket_counts, which has the
-//! same column names).
-void addScope(const TicketQuery& q, const std::string& prefix, std::string& where,
-              std::vector<Value>& values) {
-  if (!q.all_departments) {
-    if (q.departments.empty()) {
-      addClause(where, "0");
-    } else {
-      std::string in = prefix + "department IN (";
-      for (std::size_t i = 0; i < q.departments.size(); ++i) {
-        in += i == 0 ? "?" : ", ?";
-        values.emplace_back(q.departments[i]);
-      }
-      addClause(where, in + ")");
-    }
-  }
-  if (!q.category.empty()) {
-    addClause(where, prefix + "category_id = ?");
-    values.emplace_back(q.category);
-  }
-  if (!q.department.empty()) {
-    addClause(where, prefix + "department = ?");
-    values.emplace_back(q.department);
-  }
-}
-
-//! The WHERE clause of a query (without status filter and cursor when `for_counts`).
-void buildFilter(const TicketQuery& q, bool for_counts, std::string& where,
-                 std::vector<Value>& values) {
-  auto add = [&where](const std::string& clause) { addClause(where, clause); };
-  addScope(q, "t.", where, values);
-  if (!for_counts && !q.status.empty()) {
-    if (q.status == "open") {
-      add("t.closed_at IS NULL");
-    } else if (q.status == "closed") {
-      add("t.closed_at IS NOT NULL");
-    } else {
-      add("t.status = ?");
-      values.emplace_back(q.status);
-    }
-  }
-  if (!q.channel.empty()) {
-    add("t.channel = ?");
-    values.emplace_back(q.channel);
-  }
-  if (q.unassigned) {
-    add("t.assignee_id IS NULL");
-  } else if (q.assignee > 0) {
-    add("t.assignee_id = ?");
-    values.emplace_back(q.assignee);
-  }
-  if (q.unread) { add("t.unread_citizen_at IS NOT NULL"); }
-  if (q.area) {
-    add("t.lat BETWEEN ? AND ? AND t.lon BETWEEN ? AND ?");
-    values.emplace_back(q.area->south);
-    values.emplace_back(q.area->north);
-    values.emplace_back(q.area->west);
-    values.emplace_back(q.area->east);
-  }
-  if (q.created_before) {
-    add("t.created_at <= ?");
-    values.emplace_back(toMillis(*q.created_before));
-  }
-  if (!q.search.empty()) {
-    const bool numeric = q.search.size() <= 15 &&
-                         q.search.find_first_not_of("0123456789") == std::string::npos;
-    if (numeric) {
-      // Digits only: a ticket number, found through the unique index. (Scanning every
-      // description for the digits as well took seconds at a million tickets; a house number
-      // is found together with its street: "Hauptstraße 12".)
-      add("t.number = ?");
-      values.emplace_back(static_cast<std::int64_t>(std::stoll(q.search)));
-    } else {
-      add("(t.description LIKE ? ESCAPE '\\' OR t.address_text LIKE ? ESCAPE '\\')");
-      values.emplace_back(likePattern(q.search));
-      values.emplace_back(likePattern(q.search));
-    }
-  }
-  if (!for_counts) {
-    switch (q.sort) {
-      case TicketSort::Newest:
-        if (q.after_id > 0) {
-          add("t.id < ?");
-          values.emplace_back(q.after_id);
-        }
-        break;
-      case TicketSort::Oldest:
-        if (q.after_id > 0) {
-          add("t.id > ?");
-          values.emplace_back(q.after_id);
-        }
-        break;
-      case TicketSort::Updated:
-        if (q.after_id > 0) {
-          add("(t.updated_at < ? OR (t.updated_at = ? AND t.id < ?))");
-          values.emplace_back(q.after_updated_ms);
-          values.emplace_back(q.after_updated_ms);
-          values.emplace_back(q.after_id);
-        }
-        break;
-    }
-  }
-}
-
-//! True when the counts table answers `q`: it is kept per department, category and status,
-//! so only those filters (and the status filter, which counts ignore) can be read from it.
-bool countsFromTable(const TicketQuery& q) {
-  return q.channel.empty() && !q.unassigned && q.assignee <= 0 && !q.unread &&
-         !q.created_before && q.search.empty() && !q.area;
-}
 
 }  // namespace
 
@@ -582,18 +452,15 @@ Result<std::vector<AuditEntry>> SqliteInboxStore::auditOfTicket(std::int64_t num
 
 Result<TicketPage> SqliteInboxStore::listTickets(const TicketQuery& query) {
   return db_.read([&](SQLite::Database& db) {
-    std::string where;
-    std::vector<Value> values;
-    buildFilter(query, false, where, values);
-    const char* order = query.sort == TicketSort::Oldest    ? " ORDER BY t.id ASC"
-                        : query.sort == TicketSort::Updated ? " ORDER BY t.updated_at DESC, t.id DESC"
-                                                            : " ORDER BY t.id DESC";
+    TicketFilter f(SqlDialect::Sqlite);
+    addTicketFilter(query, false, f);
     const int limit = std::max(1, std::min(query.limit, 200));
-    values.emplace_back(static_cast<std::int64_t>(limit + 1));
+    const std::string limit_marker = f.bind(static_cast<std::int64_t>(limit + 1));
     SQLite::Statement q(db, selectFrom(inboxTicketColumns(),
                                        "tickets t LEFT JOIN staff_users s ON s.id = t.assignee_id" +
-                                           where + order + " LIMIT ?"));
-    bindValues(q, values);
+                                           f.where + ticketOrder(query.sort) + " LIMIT " +
+                                           limit_marker));
+    bindValues(q, f.values);
     TicketPage page;
     while (q.executeStep()) { page.rows.push_back(readInboxTicket(q)); }
     if (static_cast<int>(page.rows.size()) > limit) {
@@ -609,18 +476,14 @@ Result<std::vector<TicketPlace>> SqliteInboxStore::ticketPlaces(const TicketQuer
   TicketQuery all = query;
   all.after_id = 0;
   all.after_updated_ms = 0;
-  std::string where;
-  std::vector<Value> values;
-  buildFilter(all, false, where, values);
-  addClause(where, "t.lat IS NOT NULL AND t.lon IS NOT NULL");
-  const char* order = query.sort == TicketSort::Oldest    ? " ORDER BY t.id ASC"
-                      : query.sort == TicketSort::Updated ? " ORDER BY t.updated_at DESC, t.id DESC"
-                                                          : " ORDER BY t.id DESC";
-  values.emplace_back(static_cast<std::int64_t>(std::max(limit, 0) + 1));
+  TicketFilter f(SqlDialect::Sqlite);
+  addTicketFilter(all, false, f);
+  f.add("t.lat IS NOT NULL AND t.lon IS NOT NULL");
+  const std::string limit_marker = f.bind(static_cast<std::int64_t>(std::max(limit, 0) + 1));
   return db_.read([&](SQLite::Database& db) {
-    SQLite::Statement q(db, "SELECT t.number, t.status, t.lat, t.lon FROM tickets t" + where +
-                                order + " LIMIT ?");
-    bindValues(q, values);
+    SQLite::Statement q(db, "SELECT t.number, t.status, t.lat, t.lon FROM tickets t" + f.where +
+                                ticketOrder(query.sort) + " LIMIT " + limit_marker);
+    bindValues(q, f.values);
     std::vector<TicketPlace> out;
     while (q.executeStep()) {
       out.push_back(TicketPlace{q.getColumn(0).getInt64(), q.getColumn(1).getString(),
@@ -634,12 +497,11 @@ Result<std::vector<std::pair<std::string, std::int64_t>>> SqliteInboxStore::stat
     const TicketQuery& query) {
   if (countsFromTable(query)) { return statusCountsFromTable(query); }
   return db_.read([&](SQLite::Database& db) {
-    std::string where;
-    std::vector<Value> values;
-    buildFilter(query, true, where, values);
-    SQLite::Statement q(db, "SELECT t.status, count(*) FROM tickets t" + where +
+    TicketFilter f(SqlDialect::Sqlite);
+    addTicketFilter(query, true, f);
+    SQLite::Statement q(db, "SELECT t.status, count(*) FROM tickets t" + f.where +
                                 " GROUP BY t.status");
-    bindValues(q, values);
+    bindValues(q, f.values);
     std::vector<std::pair<std::string, std::int64_t>> out;
     while (q.executeStep()) {
       out.emplace_back(q.getColumn(0).getString(), q.getColumn(1).getInt64());
@@ -651,12 +513,11 @@ Result<std::vector<std::pair<std::string, std::int64_t>>> SqliteInboxStore::stat
 Result<std::vector<std::pair<std::string, std::int64_t>>>
 SqliteInboxStore::statusCountsFromTable(const TicketQuery& query) {
   return db_.read([&](SQLite::Database& db) {
-    std::string where;
-    std::vector<Value> values;
-    addScope(query, "", where, values);
-    SQLite::Statement q(db, "SELECT status, sum(n) FROM ticket_counts" + where +
+    TicketFilter f(SqlDialect::Sqlite);
+    addTicketScope(query, "", f);
+    SQLite::Statement q(db, "SELECT status, sum(n) FROM ticket_counts" + f.where +
                                 " GROUP BY status HAVING sum(n) > 0 ORDER BY status");
-    bindValues(q, values);
+    bindValues(q, f.values);
     std::vector<std::pair<std::string, std::int64_t>> out;
     while (q.executeStep()) {
       out.emplace_back(q.getColumn(0).getString(), q.getColumn(1).getInt64());
@@ -729,12 +590,11 @@ Result<std::optional<InboxMedia>> SqliteInboxStore::ticketMedia(std::int64_t med
 Result<std::int64_t> SqliteInboxStore::unreadCount(const TicketQuery& query) {
   TicketQuery q = query;
   q.unread = true;
-  std::string where;
-  std::vector<Value> values;
-  buildFilter(q, true, where, values);
+  TicketFilter f(SqlDialect::Sqlite);
+  addTicketFilter(q, true, f);
   return db_.read([&](SQLite::Database& db) {
-    SQLite::Statement c(db, "SELECT count(*) FROM tickets t" + where);
-    bindValues(c, values);
+    SQLite::Statement c(db, "SELECT count(*) FROM tickets t" + f.where);
+    bindValues(c, f.values);
     return c.executeStep() ? c.getColumn(0).getInt64() : std::int64_t{0};
   });
 }
@@ -748,28 +608,26 @@ Result<std::vector<NewWork>> SqliteInboxStore::newWork(const TicketQuery& scope)
     {
       // New tickets from the counts table; unread messages: the events since the oldest one no
       // staff member opened the ticket after (tickets_unread holds only such tickets).
-      std::string where;
-      std::vector<Value> values;
-      addScope(q, "", where, values);
-      addClause(where, "status = 'eingegangen'");
-      SQLite::Statement c(db, "SELECT department, sum(n) FROM ticket_counts" + where +
+      TicketFilter f(SqlDialect::Sqlite);
+      addTicketScope(q, "", f);
+      f.add("status = 'eingegangen'");
+      SQLite::Statement c(db, "SELECT department, sum(n) FROM ticket_counts" + f.where +
                                   " GROUP BY department HAVING sum(n) > 0");
-      bindValues(c, values);
+      bindValues(c, f.values);
       while (c.executeStep()) {
         auto& w = by_department[c.getColumn(0).getString()];
         w.new_tickets = c.getColumn(1).getInt64();
       }
     }
-    std::string where;
-    std::vector<Value> values;
-    addScope(q, "t.", where, values);
-    addClause(where, "t.unread_citizen_at IS NOT NULL");
+    TicketFilter f(SqlDialect::Sqlite);
+    addTicketScope(q, "t.", f);
+    f.add("t.unread_citizen_at IS NOT NULL");
     SQLite::Statement m(db,
                         "SELECT t.department, count(*) FROM tickets t JOIN ticket_events e "
                         "ON e.ticket_id = t.id AND e.kind = 'citizen_message' "
-                        "AND e.created_at >= t.unread_citizen_at" + where +
+                        "AND e.created_at >= t.unread_citizen_at" + f.where +
                             " GROUP BY t.department");
-    bindValues(m, values);
+    bindValues(m, f.values);
     while (m.executeStep()) {
       by_department[m.getColumn(0).getString()].new_messages = m.getColumn(1).getInt64();
     }

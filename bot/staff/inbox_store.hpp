@@ -1,8 +1,8 @@
 #pragma once
 // The staff inbox's repository port: staff accounts, sessions, the audit log and the ticket
 // queries and changes the inbox needs beyond the engine's Store. storage/ implements it on
-// SQLite (storage/sqlite_inbox_store.*). Every change that a staff member makes writes its audit
-// entry in the same transaction.
+// SQLite (storage/sqlite_inbox_store.*) and PostgreSQL (storage/postgresql/pg_inbox_store.*).
+// Every change that a staff member makes writes its audit entry in the same transaction.
 
 #include <cstdint>
 #include <optional>

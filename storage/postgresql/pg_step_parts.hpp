@@ -33,6 +33,10 @@ std::optional<SysTime> timeAt(const Rows& rows, int row, int column);
 CitizenRecord readCitizen(const Rows& rows, int row);
 //! The ticket with its photos, from a row of kTicketColumns starting at column 0.
 TicketRecord readTicket(Session& s, const Rows& rows, int row);
+//! The same without its photos (a list's rows, as SQLite's readTicketRow).
+TicketRecord readTicketRow(const Rows& rows, int row);
+//! The media ids of the ticket's photos, in their order.
+std::vector<std::string> ticketPhotoIds(Session& s, std::int64_t ticket_id);
 //! The row id of ticket `number`, 0 when there is none.
 std::int64_t ticketIdOf(Session& s, std::int64_t number);
 //! Appends to the ticket's thread; an empty `status` or a 0 `outbox_id` is stored as NULL.

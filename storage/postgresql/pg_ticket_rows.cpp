@@ -50,7 +50,7 @@ CitizenRecord readCitizen(const Rows& q, int i) {
   return c;
 }
 
-TicketRecord readTicket(Session& s, const Rows& rows, int row) {
+TicketRecord readTicketRow(const Rows& rows, int row) {
   TicketRecord t;
   t.id = rows.int64(row, 0);
   t.number = rows.int64(row, 1);
@@ -69,9 +69,20 @@ TicketRecord readTicket(Session& s, const Rows& rows, int row) {
   t.created_at = fromMillis(rows.int64(row, 14));
   t.updated_at = fromMillis(rows.int64(row, 15));
   t.closed_at = timeAt(rows, row, 16);
+  return t;
+}
+
+std::vector<std::string> ticketPhotoIds(Session& s, std::int64_t ticket_id) {
   Rows photos =
-      s.run("SELECT media_id FROM ticket_photos WHERE ticket_id = $1 ORDER BY position", t.id);
-  for (int i = 0; i < photos.size(); ++i) { t.photo_media_ids.push_back(photos.text(i, 0)); }
+      s.run("SELECT media_id FROM ticket_photos WHERE ticket_id = $1 ORDER BY position", ticket_id);
+  std::vector<std::string> out;
+  for (int i = 0; i < photos.size(); ++i) { out.push_back(photos.text(i, 0)); }
+  return out;
+}
+
+TicketRecord readTicket(Session& s, const Rows& rows, int row) {
+  TicketRecord t = readTicketRow(rows, row);
+  t.photo_media_ids = ticketPhotoIds(s, t.id);
   return t;
 }
 

@@ -11,6 +11,7 @@
 #include "bot/conversation/citizen_message.hpp"
 #include "bot/privacy/retention.hpp"
 #include "bot/text/local_time.hpp"
+#include "storage/postgresql/pg_inbox_store.hpp"
 #include "storage/sqlite_inbox_store.hpp"
 #include "storage/sqlite_retention_store.hpp"
 #include "support/engine_harness.hpp"
@@ -31,15 +32,18 @@ std::string received(EngineHarness& h, std::int64_t number) {
                               {{"number", std::to_string(number)}});
 }
 
-//! The citizen messages in ticket `number`'s thread, oldest first ("|"-joined bodies).
+//! The citizen messages in ticket `number`'s thread, oldest first ("|"-joined bodies), on
+//! either backend.
 std::string citizenMessages(EngineHarness& h, std::int64_t number) {
-  SQLite::Database db(h.db_path);
-  SQLite::Statement q(db,
-                      "SELECT e.body FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id "
-                      "WHERE t.number = ? AND e.kind = 'citizen_message' ORDER BY e.id");
-  q.bind(1, number);
+  const std::string messages =
+      " FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id WHERE t.number = " +
+      std::to_string(number) + " AND e.kind = 'citizen_message'";
+  const std::int64_t n = h.scalar("SELECT count(*)" + messages);
   std::string out;
-  while (q.executeStep()) { out += (out.empty() ? "" : "|") + q.getColumn(0).getString(); }
+  for (std::int64_t i = 0; i < n; ++i) {
+    out += (i == 0 ? "" : "|") +
+           h.textOf("SELECT e.body" + messages + " ORDER BY e.id LIMIT 1 OFFSET " + std::to_string(i));
+  }
   return out;
 }
 
@@ -53,7 +57,12 @@ void staffReply(EngineHarness& h, std::int64_t number, const std::string& user,
   auto citizen = h.store->citizen(h.pseudonym(user));
   REQUIRE(citizen);
   REQUIRE(*citizen);
-  bb::storage::SqliteInboxStore inbox(*h.db);
+  std::unique_ptr<bb::InboxStore> inbox;
+  if (h.pg) {
+    inbox = std::make_unique<bb::storage::pg::PgInboxStore>(*h.pg);
+  } else {
+    inbox = std::make_unique<bb::storage::SqliteInboxStore>(*h.db);
+  }
   bb::AuditEntry audit;
   audit.at = h.clock.now();
   audit.actor = "mia";
@@ -61,13 +70,13 @@ void staffReply(EngineHarness& h, std::int64_t number, const std::string& user,
   audit.ticket_number = number;
   const auto message =
       bb::CitizenMessage::staffReply(**citizen, number).text("Nachricht der Stadt: " + text);
-  REQUIRE(inbox.addStaffReply(number, message.build(), text, audit));
+  REQUIRE(inbox->addStaffReply(number, message.build(), text, audit));
 }
 
 struct Reported {
   EngineHarness h;
   std::int64_t number = 0;
-  Reported() {
+  explicit Reported(bb::test::Backend backend = bb::test::Backend::Sqlite) : h(backend) {
     h.onboard("anna");
     number = h.report("anna", "schlagloch", kMarktplatz);
     h.replies("anna");
@@ -76,8 +85,9 @@ struct Reported {
 
 }  // namespace
 
-TEST_CASE("replies: inside the reply window free text goes into the ticket's thread, confirmed once per burst") {
-  Reported r;
+TEST_CASE_TEMPLATE("replies: inside the reply window free text goes into the ticket's thread, confirmed once per burst", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  Reported r(B::backend);
   EngineHarness& h = r.h;
   staffReply(h, r.number, "anna", "Wo genau ist das Loch?");
   h.replies("anna");
@@ -368,8 +378,9 @@ TEST_CASE("replies: the channel's own reply names the ticket, before any window"
   }
 }
 
-TEST_CASE("replies: staff answering again restarts the window") {
-  Reported r;
+TEST_CASE_TEMPLATE("replies: staff answering again restarts the window", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  Reported r(B::backend);
   EngineHarness& h = r.h;
   staffReply(h, r.number, "anna", "Wo genau?");
   h.clock.advance(std::chrono::hours(24 * 10));

@@ -47,6 +47,11 @@ void addTicket(bb::Store& store) {
   REQUIRE(store.commitStep(step).value());
 }
 
+void addTicket(Database& db) {
+  bb::storage::SqliteStore store(db);
+  addTicket(store);
+}
+
 bb::AuditEntry audit(const std::string& action) {
   bb::AuditEntry a;
   a.at = kNow;
@@ -64,18 +69,26 @@ ErrorCode codeOf(const bb::Result<T>& r) {
 
 }  // namespace
 
-TEST_CASE("storage: a staff change of an unknown ticket or account is NotFound and keeps nothing") {
-  bb::test::TempDir dir;
-  auto db = openMigrated(dir);
-  bb::storage::SqliteStore store(*db);
-  addTicket(store);
-  bb::storage::SqliteInboxStore inbox(*db);
+TEST_CASE_TEMPLATE("storage: a staff change of an unknown ticket or account is NotFound and keeps "
+                   "nothing", B, bb::test::OnSqlite, bb::test::OnPostgresql) {
+  bb::test::TestStorage storage(B::backend);
+  addTicket(storage.store());
+  bb::InboxStore& inbox = storage.inbox();
 
   CHECK(codeOf(inbox.addInternalNote(8, "Notiz", audit("note"))) == ErrorCode::NotFound);
   CHECK(codeOf(inbox.assign(7, 99, audit("assign"))) == ErrorCode::NotFound);
   CHECK(codeOf(inbox.mergeFollowers(7, 8, audit("merge"))) == ErrorCode::NotFound);
   CHECK(codeOf(inbox.updateStaff(99, bb::StaffRole::Agent, {}, false, audit("staff"))) ==
         ErrorCode::NotFound);
+  CHECK(codeOf(inbox.setPassword(99, "x", false, "", audit("password"))) == ErrorCode::NotFound);
+  CHECK(codeOf(inbox.setDigest(99, "a@b.example", true, audit("digest"))) == ErrorCode::NotFound);
+  CHECK(codeOf(inbox.addStaffReply(8, bb::NewOutbound{}, "Antwort", audit("reply"))) ==
+        ErrorCode::NotFound);
+  CHECK(codeOf(inbox.addUnsentStaffReply(8, "Antwort", audit("reply"))) == ErrorCode::NotFound);
+  CHECK(codeOf(inbox.recategorize(8, "muell", "ordnungsamt", audit("category"))) ==
+        ErrorCode::NotFound);
+  CHECK(storage.rowCount("ticket_events") == 1);  // the report's own
+  CHECK(storage.rowCount("outbox") == 0);
   CHECK(inbox.auditLog(0, 10).value().empty());
   CHECK(inbox.inboxTicket(7).value()->assignee_id == 0);
 

@@ -11,10 +11,12 @@
 #include "storage/postgresql/pg_case_store.hpp"
 #include "storage/postgresql/pg_channel_state.hpp"
 #include "storage/postgresql/pg_database.hpp"
+#include "storage/postgresql/pg_inbox_store.hpp"
 #include "storage/postgresql/pg_migrations.hpp"
 #include "storage/postgresql/pg_store.hpp"
 #include "storage/sqlite_case_store.hpp"
 #include "storage/sqlite_channel_state.hpp"
+#include "storage/sqlite_inbox_store.hpp"
 #include "storage/sqlite_store.hpp"
 #include "support/temp_postgres.hpp"
 
@@ -89,6 +91,7 @@ void TestStorage::open() {
 void TestStorage::close() {
   cases_.reset();
   store_.reset();
+  inbox_.reset();
   matrix_.reset();
   telegram_.reset();
   sqlite_.reset();
@@ -140,6 +143,56 @@ CaseStore& TestStorage::caseStore() {
   return *cases_;
 }
 
+InboxStore& TestStorage::inbox() {
+  if (!inbox_) {
+    if (sqlite_) {
+      inbox_ = std::make_unique<storage::SqliteInboxStore>(*sqlite_);
+    } else {
+      inbox_ = std::make_unique<storage::pg::PgInboxStore>(*postgres_);
+    }
+  }
+  return *inbox_;
+}
+
+void TestStorage::execute(const std::string& sql) {
+  if (sqlite_) {
+    REQUIRE(sqlite_->write([&](SQLite::Database& raw) { raw.exec(sql); }).has_value());
+    return;
+  }
+  auto done = postgres_->transaction([&](storage::pg::Session& s) { s.script(sql); });
+  REQUIRE_MESSAGE(done.has_value(), sql << ": " << (done ? "" : done.error().detail));
+}
+
+std::vector<std::vector<std::string>> TestStorage::rows(const std::string& sql) {
+  using Table = std::vector<std::vector<std::string>>;
+  if (sqlite_) {
+    auto table = sqlite_->read([&](SQLite::Database& raw) {
+      SQLite::Statement q(raw, sql);
+      Table out;
+      while (q.executeStep()) {
+        std::vector<std::string> row;
+        for (int c = 0; c < q.getColumnCount(); ++c) { row.push_back(q.getColumn(c).getString()); }
+        out.push_back(std::move(row));
+      }
+      return out;
+    });
+    REQUIRE(table.has_value());
+    return *table;
+  }
+  auto table = postgres_->withConnection([&](storage::pg::Session& s) {
+    storage::pg::Rows q = s.run(sql);
+    Table out;
+    for (int i = 0; i < q.size(); ++i) {
+      std::vector<std::string> row;
+      for (int c = 0; c < q.columns(); ++c) { row.push_back(q.text(i, c)); }
+      out.push_back(std::move(row));
+    }
+    return out;
+  });
+  REQUIRE_MESSAGE(table.has_value(), (table ? "" : table.error().detail));
+  return *table;
+}
+
 std::int64_t TestStorage::rowCount(const std::string& table) {
   const std::string sql = "SELECT count(*) FROM " + table;
   if (sqlite_) {
@@ -151,15 +204,6 @@ std::int64_t TestStorage::rowCount(const std::string& table) {
       [&](storage::pg::Session& s) { return s.run(sql).int64(0, 0); });
   REQUIRE(n.has_value());
   return *n;
-}
-
-void TestStorage::execute(const std::string& sql) {
-  if (sqlite_) {
-    REQUIRE(sqlite_->write([&](SQLite::Database& raw) { raw.exec(sql); }).has_value());
-    return;
-  }
-  auto done = postgres_->withConnection([&](storage::pg::Session& s) { s.script(sql); });
-  REQUIRE_MESSAGE(done.has_value(), sql << ": " << (done ? "" : done.error().detail));
 }
 
 }  // namespace bb::test

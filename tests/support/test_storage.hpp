@@ -12,6 +12,7 @@
 #include "bot/channels/telegram_offset.hpp"
 #include "bot/conversation/store.hpp"
 #include "bot/ports.hpp"
+#include "bot/staff/inbox_store.hpp"
 #include "storage/postgresql/pg_database.hpp"
 #include "support/server_process.hpp"
 
@@ -55,10 +56,14 @@ public:
   Store& store();
   //! The case store (SqliteCaseStore or PgCaseStore) with the default public grid.
   CaseStore& caseStore();
+  //! The staff inbox's store (SqliteInboxStore or PgInboxStore).
+  InboxStore& inbox();
   //! The number of rows in `table`.
   std::int64_t rowCount(const std::string& table);
-  //! Runs `sql` (statements without results).
+  //! Runs `sql` (statements without results), in one transaction.
   void execute(const std::string& sql);
+  //! Every row of `sql`, each column as text ("" for NULL).
+  std::vector<std::vector<std::string>> rows(const std::string& sql);
 
 private:
   void open();
@@ -73,6 +78,7 @@ private:
   std::unique_ptr<TelegramOffsetStore> telegram_;
   std::unique_ptr<Store> store_;
   std::unique_ptr<CaseStore> cases_;
+  std::unique_ptr<InboxStore> inbox_;
 };
 
 }  // namespace bb::test

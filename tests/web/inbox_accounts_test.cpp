@@ -105,15 +105,16 @@ TEST_CASE("inbox accounts: a login never returns to another site or outside the 
   CHECK(web::returnPath("/inbox") == std::optional<std::string>("/inbox"));
 }
 
-TEST_CASE("inbox accounts: a member changes their own password and other browsers are signed out") {
-  InboxFixture f;
+TEST_CASE_TEMPLATE("inbox accounts: a member changes their own password and other browsers are signed out", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  InboxFixture f(B::backend);
   f.account("anna", "agent", {"bauhof"});
   const std::string here = f.login("anna");
   const std::string elsewhere = f.login("anna");
   const std::string csrf = csrfOf(f, here);
   const std::string fresh = "ein-ganz-neues-passwort";
   const auto hash = [&f] {
-    return f.inbox_store.staffByLogin("anna")->value().password_hash;
+    return f.inbox_store->staffByLogin("anna")->value().password_hash;
   };
   const std::string before = hash();
 
@@ -157,7 +158,7 @@ TEST_CASE("inbox accounts: wrong current passwords under Mein Konto count as wro
   const std::string anna = f.login("anna");
   const std::string csrf = csrfOf(f, anna);
   const std::string fresh = "ein-ganz-neues-passwort";
-  const std::string before = f.inbox_store.staffByLogin("anna")->value().password_hash;
+  const std::string before = f.inbox_store->staffByLogin("anna")->value().password_hash;
   for (int i = 0; i < 9; ++i) {
     CHECK(f.post(anna, "/inbox/konto/passwort", passwordForm("rate-mal-" + std::to_string(i), fresh, fresh, csrf))
               .status == 400);
@@ -166,7 +167,7 @@ TEST_CASE("inbox accounts: wrong current passwords under Mein Konto count as wro
   auto blocked = f.post(anna, "/inbox/konto/passwort", passwordForm(kPassword, fresh, fresh, csrf));
   CHECK(blocked.status == 429);
   CHECK(contains(blocked.body, "Zu viele falsche Versuche."));
-  CHECK(f.inbox_store.staffByLogin("anna")->value().password_hash == before);
+  CHECK(f.inbox_store->staffByLogin("anna")->value().password_hash == before);
   CHECK(f.loginResponse("anna", kPassword, "198.51.100.7").status == 429);
   // Another account from another client is not touched.
   CHECK(InboxFixture::header(f.loginResponse("bert", kPassword, "198.51.100.8"), "Location") == "/inbox");
@@ -186,7 +187,7 @@ TEST_CASE("inbox accounts: every new form needs the session's CSRF token") {
   const std::string a = f.login("anna");
   const std::string root = f.login("root");
   const std::string fresh = "ein-ganz-neues-passwort";
-  const std::string before = f.inbox_store.staffById(anna)->value().password_hash;
+  const std::string before = f.inbox_store->staffById(anna)->value().password_hash;
   for (const std::string& token : {std::string(), std::string(64, 'a'), csrfOf(f, root)}) {
     CAPTURE(token);
     CHECK(f.post(a, "/inbox/konto/passwort", passwordForm(kPassword, fresh, fresh, token)).status == 403);
@@ -195,8 +196,8 @@ TEST_CASE("inbox accounts: every new form needs the session's CSRF token") {
   for (const std::string& token : {std::string(), std::string(64, 'a'), csrfOf(f, a)}) {
     CHECK(f.post(root, "/inbox/admin/staff/" + std::to_string(anna) + "/passwort", "csrf=" + token).status == 403);
   }
-  CHECK(f.inbox_store.staffById(anna)->value().password_hash == before);
-  CHECK_FALSE(f.inbox_store.staffById(anna)->value().must_change_password);
+  CHECK(f.inbox_store->staffById(anna)->value().password_hash == before);
+  CHECK_FALSE(f.inbox_store->staffById(anna)->value().must_change_password);
   CHECK(f.call("GET", "/inbox", a).status == 200);
   CHECK(f.count("SELECT count(*) FROM audit_log WHERE action IN ('password_change', 'password_reset', 'logout_all')") == 0);
 }
@@ -252,7 +253,7 @@ TEST_CASE("inbox accounts: an admin resets a password, the member must choose a 
   REQUIRE(chosen.status == 303);
   CHECK(InboxFixture::header(chosen, "Location") == page);
   CHECK(f.call("GET", page, a).status == 200);
-  CHECK_FALSE(f.inbox_store.staffById(anna)->value().must_change_password);
+  CHECK_FALSE(f.inbox_store->staffById(anna)->value().must_change_password);
   CHECK(InboxFixture::header(f.loginResponse("anna", temporary), "Location") == "/inbox/login?e=1");
   CHECK(InboxFixture::header(f.loginResponse("anna", fresh), "Location") == "/inbox");
 }
@@ -261,7 +262,7 @@ TEST_CASE("inbox accounts: the demo password must be changed at the first login"
   InboxFixture f;
   std::ostringstream out;
   auto* old = std::cout.rdbuf(out.rdbuf());
-  app::seedDemoAdmin(f.inbox_store, f.inbox->departments(), "http://localhost:8080", f.h.clock);
+  app::seedDemoAdmin(*f.inbox_store, f.inbox->departments(), "http://localhost:8080", f.h.clock);
   std::cout.rdbuf(old);
   static const std::regex kShown(R"re(login: demo  password: (\S+))re");
   std::smatch m;
@@ -279,8 +280,9 @@ TEST_CASE("inbox accounts: the demo password must be changed at the first login"
   CHECK(f.call("GET", "/inbox/audit", demo).status == 200);
 }
 
-TEST_CASE("inbox accounts: Überall abmelden ends every session of the member") {
-  InboxFixture f;
+TEST_CASE_TEMPLATE("inbox accounts: Überall abmelden ends every session of the member", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  InboxFixture f(B::backend);
   f.account("anna", "agent", {"bauhof"});
   f.account("bert", "agent", {"bauhof"});
   const std::string one = f.login("anna");
@@ -320,8 +322,9 @@ TEST_CASE("inbox accounts: departments show their configured names") {
   CHECK(contains(list.body, "<span class=\"dep\">Tiefbauamt Kernstadt</span>: <a"));
 }
 
-TEST_CASE("inbox accounts: the navigation counts new tickets and new citizen messages per department") {
-  InboxFixture f;
+TEST_CASE_TEMPLATE("inbox accounts: the navigation counts new tickets and new citizen messages per department", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  InboxFixture f(B::backend);
   f.options.department_names = {{"tiefbau-kernstadt", "Tiefbauamt Kernstadt"}};
   f.restart();
   f.account("root", "admin", {});

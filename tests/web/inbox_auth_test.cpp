@@ -31,32 +31,43 @@ TEST_CASE("inbox: password hashing round trip") {
   }
 }
 
-TEST_CASE("inbox: staff accounts are validated") {
-  InboxFixture f;
+TEST_CASE_TEMPLATE("inbox: staff accounts are validated", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  InboxFixture f(B::backend);
   auth::NewAccount a;
   a.login = "anna";
   a.role = "agent";
   a.password = "kurz";
   a.iterations = 1000;
-  CHECK(auth::createAccount(f.inbox_store, a, f.h.clock.now()).error().code ==
+  CHECK(auth::createAccount(*f.inbox_store, a, f.h.clock.now()).error().code ==
         ErrorCode::InvalidInput);  // shorter than 10
   a.password = kPassword;
   a.role = "chef";
-  CHECK_FALSE(auth::createAccount(f.inbox_store, a, f.h.clock.now()).has_value());
+  CHECK_FALSE(auth::createAccount(*f.inbox_store, a, f.h.clock.now()).has_value());
   a.role = "agent";
   a.login = "Anna<script>";
-  CHECK_FALSE(auth::createAccount(f.inbox_store, a, f.h.clock.now()).has_value());
+  CHECK_FALSE(auth::createAccount(*f.inbox_store, a, f.h.clock.now()).has_value());
   a.login = "anna";
-  CHECK(auth::createAccount(f.inbox_store, a, f.h.clock.now()).has_value());
-  CHECK(auth::createAccount(f.inbox_store, a, f.h.clock.now()).error().code == ErrorCode::Conflict);
-  auto stored = f.inbox_store.staffByLogin("anna");
+  CHECK(auth::createAccount(*f.inbox_store, a, f.h.clock.now()).has_value());
+  CHECK(auth::createAccount(*f.inbox_store, a, f.h.clock.now()).error().code == ErrorCode::Conflict);
+  auto stored = f.inbox_store->staffByLogin("anna");
   REQUIRE(stored.has_value());
   REQUIRE(stored->has_value());
   CHECK((*stored)->password_hash.find(kPassword) == std::string::npos);
+  // One account whatever the case of the letters someone types.
+  auto typed = f.inbox_store->staffByLogin("ANNA");
+  REQUIRE(typed.has_value());
+  REQUIRE(typed->has_value());
+  CHECK((*typed)->id == (*stored)->id);
+  StaffUser twin = **stored;
+  twin.login = "Anna";
+  CHECK(f.inbox_store->createStaff(twin, f.h.clock.now()).error().code == ErrorCode::Conflict);
+  CHECK(f.inbox_store->staffCount().value() == 1);
 }
 
-TEST_CASE("inbox: login sets a hardened session cookie and logout ends the session") {
-  InboxFixture f;
+TEST_CASE_TEMPLATE("inbox: login sets a hardened session cookie and logout ends the session", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  InboxFixture f(B::backend);
   f.account("anna", "admin", {});
   auto r = f.loginResponse("anna", kPassword);
   REQUIRE(r.status == 303);
@@ -252,8 +263,9 @@ TEST_CASE("inbox: from an untrusted source the forwarding headers are ignored") 
   CHECK(f.loginResponse("bert", kPassword, "192.0.2.78").status == 303);
 }
 
-TEST_CASE("inbox: the login lock survives a restart and holds no login name or address") {
-  InboxFixture f;
+TEST_CASE_TEMPLATE("inbox: the login lock survives a restart and holds no login name or address", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  InboxFixture f(B::backend);
   f.account("anna", "agent", {"tiefbau"});
   for (int i = 0; i < 9; ++i) {
     REQUIRE(f.loginResponse("anna", "falsches-passwort", "198.51.100.66").status == 303);

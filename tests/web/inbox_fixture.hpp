@@ -1,17 +1,17 @@
 #pragma once
-// A staff inbox over the real engine and SQLite (tests/support/engine_harness.hpp), driven through
-// its route table with HttpRequest values: no sockets. Accounts use a low PBKDF2 iteration count
-// so the tests stay fast; the hashing test checks the production default separately.
+// A staff inbox over the real engine on SQLite or PostgreSQL (tests/support/engine_harness.hpp),
+// driven through its route table with HttpRequest values: no sockets. Accounts use a low PBKDF2
+// iteration count so the tests stay fast; the hashing test checks the production default
+// separately.
 
 #include <doctest/doctest.h>
 
 #include <regex>
 #include <string>
 
-#include <SQLiteCpp/SQLiteCpp.h>
-
 #include "bot/media/image_cleaner.hpp"
 #include "bot/staff/staff_accounts.hpp"
+#include "storage/postgresql/pg_inbox_store.hpp"
 #include "storage/sqlite_inbox_store.hpp"
 #include "support/engine_harness.hpp"
 #include "web/inbox/inbox.hpp"
@@ -23,8 +23,9 @@ constexpr const char* kXss = "<script>alert(1)</script><img src=x onerror=alert(
 
 class InboxFixture {
 public:
-  explicit InboxFixture(int page_size = 50, std::vector<config::Cidr> trusted_proxies = {})
-      : inbox_store(*h.db), media_store(media_dir.path() + "/media") {
+  explicit InboxFixture(int page_size = 50, std::vector<config::Cidr> trusted_proxies = {},
+                        Backend backend = Backend::Sqlite)
+      : h(backend), inbox_store(storeOn(h)), media_store(media_dir.path() + "/media") {
     options.asset_dir = std::string(BB_SOURCE_DIR) + "/web/static";
     options.page_size = page_size;
     options.login_key = "test-login-key";
@@ -32,12 +33,21 @@ public:
     options.trusted_proxies = std::move(trusted_proxies);
     restart();
   }
+  //! On `backend` (TEST_CASE_TEMPLATE with OnSqlite, OnPostgresql).
+  explicit InboxFixture(Backend backend, int page_size = 50)
+      : InboxFixture(page_size, {}, backend) {}
+
+  //! The inbox store on the harness's backend.
+  static std::unique_ptr<InboxStore> storeOn(EngineHarness& harness) {
+    if (harness.pg) { return std::make_unique<storage::pg::PgInboxStore>(*harness.pg); }
+    return std::make_unique<storage::SqliteInboxStore>(*harness.db);
+  }
 
   //! A new Inbox on the same database, as after a restart of the service.
   void restart() {
     routes.clear();
     inbox.reset();
-    inbox = std::make_unique<web::Inbox>(*h.engine, *h.store, inbox_store, media_store, h.clock,
+    inbox = std::make_unique<web::Inbox>(*h.engine, *h.store, *inbox_store, media_store, h.clock,
                                          options);
     routes = inbox->routes();
   }
@@ -50,7 +60,7 @@ public:
     a.departments = std::move(departments);
     a.password = kPassword;
     a.iterations = 1000;
-    auto id = auth::createAccount(inbox_store, a, h.clock.now());
+    auto id = auth::createAccount(*inbox_store, a, h.clock.now());
     REQUIRE_MESSAGE(id.has_value(), (id ? "" : id.error().detail));
     return *id;
   }
@@ -161,36 +171,26 @@ public:
     REQUIRE(cleaned.has_value());
     auto content = media_store.put(*cleaned);
     REQUIRE(content.has_value());
+    // A content id is hex and a MIME type a plain token: both go into the SQL text as they are.
     const std::string cid = *content;
     const std::string mime = cleaned->mime_type;
-    auto r = h.db->write([&](SQLite::Database& db) {
-      for (int i = 0; i < 2; ++i) {
-        SQLite::Statement m(db,
-                            "INSERT INTO media (id, pseudonym, channel, source_ref, status, "
-                            "content_id, mime_type, created_at) VALUES (?, 'p', 'webchat', 'x', ?, "
-                            "?, ?, 0)");
-        m.bind(1, first_id + i);
-        m.bind(2, i == 0 ? "ready" : "pending");
-        m.bind(3, cid);
-        m.bind(4, mime);
-        m.exec();
-        SQLite::Statement p(db,
-                            "INSERT INTO ticket_photos (ticket_id, media_id, position) "
-                            "SELECT id, ?, ? FROM tickets WHERE number = ?");
-        p.bind(1, first_id + i);
-        p.bind(2, i);
-        p.bind(3, number);
-        p.exec();
-      }
-    });
-    REQUIRE(r.has_value());
+    REQUIRE(cid.find_first_not_of("0123456789abcdef") == std::string::npos);
+    REQUIRE(mime.find('\'') == std::string::npos);
+    for (int i = 0; i < 2; ++i) {
+      const std::string id = std::to_string(first_id + i);
+      h.execute("INSERT INTO media (id, pseudonym, channel, source_ref, status, content_id, "
+                "mime_type, created_at) VALUES (" + id + ", 'p', 'webchat', 'x', '" +
+                (i == 0 ? "ready" : "pending") + "', '" + cid + "', '" + mime + "', 0)");
+      h.execute("INSERT INTO ticket_photos (ticket_id, media_id, position) SELECT id, " + id +
+                ", " + std::to_string(i) + " FROM tickets WHERE number = " + std::to_string(number));
+    }
     return {first_id, first_id + 1};
   }
 
   std::int64_t count(const std::string& sql) { return h.scalar(sql); }
 
   EngineHarness h;
-  storage::SqliteInboxStore inbox_store;
+  std::unique_ptr<InboxStore> inbox_store;
   TempDir media_dir;
   media::MediaStore media_store;
   web::InboxOptions options;

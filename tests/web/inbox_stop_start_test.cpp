@@ -1,4 +1,4 @@
-// "stop" -> everything through the real engine, SQLite and the staff inbox: ticket news and
+// "stop" -> everything through the real engine, the store and the staff inbox: ticket news and
 // staff replies reach no outbox row for a citizen who stopped (reporter or follower) while
 // other followers still hear them, staff see "Benachrichtigungen abbestellt", what the citizen
 // asks for still answers, and "start" turns it back on. "Subscriptions only" keeps ticket news.
@@ -38,7 +38,7 @@ struct StoppedTicket {
   std::string csrf;
   std::string base;
 
-  StoppedTicket() {
+  explicit StoppedTicket(Backend backend = Backend::Sqlite) : f(backend) {
     number = f.report("rita", "muell", "Sperrmüll am Weg");
     join(f.h, "fritz", number);
     join(f.h, "greta", number);
@@ -65,8 +65,9 @@ struct StoppedTicket {
 
 }  // namespace
 
-TEST_CASE("stop everything: no status news or staff reply reaches a stopped citizen, staff see it") {
-  StoppedTicket t;
+TEST_CASE_TEMPLATE("stop everything: no status news or staff reply reaches a stopped citizen, staff see it", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  StoppedTicket t(B::backend);
   auto& h = t.f.h;
   CHECK(contains(stop(h, "rita", "stop:all"), h.text("stop.all_done")));
   CHECK(contains(stop(h, "greta", "stop:all"), h.text("stop.all_done")));

@@ -35,8 +35,9 @@ std::string nextLink(const std::string& body) {
   return href;
 }
 
-TEST_CASE("inbox: authorization matrix — agent of department A never reaches a B ticket") {
-  InboxFixture f;
+TEST_CASE_TEMPLATE("inbox: authorization matrix — agent of department A never reaches a B ticket", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  InboxFixture f(B::backend);
   const auto a_ticket = f.report("citizen-a", "muell", "Loch A");                // ordnungsamt
   const auto b_ticket = f.report("citizen-b", "strassenbeleuchtung", "Lampe B");  // bauhof
   REQUIRE(f.h.store->ticketByNumber(a_ticket).value()->department == "ordnungsamt");
@@ -147,8 +148,9 @@ TEST_CASE("inbox: authorization matrix — agent of department A never reaches a
   }
 }
 
-TEST_CASE("inbox: keyset pagination walks every ticket once, in order") {
-  InboxFixture f(3);
+TEST_CASE_TEMPLATE("inbox: keyset pagination walks every ticket once, in order", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  InboxFixture f(B::backend, 3);
   std::vector<std::int64_t> created;
   for (int i = 0; i < 7; ++i) {
     created.push_back(f.report("citizen-" + std::to_string(i), "muell", "Loch " + std::to_string(i)));
@@ -205,8 +207,9 @@ TEST_CASE("inbox: citizen text with markup renders inert") {
   }
 }
 
-TEST_CASE("inbox: reply, status change, note, assignment and category reach the right places") {
-  InboxFixture f;
+TEST_CASE_TEMPLATE("inbox: reply, status change, note, assignment and category reach the right places", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  InboxFixture f(B::backend);
   const auto number = f.report("citizen-r", "muell", "Sperrmüll am Weg");
   const auto anna = f.account("anna", "agent", {"ordnungsamt"});
   f.account("bert", "agent", {"bauhof"});
@@ -276,7 +279,7 @@ TEST_CASE("inbox: reply, status change, note, assignment and category reach the 
                    "<dl class=\"facts\"><dt>Zuständig</dt><dd class=\"assignee\">anna</dd>"));
     CHECK(listedNumbers(f.call("GET", "/inbox?assignee=none", cookie).body).empty());
     CHECK(listedNumbers(f.call("GET", "/inbox?assignee=me", cookie).body).size() == 1);
-    const auto bert = f.inbox_store.staffByLogin("bert").value()->id;
+    const auto bert = f.inbox_store->staffByLogin("bert").value()->id;
     CHECK(f.post(cookie, base + "assign", "assignee=" + std::to_string(bert) + "&csrf=" + csrf)
               .status == 400);
   }
@@ -288,8 +291,9 @@ TEST_CASE("inbox: reply, status change, note, assignment and category reach the 
   }
 }
 
-TEST_CASE("inbox: merging a duplicate moves its followers and notifies them") {
-  InboxFixture f;
+TEST_CASE_TEMPLATE("inbox: merging a duplicate moves its followers and notifies them", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  InboxFixture f(B::backend);
   const auto target = f.report("citizen-1", "muell", "Müll vor Haus 1");
   f.h.clock.advance(std::chrono::minutes(5));
   const auto dup = f.report("citizen-2", "muell", "Müll vor Haus 1, nochmal");
@@ -317,15 +321,16 @@ TEST_CASE("inbox: merging a duplicate moves its followers and notifies them") {
   CHECK(f.count("SELECT count(*) FROM audit_log WHERE action = 'merge'") == 1);
 }
 
-TEST_CASE("inbox: admins manage accounts and read the audit log") {
-  InboxFixture f;
+TEST_CASE_TEMPLATE("inbox: admins manage accounts and read the audit log", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  InboxFixture f(B::backend);
   const auto admin = f.account("chefin", "admin", {});
   const auto cookie = f.login("chefin");
   const auto csrf = f.csrf(cookie);
   CHECK(f.post(cookie, "/inbox/admin/staff",
                "login=carla&role=agent&department=ordnungsamt&department=bauhof&password=" +
                    urlEncode(kPassword) + "&csrf=" + csrf).status == 303);
-  auto carla = f.inbox_store.staffByLogin("carla");
+  auto carla = f.inbox_store->staffByLogin("carla");
   REQUIRE(carla.has_value());
   REQUIRE(carla->has_value());
   CHECK((*carla)->departments == std::vector<std::string>{"bauhof", "ordnungsamt"});

@@ -4,6 +4,8 @@
 
 #include <doctest/doctest.h>
 
+#include <SQLiteCpp/SQLiteCpp.h>
+
 #include "bot/text/local_time.hpp"
 #include "tests/web/inbox_fixture.hpp"
 #include "web/html.hpp"

@@ -1,4 +1,4 @@
-// The daily digest by mail (bot/staff/digest.hpp) over the real engine, inbox store and SQLite,
+// The daily digest by mail (bot/staff/digest.hpp) over the real engine and inbox store,
 // with a recording mailer in place of SMTP, and its form under "Mein Konto".
 
 #include <doctest/doctest.h>
@@ -64,8 +64,9 @@ AuditEntry audit(std::int64_t staff_id) {
 
 }  // namespace
 
-TEST_CASE("staff digest: once a Berlin day from the set hour, counts of the member's departments only") {
-  InboxFixture f;
+TEST_CASE_TEMPLATE("staff digest: once a Berlin day from the set hour, counts of the member's departments only", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  InboxFixture f(B::backend);
   const auto root = f.account("root", "admin", {});
   const auto lamp = f.account("lamp", "agent", {"bauhof"});
   const auto quiet = f.account("quiet", "agent", {"bauhof"});
@@ -74,16 +75,16 @@ TEST_CASE("staff digest: once a Berlin day from the set hour, counts of the memb
   f.report("anna", "schlagloch", "Loch vor Hausnummer 7");
   f.report("bert", "schlagloch", "Noch ein Loch");
   f.report("carl", "strassenbeleuchtung", "Lampe aus");
-  REQUIRE(f.inbox_store.setDigest(root, "root@stadt.example", true, audit(root)));
-  REQUIRE(f.inbox_store.setDigest(lamp, "lamp@stadt.example", true, audit(lamp)));
-  REQUIRE(f.inbox_store.setDigest(quiet, "quiet@stadt.example", false, audit(quiet)));
-  REQUIRE(f.inbox_store.setDigest(gone, "gone@stadt.example", true, audit(gone)));
-  REQUIRE(f.inbox_store.setDigest(mod, "mod@stadt.example", true, audit(mod)));
-  REQUIRE(f.inbox_store.updateStaff(gone, StaffRole::Agent, {"bauhof"}, true, audit(root)));
+  REQUIRE(f.inbox_store->setDigest(root, "root@stadt.example", true, audit(root)));
+  REQUIRE(f.inbox_store->setDigest(lamp, "lamp@stadt.example", true, audit(lamp)));
+  REQUIRE(f.inbox_store->setDigest(quiet, "quiet@stadt.example", false, audit(quiet)));
+  REQUIRE(f.inbox_store->setDigest(gone, "gone@stadt.example", true, audit(gone)));
+  REQUIRE(f.inbox_store->setDigest(mod, "mod@stadt.example", true, audit(mod)));
+  REQUIRE(f.inbox_store->updateStaff(gone, StaffRole::Agent, {"bauhof"}, true, audit(root)));
 
   RecordingMailer mailer;
   Metrics metrics;
-  StaffDigest digest(f.inbox_store, mailer, policy(), &metrics);
+  StaffDigest digest(*f.inbox_store, mailer, policy(), &metrics);
   setLocal(f, "2026-11-19T06:59");
   CHECK(digest.run(f.h.clock.now()).sent == 0);  // before 7 o'clock Berlin time (05:59 UTC)
   CHECK(mailer.sent.empty());
@@ -120,7 +121,7 @@ TEST_CASE("staff digest: once a Berlin day from the set hour, counts of the memb
   setLocal(f, "2026-11-20T07:10");
   CHECK(digest.run(f.h.clock.now()).sent == 2);
   CHECK(mailer.sent.size() == 4);
-  auto root_setting = f.inbox_store.digestSetting(root);
+  auto root_setting = f.inbox_store->digestSetting(root);
   REQUIRE(root_setting);
   REQUIRE(root_setting->has_value());
   CHECK((*root_setting)->last_day == "2026-11-20");
@@ -130,13 +131,13 @@ TEST_CASE("staff digest: a day without new work sends nothing, new citizen messa
   InboxFixture f;
   const auto root = f.account("root", "admin", {});
   const auto number = std::to_string(f.report("anna", "schlagloch", "Tiefes Loch"));
-  REQUIRE(f.inbox_store.setDigest(root, "root@stadt.example", true, audit(root)));
+  REQUIRE(f.inbox_store->setDigest(root, "root@stadt.example", true, audit(root)));
   const std::string cookie = f.login("root");
   const std::string csrf = f.csrf(cookie);
   REQUIRE(f.post(cookie, "/inbox/tickets/" + number + "/status",
                  "status=in_bearbeitung&note=Wir+kuemmern+uns&csrf=" + csrf).status == 303);
   RecordingMailer mailer;
-  StaffDigest digest(f.inbox_store, mailer, policy());
+  StaffDigest digest(*f.inbox_store, mailer, policy());
   setLocal(f, "2026-11-19T08:00");
   CHECK(digest.run(f.h.clock.now()).nothing_new == 1);
   CHECK(mailer.sent.empty());
@@ -150,17 +151,18 @@ TEST_CASE("staff digest: a day without new work sends nothing, new citizen messa
   CHECK_FALSE(contains(mailer.sent[0].text, "Apotheke"));
 }
 
-TEST_CASE("staff digest: a failing mail is retried, given up for the day after three tries, shown on Mein Konto") {
-  InboxFixture f;
+TEST_CASE_TEMPLATE("staff digest: a failing mail is retried, given up for the day after three tries, shown on Mein Konto", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  InboxFixture f(B::backend);
   f.options.digest_hour = 7;
   f.restart();
   const auto root = f.account("root", "admin", {});
   f.report("anna", "schlagloch", "Tiefes Loch");
-  REQUIRE(f.inbox_store.setDigest(root, "root@stadt.example", true, audit(root)));
+  REQUIRE(f.inbox_store->setDigest(root, "root@stadt.example", true, audit(root)));
   RecordingMailer mailer;
   mailer.failure = "Login denied (SMTP 535)";
   Metrics metrics;
-  StaffDigest digest(f.inbox_store, mailer, policy(), &metrics);
+  StaffDigest digest(*f.inbox_store, mailer, policy(), &metrics);
   for (const char* at : {"2026-11-19T07:00", "2026-11-19T07:05", "2026-11-19T07:10", "2026-11-19T07:15",
                          "2026-11-19T12:00"}) {
     setLocal(f, at);
@@ -196,7 +198,7 @@ TEST_CASE("staff digest: Mein Konto turns it on and off, checks the address, onl
   CHECK(contains(page.body, "<h2>Tägliche Übersicht per E-Mail</h2>"));
   CHECK(contains(page.body, "Einmal am Tag ab 7 Uhr"));
   CHECK(contains(page.body, "action=\"/inbox/konto/uebersicht\""));
-  auto setting = [&] { return f.inbox_store.digestSetting(lamp).value(); };
+  auto setting = [&] { return f.inbox_store->digestSetting(lamp).value(); };
   CHECK_FALSE(setting().has_value());  // off by default: nothing stored
 
   auto bad = f.post(cookie, "/inbox/konto/uebersicht", "email=lamp%40&enabled=1&csrf=" + csrf);
