@@ -47,11 +47,6 @@ void addTicket(bb::Store& store) {
   REQUIRE(store.commitStep(step).value());
 }
 
-void addTicket(Database& db) {
-  bb::storage::SqliteStore store(db);
-  addTicket(store);
-}
-
 bb::AuditEntry audit(const std::string& action) {
   bb::AuditEntry a;
   a.at = kNow;
