@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "storage/postgresql/pg_partition_leases.hpp"
+#include "support/wait_for.hpp"
 #include "support/engine_harness.hpp"
 
 using bb::test::Backend;
@@ -19,6 +20,8 @@ using bb::test::Instance;
 using namespace std::chrono_literals;
 
 namespace {
+
+using bb::test::waitFor;
 
 constexpr auto kLease = 1500ms;  // renewed every 500 ms
 constexpr int kScriptSteps = 5;
@@ -73,15 +76,6 @@ std::vector<std::string> referenceShape() {
     }
   }
   return shape;
-}
-
-bool waitFor(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
-  const auto until = std::chrono::steady_clock::now() + timeout;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > until) { return false; }
-    std::this_thread::sleep_for(20ms);
-  }
-  return true;
 }
 
 //! Two instances on one fresh database, the partitions split between them.

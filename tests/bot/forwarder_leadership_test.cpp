@@ -10,9 +10,12 @@
 
 #include "bot/cases/forwarder.hpp"
 #include "storage/sqlite_case_store.hpp"
+#include "support/wait_for.hpp"
 #include "support/engine_harness.hpp"
 
 namespace {
+
+using bb::test::waitFor;
 
 class SwitchedLeadership final : public bb::Leadership {
 public:
@@ -35,15 +38,6 @@ public:
   std::atomic<int> pushes{0};
 };
 
-bool waitFor(const std::function<bool()>& done) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) { return false; }
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return true;
-}
-
 }  // namespace
 
 TEST_CASE("backoffice: the running forwarder pushes only while its instance leads") {
@@ -62,12 +56,12 @@ TEST_CASE("backoffice: the running forwarder pushes only while its instance lead
   forwarder.runOnlyWhileLeading(leadership);
   forwarder.start();
   // Another instance leads: this one asks at every pass and pushes nothing.
-  REQUIRE(waitFor([&] { return leadership.asked.load() >= 5; }));
+  REQUIRE(waitFor([&] { return leadership.asked.load() >= 5; }, std::chrono::seconds(10)));
   CHECK(http.pushes.load() == 0);
   // The leader is gone and this instance takes the lead: the entry goes, once.
   leadership.leading = true;
   forwarder.wake();
-  CHECK(waitFor([&] { return http.pushes.load() == 1; }));
+  CHECK(waitFor([&] { return http.pushes.load() == 1; }, std::chrono::seconds(10)));
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   forwarder.stop();
   CHECK(http.pushes.load() == 1);

@@ -8,7 +8,11 @@
 
 #include "bot/runtime/periodic.hpp"
 
+#include "support/wait_for.hpp"
+
 namespace {
+
+using bb::test::waitFor;
 
 //! Leadership as another instance would hand it over: a switch the test flips.
 class SwitchedLeadership final : public bb::Leadership {
@@ -21,15 +25,6 @@ public:
   std::atomic<int> asked{0};
 };
 
-bool waitFor(const std::function<bool()>& done) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) { return false; }
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return true;
-}
-
 }  // namespace
 
 TEST_CASE("periodic task: runs every interval, from the first delay on") {
@@ -37,7 +32,7 @@ TEST_CASE("periodic task: runs every interval, from the first delay on") {
   bb::PeriodicTask task("test", std::chrono::milliseconds(10), std::chrono::milliseconds(0),
                         [&] { ++runs; });
   task.start();
-  CHECK(waitFor([&] { return runs.load() >= 3; }));
+  CHECK(waitFor([&] { return runs.load() >= 3; }, std::chrono::seconds(5)));
   task.stop();
   const int after_stop = runs.load();
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -52,17 +47,17 @@ TEST_CASE("periodic task: a cluster-wide job runs only while this instance leads
   task.runOnlyWhileLeading(leadership);
   task.start();
   // Another instance leads: the task keeps asking and never runs.
-  REQUIRE(waitFor([&] { return leadership.asked.load() >= 5; }));
+  REQUIRE(waitFor([&] { return leadership.asked.load() >= 5; }, std::chrono::seconds(5)));
   CHECK(runs.load() == 0);
   // The lead passes to this instance: the runs begin.
   leadership.leading = true;
-  CHECK(waitFor([&] { return runs.load() >= 3; }));
+  CHECK(waitFor([&] { return runs.load() >= 3; }, std::chrono::seconds(5)));
   // And stop again when it is lost.
   leadership.leading = false;
   const int asked = leadership.asked.load();
-  REQUIRE(waitFor([&] { return leadership.asked.load() >= asked + 3; }));
+  REQUIRE(waitFor([&] { return leadership.asked.load() >= asked + 3; }, std::chrono::seconds(5)));
   const int runs_then = runs.load();
-  REQUIRE(waitFor([&] { return leadership.asked.load() >= asked + 6; }));
+  REQUIRE(waitFor([&] { return leadership.asked.load() >= asked + 6; }, std::chrono::seconds(5)));
   CHECK(runs.load() == runs_then);
   task.stop();
 }
