@@ -151,6 +151,16 @@ std::int64_t shardKeyOf(const std::string& raw_hmac) {
   return static_cast<std::int64_t>(v >> 1);  // non-negative
 }
 
+//! Several instances: an earlier event of the citizen that another instance stored may not be
+//! in this worker's queue yet (that instance's notice is still on the way), while the citizen's
+//! next message, stored here, already is. True when such an event waits (or the store cannot
+//! tell): the worker then reads its conversations' events again, in the database's order.
+bool precededElsewhere(Store& store, const EngineOptions& options, const PendingEvent& event) {
+  if (options.ownership == nullptr) { return false; }  // one instance: the queue is the order
+  auto earlier = store.pendingEventsOf(event.pseudonym, event.id - 1);
+  return !earlier || !earlier->empty();
+}
+
 }  // namespace
 
 Result<EngineKeys> engineKeys(const std::string& pseudonym_hex, const std::string& encryption_hex,
@@ -387,6 +397,7 @@ void Engine::recheckPending() {
     {
       std::lock_guard lock(s->mutex);
       s->overflow = true;
+      ++s->drops;  // a rescan running now may have read before those events committed
     }
     s->cv.notify_one();
   }
@@ -489,6 +500,12 @@ void Engine::workerLoop(std::size_t index) {
     if (!event || !owns(event->shard_key)) { continue; }  // another instance took it over
     if (shard.parked.contains(event->pseudonym)) {
       parkBehind(index, *event);  // an earlier event of the citizen is parked: order holds
+    } else if (precededElsewhere(store_, options_, *event)) {
+      // The rescan reads every pending event again from the database, in order: the earlier
+      // one first, then this one and the rest of the queue.
+      std::lock_guard lock(shard.mutex);
+      shard.queue.clear();
+      shard.overflow = true;
     } else {
       process(*event);
     }

@@ -181,6 +181,8 @@ private:
     bool overflow = true;  //!< events may wait in the database: rescan before trusting the queue
     std::int64_t scan_cursor = 0;
     std::int64_t last_pushed = 0;
+    //! Counts what a running rescan may have missed: events not queued, and rechecks asked
+    //! for (another instance stored events). The rescan goes on until it stays unchanged.
     std::uint64_t drops = 0;
     bool busy = false;
     //! The ownership's generation when the last rescan began (several instances).

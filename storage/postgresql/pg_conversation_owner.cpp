@@ -43,6 +43,9 @@ Result<void> PgConversationOwner::refresh() {
   bool gained = false;
   {
     std::lock_guard lock(mutex_);
+    // While the leases had run out here (a late renewal), this instance skipped the events it
+    // stored for its conversations: answer as for conversations taken over, so they are read.
+    gained = std::chrono::steady_clock::now() >= valid_until_;
     std::map<int, std::int64_t> now_owned;
     for (const auto& p : *held) {
       const auto before = owned_.find(p.partition);

@@ -23,7 +23,8 @@ namespace bb::storage::pg {
 class PgConversationOwner final : public ConversationOwnership {
 public:
   //! `on_gain` runs on the renewing thread whenever this instance takes partitions it did not
-  //! hold (the engine then reads their pending events: Engine::recheckPending).
+  //! hold, or renews its leases after they had run out here (the engine then reads their
+  //! pending events: Engine::recheckPending).
   PgConversationOwner(PgDatabase& db, LeaseOptions options, std::function<void()> on_gain);
   ~PgConversationOwner() override;
   PgConversationOwner(const PgConversationOwner&) = delete;
