@@ -480,9 +480,11 @@ void validate(const Config& c, std::vector<std::string>& errors) {
        "storage.postgresql.url: must be set when storage.backend is postgresql");
   need(c.storage.postgresql.lease_ms >= 3000 && c.storage.postgresql.lease_ms <= 300000,
        "storage.postgresql.lease_ms: must be 3000..300000");
-  need(c.storage.postgresql.outbox_claim_ms >= 2000 &&
+  // Above the longest send (30 s for a WhatsApp template, 10 s for the others), with room for
+  // the wait before it: a claim that runs out during a send lets another instance send again.
+  need(c.storage.postgresql.outbox_claim_ms >= 35000 &&
            c.storage.postgresql.outbox_claim_ms <= 600000,
-       "storage.postgresql.outbox_claim_ms: must be 2000..600000");
+       "storage.postgresql.outbox_claim_ms: must be 35000..600000");
   need(c.storage.postgresql.instance_id.size() <= 100,
        "storage.postgresql.instance_id: at most 100 characters");
   need(c.telegram.mode == "webhook" || c.telegram.mode == "polling",

@@ -148,10 +148,12 @@ TEST_CASE("config: storage.backend picks SQLite by default, PostgreSQL only with
   CHECK(mentions(no_url.errors,
                  "storage.postgresql.url: must be set when storage.backend is postgresql"));
   auto wrong = parseConfig(R"({"demo": true, "storage": {"backend": "mysql", "postgresql":
-                               {"lease_ms": 500}}})",
+                               {"lease_ms": 500, "outbox_claim_ms": 30000}}})",
                            env.reader(), files.reader());
   CHECK(mentions(wrong.errors, "storage.backend: must be sqlite or postgresql"));
   CHECK(mentions(wrong.errors, "storage.postgresql.lease_ms: must be 3000..300000"));
+  // A claim shorter than a template's 30 s send would let another instance send it again.
+  CHECK(mentions(wrong.errors, "storage.postgresql.outbox_claim_ms: must be 35000..600000"));
   env.vars["BUERGERBOX_STORAGE_BACKEND"] = "postgresql";
   env.vars["BUERGERBOX_STORAGE_POSTGRESQL_URL"] = "host=db";
   auto via_env = parseConfig(R"({"demo": true})", env.reader(), files.reader());
