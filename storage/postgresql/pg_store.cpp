@@ -146,7 +146,8 @@ IngestedEvent insertEvent(Session& s, const NewInboundEvent& e) {
 Result<std::vector<IngestedEvent>> PgStore::ingest(
     const std::vector<NewInboundEvent>& events,
     const std::function<void(const std::vector<IngestedEvent>&)>& after_commit) {
-  std::lock_guard lock(ingest_mutex_);
+  std::unique_lock lock(ingest_mutex_, std::defer_lock);
+  if (ingest_notice_.empty()) { lock.lock(); }  // one engine alone (see ingest_mutex_)
   auto stored = db_.transaction([&](Session& s) {
     std::vector<IngestedEvent> out;
     out.reserve(events.size());

@@ -81,18 +81,22 @@ public:
   void setPublicGridMeters(double meters) { public_grid_m_ = meters; }
   //! Several instances: each ingest that stores an event to process notifies the topic
   //! kEventsTopic with `instance_id` once it commits, so that the instance holding the
-  //! conversation queues it (the others' listeners ignore their own id).
+  //! conversation queues it (the others' listeners ignore their own id). Ingests then commit side
+  //! by side (see ingest_mutex_).
   void notifyIngestAs(std::string instance_id) { ingest_notice_ = std::move(instance_id); }
 
 private:
   PgDatabase& db_;
   double public_grid_m_ = 25.0;
   std::string ingest_notice_;  //!< empty: one instance, nobody to tell
-  //! Ingests one at a time, each with its after_commit (as SQLite's one writer does): event ids
-  //! come from a sequence when inserted, so concurrent ingests could commit a lower id after a
-  //! higher one, and the engine, which reads pending events with the last id as its cursor and
-  //! queues a citizen's events in the order after_commit hands them over, would skip or reorder
-  //! them.
+  //! One engine alone on the database ingests one at a time, each with its after_commit (as
+  //! SQLite's one writer does): event ids come from a sequence when inserted, so concurrent
+  //! ingests could commit a lower id after a higher one, and that engine, which reads pending
+  //! events with the last id as its cursor and queues a citizen's events in the order
+  //! after_commit hands them over, would skip or reorder them. Several instances commit side by
+  //! side anyway, so their engines read the database's own order (Engine::rescan from the start,
+  //! an earlier pending event of the citizen first): there the lock would only keep this
+  //! instance's webhooks from sharing PostgreSQL's WAL flushes.
   std::mutex ingest_mutex_;
 };
 

@@ -65,10 +65,10 @@ std::vector<std::string> shapeOf(EngineHarness& h, const std::string& user) {
   return out;
 }
 
-//! What one instance alone answers to the script, step by step.
-std::vector<std::string> referenceShape() {
+//! What one instance alone answers to the first `steps` steps of the script.
+std::vector<std::string> referenceShape(int steps = kScriptSteps) {
   EngineHarness alone(Backend::Sqlite);
-  for (int step = 0; step < kScriptSteps; ++step) { alone.send(scripted(alone, "ref", step)); }
+  for (int step = 0; step < steps; ++step) { alone.send(scripted(alone, "ref", step)); }
   auto shape = shapeOf(alone, "ref");
   for (auto& line : shape) {
     for (std::size_t at = line.find("ref"); at != std::string::npos; at = line.find("ref")) {
@@ -236,4 +236,27 @@ TEST_CASE("instances: an engine whose lease was taken meanwhile leaves the event
   CHECK(h.engine->processedCount() == processed);
   CHECK(h.engine->commitsParked() == 0);
   CHECK(h.replies("anna").empty());
+}
+
+TEST_CASE("instances: a message stored at the conversation's instance waits for the citizen's "
+          "earlier one stored at the other, even before that one's notice arrives") {
+  const auto reference = referenceShape(2);
+  TwoInstances two;
+  EngineHarness& a = two.a;
+  EngineHarness& b = *two.b;
+  // Instance a no longer hears b's notices: only the database tells it of b's events.
+  a.listener->stop();
+  // The citizen's first message reaches b, though a holds the conversation.
+  std::string citizen;
+  for (int i = 0; citizen.empty(); ++i) {
+    REQUIRE(i < 64);
+    REQUIRE(b.engine->ingest({scripted(b, user(i), 0)}).has_value());
+    const auto key = a.scalar("SELECT shard_key FROM inbound_events ORDER BY id DESC LIMIT 1");
+    if (a.owner->fenceFor(key)) { citizen = user(i); }
+  }
+  // Their answer reaches a, which has not queued the first message.
+  REQUIRE(a.engine->ingest({scripted(a, citizen, 1)}).has_value());
+  REQUIRE(waitFor([&] { return a.allReplies(citizen).size() >= reference.size(); }, 10s));
+  CHECK(shapeOf(a, citizen) == reference);
+  CHECK(a.scalar("SELECT count(*) FROM inbound_events WHERE processed_at IS NULL") == 0);
 }
