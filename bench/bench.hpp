@@ -26,6 +26,8 @@ struct Options {
 };
 
 int benchIngest(const Options& o);
+//! Ingest on PostgreSQL (one and two instances) beside SQLite and floors (a) and (c).
+int benchIngestPg(const Options& o);
 int benchE2e(const Options& o);
 int benchBroadcast(const Options& o);
 int benchInbox(const Options& o);

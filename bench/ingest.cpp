@@ -9,67 +9,19 @@
 #include <unistd.h>
 
 #include <fmt/format.h>
-#include <httplib.h>
 #include <SQLiteCpp/SQLiteCpp.h>
 
 #include "bench/bench.hpp"
 #include "bench/bench_util.hpp"
+#include "bench/ingest_common.hpp"
 #include "bench/load_client.hpp"
-#include "bot/security/crypto.hpp"
-#include "bot/security/provider_id.hpp"
 #include "storage/sync_delay_vfs.hpp"
-#include "webhooks/listen_backlog.hpp"
 
 namespace bb::bench {
-namespace {
-
-constexpr const char* kSecret = "bench-app-secret";
-
-//! A cpp-httplib server in this process (the floors), on its own thread.
-struct FloorServer {
-  httplib::Server server;
-  std::thread thread;
-  int port = 0;
-  explicit FloorServer(int threads) {
-    server.new_task_queue = [threads] {
-      return new httplib::ThreadPool(static_cast<std::size_t>(threads));
-    };
-    server.set_tcp_nodelay(true);
-    server.set_keep_alive_max_count(100000);
-  }
-  void start() {
-    port = server.bind_to_any_port("127.0.0.1");
-    webhooks::widenListenBacklog(port, webhooks::kListenBacklog);  // as the real server does
-    thread = std::thread([this] { server.listen_after_bind(); });
-  }
-  ~FloorServer() {
-    server.stop();
-    if (thread.joinable()) { thread.join(); }
-  }
-};
-
-LoadResult closedLoop(int port, const Options& o, const WhatsAppTraffic& traffic,
-                      const ResponseFn& on_answer = [](std::uint64_t, int, std::uint32_t) {}) {
-  LoadOptions lo;
-  lo.port = port;
-  lo.connections = o.connections;
-  lo.seconds = o.seconds;
-  return runLoad(lo, [&traffic](std::uint64_t seq) { return traffic.request(seq); }, on_answer);
-}
-
-void describe(const char* name, const LoadResult& r) {
-  const auto p = percentiles(r.latency_us);
-  std::cout << fmt::format(
-      "  {:<34} {:>9.0f}/s  ok={} errors={}  p50={:.2f} ms p99={:.2f} ms p99.9={:.2f} ms max={:.1f} ms\n",
-      name, r.perSecond(), r.ok, r.errors, p.p50_ms, p.p99_ms, p.p999_ms, p.max_ms)
-            << std::flush;
-}
-
-}  // namespace
 
 int benchIngest(const Options& o) {
   if (o.port > 0) {  // profiling aid: load a server started by hand (app secret bench-app-secret)
-    WhatsAppTraffic traffic(kSecret, o.senders, std::to_string(::getpid()));
+    WhatsAppTraffic traffic(kIngestAppSecret, o.senders, std::to_string(::getpid()));
     describe("server on --port (closed loop)", closedLoop(o.port, o, traffic));
     return 0;
   }
@@ -83,22 +35,11 @@ int benchIngest(const Options& o) {
     std::cerr << vfs.error().detail << "\n";
     return 2;
   }
-  // Floor (a): bare handler.
-  LoadResult floor_a;
-  {
-    WhatsAppTraffic traffic(kSecret, o.senders, "fa");
-    FloorServer fs(o.connections + 8);
-    fs.server.Post("/webhooks/whatsapp", [](const httplib::Request&, httplib::Response& res) {
-      res.set_content(R"({"ok":true})", "application/json");
-    });
-    fs.start();
-    floor_a = closedLoop(fs.port, o, traffic);
-    describe("floor (a) bare cpp-httplib", floor_a);
-  }
+  const LoadResult floor_a = measureBareFloor(o);  // floor (a): bare handler
   // Floor (b): one INSERT per request, WAL, synchronous=FULL, autocommit.
   LoadResult floor_b;
   {
-    WhatsAppTraffic traffic(kSecret, o.senders, "fb");
+    WhatsAppTraffic traffic(kIngestAppSecret, o.senders, "fb");
     SQLite::Database db(dir.path() + "/floor.sqlite", SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE,
                         0, *vfs);
     db.exec("PRAGMA journal_mode = WAL");
@@ -124,7 +65,7 @@ int benchIngest(const Options& o) {
   // The real server.
   FakeGraph graph;
   ServerChild server;
-  auto env = serverEnv(dir.path(), graph.port(), kSecret, o.sync_delay_us);
+  auto env = serverEnv(dir.path(), graph.port(), kIngestAppSecret, o.sync_delay_us);
   if (!server.start(binaryPath(), sourceDir(), dir.path() + "/server.log", env)) {
     std::cerr << "server did not start; log: " << dir.path() << "/server.log\n";
     return 2;
@@ -134,15 +75,8 @@ int benchIngest(const Options& o) {
   std::cout << fmt::format("  server idle RSS {:.1f} MiB (startup {:.0f} ms)\n", idle.rss_mib,
                            server.startupMs());
 
-  std::mutex acked_mutex;
-  std::vector<std::string> acked;
-  WhatsAppTraffic traffic(kSecret, o.senders, "x");
-  const auto record = [&](std::uint64_t seq, int status, std::uint32_t) {
-    if (status == 200) {
-      std::lock_guard lock(acked_mutex);
-      acked.push_back(traffic.wamid(seq));
-    }
-  };
+  AckLog acked;
+  WhatsAppTraffic traffic(kIngestAppSecret, o.senders, "x");
   Memory peak_sampled;
   std::atomic<bool> sampling{true};
   std::thread sampler([&] {
@@ -153,7 +87,7 @@ int benchIngest(const Options& o) {
     }
   });
   const ThreadCpu cpu_start = threadCpuOf(server.pid());
-  const LoadResult real = closedLoop(server.port(), o, traffic, record);
+  const LoadResult real = closedLoop(server.port(), o, traffic, acked.recorder(traffic));
   const ThreadCpu cpu_closed = threadCpuOf(server.pid());
   describe("buergerbox (closed loop)", real);
   // Where the server's CPU went, per acknowledged event: on two cores shared with the load
@@ -162,7 +96,7 @@ int benchIngest(const Options& o) {
             << describeCpuPerEvent(cpu_start, cpu_closed, static_cast<double>(real.ok)) << "\n";
 
   // Open loop at a fixed offered rate (new sequence numbers: distinct wamids).
-  WhatsAppTraffic traffic2(kSecret, o.senders, "y");
+  WhatsAppTraffic traffic2(kIngestAppSecret, o.senders, "y");
   LoadOptions lo;
   lo.port = server.port();
   lo.connections = o.connections;
@@ -170,13 +104,8 @@ int benchIngest(const Options& o) {
   lo.rate = o.rate;
   const LoadResult open = runLoad(
       lo, [&traffic2](std::uint64_t seq) { return traffic2.request(seq); },
-      [&](std::uint64_t seq, int status, std::uint32_t) {
-        if (status == 200) {
-          std::lock_guard lock(acked_mutex);
-          acked.push_back(traffic2.wamid(seq));
-        }
-      });
-  describe(fmt::format("buergerbox (open loop {:.0f}/s)", o.rate).c_str(), open);
+      acked.recorder(traffic2));
+  describe(fmt::format("buergerbox (open loop {:.0f}/s)", o.rate), open);
   std::cout << "    server CPU per acknowledged event: "
             << describeCpuPerEvent(cpu_closed, threadCpuOf(server.pid()),
                                    static_cast<double>(open.ok))
@@ -195,15 +124,11 @@ int benchIngest(const Options& o) {
     SQLite::Statement q(db, "SELECT external_id FROM inbound_events WHERE channel = 'whatsapp'");
     while (q.executeStep()) { stored.insert(q.getColumn(0).getString()); }
   }
-  std::size_t missing = 0;
-  // The server keeps a wamid only as its keyed hash (bot/security/provider_id.hpp), under the
-  // pseudonym key serverEnv() gives it.
-  const std::string key = *crypto::fromHex(serverEnv("", 0, "").at("BUERGERBOX_PRIVACY_PSEUDONYM_KEY"));
-  for (const auto& w : acked) {
-    missing += stored.count(crypto::providerIdHash(key, "whatsapp", w)) == 0 ? 1 : 0;
-  }
+  const std::vector<std::string> acked_wamids = acked.wamids();
+  const std::size_t missing = countMissing(acked_wamids, stored);
   std::cout << fmt::format("  verified: {} acknowledged, {} in the database, {} missing (exit {})\n",
-                           acked.size(), acked.size() - missing, missing, exit_code);
+                           acked_wamids.size(), acked_wamids.size() - missing, missing,
+                           exit_code);
 
   const auto p = percentiles(real.latency_us);
   const auto po = percentiles(open.latency_us);
@@ -226,12 +151,12 @@ int benchIngest(const Options& o) {
       {fmt::format("achieved at offered {:.0f}/s", o.rate), open.perSecond(), "/s", "", 0, "-",
        true},
       {"acknowledged events missing from the database", static_cast<double>(missing), "", "", 0,
-       "0", missing == 0 && !acked.empty()},
+       "0", missing == 0 && !acked_wamids.empty()},
       {"RSS idle", idle.rss_mib, "MiB", "", 0, "< 64 MiB", idle.rss_mib < 64},
       {"RSS peak under ingest", peak, "MiB", "", 0, "< 256 MiB", peak < 256},
   };
   const bool met = printTable("ingest", rows);
-  if (missing != 0 || acked.empty()) { return 1; }  // correctness fails even a smoke run
+  if (missing != 0 || acked_wamids.empty()) { return 1; }  // correctness fails even a smoke run
   return o.smoke || met ? 0 : 3;
 }
 

@@ -9,7 +9,8 @@
 namespace {
 
 int usage() {
-  std::cerr << "usage: bb_bench ingest|e2e|broadcast|inbox|connections|gazetteer [--smoke] [--seconds S]\n"
+  std::cerr << "usage: bb_bench ingest|ingest-pg|e2e|broadcast|inbox|connections|gazetteer\n"
+               "       [--smoke] [--seconds S]\n"
                "       [--rate R] [--rate-seconds S] [--connections N] [--senders N]\n"
                "       [--tickets N] [--subscribers N] [--send-rate R] [--send-seconds S]\n"
                "       [--sync-delay-us N]\n";
@@ -55,6 +56,7 @@ int main(int argc, char** argv) {
   }
   try {
     if (name == "ingest") { return bb::bench::benchIngest(o); }
+    if (name == "ingest-pg") { return bb::bench::benchIngestPg(o); }
     if (name == "e2e") { return bb::bench::benchE2e(o); }
     if (name == "broadcast") { return bb::bench::benchBroadcast(o); }
     if (name == "inbox") { return bb::bench::benchInbox(o); }

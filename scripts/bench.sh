@@ -1,11 +1,12 @@
 #!/bin/sh
-# Runs one benchmark (or all) on a Release build: scripts/bench.sh ingest|e2e|broadcast|inbox|connections|gazetteer|all [options]
+# Runs one benchmark (or all) on a Release build:
+#   scripts/bench.sh ingest|ingest-pg|e2e|broadcast|inbox|connections|gazetteer|all [options]
 # See docs/performance.md. BENCH_BUILD_DIR overrides the build folder (default build-bench).
 set -eu
 cd "$(dirname "$0")/.."
 BUILD="${BENCH_BUILD_DIR:-build-bench}"
 if [ $# -lt 1 ]; then
-  echo "usage: scripts/bench.sh ingest|e2e|broadcast|inbox|connections|gazetteer|all [bb_bench options]" >&2
+  echo "usage: scripts/bench.sh ingest|ingest-pg|e2e|broadcast|inbox|connections|gazetteer|all [bb_bench options]" >&2
   exit 2
 fi
 name="$1"; shift
@@ -14,7 +15,7 @@ cmake --build "$BUILD" -j "$(nproc)" --target bb_bench buergerbox
 echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p')"
 if [ "$name" = all ]; then
   status=0
-  for b in ingest e2e broadcast inbox connections gazetteer; do
+  for b in ingest ingest-pg e2e broadcast inbox connections gazetteer; do
     "./$BUILD/bb_bench" "$b" "$@" || status=1
   done
   exit $status

@@ -129,7 +129,12 @@ void removeOrphans() {
 }  // namespace
 
 TempPostgres& TempPostgres::shared() {
-  static TempPostgres server;
+  static TempPostgres server(false);
+  return server;
+}
+
+TempPostgres& TempPostgres::durable() {
+  static TempPostgres server(true);
   return server;
 }
 
@@ -148,8 +153,8 @@ bool TempPostgres::useShared() {
   return true;
 }
 
-TempPostgres::TempPostgres() {
-  if (useShared()) { return; }
+TempPostgres::TempPostgres(bool durable) : durable_(durable) {
+  if (!durable_ && useShared()) { return; }
   removeOrphans();
   std::string pattern = "/tmp/bb-pg-" + std::to_string(getpid()) + "-XXXXXX";
   if (mkdtemp(pattern.data()) == nullptr) {
@@ -178,11 +183,14 @@ bool TempPostgres::start() {
     port_ = freePort();
     base_url_ = "host=127.0.0.1 port=" + std::to_string(port_) + " user=bb";
     // fsync off: these servers hold test data only; a test that kills an instance kills
-    // Bürgerbox, not PostgreSQL.
-    const pid_t pid = spawn({binDir() + "/postgres", "-D", data, "-p", std::to_string(port_), "-k",
-                             dir_, "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c",
-                             "full_page_writes=off", "-c", "max_connections=200"},
-                            who, log, dir_);
+    // Bürgerbox, not PostgreSQL. A durable server (benchmarks) pays for every flush.
+    const char* sync = durable_ ? "on" : "off";
+    std::vector<std::string> args = {
+        binDir() + "/postgres", "-D", data, "-p", std::to_string(port_), "-k", dir_, "-c",
+        "listen_addresses=127.0.0.1", "-c", std::string("fsync=") + sync, "-c",
+        std::string("full_page_writes=") + sync, "-c", "max_connections=200"};
+    if (durable_) { args.insert(args.end(), {"-c", "synchronous_commit=on"}); }
+    const pid_t pid = spawn(args, who, log, dir_);
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
     const std::string probe = url("postgres");
     bool reaped = false;

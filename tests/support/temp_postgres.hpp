@@ -18,6 +18,10 @@ public:
   //! The process's server, started on first use. A server that could not start is a test
   //! failure, not a skip: check ok() and show error().
   static TempPostgres& shared();
+  //! A server of the process's own that flushes every commit (fsync, synchronous_commit and
+  //! full_page_writes on, as in production): for benchmarks, whose commits must wait for the
+  //! disk. Never the ctest fixture's server, which runs with fsync off.
+  static TempPostgres& durable();
 
   bool ok() const { return pid_ > 0 || shared_; }
   const std::string& error() const { return error_; }
@@ -38,7 +42,7 @@ public:
   ~TempPostgres();
 
 private:
-  TempPostgres();
+  explicit TempPostgres(bool durable);
   bool start();
   //! The run's shared server, when ctest's fixture started one.
   bool useShared();
@@ -57,6 +61,7 @@ private:
   int port_ = 0;
   int pid_ = -1;
   int next_database_ = 1;
+  bool durable_ = false;  //!< see durable()
   std::string error_;
 };
 
