@@ -4,6 +4,7 @@
 #include "bot/conversation/engine.hpp"
 #include "bot/security/crypto.hpp"
 #include "storage/key_rotation.hpp"
+#include "storage/postgresql/pg_key_rotation.hpp"
 
 namespace bb::app {
 namespace {
@@ -26,26 +27,39 @@ int runKeys(const Args& args) {
   if (args.size() < 2 || args[1] != "rotate") { return kBadUsage; }
   config::Config config;
   if (!loadConfigOrReport(args, config, true)) { return 2; }
-  if (!sqliteOnly(config, "keys rotate")) { return 2; }
   auto keys = engineKeys(config.privacy.pseudonym_key, config.privacy.encryption_key,
                          config.privacy.previous_encryption_keys);
   if (!keys) {
     std::cerr << "keys rotate: " << keys.error().detail << "\n";
     return 2;
   }
-  auto db = openDatabaseOrReport(config, "database");
-  if (!db) { return 1; }
   const EngineKeys& k = *keys;
   const std::string current = crypto::keyId(k.encryption_key);
-  auto report = storage::reencryptAddresses(
-      *db, current,
-      [&k](const std::string& ciphertext, const std::string& key_id) -> Result<std::string> {
-        const crypto::Key* key = k.keyFor(key_id);
-        if (key == nullptr) { return fail(ErrorCode::NotFound, "unknown key id"); }
-        return crypto::open(*key, ciphertext);
-      },
-      [&k](const std::string& plain) { return crypto::seal(k.encryption_key, plain); });
-  db->close();
+  const storage::OpenSealed open = [&k](const std::string& ciphertext,
+                                        const std::string& key_id) -> Result<std::string> {
+    const crypto::Key* key = k.keyFor(key_id);
+    if (key == nullptr) { return fail(ErrorCode::NotFound, "unknown key id"); }
+    return crypto::open(*key, ciphertext);
+  };
+  const storage::SealCurrent seal = [&k](const std::string& plain) {
+    return crypto::seal(k.encryption_key, plain);
+  };
+  Result<storage::RotationReport> report = fail(ErrorCode::Internal, "not run");
+  if (config.storage.backend == "postgresql") {
+    auto options = storage::pg::optionsFrom(config.storage.postgresql);
+    options.pool_size = 1;
+    auto db = storage::pg::PgDatabase::open(options);
+    if (!db) {
+      std::cerr << "keys rotate: " << db.error().detail << "\n";
+      return 1;
+    }
+    report = storage::pg::reencryptAddresses(**db, current, open, seal);
+  } else {
+    auto db = openDatabaseOrReport(config, "database");
+    if (!db) { return 1; }
+    report = storage::reencryptAddresses(*db, current, open, seal);
+    db->close();
+  }
   if (!report) {
     std::cerr << "keys rotate: " << report.error().detail << "\n";
     return 1;

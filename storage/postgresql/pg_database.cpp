@@ -30,6 +30,15 @@ bool startsWith(const std::string& text, std::string_view prefix) {
 
 }  // namespace
 
+PgOptions optionsFrom(const config::PostgresqlConfig& c) {
+  PgOptions o;
+  o.url = c.url;
+  o.password = c.password;
+  o.pool_size = c.pool_size;
+  o.statement_timeout_ms = c.statement_timeout_ms;
+  return o;
+}
+
 Error pgError(const PgError& e, const char* what) {
   const std::string& state = e.sqlstate();
   // Class 08: connection exceptions; 40001 serialization failure, 40P01 deadlock; 53: insufficient

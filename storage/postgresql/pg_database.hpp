@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "bot/result.hpp"
+#include "config/config.hpp"
 
 struct pg_conn;
 struct pg_result;
@@ -38,6 +39,9 @@ struct PgOptions {
   //! engine and the outbox retry), rather than waiting without end behind stuck statements.
   int acquire_timeout_ms = 10000;
 };
+
+//! The options storage.postgresql configures (url, password, pool size, statement timeout).
+PgOptions optionsFrom(const config::PostgresqlConfig& c);
 
 //! A failure PostgreSQL (or libpq) reported: the SQLSTATE and libpq's message. Thrown inside
 //! withConnection()/transaction() and turned into an Error there.

@@ -27,15 +27,6 @@
 namespace bb::storage {
 namespace {
 
-pg::PgOptions pgOptions(const config::PostgresqlConfig& c) {
-  pg::PgOptions o;
-  o.url = c.url;
-  o.password = c.password;
-  o.pool_size = c.pool_size;
-  o.statement_timeout_ms = c.statement_timeout_ms;
-  return o;
-}
-
 //! storage.postgresql.instance_id, else "<host name>-<process id>": unique per running process,
 //! so a restarted instance waits for its predecessor's leases like any other instance.
 std::string instanceId(const config::PostgresqlConfig& c) {
@@ -49,7 +40,7 @@ class PgStores final : public Stores {
 public:
   PgStores(std::unique_ptr<pg::PgDatabase> db, const config::Config& config, const Clock& clock)
       : db_(std::move(db)),
-        options_(pgOptions(config.storage.postgresql)),
+        options_(pg::optionsFrom(config.storage.postgresql)),
         instance_id_(instanceId(config.storage.postgresql)),
         leadership_(options_),
         shared_rate_(*db_) {
@@ -150,7 +141,7 @@ private:
 
 Result<std::unique_ptr<Stores>> openPostgresqlStores(const config::Config& config,
                                                      const Clock& clock) {
-  auto db = pg::PgDatabase::open(pgOptions(config.storage.postgresql));
+  auto db = pg::PgDatabase::open(pg::optionsFrom(config.storage.postgresql));
   if (!db) { return fail(db.error().code, "storage.postgresql: " + db.error().detail); }
   if (auto migrated = pg::migrate(**db); !migrated) {
     return fail(migrated.error().code, "storage.postgresql: schema: " + migrated.error().detail);

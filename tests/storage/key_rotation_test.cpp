@@ -5,10 +5,9 @@
 
 #include <set>
 
-#include <SQLiteCpp/SQLiteCpp.h>
-
 #include "bot/security/crypto.hpp"
 #include "storage/key_rotation.hpp"
+#include "storage/postgresql/pg_key_rotation.hpp"
 #include "support/engine_harness.hpp"
 
 namespace bb::test {
@@ -23,20 +22,26 @@ InboundEvent telegramText(EngineHarness& h, const std::string& user, const std::
 }
 
 //! Rotates with the harness engine's keys (current + previous).
+//! On the harness's backend: the SQLite job or the PostgreSQL transaction.
 Result<storage::RotationReport> rotate(EngineHarness& h) {
   const crypto::Key current = *crypto::keyFromHex(h.encryption_key_hex);
-  return storage::reencryptAddresses(
-      *h.db, crypto::keyId(current),
-      [&h](const std::string& ct, const std::string& id) { return h.engine->openAddress(ct, id); },
-      [current](const std::string& plain) { return crypto::seal(current, plain); });
+  const storage::OpenSealed open = [&h](const std::string& ct, const std::string& id) {
+    return h.engine->openAddress(ct, id);
+  };
+  const storage::SealCurrent seal = [current](const std::string& plain) {
+    return crypto::seal(current, plain);
+  };
+  if (h.pg) { return storage::pg::reencryptAddresses(*h.pg, crypto::keyId(current), open, seal); }
+  return storage::reencryptAddresses(*h.db, crypto::keyId(current), open, seal);
 }
 
 std::int64_t countNotUnder(EngineHarness& h, const crypto::Key& k) {
   const std::string id = crypto::keyId(k);
   return h.scalar("SELECT count(*) FROM citizens WHERE key_id <> '" + id + "'") +
          h.scalar("SELECT count(*) FROM outbox WHERE length(address_ct) > 0 AND key_id <> '" + id + "'") +
-         h.scalar("SELECT count(*) FROM inbound_events WHERE payload IS NOT NULL AND "
-                  "json_extract(payload, '$.key_id') <> '" + id + "'");
+         h.scalar(std::string("SELECT count(*) FROM inbound_events WHERE payload IS NOT NULL AND ") +
+                  (h.pg ? "payload::json->>'key_id'" : "json_extract(payload, '$.key_id')") +
+                  " <> '" + id + "'");
 }
 
 //! Two citizens with queued messages, and a third whose first event is stored but not processed.
@@ -51,8 +56,9 @@ void seedUnderOldKey(EngineHarness& h) {
 
 }  // namespace
 
-TEST_CASE("keys rotate: every reply address is re-encrypted and readable with only the new key") {
-  EngineHarness h;
+TEST_CASE_TEMPLATE("keys rotate: every reply address is re-encrypted and readable with only the new key", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  EngineHarness h(B::backend);
   seedUnderOldKey(h);
   REQUIRE(h.scalar("SELECT count(*) FROM outbox WHERE status = 'queued'") >= 4);
   REQUIRE(h.scalar("SELECT count(*) FROM inbound_events WHERE processed_at IS NULL") == 1);
@@ -90,8 +96,9 @@ TEST_CASE("keys rotate: every reply address is re-encrypted and readable with on
   CHECK(opened == std::set<std::string>{"chat-anna", "chat-ben", "chat-carl"});
 }
 
-TEST_CASE("keys rotate: without the old key nothing is changed and the error says what to set") {
-  EngineHarness h;
+TEST_CASE_TEMPLATE("keys rotate: without the old key nothing is changed and the error says what to set", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  EngineHarness h(B::backend);
   seedUnderOldKey(h);
   const auto before = h.scalar("SELECT count(*) FROM citizens WHERE key_id = '" +
                                crypto::keyId(key('b')) + "'");
