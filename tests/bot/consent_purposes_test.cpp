@@ -17,10 +17,10 @@
 #include "bot/text/local_time.hpp"
 #include "bot/text/timestamp.hpp"
 #include "storage/millis.hpp"
-#include "storage/sqlite_data_export.hpp"
 #include "support/engine_harness.hpp"
 #include "support/openapi_validator.hpp"
 #include "support/participation_chat.hpp"
+#include "support/stores_of.hpp"
 
 using bb::test::OnPostgresql;
 using bb::test::OnSqlite;
@@ -145,9 +145,10 @@ TEST_CASE_TEMPLATE("consents per purpose: the first proposal, support or comment
   CHECK(consents(h, "ben") == 2);  // service and participation
 }
 
-TEST_CASE("consents per purpose: the export lists all three purposes with version and times, "
-          "erasure leaves none") {
-  EngineHarness h;
+TEST_CASE_TEMPLATE("consents per purpose: the export lists all three purposes with version and times, "
+          "erasure leaves none", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  EngineHarness h(B::backend);
   seedCampaign(h);
   const SysTime first = h.clock.now();
   h.onboard("anna");
@@ -183,8 +184,8 @@ TEST_CASE("consents per purpose: the export lists all three purposes with versio
   CHECK_FALSE(contains(text, "broadcast:"));  // the stored purpose id is not what a person reads
 
   // The file: every row with its purpose id, version and UTC times, valid against the schema.
-  storage::SqliteDataExport exporter(*h.db);
-  auto document = exporter.exportDocument(h.pseudonym("anna"), h.clock.now());
+  auto exporter = test::dataExportOf(h);
+  auto document = exporter->exportDocument(h.pseudonym("anna"), h.clock.now());
   REQUIRE(document.has_value());
   const json doc = json::parse(*document);
   const json schema = tests::openapi::loadJsonFile(std::string(BB_SOURCE_DIR) +

@@ -51,8 +51,9 @@ TEST_CASE_TEMPLATE("engine: a typed address becomes a ticket with coordinates, d
   CHECK(column(h, "SELECT address_text FROM tickets") == "Marienplatz 1, 85560 Ebersberg");
 }
 
-TEST_CASE("engine: an address in another town is refused") {
-  EngineHarness h;
+TEST_CASE_TEMPLATE("engine: an address in another town is refused", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  EngineHarness h(B::backend);
   importDemo(h);
   startReport(h, "hugo");
   h.text("hugo", "Leopoldstraße 10, 80802 München");
@@ -63,8 +64,9 @@ TEST_CASE("engine: an address in another town is refused") {
   CHECK(h.scalar("SELECT state = 'report_location' FROM conversations") == 1);
 }
 
-TEST_CASE("engine: an unknown address twice is kept unconfirmed for staff") {
-  EngineHarness h;
+TEST_CASE_TEMPLATE("engine: an unknown address twice is kept unconfirmed for staff", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  EngineHarness h(B::backend);
   importDemo(h);
   startReport(h, "ida");
   h.text("ida", "ca. 30 cm");
@@ -91,8 +93,9 @@ TEST_CASE_TEMPLATE("engine: a pin is described by its nearest address", B,
   CHECK(column(h, "SELECT address_text FROM tickets") == "bei Marienplatz 1, ca. 15 m");
 }
 
-TEST_CASE("engine: without a gazetteer a typed address is kept as typed") {
-  EngineHarness h;
+TEST_CASE_TEMPLATE("engine: without a gazetteer a typed address is kept as typed", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  EngineHarness h(B::backend);
   startReport(h, "kai");
   h.text("kai", "Marienplatz 1");
   h.choice("kai", "skip");
@@ -102,8 +105,9 @@ TEST_CASE("engine: without a gazetteer a typed address is kept as typed") {
   CHECK(h.scalar("SELECT lat IS NULL FROM tickets") == 1);
 }
 
-TEST_CASE("engine: the web chat gets its text variants, a messenger the plain texts") {
-  EngineHarness h;
+TEST_CASE_TEMPLATE("engine: the web chat gets its text variants, a messenger the plain texts", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  EngineHarness h(B::backend);
   auto say = [&](const std::string& user, bb::Channel channel, bool is_choice,
                  const std::string& value) {
     auto e = h.event(user, is_choice ? bb::InboundKind::Choice : bb::InboundKind::Text, channel);

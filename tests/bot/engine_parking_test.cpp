@@ -9,11 +9,9 @@
 #include <sstream>
 #include <thread>
 
-#include <SQLiteCpp/SQLiteCpp.h>
-
 #include "bot/cases/deliveries.hpp"
 #include "bot/runtime/metrics.hpp"
-#include "storage/sqlite_case_store.hpp"
+#include "support/case_stores.hpp"
 #include "support/engine_harness.hpp"
 
 using namespace std::chrono_literals;
@@ -41,15 +39,21 @@ void tune(EngineHarness& h) {
 //! does parking them (the store refuses all their writes).
 void injectFault(EngineHarness& h, const std::string& pseudonym, bool park_too = false) {
   const std::string columns = park_too ? "" : " OF processed_at";
-  REQUIRE(h.db->write([&](SQLite::Database& db) {
-    db.exec("CREATE TRIGGER injected_fault BEFORE UPDATE" + columns +
+  if (h.pg) {
+    h.execute("CREATE FUNCTION injected_fault() RETURNS trigger LANGUAGE plpgsql AS "
+              "$$ BEGIN RAISE EXCEPTION 'injected fault'; END $$");
+    h.execute("CREATE TRIGGER injected_fault BEFORE UPDATE" + columns +
+              " ON inbound_events FOR EACH ROW WHEN (OLD.pseudonym = '" + pseudonym +
+              "') EXECUTE FUNCTION injected_fault()");
+    return;
+  }
+  h.execute("CREATE TRIGGER injected_fault BEFORE UPDATE" + columns +
             " ON inbound_events WHEN OLD.pseudonym = '" + pseudonym +
             "' BEGIN SELECT RAISE(ABORT, 'injected fault'); END");
-  }));
 }
 
 void clearFault(EngineHarness& h) {
-  REQUIRE(h.db->write([](SQLite::Database& db) { db.exec("DROP TRIGGER injected_fault"); }));
+  h.execute(h.pg ? "DROP TRIGGER injected_fault ON inbound_events" : "DROP TRIGGER injected_fault");
 }
 
 //! The value of an unlabelled metric in the Prometheus text; -1 when it is missing.
@@ -77,12 +81,14 @@ bb::AuditEntry audit(const char* action) {
 
 }  // namespace
 
-TEST_CASE("engine: a commit failing N times is parked, the worker goes on, a retry processes it once") {
-  EngineHarness h(1);
+TEST_CASE_TEMPLATE("engine: a commit failing N times is parked, the worker goes on, a retry processes it once", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  EngineHarness h(B::backend, 1);
   tune(h);
   bb::Metrics metrics;
   bb::registerEngineMetrics(metrics, *h.engine);
-  bb::storage::SqliteCaseStore cases(*h.db);
+  auto case_store = bb::test::caseStoreOf(h);
+  bb::CaseStore& cases = *case_store;
   h.onboard("anna");
   h.onboard("bob");
   (void)h.replies("anna");
@@ -165,10 +171,12 @@ TEST_CASE("engine: a commit failing N times is parked, the worker goes on, a ret
   CHECK(h.replies("anna").size() == bob_replies.size());
 }
 
-TEST_CASE("engine: discarding a parked event drops it unprocessed and lets the later ones through") {
-  EngineHarness h(1);
+TEST_CASE_TEMPLATE("engine: discarding a parked event drops it unprocessed and lets the later ones through", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  EngineHarness h(B::backend, 1);
   tune(h);
-  bb::storage::SqliteCaseStore cases(*h.db);
+  auto case_store = bb::test::caseStoreOf(h);
+  bb::CaseStore& cases = *case_store;
   h.onboard("anna");
   (void)h.replies("anna");
   const std::string anna = h.pseudonym("anna");
@@ -195,8 +203,9 @@ TEST_CASE("engine: discarding a parked event drops it unprocessed and lets the l
   CHECK(h.replies("anna").size() == once.size());  // the same answer as to one message
 }
 
-TEST_CASE("engine: when the store refuses every write nothing is parked, the event goes through after") {
-  EngineHarness h(1);
+TEST_CASE_TEMPLATE("engine: when the store refuses every write nothing is parked, the event goes through after", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  EngineHarness h(B::backend, 1);
   tune(h);
   bb::Metrics metrics;
   bb::registerEngineMetrics(metrics, *h.engine);

@@ -241,8 +241,9 @@ private:
 
 }  // namespace
 
-TEST_CASE("backoffice: a department URL that never answers does not delay another department") {
-  Queue q;
+TEST_CASE_TEMPLATE("backoffice: a department URL that never answers does not delay another department", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  Queue q(B::backend);
   SilentServer silent;
   SwitchedOffice office;
   auto curl = bb::makeCurlHttpClient();
@@ -300,11 +301,12 @@ void downFor(Queue& q, bb::CaseForwarder& fwd, int minutes) {
 
 }  // namespace
 
-TEST_CASE("backoffice: give_up_after_hours from the config decides when an entry is dead") {
+TEST_CASE_TEMPLATE("backoffice: give_up_after_hours from the config decides when an entry is dead", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
   SwitchedOffice office;
   office.down = true;
   {
-    Queue q;  // the default: 24 hours
+    Queue q(B::backend);  // the default: 24 hours
     bb::CaseForwarder fwd(*q.cases, office, q.clock, fromConfig(""));
     q.add("tiefbau", 7);
     downFor(q, fwd, 90);
@@ -312,7 +314,7 @@ TEST_CASE("backoffice: give_up_after_hours from the config decides when an entry
     CHECK(q.count("state = 'pending' AND tries > 1") == 1);
   }
   {
-    Queue q;
+    Queue q(B::backend);
     bb::CaseForwarder fwd(*q.cases, office, q.clock, fromConfig(R"(, "give_up_after_hours": 1)"));
     q.add("tiefbau", 7);
     downFor(q, fwd, 59);
@@ -322,13 +324,14 @@ TEST_CASE("backoffice: give_up_after_hours from the config decides when an entry
   }
 }
 
-TEST_CASE("backoffice: retry_max_ms from the config caps the wait after an outage") {
+TEST_CASE_TEMPLATE("backoffice: retry_max_ms from the config caps the wait after an outage", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
   // After 3 hours down the default waits up to 15 minutes between tries; 60 s from the config
   // brings every entry within about a minute of the back office's return.
   for (const auto& [keys, most_minutes] :
        std::vector<std::pair<std::string, int>>{{"", 16}, {R"(, "retry_max_ms": 60000)", 2}}) {
     CAPTURE(keys);
-    Queue q;
+    Queue q(B::backend);
     SwitchedOffice office;
     bb::CaseForwarder fwd(*q.cases, office, q.clock, fromConfig(keys));
     office.down = true;

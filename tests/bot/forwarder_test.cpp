@@ -173,8 +173,9 @@ TEST_CASE_TEMPLATE("backoffice: forwarder delivers every entry once, in order pe
         std::string::npos);
 }
 
-TEST_CASE("backoffice: a wrong signature secret is detected by the receiver") {
-  bb::test::EngineHarness h;
+TEST_CASE_TEMPLATE("backoffice: a wrong signature secret is detected by the receiver", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  bb::test::EngineHarness h(B::backend);
   auto case_store = bb::test::caseStoreOf(h);
   bb::CaseStore& cases = *case_store;
   h.onboard("anna");
@@ -253,8 +254,9 @@ TEST_CASE_TEMPLATE("backoffice: bounded tries end in a dead letter that blocks i
   CHECK(std::stoll(ok.deliveries[0]) < std::stoll(ok.deliveries[1]));
 }
 
-TEST_CASE("backoffice: per-department URLs and the signed body") {
-  bb::test::EngineHarness h;
+TEST_CASE_TEMPLATE("backoffice: per-department URLs and the signed body", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  bb::test::EngineHarness h(B::backend);
   auto cases = bb::test::caseStoreOf(h);
   auto o = options("http://default/in", kSecret);
   o.department_urls["tiefbau"] = "http://tiefbau/in";

@@ -4,13 +4,12 @@
 
 #include <doctest/doctest.h>
 
-#include <SQLiteCpp/SQLiteCpp.h>
 
 #include <algorithm>
 
 #include "bot/subscriptions/broadcast.hpp"
-#include "storage/sqlite_broadcast_store.hpp"
 #include "support/engine_harness.hpp"
+#include "support/stores_of.hpp"
 
 using bb::test::OnPostgresql;
 using bb::test::OnSqlite;
@@ -139,8 +138,9 @@ TEST_CASE_TEMPLATE("subscriptions by chat: export lists subscriptions and consen
   CHECK(h.scalar("SELECT count(*) FROM consents") == 0);
 }
 
-TEST_CASE("subscriptions by chat: a citizen who never opted in receives nothing") {
-  bb::test::EngineHarness h;
+TEST_CASE_TEMPLATE("subscriptions by chat: a citizen who never opted in receives nothing", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  bb::test::EngineHarness h(B::backend);
   Chat chat{h};
   chat.onboard("emil");   // subscribes below
   chat.onboard("fritz");  // talks to the bot, never subscribes
@@ -148,15 +148,10 @@ TEST_CASE("subscriptions by chat: a citizen who never opted in receives nothing"
   // A subscription row without a consent (e.g. restored from an old backup) does not count.
   const std::string greta = h.pseudonym("greta", Channel::Telegram);
   chat.onboard("greta");
-  REQUIRE(h.db->write([&](SQLite::Database& db) {
-    SQLite::Statement q(db,
-                        "INSERT INTO sub_subscriptions (pseudonym, topic, created_at) "
-                        "VALUES (?, 'stadtrat', 0)");
-    q.bind(1, greta);
-    q.exec();
-  }));
-  bb::storage::SqliteBroadcastStore broadcasts(*h.db);
-  bb::BroadcastService service(broadcasts, *h.subscriptions, h.flows.texts, h.clock, {});
+  h.execute("INSERT INTO sub_subscriptions (pseudonym, topic, created_at) VALUES ('" + greta +
+            "', 'stadtrat', 0)");
+  auto broadcasts = bb::test::broadcastStoreOf(h);
+  bb::BroadcastService service(*broadcasts, *h.subscriptions, h.flows.texts, h.clock, {});
   bb::NewBroadcast b;
   b.topic = "stadtrat";
   b.title = "Haushalt";

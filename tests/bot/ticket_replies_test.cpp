@@ -6,15 +6,12 @@
 #include <chrono>
 #include <string>
 
-#include <SQLiteCpp/SQLiteCpp.h>
 
 #include "bot/conversation/citizen_message.hpp"
 #include "bot/privacy/retention.hpp"
 #include "bot/text/local_time.hpp"
-#include "storage/postgresql/pg_inbox_store.hpp"
-#include "storage/sqlite_inbox_store.hpp"
-#include "storage/sqlite_retention_store.hpp"
 #include "support/engine_harness.hpp"
+#include "support/stores_of.hpp"
 
 using bb::test::EngineHarness;
 using bb::test::kMarktplatz;
@@ -57,12 +54,7 @@ void staffReply(EngineHarness& h, std::int64_t number, const std::string& user,
   auto citizen = h.store->citizen(h.pseudonym(user));
   REQUIRE(citizen);
   REQUIRE(*citizen);
-  std::unique_ptr<bb::InboxStore> inbox;
-  if (h.pg) {
-    inbox = std::make_unique<bb::storage::pg::PgInboxStore>(*h.pg);
-  } else {
-    inbox = std::make_unique<bb::storage::SqliteInboxStore>(*h.db);
-  }
+  auto inbox = bb::test::inboxStoreOf(h);
   bb::AuditEntry audit;
   audit.at = h.clock.now();
   audit.actor = "mia";
@@ -126,8 +118,9 @@ TEST_CASE_TEMPLATE("replies: inside the reply window free text goes into the tic
   }
 }
 
-TEST_CASE("replies: a status change with text opens the window too – without text it does not") {
-  Reported r;
+TEST_CASE_TEMPLATE("replies: a status change with text opens the window too – without text it does not", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  Reported r(B::backend);
   EngineHarness& h = r.h;
   REQUIRE(h.engine->changeTicketStatus(r.number, "in_pruefung", "", "staff:mia"));
   h.replies("anna");
@@ -142,8 +135,9 @@ TEST_CASE("replies: a status change with text opens the window too – without t
   CHECK(citizenMessages(h, r.number) == "Ja");
 }
 
-TEST_CASE("replies: without a window the menu answers as before") {
-  Reported r;
+TEST_CASE_TEMPLATE("replies: without a window the menu answers as before", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  Reported r(B::backend);
   EngineHarness& h = r.h;
   h.text("anna", "Genau vor der Apotheke");
   CHECK(contains(h.replyText("anna"), h.text("help.menu")));
@@ -160,8 +154,9 @@ TEST_CASE("replies: without a window the menu answers as before") {
   }
 }
 
-TEST_CASE("replies: with two open windows the citizen is asked which ticket") {
-  Reported r;
+TEST_CASE_TEMPLATE("replies: with two open windows the citizen is asked which ticket", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  Reported r(B::backend);
   EngineHarness& h = r.h;
   const auto second = h.report("anna", "graffiti", kMarktplatz);
   h.replies("anna");
@@ -201,8 +196,9 @@ TEST_CASE("replies: with two open windows the citizen is asked which ticket") {
   }
 }
 
-TEST_CASE("replies: a closed ticket takes messages while its window runs, then says abgeschlossen") {
-  Reported r;
+TEST_CASE_TEMPLATE("replies: a closed ticket takes messages while its window runs, then says abgeschlossen", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  Reported r(B::backend);
   EngineHarness& h = r.h;
   REQUIRE(h.engine->changeTicketStatus(r.number, "erledigt", "Das Loch ist geflickt.",
                                        "staff:mia"));
@@ -225,8 +221,9 @@ TEST_CASE("replies: a closed ticket takes messages while its window runs, then s
   CHECK(contains(h.replyText("anna"), h.text("category.prompt")));
 }
 
-TEST_CASE("replies: a photo inside the window joins the thread with its media row") {
-  Reported r;
+TEST_CASE_TEMPLATE("replies: a photo inside the window joins the thread with its media row", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  Reported r(B::backend);
   EngineHarness& h = r.h;
   staffReply(h, r.number, "anna", "Haben Sie ein Foto?");
   h.replies("anna");
@@ -239,18 +236,17 @@ TEST_CASE("replies: a photo inside the window joins the thread with its media ro
   // The media job stored the cleaned file and reports it.
   const auto media_id = countOf(h, "SELECT max(id) FROM media");
   const std::string content_id(64, 'c');
-  REQUIRE(h.db->write([&](SQLite::Database& db) {
-    db.exec("UPDATE media SET status = 'ready', content_id = '" + content_id +
+  h.execute("UPDATE media SET status = 'ready', content_id = '" + content_id +
             "' WHERE id = " + std::to_string(media_id));
-  }));
   REQUIRE(h.engine->ingestMediaReady(h.pseudonym("anna"), media_id, content_id, "image/jpeg"));
   REQUIRE(h.engine->waitIdle(std::chrono::seconds(10)));
   CHECK(h.replyText("anna") == received(h, r.number) + "\n");
   CHECK(countOf(h, posted) == 1);
 }
 
-TEST_CASE("replies: the citizen's messages are in their export and go with 'daten löschen'") {
-  Reported r;
+TEST_CASE_TEMPLATE("replies: the citizen's messages are in their export and go with 'daten löschen'", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  Reported r(B::backend);
   EngineHarness& h = r.h;
   staffReply(h, r.number, "anna", "Wo genau?");
   h.replies("anna");
@@ -278,8 +274,9 @@ TEST_CASE("replies: the citizen's messages are in their export and go with 'date
   CHECK(h.removedMedia() == std::vector<std::string>{std::string(64, 'e')});
 }
 
-TEST_CASE("replies: retention removes the citizen's messages and photos with the ticket's texts") {
-  Reported r;
+TEST_CASE_TEMPLATE("replies: retention removes the citizen's messages and photos with the ticket's texts", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  Reported r(B::backend);
   EngineHarness& h = r.h;
   REQUIRE(h.engine->changeTicketStatus(r.number, "erledigt", "Geflickt.", "staff:mia"));
   h.replies("anna");
@@ -287,9 +284,9 @@ TEST_CASE("replies: retention removes the citizen's messages and photos with the
   h.image("anna", "sha256:" + std::string(64, 'f'));
   REQUIRE(countOf(h, "SELECT count(*) FROM ticket_events WHERE media_id IS NOT NULL") == 1);
 
-  bb::storage::SqliteRetentionStore store(*h.db);
+  auto store = bb::test::retentionStoreOf(h);
   std::vector<std::string> removed;
-  bb::RetentionJob job(store, bb::RetentionPolicy{},
+  bb::RetentionJob job(*store, bb::RetentionPolicy{},
                        [&removed](const std::string& id) { removed.push_back(id); });
   // The photo is not an orphaned draft photo: a week later it is still there.
   h.clock.advance(std::chrono::hours(24 * 8));
@@ -321,7 +318,7 @@ std::string deliveredAs(EngineHarness& h, std::int64_t number, const std::string
       "' WHERE id = (SELECT max(o.id) FROM outbox o JOIN tickets t ON t.id = o.ticket_id "
       "WHERE t.number = " + std::to_string(number) + " AND o.pseudonym = '" + h.pseudonym(user) +
       "')";
-  REQUIRE(h.db->write([&sql](SQLite::Database& db) { db.exec(sql); }));
+  h.execute(sql);
   return provider_id;
 }
 
@@ -335,8 +332,9 @@ void quotedText(EngineHarness& h, const std::string& user, const std::string& qu
 
 }  // namespace
 
-TEST_CASE("replies: the channel's own reply names the ticket, before any window") {
-  Reported r;
+TEST_CASE_TEMPLATE("replies: the channel's own reply names the ticket, before any window", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  Reported r(B::backend);
   EngineHarness& h = r.h;
   const auto second = h.report("anna", "graffiti", kMarktplatz);
   h.replies("anna");
@@ -392,8 +390,9 @@ TEST_CASE_TEMPLATE("replies: staff answering again restarts the window", B, bb::
   CHECK(citizenMessages(h, r.number) == "Etwa 10 cm");
 }
 
-TEST_CASE("replies: Meine Meldungen offers Status and Nachricht schreiben per own ticket") {
-  Reported r;
+TEST_CASE_TEMPLATE("replies: Meine Meldungen offers Status and Nachricht schreiben per own ticket", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  Reported r(B::backend);
   EngineHarness& h = r.h;
   const std::string n = std::to_string(r.number);
   h.choice("anna", "my_tickets");
@@ -432,10 +431,8 @@ TEST_CASE("replies: Meine Meldungen offers Status and Nachricht schreiben per ow
     CHECK(h.replies("anna").empty());  // fetched and cleaned first
     const auto media_id = countOf(h, "SELECT max(id) FROM media");
     const std::string content_id(64, 'd');
-    REQUIRE(h.db->write([&](SQLite::Database& db) {
-      db.exec("UPDATE media SET status = 'ready', content_id = '" + content_id +
+    h.execute("UPDATE media SET status = 'ready', content_id = '" + content_id +
               "' WHERE id = " + std::to_string(media_id));
-    }));
     REQUIRE(h.engine->ingestMediaReady(h.pseudonym("anna"), media_id, content_id, "image/jpeg"));
     REQUIRE(h.engine->waitIdle(std::chrono::seconds(10)));
     CHECK(h.replyText("anna") == received(h, r.number) + "\n");
@@ -453,8 +450,9 @@ TEST_CASE("replies: Meine Meldungen offers Status and Nachricht schreiben per ow
   }
 }
 
-TEST_CASE("replies: Nachricht schreiben only for the citizen's own, not closed-and-expired tickets") {
-  Reported r;
+TEST_CASE_TEMPLATE("replies: Nachricht schreiben only for the citizen's own, not closed-and-expired tickets", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  Reported r(B::backend);
   EngineHarness& h = r.h;
   const std::string n = std::to_string(r.number);
   SUBCASE("someone else's ticket: refused, nothing posted") {
@@ -486,14 +484,10 @@ TEST_CASE("replies: Nachricht schreiben only for the citizen's own, not closed-a
   }
   SUBCASE("a followed ticket offers Status only") {
     h.onboard("ben");
-    {
-      SQLite::Database db(h.db_path, SQLite::OPEN_READWRITE);
-      SQLite::Statement q(db, "INSERT INTO ticket_followers (ticket_id, pseudonym, created_at) "
-                              "SELECT id, ?, 0 FROM tickets WHERE number = ?");
-      q.bind(1, h.pseudonym("ben"));
-      q.bind(2, r.number);
-      REQUIRE(q.exec() == 1);
-    }
+    h.execute("INSERT INTO ticket_followers (ticket_id, pseudonym, created_at) SELECT id, '" +
+              h.pseudonym("ben") + "', 0 FROM tickets WHERE number = " + n);
+    REQUIRE(countOf(h, "SELECT count(*) FROM ticket_followers WHERE pseudonym = '" +
+                           h.pseudonym("ben") + "'") == 1);
     h.choice("ben", "my_tickets");
     const auto listed = h.replies("ben");
     REQUIRE(listed.size() == 1);
@@ -506,8 +500,9 @@ TEST_CASE("replies: Nachricht schreiben only for the citizen's own, not closed-a
   }
 }
 
-TEST_CASE("replies: a ticket takes at most flows.ticket_messages_per_day citizen messages a day") {
-  Reported r;
+TEST_CASE_TEMPLATE("replies: a ticket takes at most flows.ticket_messages_per_day citizen messages a day", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  Reported r(B::backend);
   EngineHarness& h = r.h;
   h.flows.settings.ticket_messages_per_day = 3;
   h.restart();
@@ -563,8 +558,9 @@ TEST_CASE("replies: a ticket takes at most flows.ticket_messages_per_day citizen
   }
 }
 
-TEST_CASE("replies: the follow page's messages follow the chat's rules (closed, daily cap)") {
-  Reported r;
+TEST_CASE_TEMPLATE("replies: the follow page's messages follow the chat's rules (closed, daily cap)", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  Reported r(B::backend);
   EngineHarness& h = r.h;
   using FM = bb::Engine::FollowMessage;
   h.flows.settings.ticket_messages_per_day = 2;

@@ -91,8 +91,9 @@ TEST_CASE_TEMPLATE("participation engine: the proposals-per-citizen rule holds, 
   CHECK(contains(told[0], "Nicht im Zuständigkeitsbereich"));
 }
 
-TEST_CASE("participation engine: the chat follows the phase (no submit after collecting)") {
-  EngineHarness h;
+TEST_CASE_TEMPLATE("participation engine: the chat follows the phase (no submit after collecting)", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  EngineHarness h(B::backend);
   seedCampaign(h);
   h.onboard("anna");
   h.choice("anna", "participation");

@@ -1,13 +1,14 @@
 // Expected refusals of the stores are answers (NotFound, Conflict), decided before the
 // job changed anything: a staff change of a ticket or account that does not exist, a moderation
-// step of a proposal that is not pending (on both backends), a broadcast not in a state for the
-// change.
+// step of a proposal that is not pending, a broadcast not in a state for the change (each on both
+// backends).
 #include <doctest/doctest.h>
 
 #include <SQLiteCpp/SQLiteCpp.h>
 
 #include "storage/database.hpp"
 #include "storage/migrations.hpp"
+#include "storage/postgresql/pg_broadcast_store.hpp"
 #include "storage/postgresql/pg_proposal_store.hpp"
 #include "storage/sqlite_broadcast_store.hpp"
 #include "storage/sqlite_inbox_store.hpp"
@@ -163,10 +164,20 @@ TEST_CASE_TEMPLATE("storage: moderating a proposal or comment that is not pendin
   CHECK(proposals->submit(p, 3).value() == bb::SubmitResult::NoCampaign);
 }
 
-TEST_CASE("storage: a broadcast change in the wrong state is a Conflict and changes nothing") {
+TEST_CASE_TEMPLATE("storage: a broadcast change in the wrong state is a Conflict and changes nothing",
+                   B, bb::test::OnSqlite, bb::test::OnPostgresql) {
   bb::test::TempDir dir;
-  auto db = openMigrated(dir);
-  bb::storage::SqliteBroadcastStore broadcasts(*db);
+  std::unique_ptr<Database> db;
+  std::unique_ptr<bb::storage::pg::PgDatabase> pg;
+  std::unique_ptr<bb::BroadcastStore> store;
+  if (B::backend == bb::test::Backend::Postgresql) {
+    pg = bb::test::openPostgres(bb::test::migratedPostgres());
+    store = std::make_unique<bb::storage::pg::PgBroadcastStore>(*pg);
+  } else {
+    db = openMigrated(dir);
+    store = std::make_unique<bb::storage::SqliteBroadcastStore>(*db);
+  }
+  bb::BroadcastStore& broadcasts = *store;
   bb::NewBroadcast b;
   b.topic = "stadtrat";
   b.title = "Sitzung";

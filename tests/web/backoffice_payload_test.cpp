@@ -20,6 +20,7 @@
 #include "bot/conversation/citizen_message.hpp"
 #include "storage/sqlite_inbox_store.hpp"
 #include "support/case_stores.hpp"
+#include "support/stores_of.hpp"
 #include "support/engine_harness.hpp"
 #include "support/server_process.hpp"
 #include "web/backoffice/api_v1.hpp"
@@ -60,9 +61,8 @@ struct PushFixture {
   bb::test::EngineHarness h;
   std::unique_ptr<bb::CaseStore> case_store = bb::test::caseStoreOf(h);
   bb::CaseStore& cases = *case_store;
-  //! The staff inbox's store: SQLite only (the tests that need it run on SQLite).
-  std::unique_ptr<bb::storage::SqliteInboxStore> inbox =
-      h.db ? std::make_unique<bb::storage::SqliteInboxStore>(*h.db) : nullptr;
+  //! The staff inbox's store on the harness's backend.
+  std::unique_ptr<bb::InboxStore> inbox = bb::test::inboxStoreOf(h);
   RecordingOffice office;
   std::shared_ptr<bb::PhotoUrlSigner> signer = std::make_shared<bb::PhotoUrlSigner>(
       "https://buergerbox.example/", "push-secret", std::chrono::hours(168));
@@ -148,8 +148,9 @@ void checkTimes(const json& v, const std::string& path = "") {
 
 }  // namespace
 
-TEST_CASE("backoffice payload v2: every body the forwarder sends is valid against the schema") {
-  PushFixture f;
+TEST_CASE_TEMPLATE("backoffice payload v2: every body the forwarder sends is valid against the schema", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  PushFixture f(B::backend);
   const auto pothole = f.reportWithPhoto();
   const auto letter = f.letter();
   REQUIRE(f.h.engine->changeTicketStatus(pothole, "in_bearbeitung", "Ein Trupp ist unterwegs.",
@@ -430,8 +431,9 @@ TEST_CASE_TEMPLATE("api v1: the change feed lists the key's departments in order
   CHECK(f.api.listChanges(ApiFixture::get({}, "")).status == 401);
 }
 
-TEST_CASE("api v1: an update_id is applied once per key name, a repeat tells nobody again") {
-  ApiFixture f;
+TEST_CASE_TEMPLATE("api v1: an update_id is applied once per key name, a repeat tells nobody again", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  ApiFixture f(B::backend);
   const auto n = f.reportWithPhoto();
   const std::string road = f.cases.publicTicket(n).value()->department;
   const std::string kfa = f.key("kfa", {road});
@@ -503,18 +505,17 @@ std::vector<json> citizenMessagesIn(const std::vector<json>& bodies) {
 
 }  // namespace
 
-TEST_CASE("backoffice payload v2: a citizen's answer is pushed as citizen_message, text and photo, no identity") {
-  ApiFixture f;
+TEST_CASE_TEMPLATE("backoffice payload v2: a citizen's answer is pushed as citizen_message, text and photo, no identity", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  ApiFixture f(B::backend);
   const auto n = f.reportWithPhoto();
   staffAsks(f, n, "dora", "Wo genau ist das Loch?");
   f.h.text("dora", "Genau vor der Apotheke, ca. 40 cm");
   f.h.image("dora", "sha256:" + std::string(64, 'd'));
   (void)f.h.replies("dora");
-  REQUIRE(f.h.db->write([](SQLite::Database& db) {
-    db.exec("UPDATE media SET status = 'ready', mime_type = 'image/jpeg', content_id = '" +
-            std::string(64, 'd') + "' WHERE content_id IS NULL OR content_id <> '" + kPhotoId +
-            "'");
-  }));
+  f.h.execute("UPDATE media SET status = 'ready', mime_type = 'image/jpeg', content_id = '" +
+              std::string(64, 'd') + "' WHERE content_id IS NULL OR content_id <> '" + kPhotoId +
+              "'");
   // The queue itself keeps no text: it is read from the thread when the entry is sent.
   auto entries = f.cases.caseEntriesOf(n);
   REQUIRE(entries);
@@ -576,8 +577,9 @@ TEST_CASE("backoffice payload v2: a citizen's answer is pushed as citizen_messag
   CHECK(errorsOf(doc, broken, "#") != "");
 }
 
-TEST_CASE("backoffice payload v2: a citizen_message erased before it is sent carries no text") {
-  PushFixture f;
+TEST_CASE_TEMPLATE("backoffice payload v2: a citizen_message erased before it is sent carries no text", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  PushFixture f(B::backend);
   const auto n = f.reportWithPhoto();
   (void)f.push();  // the report went out before
   staffAsks(f, n, "dora", "Wo genau ist das Loch?");

@@ -4,7 +4,7 @@
 #include <doctest/doctest.h>
 
 #include "bot/subscriptions/broadcast.hpp"
-#include "storage/sqlite_broadcast_store.hpp"
+#include "support/stores_of.hpp"
 #include "tests/web/inbox_fixture.hpp"
 #include "web/inbox/broadcast_composer.hpp"
 
@@ -13,11 +13,11 @@ namespace {
 using bb::test::InboxFixture;
 
 struct ComposerFixture : InboxFixture {
-  bb::storage::SqliteBroadcastStore store{*h.db};
-  bb::BroadcastService service{store, *h.subscriptions, h.flows.texts, h.clock, {}};
-  bb::web::BroadcastComposer composer{inbox->desk(), service, store, h.flows, {}};
+  std::unique_ptr<bb::BroadcastStore> store = bb::test::broadcastStoreOf(h);
+  bb::BroadcastService service{*store, *h.subscriptions, h.flows.texts, h.clock, {}};
+  bb::web::BroadcastComposer composer{inbox->desk(), service, *store, h.flows, {}};
 
-  ComposerFixture() {
+  explicit ComposerFixture(bb::test::Backend backend) : InboxFixture(backend) {
     for (auto& r : composer.routes()) { routes.push_back(r); }
   }
 
@@ -36,8 +36,9 @@ std::string form(const std::string& csrf, const std::string& rest) {
 
 }  // namespace
 
-TEST_CASE("composer: only editors and admins compose, agents are refused") {
-  ComposerFixture f;
+TEST_CASE_TEMPLATE("composer: only editors and admins compose, agents are refused", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  ComposerFixture f(B::backend);
   f.account("erika", "editor", {});
   f.account("anton", "agent", {"tiefbau"});
   const auto agent = f.login("anton");
@@ -53,8 +54,9 @@ TEST_CASE("composer: only editors and admins compose, agents are refused") {
   CHECK(f.count("SELECT count(*) FROM bc_broadcasts") == 0);
 }
 
-TEST_CASE("composer: draft with preview per channel, send, live progress, audit") {
-  ComposerFixture f;
+TEST_CASE_TEMPLATE("composer: draft with preview per channel, send, live progress, audit", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  ComposerFixture f(B::backend);
   f.subscriber("lena");
   f.account("erika", "editor", {});
   const auto editor = f.login("erika");
@@ -96,8 +98,9 @@ TEST_CASE("composer: draft with preview per channel, send, live progress, audit"
   CHECK(progress.body == "{\"queued\":0,\"sent\":0,\"delivered\":0,\"failed\":1}");
 }
 
-TEST_CASE("composer: schedule a draft, the scheduler sends it when due") {
-  ComposerFixture f;
+TEST_CASE_TEMPLATE("composer: schedule a draft, the scheduler sends it when due", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  ComposerFixture f(B::backend);
   f.subscriber("mara");
   f.account("erika", "editor", {});
   const auto editor = f.login("erika");

@@ -8,8 +8,8 @@
 #include <regex>
 
 #include "bot/privacy/data_export.hpp"
-#include "storage/sqlite_data_export.hpp"
 #include "support/engine_harness.hpp"
+#include "support/stores_of.hpp"
 #include "web/data_export_page.hpp"
 
 namespace {
@@ -42,8 +42,9 @@ std::string headerOf(const bb::HttpResponse& r, const std::string& name) {
 
 }  // namespace
 
-TEST_CASE("data export: 'meine daten' sends a summary and a link that downloads the file once") {
-  bb::test::EngineHarness h;
+TEST_CASE_TEMPLATE("data export: 'meine daten' sends a summary and a link that downloads the file once", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  bb::test::EngineHarness h(B::backend);
   h.onboard("sara");
   const auto number = h.report("sara", "graffiti", bb::test::kMarktplatz);
   h.replies("sara");
@@ -60,8 +61,8 @@ TEST_CASE("data export: 'meine daten' sends a summary and a link that downloads 
                  bb::exportTokenHash(token) + "'") == 1);
   CHECK(h.scalar("SELECT count(*) FROM data_exports WHERE token_hash = '" + token + "'") == 0);
 
-  bb::storage::SqliteDataExport store(*h.db);
-  bb::web::DataExportPage page(store, h.clock);
+  auto store = bb::test::dataExportOf(h);
+  bb::web::DataExportPage page(*store, h.clock);
   const auto get = requestFor(token, "GET");
   const auto post = requestFor(token, "POST");
   for (int i = 0; i < 2; ++i) {  // showing the page (a link preview, a reload) keeps the link

@@ -4,10 +4,9 @@
 
 #include <doctest/doctest.h>
 
-#include <SQLiteCpp/SQLiteCpp.h>
 
 #include "bot/cases/forwarder.hpp"
-#include "storage/sqlite_case_store.hpp"
+#include "support/case_stores.hpp"
 #include "web/inbox/deliveries_page.hpp"
 #include "web/inbox_fixture.hpp"
 
@@ -16,17 +15,15 @@ namespace {
 using bb::test::InboxFixture;
 
 struct DeliveryFixture : InboxFixture {
-  bb::storage::SqliteCaseStore cases{*h.db};
-  bb::web::DeliveriesPage page{inbox->desk(), cases};
+  std::unique_ptr<bb::CaseStore> cases = bb::test::caseStoreOf(h);
+  bb::web::DeliveriesPage page{inbox->desk(), *cases};
 
-  DeliveryFixture() {
+  explicit DeliveryFixture(bb::test::Backend backend) : InboxFixture(backend) {
     const auto more = page.routes();
     routes.insert(routes.end(), more.begin(), more.end());
   }
 
-  void exec(const std::string& sql) {
-    REQUIRE(h.db->write([&](SQLite::Database& db) { db.exec(sql); }));
-  }
+  void exec(const std::string& sql) { h.execute(sql); }
 
   //! The ticket's first case queue entry, given up after a day of 503s.
   std::int64_t deadEntry(std::int64_t number) {
@@ -44,15 +41,16 @@ struct DeliveryFixture : InboxFixture {
                              "WHERE t.number = " + std::to_string(number));
     REQUIRE(id > 0);
     exec("UPDATE outbox SET status = 'failed', error = 'permanent: 131026', tries = 1, "
-         "address_ct = X'' WHERE id = " + std::to_string(id));
+         "address_ct = " + std::string(h.pg ? "'\\x'" : "X''") + " WHERE id = " + std::to_string(id));
     return id;
   }
 };
 
 }  // namespace
 
-TEST_CASE("deliveries: a dead entry is listed, retry delivers it, discard is audited") {
-  DeliveryFixture f;
+TEST_CASE_TEMPLATE("deliveries: a dead entry is listed, retry delivers it, discard is audited", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  DeliveryFixture f(B::backend);
   const auto pothole = f.report("anna", "schlagloch", "Tiefes Loch");  // tiefbau-kernstadt
   const auto lamp = f.report("bert", "strassenbeleuchtung", "Lampe aus");  // bauhof
   const auto entry = f.deadEntry(pothole);
@@ -115,7 +113,7 @@ TEST_CASE("deliveries: a dead entry is listed, retry delivers it, discard is aud
   o.url = "http://backoffice.example/in";
   o.secret = "s";
   o.jitter_seed = 3;
-  bb::CaseForwarder forwarder(f.cases, office, f.h.clock, o);
+  bb::CaseForwarder forwarder(*f.cases, office, f.h.clock, o);
   (void)forwarder.runOnce();
   REQUIRE_FALSE(office.deliveries.empty());
   CHECK(office.deliveries.front() == std::to_string(entry));
@@ -148,8 +146,9 @@ TEST_CASE("deliveries: a dead entry is listed, retry delivers it, discard is aud
   CHECK(f.h.scalar("SELECT count(*) FROM audit_log WHERE action = 'delivery_discard'") == 1);
 }
 
-TEST_CASE("deliveries: retry all puts back every delivery the staff member may see") {
-  DeliveryFixture f;
+TEST_CASE_TEMPLATE("deliveries: retry all puts back every delivery the staff member may see", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  DeliveryFixture f(B::backend);
   const auto a = f.report("anna", "schlagloch", "Loch eins");
   const auto b = f.report("bert", "schlagloch", "Loch zwei");
   (void)f.deadEntry(a);
@@ -164,9 +163,10 @@ TEST_CASE("deliveries: retry all puts back every delivery the staff member may s
   CHECK(f.h.scalar("SELECT count(*) FROM audit_log WHERE action = 'delivery_retry'") == 3);
 }
 
-TEST_CASE("deliveries: a message held because its WhatsApp template was refused is listed in "
-          "words and can be tried again, a merely held one is not") {
-  DeliveryFixture f;
+TEST_CASE_TEMPLATE("deliveries: a message held because its WhatsApp template was refused is listed in "
+          "words and can be tried again, a merely held one is not", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  DeliveryFixture f(B::backend);
   const auto pothole = f.report("anna", "schlagloch", "Tiefes Loch");
   const auto lamp = f.report("bert", "strassenbeleuchtung", "Lampe aus");
   auto lastMessage = [&](std::int64_t number) {

@@ -55,8 +55,9 @@ std::int64_t auditCount(InboxFixture& f, const std::string& action) {
 
 }  // namespace
 
-TEST_CASE("inbox accounts: a login from a ticket link returns to that ticket") {
-  InboxFixture f;
+TEST_CASE_TEMPLATE("inbox accounts: a login from a ticket link returns to that ticket", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  InboxFixture f(B::backend);
   f.account("anna", "admin", {});
   const auto number = std::to_string(f.report("bert", "strassenbeleuchtung", "Lampe aus"));
   const std::string page = "/inbox/tickets/" + number;
@@ -85,8 +86,9 @@ TEST_CASE("inbox accounts: a login from a ticket link returns to that ticket") {
                              "Location") == page);
 }
 
-TEST_CASE("inbox accounts: a login never returns to another site or outside the inbox") {
-  InboxFixture f;
+TEST_CASE_TEMPLATE("inbox accounts: a login never returns to another site or outside the inbox", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  InboxFixture f(B::backend);
   f.account("anna", "admin", {});
   for (const std::string next :
        {"//evil.example/", "https://evil.example/inbox", "/\\evil.example", "/inbox\\evil",
@@ -151,8 +153,9 @@ TEST_CASE_TEMPLATE("inbox accounts: a member changes their own password and othe
   CHECK(contains(audit.body, "Passwortänderung abgelehnt"));
 }
 
-TEST_CASE("inbox accounts: wrong current passwords under Mein Konto count as wrong logins of that account only") {
-  InboxFixture f;  // 10 failures a minute: the tenth attempt is refused
+TEST_CASE_TEMPLATE("inbox accounts: wrong current passwords under Mein Konto count as wrong logins of that account only", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  InboxFixture f(B::backend);  // 10 failures a minute: the tenth attempt is refused
   f.account("anna", "agent", {"bauhof"});
   f.account("bert", "agent", {"bauhof"});
   const std::string anna = f.login("anna");
@@ -180,8 +183,9 @@ TEST_CASE("inbox accounts: wrong current passwords under Mein Konto count as wro
   CHECK(auditCount(f, "password_change_throttled") == 2);
 }
 
-TEST_CASE("inbox accounts: every new form needs the session's CSRF token") {
-  InboxFixture f;
+TEST_CASE_TEMPLATE("inbox accounts: every new form needs the session's CSRF token", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  InboxFixture f(B::backend);
   const auto anna = f.account("anna", "agent", {"bauhof"});
   f.account("root", "admin", {});
   const std::string a = f.login("anna");
@@ -202,8 +206,9 @@ TEST_CASE("inbox accounts: every new form needs the session's CSRF token") {
   CHECK(f.count("SELECT count(*) FROM audit_log WHERE action IN ('password_change', 'password_reset', 'logout_all')") == 0);
 }
 
-TEST_CASE("inbox accounts: an admin resets a password, the member must choose a new one first") {
-  InboxFixture f;
+TEST_CASE_TEMPLATE("inbox accounts: an admin resets a password, the member must choose a new one first", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  InboxFixture f(B::backend);
   const auto anna = f.account("anna", "agent", {"bauhof"});
   f.account("root", "admin", {});
   const auto number = std::to_string(f.report("bert", "strassenbeleuchtung", "Lampe aus"));
@@ -258,8 +263,9 @@ TEST_CASE("inbox accounts: an admin resets a password, the member must choose a 
   CHECK(InboxFixture::header(f.loginResponse("anna", fresh), "Location") == "/inbox");
 }
 
-TEST_CASE("inbox accounts: the demo password must be changed at the first login") {
-  InboxFixture f;
+TEST_CASE_TEMPLATE("inbox accounts: the demo password must be changed at the first login", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  InboxFixture f(B::backend);
   std::ostringstream out;
   auto* old = std::cout.rdbuf(out.rdbuf());
   app::seedDemoAdmin(*f.inbox_store, f.inbox->departments(), "http://localhost:8080", f.h.clock);
@@ -299,8 +305,9 @@ TEST_CASE_TEMPLATE("inbox accounts: Überall abmelden ends every session of the 
   CHECK(auditCount(f, "logout_all") == 1);
 }
 
-TEST_CASE("inbox accounts: departments show their configured names") {
-  InboxFixture f;
+TEST_CASE_TEMPLATE("inbox accounts: departments show their configured names", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  InboxFixture f(B::backend);
   f.options.department_names = {{"tiefbau-kernstadt", "Tiefbauamt Kernstadt"}, {"bauhof", "Bauhof"}};
   f.restart();
   f.account("root", "admin", {});

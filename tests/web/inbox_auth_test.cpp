@@ -96,8 +96,9 @@ TEST_CASE_TEMPLATE("inbox: login sets a hardened session cookie and logout ends 
   CHECK(f.call("GET", "/inbox", cookie).status == 303);  // back to the login page
 }
 
-TEST_CASE("inbox: the tenth wrong password in a minute is throttled") {
-  InboxFixture f;
+TEST_CASE_TEMPLATE("inbox: the tenth wrong password in a minute is throttled", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  InboxFixture f(B::backend);
   f.account("anna", "agent", {"tiefbau"});
   for (int i = 0; i < 9; ++i) {
     auto r = f.loginResponse("anna", "falsches-passwort");
@@ -127,8 +128,9 @@ TEST_CASE("inbox: the tenth wrong password in a minute is throttled") {
   }
 }
 
-TEST_CASE("inbox: a session id from before login is not accepted after login") {
-  InboxFixture f;
+TEST_CASE_TEMPLATE("inbox: a session id from before login is not accepted after login", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  InboxFixture f(B::backend);
   f.account("anna", "admin", {});
   // An attacker plants a session id in the victim's browser before login.
   const std::string planted(64, 'a');
@@ -149,8 +151,9 @@ TEST_CASE("inbox: a session id from before login is not accepted after login") {
   }
 }
 
-TEST_CASE("inbox: sessions expire when idle and absolutely") {
-  InboxFixture f;
+TEST_CASE_TEMPLATE("inbox: sessions expire when idle and absolutely", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  InboxFixture f(B::backend);
   f.account("anna", "admin", {});
   SUBCASE("idle 8 h") {
     const auto cookie = f.login("anna");
@@ -168,8 +171,9 @@ TEST_CASE("inbox: sessions expire when idle and absolutely") {
   }
 }
 
-TEST_CASE("inbox: the login form itself needs its CSRF token") {
-  InboxFixture f;
+TEST_CASE_TEMPLATE("inbox: the login form itself needs its CSRF token", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  InboxFixture f(B::backend);
   f.account("anna", "admin", {});
   auto r = f.call("POST", "/inbox/login", "bb_inbox_pre=00112233445566778899aabbccddeeff",
                   std::string("login=anna&password=") + kPassword + "&csrf=00");
@@ -177,8 +181,9 @@ TEST_CASE("inbox: the login form itself needs its CSRF token") {
   CHECK(InboxFixture::setCookie(r, "bb_inbox").empty());
 }
 
-TEST_CASE("inbox: a POST without or with a wrong CSRF token changes nothing") {
-  InboxFixture f;
+TEST_CASE_TEMPLATE("inbox: a POST without or with a wrong CSRF token changes nothing", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  InboxFixture f(B::backend);
   f.account("anna", "admin", {});
   const auto number = f.report("citizen-1", "schlagloch", "Loch in der Straße");
   const auto cookie = f.login("anna");
@@ -219,12 +224,13 @@ TEST_CASE("inbox: a POST without or with a wrong CSRF token changes nothing") {
 namespace bb::test {
 namespace {
 
-TEST_CASE("inbox: behind a trusted proxy one attacked account locks out neither another account "
-          "nor another client") {
+TEST_CASE_TEMPLATE("inbox: behind a trusted proxy one attacked account locks out neither another account "
+          "nor another client", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
   // nginx on the same host: every request comes from 127.0.0.1 with X-Forwarded-For.
   auto trusted = bb::config::parseCidrList("127.0.0.1/32, ::1/128");
   REQUIRE(trusted.has_value());
-  InboxFixture f(50, *trusted);
+  InboxFixture f(50, *trusted, B::backend);
   f.account("anna", "agent", {"tiefbau"});
   f.account("bert", "agent", {"tiefbau"});
   f.extra_headers["x-forwarded-for"] = "198.51.100.66";
@@ -249,8 +255,9 @@ TEST_CASE("inbox: behind a trusted proxy one attacked account locks out neither 
   CHECK(f.loginResponse("bert", kPassword, "127.0.0.1").status == 429);
 }
 
-TEST_CASE("inbox: from an untrusted source the forwarding headers are ignored") {
-  InboxFixture f;  // no trusted proxies
+TEST_CASE_TEMPLATE("inbox: from an untrusted source the forwarding headers are ignored", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  InboxFixture f(B::backend);  // no trusted proxies
   f.account("bert", "agent", {"tiefbau"});
   // Nine failures from one address, each claiming a different client.
   for (int i = 0; i < 9; ++i) {

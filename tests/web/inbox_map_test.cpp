@@ -8,7 +8,7 @@
 #include <set>
 
 #include "bot/geo/street_lines.hpp"
-#include "storage/sqlite_gazetteer.hpp"
+#include "support/stores_of.hpp"
 #include "web/inbox/ticket_map.hpp"
 
 namespace bb::test {
@@ -98,8 +98,9 @@ std::vector<geo::StreetPoints> syntheticCity(int streets, int per_street) {
   return out;
 }
 
-TEST_CASE("inbox map: one pin per located ticket, titled, and no URL but the ticket links") {
-  EngineHarness h;
+TEST_CASE_TEMPLATE("inbox map: one pin per located ticket, titled, and no URL but the ticket links", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  EngineHarness h(B::backend);
   std::vector<Pin> pins;
   // Twelve tickets on a 4 × 3 grid about 800 m apart: none share a grid cell of the drawing.
   for (int i = 0; i < 12; ++i) {
@@ -138,9 +139,10 @@ TEST_CASE("inbox map: one pin per located ticket, titled, and no URL but the tic
   CHECK(contains(legend, "mehrere Meldungen nah beieinander"));
 }
 
-TEST_CASE("inbox map: dense pins become one cluster with their count, linking the list narrowed "
-          "to them") {
-  EngineHarness h;
+TEST_CASE_TEMPLATE("inbox map: dense pins become one cluster with their count, linking the list narrowed "
+          "to them", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  EngineHarness h(B::backend);
   std::vector<Pin> pins;
   for (int i = 0; i < 5; ++i) {  // five reports within 20 m of the Marienplatz
     pins.push_back(Pin{200 + i, i == 0 ? "erledigt" : "eingegangen", i == 0 ? "Erledigt" : "Eingegangen",
@@ -215,8 +217,9 @@ TEST_CASE("inbox map: street lines follow the addresses along the street and spl
   CHECK(lines[0].points.back().lon < lines[1].points.front().lon);
 }
 
-TEST_CASE("inbox map: a city-sized gazetteer keeps the map small") {
-  EngineHarness h;
+TEST_CASE_TEMPLATE("inbox map: a city-sized gazetteer keeps the map small", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  EngineHarness h(B::backend);
   // 1,500 streets with 16 addresses each (24,000 addresses): a town of 30,000–60,000 people.
   const auto lines = geo::buildStreetLines(syntheticCity(1500, 16));
   REQUIRE(lines.size() == 1500);
@@ -254,10 +257,11 @@ TEST_CASE("inbox map: a city-sized gazetteer keeps the map small") {
   CHECK(contains(near, "class=\"street-label\""));  // zoomed in: streets carry their names
 }
 
-TEST_CASE("inbox map: the gazetteer's street lines are built once per import") {
-  EngineHarness h;
-  storage::SqliteGazetteer gazetteer(*h.db, h.clock);
-  auto empty = gazetteer.streetLines();
+TEST_CASE_TEMPLATE("inbox map: the gazetteer's street lines are built once per import", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  EngineHarness h(B::backend);
+  auto gazetteer = test::gazetteerOf(h);
+  auto empty = gazetteer->streetLines();
   REQUIRE(empty);
   CHECK((*empty)->empty());
   geo::GazetteerImport data;
@@ -269,19 +273,19 @@ TEST_CASE("inbox map: the gazetteer's street lines are built once per import") {
   }
   data.streets.push_back(geo::StreetRecord{"Am Priel", "85560", "Ebersberg", {48.076, 11.972}});
   h.clock.advance(std::chrono::seconds(1));
-  REQUIRE(gazetteer.replace(data));
-  auto first = gazetteer.streetLines();
+  REQUIRE(gazetteer->replace(data));
+  auto first = gazetteer->streetLines();
   REQUIRE(first);
   REQUIRE((*first)->size() == 1);
   CHECK((*first)->front().name == "Marienplatz");
   CHECK((*first)->front().points.size() == 6);
-  auto again = gazetteer.streetLines();
+  auto again = gazetteer->streetLines();
   REQUIRE(again);
   CHECK(again->get() == first->get());  // cached
   data.addresses.resize(3);
   h.clock.advance(std::chrono::seconds(1));
-  REQUIRE(gazetteer.replace(data));
-  auto after = gazetteer.streetLines();
+  REQUIRE(gazetteer->replace(data));
+  auto after = gazetteer->streetLines();
   REQUIRE(after);
   CHECK(after->get() != first->get());
   CHECK((*after)->front().points.size() == 3);
@@ -408,8 +412,9 @@ std::pair<long, long> slippyTile(double lat, double lon, int z) {
 
 }  // namespace
 
-TEST_CASE("inbox map: with the city's tile server its tiles lie under the drawing and cover it") {
-  EngineHarness h;
+TEST_CASE_TEMPLATE("inbox map: with the city's tile server its tiles lie under the drawing and cover it", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  EngineHarness h(B::backend);
   const Pin marktplatz{7, "eingegangen", "Eingegangen", geo::LatLon{48.0777, 11.9706}};
   web::map::View place;
   place.area = web::map::around(marktplatz.at, 250);
@@ -471,8 +476,9 @@ TEST_CASE("inbox map: with the city's tile server its tiles lie under the drawin
   CHECK_FALSE(contains(web::map::renderSvg(demoLayers(h.flows, nullptr), {marktplatz}, place), "<image"));
 }
 
-TEST_CASE("inbox map: the pages load tiles only from the configured tile server, named in the CSP") {
-  InboxFixture f;
+TEST_CASE_TEMPLATE("inbox map: the pages load tiles only from the configured tile server, named in the CSP", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  InboxFixture f(B::backend);
   const auto number = std::to_string(f.report("anna", "muell", "Sperrmüll"));
   f.account("chefin", "admin", {});
   {

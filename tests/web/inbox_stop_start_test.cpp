@@ -115,8 +115,9 @@ TEST_CASE_TEMPLATE("stop everything: no status news or staff reply reaches a sto
   CHECK(contains(h.replyText("rita"), "„start“"));
 }
 
-TEST_CASE("stop everything: start turns ticket news and staff replies back on") {
-  StoppedTicket t;
+TEST_CASE_TEMPLATE("stop everything: start turns ticket news and staff replies back on", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  StoppedTicket t(B::backend);
   auto& h = t.f.h;
   stop(h, "rita", "stop:all");
   REQUIRE(t.changeStatus("in_bearbeitung", "") == 303);
@@ -142,8 +143,9 @@ TEST_CASE("stop everything: start turns ticket news and staff replies back on") 
   CHECK(contains(h.replyText("rita"), h.text("menu.prompt")));
 }
 
-TEST_CASE("stop subscriptions only: ticket news and staff replies keep coming") {
-  StoppedTicket t;
+TEST_CASE_TEMPLATE("stop subscriptions only: ticket news and staff replies keep coming", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  StoppedTicket t(B::backend);
   auto& h = t.f.h;
   CHECK(contains(stop(h, "rita", "stop:subscriptions"), h.text("stop.subscriptions_done")));
   CHECK(t.f.count("SELECT count(*) FROM citizens WHERE notifications_stopped_at IS NOT NULL") == 0);
@@ -155,8 +157,9 @@ TEST_CASE("stop subscriptions only: ticket news and staff replies keep coming") 
   CHECK_FALSE(contains(t.page(), "notifications-stopped"));
 }
 
-TEST_CASE("stop everything: news still waiting in the outbox is withheld, not sent later") {
-  StoppedTicket t;
+TEST_CASE_TEMPLATE("stop everything: news still waiting in the outbox is withheld, not sent later", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  StoppedTicket t(B::backend);
   auto& h = t.f.h;
   REQUIRE(t.changeStatus("in_bearbeitung", "Trupp ist unterwegs.") == 303);
   REQUIRE(t.reply("Wir schauen uns das an.").status == 303);

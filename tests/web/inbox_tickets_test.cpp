@@ -184,8 +184,9 @@ TEST_CASE_TEMPLATE("inbox: keyset pagination walks every ticket once, in order",
   CHECK(contains(r.body, "Offen <b>7</b>"));
 }
 
-TEST_CASE("inbox: citizen text with markup renders inert") {
-  InboxFixture f;
+TEST_CASE_TEMPLATE("inbox: citizen text with markup renders inert", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  InboxFixture f(B::backend);
   const auto number = f.report("citizen-x", "schlagloch", kXss);
   f.account("anna", "admin", {});
   const auto cookie = f.login("anna");
@@ -385,8 +386,9 @@ TEST_CASE("inbox: working days follow Berlin calendar days, not UTC ones") {
   CHECK(web::views::workingDaysLabel(3) == "3 Arbeitstage");
 }
 
-TEST_CASE("inbox: the ticket and the audit log show Berlin local time") {
-  InboxFixture f;
+TEST_CASE_TEMPLATE("inbox: the ticket and the audit log show Berlin local time", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  InboxFixture f(B::backend);
   // The fake clock stands at 2026-11-18 11:06:40 UTC: 12:06 in Berlin (CET).
   REQUIRE(f.h.clock.now() == bb::SysTime(std::chrono::seconds(1'795'000'000)));
   const auto number = f.report("citizen-time", "schlagloch", "Loch vor der Apotheke");

@@ -155,8 +155,9 @@ void checkError(const HttpResponse& r, int status) {
 
 }  // namespace
 
-TEST_CASE("open311: discovery, services and service definitions answer like the spec") {
-  Open311Fixture f;
+TEST_CASE_TEMPLATE("open311: discovery, services and service definitions answer like the spec", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  Open311Fixture f(B::backend);
   auto d = f.api.discovery(Open311Fixture::get({"json"}));
   CHECK(d.status == 200);
   const json disc = body(d);
@@ -326,8 +327,9 @@ TEST_CASE_TEMPLATE("open311: POST requests creates a ticket that shows up in GET
   }
 }
 
-TEST_CASE("open311: POST requests refuses a missing or wrong api_key and bad input") {
-  Open311Fixture f;
+TEST_CASE_TEMPLATE("open311: POST requests refuses a missing or wrong api_key and bad input", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  Open311Fixture f(B::backend);
   const std::string key = f.key("stadt-app", {"tiefbau-kernstadt"});
   checkError(f.api.createRequest(Open311Fixture::form(
                  {"json"}, "service_code=schlagloch&lat=48.0777&long=11.9706")),
@@ -465,8 +467,9 @@ TEST_CASE_TEMPLATE("backoffice: api keys are required, hashed, and scoped to dep
   }
 }
 
-TEST_CASE("backoffice: /api/v1 status, note and external ref reach followers and the case queue") {
-  Open311Fixture f;
+TEST_CASE_TEMPLATE("backoffice: /api/v1 status, note and external ref reach followers and the case queue", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  Open311Fixture f(B::backend);
   f.h.onboard("anna");
   const auto n = f.h.report("anna", "schlagloch", bb::test::kMarktplatz);
   (void)f.h.replies("anna");
@@ -501,8 +504,9 @@ TEST_CASE("backoffice: /api/v1 status, note and external ref reach followers and
   CHECK(open[0]["status_notes"] == "Asphalt bestellt");
 }
 
-TEST_CASE("backoffice: the case queue entry commits with the change, without personal data") {
-  Open311Fixture f;
+TEST_CASE_TEMPLATE("backoffice: the case queue entry commits with the change, without personal data", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  Open311Fixture f(B::backend);
   const auto n = f.reportWithPhone("anna", "schlagloch", bb::test::kMarktplatz);
   REQUIRE(f.h.engine->changeTicketStatus(n, "in_pruefung", "", "staff:x"));
   auto entries = f.cases.caseEntriesOf(n);
@@ -576,8 +580,9 @@ TEST_CASE("backoffice: W3C datetimes and the public grid") {
   CHECK(std::fabs(a.lat - 48.07771) < 25.0 / 111320.0);
 }
 
-TEST_CASE("open311: address names the public rounded point by its nearest address") {
-  Open311Fixture f;
+TEST_CASE_TEMPLATE("open311: address names the public rounded point by its nearest address", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  Open311Fixture f(B::backend);
   auto demo = bb::geo::readGazetteerFile(
       std::string(BB_SOURCE_DIR) + "/config/ebersberg/gazetteer.csv", "csv");
   REQUIRE(demo.has_value());
@@ -608,8 +613,9 @@ TEST_CASE("open311: address names the public rounded point by its nearest addres
   CHECK(asked[0].first == exact.lat);
 }
 
-TEST_CASE("open311: a repeated update_id is applied once and tells the citizen once") {
-  Open311Fixture f;
+TEST_CASE_TEMPLATE("open311: a repeated update_id is applied once and tells the citizen once", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  Open311Fixture f(B::backend);
   const auto n = f.reportWithPhone("anna", "schlagloch", bb::test::kMarktplatz);
   (void)f.h.replies("anna");
   const std::string key = f.key("kfa", {"tiefbau-kernstadt"});
@@ -659,8 +665,9 @@ TEST_CASE_TEMPLATE("open311: servicerequestupdates pages through more than one p
   checkError(page("1", "1001"), 400);
 }
 
-TEST_CASE("open311: jurisdiction_id is checked on every route that takes it") {
-  Open311Fixture f;
+TEST_CASE_TEMPLATE("open311: jurisdiction_id is checked on every route that takes it", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  Open311Fixture f(B::backend);
   const auto n = f.reportWithPhone("anna", "schlagloch", bb::test::kMarktplatz);
   const std::string key = f.key("kfa", {"tiefbau-kernstadt"});
   bb::web::Open311Options options;
@@ -693,8 +700,9 @@ TEST_CASE("open311: jurisdiction_id is checked on every route that takes it") {
   CHECK(api.updates(Open311Fixture::get({"json"})).status == 200);
 }
 
-TEST_CASE("open311: POSTed requests outside the city limits are refused, inside get their district") {
-  Open311Fixture f;
+TEST_CASE_TEMPLATE("open311: POSTed requests outside the city limits are refused, inside get their district", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  Open311Fixture f(B::backend);
   const std::string key = f.key("stadt-app", {"*"});
   auto create = [&](const std::string& lat, const std::string& lon) {
     return f.api.createRequest(Open311Fixture::form(
@@ -706,7 +714,8 @@ TEST_CASE("open311: POSTed requests outside the city limits are refused, inside 
   CHECK(f.h.scalar("SELECT count(*) FROM case_queue") == 0);
   auto inside = create("48.0777", "11.9706");
   REQUIRE(inside.status == 200);
-  auto entries = f.cases.caseEntriesOf(std::stoll(body(inside)[0]["service_request_id"].get<std::string>()));
+  const std::string number = body(inside)[0]["service_request_id"];
+  auto entries = f.cases.caseEntriesOf(std::stoll(number));
   REQUIRE(entries);
   REQUIRE(entries->size() == 1);
   CHECK((*entries)[0].department == "tiefbau-kernstadt");  // routed by the district

@@ -4,7 +4,6 @@
 
 #include <doctest/doctest.h>
 
-#include <SQLiteCpp/SQLiteCpp.h>
 
 #include "bot/text/local_time.hpp"
 #include "tests/web/inbox_fixture.hpp"
@@ -19,8 +18,9 @@ using namespace std::chrono_literals;
 constexpr auto kDay = std::chrono::hours(24);
 
 struct ParticipationFixture : InboxFixture {
-  ParticipationFixture()
-      : moderation(inbox->desk(), *h.participation, media_store),
+  explicit ParticipationFixture(bb::test::Backend backend = bb::test::Backend::Sqlite)
+      : InboxFixture(backend),
+        moderation(inbox->desk(), *h.participation, media_store),
         public_page(*h.participation, h.clock,
                     web::PublicParticipationOptions{"https://stadt.example", 20}, &media_store) {
     for (auto& r : moderation.routes()) { routes.push_back(r); }
@@ -66,14 +66,9 @@ struct ParticipationFixture : InboxFixture {
     REQUIRE(cleaned.has_value());
     auto content = media_store.put(*cleaned);
     REQUIRE(content.has_value());
-    REQUIRE(h.db->write([&](SQLite::Database& db) {
-      SQLite::Statement m(db, "INSERT INTO media (id, pseudonym, channel, source_ref, status, "
-                              "content_id, mime_type, created_at) VALUES (?, 'p-anna', 'webchat', "
-                              "'x', 'ready', ?, 'image/jpeg', 0)");
-      m.bind(1, media_id);
-      m.bind(2, *content);
-      m.exec();
-    }));
+    h.execute("INSERT INTO media (id, pseudonym, channel, source_ref, status, content_id, "
+              "mime_type, created_at) VALUES (" + std::to_string(media_id) + ", 'p-anna', "
+              "'webchat', 'x', 'ready', '" + *content + "', 'image/jpeg', 0)");
     NewProposal p;
     p.campaign_id = campaign;
     p.source_event = media_id;
@@ -102,8 +97,9 @@ bool has(const std::string& body, const std::string& needle) {
 
 }  // namespace
 
-TEST_CASE("participation web: nothing is public before moderation, and no author identity") {
-  ParticipationFixture f;
+TEST_CASE_TEMPLATE("participation web: nothing is public before moderation, and no author identity", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  ParticipationFixture f(B::backend);
   const auto id = f.submit("anna", "Trinkbrunnen am Marktplatz", kXss);
   auto page = f.call("GET", "/beteiligung");
   REQUIRE(page.status == 200);
@@ -150,8 +146,9 @@ TEST_CASE("participation web: nothing is public before moderation, and no author
                 "'proposal=" + std::to_string(id) + "'") == 1);
 }
 
-TEST_CASE("participation web: comments are public only after moderation, rejects need a reason") {
-  ParticipationFixture f;
+TEST_CASE_TEMPLATE("participation web: comments are public only after moderation, rejects need a reason", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  ParticipationFixture f(B::backend);
   const auto id = f.submit("anna", "Bank", "Am See");
   REQUIRE(f.h.participation->publishProposal(id));
   f.h.clock.advance(10 * kDay);
@@ -184,8 +181,9 @@ TEST_CASE("participation web: comments are public only after moderation, rejects
   CHECK(has(detail.body, "1 Kommentare"));
 }
 
-TEST_CASE("participation web: only moderators and admins moderate, CSRF is checked") {
-  ParticipationFixture f;
+TEST_CASE_TEMPLATE("participation web: only moderators and admins moderate, CSRF is checked", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  ParticipationFixture f(B::backend);
   const auto id = f.submit("anna", "Bank", "Am See");
   f.account("agent", "agent", {"tiefbau"});
   const auto agent = f.login("agent");
@@ -202,8 +200,9 @@ TEST_CASE("participation web: only moderators and admins moderate, CSRF is check
   CHECK(f.post(mod, "/inbox/beteiligung/kampagne", "csrf=" + f.csrf(mod) + "&title=X").status == 403);
 }
 
-TEST_CASE("participation web: an outcome posted twice is told to author and supporters once") {
-  ParticipationFixture f;
+TEST_CASE_TEMPLATE("participation web: an outcome posted twice is told to author and supporters once", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  ParticipationFixture f(B::backend);
   const auto id = f.submit("anna", "Radweg", "Entlang der Bahn");
   REQUIRE(f.h.participation->publishProposal(id));
   f.h.clock.advance(10 * kDay);
@@ -237,8 +236,9 @@ TEST_CASE("participation web: an outcome posted twice is told to author and supp
   CHECK(has(f.call("GET", "/beteiligung/feed.atom").body, "Fachausschuss: angenommen"));
 }
 
-TEST_CASE("participation web: merging through the inbox, a merged proposal points to its target") {
-  ParticipationFixture f;
+TEST_CASE_TEMPLATE("participation web: merging through the inbox, a merged proposal points to its target", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  ParticipationFixture f(B::backend);
   const auto a = f.submit("anna", "Bank A", "x");
   const auto b = f.submit("ben", "Bank B", "y");
   REQUIRE(f.h.participation->publishProposal(a));
@@ -254,8 +254,9 @@ TEST_CASE("participation web: merging through the inbox, a merged proposal point
   CHECK(has(f.call("GET", "/beteiligung").body, "data-count=\"1\""));
 }
 
-TEST_CASE("participation web: an admin creates and edits campaigns, bad dates are refused") {
-  ParticipationFixture f;
+TEST_CASE_TEMPLATE("participation web: an admin creates and edits campaigns, bad dates are refused", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  ParticipationFixture f(B::backend);
   f.account("admin", "admin", {});
   const auto cookie = f.login("admin");
   const std::string csrf = f.csrf(cookie);
@@ -268,7 +269,7 @@ TEST_CASE("participation web: an admin creates and edits campaigns, bad dates ar
   CHECK(r.status == 303);
   CHECK(f.count("SELECT COUNT(*) FROM campaigns WHERE title = 'Bürgerhaushalt 2028' AND "
                 "max_proposals_per_citizen = 5 AND support_threshold = 100 AND topics = "
-                "'Verkehr' || char(10) || 'Kultur'") == 1);
+                "'Verkehr' || " + std::string(f.h.pg ? "chr(10)" : "char(10)") + " || 'Kultur'") == 1);
   const auto id = f.count("SELECT id FROM campaigns WHERE title = 'Bürgerhaushalt 2028'");
   r = f.post(cookie, "/inbox/beteiligung/kampagne/" + std::to_string(id),
              "csrf=" + csrf + "&title=X&max_proposals=5&threshold=100" +
@@ -288,9 +289,10 @@ TEST_CASE("participation web: an admin creates and edits campaigns, bad dates ar
 }
 
 
-TEST_CASE("participation web: a proposal's typed address and photo are public only as the "
-          "moderator approves them") {
-  ParticipationFixture f;
+TEST_CASE_TEMPLATE("participation web: a proposal's typed address and photo are public only as the "
+          "moderator approves them", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  ParticipationFixture f(B::backend);
   const auto plain = f.submitWithPlaceAndPhoto("Brunnen ohne Foto", 701);
   const auto pictured = f.submitWithPlaceAndPhoto("Brunnen mit Foto", 702);
   const std::string plain_path = "/beteiligung/vorschlag/" + std::to_string(plain);

@@ -127,8 +127,9 @@ TEST_CASE_TEMPLATE("staff digest: once a Berlin day from the set hour, counts of
   CHECK((*root_setting)->last_day == "2026-11-20");
 }
 
-TEST_CASE("staff digest: a day without new work sends nothing, new citizen messages count") {
-  InboxFixture f;
+TEST_CASE_TEMPLATE("staff digest: a day without new work sends nothing, new citizen messages count", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  InboxFixture f(B::backend);
   const auto root = f.account("root", "admin", {});
   const auto number = std::to_string(f.report("anna", "schlagloch", "Tiefes Loch"));
   REQUIRE(f.inbox_store->setDigest(root, "root@stadt.example", true, audit(root)));
@@ -186,8 +187,9 @@ TEST_CASE_TEMPLATE("staff digest: a failing mail is retried, given up for the da
   CHECK_FALSE(contains(page.body, "nicht gesendet"));
 }
 
-TEST_CASE("staff digest: Mein Konto turns it on and off, checks the address, only where mail is set up") {
-  InboxFixture f;
+TEST_CASE_TEMPLATE("staff digest: Mein Konto turns it on and off, checks the address, only where mail is set up", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  InboxFixture f(B::backend);
   f.options.digest_hour = 7;
   f.restart();
   const auto lamp = f.account("lamp", "agent", {"bauhof"});

@@ -8,9 +8,9 @@
 
 #include "bot/conversation/citizen_message.hpp"
 #include "bot/geo/import.hpp"
-#include "storage/sqlite_inbox_store.hpp"
 #include "support/engine_harness.hpp"
 #include "support/privacy_checks.hpp"
+#include "support/stores_of.hpp"
 #include "web/webchat.hpp"
 
 using bb::HttpRequest;
@@ -132,8 +132,9 @@ TEST_CASE_TEMPLATE("webchat: the message rate per session is limited", B, bb::te
   CHECK(f.chat->send(f.post(R"({"text":"status 1"})")).status == 202);
 }
 
-TEST_CASE("webchat: a whole report with a photo, the photo is cleaned, the follow page shows it") {
-  ChatFixture f;
+TEST_CASE_TEMPLATE("webchat: a whole report with a photo, the photo is cleaned, the follow page shows it", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  ChatFixture f(30, B::backend);
   REQUIRE(f.chat->send(f.post(R"({"text":"Hallo"})")).status == 202);
   auto first = f.poll();
   REQUIRE(first["messages"].size() == 1);
@@ -162,15 +163,13 @@ TEST_CASE("webchat: a whole report with a photo, the photo is cleaned, the follo
   CHECK(f.h.scalar("SELECT count(*) FROM tickets") == 1);
   CHECK(f.h.scalar("SELECT count(*) FROM ticket_photos") == 2);
   // The stored files are the cleaned ones: exiftool -a -G1 finds no GPS, make, model or time.
-  auto contents = f.h.db->read([](SQLite::Database& raw) {
-    std::vector<std::string> ids;
-    SQLite::Statement q(raw, "SELECT content_id FROM media ORDER BY id");
-    while (q.executeStep()) { ids.push_back(q.getColumn(0).getString()); }
-    return ids;
-  });
-  REQUIRE(contents.has_value());
-  REQUIRE(contents->size() == 2);
-  for (const auto& content : *contents) {
+  std::vector<std::string> contents;
+  for (int i = 0; i < f.h.scalar("SELECT count(*) FROM media"); ++i) {
+    contents.push_back(f.h.textOf("SELECT content_id FROM media ORDER BY id LIMIT 1 OFFSET " +
+                                  std::to_string(i)));
+  }
+  REQUIRE(contents.size() == 2);
+  for (const auto& content : contents) {
     auto stored = f.media.read(content);
     REQUIRE(stored.has_value());
     CHECK(stored->find("Exif") == std::string::npos);
@@ -241,8 +240,9 @@ TEST_CASE_TEMPLATE("webchat: the follow page shows its times in Berlin local tim
   CHECK(page.body.find("UTC") == std::string::npos);
 }
 
-TEST_CASE("webchat: the follow page names the place by its nearest address, not citizen text") {
-  ChatFixture f;
+TEST_CASE_TEMPLATE("webchat: the follow page names the place by its nearest address, not citizen text", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  ChatFixture f(30, B::backend);
   auto demo = bb::geo::readGazetteerFile(
       std::string(BB_SOURCE_DIR) + "/config/ebersberg/gazetteer.csv", "csv");
   REQUIRE(demo.has_value());
@@ -333,8 +333,9 @@ TEST_CASE("webchat: static assets are served by name only") {
   CHECK(found);
 }
 
-TEST_CASE("webchat: the follow page shows the city's replies – a malformed link gets a friendly page") {
-  ChatFixture f;
+TEST_CASE_TEMPLATE("webchat: the follow page shows the city's replies – a malformed link gets a friendly page", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  ChatFixture f(30, B::backend);
   f.h.onboard("citizen");
   const auto number = f.h.report("citizen", "graffiti", bb::test::kMarktplatz);
   std::string follow_url;
@@ -345,14 +346,14 @@ TEST_CASE("webchat: the follow page shows the city's replies – a malformed lin
   auto citizen = f.h.store->citizen(f.h.pseudonym("citizen"));
   REQUIRE(citizen);
   REQUIRE(*citizen);
-  bb::storage::SqliteInboxStore inbox(*f.h.db);
+  auto inbox = bb::test::inboxStoreOf(f.h);
   bb::AuditEntry audit;
   audit.at = f.h.clock.now();
   audit.actor = "mia";
   audit.action = "reply";
-  REQUIRE(inbox.addStaffReply(number, bb::CitizenMessage::staffReply(**citizen, number).text("x").build(),
+  REQUIRE(inbox->addStaffReply(number, bb::CitizenMessage::staffReply(**citizen, number).text("x").build(),
                               "Wir entfernen das Graffiti <bald>.", audit));
-  REQUIRE(inbox.addInternalNote(number, "Nur intern: Firma Maier", audit));
+  REQUIRE(inbox->addInternalNote(number, "Nur intern: Firma Maier", audit));
   HttpRequest follow;
   follow.matches.push_back(follow_url.substr(follow_url.rfind('/') + 1));
   auto page = f.chat->follow(follow);
