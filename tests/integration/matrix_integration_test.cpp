@@ -10,7 +10,6 @@
 
 #include <httplib.h>
 #include <nlohmann/json.hpp>
-#include <SQLiteCpp/SQLiteCpp.h>
 
 #include <array>
 #include <cstdio>
@@ -27,6 +26,7 @@
 
 #include "bot/security/crypto.hpp"
 #include "support/privacy_checks.hpp"
+#include "support/server_database.hpp"
 #include "support/server_process.hpp"
 #include "tests/support/openapi_validator.hpp"
 
@@ -221,6 +221,8 @@ struct Sent {
 };
 
 struct Run {
+  explicit Run(bb::test::Backend on) : backend(on) {}
+  bb::test::Backend backend;
   bb::test::TempDir dir;
   FakeHomeserver hs;
   bb::test::ServerProcess server;
@@ -229,13 +231,12 @@ struct Run {
   std::vector<std::pair<std::string, std::string>> posted;  //!< (txnId, body)
   std::vector<std::string> wire_ids;  //!< every event id the citizen's events carried
 
-  std::string dbPath() const { return dir.path() + "/db.sqlite"; }
+  bb::test::ServerDatabase database{backend, dir.path() + "/db.sqlite"};
   std::string mediaDir() const { return dir.path() + "/media"; }
 
   void start() {
-    const std::map<std::string, std::string> env = {
+    std::map<std::string, std::string> env = {
         {"BUERGERBOX_SERVER_PORT", "0"},
-        {"BUERGERBOX_STORAGE_PATH", dbPath()},
         {"BUERGERBOX_STORAGE_MEDIA_DIR", mediaDir()},
         {"BUERGERBOX_WEBCHAT_ENABLED", "false"},
         {"BUERGERBOX_MATRIX_ENABLED", "true"},
@@ -251,6 +252,7 @@ struct Run {
         {"BUERGERBOX_PRIVACY_ENCRYPTION_KEY", bb::test::testKey('4')},
         {"BUERGERBOX_LOG_LEVEL", "debug"},  // the privacy scan reads the most verbose log
     };
+    env.merge(database.env());
     REQUIRE_MESSAGE(server.start("config/demo.json", env), server.log());
   }
 
@@ -304,16 +306,8 @@ struct Run {
     say(number);
   }
 
-  std::int64_t scalar(const std::string& sql) {
-    SQLite::Database db(dbPath(), SQLite::OPEN_READONLY);
-    db.setBusyTimeout(2000);
-    return db.execAndGet(sql).getInt64();
-  }
-  std::string text(const std::string& sql) {
-    SQLite::Database db(dbPath(), SQLite::OPEN_READONLY);
-    db.setBusyTimeout(2000);
-    return db.execAndGet(sql).getString();
-  }
+  std::int64_t scalar(const std::string& sql) { return database.scalar(sql); }
+  std::string text(const std::string& sql) { return database.text(sql); }
   void settle(std::chrono::seconds timeout = 15s) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     for (;;) {
@@ -430,8 +424,9 @@ std::string run(const std::string& command) {
 
 }  // namespace
 
-TEST_CASE("matrix: a whole defect report through the real server and a fake homeserver") {
-  Run r;
+TEST_CASE_TEMPLATE("matrix: a whole defect report through the real server and a fake homeserver", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  Run r(B::backend);
   r.start();
   const std::string bearer = std::string("Bearer ") + kHsToken;
 
@@ -586,16 +581,17 @@ TEST_CASE("matrix: a whole defect report through the real server and a fake home
   CHECK(ids.size() > 20);
   for (const char* id : {kCitizen, kRoom, "signal_8b1f0c2d"}) { ids.emplace_back(id); }
   const std::vector<std::string> identifiers = bb::test::identifierNeedles(ids);
-  CHECK(bb::test::leaksInFiles(bb::test::databaseFiles(r.dbPath()), identifiers) ==
+  CHECK(bb::test::leaksInFiles(r.database.filesToScan(), identifiers) ==
         std::vector<std::string>{});
   CHECK(r.server.stop(SIGTERM) == 0);
-  CHECK(bb::test::leaksInFiles(bb::test::databaseFiles(r.dbPath()), identifiers) ==
+  CHECK(bb::test::leaksInFiles(r.database.filesToScan(), identifiers) ==
         std::vector<std::string>{});
   CHECK(bb::test::leaksInText(r.server.log(), identifiers) == std::vector<std::string>{});
 }
 
-TEST_CASE("matrix: a group invite is declined, a room that grows beyond two is left once") {
-  Run r;
+TEST_CASE_TEMPLATE("matrix: a group invite is declined, a room that grows beyond two is left once", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  Run r(B::backend);
   r.start();
   const std::string group = "!gRoUpRoOm7:example.org";
   const auto calls = [&r](const std::string& room, const std::string& method,

@@ -3,13 +3,12 @@
 // fake answers getUpdates with queued updates. Every call the server makes is recorded: replies
 // (inline keyboards with the right callback_data, the location keyboard), answerCallbackQuery
 // for every callback, getFile + the file download for the photo. The ticket and the cleaned
-// photo are checked in the server's own SQLite file and media folder.
+// photo are checked in the server's own database (SQLite or PostgreSQL: each runs on both) and media folder.
 
 #include <doctest/doctest.h>
 
 #include <httplib.h>
 #include <nlohmann/json.hpp>
-#include <SQLiteCpp/SQLiteCpp.h>
 
 #include <array>
 #include <condition_variable>
@@ -22,6 +21,7 @@
 #include <vector>
 
 #include "support/privacy_checks.hpp"
+#include "support/server_database.hpp"
 #include "support/server_process.hpp"
 
 namespace {
@@ -153,9 +153,10 @@ private:
 };
 
 struct Run {
-  explicit Run(std::string mode_name) : mode(std::move(mode_name)) {}
+  Run(std::string mode_name, bb::test::Backend on) : mode(std::move(mode_name)), backend(on) {}
 
   std::string mode;
+  bb::test::Backend backend;
   bb::test::TempDir dir;
   FakeBotApi api;
   bb::test::ServerProcess server;
@@ -163,13 +164,12 @@ struct Run {
   std::vector<std::string> wire_ids;  //!< message ids the citizen's updates carried
   int callbacks = 0;
 
-  std::string dbPath() const { return dir.path() + "/db.sqlite"; }
+  bb::test::ServerDatabase database{backend, dir.path() + "/db.sqlite"};
   std::string mediaDir() const { return dir.path() + "/media"; }
 
   void start() {
-    const std::map<std::string, std::string> env = {
+    std::map<std::string, std::string> env = {
         {"BUERGERBOX_SERVER_PORT", "0"},
-        {"BUERGERBOX_STORAGE_PATH", dbPath()},
         {"BUERGERBOX_STORAGE_MEDIA_DIR", mediaDir()},
         {"BUERGERBOX_WEBCHAT_ENABLED", "false"},
         {"BUERGERBOX_TELEGRAM_ENABLED", "true"},
@@ -184,6 +184,7 @@ struct Run {
         {"BUERGERBOX_PRIVACY_ENCRYPTION_KEY", bb::test::testKey('4')},
         {"BUERGERBOX_LOG_LEVEL", "debug"},  // the privacy scan reads the most verbose log
     };
+    env.merge(database.env());
     REQUIRE_MESSAGE(server.start("config/demo.json", env), server.log());
   }
 
@@ -250,16 +251,8 @@ struct Run {
     settle();
   }
 
-  std::int64_t scalar(const std::string& sql) {
-    SQLite::Database db(dbPath(), SQLite::OPEN_READONLY);
-    db.setBusyTimeout(2000);
-    return db.execAndGet(sql).getInt64();
-  }
-  std::string textOf(const std::string& sql) {
-    SQLite::Database db(dbPath(), SQLite::OPEN_READONLY);
-    db.setBusyTimeout(2000);
-    return db.execAndGet(sql).getString();
-  }
+  std::int64_t scalar(const std::string& sql) { return database.scalar(sql); }
+  std::string textOf(const std::string& sql) { return database.text(sql); }
   template <typename Pred>
   void waitFor(Pred pred, const char* what, std::chrono::seconds timeout = 15s) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -393,7 +386,7 @@ void defectReport(Run& r) {
   ids.push_back(std::to_string(kChat));
   ids.push_back("Erika");
   const std::vector<std::string> identifiers = bb::test::identifierNeedles(ids);
-  CHECK(bb::test::leaksInFiles(bb::test::databaseFiles(r.dbPath()), identifiers) ==
+  CHECK(bb::test::leaksInFiles(r.database.filesToScan(), identifiers) ==
         std::vector<std::string>{});
   CHECK(log.find("level=debug") != std::string::npos);
   std::vector<std::string> needles = identifiers;
@@ -406,8 +399,9 @@ void defectReport(Run& r) {
 
 }  // namespace
 
-TEST_CASE("telegram: a whole defect report through the real server in webhook mode") {
-  Run r("webhook");
+TEST_CASE_TEMPLATE("telegram: a whole defect report through the real server in webhook mode", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  Run r("webhook", B::backend);
   r.start();
 
   // Wrong or missing secret: 401, nothing stored.
@@ -432,8 +426,9 @@ TEST_CASE("telegram: a whole defect report through the real server in webhook mo
   CHECK(r.server.stop(SIGTERM) == 0);
 }
 
-TEST_CASE("telegram: a whole defect report through the real server in polling mode") {
-  Run r("polling");
+TEST_CASE_TEMPLATE("telegram: a whole defect report through the real server in polling mode", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  Run r("polling", B::backend);
   r.start();
   defectReport(r);
 

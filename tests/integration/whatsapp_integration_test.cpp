@@ -1,13 +1,13 @@
 // Issue 4, end to end: the real `buergerbox serve` (port 0) against a local fake Graph API.
 // A whole defect report arrives as signed webhook POSTs; every request the server sends is
 // recorded by the fake and validated against Meta's OpenAPI description; the ticket and the
-// cleaned photo are checked in the server's own SQLite file and media folder.
+// cleaned photo are checked in the server's own database (SQLite file or PostgreSQL, each test runs
+// on both) and media folder.
 
 #include <doctest/doctest.h>
 
 #include <httplib.h>
 #include <nlohmann/json.hpp>
-#include <SQLiteCpp/SQLiteCpp.h>
 
 #include <array>
 #include <cstdio>
@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "support/privacy_checks.hpp"
+#include "support/server_database.hpp"
 #include "support/server_process.hpp"
 #include "tests/integration/whatsapp_openapi.hpp"
 #include "tests/support/openapi_validator.hpp"
@@ -158,13 +159,15 @@ struct Run {
   int next_wamid = 1;
   std::vector<std::string> inbound_ids;  //!< every wamid the citizen's messages carried
 
-  std::string dbPath() const { return dir.path() + "/db.sqlite"; }
+  bb::test::ServerDatabase database;
+
+  explicit Run(bb::test::Backend backend) : database(backend, dir.path() + "/db.sqlite") {}
+
   std::string mediaDir() const { return dir.path() + "/media"; }
 
   void start() {
-    const std::map<std::string, std::string> env = {
+    std::map<std::string, std::string> env = {
         {"BUERGERBOX_SERVER_PORT", "0"},
-        {"BUERGERBOX_STORAGE_PATH", dbPath()},
         {"BUERGERBOX_STORAGE_MEDIA_DIR", mediaDir()},
         {"BUERGERBOX_WEBCHAT_ENABLED", "false"},
         {"BUERGERBOX_WHATSAPP_ENABLED", "true"},
@@ -180,6 +183,7 @@ struct Run {
         {"BUERGERBOX_PRIVACY_ENCRYPTION_KEY", bb::test::testKey('2')},
         {"BUERGERBOX_LOG_LEVEL", "debug"},  // the privacy scan reads the most verbose log
     };
+    env.merge(database.env());
     REQUIRE_MESSAGE(server.start("config/demo.json", env), server.log());
   }
 
@@ -209,16 +213,8 @@ struct Run {
     settle();
   }
 
-  std::int64_t scalar(const std::string& sql) {
-    SQLite::Database db(dbPath(), SQLite::OPEN_READONLY);
-    db.setBusyTimeout(2000);
-    return db.execAndGet(sql).getInt64();
-  }
-  std::string text(const std::string& sql) {
-    SQLite::Database db(dbPath(), SQLite::OPEN_READONLY);
-    db.setBusyTimeout(2000);
-    return db.execAndGet(sql).getString();
-  }
+  std::int64_t scalar(const std::string& sql) { return database.scalar(sql); }
+  std::string text(const std::string& sql) { return database.text(sql); }
   //! Polls until every event is processed, no message waits and no media job is pending.
   void settle(std::chrono::seconds timeout = 15s) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -246,8 +242,9 @@ bool offers(const json& body, const std::string& id) {
 
 }  // namespace
 
-TEST_CASE("whatsapp: a whole defect report through the real server and a fake Graph API") {
-  Run r;
+TEST_CASE_TEMPLATE("whatsapp: a whole defect report through the real server and a fake Graph API", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  Run r(B::backend);
   r.start();
 
   // Verification handshake.
@@ -396,8 +393,10 @@ TEST_CASE("whatsapp: a whole defect report through the real server and a fake Gr
   ids.push_back(kCitizen);
   ids.push_back("Test Person");
   const std::vector<std::string> identifiers = bb::test::identifierNeedles(ids);
-  CHECK(bb::test::leaksInFiles(bb::test::databaseFiles(r.dbPath()), identifiers) ==
-        std::vector<std::string>{});
+  const auto stored_files = r.database.filesToScan();
+  CHECK(bb::test::leaksInFiles(stored_files, identifiers) == std::vector<std::string>{});
+  // The scan reads what was stored: the ticket's description is there, on either backend.
+  CHECK(bb::test::leaksInFiles(stored_files, {"Tiefes Loch vor der Apotheke"}).size() >= 1);
   CHECK(r.server.log().find("level=debug") != std::string::npos);
   std::vector<std::string> log_needles = identifiers;
   for (const char* s : {"Hallo", "etwa 30 cm breit", "Tiefes Loch vor der Apotheke", "48.0777",
@@ -407,13 +406,14 @@ TEST_CASE("whatsapp: a whole defect report through the real server and a fake Gr
   CHECK(bb::test::leaksInText(r.server.log(), log_needles) == std::vector<std::string>{});
   CHECK(r.server.stop(SIGTERM) == 0);
   // After the shutdown checkpoint too.
-  CHECK(bb::test::leaksInFiles(bb::test::databaseFiles(r.dbPath()), identifiers) ==
+  CHECK(bb::test::leaksInFiles(r.database.filesToScan(), identifiers) ==
         std::vector<std::string>{});
   CHECK(bb::test::leaksInText(r.server.log(), log_needles) == std::vector<std::string>{});
 }
 
-TEST_CASE("whatsapp: a typed \"Marienplatz 1\" becomes a ticket with coordinates and a district") {
-  Run r;
+TEST_CASE_TEMPLATE("whatsapp: a typed \"Marienplatz 1\" becomes a ticket with coordinates and a district", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  Run r(B::backend);
   r.start();  // config/demo.json: the Ebersberg demo gazetteer is imported at start
   r.say(payload::textMessage(kCitizen, r.wamid(), r.ts(), "Hallo"));
   r.say(payload::textMessage(kCitizen, r.wamid(), r.ts(), "Ja bitte"));

@@ -196,17 +196,5 @@ private:
   std::map<std::string, std::int64_t> read_upto_;
 };
 
-//! The backends as types, for behaviour tests that run on both:
-//!   TEST_CASE_TEMPLATE("engine: ...", B, OnSqlite, OnPostgresql) { EngineHarness h(B::backend); }
-//! Each backend is its own test case ("engine: ...<postgresql>").
-struct OnSqlite {
-  static constexpr Backend backend = Backend::Sqlite;
-};
-struct OnPostgresql {
-  static constexpr Backend backend = Backend::Postgresql;
-};
-
 }  // namespace bb::test
 
-TYPE_TO_STRING_AS("sqlite", bb::test::OnSqlite);
-TYPE_TO_STRING_AS("postgresql", bb::test::OnPostgresql);

@@ -3,6 +3,8 @@
 // backends, parameterized, not copied). A test loops over allBackends() and reaches the ports
 // through TestStorage, which opens the same data again on reopen() (durability checks).
 
+#include <doctest/doctest.h>
+
 #include <memory>
 #include <string>
 #include <vector>
@@ -32,6 +34,16 @@ std::unique_ptr<storage::pg::PgDatabase> openPostgres(const std::string& url, in
                                                       int statement_timeout_ms = 5000);
 
 enum class Backend { Sqlite, Postgresql };
+
+//! The backends as types, for behaviour tests that run on both:
+//!   TEST_CASE_TEMPLATE("engine: ...", B, OnSqlite, OnPostgresql) { EngineHarness h(B::backend); }
+//! Each backend is its own test case ("engine: ...<postgresql>").
+struct OnSqlite {
+  static constexpr Backend backend = Backend::Sqlite;
+};
+struct OnPostgresql {
+  static constexpr Backend backend = Backend::Postgresql;
+};
 
 std::vector<Backend> allBackends();
 const char* backendName(Backend backend);
@@ -82,3 +94,6 @@ private:
 };
 
 }  // namespace bb::test
+
+TYPE_TO_STRING_AS("sqlite", bb::test::OnSqlite);
+TYPE_TO_STRING_AS("postgresql", bb::test::OnPostgresql);

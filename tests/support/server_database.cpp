@@ -1,0 +1,88 @@
+#include "support/server_database.hpp"
+
+#include <doctest/doctest.h>
+
+#include <filesystem>
+
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include "support/privacy_checks.hpp"
+
+namespace bb::test {
+
+ServerDatabase::ServerDatabase(Backend backend, std::string sqlite_path)
+    : backend_(backend), sqlite_path_(std::move(sqlite_path)) {
+  if (postgresql()) { url_ = migratedPostgres(); }
+}
+
+ServerDatabase::~ServerDatabase() = default;
+
+std::map<std::string, std::string> ServerDatabase::env() const {
+  if (!postgresql()) { return {{"BUERGERBOX_STORAGE_PATH", sqlite_path_}}; }
+  return {{"BUERGERBOX_STORAGE_BACKEND", "postgresql"},
+          {"BUERGERBOX_STORAGE_POSTGRESQL_URL", url_}};
+}
+
+storage::pg::PgDatabase& ServerDatabase::pg() {
+  if (!pg_) { pg_ = openPostgres(url_, 1); }
+  return *pg_;
+}
+
+std::int64_t ServerDatabase::scalar(const std::string& sql) {
+  if (postgresql()) {
+    auto r = pg().withConnection([&](storage::pg::Session& s) {
+      auto rows = s.run(sql);
+      REQUIRE_MESSAGE(rows.size() > 0, sql);
+      const std::string value = rows.text(0, 0);
+      if (value == "t" || value == "f") { return std::int64_t{value == "t"}; }
+      return rows.int64(0, 0);
+    });
+    REQUIRE_MESSAGE(r.has_value(), sql << ": " << (r ? "" : r.error().detail));
+    return *r;
+  }
+  SQLite::Database db(sqlite_path_, SQLite::OPEN_READONLY);
+  db.setBusyTimeout(2000);
+  return db.execAndGet(sql).getInt64();
+}
+
+std::string ServerDatabase::text(const std::string& sql) {
+  if (postgresql()) {
+    auto r = pg().withConnection([&](storage::pg::Session& s) {
+      auto rows = s.run(sql);
+      return rows.empty() ? std::string() : rows.text(0, 0);
+    });
+    REQUIRE_MESSAGE(r.has_value(), sql << ": " << (r ? "" : r.error().detail));
+    return *r;
+  }
+  SQLite::Database db(sqlite_path_, SQLite::OPEN_READONLY);
+  db.setBusyTimeout(2000);
+  SQLite::Statement q(db, sql);
+  return q.executeStep() ? q.getColumn(0).getString() : std::string();
+}
+
+void ServerDatabase::execute(const std::string& sql) {
+  if (postgresql()) {
+    auto r = pg().withConnection([&](storage::pg::Session& s) { s.script(sql); });
+    REQUIRE_MESSAGE(r.has_value(), sql << ": " << (r ? "" : r.error().detail));
+    return;
+  }
+  SQLite::Database db(sqlite_path_, SQLite::OPEN_READWRITE);
+  db.setBusyTimeout(2000);
+  db.exec(sql);
+}
+
+std::vector<std::string> ServerDatabase::filesToScan() {
+  if (!postgresql()) { return databaseFiles(sqlite_path_); }
+  execute("CHECKPOINT");
+  const std::string dir =
+      text("SELECT current_setting('data_directory') || '/base/' || oid FROM pg_database "
+           "WHERE datname = current_database()");
+  std::vector<std::string> files;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.is_regular_file()) { files.push_back(entry.path().string()); }
+  }
+  REQUIRE_MESSAGE(files.size() > 10, dir);  // the tables, their indexes and TOAST
+  return files;
+}
+
+}  // namespace bb::test
