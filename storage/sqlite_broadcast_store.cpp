@@ -122,14 +122,14 @@ Result<std::vector<std::int64_t>> SqliteBroadcastStore::dueBroadcasts(SysTime no
       int64Column, now);
 }
 
-Result<SysTime> SqliteBroadcastStore::paceCursor(Channel channel) {
+Result<BroadcastBacklog> SqliteBroadcastStore::backlog(Channel channel) {
   return db_.read([&](SQLite::Database& db) {
     SQLite::Statement q(db,
-                        "SELECT COALESCE(MAX(next_attempt_at), 0) FROM outbox WHERE "
+                        "SELECT count(*), COALESCE(MAX(next_attempt_at), 0) FROM outbox WHERE "
                         "channel = ? AND kind = 'broadcast' AND status = 'queued'");
     q.bind(1, toString(channel));
     q.executeStep();
-    return fromMillis(q.getColumn(0).getInt64());
+    return BroadcastBacklog{q.getColumn(0).getInt64(), fromMillis(q.getColumn(1).getInt64())};
   });
 }
 

@@ -92,6 +92,20 @@ Result<std::int64_t> BroadcastService::createDraft(const NewBroadcast& b) {
   return broadcasts_.createBroadcast(b, clock_.now());
 }
 
+SysTime BroadcastService::fanoutStart(Channel channel, SysTime now,
+                                      std::chrono::duration<double> step) {
+  // Continue after rows of earlier broadcasts still queued on this channel, so that two
+  // broadcasts together never exceed the rate either; but no later than the backlog takes at
+  // the rate: a row waiting for a retry or claimed for sending must not hold back the next.
+  auto backlog = broadcasts_.backlog(channel);
+  if (!backlog || backlog->queued == 0) { return now; }
+  const auto drained = now + std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 step * static_cast<double>(backlog->queued));
+  const SysTime tail = std::min(backlog->last_due, drained);
+  if (tail < now) { return now; }
+  return tail + std::chrono::duration_cast<std::chrono::milliseconds>(step);
+}
+
 Result<int> BroadcastService::send(std::int64_t id) {
   auto found = broadcasts_.broadcast(id);
   if (!found) { return fail(found.error().code, found.error().detail); }
@@ -107,12 +121,7 @@ Result<int> BroadcastService::send(std::int64_t id) {
     const double rate = rate_it == options_.rate_per_second.end() ? 1.0
                                                                    : std::max(0.1, rate_it->second);
     const auto step = std::chrono::duration<double>(1.0 / rate);
-    // Continue after rows of earlier broadcasts still queued on this channel, so that two
-    // broadcasts together never exceed the rate either.
-    SysTime start = now;
-    if (auto cursor = broadcasts_.paceCursor(channel); cursor && *cursor >= now) {
-      start = *cursor + std::chrono::duration_cast<std::chrono::milliseconds>(step);
-    }
+    const SysTime start = fanoutStart(channel, now, step);
     std::string after;
     std::size_t index = 0;
     for (;;) {

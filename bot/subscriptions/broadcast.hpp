@@ -64,6 +64,15 @@ struct BroadcastProgress {
 //! Counts `n` outbox rows of a fan-out in `outbox_status` into `progress`.
 void addToProgress(BroadcastProgress& progress, const std::string& outbox_status, int n);
 
+//! The broadcast rows of a channel still queued: how many, and the latest due time among them.
+//! The latest due time alone overstates the backlog: a row waiting for a retry, or one an
+//! instance has claimed for sending (its lease is its next attempt, Store::claimOutbox), is due
+//! later than the rate would send it.
+struct BroadcastBacklog {
+  std::int64_t queued = 0;
+  SysTime last_due{};
+};
+
 //! One outbox row of a fan-out, due at `due`.
 struct FanoutRow {
   NewOutbound outbound;
@@ -83,8 +92,8 @@ public:
   //! draft/scheduled → cancelled; sent → cancelled and its queued rows become 'cancelled'.
   virtual Result<void> cancelBroadcast(std::int64_t id, SysTime now) = 0;
   virtual Result<std::vector<std::int64_t>> dueBroadcasts(SysTime now) = 0;
-  //! The latest due time of queued broadcast rows of `channel` (0 when none).
-  virtual Result<SysTime> paceCursor(Channel channel) = 0;
+  //! The queued broadcast rows of `channel` (none: 0 and the epoch).
+  virtual Result<BroadcastBacklog> backlog(Channel channel) = 0;
   //! In one transaction: checks the broadcast is draft or scheduled (Conflict otherwise: it is
   //! never sent twice), queues every row at its due time, records them, marks it sent.
   virtual Result<void> commitFanout(std::int64_t id, const std::vector<FanoutRow>& rows,
@@ -144,6 +153,9 @@ public:
   Result<std::int64_t> correct(std::int64_t id);
 
 private:
+  //! When the first row of a fan-out on `channel` is due (rows follow `step` apart).
+  SysTime fanoutStart(Channel channel, SysTime now, std::chrono::duration<double> step);
+
   BroadcastStore& broadcasts_;
   SubscriptionStore& subscriptions_;
   const flows::TextCatalog& texts_;

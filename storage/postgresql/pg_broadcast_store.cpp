@@ -151,12 +151,12 @@ Result<std::vector<std::int64_t>> PgBroadcastStore::dueBroadcasts(SysTime now) {
   });
 }
 
-Result<SysTime> PgBroadcastStore::paceCursor(Channel channel) {
+Result<BroadcastBacklog> PgBroadcastStore::backlog(Channel channel) {
   return db_.withConnection([&](Session& s) {
-    return fromMillis(s.run("SELECT COALESCE(MAX(next_attempt_at), 0) FROM outbox WHERE "
-                            "channel = $1 AND kind = 'broadcast' AND status = 'queued'",
-                            std::string(toString(channel)))
-                          .int64(0, 0));
+    Rows r = s.run("SELECT count(*), COALESCE(MAX(next_attempt_at), 0) FROM outbox WHERE "
+                   "channel = $1 AND kind = 'broadcast' AND status = 'queued'",
+                   std::string(toString(channel)));
+    return BroadcastBacklog{r.int64(0, 0), fromMillis(r.int64(0, 1))};
   });
 }
 

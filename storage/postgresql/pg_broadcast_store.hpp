@@ -21,7 +21,7 @@ public:
   Result<void> scheduleBroadcast(std::int64_t id, SysTime at, SysTime now) override;
   Result<void> cancelBroadcast(std::int64_t id, SysTime now) override;
   Result<std::vector<std::int64_t>> dueBroadcasts(SysTime now) override;
-  Result<SysTime> paceCursor(Channel channel) override;
+  Result<BroadcastBacklog> backlog(Channel channel) override;
   Result<void> commitFanout(std::int64_t id, const std::vector<FanoutRow>& rows,
                             SysTime now) override;
   Result<BroadcastProgress> progress(std::int64_t id) override;

@@ -342,3 +342,42 @@ TEST_CASE_TEMPLATE("broadcast: schedule, cancel and progress", B, bb::test::OnSq
   REQUIRE(service.cancel(drafted).has_value());
   CHECK_FALSE(service.send(drafted).has_value());
 }
+
+TEST_CASE_TEMPLATE("broadcast: a row claimed for sending or waiting for a retry does not hold the "
+                   "next broadcast back beyond the backlog at the rate", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  World w(B::backend);
+  w.citizens(3, Channel::Telegram, "stadtrat");
+  bb::BroadcastService service(*w.broadcasts, *w.subscriptions, w.texts, w.clock,
+                               w.options(Channel::Telegram, 10));  // a row every 100 ms
+  const auto now_ms = [&w] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               w.clock.now().time_since_epoch())
+        .count();
+  };
+  const std::int64_t t0 = now_ms();
+  REQUIRE(service.send(w.draft(service, "stadtrat")).has_value());
+  const std::string first = "SELECT min(id) FROM outbox WHERE kind = 'broadcast'";
+  const std::int64_t claimed = w.scalar(first);
+  SUBCASE("claimed by an instance for two minutes (its lease is its next attempt)") {
+    REQUIRE(w.store->claimOutbox(claimed, w.clock.now(), w.clock.now() + 120s).value());
+    // One instance alone (SQLite) needs no lease: its claim leaves the row as it was.
+    if (B::backend == bb::test::Backend::Postgresql) {
+      REQUIRE(w.scalar("SELECT max(next_attempt_at) FROM outbox") == t0 + 120'000);
+    }
+  }
+  SUBCASE("waiting for a retry in an hour") {
+    REQUIRE(w.store->markOutbox(claimed, "queued", "", "http 503", 1, w.clock.now() + 1h,
+                                w.clock.now()));
+    REQUIRE(w.scalar("SELECT max(next_attempt_at) FROM outbox") == t0 + 3'600'000);
+  }
+
+  // The second broadcast follows the three rows still queued at the rate: its rows are due
+  // within 100 ms steps after them, not after the lease or the retry.
+  REQUIRE(service.send(w.draft(service, "stadtrat")).has_value());
+  const std::string second = "FROM outbox WHERE kind = 'broadcast' AND id > " +
+                             std::to_string(claimed + 2);
+  REQUIRE(w.scalar("SELECT count(*) " + second) == 3);
+  CHECK(w.scalar("SELECT min(next_attempt_at) " + second) >= t0 + 300);
+  CHECK(w.scalar("SELECT max(next_attempt_at) " + second) <= t0 + 700);
+}

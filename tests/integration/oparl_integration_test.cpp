@@ -9,7 +9,6 @@
 
 #include <httplib.h>
 #include <nlohmann/json.hpp>
-#include <SQLiteCpp/SQLiteCpp.h>
 
 #include <chrono>
 #include <csignal>
@@ -19,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "support/server_database.hpp"
 #include "support/server_process.hpp"
 
 namespace {
@@ -151,9 +151,9 @@ struct Council {
   std::int64_t next_update = 910000001;
   std::size_t log_from = 0;
 
-  std::string dbPath() const { return dir.path() + "/db.sqlite"; }
+  bb::test::ServerDatabase database;
 
-  Council() {
+  explicit Council(bb::test::Backend backend) : database(backend, dir.path() + "/db.sqlite") {
     // Only the Bauausschuss (organization 35) sends at once; its results go out unedited.
     const json topics = json::array(
         {{{"id", "bauausschuss"},
@@ -169,9 +169,8 @@ struct Council {
 
   void start() {
     log_from = server.log().size();  // the log of earlier runs stays in front
-    const std::map<std::string, std::string> env = {
+    std::map<std::string, std::string> env = {
         {"BUERGERBOX_SERVER_PORT", "0"},
-        {"BUERGERBOX_STORAGE_PATH", dbPath()},
         {"BUERGERBOX_STORAGE_MEDIA_DIR", dir.path() + "/media"},
         {"BUERGERBOX_WEBCHAT_ENABLED", "false"},
         {"BUERGERBOX_TELEGRAM_ENABLED", "true"},
@@ -186,20 +185,28 @@ struct Council {
         {"BUERGERBOX_PRIVACY_PSEUDONYM_KEY", bb::test::testKey('5')},
         {"BUERGERBOX_PRIVACY_ENCRYPTION_KEY", bb::test::testKey('6')},
     };
+    env.merge(database.env());
     REQUIRE_MESSAGE(server.start("config/demo.json", env), server.log());
   }
   void stop() { CHECK(server.stop(SIGTERM) == 0); }
 
-  std::int64_t scalar(const std::string& sql) {
-    SQLite::Database db(dbPath(), SQLite::OPEN_READONLY);
-    db.setBusyTimeout(2000);
-    return db.execAndGet(sql).getInt64();
+  std::int64_t scalar(const std::string& sql) { return database.scalar(sql); }
+  //! The outbox as a failure's message shows it.
+  std::string outboxRows() {
+    std::string out = "outbox:\n";
+    for (const auto& row : database.rows("SELECT id, status, tries, next_attempt_at, "
+                                         "coalesce(error, '') FROM outbox ORDER BY id")) {
+      for (const auto& column : row) { out += column + " "; }
+      out += "\n";
+    }
+    return out;
   }
   template <typename Pred>
   void waitFor(Pred pred, const char* what, std::chrono::seconds timeout = 30s) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     while (!pred()) {
-      REQUIRE_MESSAGE(std::chrono::steady_clock::now() < deadline, what << ": " << server.log());
+      REQUIRE_MESSAGE(std::chrono::steady_clock::now() < deadline,
+                      what << ": " << outboxRows() << server.log());
       std::this_thread::sleep_for(50ms);
     }
   }
@@ -241,8 +248,9 @@ struct Council {
 
 }  // namespace
 
-TEST_CASE("oparl end to end: the real server polls a loopback OParl server and a subscriber hears the results") {
-  Council c;
+TEST_CASE_TEMPLATE("oparl end to end: the real server polls a loopback OParl server and a subscriber hears the results", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  Council c(B::backend);
 
   // 1. First start: the baseline, the meeting list over two pages; nothing is announced.
   c.start();

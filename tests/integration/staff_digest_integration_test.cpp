@@ -6,12 +6,12 @@
 
 #include <httplib.h>
 #include <nlohmann/json.hpp>
-#include <SQLiteCpp/SQLiteCpp.h>
 
 #include <string>
 #include <thread>
 
 #include "support/fake_smtp.hpp"
+#include "support/server_database.hpp"
 #include "support/server_process.hpp"
 
 namespace {
@@ -20,17 +20,19 @@ bool contains(const std::string& s, const std::string& part) { return s.find(par
 
 }  // namespace
 
-TEST_CASE("staff digest end to end: the real server mails a member's new work to the SMTP server") {
+TEST_CASE_TEMPLATE("staff digest end to end: the real server mails a member's new work to the SMTP server", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
   bb::test::TempDir dir;
   bb::test::FakeSmtp smtp;
   smtp.requireLogin("bb-mailer", "smtp-geheim-42");
   bb::test::writeFile(dir.path() + "/smtp-password", "smtp-geheim-42\n");
+  bb::test::ServerDatabase database(B::backend, dir.path() + "/db.sqlite");
   std::map<std::string, std::string> env{
-      {"BUERGERBOX_STORAGE_PATH", dir.path() + "/db.sqlite"},
       {"BUERGERBOX_STORAGE_MEDIA_DIR", dir.path() + "/media"},
       {"BUERGERBOX_PRIVACY_PSEUDONYM_KEY", bb::test::testKey('a')},
       {"BUERGERBOX_PRIVACY_ENCRYPTION_KEY", bb::test::testKey('b')},
       {"BUERGERBOX_SERVER_PUBLIC_URL", "https://buergerbox.stadt.example"}};
+  env.merge(database.env());
   REQUIRE(bb::test::runCli("migrate", "config/demo.json", env).code == 0);
   const auto staff = bb::test::runCli("staff add --login mia --role admin", "config/demo.json", env,
                                       "mias-langes-passwort\n");
@@ -40,11 +42,8 @@ TEST_CASE("staff digest end to end: the real server mails a member's new work to
   REQUIRE_MESSAGE(key_run.code == 0, key_run.errors);
   const std::string api_key = key_run.lastLine();
   REQUIRE(api_key.size() >= 20);
-  {
-    SQLite::Database db(env["BUERGERBOX_STORAGE_PATH"], SQLite::OPEN_READWRITE);
-    db.exec("INSERT INTO staff_digests (staff_id, email, enabled) SELECT id, "
-            "'mia.muster@stadt.example', 1 FROM staff_users WHERE login = 'mia'");
-  }
+  database.execute("INSERT INTO staff_digests (staff_id, email, enabled) SELECT id, "
+                   "'mia.muster@stadt.example', 1 FROM staff_users WHERE login = 'mia'");
 
   // First without mail: a ticket comes in through Open311.
   bb::test::ServerProcess server;

@@ -48,10 +48,10 @@ public:
 
 struct Scene {
   FakeApis apis;
-  Rig rig{apis};
+  Rig rig;
   Desk desk;
 
-  Scene() {
+  explicit Scene(bb::test::Backend backend) : rig(apis, backend) {
     bb::test::addStaff(rig);
     REQUIRE_MESSAGE(rig.start(), rig.server->log());
     desk.port = rig.port;
@@ -161,8 +161,9 @@ void stoppedThenStarted(Scene& s, Chat& chat, std::int64_t number, const std::st
 
 }  // namespace
 
-TEST_CASE("stop/start: WhatsApp – stop, everything: staff reply not sent to the Graph API, then start: delivered") {
-  Scene s;
+TEST_CASE_TEMPLATE("stop/start: WhatsApp – stop, everything: staff reply not sent to the Graph API, then start: delivered", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  Scene s(B::backend);
   MessengerChat chat(s, bb::test::makeCitizen("whatsapp", 41));
   const auto number = letter(s, chat, "Die Laterne vor Nr. 5 flackert");
   chat.says("stop");
@@ -171,8 +172,9 @@ TEST_CASE("stop/start: WhatsApp – stop, everything: staff reply not sent to th
   stoppedThenStarted(s, chat, number, "whatsapp");
 }
 
-TEST_CASE("stop/start: Telegram – stop, everything: staff reply not sent to the Bot API, then start: delivered") {
-  Scene s;
+TEST_CASE_TEMPLATE("stop/start: Telegram – stop, everything: staff reply not sent to the Bot API, then start: delivered", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  Scene s(B::backend);
   MessengerChat chat(s, bb::test::makeCitizen("telegram", 42));
   const auto number = letter(s, chat, "Der Gehweg ist vereist");
   chat.says("/stop");
@@ -181,8 +183,9 @@ TEST_CASE("stop/start: Telegram – stop, everything: staff reply not sent to th
   stoppedThenStarted(s, chat, number, "telegram");
 }
 
-TEST_CASE("stop/start: Matrix – stop, everything (numbered option): staff reply not sent, then start: delivered") {
-  Scene s;
+TEST_CASE_TEMPLATE("stop/start: Matrix – stop, everything (numbered option): staff reply not sent, then start: delivered", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  Scene s(B::backend);
   MessengerChat chat(s, bb::test::makeCitizen("matrix", 43));
   const auto number = letter(s, chat, "Ein Ast liegt auf dem Radweg");
   chat.says("stop");
@@ -191,8 +194,9 @@ TEST_CASE("stop/start: Matrix – stop, everything (numbered option): staff repl
   stoppedThenStarted(s, chat, number, "matrix");
 }
 
-TEST_CASE("stop/start: web chat – stop, everything: staff reply not fetched, then start: delivered") {
-  Scene s;
+TEST_CASE_TEMPLATE("stop/start: web chat – stop, everything: staff reply not fetched, then start: delivered", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  Scene s(B::backend);
   WebChatChat chat(s);
   const auto number = letter(s, chat, "Der Brunnen läuft über");
   chat.says("stop");

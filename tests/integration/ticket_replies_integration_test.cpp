@@ -30,10 +30,10 @@ using namespace std::chrono_literals;
 
 struct Scene {
   FakeApis apis;
-  Rig rig{apis};
+  Rig rig;
   Desk desk;
 
-  Scene() {
+  explicit Scene(bb::test::Backend backend) : rig(apis, backend) {
     addStaff(rig);
     REQUIRE_MESSAGE(rig.start(), rig.server->log());
     desk.port = rig.port;
@@ -127,8 +127,9 @@ void onboard(Scene& s, Citizen& c) {
 
 }  // namespace
 
-TEST_CASE("replies: WhatsApp quoted reply (context.id) picks the ticket among two open windows") {
-  Scene s;
+TEST_CASE_TEMPLATE("replies: WhatsApp quoted reply (context.id) picks the ticket among two open windows", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  Scene s(B::backend);
   Citizen c = bb::test::makeCitizen("whatsapp", 1);
   onboard(s, c);
   const auto first = s.letter(c, "Die Laterne vor Nr. 5 flackert");
@@ -145,8 +146,9 @@ TEST_CASE("replies: WhatsApp quoted reply (context.id) picks the ticket among tw
   CHECK(s.rig.scalar("SELECT count(*) FROM counters WHERE name = 'reply_quote_unmatched'") == 0);
 }
 
-TEST_CASE("replies: WhatsApp plain text inside the window goes to the ticket – a changed id is counted") {
-  Scene s;
+TEST_CASE_TEMPLATE("replies: WhatsApp plain text inside the window goes to the ticket – a changed id is counted", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  Scene s(B::backend);
   Citizen c = bb::test::makeCitizen("whatsapp", 2);
   onboard(s, c);
   const auto number = s.letter(c, "Die Bank im Park ist kaputt");
@@ -166,8 +168,9 @@ TEST_CASE("replies: WhatsApp plain text inside the window goes to the ticket –
   CHECK(metrics->body.find("buergerbox_reply_quote_unmatched 1") != std::string::npos);
 }
 
-TEST_CASE("replies: Telegram reply_to_message and Matrix m.in_reply_to reach the ticket") {
-  Scene s;
+TEST_CASE_TEMPLATE("replies: Telegram reply_to_message and Matrix m.in_reply_to reach the ticket", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  Scene s(B::backend);
   for (const char* channel : {"telegram", "matrix"}) {
     CAPTURE(channel);
     Citizen c = bb::test::makeCitizen(channel, 3);
@@ -185,8 +188,9 @@ TEST_CASE("replies: Telegram reply_to_message and Matrix m.in_reply_to reach the
   }
 }
 
-TEST_CASE("replies: web chat text inside the window reaches the ticket") {
-  Scene s;
+TEST_CASE_TEMPLATE("replies: web chat text inside the window reaches the ticket", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  Scene s(B::backend);
   httplib::Client client("127.0.0.1", s.rig.port);
   auto page = client.Get("/chat");
   REQUIRE(page);

@@ -14,7 +14,6 @@
 
 #include <httplib.h>
 #include <nlohmann/json.hpp>
-#include <SQLiteCpp/SQLiteCpp.h>
 
 #include <chrono>
 #include <csignal>
@@ -135,12 +134,13 @@ public:
 
   //! "The clock moved past 24 hours": the citizen's last message is `age` old.
   void ageWindow(std::chrono::hours age = 25h) {
-    SQLite::Database db(rig_.dbPath(), SQLite::OPEN_READWRITE);
-    db.setBusyTimeout(5000);
-    SQLite::Statement q(db, "UPDATE citizens SET last_inbound_at = ? WHERE pseudonym = ?");
-    q.bind(1, nowMs() - std::chrono::duration_cast<std::chrono::milliseconds>(age).count());
-    q.bind(2, pseudonym());
-    REQUIRE(q.exec() == 1);
+    const auto at = nowMs() - std::chrono::duration_cast<std::chrono::milliseconds>(age).count();
+    rig_.database.execute(bb::test::withLiteral(
+        "UPDATE citizens SET last_inbound_at = " + std::to_string(at) + " WHERE pseudonym = ?",
+        pseudonym()));
+    REQUIRE(rig_.scalar("SELECT count(*) FROM citizens WHERE last_inbound_at = " +
+                            std::to_string(at) + " AND pseudonym = ?",
+                        pseudonym()) == 1);
   }
 
   std::int64_t outboxRows(const std::string& status) {
@@ -161,10 +161,11 @@ private:
 
 struct Scene {
   FakeApis apis;
-  Rig rig{apis};
+  Rig rig;
   Desk desk;
 
-  explicit Scene(const std::map<std::string, std::string>& env = {}) {
+  explicit Scene(bb::test::Backend backend, const std::map<std::string, std::string>& env = {})
+      : rig(apis, backend) {
     rig.extra_env = env;
     // The catalogue the project ships (config/demo.json names it too).
     rig.extra_env["BUERGERBOX_WHATSAPP_TEMPLATES_FILE"] =
@@ -334,8 +335,9 @@ void subscribesToCouncil(WaCitizen& c) {
 
 }  // namespace
 
-TEST_CASE("whatsapp notices: ticket status change after 24 hours – template ticket_status, tap, the note follows once") {
-  Scene s;
+TEST_CASE_TEMPLATE("whatsapp notices: ticket status change after 24 hours – template ticket_status, tap, the note follows once", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  Scene s(B::backend);
   WaCitizen c(s.rig, "4917612345678", 0x4A6599);
   const auto number = reportsPothole(s, c);
   c.ageWindow();
@@ -349,8 +351,9 @@ TEST_CASE("whatsapp notices: ticket status change after 24 hours – template ti
   checkTap(c, wamid, e);
 }
 
-TEST_CASE("whatsapp notices: staff reply after 24 hours – template staff_message, tap, the reply follows once") {
-  Scene s;
+TEST_CASE_TEMPLATE("whatsapp notices: staff reply after 24 hours – template staff_message, tap, the reply follows once", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  Scene s(B::backend);
   WaCitizen c(s.rig, "4915223456789", 0x51B2C0);
   const auto number = reportsPothole(s, c);
   c.ageWindow();
@@ -363,8 +366,9 @@ TEST_CASE("whatsapp notices: staff reply after 24 hours – template staff_messa
   checkTap(c, wamid, e);
 }
 
-TEST_CASE("whatsapp notices: proposal rejected after 24 hours – template proposal_moderated, tap, the reason follows once") {
-  Scene s;
+TEST_CASE_TEMPLATE("whatsapp notices: proposal rejected after 24 hours – template proposal_moderated, tap, the reason follows once", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  Scene s(B::backend);
   WaCitizen c(s.rig, "4916098765432", 0x63D1E4);
   c.onboards();
   const std::string title = "Trinkbrunnen am Klosterseeufer";
@@ -381,8 +385,9 @@ TEST_CASE("whatsapp notices: proposal rejected after 24 hours – template propo
   checkTap(c, wamid, e);
 }
 
-TEST_CASE("whatsapp notices: outcome of a supported proposal after 24 hours reaches a participant with no ticket – template proposal_outcome, tap, the outcome follows once") {
-  Scene s;
+TEST_CASE_TEMPLATE("whatsapp notices: outcome of a supported proposal after 24 hours reaches a participant with no ticket – template proposal_outcome, tap, the outcome follows once", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  Scene s(B::backend);
   // Someone else's proposal, published while the campaign collects.
   WaCitizen author(s.rig, "4917798765432", 0x7A0011);
   author.onboards();
@@ -417,20 +422,20 @@ TEST_CASE("whatsapp notices: outcome of a supported proposal after 24 hours reac
   checkTap(c, wamid, e);
 }
 
-TEST_CASE("whatsapp notices: subscription reminder reaches a passive subscriber – template subscription_reminder, tap, the reminder follows once") {
-  Scene s;
+TEST_CASE_TEMPLATE("whatsapp notices: subscription reminder reaches a passive subscriber – template subscription_reminder, tap, the reminder follows once", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  Scene s(B::backend);
   WaCitizen c(s.rig, "4917623456781", 0x8C4455);
   subscribesToCouncil(c);
   // Passive for 13 months: subscribed then, silent since (config: reminder after 12 months).
   const std::int64_t long_ago = nowMs() - 13LL * 30 * 24 * 3600 * 1000;
-  {
-    SQLite::Database db(s.rig.dbPath(), SQLite::OPEN_READWRITE);
-    db.setBusyTimeout(5000);
-    SQLite::Statement q(db, "UPDATE sub_subscriptions SET created_at = ? WHERE pseudonym = ?");
-    q.bind(1, long_ago);
-    q.bind(2, c.pseudonym());
-    REQUIRE(q.exec() == 1);
-  }
+  s.rig.database.execute(bb::test::withLiteral(
+      "UPDATE sub_subscriptions SET created_at = " + std::to_string(long_ago) +
+          " WHERE pseudonym = ?",
+      c.pseudonym()));
+  REQUIRE(s.rig.scalar("SELECT count(*) FROM sub_subscriptions WHERE created_at = " +
+                           std::to_string(long_ago) + " AND pseudonym = ?",
+                       c.pseudonym()) == 1);
   c.ageWindow(std::chrono::hours(13 * 30 * 24));
   const std::size_t before = c.received().size();
   // The reminder pass of `serve` (subscription_retention) runs first_pass_seconds after a start.
@@ -449,8 +454,9 @@ TEST_CASE("whatsapp notices: subscription reminder reaches a passive subscriber 
   checkTap(c, wamid, e);
 }
 
-TEST_CASE("whatsapp notices: broadcast after 24 hours – template broadcast per topic, tap, the broadcast follows once") {
-  Scene s;
+TEST_CASE_TEMPLATE("whatsapp notices: broadcast after 24 hours – template broadcast per topic, tap, the broadcast follows once", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
+  Scene s(B::backend);
   WaCitizen c(s.rig, "4916234567812", 0x9D6677);
   subscribesToCouncil(c);
   c.ageWindow();

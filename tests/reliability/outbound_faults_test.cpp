@@ -22,13 +22,10 @@ using bb::test::Rig;
 //! The texts of the rows sent to `c`, in outbox order.
 std::vector<std::string> sentTexts(Rig& rig, const Citizen& c) {
   std::vector<std::string> out;
-  SQLite::Database db(rig.dbPath(), SQLite::OPEN_READONLY);
-  db.setBusyTimeout(5000);
-  SQLite::Statement q(db, "SELECT payload FROM outbox WHERE pseudonym = ? AND status <> 'queued' "
-                          "ORDER BY id");
-  q.bind(1, rig.pseudonym(c));
-  while (q.executeStep()) {
-    auto m = bb::decodeOutbound(q.getColumn(0).getString());
+  for (const auto& row : rig.rows(bb::test::withLiteral(
+           "SELECT payload FROM outbox WHERE pseudonym = ? AND status <> 'queued' ORDER BY id",
+           rig.pseudonym(c)))) {
+    auto m = bb::decodeOutbound(row.at(0));
     REQUIRE(m);
     out.push_back(m->text);
   }
@@ -43,10 +40,11 @@ bool sameMessage(const std::string& wire, const std::string& row) {
 
 }  // namespace
 
-TEST_CASE("reliability: 30 % faulty channel APIs — every message delivered once, in order, "
-          "tries bounded") {
+TEST_CASE_TEMPLATE("reliability: 30 % faulty channel APIs — every message delivered once, in order, "
+          "tries bounded", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
   FakeApis apis(FakeApis::Options{0.30, 1414, 1200, 10800});
-  Rig rig(apis);
+  Rig rig(apis, B::backend);
   REQUIRE_MESSAGE(rig.start(), rig.server->log());
 
   std::vector<Citizen> citizens;
@@ -102,9 +100,10 @@ TEST_CASE("reliability: 30 % faulty channel APIs — every message delivered onc
   CHECK(rig.server->stop(SIGTERM) == 0);
 }
 
-TEST_CASE("reliability: a recipient that always fails ends as a dead letter after max_tries") {
+TEST_CASE_TEMPLATE("reliability: a recipient that always fails ends as a dead letter after max_tries", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
   FakeApis apis;
-  Rig rig(apis);
+  Rig rig(apis, B::backend);
   rig.extra_env["BUERGERBOX_TELEGRAM_MAX_TRIES"] = "3";
   REQUIRE_MESSAGE(rig.start(), rig.server->log());
   Citizen c = bb::test::makeCitizen("telegram", 77);
@@ -123,10 +122,11 @@ TEST_CASE("reliability: a recipient that always fails ends as a dead letter afte
   CHECK(rig.server->stop(SIGTERM) == 0);
 }
 
-TEST_CASE("reliability: an API that sends and then drops the answer — duplicates per channel "
-          "counted and bounded, none on Matrix") {
+TEST_CASE_TEMPLATE("reliability: an API that sends and then drops the answer — duplicates per channel "
+          "counted and bounded, none on Matrix", B, bb::test::OnSqlite,
+                   bb::test::OnPostgresql) {
   FakeApis apis;
-  Rig rig(apis);
+  Rig rig(apis, B::backend);
   REQUIRE_MESSAGE(rig.start(), rig.server->log());
   std::vector<Citizen> citizens;
   int index = 80;

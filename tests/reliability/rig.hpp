@@ -24,6 +24,7 @@
 
 #include "bot/security/crypto.hpp"
 #include "bot/security/provider_id.hpp"
+#include "support/server_database.hpp"
 #include "support/server_process.hpp"
 #include "tests/reliability/fake_apis.hpp"
 
@@ -82,14 +83,16 @@ struct Rig {
   std::unique_ptr<ServerProcess> server = std::make_unique<ServerProcess>();
   int port = freePort();
   std::map<std::string, std::string> extra_env;
+  //! The server's database: SQLite's file in `dir`, or a database of its own on PostgreSQL.
+  ServerDatabase database;
 
-  explicit Rig(FakeApis& fake) : apis(fake) {}
+  explicit Rig(FakeApis& fake, Backend backend = Backend::Sqlite)
+      : apis(fake), database(backend, dir.path() + "/db.sqlite") {}
 
   std::string dbPath() const { return dir.path() + "/db.sqlite"; }
   std::map<std::string, std::string> env() const {
     std::map<std::string, std::string> e = {
         {"BUERGERBOX_SERVER_PORT", std::to_string(port)},
-        {"BUERGERBOX_STORAGE_PATH", dbPath()},
         {"BUERGERBOX_STORAGE_MEDIA_DIR", dir.path() + "/media"},
         {"BUERGERBOX_WEBCHAT_ENABLED", "true"},
         {"BUERGERBOX_WHATSAPP_ENABLED", "true"},
@@ -128,6 +131,7 @@ struct Rig {
         {"BUERGERBOX_PRIVACY_PSEUDONYM_KEY", testKey('5')},
         {"BUERGERBOX_PRIVACY_ENCRYPTION_KEY", testKey('6')},
     };
+    for (const auto& [k, v] : database.env()) { e[k] = v; }
     for (const auto& [k, v] : extra_env) { e[k] = v; }
     return e;
   }
@@ -253,29 +257,13 @@ struct Rig {
   }
 
   // ---- the server's database ----
-  std::int64_t scalar(const std::string& sql) {
-    SQLite::Database db(dbPath(), SQLite::OPEN_READONLY);
-    db.setBusyTimeout(5000);
-    return db.execAndGet(sql).getInt64();
-  }
+  std::int64_t scalar(const std::string& sql) { return database.scalar(sql); }
+  //! `sql` with its one `?` replaced by `bound` as an SQL string literal.
   std::int64_t scalar(const std::string& sql, const std::string& bound) {
-    SQLite::Database db(dbPath(), SQLite::OPEN_READONLY);
-    db.setBusyTimeout(5000);
-    SQLite::Statement q(db, sql);
-    q.bind(1, bound);
-    return q.executeStep() ? q.getColumn(0).getInt64() : -1;
+    return database.scalar(withLiteral(sql, bound));
   }
   std::vector<std::vector<std::string>> rows(const std::string& sql) {
-    SQLite::Database db(dbPath(), SQLite::OPEN_READONLY);
-    db.setBusyTimeout(5000);
-    SQLite::Statement q(db, sql);
-    std::vector<std::vector<std::string>> out;
-    while (q.executeStep()) {
-      std::vector<std::string> row;
-      for (int i = 0; i < q.getColumnCount(); ++i) { row.push_back(q.getColumn(i).getString()); }
-      out.push_back(std::move(row));
-    }
-    return out;
+    return database.rows(sql);
   }
   //! Waits until every event is processed and no message waits to be sent.
   bool settle(std::chrono::seconds timeout) {

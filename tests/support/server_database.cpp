@@ -10,6 +10,15 @@
 
 namespace bb::test {
 
+std::string withLiteral(const std::string& sql, const std::string& value) {
+  std::string literal = "'";
+  for (char c : value) { literal += c == '\'' ? std::string("''") : std::string(1, c); }
+  literal += "'";
+  const auto at = sql.find('?');
+  REQUIRE_MESSAGE(at != std::string::npos, sql);
+  return sql.substr(0, at) + literal + sql.substr(at + 1);
+}
+
 ServerDatabase::ServerDatabase(Backend backend, std::string sqlite_path)
     : backend_(backend), sqlite_path_(std::move(sqlite_path)) {
   if (postgresql()) { url_ = migratedPostgres(); }
@@ -41,7 +50,7 @@ std::int64_t ServerDatabase::scalar(const std::string& sql) {
     return *r;
   }
   SQLite::Database db(sqlite_path_, SQLite::OPEN_READONLY);
-  db.setBusyTimeout(2000);
+  db.setBusyTimeout(5000);
   return db.execAndGet(sql).getInt64();
 }
 
@@ -55,9 +64,34 @@ std::string ServerDatabase::text(const std::string& sql) {
     return *r;
   }
   SQLite::Database db(sqlite_path_, SQLite::OPEN_READONLY);
-  db.setBusyTimeout(2000);
+  db.setBusyTimeout(5000);
   SQLite::Statement q(db, sql);
   return q.executeStep() ? q.getColumn(0).getString() : std::string();
+}
+
+std::vector<std::vector<std::string>> ServerDatabase::rows(const std::string& sql) {
+  std::vector<std::vector<std::string>> out;
+  if (postgresql()) {
+    auto r = pg().withConnection([&](storage::pg::Session& s) {
+      auto q = s.run(sql);
+      for (int i = 0; i < q.size(); ++i) {
+        std::vector<std::string> row;
+        for (int c = 0; c < q.columns(); ++c) { row.push_back(q.text(i, c)); }
+        out.push_back(std::move(row));
+      }
+    });
+    REQUIRE_MESSAGE(r.has_value(), sql << ": " << (r ? "" : r.error().detail));
+    return out;
+  }
+  SQLite::Database db(sqlite_path_, SQLite::OPEN_READONLY);
+  db.setBusyTimeout(5000);
+  SQLite::Statement q(db, sql);
+  while (q.executeStep()) {
+    std::vector<std::string> row;
+    for (int i = 0; i < q.getColumnCount(); ++i) { row.push_back(q.getColumn(i).getString()); }
+    out.push_back(std::move(row));
+  }
+  return out;
 }
 
 void ServerDatabase::execute(const std::string& sql) {
@@ -67,7 +101,7 @@ void ServerDatabase::execute(const std::string& sql) {
     return;
   }
   SQLite::Database db(sqlite_path_, SQLite::OPEN_READWRITE);
-  db.setBusyTimeout(2000);
+  db.setBusyTimeout(5000);
   db.exec(sql);
 }
 

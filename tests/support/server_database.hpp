@@ -16,6 +16,9 @@
 
 namespace bb::test {
 
+//! `sql` with its first `?` replaced by `value` as a quoted SQL string literal (either backend).
+std::string withLiteral(const std::string& sql, const std::string& value);
+
 class ServerDatabase {
 public:
   //! `sqlite_path`: the file a SQLite server uses (ignored on PostgreSQL).
@@ -28,6 +31,8 @@ public:
   std::map<std::string, std::string> env() const;
   std::int64_t scalar(const std::string& sql);
   std::string text(const std::string& sql);  //!< first column of the first row; "" for none
+  //! Every row, each column as text ("" for NULL).
+  std::vector<std::vector<std::string>> rows(const std::string& sql);
   void execute(const std::string& sql);
   //! The files that hold what was stored, for leaksInFiles(). On PostgreSQL a CHECKPOINT first
   //! writes every committed page; the shared WAL (other tests' databases too) is not read.
