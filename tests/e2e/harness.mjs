@@ -10,7 +10,7 @@
 //     tmpPrefix: 'bb-e2e-inbox-', shotPrefix: 'inbox-step-', timeLimitMs: 150_000 });
 //   async function run() { ... const base = await h.startServer(); ... await h.stopServer(); }
 //   await h.main(run, { failureShots: () => [[page, 'inbox-failure.png']] });
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -38,15 +38,29 @@ export const hasChoice = (id) => (m) => (m.choices || []).some((c) => c.id === i
 
 // ---- the server -----------------------------------------------------------------------------
 
-// `buergerbox serve` (or tests/e2e/mock_server.mjs) on port 0 with its storage in `tmp`. The
-// structured log (stderr) and stdout accumulate over restarts; each start waits for its own
-// "event=listening ... port=N".
+// The database backend of a run: BB_E2E_BACKEND=postgresql (ctest's e2e.*.postgresql tests)
+// gives the server a new database on the run's PostgreSQL server (BB_TEST_POSTGRES_DIR/url,
+// tests/support/postgres_fixture.sh); otherwise SQLite's file in the test's directory.
+function postgresDatabase() {
+  const dir = process.env.BB_TEST_POSTGRES_DIR;
+  check(dir && fs.existsSync(path.join(dir, 'url')),
+    'BB_E2E_BACKEND=postgresql needs BB_TEST_POSTGRES_DIR with the server\'s url (the ctest fixture)');
+  const server = fs.readFileSync(path.join(dir, 'url'), 'utf8').trim();
+  const name = `e2e_${process.pid}_${Date.now()}`;
+  execFileSync('psql', ['-q', '-v', 'ON_ERROR_STOP=1', `${server} dbname=postgres`, '-c', `CREATE DATABASE ${name}`]);
+  return { server, name, url: `${server} dbname=${name}` };
+}
+
+// `buergerbox serve` (or tests/e2e/mock_server.mjs) on port 0 with its storage in `tmp` (or on
+// PostgreSQL, above). The structured log (stderr) and stdout accumulate over restarts; each start
+// waits for its own "event=listening ... port=N".
 export class Server {
   constructor({ binary, sourceDir, tmp, mock = false }) {
     this.binary = binary;
     this.sourceDir = sourceDir;
     this.mock = mock;
     this.dbPath = path.join(tmp, 'db.sqlite');
+    this.postgres = !mock && process.env.BB_E2E_BACKEND === 'postgresql' ? postgresDatabase() : null;
     this.mediaDir = path.join(tmp, 'media');
     this.proc = null;
     this.exit = null;
@@ -57,8 +71,33 @@ export class Server {
 
   // The environment of the server and of its command line tools (`extra` adds or overrides).
   env(extra = {}) {
-    return { ...process.env, BUERGERBOX_SERVER_PORT: '0', BUERGERBOX_STORAGE_PATH: this.dbPath,
+    const storage = this.postgres
+      ? { BUERGERBOX_STORAGE_BACKEND: 'postgresql', BUERGERBOX_STORAGE_POSTGRESQL_URL: this.postgres.url }
+      : { BUERGERBOX_STORAGE_PATH: this.dbPath };
+    return { ...process.env, BUERGERBOX_SERVER_PORT: '0', ...storage,
       BUERGERBOX_STORAGE_MEDIA_DIR: this.mediaDir, ...extra };
+  }
+
+  // Runs `query` (statements; SQL both backends read alike) on the server's database; the rows
+  // of the last statement with a result, one a line, columns separated by '|'.
+  sql(query) {
+    const out = this.postgres
+      ? execFileSync('psql', ['-q', '-At', '-F', '|', '-v', 'ON_ERROR_STOP=1', this.postgres.url, '-c', query],
+        { encoding: 'utf8' })
+      : execFileSync('sqlite3', ['-batch', '-separator', '|', '-cmd', '.timeout 5000', this.dbPath, query],
+        { encoding: 'utf8' });
+    return out.trim();
+  }
+
+  // Drops the PostgreSQL database (after the server stopped).
+  dropDatabase() {
+    if (!this.postgres) return;
+    try {
+      execFileSync('psql', ['-q', `${this.postgres.server} dbname=postgres`, '-c',
+        `DROP DATABASE IF EXISTS ${this.postgres.name} WITH (FORCE)`], { stdio: 'ignore' });
+    } catch (e) {
+      // the run's server is removed with its fixture anyway
+    }
   }
 
   running() {
@@ -94,7 +133,14 @@ export class Server {
         const m = /event=listening host=\S+ port=(\d+)/.exec(pending);
         if (m) {
           clearTimeout(timer);
+          // The run is on the backend it names (a PostgreSQL run must not pass on SQLite).
+          const backend = /event=storage_opened backend=(\S+)/.exec(pending);
+          const wanted = this.postgres ? 'postgresql' : 'sqlite';
           pending = null;
+          if (!this.mock && (!backend || backend[1] !== wanted)) {
+            reject(new TestFailure(`the server opened ${backend ? backend[1] : 'no'} storage, not ${wanted}`));
+            return;
+          }
           resolve(Number(m[1]));
         }
       });
@@ -177,6 +223,7 @@ class Harness {
     this.tmp = fs.mkdtempSync(path.join(os.tmpdir(), o.tmpPrefix));
     this.server = new Server({ binary, sourceDir: this.sourceDir, tmp: this.tmp, mock: this.mock });
     this.dbPath = this.server.dbPath;
+    this.sql = (query) => this.server.sql(query);
     this.browser = null;
     this.stepNo = 0;
     this.consoleErrors = [];
@@ -302,6 +349,7 @@ class Harness {
     } finally {
       if (this.browser) await this.browser.close().catch(() => {});
       if (this.server.running()) await this.server.stop();
+      this.server.dropDatabase();
       clearTimeout(overall);
       fs.rmSync(this.tmp, { recursive: true, force: true });
     }

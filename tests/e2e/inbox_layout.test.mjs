@@ -83,12 +83,10 @@ async function createTicket(base, key, t, i) {
 // A message that ran out of tries, for the delivery page. The web chat never fails a delivery,
 // so the test marks the newest bot message of the web chat ticket as such in the database.
 function deadMessage(ticketNumber) {
-  const sql = `.timeout 5000
-UPDATE outbox SET status = 'dead', tries = 8, error = 'http=500 transport' WHERE id =
-  (SELECT max(o.id) FROM outbox o JOIN tickets t ON t.id = o.ticket_id WHERE t.number = ${ticketNumber});
-SELECT changes();`;
-  const r = spawnSync('sqlite3', [h.dbPath], { input: sql, encoding: 'utf8' });
-  check(r.status === 0 && r.stdout.trim() === '1', `could not mark a message dead: ${r.stderr} ${r.stdout}`);
+  const newest = `(SELECT max(o.id) FROM outbox o JOIN tickets t ON t.id = o.ticket_id WHERE t.number = ${ticketNumber})`;
+  const marked = h.sql(`UPDATE outbox SET status = 'dead', tries = 8, error = 'http=500 transport' WHERE id = ${newest};
+SELECT count(*) FROM outbox WHERE status = 'dead' AND id = ${newest};`);
+  check(marked === '1', `could not mark a message dead: ${marked}`);
 }
 
 // ---- the browser ----------------------------------------------------------------------------

@@ -47,9 +47,7 @@ function templateRe(template) {
   return new RegExp(re);
 }
 
-function sql(query) {
-  return execFileSync('sqlite3', ['-batch', '-separator', '|', h.dbPath, query], { encoding: 'utf8' }).trim();
-}
+const sql = (query) => h.sql(query);
 
 // ---- the browser test -----------------------------------------------------------------------
 
@@ -325,13 +323,14 @@ async function run() {
   let typedRow = '';
   for (let i = 0; i < 20 && !typedRow.startsWith('kernstadt|'); i++) {
     try {
-      typedRow = sql(`select district_id, round(lat, 4), round(lon, 4), address_text from tickets where number = ${typedNumber}`);
+      typedRow = sql('select district_id, cast(round(lat * 10000) as integer), cast(round(lon * 10000) as integer), ' +
+        `address_text from tickets where number = ${typedNumber}`);
     } catch (e) {
       typedRow = '';
     }
     if (!typedRow.startsWith('kernstadt|')) await new Promise((r) => setTimeout(r, 250));
   }
-  check(typedRow === 'kernstadt|48.0777|11.9706|Marienplatz 1, 85560 Ebersberg',
+  check(typedRow === 'kernstadt|480777|119706|Marienplatz 1, 85560 Ebersberg',
     `ticket ${typedNumber} has no coordinates and district from the typed address: ${JSON.stringify(typedRow)}`);
   log(`database: ticket ${typedNumber} from a typed address: ${typedRow}`);
 
