@@ -232,17 +232,7 @@ std::string EngineHarness::text(const std::string& key) const {
 }
 
 std::int64_t EngineHarness::scalar(const std::string& sql) {
-  if (pg) {
-    auto r = pg->withConnection([&](storage::pg::Session& s) {
-      storage::pg::Rows rows = s.run(sql);
-      REQUIRE_MESSAGE(rows.size() > 0, sql);
-      const std::string value = rows.text(0, 0);
-      if (value == "t" || value == "f") { return std::int64_t{value == "t"}; }
-      return rows.int64(0, 0);
-    });
-    REQUIRE_MESSAGE(r.has_value(), sql << ": " << (r ? "" : r.error().detail));
-    return *r;
-  }
+  if (pg) { return pgScalar(*pg, sql); }
   auto r = db->read([&](SQLite::Database& raw) { return raw.execAndGet(sql).getInt64(); });
   REQUIRE(r.has_value());
   return *r;
@@ -250,22 +240,14 @@ std::int64_t EngineHarness::scalar(const std::string& sql) {
 
 void EngineHarness::execute(const std::string& sql) {
   if (pg) {
-    auto r = pg->withConnection([&](storage::pg::Session& s) { s.script(sql); });
-    REQUIRE_MESSAGE(r.has_value(), sql << ": " << (r ? "" : r.error().detail));
+    pgExecute(*pg, sql);
     return;
   }
   REQUIRE(db->write([&](SQLite::Database& raw) { raw.exec(sql); }).has_value());
 }
 
 std::string EngineHarness::textOf(const std::string& sql) {
-  if (pg) {
-    auto r = pg->withConnection([&](storage::pg::Session& s) {
-      storage::pg::Rows rows = s.run(sql);
-      return rows.empty() ? std::string() : rows.text(0, 0);
-    });
-    REQUIRE_MESSAGE(r.has_value(), sql << ": " << (r ? "" : r.error().detail));
-    return *r;
-  }
+  if (pg) { return pgText(*pg, sql); }
   auto r = db->read([&](SQLite::Database& raw) {
     SQLite::Statement q(raw, sql);
     return q.executeStep() ? q.getColumn(0).getString() : std::string();

@@ -38,31 +38,14 @@ storage::pg::PgDatabase& ServerDatabase::pg() {
 }
 
 std::int64_t ServerDatabase::scalar(const std::string& sql) {
-  if (postgresql()) {
-    auto r = pg().withConnection([&](storage::pg::Session& s) {
-      auto rows = s.run(sql);
-      REQUIRE_MESSAGE(rows.size() > 0, sql);
-      const std::string value = rows.text(0, 0);
-      if (value == "t" || value == "f") { return std::int64_t{value == "t"}; }
-      return rows.int64(0, 0);
-    });
-    REQUIRE_MESSAGE(r.has_value(), sql << ": " << (r ? "" : r.error().detail));
-    return *r;
-  }
+  if (postgresql()) { return pgScalar(pg(), sql); }
   SQLite::Database db(sqlite_path_, SQLite::OPEN_READONLY);
   db.setBusyTimeout(5000);
   return db.execAndGet(sql).getInt64();
 }
 
 std::string ServerDatabase::text(const std::string& sql) {
-  if (postgresql()) {
-    auto r = pg().withConnection([&](storage::pg::Session& s) {
-      auto rows = s.run(sql);
-      return rows.empty() ? std::string() : rows.text(0, 0);
-    });
-    REQUIRE_MESSAGE(r.has_value(), sql << ": " << (r ? "" : r.error().detail));
-    return *r;
-  }
+  if (postgresql()) { return pgText(pg(), sql); }
   SQLite::Database db(sqlite_path_, SQLite::OPEN_READONLY);
   db.setBusyTimeout(5000);
   SQLite::Statement q(db, sql);
@@ -70,19 +53,8 @@ std::string ServerDatabase::text(const std::string& sql) {
 }
 
 std::vector<std::vector<std::string>> ServerDatabase::rows(const std::string& sql) {
+  if (postgresql()) { return pgRows(pg(), sql); }
   std::vector<std::vector<std::string>> out;
-  if (postgresql()) {
-    auto r = pg().withConnection([&](storage::pg::Session& s) {
-      auto q = s.run(sql);
-      for (int i = 0; i < q.size(); ++i) {
-        std::vector<std::string> row;
-        for (int c = 0; c < q.columns(); ++c) { row.push_back(q.text(i, c)); }
-        out.push_back(std::move(row));
-      }
-    });
-    REQUIRE_MESSAGE(r.has_value(), sql << ": " << (r ? "" : r.error().detail));
-    return out;
-  }
   SQLite::Database db(sqlite_path_, SQLite::OPEN_READONLY);
   db.setBusyTimeout(5000);
   SQLite::Statement q(db, sql);
@@ -96,8 +68,7 @@ std::vector<std::vector<std::string>> ServerDatabase::rows(const std::string& sq
 
 void ServerDatabase::execute(const std::string& sql) {
   if (postgresql()) {
-    auto r = pg().withConnection([&](storage::pg::Session& s) { s.script(sql); });
-    REQUIRE_MESSAGE(r.has_value(), sql << ": " << (r ? "" : r.error().detail));
+    pgExecute(pg(), sql);
     return;
   }
   SQLite::Database db(sqlite_path_, SQLite::OPEN_READWRITE);

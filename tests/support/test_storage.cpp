@@ -58,6 +58,47 @@ std::unique_ptr<storage::pg::PgDatabase> openPostgres(const std::string& url, in
   return std::move(*db);
 }
 
+std::int64_t pgScalar(storage::pg::PgDatabase& db, const std::string& sql) {
+  auto r = db.withConnection([&](storage::pg::Session& s) {
+    storage::pg::Rows rows = s.run(sql);
+    REQUIRE_MESSAGE(rows.size() > 0, sql);
+    const std::string value = rows.text(0, 0);
+    if (value == "t" || value == "f") { return std::int64_t{value == "t"}; }
+    return rows.int64(0, 0);
+  });
+  REQUIRE_MESSAGE(r.has_value(), sql << ": " << (r ? "" : r.error().detail));
+  return *r;
+}
+
+std::string pgText(storage::pg::PgDatabase& db, const std::string& sql) {
+  auto r = db.withConnection([&](storage::pg::Session& s) {
+    storage::pg::Rows rows = s.run(sql);
+    return rows.empty() ? std::string() : rows.text(0, 0);
+  });
+  REQUIRE_MESSAGE(r.has_value(), sql << ": " << (r ? "" : r.error().detail));
+  return *r;
+}
+
+std::vector<std::vector<std::string>> pgRows(storage::pg::PgDatabase& db, const std::string& sql) {
+  auto table = db.withConnection([&](storage::pg::Session& s) {
+    storage::pg::Rows q = s.run(sql);
+    std::vector<std::vector<std::string>> out;
+    for (int i = 0; i < q.size(); ++i) {
+      std::vector<std::string> row;
+      for (int c = 0; c < q.columns(); ++c) { row.push_back(q.text(i, c)); }
+      out.push_back(std::move(row));
+    }
+    return out;
+  });
+  REQUIRE_MESSAGE(table.has_value(), sql << ": " << (table ? "" : table.error().detail));
+  return *table;
+}
+
+void pgExecute(storage::pg::PgDatabase& db, const std::string& sql) {
+  auto r = db.withConnection([&](storage::pg::Session& s) { s.script(sql); });
+  REQUIRE_MESSAGE(r.has_value(), sql << ": " << (r ? "" : r.error().detail));
+}
+
 std::vector<Backend> allBackends() { return {Backend::Sqlite, Backend::Postgresql}; }
 
 const char* backendName(Backend backend) {
@@ -179,18 +220,7 @@ std::vector<std::vector<std::string>> TestStorage::rows(const std::string& sql) 
     REQUIRE(table.has_value());
     return *table;
   }
-  auto table = postgres_->withConnection([&](storage::pg::Session& s) {
-    storage::pg::Rows q = s.run(sql);
-    Table out;
-    for (int i = 0; i < q.size(); ++i) {
-      std::vector<std::string> row;
-      for (int c = 0; c < q.columns(); ++c) { row.push_back(q.text(i, c)); }
-      out.push_back(std::move(row));
-    }
-    return out;
-  });
-  REQUIRE_MESSAGE(table.has_value(), (table ? "" : table.error().detail));
-  return *table;
+  return pgRows(*postgres_, sql);
 }
 
 std::int64_t TestStorage::rowCount(const std::string& table) {

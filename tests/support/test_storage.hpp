@@ -33,6 +33,14 @@ std::string migratedPostgres();
 std::unique_ptr<storage::pg::PgDatabase> openPostgres(const std::string& url, int pool_size = 2,
                                                       int statement_timeout_ms = 5000);
 
+//! Reads and writes on a PostgreSQL pool, each REQUIREd to work (the SQL in the message): the
+//! first column of the first row as a number ('t'/'f' as 1/0) or as text ("" for no row), every
+//! row as text, statements without results.
+std::int64_t pgScalar(storage::pg::PgDatabase& db, const std::string& sql);
+std::string pgText(storage::pg::PgDatabase& db, const std::string& sql);
+std::vector<std::vector<std::string>> pgRows(storage::pg::PgDatabase& db, const std::string& sql);
+void pgExecute(storage::pg::PgDatabase& db, const std::string& sql);
+
 enum class Backend { Sqlite, Postgresql };
 
 //! The backends as types, for behaviour tests that run on both:
