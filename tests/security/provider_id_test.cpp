@@ -57,6 +57,23 @@ TEST_CASE("privacy: a realistic wamid carries the number, as WhatsApp's do") {
   CHECK(bb::test::base64("Ma") == "TWE=");
 }
 
+TEST_CASE("privacy: the log scan skips each line's clock and nothing else") {
+  const std::string log =
+      "ts=2026-12-05T13:06:48.077Z level=info event=started\n"
+      "ts=2026-12-05T13:06:11.970Z level=debug event=geo lat=48.0777\n"
+      "no timestamp 11.970\n"
+      "ts=2026-12-05T13:06:12.000Z level=info event=last";
+  const std::string text = bb::test::logWithoutTimestamps(log);
+  CHECK(text ==
+        "level=info event=started\nlevel=debug event=geo lat=48.0777\nno timestamp 11.970\n"
+        "level=info event=last");
+  // What a line says is still scanned; only the clock is not.
+  CHECK(bb::test::leaksInText(text, {"48.077", "11.970"}) ==
+        std::vector<std::string>{"48.077", "11.970"});
+  CHECK(bb::test::leaksInText(bb::test::logWithoutTimestamps(log.substr(0, 52)), {"48.077"})
+            .empty());
+}
+
 TEST_CASE("privacy: provider ids are keyed hashes, distinct per channel and from pseudonyms") {
   const std::string wamid = bb::test::realisticWamid("4917612345678", 1);
   const std::string h = bb::crypto::providerIdHash(kKey, "whatsapp", wamid);

@@ -78,6 +78,24 @@ std::vector<std::string> leaksInText(const std::string& text, const std::vector<
   return found;
 }
 
+std::string logWithoutTimestamps(const std::string& log) {
+  std::string out;
+  out.reserve(log.size());
+  std::size_t at = 0;
+  while (at < log.size()) {
+    std::size_t end = log.find('\n', at);
+    end = end == std::string::npos ? log.size() : end + 1;
+    std::size_t from = at;
+    if (log.compare(at, 3, "ts=") == 0) {
+      const std::size_t space = log.find(' ', at);
+      if (space != std::string::npos && space < end) { from = space + 1; }
+    }
+    out.append(log, from, end - from);
+    at = end;
+  }
+  return out;
+}
+
 std::string base64(const std::string& bytes) {
   static constexpr char kAlphabet[] =
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

@@ -23,6 +23,10 @@ std::vector<std::string> leaksInFiles(const std::vector<std::string>& files,
 //! Every needle found in `text`.
 std::vector<std::string> leaksInText(const std::string& text, const std::vector<std::string>& needles);
 
+//! The server's log without the leading `ts=…Z ` of each line. A scan for coordinates must not
+//! read the clock: "ts=…T13:06:48.077Z" holds "48.077", the latitude of the test's photo.
+std::string logWithoutTimestamps(const std::string& log);
+
 //! A WhatsApp message id in the real format: "wamid." + base64 of the record WhatsApp builds
 //! (a Thrift compact struct: the phone number, a direction flag, a hex message key), e.g.
 //! "wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQTRB…" holds "16503879439". `serial` makes the key
