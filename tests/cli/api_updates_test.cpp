@@ -1,47 +1,33 @@
 // The idempotent update POST of /api/v1 through the real server: a citizen reports through the
 // web chat, the back office posts the same update (same update_id) twice, as it does when the
-// answer to its first POST got lost. The citizen is told once.
+// answer to its first POST got lost. The citizen is told once. On a SQLite file and on a
+// database of its own on the run's PostgreSQL server.
 
 #include <doctest/doctest.h>
 
 #include <chrono>
 #include <csignal>
-#include <cstdio>
+#include <map>
 #include <regex>
 #include <string>
 #include <thread>
 
-#include <SQLiteCpp/SQLiteCpp.h>
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include "support/server_database.hpp"
 #include "support/server_process.hpp"
 
 using json = nlohmann::json;
 
 namespace {
 
-std::string run(const std::string& command) {
-  std::string out;
-  FILE* pipe = popen(command.c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  char buf[512];
-  while (fgets(buf, sizeof buf, pipe) != nullptr) { out += buf; }
-  pclose(pipe);
-  return out;
-}
-
-std::int64_t scalar(const std::string& db_path, const std::string& sql) {
-  SQLite::Database db(db_path, SQLite::OPEN_READONLY);
-  db.setBusyTimeout(5000);
-  return db.execAndGet(sql).getInt64();
-}
-
 //! Waits until `sql` answers at least `want` (the engine works asynchronously).
-std::int64_t waitFor(const std::string& db_path, const std::string& sql, std::int64_t want) {
+std::int64_t waitFor(bb::test::ServerDatabase& database, const std::string& sql,
+                     std::int64_t want) {
   std::int64_t got = 0;
   for (int i = 0; i < 200; ++i) {
-    got = scalar(db_path, sql);
+    got = database.scalar(sql);
     if (got >= want) { return got; }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
@@ -74,13 +60,15 @@ struct Visitor {
 
 }  // namespace
 
-TEST_CASE("api v1: the same update_id posted twice to the real server notifies the citizen once") {
+TEST_CASE_TEMPLATE("api v1: the same update_id posted twice to the real server notifies the citizen once", B,
+                   bb::test::OnSqlite, bb::test::OnPostgresql) {
   bb::test::TempDir dir;
-  const std::string db_path = dir.path() + "/db.sqlite";
+  bb::test::ServerDatabase database(B::backend, dir.path() + "/db.sqlite");
+  std::map<std::string, std::string> env{{"BUERGERBOX_SERVER_PORT", "0"},
+                                         {"BUERGERBOX_STORAGE_MEDIA_DIR", dir.path() + "/media"}};
+  env.merge(database.env());
   bb::test::ServerProcess server;
-  REQUIRE(server.start("config/demo.json", {{"BUERGERBOX_SERVER_PORT", "0"},
-                                            {"BUERGERBOX_STORAGE_PATH", db_path},
-                                            {"BUERGERBOX_STORAGE_MEDIA_DIR", dir.path() + "/media"}}));
+  REQUIRE(server.start("config/demo.json", env));
   httplib::Client client("127.0.0.1", server.port());
   Visitor anna(client);
   anna.send({{"text", "Hallo"}});
@@ -88,21 +76,21 @@ TEST_CASE("api v1: the same update_id posted twice to the real server notifies t
   anna.send({{"choice", "letter"}});
   anna.send({{"text", "Bitte mehr Fahrradständer am Bahnhof."}});
   anna.send({{"choice", "send"}});
-  REQUIRE(waitFor(db_path, "SELECT count(*) FROM tickets", 1) == 1);
-  const std::int64_t number = scalar(db_path, "SELECT number FROM tickets");
-  const std::int64_t ticket_id = scalar(db_path, "SELECT id FROM tickets");
+  REQUIRE(waitFor(database, "SELECT count(*) FROM tickets", 1) == 1);
+  const std::int64_t number = database.scalar("SELECT number FROM tickets");
+  const std::int64_t ticket_id = database.scalar("SELECT id FROM tickets");
 
-  const std::string added = run(std::string("cd '") + BB_SOURCE_DIR + "' && env" +
-                                " BUERGERBOX_STORAGE_PATH='" + db_path + "' '" + BB_BINARY +
-                                "' apikey add --name kfa --department '*' --config "
-                                "config/demo.json 2>&1");
+  const auto key_run = bb::test::runCli("apikey add --name kfa --department '*'",
+                                        "config/demo.json", database.env());
+  REQUIRE_MESSAGE(key_run.code == 0, key_run.errors);
+  const std::string added = key_run.output;
   std::smatch m;
   REQUIRE_MESSAGE(std::regex_search(added, m, std::regex("bbk_[0-9a-f]+")), added);
   const std::string key = m[0];
 
   const std::string outbox_of_ticket =
       "SELECT count(*) FROM outbox WHERE ticket_id = " + std::to_string(ticket_id);
-  const std::int64_t before = scalar(db_path, outbox_of_ticket);
+  const std::int64_t before = database.scalar(outbox_of_ticket);
   const json update = {{"update_id", "KFA-2026-77/1"},
                        {"status", "in_bearbeitung"},
                        {"note", "Wir prüfen zwei Standorte."}};
@@ -123,12 +111,12 @@ TEST_CASE("api v1: the same update_id posted twice to the real server notifies t
   REQUIRE(third);
   CHECK(json::parse(third->body)["applied"] == false);
 
-  CHECK(scalar(db_path, outbox_of_ticket) == before + 1);  // one notice to anna
-  CHECK(scalar(db_path, "SELECT count(*) FROM ticket_events WHERE kind = 'status_changed' AND "
+  CHECK(database.scalar(outbox_of_ticket) == before + 1);  // one notice to anna
+  CHECK(database.scalar("SELECT count(*) FROM ticket_events WHERE kind = 'status_changed' AND "
                         "ticket_id = " + std::to_string(ticket_id)) == 1);
-  CHECK(scalar(db_path, "SELECT count(*) FROM case_queue WHERE event_type = 'status_changed'") ==
+  CHECK(database.scalar("SELECT count(*) FROM case_queue WHERE event_type = 'status_changed'") ==
         1);
-  CHECK(scalar(db_path, "SELECT count(*) FROM ticket_events WHERE kind = 'public_note'") == 0);
+  CHECK(database.scalar("SELECT count(*) FROM ticket_events WHERE kind = 'public_note'") == 0);
 
   // A new update id is a new update: anna hears about it.
   auto next = client.Post(path, auth,
@@ -137,7 +125,7 @@ TEST_CASE("api v1: the same update_id posted twice to the real server notifies t
   REQUIRE(next);
   CHECK(next->status == 200);
   CHECK(json::parse(next->body)["applied"] == true);
-  CHECK(scalar(db_path, outbox_of_ticket) == before + 2);
+  CHECK(database.scalar(outbox_of_ticket) == before + 2);
 
   // The ticket and the change feed over the same server.
   auto ticket = client.Get("/api/v1/tickets/" + std::to_string(number), auth);

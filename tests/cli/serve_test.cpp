@@ -10,14 +10,19 @@
 #include <httplib.h>
 
 #include "app/app_fixture.hpp"
+#include "support/server_database.hpp"
 #include "support/server_process.hpp"
 
-TEST_CASE("cli: serve answers healthz and exits 0 within 2 s of SIGTERM, idle keep-alive or not") {
+// On PostgreSQL the stop also ends the leases, the leadership session and the LISTEN session.
+TEST_CASE_TEMPLATE("cli: serve answers healthz and exits 0 within 2 s of SIGTERM, idle keep-alive or not", B,
+                   bb::test::OnSqlite, bb::test::OnPostgresql) {
   bb::test::TempDir dir;
+  bb::test::ServerDatabase database(B::backend, dir.path() + "/db.sqlite");
+  std::map<std::string, std::string> env{{"BUERGERBOX_SERVER_PORT", "0"},
+                                         {"BUERGERBOX_STORAGE_MEDIA_DIR", dir.path() + "/media"}};
+  env.merge(database.env());
   bb::test::ServerProcess server;
-  REQUIRE(server.start("config/demo.json", {{"BUERGERBOX_SERVER_PORT", "0"},
-                                            {"BUERGERBOX_STORAGE_PATH", dir.path() + "/db.sqlite"},
-                                            {"BUERGERBOX_STORAGE_MEDIA_DIR", dir.path() + "/media"}}));
+  REQUIRE(server.start("config/demo.json", env));
   httplib::Client client("127.0.0.1", server.port());
   client.set_keep_alive(true);  // leaves an idle keep-alive connection open
   auto res = client.Get("/healthz");
@@ -32,6 +37,11 @@ TEST_CASE("cli: serve answers healthz and exits 0 within 2 s of SIGTERM, idle ke
   CHECK(code == 0);
   CHECK(took.count() < 2000);
   CHECK(server.log().find("event=stopped") != std::string::npos);
+  if (database.postgresql()) {
+    // Its conversation leases are free for the next instance at once.
+    CHECK(database.scalar("SELECT count(*) FROM partition_leases WHERE owner IS NOT NULL") == 0);
+    CHECK(database.scalar("SELECT count(*) FROM instances") == 0);
+  }
 }
 
 TEST_CASE("cli: serve refuses an invalid config with exit 2 and names every error") {
@@ -63,27 +73,21 @@ TEST_CASE("cli: serve stops the same way on SIGINT") {
   CHECK(log.find("event=stopped") != std::string::npos);
 }
 
-TEST_CASE("cli: serve exits 1 when the port is taken, after stopping what had started") {
+TEST_CASE_TEMPLATE("cli: serve exits 1 when the port is taken, after stopping what had started", B,
+                   bb::test::OnSqlite, bb::test::OnPostgresql) {
   bb::test::TempDir dir;
+  bb::test::ServerDatabase database(B::backend, dir.path() + "/db.sqlite");
   bb::test::TakenPort taken;
   const int port = taken.port();
   REQUIRE(port > 0);
   // Everything but the listener starts (database, engine, tasks); they must all stop again, or
   // the process would hang or abort instead of exiting 1.
-  const std::string command = std::string("cd '") + BB_SOURCE_DIR + "' && env" +
-                              " BUERGERBOX_SERVER_PORT=" + std::to_string(port) +
-                              " BUERGERBOX_STORAGE_PATH='" + dir.path() + "/db.sqlite'" +
-                              " BUERGERBOX_STORAGE_MEDIA_DIR='" + dir.path() + "/media'" +
-                              " timeout 20 '" + BB_BINARY +
-                              "' serve --config config/demo.json 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  std::string output;
-  char buf[512];
-  while (fgets(buf, sizeof buf, pipe) != nullptr) { output += buf; }
-  const int status = pclose(pipe);
-  REQUIRE(WIFEXITED(status));
-  CHECK(WEXITSTATUS(status) == 1);
+  std::map<std::string, std::string> env{{"BUERGERBOX_SERVER_PORT", std::to_string(port)},
+                                         {"BUERGERBOX_STORAGE_MEDIA_DIR", dir.path() + "/media"}};
+  env.merge(database.env());
+  const auto run = bb::test::runCli("serve", "config/demo.json", env, {}, 20);
+  const std::string output = run.output + run.errors;
+  CHECK(run.code == 1);
   CHECK(output.find("event=startup_failed") != std::string::npos);
   CHECK(output.find("event=listening") == std::string::npos);
 }

@@ -156,7 +156,8 @@ void writeFile(const std::string& path, const std::string& content) {
 std::string testKey(char fill) { return std::string(64, fill); }
 
 CliRun runCli(const std::string& args, const std::string& config_path,
-              const std::map<std::string, std::string>& env, const std::string& input) {
+              const std::map<std::string, std::string>& env, const std::string& input,
+              int timeout_s) {
   TempDir dir;
   const std::string in_path = dir.path() + "/stdin";
   const std::string out_path = dir.path() + "/output";
@@ -164,6 +165,7 @@ CliRun runCli(const std::string& args, const std::string& config_path,
   writeFile(in_path, input);
   std::string command = std::string("cd '") + BB_SOURCE_DIR + "' && env";
   for (const auto& [k, v] : env) { command += " " + k + "='" + v + "'"; }
+  if (timeout_s > 0) { command += " timeout " + std::to_string(timeout_s); }
   command += std::string(" '") + BB_BINARY + "' " + args + " --config '" + config_path + "' <'" +
              in_path + "' >'" + out_path + "' 2>'" + err_path + "'";
   const int status = std::system(command.c_str());  // NOLINT(cert-env33-c): a test running our binary

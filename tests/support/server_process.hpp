@@ -81,9 +81,11 @@ struct CliRun {
   std::string lastLine() const;
 };
 //! Runs `buergerbox <args> --config <config_path>` in the source tree with `env` added, `input`
-//! on its stdin (a password for `staff add`).
+//! on its stdin (a password for `staff add`); with `timeout_s` > 0 a run that takes longer is
+//! killed (exit code 124).
 CliRun runCli(const std::string& args, const std::string& config_path,
-              const std::map<std::string, std::string>& env, const std::string& input = {});
+              const std::map<std::string, std::string>& env, const std::string& input = {},
+              int timeout_s = 0);
 
 //! A throw-away 64-hex key for tests.
 std::string testKey(char fill);
