@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include <httplib.h>
+#include <sys/socket.h>
 
 #include "bot/log.hpp"
 #include "webhooks/elastic_pool.hpp"
@@ -66,6 +67,14 @@ public:
     server_.new_task_queue = [inner = server_.new_task_queue, this] {
       return new GuardedQueue(inner(), guard_);
     };
+    // cpp-httplib's default sets SO_REUSEPORT: a second process on the same port would then
+    // start without an error and take half of the connections (a forgotten old instance, or
+    // two test servers on 8080). SO_REUSEADDR only: a restart still binds at once while the
+    // old connections sit in TIME_WAIT.
+    server_.set_socket_options([](socket_t sock) {
+      int yes = 1;
+      ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+    });
     // Nagle + delayed ACK would add 40 ms per response on keep-alive connections.
     server_.set_tcp_nodelay(true);
     server_.set_keep_alive_max_count(static_cast<std::size_t>(options_.keep_alive_max_count));

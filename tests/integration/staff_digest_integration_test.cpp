@@ -28,6 +28,7 @@ TEST_CASE_TEMPLATE("staff digest end to end: the real server mails a member's ne
   bb::test::writeFile(dir.path() + "/smtp-password", "smtp-geheim-42\n");
   bb::test::ServerDatabase database(B::backend, dir.path() + "/db.sqlite");
   std::map<std::string, std::string> env{
+      {"BUERGERBOX_SERVER_PORT", "0"},  // not the demo's 8080: the other backend's run is beside it
       {"BUERGERBOX_STORAGE_MEDIA_DIR", dir.path() + "/media"},
       {"BUERGERBOX_PRIVACY_PSEUDONYM_KEY", bb::test::testKey('a')},
       {"BUERGERBOX_PRIVACY_ENCRYPTION_KEY", bb::test::testKey('b')},
@@ -47,17 +48,18 @@ TEST_CASE_TEMPLATE("staff digest end to end: the real server mails a member's ne
 
   // First without mail: a ticket comes in through Open311.
   bb::test::ServerProcess server;
-  REQUIRE(server.start("config/demo.json", env));
+  REQUIRE_MESSAGE(server.start("config/demo.json", env), server.log());
   {
     httplib::Client client("127.0.0.1", server.port());
+    client.set_read_timeout(30, 0);  // a loaded test machine, not the default 5 s
     auto r = client.Post("/open311/v2/requests.json",
                          httplib::Params{{"api_key", api_key}, {"service_code", "schlagloch"},
                                          {"lat", "48.07772"}, {"long", "11.97064"},
                                          {"description", "Loch vor Hausnummer 7"}});
-    REQUIRE(r);
-    REQUIRE_MESSAGE((r->status == 200 || r->status == 201), r->body);
+    REQUIRE_MESSAGE(r, httplib::to_string(r.error()) << server.log());
+    REQUIRE_MESSAGE((r->status == 200 || r->status == 201), r->body << server.log());
   }
-  REQUIRE(server.stop(SIGTERM) == 0);
+  REQUIRE_MESSAGE(server.stop(SIGTERM) == 0, server.log());
 
   // Now with the mail server: from hour 0 the day's digest is due at once.
   env["BUERGERBOX_SMTP_URL"] = smtp.url();
@@ -66,7 +68,7 @@ TEST_CASE_TEMPLATE("staff digest end to end: the real server mails a member's ne
   env["BUERGERBOX_SMTP_PASSWORD_FILE"] = dir.path() + "/smtp-password";
   env["BUERGERBOX_SMTP_REQUIRE_TLS"] = "false";
   env["BUERGERBOX_SMTP_DIGEST_HOUR"] = "0";
-  REQUIRE(server.start("config/demo.json", env));
+  REQUIRE_MESSAGE(server.start("config/demo.json", env), server.log());
   REQUIRE_MESSAGE(smtp.waitForMails(1, std::chrono::seconds(40)), server.log());
   const auto mail = smtp.mails().at(0);
   CHECK(mail.mail_from == "buergerbox@stadt.example");
@@ -76,7 +78,7 @@ TEST_CASE_TEMPLATE("staff digest end to end: the real server mails a member's ne
   const auto blank = mail.data.find("\r\n\r\n");
   REQUIRE(blank != std::string::npos);
   const std::string body = bb::test::base64Decode(mail.data.substr(blank + 4));
-  CHECK(contains(body, ": 1 neue Meldung\r\n"));
+  CHECK_MESSAGE(contains(body, ": 1 neue Meldung\r\n"), body);
   CHECK(contains(body, "Zum Posteingang: https://buergerbox.stadt.example/inbox\r\n"));
   CHECK_FALSE(contains(body, "Hausnummer"));
   {
@@ -86,13 +88,14 @@ TEST_CASE_TEMPLATE("staff digest end to end: the real server mails a member's ne
     for (int i = 0; i < 100 && !contains(metrics, "buergerbox_staff_digests_total"); ++i) {
       if (i > 0) { std::this_thread::sleep_for(std::chrono::milliseconds(100)); }
       auto r = client.Get("/metrics");
-      REQUIRE(r);
+      REQUIRE_MESSAGE(r, httplib::to_string(r.error()) << server.log());
       metrics = r->body;
     }
-    CHECK(contains(metrics, "buergerbox_staff_digests_total{result=\"sent\"} 1"));
+    CHECK_MESSAGE(contains(metrics, "buergerbox_staff_digests_total{result=\"sent\"} 1"),
+                  metrics << server.log());
   }
-  REQUIRE(server.stop(SIGTERM) == 0);
-  CHECK(smtp.mails().size() == 1);
+  REQUIRE_MESSAGE(server.stop(SIGTERM) == 0, server.log());
+  CHECK_MESSAGE(smtp.mails().size() == 1, server.log());
   const std::string log = server.log();
   CHECK_FALSE(contains(log, "mia.muster"));
   CHECK_FALSE(contains(log, "smtp-geheim-42"));

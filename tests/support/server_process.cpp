@@ -47,10 +47,14 @@ bool ServerProcess::start(const std::string& config_path,
   fcntl(stderr_fd_, F_SETFL, O_NONBLOCK);
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   static const std::regex kListening("event=listening host=\\S+ port=(\\d+)");
+  // The log of an earlier start stays in front: only this process's "listening" counts (with
+  // port 0 a restart listens on another port).
+  const std::size_t this_run = log_.size();
   while (std::chrono::steady_clock::now() < deadline) {
     drain(50);
     std::smatch m;
-    if (std::regex_search(log_, m, kListening)) {
+    const std::string since = log_.substr(this_run);
+    if (std::regex_search(since, m, kListening)) {
       port_ = std::stoi(m[1]);
       startReader();
       return true;

@@ -161,3 +161,28 @@ TEST_CASE("listen backlog: the listening socket on the port gets the wider backl
   CHECK_FALSE(bb::webhooks::widenListenBacklog(port + 1 == 65536 ? 1 : port + 1, 128));
   ::close(fd);
 }
+
+TEST_CASE("http server: a second server on a port another one listens on does not start") {
+  // A forgotten old instance, or two test servers on the demo port: with SO_REUSEPORT both
+  // would listen and each would get half of the connections, without any error.
+  bb::Metrics metrics;
+  bb::webhooks::ServerOptions o;
+  o.host = "127.0.0.1";
+  o.port = 0;
+  bb::webhooks::HttpServer first(o, metrics);
+  auto port = first.bind();
+  REQUIRE(port);
+  o.port = *port;
+  bb::webhooks::HttpServer second(o, metrics);
+  CHECK_FALSE(second.bind());
+  // Once the first has stopped, the port is free again for a restart.
+  std::thread runner([&first] { first.run(); });
+  for (int i = 0; i < 200 && !first.running(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  REQUIRE(first.running());
+  first.stop();
+  runner.join();
+  bb::webhooks::HttpServer restarted(o, metrics);
+  CHECK(restarted.bind());
+}
