@@ -10,8 +10,8 @@
 
 #include "bot/subscriptions/broadcast.hpp"
 #include "bot/oparl/poller.hpp"
-#include "storage/sqlite_broadcast_store.hpp"
 #include "support/engine_harness.hpp"
+#include "support/stores_of.hpp"
 
 namespace {
 
@@ -78,13 +78,14 @@ public:
 };
 
 struct PollWorld {
-  bb::test::EngineHarness h{1};
+  bb::test::EngineHarness h;
   FakeOParl server;
-  bb::storage::SqliteBroadcastStore broadcasts{*h.db};
+  std::unique_ptr<bb::BroadcastStore> broadcast_store = bb::test::broadcastStoreOf(h);
+  bb::BroadcastStore& broadcasts = *broadcast_store;
   bb::BroadcastService service{broadcasts, *h.subscriptions, h.flows.texts, h.clock, {}};
   std::unique_ptr<bb::oparl::Poller> poller;
 
-  PollWorld() {
+  explicit PollWorld(bb::test::Backend backend) : h(backend, 1) {
     std::vector<bb::TopicSetting> topics;
     bb::TopicSetting finance;
     finance.topic = bb::flows::Topic{"finanzausschuss", {{bb::flows::Lang::De, "Finanzausschuss"}}};
@@ -135,8 +136,8 @@ TEST_CASE("oparl: timestamps are whole seconds in UTC, control characters are es
   CHECK(bb::oparl::sanitizeJson("{\"a\":\"x\x01y\"}\n") == "{\"a\":\"x\\u0001y\"}\n");
 }
 
-TEST_CASE("oparl: baseline, new results as drafts or sent at once, corrections, no repeats") {
-  PollWorld w;
+TEST_CASE_TEMPLATE("oparl: baseline, new results as drafts or sent at once, corrections, no repeats", B, bb::test::OnSqlite, bb::test::OnPostgresql) {
+  PollWorld w(B::backend);
   w.subscribe("hanna", "bauausschuss");
   w.subscribe("ilse", "finanzausschuss");
 
@@ -244,8 +245,8 @@ TEST_CASE("oparl: baseline, new results as drafts or sent at once, corrections, 
   CHECK(w.h.replies("hanna", Channel::Telegram).empty());
 }
 
-TEST_CASE("oparl: a server that keeps failing leaves the sync point where it was") {
-  PollWorld w;
+TEST_CASE_TEMPLATE("oparl: a server that keeps failing leaves the sync point where it was", B, bb::test::OnSqlite, bb::test::OnPostgresql) {
+  PollWorld w(B::backend);
   REQUIRE(w.poller->poll().ok);  // baseline
   auto before = w.broadcasts.oparlState("last_sync");
   REQUIRE(before.has_value());

@@ -1,11 +1,13 @@
 #include "support/stores_of.hpp"
 
 #include "storage/postgresql/pg_broadcast_store.hpp"
+#include "storage/postgresql/pg_channel_state.hpp"
 #include "storage/postgresql/pg_data_export.hpp"
 #include "storage/postgresql/pg_gazetteer.hpp"
 #include "storage/postgresql/pg_inbox_store.hpp"
 #include "storage/postgresql/pg_retention_store.hpp"
 #include "storage/sqlite_broadcast_store.hpp"
+#include "storage/sqlite_channel_state.hpp"
 #include "storage/sqlite_data_export.hpp"
 #include "storage/sqlite_gazetteer.hpp"
 #include "storage/sqlite_inbox_store.hpp"
@@ -43,6 +45,11 @@ std::unique_ptr<InboxStore> inboxStoreOf(EngineHarness& h) {
 std::unique_ptr<geo::Gazetteer> gazetteerOf(EngineHarness& h) {
   const Clock& clock = h.clock;
   return on<geo::Gazetteer, storage::pg::PgGazetteer, storage::SqliteGazetteer>(h, clock);
+}
+
+std::unique_ptr<TelegramOffsetStore> telegramOffsetsOf(EngineHarness& h) {
+  return on<TelegramOffsetStore, storage::pg::PgTelegramOffsetStore,
+            storage::SqliteTelegramOffsetStore>(h);
 }
 
 }  // namespace bb::test

@@ -6,6 +6,7 @@
 
 #include <memory>
 
+#include "bot/channels/telegram_offset.hpp"
 #include "bot/geo/gazetteer.hpp"
 #include "bot/privacy/data_export.hpp"
 #include "bot/privacy/retention.hpp"
@@ -21,5 +22,6 @@ std::unique_ptr<DataExportStore> dataExportOf(EngineHarness& h);
 std::unique_ptr<RetentionStore> retentionStoreOf(EngineHarness& h);
 std::unique_ptr<InboxStore> inboxStoreOf(EngineHarness& h);
 std::unique_ptr<geo::Gazetteer> gazetteerOf(EngineHarness& h);
+std::unique_ptr<TelegramOffsetStore> telegramOffsetsOf(EngineHarness& h);
 
 }  // namespace bb::test

@@ -14,8 +14,9 @@
 #include <vector>
 
 #include "bot/outbox/outbox_worker.hpp"
-#include "storage/sqlite_channel_state.hpp"
+#include "storage/sqlite_channel_state.hpp"  // kTelegramOffsetCounter, the row both backends use
 #include "support/engine_harness.hpp"
+#include "support/stores_of.hpp"
 #include "webhooks/telegram/channel.hpp"
 
 namespace {
@@ -121,8 +122,9 @@ json kickedUpdate(std::int64_t update_id) {
 
 //! Engine + Telegram route + sender + outbox worker + answerer, in process with a FakeClock.
 struct Channel {
-  bb::test::EngineHarness h{2};
-  bb::storage::SqliteTelegramOffsetStore offsets{*h.db};
+  bb::test::EngineHarness h;
+  std::unique_ptr<bb::TelegramOffsetStore> offset_store = bb::test::telegramOffsetsOf(h);
+  bb::TelegramOffsetStore& offsets = *offset_store;
   FakeHttp http;
   tg::CallbackAnswerer answerer{settings(), http};
   tg::Sender sender{settings(), http, *h.store};
@@ -131,7 +133,7 @@ struct Channel {
       tg::routes(settings(), [this](const auto& events) { return h.engine->ingest(events); },
                  &answerer, 64 * 1024);
 
-  Channel() {
+  explicit Channel(bb::test::Backend backend = bb::test::Backend::Sqlite) : h(backend, 2) {
     bb::outbox::OutboxOptions o;
     o.channel = bb::Channel::Telegram;
     o.rate_per_second = 30;
@@ -172,8 +174,8 @@ struct Channel {
 
 }  // namespace
 
-TEST_CASE("telegram: a wrong or missing secret header is 401 and nothing is stored") {
-  Channel c;
+TEST_CASE_TEMPLATE("telegram: a wrong or missing secret header is 401 and nothing is stored", B, bb::test::OnSqlite, bb::test::OnPostgresql) {
+  Channel c(B::backend);
   const std::string body = textUpdate(1, "Hallo").dump();
   CHECK(c.post(body, "").status == 401);
   CHECK(c.post(body, "tg_secret-4").status == 401);
@@ -189,8 +191,8 @@ TEST_CASE("telegram: a wrong or missing secret header is 401 and nothing is stor
   CHECK(c.rows("inbound_events") == 1);
 }
 
-TEST_CASE("telegram: oversized bodies are 413, unparsable ones 400, storage outages 503") {
-  Channel c;
+TEST_CASE_TEMPLATE("telegram: oversized bodies are 413, unparsable ones 400, storage outages 503", B, bb::test::OnSqlite, bb::test::OnPostgresql) {
+  Channel c(B::backend);
   const std::string big(64 * 1024 + 1, ' ');
   CHECK(c.post(big, kSecret).status == 413);
   CHECK(c.post("{\"update_id\":", kSecret).status == 400);
@@ -215,8 +217,8 @@ TEST_CASE("telegram: oversized bodies are 413, unparsable ones 400, storage outa
   CHECK(c.http.calls("answerCallbackQuery").empty());  // not stored: not answered either
 }
 
-TEST_CASE("telegram: every callback query is answered, known data or not") {
-  Channel c;
+TEST_CASE_TEMPLATE("telegram: every callback query is answered, known data or not", B, bb::test::OnSqlite, bb::test::OnPostgresql) {
+  Channel c(B::backend);
   c.update(textUpdate(10, "Hallo"));
   c.update(callbackUpdate(11, "accept", "cb-1"));
   c.update(callbackUpdate(12, "no-such-choice", "cb-2"));
@@ -229,8 +231,8 @@ TEST_CASE("telegram: every callback query is answered, known data or not") {
   CHECK(c.rows("inbound_events") == 3);
 }
 
-TEST_CASE("telegram: replies go out as sendMessage with inline keyboards to the chat") {
-  Channel c;
+TEST_CASE_TEMPLATE("telegram: replies go out as sendMessage with inline keyboards to the chat", B, bb::test::OnSqlite, bb::test::OnPostgresql) {
+  Channel c(B::backend);
   c.update(textUpdate(20, "Hallo"));
   c.drain();
   const auto sends = c.http.calls("sendMessage");
@@ -242,8 +244,8 @@ TEST_CASE("telegram: replies go out as sendMessage with inline keyboards to the 
   CHECK(c.h.scalar("SELECT count(*) FROM outbox WHERE status = 'sent'") >= 1);
 }
 
-TEST_CASE("telegram: 429 waits retry_after, 5xx retries, bounded tries end as dead letter") {
-  Channel c;
+TEST_CASE_TEMPLATE("telegram: 429 waits retry_after, 5xx retries, bounded tries end as dead letter", B, bb::test::OnSqlite, bb::test::OnPostgresql) {
+  Channel c(B::backend);
   int answers = 0;
   c.http.script = [&](const bb::HttpCall& call) {
     if (method(call) != "sendMessage") { return c.http.ok(); }
@@ -270,8 +272,8 @@ TEST_CASE("telegram: 429 waits retry_after, 5xx retries, bounded tries end as de
   CHECK(c.h.scalar("SELECT count(*) FROM outbox WHERE status = 'dead' AND tries = 3") == 1);
 }
 
-TEST_CASE("telegram: a 403 'bot was blocked' fails the row and marks the citizen unreachable") {
-  Channel c;
+TEST_CASE_TEMPLATE("telegram: a 403 'bot was blocked' fails the row and marks the citizen unreachable", B, bb::test::OnSqlite, bb::test::OnPostgresql) {
+  Channel c(B::backend);
   c.update(textUpdate(40, "Hallo"));
   c.http.script = [](const bb::HttpCall&) {
     return FakeHttp::error(403, "Forbidden: bot was blocked by the user");
@@ -282,8 +284,8 @@ TEST_CASE("telegram: a 403 'bot was blocked' fails the row and marks the citizen
   CHECK(c.h.scalar("SELECT unreachable FROM citizens") == 1);
 }
 
-TEST_CASE("telegram: my_chat_member 'kicked' marks the citizen unreachable, nothing more is sent") {
-  Channel c;
+TEST_CASE_TEMPLATE("telegram: my_chat_member 'kicked' marks the citizen unreachable, nothing more is sent", B, bb::test::OnSqlite, bb::test::OnPostgresql) {
+  Channel c(B::backend);
   c.update(textUpdate(50, "Hallo"));
   c.drain();
   CHECK(c.h.scalar("SELECT unreachable FROM citizens") == 0);
@@ -301,8 +303,8 @@ TEST_CASE("telegram: my_chat_member 'kicked' marks the citizen unreachable, noth
   CHECK(c.http.calls().empty());
 }
 
-TEST_CASE("telegram: the poller stores each batch, then keeps the offset in the store") {
-  Channel c;
+TEST_CASE_TEMPLATE("telegram: the poller stores each batch, then keeps the offset in the store", B, bb::test::OnSqlite, bb::test::OnPostgresql) {
+  Channel c(B::backend);
   std::deque<json> batches = {json::array({textUpdate(100, "Hallo"),
                                            callbackUpdate(101, "accept", "cb-p")}),
                               json::array()};
@@ -350,8 +352,8 @@ TEST_CASE("telegram: the poller stores each batch, then keeps the offset in the 
   CHECK(c.h.store->counter(bb::storage::kTelegramOffsetCounter).value() == 103);
 }
 
-TEST_CASE("telegram: a batch the poller cannot store is fetched again (offset unchanged)") {
-  Channel c;
+TEST_CASE_TEMPLATE("telegram: a batch the poller cannot store is fetched again (offset unchanged)", B, bb::test::OnSqlite, bb::test::OnPostgresql) {
+  Channel c(B::backend);
   c.http.script = [&](const bb::HttpCall&) {
     bb::HttpReply r;
     r.status = 200;

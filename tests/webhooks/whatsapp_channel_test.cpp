@@ -5,7 +5,6 @@
 #include <doctest/doctest.h>
 
 #include <nlohmann/json.hpp>
-#include <SQLiteCpp/SQLiteCpp.h>
 
 #include <deque>
 #include <functional>
@@ -17,7 +16,7 @@
 #include "bot/outbox/outbox_worker.hpp"
 #include "bot/conversation/citizen_message.hpp"
 #include "bot/runtime/metrics.hpp"
-#include "storage/ticket_rows.hpp"
+#include "support/stores_of.hpp"
 #include "web/inbox/views.hpp"
 #include "support/engine_harness.hpp"
 #include "support/log_capture.hpp"
@@ -116,7 +115,7 @@ private:
 //! Engine + WhatsApp routes + sender + outbox worker, all in process with a FakeClock.
 struct Channel {
   wa::Settings config;
-  bb::test::EngineHarness h{2};
+  bb::test::EngineHarness h;
   FakeHttp http;
   wa::Sender sender{config, http, *h.store, h.clock};
   bb::Metrics metrics;
@@ -126,7 +125,9 @@ struct Channel {
                  64 * 1024);
   std::int64_t next_wamid = 1;
 
-  explicit Channel(wa::Settings s = settings()) : config(std::move(s)) {
+  explicit Channel(bb::test::Backend backend = bb::test::Backend::Sqlite,
+                   wa::Settings s = settings())
+      : config(std::move(s)), h(backend, 2) {
     bb::outbox::OutboxOptions o;
     o.channel = bb::Channel::WhatsApp;
     o.rate_per_second = 1000;
@@ -196,8 +197,8 @@ TEST_CASE("whatsapp: GET verification answers the challenge only for the right t
   CHECK(get("subscribe", "").status == 403);
 }
 
-TEST_CASE("whatsapp: a bad or missing signature is 401 and nothing is stored") {
-  Channel c;
+TEST_CASE_TEMPLATE("whatsapp: a bad or missing signature is 401 and nothing is stored", B, bb::test::OnSqlite, bb::test::OnPostgresql) {
+  Channel c(B::backend);
   const std::string body =
       payload::envelope(kCitizen, json::array({payload::textMessage(kCitizen, "wamid.A", 1, "Hi")}));
   CHECK(c.call("POST", body, "").status == 401);
@@ -210,8 +211,8 @@ TEST_CASE("whatsapp: a bad or missing signature is 401 and nothing is stored") {
   CHECK(c.rows("inbound_events") == 1);
 }
 
-TEST_CASE("whatsapp: oversized bodies are 413, unparsable ones 400, storage outages 503") {
-  Channel c;
+TEST_CASE_TEMPLATE("whatsapp: oversized bodies are 413, unparsable ones 400, storage outages 503", B, bb::test::OnSqlite, bb::test::OnPostgresql) {
+  Channel c(B::backend);
   const std::string big(64 * 1024 + 1, 'x');
   CHECK(c.call("POST", big, payload::signature(big, kSecret)).status == 413);
   const std::string broken = R"({"object":"whatsapp_business_account","entry":[)";
@@ -231,8 +232,8 @@ TEST_CASE("whatsapp: oversized bodies are 413, unparsable ones 400, storage outa
   CHECK(down[1].handler(req).status == 503);
 }
 
-TEST_CASE("whatsapp: a redelivered payload is 200 and changes nothing") {
-  Channel c;
+TEST_CASE_TEMPLATE("whatsapp: a redelivered payload is 200 and changes nothing", B, bb::test::OnSqlite, bb::test::OnPostgresql) {
+  Channel c(B::backend);
   const auto m = payload::textMessage(kCitizen, "wamid.same", c.ts(), "Hallo");
   CHECK(c.post(m) == 200);
   c.drain();
@@ -246,10 +247,10 @@ TEST_CASE("whatsapp: a redelivered payload is 200 and changes nothing") {
   CHECK(c.rows("inbound_events") == 1);
 }
 
-TEST_CASE("whatsapp: an acknowledged webhook is a log line at debug level only") {
+TEST_CASE_TEMPLATE("whatsapp: an acknowledged webhook is a log line at debug level only", B, bb::test::OnSqlite, bb::test::OnPostgresql) {
   // At thousands of webhooks a second a line each would crowd out the warnings (and journald
   // drops lines past its rate limit); the request counters in /metrics count them instead.
-  Channel c;
+  Channel c(B::backend);
   bb::test::LogCapture logs;
   bb::log::setLevel(bb::log::Level::Info);
   CHECK(c.post(payload::textMessage(kCitizen, c.wamid(), c.ts(), "Hallo")) == 200);
@@ -280,9 +281,9 @@ std::int64_t reportPothole(Channel& c) {
 
 }  // namespace
 
-TEST_CASE("whatsapp: outside the 24 h window a status update goes out as the template, the "
-          "full text follows when the citizen writes") {
-  Channel c;
+TEST_CASE_TEMPLATE("whatsapp: outside the 24 h window a status update goes out as the template, the "
+          "full text follows when the citizen writes", B, bb::test::OnSqlite, bb::test::OnPostgresql) {
+  Channel c(B::backend);
   const auto number = reportPothole(c);
   REQUIRE(number > 0);
   c.drain();
@@ -319,8 +320,8 @@ TEST_CASE("whatsapp: outside the 24 h window a status update goes out as the tem
   CHECK(c.h.scalar("SELECT count(*) FROM outbox WHERE status = 'queued'") == 0);
 }
 
-TEST_CASE("whatsapp: a 131047 answer leads to the template and holds the text") {
-  Channel c;
+TEST_CASE_TEMPLATE("whatsapp: a 131047 answer leads to the template and holds the text", B, bb::test::OnSqlite, bb::test::OnPostgresql) {
+  Channel c(B::backend);
   const auto number = reportPothole(c);
   c.drain();
   c.http.calls.clear();
@@ -344,8 +345,8 @@ TEST_CASE("whatsapp: a 131047 answer leads to the template and holds the text") 
   CHECK(c.h.scalar("SELECT count(*) FROM outbox WHERE status = 'held' AND error LIKE '131047%'") == 1);
 }
 
-TEST_CASE("whatsapp: Graph error codes decide: 130429 retries, 131026 unreachable, 131051 failed") {
-  Channel c;
+TEST_CASE_TEMPLATE("whatsapp: Graph error codes decide: 130429 retries, 131026 unreachable, 131051 failed", B, bb::test::OnSqlite, bb::test::OnPostgresql) {
+  Channel c(B::backend);
   c.post(payload::textMessage(kCitizen, c.wamid(), c.ts(), "Hallo"));
   int answers = 0;
   c.http.script = [&](const bb::HttpCall&) {
@@ -370,8 +371,8 @@ TEST_CASE("whatsapp: Graph error codes decide: 130429 retries, 131026 unreachabl
   CHECK(c.h.scalar("SELECT count(*) FROM outbox WHERE status = 'failed' AND error = '131051'") == 1);
 }
 
-TEST_CASE("whatsapp: delivery statuses update the outbox row of their wamid") {
-  Channel c;
+TEST_CASE_TEMPLATE("whatsapp: delivery statuses update the outbox row of their wamid", B, bb::test::OnSqlite, bb::test::OnPostgresql) {
+  Channel c(B::backend);
   c.post(payload::textMessage(kCitizen, c.wamid(), c.ts(), "Hallo"));
   c.drain();
   // The id our send got back is kept only as its keyed hash (bot/security/provider_id.hpp).
@@ -408,8 +409,8 @@ void toPhotoStep(Channel& c) {
 
 }  // namespace
 
-TEST_CASE("whatsapp: an image becomes a media job: cleaned, stored, row ready") {
-  Channel c;
+TEST_CASE_TEMPLATE("whatsapp: an image becomes a media job: cleaned, stored, row ready", B, bb::test::OnSqlite, bb::test::OnPostgresql) {
+  Channel c(B::backend);
   bb::test::TempDir dir;
   bb::media::MediaStore media_store(dir.path() + "/media");
   FakeFetcher fetcher;
@@ -430,18 +431,16 @@ TEST_CASE("whatsapp: an image becomes a media job: cleaned, stored, row ready") 
   CHECK(report.ready == 1);
   CHECK(c.h.scalar("SELECT count(*) FROM media WHERE status = 'ready' AND "
                    "length(content_id) = 64") == 1);
-  auto id = c.h.db->read([](SQLite::Database& db) {
-    return db.execAndGet("SELECT content_id FROM media").getString();
-  });
-  REQUIRE(id.has_value());
-  auto stored = media_store.read(*id);
+  const std::string id = c.h.textOf("SELECT content_id FROM media");
+  REQUIRE_FALSE(id.empty());
+  auto stored = media_store.read(id);
   REQUIRE(stored.has_value());
   CHECK(stored->find("Exif") == std::string::npos);  // no APP1 EXIF (and so no GPS) block
   CHECK(jobs.runOnce().ready == 0);  // done once
 }
 
-TEST_CASE("whatsapp: an image that cannot be cleaned is rejected and the citizen is asked again") {
-  Channel c;
+TEST_CASE_TEMPLATE("whatsapp: an image that cannot be cleaned is rejected and the citizen is asked again", B, bb::test::OnSqlite, bb::test::OnPostgresql) {
+  Channel c(B::backend);
   bb::test::TempDir dir;
   bb::media::MediaStore media_store(dir.path() + "/media");
   FakeFetcher fetcher;
@@ -474,8 +473,8 @@ TEST_CASE("whatsapp: an image that cannot be cleaned is rejected and the citizen
   CHECK(fetcher.calls == 1);
 }
 
-TEST_CASE("whatsapp: download failures retry with backoff, then the photo is rejected") {
-  Channel c;
+TEST_CASE_TEMPLATE("whatsapp: download failures retry with backoff, then the photo is rejected", B, bb::test::OnSqlite, bb::test::OnPostgresql) {
+  Channel c(B::backend);
   bb::test::TempDir dir;
   bb::media::MediaStore media_store(dir.path() + "/media");
   FakeFetcher fetcher;
@@ -560,8 +559,8 @@ bool says(const std::string& sent, const std::string& text) {
 
 }  // namespace
 
-TEST_CASE("whatsapp: a photo is counted and acknowledged only after it was cleaned and stored") {
-  Channel c;
+TEST_CASE_TEMPLATE("whatsapp: a photo is counted and acknowledged only after it was cleaned and stored", B, bb::test::OnSqlite, bb::test::OnPostgresql) {
+  Channel c(B::backend);
   bb::test::TempDir dir;
   bb::media::MediaStore media_store(dir.path() + "/media");
   FakeFetcher fetcher;
@@ -594,8 +593,8 @@ TEST_CASE("whatsapp: a photo is counted and acknowledged only after it was clean
   CHECK(jobs.runOnce().ready == 0);
 }
 
-TEST_CASE("whatsapp: an iPhone HEIC sent as a document is refused with 'please send it as JPEG'") {
-  Channel c;
+TEST_CASE_TEMPLATE("whatsapp: an iPhone HEIC sent as a document is refused with 'please send it as JPEG'", B, bb::test::OnSqlite, bb::test::OnPostgresql) {
+  Channel c(B::backend);
   bb::test::TempDir dir;
   bb::media::MediaStore media_store(dir.path() + "/media");
   FakeFetcher fetcher;
@@ -625,8 +624,8 @@ TEST_CASE("whatsapp: an iPhone HEIC sent as a document is refused with 'please s
   CHECK(c.h.scalar("SELECT count(*) FROM media WHERE content_id IS NOT NULL") == 0);
 }
 
-TEST_CASE("whatsapp: a document that is no image stays unsupported") {
-  Channel c;
+TEST_CASE_TEMPLATE("whatsapp: a document that is no image stays unsupported", B, bb::test::OnSqlite, bb::test::OnPostgresql) {
+  Channel c(B::backend);
   toPhotoStep(c);
   json doc = payload::message(kCitizen, c.wamid(), c.ts(), "document");
   doc["document"] = {{"id", "778"}, {"mime_type", "application/pdf"}, {"filename", "a.pdf"}};
@@ -649,16 +648,9 @@ wa::Settings catalogueSettings() {
   return s;
 }
 
-void exec(Channel& c, const std::string& sql) {
-  REQUIRE(c.h.db->write([&](SQLite::Database& db) { db.exec(sql); }).has_value());
-}
+void exec(Channel& c, const std::string& sql) { c.h.execute(sql); }
 
-std::string textOf(Channel& c, const std::string& sql) {
-  auto r = c.h.db->read(
-      [&](SQLite::Database& db) { return db.execAndGet(sql).getString(); });
-  REQUIRE(r.has_value());
-  return *r;
-}
+std::string textOf(Channel& c, const std::string& sql) { return c.h.textOf(sql); }
 
 //! The template bodies among `bodies`.
 std::vector<json> templatesIn(const std::vector<json>& bodies) {
@@ -692,9 +684,9 @@ int textsWith(const std::vector<json>& bodies, const std::string& part) {
 
 }  // namespace
 
-TEST_CASE("whatsapp: held messages are announced by the template of their own kind, once per "
-          "kind, and the button shows each exactly once") {
-  Channel c(catalogueSettings());
+TEST_CASE_TEMPLATE("whatsapp: held messages are announced by the template of their own kind, once per "
+          "kind, and the button shows each exactly once", B, bb::test::OnSqlite, bb::test::OnPostgresql) {
+  Channel c(B::backend, catalogueSettings());
   const auto number = reportPothole(c);
   REQUIRE(number > 0);
   c.drain();
@@ -744,9 +736,9 @@ TEST_CASE("whatsapp: held messages are announced by the template of their own ki
   CHECK(textOf(c, "SELECT state FROM conversations") == state_before);
 }
 
-TEST_CASE("whatsapp: a staff reply and a status change held together get one template each, in "
-          "the citizen's language") {
-  Channel c(catalogueSettings());
+TEST_CASE_TEMPLATE("whatsapp: a staff reply and a status change held together get one template each, in "
+          "the citizen's language", B, bb::test::OnSqlite, bb::test::OnPostgresql) {
+  Channel c(B::backend, catalogueSettings());
   const auto number = reportPothole(c);
   exec(c, "UPDATE citizens SET lang = 'en'");
   c.drain();
@@ -757,9 +749,12 @@ TEST_CASE("whatsapp: a staff reply and a status change held together get one tem
   REQUIRE((citizen && *citizen));
   const bb::NewOutbound reply =
       bb::CitizenMessage::staffReply(**citizen, number).text("We fixed it.").build();
-  REQUIRE(c.h.db->write([&](SQLite::Database& db) {
-                 bb::storage::insertOutbound(db, reply, bb::storage::ticketIdOf(db, number), 0);
-               }).has_value());
+  // As the inbox queues it (reply window closed: held for the template).
+  bb::AuditEntry audit;
+  audit.at = c.h.clock.now();
+  audit.actor = "staff:t";
+  audit.action = "reply";
+  REQUIRE(bb::test::inboxStoreOf(c.h)->addStaffReply(number, reply, "We fixed it.", audit));
   c.drain();
   const auto templates = templatesIn(c.http.sentBodies());
   REQUIRE(templates.size() == 2);
@@ -772,9 +767,9 @@ TEST_CASE("whatsapp: a staff reply and a status change held together get one tem
         std::string::npos);
 }
 
-TEST_CASE("whatsapp: a refused or undeliverable template keeps the message held with its reason, "
-          "counted per template, shown to staff, never retried on its own") {
-  Channel c(catalogueSettings());
+TEST_CASE_TEMPLATE("whatsapp: a refused or undeliverable template keeps the message held with its reason, "
+          "counted per template, shown to staff, never retried on its own", B, bb::test::OnSqlite, bb::test::OnPostgresql) {
+  Channel c(B::backend, catalogueSettings());
   const auto number = reportPothole(c);
   c.drain();
   c.http.calls.clear();
