@@ -40,16 +40,14 @@ int runMigrateToPostgresql(const Args& args) {
   if (const std::string from = argValue(args, "--from"); !from.empty()) {
     config.storage.path = from;
   }
-  storage::pg::PgOptions options;
-  options.url = argValue(args, "--to");
-  if (options.url.empty()) { options.url = config.storage.postgresql.url; }
+  // The configured settings (password, statement timeout), one connection, --to if given.
+  storage::pg::PgOptions options = storage::pg::optionsFrom(config.storage.postgresql);
+  options.pool_size = 1;
+  if (const std::string to = argValue(args, "--to"); !to.empty()) { options.url = to; }
   if (options.url.empty()) {
     std::cerr << "migrate-to-postgresql: name the target with --to URL or storage.postgresql.url\n";
     return kBadUsage;
   }
-  options.password = config.storage.postgresql.password;
-  options.pool_size = 1;
-  options.statement_timeout_ms = config.storage.postgresql.statement_timeout_ms;
 
   auto sqlite = openDatabaseOrReport(config, "migrate-to-postgresql: SQLite " + config.storage.path);
   if (!sqlite) { return 1; }

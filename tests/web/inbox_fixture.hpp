@@ -11,9 +11,8 @@
 
 #include "bot/media/image_cleaner.hpp"
 #include "bot/staff/staff_accounts.hpp"
-#include "storage/postgresql/pg_inbox_store.hpp"
-#include "storage/sqlite_inbox_store.hpp"
 #include "support/engine_harness.hpp"
+#include "support/stores_of.hpp"
 #include "web/inbox/inbox.hpp"
 
 namespace bb::test {
@@ -25,7 +24,7 @@ class InboxFixture {
 public:
   explicit InboxFixture(int page_size = 50, std::vector<config::Cidr> trusted_proxies = {},
                         Backend backend = Backend::Sqlite)
-      : h(backend), inbox_store(storeOn(h)), media_store(media_dir.path() + "/media") {
+      : h(backend), inbox_store(inboxStoreOf(h)), media_store(media_dir.path() + "/media") {
     options.asset_dir = std::string(BB_SOURCE_DIR) + "/web/static";
     options.page_size = page_size;
     options.login_key = "test-login-key";
@@ -36,12 +35,6 @@ public:
   //! On `backend` (TEST_CASE_TEMPLATE with OnSqlite, OnPostgresql).
   explicit InboxFixture(Backend backend, int page_size = 50)
       : InboxFixture(page_size, {}, backend) {}
-
-  //! The inbox store on the harness's backend.
-  static std::unique_ptr<InboxStore> storeOn(EngineHarness& harness) {
-    if (harness.pg) { return std::make_unique<storage::pg::PgInboxStore>(*harness.pg); }
-    return std::make_unique<storage::SqliteInboxStore>(*harness.db);
-  }
 
   //! A new Inbox on the same database, as after a restart of the service.
   void restart() {
