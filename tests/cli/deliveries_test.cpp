@@ -11,6 +11,7 @@
 
 #include "bot/cases/case_service.hpp"
 #include "bot/staff/password.hpp"
+#include "storage/millis.hpp"
 #include "support/server_database.hpp"
 #include "support/server_process.hpp"
 
@@ -32,12 +33,6 @@ Run buergerbox(const bb::test::ServerDatabase& database, const std::string& args
   return Run{run.code, run.output + run.errors};
 }
 
-std::int64_t nowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 }  // namespace
 
 TEST_CASE_TEMPLATE("cli: deliveries list shows a dead entry, retry queues it again, discard is audited", B,
@@ -46,7 +41,8 @@ TEST_CASE_TEMPLATE("cli: deliveries list shows a dead entry, retry queues it aga
   bb::test::ServerDatabase database(B::backend, dir.path() + "/db.sqlite");
   REQUIRE(buergerbox(database, "migrate").code == 0);
   // Two entries given up by the forwarder, queued two and a half hours ago.
-  const std::string queued_at = std::to_string(nowMs() - 9000 * 1000);
+  const std::string queued_at = std::to_string(
+      bb::storage::toMillis(std::chrono::system_clock::now() - std::chrono::seconds(9000)));
   database.execute(
       "INSERT INTO case_queue (id, ticket_number, department, event_type, payload, created_at, "
       "state, tries, last_status, last_error) VALUES "

@@ -23,10 +23,6 @@ Run gazetteer(const bb::test::ServerDatabase& database, const std::string& rest)
   return Run{run.code, run.output + run.errors};
 }
 
-std::int64_t count(bb::test::ServerDatabase& database, const std::string& sql) {
-  return database.scalar(sql);
-}
-
 }  // namespace
 
 TEST_CASE_TEMPLATE("cli: gazetteer import replaces the addresses and records source and licence", B,
@@ -38,7 +34,7 @@ TEST_CASE_TEMPLATE("cli: gazetteer import replaces the addresses and records sou
   const Run demo = gazetteer(database, "import config/ebersberg/gazetteer.csv");
   CHECK(demo.code == 0);
   CHECK(demo.output.find("Bürgerbox demo data") != std::string::npos);
-  const std::int64_t demo_points = count(database, "SELECT count(*) FROM gazetteer_points");
+  const std::int64_t demo_points = database.scalar("SELECT count(*) FROM gazetteer_points");
   CHECK(demo_points > 100);
 
   const std::string other = dir.path() + "/other.csv";
@@ -46,8 +42,8 @@ TEST_CASE_TEMPLATE("cli: gazetteer import replaces the addresses and records sou
                           "address;Dorfstraße;1;99999;Testdorf;48.0;11.9\n";
   const Run replaced = gazetteer(database, "import '" + other + "' --format csv");
   CHECK(replaced.code == 0);
-  CHECK(count(database, "SELECT count(*) FROM gazetteer_points") == 1);
-  CHECK(count(database, "SELECT count(*) FROM gazetteer_streets WHERE name = 'Marienplatz'") == 0);
+  CHECK(database.scalar("SELECT count(*) FROM gazetteer_points") == 1);
+  CHECK(database.scalar("SELECT count(*) FROM gazetteer_streets WHERE name = 'Marienplatz'") == 0);
   const Run info = gazetteer(database, "info");
   CHECK(info.output.find("source: Testdorf") != std::string::npos);
   CHECK(info.output.find("licence: CC0") != std::string::npos);
@@ -58,7 +54,7 @@ TEST_CASE_TEMPLATE("cli: gazetteer import replaces the addresses and records sou
     const Run bad = gazetteer(database, "import '" + other + "'");
     CHECK(bad.code == 1);
     CHECK(bad.output.find("line 1") != std::string::npos);
-    CHECK(count(database, "SELECT count(*) FROM gazetteer_points") == 1);
+    CHECK(database.scalar("SELECT count(*) FROM gazetteer_points") == 1);
   }
   SUBCASE("an unknown format is refused") {
     const Run bad = gazetteer(database, "import '" + other + "' --format shp");
@@ -92,12 +88,12 @@ TEST_CASE_TEMPLATE("cli: gazetteer import reads an OpenStreetMap extract and HK-
   CHECK(info.output.find("source: HK Berlin 2026-01") != std::string::npos);
   CHECK(info.output.find("licence: dl-de/by-2-0") != std::string::npos);
   CHECK(info.output.find("format: hk") != std::string::npos);
-  CHECK(count(database, "SELECT count(*) FROM gazetteer_points") == 2);
-  CHECK(count(database, "SELECT count(*) FROM gazetteer_points WHERE abs(lat - 52.5186) < 0.00001 "
+  CHECK(database.scalar("SELECT count(*) FROM gazetteer_points") == 2);
+  CHECK(database.scalar("SELECT count(*) FROM gazetteer_points WHERE abs(lat - 52.5186) < 0.00001 "
                        "AND abs(lon - 13.4081) < 0.00001") == 1);
 
   // A house-coordinate file read as an extract changes nothing.
   const Run wrong = gazetteer(database, "import '" + fixtures + "hk-zone32.txt' --format osm");
   CHECK(wrong.code == 1);
-  CHECK(count(database, "SELECT count(*) FROM gazetteer_points") == 2);
+  CHECK(database.scalar("SELECT count(*) FROM gazetteer_points") == 2);
 }

@@ -648,10 +648,6 @@ wa::Settings catalogueSettings() {
   return s;
 }
 
-void exec(Channel& c, const std::string& sql) { c.h.execute(sql); }
-
-std::string textOf(Channel& c, const std::string& sql) { return c.h.textOf(sql); }
-
 //! The template bodies among `bodies`.
 std::vector<json> templatesIn(const std::vector<json>& bodies) {
   std::vector<json> out;
@@ -726,26 +722,26 @@ TEST_CASE_TEMPLATE("whatsapp: held messages are announced by the template of the
   CHECK(c.h.scalar("SELECT count(*) FROM outbox WHERE status = 'held'") == 0);
 
   // A second tap: one line that nothing is waiting, and the conversation is as it was.
-  const std::string state_before = textOf(c, "SELECT state FROM conversations");
+  const std::string state_before = c.h.textOf("SELECT state FROM conversations");
   c.http.calls.clear();
   c.post(payload::templateButton(kCitizen, c.wamid(), c.ts(), "show_held", "Nachricht anzeigen"));
   c.drain();
   bodies = c.http.sentBodies();
   REQUIRE(bodies.size() == 1);
   CHECK(textsWith(bodies, "Es wartet keine weitere Nachricht") == 1);
-  CHECK(textOf(c, "SELECT state FROM conversations") == state_before);
+  CHECK(c.h.textOf("SELECT state FROM conversations") == state_before);
 }
 
 TEST_CASE_TEMPLATE("whatsapp: a staff reply and a status change held together get one template each, in "
           "the citizen's language", B, bb::test::OnSqlite, bb::test::OnPostgresql) {
   Channel c(B::backend, catalogueSettings());
   const auto number = reportPothole(c);
-  exec(c, "UPDATE citizens SET lang = 'en'");
+  c.h.execute("UPDATE citizens SET lang = 'en'");
   c.drain();
   c.http.calls.clear();
   c.h.clock.advance(30h);
   REQUIRE(c.h.engine->changeTicketStatus(number, "in_bearbeitung", "", "staff:t"));
-  auto citizen = c.h.store->citizen(textOf(c, "SELECT pseudonym FROM citizens"));
+  auto citizen = c.h.store->citizen(c.h.textOf("SELECT pseudonym FROM citizens"));
   REQUIRE((citizen && *citizen));
   const bb::NewOutbound reply =
       bb::CitizenMessage::staffReply(**citizen, number).text("We fixed it.").build();
@@ -785,7 +781,7 @@ TEST_CASE_TEMPLATE("whatsapp: a refused or undeliverable template keeps the mess
     c.drain();
   }
   CHECK(c.http.calls.size() == 1);  // tried once, not again and again
-  CHECK(textOf(c, "SELECT status || ' ' || error FROM outbox WHERE status = 'held'") ==
+  CHECK(c.h.textOf("SELECT status || ' ' || error FROM outbox WHERE status = 'held'") ==
         "held outside_window notice:132001");
   CHECK(bb::web::views::deliveryReasonLabel("outside_window notice:132001")
             .find("Vorlage fehlt in dieser Sprache") != std::string::npos);
@@ -796,7 +792,7 @@ TEST_CASE_TEMPLATE("whatsapp: a refused or undeliverable template keeps the mess
   // held message, which stays held for the citizen's next message.
   c.http.script = nullptr;
   c.http.calls.clear();
-  exec(c, "UPDATE outbox SET status = 'queued', error = NULL WHERE status = 'held'");
+  c.h.execute("UPDATE outbox SET status = 'queued', error = NULL WHERE status = 'held'");
   c.drain();
   const auto templates = templatesIn(c.http.sentBodies());
   REQUIRE(templates.size() == 1);
@@ -804,6 +800,6 @@ TEST_CASE_TEMPLATE("whatsapp: a refused or undeliverable template keeps the mess
   const std::string receipt = payload::statusEnvelope(tpl_wamid, "failed", kCitizen, c.ts(), 131050);
   CHECK(c.call("POST", receipt, payload::signature(receipt, kSecret)).status == 200);
   REQUIRE(c.h.engine->waitIdle(10s));
-  CHECK(textOf(c, "SELECT status || ' ' || error FROM outbox WHERE status = 'held'")
+  CHECK(c.h.textOf("SELECT status || ' ' || error FROM outbox WHERE status = 'held'")
             .find("held outside_window notice:131050") == 0);
 }
