@@ -138,7 +138,12 @@ public:
     } else {
       port = server_.bind_to_port(options_.host, options_.port) ? options_.port : -1;
     }
-    if (port <= 0) { return fail(ErrorCode::Unavailable, "cannot bind the HTTP port"); }
+    if (port <= 0) {
+      // What the city's IT needs to act: which address, and the usual cause.
+      return fail(ErrorCode::Unavailable,
+                  "cannot listen on " + options_.host + ":" + std::to_string(options_.port) +
+                      " (is another process, e.g. an older buergerbox, using the port?)");
+    }
     // cpp-httplib 0.11 listens with a backlog of 5: a burst of new connections overflows it and
     // the kernel drops SYNs, which costs each such client a 1 s retransmit.
     widenListenBacklog(port, kListenBacklog);

@@ -174,7 +174,9 @@ TEST_CASE("http server: a second server on a port another one listens on does no
   REQUIRE(port);
   o.port = *port;
   bb::webhooks::HttpServer second(o, metrics);
-  CHECK_FALSE(second.bind());
+  const auto refused = second.bind();
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().detail.find("127.0.0.1:" + std::to_string(*port)) != std::string::npos);
   // Once the first has stopped, the port is free again for a restart.
   std::thread runner([&first] { first.run(); });
   for (int i = 0; i < 200 && !first.running(); ++i) {
