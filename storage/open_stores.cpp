@@ -48,7 +48,14 @@ public:
     return {{"buergerbox_storage_write_queue_depth", "Write jobs waiting for the writer.",
              [db] { return static_cast<double>(db->stats().queue_depth); }},
             {"buergerbox_storage_commits", "Transactions committed by the writer.",
-             [db] { return static_cast<double>(db->stats().commits); }}};
+             [db] { return static_cast<double>(db->stats().commits); }},
+            {"buergerbox_storage_checkpoints",
+             "WAL checkpoints completed by the checkpointer thread.",
+             [db] { return static_cast<double>(db->stats().checkpoints); }},
+            {"buergerbox_storage_writer_checkpoints",
+             "WAL checkpoints the writer ran itself because the WAL outgrew its bound (each "
+             "holds the writes waiting behind it).",
+             [db] { return static_cast<double>(db->stats().writer_checkpoints); }}};
   }
 
   void close() override { db_->close(); }

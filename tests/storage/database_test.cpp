@@ -296,14 +296,54 @@ TEST_CASE("storage: the WAL is checkpointed by its own thread, not in the writer
   const auto s = db->stats();
   MESSAGE("checkpoints: " << s.checkpoints << " by the checkpointer, " << s.writer_checkpoints
                           << " by the writer");
-  // SQLite's automatic checkpoint would have run them all inside the writer's commits.
+  // SQLite's automatic checkpoint would have run them all inside the writer's commits. Only
+  // checkpoints that found the WAL count: on a connection that never read, SQLite returns OK
+  // and copies nothing, and the writer did every copy itself.
   CHECK(s.checkpoints >= 5);
+  CHECK(s.writer_checkpoints < s.checkpoints);
   // Bounded: the WAL never grew much beyond the writer's own limit of twice the threshold
   // (200 pages, 800 KiB) — without checkpoints it would hold all 8 MiB.
   const auto wal_bytes = std::filesystem::file_size(o.path + "-wal");
   CHECK(wal_bytes < 2u * 1024 * 1024);
   auto count = db->read([](SQLite::Database& raw) { return raw.execAndGet("SELECT count(*) FROM t").getInt(); });
   CHECK(*count == 2000);
+}
+
+TEST_CASE("storage: the checkpointer thread copies the WAL into the database file, not the writer") {
+  bb::test::TempDir dir;
+  DatabaseOptions o;
+  o.path = dir.path() + "/db.sqlite";
+  o.checkpoint_pages = 100;
+  auto opened = Database::open(o);
+  REQUIRE(opened.has_value());
+  auto& db = *opened;
+  REQUIRE(db->exclusive([](SQLite::Database& raw) { raw.exec("CREATE TABLE t (v BLOB)"); }));
+  const auto db_bytes_before = std::filesystem::file_size(o.path);
+  // Past the checkpointer's threshold (100 frames of 4 KiB) and well below twice it, where the
+  // writer would copy them itself: only the checkpointer thread can move these pages.
+  const auto wal_frames = [&] {
+    return std::filesystem::exists(o.path + "-wal")
+               ? (std::filesystem::file_size(o.path + "-wal") - 32) / (4096 + 24)
+               : 0;
+  };
+  int rows = 0;
+  while (wal_frames() < 110 && rows < 1000) {
+    REQUIRE(db->write([](SQLite::Database& raw) {
+      raw.exec("INSERT INTO t (v) VALUES (zeroblob(3000))");
+    }));
+    ++rows;
+  }
+  REQUIRE(wal_frames() < 150);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (std::filesystem::file_size(o.path) < db_bytes_before + 100u * 1024 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  MESSAGE(rows << " rows, database file " << db_bytes_before << " -> "
+               << std::filesystem::file_size(o.path) << " bytes");
+  CHECK(std::filesystem::file_size(o.path) >= db_bytes_before + 100u * 1024);
+  CHECK(db->stats().writer_checkpoints == 0);
+  CHECK(db->stats().checkpoints >= 1);
 }
 
 namespace {
