@@ -151,11 +151,17 @@ TEST_CASE_TEMPLATE("deliveries: retry all puts back every delivery the staff mem
   DeliveryFixture f(B::backend);
   const auto a = f.report("anna", "schlagloch", "Loch eins");
   const auto b = f.report("bert", "schlagloch", "Loch zwei");
-  (void)f.deadEntry(a);
-  (void)f.deadEntry(b);
-  (void)f.failedMessage(b);
   f.account("chefin", "admin", {});
   const auto admin = f.login("chefin");
+  (void)f.deadEntry(a);
+  // One entry: its row's own button, no "Alle 1 erneut senden" above the table.
+  const auto one = f.call("GET", "/inbox/deliveries", admin).body;
+  CHECK(one.find("retry-all") == std::string::npos);
+  CHECK(one.find("Alle 1") == std::string::npos);
+  (void)f.deadEntry(b);
+  (void)f.failedMessage(b);
+  CHECK(f.call("GET", "/inbox/deliveries", admin).body.find("Alle 3 erneut senden") !=
+        std::string::npos);
   const std::string csrf = f.csrf(admin);
   CHECK(f.post(admin, "/inbox/deliveries/retry-all", "csrf=" + csrf).status == 303);
   CHECK(f.h.scalar("SELECT count(*) FROM case_queue WHERE state = 'dead'") == 0);

@@ -94,9 +94,13 @@ HttpResponse DeliveriesPage::show(const HttpRequest& req) {
     body += "<p class=\"empty\">Keine offenen Zustellungsprobleme.</p>";
     return desk_.page(200, "Zustellungen", &p, body);
   }
-  body += "<form method=\"post\" action=\"/inbox/deliveries/retry-all\">" + csrf +
-          "<button type=\"submit\" class=\"primary\">Alle " + std::to_string(problems->size()) +
-          " erneut senden</button></form><table class=\"deliveries\"><thead><tr><th>Nr.</th>"
+  // One entry has its own button in its row: "Alle 1 erneut senden" would only repeat it.
+  if (problems->size() > 1) {
+    body += "<form method=\"post\" action=\"/inbox/deliveries/retry-all\">" + csrf +
+            "<button type=\"submit\" class=\"primary\">Alle " +
+            std::to_string(problems->size()) + " erneut senden</button></form>";
+  }
+  body += "<table class=\"deliveries\"><thead><tr><th>Nr.</th>"
           "<th>Art</th><th>Meldung</th><th>Abteilung</th><th>Zustand</th><th>Grund</th>"
           "<th>Versuche</th><th>Alter</th><th></th></tr></thead><tbody>";
   const SysTime now = desk_.now();
