@@ -297,8 +297,11 @@ int Database::onWalCommit(void* self, sqlite3* db, const char* name, int pages) 
     // the commit and before its callers are answered, nothing is appended meanwhile, so unless
     // a reader still needs older pages this one completes, copying only what the checkpointer
     // has not, and the next commit starts the WAL over: it stays bounded.
-    (void)sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
-    database->writer_checkpoints_.fetch_add(1);
+    // Busy: the checkpointer is copying right now; the next commit tries again.
+    if (sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr) ==
+        SQLITE_OK) {
+      database->writer_checkpoints_.fetch_add(1);
+    }
     return SQLITE_OK;
   }
   if (pages >= database->options_.checkpoint_pages) {
@@ -324,10 +327,8 @@ void Database::checkpointLoop() {
     // PASSIVE: copies what no reader still needs, never waits for readers or blocks the writer;
     // the WAL starts over at the next commit once everything was copied.
     int wal_frames = -1;
-    int checkpointed_frames = -1;
     const int rc = sqlite3_wal_checkpoint_v2(checkpointer_->getHandle(), nullptr,
-                                             SQLITE_CHECKPOINT_PASSIVE, &wal_frames,
-                                             &checkpointed_frames);
+                                             SQLITE_CHECKPOINT_PASSIVE, &wal_frames, nullptr);
     if (rc == SQLITE_OK) {
       // -1: the connection is not in WAL mode, so nothing was copied (see open()).
       if (wal_frames >= 0) { checkpoints_.fetch_add(1); }
